@@ -1,0 +1,95 @@
+"""Node settings: defaults, overridden by a TOML file, overridden by ``TELEDISPATCH_*`` variables,
+overridden by command-line flags (passed in as keyword arguments)."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be read or is not valid; the message is fit for one CLI line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TELEDISPATCH_", extra="forbid")
+
+    node_name: str = "sede-central"
+    """Which node of the registry this process is; it hosts the offices the registry gives it."""
+    host_all_offices: bool = False
+    """Host every office regardless of the registry (the one-node demonstration)."""
+    domain: str = "aduanas.gob.pe"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    """SQLAlchemy async URL; default: SQLite file ``teledespacho.db`` under ``data_dir``."""
+    offices_file: Path | None = None
+    """Replacement office registry (TOML); default: the shipped one."""
+
+    host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=0, le=65535)
+    pop3_port: int = Field(default=1110, ge=0, le=65535)
+    imap_port: int = Field(default=1143, ge=0, le=65535)
+    hostname: str | None = None
+    """Name in greetings; default ``<node_name>.<domain>``."""
+
+    max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
+    emulated_date: date | None = None
+    """Run the node's calendar from this date (e.g. 1997-03-03)."""
+
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    @property
+    def greeting_name(self) -> str:
+        return self.hostname or f"{self.node_name}.{self.domain}"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'teledespacho.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; ``overrides`` whose value is ``None`` are ignored (flag not given)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    settings_cls: type[Settings] = Settings
+    if config_file is not None:
+        try:
+            tomllib.loads(config_file.read_text("utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {config_file}: {exc.strerror}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config {config_file} is not valid TOML: {exc}") from exc
+        file_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+        settings_cls = type("SettingsFromFile", (Settings,), {"model_config": file_config})
+    try:
+        return settings_cls(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from exc

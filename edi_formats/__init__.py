@@ -1,0 +1,1 @@
+"""Declaration models and their wire formats."""

@@ -1,0 +1,1 @@
+"""The node: SMTP, POP3 and IMAP servers on the store, the declaration pipeline, the CLI."""

@@ -1,0 +1,1 @@
+"""The store: accounts, mailboxes, messages, intake jobs."""
