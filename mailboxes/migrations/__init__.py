@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; applied by ``teledispatch serve`` and ``db upgrade``."""

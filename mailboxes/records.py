@@ -1,0 +1,51 @@
+"""Plain values the store hands out: callers never hold ORM rows or sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailboxes.schema import Role
+
+__all__ = ["Account", "IntakeJob", "MessageInfo", "Recipient"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    address: str
+    role: Role
+    agent_code: str | None
+    office_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    uid: int
+    uid_validity: int
+    size: int
+    internal_date: datetime
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where one copy of a delivered message goes.
+
+    ``intake_office`` set means the address is that office's declaration intake: the copy is
+    filed in ``folder`` and an intake job is queued for the pipeline in the same transaction.
+    """
+
+    address: str
+    folder: str = "INBOX"
+    intake_office: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeJob:
+    id: int
+    office_code: str
+    sender: str
+    recipient: str
+    state: str
+    attempts: int
+    received_at: datetime

@@ -1,0 +1,147 @@
+"""Tables of the store.
+
+Message bytes live once in ``message_contents``; a mailbox holds ``mailbox_messages`` that
+point at them (with the per-mailbox UID and flags). One submission to several recipients is
+stored once, and an intake job keeps its bytes even if the office deletes its copy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AccountRow",
+    "Base",
+    "IntakeJobRow",
+    "JobState",
+    "MailboxMessageRow",
+    "MailboxRow",
+    "MessageContentRow",
+    "Role",
+    "UTCDateTime",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    OFFICE = "office"
+    DEPARTMENT = "department"
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agent_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    office_code: Mapped[str | None] = mapped_column(String(3))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    apop_secret: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MailboxRow(Base):
+    __tablename__ = "mailboxes"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(255))
+    uid_validity: Mapped[int] = mapped_column(BigInteger)
+    uid_next: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class MessageContentRow(Base):
+    __tablename__ = "message_contents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MailboxMessageRow(Base):
+    __tablename__ = "mailbox_messages"
+    __table_args__ = (UniqueConstraint("mailbox_id", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    content_id: Mapped[int] = mapped_column(ForeignKey("message_contents.id"), index=True)
+    internal_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    flags: Mapped[str] = mapped_column(Text, default="")
+    """Space-separated IMAP flags, sorted, e.g. ``\\Deleted \\Seen``."""
+
+
+class IntakeJobRow(Base):
+    """A submission to an office intake address, waiting for the declaration pipeline."""
+
+    __tablename__ = "intake_jobs"
+    __table_args__ = (Index("ix_intake_jobs_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("message_contents.id"))
+    office_code: Mapped[str] = mapped_column(String(3))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16), default=JobState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

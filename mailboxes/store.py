@@ -1,0 +1,430 @@
+"""The store API: every server and the pipeline go through this one object.
+
+Callers get plain values (``mailboxes.records``), never ORM rows, and each method is one
+transaction. Deliveries are group-committed: concurrent ``deliver`` calls that arrive while a
+commit is being written are written together in the next one, so the cost of a durable
+commit (an fsync) is shared without delaying a lone delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.clock import Clock
+from mailboxes.addresses import normalize_address
+from mailboxes.database import Database
+from mailboxes.migrate import upgrade
+from mailboxes.passwords import PasswordHasher
+from mailboxes.records import Account, IntakeJob, MessageInfo, Recipient
+from mailboxes.schema import (
+    AccountRow,
+    IntakeJobRow,
+    JobState,
+    MailboxMessageRow,
+    MailboxRow,
+    MessageContentRow,
+    Role,
+)
+
+__all__ = ["AccountExists", "Change", "Store"]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+
+class AccountExists(ValueError):
+    """An account with that address (or agent code) is already registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a committed transaction added: the (owner, folder) pairs and new job ids."""
+
+    mailboxes: frozenset[tuple[str, str]]
+    job_ids: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class _Delivery:
+    sender: str
+    recipients: tuple[Recipient, ...]
+    raw: bytes
+    done: asyncio.Future[list[int]] = field(repr=False)
+
+
+def _account(row: AccountRow) -> Account:
+    return Account(
+        address=row.address,
+        role=Role(row.role),
+        agent_code=row.agent_code,
+        office_code=row.office_code,
+    )
+
+
+def _flags(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+class Store:
+    def __init__(self, database: Database, *, clock: Clock, hasher: PasswordHasher) -> None:
+        self.database = database
+        self.clock = clock
+        self.hasher = hasher
+        self._dummy_hash = hasher.hash("not a real password")
+        self._pending: list[_Delivery] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[Change], None]] = []
+
+    @classmethod
+    async def open(
+        cls, url: str, *, clock: Clock, hasher: PasswordHasher, migrate: bool = True
+    ) -> Store:
+        database = Database(url)
+        if migrate:
+            await upgrade(database)
+        return cls(database, clock=clock, hasher=hasher)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        await self.database.dispose()
+
+    def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``listener`` after each commit that adds messages or jobs; returns unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("store listener failed")
+
+    # region accounts
+
+    async def create_account(
+        self,
+        address: str,
+        password: str,
+        *,
+        role: Role | str,
+        agent_code: str | None = None,
+        office_code: str | None = None,
+        apop_secret: str | None = None,
+    ) -> Account:
+        row = AccountRow(
+            address=normalize_address(address),
+            role=Role(role).value,
+            agent_code=agent_code,
+            office_code=office_code,
+            password_hash=await self.hasher.hash_async(password),
+            apop_secret=apop_secret,
+            created_at=self.clock.now(),
+        )
+        try:
+            async with self.database.write_session() as session, session.begin():
+                session.add(row)
+        except IntegrityError as exc:
+            raise AccountExists(f"account {row.address} or agent code {agent_code} exists") from exc
+        return _account(row)
+
+    async def get_account(self, address: str) -> Account | None:
+        row = await self._account_row(normalize_address(address))
+        return None if row is None else _account(row)
+
+    async def list_accounts(self) -> list[Account]:
+        async with self.database.read_session() as session:
+            rows = await session.scalars(select(AccountRow).order_by(AccountRow.address))
+            return [_account(row) for row in rows]
+
+    async def authenticate(self, address: str, password: str) -> Account | None:
+        """The account if the password matches; unknown users cost as much as known ones."""
+        try:
+            row = await self._account_row(normalize_address(address))
+        except ValueError:
+            row = None
+        if row is None:
+            await self.hasher.verify_async(self._dummy_hash, password)
+            return None
+        if await self.hasher.verify_async(row.password_hash, password):
+            return _account(row)
+        return None
+
+    async def apop_secret(self, address: str) -> str | None:
+        """The APOP shared secret, for the accounts that opted in (RFC 1939 §7 needs it)."""
+        try:
+            row = await self._account_row(normalize_address(address))
+        except ValueError:
+            return None
+        return None if row is None else row.apop_secret
+
+    async def _account_row(self, address: str) -> AccountRow | None:
+        async with self.database.read_session() as session:
+            row: AccountRow | None = await session.scalar(
+                select(AccountRow).where(AccountRow.address == address)
+            )
+            return row
+
+    # endregion
+    # region delivery
+
+    async def deliver(
+        self, sender: str, recipients: Sequence[str | Recipient], raw: bytes
+    ) -> list[int]:
+        """Store ``raw`` once for all recipients; return the intake job ids it queued.
+
+        Returns only after the transaction is committed.
+        """
+        targets = tuple(
+            Recipient(normalize_address(r)) if isinstance(r, str) else r for r in recipients
+        )
+        if not targets:
+            raise ValueError("a delivery needs at least one recipient")
+        loop = asyncio.get_running_loop()
+        request = _Delivery(sender, targets, raw, loop.create_future())
+        self._pending.append(request)
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return await asyncio.shield(request.done)
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    results = await self._write_batch(batch)
+                except Exception:
+                    if len(batch) == 1:
+                        raise
+                    # One bad delivery must not fail its neighbours: write them one by one.
+                    for request in batch:
+                        await self._write_alone(request)
+                    continue
+                for request, job_ids in zip(batch, results, strict=True):
+                    if not request.done.done():
+                        request.done.set_result(job_ids)
+        except Exception as exc:
+            for request in batch:
+                if not request.done.done():
+                    request.done.set_exception(exc)
+        finally:
+            self._flusher = None
+            if self._pending:  # arrived after the loop test; never leave them stranded
+                self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _write_alone(self, request: _Delivery) -> None:
+        try:
+            (job_ids,) = await self._write_batch([request])
+        except Exception as exc:
+            request.done.set_exception(exc)
+        else:
+            request.done.set_result(job_ids)
+
+    async def _write_batch(self, batch: Sequence[_Delivery]) -> list[list[int]]:
+        now = self.clock.now()
+        results: list[list[int]] = []
+        touched: set[tuple[str, str]] = set()
+        new_jobs: list[int] = []
+        async with self.database.write_session() as session, session.begin():
+            for request in batch:
+                content = MessageContentRow(raw=request.raw, size=len(request.raw), created_at=now)
+                session.add(content)
+                await session.flush()
+                jobs: list[IntakeJobRow] = []
+                for recipient in request.recipients:
+                    mailbox_id, uid = await self._allocate_uid(
+                        session, recipient.address, recipient.folder, now
+                    )
+                    session.add(
+                        MailboxMessageRow(
+                            mailbox_id=mailbox_id,
+                            uid=uid,
+                            content_id=content.id,
+                            internal_date=now,
+                            flags="",
+                        )
+                    )
+                    touched.add((recipient.address, recipient.folder))
+                    if recipient.intake_office is not None:
+                        job = IntakeJobRow(
+                            content_id=content.id,
+                            office_code=recipient.intake_office,
+                            sender=request.sender,
+                            recipient=recipient.address,
+                            state=JobState.PENDING.value,
+                            attempts=0,
+                            received_at=now,
+                        )
+                        session.add(job)
+                        jobs.append(job)
+                await session.flush()
+                results.append([job.id for job in jobs])
+                new_jobs.extend(job.id for job in jobs)
+        self._notify(Change(frozenset(touched), tuple(new_jobs)))
+        return results
+
+    async def _allocate_uid(
+        self, session: AsyncSession, owner: str, folder: str, now: datetime
+    ) -> tuple[int, int]:
+        """Take the mailbox's next UID (creating the mailbox on first delivery)."""
+        row = (
+            await session.execute(
+                update(MailboxRow)
+                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
+                .values(uid_next=MailboxRow.uid_next + 1)
+                .returning(MailboxRow.id, MailboxRow.uid_next)
+            )
+        ).one_or_none()
+        if row is not None:
+            return row.id, row.uid_next - 1
+        mailbox = MailboxRow(
+            owner=owner, name=folder, uid_validity=int(now.timestamp()), uid_next=2
+        )
+        session.add(mailbox)
+        await session.flush()
+        return mailbox.id, 1
+
+    # endregion
+    # region reading
+
+    async def list_folders(self, address: str) -> list[str]:
+        async with self.database.read_session() as session:
+            names = await session.scalars(
+                select(MailboxRow.name)
+                .where(MailboxRow.owner == normalize_address(address))
+                .order_by(MailboxRow.name)
+            )
+            return list(names)
+
+    async def list_messages(self, address: str, folder: str = "INBOX") -> list[MessageInfo]:
+        """Messages of a mailbox in ascending UID order (empty if the mailbox does not exist)."""
+        async with self.database.read_session() as session:
+            rows = await session.execute(
+                select(
+                    MailboxMessageRow.uid,
+                    MailboxRow.uid_validity,
+                    MessageContentRow.size,
+                    MailboxMessageRow.internal_date,
+                    MailboxMessageRow.flags,
+                )
+                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+                .where(MailboxRow.owner == normalize_address(address), MailboxRow.name == folder)
+                .order_by(MailboxMessageRow.uid)
+            )
+            return [
+                MessageInfo(
+                    uid=r.uid,
+                    uid_validity=r.uid_validity,
+                    size=r.size,
+                    internal_date=r.internal_date,
+                    flags=_flags(r.flags),
+                )
+                for r in rows
+            ]
+
+    async def read_message(self, address: str, folder: str, uid: int) -> bytes:
+        """The message's bytes; ``KeyError`` if there is no such message (any more)."""
+        async with self.database.read_session() as session:
+            raw = await session.scalar(
+                select(MessageContentRow.raw)
+                .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
+                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+                .where(
+                    MailboxRow.owner == normalize_address(address),
+                    MailboxRow.name == folder,
+                    MailboxMessageRow.uid == uid,
+                )
+            )
+        if raw is None:
+            raise KeyError((address, folder, uid))
+        return bytes(raw)
+
+    # endregion
+    # region removal
+
+    async def expunge(self, address: str, folder: str, uids: Collection[int]) -> None:
+        """Remove those messages in one transaction; contents nobody references go too."""
+        if not uids:
+            return
+        async with self.database.write_session() as session, session.begin():
+            mailbox_id = await session.scalar(
+                select(MailboxRow.id).where(
+                    MailboxRow.owner == normalize_address(address), MailboxRow.name == folder
+                )
+            )
+            if mailbox_id is None:
+                return
+            content_ids = list(
+                await session.scalars(
+                    delete(MailboxMessageRow)
+                    .where(
+                        MailboxMessageRow.mailbox_id == mailbox_id,
+                        MailboxMessageRow.uid.in_(list(uids)),
+                    )
+                    .returning(MailboxMessageRow.content_id)
+                )
+            )
+            await self._drop_orphans(session, content_ids)
+
+    @staticmethod
+    async def _drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:
+        if not content_ids:
+            return
+        await session.execute(
+            delete(MessageContentRow).where(
+                MessageContentRow.id.in_(content_ids),
+                ~exists().where(MailboxMessageRow.content_id == MessageContentRow.id),
+                ~exists().where(IntakeJobRow.content_id == MessageContentRow.id),
+            )
+        )
+
+    # endregion
+    # region jobs
+
+    async def pending_jobs(self) -> list[IntakeJob]:
+        async with self.database.read_session() as session:
+            rows = await session.scalars(
+                select(IntakeJobRow)
+                .where(IntakeJobRow.state == JobState.PENDING.value)
+                .order_by(IntakeJobRow.id)
+            )
+            return [
+                IntakeJob(
+                    id=r.id,
+                    office_code=r.office_code,
+                    sender=r.sender,
+                    recipient=r.recipient,
+                    state=r.state,
+                    attempts=r.attempts,
+                    received_at=r.received_at,
+                )
+                for r in rows
+            ]
+
+    async def job_content(self, job_id: int) -> bytes:
+        async with self.database.read_session() as session:
+            raw = await session.scalar(
+                select(MessageContentRow.raw)
+                .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
+                .where(IntakeJobRow.id == job_id)
+            )
+        if raw is None:
+            raise KeyError(job_id)
+        return bytes(raw)
+
+    async def count_contents(self) -> int:
+        async with self.database.read_session() as session:
+            return int(await session.scalar(select(func.count(MessageContentRow.id))) or 0)
+
+    # endregion

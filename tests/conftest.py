@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole suite: a real store on SQLite, and a real node on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from config.clock import FixedClock
+from mailboxes.passwords import PasswordHasher
+from mailboxes.store import Store
+
+# Argon2 at its cheapest: tests authenticate hundreds of times; production costs are settings.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Store]:
+    opened = await Store.open(
+        f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", clock=clock, hasher=FAST_HASHER
+    )
+    try:
+        yield opened
+    finally:
+        await opened.close()
