@@ -1,0 +1,181 @@
+"""Policy of the SMTP server: who may submit, to whom, and the durable hand-off to the store.
+
+aiosmtpd owns the protocol; this handler decides. AUTH PLAIN and LOGIN are implemented here
+(rather than through aiosmtpd's synchronous ``authenticator``) because checking an Argon2
+hash takes tens of milliseconds and must not block the event loop.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+from base64 import b64decode
+
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+
+from gateway.directory import LocalDirectory
+from gateway.smtp import replies
+from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.records import Account, Recipient
+from mailboxes.store import Store
+
+__all__ = ["MAX_RECIPIENTS", "SubmissionHandler"]
+
+log = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 100
+"""RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients."""
+
+
+def _account(session: Session) -> Account | None:
+    data = session.auth_data
+    return data if isinstance(data, Account) else None
+
+
+class SubmissionHandler:
+    def __init__(self, store: Store, directory: LocalDirectory) -> None:
+        self.store = store
+        self.directory = directory
+
+    # region AUTH
+
+    async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                blob = b64decode(args[1], validate=True)
+            except binascii.Error:
+                return await self._malformed(server)
+        assert isinstance(blob, bytes)
+        parts = blob.split(b"\x00")
+        if len(parts) != 3:
+            return await self._malformed(server)
+        return await self._check(server, parts[1], parts[2])
+
+    async def auth_LOGIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            login = await server.challenge_auth(server.AuthLoginUsernameChallenge)
+            if login is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                login = b64decode(args[1], validate=True)
+            except binascii.Error:
+                return await self._malformed(server)
+        password = await server.challenge_auth(server.AuthLoginPasswordChallenge)
+        if password is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(login, bytes)
+        assert isinstance(password, bytes)
+        return await self._check(server, login, password)
+
+    @staticmethod
+    async def _malformed(server: SMTP) -> AuthResult:
+        await server.push(replies.AUTH_MALFORMED)
+        return AuthResult(success=False, handled=True)
+
+    async def _check(self, server: SMTP, login: bytes, password: bytes) -> AuthResult:
+        try:
+            user, secret = login.decode("utf-8"), password.decode("utf-8")
+        except UnicodeDecodeError:
+            return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        try:
+            account = await self.store.authenticate(user, secret)
+        except Exception:
+            log.exception("authentication backend failed")
+            return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
+        if account is None:
+            log.info("%r failed AUTH as %r", server.session and server.session.peer, user)
+            return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        return AuthResult(success=True, auth_data=account, message=replies.AUTH_OK)
+
+    # endregion
+    # region envelope
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        # aiosmtpd reads commands one at a time from a buffered stream, so pipelined
+        # commands already work; it just does not say so.
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        account = _account(session)
+        assert account is not None, "aiosmtpd enforces auth_required before MAIL"
+        try:
+            sender = normalize_address(address)
+        except InvalidAddress:
+            return replies.BAD_ADDRESS
+        if sender != account.address:
+            return replies.SENDER_NOT_OWNED
+        envelope.mail_from = sender
+        envelope.mail_options.extend(mail_options)
+        return replies.OK
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return replies.TOO_MANY_RECIPIENTS
+        try:
+            recipient = await self.directory.resolve(address)
+        except InvalidAddress:
+            return replies.BAD_ADDRESS
+        if recipient is None:
+            if self.directory.is_local_domain(normalize_address(address)):
+                return replies.NO_SUCH_USER
+            return replies.RELAY_DENIED
+        envelope.rcpt_tos.append(recipient.address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return replies.OK
+
+    # endregion
+    # region data
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Commit the message (and any intake jobs) before answering 250."""
+        assert envelope.mail_from is not None
+        raw = envelope.original_content
+        assert isinstance(raw, bytes)
+        targets: list[Recipient] = []
+        for address in dict.fromkeys(envelope.rcpt_tos):  # de-duplicated, order kept
+            recipient = await self.directory.resolve(address)
+            if recipient is None:  # the account was removed between RCPT and DATA
+                continue
+            targets.append(recipient)
+        if not targets:
+            return replies.NO_SUCH_USER
+        try:
+            job_ids = await self.store.deliver(envelope.mail_from, targets, raw)
+        except Exception:
+            log.exception("delivery from %s failed", envelope.mail_from)
+            return replies.LOCAL_ERROR
+        return replies.queued(job_ids)
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Log it; never show the peer our exception text (aiosmtpd's default does)."""
+        log.error("SMTP session error", exc_info=error)
+        return replies.LOCAL_ERROR
+
+    # endregion

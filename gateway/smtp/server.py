@@ -1,0 +1,45 @@
+"""Start the SMTP server in the running event loop (aiosmtpd's SMTP as protocol factory)."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+
+from aiosmtpd.smtp import SMTP
+
+from gateway.smtp.handler import SubmissionHandler
+
+__all__ = ["start_smtp_server"]
+
+
+async def start_smtp_server(
+    handler: SubmissionHandler,
+    *,
+    host: str,
+    port: int,
+    hostname: str,
+    max_message_size: int,
+) -> asyncio.Server:
+    def protocol() -> SMTP:
+        with warnings.catch_warnings():
+            # AUTH without TLS is the deliberate 1997 setting (see below); aiosmtpd warns
+            # about it on every connection.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return _smtp()
+
+    def _smtp() -> SMTP:
+        return SMTP(
+            handler,
+            hostname=hostname,  # never let aiosmtpd call getfqdn() per connection
+            ident="Teledespacho ESMTP",
+            data_size_limit=max_message_size,
+            decode_data=False,
+            auth_required=True,
+            # 1997 clients spoke plain SMTP over a dial-up line; deployments that want TLS
+            # put a terminator in front. Loopback by default.
+            auth_require_tls=False,
+            auth_exclude_mechanism=[],
+        )
+
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(protocol, host=host, port=port)

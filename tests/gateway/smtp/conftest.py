@@ -1,0 +1,46 @@
+"""An SMTP server on the real store, on a free loopback port, with a few accounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.directory import LocalDirectory
+from gateway.smtp import SubmissionHandler, start_smtp_server
+from mailboxes.store import Store
+
+DOMAIN = "aduanas.gob.pe"
+AGENT = "agente1@agencias.pe"
+OTHER_AGENT = "agente2@agencias.pe"
+OFFICE = "aduana-118@aduanas.gob.pe"
+PASSWORD = "clave-1997"
+SIZE_LIMIT = 64 * 1024
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    store: Store
+
+
+@pytest.fixture
+async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
+    await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
+    await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
+    await store.create_account(OFFICE, PASSWORD, role="office", office_code="118")
+    directory = LocalDirectory(store, domain=DOMAIN, hosted_offices={"118", "127"})
+    server = await start_smtp_server(
+        SubmissionHandler(store, directory),
+        host="127.0.0.1",
+        port=0,
+        hostname="test.aduanas.gob.pe",
+        max_message_size=SIZE_LIMIT,
+    )
+    try:
+        yield SmtpServer("127.0.0.1", server.sockets[0].getsockname()[1], store)
+    finally:
+        server.close()
+        await server.wait_closed()

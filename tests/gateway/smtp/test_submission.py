@@ -1,0 +1,165 @@
+"""SMTP submission with Python's smtplib and aiosmtplib against the real server and store.
+
+smtplib is blocking, so it runs in a thread while the server runs in the test's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+
+import aiosmtplib
+import pytest
+
+from gateway.directory import INTAKE_FOLDER
+from tests.gateway.smtp.conftest import (
+    AGENT,
+    OFFICE,
+    OTHER_AGENT,
+    PASSWORD,
+    SIZE_LIMIT,
+    SmtpServer,
+)
+
+MESSAGE = (
+    b"From: agente1@agencias.pe\r\n"
+    b"To: agente2@agencias.pe\r\n"
+    b"Subject: prueba\r\n"
+    b"\r\n"
+    b"Linea uno\r\n"
+    b".linea que empieza con punto\r\n"
+    b"\xd1and\xfa en 8 bits\r\n"
+)
+
+
+def _send(server: SmtpServer, sender: str, rcpts: list[str], data: bytes, *, login: bool = True):
+    with smtplib.SMTP(server.host, server.port, timeout=10) as client:
+        client.ehlo("pc486.agencia.pe")
+        if login:
+            client.login(sender, PASSWORD)
+        return client.sendmail(sender, rcpts, data)
+
+
+async def test_ehlo_advertises_the_extensions(smtp_server: SmtpServer) -> None:
+    def ehlo() -> tuple[dict[str, str], list[str]]:
+        with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+            client.ehlo("pc486")
+            return client.esmtp_features, client.esmtp_features.get("auth", "").split()
+
+    features, mechanisms = await asyncio.to_thread(ehlo)
+    assert features["size"] == str(SIZE_LIMIT)
+    assert "8bitmime" in features
+    assert "pipelining" in features
+    assert sorted(mechanisms) == ["LOGIN", "PLAIN"]
+
+
+async def test_authenticated_message_is_stored_byte_identical(smtp_server: SmtpServer) -> None:
+    refused = await asyncio.to_thread(_send, smtp_server, AGENT, [OTHER_AGENT], MESSAGE)
+    assert refused == {}
+    [info] = await smtp_server.store.list_messages(OTHER_AGENT)
+    assert await smtp_server.store.read_message(OTHER_AGENT, "INBOX", info.uid) == MESSAGE
+    assert info.size == len(MESSAGE)
+
+
+async def test_auth_login_with_aiosmtplib(smtp_server: SmtpServer) -> None:
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    async with client:
+        await client.ehlo()
+        response = await client.auth_login(AGENT, PASSWORD)
+        assert response.code == 235
+        errors, _ = await client.sendmail(AGENT, [OTHER_AGENT, AGENT], MESSAGE)
+    assert errors == {}
+    assert len(await smtp_server.store.list_messages(OTHER_AGENT)) == 1
+    assert len(await smtp_server.store.list_messages(AGENT)) == 1
+    assert await smtp_server.store.count_contents() == 1  # stored once for both
+
+
+async def test_unauthenticated_submission_is_refused(smtp_server: SmtpServer) -> None:
+    with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+        await asyncio.to_thread(_send, smtp_server, AGENT, [OTHER_AGENT], MESSAGE, login=False)
+    assert refused.value.smtp_code == 530
+    assert await smtp_server.store.list_messages(OTHER_AGENT) == []
+
+
+async def test_wrong_password_is_535(smtp_server: SmtpServer) -> None:
+    def login() -> None:
+        with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+            client.login(AGENT, "not-the-password")
+
+    with pytest.raises(smtplib.SMTPAuthenticationError) as failed:
+        await asyncio.to_thread(login)
+    assert failed.value.smtp_code == 535
+
+
+async def test_unknown_user_cannot_log_in(smtp_server: SmtpServer) -> None:
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    async with client:
+        with pytest.raises(aiosmtplib.SMTPAuthenticationError) as failed:
+            await client.login("nadie@agencias.pe", PASSWORD)
+    assert failed.value.code == 535
+
+
+async def test_cannot_send_as_another_address(smtp_server: SmtpServer) -> None:
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    async with client:
+        await client.login(AGENT, PASSWORD)
+        with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+            await client.sendmail(OTHER_AGENT, [AGENT], MESSAGE)
+    assert refused.value.code == 553
+
+
+async def test_no_open_relay(smtp_server: SmtpServer) -> None:
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    async with client:
+        await client.login(AGENT, PASSWORD)
+        await client.mail(AGENT)
+        outside = await client.execute_command(b"RCPT", b"TO:<someone@example.com>")
+        unknown_here = await client.execute_command(b"RCPT", b"TO:<nadie@aduanas.gob.pe>")
+        other_node = await client.execute_command(b"RCPT", b"TO:<aduana-172@aduanas.gob.pe>")
+        malformed = await client.execute_command(b"RCPT", b"TO:<a b@c>")
+    assert (outside.code, outside.message.split()[0]) == (550, "5.7.1")
+    assert (unknown_here.code, unknown_here.message.split()[0]) == (550, "5.1.1")
+    assert other_node.code == 550  # Tacna is decentralized: not hosted by this node
+    assert malformed.code in (501, 553)
+
+
+async def test_mail_to_office_intake_files_it_and_queues_a_job(smtp_server: SmtpServer) -> None:
+    await asyncio.to_thread(_send, smtp_server, AGENT, [OFFICE], MESSAGE)
+    [job] = await smtp_server.store.pending_jobs()
+    assert (job.office_code, job.sender, job.recipient) == ("118", AGENT, OFFICE)
+    assert await smtp_server.store.job_content(job.id) == MESSAGE
+    [filed] = await smtp_server.store.list_messages(OFFICE, INTAKE_FOLDER)
+    assert await smtp_server.store.read_message(OFFICE, INTAKE_FOLDER, filed.uid) == MESSAGE
+    assert await smtp_server.store.list_messages(OFFICE) == []  # INBOX is for accepted ones
+
+
+async def test_intake_of_hosted_office_without_account_is_accepted(
+    smtp_server: SmtpServer,
+) -> None:
+    await asyncio.to_thread(_send, smtp_server, AGENT, ["ADUANA-127@aduanas.gob.pe"], MESSAGE)
+    [job] = await smtp_server.store.pending_jobs()
+    assert job.office_code == "127"
+
+
+async def test_declared_size_over_the_limit_is_552(smtp_server: SmtpServer) -> None:
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    async with client:
+        await client.login(AGENT, PASSWORD)
+        with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+            await client.mail(AGENT, options=[f"SIZE={SIZE_LIMIT + 1}"])
+    assert refused.value.code == 552
+
+
+async def test_data_over_the_limit_is_552_and_stores_nothing(smtp_server: SmtpServer) -> None:
+    big = (b"x" * 78 + b"\r\n") * (SIZE_LIMIT // 80 + 10)
+
+    def send_without_declaring_size() -> tuple[int, bytes]:
+        with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=10) as client:
+            client.login(AGENT, PASSWORD)
+            client.mail(AGENT)  # no SIZE= parameter: the limit is found during DATA
+            client.rcpt(OTHER_AGENT)
+            return client.data(big)
+
+    code, _ = await asyncio.to_thread(send_without_declaring_size)
+    assert code == 552
+    assert await smtp_server.store.count_contents() == 0
