@@ -11,7 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ARRIVAL_POINT_PRIMARY_ZONE",
+    "ARRIVAL_POINT_TERMINAL_OR_WAREHOUSE",
+    "RELIEF_CATEGORIES",
+    "URGENCY_CATEGORIES",
     "GoodsState",
+    "ModalityCode",
     "PartyDocType",
     "TransportDocType",
     "TransportMode",
@@ -54,3 +59,29 @@ class GoodsState(StrEnum):
 
     NEW = "N"
     USED = "U"
+
+
+class ModalityCode(StrEnum):
+    """Modalidad de despacho in the recuadro "Destinación" (seed 004 VII.A.2).
+
+    The models keep the modality as a constrained string, so an unknown code reaches MOD-CODE;
+    this enum names the valid ones.
+    """
+
+    ANTICIPADO = "1-0"
+    URGENCIA = "0-1"  # despacho urgente, envíos de urgencia
+    SOCORRO = "0-2"  # despacho urgente, envíos de socorro
+    EXCEPCIONAL = "0-0"
+
+
+ARRIVAL_POINT_TERMINAL_OR_WAREHOUSE = "03"
+"""Anticipado, punto de llegada: option A terminal, B depósito temporal."""
+
+ARRIVAL_POINT_PRIMARY_ZONE = "04"
+"""Anticipado, zona primaria con autorización especial."""
+
+URGENCY_CATEGORIES = frozenset("abcdefghijklmn")
+"""Envíos de urgencia (0-1), incisos a) to n)."""
+
+RELIEF_CATEGORIES = frozenset("abcdefghi")
+"""Envíos de socorro (0-2), incisos a) to i)."""

@@ -1,0 +1,194 @@
+"""DL-*: when each import modality may be numbered, counted in calendar days.
+
+Seed 004 VI.7: anticipado within the 15 calendar days before the arrival of the means of
+transport; urgente from 15 days before arrival up to 7 calendar days counted from the day
+after the end of discharge; excepcional within 30 calendar days counted from the day after the
+end of discharge. From 2019-12-31 DS 367-2019-EF (seed 001, art. 230) lets urgent shipments be
+declared any time before arrival, so DL-URGENTE has two versions. Days are Lima calendar days
+of the transmission (``ctx.as_of``); "within N days after the end of discharge" ends on
+discharge + N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Final
+
+from edi_formats.codes import ModalityCode
+from edi_formats.models import DUA, OE
+from validators.engine import RuleContext
+from validators.registry import Problem, rule
+from validators.rules.sources import (
+    DS_367_2019_FROM,
+    INTA_PG01A_FROM,
+    INTA_PG01A_OFFICE_FROM,
+    cite_001,
+    cite_004,
+)
+from validators.rules.wording import day
+
+__all__ = [
+    "ANTICIPADO_DAYS_BEFORE_ARRIVAL",
+    "EXCEPCIONAL_DAYS_AFTER_DISCHARGE",
+    "RULES",
+    "URGENTE_DAYS_AFTER_DISCHARGE",
+    "URGENTE_DAYS_BEFORE_ARRIVAL",
+    "dl_anticipado",
+    "dl_excepcional",
+    "dl_urgente_2010",
+    "dl_urgente_2019",
+]
+
+ANTICIPADO_DAYS_BEFORE_ARRIVAL: Final = 15
+URGENTE_DAYS_BEFORE_ARRIVAL: Final = 15
+URGENTE_DAYS_AFTER_DISCHARGE: Final = 7
+EXCEPCIONAL_DAYS_AFTER_DISCHARGE: Final = 30
+
+_URGENT = (ModalityCode.URGENCIA, ModalityCode.SOCORRO)
+_ARRIVAL = "transport.arrival_date"
+_DISCHARGE = "transport.discharge_end_date"
+
+
+def _modality(declaration: DUA | OE) -> str | None:
+    return declaration.modality.code if isinstance(declaration, DUA) else None
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+@rule(
+    "DL-ANTICIPADO",
+    title="Anticipado: dentro de los 15 días antes de la llegada",
+    citation=cite_004("VI.7 a"),
+    applies_to={"DUA"},
+    effective_from=INTA_PG01A_FROM,
+    office_from=INTA_PG01A_OFFICE_FROM,
+)
+def dl_anticipado(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Anticipado is numbered within the 15 calendar days before arrival; once the means of
+    transport has arrived the goods go to the excepcional modality, and the rejection says so."""
+    if not isinstance(declaration, DUA) or _modality(declaration) != ModalityCode.ANTICIPADO:
+        return
+    arrival = declaration.transport.arrival_date
+    if arrival is None:
+        yield Problem(
+            _ARRIVAL,
+            "Casilla Fecha de llegada: el despacho anticipado requiere la fecha estimada de "
+            "llegada del medio de transporte para computar su plazo.",
+        )
+        return
+    opens = arrival - _days(ANTICIPADO_DAYS_BEFORE_ARRIVAL)
+    if ctx.as_of < opens:
+        yield Problem(
+            _ARRIVAL,
+            f"Plazo del despacho anticipado: la llegada es el {day(arrival)}; la declaración "
+            f"puede transmitirse dentro de los {ANTICIPADO_DAYS_BEFORE_ARRIVAL} días calendario "
+            f"anteriores, desde el {day(opens)}.",
+        )
+    elif ctx.as_of > arrival:
+        yield Problem(
+            "modality.code",
+            f"Plazo del despacho anticipado vencido: el medio de transporte llegó el "
+            f"{day(arrival)}. Después de la llegada la mercancía se somete al despacho "
+            f"excepcional: transmita la declaración con la modalidad "
+            f"{ModalityCode.EXCEPCIONAL}.",
+        )
+
+
+def _urgent_late(declaration: DUA, ctx: RuleContext) -> Iterator[Problem]:
+    discharged = declaration.transport.discharge_end_date
+    if discharged is None:
+        return
+    closes = discharged + _days(URGENTE_DAYS_AFTER_DISCHARGE)
+    if ctx.as_of > closes:
+        yield Problem(
+            _DISCHARGE,
+            f"Plazo del despacho urgente vencido: la descarga terminó el {day(discharged)} y "
+            f"el plazo de {URGENTE_DAYS_AFTER_DISCHARGE} días calendario venció el "
+            f"{day(closes)}. Transmita la declaración con la modalidad "
+            f"{ModalityCode.EXCEPCIONAL} (excepcional).",
+        )
+
+
+@rule(
+    "DL-URGENTE",
+    title="Urgente: desde 15 días antes de la llegada hasta 7 después de la descarga",
+    citation=cite_004("VI.7 b"),
+    applies_to={"DUA"},
+    effective_from=INTA_PG01A_FROM,
+    effective_to=DS_367_2019_FROM - timedelta(days=1),
+    office_from=INTA_PG01A_OFFICE_FROM,
+)
+def dl_urgente_2010(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Urgente (0-1, 0-2) from 15 calendar days before arrival up to 7 calendar days after
+    the end of discharge (seed 004 VI.7 b, until DS 367-2019-EF)."""
+    if not isinstance(declaration, DUA) or _modality(declaration) not in _URGENT:
+        return
+    arrival = declaration.transport.arrival_date
+    if arrival is None:
+        yield Problem(
+            _ARRIVAL,
+            "Casilla Fecha de llegada: el despacho urgente requiere la fecha de llegada del "
+            "medio de transporte para computar su plazo.",
+        )
+        return
+    opens = arrival - _days(URGENTE_DAYS_BEFORE_ARRIVAL)
+    if ctx.as_of < opens:
+        yield Problem(
+            _ARRIVAL,
+            f"Plazo del despacho urgente: la llegada es el {day(arrival)}; la declaración puede "
+            f"transmitirse desde {URGENTE_DAYS_BEFORE_ARRIVAL} días calendario antes, el "
+            f"{day(opens)}.",
+        )
+    yield from _urgent_late(declaration, ctx)
+
+
+@rule(
+    "DL-URGENTE",
+    title="Urgente: antes de la llegada y hasta 7 días después de la descarga",
+    citation=cite_001("art. 230"),
+    applies_to={"DUA"},
+    effective_from=DS_367_2019_FROM,
+)
+def dl_urgente_2019(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Urgente (0-1, 0-2) before arrival and up to 7 calendar days after the end of discharge
+    (DS 367-2019-EF art. 230: the 15-day lower bound is gone)."""
+    if not isinstance(declaration, DUA) or _modality(declaration) not in _URGENT:
+        return
+    yield from _urgent_late(declaration, ctx)
+
+
+@rule(
+    "DL-EXCEPCIONAL",
+    title="Excepcional: dentro de los 30 días después de la descarga",
+    citation=cite_004("VI.7 c"),
+    applies_to={"DUA"},
+    effective_from=INTA_PG01A_FROM,
+    office_from=INTA_PG01A_OFFICE_FROM,
+)
+def dl_excepcional(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Excepcional (0-0) within 30 calendar days counted from the day after the end of
+    discharge; the end of discharge must be stated to count them."""
+    if not isinstance(declaration, DUA) or _modality(declaration) != ModalityCode.EXCEPCIONAL:
+        return
+    discharged = declaration.transport.discharge_end_date
+    if discharged is None:
+        yield Problem(
+            _DISCHARGE,
+            "Casilla Fecha de término de la descarga: el despacho excepcional requiere esa "
+            f"fecha para computar su plazo de {EXCEPCIONAL_DAYS_AFTER_DISCHARGE} días.",
+        )
+        return
+    closes: date = discharged + _days(EXCEPCIONAL_DAYS_AFTER_DISCHARGE)
+    if ctx.as_of > closes:
+        yield Problem(
+            _DISCHARGE,
+            f"Plazo del despacho excepcional vencido: la descarga terminó el {day(discharged)} "
+            f"y el plazo de {EXCEPCIONAL_DAYS_AFTER_DISCHARGE} días calendario venció el "
+            f"{day(closes)}.",
+        )
+
+
+RULES = (dl_anticipado, dl_urgente_2010, dl_urgente_2019, dl_excepcional)
