@@ -1,0 +1,114 @@
+"""The store on a real SQLite file: accounts, UIDs, single-instance contents, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from config.clock import FixedClock
+from mailboxes.addresses import InvalidAddress
+from mailboxes.records import Recipient
+from mailboxes.schema import Role
+from mailboxes.store import AccountExists, Store
+from tests.conftest import FAST_HASHER
+
+
+async def test_passwords_are_stored_only_as_argon2_hashes(store: Store, tmp_path: Path) -> None:
+    await store.create_account(
+        "agente@agencias.pe", "clave-secreta", role=Role.AGENT, agent_code="1"
+    )
+    database = b"".join(path.read_bytes() for path in tmp_path.glob("store.db*"))  # and the WAL
+    assert b"clave-secreta" not in database
+    assert b"$argon2id$" in database
+
+
+async def test_authenticate(store: Store) -> None:
+    created = await store.create_account("Agente@Agencias.PE", "pw", role="agent", agent_code="7")
+    assert created.address == "agente@agencias.pe"
+    assert await store.authenticate("AGENTE@agencias.pe", "pw") == created
+    assert await store.authenticate("agente@agencias.pe", "PW") is None
+    assert await store.authenticate("nadie@agencias.pe", "pw") is None
+    assert await store.authenticate("not an address", "pw") is None
+
+
+async def test_duplicate_account_and_agent_code_are_refused(store: Store) -> None:
+    await store.create_account("a@x.pe", "pw", role="agent", agent_code="7")
+    with pytest.raises(AccountExists):
+        await store.create_account("A@X.PE", "pw", role="agent", agent_code="8")
+    with pytest.raises(AccountExists):
+        await store.create_account("b@x.pe", "pw", role="agent", agent_code="7")
+    with pytest.raises(InvalidAddress):
+        await store.create_account("no-at-sign", "pw", role="agent", agent_code="9")
+
+
+async def test_uids_grow_per_mailbox_and_survive_expunge(store: Store) -> None:
+    for n in range(3):
+        await store.deliver("a@x.pe", ["b@x.pe"], b"m%d" % n)
+    await store.expunge("b@x.pe", "INBOX", [3])
+    await store.deliver("a@x.pe", ["b@x.pe"], b"m3")
+    infos = await store.list_messages("b@x.pe")
+    assert [info.uid for info in infos] == [1, 2, 4]  # never reused
+    assert len({info.uid_validity for info in infos}) == 1
+    assert await store.read_message("b@x.pe", "INBOX", 4) == b"m3"
+    with pytest.raises(KeyError):
+        await store.read_message("b@x.pe", "INBOX", 3)
+
+
+async def test_one_content_for_many_recipients_and_orphans_removed(store: Store) -> None:
+    await store.deliver("a@x.pe", ["b@x.pe", "c@x.pe"], b"shared")
+    assert await store.count_contents() == 1
+    await store.expunge("b@x.pe", "INBOX", [1])
+    assert await store.count_contents() == 1  # c still has it
+    await store.expunge("c@x.pe", "INBOX", [1])
+    assert await store.count_contents() == 0
+
+
+async def test_intake_job_keeps_its_content_when_the_office_deletes_its_copy(store: Store) -> None:
+    [job_id] = await store.deliver(
+        "a@x.pe", [Recipient("aduana-118@x.pe", "Recibidos", intake_office="118")], b"DUA"
+    )
+    await store.expunge("aduana-118@x.pe", "Recibidos", [1])
+    assert await store.job_content(job_id) == b"DUA"
+    assert [job.id for job in await store.pending_jobs()] == [job_id]
+
+
+async def test_concurrent_deliveries_are_group_committed_in_order(store: Store) -> None:
+    await asyncio.gather(*(store.deliver("a@x.pe", ["b@x.pe"], b"%03d" % n) for n in range(200)))
+    infos = await store.list_messages("b@x.pe")
+    assert [info.uid for info in infos] == list(range(1, 201))
+    bodies = [await store.read_message("b@x.pe", "INBOX", info.uid) for info in infos]
+    assert sorted(bodies) == [b"%03d" % n for n in range(200)]
+
+
+async def test_internal_date_comes_from_the_clock_and_is_aware(
+    store: Store, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(days=3))
+    await store.deliver("a@x.pe", ["b@x.pe"], b"x")
+    [info] = await store.list_messages("b@x.pe")
+    assert info.internal_date == clock.now()
+
+
+async def test_committed_data_survives_reopening(tmp_path: Path, clock: FixedClock) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reopen.db'}"
+    first = await Store.open(url, clock=clock, hasher=FAST_HASHER)
+    await first.create_account("b@x.pe", "pw", role="agent", agent_code="1")
+    await first.deliver("a@x.pe", ["b@x.pe"], b"persisted")
+    await first.close()
+    second = await Store.open(url, clock=clock, hasher=FAST_HASHER)  # migrations idempotent
+    try:
+        assert await second.read_message("b@x.pe", "INBOX", 1) == b"persisted"
+        assert await second.authenticate("b@x.pe", "pw") is not None
+    finally:
+        await second.close()
+
+
+async def test_apop_secret_only_for_accounts_that_opted_in(store: Store) -> None:
+    await store.create_account("a@x.pe", "pw", role="agent", agent_code="1", apop_secret="tanstaaf")
+    await store.create_account("b@x.pe", "pw", role="agent", agent_code="2")
+    assert await store.apop_secret("a@x.pe") == "tanstaaf"
+    assert await store.apop_secret("b@x.pe") is None
+    assert await store.apop_secret("nobody@x.pe") is None
