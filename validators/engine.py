@@ -20,9 +20,19 @@ if TYPE_CHECKING:
     from edi_formats.models import DUA, OE
     from validators.registry import RuleRegistry
 
-__all__ = ["PERU_TIME", "Facts", "RuleContext", "transmission_date", "validate"]
+__all__ = [
+    "MAX_FINDINGS_PER_RULE",
+    "PERU_TIME",
+    "Facts",
+    "RuleContext",
+    "transmission_date",
+    "validate",
+]
 
 _log = logging.getLogger(__name__)
+
+MAX_FINDINGS_PER_RULE = 100
+"""Beyond this many findings of one rule (10 000 bad series), the rest are summed up in one."""
 
 PERU_TIME = timezone(timedelta(hours=-5), "PET")
 """Peru's civil time (UTC-5): deadlines are counted in Lima calendar days."""
@@ -96,14 +106,26 @@ def validate(
     findings: list[Finding] = []
     for item in rules:
         try:
+            count = 0
+            worst = Severity.WARNING
             for problem in item.check(declaration, ctx):
+                count += 1
+                severity = problem.severity or item.severity
+                if severity is Severity.ERROR:
+                    worst = Severity.ERROR
+                if count <= MAX_FINDINGS_PER_RULE:
+                    findings.append(
+                        Finding(item.id, severity, problem.field, problem.message, item.citation)
+                    )
+            if count > MAX_FINDINGS_PER_RULE:
                 findings.append(
                     Finding(
-                        rule_id=item.id,
-                        severity=problem.severity or item.severity,
-                        field=problem.field,
-                        message=problem.message,
-                        citation=item.citation,
+                        item.id,
+                        worst,
+                        "",
+                        f"... y {count - MAX_FINDINGS_PER_RULE} observaciones más de esta misma "
+                        "regla, no listadas.",
+                        item.citation,
                     )
                 )
         except Exception:

@@ -71,3 +71,16 @@ def test_context_date_is_the_peruvian_calendar_day(offices: OfficeRegistry) -> N
     )
     assert ctx.as_of == date(2025, 3, 3)
     assert ctx.addressed_office == "118" and ctx.sender_agent_code == "1"
+
+
+def test_findings_of_one_rule_are_capped(offices: OfficeRegistry) -> None:
+    from validators.engine import MAX_FINDINGS_PER_RULE
+
+    declaration = sample_declaration("oe", as_of=AS_OF, series_count=MAX_FINDINGS_PER_RULE + 50)
+    short = tuple(s.model_copy(update={"subpartida": "123"}) for s in declaration.series)
+    findings = validate(
+        declaration.model_copy(update={"series": short}), RuleContext(as_of=AS_OF, offices=offices)
+    )
+    assert len(findings) == MAX_FINDINGS_PER_RULE + 1
+    assert "50 observaciones más" in findings[-1].message
+    assert findings[-1].severity is Severity.ERROR
