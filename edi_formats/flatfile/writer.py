@@ -1,0 +1,142 @@
+"""Rendering a declaration as a flat file, in its canonical form.
+
+Canonical means: CRLF after every record (the DOS convention of the agents' software), the
+envelope naming the encoding actually used (ISO-8859-1 when every character fits, UTF-8
+otherwise), empty fields for absent values, decimals with the scale they were given, and a
+trailer counting every record type. ``reader.parse_flat`` reads it back to an equal model,
+and rendering that model again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from edi_formats.encodings import ACCEPTED_ENCODINGS, canonical_encoding
+from edi_formats.flatfile.envelope import ENVELOPE_RECORD, FORMAT_NAME, LAYOUT_VERSION
+from edi_formats.flatfile.layout import (
+    LAYOUTS,
+    TRAILER_RECORD,
+    DocumentLayout,
+    FieldKind,
+    FieldSpec,
+    RecordSpec,
+)
+from edi_formats.models import DUA, OE
+
+__all__ = ["escape_field", "format_value", "render_flat", "render_records", "resolve_attr"]
+
+DEFAULT_ENCODING = "ISO-8859-1"
+NEWLINE = "\r\n"
+
+
+def escape_field(text: str) -> str:
+    r"""Escape the separator and the escape character: ``|`` -> ``\|``, ``\`` -> ``\\``."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "|" in text:
+        text = text.replace("|", "\\|")
+    return text
+
+
+def resolve_attr(obj: Any, attr: str) -> Any:
+    """``obj.a.b`` for ``attr == "a.b"``; None as soon as a step is None."""
+    for step in attr.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, step)
+    return obj
+
+
+def format_value(value: Any, kind: FieldKind) -> str:
+    """The canonical text of one field value (docs/formats.md, "Field types")."""
+    if value is None:
+        return ""
+    if kind is FieldKind.FLAG:
+        return "S" if value else "N"
+    if kind is FieldKind.TIMESTAMP:
+        assert isinstance(value, datetime)
+        return value.isoformat()
+    if kind is FieldKind.DATE:
+        assert isinstance(value, date)
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    if kind is FieldKind.DECIMAL:
+        assert isinstance(value, Decimal)
+        return format(value, "f")
+    if kind is FieldKind.INTEGER:
+        return str(int(value))
+    if isinstance(value, Enum):
+        value = value.value
+    return escape_field(str(value))
+
+
+def _field_value(obj: Any, spec: FieldSpec) -> Any:
+    return obj if spec.attr is None else resolve_attr(obj, spec.attr)
+
+
+def _objects(record: RecordSpec, owner: Any) -> Iterator[Any]:
+    """The model objects ``record`` writes one line for, found from ``owner``."""
+    if record.target == "":
+        if record.min_count == 0 and all(
+            _field_value(owner, spec) is None for spec in record.fields
+        ):
+            return
+        yield owner
+        return
+    found = resolve_attr(owner, record.target.removesuffix("[]"))
+    if found is None:
+        return
+    if record.is_list:
+        yield from found
+    else:
+        yield found
+
+
+def _line(record: RecordSpec, obj: Any) -> str:
+    values = [format_value(_field_value(obj, spec), spec.kind) for spec in record.fields]
+    return "|".join((record.code, *values))
+
+
+def render_flat(decl: DUA | OE, *, encoding: str | None = None) -> bytes:
+    """The canonical flat file of ``decl``.
+
+    ``encoding`` (a name docs/formats.md accepts) forces the encoding; a character it cannot
+    hold raises UnicodeEncodeError. Without it: ISO-8859-1, or UTF-8 when that cannot hold
+    every character.
+    """
+    return render_records(decl, LAYOUTS[decl.document_type], encoding=encoding)
+
+
+def render_records(obj: Any, layout: DocumentLayout, *, encoding: str | None = None) -> bytes:
+    """Envelope, one line per record of ``layout`` that ``obj`` fills, and the trailer."""
+    lines: list[str] = []
+    counts: dict[str, int] = {}
+    for record in layout.records:
+        for item in _objects(record, obj):
+            lines.append(_line(record, item))
+            counts[record.code] = counts.get(record.code, 0) + 1
+            for child in record.children:
+                for child_item in _objects(child, item):
+                    lines.append(_line(child, child_item))
+                    counts[child.code] = counts.get(child.code, 0) + 1
+    total = len(lines) + 2
+    tallies = (f"{r.code}={counts.get(r.code, 0)}" for r in layout.all_records())
+    lines.append("|".join((TRAILER_RECORD, str(total), *tallies)))
+    body = NEWLINE.join(lines) + NEWLINE
+
+    name = canonical_encoding(encoding) if encoding is not None else DEFAULT_ENCODING
+    if name is None:
+        raise ValueError(f"unsupported encoding {encoding!r}")
+    if encoding is None:
+        try:
+            encoded = body.encode(ACCEPTED_ENCODINGS[name])
+        except UnicodeEncodeError:
+            name = "UTF-8"
+            encoded = body.encode("utf-8")
+    else:
+        encoded = body.encode(ACCEPTED_ENCODINGS[name])
+    envelope = "|".join((ENVELOPE_RECORD, FORMAT_NAME, LAYOUT_VERSION, layout.document_type, name))
+    return envelope.encode("ascii") + NEWLINE.encode("ascii") + encoded

@@ -1,0 +1,87 @@
+"""Declarations as JSON: the models' own serialization, one schema for both documents.
+
+JSON is what a modern agent's software writes most easily; the document is the model dumped
+as is (``document_type`` tells DUA from O/E), so the JSON Schema printed by
+``teledispatch schema`` is the whole specification.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final, Literal
+
+from pydantic import TypeAdapter, ValidationError
+
+from edi_formats.encodings import decode_text
+from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.models import DUA, OE, Declaration
+from edi_formats.validation_errors import describe_error, json_path
+
+__all__ = ["declaration_schema", "parse_json", "render_json"]
+
+MAX_JSON_BYTES: Final = 32 * 1024 * 1024
+_MAX_REPORTED_ERRORS: Final = 5
+_ADAPTER: Final[TypeAdapter[DUA | OE]] = TypeAdapter(Declaration)
+_LINE_COLUMN: Final = re.compile(r"at line (\d+) column (\d+)")
+
+
+def render_json(decl: DUA | OE) -> bytes:
+    """Canonical JSON: the model dump, indented by two spaces, UTF-8, ending in a newline."""
+    return decl.model_dump_json(indent=2).encode("utf-8") + b"\n"
+
+
+def parse_json(data: bytes) -> DUA | OE:
+    """The declaration in JSON ``data``; DeclarationSyntaxError if it cannot be read.
+
+    UTF-8 as RFC 8259 says (a byte-order mark is tolerated); text in one of the era's 8-bit
+    encodings is read with the same guess as an undeclared flat file.
+    """
+    if len(data) > MAX_JSON_BYTES:
+        raise DeclarationSyntaxError(
+            "FMT-LIMIT", f"documento demasiado grande (máximo {MAX_JSON_BYTES} bytes)"
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise DeclarationSyntaxError("FMT-EMPTY", "el documento está vacío")
+    text, _ = decode_text(data, None)
+    try:
+        return _ADAPTER.validate_json(text)
+    except ValidationError as exc:
+        raise _syntax_error(exc) from None
+
+
+def _syntax_error(exc: ValidationError) -> DeclarationSyntaxError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        detail = str((first.get("ctx") or {}).get("error", ""))
+        found = _LINE_COLUMN.search(detail)
+        position = f"línea {found.group(1)}, columna {found.group(2)}" if found else None
+        return DeclarationSyntaxError("JSON-SYNTAX", f"JSON mal formado ({detail})", position)
+    described = [
+        (_path(error["loc"]), describe_error(error)) for error in errors[:_MAX_REPORTED_ERRORS]
+    ]
+    position, reason = described[0]
+    message = reason
+    if len(described) > 1:
+        message += ". Además: " + "; ".join(f"{where}: {why}" for where, why in described[1:])
+    if len(errors) > len(described):
+        message += f" (y {len(errors) - len(described)} errores más)"
+    return DeclarationSyntaxError("FMT-VALUE", message, position)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """JSON path of an error, without the union tag pydantic puts first."""
+    if loc and loc[0] in ("DUA", "OE"):
+        loc = loc[1:]
+    return json_path(loc)
+
+
+def declaration_schema(kind: Literal["dua", "oe"] | None = None) -> dict[str, Any]:
+    """JSON Schema of a DUA, an O/E, or (``None``) of either, told apart by document_type."""
+    if kind == "dua":
+        return DUA.model_json_schema()
+    if kind == "oe":
+        return OE.model_json_schema()
+    return _ADAPTER.json_schema()
