@@ -11,9 +11,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from gateway.cli import schema
+
 __all__ = ["build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = ()
+COMMANDS: tuple[ModuleType, ...] = (schema,)
 
 
 def build_parser() -> argparse.ArgumentParser:
