@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import schema
+from gateway.cli import sample, schema, validate
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (schema,)
+COMMANDS: tuple[ModuleType, ...] = (schema, sample, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:
