@@ -12,9 +12,14 @@ from datetime import date
 
 from config.clock import SystemClock
 from edi_formats.codec import DeclarationSyntaxError, WireFormat, render_declaration
-from gateway.cli._common import fail
 from validators.engine import transmission_date
 from validators.samples import BREAKABLE, break_rule, sample_declaration
+
+
+def fail(message: str, status: int) -> int:
+    """Say why on standard error and return the exit status."""
+    print(f"teledispatch: {message}", file=sys.stderr)
+    return status
 
 
 def iso_date(text: str) -> date:
