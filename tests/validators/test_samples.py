@@ -81,3 +81,12 @@ def test_breaks_are_valid_models() -> None:
     for rule_id in BREAKABLE:
         broken = break_rule(sample_declaration("dua", as_of=AS_OF), rule_id)
         assert DUA.model_validate_json(broken.model_dump_json()) == broken
+
+
+@pytest.mark.parametrize("fmt", ["flat", "json"])
+@pytest.mark.parametrize(("kind", "rule_id"), CASES)
+def test_broken_samples_survive_the_wire_formats(kind: str, rule_id: str, fmt: str) -> None:
+    from edi_formats.codec import WireFormat, parse_declaration, render_declaration
+
+    broken = break_rule(sample_declaration(kind, as_of=AS_OF), rule_id)  # type: ignore[arg-type]
+    assert parse_declaration(render_declaration(broken, WireFormat(fmt))) == broken
