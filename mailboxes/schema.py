@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -30,6 +31,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AccountRow",
     "Base",
+    "DeclarationCounterRow",
+    "DeclarationRow",
+    "DeclarationStatus",
     "IntakeJobRow",
     "JobState",
     "MailboxMessageRow",
@@ -145,3 +149,56 @@ class IntakeJobRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeclarationStatus(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class DeclarationCounterRow(Base):
+    """The last correlative given per office, year and regime: numbers are gap-free.
+
+    Incremented in the transaction that writes the acceptance, so a crash before the commit
+    takes the increment back with everything else.
+    """
+
+    __tablename__ = "declaration_counters"
+    __table_args__ = (PrimaryKeyConstraint("office_code", "year", "regime"),)
+
+    office_code: Mapped[str] = mapped_column(String(3))
+    year: Mapped[int] = mapped_column(Integer)
+    regime: Mapped[str] = mapped_column(String(2))
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class DeclarationRow(Base):
+    """The answer given to an agent's declaration, keyed by agent code and agent reference.
+
+    An accepted row is final: the same reference from the same agent gets its reply again
+    (``reply_content_id``), never a second number. A rejected row only remembers the last
+    rejection; a corrected resubmission with the same reference is validated anew.
+    """
+
+    __tablename__ = "declarations"
+    __table_args__ = (
+        UniqueConstraint("agent_code", "agent_reference"),
+        UniqueConstraint("number"),
+        Index("ix_declarations_office_code_received_at", "office_code", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_code: Mapped[str] = mapped_column(String(16))
+    agent_reference: Mapped[str] = mapped_column(String(32))
+    document_type: Mapped[str] = mapped_column(String(8))
+    regime: Mapped[str] = mapped_column(String(2))
+    office_code: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str | None] = mapped_column(String(18))
+    """``OOO-YYYY-RR-NNNNNN`` when accepted."""
+    channel: Mapped[str | None] = mapped_column(String(16))
+    """``verde``, ``naranja`` or ``rojo`` when accepted."""
+    reply_content_id: Mapped[int] = mapped_column(ForeignKey("message_contents.id"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("intake_jobs.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)

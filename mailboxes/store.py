@@ -26,6 +26,7 @@ from mailboxes.passwords import PasswordHasher
 from mailboxes.records import Account, IntakeJob, MessageInfo, Recipient
 from mailboxes.schema import (
     AccountRow,
+    DeclarationRow,
     IntakeJobRow,
     JobState,
     MailboxMessageRow,
@@ -386,6 +387,8 @@ class Store:
                 MessageContentRow.id.in_(content_ids),
                 ~exists().where(MailboxMessageRow.content_id == MessageContentRow.id),
                 ~exists().where(IntakeJobRow.content_id == MessageContentRow.id),
+                # The reply given to a declaration is re-sent on a duplicate submission.
+                ~exists().where(DeclarationRow.reply_content_id == MessageContentRow.id),
             )
         )
 
