@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection
 
 from mailboxes.addresses import normalize_address
@@ -22,12 +23,27 @@ def intake_address(office_code: str, domain: str) -> str:
 
 
 class LocalDirectory:
-    """Resolves recipient addresses against the offices this node hosts and the accounts."""
+    """Resolves recipient addresses against the offices this node hosts and the accounts.
 
-    def __init__(self, store: Store, *, domain: str, hosted_offices: Collection[str]) -> None:
+    Known accounts are remembered for ``cache_seconds`` (accounts are added, never removed
+    while serving, and every RCPT would otherwise cost a database read); unknown addresses
+    are asked again each time, so an account added by ``teledispatch account add`` is
+    reachable at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        domain: str,
+        hosted_offices: Collection[str],
+        cache_seconds: float = 60.0,
+    ) -> None:
         self._store = store
         self.domain = domain.lower()
         self.hosted_offices = frozenset(hosted_offices)
+        self._cache_seconds = cache_seconds
+        self._known: dict[str, float] = {}
 
     def intake_office(self, address: str) -> str | None:
         """The office code if ``address`` is the intake of an office hosted here."""
@@ -49,6 +65,10 @@ class LocalDirectory:
         office = self.intake_office(normalized)
         if office is not None:
             return Recipient(normalized, INTAKE_FOLDER, intake_office=office)
+        now = time.monotonic()
+        if self._known.get(normalized, 0.0) > now:
+            return Recipient(normalized)
         if await self._store.get_account(normalized) is not None:
+            self._known[normalized] = now + self._cache_seconds
             return Recipient(normalized)
         return None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -232,68 +233,102 @@ class Store:
             request.done.set_result(job_ids)
 
     async def _write_batch(self, batch: Sequence[_Delivery]) -> list[list[int]]:
-        now = self.clock.now()
-        results: list[list[int]] = []
-        touched: set[tuple[str, str]] = set()
-        new_jobs: list[int] = []
-        async with self.database.write_session() as session, session.begin():
-            for request in batch:
-                content = MessageContentRow(raw=request.raw, size=len(request.raw), created_at=now)
-                session.add(content)
-                await session.flush()
-                jobs: list[IntakeJobRow] = []
-                for recipient in request.recipients:
-                    mailbox_id, uid = await self._allocate_uid(
-                        session, recipient.address, recipient.folder, now
-                    )
-                    session.add(
-                        MailboxMessageRow(
-                            mailbox_id=mailbox_id,
-                            uid=uid,
-                            content_id=content.id,
-                            internal_date=now,
-                            flags="",
-                        )
-                    )
-                    touched.add((recipient.address, recipient.folder))
-                    if recipient.intake_office is not None:
-                        job = IntakeJobRow(
-                            content_id=content.id,
-                            office_code=recipient.intake_office,
-                            sender=request.sender,
-                            recipient=recipient.address,
-                            state=JobState.PENDING.value,
-                            attempts=0,
-                            received_at=now,
-                        )
-                        session.add(job)
-                        jobs.append(job)
-                await session.flush()
-                results.append([job.id for job in jobs])
-                new_jobs.extend(job.id for job in jobs)
-        self._notify(Change(frozenset(touched), tuple(new_jobs)))
-        return results
+        """Write a batch in one transaction with a handful of bulk statements.
 
-    async def _allocate_uid(
-        self, session: AsyncSession, owner: str, folder: str, now: datetime
+        A statement per message and recipient would spend more time in round trips to the
+        database thread than in SQLite itself; here each table gets one multi-row insert.
+        """
+        now = self.clock.now()
+        async with self.database.write_session() as session, session.begin():
+            content_ids = list(
+                await session.scalars(
+                    insert(MessageContentRow).returning(
+                        MessageContentRow.id, sort_by_parameter_order=True
+                    ),
+                    [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
+                )
+            )
+            wanted = Counter((t.address, t.folder) for r in batch for t in r.recipients)
+            next_uid: dict[tuple[str, str], tuple[int, int]] = {}
+            for (owner, folder), count in wanted.items():
+                mailbox_id, first = await self._allocate_uids(session, owner, folder, count, now)
+                next_uid[owner, folder] = (mailbox_id, first)
+            entries: list[dict[str, object]] = []
+            jobs: list[dict[str, object]] = []
+            job_content: list[int] = []
+            for request, content_id in zip(batch, content_ids, strict=True):
+                for target in request.recipients:
+                    mailbox_id, uid = next_uid[target.address, target.folder]
+                    next_uid[target.address, target.folder] = (mailbox_id, uid + 1)
+                    entries.append(
+                        {
+                            "mailbox_id": mailbox_id,
+                            "uid": uid,
+                            "content_id": content_id,
+                            "internal_date": now,
+                            "flags": "",
+                        }
+                    )
+                    if target.intake_office is not None:
+                        job_content.append(content_id)
+                        jobs.append(
+                            {
+                                "content_id": content_id,
+                                "office_code": target.intake_office,
+                                "sender": request.sender,
+                                "recipient": target.address,
+                                "state": JobState.PENDING.value,
+                                "attempts": 0,
+                                "received_at": now,
+                            }
+                        )
+            await session.execute(insert(MailboxMessageRow), entries)
+            job_ids: list[int] = []
+            if jobs:
+                job_ids = list(
+                    await session.scalars(
+                        insert(IntakeJobRow).returning(
+                            IntakeJobRow.id, sort_by_parameter_order=True
+                        ),
+                        jobs,
+                    )
+                )
+        jobs_of: dict[int, list[int]] = {content_id: [] for content_id in content_ids}
+        for content_id, job_id in zip(job_content, job_ids, strict=True):
+            jobs_of[content_id].append(job_id)
+        self._notify(Change(frozenset(wanted), tuple(job_ids)))
+        return [jobs_of[content_id] for content_id in content_ids]
+
+    async def _allocate_uids(
+        self, session: AsyncSession, owner: str, folder: str, count: int, now: datetime
     ) -> tuple[int, int]:
-        """Take the mailbox's next UID (creating the mailbox on first delivery)."""
+        """Reserve ``count`` consecutive UIDs (creating the mailbox on first delivery).
+
+        Returns the mailbox id and the first UID reserved.
+        """
         row = (
             await session.execute(
                 update(MailboxRow)
                 .where(MailboxRow.owner == owner, MailboxRow.name == folder)
-                .values(uid_next=MailboxRow.uid_next + 1)
+                .values(uid_next=MailboxRow.uid_next + count)
                 .returning(MailboxRow.id, MailboxRow.uid_next)
             )
         ).one_or_none()
         if row is not None:
-            return row.id, row.uid_next - 1
-        mailbox = MailboxRow(
-            owner=owner, name=folder, uid_validity=int(now.timestamp()), uid_next=2
+            return row.id, row.uid_next - count
+        mailbox_id = await session.scalar(
+            insert(MailboxRow)
+            .values(owner=owner, name=folder, uid_validity=int(now.timestamp()), uid_next=count + 1)
+            .returning(MailboxRow.id)
         )
-        session.add(mailbox)
-        await session.flush()
-        return mailbox.id, 1
+        assert mailbox_id is not None
+        return mailbox_id, 1
+
+    async def _allocate_uid(
+        self, session: AsyncSession, owner: str, folder: str, now: datetime
+    ) -> tuple[int, int]:
+        """Take the mailbox's next UID inside the caller's transaction."""
+        return await self._allocate_uids(session, owner, folder, 1, now)
 
     # endregion
     # region reading

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import weakref
 from base64 import b64decode
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
@@ -25,6 +26,17 @@ log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 100
 """RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients."""
+
+
+def _resolved(envelope: Envelope) -> dict[str, Recipient]:
+    """Where each accepted RCPT goes, decided once at RCPT time and reused at DATA."""
+    found = _RESOLVED.get(envelope)
+    if found is None:
+        found = _RESOLVED[envelope] = {}
+    return found
+
+
+_RESOLVED: weakref.WeakKeyDictionary[Envelope, dict[str, Recipient]] = weakref.WeakKeyDictionary()
 
 
 def _account(session: Session) -> Account | None:
@@ -148,6 +160,7 @@ class SubmissionHandler:
             return replies.RELAY_DENIED
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
+        _resolved(envelope)[recipient.address] = recipient
         return replies.OK
 
     # endregion
@@ -158,14 +171,7 @@ class SubmissionHandler:
         assert envelope.mail_from is not None
         raw = envelope.original_content
         assert isinstance(raw, bytes)
-        targets: list[Recipient] = []
-        for address in dict.fromkeys(envelope.rcpt_tos):  # de-duplicated, order kept
-            recipient = await self.directory.resolve(address)
-            if recipient is None:  # the account was removed between RCPT and DATA
-                continue
-            targets.append(recipient)
-        if not targets:
-            return replies.NO_SUCH_USER
+        targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
             job_ids = await self.store.deliver(envelope.mail_from, targets, raw)
         except Exception:
