@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 import pytest
 
 from tests.gateway.smtp.conftest import AGENT, OTHER_AGENT, PASSWORD, SmtpServer
+from tests.tools import needs
 
-pytestmark = pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks not installed")
+pytestmark = needs("swaks")
 
 
 async def _swaks(server: SmtpServer, *args: str) -> tuple[int, str]:
