@@ -1,0 +1,122 @@
+"""The maildrop as one POP3 session sees it, and the bytes RETR and TOP send.
+
+At login the adapter hands the session a snapshot of the mailbox (``MaildropEntry`` per
+message, ascending UID). Message numbers are positions in that snapshot and never change
+during the session; DELE only *marks* a number, and the marks become an expunge request
+only in the UPDATE state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from gateway.pop3 import replies
+from gateway.pop3.errors import CommandRefused
+
+__all__ = ["Maildrop", "MaildropEntry", "dot_stuff", "normalize_line_endings", "top_of_message"]
+
+# RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E.
+_UNIQUE_ID: Final = re.compile(r"[\x21-\x7e]{1,70}")
+
+
+@dataclass(frozen=True, slots=True)
+class MaildropEntry:
+    """One message: its store UID, its size in octets, and the UIDL unique-id."""
+
+    uid: int
+    size: int
+    unique_id: str
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            raise ValueError("message size cannot be negative")
+        if not _UNIQUE_ID.fullmatch(self.unique_id):
+            raise ValueError(f"invalid UIDL unique-id {self.unique_id!r}")
+
+
+class Maildrop:
+    """The session's snapshot of the mailbox plus its deletion marks."""
+
+    def __init__(self, entries: Sequence[MaildropEntry]) -> None:
+        self._entries = tuple(entries)
+        if len({entry.unique_id for entry in self._entries}) != len(self._entries):
+            raise ValueError("UIDL unique-ids must be unique within a maildrop")
+        self._deleted: set[int] = set()
+
+    def live(self) -> Iterator[tuple[int, MaildropEntry]]:
+        """(message number, entry) for every message not marked deleted."""
+        for index, entry in enumerate(self._entries):
+            if index + 1 not in self._deleted:
+                yield index + 1, entry
+
+    @property
+    def live_count(self) -> int:
+        return len(self._entries) - len(self._deleted)
+
+    @property
+    def live_octets(self) -> int:
+        return sum(entry.size for _, entry in self.live())
+
+    def get(self, number: int) -> MaildropEntry:
+        """The entry for a message number that exists and is not marked deleted.
+
+        Raises:
+            CommandRefused: no such message, or it is marked deleted.
+        """
+        if not 1 <= number <= len(self._entries):
+            raise CommandRefused(replies.NO_SUCH_MESSAGE)
+        if number in self._deleted:
+            raise CommandRefused(replies.ALREADY_DELETED)
+        return self._entries[number - 1]
+
+    def mark_deleted(self, number: int) -> None:
+        self.get(number)
+        self._deleted.add(number)
+
+    def unmark_all(self) -> None:
+        self._deleted.clear()
+
+    def deleted_uids(self) -> frozenset[int]:
+        return frozenset(self._entries[number - 1].uid for number in self._deleted)
+
+
+def normalize_line_endings(raw: bytes) -> bytes:
+    """Every LF becomes CRLF (existing CRLFs untouched; bare CRs are left as they are)."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def dot_stuff(text: bytes) -> bytes:
+    """Multi-line response body (RFC 1939 section 3): CRLF-terminated, dots doubled, ``.``.
+
+    ``text`` must already have CRLF line endings.
+    """
+    if text and not text.endswith(b"\r\n"):
+        text += b"\r\n"
+    if text.startswith(b"."):
+        text = b"." + text
+    return text.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+
+
+def top_of_message(text: bytes, body_lines: int) -> bytes:
+    """The header, the blank line and the first ``body_lines`` body lines (RFC 1939 TOP).
+
+    ``text`` must already have CRLF line endings. A message without a blank line is all
+    header and is returned whole.
+    """
+    if text.startswith(b"\r\n"):
+        header_end = 2
+    else:
+        blank = text.find(b"\r\n\r\n")
+        if blank < 0:
+            return text
+        header_end = blank + 4
+    position = header_end
+    for _ in range(body_lines):
+        newline = text.find(b"\r\n", position)
+        if newline < 0:
+            return text
+        position = newline + 2
+    return text[:position]

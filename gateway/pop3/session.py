@@ -1,0 +1,334 @@
+"""The POP3 server session: a sans-IO state machine (RFC 1939, RFC 2449 CAPA).
+
+Bytes go in with ``receive_data``; ``next_event`` returns ``NEED_DATA`` or a request for the
+adapter (see ``gateway.pop3.events``); replies accumulate for ``data_to_send``. No socket, no
+clock and no store are touched here, so the whole protocol is testable by feeding bytes.
+
+Every reply to a bad or impossible command is written here; nothing the peer sends makes
+``next_event`` raise. ``Pop3UsageError`` is raised only when the adapter calls out of turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Final, TypeVar
+
+from gateway.pop3 import replies
+from gateway.pop3.commands import Command, parse_command
+from gateway.pop3.errors import BadCommand, Pop3Error, Pop3UsageError
+from gateway.pop3.events import (
+    NEED_DATA,
+    ApopRequested,
+    AuthRequested,
+    ConnectionClosed,
+    Event,
+    MessageRequested,
+    NeedData,
+    UpdateRequested,
+)
+from gateway.pop3.lines import MAX_LINE_OCTETS, LineReader, Overlong
+from gateway.pop3.maildrop import (
+    Maildrop,
+    MaildropEntry,
+    dot_stuff,
+    normalize_line_endings,
+    top_of_message,
+)
+from gateway.pop3.replies import Reply
+from gateway.pop3.state import HANDLERS, State, Trigger, next_state
+
+__all__ = ["DEFAULT_MAX_AUTH_FAILURES", "DEFAULT_MAX_BAD_COMMANDS", "Pop3Session"]
+
+DEFAULT_MAX_BAD_COMMANDS: Final = 10
+DEFAULT_MAX_AUTH_FAILURES: Final = 3
+
+# RFC 1939 section 7 / RFC 822 msg-id: "<" printable characters other than angle brackets ">".
+_TIMESTAMP: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
+
+_Handler = Callable[[Command], Event | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _AwaitingAuth:
+    """USER/PASS or APOP was handed to the adapter."""
+
+    what: ClassVar[str] = "credentials check"
+
+
+@dataclass(frozen=True, slots=True)
+class _AwaitingMessage:
+    """RETR (``body_lines`` None) or TOP n was handed to the adapter."""
+
+    what: ClassVar[str] = "message content"
+    entry: MaildropEntry
+    body_lines: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _AwaitingUpdate:
+    """QUIT's expunge was handed to the adapter."""
+
+    what: ClassVar[str] = "expunge"
+
+
+_Pending = _AwaitingAuth | _AwaitingMessage | _AwaitingUpdate
+_PendingT = TypeVar("_PendingT", _AwaitingAuth, _AwaitingMessage, _AwaitingUpdate)
+
+
+class Pop3Session:
+    """One client connection's POP3 state, from greeting to close."""
+
+    def __init__(
+        self,
+        *,
+        greeting_timestamp: str,
+        max_bad_commands: int = DEFAULT_MAX_BAD_COMMANDS,
+        max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
+        max_line_octets: int = MAX_LINE_OCTETS,
+    ) -> None:
+        if not _TIMESTAMP.fullmatch(greeting_timestamp):
+            raise ValueError(f"greeting timestamp {greeting_timestamp!r} is not <...>")
+        if max_bad_commands < 1 or max_auth_failures < 1:
+            raise ValueError("error limits must be at least 1")
+        self._timestamp = greeting_timestamp
+        self._max_bad_commands = max_bad_commands
+        self._max_auth_failures = max_auth_failures
+        self._lines = LineReader(max_line_octets)
+        self._state = State.AUTHORIZATION
+        self._outgoing = bytearray(replies.greeting(greeting_timestamp).to_bytes())
+        self._pending_user: str | None = None  # set by USER, consumed by the PASS right after it
+        self._maildrop: Maildrop | None = None
+        self._pending: _Pending | None = None
+        self._bad_commands = 0
+        self._auth_failures = 0
+
+    # --- the sans-IO surface ---------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from the peer; ``b""`` means the peer closed its side."""
+        if self._state is not State.CLOSED:
+            self._lines.feed(data)
+
+    def data_to_send(self) -> bytes:
+        """Everything written since the last call (greeting, replies, message bodies)."""
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def next_event(self) -> Event | NeedData:
+        """Process buffered commands until one needs the adapter, more bytes, or the end.
+
+        Raises:
+            Pop3UsageError: a request returned earlier has not been answered yet.
+        """
+        if self._pending is not None:
+            raise Pop3UsageError(f"answer the pending {self._pending.what} first")
+        while True:
+            if self._state is State.CLOSED:
+                return ConnectionClosed()
+            line = self._lines.next_line()
+            if line is None:
+                if self._lines.at_eof:
+                    # Dropped mid-session: straight to CLOSED, DELE marks are forgotten.
+                    self._transition(Trigger.PEER_GONE)
+                    continue
+                return NEED_DATA
+            event = self._run_line(line)
+            if event is not None:
+                return event
+
+    # --- answers from the adapter ----------------------------------------------------------
+
+    def auth_succeeded(self, maildrop: Sequence[MaildropEntry]) -> None:
+        """Credentials good and maildrop locked: ``maildrop`` is its listing, ascending UID."""
+        self._take_pending(_AwaitingAuth)
+        self._maildrop = Maildrop(maildrop)
+        self._transition(Trigger.AUTH_ACCEPTED)
+        self._reply(replies.maildrop_ready(self._maildrop.live_count, self._maildrop.live_octets))
+
+    def auth_rejected(self) -> None:
+        """Unknown user, wrong password, bad digest or no APOP secret: all look the same."""
+        self._take_pending(_AwaitingAuth)
+        self._auth_failures += 1
+        if self._auth_failures >= self._max_auth_failures:
+            self._reply(replies.TOO_MANY_AUTH_FAILURES)
+            self._transition(Trigger.GIVE_UP)
+        else:
+            self._reply(replies.AUTH_REJECTED)
+
+    def maildrop_in_use(self) -> None:
+        """Credentials good, but another session holds the maildrop lock."""
+        self._take_pending(_AwaitingAuth)
+        self._reply(replies.MAILDROP_IN_USE)
+
+    def message_supplied(self, raw: bytes) -> None:
+        """The raw message for the pending RETR or TOP."""
+        pending = self._take_pending(_AwaitingMessage)
+        text = normalize_line_endings(raw)
+        if pending.body_lines is None:
+            self._reply(replies.message_follows(pending.entry.size))
+        else:
+            self._reply(replies.top_follows())
+            text = top_of_message(text, pending.body_lines)
+        self._outgoing += dot_stuff(text)
+
+    def message_gone(self) -> None:
+        """The store no longer has the message (removed by another protocol meanwhile)."""
+        self._take_pending(_AwaitingMessage)
+        self._reply(replies.MESSAGE_GONE)
+
+    def update_committed(self) -> None:
+        """The store removed every UID of the ``UpdateRequested`` in one transaction."""
+        self._take_pending(_AwaitingUpdate)
+        self._reply(replies.SIGNING_OFF)
+        self._transition(Trigger.UPDATE_FINISHED)
+
+    def request_failed(self) -> None:
+        """The store failed while serving the pending request: a temporary ``-ERR``."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            raise Pop3UsageError("no request is pending")
+        if isinstance(pending, _AwaitingUpdate):
+            self._reply(replies.UPDATE_FAILED)
+            self._transition(Trigger.UPDATE_FINISHED)
+        else:
+            self._reply(replies.TEMPORARY_FAILURE)
+
+    # --- command dispatch ------------------------------------------------------------------
+
+    def _run_line(self, line: bytes | Overlong) -> Event | None:
+        """Run one command line; every ``Pop3Error`` becomes its ``-ERR`` reply here."""
+        user, self._pending_user = self._pending_user, None  # PASS must come right after USER
+        try:
+            if isinstance(line, Overlong):
+                raise BadCommand(replies.LINE_TOO_LONG)
+            command = parse_command(line)
+            handler_name = HANDLERS[self._state].get(command.keyword)
+            if handler_name is None:
+                raise BadCommand(replies.NOT_IN_THIS_STATE)
+            if command.keyword == "PASS":
+                self._pending_user = user
+            handler: _Handler = getattr(self, handler_name)
+            return handler(command)
+        except Pop3Error as exc:
+            self._pending_user = None
+            if exc.counts_as_bad_command:
+                self._bad_commands += 1
+                if self._bad_commands >= self._max_bad_commands:
+                    self._reply(replies.TOO_MANY_BAD_COMMANDS)
+                    self._transition(Trigger.GIVE_UP)
+                    return None
+            self._reply(exc.reply)
+            return None
+
+    # AUTHORIZATION
+
+    def _cmd_user(self, command: Command) -> None:
+        self._pending_user = command.args[0]
+        self._reply(replies.USER_ACCEPTED)
+
+    def _cmd_pass(self, command: Command) -> AuthRequested:
+        if self._pending_user is None:
+            raise BadCommand(replies.PASS_WITHOUT_USER)
+        user, self._pending_user = self._pending_user, None
+        self._pending = _AwaitingAuth()
+        return AuthRequested(user=user, password=command.args[0])
+
+    def _cmd_apop(self, command: Command) -> ApopRequested:
+        self._pending = _AwaitingAuth()
+        user, digest = command.args
+        return ApopRequested(user=user, digest=digest, timestamp=self._timestamp)
+
+    def _cmd_quit_authorization(self, command: Command) -> None:
+        self._reply(replies.SIGNING_OFF)
+        self._transition(Trigger.QUIT)
+
+    def _cmd_capa(self, command: Command) -> None:
+        self._reply(replies.CAPABILITY_LIST_FOLLOWS)
+        lines = "".join(f"{tag}\r\n" for tag in replies.CAPABILITIES)
+        self._outgoing += dot_stuff(lines.encode("ascii"))
+
+    # TRANSACTION
+
+    def _cmd_stat(self, command: Command) -> None:
+        maildrop = self._current_maildrop()
+        self._reply(replies.stat(maildrop.live_count, maildrop.live_octets))
+
+    def _cmd_list(self, command: Command) -> None:
+        maildrop = self._current_maildrop()
+        if command.args:
+            number = command.number(0)
+            self._reply(replies.scan_line(number, maildrop.get(number).size))
+            return
+        self._reply(replies.listing_follows(maildrop.live_count, maildrop.live_octets))
+        lines = (f"{number} {entry.size}\r\n" for number, entry in maildrop.live())
+        self._outgoing += dot_stuff("".join(lines).encode("ascii"))
+
+    def _cmd_uidl(self, command: Command) -> None:
+        maildrop = self._current_maildrop()
+        if command.args:
+            number = command.number(0)
+            self._reply(replies.unique_id_line(number, maildrop.get(number).unique_id))
+            return
+        self._reply(replies.uidl_follows())
+        lines = (f"{number} {entry.unique_id}\r\n" for number, entry in maildrop.live())
+        self._outgoing += dot_stuff("".join(lines).encode("ascii"))
+
+    def _cmd_retr(self, command: Command) -> MessageRequested:
+        entry = self._current_maildrop().get(command.number(0))
+        self._pending = _AwaitingMessage(entry=entry, body_lines=None)
+        return MessageRequested(uid=entry.uid)
+
+    def _cmd_top(self, command: Command) -> MessageRequested:
+        entry = self._current_maildrop().get(command.number(0))
+        self._pending = _AwaitingMessage(entry=entry, body_lines=command.number(1))
+        return MessageRequested(uid=entry.uid)
+
+    def _cmd_dele(self, command: Command) -> None:
+        self._current_maildrop().mark_deleted(command.number(0))
+        self._reply(replies.DELETED)
+
+    def _cmd_noop(self, command: Command) -> None:
+        self._reply(replies.NOOP)
+
+    def _cmd_rset(self, command: Command) -> None:
+        maildrop = self._current_maildrop()
+        maildrop.unmark_all()
+        self._reply(replies.rset_done(maildrop.live_count, maildrop.live_octets))
+
+    def _cmd_quit_transaction(self, command: Command) -> UpdateRequested | None:
+        uids = self._current_maildrop().deleted_uids()
+        self._transition(Trigger.QUIT)
+        if not uids:
+            self._reply(replies.SIGNING_OFF)
+            self._transition(Trigger.UPDATE_FINISHED)
+            return None
+        self._pending = _AwaitingUpdate()
+        return UpdateRequested(uids=uids)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _reply(self, reply: Reply) -> None:
+        self._outgoing += reply.to_bytes()
+
+    def _transition(self, trigger: Trigger) -> None:
+        self._state = next_state(self._state, trigger)
+
+    def _take_pending(self, kind: type[_PendingT]) -> _PendingT:
+        pending = self._pending
+        if not isinstance(pending, kind):
+            waiting = "nothing" if pending is None else pending.what
+            raise Pop3UsageError(f"got an answer for {kind.what} while awaiting {waiting}")
+        self._pending = None
+        return pending
+
+    def _current_maildrop(self) -> Maildrop:
+        if self._maildrop is None:
+            raise Pop3UsageError("TRANSACTION state without a maildrop")
+        return self._maildrop

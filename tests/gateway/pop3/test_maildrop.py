@@ -1,0 +1,47 @@
+"""The session's maildrop snapshot and the RETR/TOP byte transformations."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.pop3 import CommandRefused, MaildropEntry, replies
+from gateway.pop3.maildrop import Maildrop, dot_stuff, normalize_line_endings, top_of_message
+
+
+def test_dot_stuffing_doubles_leading_dots_and_terminates() -> None:
+    assert dot_stuff(b".a\r\nb\r\n..c\r\n.\r\n") == b"..a\r\nb\r\n...c\r\n..\r\n.\r\n"
+    assert dot_stuff(b"no final newline") == b"no final newline\r\n.\r\n"
+    assert dot_stuff(b"") == b".\r\n"
+
+
+def test_line_endings_become_crlf_but_bare_cr_stays() -> None:
+    assert normalize_line_endings(b"a\nb\r\nc\rd\n") == b"a\r\nb\r\nc\rd\r\n"
+
+
+def test_top_of_message_with_empty_header() -> None:
+    assert top_of_message(b"\r\nbody1\r\nbody2\r\n", 1) == b"\r\nbody1\r\n"
+
+
+def test_maildrop_marks_and_lists() -> None:
+    drop = Maildrop([MaildropEntry(4, 10, "1.4"), MaildropEntry(8, 20, "1.8")])
+    drop.mark_deleted(2)
+    assert [number for number, _ in drop.live()] == [1]
+    assert (drop.live_count, drop.live_octets) == (1, 10)
+    assert drop.deleted_uids() == frozenset({8})
+    with pytest.raises(CommandRefused) as caught:
+        drop.get(2)
+    assert caught.value.reply == replies.ALREADY_DELETED
+    assert not caught.value.counts_as_bad_command
+    drop.unmark_all()
+    assert drop.deleted_uids() == frozenset()
+
+
+@pytest.mark.parametrize("unique_id", ["", "has space", "x" * 71, "ñ"])
+def test_unique_ids_must_be_rfc_1939_shaped(unique_id: str) -> None:
+    with pytest.raises(ValueError):
+        MaildropEntry(1, 1, unique_id)
+
+
+def test_duplicate_unique_ids_are_refused() -> None:
+    with pytest.raises(ValueError):
+        Maildrop([MaildropEntry(1, 1, "7.1"), MaildropEntry(2, 1, "7.1")])
