@@ -68,7 +68,8 @@ def _where(line: int, record: str | None = None) -> str:
 def _where_field(line: int, record: RecordSpec, index: int) -> str:
     spec = record.fields[index]
     casilla = f", casilla {spec.casilla}" if spec.casilla else ""
-    return f"línea {line}, registro {record.code}, campo {index + 1} ({spec.name}{casilla})"
+    number = index + 2  # field 1 is the record code, as docs/formats.md numbers them
+    return f"línea {line}, registro {record.code}, campo {number} ({spec.name}{casilla})"
 
 
 def split_fields(line: str) -> list[str]:
@@ -460,7 +461,7 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
             raise _error(
                 "FMT-FIELD",
                 "secuencia de escape no válida: solo se admiten \\| y \\\\",
-                f"línea {number}, campo {exc.args[0]}",
+                f"línea {number}, campo {exc.args[0] + 1}",
             ) from None
         code = fields[0].strip(" ")
         if not _RECORD_CODE.fullmatch(code):

@@ -1,0 +1,84 @@
+"""The codec: format from content, one error type, every sample and broken sample survives."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from edi_formats.codec import (
+    WireFormat,
+    detect_format,
+    parse_declaration,
+    render_declaration,
+)
+from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.models import DUA, OE
+from tests.edi_formats.factories import full_dua, full_oe
+from validators.samples import BREAKABLE, break_rule, sample_declaration
+
+FORMATS = [WireFormat.FLAT, WireFormat.JSON]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_detected_and_parsed_without_naming_the_format(fmt: WireFormat) -> None:
+    for decl in (full_dua(), full_oe()):
+        data = render_declaration(decl, fmt)
+        assert detect_format(data) is fmt
+        assert parse_declaration(data) == decl
+        assert parse_declaration(data, fmt) == decl
+
+
+def _samples() -> list[tuple[str, DUA | OE]]:
+    """Both samples, and each broken once per rule it can break."""
+    out: list[tuple[str, DUA | OE]] = []
+    for kind in ("dua", "oe"):
+        sample = sample_declaration(kind, as_of=date(2024, 5, 2))
+        out.append((f"{kind}-valid", sample))
+        for rule_id in BREAKABLE:
+            try:
+                out.append((f"{kind}-{rule_id}", break_rule(sample, rule_id)))
+            except KeyError:
+                continue
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("name", "decl"), _samples(), ids=[name for name, _ in _samples()])
+def test_samples_and_broken_samples_survive_every_format(
+    fmt: WireFormat, name: str, decl: DUA | OE
+) -> None:
+    data = render_declaration(decl, fmt)
+    assert parse_declaration(data) == decl
+    assert render_declaration(parse_declaration(data), fmt) == data
+
+
+def test_edifact_is_detected_but_not_handled_yet() -> None:
+    data = b"UNA:+.? 'UNB+UNOC:3+4821+ADUANA118+970303:1200+R1'UNZ+0+R1'"
+    assert detect_format(data) is WireFormat.EDIFACT
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_declaration(data)
+    assert caught.value.code == "EDI-UNSUPPORTED"
+    with pytest.raises(DeclarationSyntaxError):
+        render_declaration(full_dua(), WireFormat.EDIFACT)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "FMT-EMPTY"),
+        (b" \r\n", "FMT-EMPTY"),
+        (b"Estimados, adjunto la DUA", "FMT-UNKNOWN"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "FMT-UNKNOWN"),
+    ],
+)
+def test_unrecognised_content(data: bytes, code: str) -> None:
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_declaration(data)
+    assert caught.value.code == code
+
+
+def test_forced_format_is_obeyed() -> None:
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_declaration(render_declaration(full_dua(), WireFormat.FLAT), WireFormat.JSON)
+    assert caught.value.code == "JSON-SYNTAX"

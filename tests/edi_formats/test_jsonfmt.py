@@ -1,0 +1,105 @@
+"""JSON: the models' own dump, read back with errors that name the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.jsonfmt import declaration_schema, parse_json, render_json
+from edi_formats.models import DUA, OE
+from tests.edi_formats.factories import full_dua, full_oe, minimal_dua
+from tests.edi_formats.strategies import declarations
+
+
+def _syntax_error(data: bytes) -> DeclarationSyntaxError:
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_json(data)
+    return caught.value
+
+
+@pytest.mark.parametrize("decl", [full_dua(), minimal_dua(), full_oe()])
+def test_round_trip_is_exact(decl: DUA | OE) -> None:
+    data = render_json(decl)
+    assert data.endswith(b"}\n")
+    assert json.loads(data)["document_type"] == decl.document_type
+    assert parse_json(data) == decl
+    assert render_json(parse_json(data)) == data
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(declarations)
+def test_round_trip_any_model(decl: DUA | OE) -> None:
+    data = render_json(decl)
+    assert parse_json(data) == decl
+    assert render_json(parse_json(data)) == data
+
+
+def test_money_is_kept_exact_as_decimal_strings() -> None:
+    data = json.loads(render_json(full_dua()))
+    assert data["totals"]["gross_weight"] == "1000.000"
+    data["totals"]["fob"] = 2000  # numbers are accepted too
+    assert parse_json(json.dumps(data).encode()) == full_dua()
+
+
+def test_byte_order_mark_and_8_bit_text_are_read() -> None:
+    text = render_json(full_oe()).decode("utf-8")
+    assert parse_json(b"\xef\xbb\xbf" + text.encode("utf-8")) == full_oe()
+    assert parse_json(text.encode("cp850")) == full_oe()
+
+
+def test_malformed_json_gives_line_and_column() -> None:
+    error = _syntax_error(b'{\n  "document_type": "DUA",\n  "office": }')
+    assert error.code == "JSON-SYNTAX"
+    assert error.position == "línea 3, columna 13"
+
+
+def test_unknown_document_type() -> None:
+    error = _syntax_error(b'{"document_type": "DAM"}')
+    assert error.code == "FMT-VALUE"
+    assert error.message == "document_type debe ser 'DUA' u 'OE'"
+
+
+def test_model_errors_name_the_json_path() -> None:
+    data = json.loads(render_json(full_dua()))
+    data["series"][1]["subpartida"] = "84713000A0"
+    del data["totals"]["cif"]
+    data["extra"] = 1
+    error = _syntax_error(json.dumps(data).encode())
+    assert error.code == "FMT-VALUE"
+    assert error.position == "totals.cif"
+    assert error.message.startswith("falta el dato obligatorio. Además: ")
+    assert "series[1].subpartida: formato no válido" in error.message
+    assert "extra: campo no previsto en la declaración" in error.message
+
+
+def test_control_characters_are_refused() -> None:
+    data = json.loads(render_json(full_oe()))
+    data["observations"] = "línea 1\nlínea 2"
+    error = _syntax_error(json.dumps(data).encode())
+    assert (error.code, error.position) == ("FMT-VALUE", "observations")
+
+
+def test_deep_nesting_and_empty_input() -> None:
+    assert _syntax_error(b"[" * 100_000).code == "JSON-SYNTAX"
+    assert _syntax_error(b"  ").code == "FMT-EMPTY"
+    assert _syntax_error(b"[1, 2]").code == "FMT-VALUE"
+
+
+def test_schema_describes_both_documents() -> None:
+    either = declaration_schema()
+    assert either["discriminator"]["propertyName"] == "document_type"
+    assert declaration_schema("dua")["title"] == "DUA"
+    assert "exporter" in declaration_schema("oe")["properties"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=500))
+def test_fuzz_only_syntax_errors(data: bytes) -> None:
+    try:
+        parse_json(b'{"document_type": "DUA", ' + data)
+    except DeclarationSyntaxError as error:
+        assert error.message
