@@ -113,6 +113,11 @@ def judge(source: str, data: bytes, ctx: RuleContext) -> Verdict:
         declaration = parse_declaration(data)
     except DeclarationSyntaxError as exc:
         return Verdict(source, "unreadable", error=exc)
+    except Exception as exc:  # a reader bug must not read as exit 1, "rejected"
+        error = DeclarationSyntaxError(
+            "FMT-INTERNAL", f"error interno al leer el documento ({type(exc).__name__})"
+        )
+        return Verdict(source, "unreadable", error=error)
     findings = validate(declaration, ctx)
     status: Status = "rejected" if has_errors(findings) else "accepted"
     return Verdict(source, status, declaration, findings)
