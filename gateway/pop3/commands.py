@@ -31,7 +31,9 @@ class _Arity:
 
 
 #: Every keyword this server understands and the arguments it takes. PASS is special: its
-#: one argument is the rest of the line, spaces included (RFC 1939 section 7).
+#: one argument is the rest of the line, spaces included (RFC 1939 section 7). RFC 1939's
+#: 40-character cap on arguments is not enforced: user names here are mail addresses, often
+#: longer, so only the 255-octet line limit applies. LAST (RFC 1725) is not supported.
 KEYWORDS: Final[dict[str, _Arity]] = {
     "USER": _Arity(1, 1),
     "PASS": _Arity(1, 1),
