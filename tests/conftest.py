@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
+from config.settings import Settings
+from gateway.node import Node
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -30,3 +32,26 @@ async def store(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
+    """A whole node hosting every office, on free loopback ports, with the demo accounts.
+
+    Demo accounts: each office's ``aduana-<code>@aduanas.gob.pe`` and the agents in
+    ``gateway.demo.DEMO_AGENTS``, all with password ``gateway.demo.DEMO_PASSWORD``.
+    Ports: ``node.port("smtp")``, ``node.port("pop3")``; the store: ``node.store``.
+    """
+    settings = Settings(
+        data_dir=tmp_path / "node",
+        smtp_port=0,
+        pop3_port=0,
+        imap_port=0,
+        host_all_offices=True,
+    )
+    running = Node(settings, clock=clock, hasher=FAST_HASHER)
+    await running.start(demo=True)
+    try:
+        yield running
+    finally:
+        await running.stop()

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import sample, schema, validate
+from gateway.cli import account, sample, schema, serve, validate
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (schema, sample, validate)
+COMMANDS: tuple[ModuleType, ...] = (serve, account, schema, sample, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

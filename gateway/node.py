@@ -1,0 +1,147 @@
+"""A node: the store and the network servers, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from config.clock import Clock, EmulatedClock, SystemClock
+from config.offices import Office, OfficeRegistry, load_offices
+from config.settings import Settings
+from gateway.demo import ensure_demo_accounts
+from gateway.directory import LocalDirectory
+from gateway.pop3.server import start_pop3_server
+from gateway.smtp import SubmissionHandler, start_smtp_server
+from mailboxes.passwords import PasswordHasher
+from mailboxes.store import Store
+
+__all__ = ["Node", "NodeStartError", "clock_for", "run_until_signalled"]
+
+log = logging.getLogger(__name__)
+
+
+class NodeStartError(Exception):
+    """The node cannot start (busy port, unreachable database); the message is one line."""
+
+
+def clock_for(settings: Settings) -> Clock:
+    if settings.emulated_date is not None:
+        return EmulatedClock(settings.emulated_date)
+    return SystemClock()
+
+
+def hasher_for(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+
+
+@dataclass
+class Node:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    hasher: PasswordHasher | None = None
+    offices: OfficeRegistry = field(default_factory=load_offices)
+    store: Store | None = field(default=None, init=False)
+    servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
+
+    @property
+    def hosted_offices(self) -> list[Office]:
+        if self.settings.host_all_offices:
+            return list(self.offices.values())
+        return self.offices.hosted_by(self.settings.node_name)
+
+    def port(self, service: str) -> int:
+        """The port a service actually listens on (useful when configured as 0)."""
+        sockets = self.servers[service].sockets
+        return int(sockets[0].getsockname()[1])
+
+    async def start(self, *, demo: bool = False) -> None:
+        settings = self.settings
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            store = await Store.open(
+                settings.effective_database_url,
+                clock=self.clock,
+                hasher=self.hasher or hasher_for(settings),
+            )
+        except OSError as exc:
+            raise NodeStartError(f"cannot open the store: {exc}") from exc
+        self.store = store
+        if demo:
+            created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)
+            if created:
+                log.info("demo accounts created: %s", ", ".join(created))
+        directory = LocalDirectory(
+            store,
+            domain=settings.domain,
+            hosted_offices=[office.code for office in self.hosted_offices],
+        )
+        try:
+            await self._listen(
+                "smtp",
+                settings.smtp_port,
+                lambda: start_smtp_server(
+                    SubmissionHandler(store, directory),
+                    host=settings.host,
+                    port=settings.smtp_port,
+                    hostname=settings.greeting_name,
+                    max_message_size=settings.max_message_size,
+                ),
+            )
+            await self._listen(
+                "pop3",
+                settings.pop3_port,
+                lambda: start_pop3_server(
+                    store,
+                    host=settings.host,
+                    port=settings.pop3_port,
+                    greeting_name=settings.greeting_name,
+                ),
+            )
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _listen(
+        self, service: str, port: int, start: Callable[[], Awaitable[asyncio.Server]]
+    ) -> None:
+        try:
+            server = await start()
+        except OSError as exc:
+            raise NodeStartError(
+                f"cannot listen for {service.upper()} on {self.settings.host}:{port}: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        self.servers[service] = server
+        log.info("%s listening on %s:%d", service.upper(), self.settings.host, self.port(service))
+
+    async def stop(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        for server in self.servers.values():
+            await server.wait_closed()
+        self.servers.clear()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+
+async def run_until_signalled(node: Node, *, demo: bool) -> None:
+    """Run ``node`` until SIGTERM or SIGINT, then shut it down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await node.start(demo=demo)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await node.stop()

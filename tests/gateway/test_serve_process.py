@@ -1,0 +1,161 @@
+"""``teledispatch serve`` as a real process: durability across SIGKILL, clean SIGTERM, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.clock import SystemClock
+from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
+from gateway.directory import INTAKE_FOLDER
+from mailboxes.store import Store
+from tests.conftest import FAST_HASHER
+
+pytestmark = pytest.mark.slow
+
+AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
+OFFICE = "aduana-118@aduanas.gob.pe"
+FAST_ENV = {"TELEDISPATCH_ARGON2_MEMORY_KIB": "8", "TELEDISPATCH_ARGON2_TIME_COST": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServeProcess:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.smtp_port, self.pop3_port = free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *extra: str) -> subprocess.Popen[bytes]:
+        self.stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gateway", "serve", "--demo",
+                "--data-dir", str(self.data_dir),
+                "--smtp-port", str(self.smtp_port),
+                "--pop3-port", str(self.pop3_port),
+                "--imap-port", "0",
+                *extra,
+            ],
+            env={**os.environ, **FAST_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        return self.process
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, self.output()
+            try:
+                with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=2) as probe:
+                    probe.noop()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("serve did not start listening")
+
+    def output(self) -> str:
+        assert self.process is not None
+        if self.process.poll() is None:
+            return ""
+        assert self.process.stdout is not None
+        return self.process.stdout.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    running = ServeProcess(tmp_path / "data")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_sigkill_right_after_250_loses_nothing(serve: ServeProcess) -> None:
+    serve.start()
+    serve.wait_ready()
+    message = b"Subject: DUA urgente\r\n\r\nDeclaracion adjunta.\r\n"
+    with smtplib.SMTP("127.0.0.1", serve.smtp_port, timeout=10) as client:
+        client.login(AGENT, DEMO_PASSWORD)
+        client.mail(AGENT)
+        client.rcpt(OFFICE)
+        client.rcpt(OTHER)
+        code, _ = client.data(message)
+        assert code == 250
+        assert serve.process is not None
+        serve.process.send_signal(signal.SIGKILL)  # no chance to flush anything after the 250
+    serve.process.wait()
+
+    async def inspect() -> None:
+        store = await Store.open(
+            f"sqlite+aiosqlite:///{serve.data_dir / 'teledespacho.db'}",
+            clock=SystemClock(),
+            hasher=FAST_HASHER,
+        )
+        try:
+            [filed] = await store.list_messages(OFFICE, INTAKE_FOLDER)
+            assert await store.read_message(OFFICE, INTAKE_FOLDER, filed.uid) == message
+            assert [await store.read_message(OTHER, "INBOX", m.uid) for m in
+                    await store.list_messages(OTHER)] == [message]  # fmt: skip
+            [job] = await store.pending_jobs()
+            assert (job.office_code, job.sender) == ("118", AGENT)
+            assert await store.job_content(job.id) == message
+        finally:
+            await store.close()
+
+    asyncio.run(inspect())
+
+    # And the restarted node serves it.
+    serve.start()
+    serve.wait_ready()
+    with smtplib.SMTP("127.0.0.1", serve.smtp_port, timeout=10) as client:
+        client.login(OTHER, DEMO_PASSWORD)  # the demo accounts were kept, not re-created
+
+
+def test_sigterm_shuts_down_cleanly(serve: ServeProcess) -> None:
+    process = serve.start()
+    serve.wait_ready()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert "shutting down" in serve.output()
+
+
+def test_busy_port_is_a_one_line_error(serve: ServeProcess) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", serve.smtp_port))
+        squatter.listen()
+        process = serve.start()
+        assert process.wait(timeout=30) == 1
+        errors = [line for line in serve.output().splitlines() if line.startswith("teledispatch:")]
+    assert len(errors) == 1
+    assert f"127.0.0.1:{serve.smtp_port}" in errors[0]
+
+
+def test_unreadable_config_is_a_one_line_error(serve: ServeProcess, tmp_path: Path) -> None:
+    process = serve.start("--config", str(tmp_path / "absent.toml"))
+    assert process.wait(timeout=30) == 2
+    assert serve.output().strip().startswith("teledispatch: cannot read config")
