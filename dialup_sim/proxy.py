@@ -1,0 +1,473 @@
+"""The asyncio adapter: a TCP proxy that puts a modem and a line between clients and a server.
+
+All the behaviour is in the sans-IO engines (``Modem`` for ``--hayes``, ``DirectCall`` for
+``--direct``); this module moves bytes between sockets and engines, turns the event loop's
+clock into simulated time (the one place that reads a clock), keeps the pool of lines,
+and applies flow control (stops reading a socket while the modem's buffer is full).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dialup_sim.direct import DirectCall
+from dialup_sim.events import (
+    CallEnded,
+    CallEngine,
+    DialOutcome,
+    DialRequested,
+    Event,
+    ToCallee,
+    ToCaller,
+)
+from dialup_sim.line import LinkParams, MnpLevel
+from dialup_sim.modem import Modem
+from dialup_sim.noise import NoiseSettings
+from dialup_sim.phonebook import Address, Phonebook
+from dialup_sim.stats import CallReport
+from dialup_sim.timing import CallTiming
+
+__all__ = ["LinePool", "ModemProxy", "ProxySettings", "SimClock"]
+
+log = logging.getLogger(__name__)
+
+BUSY_MESSAGE = b"\r\nBUSY\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """Everything ``teledispatch modem`` can be told."""
+
+    listen: Address
+    target: Address
+    hayes: bool = False  # False: --direct
+    bps: int = 9600
+    mnp: MnpLevel = MnpLevel.NONE
+    latency: float = 0.0  # one-way, seconds
+    noise: NoiseSettings = field(default_factory=NoiseSettings)
+    lines: int = 8
+    time_scale: float = 1.0
+    phonebook: Phonebook = field(default_factory=Phonebook)
+    access_number: str = "0800"  # the number that reaches ``target`` in --hayes mode
+    seed: int | None = None
+    tick: float = 0.01  # wall seconds between two services of one busy call
+    timing: CallTiming = field(default_factory=CallTiming)
+    high_water: int = 2048  # stop reading a side once this many octets wait for the line
+    low_water: int = 512
+    receive_buffer: int = 4096  # SO_RCVBUF of accepted sockets, so clients feel the line
+
+    def __post_init__(self) -> None:
+        LinkParams(self.bps, self.mnp, self.latency)  # validates rate and latency
+        if self.lines < 1:
+            raise ValueError("the pool needs at least one line")
+        if self.time_scale <= 0:
+            raise ValueError("time scale must be positive")
+
+    def resolve(self, number: str) -> Address | None:
+        found = self.phonebook.lookup(number)
+        if found is not None:
+            return found
+        book = Phonebook({self.access_number: self.target})
+        return book.lookup(number)
+
+
+class SimClock:
+    """Simulated seconds since start: the event loop's clock times ``scale``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, scale: float) -> None:
+        self._loop = loop
+        self._origin = loop.time()
+        self.scale = scale
+
+    def now(self) -> float:
+        return (self._loop.time() - self._origin) * self.scale
+
+    def wall(self, simulated: float) -> float:
+        """The loop time at which ``simulated`` is reached."""
+        return self._origin + simulated / self.scale
+
+
+class LinePool:
+    """The answering side's lines: a caller who finds them all in use gets BUSY."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.in_use = 0
+
+    def try_acquire(self) -> bool:
+        if self.in_use >= self.capacity:
+            return False
+        self.in_use += 1
+        return True
+
+    def release(self) -> None:
+        if self.in_use <= 0:
+            raise RuntimeError("released a line that was not taken")
+        self.in_use -= 1
+
+
+class ModemProxy:
+    """Listens for DTEs (TCP clients) and runs one call engine per connection."""
+
+    def __init__(
+        self,
+        settings: ProxySettings,
+        *,
+        on_report: Callable[[CallReport], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = LinePool(settings.lines)
+        self.reports: list[CallReport] = []
+        self._on_report = on_report
+        self._call_ids = itertools.count(1).__next__
+        self._session_ids = itertools.count(1).__next__
+        self._sessions: set[_Session] = set()
+        self._server: asyncio.Server | None = None
+        self._clock: SimClock | None = None
+
+    @property
+    def clock(self) -> SimClock:
+        if self._clock is None:
+            raise RuntimeError("the proxy is not started")
+        return self._clock
+
+    @property
+    def address(self) -> Address:
+        if self._server is None:
+            raise RuntimeError("the proxy is not started")
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return Address(host, port)
+
+    @property
+    def active_sessions(self) -> int:
+        return len(self._sessions)
+
+    async def start(self) -> Address:
+        loop = asyncio.get_running_loop()
+        self._clock = SimClock(loop, self.settings.time_scale)
+        listen = self.settings.listen
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(
+            listen.host, listen.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Inherited by accepted sockets: keeps a client's writes close to the line.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.settings.receive_buffer)
+            sock.bind(sockaddr)
+        except OSError:
+            sock.close()
+            raise
+        self._server = await loop.create_server(lambda: _Session(self), sock=sock, backlog=4096)
+        return self.address
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for session in list(self._sessions):
+            session.shutdown()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> ModemProxy:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # Used by sessions.
+
+    def new_call_id(self) -> int:
+        return self._call_ids()
+
+    def new_session_id(self) -> int:
+        return self._session_ids()
+
+    def rng(self, key: int) -> random.Random:
+        """The random source of one call or session: reproducible when a seed is set."""
+        seed = self.settings.seed
+        return random.Random(None if seed is None else seed * 1_000_003 + key)
+
+    def report(self, report: CallReport) -> None:
+        self.reports.append(report)
+        if len(self.reports) > 10_000:
+            del self.reports[:5_000]
+        if self._on_report is not None:
+            self._on_report(report)
+
+    def register(self, session: _Session) -> None:
+        self._sessions.add(session)
+
+    def unregister(self, session: _Session) -> None:
+        self._sessions.discard(session)
+
+
+class _Callee(asyncio.Protocol):
+    """The proxy's connection to the server, for one call."""
+
+    def __init__(self, session: _Session, call_id: int) -> None:
+        self._session = session
+        self._call_id = call_id
+
+    def data_received(self, data: bytes) -> None:
+        self._session.callee_data(self._call_id, data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._session.callee_lost(self._call_id)
+
+
+class _Session(asyncio.Protocol):
+    """One DTE connection and its engine."""
+
+    def __init__(self, proxy: ModemProxy) -> None:
+        self._proxy = proxy
+        self._settings = proxy.settings
+        self._clock = proxy.clock
+        self._loop = asyncio.get_running_loop()
+        self._caller: asyncio.Transport | None = None
+        self._engine: CallEngine | None = None
+        self._call_id = 0  # the call the callee connection belongs to
+        self._callee: asyncio.Transport | None = None
+        self._callee_pending = bytearray()
+        self._connecting: asyncio.Task[None] | None = None
+        self._line_held = False
+        self._caller_paused = False
+        self._callee_paused = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._last_service = -1.0
+        self._closed = False
+
+    # Caller side (asyncio.Protocol).
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._caller = transport
+        self._proxy.register(self)
+        settings = self._settings
+        now = self._clock.now()
+        if settings.hayes:
+            self._engine = Modem(
+                bps=settings.bps,
+                remote_mnp=settings.mnp,
+                latency=settings.latency,
+                noise=settings.noise,
+                rng=self._proxy.rng(self._proxy.new_session_id()),
+                timing=settings.timing,
+                call_ids=self._proxy.new_call_id,
+            )
+            return
+        if not self._proxy.pool.try_acquire():
+            log.info("direct caller refused: all %d lines busy", settings.lines)
+            transport.write(BUSY_MESSAGE)
+            transport.close()
+            return
+        self._line_held = True
+        call_id = self._proxy.new_call_id()
+        self._call_id = call_id
+        params = LinkParams(settings.bps, settings.mnp, settings.latency)
+        self._engine = DirectCall(
+            call_id, params, now, noise=settings.noise, rng=self._proxy.rng(call_id)
+        )
+        self._connect(call_id, settings.target)
+
+    def data_received(self, data: bytes) -> None:
+        if self._engine is None:
+            return
+        self._engine.from_caller(data, self._clock.now())
+        self._service()
+
+    def eof_received(self) -> bool:
+        return False  # the DTE is gone: close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if self._engine is not None:
+            self._engine.caller_closed(self._clock.now())
+            self._service()
+        self._cleanup()
+
+    def shutdown(self) -> None:
+        """Proxy closing: drop everything this session holds."""
+        if self._caller is not None:
+            self._caller.abort()
+        self._cleanup()
+
+    # Callee side.
+
+    def callee_data(self, call_id: int, data: bytes) -> None:
+        if call_id != self._call_id or self._engine is None:
+            return
+        self._engine.from_callee(data, self._clock.now())
+        self._service()
+
+    def callee_lost(self, call_id: int) -> None:
+        if call_id != self._call_id or self._engine is None:
+            return
+        self._callee = None
+        self._engine.callee_closed(self._clock.now())
+        self._service()
+
+    def _connect(self, call_id: int, address: Address) -> None:
+        self._call_id = call_id
+        self._connecting = self._loop.create_task(self._open_callee(call_id, address))
+
+    async def _open_callee(self, call_id: int, address: Address) -> None:
+        try:
+            transport, _ = await self._loop.create_connection(
+                lambda: _Callee(self, call_id), address.host, address.port
+            )
+        except OSError as exc:
+            log.info("call %d: %s does not answer (%s)", call_id, address, exc)
+            self._connecting = None
+            self._callee_failed(call_id)
+            return
+        self._connecting = None
+        if call_id != self._call_id or self._closed:
+            transport.close()
+            return
+        self._callee = transport
+        if self._callee_pending:
+            transport.write(bytes(self._callee_pending))
+            self._callee_pending.clear()
+        if self._settings.hayes and self._engine is not None:
+            self._engine.dial_outcome(call_id, DialOutcome.ANSWERED, self._clock.now())
+        self._service()
+
+    def _callee_failed(self, call_id: int) -> None:
+        if call_id != self._call_id:
+            return
+        if self._settings.hayes and self._engine is not None:
+            self._release_line()
+            self._engine.dial_outcome(call_id, DialOutcome.RING_NO_ANSWER, self._clock.now())
+            self._service()
+            return
+        # --direct: the number was "already dialled" and nobody is there.
+        if isinstance(self._engine, DirectCall):
+            self._engine.unreachable(self._clock.now())
+            self._service()
+
+    # The engine.
+
+    def _service(self) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        self._last_service = self._loop.time()
+        now = self._clock.now()
+        for _ in range(8):  # dial outcomes may produce more events at the same instant
+            events = engine.poll(now)
+            if not events:
+                break
+            for event in events:
+                self._dispatch(event, now)
+        self._flow_control(engine, now)
+        self._schedule(engine)
+
+    def _dispatch(self, event: Event, now: float) -> None:
+        engine = self._engine
+        assert engine is not None
+        if isinstance(event, ToCaller):
+            if self._caller is not None and not self._closed:
+                self._caller.write(event.data)
+        elif isinstance(event, ToCallee):
+            if self._callee is not None:
+                self._callee.write(event.data)
+            else:
+                self._callee_pending += event.data
+        elif isinstance(event, DialRequested):
+            self._call_id = event.call_id
+            address = self._settings.resolve(event.number)
+            if address is None:
+                engine.dial_outcome(event.call_id, DialOutcome.NOT_IN_SERVICE, now)
+            elif not self._proxy.pool.try_acquire():
+                engine.dial_outcome(event.call_id, DialOutcome.BUSY, now)
+            else:
+                self._line_held = True
+                self._connect(event.call_id, address)
+        elif isinstance(event, CallEnded):
+            self._end_call(event)
+
+    def _end_call(self, event: CallEnded) -> None:
+        if event.call_id == self._call_id:
+            self._call_id = 0
+            if self._connecting is not None:
+                self._connecting.cancel()
+                self._connecting = None
+            if self._callee is not None:
+                self._callee.close()
+                self._callee = None
+            self._callee_pending.clear()
+            self._callee_paused = False
+            self._release_line()
+        self._proxy.report(event.report)
+        if not self._settings.hayes and self._caller is not None:
+            self._caller.close()
+
+    def _flow_control(self, engine: CallEngine, now: float) -> None:
+        settings = self._settings
+        caller_backlog = engine.caller_backlog(now)
+        if self._caller is not None and not self._closed:
+            if not self._caller_paused and caller_backlog > settings.high_water:
+                self._caller.pause_reading()
+                self._caller_paused = True
+            elif self._caller_paused and caller_backlog < settings.low_water:
+                self._caller.resume_reading()
+                self._caller_paused = False
+        callee_backlog = engine.callee_backlog(now)
+        if self._callee is not None:
+            if not self._callee_paused and callee_backlog > settings.high_water:
+                self._callee.pause_reading()
+                self._callee_paused = True
+            elif self._callee_paused and callee_backlog < settings.low_water:
+                self._callee.resume_reading()
+                self._callee_paused = False
+
+    def _schedule(self, engine: CallEngine) -> None:
+        deadline = engine.next_deadline()
+        if deadline is None or self._closed:
+            self._cancel_timer()
+            return
+        when = max(self._clock.wall(deadline), self._last_service + self._settings.tick)
+        if self._timer is not None:
+            if self._timer_at <= when:
+                return
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._on_timer)
+        self._timer_at = when
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._service()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _release_line(self) -> None:
+        if self._line_held:
+            self._line_held = False
+            self._proxy.pool.release()
+
+    def _cleanup(self) -> None:
+        self._closed = True
+        self._cancel_timer()
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
+        if self._callee is not None:
+            with contextlib.suppress(Exception):
+                self._callee.close()
+            self._callee = None
+        self._release_line()
+        self._proxy.unregister(self)
