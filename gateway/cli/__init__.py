@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import account, sample, schema, serve, validate
+from gateway.cli import account, fetch, modem, sample, schema, send, serve, validate
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, account, schema, sample, validate)
+COMMANDS: tuple[ModuleType, ...] = (serve, account, schema, sample, validate, modem, send, fetch)
 
 
 def build_parser() -> argparse.ArgumentParser:

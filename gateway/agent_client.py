@@ -1,0 +1,469 @@
+"""The customs agent's reference mail client: submit declarations, fetch the replies.
+
+Plain ``smtplib``/``poplib``/``imaplib`` over a socket that is either a direct TCP
+connection or a call dialled through the modem simulator (``dialup_sim.client``), so the
+same code shows what a 9600-bps line does to a session. Progress goes to a
+``TransferProgress`` the caller supplies (the CLI draws a rich progress bar); errors are
+``ClientError`` with a code the CLI turns into an exit status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import imaplib
+import mimetypes
+import poplib
+import re
+import smtplib
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, make_msgid
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+
+from config.clock import Clock
+from dialup_sim.client import (
+    CallSummary,
+    CarrierLost,
+    CountingSocket,
+    DialError,
+    ModemLine,
+    open_counting_socket,
+)
+from dialup_sim.phonebook import Address
+
+__all__ = [
+    "ClientError",
+    "ErrorKind",
+    "FetchResult",
+    "FetchedMessage",
+    "NoProgress",
+    "Route",
+    "SendResult",
+    "TransferProgress",
+    "build_submission",
+    "fetch_messages",
+    "save_messages",
+    "send_message",
+]
+
+_TYPES_BY_SUFFIX = {
+    ".json": ("application", "json"),
+    ".edi": ("application", "edifact"),
+    ".edifact": ("application", "edifact"),
+    ".txt": ("text", "plain"),
+}
+
+
+class TransferProgress(Protocol):
+    """Receives byte counts of the transfer in progress."""
+
+    def begin(self, description: str, total: int) -> None: ...
+
+    def update(self, completed: int) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class NoProgress:
+    """Progress that shows nothing."""
+
+    def begin(self, description: str, total: int) -> None:
+        pass
+
+    def update(self, completed: int) -> None:
+        pass
+
+    def end(self) -> None:
+        pass
+
+
+class ErrorKind(Enum):
+    DIAL = "dial"  # the modem did not connect (BUSY, NO CARRIER, ...)
+    CONNECT = "connect"  # no TCP connection to the server or the modem
+    AUTH = "auth"  # the server refused the credentials
+    REFUSED = "refused"  # the server refused the message or a recipient
+    DISCONNECTED = "disconnected"  # the session ended early (carrier lost, server gone)
+    PROTOCOL = "protocol"  # an answer the client cannot use
+
+
+class ClientError(Exception):
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How to reach the server: directly, or by dialling ``number`` on a modem proxy."""
+
+    server: Address
+    modem: Address | None = None
+    number: str = "0800"
+    timeout: float = 180.0
+
+
+@dataclass(slots=True)
+class SendResult:
+    message_id: str
+    size: int
+    wall_seconds: float
+    connect_message: str = ""
+    call: CallSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedMessage:
+    key: str  # UIDL (POP3) or UID (IMAP), or the message number if the server has neither
+    data: bytes
+
+    def header(self, name: str) -> str:
+        headers = BytesHeaderParser(policy=email.policy.default).parsebytes(self.data)
+        return str(headers.get(name, ""))
+
+
+@dataclass(slots=True)
+class FetchResult:
+    messages: list[FetchedMessage] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    connect_message: str = ""
+    call: CallSummary | None = None
+
+
+def build_submission(
+    files: Sequence[Path],
+    *,
+    sender: str,
+    recipient: str,
+    clock: Clock,
+    subject: str | None = None,
+) -> EmailMessage:
+    """A message carrying each declaration file as an attachment."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject or "Teledespacho: " + ", ".join(f.name for f in files)
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(f"{len(files)} declaration(s) attached.\n", charset="us-ascii", cte="7bit")
+    for path in files:
+        maintype, subtype = _content_type(path)
+        message.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+        )
+    return message
+
+
+def _content_type(path: Path) -> tuple[str, str]:
+    known = _TYPES_BY_SUFFIX.get(path.suffix.lower())
+    if known is not None:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed and "/" in guessed:
+        maintype, _, subtype = guessed.partition("/")
+        return maintype, subtype
+    return "text", "plain"
+
+
+class _PresetSMTP(smtplib.SMTP):
+    """``smtplib.SMTP`` on a socket we already have (a dialled line)."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._preset = sock
+        super().__init__(timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self._preset
+
+
+class _PresetPOP3(poplib.POP3):
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._preset = sock
+        super().__init__("line", timeout=timeout)
+
+    def _create_socket(self, timeout: float) -> socket.socket:
+        return self._preset
+
+
+class _PresetIMAP4(imaplib.IMAP4):
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self._preset = sock
+        super().__init__("line", timeout=timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return self._preset
+
+
+@dataclass(slots=True)
+class _Line:
+    sock: CountingSocket
+    modem: ModemLine | None
+    started: float
+
+    @property
+    def connect_message(self) -> str:
+        return self.modem.connect_message if self.modem is not None else ""
+
+    def quiet(self) -> None:
+        """The session is closing: the modem's NO CARRIER that follows is expected."""
+        self.sock.watch_carrier = False
+
+    def finish(self) -> CallSummary | None:
+        if self.modem is None:
+            return None
+        try:
+            return self.modem.hang_up()
+        except OSError:
+            return None  # the report is a courtesy; the transfer itself is done
+
+
+@contextlib.contextmanager
+def _open_line(route: Route) -> Iterator[_Line]:
+    started = time.monotonic()
+    try:
+        if route.modem is None:
+            line = _Line(open_counting_socket(route.server, route.timeout), None, started)
+        else:
+            modem = ModemLine.dial(route.modem, route.number, timeout=route.timeout)
+            line = _Line(modem.data_socket(), modem, started)
+    except DialError as exc:
+        raise ClientError(ErrorKind.DIAL, f"dialling {route.number}: {exc.result}") from exc
+    except OSError as exc:
+        where = route.modem or route.server
+        raise ClientError(ErrorKind.CONNECT, f"cannot reach {where}: {exc}") from exc
+    try:
+        yield line
+    finally:
+        line.sock.close()
+        if line.modem is not None:
+            line.modem.close()
+
+
+def _disconnected(exc: BaseException) -> ClientError:
+    """The session broke off; say NO CARRIER when the modem is why (smtplib wraps it)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, CarrierLost):
+            return ClientError(ErrorKind.DISCONNECTED, "NO CARRIER: the line dropped")
+        seen = seen.__cause__ or seen.__context__
+    return ClientError(ErrorKind.DISCONNECTED, f"the session ended early: {exc}")
+
+
+def send_message(
+    message: bytes,
+    *,
+    sender: str,
+    password: str | None,
+    recipients: Sequence[str],
+    route: Route,
+    progress: TransferProgress | None = None,
+    helo: str = "agent.teledespacho",
+) -> SendResult:
+    """Submit ``message`` over SMTP (AUTH when a password is given)."""
+    progress = progress or NoProgress()
+    payload = _smtp_payload(message)
+    message_id = _message_id(message)
+    with _open_line(route) as line:
+        sock = line.sock
+        try:
+            smtp = _PresetSMTP(sock, route.timeout)
+            code, reply = smtp.connect("line", 25)
+            if code != 220:
+                raise ClientError(ErrorKind.PROTOCOL, f"greeting {code} {reply!r}")
+            smtp.ehlo(helo)
+            if password is not None:
+                if not smtp.has_extn("auth"):
+                    raise ClientError(ErrorKind.AUTH, "the server offers no AUTH")
+                smtp.login(sender, password)
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                raise ClientError(ErrorKind.REFUSED, f"MAIL FROM: {code} {_text(reply)}")
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    raise ClientError(ErrorKind.REFUSED, f"RCPT {recipient}: {code} {_text(reply)}")
+            base = sock.sent
+            progress.begin("sending", len(payload) + len(b"DATA\r\n"))
+            sock.on_sent = lambda sent: progress.update(sent - base)
+            try:
+                code, reply = smtp.data(message)
+            finally:
+                sock.on_sent = None
+                progress.end()
+            if code != 250:
+                raise ClientError(ErrorKind.REFUSED, f"DATA: {code} {_text(reply)}")
+            line.quiet()
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ClientError(ErrorKind.AUTH, f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise ClientError(
+                ErrorKind.REFUSED, f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _disconnected(exc) from exc
+        except smtplib.SMTPException as exc:
+            raise ClientError(ErrorKind.PROTOCOL, str(exc)) from exc
+        wall = time.monotonic() - line.started
+        return SendResult(message_id, len(payload), wall, line.connect_message, line.finish())
+
+
+def fetch_messages(
+    *,
+    user: str,
+    password: str,
+    route: Route,
+    protocol: str = "pop3",
+    delete: bool = False,
+    progress: TransferProgress | None = None,
+) -> FetchResult:
+    """Download every message of the mailbox over POP3 or IMAP."""
+    progress = progress or NoProgress()
+    with _open_line(route) as line:
+        try:
+            if protocol == "imap":
+                messages = _fetch_imap(line, user, password, route.timeout, delete, progress)
+            else:
+                messages = _fetch_pop3(line, user, password, route.timeout, delete, progress)
+        except (poplib.error_proto, imaplib.IMAP4.error) as exc:
+            text = str(exc)
+            kind = ErrorKind.AUTH if _looks_like_auth(text) else ErrorKind.PROTOCOL
+            raise ClientError(kind, text) from exc
+        except OSError as exc:
+            raise _disconnected(exc) from exc
+        wall = time.monotonic() - line.started
+        return FetchResult(messages, wall, line.connect_message, line.finish())
+
+
+def _fetch_pop3(
+    line: _Line,
+    user: str,
+    password: str,
+    timeout: float,
+    delete: bool,
+    progress: TransferProgress,
+) -> list[FetchedMessage]:
+    sock = line.sock
+    pop = _PresetPOP3(sock, timeout)
+    pop.user(user)
+    pop.pass_(password)
+    _, listing, _ = pop.list()
+    sizes = [(int(n), int(size)) for n, size in (entry.split()[:2] for entry in listing)]
+    keys = _pop3_uidls(pop)
+    messages: list[FetchedMessage] = []
+    base = sock.received
+    progress.begin("fetching", sum(size for _, size in sizes))
+    sock.on_received = lambda received: progress.update(received - base)
+    try:
+        for number, _ in sizes:
+            _, lines, _ = pop.retr(number)
+            data = b"\r\n".join(lines) + b"\r\n"
+            messages.append(FetchedMessage(keys.get(number, str(number)), data))
+            if delete:
+                pop.dele(number)
+    finally:
+        sock.on_received = None
+        progress.end()
+    line.quiet()
+    with contextlib.suppress(poplib.error_proto, OSError):
+        pop.quit()
+    return messages
+
+
+def _pop3_uidls(pop: poplib.POP3) -> dict[int, str]:
+    try:
+        _, entries, _ = pop.uidl()
+    except poplib.error_proto:
+        return {}
+    keys: dict[int, str] = {}
+    for entry in entries:
+        number, _, uid = entry.decode("ascii", "replace").partition(" ")
+        if number.isdigit() and uid:
+            keys[int(number)] = uid.strip()
+    return keys
+
+
+def _fetch_imap(
+    line: _Line,
+    user: str,
+    password: str,
+    timeout: float,
+    delete: bool,
+    progress: TransferProgress,
+) -> list[FetchedMessage]:
+    sock = line.sock
+    imap = _PresetIMAP4(sock, timeout)
+    imap.login(user, password)
+    imap.select("INBOX")
+    _, found = imap.uid("SEARCH", "ALL")
+    uids = found[0].split() if found and found[0] else []
+    total = 0
+    if uids:
+        _, sizes = imap.uid("FETCH", b",".join(uids).decode(), "(RFC822.SIZE)")
+        for item in sizes:
+            raw = item if isinstance(item, bytes) else item[0] if isinstance(item, tuple) else b""
+            match = re.search(rb"RFC822\.SIZE (\d+)", raw)
+            if match:
+                total += int(match.group(1))
+    messages: list[FetchedMessage] = []
+    base = sock.received
+    progress.begin("fetching", total)
+    sock.on_received = lambda received: progress.update(received - base)
+    try:
+        for uid in uids:
+            _, parts = imap.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+            body = next((p[1] for p in parts if isinstance(p, tuple)), b"")
+            messages.append(FetchedMessage(uid.decode(), body))
+            if delete:
+                imap.uid("STORE", uid.decode(), "+FLAGS", "(\\Deleted)")
+    finally:
+        sock.on_received = None
+        progress.end()
+    if delete:
+        imap.expunge()
+    line.quiet()
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+        imap.logout()
+    return messages
+
+
+def save_messages(messages: Sequence[FetchedMessage], directory: Path) -> list[Path]:
+    """Write each message as ``<key>.eml``; keys are made safe for file names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for message in messages:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", message.key) or "message"
+        path = directory / f"{name}.eml"
+        path.write_bytes(message.data)
+        written.append(path)
+    return written
+
+
+def _smtp_payload(message: bytes) -> bytes:
+    """What ``smtplib`` puts on the wire for DATA: CRLF lines, dots doubled, end marker."""
+    body = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", message)
+    body = re.sub(rb"(?m)^\.", b"..", body)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body + b".\r\n"
+
+
+def _message_id(message: bytes) -> str:
+    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(message)
+    return str(headers.get("Message-ID", ""))
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _looks_like_auth(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in ("auth", "password", "login", "credentials"))

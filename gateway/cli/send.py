@@ -1,0 +1,120 @@
+"""``teledispatch send``: submit declarations by mail, optionally over the simulated modem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from config.clock import SystemClock
+from dialup_sim.phonebook import PhonebookError, parse_address
+from gateway.agent_client import (
+    ClientError,
+    ErrorKind,
+    Route,
+    SendResult,
+    build_submission,
+    send_message,
+)
+from gateway.cli._progress import RichTransferProgress
+
+__all__ = ["EXIT_STATUS", "register", "run"]
+
+EXIT_STATUS = {
+    ErrorKind.AUTH: 1,
+    ErrorKind.REFUSED: 1,
+    ErrorKind.PROTOCOL: 1,
+    ErrorKind.DIAL: 3,
+    ErrorKind.CONNECT: 3,
+    ErrorKind.DISCONNECTED: 3,
+}
+
+
+def add_route_flags(parser: argparse.ArgumentParser, server_help: str) -> None:
+    """Flags for reaching the server directly or by dialling through the modem simulator."""
+    parser.add_argument("--server", metavar="HOST:PORT", help=server_help)
+    parser.add_argument(
+        "--via-modem", metavar="HOST:PORT", help="dial through a 'teledispatch modem --hayes'"
+    )
+    parser.add_argument("--number", default="0800", help="number to dial (0800)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per step (180)")
+    parser.add_argument("--no-progress", action="store_true", help="draw no progress bar")
+
+
+def route_from(args: argparse.Namespace, default_server: str) -> Route:
+    return Route(
+        server=parse_address(args.server or default_server),
+        modem=parse_address(args.via_modem) if args.via_modem else None,
+        number=args.number,
+        timeout=args.timeout,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="mail declarations to a customs office (the agent's reference client)",
+        description="Exit status: 0 sent, 1 refused by the server, 2 unreadable input, "
+        "3 no connection (dial failed, line dropped).",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--from", dest="sender", required=True, help="the agent's address")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--to", dest="recipient", required=True, help="e.g. aduana-118@...")
+    parser.add_argument("--subject", help="Subject (default: the file names)")
+    parser.add_argument(
+        "--raw", action="store_true", help="FILE is a complete RFC 822 message: send it as is"
+    )
+    add_route_flags(parser, "SMTP server (127.0.0.1:2525)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        route = route_from(args, "127.0.0.1:2525")
+        if args.raw:
+            if len(args.files) != 1:
+                raise ValueError("--raw takes exactly one FILE")
+            message = args.files[0].read_bytes()
+        else:
+            message = build_submission(
+                args.files,
+                sender=args.sender,
+                recipient=args.recipient,
+                clock=SystemClock(),
+                subject=args.subject,
+            ).as_bytes()
+    except (OSError, ValueError, PhonebookError) as exc:
+        print(f"teledispatch send: {exc}", file=sys.stderr)
+        return 2
+    progress = None if args.no_progress else RichTransferProgress()
+    try:
+        result = send_message(
+            message,
+            sender=args.sender,
+            password=args.password,
+            recipients=[args.recipient],
+            route=route,
+            progress=progress,
+        )
+    except ClientError as exc:
+        print(f"teledispatch send: {exc}", file=sys.stderr)
+        return EXIT_STATUS[exc.kind]
+    print(describe(result, args.recipient))
+    return 0
+
+
+def describe(result: SendResult, recipient: str) -> str:
+    lines = [
+        f"sent {result.message_id or 'message'} ({result.size} bytes) to {recipient} "
+        f"in {result.wall_seconds:.1f} s"
+    ]
+    if result.connect_message:
+        lines.append(f"line: {result.connect_message}")
+    if result.call is not None:
+        call = result.call
+        lines.append(
+            f"simulated time on the line: {call.online_seconds:.1f} s online "
+            f"(+{call.dialing_seconds:.1f} s dialling), {call.retransmissions} retransmissions"
+        )
+    return "\n".join(lines)
