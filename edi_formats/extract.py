@@ -38,6 +38,8 @@ MAX_DOCUMENTS: Final = 100
 _MAX_MIME_DEPTH: Final = 12
 _MAX_UU_DEPTH: Final = 2
 _MAX_JSON_ATTEMPTS: Final = 50
+_MAX_UU_BLOCKS: Final = 100
+_MAX_NOTES: Final = 50
 
 _FLAT_START: Final = re.compile(rb"^[ \t]*(?:\xef\xbb\xbf)?" + re.escape(FLAT_SIGNATURE), re.M)
 _FLAT_RECORD_LINE: Final = re.compile(rb"^[A-Z0-9]{3}\|[^\r\n]*(?:\r?\n)?", re.M)
@@ -85,6 +87,8 @@ class _Collector:
         self.documents: list[ExtractedDocument] = []
         self.notes: list[str] = []
         self.dropped = 0
+        self.more_than_counted = False
+        self.unnoted = 0
 
     def add(self, document: ExtractedDocument) -> None:
         if len(self.documents) >= MAX_DOCUMENTS:
@@ -93,13 +97,19 @@ class _Collector:
             self.documents.append(document)
 
     def note(self, text: str) -> None:
-        self.notes.append(text)
+        if len(self.notes) >= _MAX_NOTES:
+            self.unnoted += 1
+        else:
+            self.notes.append(text)
 
     def result(self) -> ExtractionResult:
         notes = list(self.notes)
+        if self.unnoted:
+            notes.append(f"(se omiten {self.unnoted} avisos más)")
         if self.dropped:
+            at_least = "al menos " if self.more_than_counted else ""
             notes.append(
-                f"se ignoraron {self.dropped} declaraciones más allá del máximo de "
+                f"se ignoraron {at_least}{self.dropped} declaraciones más allá del máximo de "
                 f"{MAX_DOCUMENTS} por mensaje; envíelas en otro mensaje"
             )
         return ExtractionResult(documents=list(self.documents), notes=notes)
@@ -249,7 +259,9 @@ def _scan(
         text = bytes(masked)
     else:
         text = data
-    spans = _find_spans(text)
+    spans, more = _find_spans(text, MAX_DOCUMENTS + 1)
+    if more:
+        collector.more_than_counted = True
     for index, span in enumerate(spans, start=1):
         source = label if len(spans) == 1 else f"{label}, declaración {index}"
         chunk = text[span.start : span.end]
@@ -264,7 +276,7 @@ def _uu_blocks(data: bytes) -> Iterator[tuple[int, int, str, bytes | None]]:
     if b"begin" not in data:
         return
     position = 0
-    while True:
+    for _ in range(_MAX_UU_BLOCKS):
         begin = _UU_BEGIN.search(data, position)
         if begin is None:
             return
@@ -294,41 +306,83 @@ def _uudecode(block: bytes) -> bytes | None:
     return bytes(out)
 
 
-def _find_spans(data: bytes) -> list[_Span]:
-    """Where each declaration starts and ends in ``data``, in order."""
-    starts: list[tuple[int, WireFormat]] = []
-    if FLAT_SIGNATURE in data:
-        starts += [(m.start(), WireFormat.FLAT) for m in _FLAT_START.finditer(data)]
-    if b"UN" in data:
-        starts += [(m.start(), WireFormat.EDIFACT) for m in _EDIFACT_START.finditer(data)]
-    last_discriminator = data.rfind(_JSON_DISCRIMINATOR)
-    if last_discriminator >= 0:
-        starts += [
-            (m.start(), WireFormat.JSON) for m in _JSON_START.finditer(data, 0, last_discriminator)
-        ]
-    starts.sort()
+class _Starts:
+    """Where the next declaration may start, per format, searched lazily from a position.
+
+    Searching again only from the end of the last declaration keeps a part with millions of
+    candidate lines (``{`` lines, repeated envelopes) linear.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._patterns: dict[WireFormat, tuple[re.Pattern[bytes], int]] = {}
+        if FLAT_SIGNATURE in data:
+            self._patterns[WireFormat.FLAT] = (_FLAT_START, len(data))
+        if b"UN" in data:
+            self._patterns[WireFormat.EDIFACT] = (_EDIFACT_START, len(data))
+        last_discriminator = data.rfind(_JSON_DISCRIMINATOR)
+        if last_discriminator >= 0:
+            self._patterns[WireFormat.JSON] = (_JSON_START, last_discriminator)
+        self._next: dict[WireFormat, int] = {}
+        for fmt in list(self._patterns):
+            self._search(fmt, 0)
+
+    def _search(self, fmt: WireFormat, position: int) -> None:
+        pattern, stop = self._patterns[fmt]
+        found = pattern.search(self._data, position, stop)
+        if found is None:
+            self.drop(fmt)
+        else:
+            self._next[fmt] = found.start()
+
+    def drop(self, fmt: WireFormat) -> None:
+        self._patterns.pop(fmt, None)
+        self._next.pop(fmt, None)
+
+    def first_from(self, position: int) -> tuple[int, WireFormat] | None:
+        """The first candidate start at or after ``position``."""
+        for fmt, at in list(self._next.items()):
+            if at < position:
+                self._search(fmt, position)
+        if not self._next:
+            return None
+        fmt = min(self._next, key=self._next.__getitem__)
+        return self._next[fmt], fmt
+
+
+def _find_spans(data: bytes, max_spans: int) -> tuple[list[_Span], bool]:
+    """Where each declaration starts and ends in ``data``, in order (at most ``max_spans``).
+
+    Also says whether the search stopped at ``max_spans`` with more candidates left.
+    """
+    starts = _Starts(data)
+    as_text = data.decode("latin-1")  # one character per byte: JSON offsets stay byte offsets
     spans: list[_Span] = []
-    covered = 0
+    position = 0
     json_attempts = 0
-    for index, (start, fmt) in enumerate(starts):
-        if start < covered:
-            continue
-        limit = next((s for s, _ in starts[index + 1 :] if s > start), len(data))
+    while len(spans) < max_spans:
+        found = starts.first_from(position)
+        if found is None:
+            return spans, False
+        start, fmt = found
+        following = starts.first_from(start + 1)
+        limit = following[0] if following else len(data)
         end: int | None
         if fmt is WireFormat.FLAT:
             end = _flat_end(data, start, limit)
         elif fmt is WireFormat.EDIFACT:
             end = _edifact_end(data, start, limit)
         else:
-            if json_attempts >= _MAX_JSON_ATTEMPTS:
-                continue
             json_attempts += 1
-            end = _json_end(data, start)
+            if json_attempts >= _MAX_JSON_ATTEMPTS:
+                starts.drop(WireFormat.JSON)
+            end = _json_end(data, as_text, start)
         if end is None:
+            position = start + 1
             continue
         spans.append(_Span(start, end, fmt))
-        covered = end
-    return spans
+        position = end
+    return spans, starts.first_from(position) is not None
 
 
 def _flat_end(data: bytes, start: int, limit: int) -> int:
@@ -357,25 +411,25 @@ def _edifact_end(data: bytes, start: int, limit: int) -> int:
     return start + len(data[start:limit].rstrip())
 
 
-def _json_end(data: bytes, start: int) -> int | None:
+def _json_end(data: bytes, as_text: str, start: int) -> int | None:
     """End of the JSON declaration at ``start``; None when it is not one.
 
-    Well-formed JSON ends where the object does. A malformed object that names
-    ``document_type`` is still a declaration (its reply must say what is wrong), taken up
-    to its last ``}``.
+    ``as_text`` is ``data`` decoded as ISO-8859-1, so character offsets are byte offsets
+    (JSON's structure is ASCII; what strings hold does not matter here). Well-formed JSON ends
+    where the object does. A malformed object that names ``document_type`` is still a
+    declaration (its reply must say what is wrong), taken up to its last ``}``.
     """
-    text = data[start:].decode("utf-8", "surrogateescape")
-    offset = len(text) - len(text.lstrip())
+    opening = as_text.index("{", start)
     try:
-        value, end_char = json.JSONDecoder().raw_decode(text, offset)
+        value, end = json.JSONDecoder().raw_decode(as_text, opening)
     except (ValueError, RecursionError):
-        closing = data.rfind(b"}", start)
         if data.find(_JSON_DISCRIMINATOR, start) < 0:
             return None
+        closing = data.rfind(b"}", start)
         return closing + 1 if closing > start else len(data)
     if not isinstance(value, dict) or "document_type" not in value:
         return None
-    return start + len(text[:end_char].encode("utf-8", "surrogateescape"))
+    return end
 
 
 def _transcode(chunk: bytes, fmt: WireFormat, charset: str) -> bytes:

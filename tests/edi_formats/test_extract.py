@@ -8,6 +8,7 @@ import json
 import time
 from email.message import EmailMessage
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +190,27 @@ def test_too_many_declarations_are_cut_with_a_note() -> None:
     result = extract_documents(message.as_bytes())
     assert len(result.documents) == MAX_DOCUMENTS
     assert any("se ignoraron 3 declaraciones" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"TDH|TELEDESPACHO|\n" * 400_000,
+        b'{"a": 1}\n' * 800_000 + b'"document_type"',
+        b"{\n" * 3_000_000 + b'"document_type"',
+        b"UNB+x\n" * 1_000_000,
+        (b"begin 644 X\nM" + b"A" * 60 + b"\nend\n") * 100_000,
+    ],
+    ids=["envelopes", "json-objects", "json-openings", "unb", "uu-blocks"],
+)
+def test_hostile_attachments_are_read_in_linear_time(payload: bytes) -> None:
+    message = _mail("adjunto")
+    message.add_attachment(payload, maintype="text", subtype="plain", filename="X.TXT")
+    started = time.perf_counter()
+    result = extract_documents(message.as_bytes())
+    assert time.perf_counter() - started < 10.0
+    assert len(result.documents) <= MAX_DOCUMENTS
+    assert len(result.notes) <= 52
 
 
 def test_ten_megabyte_attachment_is_handled_fast() -> None:
