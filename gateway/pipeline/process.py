@@ -1,0 +1,149 @@
+"""From a submitted mail to what must be answered: one outcome per declaration found.
+
+Pure: bytes and a rule context in, values out; no store, no clock, no network. Numbering and
+duplicate detection need the store and happen later, in the answering transaction
+(``gateway.pipeline.answer``).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from edi_formats.codec import parse_declaration
+from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.extract import ExtractedDocument, extract_documents
+from edi_formats.models import DUA, OE
+from validators.engine import RuleContext, validate
+from validators.findings import Finding, Severity, has_errors
+from validators.registry import RuleRegistry
+from validators.rules.office import td_sender
+
+__all__ = [
+    "Analysis",
+    "NothingReadable",
+    "Outcome",
+    "ReadDeclaration",
+    "SubmissionHeaders",
+    "UnreadableDeclaration",
+    "analyse",
+    "read_headers",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionHeaders:
+    """What the replies need from the submission's header: threading and a subject to quote."""
+
+    message_id: str | None = None
+    references: str | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDeclaration:
+    """A declaration that was read and validated; accepted when no finding is an error."""
+
+    document: ExtractedDocument
+    declaration: DUA | OE
+    findings: tuple[Finding, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return not has_errors(self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableDeclaration:
+    """A document found in the mail that could not be read as a declaration."""
+
+    document: ExtractedDocument
+    error: DeclarationSyntaxError
+
+
+@dataclass(frozen=True, slots=True)
+class NothingReadable:
+    """The mail held no declaration at all; ``notes`` say what it held instead."""
+
+    notes: tuple[str, ...]
+
+
+Outcome = ReadDeclaration | UnreadableDeclaration | NothingReadable
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    headers: SubmissionHeaders
+    outcomes: tuple[Outcome, ...]
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    try:
+        value = message.get(name)
+    except Exception:  # a malformed header must not cost the answer
+        return None
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def read_headers(raw: bytes) -> SubmissionHeaders:
+    """The submission's Message-ID, References and Subject, when present and readable."""
+    try:
+        message = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    except Exception:
+        return SubmissionHeaders()
+    message_id = _header(message, "Message-ID")
+    if message_id is not None and not (message_id.startswith("<") and message_id.endswith(">")):
+        message_id = None  # not a msg-id we can thread to
+    return SubmissionHeaders(
+        message_id=message_id,
+        references=_header(message, "References"),
+        subject=_header(message, "Subject"),
+    )
+
+
+def _not_an_agent(declaration: DUA | OE) -> Finding:
+    """TD-SENDER when the sender has no agent code at all (the engine skips it then)."""
+    return Finding(
+        rule_id=td_sender.id,
+        severity=Severity.ERROR,
+        field="agent_code",
+        message=(
+            f"Casilla Despachador: la declaración del despachador {declaration.agent_code} fue "
+            "transmitida desde una cuenta que no es de un despachador de aduana. Solo los "
+            "despachadores transmiten declaraciones, con su clave electrónica."
+        ),
+        citation=td_sender.citation,
+    )
+
+
+def _read(
+    document: ExtractedDocument, context: RuleContext, registry: RuleRegistry | None
+) -> Outcome:
+    try:
+        declaration = parse_declaration(document.data, document.format)
+    except DeclarationSyntaxError as error:
+        return UnreadableDeclaration(document, error)
+    findings = validate(declaration, context, registry)
+    if context.sender_agent_code is None:
+        findings.insert(0, _not_an_agent(declaration))
+    return ReadDeclaration(document, declaration, tuple(findings))
+
+
+def analyse(raw: bytes, context: RuleContext, registry: RuleRegistry | None = None) -> Analysis:
+    """Every declaration in ``raw``, read and validated; or why there is none.
+
+    ``context.sender_agent_code`` None means the sender is no agent: every declaration is
+    then rejected under TD-SENDER. Only a bug raises.
+    """
+    extraction = extract_documents(raw)
+    outcomes: tuple[Outcome, ...]
+    if extraction.documents:
+        outcomes = tuple(_read(document, context, registry) for document in extraction.documents)
+    else:
+        outcomes = (NothingReadable(tuple(extraction.notes)),)
+    return Analysis(read_headers(raw), outcomes)

@@ -1,0 +1,485 @@
+"""The mails the office sends back: to the agent (one per declaration) and to its own INBOX.
+
+Every reply to an agent carries the machine-readable headers DESIGN.md fixes
+(``X-Teledespacho-Status``, ``-Reference``, and on acceptance ``-Number`` and ``-Channel``),
+a Subject starting with ``ACEPTADA`` or ``RECHAZADA``, threading to the submission
+(``In-Reply-To``, ``References``), a Spanish body a broker reads on an 80-column screen, and
+the ``DeclarationResponse`` attached in the format the declaration came in (JSON when that
+format cannot be answered yet, e.g. EDIFACT). ``X-Teledespacho-Reference`` is empty when the
+declaration could not be read far enough to know its reference.
+
+Built with the stdlib ``email`` package and serialised with ``policy.SMTP`` (CRLF).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from typing import Final
+
+from edi_formats.codec import render_response
+from edi_formats.detect import WireFormat
+from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.models import DUA, OE
+from edi_formats.responses import Channel, DeclarationResponse, ResponseFinding, ResponseStatus
+from gateway.pipeline.process import ReadDeclaration, SubmissionHeaders, UnreadableDeclaration
+from validators.engine import PERU_TIME
+from validators.findings import Finding, Severity
+
+__all__ = [
+    "CHANNEL_MEANING",
+    "ReplyEnvelope",
+    "acceptance",
+    "failure",
+    "nothing_readable",
+    "office_copy",
+    "rejection",
+    "response_for",
+    "unreadable",
+]
+
+WIDTH: Final = 76
+
+CHANNEL_MEANING: Final[dict[Channel, str]] = {
+    Channel.VERDE: "sin revisión documentaria ni reconocimiento físico",
+    Channel.NARANJA: (
+        "revisión documentaria: presente la declaración y sus documentos sustentatorios en la "
+        "ventanilla del área que administra el régimen"
+    ),
+    Channel.ROJO: (
+        "reconocimiento físico de las mercancías: solicítelo presentando los documentos "
+        "sustentatorios"
+    ),
+}
+"""What each channel means for the broker (seed 004 VI.16, 21)."""
+
+_EXPECTED: Final = """\
+Lo que la aduana espera: una o más declaraciones (DUA de importación o Orden de
+Embarque de exportación), cada una en uno de estos formatos:
+  - archivo plano de Teledespacho, que empieza con la línea TDH|TELEDESPACHO|
+  - JSON: un objeto con "document_type": "DUA" u "OE"
+como archivo adjunto (con cualquier nombre), pegada en el texto del mensaje o en un
+bloque uuencode. Puede enviar varias en un mismo mensaje: recibirá una respuesta por
+cada una. Un ejemplo válido se obtiene con: teledispatch sample dua"""
+
+_SIGNATURE: Final = (
+    "--\nMensaje generado automáticamente por el servidor de Teledespacho de la aduana.\n"
+    "No responda a este mensaje; para transmitir, envíe un mensaje nuevo."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEnvelope:
+    """Who answers whom, about which submission, and when."""
+
+    office_address: str
+    agent_address: str
+    office_code: str
+    office_name: str | None
+    domain: str
+    date: datetime
+    received_at: datetime
+    submission: SubmissionHeaders
+
+    @property
+    def office_label(self) -> str:
+        if self.office_name:
+            return f"Aduana {self.office_code} - {self.office_name}"
+        return f"Aduana {self.office_code}"
+
+
+# -- pieces -----------------------------------------------------------------------------------
+
+
+def _lima(instant: datetime) -> str:
+    return instant.astimezone(PERU_TIME).strftime("%d/%m/%Y %H:%M") + " (hora de Lima)"
+
+
+def _shorten(text: str) -> str:
+    return textwrap.shorten(text, 200, placeholder=" ...")
+
+
+def _kind(declaration: DUA | OE | None) -> str:
+    if declaration is None:
+        return "declaración"
+    return "DUA" if isinstance(declaration, DUA) else "O/E"
+
+
+def _fill(text: str, indent: str) -> str:
+    return textwrap.fill(
+        " ".join(text.split()),
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _hanging(text: str, indent: int = 25) -> str:
+    """A labelled line whose continuation lines align under the value."""
+    return textwrap.fill(
+        text,
+        WIDTH,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _findings_text(title: str, findings: Sequence[Finding | ResponseFinding]) -> list[str]:
+    if not findings:
+        return []
+    lines = [f"{title} ({len(findings)}):", ""]
+    for index, finding in enumerate(findings, start=1):
+        box = f" - casilla/campo: {finding.field}" if finding.field else ""
+        lines.append(f"{index:3d}. {finding.rule_id}{box}")
+        lines.append(_fill(finding.message, "     "))
+        if finding.citation:
+            lines.append(_fill(f"Base legal: {finding.citation}", "     "))
+        lines.append("")
+    return lines
+
+
+def _split(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is not Severity.ERROR]
+    return errors, warnings
+
+
+def _message(
+    envelope: ReplyEnvelope, *, subject: str, status: ResponseStatus, reference: str
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = Address(
+        display_name=f"Teledespacho {envelope.office_label}", addr_spec=envelope.office_address
+    )
+    message["To"] = envelope.agent_address
+    message["Subject"] = subject
+    message["Date"] = format_datetime(envelope.date.astimezone(PERU_TIME))
+    message["Message-ID"] = make_msgid("teledespacho", domain=envelope.domain)
+    original = envelope.submission.message_id
+    if original is not None:
+        message["In-Reply-To"] = original
+        earlier = envelope.submission.references
+        message["References"] = f"{earlier} {original}" if earlier else original
+    message["X-Teledespacho-Status"] = status.value
+    message["X-Teledespacho-Reference"] = reference
+    return message
+
+
+def _body(message: EmailMessage, lines: Iterable[str]) -> None:
+    text = "\n".join([*lines, "", _SIGNATURE]) + "\n"
+    try:
+        text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        message.set_content(text, charset="utf-8", cte="quoted-printable")
+    else:  # what the era's clients display best
+        message.set_content(text, charset="iso-8859-1", cte="quoted-printable")
+
+
+def _answer_format(fmt: WireFormat | None) -> WireFormat:
+    return fmt if fmt in (WireFormat.FLAT, WireFormat.JSON) else WireFormat.JSON
+
+
+def _attach_response(
+    message: EmailMessage, response: DeclarationResponse, fmt: WireFormat | None
+) -> str:
+    fmt = _answer_format(fmt)
+    data = render_response(response, fmt)
+    stem = f"respuesta-{response.number or response.agent_reference or 'declaracion'}"
+    if fmt is WireFormat.JSON:
+        filename = f"{stem}.json"
+        message.add_attachment(data, maintype="application", subtype="json", filename=filename)
+    else:
+        filename = f"{stem}.txt"
+        message.add_attachment(
+            data,
+            maintype="text",
+            subtype="plain",
+            filename=filename,
+            params={"charset": _flat_charset(data)},
+        )
+    return filename
+
+
+def _flat_charset(data: bytes) -> str:
+    """The encoding a flat file's envelope record names (``TDH|TELEDESPACHO|01|RES|ENC``)."""
+    first = data.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", "replace").split("|")
+    return first[4].lower() if len(first) > 4 and first[4] else "iso-8859-1"
+
+
+def _header_lines(envelope: ReplyEnvelope, source: str) -> list[str]:
+    subject = envelope.submission.subject
+    lines = [f"{envelope.office_label} - Teledespacho", ""]
+    lines.append(f"Mensaje recibido: {_lima(envelope.received_at)}")
+    if subject:
+        lines.append(_fill(f"Asunto de su mensaje: {_shorten(subject)}", ""))
+    lines.append(f"Ubicación de la declaración en su mensaje: {source}")
+    lines.append("")
+    return lines
+
+
+def _format_name(fmt: WireFormat | None) -> str:
+    return {WireFormat.FLAT: "archivo plano", WireFormat.JSON: "JSON"}.get(
+        _answer_format(fmt), "JSON"
+    )
+
+
+# -- the machine-readable response --------------------------------------------------------------
+
+
+def response_for(
+    outcome: ReadDeclaration | UnreadableDeclaration,
+    *,
+    received_at: datetime,
+    office: str,
+    number: str | None = None,
+    channel: Channel | None = None,
+) -> DeclarationResponse:
+    """The ``DeclarationResponse`` for one outcome (number and channel on acceptance)."""
+    if isinstance(outcome, UnreadableDeclaration):
+        return DeclarationResponse.rejected_unreadable(outcome.error, received_at, office=office)
+    declaration = outcome.declaration
+    return DeclarationResponse(
+        status=ResponseStatus.ACCEPTED if number is not None else ResponseStatus.REJECTED,
+        document_type=declaration.document_type,
+        office=declaration.office,
+        agent_reference=declaration.agent_reference,
+        number=number,
+        channel=channel,
+        received_at=received_at,
+        findings=tuple(ResponseFinding.from_finding(f) for f in outcome.findings),
+    )
+
+
+# -- the replies --------------------------------------------------------------------------------
+
+
+def acceptance(
+    envelope: ReplyEnvelope, outcome: ReadDeclaration, *, number: str, channel: Channel
+) -> bytes:
+    declaration = outcome.declaration
+    kind = _kind(declaration)
+    reference = declaration.agent_reference
+    message = _message(
+        envelope,
+        subject=f"ACEPTADA {kind} {number} canal {channel.value.upper()} - ref. {reference}",
+        status=ResponseStatus.ACCEPTED,
+        reference=reference,
+    )
+    message["X-Teledespacho-Number"] = number
+    message["X-Teledespacho-Channel"] = channel.value
+    _, warnings = _split(outcome.findings)
+    lines = _header_lines(envelope, outcome.document.source)
+    lines += [
+        f"Su {kind} con referencia {reference} fue ACEPTADA y numerada.",
+        "",
+        f"  Número de declaración: {number}",
+        _hanging(f"  Canal de control:      {channel.value.upper()}: {CHANNEL_MEANING[channel]}"),
+        "",
+    ]
+    lines += _findings_text("Observaciones, que no impiden la numeración", warnings)
+    response = response_for(
+        outcome,
+        received_at=envelope.received_at,
+        office=envelope.office_code,
+        number=number,
+        channel=channel,
+    )
+    fmt = outcome.document.format
+    lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
+    _body(message, lines)
+    _attach_response(message, response, fmt)
+    return message.as_bytes(policy=SMTP)
+
+
+def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
+    declaration = outcome.declaration
+    kind = _kind(declaration)
+    reference = declaration.agent_reference
+    errors, warnings = _split(outcome.findings)
+    count = f"{len(errors)} error" + ("es" if len(errors) != 1 else "")
+    message = _message(
+        envelope,
+        subject=f"RECHAZADA {kind} ref. {reference} - {count}",
+        status=ResponseStatus.REJECTED,
+        reference=reference,
+    )
+    lines = _header_lines(envelope, outcome.document.source)
+    lines += [
+        f"Su {kind} con referencia {reference} fue RECHAZADA: no se le asignó número.",
+        _fill(
+            "Corrija lo que se indica y vuelva a transmitirla; puede usar la misma "
+            "referencia, porque una declaración rechazada no consume número.",
+            "",
+        ),
+        "",
+    ]
+    lines += _findings_text("Errores", errors)
+    lines += _findings_text("Observaciones", warnings)
+    response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
+    fmt = outcome.document.format
+    lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
+    _body(message, lines)
+    _attach_response(message, response, fmt)
+    return message.as_bytes(policy=SMTP)
+
+
+def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes:
+    error: DeclarationSyntaxError = outcome.error
+    source = outcome.document.source
+    message = _message(
+        envelope,
+        subject=f"RECHAZADA declaración ilegible ({source}) - {error.code}",
+        status=ResponseStatus.REJECTED,
+        reference="",
+    )
+    fmt = outcome.document.format
+    lines = _header_lines(envelope, source)
+    lines += [
+        _fill(
+            f"La declaración encontrada en {source} no pudo leerse, por lo que fue "
+            "RECHAZADA sin número.",
+            "",
+        ),
+        "",
+        f"  Error: {error.code}",
+        _fill(f"Detalle: {error.message}", "  "),
+    ]
+    if error.position:
+        lines.append(_fill(f"Posición: {error.position}", "  "))
+    lines += ["", _EXPECTED, ""]
+    response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
+    lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
+    _body(message, lines)
+    _attach_response(message, response, fmt)
+    return message.as_bytes(policy=SMTP)
+
+
+def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
+    message = _message(
+        envelope,
+        subject="RECHAZADA mensaje sin declaraciones",
+        status=ResponseStatus.REJECTED,
+        reference="",
+    )
+    subject = envelope.submission.subject
+    lines = [f"{envelope.office_label} - Teledespacho", ""]
+    lines.append(f"Mensaje recibido: {_lima(envelope.received_at)}")
+    if subject:
+        lines.append(_fill(f"Asunto de su mensaje: {_shorten(subject)}", ""))
+    lines += ["", "Su mensaje no contiene ninguna declaración legible.", ""]
+    if notes:
+        lines.append("Lo que se encontró en él:")
+        lines += [_fill(f"- {note}", "  ") for note in notes]
+    else:
+        lines.append("El mensaje está vacío.")
+    lines += ["", _EXPECTED]
+    _body(message, lines)
+    return message.as_bytes(policy=SMTP)
+
+
+def failure(envelope: ReplyEnvelope, attempts: int) -> bytes:
+    """The gateway could not process the mail: say so; nothing in it was numbered."""
+    message = _message(
+        envelope,
+        subject="RECHAZADA mensaje no procesado por un error de la aduana",
+        status=ResponseStatus.REJECTED,
+        reference="",
+    )
+    message["X-Teledespacho-Error"] = "internal"
+    subject = envelope.submission.subject
+    lines = [f"{envelope.office_label} - Teledespacho", ""]
+    lines.append(f"Mensaje recibido: {_lima(envelope.received_at)}")
+    if subject:
+        lines.append(_fill(f"Asunto de su mensaje: {_shorten(subject)}", ""))
+    lines += [
+        "",
+        _fill(
+            f"El servidor de la aduana no pudo procesar su mensaje después de {attempts} "
+            "intentos, por un error interno que no se debe a su declaración. Ninguna "
+            "declaración de este mensaje fue numerada.",
+            "",
+        ),
+        "",
+        _fill(
+            "Vuelva a transmitir el mensaje (puede usar las mismas referencias). Si el "
+            "problema continúa, comuníquese con la intendencia de aduana.",
+            "",
+        ),
+    ]
+    _body(message, lines)
+    return message.as_bytes(policy=SMTP)
+
+
+def office_copy(
+    envelope: ReplyEnvelope,
+    outcome: ReadDeclaration,
+    *,
+    number: str,
+    channel: Channel,
+    channel_reason: str,
+    agent_address: str,
+) -> bytes:
+    """The accepted declaration, filed in the office's INBOX with its number and channel."""
+    declaration = outcome.declaration
+    kind = _kind(declaration)
+    message = EmailMessage()
+    message["From"] = Address(
+        display_name=f"Teledespacho {envelope.office_label}", addr_spec=envelope.office_address
+    )
+    message["To"] = envelope.office_address
+    message["Subject"] = (
+        f"{kind} {number} canal {channel.value.upper()} - despachador "
+        f"{declaration.agent_code} ref. {declaration.agent_reference}"
+    )
+    message["Date"] = format_datetime(envelope.date.astimezone(PERU_TIME))
+    message["Message-ID"] = make_msgid("teledespacho", domain=envelope.domain)
+    message["X-Teledespacho-Status"] = ResponseStatus.ACCEPTED.value
+    message["X-Teledespacho-Reference"] = declaration.agent_reference
+    message["X-Teledespacho-Number"] = number
+    message["X-Teledespacho-Channel"] = channel.value
+    message["X-Teledespacho-Agent"] = declaration.agent_code
+    party = declaration.importer if isinstance(declaration, DUA) else declaration.exporter
+    role = "Importador" if isinstance(declaration, DUA) else "Exportador"
+    lines = [
+        f"{envelope.office_label} - Teledespacho",
+        "",
+        f"{kind} numerada {number}",
+        f"  Canal de control: {channel.value.upper()}",
+        _fill(f"Motivo: {channel_reason}", "    "),
+        f"  Despachador:      {declaration.agent_code} ({agent_address})",
+        f"  Referencia:       {declaration.agent_reference}",
+        f"  Recibida:         {_lima(envelope.received_at)}",
+        _fill(f"{role}: {party.doc_type} {party.doc_number} {party.name or ''}", "  "),
+        f"  FOB US$:          {declaration.totals.fob:,.2f}",
+        f"  Series:           {len(declaration.series)}",
+        "",
+    ]
+    _, warnings = _split(outcome.findings)
+    lines += _findings_text("Observaciones", warnings)
+    lines.append("La declaración se adjunta tal como fue transmitida.")
+    _body(message, lines)
+    fmt = outcome.document.format
+    if fmt is WireFormat.JSON:
+        message.add_attachment(
+            outcome.document.data,
+            maintype="application",
+            subtype="json",
+            filename=f"{number}.json",
+        )
+    else:
+        message.add_attachment(
+            outcome.document.data,
+            maintype="application",
+            subtype="octet-stream",
+            filename=f"{number}.txt",
+        )
+    return message.as_bytes(policy=SMTP)

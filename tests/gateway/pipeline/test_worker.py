@@ -1,0 +1,501 @@
+"""The pipeline worker on a real store: numbers, rejections, duplicates, restarts, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from config import OfficeRegistry
+from config.clock import FixedClock
+from edi_formats.codec import parse_response
+from gateway.pipeline import PipelineWorker
+from mailboxes.jobs import JobQueue
+from mailboxes.schema import DeclarationCounterRow, JobState
+from mailboxes.store import Change, Store
+from tests.gateway.pipeline.helpers import (
+    AGENT,
+    DOMAIN,
+    OFFICE,
+    OTHER_AGENT,
+    as_json,
+    attachments,
+    body_text,
+    declaration,
+    flat,
+    mailbox,
+    raw_mailbox,
+    submission,
+    submit,
+)
+from validators.registry import Rule, RuleRegistry
+from validators.rules import CATALOG
+from validators.samples import break_rule, sample_declaration
+
+NUMBER = re.compile(r"^118-2026-10-\d{6}$")
+
+
+async def counters(store: Store) -> list[tuple[str, int, str, int]]:
+    async with store.database.read_session() as session:
+        rows = await session.scalars(select(DeclarationCounterRow))
+        return sorted((r.office_code, r.year, r.regime, r.last) for r in rows)
+
+
+async def job_state(store: Store, job_id: int) -> tuple[str, int, str | None]:
+    job, error = await JobQueue(store).job(job_id)
+    return job.state, job.attempts, error
+
+
+# -- numbering ---------------------------------------------------------------------------------
+
+
+async def test_accepted_duas_are_numbered_in_order(worker: PipelineWorker, accounts: Store):
+    first = await submit(accounts, submission(flat(declaration(reference="A-1"))))
+    second = await submit(
+        accounts,
+        submission(flat(declaration(reference="A-2")), message_id="<envio-2@agencias.pe>"),
+    )
+    await worker.run_until_idle()
+
+    replies = await mailbox(accounts, AGENT)
+    assert [r["X-Teledespacho-Number"] for r in replies] == [
+        "118-2026-10-000001",
+        "118-2026-10-000002",
+    ]
+    assert [r["X-Teledespacho-Reference"] for r in replies] == ["A-1", "A-2"]
+    assert [r["In-Reply-To"] for r in replies] == ["<envio-1@agencias.pe>", "<envio-2@agencias.pe>"]
+    for reply in replies:
+        assert reply["X-Teledespacho-Status"] == "accepted"
+        assert reply["X-Teledespacho-Channel"] in {"verde", "naranja", "rojo"}
+        assert reply["Subject"].startswith("ACEPTADA DUA 118-2026-10-")
+        assert reply["From"].addresses[0].addr_spec == OFFICE
+        assert reply["To"] == AGENT
+        assert reply["Message-ID"].endswith(f"@{DOMAIN}>")
+    assert await job_state(accounts, first) == (JobState.DONE.value, 1, None)
+    assert (await job_state(accounts, second))[0] == JobState.DONE.value
+    assert await counters(accounts) == [("118", 2026, "10", 2)]
+
+
+async def test_the_office_copy_carries_number_channel_and_the_declaration(
+    worker: PipelineWorker, accounts: Store
+):
+    document = flat(declaration())
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    (copy,) = await mailbox(accounts, OFFICE)
+    assert copy["X-Teledespacho-Number"] == reply["X-Teledespacho-Number"] == "118-2026-10-000001"
+    assert copy["X-Teledespacho-Channel"] == reply["X-Teledespacho-Channel"]
+    assert attachments(copy) == [("118-2026-10-000001.txt", document)]
+    # The raw submission stays in the office's intake folder.
+    assert len(await accounts.list_messages(OFFICE, "Recibidos")) == 1
+
+
+async def test_numbers_run_per_office_year_and_regime(
+    worker: PipelineWorker, accounts: Store, clock: FixedClock
+):
+    await submit(accounts, submission(flat(declaration("dua", reference="D1"))))
+    await submit(accounts, submission(flat(declaration("oe", reference="E1"))))
+    airport = sample_declaration("dua", office="235", as_of=date(2026, 11, 2), reference="D2")
+    await submit(accounts, submission(flat(airport), to="aduana-235@aduanas.gob.pe"), office="235")
+    await worker.run_until_idle()
+
+    numbers = {
+        r["X-Teledespacho-Reference"]: r["X-Teledespacho-Number"]
+        for r in await mailbox(accounts, AGENT)
+    }
+    assert numbers == {
+        "D1": "118-2026-10-000001",
+        "E1": "118-2026-40-000001",
+        "D2": "235-2026-10-000001",
+    }
+
+
+async def test_the_year_is_the_receipt_year_in_lima(
+    worker: PipelineWorker, accounts: Store, clock: FixedClock
+):
+    # 03:00 UTC on New Year's Day is still 31 December in Lima.
+    clock.set(datetime(2027, 1, 1, 3, 0, tzinfo=UTC))
+    late = sample_declaration("dua", as_of=date(2026, 12, 31), reference="NOCHEVIEJA")
+    await submit(accounts, submission(flat(late)))
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
+
+
+# -- rejections --------------------------------------------------------------------------------
+
+
+async def test_a_rejection_has_no_number_and_lists_every_finding(
+    worker: PipelineWorker, accounts: Store
+):
+    broken = break_rule(declaration(reference="MAL-1", breaks="STR-TOTALS"), "ID-RUC")
+    await submit(accounts, submission(flat(broken)))
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Status"] == "rejected"
+    assert reply["X-Teledespacho-Reference"] == "MAL-1"
+    assert reply["X-Teledespacho-Number"] is None
+    assert reply["X-Teledespacho-Channel"] is None
+    assert reply["Subject"].startswith("RECHAZADA DUA ref. MAL-1")
+    text = body_text(reply)
+    assert "STR-TOTALS" in text and "ID-RUC" in text
+    assert "casilla/campo: totals.packages" in text
+    assert "Base legal: INTA-PG.01-A VII.A.7" in text
+    ((name, data),) = attachments(reply)
+    assert name == "respuesta-MAL-1.txt"
+    response = parse_response(data)
+    assert response.status == "rejected" and response.number is None
+    assert {f.rule_id for f in response.findings} >= {"STR-TOTALS", "ID-RUC"}
+    assert await mailbox(accounts, OFFICE) == []
+    assert await counters(accounts) == []
+
+
+async def test_a_rejection_consumes_no_number(worker: PipelineWorker, accounts: Store):
+    await submit(accounts, submission(flat(declaration(reference="R-1", breaks="ID-RUC"))))
+    await submit(accounts, submission(flat(declaration(reference="R-2"))))
+    await worker.run_until_idle()
+
+    rejected, accepted = await mailbox(accounts, AGENT)
+    assert rejected["X-Teledespacho-Status"] == "rejected"
+    assert accepted["X-Teledespacho-Number"] == "118-2026-10-000001"
+
+
+async def test_an_unreadable_declaration_is_rejected_naming_the_syntax_error(
+    worker: PipelineWorker, accounts: Store
+):
+    document = flat(declaration())
+    truncated = document[: document.index(b"\nSER|2|") + 1]  # no trailer, one series gone
+    await submit(accounts, submission(truncated, filenames=["DUA97.TXT"]))
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Status"] == "rejected"
+    assert reply["X-Teledespacho-Reference"] == ""
+    assert reply["Subject"].startswith("RECHAZADA declaración ilegible (adjunto DUA97.TXT)")
+    text = body_text(reply)
+    assert "FMT-TRUNCATED" in text
+    assert "TDH|TELEDESPACHO|" in text  # says what is expected
+    ((_, data),) = attachments(reply)
+    assert parse_response(data).findings[0].rule_id == "FMT-TRUNCATED"
+
+
+async def test_a_mail_with_nothing_readable_gets_an_explanation(
+    worker: PipelineWorker, accounts: Store
+):
+    raw = submission(b"\x89PNG\r\n\x1a\nnot a declaration", body="Buenos días, adjunto.\n")
+    await submit(accounts, raw)
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Status"] == "rejected"
+    assert reply["Subject"] == "RECHAZADA mensaje sin declaraciones"
+    assert reply["In-Reply-To"] == "<envio-1@agencias.pe>"
+    text = body_text(reply)
+    assert "no contiene ninguna declaración legible" in text
+    assert "cuerpo: texto sin declaración" in text
+    assert "adjunto DECL1.TXT" in text
+    assert "TDH|TELEDESPACHO|" in text and '"document_type"' in text
+
+
+async def test_several_declarations_get_one_reply_each(worker: PipelineWorker, accounts: Store):
+    documents = [
+        flat(declaration(reference="M-1")),
+        flat(declaration(reference="M-2", breaks="STR-SERIES")),
+        as_json(declaration("oe", reference="M-3")),
+    ]
+    await submit(accounts, submission(*documents))
+    await worker.run_until_idle()
+
+    replies = await mailbox(accounts, AGENT)
+    assert [(r["X-Teledespacho-Reference"], r["X-Teledespacho-Status"]) for r in replies] == [
+        ("M-1", "accepted"),
+        ("M-2", "rejected"),
+        ("M-3", "accepted"),
+    ]
+    assert replies[0]["X-Teledespacho-Number"] == "118-2026-10-000001"
+    assert replies[2]["X-Teledespacho-Number"] == "118-2026-40-000001"
+    assert attachments(replies[2])[0][0].endswith(".json")
+    assert len(await mailbox(accounts, OFFICE)) == 2
+
+
+async def test_a_sender_who_is_no_agent_is_rejected(worker: PipelineWorker, accounts: Store):
+    await submit(accounts, submission(flat(declaration()), sender=OFFICE), sender=OFFICE)
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, OFFICE)
+    assert reply["X-Teledespacho-Status"] == "rejected"
+    assert "TD-SENDER" in body_text(reply)
+    assert await counters(accounts) == []
+
+
+# -- duplicates --------------------------------------------------------------------------------
+
+
+async def test_the_same_reference_gets_the_same_reply_and_no_second_number(
+    worker: PipelineWorker, accounts: Store
+):
+    document = flat(declaration(reference="DUP-1"))
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+    await submit(accounts, submission(document, message_id="<reenvio@agencias.pe>"))
+    # Even changed, an accepted reference keeps its answer.
+    await submit(accounts, submission(flat(declaration(reference="DUP-1", series=3))))
+    await worker.run_until_idle()
+
+    first, again, changed = await raw_mailbox(accounts, AGENT)
+    assert first == again == changed
+    assert await counters(accounts) == [("118", 2026, "10", 1)]
+    assert len(await mailbox(accounts, OFFICE)) == 1
+
+
+async def test_duplicates_in_one_batch_get_one_number(worker: PipelineWorker, accounts: Store):
+    document = flat(declaration(reference="DUP-2"))
+    await submit(accounts, submission(document, document))
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+
+    replies = await raw_mailbox(accounts, AGENT)
+    assert len(replies) == 3 and len(set(replies)) == 1
+    assert await counters(accounts) == [("118", 2026, "10", 1)]
+
+
+async def test_a_rejected_reference_may_come_back_corrected(
+    worker: PipelineWorker, accounts: Store
+):
+    await submit(accounts, submission(flat(declaration(reference="FIX-1", breaks="STR-CIF"))))
+    await worker.run_until_idle()
+    await submit(accounts, submission(flat(declaration(reference="FIX-1"))))
+    await worker.run_until_idle()
+
+    rejected, accepted = await mailbox(accounts, AGENT)
+    assert rejected["X-Teledespacho-Status"] == "rejected"
+    assert accepted["X-Teledespacho-Status"] == "accepted"
+    assert accepted["X-Teledespacho-Number"] == "118-2026-10-000001"
+
+
+async def test_another_agent_cannot_obtain_an_answer_by_reference(
+    worker: PipelineWorker, accounts: Store
+):
+    document = flat(declaration(reference="AJENA"))
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+    await submit(accounts, submission(document, sender=OTHER_AGENT), sender=OTHER_AGENT)
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, OTHER_AGENT)
+    assert reply["X-Teledespacho-Status"] == "rejected"
+    assert "TD-SENDER" in body_text(reply)
+    # The owner's answer is untouched: the owner still gets its number back.
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+    first, again = await mailbox(accounts, AGENT)
+    assert again["X-Teledespacho-Number"] == first["X-Teledespacho-Number"] == "118-2026-10-000001"
+
+
+async def test_a_reply_the_agent_deleted_is_still_sent_again(
+    worker: PipelineWorker, accounts: Store
+):
+    document = flat(declaration(reference="BORRADA"))
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+    (original,) = await raw_mailbox(accounts, AGENT)
+    (info,) = await accounts.list_messages(AGENT)
+    await accounts.expunge(AGENT, "INBOX", [info.uid])
+
+    await submit(accounts, submission(document))
+    await worker.run_until_idle()
+    assert await raw_mailbox(accounts, AGENT) == [original]
+
+
+# -- restarts and failures ---------------------------------------------------------------------
+
+
+class Crash(Exception):
+    pass
+
+
+def make_worker(
+    store: Store, offices: OfficeRegistry, clock: FixedClock, **kwargs
+) -> PipelineWorker:
+    return PipelineWorker(
+        store, offices=offices, clock=clock, domain=DOMAIN, retry_delay=0.0, **kwargs
+    )
+
+
+async def test_a_crash_at_the_commit_is_redone_without_duplicates_or_gaps(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+):
+    calls: list[Sequence[int]] = []
+
+    async def crash(job_ids: Sequence[int]) -> None:
+        calls.append(job_ids)
+        raise Crash("power cut")
+
+    job_id = await submit(accounts, submission(flat(declaration())))
+    crashing = make_worker(accounts, offices, clock, before_commit=crash)
+    claimed = await JobQueue(accounts).pending_ids()
+    assert claimed == [job_id]
+    await crashing.process_available()  # one pass, as far as the commit
+
+    assert calls == [[job_id]]
+    assert await raw_mailbox(accounts, AGENT) == []
+    assert await mailbox(accounts, OFFICE) == []
+    assert await counters(accounts) == []
+    state, attempts, error = await job_state(accounts, job_id)
+    assert (state, attempts) == (JobState.PENDING.value, 1)
+    assert error is not None and "power cut" in error
+
+    await make_worker(accounts, offices, clock).run_until_idle()  # "after the restart"
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
+    assert len(await mailbox(accounts, OFFICE)) == 1
+    assert await job_state(accounts, job_id) == (JobState.DONE.value, 2, None)
+
+
+async def test_a_worker_cancelled_mid_transaction_loses_nothing(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+):
+    entered = asyncio.Event()
+
+    async def hang(job_ids: Sequence[int]) -> None:
+        entered.set()
+        await asyncio.Event().wait()  # a process that stops responding here
+
+    job_id = await submit(accounts, submission(flat(declaration())))
+    stuck = make_worker(accounts, offices, clock, before_commit=hang)
+    await stuck.start()
+    await asyncio.wait_for(entered.wait(), 10)
+    await stuck.stop(grace=0.01)  # gives up waiting and cancels the task
+    assert await raw_mailbox(accounts, AGENT) == []
+    assert await counters(accounts) == []
+
+    restarted = make_worker(accounts, offices, clock)
+    await restarted.run_until_idle()
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
+    assert (await job_state(accounts, job_id))[0] == JobState.DONE.value
+
+
+class ExplodingRegistry(RuleRegistry):
+    """The catalog, except that office 235's declarations hit a bug in the engine."""
+
+    def __init__(self) -> None:
+        super().__init__(list(CATALOG))
+
+    def in_force(self, document_type: str, as_of: date, office: str) -> tuple[Rule, ...]:
+        if office == "235":
+            raise RuntimeError("engine bug")
+        return super().in_force(document_type, as_of, office)
+
+
+async def test_a_job_that_keeps_failing_is_answered_and_marked_failed(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+):
+    airport = sample_declaration("dua", office="235", as_of=date(2026, 11, 2), reference="X")
+    bad = await submit(
+        accounts, submission(flat(airport), to="aduana-235@aduanas.gob.pe"), office="235"
+    )
+    good = await submit(accounts, submission(flat(declaration())))
+    worker = make_worker(accounts, offices, clock, registry=ExplodingRegistry(), max_attempts=2)
+    await worker.run_until_idle()
+
+    state, attempts, error = await job_state(accounts, bad)
+    assert (state, attempts) == (JobState.FAILED.value, 3)
+    assert error is not None and "engine bug" in error
+    # The good job in the same batch was answered on the first pass.
+    assert await job_state(accounts, good) == (JobState.DONE.value, 1, None)
+    failure, accepted = sorted(
+        await mailbox(accounts, AGENT), key=lambda m: m["X-Teledespacho-Status"]
+    )[::-1]
+    assert accepted["X-Teledespacho-Number"] == "118-2026-10-000001"
+    assert failure["X-Teledespacho-Status"] == "rejected"
+    assert failure["X-Teledespacho-Error"] == "internal"
+    assert failure["Subject"].startswith("RECHAZADA")
+    assert "no pudo procesar su mensaje" in body_text(failure)
+    assert await counters(accounts) == [("118", 2026, "10", 1)]
+
+
+async def test_attempts_lost_to_crashes_count_too(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+):
+    job_id = await submit(accounts, submission(flat(declaration())))
+    queue = JobQueue(accounts)
+    for _ in range(3):  # claimed three times, and each time the process died
+        (claimed,) = await queue.claim(1)
+    assert claimed.job.attempts == 3
+
+    await make_worker(accounts, offices, clock, max_attempts=3).run_until_idle()
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Error"] == "internal"
+    assert (await job_state(accounts, job_id))[0] == JobState.FAILED.value
+    assert await counters(accounts) == []
+
+
+# -- the running worker ------------------------------------------------------------------------
+
+
+async def test_a_started_worker_wakes_on_new_jobs(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+):
+    left_over = await submit(accounts, submission(flat(declaration(reference="ANTES"))))
+    replied = asyncio.Event()
+
+    def listen(change: Change) -> None:
+        if (AGENT, "INBOX") in change.mailboxes:
+            replied.set()
+
+    unsubscribe = accounts.subscribe(listen)
+    worker = make_worker(accounts, offices, clock, poll_interval=3600)
+    await worker.start()
+    try:
+        await submit(accounts, submission(flat(declaration(reference="DESPUES"))))
+        async with asyncio.timeout(10):
+            while len(await accounts.list_messages(AGENT)) < 2:
+                await replied.wait()
+                replied.clear()
+    finally:
+        await worker.stop()
+        unsubscribe()
+    assert (await job_state(accounts, left_over))[0] == JobState.DONE.value
+    references = [r["X-Teledespacho-Reference"] for r in await mailbox(accounts, AGENT)]
+    assert sorted(references) == ["ANTES", "DESPUES"]
+
+
+async def test_every_job_ends_done_or_failed(worker: PipelineWorker, accounts: Store):
+    for index in range(5):
+        await submit(accounts, submission(flat(declaration(reference=f"L-{index}"))))
+    await worker.run_until_idle()
+    async with accounts.database.read_session() as session:
+        from mailboxes.schema import IntakeJobRow
+
+        pending = await session.scalar(
+            select(func.count(IntakeJobRow.id)).where(IntakeJobRow.state == JobState.PENDING.value)
+        )
+    assert pending == 0
+    numbers = sorted(r["X-Teledespacho-Number"] for r in await mailbox(accounts, AGENT))
+    assert numbers == [f"118-2026-10-{n:06d}" for n in range(1, 6)]
+    assert all(NUMBER.match(n) for n in numbers)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+async def test_numbers_have_no_gaps_whatever_the_batch(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock, batch_size: int
+):
+    for index in range(7):
+        breaks = "STR-TOTALS" if index % 3 == 0 else None
+        await submit(accounts, submission(flat(declaration(reference=f"G-{index}", breaks=breaks))))
+    await make_worker(accounts, offices, clock, batch_size=batch_size).run_until_idle()
+    numbers = [
+        r["X-Teledespacho-Number"]
+        for r in await mailbox(accounts, AGENT)
+        if r["X-Teledespacho-Status"] == "accepted"
+    ]
+    assert numbers == [f"118-2026-10-{n:06d}" for n in range(1, 5)]
