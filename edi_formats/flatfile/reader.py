@@ -42,8 +42,8 @@ from edi_formats.validation_errors import describe_error
 
 __all__ = ["MAX_FLAT_BYTES", "parse_flat", "read_flat", "split_fields"]
 
-MAX_FLAT_BYTES: Final = 32 * 1024 * 1024
-"""Largest flat file read (10 000 series take about 2 MB)."""
+MAX_FLAT_BYTES: Final = 16 * 1024 * 1024
+"""Largest flat file read (10 000 full series take about 1.2 MB, 99 999 about 12 MB)."""
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ESCAPE: Final = re.compile(r"\\(.?)|\|", re.S)
@@ -53,7 +53,6 @@ _INTEGER: Final = re.compile(r"\d{1,18}")
 _RECORD_CODE: Final = re.compile(r"[A-Z0-9]{3}")
 _MAX_REPORTED_ERRORS: Final = 5
 
-Path = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -97,7 +96,7 @@ def split_fields(line: str) -> list[str]:
     return fields
 
 
-def _convert(raw: str, spec: FieldSpec, where: str) -> Any:
+def _convert(raw: str, spec: FieldSpec, line: int, record: RecordSpec, index: int) -> Any:
     """The typed value of one field (None when empty); FMT-FIELD when it cannot be read."""
     text = raw.strip(" ")
     if not text:
@@ -108,35 +107,64 @@ def _convert(raw: str, spec: FieldSpec, where: str) -> Any:
     if kind is FieldKind.DECIMAL:
         if _DECIMAL.fullmatch(text):
             return Decimal(text.replace(",", "."))
-        raise _error("FMT-FIELD", f"{spec.label}: importe no válido {text[:30]!r}", where)
-    if kind is FieldKind.INTEGER:
+        reason = f"importe no válido {text[:30]!r}"
+    elif kind is FieldKind.INTEGER:
         if _INTEGER.fullmatch(text):
             return int(text)
-        raise _error("FMT-FIELD", f"{spec.label}: número entero no válido {text[:30]!r}", where)
-    if kind is FieldKind.DATE:
+        reason = f"número entero no válido {text[:30]!r}"
+    elif kind is FieldKind.DATE:
         if _DATE.fullmatch(text):
             try:
                 return date(int(text[:4]), int(text[4:6]), int(text[6:]))
             except ValueError:
                 pass
-        raise _error(
-            "FMT-FIELD", f"{spec.label}: fecha no válida {text[:30]!r} (formato AAAAMMDD)", where
-        )
-    if kind is FieldKind.TIMESTAMP:
+        reason = f"fecha no válida {text[:30]!r} (formato AAAAMMDD)"
+    elif kind is FieldKind.TIMESTAMP:
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
             stamp = None
         if stamp is not None and stamp.tzinfo is not None:
             return stamp
-        raise _error(
-            "FMT-FIELD",
-            f"{spec.label}: fecha y hora no válida {text[:40]!r} (ISO 8601 con zona horaria)",
-            where,
-        )
-    if text in ("S", "N"):
+        reason = f"fecha y hora no válida {text[:40]!r} (ISO 8601 con zona horaria)"
+    elif text in ("S", "N"):
         return text == "S"
-    raise _error("FMT-FIELD", f"{spec.label}: se espera S o N, no {text[:30]!r}", where)
+    else:
+        reason = f"se espera S o N, no {text[:30]!r}"
+    raise _error("FMT-FIELD", f"{spec.label}: {reason}", _where_field(line, record, index))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A record spec compiled for the reader: where its object goes, where each value goes."""
+
+    holder_steps: tuple[str, ...]
+    key: str | None
+    is_list: bool
+    is_scalar_list: bool
+    slots: tuple[tuple[tuple[str, ...], str], ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(record: RecordSpec) -> _Plan:
+    plan = _PLANS.get(id(record))
+    if plan is None:
+        steps = tuple(record.target.removesuffix("[]").split(".")) if record.target else ()
+        slots = []
+        for spec in record.fields:
+            *groups, name = (spec.attr or "").split(".")
+            slots.append((tuple(groups), name))
+        plan = _Plan(
+            holder_steps=steps[:-1],
+            key=steps[-1] if steps else None,
+            is_list=record.is_list,
+            is_scalar_list=record.is_scalar_list,
+            slots=tuple(slots),
+        )
+        _PLANS[id(record)] = plan
+    return plan
 
 
 @dataclass
@@ -157,11 +185,11 @@ class _State:
     slot_counts: list[int] = field(default_factory=list)
     parent: RecordSpec | None = None
     parent_obj: dict[str, Any] | None = None
-    parent_path: Path = ()
     child_slot: int = 0
     child_counts: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    placed: dict[Path, list[_Placed]] = field(default_factory=dict)
+    placed: dict[int, list[_Placed]] = field(default_factory=dict)
+    """By ``id`` of a dict (its records) or of a plain-value list (a record per item)."""
     records: int = 1
 
 
@@ -249,49 +277,41 @@ def _place(state: _State, code: str, line: int) -> tuple[RecordSpec, bool]:
 
 def _store(state: _State, record: RecordSpec, is_child: bool, values: list[Any], line: int) -> None:
     """Put the record's values into the dict tree that becomes the model."""
-    if is_child:
-        assert state.parent_obj is not None
-        owner, owner_path = state.parent_obj, state.parent_path
-    else:
-        owner, owner_path = state.root, ()
-    target = record.target
+    plan = _plan(record)
+    owner = state.parent_obj if is_child else state.root
+    assert owner is not None
     obj: dict[str, Any]
-    path: Path
-    if target == "":
-        obj, path = owner, owner_path
+    if plan.key is None:
+        obj = owner
     else:
-        *steps, last = target.removesuffix("[]").split(".")
         holder = owner
-        path = owner_path
-        for step in steps:
+        for step in plan.holder_steps:
             holder = holder.setdefault(step, {})
-            path = (*path, step)
-        if record.is_list:
-            items = holder.setdefault(last, [])
-            path = (*path, last, len(items))
-            if record.is_scalar_list:
+        if plan.is_list:
+            items = holder.setdefault(plan.key, [])
+            if plan.is_scalar_list:
                 items.append(values[0])
-                state.placed.setdefault(path, []).append(_Placed(line, record))
+                state.placed.setdefault(id(items), []).append(_Placed(line, record))
                 return
             obj = {}
             items.append(obj)
         else:
             obj = {}
-            holder[last] = obj
-            path = (*path, last)
-    for spec, value in zip(record.fields, values, strict=True):
+            holder[plan.key] = obj
+    for (groups, name), value in zip(plan.slots, values, strict=True):
         if value is None:
             continue
-        assert spec.attr is not None
-        *groups, name = spec.attr.split(".")
-        holder = obj
+        target = obj
         for group in groups:
-            holder = holder.setdefault(group, {})
-        holder[name] = value
-    state.placed.setdefault(path, []).append(_Placed(line, record))
+            target = target.setdefault(group, {})
+        target[name] = value
+    placed = state.placed.get(id(obj))
+    if placed is None:
+        state.placed[id(obj)] = [_Placed(line, record)]
+    else:
+        placed.append(_Placed(line, record))
     if record.children:
         state.parent_obj = obj
-        state.parent_path = path
 
 
 def _check_trailer(state: _State, fields: list[str], line: int) -> None:
@@ -344,18 +364,34 @@ def _model_error(exc: ValidationError, state: _State) -> DeclarationSyntaxError:
 
 
 def _locate(loc: tuple[int | str, ...], state: _State) -> str:
-    """Line, record and field that a pydantic error location ``loc`` points at."""
-    for cut in range(len(loc), -1, -1):
-        placed = state.placed.get(loc[:cut])
-        if not placed:
-            continue
-        rest = ".".join(str(step) for step in loc[cut:])
-        for entry in placed:
-            for index, spec in enumerate(entry.record.fields):
-                if _attr_matches(spec.attr, rest):
-                    return _where_field(entry.line, entry.record, index)
-        return _where(placed[0].line, placed[0].record.code)
-    return "declaración"
+    """Line, record and field that a pydantic error location ``loc`` points at.
+
+    Follows ``loc`` down the dict tree that was validated, remembering the deepest object
+    a record filled; the rest of ``loc`` names a field of that record.
+    """
+    node: Any = state.root
+    best: list[_Placed] | None = state.placed.get(id(node))
+    rest: tuple[int | str, ...] = loc
+    for depth, step in enumerate(loc):
+        scalar_lines = state.placed.get(id(node)) if isinstance(node, list) else None
+        if scalar_lines is not None and isinstance(step, int) and step < len(scalar_lines):
+            best, rest = [scalar_lines[step]], loc[depth + 1 :]
+            break
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        found = state.placed.get(id(node)) if isinstance(node, dict) else None
+        if found is not None:
+            best, rest = found, loc[depth + 1 :]
+    if not best:
+        return "declaración"
+    wanted = ".".join(str(step) for step in rest)
+    for entry in best:
+        for index, spec in enumerate(entry.record.fields):
+            if _attr_matches(spec.attr, wanted):
+                return _where_field(entry.line, entry.record, index)
+    return _where(best[0].line, best[0].record.code)
 
 
 def _attr_matches(attr: str | None, rest: str) -> bool:
@@ -481,7 +517,7 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
                 _where(number, code),
             )
         state.counts[code] = state.counts.get(code, 0) + 1
-        values = _values(record, fields, number)
+        values = _values(record, fields, number, line)
         _store(state, record, is_child, values, number)
     if not trailer_seen:
         raise _error(
@@ -493,16 +529,17 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
     return state
 
 
-def _values(record: RecordSpec, fields: list[str], line: int) -> list[Any]:
-    values: list[Any] = []
-    for index, spec in enumerate(record.fields):
-        raw = fields[index + 1]
-        control = _CONTROL.search(raw)
-        if control is not None:
-            raise _error(
-                "FMT-CONTROL",
-                f"{spec.label}: carácter de control U+{ord(control.group()):04X} no permitido",
-                _where_field(line, record, index),
-            )
-        values.append(_convert(raw, spec, _where_field(line, record, index)))
-    return values
+def _values(record: RecordSpec, fields: list[str], line: int, raw_line: str) -> list[Any]:
+    if _CONTROL.search(raw_line, len(record.code)) is not None:
+        for index, spec in enumerate(record.fields):
+            control = _CONTROL.search(fields[index + 1])
+            if control is not None:
+                raise _error(
+                    "FMT-CONTROL",
+                    f"{spec.label}: carácter de control U+{ord(control.group()):04X} no permitido",
+                    _where_field(line, record, index),
+                )
+    return [
+        _convert(fields[index + 1], spec, line, record, index)
+        for index, spec in enumerate(record.fields)
+    ]

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi_formats.errors import DeclarationSyntaxError
-from edi_formats.flatfile.reader import parse_flat, split_fields
+from edi_formats.flatfile import reader
+from edi_formats.flatfile.reader import MAX_FLAT_BYTES, parse_flat, split_fields
 from edi_formats.flatfile.writer import render_flat
 from edi_formats.models import DUA, OE
 from tests.edi_formats.factories import full_dua, full_oe, minimal_dua
@@ -365,6 +366,21 @@ def test_overlong_line_is_refused() -> None:
 
 
 # -- size -----------------------------------------------------------------------------------
+
+
+def test_oversized_file_is_refused_before_reading() -> None:
+    data = render_flat(minimal_dua()) + b" " * (MAX_FLAT_BYTES + 1)
+    started = time.perf_counter()
+    error = _syntax_error(data)
+    assert error.code == "FMT-LIMIT"
+    assert time.perf_counter() - started < 1.0
+
+
+def test_record_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_RECORDS", 10)
+    assert parse_flat(render_flat(minimal_dua())) == minimal_dua()  # 6 records
+    error = _syntax_error(render_flat(full_dua()))  # 21 records
+    assert (error.code, error.message) == ("FMT-LIMIT", "demasiados registros (máximo 10)")
 
 
 def test_ten_thousand_series_parse_fast() -> None:
