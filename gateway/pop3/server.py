@@ -106,7 +106,8 @@ class Pop3Server:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        assert task is not None  # a stream callback always runs in its own task
+        if task is None:  # asyncio runs every stream callback in a task of its own
+            raise RuntimeError("POP3 connection handler called outside a task")
         connection = _Connection(self, reader, writer)
         self._connections[task] = connection
         try:
