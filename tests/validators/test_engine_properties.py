@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from config import load_offices
@@ -69,12 +69,21 @@ def test_any_readable_declaration_gets_findings_not_crashes(case: tuple[DUA | OE
     assert all(f.rule_id and f.message and f.citation for f in findings)
 
 
+# Each of these breaks rewrites the modality and its dates, so a later one can undo an
+# earlier one (an urgent DUA made late, then turned anticipado and early, is valid again).
+MODALITY_BREAKS = frozenset(
+    {"MOD-CODE", "MOD-TDOC", "MOD-04-PLACE", "MOD-ANT-MANIFEST"}
+    | {"DL-ANTICIPADO", "DL-URGENTE", "DL-EXCEPCIONAL"}
+)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.sampled_from(sorted(BREAKABLE)), min_size=1, max_size=4, unique=True),
     st.integers(min_value=1, max_value=4),
 )
 def test_breaking_several_rules_rejects(rule_ids: list[str], series: int) -> None:
+    assume(len(MODALITY_BREAKS.intersection(rule_ids)) <= 1)
     declaration: DUA | OE = sample_declaration("dua", as_of=BASE, series_count=series)
     for rule_id in rule_ids:
         declaration = break_rule(declaration, rule_id)
