@@ -1,4 +1,4 @@
-"""A node: the store and the network servers, started and stopped together."""
+"""A node: the store, the network servers and the pipeline, started and stopped together."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from config.offices import Office, OfficeRegistry, load_offices
 from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
-from gateway.pop3.server import start_pop3_server
+from gateway.pipeline.worker import PipelineWorker
+from gateway.pop3.server import Pop3Server
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
@@ -49,6 +50,8 @@ class Node:
     offices: OfficeRegistry = field(default_factory=load_offices)
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
+    worker: PipelineWorker | None = field(default=None, init=False)
+    _pop3: Pop3Server | None = field(default=None, init=False)
 
     @property
     def hosted_offices(self) -> list[Office]:
@@ -95,16 +98,16 @@ class Node:
                     max_message_size=settings.max_message_size,
                 ),
             )
+            self._pop3 = pop3 = Pop3Server(store, greeting_name=settings.greeting_name)
             await self._listen(
                 "pop3",
                 settings.pop3_port,
-                lambda: start_pop3_server(
-                    store,
-                    host=settings.host,
-                    port=settings.pop3_port,
-                    greeting_name=settings.greeting_name,
-                ),
+                lambda: pop3.start(host=settings.host, port=settings.pop3_port),
             )
+            self.worker = PipelineWorker(
+                store, offices=self.offices, clock=self.clock, domain=settings.domain
+            )
+            await self.worker.start()
         except BaseException:
             await self.stop()
             raise
@@ -123,11 +126,18 @@ class Node:
         log.info("%s listening on %s:%d", service.upper(), self.settings.host, self.port(service))
 
     async def stop(self) -> None:
+        """Stop accepting, let the pipeline finish its batch, then close the store."""
         for server in self.servers.values():
             server.close()
         for server in self.servers.values():
             await server.wait_closed()
         self.servers.clear()
+        if self._pop3 is not None:  # Server.close() leaves live sessions running (3.11)
+            await self._pop3.aclose()
+            self._pop3 = None
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         if self.store is not None:
             await self.store.close()
             self.store = None
