@@ -6,26 +6,31 @@ here, from the content (``detect_format``) or from the format the caller names.
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from edi_formats.detect import WireFormat, detect_format, strip_preamble
 from edi_formats.errors import DeclarationSyntaxError
-from edi_formats.flatfile.layout import RESPONSE_LAYOUT
-from edi_formats.flatfile.reader import parse_flat, read_flat
+from edi_formats.flatfile.envelope import read_envelope
+from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
+from edi_formats.flatfile.reader import parse_flat, read_flat, split_fields
 from edi_formats.flatfile.writer import render_flat, render_records
 from edi_formats.jsonfmt import parse_json, render_json
-from edi_formats.models import DUA, OE
+from edi_formats.models import DUA, OE, AgentCode, AgentReference, OfficeCode
 from edi_formats.responses import DeclarationResponse
 from edi_formats.validation_errors import describe_error, json_path
 
 __all__ = [
+    "DeclarationIdentity",
     "DeclarationSyntaxError",
     "WireFormat",
     "detect_format",
     "parse_declaration",
     "parse_response",
+    "peek_identity",
     "render_declaration",
     "render_response",
 ]
@@ -104,3 +109,85 @@ def parse_response(data: bytes, fmt: WireFormat | None = None) -> DeclarationRes
                 "FMT-VALUE", describe_error(error), json_path(error["loc"])
             ) from None
     raise _unsupported()
+
+
+@dataclass(frozen=True)
+class DeclarationIdentity:
+    """Who sent which declaration, as far as it can be told from a document that may not parse.
+
+    A value is None when it is absent or would not pass the model (so it is safe to quote in
+    a reply header or to key a rejection by).
+    """
+
+    document_type: Literal["DUA", "OE"] | None = None
+    office: str | None = None
+    agent_code: str | None = None
+    agent_reference: str | None = None
+
+
+_CHECKS: Final[dict[str, TypeAdapter[str]]] = {
+    "office": TypeAdapter(OfficeCode),
+    "agent_code": TypeAdapter(AgentCode),
+    "agent_reference": TypeAdapter(AgentReference),
+}
+
+
+def _checked(name: str, value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _CHECKS[name].validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _flat_identity(data: bytes) -> dict[str, Any]:
+    lines = data.decode("latin-1").splitlines()
+    found: dict[str, Any] = {}
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        envelope = read_envelope(line.strip())
+        layout = LAYOUTS.get(envelope.document_type) if envelope else None
+        if layout is None:
+            return found
+        found["document_type"] = layout.document_type
+        header = layout.records[0]
+        for candidate in lines[index + 1 : index + 50]:
+            if not candidate.startswith(header.code + "|"):
+                continue
+            try:
+                fields = split_fields(candidate.rstrip("\r"))
+            except ValueError:
+                return found
+            for position, spec in enumerate(header.fields, start=1):
+                if spec.name in _CHECKS and position < len(fields):
+                    found[spec.name] = fields[position].strip()
+            return found
+        return found
+    return found
+
+
+def peek_identity(data: bytes, fmt: WireFormat | None = None) -> DeclarationIdentity:
+    """Document type, office, agent code and reference of ``data``, best effort; never raises.
+
+    For the answer to a declaration that cannot be read: the reply can still quote the
+    agent's reference when the header record (flat) or the top-level keys (JSON) hold it.
+    """
+    try:
+        fmt = fmt or detect_format(data)
+        found: dict[str, Any] = {}
+        if fmt is WireFormat.FLAT:
+            found = _flat_identity(data)
+        elif fmt is WireFormat.JSON:
+            loaded = json.loads(strip_preamble(data).decode("utf-8", "replace"))
+            found = loaded if isinstance(loaded, dict) else {}
+    except (ValueError, RecursionError):
+        return DeclarationIdentity()
+    document_type = found.get("document_type")
+    return DeclarationIdentity(
+        document_type=document_type if document_type in ("DUA", "OE") else None,
+        office=_checked("office", found.get("office")),
+        agent_code=_checked("agent_code", found.get("agent_code")),
+        agent_reference=_checked("agent_reference", found.get("agent_reference")),
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edi_formats.codec import (
+    DeclarationIdentity,
     WireFormat,
     detect_format,
     parse_declaration,
+    peek_identity,
     render_declaration,
 )
 from edi_formats.errors import DeclarationSyntaxError
@@ -82,3 +86,35 @@ def test_forced_format_is_obeyed() -> None:
     with pytest.raises(DeclarationSyntaxError) as caught:
         parse_declaration(render_declaration(full_dua(), WireFormat.FLAT), WireFormat.JSON)
     assert caught.value.code == "JSON-SYNTAX"
+
+
+def test_identity_of_an_unreadable_flat_declaration() -> None:
+    data = render_declaration(full_dua(), WireFormat.FLAT)
+    broken = data.replace(b"|8471300000|", b"|84713000A0|")
+    with pytest.raises(DeclarationSyntaxError):
+        parse_declaration(broken)
+    assert peek_identity(broken[: len(broken) // 2]) == DeclarationIdentity(
+        document_type="DUA", office="118", agent_code="4821", agent_reference="REF-97/0001"
+    )
+    oe = render_declaration(full_oe(), WireFormat.FLAT)
+    assert peek_identity(oe).agent_reference == "OE-97-7"
+
+
+def test_identity_of_json_and_of_garbage() -> None:
+    data = b'{"document_type": "OE", "office": "235", "agent_reference": "X 1", "series": ['
+    assert peek_identity(data) == DeclarationIdentity()  # malformed JSON: nothing is sure
+    data = b'{"document_type": "OE", "office": "2350", "agent_reference": "R-1"}'
+    assert peek_identity(data) == DeclarationIdentity(document_type="OE", agent_reference="R-1")
+    assert peek_identity(b"\x00\xff" * 50) == DeclarationIdentity()
+    assert peek_identity(b"TDH|TELEDESPACHO|01|DUA|\r\nDEC|1\\x|") == DeclarationIdentity(
+        document_type="DUA"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_peek_identity_never_raises(data: bytes) -> None:
+    assert isinstance(
+        peek_identity(b"TDH|TELEDESPACHO|01|DUA|\r\nDEC|" + data), DeclarationIdentity
+    )
+    assert isinstance(peek_identity(b'{"document_type": ' + data), DeclarationIdentity)
