@@ -479,7 +479,7 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
         number = index + 1
         line = lines[index]
         if line.endswith("\r"):
-            line = line[:-1]
+            line = line.rstrip("\r")  # CRLF, and the CRCRLF some gateways make of it
         if not line.strip(" \t"):
             continue
         if trailer_seen:

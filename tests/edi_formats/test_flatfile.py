@@ -86,6 +86,11 @@ def test_round_trip_any_model(decl: DUA | OE) -> None:
 # -- lenient reading: line ends, encodings, blanks ------------------------------------------
 
 
+def test_doubled_carriage_returns_read_the_same() -> None:
+    data = render_flat(full_dua()).replace(b"\r\n", b"\r\r\n")
+    assert parse_flat(data) == full_dua()
+
+
 def test_lf_blank_lines_spaces_and_ctrl_z_read_the_same() -> None:
     lines = _lines(full_dua())
     sloppy = "\n\n".join(f" {line} " if line.startswith("CNT") else line for line in lines)
