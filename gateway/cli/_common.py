@@ -33,3 +33,5 @@ def setup_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # aiosmtpd logs every command at INFO
+        logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 
 from aiosmtpd.smtp import SMTP
@@ -10,6 +11,21 @@ from aiosmtpd.smtp import SMTP
 from gateway.smtp.handler import SubmissionHandler
 
 __all__ = ["start_smtp_server"]
+
+
+class _DropKnownNoise(logging.Filter):
+    """aiosmtpd logs these on every connection; both are about deliberate settings here."""
+
+    NOISE = (
+        "auth_required == True but auth_require_tls == False",
+        "Session.login_data is deprecated",
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.NOISE)
+
+
+logging.getLogger("mail.log").addFilter(_DropKnownNoise())
 
 
 async def start_smtp_server(
