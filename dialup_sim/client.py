@@ -114,16 +114,39 @@ class CountingSocket(socket.socket):
     on_received: Callable[[int], None] | None
     watch_carrier: bool
     carrier_lost: bool
+    shares_connection: bool
     _tail: bytes
+    _files: list[Any]
 
-    def _setup_counting(self, watch_carrier: bool) -> None:
+    def _setup_counting(self, watch_carrier: bool, shares_connection: bool) -> None:
         self.sent = 0
         self.received = 0
         self.on_sent = None
         self.on_received = None
         self.watch_carrier = watch_carrier
         self.carrier_lost = False
+        self.shares_connection = shares_connection
         self._tail = b""
+        self._files = []
+
+    def makefile(self, *args: Any, **kwargs: Any) -> Any:
+        file = super().makefile(*args, **kwargs)
+        self._files.append(file)
+        return file
+
+    def release(self) -> None:
+        """Close the socket and any file a protocol library made from it and left open
+        (they hold the descriptor open after ``close`` when a session fails midway)."""
+        for file in self._files:
+            file.close()
+        self._files.clear()
+        self.close()
+
+    def shutdown(self, how: int, /) -> None:
+        """poplib and imaplib shut the socket down on QUIT; on a modem line that would cut
+        the connection to the modem too, which must stay up to read its report."""
+        if not self.shares_connection:
+            super().shutdown(how)
 
     def sendall(self, data: Any, flags: int = 0, /) -> None:
         # Small pieces, so a progress bar moves as the line drains rather than all at once.
@@ -166,9 +189,11 @@ class CountingSocket(socket.socket):
             self.on_received(self.received)
 
 
-def _counting_from(sock: socket.socket, *, watch_carrier: bool) -> CountingSocket:
+def _counting_from(
+    sock: socket.socket, *, watch_carrier: bool, shares_connection: bool
+) -> CountingSocket:
     wrapped = CountingSocket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
-    wrapped._setup_counting(watch_carrier)
+    wrapped._setup_counting(watch_carrier, shares_connection)
     wrapped.settimeout(sock.gettimeout())
     return wrapped
 
@@ -177,7 +202,7 @@ def open_counting_socket(address: Address, timeout: float) -> CountingSocket:
     """A plain TCP connection (no modem) with the same counting, for progress bars."""
     plain = socket.create_connection((address.host, address.port), timeout=timeout)
     try:
-        return _counting_from(plain, watch_carrier=False)
+        return _counting_from(plain, watch_carrier=False, shares_connection=False)
     finally:
         plain.close()
 
@@ -227,7 +252,9 @@ class ModemLine:
     def data_socket(self, *, watch_carrier: bool = True) -> CountingSocket:
         """The line as a socket for a protocol library (a second descriptor, same call)."""
         if self._data is None:
-            self._data = _counting_from(self._control, watch_carrier=watch_carrier)
+            self._data = _counting_from(
+                self._control, watch_carrier=watch_carrier, shares_connection=True
+            )
         return self._data
 
     def hang_up(self, wait_for_remote: float = 5.0) -> CallSummary:
@@ -253,7 +280,7 @@ class ModemLine:
 
     def close(self) -> None:
         if self._data is not None:
-            self._data.close()
+            self._data.release()
         self._control.close()
 
     def __enter__(self) -> ModemLine:

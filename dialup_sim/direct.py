@@ -85,6 +85,10 @@ class DirectCall:
     def next_deadline(self) -> float | None:
         return None if self._ended else self._link.next_event()
 
+    def settle_time(self) -> float | None:
+        """When the line will have delivered everything queued now (see ``Link``)."""
+        return None if self._ended else self._link.settle_time()
+
     def caller_backlog(self, now: float) -> int:
         return self._link.up.backlog(now)
 

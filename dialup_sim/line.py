@@ -87,6 +87,8 @@ class Direction(Protocol):
 
     def next_event(self) -> float | None: ...
 
+    def settle_time(self) -> float | None: ...
+
     def backlog(self, now: float) -> int: ...
 
     def idle(self) -> bool: ...
@@ -159,6 +161,10 @@ class AsyncDirection:
         segment = self._segments[0]
         return segment.start + (segment.done + 1) * self._char_time + self._latency
 
+    def settle_time(self) -> float | None:
+        """When everything queued now will have arrived (``None``: nothing queued)."""
+        return self._busy_until + self._latency if self._segments else None
+
     def backlog(self, now: float) -> int:
         """Characters accepted and not yet on the line."""
         if self._busy_until <= now:
@@ -226,6 +232,14 @@ class Link:
             if t is not None
         ]
         return min(candidates) if candidates else None
+
+    def settle_time(self) -> float | None:
+        """When everything queued now will have arrived: ``None`` if nothing is queued,
+        infinity if the model cannot tell yet (frames still to be built or resent)."""
+        if self.lost_at is not None:
+            return None
+        times = [t for t in (self.up.settle_time(), self.down.settle_time()) if t is not None]
+        return max(times) if times else None
 
     def _loss(self) -> tuple[float | None, LossReason | None]:
         best: tuple[float | None, LossReason | None] = (self._planned_drop, LossReason.CARRIER)

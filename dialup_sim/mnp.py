@@ -148,6 +148,15 @@ class MnpDirection:
             candidates.append(self._deliveries[0][0])
         return min(candidates) if candidates else None
 
+    def settle_time(self) -> float | None:
+        """When everything queued now will have arrived; infinity while frames are still
+        to be built or resent (their timing depends on what happens meanwhile)."""
+        if self.failed_at is not None:
+            return None
+        if self._has_data() or self._doomed:
+            return math.inf
+        return self._deliveries[-1][0] if self._deliveries else None
+
     def backlog(self, now: float) -> int:
         """Octets accepted from the DTE and not yet framed: what flow control watches."""
         return len(self._raw) + len(self._octets)

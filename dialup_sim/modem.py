@@ -269,6 +269,25 @@ class Modem:
             candidates.append(self._hangup_at)
         return min(candidates) if candidates else None
 
+    def settle_time(self) -> float | None:
+        """When everything pending now will have happened (``None``: nothing pending;
+        infinity: cannot tell yet). Lets the adapter wake once at the end of a short burst
+        instead of at every byte."""
+        pending: list[float] = []
+        if self.mode is Mode.DIALING and self._call is not None:
+            pending.append(self._call.due)
+        if self._link is not None:
+            settle = self._link.settle_time()
+            if settle is not None:
+                pending.append(settle)
+        if self.mode is Mode.ONLINE:
+            escape = self._escape.deadline(self.profile.registers.guard_time)
+            if escape is not None:
+                pending.append(escape)
+        if self._hangup_at is not None:
+            pending.append(self._hangup_at)
+        return max(pending) if pending else None
+
     def caller_backlog(self, now: float) -> int:
         """Octets from the DTE waiting for the line (flow control stops the DTE when high)."""
         return self._link.up.backlog(now) if self._link is not None else 0

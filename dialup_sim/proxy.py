@@ -49,7 +49,7 @@ class ProxySettings:
     target: Address
     hayes: bool = False  # False: --direct
     bps: int = 9600
-    mnp: MnpLevel = MnpLevel.NONE
+    mnp: MnpLevel | None = None  # None: MNP 5 at the far end (--hayes), none (--direct)
     latency: float = 0.0  # one-way, seconds
     noise: NoiseSettings = field(default_factory=NoiseSettings)
     lines: int = 8
@@ -64,11 +64,18 @@ class ProxySettings:
     receive_buffer: int = 4096  # SO_RCVBUF of accepted sockets, so clients feel the line
 
     def __post_init__(self) -> None:
-        LinkParams(self.bps, self.mnp, self.latency)  # validates rate and latency
+        LinkParams(self.bps, self.error_control, self.latency)  # validates rate and latency
         if self.lines < 1:
             raise ValueError("the pool needs at least one line")
         if self.time_scale <= 0:
             raise ValueError("time scale must be positive")
+
+    @property
+    def error_control(self) -> MnpLevel:
+        """The link's error control (--direct), or what the answering modem can do (--hayes)."""
+        if self.mnp is not None:
+            return self.mnp
+        return MnpLevel.MNP5 if self.hayes else MnpLevel.NONE
 
     def resolve(self, number: str) -> Address | None:
         found = self.phonebook.lookup(number)
@@ -258,7 +265,7 @@ class _Session(asyncio.Protocol):
         if settings.hayes:
             self._engine = Modem(
                 bps=settings.bps,
-                remote_mnp=settings.mnp,
+                remote_mnp=settings.error_control,
                 latency=settings.latency,
                 noise=settings.noise,
                 rng=self._proxy.rng(self._proxy.new_session_id()),
@@ -274,7 +281,7 @@ class _Session(asyncio.Protocol):
         self._line_held = True
         call_id = self._proxy.new_call_id()
         self._call_id = call_id
-        params = LinkParams(settings.bps, settings.mnp, settings.latency)
+        params = LinkParams(settings.bps, settings.error_control, settings.latency)
         self._engine = DirectCall(
             call_id, params, now, noise=settings.noise, rng=self._proxy.rng(call_id)
         )
@@ -433,11 +440,17 @@ class _Session(asyncio.Protocol):
                 self._callee_paused = False
 
     def _schedule(self, engine: CallEngine) -> None:
+        """Wake at the engine's next deadline, but at most once a tick for a busy call;
+        when a short burst will be over within the tick, wake right at its end instead."""
         deadline = engine.next_deadline()
         if deadline is None or self._closed:
             self._cancel_timer()
             return
-        when = max(self._clock.wall(deadline), self._last_service + self._settings.tick)
+        when = self._clock.wall(deadline)
+        earliest = self._last_service + self._settings.tick
+        if when < earliest:
+            settle = engine.settle_time()
+            when = earliest if settle is None else min(earliest, self._clock.wall(settle))
         if self._timer is not None:
             if self._timer_at <= when:
                 return

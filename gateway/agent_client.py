@@ -240,7 +240,7 @@ def _open_line(route: Route) -> Iterator[_Line]:
     try:
         yield line
     finally:
-        line.sock.close()
+        line.sock.release()
         if line.modem is not None:
             line.modem.close()
 
@@ -267,6 +267,7 @@ def send_message(
 ) -> SendResult:
     """Submit ``message`` over SMTP (AUTH when a password is given)."""
     progress = progress or NoProgress()
+    message = _crlf(message)  # smtplib sends bytes as they are: bare LFs would be refused
     payload = _smtp_payload(message)
     message_id = _message_id(message)
     with _open_line(route) as line:
@@ -446,10 +447,13 @@ def save_messages(messages: Sequence[FetchedMessage], directory: Path) -> list[P
     return written
 
 
+def _crlf(message: bytes) -> bytes:
+    return re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", message)
+
+
 def _smtp_payload(message: bytes) -> bytes:
-    """What ``smtplib`` puts on the wire for DATA: CRLF lines, dots doubled, end marker."""
-    body = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", message)
-    body = re.sub(rb"(?m)^\.", b"..", body)
+    """What ``smtplib`` puts on the wire for DATA: dots doubled, then the end marker."""
+    body = re.sub(rb"(?m)^\.", b"..", message)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"

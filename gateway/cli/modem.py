@@ -78,13 +78,12 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         if not sep:
             raise PhonebookError(f"--number wants NUMBER=HOST:PORT, got {entry!r}")
         phonebook.add(number, parse_address(address))
-    default_mnp = MnpLevel.MNP5 if args.hayes else MnpLevel.NONE
     return ProxySettings(
         listen=parse_address(args.listen, any_port=True),
         target=parse_address(args.target),
         hayes=args.hayes,
         bps=args.bps,
-        mnp=MnpLevel(args.mnp) if args.mnp else default_mnp,
+        mnp=MnpLevel(args.mnp) if args.mnp else None,
         latency=args.latency_ms / 1000.0,
         noise=NoiseSettings(
             ber=args.ber, drop_after=args.drop_after, drop_per_minute=args.drop_per_minute
@@ -122,7 +121,7 @@ async def _serve(settings: ProxySettings) -> None:
     mode = "hayes" if settings.hayes else "direct"
     print(
         f"modem ({mode}) listening on {address.host}:{address.port}, "
-        f"{settings.bps} bps, MNP {settings.mnp.value}, {settings.lines} lines, "
+        f"{settings.bps} bps, MNP {settings.error_control.value}, {settings.lines} lines, "
         f"time scale {settings.time_scale:g}, target {settings.target}",
         flush=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import email.policy
 import sys
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 recipient=args.recipient,
                 clock=SystemClock(),
                 subject=args.subject,
-            ).as_bytes()
+            ).as_bytes(policy=email.policy.SMTP)
     except (OSError, ValueError, PhonebookError) as exc:
         print(f"teledispatch send: {exc}", file=sys.stderr)
         return 2

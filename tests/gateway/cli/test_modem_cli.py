@@ -1,0 +1,161 @@
+"""``teledispatch modem`` as a real process: the done criteria and its one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+
+from gateway.cli import main
+from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
+from gateway.node import Node
+
+pytestmark = pytest.mark.slow
+
+AGENT = DEMO_AGENTS[0].address
+OFFICE = "aduana-118@aduanas.gob.pe"
+
+
+class ModemProcess:
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "modem", "--listen", "127.0.0.1:0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.process.stdout is not None
+        banner = self.process.stdout.readline()
+        assert " listening on 127.0.0.1:" in banner, banner + self.errors()
+        self.port = int(banner.split(" listening on 127.0.0.1:")[1].split(",")[0])
+
+    def errors(self) -> str:
+        if self.process.poll() is None or self.process.stderr is None:
+            return ""
+        return self.process.stderr.read()
+
+    def stop(self) -> str:
+        """SIGTERM; returns what the process printed after its banner."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=20)
+        return out
+
+
+@pytest.fixture
+def modem_processes() -> Iterator[list[ModemProcess]]:
+    started: list[ModemProcess] = []
+    try:
+        yield started
+    finally:
+        for modem in started:
+            if modem.process.poll() is None:
+                modem.process.kill()
+            modem.process.communicate(timeout=20)
+
+
+def submission(size: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = AGENT
+    message["To"] = OFFICE
+    message["Subject"] = "DUA"
+    message.set_content("x\n", cte="7bit")
+    head = message.as_bytes(policy=email.policy.SMTP)
+    line = b"DUA de prueba, serie 1, computadoras portatiles 14 pulgadas.........\r\n"
+    body = line * ((size - len(head)) // len(line) + 1)
+    return (head + body)[: size - 2] + b"\r\n"
+
+
+def submit(port: int, message: bytes) -> float:
+    started = time.monotonic()
+    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+        client.login(AGENT, DEMO_PASSWORD)
+        client.sendmail(AGENT, [OFFICE], message)
+    return time.monotonic() - started
+
+
+async def test_direct_9600_without_error_control_at_scale_10_takes_five_seconds(
+    node: Node, modem_processes: list[ModemProcess]
+) -> None:
+    modem = ModemProcess(
+        "--target", f"127.0.0.1:{node.port('smtp')}",
+        "--direct", "--bps", "9600", "--mnp", "none", "--time-scale", "10",
+    )  # fmt: skip
+    modem_processes.append(modem)
+    message = submission(48_000)
+    assert len(message) == 48_000
+    wall = await asyncio.to_thread(submit, modem.port, message)
+    assert wall == pytest.approx(5.0, rel=0.05)
+    await asyncio.sleep(0.3)
+    out = modem.stop()
+    assert modem.process.returncode == 0
+    assert "call 1 to direct ended (remote hung up), 9600 NONE" in out
+
+
+async def test_hayes_answers_atdt_with_a_connect_string_and_busy_past_the_pool(
+    node: Node, modem_processes: list[ModemProcess]
+) -> None:
+    modem = ModemProcess(
+        "--target", f"127.0.0.1:{node.port('smtp')}", "--hayes", "--lines", "1",
+        "--time-scale", "50",
+    )  # fmt: skip
+    modem_processes.append(modem)
+
+    async def dial() -> tuple[asyncio.StreamWriter, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", modem.port)
+        writer.write(b"ATE0\rATDT0800\r")
+        seen = b""
+        while not (b"REL\r\n" in seen or b"BUSY\r\n" in seen):
+            seen += await asyncio.wait_for(reader.read(100), 10)
+        return writer, seen
+
+    first, first_seen = await dial()
+    try:
+        second, second_seen = await dial()
+        second.close()
+    finally:
+        first.close()
+    assert first_seen.startswith(b"ATE0\r\r\nOK\r\n\r\nCONNECT 9600/REL\r\n")
+    assert second_seen == b"ATE0\r\r\nOK\r\n\r\nBUSY\r\n"
+    await asyncio.sleep(0.3)
+    out = modem.stop()
+    assert "to 0800 ended (busy)" in out
+    assert "to 0800 ended (DTE hung up), 9600 MNP5" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["--target", "nohostport"], 2, "expected HOST:PORT"),
+        (["--target", "127.0.0.1:25", "--ber", "2"], 2, "bit-error rate"),
+        (["--target", "127.0.0.1:25", "--lines", "0"], 2, "at least one line"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(
+    args: list[str], status: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["modem", *args]) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_a_busy_listen_port_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        status = main(["modem", "--listen", f"127.0.0.1:{port}", "--target", "127.0.0.1:25"])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("teledispatch modem: ") and err.count("\n") == 1
