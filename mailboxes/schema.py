@@ -40,7 +40,9 @@ __all__ = [
     "MailboxRow",
     "MessageContentRow",
     "Role",
+    "SubscriptionRow",
     "UTCDateTime",
+    "UidValidityFloorRow",
 ]
 
 NAMING_CONVENTION = {
@@ -109,6 +111,34 @@ class MailboxRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     uid_validity: Mapped[int] = mapped_column(BigInteger)
     uid_next: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class SubscriptionRow(Base):
+    """A mailbox name an account subscribed to over IMAP (RFC 3501 §6.3.6).
+
+    Kept by name, not by mailbox: a subscription may name a mailbox that does not exist
+    (yet, or any more), and it survives the mailbox being deleted and created again.
+    """
+
+    __tablename__ = "mailbox_subscriptions"
+    __table_args__ = (PrimaryKeyConstraint("owner", "name"),)
+
+    owner: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class UidValidityFloorRow(Base):
+    """The highest UIDVALIDITY given to a folder created over IMAP (one row).
+
+    A folder deleted and created again must get a greater UIDVALIDITY than before, or
+    clients would trust the UIDs they cached (RFC 3501 §2.3.1.1); the deleted row is gone,
+    so the mark is kept here.
+    """
+
+    __tablename__ = "uid_validity_floor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class MessageContentRow(Base):
