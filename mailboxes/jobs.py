@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes.records import IntakeJob
@@ -29,6 +30,7 @@ from mailboxes.schema import (
     IntakeJobRow,
     JobState,
     MailboxMessageRow,
+    MailboxRow,
     MessageContentRow,
 )
 from mailboxes.store import Change, Store
@@ -63,6 +65,16 @@ class RecordedAnswer:
     number: str | None
     channel: str | None
     reply_content_id: int
+
+
+def _answer(row: Any) -> RecordedAnswer:
+    """An answer from a result row with status, number, channel and reply_content_id."""
+    return RecordedAnswer(
+        status=DeclarationStatus(row.status),
+        number=row.number,
+        channel=row.channel,
+        reply_content_id=row.reply_content_id,
+    )
 
 
 def _job(row: IntakeJobRow) -> IntakeJob:
@@ -160,47 +172,77 @@ class JobQueue:
             async with session.begin():
                 answering = Answering(self._store, session, now)
                 yield answering
+                await answering.write_pending()
             if answering.touched:
                 self._store._notify(Change(frozenset(answering.touched)))
 
 
 class Answering:
-    """Operations inside the answering transaction (see ``JobQueue.answering``)."""
+    """Operations inside the answering transaction (see ``JobQueue.answering``).
+
+    Written with Core statements rather than ORM objects: a job takes a dozen statements and
+    this transaction holds the store's only writer, so it is kept short.
+    """
 
     def __init__(self, store: Store, session: AsyncSession, now: datetime) -> None:
         self._store = store
         self.session = session
         self.now = now
         self.touched: set[tuple[str, str]] = set()
+        self._answers: dict[tuple[str, str], RecordedAnswer | None] = {}
+        self._filings: dict[tuple[str, str], list[int]] = {}
+        self._done: list[int] = []
+        self._new_answers: list[dict[str, Any]] = []
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """A part of the transaction that an exception undoes alone (one job of a batch)."""
-        touched = set(self.touched)
-        try:
-            async with self.session.begin_nested():
-                yield
-        except BaseException:
-            self.touched = touched
-            raise
-
-    async def is_pending(self, job_id: int) -> bool:
-        """Whether the job still waits for its answer (another attempt may have given it)."""
-        state = await self.session.scalar(
-            select(IntakeJobRow.state).where(IntakeJobRow.id == job_id)
+    async def pending_among(self, job_ids: Collection[int]) -> set[int]:
+        """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
+        committed one after all)."""
+        ids = await self.session.scalars(
+            select(IntakeJobRow.id).where(
+                IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value
+            )
         )
-        return state == JobState.PENDING.value
+        return set(ids)
+
+    async def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
+        """Look up the answers on file for many (agent code, reference) pairs at once."""
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start : start + 200]
+            rows = await self.session.execute(
+                select(
+                    DeclarationRow.agent_code,
+                    DeclarationRow.agent_reference,
+                    DeclarationRow.status,
+                    DeclarationRow.number,
+                    DeclarationRow.channel,
+                    DeclarationRow.reply_content_id,
+                ).where(
+                    tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(chunk)
+                )
+            )
+            found = {(row.agent_code, row.agent_reference): _answer(row) for row in rows}
+            for key in chunk:
+                self._answers[key] = found.get(key)
 
     async def recorded_answer(self, agent_code: str, agent_reference: str) -> RecordedAnswer | None:
-        row = await self._declaration(agent_code, agent_reference)
-        if row is None:
-            return None
-        return RecordedAnswer(
-            status=DeclarationStatus(row.status),
-            number=row.number,
-            channel=row.channel,
-            reply_content_id=row.reply_content_id,
-        )
+        key = (agent_code, agent_reference)
+        if key not in self._answers:
+            row = (
+                await self.session.execute(
+                    select(
+                        DeclarationRow.status,
+                        DeclarationRow.number,
+                        DeclarationRow.channel,
+                        DeclarationRow.reply_content_id,
+                    ).where(
+                        DeclarationRow.agent_code == agent_code,
+                        DeclarationRow.agent_reference == agent_reference,
+                    )
+                )
+            ).one_or_none()
+            self._answers[key] = None if row is None else _answer(row)
+        return self._answers[key]
 
     async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
         """Take the next number of the office's series for that year and regime (1, 2, ...)."""
@@ -216,33 +258,90 @@ class Answering:
         )
         if last is not None:
             return int(last)
-        self.session.add(
-            DeclarationCounterRow(office_code=office_code, year=year, regime=regime, last=1)
+        await self.session.execute(
+            insert(DeclarationCounterRow).values(
+                office_code=office_code, year=year, regime=regime, last=1
+            )
         )
-        await self.session.flush()
         return 1
 
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
-        content = MessageContentRow(raw=raw, size=len(raw), created_at=self.now)
-        self.session.add(content)
-        await self.session.flush()
-        await self.redeliver(owner, folder, content.id)
-        return content.id
+        content_id: int = (
+            await self.session.execute(
+                insert(MessageContentRow)
+                .values(raw=raw, size=len(raw), created_at=self.now)
+                .returning(MessageContentRow.id)
+            )
+        ).scalar_one()
+        await self.redeliver(owner, folder, content_id)
+        return content_id
 
     async def redeliver(self, owner: str, folder: str, content_id: int) -> None:
         """File an existing message (by content id) in ``owner``'s ``folder`` once more."""
-        mailbox_id, uid = await self._store._allocate_uid(self.session, owner, folder, self.now)
-        self.session.add(
-            MailboxMessageRow(
-                mailbox_id=mailbox_id,
-                uid=uid,
-                content_id=content_id,
-                internal_date=self.now,
-                flags="",
-            )
-        )
+        self._filings.setdefault((owner, folder), []).append(content_id)
         self.touched.add((owner, folder))
+
+    async def write_pending(self) -> None:
+        """Write what is gathered for the end of the transaction: filings, answers, jobs done.
+
+        UIDs are taken once per mailbox for all its new messages, and the messages, new
+        answers and job states written in one statement each, not a few per message.
+        """
+        filings, self._filings = self._filings, {}
+        rows = []
+        for (owner, folder), content_ids in filings.items():
+            first_uid, mailbox_id = await self._allocate_uids(owner, folder, len(content_ids))
+            rows += [
+                {
+                    "mailbox_id": mailbox_id,
+                    "uid": first_uid + index,
+                    "content_id": content_id,
+                    "internal_date": self.now,
+                    "flags": "",
+                }
+                for index, content_id in enumerate(content_ids)
+            ]
+        if rows:
+            await self.session.execute(insert(MailboxMessageRow), rows)
+        answers, self._new_answers = self._new_answers, []
+        if answers:
+            await self.session.execute(insert(DeclarationRow), answers)
+        done, self._done = self._done, []
+        if done:
+            await self.session.execute(
+                update(IntakeJobRow)
+                .where(IntakeJobRow.id.in_(done))
+                .values(state=JobState.DONE.value, finished_at=self.now, error=None)
+            )
+
+    async def _allocate_uids(self, owner: str, folder: str, count: int) -> tuple[int, int]:
+        """``count`` consecutive UIDs of the mailbox (created if new): (first UID, mailbox id).
+
+        Same rules as ``Store._allocate_uid``, for several messages at once.
+        """
+        row = (
+            await self.session.execute(
+                update(MailboxRow)
+                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
+                .values(uid_next=MailboxRow.uid_next + count)
+                .returning(MailboxRow.id, MailboxRow.uid_next)
+            )
+        ).one_or_none()
+        if row is not None:
+            return row.uid_next - count, row.id
+        mailbox_id = await self.session.scalar(
+            insert(MailboxRow)
+            .values(
+                owner=owner,
+                name=folder,
+                uid_validity=int(self.now.timestamp()),
+                uid_next=count + 1,
+            )
+            .returning(MailboxRow.id)
+        )
+        assert mailbox_id is not None
+        return 1, mailbox_id
 
     async def record_answer(
         self,
@@ -262,34 +361,43 @@ class Answering:
 
         An accepted answer is final: recording over it is a programming error.
         """
-        row = await self._declaration(agent_code, agent_reference)
-        if row is None:
-            row = DeclarationRow(agent_code=agent_code, agent_reference=agent_reference)
-            self.session.add(row)
-        elif row.status == DeclarationStatus.ACCEPTED.value:
-            raise ValueError(f"{agent_code}/{agent_reference} was already accepted as {row.number}")
-        row.document_type = document_type
-        row.regime = regime
-        row.office_code = office_code
-        row.status = status.value
-        row.number = number
-        row.channel = channel
-        row.reply_content_id = reply_content_id
-        row.job_id = job.id
-        row.received_at = job.received_at
-        row.answered_at = self.now
-        await self.session.flush()
-
-    async def note_error(self, job_id: int, error: str) -> None:
-        """Like ``JobQueue.record_error``, inside this transaction."""
-        await self.session.execute(
-            update(IntakeJobRow)
-            .where(IntakeJobRow.id == job_id, IntakeJobRow.state == JobState.PENDING.value)
-            .values(error=error[:MAX_ERROR_LENGTH])
+        on_file = await self.recorded_answer(agent_code, agent_reference)
+        if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
+            raise ValueError(
+                f"{agent_code}/{agent_reference} was already accepted as {on_file.number}"
+            )
+        values = {
+            "document_type": document_type,
+            "regime": regime,
+            "office_code": office_code,
+            "status": status.value,
+            "number": number,
+            "channel": channel,
+            "reply_content_id": reply_content_id,
+            "job_id": job.id,
+            "received_at": job.received_at,
+            "answered_at": self.now,
+        }
+        if on_file is None:
+            self._new_answers.append(
+                {"agent_code": agent_code, "agent_reference": agent_reference, **values}
+            )
+        else:
+            await self.session.execute(
+                update(DeclarationRow)
+                .where(
+                    DeclarationRow.agent_code == agent_code,
+                    DeclarationRow.agent_reference == agent_reference,
+                )
+                .values(**values)
+            )
+        self._answers[(agent_code, agent_reference)] = RecordedAnswer(
+            status=status, number=number, channel=channel, reply_content_id=reply_content_id
         )
 
     async def mark_done(self, job_id: int) -> None:
-        await self._finish(job_id, JobState.DONE, None)
+        """The job is answered (written with the others at the end of the transaction)."""
+        self._done.append(job_id)
 
     async def mark_failed(self, job_id: int, error: str) -> None:
         await self._finish(job_id, JobState.FAILED, error)
@@ -304,12 +412,3 @@ class Answering:
                 error=None if error is None else error[:MAX_ERROR_LENGTH],
             )
         )
-
-    async def _declaration(self, agent_code: str, agent_reference: str) -> DeclarationRow | None:
-        row: DeclarationRow | None = await self.session.scalar(
-            select(DeclarationRow).where(
-                DeclarationRow.agent_code == agent_code,
-                DeclarationRow.agent_reference == agent_reference,
-            )
-        )
-        return row

@@ -30,7 +30,14 @@ from gateway.pipeline.process import (
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.schema import DeclarationStatus
 
-__all__ = ["AGENT_FOLDER", "OFFICE_FOLDER", "AnswerSettings", "answer_job", "fail_job"]
+__all__ = [
+    "AGENT_FOLDER",
+    "OFFICE_FOLDER",
+    "AnswerSettings",
+    "answer_job",
+    "fail_job",
+    "own_references",
+]
 
 AGENT_FOLDER = "INBOX"
 OFFICE_FOLDER = "INBOX"
@@ -59,6 +66,20 @@ def _envelope(
         received_at=job.received_at,
         submission=headers,
     )
+
+
+def own_references(
+    claimed: ClaimedJob, analysis: Analysis | Exception | None
+) -> list[tuple[str, str]]:
+    """The (agent code, reference) pairs whose answers on file the job may need."""
+    if not isinstance(analysis, Analysis) or claimed.sender_agent_code is None:
+        return []
+    return [
+        (outcome.declaration.agent_code, outcome.declaration.agent_reference)
+        for outcome in analysis.outcomes
+        if isinstance(outcome, ReadDeclaration)
+        and outcome.declaration.agent_code == claimed.sender_agent_code
+    ]
 
 
 async def answer_job(

@@ -3,8 +3,9 @@
 One worker per node. It wakes when the store commits a new job (``Store.subscribe``) and,
 as a safety net, every ``poll_interval`` seconds. Jobs are taken in batches: each is analysed
 (extract, parse, validate; in a thread, so the servers keep answering meanwhile), then the
-whole batch is answered in one write transaction, each job inside its own savepoint so that
-one failing job does not hold back its neighbours.
+whole batch is answered in one write transaction, which shares the cost of a durable commit.
+If that transaction fails, the batch is answered again one job per transaction, so one
+failing job does not hold back its neighbours.
 
 Restart safety comes from the store: nothing a job writes is visible before that commit, and a
 job already done is skipped, so a job interrupted anywhere (an exception, a cancelled task, a
@@ -25,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
-from gateway.pipeline.answer import AnswerSettings, answer_job, fail_job
+from gateway.pipeline.answer import AnswerSettings, answer_job, fail_job, own_references
 from gateway.pipeline.process import Analysis, analyse, read_headers
 from mailboxes.jobs import Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
@@ -192,29 +193,32 @@ class PipelineWorker:
     async def _process(self, claimed: Sequence[ClaimedJob]) -> set[int]:
         """Analyse and answer a batch; the ids of the jobs that failed."""
         analyses = await asyncio.to_thread(self._analyse_all, claimed)
-        failed: dict[int, str] = {}
+        failed = {
+            item.id: _describe(result)
+            for item in claimed
+            if isinstance(result := analyses.get(item.id), Exception)
+        }
+        batch = [item for item in claimed if item.id not in failed]
         try:
-            async with self._queue.answering(self._clock.now()) as answering:
-                for item in claimed:
-                    try:
-                        async with answering.savepoint():
-                            if not await answering.is_pending(item.id):
-                                continue
-                            await self._answer(answering, item, analyses.get(item.id))
-                    except Exception as exc:
-                        log.exception("job %d: answering failed", item.id)
-                        failed[item.id] = _describe(exc)
-                        await answering.note_error(item.id, failed[item.id])
-                if self.before_commit is not None:
-                    await self.before_commit([item.id for item in claimed])
+            if batch:
+                await self._answer_together(batch, analyses)
         except Exception as exc:
-            log.exception("answering %d jobs failed; they will be retried", len(claimed))
-            for item in claimed:
-                failed.setdefault(item.id, _describe(exc))
-                try:
-                    await self._queue.record_error(item.id, failed[item.id])
-                except Exception:
-                    log.exception("job %d: cannot record the error", item.id)
+            if len(batch) == 1:
+                log.exception("job %d: answering failed", batch[0].id)
+                failed[batch[0].id] = _describe(exc)
+            else:  # find the culprit: each job in a transaction of its own
+                log.warning("answering %d jobs together failed (%s); one by one", len(batch), exc)
+                for item in batch:
+                    try:
+                        await self._answer_together([item], analyses)
+                    except Exception as alone:
+                        log.exception("job %d: answering failed", item.id)
+                        failed[item.id] = _describe(alone)
+        for job_id, error in failed.items():
+            try:
+                await self._queue.record_error(job_id, error)
+            except Exception:
+                log.exception("job %d: cannot record the error", job_id)
         loop_time = asyncio.get_running_loop().time()
         for item in claimed:
             if item.id in failed:
@@ -222,6 +226,21 @@ class PipelineWorker:
             else:
                 self._retry_at.pop(item.id, None)
         return set(failed)
+
+    async def _answer_together(
+        self, batch: Sequence[ClaimedJob], analyses: dict[int, Analysis | Exception]
+    ) -> None:
+        """Answer ``batch`` in one transaction: all of it is committed, or none of it."""
+        async with self._queue.answering(self._clock.now()) as answering:
+            pending = await answering.pending_among([item.id for item in batch])
+            await answering.prefetch_answers(
+                [key for item in batch for key in own_references(item, analyses.get(item.id))]
+            )
+            for item in batch:
+                if item.id in pending:  # another attempt may have answered it already
+                    await self._answer(answering, item, analyses.get(item.id))
+            if self.before_commit is not None:
+                await self.before_commit([item.id for item in batch])
 
     async def _answer(
         self, answering: Answering, item: ClaimedJob, analysis: Analysis | Exception | None

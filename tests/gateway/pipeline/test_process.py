@@ -1,0 +1,101 @@
+"""From a mail to outcomes, without a store: read, validate, or say why not."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import OfficeRegistry
+from gateway.pipeline.process import (
+    NothingReadable,
+    ReadDeclaration,
+    UnreadableDeclaration,
+    analyse,
+    read_headers,
+)
+from tests.gateway.pipeline.helpers import (
+    AGENT_CODE,
+    AS_OF,
+    as_json,
+    declaration,
+    flat,
+    submission,
+)
+from validators.engine import RuleContext
+
+
+@pytest.fixture
+def context(offices: OfficeRegistry) -> RuleContext:
+    return RuleContext(
+        as_of=AS_OF, offices=offices, addressed_office="118", sender_agent_code=AGENT_CODE
+    )
+
+
+def test_a_valid_declaration_is_read_and_accepted(context: RuleContext):
+    decl = declaration()
+    analysis = analyse(submission(flat(decl)), context)
+    (outcome,) = analysis.outcomes
+    assert isinstance(outcome, ReadDeclaration)
+    assert outcome.accepted
+    assert outcome.declaration == decl
+    assert outcome.document.source == "adjunto DECL1.TXT"
+
+
+def test_every_declaration_of_the_mail_gets_an_outcome_in_order(context: RuleContext):
+    raw = submission(
+        flat(declaration(reference="P-1")),
+        b"TDH|TELEDESPACHO|01|DUA|ISO-8859-1\nDEC|roto\n",
+        as_json(declaration("oe", reference="P-3", breaks="ID-RUC")),
+    )
+    outcomes = analyse(raw, context).outcomes
+    assert [type(o) for o in outcomes] == [ReadDeclaration, UnreadableDeclaration, ReadDeclaration]
+    first, second, third = outcomes
+    assert isinstance(first, ReadDeclaration) and first.accepted
+    assert isinstance(second, UnreadableDeclaration) and second.error.code.startswith("FMT-")
+    assert isinstance(third, ReadDeclaration) and not third.accepted
+    assert [f.rule_id for f in third.findings] == ["ID-RUC"]
+
+
+def test_a_sender_without_agent_code_is_refused_under_td_sender(offices: OfficeRegistry):
+    context = RuleContext(as_of=AS_OF, offices=offices, addressed_office="118")
+    (outcome,) = analyse(submission(flat(declaration())), context).outcomes
+    assert isinstance(outcome, ReadDeclaration)
+    assert not outcome.accepted
+    assert outcome.findings[0].rule_id == "TD-SENDER"
+
+
+def test_the_sender_must_be_the_declarations_agent(offices: OfficeRegistry):
+    context = RuleContext(
+        as_of=AS_OF, offices=offices, addressed_office="118", sender_agent_code="5307"
+    )
+    (outcome,) = analyse(submission(flat(declaration())), context).outcomes
+    assert isinstance(outcome, ReadDeclaration)
+    assert "TD-SENDER" in {f.rule_id for f in outcome.findings}
+
+
+def test_a_mail_without_declarations_says_what_it_held(context: RuleContext):
+    (outcome,) = analyse(submission(b"GIF89a....", body="hola\n"), context).outcomes
+    assert isinstance(outcome, NothingReadable)
+    assert any(note.startswith("cuerpo") for note in outcome.notes)
+    assert any("DECL1.TXT" in note for note in outcome.notes)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00\xff" * 100, b"From: x\r\n\r\n", b"\r\n\r\n"])
+def test_garbage_never_raises(context: RuleContext, garbage: bytes):
+    (outcome,) = analyse(garbage, context).outcomes
+    assert isinstance(outcome, NothingReadable)
+
+
+def test_headers_for_threading():
+    raw = (
+        b"Message-ID: <abc@agencias.pe>\r\nReferences: <x@y>\r\n"
+        b"Subject: =?iso-8859-1?q?Declaraci=F3n?=\r\n\r\nbody"
+    )
+    headers = read_headers(raw)
+    assert headers.message_id == "<abc@agencias.pe>"
+    assert headers.references == "<x@y>"
+    assert headers.subject == "Declaración"
+
+
+def test_a_message_id_that_is_not_one_is_not_threaded_to():
+    assert read_headers(b"Message-ID: sin-corchetes\r\n\r\n").message_id is None
+    assert read_headers(b"Subject: x\r\n\r\n").message_id is None
