@@ -30,7 +30,6 @@ from mailboxes.schema import (
     IntakeJobRow,
     JobState,
     MailboxMessageRow,
-    MailboxRow,
     MessageContentRow,
 )
 from mailboxes.store import Change, Store
@@ -291,7 +290,9 @@ class Answering:
         filings, self._filings = self._filings, {}
         rows = []
         for (owner, folder), content_ids in filings.items():
-            first_uid, mailbox_id = await self._allocate_uids(owner, folder, len(content_ids))
+            mailbox_id, first_uid = await self._store._allocate_uids(
+                self.session, owner, folder, len(content_ids), self.now
+            )
             rows += [
                 {
                     "mailbox_id": mailbox_id,
@@ -314,34 +315,6 @@ class Answering:
                 .where(IntakeJobRow.id.in_(done))
                 .values(state=JobState.DONE.value, finished_at=self.now, error=None)
             )
-
-    async def _allocate_uids(self, owner: str, folder: str, count: int) -> tuple[int, int]:
-        """``count`` consecutive UIDs of the mailbox (created if new): (first UID, mailbox id).
-
-        Same rules as ``Store._allocate_uid``, for several messages at once.
-        """
-        row = (
-            await self.session.execute(
-                update(MailboxRow)
-                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
-                .values(uid_next=MailboxRow.uid_next + count)
-                .returning(MailboxRow.id, MailboxRow.uid_next)
-            )
-        ).one_or_none()
-        if row is not None:
-            return row.uid_next - count, row.id
-        mailbox_id = await self.session.scalar(
-            insert(MailboxRow)
-            .values(
-                owner=owner,
-                name=folder,
-                uid_validity=int(self.now.timestamp()),
-                uid_next=count + 1,
-            )
-            .returning(MailboxRow.id)
-        )
-        assert mailbox_id is not None
-        return 1, mailbox_id
 
     async def record_answer(
         self,
