@@ -37,6 +37,7 @@ from mailboxes.store import Change, Store
 __all__ = ["Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
 
 MAX_ERROR_LENGTH = 2000
+DEFAULT_CLAIM_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,21 +104,32 @@ class JobQueue:
             )
             return list(ids)
 
-    async def claim(self, limit: int, *, exclude: Collection[int] = ()) -> list[ClaimedJob]:
+    async def claim(
+        self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
+    ) -> list[ClaimedJob]:
         """Up to ``limit`` pending jobs, oldest first, each with its attempt counted.
 
-        ``exclude`` names jobs the caller is not ready to retry yet.
+        ``exclude`` names jobs the caller is not ready to retry yet. The submissions taken
+        add up to at most ``max_bytes`` (always at least one job), so a run of large mails
+        is not all held in memory at once.
         """
         async with self._store.database.write_session() as session, session.begin():
             query = (
-                select(IntakeJobRow.id)
+                select(IntakeJobRow.id, MessageContentRow.size)
+                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
                 .where(IntakeJobRow.state == JobState.PENDING.value)
                 .order_by(IntakeJobRow.id)
                 .limit(limit)
             )
             if exclude:
                 query = query.where(IntakeJobRow.id.not_in(list(exclude)))
-            ids = list(await session.scalars(query))
+            ids: list[int] = []
+            total = 0
+            for job_id, size in await session.execute(query):
+                total += size
+                if ids and total > max_bytes:
+                    break
+                ids.append(job_id)
             if not ids:
                 return []
             await session.execute(

@@ -499,3 +499,16 @@ async def test_numbers_have_no_gaps_whatever_the_batch(
         if r["X-Teledespacho-Status"] == "accepted"
     ]
     assert numbers == [f"118-2026-10-{n:06d}" for n in range(1, 5)]
+
+
+async def test_a_declaration_next_to_a_10_mb_attachment_is_answered(
+    worker: PipelineWorker, accounts: Store
+):
+    noise = bytes(range(256)) * (10 * 1024 * 1024 // 256)
+    raw = submission(noise, flat(declaration(reference="GRANDE")), filenames=["FOTO.BIN", "D.TXT"])
+    await submit(accounts, raw)
+    await worker.run_until_idle()
+
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Reference"] == "GRANDE"
+    assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"

@@ -1,0 +1,130 @@
+"""The pipeline's side of the store: claiming jobs and answering them in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from config.clock import FixedClock
+from gateway.directory import INTAKE_FOLDER
+from mailboxes.jobs import JobQueue
+from mailboxes.records import Recipient
+from mailboxes.schema import DeclarationStatus, JobState
+from mailboxes.store import Change, Store
+
+AGENT = "agente1@agencias.pe"
+OFFICE = "aduana-118@aduanas.gob.pe"
+
+
+async def queue_job(store: Store, raw: bytes = b"Subject: x\r\n\r\nDUA\r\n") -> int:
+    (job_id,) = await store.deliver(AGENT, [Recipient(OFFICE, INTAKE_FOLDER, "118")], raw)
+    return job_id
+
+
+async def test_claiming_counts_an_attempt_and_names_the_senders_agent_code(store: Store):
+    await store.create_account(AGENT, "x", role="agent", agent_code="4821")
+    job_id = await queue_job(store)
+    queue = JobQueue(store)
+
+    (first,) = await queue.claim(10)
+    (second,) = await queue.claim(10)
+    assert (first.id, first.job.attempts, second.job.attempts) == (job_id, 1, 2)
+    assert first.raw == b"Subject: x\r\n\r\nDUA\r\n"
+    assert first.sender_agent_code == "4821"
+
+
+async def test_an_unknown_sender_has_no_agent_code(store: Store):
+    await queue_job(store)
+    (claimed,) = await JobQueue(store).claim(1)
+    assert claimed.sender_agent_code is None
+
+
+async def test_claims_skip_excluded_jobs_and_stop_at_the_byte_budget(store: Store):
+    ids = [await queue_job(store, b"x" * 1000) for _ in range(4)]
+    queue = JobQueue(store)
+    claimed = await queue.claim(10, exclude=[ids[0]], max_bytes=2500)
+    assert [c.id for c in claimed] == ids[1:3]
+    (alone,) = await queue.claim(10, exclude=ids[1:], max_bytes=10)  # one job even if larger
+    assert alone.id == ids[0]
+
+
+async def test_an_answer_is_visible_only_after_its_commit(store: Store, clock: FixedClock):
+    job_id = await queue_job(store)
+    queue = JobQueue(store)
+    (claimed,) = await queue.claim(1)
+    changes: list[Change] = []
+    store.subscribe(changes.append)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        async with queue.answering(clock.now()) as answering:
+            await answering.deliver(AGENT, "INBOX", b"reply")
+            await answering.mark_done(job_id)
+            raise Abort
+    assert await store.list_messages(AGENT) == []
+    assert (await queue.job(job_id))[0].state == JobState.PENDING.value
+    assert changes == []
+
+    async with queue.answering(clock.now()) as answering:
+        assert await answering.pending_among([job_id, 999]) == {job_id}
+        content_id = await answering.deliver(AGENT, "INBOX", b"reply 1")
+        await answering.deliver(AGENT, "INBOX", b"reply 2")
+        await answering.redeliver(OFFICE, "INBOX", content_id)
+        await answering.mark_done(claimed.id)
+    assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2]
+    assert await store.read_message(OFFICE, "INBOX", 1) == b"reply 1"
+    assert (await queue.job(job_id))[0].state == JobState.DONE.value
+    assert changes == [Change(frozenset({(AGENT, "INBOX"), (OFFICE, "INBOX")}))]
+
+
+async def test_a_rejection_on_file_may_be_replaced_but_not_an_acceptance(
+    store: Store, clock: FixedClock
+):
+    await queue_job(store)
+    (claimed,) = await JobQueue(store).claim(1)
+    common = {
+        "job": claimed.job,
+        "agent_code": "4821",
+        "agent_reference": "R-1",
+        "document_type": "DUA",
+        "regime": "10",
+        "office_code": "118",
+    }
+    async with JobQueue(store).answering(clock.now()) as answering:
+        first = await answering.deliver(AGENT, "INBOX", b"rechazada")
+        await answering.record_answer(
+            **common, status=DeclarationStatus.REJECTED, reply_content_id=first
+        )
+    async with JobQueue(store).answering(clock.now()) as answering:
+        rejected = await answering.recorded_answer("4821", "R-1")
+        assert rejected is not None and rejected.status is DeclarationStatus.REJECTED
+        second = await answering.deliver(AGENT, "INBOX", b"aceptada")
+        await answering.record_answer(
+            **common,
+            status=DeclarationStatus.ACCEPTED,
+            reply_content_id=second,
+            number="118-2026-10-000001",
+            channel="verde",
+        )
+    async with JobQueue(store).answering(clock.now()) as answering:
+        await answering.prefetch_answers([("4821", "R-1"), ("4821", "R-2")])
+        on_file = await answering.recorded_answer("4821", "R-1")
+        assert on_file is not None
+        assert (on_file.number, on_file.reply_content_id) == ("118-2026-10-000001", second)
+        assert await answering.recorded_answer("4821", "R-2") is None
+        with pytest.raises(ValueError, match="already accepted"):
+            await answering.record_answer(
+                **common, status=DeclarationStatus.REJECTED, reply_content_id=first
+            )
+
+
+async def test_uids_stay_consecutive_across_intake_and_answers(store: Store, clock: FixedClock):
+    await store.deliver("otro@agencias.pe", [AGENT], b"hola")
+    async with JobQueue(store).answering(datetime(2026, 11, 2, tzinfo=UTC)) as answering:
+        for n in range(3):
+            await answering.deliver(AGENT, "INBOX", f"r{n}".encode())
+    await store.deliver("otro@agencias.pe", [AGENT], b"chau")
+    assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3, 4, 5]
