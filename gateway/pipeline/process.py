@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -22,6 +23,7 @@ from validators.registry import RuleRegistry
 from validators.rules.office import td_sender
 
 __all__ = [
+    "MAX_REFERENCES",
     "Analysis",
     "NothingReadable",
     "Outcome",
@@ -31,6 +33,12 @@ __all__ = [
     "analyse",
     "read_headers",
 ]
+
+MAX_REFERENCES = 20
+"""Message-IDs of the submission's thread kept in a reply's References (RFC 5322 3.6.4
+lets a long thread be trimmed)."""
+
+_MSG_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +105,12 @@ def read_headers(raw: bytes) -> SubmissionHeaders:
     except Exception:
         return SubmissionHeaders()
     message_id = _header(message, "Message-ID")
-    if message_id is not None and not (message_id.startswith("<") and message_id.endswith(">")):
+    if message_id is not None and not _MSG_ID.fullmatch(message_id):
         message_id = None  # not a msg-id we can thread to
+    references = _MSG_ID.findall(_header(message, "References") or "")[-MAX_REFERENCES:]
     return SubmissionHeaders(
         message_id=message_id,
-        references=_header(message, "References"),
+        references=" ".join(references) or None,
         subject=_header(message, "Subject"),
     )
 

@@ -99,3 +99,11 @@ def test_headers_for_threading():
 def test_a_message_id_that_is_not_one_is_not_threaded_to():
     assert read_headers(b"Message-ID: sin-corchetes\r\n\r\n").message_id is None
     assert read_headers(b"Subject: x\r\n\r\n").message_id is None
+
+
+def test_references_keep_only_message_ids_and_the_end_of_a_long_thread():
+    chain = " ".join(f"<m{n}@x>" for n in range(30))
+    raw = f"Message-ID: <yo@x>\r\nReferences: basura {chain} (comentario)\r\n\r\n".encode()
+    references = read_headers(raw).references
+    assert references is not None
+    assert references.split() == [f"<m{n}@x>" for n in range(10, 30)]
