@@ -15,7 +15,7 @@ from config.clock import FixedClock
 from edi_formats.codec import parse_response
 from gateway.pipeline import PipelineWorker
 from mailboxes.jobs import JobQueue
-from mailboxes.schema import DeclarationCounterRow, JobState
+from mailboxes.schema import DeclarationCounterRow, IntakeJobRow, JobState
 from mailboxes.store import Change, Store
 from tests.gateway.pipeline.helpers import (
     AGENT,
@@ -474,8 +474,6 @@ async def test_every_job_ends_done_or_failed(worker: PipelineWorker, accounts: S
         await submit(accounts, submission(flat(declaration(reference=f"L-{index}"))))
     await worker.run_until_idle()
     async with accounts.database.read_session() as session:
-        from mailboxes.schema import IntakeJobRow
-
         pending = await session.scalar(
             select(func.count(IntakeJobRow.id)).where(IntakeJobRow.state == JobState.PENDING.value)
         )
