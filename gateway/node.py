@@ -13,6 +13,7 @@ from config.offices import Office, OfficeRegistry, load_offices
 from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
+from gateway.imap import ImapServer
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.smtp import SubmissionHandler, start_smtp_server
@@ -52,6 +53,7 @@ class Node:
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
     worker: PipelineWorker | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
+    _imap: ImapServer | None = field(default=None, init=False)
 
     @property
     def hosted_offices(self) -> list[Office]:
@@ -104,6 +106,12 @@ class Node:
                 settings.pop3_port,
                 lambda: pop3.start(host=settings.host, port=settings.pop3_port),
             )
+            self._imap = imap = ImapServer(store, greeting_name=settings.greeting_name)
+            await self._listen(
+                "imap",
+                settings.imap_port,
+                lambda: imap.start(host=settings.host, port=settings.imap_port),
+            )
             self.worker = PipelineWorker(
                 store, offices=self.offices, clock=self.clock, domain=settings.domain
             )
@@ -135,6 +143,9 @@ class Node:
         if self._pop3 is not None:  # Server.close() leaves live sessions running (3.11)
             await self._pop3.aclose()
             self._pop3 = None
+        if self._imap is not None:  # IDLE sessions get BYE before the store closes
+            await self._imap.aclose()
+            self._imap = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

@@ -17,9 +17,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", help="address to listen on (127.0.0.1)")
     parser.add_argument("--smtp-port", type=int, help="SMTP port (2525)")
     parser.add_argument("--pop3-port", type=int, help="POP3 port (1110)")
-    parser.add_argument(
-        "--imap-port", type=int, help="IMAP port (1143; reserved: IMAP is not served yet)"
-    )
+    parser.add_argument("--imap-port", type=int, help="IMAP port (1143)")
     parser.add_argument(
         "--demo",
         action="store_true",

@@ -1,0 +1,11 @@
+"""IMAP for offices and agents: pymap's protocol engine on our store, and the office watcher.
+
+pymap parses and answers IMAP; this package supplies its storage backend
+(``gateway.imap.backend`` and ``gateway.imap.mailbox``, over ``mailboxes.folders``), the
+listener the node starts (``gateway.imap.server``), and the office-side client that IDLEs
+and prints each accepted declaration (``gateway.imap.watch``).
+"""
+
+from gateway.imap.server import ImapServer, start_imap_server
+
+__all__ = ["ImapServer", "start_imap_server"]

@@ -1,0 +1,376 @@
+"""pymap's backend interfaces over the store: ``Config``, ``Login``, ``Identity``, ``Session``.
+
+Logins are checked by ``Store.authenticate`` (Argon2id, the same accounts and passwords as
+SMTP and POP3), never by pymap's own password hashing. pymap runs on its asyncio subsystem,
+so every store call is a plain ``await`` on the node's event loop and engine.
+
+``Session`` overrides the four ``BaseSession`` commands that would otherwise touch the store
+once per message (FETCH, STORE, COPY, MOVE): a ``UID STORE 1:* +FLAGS (\\Seen)`` on a
+thousand messages is one transaction here, not a thousand.
+"""
+
+from __future__ import annotations
+
+import secrets
+from argparse import ArgumentParser, Namespace
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+from pymap.backend.session import BaseSession
+from pymap.concurrent import Subsystem
+from pymap.config import BackendCapability, IMAPConfig
+from pymap.exceptions import (
+    AuthorizationFailure,
+    InvalidAuth,
+    MailboxNotFound,
+    MailboxReadOnly,
+    NotAllowedError,
+    TemporaryFailure,
+)
+from pymap.flags import FlagOp
+from pymap.health import HealthStatus
+from pymap.interfaces.backend import BackendInterface
+from pymap.interfaces.login import IdentityInterface, LoginInterface
+from pymap.interfaces.token import TokenCredentials
+from pymap.parsing.response.code import CopyUid
+from pymap.parsing.specials import SequenceSet
+from pymap.parsing.specials.flag import Flag, Seen
+from pymap.selected import SelectedMailbox
+from pymap.token import AllTokens
+from pymap.user import UserMetadata
+from pysasl.creds.server import ServerCredentials
+from pysasl.hashing import BuiltinHash
+from pysasl.identity import Identity as SaslIdentity
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.clock import SystemClock
+from gateway.imap.mailbox import Backing, MailboxData, MailboxSet, Message
+from gateway.imap.namespace import Namespace as FolderNamespace
+from gateway.imap.namespace import department_label
+from gateway.imap.registry import MailboxRegistry
+from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.folders import INBOX, Folders
+from mailboxes.passwords import PasswordHasher
+from mailboxes.records import Account
+from mailboxes.schema import Role
+from mailboxes.store import Store
+
+__all__ = ["Backend", "Config", "Identity", "Login", "Session"]
+
+SOFTWARE: Final = b"Teledespacho"
+
+
+class Config(IMAPConfig):
+    """pymap's settings for our server: loopback defaults, no slow lookups at greeting."""
+
+    def __init__(
+        self,
+        args: Namespace,
+        *,
+        greeting_name: str,
+        share_departments: bool = False,
+        idle_poll: float = 5.0,
+        **extra: Any,
+    ) -> None:
+        extra.setdefault("admin_key", secrets.token_bytes())
+        extra.setdefault("hash_context", BuiltinHash())  # never used: logins go to the store
+        extra.setdefault("cpu_subsystem", Subsystem.for_asyncio())  # no idle thread pool
+        extra.setdefault("subsystem", Subsystem.for_asyncio())
+        extra.setdefault("reject_dnsbl", False)
+        extra.setdefault("invalid_user_sleep", 0.0)  # the store equalises login costs itself
+        super().__init__(args, **extra)
+        self.greeting_name: Final = greeting_name
+        self.share_departments: Final = share_departments
+        self.idle_poll: Final = idle_poll
+
+    @classmethod
+    def build(
+        cls, *, host: str, port: int, greeting_name: str, tls: bool = False, **overrides: Any
+    ) -> Config:
+        """A config without a command line (how the node embeds the server)."""
+        args = Namespace(
+            host=host,
+            port=port,
+            debug=False,
+            cert=None,
+            key=None,
+            tls=tls,
+            passlib_cfg=None,
+            proxy_protocol=None,
+            inherited_sockets=None,
+        )
+        return cls.from_args(args, greeting_name=greeting_name, **overrides)
+
+    @property
+    def backend_capability(self) -> BackendCapability:
+        return BackendCapability(idle=True, object_id=False, multi_append=True)
+
+    @property
+    def greeting(self) -> bytes:
+        return b"%b %b IMAP4rev1 ready." % (self.greeting_name.encode("idna"), SOFTWARE)
+
+    @property
+    def id_response(self) -> dict[bytes, bytes]:
+        return {b"name": SOFTWARE}
+
+
+class _SecretCatcher(SaslIdentity):
+    """Receives the cleartext password of PLAIN/LOGIN credentials, to hand to the store.
+
+    pysasl verifies credentials against an identity synchronously; our check (Argon2id, off
+    the event loop) is asynchronous, so the secret is taken here and checked afterwards.
+    """
+
+    __slots__ = ["_authcid", "secret"]
+
+    def __init__(self, authcid: str) -> None:
+        super().__init__()
+        self._authcid = authcid
+        self.secret: str | None = None
+
+    @property
+    def authcid(self) -> str:
+        return self._authcid
+
+    def compare_authcid(self, authcid: str) -> bool:
+        return authcid == self._authcid
+
+    def compare_secret(self, secret: str) -> bool:
+        self.secret = secret
+        return True
+
+    def get_clear_secret(self) -> str | None:
+        return None  # mechanisms that need the stored cleartext (CRAM-MD5) are not offered
+
+
+def _cleartext_secret(credentials: ServerCredentials) -> str | None:
+    catcher = _SecretCatcher(credentials.authcid)
+    try:
+        credentials.verify(catcher)
+    except Exception:
+        return None
+    return catcher.secret
+
+
+class Login(LoginInterface):
+    def __init__(self, backing: Backing, config: Config) -> None:
+        self.backing: Final = backing
+        self.config: Final = config
+        self._tokens = AllTokens(config)
+
+    @property
+    def store(self) -> Store:
+        return self.backing.folders.store
+
+    @property
+    def tokens(self) -> AllTokens:
+        return self._tokens
+
+    async def authenticate(self, credentials: ServerCredentials) -> Identity:
+        if isinstance(credentials, TokenCredentials):
+            raise InvalidAuth()  # tokens are not issued by this server
+        secret = _cleartext_secret(credentials)
+        if secret is None:
+            raise InvalidAuth()
+        try:
+            account = await self.store.authenticate(credentials.authcid, secret)
+        except SQLAlchemyError as exc:
+            raise TemporaryFailure("The mail store is unavailable, try again.") from exc
+        if account is None:
+            raise InvalidAuth()
+        return Identity(account, self)
+
+    async def authorize(self, authenticated: IdentityInterface, authzid: str) -> Identity:
+        if not isinstance(authenticated, Identity):
+            raise AuthorizationFailure()
+        try:
+            wanted = normalize_address(authzid)
+        except InvalidAddress as exc:
+            raise AuthorizationFailure() from exc
+        if wanted != authenticated.name:
+            raise AuthorizationFailure()  # nobody may act as another account
+        return authenticated
+
+    async def namespace_for(self, account: Account) -> FolderNamespace:
+        departments: dict[str, str] = {}
+        if self.config.share_departments and account.role is Role.OFFICE:
+            for other in await self.store.list_accounts():
+                if other.role is Role.DEPARTMENT and other.office_code == account.office_code:
+                    departments[department_label(other.address)] = other.address
+        return FolderNamespace(account.address, departments)
+
+
+class Identity(IdentityInterface):
+    def __init__(self, account: Account, login: Login) -> None:
+        self.account: Final = account
+        self._login = login
+
+    @property
+    def name(self) -> str:
+        return self.account.address
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset({self.account.role.value})
+
+    @asynccontextmanager
+    async def new_session(self) -> AsyncIterator[Session]:
+        login = self._login
+        try:
+            namespace = await login.namespace_for(self.account)
+            await login.backing.folders.ensure(self.name, INBOX)  # INBOX always exists
+        except SQLAlchemyError as exc:
+            raise TemporaryFailure("The mail store is unavailable, try again.") from exc
+        yield Session(self.name, login.config, MailboxSet(login.backing, namespace))
+
+    async def new_token(self, *, expiration: datetime | None = None) -> str | None:
+        return None
+
+    async def get(self) -> UserMetadata:
+        return UserMetadata(self._login.config, self.name, roles=self.roles)
+
+    async def set(self, metadata: UserMetadata) -> int | None:
+        raise NotAllowedError("Accounts are managed with teledispatch account.")
+
+    async def delete(self) -> None:
+        raise NotAllowedError("Accounts are managed with teledispatch account.")
+
+
+class Session(BaseSession[Message]):
+    def __init__(self, owner: str, config: Config, mailbox_set: MailboxSet) -> None:
+        super().__init__(owner)
+        self._config = config
+        self._mailbox_set = mailbox_set
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def mailbox_set(self) -> MailboxSet:
+        return self._mailbox_set
+
+    async def _data(self, name: str, *, try_create: bool = False) -> MailboxData:
+        try:
+            return await self._mailbox_set.get_mailbox(name)
+        except KeyError as exc:
+            raise MailboxNotFound(name, try_create=try_create) from exc
+
+    async def fetch_messages(
+        self, selected: SelectedMailbox, sequence_set: SequenceSet, set_seen: bool
+    ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
+        mbx = await self._data(selected.lookup)
+        listed = selected.messages.get_all(sequence_set)
+        cached = [message for _, message in listed]
+        if set_seen:
+            current = await mbx.update_many(cached, frozenset({Seen}), FlagOp.ADD)
+        else:
+            current = await mbx.get_many(cached)
+        pairs = [(seq, message) for (seq, _), message in zip(listed, current, strict=True)]
+        return pairs, await mbx.update_selected(selected)
+
+    async def update_flags(
+        self,
+        selected: SelectedMailbox,
+        sequence_set: SequenceSet,
+        flag_set: frozenset[Flag],
+        mode: FlagOp = FlagOp.REPLACE,
+    ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
+        if selected.readonly:
+            raise MailboxReadOnly()
+        mbx = await self._data(selected.lookup)
+        listed = selected.messages.get_all(sequence_set)
+        permanent = selected.permanent_flags & flag_set
+        current = await mbx.update_many([m for _, m in listed], permanent, mode)
+        pairs: list[tuple[int, Message]] = []
+        for (seq, _), message in zip(listed, current, strict=True):
+            if not message.expunged:
+                selected.session_flags.update(message.uid, flag_set, mode)
+            pairs.append((seq, message))
+        return pairs, await mbx.update_selected(selected)
+
+    async def copy_messages(
+        self, selected: SelectedMailbox, sequence_set: SequenceSet, mailbox: str
+    ) -> tuple[CopyUid | None, SelectedMailbox]:
+        return await self._transfer(selected, sequence_set, mailbox, move=False)
+
+    async def move_messages(
+        self, selected: SelectedMailbox, sequence_set: SequenceSet, mailbox: str
+    ) -> tuple[CopyUid | None, SelectedMailbox]:
+        return await self._transfer(selected, sequence_set, mailbox, move=True)
+
+    async def _transfer(
+        self, selected: SelectedMailbox, sequence_set: SequenceSet, mailbox: str, *, move: bool
+    ) -> tuple[CopyUid | None, SelectedMailbox]:
+        source = await self._data(selected.lookup)
+        destination = await self._data(mailbox, try_create=True)
+        uids = [uid for _, uid in selected.messages.get_uids(sequence_set)]
+        if move:
+            pairs = await source.move_many(uids, destination)
+        else:
+            pairs = await source.copy_many(uids, destination)
+        dest_selected = self._pick_selected(selected, destination)
+        if dest_selected is not None:
+            for _, new_uid in pairs:
+                dest_selected.session_flags.add_recent(new_uid)
+        copy_uid = CopyUid(destination.uid_validity, pairs) if pairs else None
+        return copy_uid, await source.update_selected(selected)
+
+
+class Backend(BackendInterface):
+    """The backend as pymap's plugin interface sees it (``Backend.for_store`` embeds it)."""
+
+    def __init__(self, login: Login, config: Config, *, owns_store: bool = False) -> None:
+        self._login = login
+        self._config = config
+        self._status = HealthStatus()
+        self._owns_store = owns_store
+
+    @classmethod
+    def for_store(cls, store: Store, config: Config, *, owns_store: bool = False) -> Backend:
+        registry = MailboxRegistry()
+        backing = Backing(Folders(store), registry, store.clock, idle_poll=config.idle_poll)
+        return cls(Login(backing, config), config, owns_store=owns_store)
+
+    @property
+    def login(self) -> Login:
+        return self._login
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def status(self) -> HealthStatus:
+        return self._status
+
+    @property
+    def registry(self) -> MailboxRegistry:
+        return self._login.backing.registry
+
+    @property
+    def store(self) -> Store:
+        return self._login.store
+
+    @classmethod
+    def add_subparser(cls, name: str, subparsers: Any) -> ArgumentParser:
+        parser: ArgumentParser = subparsers.add_parser(name, help="Teledespacho store backend")
+        parser.add_argument("--database-url", required=True, help="SQLAlchemy async URL")
+        parser.add_argument("--greeting-name", default="teledespacho")
+        return parser
+
+    @classmethod
+    async def init(cls, args: Namespace, **overrides: Any) -> tuple[Backend, Config]:
+        """For pymap's own command line; the node uses ``for_store`` on its open store."""
+        config = Config.from_args(args, greeting_name=args.greeting_name, **overrides)
+        store = await Store.open(args.database_url, clock=SystemClock(), hasher=PasswordHasher())
+        return cls.for_store(store, config, owns_store=True), config
+
+    async def start(self, stack: AsyncExitStack) -> None:
+        """Listen to the store's commits until ``stack`` closes (then close an owned store)."""
+        if self._owns_store:
+            stack.push_async_callback(self.store.close)
+        unsubscribe = self.store.subscribe(self.registry.on_change)
+        stack.callback(unsubscribe)

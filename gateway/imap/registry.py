@@ -1,0 +1,78 @@
+"""What the IMAP server keeps in memory per mailbox: change signals, sessions, \\Recent.
+
+The store tells its listeners about every commit that adds messages (SMTP deliveries, the
+pipeline's replies and office copies); the IMAP backend reports its own changes (flags,
+expunges, appends, copies). Each report bumps the mailbox's version and sets its event, so a
+session in IDLE wakes at once and a session between commands knows it must re-read.
+
+``\\Recent`` (RFC 3501 §2.3.2) lives here, not in the store: it is a per-process courtesy
+that IMAP4rev2 dropped. After a restart every message is recent to the first session that
+selects its mailbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pymap.concurrent import Event
+from pymap.selected import SelectedSet
+
+from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.store import Change
+
+__all__ = ["MailboxKey", "MailboxRegistry", "MailboxState"]
+
+MailboxKey = tuple[str, str]
+"""(owner address, folder name), as the store names a mailbox."""
+
+
+@dataclass(slots=True, eq=False)
+class MailboxState:
+    version: int = 0
+    event: Event = field(default_factory=Event.for_asyncio)
+    selected_set: SelectedSet = field(default_factory=SelectedSet)
+    recent_floor: int = 0
+    """Highest UID some session has already claimed as ``\\Recent``."""
+
+    def touch(self) -> None:
+        self.version += 1
+        self.event.set()
+
+
+def _key(owner: str, folder: str) -> MailboxKey:
+    try:
+        return normalize_address(owner), folder
+    except InvalidAddress:
+        return owner, folder
+
+
+class MailboxRegistry:
+    """Per-mailbox state shared by every IMAP session of the process."""
+
+    def __init__(self) -> None:
+        self._states: dict[MailboxKey, MailboxState] = {}
+
+    def state(self, owner: str, folder: str) -> MailboxState:
+        key = _key(owner, folder)
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = MailboxState()
+        return found
+
+    def touch(self, owner: str, folder: str) -> None:
+        self.state(owner, folder).touch()
+
+    def touch_all(self, keys: Iterable[MailboxKey]) -> None:
+        for owner, folder in keys:
+            self.touch(owner, folder)
+
+    def on_change(self, change: Change) -> None:
+        """``Store.subscribe`` listener: wake whoever waits on the mailboxes written."""
+        self.touch_all(change.mailboxes)
+
+    def forget(self, owner: str, folder: str) -> None:
+        """The mailbox was deleted or renamed: wake its sessions, drop its state."""
+        state = self._states.pop(_key(owner, folder), None)
+        if state is not None:
+            state.touch()

@@ -1,0 +1,339 @@
+"""The IMAP server with Python's imaplib on loopback, over a real SQLite store."""
+
+from __future__ import annotations
+
+import base64
+import imaplib
+import re
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+from sqlalchemy import text
+
+from tests.gateway.imap.conftest import AGENT, PASSWORD, Running, in_thread, mail
+
+
+def declaration_mail() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Aduana 118 <aduana-118@aduanas.gob.pe>"
+    message["To"] = AGENT
+    message["Subject"] = "ACEPTADA 118-2026-10-000001"
+    message["X-Teledespacho-Status"] = "accepted"
+    message.set_content("Su declaración fue numerada.\n")
+    message.add_attachment(
+        b"TDH|TELEDESPACHO|\r\n", maintype="application", subtype="octet-stream", filename="r.txt"
+    )
+    return message.as_bytes(policy=SMTP)
+
+
+def listed(lines: list[bytes | None]) -> dict[str, str]:
+    """LIST or LSUB lines as {name: attributes}."""
+    found = {}
+    for line in lines:
+        match = re.fullmatch(rb'\((.*)\) "/" (.+)', line or b"")
+        assert match is not None, line
+        found[match.group(2).decode()] = match.group(1).decode()
+    return found
+
+
+def uids_of(data: list[bytes | None]) -> list[int]:
+    return [int(n) for n in (data[0] or b"").split()]
+
+
+async def test_greeting_login_and_capabilities(imap: Running) -> None:
+    def session() -> tuple[bytes, list[bytes]]:
+        client = imap.client()
+        greeting = client.welcome
+        client.login(AGENT, PASSWORD)
+        _, caps = client.capability()
+        client.logout()
+        return greeting, caps
+
+    greeting, caps = await in_thread(session)
+    assert greeting.startswith(b"* OK") and b"imap.test" in greeting
+    capabilities = set((caps[0] or b"").split())
+    assert {b"IMAP4rev1", b"IDLE", b"UIDPLUS", b"MOVE", b"MULTIAPPEND"} <= capabilities
+
+
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [(AGENT, "otra clave"), ("nadie@agencias.pe", PASSWORD), ("sin-arroba", "x")],
+)
+async def test_bad_credentials_are_refused(imap: Running, user: str, password: str) -> None:
+    def attempt() -> str:
+        client = imap.client()
+        with pytest.raises(imaplib.IMAP4.error) as refused:
+            client.login(user, password)
+        return str(refused.value)
+
+    assert "AUTHENTICATIONFAILED" in await in_thread(attempt)
+
+
+async def test_authenticate_plain_and_no_acting_as_someone_else(imap: Running) -> None:
+    def attempt(authzid: str) -> str:
+        client = imap.client()
+        try:
+            status, _ = client.authenticate(
+                "PLAIN", lambda _: f"{authzid}\0{AGENT}\0{PASSWORD}".encode()
+            )
+        except imaplib.IMAP4.error as exc:
+            return str(exc)
+        return str(status)
+
+    assert await in_thread(lambda: attempt("")) == "OK"
+    assert await in_thread(lambda: attempt(AGENT.upper())) == "OK"
+    assert "AUTHORIZATIONFAILED" in await in_thread(lambda: attempt("aduana-118@aduanas.gob.pe"))
+
+
+async def test_fetch_body_bodystructure_envelope_and_seen(imap: Running) -> None:
+    raw = declaration_mail()
+    await imap.store.deliver("aduana-118@aduanas.gob.pe", [AGENT], raw)
+
+    def session() -> dict[str, bytes]:
+        client = imap.login()
+        client.select("INBOX")
+        got: dict[str, bytes] = {}
+        _, data = client.uid("FETCH", "1", "(RFC822.SIZE BODY.PEEK[])")
+        got["peek"] = data[0][1]  # type: ignore[index]
+        got["size"] = data[0][0]  # type: ignore[index]
+        _, data = client.uid("FETCH", "1", "(BODYSTRUCTURE ENVELOPE)")
+        got["structure"] = data[0]  # type: ignore[assignment]
+        _, data = client.uid("FETCH", "1", "(BODY.PEEK[HEADER.FIELDS (X-TELEDESPACHO-STATUS)])")
+        got["header"] = data[0][1]  # type: ignore[index]
+        _, data = client.uid("FETCH", "1", "(BODY[2])")  # not PEEK: sets \Seen
+        got["part"] = data[0][1]  # type: ignore[index]
+        _, data = client.uid("FETCH", "1", "(FLAGS)")
+        got["flags"] = data[0]  # type: ignore[assignment]
+        return got
+
+    got = await in_thread(session)
+    assert got["peek"] == raw
+    assert b"RFC822.SIZE %d" % len(raw) in got["size"]
+    assert b'BODYSTRUCTURE (("text" "plain"' in got["structure"]
+    assert b'"mixed"' in got["structure"]
+    assert (
+        b"ENVELOPE (" in got["structure"] and b'"ACEPTADA 118-2026-10-000001"' in got["structure"]
+    )
+    assert got["header"] == b"X-Teledespacho-Status: accepted\r\n\r\n"
+    assert base64.b64decode(got["part"]) == b"TDH|TELEDESPACHO|\r\n"  # the attachment
+    assert b"\\Seen" in got["flags"]
+    (info,) = await imap.store.list_messages(AGENT)
+    assert info.flags == {"\\Seen"}  # a permanent flag: in the store, for every session
+
+
+async def test_store_flags(imap: Running) -> None:
+    for n in range(3):
+        await imap.store.deliver("z@example.pe", [AGENT], mail(f"m{n}"))
+
+    def session() -> list[bytes]:
+        client = imap.login()
+        client.select("INBOX")
+        answers = []
+        _, data = client.store("1:2", "+FLAGS", "(\\Flagged \\Seen)")
+        answers += data  # type: ignore[arg-type]
+        _, data = client.uid("STORE", "2", "-FLAGS.SILENT", "(\\Seen)")
+        answers.append(data[0] or b"")
+        _, data = client.uid("STORE", "3", "FLAGS", "(\\Answered)")
+        answers += data  # type: ignore[arg-type]
+        return answers
+
+    answers = await in_thread(session)
+    assert re.search(rb"1 \(FLAGS \(.*\\Flagged.*\)\)", answers[0])
+    assert answers[2] == b""  # .SILENT: no untagged FETCH
+    assert b"\\Answered" in answers[3] and b"UID 3" in answers[3]
+    flags = {info.uid: info.flags for info in await imap.store.list_messages(AGENT)}
+    assert flags == {
+        1: {"\\Flagged", "\\Seen"},
+        2: {"\\Flagged"},
+        3: {"\\Answered"},
+    }
+
+
+async def test_search(imap: Running) -> None:
+    await imap.store.deliver("z@example.pe", [AGENT], mail("rechazada", "observaciones\r\n"))
+    await imap.store.deliver("aduana-118@aduanas.gob.pe", [AGENT], declaration_mail())
+    await imap.store.deliver("z@example.pe", [AGENT], mail("otra"))
+
+    def session() -> dict[str, list[int]]:
+        client = imap.login()
+        client.select("INBOX")
+        client.uid("STORE", "3", "+FLAGS", "(\\Seen)")
+        found: dict[str, list[int]] = {}
+        found["all"] = uids_of(client.search(None, "ALL")[1])
+        found["unseen"] = uids_of(client.uid("SEARCH", "UNSEEN")[1])
+        found["header"] = uids_of(
+            client.uid("SEARCH", "HEADER", "X-Teledespacho-Status", "accepted")[1]
+        )
+        found["subject"] = uids_of(client.uid("SEARCH", "SUBJECT", "rechazada")[1])
+        found["body"] = uids_of(client.uid("SEARCH", "BODY", "observaciones")[1])
+        found["uid range"] = uids_of(client.uid("SEARCH", "UID", "2:*")[1])
+        return found
+
+    assert await in_thread(session) == {
+        "all": [1, 2, 3],
+        "unseen": [1, 2],
+        "header": [2],
+        "subject": [1],
+        "body": [1],
+        "uid range": [2, 3],
+    }
+
+
+async def test_append_with_appenduid(imap: Running) -> None:
+    raw = mail("borrador")
+
+    def session() -> tuple[bytes, str]:
+        client = imap.login()
+        _, data = client.append("INBOX", "(\\Draft \\Seen)", '"03-Mar-1997 09:15:00 -0500"', raw)
+        typ, missing = client.append("No existe", None, None, raw)
+        assert typ == "NO"
+        return data[0] or b"", str(missing[0])
+
+    appended, missing = await in_thread(session)
+    (info,) = await imap.store.list_messages(AGENT)
+    assert appended.startswith(b"[APPENDUID %d %d]" % (info.uid_validity, info.uid))
+    assert "TRYCREATE" in missing
+    assert info.flags == {"\\Draft", "\\Seen"}
+    assert info.internal_date.isoformat() == "1997-03-03T14:15:00+00:00"
+    assert await imap.store.read_message(AGENT, "INBOX", info.uid) == raw
+
+
+async def test_copy_and_move_with_copyuid(imap: Running) -> None:
+    for n in range(3):
+        await imap.store.deliver("z@example.pe", [AGENT], mail(f"m{n}"))
+
+    def session() -> tuple[bytes, bytes, list[int]]:
+        client = imap.login()
+        client.create("Archivo")
+        client.select("INBOX")
+        client.uid("STORE", "1", "+FLAGS", "(\\Flagged)")
+        _, copied = client._simple_command("UID", "COPY", "1:2", "Archivo")  # type: ignore[attr-defined]
+        typ, _ = client._simple_command("UID", "MOVE", "3", "Archivo")  # type: ignore[attr-defined]
+        assert typ == "OK"
+        _, untagged = client.response("OK")
+        left = uids_of(client.uid("SEARCH", "ALL")[1])
+        return copied[0] or b"", b" ".join(u or b"" for u in untagged), left
+
+    copied, moved, left = await in_thread(session)
+    validity = (await imap.store.list_messages(AGENT, "Archivo"))[0].uid_validity
+    assert copied.startswith(b"[COPYUID %d 1:2 1:2]" % validity)
+    assert b"[COPYUID %d 3 3]" % validity in moved
+    assert left == [1, 2]
+    archived = await imap.store.list_messages(AGENT, "Archivo")
+    assert [(i.uid, i.flags) for i in archived] == [
+        (1, {"\\Flagged"}),
+        (2, frozenset()),
+        (3, frozenset()),
+    ]
+    assert await imap.store.count_contents() == 3  # copies share the stored bytes
+
+
+async def test_expunge_and_uid_expunge(imap: Running) -> None:
+    for n in range(4):
+        await imap.store.deliver("z@example.pe", [AGENT], mail(f"m{n}"))
+
+    def session() -> tuple[list[bytes | None], list[bytes | None]]:
+        client = imap.login()
+        client.select("INBOX")
+        client.uid("STORE", "1:3", "+FLAGS.SILENT", "(\\Deleted)")
+        client.uid("EXPUNGE", "2")  # UIDPLUS: only UID 2 goes
+        _, expunged = client.response("EXPUNGE")
+        _, rest = client.expunge()  # \Deleted 1 and 3 go, 4 stays
+        return expunged, rest
+
+    expunged, rest = await in_thread(session)
+    assert expunged == [b"2"]
+    assert rest == [b"2", b"1"]  # sequence numbers, highest first
+    assert [i.uid for i in await imap.store.list_messages(AGENT)] == [4]
+    assert await imap.store.count_contents() == 1
+
+
+async def test_folders_list_lsub_status_rename_delete(imap: Running) -> None:
+    await imap.store.deliver("z@example.pe", [AGENT], mail("uno"))
+
+    def session() -> dict[str, object]:
+        client = imap.login()
+        seen: dict[str, object] = {}
+        assert client.create("Aceptadas/1997")[0] == "OK"
+        assert client.create("Aceptadas")[0] == "OK"
+        seen["exists"] = client.create("Aceptadas")
+        seen["invalid"] = client.create('"a//b"')
+        client.subscribe("Aceptadas")
+        seen["list"] = listed(client.list()[1])
+        seen["lsub"] = listed(client.lsub()[1])
+        seen["status"] = client.status("INBOX", "(MESSAGES UNSEEN UIDNEXT)")[1]
+        assert client.rename("Aceptadas", "Numeradas")[0] == "OK"
+        seen["renamed"] = listed(client.list()[1])
+        assert client.delete("Numeradas/1997")[0] == "OK"
+        seen["select deleted"] = client.select("Numeradas/1997")
+        seen["after delete"] = listed(client.list()[1])
+        return seen
+
+    seen = await in_thread(session)
+    assert seen["exists"] == ("NO", [b"[ALREADYEXISTS] Mailbox already exists."])
+    assert seen["invalid"] == ("NO", [b"[CANNOT] Invalid mailbox name."])
+    assert seen["select deleted"] == ("NO", [b"[NONEXISTENT] Mailbox does not exist."])
+    assert seen["list"] == {
+        "Aceptadas": "\\HasChildren",
+        "Aceptadas/1997": "\\HasNoChildren",
+        "INBOX": "\\HasNoChildren",
+    }
+    assert seen["lsub"].keys() == {"Aceptadas", "INBOX"}
+    assert seen["status"] == [b"INBOX (MESSAGES 1 UNSEEN 1 UIDNEXT 2)"]
+    assert seen["renamed"] == {
+        "INBOX": "\\HasNoChildren",
+        "Numeradas": "\\HasChildren",
+        "Numeradas/1997": "\\HasNoChildren",
+    }
+    assert seen["after delete"] == {"INBOX": "\\HasNoChildren", "Numeradas": "\\HasNoChildren"}
+
+
+async def test_rename_inbox_keeps_the_mail_and_empties_inbox(imap: Running) -> None:
+    await imap.store.deliver("z@example.pe", [AGENT], mail("uno"))
+    before = (await imap.store.list_messages(AGENT))[0].uid_validity
+
+    def session() -> list[bytes | None]:
+        client = imap.login()
+        client.rename("INBOX", "Antiguo")
+        return client.status("INBOX", "(MESSAGES UIDVALIDITY)")[1]
+
+    (status,) = await in_thread(session)
+    assert status is not None and b"MESSAGES 0" in status
+    assert b"UIDVALIDITY %d" % before not in status
+    assert len(await imap.store.list_messages(AGENT, "Antiguo")) == 1
+
+
+async def test_another_session_sees_flag_changes_and_new_mail(imap: Running) -> None:
+    await imap.store.deliver("z@example.pe", [AGENT], mail("uno"))
+
+    def sessions() -> list[bytes]:
+        first, second = imap.login(), imap.login()
+        first.select("INBOX")
+        second.select("INBOX")
+        first.store("1", "+FLAGS", "(\\Flagged)")
+        first.append("INBOX", None, None, mail("dos"))
+        second.noop()
+        return [line for line in second.untagged_responses.get("FETCH", [])] + [
+            b"EXISTS " + (second.untagged_responses["EXISTS"][-1] or b"")
+        ]
+
+    seen = await in_thread(sessions)
+    assert any(b"\\Flagged" in line for line in seen)
+    assert seen[-1] == b"EXISTS 2"
+
+
+async def test_a_store_failure_is_a_no_not_a_dropped_connection(imap: Running) -> None:
+    async with imap.store.database.write_session() as session, session.begin():
+        await session.execute(text("DROP TABLE mailbox_subscriptions"))
+
+    def session_() -> tuple[str, str]:
+        client = imap.login()
+        typ, failed = client.lsub()
+        assert typ == "NO"
+        status, _ = client.noop()  # the connection is still usable
+        return str(failed[0]), status
+
+    failure, status = await in_thread(session_)
+    assert "INUSE" in failure
+    assert status == "OK"
