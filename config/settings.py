@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
     emulated_date: date | None = None
     """Run the node's calendar from this date (e.g. 1997-03-03)."""
+    channel_seed: str = "teledespacho/canal-de-control"
+    """Seed of the reproducible control-channel draw; each deployment should set its own."""
 
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)

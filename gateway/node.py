@@ -113,7 +113,11 @@ class Node:
                 lambda: imap.start(host=settings.host, port=settings.imap_port),
             )
             self.worker = PipelineWorker(
-                store, offices=self.offices, clock=self.clock, domain=settings.domain
+                store,
+                offices=self.offices,
+                clock=self.clock,
+                domain=settings.domain,
+                channel_seed=settings.channel_seed.encode(),
             )
             await self.worker.start()
         except BaseException:
