@@ -31,6 +31,7 @@ from dialup_sim.line import LinkParams, MnpLevel
 from dialup_sim.modem import Modem
 from dialup_sim.noise import NoiseSettings
 from dialup_sim.phonebook import Address, Phonebook
+from dialup_sim.pty_port import PtyTransport, open_pty
 from dialup_sim.stats import CallReport
 from dialup_sim.timing import CallTiming
 
@@ -138,6 +139,7 @@ class ModemProxy:
         self._sessions: set[_Session] = set()
         self._server: asyncio.Server | None = None
         self._clock: SimClock | None = None
+        self._ptys: list[PtyTransport] = []
 
     @property
     def clock(self) -> SimClock:
@@ -175,9 +177,20 @@ class ModemProxy:
         self._server = await loop.create_server(lambda: _Session(self), sock=sock, backlog=4096)
         return self.address
 
+    def open_pty(self) -> str:
+        """Serve one more modem on a pseudo-terminal; returns the device path for programs."""
+        if self._clock is None:
+            raise RuntimeError("the proxy is not started")
+        transport: PtyTransport = open_pty(asyncio.get_running_loop(), _Session(self))
+        self._ptys.append(transport)
+        return transport.slave_path
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+        for port in self._ptys:
+            port.close()
+        self._ptys.clear()
         for session in list(self._sessions):
             session.shutdown()
         if self._server is not None:

@@ -65,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--seed", type=int, help="seed for noise and carrier loss")
     parser.add_argument(
+        "--pty", action="store_true", help="also serve a modem on a pseudo-terminal (prints it)"
+    )
+    parser.add_argument(
         "--tick-ms", type=float, default=10.0, help="real ms between services of a busy call"
     )
     parser.set_defaults(handler=run)
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, args.pty))
     except OSError as exc:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 1
@@ -115,7 +118,7 @@ def _print_report(report: CallReport) -> None:
     print(report.summary(), flush=True)
 
 
-async def _serve(settings: ProxySettings) -> None:
+async def _serve(settings: ProxySettings, with_pty: bool) -> None:
     proxy = ModemProxy(settings, on_report=_print_report)
     address = await proxy.start()
     mode = "hayes" if settings.hayes else "direct"
@@ -125,6 +128,8 @@ async def _serve(settings: ProxySettings) -> None:
         f"time scale {settings.time_scale:g}, target {settings.target}",
         flush=True,
     )
+    if with_pty:
+        print(f"modem on pseudo-terminal {proxy.open_pty()}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

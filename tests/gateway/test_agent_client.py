@@ -5,7 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
-from collections.abc import AsyncIterator
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -255,3 +260,51 @@ async def test_the_office_answers_the_agent_over_the_modem(
             await asyncio.sleep(0.1)
     assert len(replies) == 1
     assert b"X-Teledespacho-Status: " in replies[0]
+
+
+@pytest.fixture
+def pymap_server() -> Iterator[Address]:
+    """pymap's in-memory IMAP server with its demo mailbox (demouser / demopass)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("pymap")), "--host", "127.0.0.1",
+         "--port", str(port), "--no-tls", "dict", "--demo-data"],
+        env={**os.environ, "FQDN": "imap.test"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield Address("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def test_imap_fetch_through_a_direct_line(pymap_server: Address) -> None:
+    line = ProxySettings(listen=Address("127.0.0.1", 0), target=pymap_server, time_scale=SCALE)
+    progress = RecordingProgress()
+    async with running(line) as proxy:
+        fetched = await asyncio.to_thread(
+            fetch_messages,
+            user="demouser",
+            password="demopass",
+            route=Route(server=proxy.address, timeout=30),
+            protocol="imap",
+            progress=progress,
+        )
+    subjects = {m.header("Subject") for m in fetched.messages}
+    assert "Hello, World!" in subjects and len(fetched.messages) == 4
+    ((_, total, updates),) = progress.transfers
+    assert total == sum(len(m.data) for m in fetched.messages)
+    assert updates[-1] >= total
