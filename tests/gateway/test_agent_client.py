@@ -227,32 +227,33 @@ async def test_carrier_loss_mid_data_stores_nothing(
     assert await node.store.list_messages(OTHER) == []
 
 
-async def test_the_office_answers_the_agent_over_the_modem(
+async def test_the_office_answers_the_agent_over_direct_lines(
     node: Node, clock: FixedClock, tmp_path: Path
 ) -> None:
-    """Submit a DUA, then fetch the pipeline's reply from the agent's mailbox."""
+    """smtplib submits a DUA through --direct at 9600, poplib fetches the pipeline's reply."""
     pytest.importorskip("gateway.pipeline.worker")
-    async with running(hayes(node)) as proxy:
+    smtp_line = ProxySettings(
+        listen=Address("127.0.0.1", 0), target=address(node, "smtp"), time_scale=SCALE
+    )
+    pop3_line = ProxySettings(
+        listen=Address("127.0.0.1", 0), target=address(node, "pop3"), time_scale=SCALE
+    )
+    replies: list[bytes] = []
+    async with running(smtp_line) as smtp_proxy, running(pop3_line) as pop3_proxy:
         await asyncio.to_thread(
             send_message,
             dua_message(tmp_path, clock),
             sender=AGENT,
             password=DEMO_PASSWORD,
             recipients=[OFFICE],
-            route=Route(server=address(node, "smtp"), modem=proxy.address, timeout=30),
+            route=Route(server=smtp_proxy.address, timeout=30),
         )
-        replies: list[bytes] = []
         for _ in range(50):
             fetched = await asyncio.to_thread(
                 fetch_messages,
                 user=AGENT,
                 password=DEMO_PASSWORD,
-                route=Route(
-                    server=address(node, "pop3"),
-                    modem=proxy.address,
-                    number=POP3_NUMBER,
-                    timeout=30,
-                ),
+                route=Route(server=pop3_proxy.address, timeout=30),
             )
             replies = [m.data for m in fetched.messages]
             if replies:
@@ -260,6 +261,7 @@ async def test_the_office_answers_the_agent_over_the_modem(
             await asyncio.sleep(0.1)
     assert len(replies) == 1
     assert b"X-Teledespacho-Status: " in replies[0]
+    assert sum(r.up.delivered for r in smtp_proxy.reports) > len(dua_message(tmp_path, clock))
 
 
 @pytest.fixture
