@@ -310,3 +310,39 @@ async def test_imap_fetch_through_a_direct_line(pymap_server: Address) -> None:
     ((_, total, updates),) = progress.transfers
     assert total == sum(len(m.data) for m in fetched.messages)
     assert updates[-1] >= total
+
+
+async def test_imap_fetch_from_the_node_over_the_modem(
+    node: Node, clock: FixedClock, tmp_path: Path
+) -> None:
+    message = dua_message(tmp_path, clock)
+    book = Phonebook({SMTP_NUMBER: address(node, "smtp"), "0802": address(node, "imap")})
+    settings = ProxySettings(
+        listen=Address("127.0.0.1", 0),
+        target=address(node, "smtp"),
+        hayes=True,
+        time_scale=SCALE,
+        phonebook=book,
+        tick=0.005,
+    )
+    async with running(settings) as proxy:
+        await asyncio.to_thread(
+            send_message,
+            message,
+            sender=AGENT,
+            password=DEMO_PASSWORD,
+            recipients=[OTHER],
+            route=Route(server=address(node, "smtp"), modem=proxy.address, timeout=30),
+        )
+        fetched = await asyncio.to_thread(
+            fetch_messages,
+            user=OTHER,
+            password=DEMO_PASSWORD,
+            route=Route(
+                server=address(node, "imap"), modem=proxy.address, number="0802", timeout=30
+            ),
+            protocol="imap",
+        )
+    assert [m.data for m in fetched.messages] == [message]
+    assert fetched.connect_message == "CONNECT 9600/REL"
+    assert fetched.call is not None and fetched.call.online_seconds > 0
