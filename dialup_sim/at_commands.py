@@ -62,6 +62,10 @@ class AtSyntaxError(ValueError):
         self.reason = reason
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+"""``str.isdigit`` also accepts '²' and other digits ``int`` refuses."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """A command with an optional numeric argument, e.g. ``E0``, ``&W``, ``\\N3``."""
@@ -122,7 +126,7 @@ class _Cursor:
 
     def number(self) -> int | None:
         start = self.pos
-        while self.peek().isdigit():
+        while self.peek() in _ASCII_DIGITS:
             self.pos += 1
         digits = self.text[start : self.pos]
         if not digits:

@@ -33,7 +33,12 @@ def parse_address(text: str, *, any_port: bool = False) -> Address:
     """``HOST:PORT`` (``[v6]:PORT`` too) into an ``Address``; port 0 only if ``any_port``."""
     host, sep, port = text.strip().rpartition(":")
     lowest = 0 if any_port else 1
-    if not sep or not host or not port.isdigit() or not lowest <= int(port) < 65536:
+    if (
+        not sep
+        or not host
+        or not (port.isascii() and port.isdigit())
+        or not lowest <= int(port) < 65536
+    ):
         raise PhonebookError(f"expected HOST:PORT, got {text!r}")
     return Address(host.strip("[]"), int(port))
 

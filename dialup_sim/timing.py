@@ -27,7 +27,7 @@ class CallTiming:
     ) -> float:
         """Time to send the digits and pauses of a dial string."""
         if pulse:
-            clicks = sum(10 if d == "0" else int(d) for d in digits if d.isdigit())
+            clicks = sum(10 if d == "0" else int(d) for d in digits if d in "0123456789")
             sending = clicks * self.pulse_per_click + len(digits) * self.pulse_interdigit
         else:
             sending = 2 * tone_length * len(digits)

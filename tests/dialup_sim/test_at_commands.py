@@ -82,3 +82,9 @@ def test_garbage_in_a_dial_string_is_an_error() -> None:
 def test_any_text_parses_to_commands_or_an_error_never_an_exception(text: str) -> None:
     parsed = parse_command_line(text)
     assert isinstance(parsed, ParsedLine)
+
+
+def test_non_ascii_digits_are_an_error_not_a_crash() -> None:
+    # str.isdigit() is true for '²', which int() refuses; hypothesis found it.
+    parsed = parse_command_line("E²")
+    assert parsed.error is not None
