@@ -11,11 +11,21 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import account, fetch, modem, sample, schema, send, serve, validate
+from gateway.cli import account, fetch, modem, sample, schema, send, serve, validate, watch
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, account, schema, sample, validate, modem, send, fetch)
+COMMANDS: tuple[ModuleType, ...] = (
+    serve,
+    account,
+    schema,
+    sample,
+    validate,
+    modem,
+    send,
+    fetch,
+    watch,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
