@@ -337,3 +337,13 @@ async def test_a_store_failure_is_a_no_not_a_dropped_connection(imap: Running) -
     failure, status = await in_thread(session_)
     assert "INUSE" in failure
     assert status == "OK"
+
+
+async def test_folder_names_travel_in_modified_utf7(imap: Running) -> None:
+    def session() -> list[bytes | None]:
+        client = imap.login()
+        assert client.create('"R&AOk-gimen 10"')[0] == "OK"  # "Régimen 10"
+        return client.list('""', '"R*"')[1]
+
+    assert await in_thread(session) == [b'(\\HasNoChildren) "/" "R&AOk-gimen 10"']
+    assert "Régimen 10" in await imap.store.list_folders(AGENT)
