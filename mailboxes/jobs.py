@@ -1,5 +1,9 @@
 """The store side of the declaration pipeline: claim intake jobs, then answer them atomically.
 
+On PostgreSQL several workers (in one process or several nodes) may share a database: claims
+skip rows another worker is claiming (``FOR UPDATE SKIP LOCKED``), and the answering
+transaction locks its jobs, so a job claimed twice is still answered once.
+
 A job is answered in one write transaction that delivers the replies, files the office
 copies, records the declarations, takes the numbers and marks the job done. Nothing of it is
 visible before the commit, so a crash anywhere before it leaves the job pending with no reply
@@ -123,6 +127,9 @@ class JobQueue:
             )
             if exclude:
                 query = query.where(IntakeJobRow.id.not_in(list(exclude)))
+            # Several workers on one PostgreSQL database: each takes jobs the others are not
+            # claiming at this moment (SQLite has one writer and ignores the clause).
+            query = query.with_for_update(of=IntakeJobRow, skip_locked=True)
             ids: list[int] = []
             total = 0
             for job_id, size in await session.execute(query):
@@ -209,9 +216,11 @@ class Answering:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
         ids = await self.session.scalars(
-            select(IntakeJobRow.id).where(
-                IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value
-            )
+            select(IntakeJobRow.id)
+            .where(IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value)
+            # Locked until the commit: a second worker that claimed the same job waits here,
+            # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
+            .with_for_update(of=IntakeJobRow)
         )
         return set(ids)
 

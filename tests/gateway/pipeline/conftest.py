@@ -1,4 +1,7 @@
-"""A store with an office and two agents, and a pipeline worker on it (not started)."""
+"""A store with an office and two agents, and a pipeline worker on it (not started).
+
+The store is SQLite and then PostgreSQL (``tests.backends``): the declarations suite runs on both.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from config import OfficeRegistry, load_offices
 from config.clock import FixedClock
 from gateway.pipeline import PipelineWorker
 from mailboxes.store import Store
+from tests.backends import database_url, store
 from tests.gateway.pipeline.helpers import (
     AGENT,
     AGENT_CODE,
@@ -16,6 +20,8 @@ from tests.gateway.pipeline.helpers import (
     OTHER_AGENT,
     OTHER_CODE,
 )
+
+__all__ = ["database_url", "store"]
 
 PASSWORD = "clave-1997"
 

@@ -1,0 +1,173 @@
+"""A throwaway PostgreSQL server for the tests, started from Debian's binaries.
+
+One server per test session (started on first use, stopped at exit), in a temporary
+directory, listening on a free loopback port and on a unix socket in that directory. The
+schema is migrated once into a template database; each test gets a copy of it
+(``CREATE DATABASE ... TEMPLATE``), which costs milliseconds.
+
+On a developer's machine without PostgreSQL the tests that need it are skipped; in CI
+(``CI`` set, and ``.ci/run`` installs the ``postgresql`` package) they fail instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = ["PostgresServer", "fresh_database_url", "postgres_server", "skip_without_postgres"]
+
+TEMPLATE = "teledespacho_template"
+
+
+def _binaries() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return found[0].parent if found else None
+
+
+def skip_without_postgres() -> None:
+    """Skip the calling test when PostgreSQL is not installed (fail instead in CI)."""
+    if _binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are not installed")
+        pytest.skip("PostgreSQL server binaries are not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    root: Path
+    port: int
+    user: str | None
+    """The system user that runs the server (initdb refuses root), or ``None`` for ourselves."""
+
+    template_ready: bool = False
+    _names = itertools.count(1)
+
+    @property
+    def datadir(self) -> Path:
+        return self.root / "data"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *argv: str) -> None:
+        command = [str(argv[0]), *argv[1:]]
+        if self.user is not None:
+            command = ["runuser", "-u", self.user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    @classmethod
+    def start(cls) -> PostgresServer:
+        bindir = _binaries()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL server binaries are not installed")
+        root = Path(tempfile.mkdtemp(prefix="teledespacho-pg-"))
+        user = "postgres" if os.geteuid() == 0 else None
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+        server = cls(bindir=bindir, root=root, port=_free_port(), user=user)
+        server._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(server.datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={server.port} "
+            f"-c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        server._run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(server.datadir),
+            "-o",
+            options,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "start",
+        )
+        atexit.register(server.stop)
+        return server
+
+    async def _make_template(self) -> None:
+        from mailboxes.database import Database
+        from mailboxes.migrate import upgrade
+
+        await self._admin(f"CREATE DATABASE {TEMPLATE}")
+        database = Database(self.url(TEMPLATE))
+        try:
+            await upgrade(database)
+        finally:
+            await database.dispose()
+
+    async def _admin(self, statement: str) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", database="postgres"
+        )
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    async def create_database(self, *, migrated: bool = True) -> str:
+        """A new database (a copy of the migrated template, or empty); its URL."""
+        if migrated and not self.template_ready:
+            await self._make_template()
+            self.template_ready = True
+        name = f"test_{os.getpid()}_{next(self._names)}"
+        template = TEMPLATE if migrated else "template0"
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.datadir.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+                )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_server: PostgresServer | None = None
+
+
+def postgres_server() -> PostgresServer:
+    """The session's server, started on first use (skips the test if there is none)."""
+    global _server
+    skip_without_postgres()
+    if _server is None:
+        _server = PostgresServer.start()
+    return _server
+
+
+async def fresh_database_url(*, migrated: bool = True) -> str:
+    """The URL of a new database on the session's server."""
+    return await postgres_server().create_database(migrated=migrated)
