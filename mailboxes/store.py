@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,9 @@ from mailboxes.schema import (
     MessageContentRow,
     Role,
 )
+
+if TYPE_CHECKING:
+    from mailboxes.notify import ChangeFeed
 
 __all__ = ["AccountExists", "Change", "Store"]
 
@@ -85,6 +89,7 @@ class Store:
         self._pending: list[_Delivery] = []
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
+        self._feed: ChangeFeed | None = None
 
     @classmethod
     async def open(
@@ -93,19 +98,37 @@ class Store:
         database = Database(url)
         if migrate:
             await upgrade(database)
-        return cls(database, clock=clock, hasher=hasher)
+        store = cls(database, clock=clock, hasher=hasher)
+        if not database.is_sqlite:  # other processes may share the database: hear them
+            from mailboxes.notify import ChangeFeed  # asyncpg is only needed here
+
+            feed = ChangeFeed(url, store._notify_local)
+            await feed.start()
+            store._feed = feed
+        return store
 
     async def close(self) -> None:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
+        if self._feed is not None:
+            await self._feed.close()
+            self._feed = None
         await self.database.dispose()
 
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
-        """Call ``listener`` after each commit that adds messages or jobs; returns unsubscribe."""
+        """Call ``listener`` after each commit that adds messages or jobs; returns unsubscribe.
+
+        On PostgreSQL this includes the commits of other processes on the same database.
+        """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
     def _notify(self, change: Change) -> None:
+        self._notify_local(change)
+        if self._feed is not None:
+            self._feed.publish(change)
+
+    def _notify_local(self, change: Change) -> None:
         for listener in list(self._listeners):
             try:
                 listener(change)

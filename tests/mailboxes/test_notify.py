@@ -1,0 +1,46 @@
+"""Change notices across stores sharing one PostgreSQL database (LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from config.clock import FixedClock
+from mailboxes.notify import MAX_PAYLOAD, decode_change, encode_change
+from mailboxes.records import Recipient
+from mailboxes.store import Change, Store
+from tests.conftest import FAST_HASHER
+from tests.postgres import fresh_database_url
+
+OWNER = "agente1@agencias.pe"
+
+
+def test_large_changes_are_split_under_the_notice_limit() -> None:
+    change = Change(
+        frozenset((f"agente{n}@agencias.pe", "INBOX") for n in range(400)), tuple(range(900))
+    )
+    payloads = encode_change("yo", change)
+    assert len(payloads) > 1
+    assert all(len(payload.encode()) <= MAX_PAYLOAD for payload in payloads)
+    parts = [decode_change(payload) for payload in payloads]
+    assert {origin for origin, _ in parts} == {"yo"}
+    assert frozenset().union(*(part.mailboxes for _, part in parts)) == change.mailboxes
+    assert tuple(job for _, part in parts for job in part.job_ids) == change.job_ids
+
+
+async def test_a_delivery_in_one_process_wakes_listeners_of_another(clock: FixedClock) -> None:
+    url = await fresh_database_url()
+    writer = await Store.open(url, clock=clock, hasher=FAST_HASHER)
+    reader = await Store.open(url, clock=clock, hasher=FAST_HASHER, migrate=False)
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    own: list[Change] = []
+    reader.subscribe(heard.put_nowait)
+    writer.subscribe(own.append)
+    try:
+        await writer.deliver("x@agencias.pe", [Recipient(OWNER)], b"Subject: hola\r\n\r\nx\r\n")
+        change = await asyncio.wait_for(heard.get(), 5)
+        assert change.mailboxes == {(OWNER, "INBOX")}
+        await asyncio.sleep(0.2)
+        assert len(own) == 1  # the writer's own notice is not heard a second time
+    finally:
+        await writer.close()
+        await reader.close()
