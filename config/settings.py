@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.topology import Topology
+
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     """Run the node's calendar from this date (e.g. 1997-03-03)."""
     channel_seed: str = "teledespacho/canal-de-control"
     """Seed of the reproducible control-channel draw; each deployment should set its own."""
+    topology: Topology = Field(default_factory=Topology)
+    """Peers, agents' home nodes, relay timing, outside mailboxes (``[topology]``)."""
 
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)

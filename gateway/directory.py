@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from mailboxes.addresses import normalize_address
 from mailboxes.records import Recipient
@@ -38,8 +38,10 @@ class LocalDirectory:
         domain: str,
         hosted_offices: Collection[str],
         cache_seconds: float = 60.0,
+        hosted_elsewhere: Callable[[str], str | None] | None = None,
     ) -> None:
         self._store = store
+        self._elsewhere = hosted_elsewhere or (lambda _address: None)
         self.domain = domain.lower()
         self.hosted_offices = frozenset(hosted_offices)
         self._cache_seconds = cache_seconds
@@ -59,9 +61,14 @@ class LocalDirectory:
     async def resolve(self, address: str) -> Recipient | None:
         """Where mail to ``address`` goes on this node, or ``None`` if it is not hosted here.
 
-        Raises ``InvalidAddress`` for something that is not an address at all.
+        An address a peer hosts (``hosted_elsewhere``, the node's router) resolves to a
+        recipient queued for relay to that peer. Raises ``InvalidAddress`` for something
+        that is not an address at all.
         """
         normalized = normalize_address(address)
+        node = self._elsewhere(normalized)
+        if node is not None:
+            return Recipient(normalized, relay_to=node)
         office = self.intake_office(normalized)
         if office is not None:
             return Recipient(normalized, INTAKE_FOLDER, intake_office=office)

@@ -16,6 +16,7 @@ from gateway.directory import LocalDirectory
 from gateway.imap import ImapServer
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
+from gateway.routing import RelayWorker, Router
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
@@ -52,6 +53,8 @@ class Node:
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
     worker: PipelineWorker | None = field(default=None, init=False)
+    relay: RelayWorker | None = field(default=None, init=False)
+    router: Router | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
 
@@ -83,17 +86,29 @@ class Node:
             created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)
             if created:
                 log.info("demo accounts created: %s", ", ".join(created))
+        self.router = router = Router(
+            node_name=settings.node_name,
+            domain=settings.domain,
+            offices=self.offices,
+            topology=settings.topology,
+            host_all_offices=settings.host_all_offices,
+        )
+        store.hosted_elsewhere = router.remote_node  # replies to agents of other nodes
         directory = LocalDirectory(
             store,
             domain=settings.domain,
             hosted_offices=[office.code for office in self.hosted_offices],
+            hosted_elsewhere=router.remote_node,
         )
+        peer_secrets = {
+            name: peer.secret.get_secret_value() for name, peer in settings.topology.peers.items()
+        }
         try:
             await self._listen(
                 "smtp",
                 settings.smtp_port,
                 lambda: start_smtp_server(
-                    SubmissionHandler(store, directory),
+                    SubmissionHandler(store, directory, peer_secrets),
                     host=settings.host,
                     port=settings.smtp_port,
                     hostname=settings.greeting_name,
@@ -120,6 +135,10 @@ class Node:
                 channel_seed=settings.channel_seed.encode(),
             )
             await self.worker.start()
+            self.relay = RelayWorker(
+                store, router=router, clock=self.clock, reporting_host=settings.greeting_name
+            )
+            await self.relay.start()
         except BaseException:
             await self.stop()
             raise
@@ -153,6 +172,9 @@ class Node:
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
         if self.store is not None:
             await self.store.close()
             self.store = None

@@ -35,8 +35,9 @@ from mailboxes.schema import (
     JobState,
     MailboxMessageRow,
     MessageContentRow,
+    RelayRow,
 )
-from mailboxes.store import Change, Store
+from mailboxes.store import Change, Store, relay_entry
 
 __all__ = ["Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
 
@@ -191,8 +192,8 @@ class JobQueue:
                 answering = Answering(self._store, session, now)
                 yield answering
                 await answering.write_pending()
-            if answering.touched:
-                self._store._notify(Change(frozenset(answering.touched)))
+            if answering.touched or answering.relayed:
+                self._store._notify(Change(frozenset(answering.touched), relayed=answering.relayed))
 
 
 class Answering:
@@ -207,6 +208,7 @@ class Answering:
         self.session = session
         self.now = now
         self.touched: set[tuple[str, str]] = set()
+        self.relayed = False
         self._answers: dict[tuple[str, str], RecordedAnswer | None] = {}
         self._filings: dict[tuple[str, str], list[int]] = {}
         self._done: list[int] = []
@@ -310,7 +312,14 @@ class Answering:
         """
         filings, self._filings = self._filings, {}
         rows = []
+        relays = []
         for (owner, folder), content_ids in filings.items():
+            node = self._store.hosted_elsewhere(owner)
+            if node is not None:  # e.g. an agent homed on another node: relay the reply
+                self.touched.discard((owner, folder))
+                self.relayed = True
+                relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
+                continue
             mailbox_id, first_uid = await self._store._allocate_uids(
                 self.session, owner, folder, len(content_ids), self.now
             )
@@ -326,6 +335,8 @@ class Answering:
             ]
         if rows:
             await self.session.execute(insert(MailboxMessageRow), rows)
+        if relays:
+            await self.session.execute(insert(RelayRow), relays)
         answers, self._new_answers = self._new_answers, []
         if answers:
             await self.session.execute(insert(DeclarationRow), answers)

@@ -37,7 +37,12 @@ def encode_change(origin: str, change: Change) -> list[str]:
     mailboxes = sorted(change.mailboxes)
     jobs = list(change.job_ids)
     while True:
-        part: dict[str, Any] = {"origin": origin, "mailboxes": [], "jobs": []}
+        part: dict[str, Any] = {
+            "origin": origin,
+            "mailboxes": [],
+            "jobs": [],
+            "relayed": change.relayed,
+        }
         while mailboxes or jobs:
             if mailboxes:
                 part["mailboxes"].append(list(mailboxes[0]))
@@ -64,9 +69,10 @@ def decode_change(payload: str) -> tuple[str, Change]:
         origin = str(data["origin"])
         mailboxes = frozenset((str(owner), str(folder)) for owner, folder in data["mailboxes"])
         jobs = tuple(int(job) for job in data["jobs"])
+        relayed = bool(data.get("relayed", False))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a change notice: {payload[:80]!r}") from exc
-    return origin, Change(mailboxes, jobs)
+    return origin, Change(mailboxes, jobs, relayed)
 
 
 def _dsn(url: str) -> str:

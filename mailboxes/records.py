@@ -33,11 +33,14 @@ class Recipient:
 
     ``intake_office`` set means the address is that office's declaration intake: the copy is
     filed in ``folder`` and an intake job is queued for the pipeline in the same transaction.
+    ``relay_to`` set means another node hosts the address: the copy is queued, in the same
+    transaction, for relay to that node instead of being filed here.
     """
 
     address: str
     folder: str = "INBOX"
     intake_office: str | None = None
+    relay_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ __all__ = [
     "MailboxMessageRow",
     "MailboxRow",
     "MessageContentRow",
+    "PickupSeenRow",
+    "RelayRow",
     "Role",
     "SubscriptionRow",
     "UTCDateTime",
@@ -232,3 +234,41 @@ class DeclarationRow(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("intake_jobs.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RelayRow(Base):
+    """A message waiting to be relayed to the node that hosts its recipient.
+
+    One row per recipient; removed when the peer accepts it or when it is given up (the
+    sender then gets a delivery status notification). ``sender`` is empty for the null
+    reverse path (replies and notifications, which must never cause a notification).
+    """
+
+    __tablename__ = "relay_queue"
+    __table_args__ = (Index("ix_relay_queue_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("message_contents.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    node: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PickupSeenRow(Base):
+    """A message already imported from an outside mailbox, so it is never imported twice.
+
+    ``mailbox_key`` is the IMAP folder's UIDVALIDITY (a new validity makes every UID new) or
+    ``pop3``; ``message_key`` the IMAP UID or the POP3 UIDL.
+    """
+
+    __tablename__ = "pickup_seen"
+    __table_args__ = (PrimaryKeyConstraint("source", "mailbox_key", "message_key"),)
+
+    source: Mapped[str] = mapped_column(String(64))
+    mailbox_key: Mapped[str] = mapped_column(String(64))
+    message_key: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)

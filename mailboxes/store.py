@@ -34,13 +34,14 @@ from mailboxes.schema import (
     MailboxMessageRow,
     MailboxRow,
     MessageContentRow,
+    RelayRow,
     Role,
 )
 
 if TYPE_CHECKING:
     from mailboxes.notify import ChangeFeed
 
-__all__ = ["AccountExists", "Change", "Store"]
+__all__ = ["AccountExists", "Change", "Store", "relay_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,12 @@ class AccountExists(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a committed transaction added: the (owner, folder) pairs and new job ids."""
+    """What a committed transaction added: the (owner, folder) pairs, new job ids, and
+    whether it queued messages for relay to another node."""
 
     mailboxes: frozenset[tuple[str, str]]
     job_ids: tuple[int, ...] = ()
+    relayed: bool = False
 
 
 @dataclass(slots=True)
@@ -76,6 +79,21 @@ def _account(row: AccountRow) -> Account:
     )
 
 
+def relay_entry(
+    content_id: int, sender: str, recipient: str, node: str, now: datetime
+) -> dict[str, object]:
+    """A ``relay_queue`` row for one recipient, due at once."""
+    return {
+        "content_id": content_id,
+        "sender": sender,
+        "recipient": recipient,
+        "node": node,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
 def _flags(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -90,6 +108,9 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
+        self.hosted_elsewhere: Callable[[str], str | None] = lambda _address: None
+        """The node hosting an address when it is not this one (set by the node's router):
+        messages the pipeline files for such an address are queued for relay instead."""
 
     @classmethod
     async def open(
@@ -271,7 +292,9 @@ class Store:
                     [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
                 )
             )
-            wanted = Counter((t.address, t.folder) for r in batch for t in r.recipients)
+            wanted = Counter(
+                (t.address, t.folder) for r in batch for t in r.recipients if t.relay_to is None
+            )
             next_uid: dict[tuple[str, str], tuple[int, int]] = {}
             for (owner, folder), count in wanted.items():
                 mailbox_id, first = await self._allocate_uids(session, owner, folder, count, now)
@@ -279,8 +302,16 @@ class Store:
             entries: list[dict[str, object]] = []
             jobs: list[dict[str, object]] = []
             job_content: list[int] = []
+            relays: list[dict[str, object]] = []
             for request, content_id in zip(batch, content_ids, strict=True):
                 for target in request.recipients:
+                    if target.relay_to is not None:
+                        relays.append(
+                            relay_entry(
+                                content_id, request.sender, target.address, target.relay_to, now
+                            )
+                        )
+                        continue
                     mailbox_id, uid = next_uid[target.address, target.folder]
                     next_uid[target.address, target.folder] = (mailbox_id, uid + 1)
                     entries.append(
@@ -305,7 +336,10 @@ class Store:
                                 "received_at": now,
                             }
                         )
-            await session.execute(insert(MailboxMessageRow), entries)
+            if entries:
+                await session.execute(insert(MailboxMessageRow), entries)
+            if relays:
+                await session.execute(insert(RelayRow), relays)
             job_ids: list[int] = []
             if jobs:
                 job_ids = list(
@@ -319,7 +353,7 @@ class Store:
         jobs_of: dict[int, list[int]] = {content_id: [] for content_id in content_ids}
         for content_id, job_id in zip(job_content, job_ids, strict=True):
             jobs_of[content_id].append(job_id)
-        self._notify(Change(frozenset(wanted), tuple(job_ids)))
+        self._notify(Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays)))
         return [jobs_of[content_id] for content_id in content_ids]
 
     async def _allocate_uids(
@@ -447,6 +481,7 @@ class Store:
                 ~exists().where(IntakeJobRow.content_id == MessageContentRow.id),
                 # The reply given to a declaration is re-sent on a duplicate submission.
                 ~exists().where(DeclarationRow.reply_content_id == MessageContentRow.id),
+                ~exists().where(RelayRow.content_id == MessageContentRow.id),
             )
         )
 

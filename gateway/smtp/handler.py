@@ -8,9 +8,11 @@ hash takes tens of milliseconds and must not block the event loop.
 from __future__ import annotations
 
 import binascii
+import hmac
 import logging
 import weakref
 from base64 import b64decode
+from collections.abc import Mapping
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
@@ -44,10 +46,28 @@ def _account(session: Session) -> Account | None:
     return data if isinstance(data, Account) else None
 
 
+class PeerNode(str):
+    """A session authenticated as a peer node (its name), which relays mail into this one."""
+
+
+def _peer(session: Session) -> PeerNode | None:
+    data = session.auth_data
+    return data if isinstance(data, PeerNode) else None
+
+
 class SubmissionHandler:
-    def __init__(self, store: Store, directory: LocalDirectory) -> None:
+    """``peer_secrets``: node name -> the secret shared with that node; a peer that logs in
+    with it may hand over mail from any sender, for addresses this node hosts only."""
+
+    def __init__(
+        self,
+        store: Store,
+        directory: LocalDirectory,
+        peer_secrets: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.directory = directory
+        self.peer_secrets = dict(peer_secrets or {})
 
     # region AUTH
 
@@ -94,6 +114,11 @@ class SubmissionHandler:
             user, secret = login.decode("utf-8"), password.decode("utf-8")
         except UnicodeDecodeError:
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        if "@" not in user and user in self.peer_secrets:
+            if hmac.compare_digest(secret.encode(), self.peer_secrets[user].encode()):
+                return AuthResult(success=True, auth_data=PeerNode(user), message=replies.AUTH_OK)
+            log.info("%r failed AUTH as peer %r", server.session and server.session.peer, user)
+            return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
         try:
             account = await self.store.authenticate(user, secret)
         except Exception:
@@ -128,6 +153,15 @@ class SubmissionHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        if _peer(session) is not None:  # a peer hands over mail from anyone, or bounces
+            try:
+                # aiosmtpd needs a non-empty mail_from; "<>" stands for the null path here.
+                sender = "<>" if address.strip() in ("", "<>") else normalize_address(address)
+            except InvalidAddress:
+                return replies.BAD_ADDRESS
+            envelope.mail_from = sender
+            envelope.mail_options.extend(mail_options)
+            return replies.OK
         account = _account(session)
         assert account is not None, "aiosmtpd enforces auth_required before MAIL"
         try:
@@ -158,6 +192,8 @@ class SubmissionHandler:
             if self.directory.is_local_domain(normalize_address(address)):
                 return replies.NO_SUCH_USER
             return replies.RELAY_DENIED
+        if recipient.relay_to is not None and _peer(session) is not None:
+            return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
         _resolved(envelope)[recipient.address] = recipient
@@ -173,7 +209,8 @@ class SubmissionHandler:
         assert isinstance(raw, bytes)
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
-            job_ids = await self.store.deliver(envelope.mail_from, targets, raw)
+            sender = "" if envelope.mail_from == "<>" else envelope.mail_from
+            job_ids = await self.store.deliver(sender, targets, raw)
         except Exception:
             log.exception("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR
