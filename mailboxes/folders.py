@@ -14,12 +14,14 @@ again, since contents are stored once and shared: a copy costs no bytes.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,12 +84,14 @@ class FolderInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """A message's place in a folder (its bytes are read separately, on demand)."""
+    """A message's place in a folder; its bytes only when asked for (``raw``)."""
 
     uid: int
     content_id: int
     internal_date: datetime
     flags: frozenset[str]
+    size: int
+    raw: bytes | None = None
 
 
 def _flags_text(flags: Collection[str]) -> str:
@@ -98,6 +102,33 @@ def _chunks(uids: Collection[int]) -> Iterator[list[int]]:
     ordered = sorted(set(uids))
     for start in range(0, len(ordered), _CHUNK):
         yield ordered[start : start + _CHUNK]
+
+
+def _message_columns(*, with_raw: bool = False) -> Select[Any]:
+    columns: list[Any] = [
+        MailboxMessageRow.uid,
+        MailboxMessageRow.content_id,
+        MailboxMessageRow.internal_date,
+        MailboxMessageRow.flags,
+        MessageContentRow.size,
+    ]
+    if with_raw:
+        columns.append(MessageContentRow.raw)
+    return select(*columns).join(
+        MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id
+    )
+
+
+def _stored(row: Row[Any]) -> StoredMessage:
+    raw = row.raw if "raw" in row._fields else None
+    return StoredMessage(
+        row.uid,
+        row.content_id,
+        row.internal_date,
+        frozenset(row.flags.split()),
+        row.size,
+        None if raw is None else bytes(raw),
+    )
 
 
 def _info(row: MailboxRow) -> FolderInfo:
@@ -148,16 +179,13 @@ class Folders:
 
     async def ensure(self, owner: str, name: str) -> FolderInfo:
         """The folder, created empty if it does not exist yet (INBOX must always exist)."""
-        found = await self.get(owner, name)
-        if found is not None:
-            return found
-        try:
-            return await self.create(owner, name)
-        except FolderExists:
+        for _ in range(3):  # a concurrent creation (delivery, another login) may win a race
             found = await self.get(owner, name)
-            if found is None:
-                raise
-            return found
+            if found is not None:
+                return found
+            with contextlib.suppress(FolderExists):
+                return await self.create(owner, name)
+        raise FolderExists(name)
 
     async def delete(self, owner: str, name: str) -> None:
         """Remove the folder and its messages (contents nobody else references go too)."""
@@ -206,7 +234,7 @@ class Folders:
         # would trust their cached UIDs), and the clock may not have moved since: take the
         # larger of the time and one more than any UIDVALIDITY given or remembered.
         highest = await session.scalar(select(func.max(MailboxRow.uid_validity)))
-        floor = await session.get(UidValidityFloorRow, 1)
+        floor = await session.get(UidValidityFloorRow, 1, with_for_update=True)
         remembered = max(highest or 0, floor.value if floor is not None else 0)
         validity = max(int(self.store.clock.now().timestamp()), remembered + 1)
         if floor is None:
@@ -222,44 +250,45 @@ class Folders:
     # region messages
 
     async def messages(self, folder_id: int) -> list[StoredMessage]:
-        """Every message of the folder, ascending UID."""
+        """Every message of the folder, ascending UID (without the bytes)."""
         async with self._database.read_session() as session:
             rows = await session.execute(
-                select(
-                    MailboxMessageRow.uid,
-                    MailboxMessageRow.content_id,
-                    MailboxMessageRow.internal_date,
-                    MailboxMessageRow.flags,
-                )
+                _message_columns()
                 .where(MailboxMessageRow.mailbox_id == folder_id)
                 .order_by(MailboxMessageRow.uid)
             )
-            return [
-                StoredMessage(r.uid, r.content_id, r.internal_date, frozenset(r.flags.split()))
-                for r in rows
-            ]
+            return [_stored(row) for row in rows]
 
-    async def find(self, folder_id: int, uids: Collection[int]) -> dict[int, StoredMessage]:
-        """Those of the UIDs that are in the folder, by UID."""
+    async def find(
+        self, folder_id: int, uids: Collection[int], *, with_raw: bool = False
+    ) -> dict[int, StoredMessage]:
+        """Those of the UIDs that are in the folder, by UID; with their bytes if asked."""
         found: dict[int, StoredMessage] = {}
+        query = _message_columns(with_raw=with_raw)
         async with self._database.read_session() as session:
             for chunk in _chunks(uids):
                 rows = await session.execute(
-                    select(
-                        MailboxMessageRow.uid,
-                        MailboxMessageRow.content_id,
-                        MailboxMessageRow.internal_date,
-                        MailboxMessageRow.flags,
-                    ).where(
+                    query.where(
                         MailboxMessageRow.mailbox_id == folder_id,
                         MailboxMessageRow.uid.in_(chunk),
                     )
                 )
-                for r in rows:
-                    found[r.uid] = StoredMessage(
-                        r.uid, r.content_id, r.internal_date, frozenset(r.flags.split())
-                    )
+                for row in rows:
+                    found[row.uid] = _stored(row)
         return found
+
+    async def contents(self, folder_id: int, uids: Collection[int]) -> dict[int, bytes]:
+        """The bytes of those messages that are still in the folder, by UID, in one query."""
+        async with self._database.read_session() as session:
+            rows = await session.execute(
+                select(MailboxMessageRow.uid, MessageContentRow.raw)
+                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+                .where(
+                    MailboxMessageRow.mailbox_id == folder_id,
+                    MailboxMessageRow.uid.in_(sorted(set(uids))),
+                )
+            )
+            return {row.uid: bytes(row.raw) for row in rows}
 
     async def fingerprint(self, folder_id: int) -> tuple[int, int] | None:
         """(message count, next UID): changes whenever a message is added or removed.

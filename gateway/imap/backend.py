@@ -21,6 +21,7 @@ from typing import Any, Final
 from pymap.backend.session import BaseSession
 from pymap.concurrent import Subsystem
 from pymap.config import BackendCapability, IMAPConfig
+from pymap.context import current_command
 from pymap.exceptions import (
     AuthorizationFailure,
     InvalidAuth,
@@ -34,8 +35,9 @@ from pymap.health import HealthStatus
 from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
+from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.response.code import CopyUid
-from pymap.parsing.specials import SequenceSet
+from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
 from pymap.selected import SelectedMailbox
 from pymap.token import AllTokens
@@ -46,7 +48,7 @@ from pysasl.identity import Identity as SaslIdentity
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import SystemClock
-from gateway.imap.mailbox import Backing, MailboxData, MailboxSet, Message
+from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
@@ -238,6 +240,15 @@ class Identity(IdentityInterface):
         raise NotAllowedError("Accounts are managed with teledispatch account.")
 
 
+def _command_reads_content() -> bool:
+    """Whether the FETCH being answered sends message bytes (pymap gives us only set_seen)."""
+    command = current_command.get(None)
+    if not isinstance(command, FetchCommand):
+        return True
+    needed = FetchRequirement.reduce(attribute.requirement for attribute in command.attributes)
+    return not needed.has_none(FetchRequirement.CONTENT)
+
+
 class Session(BaseSession[Message]):
     def __init__(self, owner: str, config: Config, mailbox_set: MailboxSet) -> None:
         super().__init__(owner)
@@ -264,10 +275,13 @@ class Session(BaseSession[Message]):
         mbx = await self._data(selected.lookup)
         listed = selected.messages.get_all(sequence_set)
         cached = [message for _, message in listed]
+        with_content = _command_reads_content()
         if set_seen:
             current = await mbx.update_many(cached, frozenset({Seen}), FlagOp.ADD)
+            if with_content:
+                ContentBatch(mbx, [m for m in current if not m.expunged])
         else:
-            current = await mbx.get_many(cached)
+            current = await mbx.get_many(cached, with_content=with_content)
         pairs = [(seq, message) for (seq, _), message in zip(listed, current, strict=True)]
         return pairs, await mbx.update_selected(selected)
 

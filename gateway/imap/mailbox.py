@@ -15,15 +15,17 @@ than pymap's ``BYE [SERVERBUG]``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterable, Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, NamedTuple, ParamSpec, TypeVar
 
 from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
 from pymap.concurrent import Event
+from pymap.context import current_command
 from pymap.exceptions import MailboxError, NotAllowedError, TemporaryFailure
 from pymap.flags import FlagOp
 from pymap.interfaces.message import CachedMessage
@@ -31,6 +33,7 @@ from pymap.listtree import ListTree
 from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseLoadedMessage, BaseMessage
 from pymap.mime import MessageContent
+from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
@@ -93,6 +96,21 @@ class Backing:
     processes, and removals the store does not announce, such as POP3's)."""
 
 
+RECHECK_SECONDS: Final = 0.5
+"""Within a burst of FETCH/STORE/SEARCH/COPY commands, how long a session trusts its view
+when nothing in this process changed the folder (POP3 deletions are only seen by looking)."""
+
+_QUICK_COMMANDS = (FetchCommand, StoreCommand, SearchCommand, CopyCommand)
+
+
+class _Seen(NamedTuple):
+    """What a session last saw of its folder (kept in ``SelectedMailbox.mod_sequence``)."""
+
+    version: int
+    fingerprint: tuple[int, int]
+    checked: float
+
+
 def _flags(stored: Iterable[str]) -> frozenset[Flag]:
     return frozenset(Flag(name) for name in stored)
 
@@ -113,9 +131,13 @@ class LoadedMessage(BaseLoadedMessage):
 
 
 class Message(BaseMessage):
-    """A message's metadata; its bytes are read from the store only when a fetch needs them."""
+    """A message's metadata; its bytes are read from the store only when a fetch needs them.
 
-    __slots__ = ["_mailbox"]
+    They come preloaded (a single-message FETCH reads metadata and bytes in one query), from
+    the command's ``ContentBatch``, or else from a query of their own.
+    """
+
+    __slots__ = ["_batch", "_mailbox", "_raw", "size"]
 
     def __init__(
         self,
@@ -125,9 +147,14 @@ class Message(BaseMessage):
         *,
         expunged: bool = False,
         mailbox: MailboxData | None = None,
+        size: int | None = None,
+        raw: bytes | None = None,
     ) -> None:
         super().__init__(uid, internal_date, permanent_flags, expunged=expunged)
         self._mailbox = mailbox
+        self._raw = raw
+        self._batch: ContentBatch | None = None
+        self.size = size
 
     @classmethod
     def expunged_copy(cls, cached: CachedMessage, flags: frozenset[Flag] | None = None) -> Message:
@@ -141,9 +168,52 @@ class Message(BaseMessage):
     async def load_content(self, requirement: FetchRequirement) -> LoadedMessage:
         if self._mailbox is None or requirement.has_none(FetchRequirement.CONTENT):
             return LoadedMessage(self, requirement, None)
-        raw = await self._mailbox.raw(self.uid)
+        if self._raw is not None:
+            raw: bytes | None = self._raw
+        elif self._batch is not None:
+            raw = await self._batch.take(self.uid)
+        else:
+            raw = await self._mailbox.raw(self.uid)
         content = None if raw is None else MessageContent.parse(_crlf(raw))
         return LoadedMessage(self, requirement, content)
+
+
+class ContentBatch:
+    """The bytes of the messages one FETCH sends, read a few megabytes per query.
+
+    pymap loads each message's content as it writes that message's response; a query per
+    message would cost more than the rest of the FETCH. The batch reads the next run of
+    messages, in the order they will be written, when the first of them is asked for.
+    """
+
+    BYTES: Final = 2 * 1024 * 1024
+    COUNT: Final = 256
+    UNKNOWN_SIZE: Final = 64 * 1024
+
+    def __init__(self, mailbox: MailboxData, messages: Sequence[Message]) -> None:
+        self._mailbox = mailbox
+        self._order = [message.uid for message in messages]
+        self._sizes = {message.uid: message.size for message in messages}
+        self._position = {uid: index for index, uid in enumerate(self._order)}
+        self._loaded: dict[int, bytes] = {}
+        for message in messages:
+            message._batch = self
+
+    async def take(self, uid: int) -> bytes | None:
+        if uid not in self._loaded and uid in self._position:
+            await self._load_from(self._position[uid])
+        raw = self._loaded.pop(uid, None)
+        return raw if raw is not None else await self._mailbox.raw(uid)
+
+    async def _load_from(self, index: int) -> None:
+        chunk: list[int] = []
+        total = 0
+        for uid in self._order[index:]:
+            if chunk and (total >= self.BYTES or len(chunk) >= self.COUNT):
+                break
+            chunk.append(uid)
+            total += self._sizes.get(uid) or self.UNKNOWN_SIZE
+        self._loaded.update(await self._mailbox.contents(chunk))
 
 
 class MailboxData(MailboxDataInterface[Message]):
@@ -183,7 +253,14 @@ class MailboxData(MailboxDataInterface[Message]):
         return self._state.selected_set
 
     def _message(self, stored: StoredMessage) -> Message:
-        return Message(stored.uid, stored.internal_date, _flags(stored.flags), mailbox=self)
+        return Message(
+            stored.uid,
+            stored.internal_date,
+            _flags(stored.flags),
+            mailbox=self,
+            size=stored.size,
+            raw=stored.raw,
+        )
 
     def _changed(self) -> None:
         self._state.touch()
@@ -193,6 +270,10 @@ class MailboxData(MailboxDataInterface[Message]):
         return await self._folders.content(self.info.id, uid)
 
     @store_errors
+    async def contents(self, uids: Sequence[int]) -> dict[int, bytes]:
+        return await self._folders.contents(self.info.id, uids)
+
+    @store_errors
     async def update_selected(
         self, selected: SelectedMailbox, *, wait_on: Event | None = None
     ) -> SelectedMailbox:
@@ -200,20 +281,29 @@ class MailboxData(MailboxDataInterface[Message]):
             selected.set_deleted()  # the name now leads to another folder
             return selected
         state = self._state
-        seen = selected.mod_sequence
-        unchanged = seen is not None and seen[0] == state.version
-        if wait_on is not None and not wait_on.is_set() and unchanged:
+        now = asyncio.get_running_loop().time()
+        seen: _Seen | None = selected.mod_sequence
+        unchanged = seen is not None and seen.version == state.version
+        if (
+            wait_on is None
+            and unchanged
+            and seen is not None
+            and now - seen.checked < RECHECK_SECONDS
+            and isinstance(current_command.get(None), _QUICK_COMMANDS)
+        ):
+            return selected  # nothing changed here; the store is looked at again soon
+        if wait_on is not None and unchanged and not wait_on.is_set():
             await wait_on.or_event(state.event).wait(timeout=self._backing.idle_poll)
         version = state.version
         fingerprint = await self._folders.fingerprint(self.info.id)
         if fingerprint is None:
+            self._backing.registry.forget(self.info.owner, self.info.name)
             selected.set_deleted()
             return selected
-        now_seen = (version, fingerprint)
-        if now_seen != seen:
+        if seen is None or (seen.version, seen.fingerprint) != (version, fingerprint):
             stored = await self._folders.messages(self.info.id)
             selected.set_messages([self._message(s) for s in stored])
-        selected.mod_sequence = now_seen
+        selected.mod_sequence = _Seen(version, fingerprint, now)
         return selected
 
     @store_errors
@@ -259,13 +349,23 @@ class MailboxData(MailboxDataInterface[Message]):
         return message
 
     @store_errors
-    async def get_many(self, cached: Sequence[CachedMessage]) -> list[Message]:
-        """Current state of those messages (an expunged copy for the ones gone), in order."""
-        found = await self._folders.find(self.info.id, [c.uid for c in cached])
-        return [
+    async def get_many(
+        self, cached: Sequence[CachedMessage], *, with_content: bool = False
+    ) -> list[Message]:
+        """Current state of those messages (an expunged copy for the ones gone), in order.
+
+        ``with_content``: the caller will read their bytes. One message comes with them in
+        the same query; more get a ``ContentBatch``.
+        """
+        preload = with_content and len(cached) == 1
+        found = await self._folders.find(self.info.id, [c.uid for c in cached], with_raw=preload)
+        messages = [
             self._message(found[c.uid]) if c.uid in found else Message.expunged_copy(c)
             for c in cached
         ]
+        if with_content and not preload:
+            ContentBatch(self, [m for m in messages if not m.expunged])
+        return messages
 
     async def update(
         self, uid: int, cached_msg: CachedMessage, flag_set: frozenset[Flag], mode: FlagOp
@@ -394,11 +494,15 @@ class MailboxSet(MailboxSetInterface[MailboxData]):
     @store_errors
     async def get_mailbox(self, name: str) -> MailboxData:
         owner, folder = self.namespace.resolve(name)
-        info = await self._folders.get(owner, folder)
+        registry = self._backing.registry
+        info = registry.cached_info(owner, folder)
         if info is None:
-            if folder != INBOX:
-                raise KeyError(name)
-            info = await self._folders.ensure(owner, INBOX)
+            info = await self._folders.get(owner, folder)
+            if info is None:
+                if folder != INBOX:
+                    raise KeyError(name)
+                info = await self._folders.ensure(owner, INBOX)
+            registry.remember(info)
         return MailboxData(self._backing, info)
 
     @store_errors

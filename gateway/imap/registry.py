@@ -19,6 +19,7 @@ from pymap.concurrent import Event
 from pymap.selected import SelectedSet
 
 from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.folders import FolderInfo
 from mailboxes.store import Change
 
 __all__ = ["MailboxKey", "MailboxRegistry", "MailboxState"]
@@ -48,10 +49,22 @@ def _key(owner: str, folder: str) -> MailboxKey:
 
 
 class MailboxRegistry:
-    """Per-mailbox state shared by every IMAP session of the process."""
+    """Per-mailbox state shared by every IMAP session of the process.
+
+    It also remembers which folder row a name leads to (``FolderInfo``): pymap looks the
+    selected mailbox up by name on every command, and folders are only renamed or deleted
+    through IMAP, which calls ``forget``.
+    """
 
     def __init__(self) -> None:
         self._states: dict[MailboxKey, MailboxState] = {}
+        self._infos: dict[MailboxKey, FolderInfo] = {}
+
+    def cached_info(self, owner: str, folder: str) -> FolderInfo | None:
+        return self._infos.get(_key(owner, folder))
+
+    def remember(self, info: FolderInfo) -> None:
+        self._infos[_key(info.owner, info.name)] = info
 
     def state(self, owner: str, folder: str) -> MailboxState:
         key = _key(owner, folder)
@@ -73,6 +86,7 @@ class MailboxRegistry:
 
     def forget(self, owner: str, folder: str) -> None:
         """The mailbox was deleted or renamed: wake its sessions, drop its state."""
+        self._infos.pop(_key(owner, folder), None)
         state = self._states.pop(_key(owner, folder), None)
         if state is not None:
             state.touch()

@@ -347,3 +347,20 @@ async def test_folder_names_travel_in_modified_utf7(imap: Running) -> None:
 
     assert await in_thread(session) == [b'(\\HasNoChildren) "/" "R&AOk-gimen 10"']
     assert "Régimen 10" in await imap.store.list_folders(AGENT)
+
+
+async def test_a_large_fetch_returns_every_message_whole(imap: Running) -> None:
+    """Bytes are read in batches (256 messages or 2 MB); none may be lost or swapped."""
+    sent = [mail(f"m{n}", f"cuerpo {n}\r\n" + "x" * (n * 40) + "\r\n") for n in range(300)]
+    for raw in sent:
+        await imap.store.deliver("z@example.pe", [AGENT], raw)
+
+    def session() -> list[bytes]:
+        client = imap.login()
+        client.select("INBOX")
+        client.uid("STORE", "10", "+FLAGS", "(\\Seen)")
+        _, data = client.fetch("1:*", "(BODY[])")  # not PEEK: \Seen is set on the way
+        return [part[1] for part in data if isinstance(part, tuple)]
+
+    assert await in_thread(session) == sent
+    assert all(info.flags == {"\\Seen"} for info in await imap.store.list_messages(AGENT))

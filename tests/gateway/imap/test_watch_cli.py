@@ -41,7 +41,7 @@ async def test_watch_prints_each_new_acceptance_within_a_second(node: Node) -> N
     assert process.stdout is not None and process.stderr is not None
     try:
         connected = await read_until(process.stderr, b"conectado", within=30)
-        assert b"conectado" in connected, connected
+        assert b"conectado" in connected, connected + await process.stderr.read()
         started = time.monotonic()
         raw = submission(flat(declaration("dua", reference="R-CLI")), sender=AGENT.address)
         await smtp_send(node, AGENT.address, OFFICE, raw)
