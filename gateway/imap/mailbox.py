@@ -26,7 +26,7 @@ from typing import Any, Final, NamedTuple, ParamSpec, TypeVar
 from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
 from pymap.concurrent import Event
 from pymap.context import current_command
-from pymap.exceptions import MailboxError, NotAllowedError, TemporaryFailure
+from pymap.exceptions import MailboxError, MailboxNotFound, NotAllowedError, TemporaryFailure
 from pymap.flags import FlagOp
 from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
@@ -265,6 +265,11 @@ class MailboxData(MailboxDataInterface[Message]):
     def _changed(self) -> None:
         self._state.touch()
 
+    def _vanished(self) -> MailboxNotFound:
+        """The folder was deleted under us (by another session): forget it, say so."""
+        self._backing.registry.forget(self.info.owner, self.info.name)
+        return MailboxNotFound(self.info.name, try_create=True)
+
     @store_errors
     async def raw(self, uid: int) -> bytes | None:
         return await self._folders.content(self.info.id, uid)
@@ -312,9 +317,12 @@ class MailboxData(MailboxDataInterface[Message]):
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         flags = _names(append_msg.flag_set)
-        uid = await self._folders.append(
-            self.info.id, append_msg.literal, flags=flags, internal_date=when
-        )
+        try:
+            uid = await self._folders.append(
+                self.info.id, append_msg.literal, flags=flags, internal_date=when
+            )
+        except FolderNotFound as exc:
+            raise self._vanished() from exc
         self._changed()
         return Message(uid, when, _flags(flags), mailbox=self)
 
@@ -331,7 +339,10 @@ class MailboxData(MailboxDataInterface[Message]):
         self, uids: Collection[int], destination: MailboxData
     ) -> list[tuple[int, int]]:
         """COPY in one transaction; (source UID, new UID) of the messages that still exist."""
-        pairs = await self._folders.copy(self.info.id, uids, destination.info.id)
+        try:
+            pairs = await self._folders.copy(self.info.id, uids, destination.info.id)
+        except FolderNotFound as exc:
+            raise destination._vanished() from exc
         destination._changed()
         return pairs
 
@@ -339,7 +350,10 @@ class MailboxData(MailboxDataInterface[Message]):
     async def move_many(
         self, uids: Collection[int], destination: MailboxData
     ) -> list[tuple[int, int]]:
-        pairs = await self._folders.move(self.info.id, uids, destination.info.id)
+        try:
+            pairs = await self._folders.move(self.info.id, uids, destination.info.id)
+        except FolderNotFound as exc:
+            raise destination._vanished() from exc
         self._changed()
         destination._changed()
         return pairs

@@ -1,4 +1,8 @@
-"""An IMAP server (with a POP3 server beside it) on a real store, on free loopback ports."""
+"""An IMAP server (with a POP3 server beside it) on a real store, on free loopback ports.
+
+The store is SQLite and PostgreSQL in turn (``tests.backends``); the tests that need a whole
+node (``node``) run on SQLite only.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ import pytest
 from gateway.imap import ImapServer
 from gateway.pop3.server import Pop3Server
 from mailboxes.store import Store
+from tests.backends import database_url, store
+
+__all__ = ["database_url", "store"]
 
 T = TypeVar("T")
 

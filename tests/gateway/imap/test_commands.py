@@ -11,6 +11,7 @@ from email.policy import SMTP
 import pytest
 from sqlalchemy import text
 
+from mailboxes.folders import Folders
 from tests.gateway.imap.conftest import AGENT, PASSWORD, Running, in_thread, mail
 
 
@@ -364,3 +365,24 @@ async def test_a_large_fetch_returns_every_message_whole(imap: Running) -> None:
 
     assert await in_thread(session) == sent
     assert all(info.flags == {"\\Seen"} for info in await imap.store.list_messages(AGENT))
+
+
+async def test_a_folder_deleted_elsewhere_is_reported_missing(imap: Running) -> None:
+    """Another process (a second node on PostgreSQL) deletes a folder this one knows."""
+
+    def create_and_use() -> None:
+        client = imap.login()
+        client.create("Archivo")
+        client.append("Archivo", None, None, mail("uno"))
+        client.logout()
+
+    def append_again() -> tuple[str, list[bytes | None], list[bytes | None]]:
+        client = imap.login()
+        typ, data = client.append("Archivo", None, None, mail("dos"))
+        return typ, data, client.list()[1]
+
+    await in_thread(create_and_use)
+    await Folders(imap.store).delete(AGENT, "Archivo")  # not through this IMAP server
+    typ, data, names = await in_thread(append_again)
+    assert (typ, data) == ("NO", [b"[TRYCREATE] Mailbox does not exist."])
+    assert names == [b'(\\HasNoChildren) "/" INBOX']
