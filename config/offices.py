@@ -16,7 +16,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-__all__ = ["Office", "OfficeCode", "OfficeMode", "OfficeRegistry", "load_offices"]
+__all__ = [
+    "Office",
+    "OfficeCode",
+    "OfficeMode",
+    "OfficeRegistry",
+    "load_offices",
+    "move_office",
+    "render_offices",
+]
 
 OfficeCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 
@@ -35,6 +43,10 @@ class Office(BaseModel):
     mode: OfficeMode
     node: str = Field(min_length=1)
     teledispatch_from: date
+    moved_from: str | None = None
+    """The node that hosted the office before its last move (``teledispatch office move``)."""
+    move_serial: int = Field(default=0, ge=0)
+    """How many times the office moved: names the numbering handover each move needs."""
 
 
 class OfficeRegistry(Mapping[str, Office]):
@@ -72,3 +84,53 @@ def load_offices(path: Path | None = None) -> OfficeRegistry:
     else:
         text = path.read_text("utf-8")
     return _parse(tomllib.loads(text))
+
+
+def move_office(registry: OfficeRegistry, code: str, to_node: str) -> OfficeRegistry:
+    """The registry after moving office ``code`` to ``to_node``.
+
+    Onto the Headquarters node the office becomes centralized, anywhere else decentralized.
+    Raises ``KeyError`` for an unknown office, ``ValueError`` for a pointless move.
+    """
+    office = registry[code]
+    if office.mode is OfficeMode.HEADQUARTERS:
+        raise ValueError(f"office {code} is Headquarters itself and does not move")
+    if office.node == to_node:
+        raise ValueError(f"office {code} is already on node {to_node}")
+    headquarters = {o.node for o in registry.values() if o.mode is OfficeMode.HEADQUARTERS}
+    mode = OfficeMode.CENTRALIZED if to_node in headquarters else OfficeMode.DECENTRALIZED
+    moved = office.model_copy(
+        update={
+            "node": to_node,
+            "mode": mode,
+            "moved_from": office.node,
+            "move_serial": office.move_serial + 1,
+        }
+    )
+    return OfficeRegistry([moved if o.code == code else o for o in registry.values()])
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, StrEnum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_offices(registry: OfficeRegistry) -> str:
+    """The registry as TOML, in the shape ``load_offices`` reads."""
+    lines = ["# Office registry of the deployment (teledispatch office move rewrites it).", ""]
+    for office in registry.values():
+        lines.append("[[office]]")
+        for name, value in office.model_dump(exclude_none=True).items():
+            if name == "move_serial" and value == 0:
+                continue
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from gateway.imap import ImapServer
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.routing import RelayWorker, Router
+from gateway.routing.moves import OfficeMoves
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
@@ -55,6 +56,7 @@ class Node:
     worker: PipelineWorker | None = field(default=None, init=False)
     relay: RelayWorker | None = field(default=None, init=False)
     router: Router | None = field(default=None, init=False)
+    moves: OfficeMoves | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
 
@@ -100,15 +102,23 @@ class Node:
             hosted_offices=[office.code for office in self.hosted_offices],
             hosted_elsewhere=router.remote_node,
         )
+        self.moves = moves = OfficeMoves(
+            store,
+            router=router,
+            directory=directory,
+            clock=self.clock,
+            registry_file=settings.offices_file,
+        )
         peer_secrets = {
             name: peer.secret.get_secret_value() for name, peer in settings.topology.peers.items()
         }
         try:
+            await moves.start()  # hold moved offices before the pipeline starts
             await self._listen(
                 "smtp",
                 settings.smtp_port,
                 lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets),
+                    SubmissionHandler(store, directory, peer_secrets, moves),
                     host=settings.host,
                     port=settings.smtp_port,
                     hostname=settings.greeting_name,
@@ -169,6 +179,9 @@ class Node:
         if self._imap is not None:  # IDLE sessions get BYE before the store closes
             await self._imap.aclose()
             self._imap = None
+        if self.moves is not None:
+            await self.moves.stop()
+            self.moves = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

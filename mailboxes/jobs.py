@@ -102,12 +102,14 @@ class JobQueue:
 
     async def pending_ids(self) -> list[int]:
         async with self._store.database.read_session() as session:
-            ids = await session.scalars(
+            query = (
                 select(IntakeJobRow.id)
                 .where(IntakeJobRow.state == JobState.PENDING.value)
                 .order_by(IntakeJobRow.id)
             )
-            return list(ids)
+            if self._store.held_offices:
+                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
+            return list(await session.scalars(query))
 
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
@@ -128,6 +130,8 @@ class JobQueue:
             )
             if exclude:
                 query = query.where(IntakeJobRow.id.not_in(list(exclude)))
+            if self._store.held_offices:  # moved here; numbering not handed over yet
+                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
             # Several workers on one PostgreSQL database: each takes jobs the others are not
             # claiming at this moment (SQLite has one writer and ignores the clause).
             query = query.with_for_update(of=IntakeJobRow, skip_locked=True)

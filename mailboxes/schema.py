@@ -39,6 +39,7 @@ __all__ = [
     "MailboxMessageRow",
     "MailboxRow",
     "MessageContentRow",
+    "OfficeHandoverRow",
     "PickupSeenRow",
     "RelayRow",
     "Role",
@@ -272,3 +273,23 @@ class PickupSeenRow(Base):
     mailbox_key: Mapped[str] = mapped_column(String(64))
     message_key: Mapped[str] = mapped_column(String(255))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OfficeHandoverRow(Base):
+    """An office move's numbering handover, as sent by the old node or received by the new.
+
+    ``serial`` is the move's number in the office registry (``move_serial``): the new node
+    holds the office's intake jobs until it has received that move's handover, so numbering
+    continues where the old node stopped, with no gap and no repeat.
+    """
+
+    __tablename__ = "office_handovers"
+    __table_args__ = (PrimaryKeyConstraint("office_code", "serial", "direction"),)
+
+    office_code: Mapped[str] = mapped_column(String(3))
+    serial: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(8))
+    """``sent`` or ``received``."""
+    from_node: Mapped[str] = mapped_column(String(64))
+    to_node: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

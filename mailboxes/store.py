@@ -111,6 +111,8 @@ class Store:
         self.hosted_elsewhere: Callable[[str], str | None] = lambda _address: None
         """The node hosting an address when it is not this one (set by the node's router):
         messages the pipeline files for such an address are queued for relay instead."""
+        self.held_offices: frozenset[str] = frozenset()
+        """Offices whose intake jobs wait (moved here, numbering not handed over yet)."""
 
     @classmethod
     async def open(

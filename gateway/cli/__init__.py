@@ -11,7 +11,18 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from gateway.cli import account, fetch, modem, sample, schema, send, serve, validate, watch
+from gateway.cli import (
+    account,
+    fetch,
+    modem,
+    office,
+    sample,
+    schema,
+    send,
+    serve,
+    validate,
+    watch,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -25,6 +36,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     send,
     fetch,
     watch,
+    office,
 )
 
 

@@ -8,15 +8,18 @@ hash takes tens of milliseconds and must not block the event loop.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hmac
 import logging
 import weakref
 from base64 import b64decode
 from collections.abc import Mapping
+from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from gateway.directory import LocalDirectory
+from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
@@ -46,6 +49,14 @@ def _account(session: Session) -> Account | None:
     return data if isinstance(data, Account) else None
 
 
+class HandoverSink(Protocol):
+    async def receive(self, peer: str, raw: bytes) -> None: ...
+
+
+_HANDOVERS: weakref.WeakSet[Envelope] = weakref.WeakSet()
+"""Envelopes carrying an office move's numbering handover (from a peer)."""
+
+
 class PeerNode(str):
     """A session authenticated as a peer node (its name), which relays mail into this one."""
 
@@ -64,10 +75,12 @@ class SubmissionHandler:
         store: Store,
         directory: LocalDirectory,
         peer_secrets: Mapping[str, str] | None = None,
+        handovers: HandoverSink | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.peer_secrets = dict(peer_secrets or {})
+        self.handovers = handovers
 
     # region AUTH
 
@@ -184,6 +197,18 @@ class SubmissionHandler:
     ) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return replies.TOO_MANY_RECIPIENTS
+        with contextlib.suppress(InvalidAddress):
+            office = handover_office(normalize_address(address), self.directory.domain)
+            if office is not None:  # an office move's numbering: from a peer, for us only
+                if (
+                    _peer(session) is None
+                    or self.handovers is None
+                    or office not in self.directory.hosted_offices
+                ):
+                    return replies.NO_SUCH_USER
+                _HANDOVERS.add(envelope)
+                envelope.rcpt_tos.append(normalize_address(address))
+                return replies.OK
         try:
             recipient = await self.directory.resolve(address)
         except InvalidAddress:
@@ -207,6 +232,17 @@ class SubmissionHandler:
         assert envelope.mail_from is not None
         raw = envelope.original_content
         assert isinstance(raw, bytes)
+        peer = _peer(session)
+        if envelope in _HANDOVERS and peer is not None and self.handovers is not None:
+            try:
+                await self.handovers.receive(peer, raw)
+            except HandoverError as exc:
+                log.warning("handover from %s refused: %s", peer, exc)
+                return replies.HANDOVER_REFUSED
+            except Exception:
+                log.exception("handover from %s failed", peer)
+                return replies.LOCAL_ERROR
+            return replies.OK
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from

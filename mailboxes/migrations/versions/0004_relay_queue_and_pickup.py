@@ -1,4 +1,4 @@
-"""relay queue and pickup records
+"""relay queue, pickup records and office handovers
 
 Revision ID: 0004
 Revises: 0003
@@ -47,9 +47,22 @@ def upgrade() -> None:
             "source", "mailbox_key", "message_key", name=op.f("pk_pickup_seen")
         ),
     )
+    op.create_table(
+        "office_handovers",
+        sa.Column("office_code", sa.String(length=3), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
+        sa.Column("from_node", sa.String(length=64), nullable=False),
+        sa.Column("to_node", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "office_code", "serial", "direction", name=op.f("pk_office_handovers")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("office_handovers")
     op.drop_table("pickup_seen")
     op.drop_index("ix_relay_queue_next_attempt_at", table_name="relay_queue")
     op.drop_index(op.f("ix_relay_queue_content_id"), table_name="relay_queue")

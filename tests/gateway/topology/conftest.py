@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
-from config.offices import OfficeRegistry, load_offices
+from config.offices import load_offices, render_offices
 from config.settings import Settings
 from config.topology import Peer, PickupSource, RelayTiming, Topology
 from gateway.demo import DEMO_AGENTS
@@ -21,6 +21,7 @@ from tests.conftest import FAST_HASHER
 HQ = "sede-central"
 CALLAO = "callao-maritima"
 TACNA = "tacna"
+PISCO = "pisco"
 NODES = (HQ, CALLAO, TACNA)
 SECRET = "secreto-entre-nodos"
 FAST_RELAY = RelayTiming(
@@ -40,7 +41,6 @@ class Cluster:
 
     root: Path
     clock: FixedClock
-    offices: OfficeRegistry
     smtp_ports: dict[str, int] = field(default_factory=dict)
     running: dict[str, Node] = field(default_factory=dict)
     pickup: dict[str, list[PickupSource]] = field(default_factory=dict)
@@ -58,6 +58,11 @@ class Cluster:
             pickup=self.pickup.get(name, []),
         )
 
+    @property
+    def offices_file(self) -> Path:
+        """The deployment's registry, shared by every node (``office move`` rewrites it)."""
+        return self.root / "offices.toml"
+
     def add(self, name: str) -> None:
         self.smtp_ports.setdefault(name, free_port())
 
@@ -70,9 +75,11 @@ class Cluster:
             smtp_port=self.smtp_ports[name],
             pop3_port=0,
             imap_port=0,
+            offices_file=self.offices_file,
             topology=self.topology(name),
         )
-        node = Node(settings, clock=self.clock, hasher=FAST_HASHER, offices=self.offices)
+        offices = load_offices(self.offices_file)
+        node = Node(settings, clock=self.clock, hasher=FAST_HASHER, offices=offices)
         await node.start(demo=True)
         self.running[name] = node
         return node
@@ -92,8 +99,9 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Cluster]:
-    made = Cluster(root=tmp_path, clock=clock, offices=load_offices())
-    for name in NODES:
+    made = Cluster(root=tmp_path, clock=clock)
+    made.offices_file.write_text(render_offices(load_offices()), "utf-8")
+    for name in (*NODES, PISCO):  # Pisco's own node is configured, started on a move
         made.add(name)
     try:
         for name in NODES:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
+from mailboxes.store import Store
 
 
 async def send(node: Node, sender: str, recipient: str, raw: bytes) -> None:
@@ -20,17 +23,37 @@ async def send(node: Node, sender: str, recipient: str, raw: bytes) -> None:
         await client.sendmail(sender, [recipient], raw)
 
 
+async def eventually(
+    store: Store, check: Callable[[], Awaitable[bool]], within: float = 10.0
+) -> None:
+    """Return once ``check()`` holds, re-checking after each commit of ``store``."""
+    changed = asyncio.Event()
+    unsubscribe = store.subscribe(lambda _change: changed.set())
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                changed.clear()
+                if await check():
+                    return
+                with contextlib.suppress(TimeoutError):  # commits of other stores, too
+                    await asyncio.wait_for(changed.wait(), 0.1)
+    finally:
+        unsubscribe()
+
+
 async def wait_for_mail(
-    node: Node, owner: str, count: int = 1, folder: str = "INBOX", timeout: float = 10.0
+    node: Node, owner: str, count: int = 1, folder: str = "INBOX", within: float = 10.0
 ) -> list[EmailMessage]:
-    """The mailbox's messages once it holds at least ``count`` (fails after ``timeout``)."""
+    """The mailbox's messages once it holds at least ``count`` (fails after ``within`` s)."""
     store = node.store
     assert store is not None
-    async with asyncio.timeout(timeout):
-        while len(infos := await store.list_messages(owner, folder)) < count:
-            await asyncio.sleep(0.02)
+
+    async def arrived() -> bool:
+        return len(await store.list_messages(owner, folder)) >= count
+
+    await eventually(store, arrived, within)
     messages = []
-    for info in infos:
+    for info in await store.list_messages(owner, folder):
         parsed = email.message_from_bytes(
             await store.read_message(owner, folder, info.uid), policy=email.policy.default
         )
