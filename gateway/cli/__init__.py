@@ -13,6 +13,7 @@ from types import ModuleType
 
 from gateway.cli import (
     account,
+    demo,
     fetch,
     modem,
     office,
@@ -37,6 +38,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     fetch,
     watch,
     office,
+    demo,
 )
 
 

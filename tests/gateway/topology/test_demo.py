@@ -1,0 +1,16 @@
+"""``teledispatch demo topology`` runs its three nodes and says ok on its last line."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.cli import main
+
+
+def test_the_topology_demo_relays_moves_and_reports_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["demo", "topology", "--timeout", "20"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "topology: ok", "\n".join(lines)
+    assert status == 0
+    assert any("118-" in line and "relayed back" in line for line in lines)
+    assert "numbering continued across the move" in lines
