@@ -14,6 +14,7 @@ from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
 from gateway.imap import ImapServer
+from gateway.pickup import PickupWorker
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.routing import RelayWorker, Router
@@ -57,6 +58,7 @@ class Node:
     relay: RelayWorker | None = field(default=None, init=False)
     router: Router | None = field(default=None, init=False)
     moves: OfficeMoves | None = field(default=None, init=False)
+    pickup: PickupWorker | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
 
@@ -149,6 +151,10 @@ class Node:
                 store, router=router, clock=self.clock, reporting_host=settings.greeting_name
             )
             await self.relay.start()
+            self.pickup = PickupWorker(
+                store, sources=settings.topology.pickup, directory=directory, clock=self.clock
+            )
+            await self.pickup.start()
         except BaseException:
             await self.stop()
             raise
@@ -179,6 +185,9 @@ class Node:
         if self._imap is not None:  # IDLE sessions get BYE before the store closes
             await self._imap.aclose()
             self._imap = None
+        if self.pickup is not None:
+            await self.pickup.stop()
+            self.pickup = None
         if self.moves is not None:
             await self.moves.stop()
             self.moves = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -41,7 +41,7 @@ from mailboxes.schema import (
 if TYPE_CHECKING:
     from mailboxes.notify import ChangeFeed
 
-__all__ = ["AccountExists", "Change", "Store", "relay_entry"]
+__all__ = ["AccountExists", "AlsoWrite", "Change", "Store", "relay_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,17 @@ class Change:
     relayed: bool = False
 
 
+AlsoWrite = Callable[[AsyncSession], Awaitable[None]]
+"""More statements for a delivery's own transaction (e.g. noting where it was picked up)."""
+
+
 @dataclass(slots=True)
 class _Delivery:
     sender: str
     recipients: tuple[Recipient, ...]
     raw: bytes
     done: asyncio.Future[list[int]] = field(repr=False)
+    also: AlsoWrite | None = None
 
 
 def _account(row: AccountRow) -> Account:
@@ -227,11 +232,17 @@ class Store:
     # region delivery
 
     async def deliver(
-        self, sender: str, recipients: Sequence[str | Recipient], raw: bytes
+        self,
+        sender: str,
+        recipients: Sequence[str | Recipient],
+        raw: bytes,
+        *,
+        also: AlsoWrite | None = None,
     ) -> list[int]:
         """Store ``raw`` once for all recipients; return the intake job ids it queued.
 
-        Returns only after the transaction is committed.
+        Returns only after the transaction is committed. ``also`` runs in that transaction:
+        if it fails, the delivery fails too (and its batch neighbours are written alone).
         """
         targets = tuple(
             Recipient(normalize_address(r)) if isinstance(r, str) else r for r in recipients
@@ -239,7 +250,7 @@ class Store:
         if not targets:
             raise ValueError("a delivery needs at least one recipient")
         loop = asyncio.get_running_loop()
-        request = _Delivery(sender, targets, raw, loop.create_future())
+        request = _Delivery(sender, targets, raw, loop.create_future(), also)
         self._pending.append(request)
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
@@ -342,6 +353,9 @@ class Store:
                 await session.execute(insert(MailboxMessageRow), entries)
             if relays:
                 await session.execute(insert(RelayRow), relays)
+            for request in batch:
+                if request.also is not None:
+                    await request.also(session)
             job_ids: list[int] = []
             if jobs:
                 job_ids = list(

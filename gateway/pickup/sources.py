@@ -1,0 +1,131 @@
+"""Reading an outside mailbox: IMAP (aioimaplib) or POP3 (poplib, in a thread).
+
+Each reader lists the messages with their stable keys (IMAP: UIDVALIDITY and UID; POP3:
+the UIDL) and fetches one by key; deciding what is new is the worker's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import poplib
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aioimaplib
+
+from config.topology import PickupSource
+from gateway.imap.watch import parse_fetched_headers, parse_select
+
+__all__ = ["ImapReader", "PickupError", "Pop3Reader", "Reader", "open_reader"]
+
+
+class PickupError(Exception):
+    """The outside mailbox refused us or answered something unusable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    mailbox_key: str
+    """UIDVALIDITY of the IMAP folder, or ``pop3``."""
+    keys: list[str]
+
+
+class Reader(Protocol):
+    async def listing(self) -> Listing: ...
+
+    async def fetch(self, key: str) -> bytes: ...
+
+
+class ImapReader:
+    def __init__(self, client: Any, source: PickupSource) -> None:
+        self._client = client
+        self._source = source
+        self._listing: Listing | None = None
+
+    async def listing(self) -> Listing:
+        response = await self._client.select(self._source.folder)
+        if response.result != "OK":
+            raise PickupError(f"cannot select {self._source.folder}")
+        validity, _ = parse_select(response.lines)
+        if validity is None:
+            raise PickupError("the server gave no UIDVALIDITY")
+        found = await self._client.uid_search("ALL")
+        if found.result != "OK":
+            raise PickupError("UID SEARCH failed")
+        keys: list[str] = []
+        for line in found.lines[:-1]:  # the last line is the completion's text
+            words = bytes(line).decode("ascii", "replace").split()
+            if words and words[0] == "SEARCH":  # aioimaplib usually strips it already
+                words = words[1:]
+            keys += [word for word in words if word.isdigit()]
+        return Listing(str(validity), keys)
+
+    async def fetch(self, key: str) -> bytes:
+        response = await self._client.uid("fetch", key, "(BODY.PEEK[])")
+        if response.result != "OK":
+            raise PickupError(f"cannot fetch UID {key}")
+        for uid, body in parse_fetched_headers(response.lines):
+            if str(uid) == key and body is not None:
+                return body
+        raise PickupError(f"UID {key} is gone")
+
+
+class Pop3Reader:
+    def __init__(self, client: poplib.POP3) -> None:
+        self._client = client
+        self._numbers: dict[str, int] = {}
+
+    async def listing(self) -> Listing:
+        _, lines, _ = await asyncio.to_thread(self._client.uidl)
+        self._numbers = {}
+        for line in lines:
+            number, _, uidl = line.decode("ascii", "replace").partition(" ")
+            self._numbers[uidl.strip()] = int(number)
+        return Listing("pop3", list(self._numbers))
+
+    async def fetch(self, key: str) -> bytes:
+        _, lines, _ = await asyncio.to_thread(self._client.retr, self._numbers[key])
+        return b"\r\n".join(lines) + b"\r\n"
+
+
+@contextlib.asynccontextmanager
+async def open_reader(source: PickupSource, io_seconds: float) -> AsyncIterator[Reader]:
+    """A logged-in reader of ``source``, closed on exit."""
+    password = source.password.get_secret_value()
+    if source.protocol == "imap":
+        client = aioimaplib.IMAP4(host=source.host, port=source.port, timeout=io_seconds)
+        await client.wait_hello_from_server()
+        response = await client.login(source.user, password)
+        if response.result != "OK":
+            with contextlib.suppress(Exception):
+                await client.logout()
+            raise PickupError(f"login to {source.name} refused")
+        try:
+            yield ImapReader(client, source)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.logout()
+        return
+
+    def connect() -> poplib.POP3:
+        pop = poplib.POP3(source.host, source.port, timeout=io_seconds)
+        try:
+            pop.user(source.user)
+            pop.pass_(password)
+        except poplib.error_proto as exc:
+            pop.close()
+            raise PickupError(f"login to {source.name} refused: {exc}") from exc
+        return pop
+
+    pop = await asyncio.to_thread(connect)
+    try:
+        yield Pop3Reader(pop)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(pop.quit)
+
+
+def unseen(keys: Collection[str], seen: Collection[str]) -> list[str]:
+    return [key for key in keys if key not in seen]

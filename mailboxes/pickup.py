@@ -1,0 +1,42 @@
+"""The store side of third-party pickup: which outside messages were already imported.
+
+A message is imported with ``Store.deliver(..., also=seen(...))``: the record that it was
+imported is written in the delivery's own transaction, so a crash either loses both (the
+message is imported again next time) or keeps both (it is never imported twice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailboxes.schema import PickupSeenRow
+from mailboxes.store import AlsoWrite, Store
+
+__all__ = ["seen", "seen_keys"]
+
+
+async def seen_keys(store: Store, source: str, mailbox_key: str) -> set[str]:
+    """The message keys (IMAP UIDs or POP3 UIDLs) of ``source`` already imported."""
+    async with store.database.read_session() as session:
+        keys = await session.scalars(
+            select(PickupSeenRow.message_key).where(
+                PickupSeenRow.source == source, PickupSeenRow.mailbox_key == mailbox_key
+            )
+        )
+        return set(keys)
+
+
+def seen(source: str, mailbox_key: str, message_key: str, now: datetime) -> AlsoWrite:
+    """Statements that record one imported message (fails if it was recorded already)."""
+
+    async def write(session: AsyncSession) -> None:
+        await session.execute(
+            insert(PickupSeenRow).values(
+                source=source, mailbox_key=mailbox_key, message_key=message_key, imported_at=now
+            )
+        )
+
+    return write
