@@ -16,13 +16,17 @@ from mailboxes.store import AccountExists, Store
 from tests.conftest import FAST_HASHER
 
 
+def _database_files(directory: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in directory.glob("store.db*"))  # and the WAL
+
+
 async def test_passwords_are_stored_only_as_argon2_hashes(store: Store, tmp_path: Path) -> None:
     await store.create_account(
         "agente@agencias.pe", "clave-secreta", role=Role.AGENT, agent_code="1"
     )
     if not store.database.is_sqlite:
         pytest.skip("reads the SQLite file itself")
-    database = b"".join(path.read_bytes() for path in tmp_path.glob("store.db*"))  # and the WAL
+    database = _database_files(tmp_path)
     assert b"clave-secreta" not in database
     assert b"$argon2id$" in database
 
