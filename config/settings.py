@@ -39,6 +39,27 @@ class Settings(BaseSettings):
     offices_file: Path | None = None
     """Replacement office registry (TOML); default: the shipped one."""
 
+    # Reference tables (docs/reference-data.md): each None keeps the CSV shipped in
+    # config/data; a path names a replacement with the same columns.
+    control_entities_file: Path | None = None
+    """Control-document entity codes (seed 003, Annex A)."""
+    control_documents_file: Path | None = None
+    """Control-document codes (seed 003, Annex B)."""
+    annexes_file: Path | None = None
+    """The annexes of seed 003: competent entities, flows, offices, mandatory examination."""
+    restricted_goods_file: Path | None = None
+    """Restricted goods by subpartida prefix (the shipped table is a reference subset)."""
+    prohibited_goods_file: Path | None = None
+    """Goods of prohibited import (Annex 27) or export (Annex 28) by subpartida prefix."""
+    official_goods_list_file: Path | None = None
+    """SUNAT's annex list (anexo, subpartida): replaces the reference rows of its annexes."""
+    uit_file: Path | None = None
+    """UIT in soles by year (dispatch fee, TASA)."""
+    exchange_rates_file: Path | None = None
+    """Reference soles per US dollar by year (TASA compares a US$ value with the UIT)."""
+    office_schedules_file: Path | None = None
+    """From when each cited procedure applies, per office where a seed phases it in."""
+
     host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)
     pop3_port: int = Field(default=1110, ge=0, le=65535)
