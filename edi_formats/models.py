@@ -321,6 +321,10 @@ class DUA(_Frozen):
     observations_7_38: LongText | None = Field(
         default=None, description="casilla 7.38 (anticipado 04: E.A.:XXXX, dirección, ubigeo)"
     )
+    anticipado_exception: Annotated[str, _code(r"^[a-z]$")] | None = Field(
+        default=None,
+        description="inciso del art. 62A del Reglamento que exceptúa del despacho anticipado",
+    )
     series: tuple[ImportSeries, ...] = Field(default=(), max_length=99_999)
 
 

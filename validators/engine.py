@@ -9,10 +9,12 @@ through ``RuleContext.facts`` when the pipeline supplies them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from config.reference import ReferenceData, shipped_reference
+from validators.facts import Facts
 from validators.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -38,13 +40,6 @@ PERU_TIME = timezone(timedelta(hours=-5), "PET")
 """Peru's civil time (UTC-5): deadlines are counted in Lima calendar days."""
 
 
-class Facts(Protocol):
-    """Facts only the store knows, for rules that need history (ID-NORUC, DUP, NUMBER).
-
-    Empty for now: later rules add the queries they need, and the pipeline implements them.
-    """
-
-
 def transmission_date(instant: datetime) -> date:
     """The calendar day in Peru of a transmission instant (timezone-aware)."""
     return instant.astimezone(PERU_TIME).date()
@@ -56,7 +51,9 @@ class RuleContext:
 
     ``addressed_office`` is the office whose mailbox received the mail (None offline, unless
     given); ``sender_agent_code`` the agent code of the authenticated sender (None offline:
-    TD-SENDER is then skipped).
+    TD-SENDER is then skipped); ``facts`` the store's answers (None offline: ID-NORUC then
+    checks the single operation only); ``reference`` the reference tables (control codes,
+    restricted and prohibited goods, UIT), the shipped ones unless a deployment replaced them.
     """
 
     as_of: date
@@ -64,6 +61,7 @@ class RuleContext:
     addressed_office: str | None = None
     sender_agent_code: str | None = None
     facts: Facts | None = None
+    reference: ReferenceData = field(default_factory=shipped_reference)
 
     @classmethod
     def from_clock(
@@ -74,6 +72,7 @@ class RuleContext:
         addressed_office: str | None = None,
         sender_agent_code: str | None = None,
         facts: Facts | None = None,
+        reference: ReferenceData | None = None,
     ) -> RuleContext:
         """A context dated by ``clock`` (real, emulated or fixed), in Peru's calendar."""
         return cls(
@@ -82,6 +81,7 @@ class RuleContext:
             addressed_office=addressed_office,
             sender_agent_code=sender_agent_code,
             facts=facts,
+            reference=reference or shipped_reference(),
         )
 
 

@@ -14,10 +14,13 @@ __all__ = ["Finding", "Severity", "has_errors"]
 
 
 class Severity(StrEnum):
-    """``error`` blocks numbering; ``warning`` is reported with an acceptance."""
+    """``error`` blocks numbering; ``warning`` is reported with an acceptance; ``info`` is
+    information for the acceptance that is no fault at all (the dispatch fee applies, the
+    tax obligation is extinguished)."""
 
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"
 
 
 @dataclass(frozen=True, slots=True)

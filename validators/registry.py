@@ -10,10 +10,11 @@ a rule or a document type is a registration, never a change to the engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from config.reference import ReferenceData, shipped_reference
 from validators.findings import Severity
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ class Rule:
     """One rule of the catalog.
 
     ``citation`` is the source a broker can look up ("INTA-PG.01-A VII.A.2 (seed 004)").
-    ``office_validity`` overrides ``validity`` for the offices it names.
+    ``office_validity`` overrides ``validity`` for the offices it names. ``schedule`` names
+    the procedure of the office-schedule table whose dates start the rule, ``until`` one the
+    rule gives way to (it ends the day before that one starts): ``rescheduled`` recomputes
+    both windows from a replacement table.
     """
 
     id: str
@@ -81,6 +85,8 @@ class Rule:
     severity: Severity = Severity.ERROR
     validity: Validity = Validity()
     office_validity: Mapping[str, Validity] = field(default_factory=dict)
+    schedule: str | None = None
+    until: str | None = None
 
     @property
     def effective_from(self) -> date | None:
@@ -96,6 +102,52 @@ class Rule:
     def in_force(self, document_type: str, as_of: date, office: str) -> bool:
         return document_type in self.applies_to and self.validity_for(office).contains(as_of)
 
+    def rescheduled(self, reference: ReferenceData) -> Rule:
+        """This rule with its windows taken from ``reference``'s office schedules."""
+        if self.schedule is None and self.until is None:
+            return self
+        validity, per_office = _windows(
+            reference,
+            schedule=self.schedule,
+            until=self.until,
+            start=self.validity.start,
+            end=self.validity.end,
+            office_from={},
+        )
+        return replace(self, validity=validity, office_validity=per_office)
+
+
+def _windows(
+    reference: ReferenceData,
+    *,
+    schedule: str | None,
+    until: str | None,
+    start: date | None,
+    end: date | None,
+    office_from: Mapping[str, date],
+) -> tuple[Validity, dict[str, Validity]]:
+    """The default window and the per-office ones, from fixed dates or schedules."""
+    starts = reference.schedule(schedule) if schedule is not None else None
+    ends = reference.schedule(until) if until is not None else None
+    offices = set(office_from)
+    if starts is not None:
+        offices |= set(starts.offices)
+    if ends is not None:
+        offices |= set(ends.offices)
+
+    def window(office: str | None) -> Validity:
+        first = start
+        if starts is not None:
+            first = starts.start if office is None else starts.start_for(office)
+        elif office is not None:
+            first = office_from.get(office, start)
+        last = end
+        if ends is not None:
+            last = (ends.start if office is None else ends.start_for(office)) - timedelta(days=1)
+        return Validity(first, last)
+
+    return window(None), {office: window(office) for office in sorted(offices)}
+
 
 def rule(
     rule_id: str,
@@ -107,15 +159,24 @@ def rule(
     effective_from: date | None = None,
     effective_to: date | None = None,
     office_from: Mapping[str, date] | None = None,
+    schedule: str | None = None,
+    until: str | None = None,
 ) -> Callable[[Check], Rule]:
     """Decorator turning a check function into a Rule.
 
     ``office_from`` gives per-office start dates (the end stays ``effective_to``).
+    ``schedule`` takes the start dates, per office, from the office-schedule table instead
+    (``config/data/office_schedules.csv``); ``until`` ends the rule the day before the named
+    procedure starts at each office.
     """
-    validity = Validity(effective_from, effective_to)
-    per_office = {
-        office: Validity(start, effective_to) for office, start in (office_from or {}).items()
-    }
+    validity, per_office = _windows(
+        shipped_reference(),
+        schedule=schedule,
+        until=until,
+        start=effective_from,
+        end=effective_to,
+        office_from=office_from or {},
+    )
 
     def make(check: Check) -> Rule:
         return Rule(
@@ -127,6 +188,8 @@ def rule(
             severity=severity,
             validity=validity,
             office_validity=per_office,
+            schedule=schedule,
+            until=until,
         )
 
     return make

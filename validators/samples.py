@@ -28,6 +28,7 @@ from edi_formats.codes import (
 from edi_formats.models import (
     DUA,
     OE,
+    ControlDocument,
     ExportSeries,
     ExportTotals,
     ExportTransport,
@@ -44,7 +45,7 @@ from edi_formats.models import (
 )
 from validators.ruc import ruc_check_digit
 
-__all__ = ["BREAKABLE", "break_rule", "sample_declaration"]
+__all__ = ["BREAKABLE", "NOTES", "break_rule", "sample_declaration"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -86,9 +87,15 @@ def _qty(index: int) -> Decimal:
     return Decimal(10 + 5 * (index % 7))
 
 
+def _import_qty(index: int) -> Decimal:
+    """Small quantities: the DUA stays under three UIT up to ten series (no TASA note), and
+    with two series under US$2,000 FOB (any modality without ANT-MANDATORY)."""
+    return Decimal(1 + index % 3)
+
+
 def _import_series(number: int) -> ImportSeries:
     goods = _IMPORT_GOODS[(number - 1) % len(_IMPORT_GOODS)]
-    quantity = _qty(number)
+    quantity = _import_qty(number)
     fob = (goods.unit_price * quantity).quantize(_CENT)
     freight = (fob * Decimal("0.08")).quantize(_CENT)
     insurance = (fob * Decimal("0.015")).quantize(_CENT)
@@ -429,6 +436,167 @@ def _break_one_consignee(d: DUA) -> DUA:
     return _set(d, transport=_set(d.transport, documents=(*d.transport.documents, other)))
 
 
+def _scaled(d: DUA | OE, factor: int) -> DUA | OE:
+    """Every series ``factor`` times as large (quantities, values, weights); totals follow."""
+    series = []
+    for item in d.series:
+        changes: dict[str, Any] = {
+            "fob": item.fob * factor,
+            "gross_weight": item.gross_weight * factor,
+            "net_weight": item.net_weight * factor,
+        }
+        if item.quantity is not None:
+            changes["quantity"] = item.quantity * factor
+        if isinstance(item, ImportSeries):
+            changes.update(
+                freight=item.freight * factor,
+                insurance=item.insurance * factor,
+                cif=item.cif * factor,
+            )
+        series.append(_set(item, **changes))
+    scaled = _with_series(d, tuple(series))
+    invoices = tuple(_set(i, amount=scaled.totals.fob) for i in scaled.invoices[:1])
+    return _set(scaled, invoices=(*invoices, *scaled.invoices[1:]))
+
+
+def _goods(d: DUA | OE, subpartida: str, description: str, **changes: Any) -> DUA | OE:
+    """The first series declares other goods (``changes`` for the rest of it)."""
+    return _set_series(d, 0, subpartida=subpartida, description=description, **changes)
+
+
+def _control(
+    d: DUA | OE, entity: str, document: str, number: str, issued: int, expires: int
+) -> ControlDocument:
+    """A control document issued/expiring that many days from the sample's date."""
+    base = _sample_date(d)
+    return ControlDocument(
+        entity_code=entity,
+        document_code=document,
+        number=number,
+        issued_on=base + timedelta(days=issued),
+        expires_on=base + timedelta(days=expires),
+    )
+
+
+def _sample_date(d: DUA | OE) -> date:
+    """The date the sample was made for (its DUA arrives five days later, its O/E ships in
+    three)."""
+    if isinstance(d, DUA):
+        return _dates(d) - timedelta(days=5)
+    shipment = d.transport.shipment_date or date(2000, 1, 4)
+    return shipment - timedelta(days=3)
+
+
+def _break_prohibited(d: DUA | OE) -> DUA | OE:
+    if isinstance(d, DUA):
+        return _goods(d, "6309000000", "ROPA USADA EN FARDOS", state=GoodsState.USED)
+    return _goods(d, "0106130000", "ALPACAS VIVAS PARA REPRODUCCION")
+
+
+def _restricted_goods(d: DUA | OE) -> DUA | OE:
+    if isinstance(d, DUA):
+        return _goods(d, "3004902900", "MEDICAMENTOS ANALGESICOS EN TABLETAS")
+    return _goods(d, "3101000000", "GUANO DE ISLAS TIPO PREMIUM")
+
+
+def _break_restr_doc(d: DUA | OE) -> DUA | OE:
+    return _restricted_goods(d)
+
+
+def _break_restr_entity(d: DUA | OE) -> DUA | OE:
+    wrong = "05" if isinstance(d, DUA) else "06"
+    document = _control(d, wrong, "09", "PER-2025-00871", issued=-30, expires=300)
+    return _set_series(_restricted_goods(d), 0, control_documents=(document,))
+
+
+def _break_restr_tprod(d: DUA | OE) -> DUA | OE:
+    return _set_series(d, 0, tprod="96")
+
+
+def _break_restr_office(d: DUA | OE) -> DUA | OE:
+    document = _control(d, "02", "02", "RD-0457-DICSCAMEC", issued=-10, expires=300)
+    armed = _goods(
+        d, "9302000000", "PISTOLAS SEMIAUTOMATICAS CAL. 9 MM", control_documents=(document,)
+    )
+    return _set(armed, office="154") if d.office in ("118", "235") else armed
+
+
+def _break_restr_validity(d: DUA | OE) -> DUA | OE:
+    document = _control(d, "17", "01", "AUT-DIQPF-0912", issued=-40, expires=10)
+    return _goods(d, "2914110000", "ACETONA GRADO TECNICO", control_documents=(document,))
+
+
+def _break_docs_regime(d: DUA | OE) -> DUA | OE:
+    return _set(d, invoices=(), sworn_statement=False)
+
+
+def _without_ruc(d: DUA) -> DUA:
+    """The importer is a natural person with a DNI (transport documents consigned to it)."""
+    dni = "45871236"
+    importer = _set(
+        d.importer, doc_type=PartyDocType.DNI, doc_number=dni, name="ROSA QUISPE MAMANI"
+    )
+    documents = tuple(
+        _set(doc, consignee_doc_number=dni) if doc.consignee_doc_number else doc
+        for doc in d.transport.documents
+    )
+    return _set(d, importer=importer, transport=_set(d.transport, documents=documents))
+
+
+def _above(d: DUA, limit: int) -> DUA:
+    """``d`` scaled to the smallest whole multiple whose total FOB exceeds ``limit``."""
+    fob = d.totals.fob
+    factor = max(2, int(limit // fob) + 1) if fob > 0 else 2
+    scaled = _scaled(d, factor)
+    assert isinstance(scaled, DUA)
+    return scaled
+
+
+def _break_id_noruc(d: DUA) -> DUA:
+    return _without_ruc(_above(d, 3000))
+
+
+def _break_ant_mandatory(d: DUA) -> DUA:
+    scaled = _above(d, 2000)
+    return _modality(scaled, Modality(code=ModalityCode.EXCEPCIONAL), arrival=-8, discharge=-7)
+
+
+def _break_vigente(d: DUA) -> DUA:
+    broken = _set_series(d, 0, codes_7_24=("21",), preceding_declaration=None)
+    assert isinstance(broken, DUA)
+    return broken
+
+
+def _note_tasa(d: DUA) -> DUA:
+    scaled = _scaled(d, 5)
+    assert isinstance(scaled, DUA)
+    return scaled
+
+
+def _note_fob_10(d: DUA) -> DUA:
+    cents = Decimal("0.01")
+    series = []
+    for item in d.series:
+        fob = Decimal("4.00")
+        freight = (fob * Decimal("0.08")).quantize(cents)
+        insurance = (fob * Decimal("0.015")).quantize(cents)
+        series.append(
+            _set(
+                item,
+                quantity=Decimal(1),
+                fob=fob,
+                freight=freight,
+                insurance=insurance,
+                cif=fob + freight + insurance,
+            )
+        )
+    small = _with_series(d, tuple(series))
+    invoices = tuple(_set(i, amount=small.totals.fob) for i in small.invoices[:1])
+    result = _set(small, invoices=(*invoices, *small.invoices[1:]))
+    assert isinstance(result, DUA)
+    return result
+
+
 BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "TD-OFFICE": _break_td_office,
     "REG-CODE": _break_reg_code,
@@ -449,22 +617,41 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "DL-URGENTE": _dua_only(_break_dl_urgente, "DL-URGENTE"),
     "DL-EXCEPCIONAL": _dua_only(_break_dl_excepcional, "DL-EXCEPCIONAL"),
     "ONE-CONSIGNEE": _dua_only(_break_one_consignee, "ONE-CONSIGNEE"),
+    "ID-NORUC": _dua_only(_break_id_noruc, "ID-NORUC"),
+    "DOCS-REGIME": _break_docs_regime,
+    "ANT-MANDATORY": _dua_only(_break_ant_mandatory, "ANT-MANDATORY"),
+    "PROHIBITED": _break_prohibited,
+    "RESTR-DOC": _break_restr_doc,
+    "RESTR-ENTITY": _break_restr_entity,
+    "RESTR-TPROD": _break_restr_tprod,
+    "RESTR-OFFICE": _break_restr_office,
+    "RESTR-VALIDITY": _break_restr_validity,
+    "VIGENTE": _dua_only(_break_vigente, "VIGENTE"),
 }
-"""Rules a single document can break, and how. TD-SENDER (needs the sender), NUMBER and DUP
-(need the store) are not here: ``break_rule`` raises KeyError for them."""
+"""Rules a single document can break, and how. TD-SENDER (needs the sender), NUMBER, DUP and
+CH-ASSIGN (need the store) are not here: ``break_rule`` raises KeyError for them. ID-NORUC is
+broken by the single operation (over US$3,000 without RUC); its yearly limits need the
+importer's history from the store."""
+
+NOTES: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
+    "TASA": _dua_only(_note_tasa, "TASA"),
+    "FOB-10": _dua_only(_note_fob_10, "FOB-10"),
+}
+"""Rules whose finding is information for the acceptance, not a fault (``info``), and how a
+document makes them speak: ``break_rule`` takes their ids too; the result is accepted."""
 
 
 def break_rule(declaration: DUA | OE, rule_id: str) -> DUA | OE:
-    """``declaration`` changed so that it breaks ``rule_id`` and, for a sample, only that rule.
+    """``declaration`` changed so that it breaks ``rule_id`` and, for a sample, only that rule
+    (for a rule in ``NOTES``: so that the rule's note, alone, is reported).
 
     Date-based breaks move dates relative to the declaration's own arrival date, so break a
     sample made for the date you validate on. Raises KeyError for rules a document alone cannot
     break or that do not apply to its type.
     """
-    try:
-        make = BREAKABLE[rule_id]
-    except KeyError:
-        raise KeyError(f"{rule_id} cannot be broken by a declaration alone") from None
+    make = BREAKABLE.get(rule_id) or NOTES.get(rule_id)
+    if make is None:
+        raise KeyError(f"{rule_id} cannot be broken by a declaration alone")
     broken = make(declaration)
     # Re-validate: a break must still be a readable declaration in every wire format.
     return type(broken).model_validate(broken.model_dump())

@@ -242,6 +242,7 @@ DUA_LAYOUT: Final = DocumentLayout(
                 _f("agent_reference", _T, "referencia del despachador"),
                 _f("sworn_statement", _F, "declaración jurada en lugar de factura"),
                 _f("guarantee_account", _T, "cuenta corriente de garantía"),
+                _f("anticipado_exception", _T, "excepción al despacho anticipado (art. 62A)"),
             ),
         ),
         _party("IMP", "Importador", "importer"),

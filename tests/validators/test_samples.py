@@ -11,14 +11,14 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext, validate
 from validators.findings import Severity, has_errors
 from validators.rules import CATALOG
-from validators.samples import BREAKABLE, break_rule, sample_declaration
+from validators.samples import BREAKABLE, NOTES, break_rule, sample_declaration
 
 AS_OF = date(2025, 3, 3)
 DUA_ONLY = {r.id for r in CATALOG if r.applies_to == frozenset({"DUA"})}
 CASES = [
     (kind, rule_id)
     for kind in ("dua", "oe")
-    for rule_id in BREAKABLE
+    for rule_id in [*BREAKABLE, *NOTES]
     if kind == "dua" or rule_id not in DUA_ONLY
 ]
 
@@ -59,9 +59,10 @@ def test_broken_sample_fails_naming_only_that_rule(
     assert all(f.message and f.citation for f in findings)
     rule_severity = CATALOG.versions(rule_id)[0].severity
     assert has_errors(findings) is (rule_severity is Severity.ERROR)
+    assert (rule_id in NOTES) is all(f.severity is Severity.INFO for f in findings)
 
 
-@pytest.mark.parametrize("rule_id", ["TD-SENDER", "NUMBER", "DUP", "NO-SUCH-RULE"])
+@pytest.mark.parametrize("rule_id", ["TD-SENDER", "NUMBER", "DUP", "CH-ASSIGN", "NO-SUCH-RULE"])
 def test_rules_a_document_cannot_break(rule_id: str) -> None:
     with pytest.raises(KeyError):
         break_rule(sample_declaration("dua", as_of=AS_OF), rule_id)
@@ -74,11 +75,17 @@ def test_dua_only_rules_cannot_be_broken_on_an_oe(rule_id: str) -> None:
 
 
 def test_every_catalog_rule_is_breakable_or_explained() -> None:
-    assert set(CATALOG.ids()) - set(BREAKABLE) == {"TD-SENDER", "NUMBER", "DUP"}
+    assert set(CATALOG.ids()) - set(BREAKABLE) - set(NOTES) == {
+        "TD-SENDER",
+        "NUMBER",
+        "DUP",
+        "CH-ASSIGN",
+    }
+    assert not set(BREAKABLE) & set(NOTES)
 
 
 def test_breaks_are_valid_models() -> None:
-    for rule_id in BREAKABLE:
+    for rule_id in [*BREAKABLE, *NOTES]:
         broken = break_rule(sample_declaration("dua", as_of=AS_OF), rule_id)
         assert DUA.model_validate_json(broken.model_dump_json()) == broken
 

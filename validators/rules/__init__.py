@@ -6,19 +6,24 @@ module's ``RULES``; a new topic module is added to ``CATALOG`` below.
 
 from __future__ import annotations
 
+from config.reference import ReferenceData, shipped_reference
 from validators.registry import RuleRegistry
 from validators.rules import (
+    charges,
     consignment,
     deadlines,
+    documents,
     identity,
     modality,
     office,
     pipeline,
     regime,
+    restricted,
     structure,
+    vigente,
 )
 
-__all__ = ["CATALOG"]
+__all__ = ["CATALOG", "catalog_for"]
 
 CATALOG = RuleRegistry(
     [
@@ -29,7 +34,19 @@ CATALOG = RuleRegistry(
         *modality.RULES,
         *deadlines.RULES,
         *consignment.RULES,
+        *documents.RULES,
+        *restricted.RULES,
+        *vigente.RULES,
+        *charges.RULES,
         *pipeline.RULES,
     ]
 )
 """Every rule, in the order their findings are reported."""
+
+
+def catalog_for(reference: ReferenceData) -> RuleRegistry:
+    """The catalog with its dates taken from ``reference``'s office schedules (the shipped
+    catalog itself when ``reference`` is the shipped data)."""
+    if reference is shipped_reference():
+        return CATALOG
+    return RuleRegistry(item.rescheduled(reference) for item in CATALOG)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from edi_formats.models import DUA, OE, ManifestRef
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PG01A_FROM, INTA_PG01A_OFFICE_FROM, cite_004
+from validators.rules.sources import INTA_PG01A, cite_004
 
 __all__ = ["RULES", "one_consignee"]
 
@@ -21,8 +21,7 @@ def _manifest(ref: ManifestRef) -> str:
     title="Un solo consignatario y un solo manifiesto",
     citation=cite_004("VI.8"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def one_consignee(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """The goods of one DUA belong to one consignee (the importer) and come in one cargo

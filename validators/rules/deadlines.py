@@ -19,13 +19,7 @@ from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
-from validators.rules.sources import (
-    DS_367_2019_FROM,
-    INTA_PG01A_FROM,
-    INTA_PG01A_OFFICE_FROM,
-    cite_001,
-    cite_004,
-)
+from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004
 from validators.rules.wording import day
 
 __all__ = [
@@ -63,8 +57,7 @@ def _days(n: int) -> timedelta:
     title="Anticipado: dentro de los 15 días antes de la llegada",
     citation=cite_004("VI.7 a"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def dl_anticipado(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Anticipado is numbered within the 15 calendar days before arrival; once the means of
@@ -117,9 +110,8 @@ def _urgent_late(declaration: DUA, ctx: RuleContext) -> Iterator[Problem]:
     title="Urgente: desde 15 días antes de la llegada hasta 7 después de la descarga",
     citation=cite_004("VI.7 b"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    effective_to=DS_367_2019_FROM - timedelta(days=1),
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
+    until=DS_367,
 )
 def dl_urgente_2010(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Urgente (0-1, 0-2) from 15 calendar days before arrival up to 7 calendar days after
@@ -150,7 +142,7 @@ def dl_urgente_2010(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem
     title="Urgente: antes de la llegada y hasta 7 días después de la descarga",
     citation=cite_001("art. 230"),
     applies_to={"DUA"},
-    effective_from=DS_367_2019_FROM,
+    schedule=DS_367,
 )
 def dl_urgente_2019(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Urgente (0-1, 0-2) before arrival and up to 7 calendar days after the end of discharge
@@ -165,8 +157,7 @@ def dl_urgente_2019(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem
     title="Excepcional: dentro de los 30 días después de la descarga",
     citation=cite_004("VI.7 c"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def dl_excepcional(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Excepcional (0-0) within 30 calendar days counted from the day after the end of

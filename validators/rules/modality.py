@@ -19,7 +19,7 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.findings import Severity
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PG01A_FROM, INTA_PG01A_OFFICE_FROM, cite_004
+from validators.rules.sources import INTA_PG01A, cite_004
 
 __all__ = ["PLACE_7_38", "RULES", "mod_04_place", "mod_ant_manifest", "mod_code", "mod_tdoc"]
 
@@ -47,8 +47,7 @@ def _is_anticipado(declaration: DUA | OE) -> bool:
     title="Modalidad y sus códigos",
     citation=cite_004("VII.A.2"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def mod_code(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Anticipado ``1-0`` with point of arrival ``03`` (A terminal, B temporary warehouse) or
@@ -132,8 +131,7 @@ def _anticipado_codes(declaration: DUA) -> Iterator[Problem]:
     title="Anticipado: tipo de documento de transporte; 03-A marítimo sin depósito",
     citation=cite_004("VII.A.2 a"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def mod_tdoc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Anticipado carries the transport-document type (1 directo, 2 consolidado,
@@ -170,8 +168,7 @@ def mod_tdoc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     title="Anticipado 04: local de traslado en la casilla 7.38",
     citation=cite_004("VII.A.4"),
     applies_to={"DUA"},
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def mod_04_place(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Anticipado 04 states in box 7.38 the establishment code (``E.A.:XXXX``, ``E.A.:0000``
@@ -198,8 +195,7 @@ def mod_04_place(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     citation=cite_004("VII.A.3"),
     applies_to={"DUA"},
     severity=Severity.WARNING,
-    effective_from=INTA_PG01A_FROM,
-    office_from=INTA_PG01A_OFFICE_FROM,
+    schedule=INTA_PG01A,
 )
 def mod_ant_manifest(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Anticipado should carry the manifest, the master transport document and the

@@ -7,7 +7,17 @@ from decimal import Decimal
 
 from edi_formats.models import DUA, OE
 
-__all__ = ["amount", "day", "document_name", "party_box"]
+__all__ = [
+    "amount",
+    "control_box",
+    "crossing",
+    "day",
+    "document_name",
+    "joined",
+    "party_box",
+    "series_label",
+    "soles",
+]
 
 
 def document_name(declaration: DUA | OE) -> str:
@@ -28,3 +38,29 @@ def day(value: date) -> str:
 def amount(value: Decimal) -> str:
     """A US-dollar amount with two decimals."""
     return f"US$ {value:,.2f}"
+
+
+def control_box(declaration: DUA | OE) -> str:
+    """Where control documents go: box 7.37 of the DUA, 4.13 of the O/E (seed 003 VI.7)."""
+    return "casilla 7.37" if isinstance(declaration, DUA) else "casilla 4.13"
+
+
+def series_label(number: int) -> str:
+    return f"Serie {number}"
+
+
+def soles(value: Decimal) -> str:
+    """An amount in soles with two decimals."""
+    return f"S/ {value:,.2f}"
+
+
+def crossing(declaration: DUA | OE) -> str:
+    """``importación`` or ``exportación``: the direction a message speaks of."""
+    return "importación" if isinstance(declaration, DUA) else "exportación"
+
+
+def joined(items: list[str]) -> str:
+    """``a``, ``a y b``, ``a, b y c``."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} y {items[-1]}"
