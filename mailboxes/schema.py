@@ -31,9 +31,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AccountRow",
     "Base",
+    "ChannelMonthRow",
     "DeclarationCounterRow",
     "DeclarationRow",
     "DeclarationStatus",
+    "ImportHistoryRow",
     "IntakeJobRow",
     "JobState",
     "MailboxMessageRow",
@@ -203,6 +205,57 @@ class DeclarationCounterRow(Base):
     year: Mapped[int] = mapped_column(Integer)
     regime: Mapped[str] = mapped_column(String(2))
     last: Mapped[int] = mapped_column(Integer)
+
+
+class ChannelMonthRow(Base):
+    """An office's control channels of one month and regime: the red share's state.
+
+    Seed 004 VII.A.45 caps (or, for quiet offices, sets a floor to) the share of the month's
+    numbered declarations sent to rojo by risk selection; goods of mandatory examination and
+    non-random selections (relief shipments) stay outside that share. ``red_limit`` is fixed
+    when the month's first declaration is numbered, from the previous month's daily average
+    (``at_most:0.50``, ``more_than:0.50``...). Updated in the transaction that numbers each
+    declaration, the row locked meanwhile.
+    """
+
+    __tablename__ = "channel_months"
+    __table_args__ = (PrimaryKeyConstraint("office_code", "year", "month", "regime"),)
+
+    office_code: Mapped[str] = mapped_column(String(3))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    regime: Mapped[str] = mapped_column(String(2))
+    red_limit: Mapped[str] = mapped_column(String(32))
+    numbered: Mapped[int] = mapped_column(Integer, default=0)
+    """Every declaration numbered in the month."""
+    base: Mapped[int] = mapped_column(Integer, default=0)
+    """Those in the percentage: channel chosen by risk selection."""
+    red: Mapped[int] = mapped_column(Integer, default=0)
+    """Of ``base``, those sent to rojo."""
+    mandatory_red: Mapped[int] = mapped_column(Integer, default=0)
+    """Rojo outside the percentage (mandatory physical examination)."""
+
+
+class ImportHistoryRow(Base):
+    """An import numbered to an importer without RUC: the history ID-NORUC counts by year.
+
+    Written in the transaction that numbers the DUA, so the next declaration of the same
+    importer (even in the same batch) sees it.
+    """
+
+    __tablename__ = "import_history"
+    __table_args__ = (
+        Index("ix_import_history_party", "party_doc_type", "party_doc_number", "year"),
+    )
+
+    number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(3))
+    party_doc_type: Mapped[str] = mapped_column(String(3))
+    party_doc_number: Mapped[str] = mapped_column(String(15))
+    year: Mapped[int] = mapped_column(Integer)
+    fob_cents: Mapped[int] = mapped_column(BigInteger)
+    """The DUA's total FOB in US cents (exact on every backend)."""
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeclarationRow(Base):

@@ -10,16 +10,23 @@ and no second number is taken. A *rejected* reference is not final: a rejection 
 number, so a broker who corrects the declaration resends it with the same reference, and it
 is validated anew. Only the authenticated sender's own references are looked up (the
 declaration's agent code must be the sender's), so no agent can fetch another's answer.
+
+Store-backed rules. A DUA of an importer without RUC is validated again here with the
+importer's imports of the year (ID-NORUC, ``gateway.pipeline.history``) and, once numbered,
+recorded; the control channel is chosen and counted in the office's month
+(CH-ASSIGN, ``gateway.pipeline.quota``). Both happen in this transaction, so they see the
+declarations answered before them, in this batch too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.offices import OfficeRegistry
+from config.reference import ReferenceData, shipped_reference
 from gateway.pipeline import replies
-from gateway.pipeline.channels import select_channel
-from gateway.pipeline.numbering import take_number
+from gateway.pipeline.history import needs_history, record_import, revalidate
+from gateway.pipeline.numbering import numbering_year, take_number
 from gateway.pipeline.process import (
     Analysis,
     NothingReadable,
@@ -27,8 +34,11 @@ from gateway.pipeline.process import (
     SubmissionHeaders,
     UnreadableDeclaration,
 )
+from gateway.pipeline.quota import assign_channel
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.schema import DeclarationStatus
+from validators.engine import RuleContext, transmission_date
+from validators.registry import RuleRegistry
 
 __all__ = [
     "AGENT_FOLDER",
@@ -46,9 +56,14 @@ OFFICE_FOLDER = "INBOX"
 
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
+    """What answering needs besides the job: the reference tables and the catalog (``None``:
+    the shipped one) validate again with the store's facts."""
+
     offices: OfficeRegistry
     domain: str
     channel_seed: bytes
+    reference: ReferenceData = field(default_factory=shipped_reference)
+    registry: RuleRegistry | None = None
 
 
 def _envelope(
@@ -65,6 +80,17 @@ def _envelope(
         date=answering.now,
         received_at=job.received_at,
         submission=headers,
+    )
+
+
+def _context(claimed: ClaimedJob, settings: AnswerSettings) -> RuleContext:
+    """The rule context of the job's analysis, for validating again with the store's facts."""
+    return RuleContext(
+        as_of=transmission_date(claimed.job.received_at),
+        offices=settings.offices,
+        addressed_office=claimed.job.office_code,
+        sender_agent_code=claimed.sender_agent_code,
+        reference=settings.reference,
     )
 
 
@@ -119,6 +145,9 @@ async def _answer_declaration(
         if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
             await answering.redeliver(job.sender, AGENT_FOLDER, on_file.reply_content_id)
             return
+    if own and outcome.accepted and needs_history(declaration):
+        context = _context(claimed, settings)
+        outcome = await revalidate(answering.session, outcome, context, settings.registry)
     if not outcome.accepted:
         reply_id = await answering.deliver(
             job.sender, AGENT_FOLDER, replies.rejection(envelope, outcome)
@@ -145,8 +174,22 @@ async def _answer_declaration(
             regime=declaration.regime,
         )
     )
-    decision = select_channel(
-        declaration, office=job.office_code, number=number, seed=settings.channel_seed
+    decision = await assign_channel(
+        answering,
+        declaration,
+        office=job.office_code,
+        received_at=job.received_at,
+        number=number,
+        seed=settings.channel_seed,
+        reference=settings.reference,
+    )
+    await record_import(
+        answering.session,
+        declaration,
+        number=number,
+        office=job.office_code,
+        year=numbering_year(job.received_at),
+        received_at=job.received_at,
     )
     reply = replies.acceptance(envelope, outcome, number=number, channel=decision.channel)
     reply_id = await answering.deliver(job.sender, AGENT_FOLDER, reply)

@@ -1,53 +1,64 @@
-"""The control channel of an accepted declaration (rule CH-ASSIGN).
+"""The control channel of an accepted declaration (rule CH-ASSIGN): the decision, sans store.
 
 Seed 004 VI.16 names the channels: *verde* (no review), *naranja* (documentary review) and
 *rojo* (physical examination). This module decides, in this order:
 
-1. **Mandatory rojo.** Goods that seed 003 submits to "reconocimiento físico obligatorio":
-   arms, ammunition, explosives and related goods (DICSCAMEC, 003 VII.A 3.1 b); ozone-depleting
-   substances and refrigeration or air-conditioning equipment (OTO, 003 VII.A 4.1.3);
-   narcotic and psychotropic substances (DIGEMID, 003 VII.A 5.1.5 c); and, as the seed also
-   says, slot machines and casino games (DNT). A series is one of them when it carries a
-   control document of that entity (02 DICSCAMEC, 18 OTO, 25 DNT) or its subpartida starts
-   with one of the reference prefixes below (a reference list, not the official annexes).
-2. **Relief shipments** (modality ``0-2``) are subject to documentary review only
-   (004 VI.16 b): naranja.
-3. **Risk-based draw**, reproducible: a number in [0, 1) from HMAC-SHA256 of the node's seed
-   and the declaration number, so the same declaration always gets the same channel (a redo
-   after a crash included). Rojo when the draw is below the office's red ceiling of 004
-   VII.A.45 (15 % Maritime and Airport Callao, 30 % Tacna, 50 % elsewhere) times a risk
-   weight between 0.5 and 1 (used goods, restricted goods with control documents, urgent or
-   excepcional dispatch and high value raise it); naranja for a further ``ORANGE_SHARE``;
-   verde otherwise.
+1. **Mandatory rojo**, outside any percentage (004 VII.A.45, last paragraph). From
+   INTA-PE.00.06 (2004-07-23): goods whose annex of seed 003 submits them to "reconocimiento
+   físico obligatorio" (arms, ammunition, explosives, ammonium nitrate; ozone-depleting
+   substances and refrigeration equipment; narcotics; slot machines: the ``mandatory_red``
+   column of ``config/data/annexes.csv``), by the reference tables or by a control document
+   of an entity all of whose annexes are examined (02 DICSCAMEC, 18 OTO, 25 DNT). From
+   INTA-PG.01-A: box 7.24 code 21 (later dispatch of goods "vigentes", 004 VI.28) and code 20
+   (the broker asks for the examination, VI.26).
+2. **Relief shipments** (modality ``0-2``, from INTA-PG.01-A) are subject to documentary
+   review only (004 VI.16 b): naranja, a non-random selection outside the percentage.
+3. **Risk draw**, reproducible: a number in [0, 1) from HMAC-SHA256 of the node's seed and
+   the declaration number, so the same declaration always draws the same (a redo after a
+   crash included). The risk weight (0.5 to 1: used goods, control documents, urgent or
+   excepcional dispatch, high value) scales the red probability.
 
-What the next issue adds: the monthly quota. Seed 004 VII.A.45 fixes the red share of the
-declarations an office numbers *in the month* (and, for offices other than Callao and Tacna,
-makes it depend on the previous month's daily average: 10 or more a day, up to 50 %; fewer,
-more than 50 %), with the mandatory cases outside the percentage. That needs the office's
-counts from the store (``declarations`` by office and ``received_at``) and replaces the fixed
-ceilings used here.
+From INTA-PG.01-A the draw works inside the office's **monthly red share** (004 VII.A.45):
+up to 15 % in Maritime and Airport Callao, up to 30 % in Tacna, up to 50 % where the office
+numbered 10 or more a day on average the previous month, and *more than* 50 % below that.
+``RedLimit`` says which; ``MonthCounts`` are the month's declarations in the percentage and
+their reds so far (``gateway.pipeline.quota`` keeps them in the store). A red draw that would
+exceed a ceiling becomes naranja; a non-red draw that would leave a floor unmet becomes rojo.
+So the share holds after every declaration, not only at the end of the month. Before
+INTA-PG.01-A the draw is bounded by the same per-office ceilings, without monthly counts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Final
 
+from config.reference import Flow, ReferenceData, shipped_reference
 from edi_formats.codes import GoodsState, ModalityCode
-from edi_formats.models import DUA, OE
+from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
 from edi_formats.responses import Channel
+from validators.goods import flow_of, restricted_goods
+from validators.rules.sources import INTA_PE0006, INTA_PG01A
+from validators.rules.vigente import CODE_EXAMINATION, CODE_VIGENTE
 
 __all__ = [
+    "BUSY_DAILY_AVERAGE",
     "DEFAULT_RED_CEILING",
-    "MANDATORY_RED_ENTITIES",
-    "MANDATORY_RED_PREFIXES",
     "ORANGE_SHARE",
     "RED_CEILINGS",
     "ChannelDecision",
+    "LimitKind",
+    "MonthCounts",
+    "RedLimit",
+    "mandatory_red",
+    "quota_in_force",
+    "red_limit",
     "risk_weight",
     "select_channel",
 ]
@@ -60,66 +71,149 @@ RED_CEILINGS: Final[Mapping[str, Decimal]] = {
 """Seed 004 VII.A.45 a) and b): the red share ceilings named per office."""
 
 DEFAULT_RED_CEILING: Final = Decimal("0.50")
-"""Seed 004 VII.A.45 c) i), for every other office until the monthly counts decide it."""
+"""Seed 004 VII.A.45 c): the 50 % line for every other office."""
+
+BUSY_DAILY_AVERAGE: Final = 10
+"""Seed 004 VII.A.45 c): numbering 10 or more a day on average last month caps red at 50 %."""
 
 ORANGE_SHARE: Final = Decimal("0.25")
-"""Documentary review share (the seeds give none; the project's default)."""
-
-MANDATORY_RED_ENTITIES: Final[Mapping[str, str]] = {
-    "02": "armas, municiones o explosivos (DICSCAMEC)",
-    "18": "sustancias agotadoras de la capa de ozono o equipos de refrigeración (OTO)",
-    "25": "máquinas tragamonedas o juegos de casino (DNT)",
-}
-"""Control-document entities (seed 003 Annex A) whose goods are always examined."""
-
-MANDATORY_RED_PREFIXES: Final[Mapping[str, str]] = {
-    "93": "armas y municiones",
-    "3601": "pólvora",
-    "3602": "explosivos",
-    "3603": "mechas y detonadores",
-    "3604": "artículos pirotécnicos",
-    "29034": "sustancias agotadoras de la capa de ozono",
-    "29037": "sustancias agotadoras de la capa de ozono",
-    "38247": "mezclas con sustancias agotadoras de la capa de ozono",
-    "8415": "equipos de aire acondicionado",
-    "8418": "equipos de refrigeración y congelación",
-    "121130": "hojas de coca",
-    "121140": "paja de adormidera",
-    "130211": "opio",
-    "293911": "alcaloides del opio",
-    "293971": "cocaína",
-    "950430": "máquinas tragamonedas",
-}
-"""Reference subpartida prefixes of goods under mandatory physical examination."""
+"""Documentary review share of the draw (the seeds give none; the project's default)."""
 
 _HIGH_VALUE: Final = Decimal(50_000)
 _RISK_STEP: Final = Decimal("0.125")
 _BASE_WEIGHT: Final = Decimal("0.5")
 _SCALE: Final = 2**64
 
+Series = ImportSeries | ExportSeries
+
+
+class LimitKind(StrEnum):
+    AT_MOST = "at_most"
+    MORE_THAN = "more_than"
+
+
+@dataclass(frozen=True, slots=True)
+class RedLimit:
+    """The month's red share at an office: at most ``share``, or more than ``share``."""
+
+    kind: LimitKind
+    share: Decimal
+
+    def encode(self) -> str:
+        """``at_most:0.15``: how the store keeps it."""
+        return f"{self.kind.value}:{self.share}"
+
+    @classmethod
+    def decode(cls, text: str) -> RedLimit:
+        kind, share = text.split(":", 1)
+        return cls(LimitKind(kind), Decimal(share))
+
+    def describe(self) -> str:
+        """The limit in Spanish, for the office copy."""
+        word = "hasta" if self.kind is LimitKind.AT_MOST else "más del"
+        return f"{word} {self.share:.0%} de rojo en el mes"
+
+    def allows_red(self, counts: MonthCounts) -> bool:
+        """Whether one more red keeps the month within a ceiling."""
+        if self.kind is LimitKind.MORE_THAN:
+            return True
+        return (counts.red + 1) <= self.share * (counts.base + 1)
+
+    def requires_red(self, counts: MonthCounts) -> bool:
+        """Whether a floor would be unmet unless this declaration goes red."""
+        if self.kind is LimitKind.AT_MOST:
+            return False
+        return counts.red <= self.share * (counts.base + 1)
+
+
+def red_limit(office: str, previous_month_numbered: int, previous_month_days: int) -> RedLimit:
+    """The red share of 004 VII.A.45 for ``office``, given last month's numbered count."""
+    ceiling = RED_CEILINGS.get(office)
+    if ceiling is not None:
+        return RedLimit(LimitKind.AT_MOST, ceiling)
+    if previous_month_numbered >= BUSY_DAILY_AVERAGE * previous_month_days:
+        return RedLimit(LimitKind.AT_MOST, DEFAULT_RED_CEILING)
+    return RedLimit(LimitKind.MORE_THAN, DEFAULT_RED_CEILING)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthCounts:
+    """The office's month so far: declarations in the percentage, and how many went red."""
+
+    base: int = 0
+    red: int = 0
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelDecision:
-    """The channel and, for the office, why (in Spanish; the agent is not told the reason)."""
+    """The channel and, for the office, why (in Spanish; the agent is not told the reason).
+
+    ``in_percentage`` says whether the declaration counts in the month's red share (a risk
+    selection) or stays outside it (mandatory examination, relief shipment).
+    """
 
     channel: Channel
     reason: str
+    in_percentage: bool = False
 
 
-def _mandatory_red(declaration: DUA | OE) -> str | None:
-    for series in declaration.series:
-        for document in series.control_documents:
-            goods = MANDATORY_RED_ENTITIES.get(document.entity_code)
+def _started(reference: ReferenceData, procedure: str, office: str, as_of: date) -> bool:
+    return reference.schedule(procedure).start_for(office) <= as_of
+
+
+def quota_in_force(reference: ReferenceData, office: str, as_of: date) -> bool:
+    """Whether INTA-PG.01-A (relief shipments, 7.24 codes, monthly red share) applies."""
+    return _started(reference, INTA_PG01A, office, as_of)
+
+
+def _always_examined_entities(reference: ReferenceData, flow: Flow) -> dict[str, str]:
+    """Entities every annex of which sends the flow's goods to mandatory examination."""
+    annexes: dict[str, list[bool]] = {}
+    for annex in reference.annexes.values():
+        if flow in annex.flows:
+            for entity in annex.entities:
+                annexes.setdefault(entity, []).append(flow in annex.mandatory_red)
+    return {
+        entity: reference.entity_label(entity)
+        for entity, examined in annexes.items()
+        if examined and all(examined)
+    }
+
+
+def _mandatory_goods(item: Series, flow: Flow, reference: ReferenceData) -> str | None:
+    for row in restricted_goods(item, flow, reference):
+        if flow in row.annex.mandatory_red:
+            return f"{row.description.lower()} ({row.annex.label} de INTA-PE.00.06)"
+    return None
+
+
+def mandatory_red(
+    declaration: DUA | OE, office: str, as_of: date, reference: ReferenceData
+) -> str | None:
+    """Why the declaration must be examined physically, or None."""
+    flow = flow_of(declaration)
+    series: Iterable[Series] = declaration.series
+    if _started(reference, INTA_PE0006, office, as_of):
+        examined = _always_examined_entities(reference, flow)
+        for item in series:
+            goods = _mandatory_goods(item, flow, reference)
             if goods is not None:
-                return f"serie {series.number}: {goods}"
-        for prefix, goods in MANDATORY_RED_PREFIXES.items():
-            if series.subpartida.startswith(prefix):
-                return f"serie {series.number}: {goods} (subpartida {series.subpartida})"
+                return f"serie {item.number}: {goods}"
+            for document in item.control_documents:
+                if document.entity_code in examined:
+                    label = examined[document.entity_code]
+                    return f"serie {item.number}: documento de control de la entidad {label}"
+    if isinstance(declaration, DUA) and quota_in_force(reference, office, as_of):
+        for item in declaration.series:
+            if CODE_VIGENTE in item.codes_7_24:
+                return f"serie {item.number}: despacho posterior de mercancía vigente (7.24: 21)"
+            if CODE_EXAMINATION in item.codes_7_24:
+                return f"serie {item.number}: reconocimiento físico solicitado (7.24: 20)"
     return None
 
 
 def risk_weight(declaration: DUA | OE) -> Decimal:
-    """How much of the office's red ceiling applies: 0.5 for a plain declaration, up to 1."""
+    """How much of the red share the draw aims at: 0.5 for a plain declaration, up to 1."""
     weight = _BASE_WEIGHT
     if any(series.state is GoodsState.USED for series in declaration.series):
         weight += _RISK_STEP
@@ -140,24 +234,61 @@ def _draw(seed: bytes, number: str) -> Decimal:
     return Decimal(int.from_bytes(digest[:8], "big")) / _SCALE
 
 
+def _drawn(draw: Decimal, red: Decimal) -> Channel:
+    if draw < red:
+        return Channel.ROJO
+    if draw < red + ORANGE_SHARE:
+        return Channel.NARANJA
+    return Channel.VERDE
+
+
 def select_channel(
-    declaration: DUA | OE, *, office: str, number: str, seed: bytes
+    declaration: DUA | OE,
+    *,
+    office: str,
+    number: str,
+    seed: bytes,
+    as_of: date,
+    reference: ReferenceData | None = None,
+    quota: tuple[RedLimit, MonthCounts] | None = None,
 ) -> ChannelDecision:
-    """The channel for ``declaration``, numbered ``number`` at ``office``."""
-    mandatory = _mandatory_red(declaration)
+    """The channel for ``declaration``, numbered ``number`` at ``office`` on ``as_of``.
+
+    ``quota`` is the office's red limit and month counts; without it (before INTA-PG.01-A, or
+    offline) the draw is bounded by the office's ceiling alone.
+    """
+    reference = reference or shipped_reference()
+    mandatory = mandatory_red(declaration, office, as_of, reference)
     if mandatory is not None:
         return ChannelDecision(Channel.ROJO, f"reconocimiento físico obligatorio: {mandatory}")
-    if isinstance(declaration, DUA) and declaration.modality.code == ModalityCode.SOCORRO:
+    with_004 = quota_in_force(reference, office, as_of)
+    if (
+        with_004
+        and isinstance(declaration, DUA)
+        and declaration.modality.code == ModalityCode.SOCORRO
+    ):
         return ChannelDecision(
             Channel.NARANJA, "envío de socorro: solo revisión documentaria (004 VI.16 b)"
         )
-    ceiling = RED_CEILINGS.get(office, DEFAULT_RED_CEILING)
     weight = risk_weight(declaration)
-    red = ceiling * weight
     draw = _draw(seed, number)
-    detail = f"selección por riesgo (peso {weight:.3f}, tope rojo {ceiling:.0%})"
-    if draw < red:
-        return ChannelDecision(Channel.ROJO, detail)
-    if draw < red + ORANGE_SHARE:
-        return ChannelDecision(Channel.NARANJA, detail)
-    return ChannelDecision(Channel.VERDE, detail)
+    if quota is None:
+        ceiling = RED_CEILINGS.get(office, DEFAULT_RED_CEILING)
+        channel = _drawn(draw, ceiling * weight)
+        detail = f"selección por riesgo (peso {weight:.3f}, tope rojo {ceiling:.0%})"
+        return ChannelDecision(channel, detail, in_percentage=with_004)
+    limit, counts = quota
+    if limit.kind is LimitKind.AT_MOST:
+        aim = limit.share * weight
+    else:
+        aim = limit.share + (1 - limit.share) * weight
+    channel = _drawn(draw, aim)
+    detail = (
+        f"selección por riesgo (peso {weight:.3f}; {limit.describe()}: {counts.red} de "
+        f"{counts.base} antes de esta)"
+    )
+    if channel is Channel.ROJO and not limit.allows_red(counts):
+        return ChannelDecision(Channel.NARANJA, f"{detail}; tope mensual alcanzado", True)
+    if channel is not Channel.ROJO and limit.requires_red(counts):
+        return ChannelDecision(Channel.ROJO, f"{detail}; mínimo mensual de rojo", True)
+    return ChannelDecision(channel, detail, True)

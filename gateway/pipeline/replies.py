@@ -17,7 +17,7 @@ import re
 import secrets
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -150,10 +150,29 @@ def _findings_text(title: str, findings: Sequence[Finding | ResponseFinding]) ->
     return lines
 
 
-def _split(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    warnings = [f for f in findings if f.severity is not Severity.ERROR]
-    return errors, warnings
+def _split(findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """Errors, warnings and notes (``info``: the dispatch fee applies, nothing to pay...)."""
+    errors: list[Finding] = []
+    warnings: list[Finding] = []
+    notes: list[Finding] = []
+    for finding in findings:
+        if finding.severity is Severity.ERROR:
+            errors.append(finding)
+        elif finding.severity is Severity.INFO:
+            notes.append(finding)
+        else:
+            warnings.append(finding)
+    return errors, warnings, notes
+
+
+_NOTES_TITLE: Final = "Información sobre su declaración"
+
+
+def _response_finding(finding: Finding) -> ResponseFinding:
+    """The response's finding; a note travels as a warning, the response's mildest kind."""
+    if finding.severity is Severity.INFO:
+        finding = replace(finding, severity=Severity.WARNING)
+    return ResponseFinding.from_finding(finding)
 
 
 def _message(
@@ -272,7 +291,11 @@ def response_for(
         number=number,
         channel=channel,
         received_at=received_at,
-        findings=tuple(ResponseFinding.from_finding(f) for f in outcome.findings),
+        findings=tuple(
+            _response_finding(f)
+            for f in outcome.findings
+            if number is not None or f.severity is not Severity.INFO  # notes: acceptances only
+        ),
     )
 
 
@@ -293,7 +316,7 @@ def acceptance(
     )
     _put(message, "X-Teledespacho-Number", number)
     _put(message, "X-Teledespacho-Channel", channel.value)
-    _, warnings = _split(outcome.findings)
+    _, warnings, notes = _split(outcome.findings)
     lines = _header_lines(envelope, outcome.document.source)
     lines += [
         f"Su {kind} con referencia {reference} fue ACEPTADA y numerada.",
@@ -303,6 +326,7 @@ def acceptance(
         "",
     ]
     lines += _findings_text("Observaciones, que no impiden la numeración", warnings)
+    lines += _findings_text(_NOTES_TITLE, notes)
     response = response_for(
         outcome,
         received_at=envelope.received_at,
@@ -321,7 +345,7 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
     declaration = outcome.declaration
     kind = _kind(declaration)
     reference = declaration.agent_reference
-    errors, warnings = _split(outcome.findings)
+    errors, warnings, _ = _split(outcome.findings)
     count = f"{len(errors)} error" + ("es" if len(errors) != 1 else "")
     message = _message(
         envelope,
@@ -475,8 +499,9 @@ def office_copy(
         f"  Series:           {len(declaration.series)}",
         "",
     ]
-    _, warnings = _split(outcome.findings)
+    _, warnings, notes = _split(outcome.findings)
     lines += _findings_text("Observaciones", warnings)
+    lines += _findings_text(_NOTES_TITLE, notes)
     lines.append("La declaración se adjunta tal como fue transmitida.")
     _body(message, lines)
     fmt = outcome.document.format

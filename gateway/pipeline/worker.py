@@ -26,12 +26,14 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
+from config.reference import ReferenceData, shipped_reference
 from gateway.pipeline.answer import AnswerSettings, answer_job, fail_job, own_references
 from gateway.pipeline.process import Analysis, analyse, read_headers
 from mailboxes.jobs import Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import RuleContext, transmission_date
 from validators.registry import RuleRegistry
+from validators.rules import catalog_for
 
 __all__ = ["DEFAULT_CHANNEL_SEED", "BeforeCommit", "PipelineWorker"]
 
@@ -60,6 +62,7 @@ class PipelineWorker:
         domain: str,
         channel_seed: bytes = DEFAULT_CHANNEL_SEED,
         registry: RuleRegistry | None = None,
+        reference: ReferenceData | None = None,
         batch_size: int = 32,
         max_attempts: int = 3,
         retry_delay: float = 2.0,
@@ -72,9 +75,14 @@ class PipelineWorker:
         self._queue = JobQueue(store)
         self._clock = clock
         self._offices = offices
-        self._registry = registry
+        self._reference = reference or shipped_reference()
+        self._registry = registry or catalog_for(self._reference)
         self._settings = AnswerSettings(
-            offices=offices, domain=domain.lower(), channel_seed=channel_seed
+            offices=offices,
+            domain=domain.lower(),
+            channel_seed=channel_seed,
+            reference=self._reference,
+            registry=self._registry,
         )
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -182,6 +190,7 @@ class PipelineWorker:
                 offices=self._offices,
                 addressed_office=item.job.office_code,
                 sender_agent_code=item.sender_agent_code,
+                reference=self._reference,
             )
             try:
                 results[item.id] = analyse(item.raw, context, self._registry)
