@@ -1,0 +1,56 @@
+"""``teledispatch rules list``: the catalog in force on a date, at an office, with citations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gateway.cli import main
+from tests.validators.test_catalog import RULES_MD
+
+
+def _list(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["rules", "list", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_today_every_rule_of_rules_md_is_listed_with_its_citation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listed = json.loads(_list(capsys, "--json", "--as-of", "2025-03-03"))
+    assert {item["id"] for item in listed} >= RULES_MD
+    assert all(item["citation"] and item["title"] for item in listed)
+    restr = next(item for item in listed if item["id"] == "RESTR-DOC")
+    assert restr["effective_from"] == "2004-07-23" and "seed 003" in restr["citation"]
+
+
+def test_the_date_and_office_decide(capsys: pytest.CaptureFixture[str]) -> None:
+    def ids(*args: str) -> set[str]:
+        return {item["id"] for item in json.loads(_list(capsys, "--json", *args))}
+
+    assert "PROHIBITED" not in ids("--as-of", "1997-03-03")
+    assert "PROHIBITED" in ids("--as-of", "2005-01-10")
+    assert "MOD-CODE" in ids("--as-of", "2010-09-01", "--office", "154")
+    assert "MOD-CODE" not in ids("--as-of", "2010-09-01", "--office", "118")
+    assert "FOB-10" not in ids("--as-of", "2020-06-01")
+    assert "MOD-CODE" not in ids("--as-of", "2025-03-03", "--document", "oe")
+
+
+def test_the_text_names_dates_and_legal_basis(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _list(capsys, "--as-of", "2010-09-20", "--office", "118")
+    assert out.startswith("Reglas en vigor al 20/09/2010, aduana 118 (Marítima del Callao):")
+    assert "MOD-CODE (DUA; error) desde 20/09/2010" in out
+    assert "Base legal: INTA-PG.01-A VII.A.2 (seed 004)" in out
+    assert "TASA (DUA; nota) desde 20/09/2010" in out
+
+
+def test_all_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _list(capsys, "--all")
+    assert out.count("\nDL-URGENTE ") == 2 and out.count("\nCH-ASSIGN ") == 2
+    assert "Por aduana: 118 desde 20/09/2010" in out
+
+
+def test_a_bad_office_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["rules", "list", "--office", "11"])
