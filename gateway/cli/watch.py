@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
 
 from dialup_sim.phonebook import PhonebookError, parse_address
 from gateway.imap.watch import Acceptance, Backoff, OfficeWatcher, WatchRefused
@@ -27,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--user", required=True, help="office mailbox address")
     parser.add_argument("--password", required=True)
     parser.add_argument("--server", metavar="HOST:PORT", help=f"IMAP server ({DEFAULT_SERVER})")
-    parser.add_argument("--folder", default="INBOX", help="folder to watch (INBOX)")
+    parser.add_argument(
+        "--folder",
+        action="append",
+        help="folder to watch (INBOX); repeat it to watch several (one connection each)",
+    )
     parser.add_argument(
         "--all", action="store_true", help="also print the acceptances already in the folder"
     )
@@ -46,27 +51,31 @@ def run(args: argparse.Namespace) -> int:
     if args.max_backoff <= 0:
         print("teledispatch watch: --max-backoff must be positive", file=sys.stderr)
         return 2
-    watcher = OfficeWatcher(
-        host=server.host,
-        port=server.port,
-        user=args.user,
-        password=args.password,
-        folder=args.folder,
-        show_existing=args.all,
-        report=_print_acceptance,
-        status=_print_status,
-        backoff=Backoff(initial=min(0.5, args.max_backoff), maximum=args.max_backoff),
-    )
+    folders: list[str] = args.folder or ["INBOX"]
+    watchers = [
+        OfficeWatcher(
+            host=server.host,
+            port=server.port,
+            user=args.user,
+            password=args.password,
+            folder=folder,
+            show_existing=args.all,
+            report=_printer(folder if len(folders) > 1 else None),
+            status=_print_status,
+            backoff=Backoff(initial=min(0.5, args.max_backoff), maximum=args.max_backoff),
+        )
+        for folder in folders
+    ]
     try:
-        asyncio.run(_watch_until_signalled(watcher))
+        asyncio.run(_watch_until_signalled(watchers))
     except WatchRefused as exc:
         print(f"teledispatch watch: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _watch_until_signalled(watcher: OfficeWatcher) -> None:
-    task = asyncio.ensure_future(watcher.run())
+async def _watch_until_signalled(watchers: list[OfficeWatcher]) -> None:
+    task = asyncio.ensure_future(asyncio.gather(*(watcher.run() for watcher in watchers)))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(RuntimeError):  # not the main thread (embedded, tests)
@@ -75,8 +84,13 @@ async def _watch_until_signalled(watcher: OfficeWatcher) -> None:
         await task
 
 
-def _print_acceptance(acceptance: Acceptance) -> None:
-    print(acceptance.line(), flush=True)
+def _printer(folder: str | None) -> Callable[[Acceptance], None]:
+    prefix = f"[{folder}] " if folder is not None else ""
+
+    def print_acceptance(acceptance: Acceptance) -> None:
+        print(prefix + acceptance.line(), flush=True)
+
+    return print_acceptance
 
 
 def _print_status(message: str) -> None:

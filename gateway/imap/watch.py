@@ -24,6 +24,7 @@ from email.parser import BytesHeaderParser
 from typing import Any, Final, TypeVar
 
 import aioimaplib
+from pymap.parsing.modutf7 import modutf7_encode
 
 __all__ = [
     "Acceptance",
@@ -31,6 +32,7 @@ __all__ = [
     "OfficeWatcher",
     "WatchRefused",
     "acceptance_from_headers",
+    "mailbox_argument",
     "parse_fetched_headers",
     "parse_select",
 ]
@@ -51,7 +53,7 @@ REIDLE_SECONDS: Final = 25 * 60.0
 
 
 class WatchRefused(Exception):
-    """The server refused the login or the folder: retrying would not help."""
+    """The server refused the login: retrying would not help."""
 
 
 class _ConnectionLost(Exception):
@@ -137,6 +139,13 @@ def parse_select(lines: Iterable[bytes | bytearray]) -> tuple[int | None, int | 
     return validity, next_uid
 
 
+def mailbox_argument(name: str) -> str:
+    """A folder name as an IMAP command argument: modified UTF-7, quoted (aioimaplib
+    sends arguments as they are, so ``Canal rojo`` would be two arguments)."""
+    encoded = modutf7_encode(name).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @dataclass
 class Backoff:
     """Delays between reconnection attempts: doubling from ``initial`` up to ``maximum``."""
@@ -219,9 +228,10 @@ class OfficeWatcher:
             response = await self._guard(lost, client.login(self.user, self.password))
             if response.result != "OK":
                 raise WatchRefused(f"login refused: {_text(response.lines)}")
-            response = await self._guard(lost, client.select(self.folder))
+            response = await self._guard(lost, client.select(mailbox_argument(self.folder)))
             if response.result != "OK":
-                raise WatchRefused(f"cannot select {self.folder}: {_text(response.lines)}")
+                # A filing folder appears with its first declaration: wait for it.
+                raise _ConnectionLost(f"no se puede abrir {self.folder}: {_text(response.lines)}")
             self._start(*parse_select(response.lines))
             self.sessions += 1
             self.backoff.reset()

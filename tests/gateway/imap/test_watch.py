@@ -17,6 +17,7 @@ from gateway.imap.watch import (
     OfficeWatcher,
     WatchRefused,
     acceptance_from_headers,
+    mailbox_argument,
     parse_fetched_headers,
     parse_select,
 )
@@ -197,3 +198,9 @@ async def test_a_refused_login_stops_the_watcher(store: Store) -> None:
             await asyncio.wait_for(watcher.run(), 5)
     finally:
         await server.aclose()
+
+
+def test_mailbox_arguments_are_quoted_in_modified_utf7() -> None:
+    assert mailbox_argument("INBOX") == '"INBOX"'
+    assert mailbox_argument("Canal rojo") == '"Canal rojo"'
+    assert mailbox_argument('Régimen "10"') == '"R&AOk-gimen \\"10\\""'

@@ -35,13 +35,14 @@ async def test_watch_prints_each_new_acceptance_within_a_second(node: Node) -> N
         sys.executable, "-m", "gateway", "watch",
         "--user", OFFICE, "--password", DEMO_PASSWORD,
         "--server", f"127.0.0.1:{node.port('imap')}",
+        "--folder", "INBOX", "--folder", "Canal rojo",  # the second one does not exist yet
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
     try:
-        connected = await read_until(process.stderr, b"conectado", within=30)
-        assert b"conectado" in connected, connected + await process.stderr.read()
+        connected = await read_until(process.stderr, b"esperando en INBOX", within=30)
+        assert b"INBOX" in connected, connected + await process.stderr.read()
         started = time.monotonic()
         raw = submission(flat(declaration("dua", reference="R-CLI")), sender=AGENT.address)
         await smtp_send(node, AGENT.address, OFFICE, raw)
@@ -52,7 +53,7 @@ async def test_watch_prints_each_new_acceptance_within_a_second(node: Node) -> N
         status = await asyncio.wait_for(process.wait(), 10)
     assert elapsed < 1.0, f"printed after {elapsed:.2f} s"
     assert re.fullmatch(
-        rf"118-\d{{4}}-10-\d{{6}}  despachador {AGENT.agent_code}  "
+        rf"\[INBOX\] 118-\d{{4}}-10-\d{{6}}  despachador {AGENT.agent_code}  "
         r"canal (verde|naranja|rojo)  ref\. R-CLI\n",
         line,
     ), line
