@@ -133,7 +133,11 @@ class Node:
                 settings.pop3_port,
                 lambda: pop3.start(host=settings.host, port=settings.pop3_port),
             )
-            self._imap = imap = ImapServer(store, greeting_name=settings.greeting_name)
+            self._imap = imap = ImapServer(
+                store,
+                greeting_name=settings.greeting_name,
+                max_message_size=settings.max_message_size,
+            )
             await self._listen(
                 "imap",
                 settings.imap_port,

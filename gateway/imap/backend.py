@@ -91,7 +91,12 @@ class Config(IMAPConfig):
     def build(
         cls, *, host: str, port: int, greeting_name: str, tls: bool = False, **overrides: Any
     ) -> Config:
-        """A config without a command line (how the node embeds the server)."""
+        """A config without a command line (how the node embeds the server).
+
+        ``tls=False`` offers LOGIN and AUTHENTICATE PLAIN in the clear, as the SMTP and POP3
+        servers do: 1997 clients on a dial-up line had no TLS, and deployments that want it
+        put a terminator in front (loopback by default).
+        """
         args = Namespace(
             host=host,
             port=port,

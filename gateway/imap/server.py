@@ -36,6 +36,7 @@ class ImapServer:
         greeting_name: str,
         share_departments: bool = False,
         idle_poll: float = 5.0,
+        max_message_size: int = 20 * 1024 * 1024,
     ) -> None:
         self.config = Config.build(
             host="",
@@ -43,6 +44,7 @@ class ImapServer:
             greeting_name=greeting_name,
             share_departments=share_departments,
             idle_poll=idle_poll,
+            max_append_len=max_message_size,  # APPEND takes no more than SMTP does
         )
         self.backend = Backend.for_store(store, self.config)
         self._imap = IMAPServer(self.backend.login, self.config)
