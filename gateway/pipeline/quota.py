@@ -15,6 +15,7 @@ Months are Lima calendar months of the receipt, like the numbering year.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, Insert, func, insert, select, update
@@ -36,7 +37,7 @@ from mailboxes.jobs import Answering
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus
 from validators.engine import PERU_TIME, transmission_date
 
-__all__ = ["assign_channel", "month_counts", "previous_month_limit"]
+__all__ = ["MonthState", "assign_channel", "month_counts", "previous_month_limit"]
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -173,10 +174,20 @@ async def assign_channel(
     return decision
 
 
+@dataclass(frozen=True, slots=True)
+class MonthState:
+    """An office's month as the store has it (for operators and tests)."""
+
+    limit: RedLimit
+    numbered: int
+    counts: MonthCounts
+    mandatory_red: int
+
+
 async def month_counts(
     session: AsyncSession, office: str, year: int, month: int, regime: str
-) -> tuple[RedLimit, int, MonthCounts, int] | None:
-    """An office's month as the store has it: limit, numbered, counts, mandatory reds."""
+) -> MonthState | None:
+    """An office's month of one regime as the store has it; None before its first number."""
     row = (
         await session.execute(
             select(
@@ -190,5 +201,9 @@ async def month_counts(
     ).one_or_none()
     if row is None:
         return None
-    counts = MonthCounts(base=row.base, red=row.red)
-    return RedLimit.decode(row.red_limit), row.numbered, counts, row.mandatory_red
+    return MonthState(
+        limit=RedLimit.decode(row.red_limit),
+        numbered=row.numbered,
+        counts=MonthCounts(base=row.base, red=row.red),
+        mandatory_red=row.mandatory_red,
+    )

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from config.reference import shipped_reference
 from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE, ControlDocument, Modality
 from edi_formats.responses import Channel
@@ -76,25 +77,25 @@ def test_a_documents_entity_with_unexamined_annexes_does_not_force_red():
         entity_code="03", document_code="08", number="RS-1", issued_on=date(2026, 10, 1)
     )
     decl = with_first_series(declaration(), control_documents=(permit,))
-    assert mandatory_red(decl, "118", AS_OF, _shipped()) is None
+    assert mandatory_red(decl, "118", AS_OF, shipped_reference()) is None
 
 
 def test_tprod_98_takes_goods_out_of_mandatory_examination():
     decl = with_first_series(declaration(), subpartida="8418101000", tprod="98")
-    assert mandatory_red(decl, "118", AS_OF, _shipped()) is None
+    assert mandatory_red(decl, "118", AS_OF, shipped_reference()) is None
 
 
 def test_mandatory_examination_follows_the_seed_dates():
     arms = with_first_series(declaration(), subpartida="9303201000")
-    assert mandatory_red(arms, "118", date(2004, 7, 23), _shipped()) is not None
-    assert mandatory_red(arms, "118", date(2004, 7, 22), _shipped()) is None
+    assert mandatory_red(arms, "118", date(2004, 7, 23), shipped_reference()) is not None
+    assert mandatory_red(arms, "118", date(2004, 7, 22), shipped_reference()) is None
 
 
 @pytest.mark.parametrize("code", ["20", "21"])
 def test_box_7_24_codes_20_and_21_are_examined(code: str):
     decl = with_first_series(declaration(), codes_7_24=(code,))
     assert set(draws(decl, "235", 30)) == {Channel.ROJO}
-    assert mandatory_red(decl, "235", date(2010, 9, 26), _shipped()) is None  # before 004
+    assert mandatory_red(decl, "235", date(2010, 9, 26), shipped_reference()) is None  # before 004
 
 
 def test_relief_shipments_get_documentary_review_only():
@@ -217,9 +218,3 @@ def test_before_inta_pg01a_relief_and_quota_do_not_apply():
         relief, office="154", number="154-2010-10-000001", seed=SEED, as_of=before
     )
     assert not decision.in_percentage
-
-
-def _shipped() -> Any:
-    from config.reference import shipped_reference
-
-    return shipped_reference()

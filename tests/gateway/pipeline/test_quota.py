@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
@@ -16,7 +17,7 @@ from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel
 from gateway.pipeline.channels import LimitKind, RedLimit
-from gateway.pipeline.quota import assign_channel, month_counts
+from gateway.pipeline.quota import MonthState, assign_channel, month_counts
 from mailboxes.jobs import JobQueue
 from mailboxes.schema import DeclarationRow, IntakeJobRow, MessageContentRow
 from mailboxes.store import Store
@@ -64,9 +65,11 @@ async def number_many(
     return channels
 
 
-async def counts_of(store: Store, office: str, year: int, month: int) -> Any:
+async def counts_of(store: Store, office: str, year: int, month: int) -> MonthState:
     async with store.database.read_session() as session:
-        return await month_counts(session, office, year, month, "10")
+        state = await month_counts(session, office, year, month, "10")
+    assert state is not None
+    return state
 
 
 async def test_a_month_at_maritime_callao_stays_within_15_percent(store: Store):
@@ -80,9 +83,10 @@ async def test_a_month_at_maritime_callao_stays_within_15_percent(store: Store):
         channels += await number_many(store, "118", plan[start : start + 62])
     arms = [channel for (n, _, _), channel in zip(plan, channels, strict=True) if n % 10 == 0]
     assert set(arms) == {Channel.ROJO}
-    limit, numbered, counts, mandatory = await counts_of(store, "118", 2026, 10)
-    assert limit == RedLimit(LimitKind.AT_MOST, limit.share) and str(limit.share) == "0.15"
-    assert numbered == 620 and mandatory == 62 and counts.base == 558
+    month = await counts_of(store, "118", 2026, 10)
+    limit, counts, mandatory = month.limit, month.counts, month.mandatory_red
+    assert limit == RedLimit(LimitKind.AT_MOST, Decimal("0.15"))
+    assert month.numbered == 620 and mandatory == 62 and counts.base == 558
     tally = Counter(channels)
     assert tally[Channel.ROJO] == counts.red + mandatory
     assert counts.red <= limit.share * counts.base
@@ -92,11 +96,10 @@ async def test_a_month_at_maritime_callao_stays_within_15_percent(store: Store):
 
 async def test_the_share_starts_again_each_month(store: Store):
     await number_many(store, "118", [(n, USED, lima(2026, 10, 31, 12)) for n in range(1, 41)])
-    november = await number_many(store, "118", [(41, USED, lima(2026, 11, 1, 0))])
-    assert len(november) == 1
-    _, numbered, counts, _ = await counts_of(store, "118", 2026, 11)
-    assert numbered == 1 and counts.base == 1
-    assert (await counts_of(store, "118", 2026, 10))[1] == 40
+    assert len(await number_many(store, "118", [(41, USED, lima(2026, 11, 1, 0))])) == 1
+    november = await counts_of(store, "118", 2026, 11)
+    assert november.numbered == 1 and november.counts.base == 1
+    assert (await counts_of(store, "118", 2026, 10)).numbered == 40
 
 
 async def _numbered_last_month(store: Store, office: str, count: int, month_start: date) -> None:
@@ -155,9 +158,9 @@ async def test_a_busy_office_last_month_is_capped_at_half(store: Store):
     channels = await number_many(
         store, "154", [(n, USED, lima(2026, 10, 2)) for n in range(1, 201)]
     )
-    limit, _, counts, _ = await counts_of(store, "154", 2026, 10)
-    assert limit == RedLimit(LimitKind.AT_MOST, limit.share) and str(limit.share) == "0.50"
-    assert Counter(channels)[Channel.ROJO] == counts.red <= counts.base / 2
+    month = await counts_of(store, "154", 2026, 10)
+    assert month.limit == RedLimit(LimitKind.AT_MOST, Decimal("0.50"))
+    assert Counter(channels)[Channel.ROJO] == month.counts.red <= month.counts.base / 2
 
 
 async def test_a_quiet_office_sends_more_than_half_to_red(store: Store):
@@ -166,16 +169,17 @@ async def test_a_quiet_office_sends_more_than_half_to_red(store: Store):
     channels = await number_many(
         store, "190", [(n, PLAIN, lima(2026, 10, 2)) for n in range(1, 201)]
     )
-    limit, _, counts, _ = await counts_of(store, "190", 2026, 10)
-    assert limit.kind is LimitKind.MORE_THAN
-    assert Counter(channels)[Channel.ROJO] == counts.red > counts.base / 2
+    month = await counts_of(store, "190", 2026, 10)
+    assert month.limit == RedLimit(LimitKind.MORE_THAN, Decimal("0.50"))
+    assert Counter(channels)[Channel.ROJO] == month.counts.red > month.counts.base / 2
     assert Channel.VERDE in channels or Channel.NARANJA in channels
 
 
 async def test_before_inta_pg01a_no_month_is_counted(store: Store):
     channels = await number_many(store, "118", [(1, PLAIN, lima(2005, 1, 10))])
     assert len(channels) == 1
-    assert await counts_of(store, "118", 2005, 1) is None
+    async with store.database.read_session() as session:
+        assert await month_counts(session, "118", 2005, 1, "10") is None
 
 
 async def test_two_workers_numbering_at_once_keep_one_count(database_url: str, clock: FixedClock):
@@ -192,10 +196,10 @@ async def test_two_workers_numbering_at_once_keep_one_count(database_url: str, c
             return out
 
         a, b = await asyncio.gather(worker(first, 0), worker(second, 1000))
-        limit, numbered, counts, _ = await counts_of(first, "235", 2026, 10)
-        assert numbered == 200 == counts.base
-        assert Counter(a + b)[Channel.ROJO] == counts.red
-        assert counts.red <= limit.share * counts.base
+        month = await counts_of(first, "235", 2026, 10)
+        assert month.numbered == 200 == month.counts.base
+        assert Counter(a + b)[Channel.ROJO] == month.counts.red
+        assert month.counts.red <= month.limit.share * month.counts.base
     finally:
         await second.close()
         await first.close()
