@@ -116,7 +116,7 @@ class Config(IMAPConfig):
 
     @property
     def greeting(self) -> bytes:
-        return b"%b %b IMAP4rev1 ready." % (self.greeting_name.encode("idna"), SOFTWARE)
+        return b"%b %b IMAP4rev1 ready." % (self.greeting_name.encode("ascii", "replace"), SOFTWARE)
 
     @property
     def id_response(self) -> dict[bytes, bytes]:

@@ -12,7 +12,6 @@ selects its mailbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pymap.concurrent import Event
@@ -76,13 +75,16 @@ class MailboxRegistry:
     def touch(self, owner: str, folder: str) -> None:
         self.state(owner, folder).touch()
 
-    def touch_all(self, keys: Iterable[MailboxKey]) -> None:
-        for owner, folder in keys:
-            self.touch(owner, folder)
-
     def on_change(self, change: Change) -> None:
-        """``Store.subscribe`` listener: wake whoever waits on the mailboxes written."""
-        self.touch_all(change.mailboxes)
+        """``Store.subscribe`` listener: wake whoever waits on the mailboxes written.
+
+        A mailbox no IMAP session has opened has no state and gets none here, so mail
+        delivered to accounts that never use IMAP costs nothing.
+        """
+        for owner, folder in change.mailboxes:
+            state = self._states.get(_key(owner, folder))
+            if state is not None:
+                state.touch()
 
     def forget(self, owner: str, folder: str) -> None:
         """The mailbox was deleted or renamed: wake its sessions, drop its state."""
