@@ -13,6 +13,8 @@ from typing import Any, Final, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from edi_formats.detect import WireFormat, detect_format, strip_preamble
+from edi_formats.edifact import parse_cusdec, parse_cusres, render_cusdec, render_cusres
+from edi_formats.edifact.identity import edifact_identity
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile.envelope import read_envelope
 from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
@@ -34,14 +36,6 @@ __all__ = [
     "render_declaration",
     "render_response",
 ]
-
-_EDIFACT_LATER: Final = (
-    "las declaraciones UN/EDIFACT (CUSDEC) aún no se procesan; envíela en formato plano o JSON"
-)
-
-
-def _unsupported() -> DeclarationSyntaxError:
-    return DeclarationSyntaxError("EDI-UNSUPPORTED", _EDIFACT_LATER)
 
 
 def _resolve(data: bytes, fmt: WireFormat | None) -> WireFormat:
@@ -69,7 +63,7 @@ def parse_declaration(data: bytes, fmt: WireFormat | None = None) -> DUA | OE:
         return parse_flat(data)
     if fmt is WireFormat.JSON:
         return parse_json(data)
-    raise _unsupported()
+    return parse_cusdec(data)
 
 
 def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:
@@ -78,26 +72,28 @@ def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:
         return render_flat(decl)
     if fmt is WireFormat.JSON:
         return render_json(decl)
-    raise _unsupported()
+    return render_cusdec(decl)
 
 
 def render_response(resp: DeclarationResponse, fmt: WireFormat) -> bytes:
-    """The office's answer in the format the agent used (EDIFACT answers as JSON for now)."""
+    """The office's answer in the format the agent used (a CUSDEC is answered with CUSRES)."""
     if fmt is WireFormat.FLAT:
         return render_records(resp, RESPONSE_LAYOUT)
     if fmt is WireFormat.JSON:
         return resp.model_dump_json(indent=2).encode("utf-8") + b"\n"
-    raise _unsupported()
+    return render_cusres(resp)
 
 
 def parse_response(data: bytes, fmt: WireFormat | None = None) -> DeclarationResponse:
     """A response read back (the agents' reference client files numbers with it)."""
     if fmt is None:
-        fmt = (
-            WireFormat.JSON
-            if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
-            else WireFormat.FLAT
-        )
+        head = strip_preamble(data[:16])
+        if head.startswith(b"{"):
+            fmt = WireFormat.JSON
+        elif detect_format(data) is WireFormat.EDIFACT:
+            fmt = WireFormat.EDIFACT
+        else:
+            fmt = WireFormat.FLAT
     if fmt is WireFormat.FLAT:
         return read_flat(data, {"RES": RESPONSE_LAYOUT}, {"RES": DeclarationResponse})
     if fmt is WireFormat.JSON:
@@ -108,7 +104,7 @@ def parse_response(data: bytes, fmt: WireFormat | None = None) -> DeclarationRes
             raise DeclarationSyntaxError(
                 "FMT-VALUE", describe_error(error), json_path(error["loc"])
             ) from None
-    raise _unsupported()
+    return parse_cusres(data)
 
 
 @dataclass(frozen=True)
@@ -172,7 +168,8 @@ def peek_identity(data: bytes, fmt: WireFormat | None = None) -> DeclarationIden
     """Document type, office, agent code and reference of ``data``, best effort; never raises.
 
     For the answer to a declaration that cannot be read: the reply can still quote the
-    agent's reference when the header record (flat) or the top-level keys (JSON) hold it.
+    agent's reference when the header record (flat), the top-level keys (JSON) or the BGM,
+    LOC+22 and NAD+AE segments (EDIFACT) hold it.
     """
     try:
         fmt = fmt or detect_format(data)
@@ -182,6 +179,8 @@ def peek_identity(data: bytes, fmt: WireFormat | None = None) -> DeclarationIden
         elif fmt is WireFormat.JSON:
             loaded = json.loads(strip_preamble(data).decode("utf-8", "replace"))
             found = loaded if isinstance(loaded, dict) else {}
+        elif fmt is WireFormat.EDIFACT:
+            found = edifact_identity(data)
     except (ValueError, RecursionError):
         return DeclarationIdentity()
     document_type = found.get("document_type")

@@ -23,7 +23,15 @@ SYNTAX_ERROR_CODES: Final[dict[str, str]] = {
     "FMT-TRUNCATED": "the document ends before its trailer record",
     "FMT-LIMIT": "the document exceeds a size limit (series, records or bytes)",
     "JSON-SYNTAX": "the JSON text is not well formed",
-    "EDI-UNSUPPORTED": "UN/EDIFACT declarations are not handled yet",
+    "EDI-SYNTAX": "EDIFACT syntax: bad UNA, unterminated segment, invalid segment tag",
+    "EDI-CHARSET": "a byte or character the UNB syntax level does not allow, or an unknown level",
+    "EDI-ENVELOPE": "UNB, UNH, UNT or UNZ missing, misplaced or malformed; references differ",
+    "EDI-COUNT": "the segment count in UNT, the message count in UNZ or CNT+5 is wrong",
+    "EDI-TRUNCATED": "the interchange ends before its UNT or UNZ",
+    "EDI-MESSAGE": "not a CUSDEC D.96B UN message, or more than one message",
+    "EDI-SEGMENT": "a segment that cannot be mapped, out of order, repeated or missing",
+    "EDI-VALUE": "an element value that cannot be read or that the declaration model refuses",
+    "EDI-LIMIT": "too large to read, or a value D.96B cannot carry when writing",
 }
 
 

@@ -21,7 +21,7 @@ from edi_formats.models import DUA, OE
 from tests.edi_formats.factories import full_dua, full_oe
 from validators.samples import BREAKABLE, break_rule, sample_declaration
 
-FORMATS = [WireFormat.FLAT, WireFormat.JSON]
+FORMATS = [WireFormat.FLAT, WireFormat.JSON, WireFormat.EDIFACT]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -57,14 +57,15 @@ def test_samples_and_broken_samples_survive_every_format(
     assert render_declaration(parse_declaration(data), fmt) == data
 
 
-def test_edifact_is_detected_but_not_handled_yet() -> None:
+def test_an_interchange_without_a_message_is_detected_and_refused() -> None:
     data = b"UNA:+.? 'UNB+UNOC:3+4821+ADUANA118+970303:1200+R1'UNZ+0+R1'"
     assert detect_format(data) is WireFormat.EDIFACT
     with pytest.raises(DeclarationSyntaxError) as caught:
         parse_declaration(data)
-    assert caught.value.code == "EDI-UNSUPPORTED"
-    with pytest.raises(DeclarationSyntaxError):
-        render_declaration(full_dua(), WireFormat.EDIFACT)
+    assert (caught.value.code, caught.value.position) == (
+        "EDI-ENVELOPE",
+        "segmento 2 del intercambio (UNZ)",
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def _validate(
     return status, capsysbinary.readouterr().out.decode()
 
 
-@pytest.mark.parametrize("fmt", ["flat", "json"])
+@pytest.mark.parametrize("fmt", ["flat", "json", "edifact"])
 @pytest.mark.parametrize("kind", ["dua", "oe"])
 def test_sample_is_in_the_asked_format_and_valid(
     capsysbinary: pytest.CaptureFixture[bytes],
@@ -77,11 +77,6 @@ def test_rules_that_cannot_be_broken_are_usage_errors(
     assert main(["sample", "oe", "--break", "MOD-CODE"]) == 2
     assert "cannot be broken" in capsys.readouterr().err
     assert main(["sample", "dua", "--break", "DUP"]) == 2
-
-
-def test_edifact_samples_are_not_yet_available(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sample", "dua", "--format", "edifact"]) == 2
-    assert "EDI-UNSUPPORTED" in capsys.readouterr().err
 
 
 def test_text_report_names_rule_box_and_citation(

@@ -1,0 +1,533 @@
+"""ISO 9735 interchanges: bytes in, checked segments out; segments in, bytes out.
+
+pydifact tokenizes (release character, separators from UNA or the defaults); everything it
+leaves to the application is done here: the syntax identifier picks the codec and the allowed
+characters, the envelope is checked (UNB, one UNH..UNT message, UNZ), and the counts in UNT
+and UNZ must match what was sent. Every problem is a ``DeclarationSyntaxError`` naming the
+segment, never a pydifact or Unicode exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from pydifact.control.characters import Characters
+from pydifact.parser import Parser, TokenIterator
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+from pydifact.tokenizer import Tokenizer
+
+from edi_formats.detect import strip_preamble
+from edi_formats.edifact.charsets import SyntaxLevel, choose_level, level_for
+from edi_formats.edifact.segments import EdiSegment, Element, trimmed
+from edi_formats.errors import DeclarationSyntaxError
+
+__all__ = [
+    "MAX_EDIFACT_BYTES",
+    "Interchange",
+    "MessageType",
+    "ServiceChars",
+    "read_interchange",
+    "write_interchange",
+]
+
+MAX_EDIFACT_BYTES: Final = 16 * 1024 * 1024
+"""Largest interchange read (pydifact tokenizes about a megabyte per second)."""
+
+_TAG: Final = re.compile(r"[A-Z][A-Z0-9]{2}")
+_DIGITS: Final = re.compile(r"\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChars:
+    """The six characters of a UNA service string advice."""
+
+    component: str = ":"
+    data: str = "+"
+    decimal: str = "."
+    release: str | None = "?"
+    reserved: str = " "
+    terminator: str = "'"
+
+    def advice(self) -> str:
+        release = self.release or " "
+        return (
+            f"UNA{self.component}{self.data}{self.decimal}{release}{self.reserved}{self.terminator}"
+        )
+
+    def for_pydifact(self) -> Characters:
+        chars = Characters(  # type: ignore[no-untyped-call]
+            component_separator=self.component,
+            data_separator=self.data,
+            decimal_point=self.decimal,
+            escape_character=self.release or "\x00",
+            reserved=self.reserved,
+            segment_terminator=self.terminator,
+        )
+        return chars
+
+
+DEFAULT_CHARS: Final = ServiceChars(decimal=",")
+"""ISO 9735 defaults when there is no UNA (levels A and C and the others)."""
+
+LEVEL_B_CHARS: Final = ServiceChars(
+    component="\x1f", data="\x1d", decimal=",", release=None, terminator="\x1c"
+)
+"""Level B's defaults without UNA: the information separators IS1, IS3 and IS4."""
+
+WRITE_CHARS: Final = ServiceChars()
+"""What this gateway writes, always announced in a UNA: ``UNA:+.? '``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    """S009 message identifier: type, version, release, controlling agency."""
+
+    type: str
+    version: str
+    release: str
+    agency: str
+
+    def describe(self) -> str:
+        return f"{self.type} {self.version}.{self.release} {self.agency}"
+
+
+@dataclass(frozen=True, slots=True)
+class Interchange:
+    """A checked interchange holding one message."""
+
+    level: SyntaxLevel
+    syntax_version: int
+    chars: ServiceChars
+    has_una: bool
+    sender: str
+    recipient: str
+    prepared: datetime
+    control_reference: str
+    message_reference: str
+    message_type: MessageType
+    association_code: str
+    body: tuple[EdiSegment, ...]
+    """The message's segments between UNH and UNT, numbered from 2 (UNH is 1)."""
+
+
+def _error(code: str, message: str, position: str | None = None) -> DeclarationSyntaxError:
+    return DeclarationSyntaxError(code, message, position)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _service_chars(advice: bytes) -> ServiceChars:
+    try:
+        text = advice.decode("ascii")
+    except UnicodeDecodeError:
+        raise _error(
+            "EDI-SYNTAX", "la cadena de servicio UNA debe estar en ASCII", "segmento UNA"
+        ) from None
+    if len(text) != 6:
+        raise _error("EDI-SYNTAX", "la cadena de servicio UNA está incompleta", "segmento UNA")
+    component, data, decimal, release, reserved, terminator = (text[i] for i in range(6))
+    separators = [component, data, terminator] + ([release] if release != " " else [])
+    if len(set(separators)) != len(separators) or any(
+        char.isalnum() or char == " " for char in separators
+    ):
+        raise _error(
+            "EDI-SYNTAX",
+            f"caracteres de servicio no válidos en UNA ({text!r}): los separadores y el "
+            "carácter de escape deben ser distintos y no pueden ser letras, cifras ni espacio",
+            "segmento UNA",
+        )
+    if decimal not in ".,":
+        raise _error(
+            "EDI-SYNTAX",
+            f"la marca decimal de UNA debe ser '.' o ',' (es {decimal!r})",
+            "segmento UNA",
+        )
+    return ServiceChars(
+        component, data, decimal, None if release == " " else release, reserved, terminator
+    )
+
+
+def _segments_before(raw: bytes, chars: ServiceChars) -> int:
+    """How many segments end in ``raw`` (terminators not preceded by the release character)."""
+    terminator = re.escape(chars.terminator.encode("latin-1"))
+    if chars.release is None:
+        return len(re.findall(terminator, raw))
+    release = re.escape(chars.release.encode("latin-1"))
+    return sum(1 for hit in re.findall(release + b".|" + terminator, raw, re.S) if len(hit) == 1)
+
+
+def _syntax_identifier(body: bytes, chars: ServiceChars) -> tuple[str, str]:
+    """UNB's S001 (identifier, version), read in ASCII before the codec is known."""
+    rest = body[4:]
+    end = rest.find(chars.data.encode("latin-1"))
+    stop = rest.find(chars.terminator.encode("latin-1"))
+    if end < 0 or (0 <= stop < end):
+        end = stop
+    if end < 0:
+        raise _error("EDI-ENVELOPE", "el segmento UNB está incompleto", "segmento UNB")
+    s001 = rest[:end].decode("ascii", "replace")
+    identifier, _, version = s001.partition(chars.component)
+    return identifier, version.partition(chars.component)[0]
+
+
+def _level(identifier: str, version: str) -> tuple[SyntaxLevel, int]:
+    if not identifier:
+        raise _error("EDI-ENVELOPE", "falta el identificador de sintaxis en UNB", "segmento UNB")
+    if not version.isdigit():
+        raise _error(
+            "EDI-ENVELOPE",
+            f"falta o no es válida la versión de sintaxis en UNB ({identifier}:{version})",
+            "segmento UNB, elemento 1",
+        )
+    level = level_for(identifier, int(version))
+    if level is None:
+        raise _error(
+            "EDI-CHARSET",
+            f"juego de caracteres {identifier} (sintaxis {version}) no admitido; se aceptan "
+            "UNOA, UNOB, UNOC, UNOD, UNOE, UNOF (sintaxis 1 a 4) y UNOW (sintaxis 4)",
+            "segmento UNB, elemento 1",
+        )
+    return level, int(version)
+
+
+def _decode(body: bytes, level: SyntaxLevel, chars: ServiceChars) -> str:
+    try:
+        return body.decode(level.codec)
+    except UnicodeDecodeError as exc:
+        number = _segments_before(body[: exc.start], chars) + 1
+        raise _error(
+            "EDI-CHARSET",
+            f"el byte 0x{body[exc.start]:02X} no es válido en {level.identifier} "
+            f"({level.description})",
+            f"segmento {number} del intercambio",
+        ) from None
+
+
+def _raw_segments(text: str, chars: ServiceChars) -> Iterator[list[str | list[str]]]:
+    tokens = TokenIterator(Tokenizer().get_tokens(text, chars.for_pydifact()))
+    yield from Parser().convert_tokens_to_raw_segments(tokens)
+
+
+def _tokenize(text: str, chars: ServiceChars, level: SyntaxLevel) -> list[EdiSegment]:
+    segments: list[EdiSegment] = []
+    raw_segments = _raw_segments(text, chars)
+    while True:
+        number = len(segments) + 1
+        try:
+            raw = next(raw_segments)
+        except StopIteration:
+            if not _terminated(text, chars):  # pydifact drops a last segment cut after a "+"
+                after = f" (después de {segments[-1].tag})" if segments else ""
+                raise _error(
+                    "EDI-SYNTAX",
+                    f"el segmento no termina con {chars.terminator!r}",
+                    f"segmento {number} del intercambio{after}",
+                ) from None
+            return segments
+        except Exception as exc:  # pydifact on hostile input: whatever it raises, name the place
+            after = f" (después de {segments[-1].tag})" if segments else ""
+            detail = (
+                f"el segmento no termina con {chars.terminator!r}"
+                if "Unexpected end" in str(exc)
+                else f"error de sintaxis ({exc})"
+            )
+            raise _error(
+                "EDI-SYNTAX", detail, f"segmento {number} del intercambio{after}"
+            ) from None
+        segments.append(_segment(raw, number, chars, level))
+
+
+def _terminated(text: str, chars: ServiceChars) -> bool:
+    """Whether the text ends with a segment terminator that is not released."""
+    end = text.rstrip(" \r\n")
+    if not end.endswith(chars.terminator):
+        return False
+    releases = len(end[:-1]) - len(end[:-1].rstrip(chars.release)) if chars.release else 0
+    return releases % 2 == 0
+
+
+def _segment(
+    raw: list[str | list[str]], number: int, chars: ServiceChars, level: SyntaxLevel
+) -> EdiSegment:
+    tag = raw[0] if raw else ""
+    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+        shown = tag if isinstance(tag, str) else chars.component.join(tag)
+        what = (
+            "un segmento vacío" if shown in ("", chars.terminator) else f"etiqueta {shown[:10]!r}"
+        )
+        raise _error(
+            "EDI-SYNTAX",
+            f"{what}: una etiqueta de segmento son tres letras o cifras en mayúsculas",
+            f"segmento {number} del intercambio",
+        )
+    elements: tuple[Element, ...] = tuple(
+        value if isinstance(value, str) else tuple(value) for value in raw[1:]
+    )
+    segment = EdiSegment(tag, elements, number, in_message=False)
+    for value in segment.values():
+        bad = level.first_forbidden(value)
+        if bad is not None:
+            raise _error(
+                "EDI-CHARSET",
+                f"el carácter {bad!r} (U+{ord(bad):04X}) no está permitido en "
+                f"{level.identifier} ({level.description})",
+                segment.where(),
+            )
+    return segment
+
+
+def read_interchange(data: bytes, expected: MessageType) -> Interchange:
+    """The one message of the interchange in ``data``, checked; DeclarationSyntaxError if not."""
+    if len(data) > MAX_EDIFACT_BYTES:
+        raise _error(
+            "EDI-LIMIT", f"intercambio demasiado grande (máximo {MAX_EDIFACT_BYTES} bytes)"
+        )
+    data = strip_preamble(data)
+    if not data:
+        raise _error("FMT-EMPTY", "el documento está vacío")
+    has_una = data.startswith(b"UNA")
+    chars: ServiceChars | None = None
+    body = data
+    if has_una:
+        chars = _service_chars(data[3:9])
+        body = data[9:].lstrip(b" \r\n")
+    if not body.startswith(b"UNB"):
+        raise _error(
+            "EDI-ENVELOPE",
+            "un intercambio empieza con UNB (precedido o no de UNA)",
+            "segmento 1 del intercambio",
+        )
+    if chars is None:
+        chars = LEVEL_B_CHARS if body[3:4] == b"\x1d" else DEFAULT_CHARS
+    if body[3:4] != chars.data.encode("latin-1"):
+        raise _error(
+            "EDI-SYNTAX",
+            f"tras la etiqueta UNB debe ir el separador de elementos {chars.data!r}",
+            "segmento 1 del intercambio (UNB)",
+        )
+    identifier, version = _syntax_identifier(body, chars)
+    level, syntax_version = _level(identifier, version)
+    text = _decode(body, level, chars)
+    if "\x00" in text:
+        raise _error("EDI-CHARSET", "el intercambio contiene caracteres nulos (0x00)")
+    return _check_envelope(
+        _tokenize(text, chars, level), level, syntax_version, chars, has_una, expected
+    )
+
+
+def _element_text(segment: EdiSegment, element: int, what: str, max_length: int) -> str:
+    value = segment.get(element)
+    if not value:
+        raise _error("EDI-ENVELOPE", f"falta {what} en {segment.tag}", segment.where(element))
+    if len(value) > max_length:
+        raise _error(
+            "EDI-ENVELOPE",
+            f"{what} en {segment.tag} es demasiado largo (máximo {max_length})",
+            segment.where(element),
+        )
+    return value
+
+
+def _prepared(unb: EdiSegment, syntax_version: int) -> datetime:
+    day, clock = unb.get(4, 1), unb.get(4, 2)
+    digits = 8 if syntax_version >= 4 else 6
+    if len(day) != digits or not day.isdigit() or len(clock) != 4 or not clock.isdigit():
+        shape = "AAAAMMDD" if digits == 8 else "AAMMDD"
+        raise _error(
+            "EDI-ENVELOPE",
+            f"fecha y hora de preparación no válidas en UNB ({day}:{clock}); "
+            f"se espera {shape}:HHMM",
+            unb.where(4),
+        )
+    try:
+        return datetime.strptime(day + clock, ("%Y%m%d" if digits == 8 else "%y%m%d") + "%H%M")
+    except ValueError:
+        raise _error(
+            "EDI-ENVELOPE", f"fecha u hora imposible en UNB ({day}:{clock})", unb.where(4)
+        ) from None
+
+
+def _count(segment: EdiSegment, what: str) -> int:
+    value = segment.get(1)
+    if not _DIGITS.fullmatch(value):
+        raise _error(
+            "EDI-COUNT",
+            f"{segment.tag} debe declarar {what} con cifras (dice {value!r})",
+            segment.where(1),
+        )
+    return int(value)
+
+
+def _check_envelope(
+    segments: list[EdiSegment],
+    level: SyntaxLevel,
+    syntax_version: int,
+    chars: ServiceChars,
+    has_una: bool,
+    expected: MessageType,
+) -> Interchange:
+    unb = segments[0]
+    if unb.tag != "UNB":  # pragma: no cover - the bytes were checked to start with UNB
+        raise _error("EDI-ENVELOPE", "falta el segmento UNB", unb.where())
+    sender = _element_text(unb, 2, "el remitente (S002)", 35)
+    recipient = _element_text(unb, 3, "el destinatario (S003)", 35)
+    prepared = _prepared(unb, syntax_version)
+    control = _element_text(unb, 5, "la referencia de control (0020)", 14)
+    index = 1
+    if index >= len(segments):
+        raise _error(
+            "EDI-TRUNCATED",
+            "el intercambio termina después de UNB, sin mensaje ni UNZ",
+            "después del segmento UNB",
+        )
+    unh = segments[index]
+    if unh.tag in ("UNG", "UNE"):
+        raise _error("EDI-ENVELOPE", "los grupos funcionales (UNG/UNE) no se admiten", unh.where())
+    if unh.tag == "UNZ":
+        raise _error("EDI-ENVELOPE", "el intercambio no contiene ningún mensaje", unh.where())
+    if unh.tag != "UNH":
+        raise _error("EDI-ENVELOPE", f"se esperaba UNH después de UNB, no {unh.tag}", unh.where())
+    reference = _element_text(unh, 1, "la referencia del mensaje (0062)", 14)
+    found = MessageType(unh.get(2, 1), unh.get(2, 2), unh.get(2, 3), unh.get(2, 4))
+    if found != expected:
+        raise _error(
+            "EDI-MESSAGE",
+            f"mensaje {found.describe().strip() or 'sin identificar'}: "
+            f"se espera {expected.describe()}",
+            unh.where(2),
+        )
+    body: list[EdiSegment] = []
+    index += 1
+    while index < len(segments) and segments[index].tag not in ("UNT", "UNH", "UNZ"):
+        raw = segments[index]
+        body.append(EdiSegment(raw.tag, raw.elements, len(body) + 2))
+        index += 1
+    if index >= len(segments):
+        raise _error(
+            "EDI-TRUNCATED",
+            "el mensaje termina sin UNT ni UNZ: el intercambio llegó incompleto",
+            f"después del segmento {len(body) + 1} del mensaje",
+        )
+    unt = segments[index]
+    if unt.tag != "UNT":
+        raise _error(
+            "EDI-ENVELOPE",
+            f"falta UNT: el mensaje {reference} no se cierra antes de {unt.tag}",
+            unt.where(),
+        )
+    unt = EdiSegment(unt.tag, unt.elements, len(body) + 2)
+    declared = _count(unt, "el número de segmentos del mensaje")
+    actual = len(body) + 2
+    if declared != actual:
+        raise _error(
+            "EDI-COUNT",
+            f"UNT declara {declared} segmentos, pero el mensaje tiene {actual} (de UNH a UNT)",
+            unt.where(1),
+        )
+    if unt.get(2) != reference:
+        raise _error(
+            "EDI-ENVELOPE",
+            f"la referencia de UNT ({unt.get(2)!r}) no es la de UNH ({reference!r})",
+            unt.where(2),
+        )
+    index += 1
+    if index >= len(segments):
+        raise _error("EDI-TRUNCATED", "el intercambio termina sin UNZ", "después del segmento UNT")
+    unz = segments[index]
+    if unz.tag == "UNH":
+        raise _error(
+            "EDI-MESSAGE",
+            "el intercambio trae más de un mensaje: transmita una declaración por intercambio",
+            unz.where(),
+        )
+    if unz.tag != "UNZ":
+        raise _error("EDI-ENVELOPE", f"se esperaba UNZ después de UNT, no {unz.tag}", unz.where())
+    messages = _count(unz, "el número de mensajes")
+    if messages != 1:
+        raise _error(
+            "EDI-COUNT",
+            f"UNZ declara {messages} mensajes, pero el intercambio trae 1",
+            unz.where(1),
+        )
+    if unz.get(2) != control:
+        raise _error(
+            "EDI-ENVELOPE",
+            f"la referencia de control de UNZ ({unz.get(2)!r}) no es la de UNB ({control!r})",
+            unz.where(2),
+        )
+    if index + 1 < len(segments):
+        raise _error("EDI-ENVELOPE", "hay segmentos después de UNZ", segments[index + 1].where())
+    return Interchange(
+        level=level,
+        syntax_version=syntax_version,
+        chars=chars,
+        has_una=has_una,
+        sender=sender,
+        recipient=recipient,
+        prepared=prepared,
+        control_reference=control,
+        message_reference=reference,
+        message_type=found,
+        association_code=unh.get(2, 5),
+        body=tuple(body),
+    )
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+SegmentSpec = tuple[str, Sequence[Element | None]]
+"""A segment to write: its tag and its elements (None and trailing empties are left out)."""
+
+
+def write_interchange(
+    *,
+    sender: tuple[str, str],
+    recipient: tuple[str, str],
+    prepared: datetime,
+    control_reference: str,
+    message_type: MessageType,
+    body: Sequence[SegmentSpec],
+    message_reference: str = "1",
+) -> bytes:
+    """One message in an interchange: UNA, UNB, UNH, ``body``, UNT, UNZ, a segment per line.
+
+    The syntax level is the plainest that carries every value (``choose_level``); the UNB date
+    has six digits up to syntax version 3 and eight from version 4, as ISO 9735 says.
+    """
+    segments = [Segment(tag, *trimmed(elements)) for tag, elements in body]
+    values = [sender[0], recipient[0], control_reference]
+    for segment in segments:
+        for value in segment.elements:
+            values.extend([value] if isinstance(value, str) else value)
+    level, version = choose_level(values)
+    day = f"{prepared:%Y%m%d}" if version >= 4 else f"{prepared:%y%m%d}"
+    header = [
+        Segment(
+            "UNB",
+            [level.identifier, str(version)],
+            list(sender),
+            list(recipient),
+            [day, f"{prepared:%H%M}"],
+            control_reference,
+        ),
+        Segment(
+            "UNH",
+            message_reference,
+            [message_type.type, message_type.version, message_type.release, message_type.agency],
+        ),
+    ]
+    trailer = [
+        Segment("UNT", str(len(segments) + 2), message_reference),
+        Segment("UNZ", "1", control_reference),
+    ]
+    text = Serializer(WRITE_CHARS.for_pydifact()).serialize(
+        header + segments + trailer, with_una_header=True, break_lines=True
+    )
+    return text.replace("\n", "\r\n").encode(level.codec)
