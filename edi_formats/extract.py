@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Final
 
-from edi_formats.detect import FLAT_SIGNATURE, WireFormat, strip_preamble
+from edi_formats.detect import FLAT_SIGNATURE, WireFormat
+from edi_formats.edifact.scan import declared_codec, interchange_end
 from edi_formats.flatfile.envelope import python_codec, read_envelope
 
 __all__ = [
@@ -401,14 +402,7 @@ def _flat_end(data: bytes, start: int, limit: int) -> int:
 
 def _edifact_end(data: bytes, start: int, limit: int) -> int:
     """End of an interchange: after the ``UNZ`` segment's terminator, else the text's end."""
-    head = strip_preamble(data[start : start + 16])
-    terminator = head[8:9] if head.startswith(b"UNA") and len(head) > 8 else b"'"
-    unz = data.find(b"UNZ", start, limit)
-    if unz >= 0:
-        stop = data.find(terminator, unz, limit)
-        if stop >= 0:
-            return stop + 1
-    return start + len(data[start:limit].rstrip())
+    return interchange_end(data, start, limit)
 
 
 def _json_end(data: bytes, as_text: str, start: int) -> int | None:
@@ -437,8 +431,9 @@ def _transcode(chunk: bytes, fmt: WireFormat, charset: str) -> bytes:
 
     The mail client re-encoded the pasted text in the body's charset; the flat file's
     envelope still names the encoding the agent's software wrote. Decoding with the body's
-    charset and encoding back with the declared one restores what the software wrote. JSON
-    goes to UTF-8. Anything that does not convert cleanly is left as it came.
+    charset and encoding back with the declared one restores what the software wrote. An
+    EDIFACT interchange goes back to the codec of the syntax level its UNB declares (UNOC:
+    ISO 8859-1...), JSON to UTF-8. Anything that does not convert cleanly is left as it came.
     """
     try:
         text = chunk.decode(charset)
@@ -450,7 +445,10 @@ def _transcode(chunk: bytes, fmt: WireFormat, charset: str) -> bytes:
         if declared is not None:
             target = declared
     elif fmt is WireFormat.EDIFACT:
-        return chunk
+        declared_edifact = declared_codec(text)
+        if declared_edifact is None:
+            return chunk
+        target = declared_edifact
     try:
         return text.encode(target)
     except (UnicodeEncodeError, LookupError):
