@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from config.clock import Clock, EmulatedClock, SystemClock
 from config.offices import Office, OfficeRegistry, load_offices
+from config.reference import ReferenceData, shipped_reference
 from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
@@ -52,6 +53,7 @@ class Node:
     clock: Clock = field(default_factory=SystemClock)
     hasher: PasswordHasher | None = None
     offices: OfficeRegistry = field(default_factory=load_offices)
+    reference: ReferenceData = field(default_factory=shipped_reference)
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
     worker: PipelineWorker | None = field(default=None, init=False)
@@ -149,6 +151,7 @@ class Node:
                 clock=self.clock,
                 domain=settings.domain,
                 channel_seed=settings.channel_seed.encode(),
+                reference=self.reference,
             )
             await self.worker.start()
             self.relay = RelayWorker(

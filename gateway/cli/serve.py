@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from config.offices import load_offices
+from config.reference import ReferenceFiles, load_reference
 from config.settings import ConfigError
 from gateway.cli._common import add_node_flags, fail, settings_from, setup_logging
 from gateway.node import Node, NodeStartError, clock_for, run_until_signalled
@@ -39,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)
-    except (ConfigError, OSError, ValueError) as exc:
+        reference = load_reference(ReferenceFiles.from_settings(settings))
+    except (ConfigError, OSError, ValueError) as exc:  # ReferenceDataError is a ValueError
         return fail(str(exc), 2)
-    node = Node(settings, clock=clock_for(settings), offices=offices)
+    node = Node(settings, clock=clock_for(settings), offices=offices, reference=reference)
     try:
         asyncio.run(run_until_signalled(node, demo=args.demo))
     except NodeStartError as exc:

@@ -188,3 +188,15 @@ def test_unreadable_config_is_a_one_line_error(serve: ServeProcess, tmp_path: Pa
     process = serve.start("--config", str(tmp_path / "absent.toml"))
     assert process.wait(timeout=30) == 2
     assert serve.output().strip().startswith("teledispatch: cannot read config")
+
+
+def test_broken_reference_table_is_a_one_line_error(serve: ServeProcess, tmp_path: Path) -> None:
+    broken = tmp_path / "uit.csv"
+    broken.write_text("year;not-the-columns\n1997;x\n")
+    config = tmp_path / "node.toml"
+    config.write_text(f'uit_file = "{broken}"\n')
+    process = serve.start("--config", str(config))
+    assert process.wait(timeout=30) == 2
+    [line] = serve.output().strip().splitlines()
+    assert line.startswith("teledispatch: ")
+    assert "uit" in line
