@@ -4,8 +4,8 @@ Every reply to an agent carries the machine-readable headers DESIGN.md fixes
 (``X-Teledespacho-Status``, ``-Reference``, and on acceptance ``-Number`` and ``-Channel``),
 a Subject starting with ``ACEPTADA`` or ``RECHAZADA``, threading to the submission
 (``In-Reply-To``, ``References``), a Spanish body a broker reads on an 80-column screen, and
-the ``DeclarationResponse`` attached in the format the declaration came in (JSON when that
-format cannot be answered yet, e.g. EDIFACT). ``X-Teledespacho-Reference`` is empty when the
+the ``DeclarationResponse`` attached in the format the declaration came in (a CUSDEC gets a
+CUSRES, ``application/EDIFACT``). ``X-Teledespacho-Reference`` is empty when the
 declaration could not be read far enough to know its reference.
 
 Built with the stdlib ``email`` package and serialised with ``policy.SMTP`` (CRLF).
@@ -221,7 +221,7 @@ def _body(message: EmailMessage, lines: Iterable[str]) -> None:
 
 
 def _answer_format(fmt: WireFormat | None) -> WireFormat:
-    return fmt if fmt in (WireFormat.FLAT, WireFormat.JSON) else WireFormat.JSON
+    return fmt if fmt is not None else WireFormat.JSON
 
 
 def _attach_response(
@@ -233,6 +233,9 @@ def _attach_response(
     if fmt is WireFormat.JSON:
         filename = f"{stem}.json"
         message.add_attachment(data, maintype="application", subtype="json", filename=filename)
+    elif fmt is WireFormat.EDIFACT:  # RFC 1767
+        filename = f"{stem}.edi"
+        message.add_attachment(data, maintype="application", subtype="EDIFACT", filename=filename)
     else:
         filename = f"{stem}.txt"
         message.add_attachment(
@@ -263,9 +266,8 @@ def _header_lines(envelope: ReplyEnvelope, source: str) -> list[str]:
 
 
 def _format_name(fmt: WireFormat | None) -> str:
-    return {WireFormat.FLAT: "archivo plano", WireFormat.JSON: "JSON"}.get(
-        _answer_format(fmt), "JSON"
-    )
+    names = {WireFormat.FLAT: "archivo plano", WireFormat.EDIFACT: "UN/EDIFACT (CUSRES)"}
+    return names.get(_answer_format(fmt), "JSON")
 
 
 # -- the machine-readable response --------------------------------------------------------------
@@ -511,6 +513,13 @@ def office_copy(
             maintype="application",
             subtype="json",
             filename=f"{number}.json",
+        )
+    elif fmt is WireFormat.EDIFACT:
+        message.add_attachment(
+            outcome.document.data,
+            maintype="application",
+            subtype="EDIFACT",
+            filename=f"{number}.edi",
         )
     else:
         message.add_attachment(

@@ -120,14 +120,14 @@ def test_a_rejection_lists_box_message_and_citation_in_80_columns(offices: Offic
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def test_an_edifact_declaration_is_answered_in_json(offices: OfficeRegistry):
+def test_an_unreadable_edifact_declaration_is_answered_with_a_cusres(offices: OfficeRegistry):
     document = ExtractedDocument(b"UNA:+.? 'UNB+UNOA:2+X+Y'", "cuerpo", WireFormat.EDIFACT)
-    error = DeclarationSyntaxError("EDI-UNSUPPORTED", "aún no se procesan")
+    error = DeclarationSyntaxError("EDI-ENVELOPE", "falta UNH", "segmento 2 del intercambio")
     message = parse(replies.unreadable(envelope(), UnreadableDeclaration(document, error)))
     assert message["X-Teledespacho-Reference"] == ""
     ((name, data),) = attachments(message)
-    assert name.endswith(".json")
-    assert parse_response(data, WireFormat.JSON).findings[0].rule_id == "EDI-UNSUPPORTED"
+    assert name.endswith(".edi")
+    assert parse_response(data).findings[0].rule_id == "EDI-ENVELOPE"
 
 
 @pytest.mark.parametrize(
