@@ -171,9 +171,8 @@ def _header(decl: DUA | OE) -> list[SegmentSpec]:
             out.append(("LOC", [c.LOCATION_DESTINATION, decl.destination_country]))
         out += _date(c.DATE_DESPATCH, decl.transport.shipment_date)
     out += _flag(c.LIST_SWORN_STATEMENT, decl.sworn_statement)
-    exception = getattr(decl, "anticipado_exception", None)  # DUA only
-    if exception is not None:
-        out.append(("GIS", [_coded(exception, c.LIST_ANTICIPADO_EXCEPTION)]))
+    if isinstance(decl, DUA) and decl.anticipado_exception is not None:
+        out.append(("GIS", [_coded(decl.anticipado_exception, c.LIST_ANTICIPADO_EXCEPTION)]))
     if isinstance(decl, DUA) and decl.guarantee_account is not None:
         out.append(("FII", [c.PARTY_GUARANTEE, decl.guarantee_account]))
     out.append(_weight(c.WEIGHT_GROSS, decl.totals.gross_weight))

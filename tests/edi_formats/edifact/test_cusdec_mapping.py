@@ -228,6 +228,15 @@ def test_what_d96b_cannot_carry_is_refused_when_writing(field: str, value: Any, 
     assert words in caught.value.message
 
 
+def test_the_anticipado_exception_travels_in_a_gis() -> None:
+    declaration = full_dua().model_copy(update={"anticipado_exception": "c"})
+    body = body_of(declaration)
+    assert body[body.index("GIS+c:EXA:ZZZ") - 1] == "DTM+206:19970311:102"
+    assert _read(body) == declaration
+    error = _error(with_segments(OE_BODY, {"GIS+S:DJR:ZZZ": "GIS+c:EXA:ZZZ"}))
+    assert error.code == "EDI-SEGMENT" and "(GIS)" in (error.position or "")
+
+
 def test_quantity_without_unit_and_unit_without_quantity() -> None:
     series = full_dua().series[0]
     only_quantity = series.model_copy(update={"unit": None})
