@@ -54,8 +54,8 @@ class AccountExists(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a committed transaction added: the (owner, folder) pairs, new job ids, and
-    whether it queued messages for relay to another node."""
+    """What a committed transaction changed: the (owner, folder) pairs that gained or lost
+    messages, new job ids, and whether it queued messages for relay to another node."""
 
     mailboxes: frozenset[tuple[str, str]]
     job_ids: tuple[int, ...] = ()
@@ -463,14 +463,16 @@ class Store:
     # region removal
 
     async def expunge(self, address: str, folder: str, uids: Collection[int]) -> None:
-        """Remove those messages in one transaction; contents nobody references go too."""
+        """Remove those messages in one transaction; contents nobody references go too.
+
+        Listeners hear of it, so an IMAP session idling on the mailbox sees a POP3 DELE at once.
+        """
         if not uids:
             return
+        owner = normalize_address(address)
         async with self.database.write_session() as session, session.begin():
             mailbox_id = await session.scalar(
-                select(MailboxRow.id).where(
-                    MailboxRow.owner == normalize_address(address), MailboxRow.name == folder
-                )
+                select(MailboxRow.id).where(MailboxRow.owner == owner, MailboxRow.name == folder)
             )
             if mailbox_id is None:
                 return
@@ -485,6 +487,8 @@ class Store:
                 )
             )
             await self._drop_orphans(session, content_ids)
+        if content_ids:
+            self._notify(Change(frozenset({(owner, folder)})))
 
     @staticmethod
     async def _drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:

@@ -12,7 +12,7 @@ from config.clock import FixedClock
 from mailboxes.addresses import InvalidAddress
 from mailboxes.records import Recipient
 from mailboxes.schema import Role
-from mailboxes.store import AccountExists, Store
+from mailboxes.store import AccountExists, Change, Store
 from tests.conftest import FAST_HASHER
 
 
@@ -118,3 +118,14 @@ async def test_apop_secret_only_for_accounts_that_opted_in(store: Store) -> None
     assert await store.apop_secret("a@x.pe") == "tanstaaf"
     assert await store.apop_secret("b@x.pe") is None
     assert await store.apop_secret("nobody@x.pe") is None
+
+
+async def test_listeners_hear_of_deliveries_and_expunges(store: Store) -> None:
+    heard: list[Change] = []
+    unsubscribe = store.subscribe(heard.append)
+    await store.deliver("a@x.pe", ["b@x.pe"], b"one")
+    await store.expunge("b@x.pe", "INBOX", [1])
+    await store.expunge("b@x.pe", "INBOX", [1])  # already gone: nothing changed, nothing said
+    unsubscribe()
+    await store.deliver("a@x.pe", ["b@x.pe"], b"two")
+    assert [change.mailboxes for change in heard] == [frozenset({("b@x.pe", "INBOX")})] * 2
