@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
     emulated_date: date | None = None
     """Run the node's calendar from this date (e.g. 1997-03-03)."""
+    office_folders: dict[str, Any] = Field(default_factory=dict)
+    """Where office copies of accepted declarations are filed, by channel or regime, e.g.
+    ``[office_folders] channel = { rojo = "Canal rojo" }`` (see ``gateway.imap.filing``)."""
+    imap_share_departments: bool = False
+    """Office accounts also see their departments' mailboxes over IMAP."""
     channel_seed: str = "teledespacho/canal-de-control"
     """Seed of the reproducible control-channel draw; each deployment should set its own."""
     topology: Topology = Field(default_factory=Topology)

@@ -15,6 +15,7 @@ from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
 from gateway.imap import ImapServer
+from gateway.imap.filing import OfficeFiling
 from gateway.pickup import PickupWorker
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
@@ -54,6 +55,7 @@ class Node:
     hasher: PasswordHasher | None = None
     offices: OfficeRegistry = field(default_factory=load_offices)
     reference: ReferenceData = field(default_factory=shipped_reference)
+    filing: OfficeFiling = field(init=False)
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
     worker: PipelineWorker | None = field(default=None, init=False)
@@ -63,6 +65,10 @@ class Node:
     pickup: PickupWorker | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # Checked when the node is built, so a bad table is a configuration error.
+        self.filing = OfficeFiling.from_table(self.settings.office_folders)
 
     @property
     def hosted_offices(self) -> list[Office]:
@@ -139,6 +145,7 @@ class Node:
                 store,
                 greeting_name=settings.greeting_name,
                 max_message_size=settings.max_message_size,
+                share_departments=settings.imap_share_departments,
             )
             await self._listen(
                 "imap",
@@ -152,6 +159,7 @@ class Node:
                 domain=settings.domain,
                 channel_seed=settings.channel_seed.encode(),
                 reference=self.reference,
+                filing=self.filing,
             )
             await self.worker.start()
             self.relay = RelayWorker(

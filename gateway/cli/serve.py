@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
         )
         offices = load_offices(settings.offices_file)
         reference = load_reference(ReferenceFiles.from_settings(settings))
-    except (ConfigError, OSError, ValueError) as exc:  # ReferenceDataError is a ValueError
+        node = Node(settings, clock=clock_for(settings), offices=offices, reference=reference)
+    except (ConfigError, OSError, ValueError) as exc:  # ReferenceDataError, FilingError too
         return fail(str(exc), 2)
-    node = Node(settings, clock=clock_for(settings), offices=offices, reference=reference)
     try:
         asyncio.run(run_until_signalled(node, demo=args.demo))
     except NodeStartError as exc:

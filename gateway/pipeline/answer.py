@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
+from gateway.imap.filing import OfficeFiling
 from gateway.pipeline import replies
 from gateway.pipeline.history import needs_history, record_import, revalidate
 from gateway.pipeline.numbering import numbering_year, take_number
@@ -51,7 +52,8 @@ __all__ = [
 
 AGENT_FOLDER = "INBOX"
 OFFICE_FOLDER = "INBOX"
-"""Accepted declarations go to the office's INBOX; raw submissions stay in ``Recibidos``."""
+"""Accepted declarations go to the office's INBOX unless ``AnswerSettings.filing`` names another
+folder for their regime or channel; raw submissions stay in ``Recibidos``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ class AnswerSettings:
     channel_seed: bytes
     reference: ReferenceData = field(default_factory=shipped_reference)
     registry: RuleRegistry | None = None
+    filing: OfficeFiling = field(default_factory=OfficeFiling)
+    """Which office folder an accepted declaration is filed in (INBOX unless configured)."""
 
 
 def _envelope(
@@ -201,7 +205,8 @@ async def _answer_declaration(
         channel_reason=decision.reason,
         agent_address=job.sender,
     )
-    await answering.deliver(job.recipient, OFFICE_FOLDER, copy)
+    folder = settings.filing.folder_for(regime=declaration.regime, channel=decision.channel.value)
+    await answering.deliver(job.recipient, folder, copy)
     await answering.record_answer(
         job=job,
         agent_code=declaration.agent_code,

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from config.clock import Clock
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
+from gateway.imap.filing import OfficeFiling
 from gateway.pipeline.answer import AnswerSettings, answer_job, fail_job, own_references
 from gateway.pipeline.process import Analysis, analyse, read_headers
 from mailboxes.jobs import Answering, ClaimedJob, JobQueue
@@ -63,6 +64,7 @@ class PipelineWorker:
         channel_seed: bytes = DEFAULT_CHANNEL_SEED,
         registry: RuleRegistry | None = None,
         reference: ReferenceData | None = None,
+        filing: OfficeFiling | None = None,
         batch_size: int = 32,
         max_attempts: int = 3,
         retry_delay: float = 2.0,
@@ -83,6 +85,7 @@ class PipelineWorker:
             channel_seed=channel_seed,
             reference=self._reference,
             registry=self._registry,
+            filing=filing or OfficeFiling(),
         )
         self.batch_size = batch_size
         self.max_attempts = max_attempts

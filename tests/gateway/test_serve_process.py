@@ -200,3 +200,12 @@ def test_broken_reference_table_is_a_one_line_error(serve: ServeProcess, tmp_pat
     [line] = serve.output().strip().splitlines()
     assert line.startswith("teledispatch: ")
     assert "uit" in line
+
+
+def test_bad_office_filing_table_is_a_one_line_error(serve: ServeProcess, tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('[office_folders]\nchannel = { morado = "Canal morado" }\n')
+    process = serve.start("--config", str(config))
+    assert process.wait(timeout=30) == 2
+    [line] = serve.output().strip().splitlines()
+    assert line.startswith("teledispatch: office_folders.channel")
