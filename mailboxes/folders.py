@@ -30,7 +30,6 @@ from mailboxes.schema import (
     MailboxRow,
     MessageContentRow,
     SubscriptionRow,
-    UidValidityFloorRow,
 )
 from mailboxes.store import Store
 
@@ -203,7 +202,7 @@ class Folders:
                 )
             )
             await session.execute(delete(MailboxRow).where(MailboxRow.id == folder_id))
-            await Store._drop_orphans(session, content_ids)
+            await Store.drop_orphans(session, content_ids)
 
     async def rename(self, owner: str, renames: Sequence[tuple[str, str]]) -> None:
         """Rename folders, all or none (a folder and its inferiors, RFC 3501 §6.3.5).
@@ -230,17 +229,7 @@ class Folders:
                     await self._insert_folder(session, owner, INBOX)
 
     async def _insert_folder(self, session: AsyncSession, owner: str, name: str) -> MailboxRow:
-        # A folder deleted and created again must not get its old UIDVALIDITY back (clients
-        # would trust their cached UIDs), and the clock may not have moved since: take the
-        # larger of the time and one more than any UIDVALIDITY given or remembered.
-        highest = await session.scalar(select(func.max(MailboxRow.uid_validity)))
-        floor = await session.get(UidValidityFloorRow, 1, with_for_update=True)
-        remembered = max(highest or 0, floor.value if floor is not None else 0)
-        validity = max(int(self.store.clock.now().timestamp()), remembered + 1)
-        if floor is None:
-            session.add(UidValidityFloorRow(id=1, value=validity))
-        else:
-            floor.value = validity
+        validity = await Store.next_uid_validity(session, self.store.clock.now())
         row = MailboxRow(owner=owner, name=name, uid_validity=validity, uid_next=1)
         session.add(row)
         await session.flush()

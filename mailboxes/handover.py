@@ -109,7 +109,7 @@ async def send_handover(
                 at=now,
             )
         )
-    store._notify(Change(frozenset(), relayed=True))
+    store.notify(Change(frozenset(), relayed=True))
     return True
 
 

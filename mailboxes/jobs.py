@@ -197,7 +197,7 @@ class JobQueue:
                 yield answering
                 await answering.write_pending()
             if answering.touched or answering.relayed:
-                self._store._notify(Change(frozenset(answering.touched), relayed=answering.relayed))
+                self._store.notify(Change(frozenset(answering.touched), relayed=answering.relayed))
 
 
 class Answering:
@@ -324,7 +324,7 @@ class Answering:
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
                 continue
-            mailbox_id, first_uid = await self._store._allocate_uids(
+            mailbox_id, first_uid = await self._store.allocate_uids(
                 self.session, owner, folder, len(content_ids), self.now
             )
             rows += [

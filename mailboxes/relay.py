@@ -90,7 +90,7 @@ class RelayQueue:
                 delete(RelayRow).where(RelayRow.id == item_id).returning(RelayRow.content_id)
             )
             if content_id is not None:
-                await self._store._drop_orphans(session, [content_id])
+                await self._store.drop_orphans(session, [content_id])
 
 
 def _item(row: RelayRow, raw: bytes = b"") -> RelayItem:

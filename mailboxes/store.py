@@ -36,6 +36,7 @@ from mailboxes.schema import (
     MessageContentRow,
     RelayRow,
     Role,
+    UidValidityFloorRow,
 )
 
 if TYPE_CHECKING:
@@ -151,7 +152,11 @@ class Store:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def _notify(self, change: Change) -> None:
+    def notify(self, change: Change) -> None:
+        """Tell the listeners (and, on PostgreSQL, other processes) what a commit changed.
+
+        For the modules that commit their own transactions on the store (jobs, folders,
+        relay): call it after the commit, never inside the transaction."""
         self._notify_local(change)
         if self._feed is not None:
             self._feed.publish(change)
@@ -310,7 +315,7 @@ class Store:
             )
             next_uid: dict[tuple[str, str], tuple[int, int]] = {}
             for (owner, folder), count in wanted.items():
-                mailbox_id, first = await self._allocate_uids(session, owner, folder, count, now)
+                mailbox_id, first = await self.allocate_uids(session, owner, folder, count, now)
                 next_uid[owner, folder] = (mailbox_id, first)
             entries: list[dict[str, object]] = []
             jobs: list[dict[str, object]] = []
@@ -369,10 +374,10 @@ class Store:
         jobs_of: dict[int, list[int]] = {content_id: [] for content_id in content_ids}
         for content_id, job_id in zip(job_content, job_ids, strict=True):
             jobs_of[content_id].append(job_id)
-        self._notify(Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays)))
+        self.notify(Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays)))
         return [jobs_of[content_id] for content_id in content_ids]
 
-    async def _allocate_uids(
+    async def allocate_uids(
         self, session: AsyncSession, owner: str, folder: str, count: int, now: datetime
     ) -> tuple[int, int]:
         """Reserve ``count`` consecutive UIDs (creating the mailbox on first delivery).
@@ -389,19 +394,34 @@ class Store:
         ).one_or_none()
         if row is not None:
             return row.id, row.uid_next - count
+        validity = await self.next_uid_validity(session, now)
         mailbox_id = await session.scalar(
             insert(MailboxRow)
-            .values(owner=owner, name=folder, uid_validity=int(now.timestamp()), uid_next=count + 1)
+            .values(owner=owner, name=folder, uid_validity=validity, uid_next=count + 1)
             .returning(MailboxRow.id)
         )
         assert mailbox_id is not None
         return mailbox_id, 1
 
-    async def _allocate_uid(
-        self, session: AsyncSession, owner: str, folder: str, now: datetime
-    ) -> tuple[int, int]:
-        """Take the mailbox's next UID inside the caller's transaction."""
-        return await self._allocate_uids(session, owner, folder, 1, now)
+    @staticmethod
+    async def next_uid_validity(session: AsyncSession, now: datetime) -> int:
+        """The UIDVALIDITY of a mailbox being created, inside the caller's transaction.
+
+        A mailbox deleted and created again (by IMAP, or by a delivery) must not get its old
+        UIDVALIDITY back, or clients would trust the UIDs they cached (RFC 3501 §2.3.1.1),
+        and the clock may not have moved since: take the larger of the time and one more than
+        any UIDVALIDITY given or remembered.
+        """
+        highest = await session.scalar(select(func.max(MailboxRow.uid_validity)))
+        floor = await session.get(UidValidityFloorRow, 1, with_for_update=True)
+        remembered = max(highest or 0, floor.value if floor is not None else 0)
+        validity = max(int(now.timestamp()), remembered + 1)
+        if floor is None:
+            session.add(UidValidityFloorRow(id=1, value=validity))
+        else:
+            floor.value = validity
+        await session.flush()
+        return validity
 
     # endregion
     # region reading
@@ -486,12 +506,13 @@ class Store:
                     .returning(MailboxMessageRow.content_id)
                 )
             )
-            await self._drop_orphans(session, content_ids)
+            await self.drop_orphans(session, content_ids)
         if content_ids:
-            self._notify(Change(frozenset({(owner, folder)})))
+            self.notify(Change(frozenset({(owner, folder)})))
 
     @staticmethod
-    async def _drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:
+    async def drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:
+        """Inside the caller's transaction: delete those contents nothing references any more."""
         if not content_ids:
             return
         await session.execute(

@@ -150,4 +150,4 @@ class OfficeMoves:
         log.info("numbering of office %s received from %s", message.office, peer)
         await self.settle()
         if freed:  # wake the pipeline for the jobs it held
-            self._store._notify(Change(frozenset(), tuple(freed)))
+            self._store.notify(Change(frozenset(), tuple(freed)))

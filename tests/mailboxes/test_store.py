@@ -10,6 +10,7 @@ import pytest
 
 from config.clock import FixedClock
 from mailboxes.addresses import InvalidAddress
+from mailboxes.folders import Folders
 from mailboxes.records import Recipient
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Change, Store
@@ -129,3 +130,14 @@ async def test_listeners_hear_of_deliveries_and_expunges(store: Store) -> None:
     unsubscribe()
     await store.deliver("a@x.pe", ["b@x.pe"], b"two")
     assert [change.mailboxes for change in heard] == [frozenset({("b@x.pe", "INBOX")})] * 2
+
+
+async def test_a_mailbox_recreated_by_delivery_gets_a_new_uidvalidity(store: Store) -> None:
+    # The clock does not move: the floor, not the time, must make the new value greater.
+    await store.deliver("a@x.pe", [Recipient("b@x.pe", "Canal rojo")], b"one")
+    [first] = await store.list_messages("b@x.pe", "Canal rojo")
+    await Folders(store).delete("b@x.pe", "Canal rojo")
+    await store.deliver("a@x.pe", [Recipient("b@x.pe", "Canal rojo")], b"two")
+    [second] = await store.list_messages("b@x.pe", "Canal rojo")
+    assert second.uid_validity > first.uid_validity
+    assert second.uid == 1
