@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import poplib
-import smtplib
 
 import pytest
 
-from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
+from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
+from tests.node_clients import pop3_fetch_raw, smtp_send
 
 AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 
@@ -24,35 +24,14 @@ MESSAGE = (
 )
 
 
-def _send(node: Node, sender: str, recipients: list[str], data: bytes) -> None:
-    with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
-        client.login(sender, DEMO_PASSWORD)
-        client.sendmail(sender, recipients, data)
-
-
-def _retrieve_all(node: Node, user: str) -> list[bytes]:
-    client = poplib.POP3("127.0.0.1", node.port("pop3"), timeout=10)
-    try:
-        client.user(user)
-        client.pass_(DEMO_PASSWORD)
-        count, _ = client.stat()
-        messages = []
-        for number in range(1, count + 1):
-            _, lines, _ = client.retr(number)
-            messages.append(b"\r\n".join(lines) + b"\r\n")
-        return messages
-    finally:
-        client.quit()
-
-
 async def test_smtp_in_pop3_out_byte_identical(node: Node) -> None:
-    await asyncio.to_thread(_send, node, AGENT, [OTHER], MESSAGE)
-    assert await asyncio.to_thread(_retrieve_all, node, OTHER) == [MESSAGE]
+    await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], MESSAGE)
+    assert await asyncio.to_thread(pop3_fetch_raw, node, OTHER) == [MESSAGE]
 
 
 async def test_an_agent_sees_only_its_own_mailbox(node: Node) -> None:
-    await asyncio.to_thread(_send, node, AGENT, [OTHER], MESSAGE)
-    assert await asyncio.to_thread(_retrieve_all, node, AGENT) == []
+    await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], MESSAGE)
+    assert await asyncio.to_thread(pop3_fetch_raw, node, AGENT) == []
 
     def login_as_other_with_own_password() -> None:
         client = poplib.POP3("127.0.0.1", node.port("pop3"), timeout=10)
