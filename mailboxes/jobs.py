@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes.records import IntakeJob
@@ -35,6 +35,7 @@ from mailboxes.schema import (
     JobState,
     MailboxMessageRow,
     MessageContentRow,
+    OfficeHandoverRow,
     RelayRow,
 )
 from mailboxes.store import Change, Store, relay_entry
@@ -407,6 +408,37 @@ class Answering:
     async def mark_done(self, job_id: int) -> None:
         """The job is answered (written with the others at the end of the transaction)."""
         self._done.append(job_id)
+
+    async def handed_over(self, office: str) -> bool:
+        """Whether this node has handed ``office``'s numbering to another node since it last
+        received it: from then on, a late job of the office must not be numbered here."""
+        last: dict[str, int] = {}
+        rows = await self.session.execute(
+            select(OfficeHandoverRow.direction, func.max(OfficeHandoverRow.serial))
+            .where(OfficeHandoverRow.office_code == office)
+            .group_by(OfficeHandoverRow.direction)
+        )
+        for direction, serial in rows:
+            last[direction] = int(serial)
+        return "sent" in last and last["sent"] > last.get("received", 0)
+
+    async def forward(self, job: IntakeJob, node: str) -> None:
+        """Relay the job's submission, as received, to ``node`` instead of answering it here.
+
+        For a job whose office moved to ``node`` after its RCPT was accepted here: once this
+        node has handed the office's numbering over, numbering it here would repeat a number.
+        """
+        content_id = await self.session.scalar(
+            select(IntakeJobRow.content_id).where(IntakeJobRow.id == job.id)
+        )
+        assert content_id is not None
+        await self.session.execute(
+            insert(RelayRow).values(
+                **relay_entry(content_id, job.sender, job.recipient, node, self.now)
+            )
+        )
+        self.relayed = True
+        self._done.append(job.id)
 
     async def mark_failed(self, job_id: int, error: str) -> None:
         await self._finish(job_id, JobState.FAILED, error)

@@ -257,7 +257,12 @@ class PipelineWorker:
     async def _answer(
         self, answering: Answering, item: ClaimedJob, analysis: Analysis | Exception | None
     ) -> None:
-        if item.job.attempts > self.max_attempts:
+        moved_to = self._store.hosted_elsewhere(item.job.recipient)
+        if moved_to is not None and await answering.handed_over(item.job.office_code):
+            # Accepted here just before the office moved, committed after its numbering was
+            # handed over: numbering it here would repeat a number. Its new node answers it.
+            await answering.forward(item.job, moved_to)
+        elif item.job.attempts > self.max_attempts:
             error = item.last_error or "intentos agotados"
             await fail_job(answering, item, self._settings, read_headers(item.raw), error)
         elif isinstance(analysis, Exception):
