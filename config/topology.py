@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 __all__ = ["Peer", "PickupSource", "RelayTiming", "Topology"]
 
@@ -68,6 +68,16 @@ class PickupSource(BaseModel):
     deliver_to: str
     """The local address (e.g. an office intake) the imported messages are delivered to."""
     poll_seconds: float = Field(default=60.0, gt=0)
+    senders: frozenset[str] | None = None
+    """The agents who submit through this mailbox. Nobody authenticated the ``Return-Path``
+    or ``From`` of mail found there, so with a list, a message from anyone else is not taken
+    as a submission (it is left at the source, recorded as seen, and logged). Without one,
+    every message is taken at its word."""
+
+    @field_validator("senders")
+    @classmethod
+    def _lower_case(cls, senders: frozenset[str] | None) -> frozenset[str] | None:
+        return None if senders is None else frozenset(s.strip().lower() for s in senders)
 
 
 class Topology(BaseModel):

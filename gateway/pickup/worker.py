@@ -5,7 +5,8 @@ key it has not recorded, into the same intake as SMTP (``Store.deliver`` to the 
 ``deliver_to`` address, resolved like an SMTP recipient). Messages are left on the source:
 the keys recorded with each import (``mailboxes.pickup``) make a restart, or a second pass,
 import nothing twice. The envelope sender is the message's ``Return-Path`` or ``From``, so
-the pipeline answers the agent who wrote it.
+the pipeline answers the agent who wrote it; nobody authenticated that header, so a source
+may list its ``senders`` and mail from anyone else is then left where it is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from config.topology import PickupSource
 from gateway.directory import LocalDirectory
 from gateway.pickup.sources import PickupError, open_reader, unseen
 from mailboxes.addresses import InvalidAddress, normalize_address
-from mailboxes.pickup import seen, seen_keys
+from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
 __all__ = ["PickupWorker", "envelope_sender"]
@@ -101,8 +102,19 @@ class PickupWorker:
                 for key in unseen(listing.keys, done):
                     raw = await reader.fetch(key)
                     record = seen(source.name, listing.mailbox_key, key, self._clock.now())
+                    sender = envelope_sender(raw)
                     try:
-                        await self._store.deliver(envelope_sender(raw), [target], raw, also=record)
+                        if source.senders is not None and sender not in source.senders:
+                            log.warning(
+                                "pickup from %s: message %s from %r is not from one of the "
+                                "source's senders; left at the source",
+                                source.name,
+                                key,
+                                sender,
+                            )
+                            await pass_over(self._store, record)
+                            continue
+                        await self._store.deliver(sender, [target], raw, also=record)
                     except IntegrityError:  # another process imported it meanwhile
                         continue
                     imported += 1

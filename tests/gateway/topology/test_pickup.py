@@ -101,3 +101,26 @@ async def test_each_message_is_imported_once_across_passes_and_restarts(
     assert await JobQueue(hq.store).pending_ids() == []
     # The messages stay at the ISP (the records, not deletions, prevent a second import).
     assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 3
+
+
+async def test_a_source_with_senders_takes_only_their_mail(cluster: Cluster, isp: Node) -> None:
+    assert isp.store is not None
+    impostor = DEMO_AGENTS[1].address  # forges nothing: just not one of the source's senders
+    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], dua("LISTED-1"))
+    forged = dua("NOT-LISTED-1").replace(
+        f"From: {AGENT.address}".encode(), f"From: {impostor}".encode()
+    )
+    assert f"From: {impostor}".encode() in forged
+    await isp.store.deliver(impostor, [ISP_IMAP_BOX], forged)
+    [imap_source, _] = sources(isp)
+    cluster.pickup[HQ] = [imap_source.model_copy(update={"senders": frozenset({AGENT.address})})]
+    await cluster.stop(HQ)
+    hq = await cluster.start(HQ)
+    assert hq.pickup is not None and hq.store is not None
+    await hq.pickup.run_once()
+
+    [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
+    raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
+    assert b"LISTED-1" in raw
+    assert await hq.pickup.run_once() == 0  # the other one is not looked at again
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 2  # and stays at the ISP
