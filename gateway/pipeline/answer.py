@@ -43,7 +43,6 @@ from validators.registry import RuleRegistry
 
 __all__ = [
     "AGENT_FOLDER",
-    "OFFICE_FOLDER",
     "AnswerSettings",
     "answer_job",
     "fail_job",
@@ -51,9 +50,6 @@ __all__ = [
 ]
 
 AGENT_FOLDER = "INBOX"
-OFFICE_FOLDER = "INBOX"
-"""Accepted declarations go to the office's INBOX unless ``AnswerSettings.filing`` names another
-folder for their regime or channel; raw submissions stay in ``Recibidos``."""
 
 
 @dataclass(frozen=True, slots=True)
