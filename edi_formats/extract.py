@@ -25,6 +25,7 @@ from typing import Final
 from edi_formats.detect import FLAT_SIGNATURE, WireFormat
 from edi_formats.edifact.scan import declared_codec, interchange_end
 from edi_formats.flatfile.envelope import python_codec, read_envelope
+from edi_formats.flowed import unflow
 
 __all__ = [
     "MAX_DOCUMENTS",
@@ -186,6 +187,12 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
+def _param(part: Message, name: str) -> str | None:
+    """A Content-Type parameter, lower-cased; None when absent or malformed."""
+    value = part.get_param(name)
+    return value.strip().lower() if isinstance(value, str) else None
+
+
 def _declared_charset(part: Message) -> str | None:
     """The part's charset parameter when Python knows it; None otherwise."""
     charset = part.get_param("charset")
@@ -204,6 +211,8 @@ def _process_part(part: Message, label: str, is_body: bool, collector: _Collecto
     if content_type == "text/html" and is_body:
         data = _html_to_text(data, transcode_from)
         transcode_from = "utf-8"
+    elif content_type == "text/plain" and _param(part, "format") == "flowed":
+        data = unflow(data, delsp=_param(part, "delsp") == "yes")
     found = _scan(data, label, collector, uu_depth=0, transcode_from=transcode_from)
     if not found:
         _note_nothing(data, label, content_type, collector)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import quopri
+
 import pytest
 
 from config import OfficeRegistry
@@ -12,6 +14,7 @@ from gateway.pipeline.process import (
     analyse,
     read_headers,
 )
+from tests.edi_formats.test_flowed import thunderbird_wrap
 from tests.gateway.pipeline.helpers import (
     AGENT_CODE,
     AS_OF,
@@ -107,3 +110,76 @@ def test_references_keep_only_message_ids_and_the_end_of_a_long_thread():
     references = read_headers(raw).references
     assert references is not None
     assert references.split() == [f"<m{n}@x>" for n in range(10, 30)]
+
+
+# -- bodies as GUI clients send them (issue: a flowed body was refused 'CALLAO') ----------------
+
+
+def _thunderbird_body(text: str) -> bytes:
+    """A Thunderbird plain-text mail: format=flowed, long lines wrapped at 72 on a space."""
+    body = thunderbird_wrap(text.replace("\r\n", "\n").rstrip("\n")) + "\r\n-- \r\nJuan\r\n"
+    return (
+        "From: agente1@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\n"
+        "Subject: DUA\r\nMessage-ID: <tb-1@agencias.pe>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=UTF-8; format=flowed\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+        f"Buenos días, adjunto la DUA:\r\n\r\n{body}"
+    ).encode()
+
+
+def test_a_declaration_pasted_into_a_flowed_body_is_read(context: RuleContext):
+    decl = declaration(reference="FLOWED-1")
+    raw = _thunderbird_body(flat(decl).decode("latin-1"))
+    assert b"2833, \r\nCALLAO" in raw  # wrapped as the client does
+    (outcome,) = analyse(raw, context).outcomes
+    assert isinstance(outcome, ReadDeclaration), outcome
+    assert outcome.accepted and outcome.declaration == decl
+
+
+def test_a_delsp_flowed_body_broken_inside_words_is_read(context: RuleContext):
+    """Apple Mail's DelSp=yes: the client may break anywhere, adding a space it marks."""
+    decl = declaration(reference="DELSP-1")
+    lines = []
+    for line in flat(decl).decode("latin-1").splitlines():
+        lines += [line[i : i + 30] + " " for i in range(0, len(line) - 30, 30)]
+        lines.append(line[(len(line) - 1) // 30 * 30 :])
+    raw = (
+        "From: agente1@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nSubject: DUA\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="us-ascii"; format="flowed"; delsp="yes"\r\n'
+        "Content-Transfer-Encoding: 7bit\r\n\r\n" + "\r\n".join(lines) + "\r\n"
+    ).encode()
+    (outcome,) = analyse(raw, context).outcomes
+    assert isinstance(outcome, ReadDeclaration) and outcome.declaration == decl
+
+
+def test_a_quoted_printable_body_with_soft_breaks_and_a_signature_is_read(
+    context: RuleContext,
+):
+    """Outlook's plain text: quoted-printable, lines over 76 split with '=' soft breaks."""
+    decl = declaration(reference="QP-1")
+    text = flat(decl) + b"\r\n-- \r\nJuan Perez\tAgencia\r\n"
+    raw = (
+        b"From: agente1@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nSubject: DUA\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quopri.encodestring(text)
+    )
+    assert b"=\n" in raw or b"=\r\n" in raw
+    (outcome,) = analyse(raw, context).outcomes
+    assert isinstance(outcome, ReadDeclaration) and outcome.declaration == decl
+
+
+def test_a_forwarded_flowed_mail_is_read(context: RuleContext):
+    decl = declaration(reference="FWD-1")
+    inner = _thunderbird_body(flat(decl).decode("latin-1"))
+    raw = (
+        b"From: agente1@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nSubject: Fwd: DUA\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=UTF-8; format=flowed\r\n\r\n"
+        b"Reenvio la DUA.\r\n\r\n"
+        b"--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"
+        + inner
+        + b"\r\n--b1--\r\n"
+    )
+    (outcome,) = analyse(raw, context).outcomes
+    assert isinstance(outcome, ReadDeclaration) and outcome.declaration == decl
