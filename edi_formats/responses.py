@@ -133,11 +133,15 @@ class DeclarationResponse(BaseModel):
         received_at: datetime,
         *,
         office: str | None = None,
+        agent_reference: str | None = None,
+        document_type: Literal["DUA", "OE"] | None = None,
     ) -> DeclarationResponse:
-        """The rejection of a declaration that could not be read."""
+        """The rejection of a declaration that could not be read (its reference if legible)."""
         return cls(
             status=ResponseStatus.REJECTED,
             office=office,
+            agent_reference=agent_reference,
+            document_type=document_type,
             received_at=received_at,
             findings=(ResponseFinding.from_syntax_error(error),),
         )

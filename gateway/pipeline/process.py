@@ -10,10 +10,10 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from edi_formats.codec import parse_declaration
+from edi_formats.codec import DeclarationIdentity, parse_declaration, peek_identity
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.extract import ExtractedDocument, extract_documents
 from edi_formats.models import DUA, OE
@@ -65,10 +65,15 @@ class ReadDeclaration:
 
 @dataclass(frozen=True, slots=True)
 class UnreadableDeclaration:
-    """A document found in the mail that could not be read as a declaration."""
+    """A document found in the mail that could not be read as a declaration.
+
+    ``identity`` is what could still be read of it (the reference from a legible header
+    record, say), so that the rejection names the declaration it answers.
+    """
 
     document: ExtractedDocument
     error: DeclarationSyntaxError
+    identity: DeclarationIdentity = field(default_factory=DeclarationIdentity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +141,7 @@ def _read(
     try:
         declaration = parse_declaration(document.data, document.format)
     except DeclarationSyntaxError as error:
-        return UnreadableDeclaration(document, error)
+        return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
     findings = validate(declaration, context, registry)
     if context.sender_agent_code is None:
         findings.insert(0, _not_an_agent(declaration))

@@ -283,7 +283,13 @@ def response_for(
 ) -> DeclarationResponse:
     """The ``DeclarationResponse`` for one outcome (number and channel on acceptance)."""
     if isinstance(outcome, UnreadableDeclaration):
-        return DeclarationResponse.rejected_unreadable(outcome.error, received_at, office=office)
+        return DeclarationResponse.rejected_unreadable(
+            outcome.error,
+            received_at,
+            office=office,
+            agent_reference=outcome.identity.agent_reference,
+            document_type=outcome.identity.document_type,
+        )
     declaration = outcome.declaration
     return DeclarationResponse(
         status=ResponseStatus.ACCEPTED if number is not None else ResponseStatus.REJECTED,
@@ -378,14 +384,18 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
 def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes:
     error: DeclarationSyntaxError = outcome.error
     source = outcome.document.source
+    reference = outcome.identity.agent_reference
     message = _message(
         envelope,
-        subject=f"RECHAZADA declaración ilegible ({source}) - {error.code}",
+        subject=f"RECHAZADA declaración ilegible ({source}) - {error.code}"
+        + (f" - ref. {reference}" if reference else ""),
         status=ResponseStatus.REJECTED,
-        reference="",
+        reference=reference or "",
     )
     fmt = outcome.document.format
     lines = _header_lines(envelope, source)
+    if reference:
+        lines[-1:-1] = [f"Referencia del despachador: {reference}"]
     lines += [
         _fill(
             f"La declaración encontrada en {source} no pudo leerse, por lo que fue "

@@ -171,20 +171,24 @@ async def test_a_rejection_consumes_no_number(worker: PipelineWorker, accounts: 
 async def test_an_unreadable_declaration_is_rejected_naming_the_syntax_error(
     worker: PipelineWorker, accounts: Store
 ):
-    document = flat(declaration())
+    document = flat(declaration(reference="TRUNCA-1"))
     truncated = document[: document.index(b"\nSER|2|") + 1]  # no trailer, one series gone
     await submit(accounts, submission(truncated, filenames=["DUA97.TXT"]))
     await worker.run_until_idle()
 
     (reply,) = await mailbox(accounts, AGENT)
     assert reply["X-Teledespacho-Status"] == "rejected"
-    assert reply["X-Teledespacho-Reference"] == ""
+    # The header record is legible: the rejection names the declaration it answers.
+    assert reply["X-Teledespacho-Reference"] == "TRUNCA-1"
+    assert "ref. TRUNCA-1" in reply["Subject"]
     assert reply["Subject"].startswith("RECHAZADA declaración ilegible (adjunto DUA97.TXT)")
     text = body_text(reply)
     assert "FMT-TRUNCATED" in text
     assert "TDH|TELEDESPACHO|" in text  # says what is expected
     ((_, data),) = attachments(reply)
-    assert parse_response(data).findings[0].rule_id == "FMT-TRUNCATED"
+    response = parse_response(data)
+    assert response.findings[0].rule_id == "FMT-TRUNCATED"
+    assert response.agent_reference == "TRUNCA-1"
 
 
 async def test_a_mail_with_nothing_readable_gets_an_explanation(
