@@ -57,6 +57,8 @@ class ClaimedJob:
     raw: bytes
     sender_agent_code: str | None
     last_error: str | None = None
+    sender_role: str | None = None
+    """The sender account's role (``schema.Role``); None when the sender has no account."""
 
     @property
     def id(self) -> int:
@@ -151,7 +153,7 @@ class JobQueue:
                 .values(attempts=IntakeJobRow.attempts + 1)
             )
             rows = await session.execute(
-                select(IntakeJobRow, MessageContentRow.raw, AccountRow.agent_code)
+                select(IntakeJobRow, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
                 .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
                 .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
                 .where(IntakeJobRow.id.in_(ids))
@@ -164,8 +166,9 @@ class JobQueue:
                     raw=bytes(raw),
                     sender_agent_code=agent_code,
                     last_error=row.error,
+                    sender_role=role,
                 )
-                for row, raw, agent_code in rows
+                for row, raw, agent_code, role in rows
             ]
 
     async def record_error(self, job_id: int, error: str) -> None:

@@ -20,6 +20,7 @@ declarations answered before them, in this batch too.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from config.offices import OfficeRegistry
@@ -37,7 +38,7 @@ from gateway.pipeline.process import (
 )
 from gateway.pipeline.quota import assign_channel
 from mailboxes.jobs import Answering, ClaimedJob
-from mailboxes.schema import DeclarationStatus
+from mailboxes.schema import DeclarationStatus, Role
 from validators.engine import RuleContext, transmission_date
 from validators.registry import RuleRegistry
 
@@ -47,9 +48,12 @@ __all__ = [
     "answer_job",
     "fail_job",
     "own_references",
+    "unanswerable",
 ]
 
 AGENT_FOLDER = "INBOX"
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +112,33 @@ def own_references(
     ]
 
 
+def unanswerable(claimed: ClaimedJob, headers: SubmissionHeaders) -> str | None:
+    """Why a submission is filed but never answered, or None when it is answered.
+
+    RFC 3834 §2: no automatic answer to mail a program sent (auto-replies, this node's own
+    answers, lists) or to a null sender, lest two responders loop. Mail from an office or
+    department account is a clerk's, not a declaration (a Reply to an office copy, say).
+    """
+    if not claimed.job.sender:
+        return "null sender"
+    if headers.automatic:
+        return "sent automatically (RFC 3834)"
+    if claimed.sender_role in (Role.OFFICE, Role.DEPARTMENT):
+        return f"sent by a customs {claimed.sender_role} account"
+    return None
+
+
 async def answer_job(
     answering: Answering, claimed: ClaimedJob, analysis: Analysis, settings: AnswerSettings
 ) -> None:
     """File one reply per outcome, number the accepted declarations, mark the job done."""
+    reason = unanswerable(claimed, analysis.headers)
+    if reason is not None:
+        _log.info(
+            "job %d from %r filed without an answer: %s", claimed.id, claimed.job.sender, reason
+        )
+        await answering.mark_done(claimed.id)
+        return
     envelope = _envelope(answering, claimed, settings, analysis.headers)
     agent = claimed.job.sender
     for outcome in analysis.outcomes:
@@ -225,7 +252,9 @@ async def fail_job(
     error: str,
 ) -> None:
     """Give up on a job: tell the agent the gateway could not process it, mark it failed."""
-    envelope = _envelope(answering, claimed, settings, headers)
-    attempts = claimed.job.attempts - 1
-    await answering.deliver(claimed.job.sender, AGENT_FOLDER, replies.failure(envelope, attempts))
+    if unanswerable(claimed, headers) is None:
+        envelope = _envelope(answering, claimed, settings, headers)
+        attempts = claimed.job.attempts - 1
+        reply = replies.failure(envelope, attempts)
+        await answering.deliver(claimed.job.sender, AGENT_FOLDER, reply)
     await answering.mark_failed(claimed.id, error)

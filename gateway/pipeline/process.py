@@ -31,6 +31,7 @@ __all__ = [
     "SubmissionHeaders",
     "UnreadableDeclaration",
     "analyse",
+    "is_automatic",
     "read_headers",
 ]
 
@@ -38,6 +39,7 @@ MAX_REFERENCES = 20
 """Message-IDs of the submission's thread kept in a reply's References (RFC 5322 3.6.4
 lets a long thread be trimmed)."""
 
+_AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 _MSG_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 
 
@@ -48,6 +50,8 @@ class SubmissionHeaders:
     message_id: str | None = None
     references: str | None = None
     subject: str | None = None
+    automatic: bool = False
+    """Sent by a program, not a person (RFC 3834 §2, §5): answering it could start a loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,22 @@ def read_headers(raw: bytes) -> SubmissionHeaders:
         message_id=message_id,
         references=" ".join(references) or None,
         subject=_header(message, "Subject"),
+        automatic=is_automatic(message),
+    )
+
+
+def is_automatic(message: EmailMessage) -> bool:
+    """Whether the mail says a program sent it: RFC 3834's signs and the older conventions.
+
+    ``Auto-Submitted`` other than ``no`` (auto-replies, receipts, this node's own answers),
+    ``Precedence: bulk|junk|list`` and a ``List-Id`` (mailing lists).
+    """
+    auto_submitted = (_header(message, "Auto-Submitted") or "no").split(";")[0].strip().lower()
+    precedence = (_header(message, "Precedence") or "").strip().lower()
+    return (
+        auto_submitted != "no"
+        or precedence in _AUTOMATIC_PRECEDENCE
+        or _header(message, "List-Id") is not None
     )
 
 

@@ -47,6 +47,10 @@ __all__ = [
 
 WIDTH: Final = 76
 _FOLD_AT: Final = 78
+NO_REPLY_LOCAL_PART: Final = "no-responder"
+"""The sender of office copies: an address the node does not host, so a reply bounces."""
+_WIRE: Final = SMTP.clone(refold_source="none")
+"""How replies are written: headers set raw (short ones, identifiers) are kept as they are."""
 _PLAIN_HEADER: Final = re.compile(r"^[\x20-\x7e]*$")
 
 CHANNEL_MEANING: Final[dict[Channel, str]] = {
@@ -182,12 +186,22 @@ def _message(
     _origin(message, envelope, to=envelope.agent_address, subject=subject)
     original = envelope.submission.message_id
     if original is not None:
-        _put(message, "In-Reply-To", original)
+        _put_ids(message, "In-Reply-To", original)
         earlier = envelope.submission.references
-        _put(message, "References", f"{earlier} {original}" if earlier else original)
+        _put_ids(message, "References", f"{earlier} {original}" if earlier else original)
     _put(message, "X-Teledespacho-Status", status.value)
     _put(message, "X-Teledespacho-Reference", reference)
     return message
+
+
+def _put_ids(message: EmailMessage, name: str, ids: str) -> None:
+    """Message identifiers exactly as sent, folded only between identifiers.
+
+    The email package would encode an identifier longer than a line (Exchange writes
+    78-character ones) as an encoded word, and clients then cannot thread the reply. Raw
+    headers are written unfolded by ``_WIRE``; RFC 5322 allows lines up to 998 octets.
+    """
+    message.set_raw(name, "\r\n ".join(ids.split()))
 
 
 def _put(message: EmailMessage, name: str, value: str) -> None:
@@ -202,12 +216,22 @@ def _put(message: EmailMessage, name: str, value: str) -> None:
         message[name] = value
 
 
-def _origin(message: EmailMessage, envelope: ReplyEnvelope, *, to: str, subject: str) -> None:
-    _put(message, "From", f"Teledespacho Aduana {envelope.office_code} <{envelope.office_address}>")
+def _origin(
+    message: EmailMessage,
+    envelope: ReplyEnvelope,
+    *,
+    to: str,
+    subject: str,
+    sender: str | None = None,
+) -> None:
+    """From (the office's intake unless ``sender``), To, Subject, Date, Message-ID."""
+    address = sender or envelope.office_address
+    _put(message, "From", f"Teledespacho Aduana {envelope.office_code} <{address}>")
     _put(message, "To", to)
     _put(message, "Subject", subject)
     _put(message, "Date", format_datetime(envelope.date.astimezone(PERU_TIME)))
     _put(message, "Message-ID", f"<td.{secrets.token_hex(10)}@{envelope.domain}>")
+    _put(message, "Auto-Submitted", "auto-replied")  # RFC 3834: no auto-responder answers it
 
 
 def _body(message: EmailMessage, lines: Iterable[str]) -> None:
@@ -346,7 +370,7 @@ def acceptance(
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     _body(message, lines)
     _attach_response(message, response, fmt)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)
 
 
 def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
@@ -378,7 +402,7 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     _body(message, lines)
     _attach_response(message, response, fmt)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)
 
 
 def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes:
@@ -413,7 +437,7 @@ def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     _body(message, lines)
     _attach_response(message, response, fmt)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)
 
 
 def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
@@ -436,7 +460,7 @@ def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
         lines.append("El mensaje está vacío.")
     lines += ["", _EXPECTED]
     _body(message, lines)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)
 
 
 def failure(envelope: ReplyEnvelope, attempts: int) -> bytes:
@@ -469,7 +493,7 @@ def failure(envelope: ReplyEnvelope, attempts: int) -> bytes:
         ),
     ]
     _body(message, lines)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)
 
 
 def office_copy(
@@ -489,7 +513,9 @@ def office_copy(
         f"{kind} {number} canal {channel.value.upper()} - despachador "
         f"{declaration.agent_code} ref. {declaration.agent_reference}"
     )
-    _origin(message, envelope, to=envelope.office_address, subject=subject)
+    # Not from the intake: a clerk pressing Reply must not write a declaration to it.
+    no_reply = f"{NO_REPLY_LOCAL_PART}@{envelope.domain}"
+    _origin(message, envelope, to=envelope.office_address, subject=subject, sender=no_reply)
     _put(message, "X-Teledespacho-Status", ResponseStatus.ACCEPTED.value)
     _put(message, "X-Teledespacho-Reference", declaration.agent_reference)
     _put(message, "X-Teledespacho-Number", number)
@@ -538,4 +564,4 @@ def office_copy(
             subtype="octet-stream",
             filename=f"{number}.txt",
         )
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=_WIRE)

@@ -94,6 +94,59 @@ async def test_the_office_copy_carries_number_channel_and_the_declaration(
     assert attachments(copy) == [("118-2026-10-000001.txt", document)]
     # The raw submission stays in the office's intake folder.
     assert len(await accounts.list_messages(OFFICE, "Recibidos")) == 1
+    # A clerk pressing Reply on the copy must not write to the intake.
+    assert copy["From"].addresses[0].addr_spec == f"no-responder@{DOMAIN}"
+    # RFC 3834: neither is to be answered by an auto-responder.
+    assert reply["Auto-Submitted"] == copy["Auto-Submitted"] == "auto-replied"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Auto-Submitted: auto-replied",
+        "Auto-Submitted: auto-generated; owner-email=x@agencias.pe",
+        "Precedence: bulk",
+        "Precedence: junk",
+        "List-Id: Despachadores <despachadores.agencias.pe>",
+    ],
+)
+async def test_automatic_mail_is_filed_but_never_answered(
+    worker: PipelineWorker, accounts: Store, header: str
+):
+    """RFC 3834 §2: an answer to an auto-responder's mail could loop for ever."""
+    name, value = header.split(": ", 1)
+    raw = submission(b"Estoy fuera de la oficina hasta el lunes.\r\n")
+    raw = f"{name}: {value}\r\n".encode() + raw
+    await submit(accounts, raw)
+    await worker.run_until_idle()
+
+    assert await mailbox(accounts, AGENT) == []
+    assert len(await accounts.list_messages(OFFICE, "Recibidos")) == 1
+    assert await JobQueue(accounts).pending_ids() == []
+
+
+async def test_a_null_sender_is_never_answered(worker: PipelineWorker, accounts: Store):
+    await submit(accounts, submission(flat(declaration())), sender="")
+    await worker.run_until_idle()
+
+    assert await counters(accounts) == []
+    assert await JobQueue(accounts).pending_ids() == []
+
+
+async def test_a_long_message_id_is_threaded_as_written(worker: PipelineWorker, accounts: Store):
+    """Exchange writes Message-IDs longer than a header line; never encode an identifier."""
+    long_id = "<" + "AM6PR0502MB3" * 8 + "@AM6PR0502MB3.eurprd05.prod.outlook.com>"
+    earlier = "<" + "x" * 70 + "@agencias.pe>"
+    raw = submission(flat(declaration()), message_id=long_id)
+    raw = f"References: {earlier}\r\n".encode() + raw
+    await submit(accounts, raw)
+    await worker.run_until_idle()
+
+    (stored,) = await raw_mailbox(accounts, AGENT)
+    assert b"=?" not in stored.split(b"\r\n\r\n", 1)[0]
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["In-Reply-To"] == long_id
+    assert reply["References"].split() == [earlier, long_id]
 
 
 async def test_numbers_run_per_office_year_and_regime(
@@ -230,14 +283,17 @@ async def test_several_declarations_get_one_reply_each(worker: PipelineWorker, a
     assert len(await mailbox(accounts, OFFICE)) == 2
 
 
-async def test_a_sender_who_is_no_agent_is_rejected(worker: PipelineWorker, accounts: Store):
+async def test_mail_from_an_office_account_is_filed_but_never_answered(
+    worker: PipelineWorker, accounts: Store
+):
+    """A clerk's mail to an intake (a Reply to an office copy, say) is not a declaration."""
     await submit(accounts, submission(flat(declaration()), sender=OFFICE), sender=OFFICE)
     await worker.run_until_idle()
 
-    (reply,) = await mailbox(accounts, OFFICE)
-    assert reply["X-Teledespacho-Status"] == "rejected"
-    assert "TD-SENDER" in body_text(reply)
+    assert await mailbox(accounts, OFFICE) == []
+    assert len(await mailbox(accounts, OFFICE, "Recibidos")) == 1
     assert await counters(accounts) == []
+    assert await JobQueue(accounts).pending_ids() == []
 
 
 # -- duplicates --------------------------------------------------------------------------------
