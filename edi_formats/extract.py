@@ -126,7 +126,8 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
     collector = _Collector()
     try:
         message = email.message_from_bytes(raw_mail, policy=email.policy.default)
-        leaves = list(_leaf_parts(message, 0))
+        too_deep: list[Message] = []
+        leaves = list(_leaf_parts(message, 0, too_deep))
     except Exception as exc:  # the stdlib parser is lenient; this is a last resort
         collector.note(f"mensaje ilegible ({type(exc).__name__}); se examina como texto")
         _scan(raw_mail, "mensaje", collector, uu_depth=0, transcode_from=None)
@@ -140,15 +141,25 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
             _process_part(part, label, is_body, collector)
         except Exception as exc:  # one broken part must not hide the others
             collector.note(f"{label}: ilegible ({type(exc).__name__})")
+    if too_deep:
+        collector.note(
+            f"{len(too_deep)} parte(s) multipart anidada(s) a más de {_MAX_MIME_DEPTH} niveles "
+            "no se examinaron; adjunte la declaración directamente al mensaje"
+        )
     return collector.result()
 
 
-def _leaf_parts(part: Message, depth: int) -> Iterator[Message]:
-    """Leaves of the MIME tree; of a multipart/alternative, only the plain-text choice."""
+def _leaf_parts(part: Message, depth: int, too_deep: list[Message]) -> Iterator[Message]:
+    """Leaves of the MIME tree; of a multipart/alternative, only the plain-text choice.
+
+    Containers below ``_MAX_MIME_DEPTH`` are not opened; they are added to ``too_deep``
+    so that the answer can say what was skipped.
+    """
     if not part.is_multipart():
         yield part
         return
     if depth >= _MAX_MIME_DEPTH:
+        too_deep.append(part)
         return
     payload = part.get_payload()
     children = [child for child in payload if isinstance(child, Message)]
@@ -156,7 +167,7 @@ def _leaf_parts(part: Message, depth: int) -> Iterator[Message]:
         plain = [child for child in children if child.get_content_type() == "text/plain"]
         children = plain[:1] or children[:1]
     for child in children:
-        yield from _leaf_parts(child, depth + 1)
+        yield from _leaf_parts(child, depth + 1, too_deep)
 
 
 def _clean_name(name: str) -> str:

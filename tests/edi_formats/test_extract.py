@@ -282,3 +282,16 @@ def test_fuzz_extractor_never_raises_on_mail_like_input(data: bytes) -> None:
     for document in result.documents:
         assert document.format is not None
         assert detect_format(document.data) in (document.format, None)
+
+
+def test_a_declaration_nested_too_deep_is_reported_not_silently_dropped() -> None:
+    inner = _mail("ver adjunto")
+    inner.add_attachment(FLAT_CP850, maintype="text", subtype="plain", filename="DUA.TXT")
+    for _ in range(13):
+        outer = EmailMessage()
+        outer.make_mixed()
+        outer.attach(inner)
+        inner = outer
+    result = extract_documents(inner.as_bytes())
+    assert result.documents == []
+    assert any("más de 12 niveles" in note for note in result.notes), result.notes
