@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -54,3 +58,28 @@ def test_all_versions(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_bad_office_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["rules", "list", "--office", "11"])
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    """``teledispatch rules list | head``: no BrokenPipeError, exit status 0.
+
+    The reading end is closed before the command writes (it takes a while to start), so
+    every write meets a closed pipe, as after ``head`` has read its lines and exited.
+    """
+    script = shutil.which("teledispatch", path=os.path.dirname(sys.executable))
+    assert script is not None
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [script, "rules", "list"],
+            stdout=writer,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr
