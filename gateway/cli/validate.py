@@ -2,8 +2,10 @@
 
 Each file (``-`` is standard input) is parsed in whatever format it is in and run through
 every rule in force on ``--as-of`` (default: today in Peru). No sender is known offline, so
-TD-SENDER is skipped; ``--office`` plays the addressed mailbox for TD-OFFICE. Exit status:
-0 every declaration accepted, 1 any rejected, 2 any unreadable.
+TD-SENDER is skipped; ``--office`` plays the addressed mailbox for TD-OFFICE. A document
+that passes is CONFORME, one the office would refuse OBSERVADA: the words of a check, since
+only the office accepts. Exit status: 0 every declaration conforme, 1 any observada, 2 any
+unreadable.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from validators.findings import Finding, Severity, has_errors
 
 Status = Literal["accepted", "rejected", "unreadable"]
 _EXIT: dict[Status, int] = {"accepted": 0, "rejected": 1, "unreadable": 2}
-_LABEL: dict[Status, str] = {
-    "accepted": "ACEPTADA",
-    "rejected": "RECHAZADA",
+_LABEL: dict[Status, str] = {  # not ACEPTADA/RECHAZADA: only the office accepts and numbers
+    "accepted": "CONFORME",
+    "rejected": "OBSERVADA",
     "unreadable": "ILEGIBLE",
 }
+_OFFLINE_NOTE = (
+    "Verificación local: solo la aduana, al recibir la declaración por Teledespacho, "
+    "la acepta y le asigna número y canal."
+)
 
 
 def _office_code(text: str) -> str:
@@ -140,4 +146,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([v.as_json() for v in verdicts], ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(v.as_text() for v in verdicts))
+        print(f"\n{_OFFLINE_NOTE}")
     return max(_EXIT[v.status] for v in verdicts)

@@ -86,7 +86,7 @@ def test_text_report_names_rule_box_and_citation(
     data = _sample(capsysbinary, "dua", "--break", "STR-SUBPARTIDA")
     status, out = _validate(monkeypatch, capsysbinary, data)
     assert status == 1
-    assert "RECHAZADA" in out and "ERROR STR-SUBPARTIDA (series[0].subpartida)" in out
+    assert "OBSERVADA" in out and "ERROR STR-SUBPARTIDA (series[0].subpartida)" in out
     assert "INTA-PG.01-A VII.A.7 (seed 004)" in out
 
 
@@ -98,7 +98,9 @@ def test_as_of_decides_the_rules_in_force(
     data = capsysbinary.readouterr().out
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["validate", "-", "--as-of", "1997-03-03"]) == 0  # no modalities in 1997
-    assert b"ACEPTADA" in capsysbinary.readouterr().out
+    out = capsysbinary.readouterr().out
+    assert b"CONFORME" in out and b"ACEPTADA" not in out
+    assert b"solo la aduana" in out
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     # INTA-PG.01-A reached Maritime Callao (118) on 2010-09-20, not 2010-08-31.
     assert main(["validate", "-", "--as-of", "2010-09-19"]) == 0
