@@ -22,6 +22,7 @@ from config.clock import SystemClock
 from edi_formats.codec import DeclarationSyntaxError, parse_declaration
 from edi_formats.models import DUA, OE
 from gateway.cli.sample import iso_date
+from validators.boxes import box_label
 from validators.engine import RuleContext, transmission_date, validate
 from validators.findings import Finding, Severity, has_errors
 
@@ -98,9 +99,11 @@ class Verdict:
         if self.error is not None:
             where = f" [{self.error.position}]" if self.error.position else ""
             lines.append(f"  {self.error.code}: {self.error.message}{where}")
+        document_type = d.document_type if d is not None else None
         for f in self.findings:
             mark = "ERROR" if f.severity is Severity.ERROR else "AVISO"
-            box = f" ({f.field})" if f.field else ""
+            label = box_label(f.field, document_type)
+            box = f" ({label})" if label else ""
             lines.append(f"  {mark} {f.rule_id}{box}: {f.message}")
             lines.append(f"      {f.citation}")
         return "\n".join(lines)

@@ -30,6 +30,7 @@ from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel, DeclarationResponse, ResponseFinding, ResponseStatus
 from gateway.pipeline.process import ReadDeclaration, SubmissionHeaders, UnreadableDeclaration
+from validators.boxes import DocumentType, box_label
 from validators.engine import PERU_TIME
 from validators.findings import Finding, Severity
 
@@ -140,12 +141,16 @@ def _hanging(text: str, indent: int = 25) -> str:
     )
 
 
-def _findings_text(title: str, findings: Sequence[Finding | ResponseFinding]) -> list[str]:
+def _findings_text(
+    title: str, findings: Sequence[Finding | ResponseFinding], document_type: DocumentType
+) -> list[str]:
+    """Each finding under the form's name for its box; the model's path stays out of it."""
     if not findings:
         return []
     lines = [f"{title} ({len(findings)}):", ""]
     for index, finding in enumerate(findings, start=1):
-        box = f" - casilla/campo: {finding.field}" if finding.field else ""
+        label = box_label(finding.field, document_type)
+        box = f" — {label}" if label else ""
         lines.append(f"{index:3d}. {finding.rule_id}{box}")
         lines.append(_fill(finding.message, "     "))
         if finding.citation:
@@ -357,8 +362,10 @@ def acceptance(
         _hanging(f"  Canal de control:      {channel.value.upper()}: {CHANNEL_MEANING[channel]}"),
         "",
     ]
-    lines += _findings_text("Observaciones, que no impiden la numeración", warnings)
-    lines += _findings_text(_NOTES_TITLE, notes)
+    lines += _findings_text(
+        "Observaciones, que no impiden la numeración", warnings, declaration.document_type
+    )
+    lines += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
     response = response_for(
         outcome,
         received_at=envelope.received_at,
@@ -395,8 +402,8 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
         ),
         "",
     ]
-    lines += _findings_text("Errores", errors)
-    lines += _findings_text("Observaciones", warnings)
+    lines += _findings_text("Errores", errors, declaration.document_type)
+    lines += _findings_text("Observaciones", warnings, declaration.document_type)
     response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
     fmt = outcome.document.format
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
@@ -538,8 +545,8 @@ def office_copy(
         "",
     ]
     _, warnings, notes = _split(outcome.findings)
-    lines += _findings_text("Observaciones", warnings)
-    lines += _findings_text(_NOTES_TITLE, notes)
+    lines += _findings_text("Observaciones", warnings, declaration.document_type)
+    lines += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
     lines.append("La declaración se adjunta tal como fue transmitida.")
     _body(message, lines)
     fmt = outcome.document.format

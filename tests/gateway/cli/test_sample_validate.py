@@ -86,7 +86,7 @@ def test_text_report_names_rule_box_and_citation(
     data = _sample(capsysbinary, "dua", "--break", "STR-SUBPARTIDA")
     status, out = _validate(monkeypatch, capsysbinary, data)
     assert status == 1
-    assert "OBSERVADA" in out and "ERROR STR-SUBPARTIDA (series[0].subpartida)" in out
+    assert "OBSERVADA" in out and "ERROR STR-SUBPARTIDA (Serie 1, subpartida nacional)" in out
     assert "INTA-PG.01-A VII.A.7 (seed 004)" in out
 
 

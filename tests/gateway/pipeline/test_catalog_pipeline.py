@@ -49,7 +49,7 @@ async def test_a_restricted_dua_without_its_control_document_is_rejected(
     (reply,) = await mailbox(accounts, AGENT)
     assert reply["X-Teledespacho-Status"] == "rejected"
     text = " ".join(body_text(reply).split())
-    assert "RESTR-DOC - casilla/campo: series[0].control_documents" in text
+    assert "RESTR-DOC — Serie 1, casilla 7.37: documento de control" in text
     assert "Serie 1, casilla 7.37" in text and "03 (DIGEMID)" in text
     assert "INTA-PE.00.06 VI.5-7 (seed 003)" in text
     assert await mailbox(accounts, OFFICE) == []
@@ -106,7 +106,7 @@ async def test_notes_reach_the_acceptance_and_the_office_copy(
     assert reply["X-Teledespacho-Status"] == "accepted"
     text = " ".join(body_text(reply).split())
     assert "Información sobre su declaración (1):" in text
-    assert "TASA - casilla/campo: totals.cif" in text
+    assert "TASA — Total CIF" in text
     assert "la tasa de despacho aduanero es aplicable" in text
     assert "Observaciones" not in text
     ((_, response),) = attachments(reply)

@@ -45,6 +45,6 @@ async def test_a_broken_dua_comes_back_rejected_with_its_findings(node: Node):
     assert reply["X-Teledespacho-Status"] == "rejected"
     assert reply["X-Teledespacho-Number"] is None
     text = body_text(reply)
-    assert "STR-TOTALS - casilla/campo: totals.packages" in text
+    assert "STR-TOTALS — Total bultos" in text and "totals.packages" not in text
     assert "Casilla Total bultos" in text
     assert "Base legal: INTA-PG.01-A VII.A.7" in text

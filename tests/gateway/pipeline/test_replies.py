@@ -33,6 +33,7 @@ from tests.gateway.pipeline.helpers import (
     flat,
     submission,
 )
+from validators.boxes import box_label
 from validators.engine import RuleContext
 
 RECEIVED = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -115,7 +116,10 @@ def test_a_rejection_lists_box_message_and_citation_in_80_columns(offices: Offic
     message = parse(replies.rejection(envelope(), outcome))
     text = body_text(message)
     for finding in outcome.findings:
-        assert f"{finding.rule_id} - casilla/campo: {finding.field}" in text
+        label = box_label(finding.field, "DUA")
+        assert label is not None, finding.field  # every box a rule names has its words
+        assert f"{finding.rule_id} — {label}" in text
+        assert f"{finding.field}" not in text  # the model's path stays in the attachment
         assert "Base legal: " + finding.citation.split()[0] in text
     assert max(len(line) for line in text.splitlines()) <= 80
 

@@ -200,7 +200,7 @@ async def test_a_rejection_has_no_number_and_lists_every_finding(
     assert reply["Subject"].startswith("RECHAZADA DUA ref. MAL-1")
     text = body_text(reply)
     assert "STR-TOTALS" in text and "ID-RUC" in text
-    assert "casilla/campo: totals.packages" in text
+    assert "STR-TOTALS — Total bultos" in text and "totals.packages" not in text
     assert "Base legal: INTA-PG.01-A VII.A.7" in text
     ((name, data),) = attachments(reply)
     assert name == "respuesta-MAL-1.txt"
