@@ -35,7 +35,7 @@ def test_validate_reads_edi_files(
     broken = tmp_path / "oe.edi"
     broken.write_bytes(_sample(capsysbinary, "oe", "--break", "REG-CODE"))
     assert main(["validate", str(good), "--as-of", AS_OF]) == 0
-    assert b"ACEPTADA" in capsysbinary.readouterr().out
+    assert b"CONFORME" in capsysbinary.readouterr().out
     assert main(["validate", str(good), str(broken), "--as-of", AS_OF, "--json"]) == 1
     verdicts = json.loads(capsysbinary.readouterr().out)
     assert [v["status"] for v in verdicts] == ["accepted", "rejected"]
