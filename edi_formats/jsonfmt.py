@@ -46,7 +46,9 @@ def parse_json(data: bytes) -> DUA | OE:
         raise DeclarationSyntaxError("FMT-EMPTY", "el documento está vacío")
     text, _ = decode_text(data, None)
     try:
-        return _ADAPTER.validate_json(text)
+        # Strict: a number is a number and a code is text (``"office": "019"``: an unquoted
+        # 019 is not even JSON, and 19 would not be the office), as the schema says.
+        return _ADAPTER.validate_json(text, strict=True)
     except ValidationError as exc:
         raise _syntax_error(exc) from None
 
@@ -58,7 +60,7 @@ def _syntax_error(exc: ValidationError) -> DeclarationSyntaxError:
         detail = str((first.get("ctx") or {}).get("error", ""))
         found = _LINE_COLUMN.search(detail)
         position = f"línea {found.group(1)}, columna {found.group(2)}" if found else None
-        return DeclarationSyntaxError("JSON-SYNTAX", f"JSON mal formado ({detail})", position)
+        return DeclarationSyntaxError("JSON-SYNTAX", _json_syntax_reason(detail), position)
     described = [
         (_path(error["loc"]), describe_error(error)) for error in errors[:_MAX_REPORTED_ERRORS]
     ]
@@ -69,6 +71,30 @@ def _syntax_error(exc: ValidationError) -> DeclarationSyntaxError:
     if len(errors) > len(described):
         message += f" (y {len(errors) - len(described)} errores más)"
     return DeclarationSyntaxError("FMT-VALUE", message, position)
+
+
+_JSON_REASONS: Final = (
+    ("trailing comma", "sobra una coma antes de cerrar el objeto o la lista"),
+    ("EOF while parsing", "el documento termina antes de cerrar todas sus llaves y corchetes"),
+    ("key must be a string", "los nombres de campo van entre comillas dobles"),
+    ("expected `,` or `}`", "falta una coma entre campos o la llave de cierre }"),
+    ("expected `,` or `]`", "falta una coma entre elementos o el corchete de cierre ]"),
+    ("expected `:`", "falta ':' entre el nombre del campo y su valor"),
+    ("expected value", "se esperaba un valor (texto entre comillas, número, lista u objeto)"),
+    ("expected ident", "valor no reconocido: use true, false, null o un texto entre comillas"),
+    ("control character", "un texto contiene un carácter de control; escríbalo con \\"),
+    ("invalid escape", "secuencia de escape no válida en un texto"),
+    ("invalid number", "número no válido"),
+    ("trailing characters", "hay texto después del final del objeto JSON"),
+)
+"""The JSON parser's reasons, in the broker's words (the parser speaks English)."""
+
+
+def _json_syntax_reason(detail: str) -> str:
+    for english, spanish in _JSON_REASONS:
+        if english in detail:
+            return f"JSON mal formado: {spanish}"
+    return "JSON mal formado"
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

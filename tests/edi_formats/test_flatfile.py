@@ -343,7 +343,10 @@ def test_model_refusals_become_syntax_errors_naming_the_field() -> None:
     error = _syntax_error(_join(lines))
     assert error.code == "FMT-VALUE"
     assert error.position == "línea 2, registro DEC, campo 2 (office)"
-    assert error.message.startswith("formato no válido. Además: ")
+    # Says what is expected, not only that it is wrong.
+    assert error.message.startswith(
+        'formato no válido; se espera 3 dígitos, p. ej. "118". Además: '
+    )
     assert f"línea {index + 1}, registro SER, campo 3 (subpartida)" in error.message
 
 

@@ -103,3 +103,50 @@ def test_fuzz_only_syntax_errors(data: bytes) -> None:
         parse_json(b'{"document_type": "DUA", ' + data)
     except DeclarationSyntaxError as error:
         assert error.message
+
+
+def _error_of(changes: dict[str, object]) -> DeclarationSyntaxError:
+    data = json.loads(render_json(full_dua()))
+    for path, value in changes.items():
+        target = data
+        *parents, last = path.split(".")
+        for step in parents:
+            target = target[int(step)] if step.isdigit() else target[step]
+        target[last] = value
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_json(json.dumps(data).encode())
+    return caught.value
+
+
+def test_errors_say_what_is_expected_in_spanish() -> None:
+    error = _error_of(
+        {
+            "series.0.subpartida": "8471.30.00.00",
+            "transport.arrival_date": "09/12/2026",
+            "importer.doc_type": "XX",
+        }
+    )
+    assert "sin puntos" in error.message and '"8471300000"' in error.message
+    assert 'se espera AAAA-MM-DD, p. ej. "2026-12-09"' in error.message
+    assert "'PAS' o 'SAL'" in error.message and " or " not in error.message
+
+
+def test_a_syntax_error_is_explained_in_spanish() -> None:
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_json(b'{"document_type": "DUA", "office": "118",}')
+    assert caught.value.message == (
+        "JSON mal formado: sobra una coma antes de cerrar el objeto o la lista"
+    )
+    assert "trailing" not in caught.value.message
+
+
+def test_numbers_and_codes_are_read_as_the_schema_types_them() -> None:
+    """A code is text (office 019 is not the number 19); a count is a number, not text."""
+    office = _error_of({"office": 118})
+    assert office.position == "office" and "texto entre comillas" in office.message
+    packages = _error_of({"totals.packages": "5"})
+    assert packages.position == "totals.packages"
+    assert "número entero, sin comillas" in packages.message
+    schema = declaration_schema("dua")
+    assert schema["properties"]["office"]["type"] == "string"
+    assert schema["$defs"]["ImportTotals"]["properties"]["packages"]["type"] == "integer"
