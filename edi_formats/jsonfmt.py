@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from edi_formats.encodings import decode_text
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE, Declaration
+from edi_formats.schema_words import in_spanish
 from edi_formats.validation_errors import describe_error, json_path
 
 __all__ = ["declaration_schema", "parse_json", "render_json"]
@@ -107,7 +108,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def declaration_schema(kind: Literal["dua", "oe"] | None = None) -> dict[str, Any]:
     """JSON Schema of a DUA, an O/E, or (``None``) of either, told apart by document_type."""
     if kind == "dua":
-        return DUA.model_json_schema()
+        return in_spanish(DUA.model_json_schema())
     if kind == "oe":
-        return OE.model_json_schema()
-    return _ADAPTER.json_schema()
+        return in_spanish(OE.model_json_schema())
+    return in_spanish(_ADAPTER.json_schema())

@@ -150,3 +150,35 @@ def test_numbers_and_codes_are_read_as_the_schema_types_them() -> None:
     schema = declaration_schema("dua")
     assert schema["properties"]["office"]["type"] == "string"
     assert schema["$defs"]["ImportTotals"]["properties"]["packages"]["type"] == "integer"
+
+
+def _descriptions(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["description"]] if isinstance(node.get("description"), str) else []
+        return found + [text for value in node.values() for text in _descriptions(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _descriptions(value)]
+    return []
+
+
+@pytest.mark.parametrize("kind", [None, "dua", "oe"])
+def test_the_schema_speaks_spanish_with_units_and_code_names(kind: str | None) -> None:
+    schema = declaration_schema(kind)  # type: ignore[arg-type]
+    texts = _descriptions(schema)
+    assert texts
+    for text in texts:
+        assert "seed" not in text.lower(), text
+        assert not {" the ", " of ", " for ", " and "} & set(_words(text)), text
+    definitions = schema.get("$defs", {})
+    series = definitions["ImportSeries" if kind != "oe" else "ExportSeries"]["properties"]
+    assert "US$" in series["fob"]["description"]
+    assert "kilogramos" in series["net_weight"]["description"]
+    assert "PAS Pasaporte" in definitions["PartyDocType"]["description"]
+    for name in ("DUA", "OE") if kind is None else ():
+        assert definitions[name]["required"][0] == "document_type"
+    if kind is not None:
+        assert schema["required"][0] == "document_type"
+
+
+def _words(text: str) -> list[str]:
+    return [f" {word} " for word in text.lower().split()]
