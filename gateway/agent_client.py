@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+import hashlib
 import imaplib
 import mimetypes
 import poplib
@@ -22,10 +23,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 from config.clock import Clock
 from dialup_sim.client import (
@@ -436,15 +437,38 @@ def _fetch_imap(
 
 
 def save_messages(messages: Sequence[FetchedMessage], directory: Path) -> list[Path]:
-    """Write each message as ``<key>.eml``; keys are made safe for file names."""
+    """Write each message as ``message_file_name(data)``, whatever protocol fetched it."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for message in messages:
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", message.key) or "message"
-        path = directory / f"{name}.eml"
+        path = directory / message_file_name(message.data)
         path.write_bytes(message.data)
         written.append(path)
     return written
+
+
+def message_file_name(data: bytes) -> str:
+    """``<date>-<reference>-<id>.eml``, from the message itself, so POP3 and IMAP agree.
+
+    The date (the Date header, in the sender's own time) sorts a folder by arrival; the
+    reference (X-Teledespacho-Reference, on the office's answers) says which declaration;
+    the last part, from the Message-ID (or the bytes when there is none), keeps names apart.
+    A server's keys (POP3 UIDL, IMAP UID) name the same message differently.
+    """
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    try:
+        when = parsedate_to_datetime(str(headers.get("Date", "")))
+        stamp = when.strftime("%Y%m%d-%H%M%S")
+    except (TypeError, ValueError, IndexError):
+        stamp = "sin-fecha"
+    reference = _FILE_UNSAFE.sub("_", str(headers.get("X-Teledespacho-Reference", "")).strip())
+    identity = str(headers.get("Message-ID", "")).strip().encode() or data
+    digest = hashlib.sha256(identity).hexdigest()[:10]
+    parts = [stamp, reference[:40], digest] if reference else [stamp, digest]
+    return "-".join(parts) + ".eml"
+
+
+_FILE_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def _crlf(message: bytes) -> bytes:

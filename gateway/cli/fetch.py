@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--user", required=True, help="mailbox address")
     parser.add_argument("--password", required=True)
     parser.add_argument("--protocol", choices=sorted(_DEFAULT_PORTS), default="pop3")
-    parser.add_argument("--out", type=Path, help="save messages here as <key>.eml")
+    parser.add_argument(
+        "--out", type=Path, help="save messages here as <date>-<reference>-<id>.eml"
+    )
     parser.add_argument("--delete", action="store_true", help="delete what was fetched")
     add_route_flags(parser, "POP3 server (127.0.0.1:1110) or IMAP server (127.0.0.1:1143)")
     parser.set_defaults(handler=run)

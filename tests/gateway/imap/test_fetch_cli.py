@@ -9,6 +9,7 @@ import pytest
 
 from dialup_sim.phonebook import Address, Phonebook
 from dialup_sim.proxy import ModemProxy, ProxySettings
+from gateway.agent_client import message_file_name
 from gateway.cli import main
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
@@ -39,8 +40,9 @@ async def test_fetch_over_imap_saves_and_deletes(
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "saved 2 message(s)" in printed
-    assert sorted(p.name for p in out.glob("*.eml")) == ["1.eml", "2.eml"]  # keyed by UID
-    assert (out / "2.eml").read_bytes() == mail("dos")
+    saved = {p.name: p.read_bytes() for p in out.glob("*.eml")}
+    assert sorted(saved.values()) == sorted([mail("uno"), mail("dos")])
+    assert set(saved) == {message_file_name(mail("uno")), message_file_name(mail("dos"))}
     assert await store.list_messages(AGENT) == []
 
 
@@ -75,3 +77,21 @@ async def test_fetch_over_imap_through_the_modem(
     assert status == 0, printed
     assert "por la linea" in printed and "line: CONNECT" in printed
     assert len(await store.list_messages(AGENT)) == 1  # kept: no --delete
+
+
+async def test_pop3_and_imap_save_a_message_under_the_same_name(
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = node.store
+    assert store is not None
+    await store.deliver("z@example.pe", [AGENT], mail("el mismo"))
+    names = {}
+    for protocol in ("pop3", "imap"):
+        out = tmp_path / protocol
+        status = await cli(
+            "fetch", "--protocol", protocol, "--user", AGENT, "--password", DEMO_PASSWORD,
+            "--server", f"127.0.0.1:{node.port(protocol)}", "--out", str(out), "--no-progress",
+        )  # fmt: skip
+        assert status == 0, capsys.readouterr().out
+        names[protocol] = sorted(p.name for p in out.glob("*.eml"))
+    assert names["pop3"] == names["imap"] == [message_file_name(mail("el mismo"))]
