@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     """Seed of the reproducible control-channel draw; each deployment should set its own."""
     topology: Topology = Field(default_factory=Topology)
     """Peers, agents' home nodes, relay timing, outside mailboxes (``[topology]``)."""
+
+    log_format: Literal["text", "json"] = "text"
+    """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""
 
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)

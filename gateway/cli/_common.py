@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings, load_settings
+from gateway.eventlog import EventFormatter, LogFormat
 
 __all__ = ["add_node_flags", "fail", "settings_from", "setup_logging"]
 
@@ -28,10 +29,10 @@ def fail(message: str, status: int = 1) -> int:
     return status
 
 
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def setup_logging(verbose: bool = False, output: LogFormat = "text") -> None:
+    """Log to stderr at INFO (DEBUG if ``verbose``), events as ``output`` says."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(EventFormatter(output))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     if not verbose:  # aiosmtpd logs every command at INFO
         logging.getLogger("mail.log").setLevel(logging.WARNING)

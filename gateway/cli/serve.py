@@ -29,7 +29,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    setup_logging(args.verbose)
     try:
         settings = settings_from(
             args,
@@ -44,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         node = Node(settings, clock=clock_for(settings), offices=offices, reference=reference)
     except (ConfigError, OSError, ValueError) as exc:  # ReferenceDataError, FilingError too
         return fail(str(exc), 2)
+    setup_logging(args.verbose, settings.log_format)
     try:
         asyncio.run(run_until_signalled(node, demo=args.demo))
     except NodeStartError as exc:

@@ -45,6 +45,7 @@ from validators.registry import RuleRegistry
 __all__ = [
     "AGENT_FOLDER",
     "AnswerSettings",
+    "Answered",
     "answer_job",
     "fail_job",
     "own_references",
@@ -112,6 +113,18 @@ def own_references(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What one document of a job was answered, for the operator's log."""
+
+    verdict: str
+    """``accepted``, ``rejected``, ``repeated`` (an accepted reference's answer again),
+    ``unreadable``, ``no-declaration``, ``not-answered``, ``failed`` or ``forwarded``."""
+    reference: str | None = None
+    number: str | None = None
+    channel: str | None = None
+
+
 def unanswerable(claimed: ClaimedJob, headers: SubmissionHeaders) -> str | None:
     """Why a submission is filed but never answered, or None when it is answered.
 
@@ -130,7 +143,7 @@ def unanswerable(claimed: ClaimedJob, headers: SubmissionHeaders) -> str | None:
 
 async def answer_job(
     answering: Answering, claimed: ClaimedJob, analysis: Analysis, settings: AnswerSettings
-) -> None:
+) -> list[Answered]:
     """File one reply per outcome, number the accepted declarations, mark the job done."""
     reason = unanswerable(claimed, analysis.headers)
     if reason is not None:
@@ -138,18 +151,24 @@ async def answer_job(
             "job %d from %r filed without an answer: %s", claimed.id, claimed.job.sender, reason
         )
         await answering.mark_done(claimed.id)
-        return
+        return [Answered("not-answered")]
     envelope = _envelope(answering, claimed, settings, analysis.headers)
     agent = claimed.job.sender
+    answered: list[Answered] = []
     for outcome in analysis.outcomes:
         if isinstance(outcome, ReadDeclaration):
-            await _answer_declaration(answering, claimed, outcome, envelope, settings)
+            answered.append(
+                await _answer_declaration(answering, claimed, outcome, envelope, settings)
+            )
         elif isinstance(outcome, UnreadableDeclaration):
             await answering.deliver(agent, AGENT_FOLDER, replies.unreadable(envelope, outcome))
+            answered.append(Answered("unreadable", outcome.identity.agent_reference))
         elif isinstance(outcome, NothingReadable):
             reply = replies.nothing_readable(envelope, outcome.notes)
             await answering.deliver(agent, AGENT_FOLDER, reply)
+            answered.append(Answered("no-declaration"))
     await answering.mark_done(claimed.id)
+    return answered
 
 
 async def _answer_declaration(
@@ -158,9 +177,10 @@ async def _answer_declaration(
     outcome: ReadDeclaration,
     envelope: replies.ReplyEnvelope,
     settings: AnswerSettings,
-) -> None:
+) -> Answered:
     job = claimed.job
     declaration = outcome.declaration
+    reference = declaration.agent_reference
     own = (
         claimed.sender_agent_code is not None
         and declaration.agent_code == claimed.sender_agent_code
@@ -171,7 +191,7 @@ async def _answer_declaration(
         )
         if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
             await answering.redeliver(job.sender, AGENT_FOLDER, on_file.reply_content_id)
-            return
+            return Answered("repeated", reference, on_file.number, on_file.channel)
     if own and outcome.accepted and needs_history(declaration):
         context = _context(claimed, settings)
         outcome = await revalidate(answering.session, outcome, context, settings.registry)
@@ -190,7 +210,7 @@ async def _answer_declaration(
                 status=DeclarationStatus.REJECTED,
                 reply_content_id=reply_id,
             )
-        return
+        return Answered("rejected", reference)
     if not own:  # TD-SENDER makes this impossible; never number someone else's declaration
         raise RuntimeError(f"job {job.id}: accepted a declaration the sender does not own")
     number = str(
@@ -242,6 +262,7 @@ async def _answer_declaration(
         number=number,
         channel=decision.channel.value,
     )
+    return Answered("accepted", reference, number, decision.channel.value)
 
 
 async def fail_job(
@@ -250,7 +271,7 @@ async def fail_job(
     settings: AnswerSettings,
     headers: SubmissionHeaders,
     error: str,
-) -> None:
+) -> list[Answered]:
     """Give up on a job: tell the agent the gateway could not process it, mark it failed."""
     if unanswerable(claimed, headers) is None:
         envelope = _envelope(answering, claimed, settings, headers)
@@ -258,3 +279,4 @@ async def fail_job(
         reply = replies.failure(envelope, attempts)
         await answering.deliver(claimed.job.sender, AGENT_FOLDER, reply)
     await answering.mark_failed(claimed.id, error)
+    return [Answered("failed")]

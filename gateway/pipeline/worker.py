@@ -27,8 +27,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from config.clock import Clock
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
+from gateway.eventlog import event
 from gateway.imap.filing import OfficeFiling
-from gateway.pipeline.answer import AnswerSettings, answer_job, fail_job, own_references
+from gateway.pipeline.answer import (
+    Answered,
+    AnswerSettings,
+    answer_job,
+    fail_job,
+    own_references,
+)
 from gateway.pipeline.process import Analysis, analyse, read_headers
 from mailboxes.jobs import Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
@@ -242,34 +249,54 @@ class PipelineWorker:
     async def _answer_together(
         self, batch: Sequence[ClaimedJob], analyses: dict[int, Analysis | Exception]
     ) -> None:
-        """Answer ``batch`` in one transaction: all of it is committed, or none of it."""
-        async with self._queue.answering(self._clock.now()) as answering:
+        """Answer ``batch`` in one transaction: all of it is committed, or none of it.
+
+        Each answer is logged once the transaction has committed, never for a batch that
+        was rolled back.
+        """
+        now = self._clock.now()
+        answered: list[tuple[ClaimedJob, Answered]] = []
+        async with self._queue.answering(now) as answering:
             pending = await answering.pending_among([item.id for item in batch])
             await answering.prefetch_answers(
                 [key for item in batch for key in own_references(item, analyses.get(item.id))]
             )
             for item in batch:
                 if item.id in pending:  # another attempt may have answered it already
-                    await self._answer(answering, item, analyses.get(item.id))
+                    for one in await self._answer(answering, item, analyses.get(item.id)):
+                        answered.append((item, one))
             if self.before_commit is not None:
                 await self.before_commit([item.id for item in batch])
+        for item, one in answered:
+            event(
+                log,
+                "answer",
+                job=item.id,
+                office=item.job.office_code,
+                sender=item.job.sender,
+                reference=one.reference,
+                verdict=one.verdict,
+                number=one.number,
+                channel=one.channel,
+                seconds=(now - item.job.received_at).total_seconds(),
+            )
 
     async def _answer(
         self, answering: Answering, item: ClaimedJob, analysis: Analysis | Exception | None
-    ) -> None:
+    ) -> list[Answered]:
         moved_to = self._store.hosted_elsewhere(item.job.recipient)
         if moved_to is not None and await answering.handed_over(item.job.office_code):
             # Accepted here just before the office moved, committed after its numbering was
             # handed over: numbering it here would repeat a number. Its new node answers it.
             await answering.forward(item.job, moved_to)
-        elif item.job.attempts > self.max_attempts:
+            return [Answered("forwarded")]
+        if item.job.attempts > self.max_attempts:
             error = item.last_error or "intentos agotados"
-            await fail_job(answering, item, self._settings, read_headers(item.raw), error)
-        elif isinstance(analysis, Exception):
+            return await fail_job(answering, item, self._settings, read_headers(item.raw), error)
+        if isinstance(analysis, Exception):
             raise analysis
-        elif analysis is None:
+        if analysis is None:
             raise RuntimeError(f"job {item.id} was not analysed")
-        else:
-            await answer_job(answering, item, analysis, self._settings)
+        return await answer_job(answering, item, analysis, self._settings)
 
     # endregion

@@ -19,6 +19,7 @@ from typing import Protocol
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from gateway.directory import LocalDirectory
+from gateway.eventlog import event
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
 from mailboxes.addresses import InvalidAddress, normalize_address
@@ -250,6 +251,17 @@ class SubmissionHandler:
         except Exception:
             log.exception("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR
+        account = _account(session)
+        event(
+            log,
+            "submission",
+            user=account.address if account is not None else peer,
+            client=session.peer[0] if isinstance(session.peer, tuple) else None,
+            sender=sender or "<>",
+            rcpt=[target.address for target in targets],
+            size=len(raw),
+            jobs=job_ids or None,
+        )
         return replies.queued(job_ids)
 
     async def handle_exception(self, error: Exception) -> str:

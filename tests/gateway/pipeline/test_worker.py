@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -570,3 +571,27 @@ async def test_a_declaration_next_to_a_10_mb_attachment_is_answered(
     (reply,) = await mailbox(accounts, AGENT)
     assert reply["X-Teledespacho-Reference"] == "GRANDE"
     assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
+
+
+async def test_each_answer_is_logged_once_after_commit(
+    worker: PipelineWorker, accounts: Store, caplog: pytest.LogCaptureFixture
+):
+    await submit(accounts, submission(flat(declaration(reference="LOG-1"))))
+    await submit(
+        accounts,
+        submission(flat(declaration(reference="LOG-2", breaks="ID-RUC")), message_id="<l2@a.pe>"),
+    )
+    with caplog.at_level(logging.INFO, logger="gateway.pipeline.worker"):
+        await worker.run_until_idle()
+
+    events = [
+        getattr(r, "teledespacho_fields")  # noqa: B009
+        for r in caplog.records
+        if r.name == "gateway.pipeline.worker" and r.getMessage() == "answer"
+    ]
+    assert [(e["reference"], e["verdict"]) for e in events] == [
+        ("LOG-1", "accepted"),
+        ("LOG-2", "rejected"),
+    ]
+    assert events[0]["number"] == "118-2026-10-000001" and events[0]["channel"]
+    assert events[0]["sender"] == AGENT and events[0]["seconds"] >= 0

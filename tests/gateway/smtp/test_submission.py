@@ -6,6 +6,7 @@ smtplib is blocking, so it runs in a thread while the server runs in the test's 
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 
 import aiosmtplib
@@ -163,3 +164,18 @@ async def test_data_over_the_limit_is_552_and_stores_nothing(smtp_server: SmtpSe
     code, _ = await asyncio.to_thread(send_without_declaring_size)
     assert code == 552
     assert await smtp_server.store.count_contents() == 0
+
+
+async def test_each_submission_is_logged_once_with_user_recipients_and_size(
+    smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway.smtp.handler"):
+        await asyncio.to_thread(_send, smtp_server, AGENT, [OTHER_AGENT, OFFICE], MESSAGE)
+    (fields,) = [
+        getattr(r, "teledespacho_fields")  # noqa: B009
+        for r in caplog.records
+        if r.getMessage() == "submission"
+    ]
+    assert fields["user"] == AGENT and fields["client"] == "127.0.0.1"
+    assert fields["rcpt"] == [OTHER_AGENT, OFFICE] and fields["size"] == len(MESSAGE)
+    assert len(fields["jobs"]) == 1  # the office intake queued one

@@ -1,0 +1,80 @@
+"""One log line per thing an operator follows: a submission taken, a declaration answered.
+
+The node logs these at INFO as *events*: a name and fields (``event("answer", reference=…)``).
+How they are written is the operator's choice (setting ``log_format``): ``text`` lines with
+``key=value`` pairs, as Postfix's log is grepped, or one JSON object per line, for a log
+collector. Other log records are written the same way, with their message as the text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+__all__ = ["EventFormatter", "LogFormat", "event"]
+
+LogFormat = Literal["text", "json"]
+
+_FIELDS: Final = "teledespacho_fields"
+_TEXT_SAFE: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.:-_/+,"
+)
+
+
+def event(logger: logging.Logger, name: str, **fields: object) -> None:
+    """Log the event ``name`` with ``fields`` at INFO (None values are left out)."""
+    present = {key: value for key, value in fields.items() if value is not None}
+    logger.info(name, extra={_FIELDS: present})
+
+
+class EventFormatter(logging.Formatter):
+    """Writes records as ``text`` (``… name key=value …``) or as one JSON object a line."""
+
+    def __init__(self, style: LogFormat = "text") -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._output = style
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = getattr(record, _FIELDS, {})
+        if self._output == "json":
+            return self._json(record, fields)
+        line = super().format(record)
+        if fields:
+            pairs = " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
+            head, _, tail = line.partition("\n")  # a traceback stays after the pairs
+            line = f"{head} {pairs}" + (f"\n{tail}" if tail else "")
+        return line
+
+    def _json(self, record: logging.LogRecord, fields: dict[str, Any]) -> str:
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if fields:
+            out["event"] = record.getMessage()
+            out.update({key: _json_value(value) for key, value in fields.items()})
+        else:
+            out["message"] = record.getMessage()
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    return str(value)
+
+
+def _text_value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        value = ",".join(str(item) for item in value)
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    if text and all(char in _TEXT_SAFE for char in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # quoted, with its blanks and quotes escaped
