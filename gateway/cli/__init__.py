@@ -17,6 +17,7 @@ from gateway.cli import (
     fetch,
     modem,
     office,
+    offices,
     rules,
     sample,
     schema,
@@ -40,6 +41,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     fetch,
     watch,
     office,
+    offices,
     demo,
 )
 
