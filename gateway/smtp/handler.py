@@ -18,12 +18,14 @@ from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
-from gateway.directory import LocalDirectory
+from gateway.directory import LocalDirectory, intake_office_code
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
+from mailboxes.registrations import MailboxRequests
+from mailboxes.schema import Role
 from mailboxes.store import Store
 
 __all__ = ["MAX_RECIPIENTS", "SubmissionHandler"]
@@ -95,6 +97,7 @@ class SubmissionHandler:
         self.peer_secrets = dict(peer_secrets or {})
         self.handovers = handovers
         self.registration = registration
+        self._scopes = MailboxRequests(store)
 
     # region AUTH
 
@@ -247,10 +250,22 @@ class SubmissionHandler:
             return replies.RELAY_DENIED
         if recipient.relay_to is not None and _peer(session) is not None:
             return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
+        if not await self._in_scope(_account(session), recipient.address):
+            return replies.OFFICE_NOT_IN_SCOPE
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
         _resolved(envelope)[recipient.address] = recipient
         return replies.OK
+
+    async def _in_scope(self, account: Account | None, address: str) -> bool:
+        """An agent whose mailbox was granted for some offices declares to those only."""
+        if account is None or account.role is not Role.AGENT:
+            return True
+        office = intake_office_code(address, self.directory.domain)
+        if office is None:
+            return True
+        scope = await self._scopes.office_scope(account.address)
+        return not scope or office in scope
 
     def _rcpt_request(self, session: Session, envelope: Envelope, address: str) -> str:
         """A mailbox request travels alone, to the registration address, within the limits."""

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from edi_formats.codec import WireFormat, render_declaration
+from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from mailboxes.registrations import MailboxRequests, RequestState
 from tests.gateway.registration.helpers import (
@@ -23,6 +24,8 @@ from tests.gateway.registration.helpers import (
 )
 from tests.gateway.topology.helpers import wait_for_mail
 from validators.samples import sample_declaration
+
+AGENT1 = DEMO_AGENTS[0].address
 
 
 async def test_approval_creates_a_working_account(node: Node) -> None:
@@ -42,12 +45,20 @@ async def test_approval_creates_a_working_account(node: Node) -> None:
         + render_declaration(dua, WireFormat("flat")).replace(b"\n", b"\r\n")
     )
 
-    def submit() -> None:
+    def submit() -> tuple[int, int]:
         with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
             client.login(NEW_MAILBOX, password)
+            client.mail(NEW_MAILBOX)
+            outside_scope = client.rcpt("aduana-154@aduanas.gob.pe")[0]  # Arequipa: not asked
+            client.rset()
             client.sendmail(NEW_MAILBOX, ["aduana-127@aduanas.gob.pe"], raw)
+        with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
+            client.login(AGENT1, DEMO_PASSWORD)  # an account added by hand has no scope
+            client.mail(AGENT1)
+            unscoped = client.rcpt("aduana-154@aduanas.gob.pe")[0]
+        return outside_scope, unscoped
 
-    await asyncio.to_thread(submit)
+    assert await asyncio.to_thread(submit) == (550, 250)
     await wait_for_mail(node, NEW_MAILBOX, within=20)
     [answer] = await letters(node, NEW_MAILBOX, password)
     assert answer["Subject"].startswith("ACEPTADA"), body_text(answer)
