@@ -21,6 +21,7 @@ from mailboxes.relay import RelayQueue
 from tests.conftest import FAST_HASHER
 from tests.gateway.registration.helpers import (
     AGENT2,
+    FOR_NEW_MAILBOX,
     NEW_MAILBOX,
     REGISTRATION,
     body_text,
@@ -181,3 +182,12 @@ async def test_a_closed_registration_keeps_auth_required_at_mail(
         assert await asyncio.to_thread(mail) == 530
     finally:
         await closed.stop()
+
+
+async def test_a_request_sent_by_a_machine_is_filed_but_never_answered(node: Node) -> None:
+    assert node.store is not None
+    raw = request_mail(AGENT2, FOR_NEW_MAILBOX, Auto_Submitted="auto-replied")
+    await asyncio.to_thread(mail_without_auth, node, AGENT2, [REGISTRATION], raw)
+    assert len(await MailboxRequests(node.store).listing()) == 1
+    assert len(await node.store.list_messages(REGISTRATION)) == 1
+    assert await node.store.list_messages(AGENT2) == []  # RFC 3834: no answer to a robot
