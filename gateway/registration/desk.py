@@ -64,8 +64,8 @@ def _read(
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
     precedence = str(headers.get("Precedence", "")).strip().lower()
     # RFC 3834 §2: never answer what a machine sent (or a list), lest two machines loop.
-    automatic = sender == "" or not auto.startswith("no") or precedence in {"bulk", "list", "junk"}
-    outcome = read_request(raw, sender=sender or "-", registry=registry, domain=domain)
+    automatic = not auto.startswith("no") or precedence in {"bulk", "list", "junk"}
+    outcome = read_request(raw, sender=sender, registry=registry, domain=domain)
     return outcome, (str(message_id).strip() or None) if message_id else None, automatic
 
 
@@ -131,11 +131,14 @@ class RegistrationDesk:
         """File the mail and answer it; the SMTP reply to give once that is committed."""
         if len(raw) > self.max_size:
             return Replies.TOO_BIG
-        sender = "" if sender in ("", NULL_SENDER) else normalize_address(sender)
+        original = Recipient(self.address)
+        if sender in ("", NULL_SENDER):  # a notice handed over by a peer: keep it, that is all
+            await self._requests.file_unfit(original=original, raw=raw, answer=None)
+            return "250 2.0.0 Kept; a notice is not a request"
+        sender = normalize_address(sender)
         outcome, message_id, automatic = await asyncio.to_thread(
             _read, raw, sender, self._offices(), self._domain
         )
-        original = Recipient(self.address)
         origin = Origin(self.address, self._domain, self._clock.now(), message_id)
         if isinstance(outcome, IncompleteRequest):
             answer = None
