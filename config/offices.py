@@ -77,7 +77,13 @@ class OfficeRegistry(Mapping[str, Office]):
 
 
 class UnknownOffice(LookupError):
-    """No office, or more than one, answers to what the user typed; the message says which."""
+    """No office, or more than one, answers to what the user typed; the message says which.
+
+    ``candidates`` holds the offices an ambiguous name could mean (empty: none at all)."""
+
+    def __init__(self, message: str, candidates: tuple[Office, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 def _folded(text: str) -> str:
@@ -108,7 +114,7 @@ def find_office(registry: OfficeRegistry, wanted: str) -> Office:
     if not candidates:
         raise UnknownOffice(f"no office named {query!r}")
     names = ", ".join(f"{o.code} {o.name}" for o in candidates)
-    raise UnknownOffice(f"{query!r} could be any of: {names}")
+    raise UnknownOffice(f"{query!r} could be any of: {names}", tuple(candidates))
 
 
 def _parse(data: dict[str, Any]) -> OfficeRegistry:

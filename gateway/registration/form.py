@@ -154,8 +154,12 @@ def _offices(value: str, registry: OfficeRegistry, problems: list[str]) -> tuple
     for wanted in filter(None, (item.strip() for item in re.split(r"[,;]", value))):
         try:
             code = find_office(registry, wanted).code
-        except UnknownOffice:
-            problems.append(f"no hay una aduana «{wanted}» (vea: teledispatch offices)")
+        except UnknownOffice as unknown:
+            if unknown.candidates:
+                names = ", ".join(f"{o.code} {o.name}" for o in unknown.candidates)
+                problems.append(f"«{wanted}» puede ser cualquiera de estas aduanas: {names}")
+            else:
+                problems.append(f"no hay una aduana «{wanted}» (vea: teledispatch offices)")
             continue
         if code not in codes:
             codes.append(code)

@@ -54,7 +54,7 @@ def test_a_json_form_as_an_attachment() -> None:
 
 
 def test_every_problem_is_named() -> None:
-    body = "agente: 61-20\nagencia: Sur\nruc: 2010007097\naduanas: Lima\nagencia: Norte\n"
+    body = "agente: 61-20\nagencia: Sur\nruc: 2010007097\naduanas: Lima, Callao\nagencia: Norte\n"
     read = _read(request_mail(SENDER, body))
     assert isinstance(read, IncompleteRequest)
     problems = "\n".join(read.problems)
@@ -63,6 +63,7 @@ def test_every_problem_is_named() -> None:
     assert "código de agente «61-20» no es válido" in problems
     assert "debe tener 11 dígitos" in problems
     assert "no hay una aduana «Lima»" in problems
+    assert "«Callao» puede ser cualquiera de estas aduanas: 118 Marítima del Callao" in problems
 
 
 def test_a_mail_without_a_form_is_told_what_a_form_is() -> None:
