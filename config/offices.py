@@ -7,6 +7,7 @@ touching code; the node reads it once at start-up.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import date
 from enum import StrEnum
@@ -21,6 +22,8 @@ __all__ = [
     "OfficeCode",
     "OfficeMode",
     "OfficeRegistry",
+    "UnknownOffice",
+    "find_office",
     "load_offices",
     "move_office",
     "render_offices",
@@ -71,6 +74,47 @@ class OfficeRegistry(Mapping[str, Office]):
 
     def hosted_by(self, node: str) -> list[Office]:
         return [office for office in self._by_code.values() if office.node == node]
+
+
+class UnknownOffice(LookupError):
+    """No office, or more than one, answers to what the user typed; the message says which.
+
+    ``candidates`` holds the offices an ambiguous name could mean (empty: none at all)."""
+
+    def __init__(self, message: str, candidates: tuple[Office, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+def _folded(text: str) -> str:
+    """Case- and accent-insensitive form of a name: "Marítima" and "MARITIMA" match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def find_office(registry: OfficeRegistry, wanted: str) -> Office:
+    """The office a broker means by a code (``118``) or a name (``Pisco``, ``maritima``).
+
+    A name matches exactly (ignoring case and accents), or else as the one office whose name
+    contains it; several candidates are an error that names them.
+    """
+    query = wanted.strip()
+    if query.isdigit():
+        office = registry.get(query.zfill(3))
+        if office is None:
+            raise UnknownOffice(f"no office with code {query}")
+        return office
+    folded = _folded(query)
+    if not folded:
+        raise UnknownOffice("name an office by its code or its name")
+    exact = [office for office in registry.values() if _folded(office.name) == folded]
+    candidates = exact or [o for o in registry.values() if folded in _folded(o.name)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise UnknownOffice(f"no office named {query!r}")
+    names = ", ".join(f"{o.code} {o.name}" for o in candidates)
+    raise UnknownOffice(f"{query!r} could be any of: {names}", tuple(candidates))
 
 
 def _parse(data: dict[str, Any]) -> OfficeRegistry:

@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.registration import RegistrationSettings
 from config.topology import Topology
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     """Seed of the reproducible control-channel draw; each deployment should set its own."""
     topology: Topology = Field(default_factory=Topology)
     """Peers, agents' home nodes, relay timing, outside mailboxes (``[topology]``)."""
+    registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
+    """Mailbox requests by mail: address, size and rate limits (``[registration]``)."""
 
     log_format: Literal["text", "json"] = "text"
     """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""
@@ -90,6 +93,10 @@ class Settings(BaseSettings):
     @property
     def greeting_name(self) -> str:
         return self.hostname or f"{self.node_name}.{self.domain}"
+
+    @property
+    def registration_address(self) -> str:
+        return f"{self.registration.local_part}@{self.domain.lower()}"
 
     @property
     def effective_database_url(self) -> str:

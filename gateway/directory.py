@@ -10,7 +10,7 @@ from mailboxes.addresses import normalize_address
 from mailboxes.records import Recipient
 from mailboxes.store import Store
 
-__all__ = ["INTAKE_FOLDER", "LocalDirectory", "intake_address"]
+__all__ = ["INTAKE_FOLDER", "LocalDirectory", "intake_address", "intake_office_code"]
 
 INTAKE_FOLDER = "Recibidos"
 """Where an office's raw submissions are filed; its INBOX receives accepted declarations."""
@@ -20,6 +20,14 @@ _INTAKE = re.compile(r"^aduana-(?P<code>\d{3})@(?P<domain>.+)$")
 
 def intake_address(office_code: str, domain: str) -> str:
     return f"aduana-{office_code}@{domain}"
+
+
+def intake_office_code(address: str, domain: str) -> str | None:
+    """The office code if ``address`` (normalized) is an intake of ``domain``, on any node."""
+    match = _INTAKE.match(address)
+    if match is None or match["domain"] != domain.lower():
+        return None
+    return match["code"]
 
 
 class LocalDirectory:
@@ -49,10 +57,7 @@ class LocalDirectory:
 
     def intake_office(self, address: str) -> str | None:
         """The office code if ``address`` is the intake of an office hosted here."""
-        match = _INTAKE.match(address)
-        if match is None or match["domain"] != self.domain:
-            return None
-        code = match["code"]
+        code = intake_office_code(address, self.domain)
         return code if code in self.hosted_offices else None
 
     def is_local_domain(self, address: str) -> bool:

@@ -19,6 +19,7 @@ from gateway.imap.filing import OfficeFiling
 from gateway.pickup import PickupWorker
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
+from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
 from gateway.smtp import SubmissionHandler, start_smtp_server
@@ -122,13 +123,23 @@ class Node:
         peer_secrets = {
             name: peer.secret.get_secret_value() for name, peer in settings.topology.peers.items()
         }
+        desk = None
+        if settings.registration.open:
+            desk = RegistrationDesk(
+                store,
+                address=settings.registration_address,
+                domain=settings.domain,
+                offices=lambda: router.offices,  # replaced whole by an office move
+                settings=settings.registration,
+                clock=self.clock,
+            )
         try:
             await moves.start()  # hold moved offices before the pipeline starts
             await self._listen(
                 "smtp",
                 settings.smtp_port,
                 lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets, moves),
+                    SubmissionHandler(store, directory, peer_secrets, moves, desk),
                     host=settings.host,
                     port=settings.smtp_port,
                     hostname=settings.greeting_name,

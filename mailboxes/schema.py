@@ -29,6 +29,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AccountOfficeRow",
     "AccountRow",
     "Base",
     "ChannelMonthRow",
@@ -39,6 +40,7 @@ __all__ = [
     "IntakeJobRow",
     "JobState",
     "MailboxMessageRow",
+    "MailboxRequestRow",
     "MailboxRow",
     "MessageContentRow",
     "OfficeHandoverRow",
@@ -346,3 +348,43 @@ class OfficeHandoverRow(Base):
     from_node: Mapped[str] = mapped_column(String(64))
     to_node: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MailboxRequestRow(Base):
+    """A customs agent's request for a mailbox, received by mail, and the office's decision.
+
+    ``id`` is the request number the acknowledgement names. ``requester`` is the envelope
+    sender, where every answer goes; ``mailbox`` the address asked for. ``state`` is
+    ``pending``, ``approved`` or ``rejected``; ``decided_by``/``decided_at`` say who decided
+    and when, ``reason`` why a request was rejected. The mail itself is filed in the
+    registration address's INBOX.
+    """
+
+    __tablename__ = "mailbox_requests"
+    __table_args__ = (Index("ix_mailbox_requests_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    requester: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))
+    mailbox: Mapped[str] = mapped_column(String(320))
+    agent_code: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str] = mapped_column(String(255))
+    ruc: Mapped[str] = mapped_column(String(11))
+    contact: Mapped[str] = mapped_column(String(255))
+    offices: Mapped[str] = mapped_column(String(255))
+    """Office codes, space-separated."""
+    state: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountOfficeRow(Base):
+    """The offices an agent's mailbox was granted for (its office scope), by approval."""
+
+    __tablename__ = "account_offices"
+    __table_args__ = (PrimaryKeyConstraint("address", "office_code"),)
+
+    address: Mapped[str] = mapped_column(String(320))
+    office_code: Mapped[str] = mapped_column(String(3))

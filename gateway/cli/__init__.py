@@ -18,6 +18,7 @@ from gateway.cli import (
     fetch,
     modem,
     office,
+    offices,
     rules,
     sample,
     schema,
@@ -41,6 +42,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     fetch,
     watch,
     office,
+    offices,
     demo,
 )
 

@@ -1,15 +1,23 @@
-"""``teledispatch account add|list``: manage the accounts of a node's store."""
+"""``teledispatch account add|list|requests|approve|reject``: manage the accounts of a node's
+store, and decide the mailbox requests agents mailed to its registration address."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from config.clock import SystemClock
+from config.offices import load_offices
 from config.settings import ConfigError, Settings
 from gateway.cli._common import add_node_flags, fail, settings_from
 from gateway.node import hasher_for
+from gateway.registration.decisions import DecisionRefused, RegistrationOffice
+from gateway.routing.router import Router
 from mailboxes.addresses import InvalidAddress
+from mailboxes.registrations import MailboxRequest
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Store
 
@@ -31,6 +39,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing = actions.add_parser("list", help="list accounts")
     add_node_flags(listing)
     listing.set_defaults(handler=run_list)
+
+    requests = actions.add_parser("requests", help="list the mailbox requests received by mail")
+    requests.add_argument("--pending", action="store_true", help="only those not decided yet")
+    add_node_flags(requests)
+    requests.set_defaults(handler=run_requests)
+
+    approve = actions.add_parser(
+        "approve", help="approve a mailbox request: create the agent's account, mail its password"
+    )
+    approve.add_argument("number", type=int, help="the request number")
+    approve.add_argument("--by", help="who decides (default: the login name)")
+    approve.add_argument(
+        "--print-password",
+        action="store_true",
+        help="print only the one-time password (for scripts)",
+    )
+    add_node_flags(approve)
+    approve.set_defaults(handler=run_approve)
+
+    reject = actions.add_parser("reject", help="reject a mailbox request, mailing the reason")
+    reject.add_argument("number", type=int, help="the request number")
+    reject.add_argument("--reason", required=True, help="why, as the requester will read it")
+    reject.add_argument("--by", help="who decides (default: the login name)")
+    add_node_flags(reject)
+    reject.set_defaults(handler=run_reject)
 
 
 async def _open(settings: Settings) -> Store:
@@ -87,4 +120,108 @@ def run_list(args: argparse.Namespace) -> int:
         asyncio.run(listing(settings_from(args)))
     except ConfigError as exc:
         return fail(str(exc), 2)
+    return 0
+
+
+_T = TypeVar("_T")
+
+
+def _with_desk(args: argparse.Namespace, work: Callable[[RegistrationOffice], Awaitable[_T]]) -> _T:
+    """Run ``work`` on the node's store, with the registry and routes of its settings."""
+
+    async def run(settings: Settings) -> _T:
+        registry = load_offices(settings.offices_file)
+        router = Router(
+            node_name=settings.node_name,
+            domain=settings.domain,
+            offices=registry,
+            topology=settings.topology,
+            host_all_offices=settings.host_all_offices,
+        )
+        store = await _open(settings)
+        try:
+            office = RegistrationOffice(
+                store,
+                registration_address=settings.registration_address,
+                domain=settings.domain,
+                registry=registry,
+                clock=SystemClock(),
+                hosted_elsewhere=router.remote_node,
+                server=f"{settings.greeting_name} (SMTP {settings.smtp_port}, "
+                f"POP3 {settings.pop3_port}, IMAP {settings.imap_port})",
+            )
+            return await work(office)
+        finally:
+            await store.close()
+
+    return asyncio.run(run(settings_from(args)))
+
+
+def _describe(request: MailboxRequest) -> str:
+    lines = [
+        f"request {request.number}  {request.state.value}  received "
+        f"{request.received_at:%Y-%m-%d %H:%M} UTC from {request.requester} ({request.client})",
+        f"  mailbox {request.mailbox}  agent {request.agent_code}  RUC {request.ruc}  "
+        f"offices {' '.join(request.offices)}",
+        f"  agency {request.agency}; contact {request.contact}",
+    ]
+    if request.decided_at is not None:
+        decided = f"  {request.state.value} by {request.decided_by} on "
+        decided += f"{request.decided_at:%Y-%m-%d %H:%M} UTC"
+        if request.reason:
+            decided += f": {request.reason}"
+        lines.append(decided)
+    return "\n".join(lines)
+
+
+def _decider(args: argparse.Namespace) -> str:
+    return str(args.by or getpass.getuser())
+
+
+def run_requests(args: argparse.Namespace) -> int:
+    async def listing(office: RegistrationOffice) -> list[MailboxRequest]:
+        return await office.requests.listing(pending_only=args.pending)
+
+    try:
+        found = _with_desk(args, listing)
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    for request in found:
+        print(_describe(request))
+    if not found:
+        print("no pending requests" if args.pending else "no requests")
+    return 0
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    try:
+        approved = _with_desk(args, lambda office: office.approve(args.number, by=_decider(args)))
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    except DecisionRefused as exc:
+        return fail(f"request {args.number} not approved: " + "; ".join(exc.problems))
+    if args.print_password:
+        print(approved.password)
+        return 0
+    request = approved.request
+    print(
+        f"request {request.number} approved: account {request.mailbox} (agent "
+        f"{request.agent_code}, offices {' '.join(request.offices)}); the letter with its "
+        f"one-time password was {approved.letter_to}"
+    )
+    if not approved.reachable:  # only the password opens the letter: say it once, here
+        print(f"hand the one-time password to the agent in person: {approved.password}")
+    return 0
+
+
+def run_reject(args: argparse.Namespace) -> int:
+    try:
+        rejected = _with_desk(
+            args, lambda office: office.reject(args.number, reason=args.reason, by=_decider(args))
+        )
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    except DecisionRefused as exc:
+        return fail(f"request {args.number} not rejected: " + "; ".join(exc.problems))
+    print(f"request {rejected.request.number} rejected; the reason was {rejected.letter_to}")
     return 0

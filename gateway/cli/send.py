@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from config.clock import SystemClock
+from config.offices import UnknownOffice
+from config.settings import ConfigError, load_settings
 from dialup_sim.phonebook import PhonebookError, parse_address
 from gateway.agent_client import (
     ClientError,
@@ -18,6 +20,7 @@ from gateway.agent_client import (
     send_message,
 )
 from gateway.cli._progress import RichTransferProgress
+from gateway.cli.offices import intake_of
 
 __all__ = ["EXIT_STATUS", "register", "run"]
 
@@ -60,8 +63,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--from", dest="sender", required=True, help="the agent's address")
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--to", dest="recipient", required=True, help="e.g. aduana-118@...")
+    parser.add_argument(
+        "--password", help="SMTP AUTH password (without it, no AUTH: a mailbox request)"
+    )
+    destination = parser.add_mutually_exclusive_group(required=True)
+    destination.add_argument("--to", dest="recipient", help="e.g. aduana-118@...")
+    destination.add_argument(
+        "--office", help="the customs office by code or name (118, Pisco): its intake address"
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings (domain, offices_file)")
     parser.add_argument("--subject", help="Subject (default: the file names)")
     parser.add_argument(
         "--raw", action="store_true", help="FILE is a complete RFC 822 message: send it as is"
@@ -70,8 +80,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+def resolve_recipient(args: argparse.Namespace) -> str:
+    """``--to`` as given, or the intake address of the ``--office`` chosen from the registry."""
+    if args.recipient is not None:
+        return str(args.recipient)
+    try:
+        office, address = intake_of(load_settings(args.config), args.office)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
+    print(f"office {office.code} {office.name} (node {office.node}): {address}")
+    return address
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        args.recipient = resolve_recipient(args)
         route = route_from(args, "127.0.0.1:2525")
         if args.raw:
             if len(args.files) != 1:
@@ -85,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 clock=SystemClock(),
                 subject=args.subject,
             ).as_bytes(policy=email.policy.SMTP)
-    except (OSError, ValueError, PhonebookError) as exc:
+    except (OSError, ValueError, PhonebookError, UnknownOffice) as exc:
         print(f"teledispatch send: {exc}", file=sys.stderr)
         return 2
     progress = None if args.no_progress else RichTransferProgress()

@@ -18,12 +18,15 @@ from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
-from gateway.directory import LocalDirectory
+from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
+from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
+from mailboxes.registrations import MailboxRequests
+from mailboxes.schema import Role
 from mailboxes.store import Store
 
 __all__ = ["MAX_RECIPIENTS", "SubmissionHandler"]
@@ -50,12 +53,20 @@ def _account(session: Session) -> Account | None:
     return data if isinstance(data, Account) else None
 
 
+def _client(session: Session) -> str:
+    """The client's IP address (what rate limits per client count)."""
+    return str(session.peer[0]) if isinstance(session.peer, tuple) else str(session.peer)
+
+
 class HandoverSink(Protocol):
     async def receive(self, peer: str, raw: bytes) -> None: ...
 
 
 _HANDOVERS: weakref.WeakSet[Envelope] = weakref.WeakSet()
 """Envelopes carrying an office move's numbering handover (from a peer)."""
+
+_REQUESTS: weakref.WeakSet[Envelope] = weakref.WeakSet()
+"""Envelopes carrying a mailbox request to the registration address (the desk's)."""
 
 
 class PeerNode(str):
@@ -69,7 +80,10 @@ def _peer(session: Session) -> PeerNode | None:
 
 class SubmissionHandler:
     """``peer_secrets``: node name -> the secret shared with that node; a peer that logs in
-    with it may hand over mail from any sender, for addresses this node hosts only."""
+    with it may hand over mail from any sender, for addresses this node hosts only.
+
+    ``registration``: the desk that takes mailbox requests at the registration address, the
+    only recipient a session without AUTH may name (``gateway.smtp.registration``)."""
 
     def __init__(
         self,
@@ -77,11 +91,14 @@ class SubmissionHandler:
         directory: LocalDirectory,
         peer_secrets: Mapping[str, str] | None = None,
         handovers: HandoverSink | None = None,
+        registration: RegistrationDesk | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.peer_secrets = dict(peer_secrets or {})
         self.handovers = handovers
+        self.registration = registration
+        self._scopes = MailboxRequests(store)
 
     # region AUTH
 
@@ -177,12 +194,17 @@ class SubmissionHandler:
             envelope.mail_options.extend(mail_options)
             return replies.OK
         account = _account(session)
-        assert account is not None, "aiosmtpd enforces auth_required before MAIL"
+        if account is None:  # no AUTH: only a mailbox request may follow (see RCPT)
+            if self.registration is None:
+                return replies.AUTH_REQUIRED
+            refusal = self.registration.check_sender(address, mail_options)
+            if refusal is not None:
+                return refusal
         try:
             sender = normalize_address(address)
         except InvalidAddress:
             return replies.BAD_ADDRESS
-        if sender != account.address:
+        if account is not None and sender != account.address:
             return replies.SENDER_NOT_OWNED
         envelope.mail_from = sender
         envelope.mail_options.extend(mail_options)
@@ -198,6 +220,15 @@ class SubmissionHandler:
     ) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return replies.TOO_MANY_RECIPIENTS
+        if self.registration is not None and (
+            envelope in _REQUESTS or self.registration.is_registration(address)
+        ):
+            return self._rcpt_request(session, envelope, address)
+        if not session.authenticated:
+            with contextlib.suppress(InvalidAddress):
+                if not self.directory.is_local_domain(normalize_address(address)):
+                    return replies.RELAY_DENIED
+            return replies.AUTH_REQUIRED
         with contextlib.suppress(InvalidAddress):
             office = handover_office(normalize_address(address), self.directory.domain)
             if office is not None:  # an office move's numbering: from a peer, for us only
@@ -220,9 +251,35 @@ class SubmissionHandler:
             return replies.RELAY_DENIED
         if recipient.relay_to is not None and _peer(session) is not None:
             return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
+        if not await self._in_scope(_account(session), recipient.address):
+            return replies.OFFICE_NOT_IN_SCOPE
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
         _resolved(envelope)[recipient.address] = recipient
+        return replies.OK
+
+    async def _in_scope(self, account: Account | None, address: str) -> bool:
+        """An agent whose mailbox was granted for some offices declares to those only."""
+        if account is None or account.role is not Role.AGENT:
+            return True
+        office = intake_office_code(address, self.directory.domain)
+        if office is None:
+            return True
+        scope = await self._scopes.office_scope(account.address)
+        return not scope or office in scope
+
+    def _rcpt_request(self, session: Session, envelope: Envelope, address: str) -> str:
+        """A mailbox request travels alone, to the registration address, within the limits."""
+        assert self.registration is not None
+        if envelope.rcpt_tos:
+            return replies.REQUEST_ALONE
+        assert envelope.mail_from is not None
+        refusal = self.registration.admit(envelope.mail_from, _client(session))
+        if refusal is not None:
+            log.info("mailbox request from %s refused: %s", envelope.mail_from, refusal)
+            return refusal
+        _REQUESTS.add(envelope)
+        envelope.rcpt_tos.append(self.registration.address)
         return replies.OK
 
     # endregion
@@ -244,6 +301,12 @@ class SubmissionHandler:
                 log.exception("handover from %s failed", peer)
                 return replies.LOCAL_ERROR
             return replies.OK
+        if envelope in _REQUESTS and self.registration is not None:
+            try:
+                return await self.registration.receive(envelope.mail_from, _client(session), raw)
+            except Exception:
+                log.exception("mailbox request from %s failed", envelope.mail_from)
+                return replies.LOCAL_ERROR
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
@@ -256,7 +319,7 @@ class SubmissionHandler:
             log,
             "submission",
             user=account.address if account is not None else peer,
-            client=session.peer[0] if isinstance(session.peer, tuple) else None,
+            client=_client(session),
             sender=sender or "<>",
             rcpt=[target.address for target in targets],
             size=len(raw),

@@ -15,6 +15,9 @@ RELAY_DENIED: Final = "550 5.7.1 Relaying denied"
 BAD_ADDRESS: Final = "553 5.1.3 Malformed address"
 TOO_MANY_RECIPIENTS: Final = "452 4.5.3 Too many recipients"
 HANDOVER_REFUSED: Final = "554 5.6.0 Not an acceptable numbering handover"
+AUTH_REQUIRED: Final = "530 5.7.0 Authentication required"
+OFFICE_NOT_IN_SCOPE: Final = "550 5.7.1 This mailbox is not enabled for that customs office"
+REQUEST_ALONE: Final = "452 4.5.3 Send the mailbox request in a message of its own"
 LOCAL_ERROR: Final = "451 4.3.0 Local error in processing, try again later"
 
 

@@ -9,6 +9,7 @@ import warnings
 from aiosmtpd.smtp import SMTP
 
 from gateway.smtp.handler import SubmissionHandler
+from gateway.smtp.registration import RegistrationAwareSMTP
 
 __all__ = ["start_smtp_server"]
 
@@ -44,7 +45,7 @@ async def start_smtp_server(
             return _smtp()
 
     def _smtp() -> SMTP:
-        return SMTP(
+        return RegistrationAwareSMTP(
             handler,
             hostname=hostname,  # never let aiosmtpd call getfqdn() per connection
             ident="Teledespacho ESMTP",
