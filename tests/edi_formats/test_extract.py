@@ -295,3 +295,25 @@ def test_a_declaration_nested_too_deep_is_reported_not_silently_dropped() -> Non
     result = extract_documents(inner.as_bytes())
     assert result.documents == []
     assert any("más de 12 niveles" in note for note in result.notes), result.notes
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        'attachment; filename="=?iso-8859-1?Q?A=D1O97.TXT?="',  # Outlook-era encoded word
+        "attachment; filename*=iso-8859-1''A%D1O97.TXT",  # RFC 2231
+    ],
+)
+def test_a_non_ascii_file_name_is_named_as_the_client_wrote_it(disposition: str) -> None:
+    raw = (
+        "From: agente@example.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain\r\n\r\nver adjunto\r\n--b\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Disposition: {disposition}\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(FLAT_CP850).decode()
+        + "--b--\r\n"
+    ).encode()
+    (document,) = extract_documents(raw).documents
+    assert document.source == "adjunto AÑO97.TXT"
+    assert document.data == FLAT_CP850
