@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Final
 
@@ -52,17 +52,18 @@ from dialup_sim.result_codes import (
 from dialup_sim.sregisters import SRegisterError
 from dialup_sim.stats import CallReport
 from dialup_sim.timing import CallTiming
+from dialup_sim.vendors import (
+    DEFAULT_PROFILE,
+    IDENTITY_CALL,
+    IDENTITY_SETTINGS,
+    IDENTITY_STORED,
+    VendorProfile,
+)
 
 __all__ = ["TRANSITIONS", "Mode", "Modem", "ModemStateError", "Trigger"]
 
-MAX_LINE: Final = 255  # characters after "AT"
 _LF: Final = 0x0A
-IDENTITY: Final[dict[int, str]] = {
-    0: "960",
-    1: "167",
-    3: "TELEDESPACHO DIALUP_SIM 9600 MNP",
-    4: "MNP CLASS 4 5",
-}
+_SPACE: Final = 0x20
 
 
 class Mode(Enum):
@@ -147,15 +148,19 @@ class Modem:
         rng: random.Random | None = None,
         timing: CallTiming | None = None,
         profile: ModemProfile | None = None,
+        vendor: VendorProfile = DEFAULT_PROFILE,
+        dte_bps: int | None = None,
         call_ids: Callable[[], int] | None = None,
     ) -> None:
+        self.vendor = vendor
+        self._dte_bps = dte_bps  # the locked DTE rate W0 reports; None: the line rate
         self._bps = bps
         self._remote_mnp = remote_mnp
         self._latency = latency
         self._noise = noise or NoiseSettings()
         self._rng = rng or random.Random(0)
         self._timing = timing or CallTiming()
-        self._factory = profile.copy() if profile is not None else ModemProfile()
+        self._factory = profile.copy() if profile is not None else vendor.factory()
         self._stored = self._factory.copy()
         self.profile = self._stored.copy()
         self.mode = Mode.COMMAND
@@ -163,6 +168,7 @@ class Modem:
         self._input = _Input.WAIT_A
         self._a_char = 0
         self._line = bytearray()
+        self._counted = 0  # characters in the line that count against the vendor's limit
         self._overflow = False
         self._last_line = ""
         self._last_number = ""
@@ -239,7 +245,7 @@ class Modem:
             connect_at = max(call.dial_done + handshake, now)
             if connect_at <= deadline:
                 call.due, call.result = connect_at, Result.CONNECT
-        elif outcome is DialOutcome.BUSY and self.profile.detects_busy:
+        elif outcome is DialOutcome.BUSY and self.vendor.detects_busy(self.profile.x_level):
             call.due, call.result = max(call.dial_done + timing.busy_detect, now), Result.BUSY
         elif outcome is DialOutcome.RING_NO_ANSWER:
             call.result = Result.NO_ANSWER
@@ -352,6 +358,7 @@ class Modem:
         elif state is _Input.WAIT_T:
             if byte == self._a_char + 0x13:  # 'A'->'T', 'a'->'t': same case required
                 self._input, self._line, self._overflow = _Input.IN_LINE, bytearray(), False
+                self._counted = 0
             elif byte == 0x2F:  # A/ repeats the last line, no CR needed
                 self._input = _Input.WAIT_A
                 self._execute(self._last_line, now)
@@ -368,16 +375,19 @@ class Modem:
                 self._last_line = text
                 self._execute(text, now)
         elif byte == registers.backspace:
-            if self._line:
-                self._line.pop()
-        elif byte >= 0x20:
-            if len(self._line) >= MAX_LINE:
+            if self._line and self._line.pop() != _SPACE:
+                self._counted -= 1
+        elif byte >= _SPACE:
+            if byte == _SPACE:  # Hayes modems do not count spaces against the buffer
+                self._line.append(byte)
+            elif self._counted >= self.vendor.max_line:
                 self._overflow = True
             else:
                 self._line.append(byte)
+                self._counted += 1
 
     def _execute(self, text: str, now: float) -> None:
-        parsed = parse_command_line(text)
+        parsed = parse_command_line(text, self.vendor.commands)
         for command in parsed.commands:
             step = self._run(command, now)
             if step is _Step.ERROR:
@@ -410,38 +420,12 @@ class Modem:
         profile, name, arg = self.profile, command.name, command.arg
         online_command = self.mode is Mode.ONLINE_COMMAND
         match name:
-            case "E":
-                profile.echo = bool(arg)
-            case "V":
-                profile.verbose = bool(arg)
-            case "Q":
-                profile.quiet = arg
-            case "X":
-                profile.x_level = arg
-            case "L":
-                profile.volume = arg
-            case "M":
-                profile.speaker = arg
-            case "&C":
-                profile.dcd_mode = arg
-            case "&D":
-                profile.dtr_mode = arg
-            case "&K":
-                profile.flow_control = arg
-            case "\\N":
-                profile.error_control = ErrorControl(arg)
-            case "\\V":
-                profile.rel_codes = bool(arg)
-            case "%C":
-                profile.compression = bool(arg)
-            case "\\Q" | "\\J":
-                pass  # DTE flow control and rate adjust: no meaning over TCP
             case "&F":
                 self.profile = self._factory.copy()
             case "&W":
                 self._stored = profile.copy()
             case "&V":
-                self._info(profile.describe())
+                self._info(self.vendor.listing(profile))
             case "Z":
                 if self._call is not None:
                     self._end_call(now, "reset", Trigger.HANG_UP, report_result=False)
@@ -450,7 +434,7 @@ class Modem:
                 if self._call is not None:
                     self._end_call(now, "local hang-up", Trigger.HANG_UP, report_result=False)
             case "I":
-                return self._identify(arg)
+                return self._identify(arg, now)
             case "O":
                 if not online_command:
                     self._result(Result.NO_CARRIER)
@@ -463,18 +447,36 @@ class Modem:
                 self._answer(now)
                 return _Step.STOP
             case _:
-                return _Step.ERROR
+                # Settings: acted on where the vendor gives them a meaning, else stored
+                # for AT&V (the parser has already checked the number against the table).
+                self.vendor.apply(profile, name, arg)
         return _Step.NEXT
 
-    def _identify(self, arg: int) -> _Step:
-        if arg == 2:
-            return _Step.NEXT  # ROM test passed: just OK
-        if arg == 6:
-            report = self.last_report
-            self._info(report.diagnostics() if report is not None else "LAST CALL\nNONE")
-            return _Step.NEXT
-        self._info(IDENTITY[arg])
+    def _identify(self, arg: int, now: float) -> _Step:
+        text = self.vendor.identity.get(arg)
+        if text is None:
+            return _Step.ERROR
+        if text == IDENTITY_CALL:
+            text = self._call_diagnostics(now)
+        elif text == IDENTITY_SETTINGS:
+            text = self.vendor.listing(self.profile)
+        elif text == IDENTITY_STORED:
+            text = self.vendor.listing(self._stored).replace("ACTIVE", "STORED", 1)
+        if text:
+            self._info(text)
         return _Step.NEXT
+
+    def _call_diagnostics(self, now: float) -> str:
+        """``ATI6``: the call in progress (asked from online-command mode), else the last."""
+        call, link = self._call, self._link
+        if call is not None and call.report.connected_at is not None:
+            report = replace(call.report, ended_at=now, reason="")
+            if link is not None:
+                report.up, report.down = link.up.stats, link.down.stats
+            return report.diagnostics(current=True)
+        if self.last_report is not None:
+            return self.last_report.diagnostics()
+        return "LAST CALL\nNONE"
 
     # Calls.
 
@@ -486,7 +488,9 @@ class Modem:
         registers = self.profile.registers
         timing = self._timing
         wait_tone = (
-            timing.dial_tone_detect if self.profile.detects_dial_tone else registers.dial_tone_wait
+            timing.dial_tone_detect
+            if self.vendor.detects_dial_tone(self.profile.x_level)
+            else registers.dial_tone_wait
         )
         sending = timing.dial_seconds(
             number,
@@ -652,10 +656,19 @@ class Modem:
                 x_level=profile.x_level,
                 cr=registers.cr,
                 lf=registers.lf,
-                connect=self._connect_info,
+                connect=self._reported_connect(),
                 rel_codes=profile.rel_codes,
+                table=self.vendor.results,
+                extended=profile.connect_form == 1,
             )
         )
+
+    def _reported_connect(self) -> ConnectInfo | None:
+        """The link as CONNECT reports it: W2 gives the line rate, W0 and W1 the DTE's."""
+        info = self._connect_info
+        if info is None or self._dte_bps is None or self.profile.connect_form == 2:
+            return info
+        return replace(info, bps=self._dte_bps)
 
     def _info(self, text: str) -> None:
         registers = self.profile.registers
@@ -664,10 +677,13 @@ class Modem:
         )
 
     def _connect_text(self) -> str:
-        assert self._connect_info is not None
-        return connect_code(self._connect_info, self.profile.x_level, self.profile.rel_codes)[1]
+        info = self._reported_connect()
+        assert info is not None
+        profile = self.profile
+        return connect_code(info, profile.x_level, profile.rel_codes, self.vendor.results)[1]
 
     def _result_text(self, result: Result) -> str:
         if result is Result.CONNECT:
             return self._connect_text()
-        return visible_result(result, self.profile.x_level).value
+        table = self.vendor.results
+        return table.basic[visible_result(result, self.profile.x_level, table)][1]

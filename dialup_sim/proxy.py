@@ -34,6 +34,7 @@ from dialup_sim.phonebook import Address, Phonebook
 from dialup_sim.pty_port import PtyTransport, open_pty
 from dialup_sim.stats import CallReport
 from dialup_sim.timing import CallTiming
+from dialup_sim.vendors import DEFAULT_PROFILE, VendorProfile
 
 __all__ = ["LinePool", "ModemProxy", "ProxySettings", "SimClock"]
 
@@ -63,6 +64,8 @@ class ProxySettings:
     high_water: int = 2048  # stop reading a side once this many octets wait for the line
     low_water: int = 512
     receive_buffer: int = 4096  # SO_RCVBUF of accepted sockets, so clients feel the line
+    profile: VendorProfile = DEFAULT_PROFILE  # which modem the --hayes DTEs talk to
+    dte_bps: int | None = None  # the DTE rate W0 reports (None: the line rate)
 
     def __post_init__(self) -> None:
         LinkParams(self.bps, self.error_control, self.latency)  # validates rate and latency
@@ -283,6 +286,8 @@ class _Session(asyncio.Protocol):
                 noise=settings.noise,
                 rng=self._proxy.rng(self._proxy.new_session_id()),
                 timing=settings.timing,
+                vendor=settings.profile,
+                dte_bps=settings.dte_bps,
                 call_ids=self._proxy.new_call_id,
             )
             return

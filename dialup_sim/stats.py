@@ -64,10 +64,11 @@ class CallReport:
             f"{self.up.corrupted + self.down.corrupted} corrupted octets"
         )
 
-    def diagnostics(self) -> str:
-        """The ``ATI6`` last-call listing, one ``NAME value`` per line, upper case."""
+    def diagnostics(self, *, current: bool = False) -> str:
+        """The ``ATI6`` listing of the last call (or the ``current`` one, so far), one
+        ``NAME value`` per line, upper case."""
         lines = [
-            "LAST CALL",
+            "CURRENT CALL" if current else "LAST CALL",
             f"NUMBER {self.number or '-'}",
             f"RESULT {self.result or '-'}",
             f"MODE {self.mode or '-'}",

@@ -15,6 +15,7 @@ from dialup_sim.phonebook import Phonebook, PhonebookError, parse_address
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES
 from dialup_sim.stats import CallReport
+from dialup_sim.vendors import DEFAULT_PROFILE, PROFILES, vendor_profile
 
 __all__ = ["register", "run"]
 
@@ -36,6 +37,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mode.add_argument("--direct", action="store_true", help="transparent line (default)")
     mode.add_argument("--hayes", action="store_true", help="AT command modem, dial first")
     parser.add_argument("--bps", type=int, default=9600, choices=LINE_RATES, help="line rate")
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE.name,
+        choices=list(PROFILES),
+        help="which modem --hayes emulates: result codes, commands, ATI (hayes)",
+    )
+    parser.add_argument(
+        "--dte-bps",
+        type=int,
+        choices=LINE_RATES,
+        help="DTE port rate that CONNECT reports under W0 (default: the line rate)",
+    )
     parser.add_argument(
         "--mnp",
         choices=[level.value for level in MnpLevel],
@@ -97,6 +110,8 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         access_number=args.access_number,
         seed=args.seed,
         tick=args.tick_ms / 1000.0,
+        profile=vendor_profile(args.profile),
+        dte_bps=args.dte_bps,
     )
 
 
@@ -121,7 +136,7 @@ def _print_report(report: CallReport) -> None:
 async def _serve(settings: ProxySettings, with_pty: bool) -> None:
     proxy = ModemProxy(settings, on_report=_print_report)
     address = await proxy.start()
-    mode = "hayes" if settings.hayes else "direct"
+    mode = f"hayes, {settings.profile.name} profile" if settings.hayes else "direct"
     print(
         f"modem ({mode}) listening on {address.host}:{address.port}, "
         f"{settings.bps} bps, MNP {settings.error_control.value}, {settings.lines} lines, "

@@ -135,6 +135,30 @@ async def test_hayes_answers_atdt_with_a_connect_string_and_busy_past_the_pool(
 
 
 @pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ([], b"12\r"),  # the default Hayes/Rockwell modem: 12 is CONNECT 9600
+        (["--profile", "sportster"], b"13\r"),
+        (["--profile", "microcom"], b"33\r"),
+    ],
+)
+async def test_profile_chooses_the_numeric_connect_code(
+    node: Node, modem_processes: list[ModemProcess], profile: list[str], expected: bytes
+) -> None:
+    modem = ModemProcess(
+        "--target", f"127.0.0.1:{node.port('smtp')}", "--hayes", "--time-scale", "50", *profile
+    )
+    modem_processes.append(modem)
+    reader, writer = await asyncio.open_connection("127.0.0.1", modem.port)
+    writer.write(b"ATE0V0\rATDT0800\r")
+    seen = b""
+    while seen.count(b"\r") < 3:
+        seen += await asyncio.wait_for(reader.read(1), 10)
+    writer.close()
+    assert seen == b"ATE0V0\r0\r" + expected
+
+
+@pytest.mark.parametrize(
     ("args", "status", "message"),
     [
         (["--target", "nohostport"], 2, "expected HOST:PORT"),
