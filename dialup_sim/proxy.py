@@ -2,7 +2,8 @@
 
 All the behaviour is in the sans-IO engines (``Modem`` for ``--hayes``, ``DirectCall`` for
 ``--direct``); this module moves bytes between sockets and engines, turns the event loop's
-clock into simulated time (the one place that reads a clock), keeps the pool of lines,
+clock into simulated time (the one place that reads a clock), keeps each number's hunt group
+of lines,
 and applies flow control (stops reading a socket while the modem's buffer is full).
 """
 
@@ -30,7 +31,7 @@ from dialup_sim.events import (
 from dialup_sim.line import LinkParams, MnpLevel
 from dialup_sim.modem import Modem
 from dialup_sim.noise import NoiseSettings
-from dialup_sim.phonebook import Address, Phonebook
+from dialup_sim.phonebook import Address, Phonebook, normalize_number
 from dialup_sim.pty_port import PtyTransport, open_pty
 from dialup_sim.stats import CallReport
 from dialup_sim.timing import CallTiming
@@ -134,7 +135,8 @@ class ModemProxy:
         on_report: Callable[[CallReport], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.pool = LinePool(settings.lines)
+        self._pools: dict[str, LinePool] = {}
+        self.pool = self.pool_for(settings.access_number)  # the access number's (--direct)
         self.reports: list[CallReport] = []
         self._on_report = on_report
         self._call_ids = itertools.count(1).__next__
@@ -143,6 +145,15 @@ class ModemProxy:
         self._server: asyncio.Server | None = None
         self._clock: SimClock | None = None
         self._ptys: list[PtyTransport] = []
+
+    def pool_for(self, number: str) -> LinePool:
+        """The hunt group of ``number``: its own ``--lines`` lines, busy only when all of
+        them are in use, whatever the other numbers are doing."""
+        key = normalize_number(number)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = LinePool(self.settings.lines)
+        return pool
 
     @property
     def clock(self) -> SimClock:
@@ -262,7 +273,7 @@ class _Session(asyncio.Protocol):
         self._callee: asyncio.Transport | None = None
         self._callee_pending = bytearray()
         self._connecting: asyncio.Task[None] | None = None
-        self._line_held = False
+        self._line_held: LinePool | None = None  # the hunt group a line is taken from
         self._caller_paused = False
         self._callee_paused = False
         self._timer: asyncio.TimerHandle | None = None
@@ -296,7 +307,7 @@ class _Session(asyncio.Protocol):
             transport.write(BUSY_MESSAGE)
             transport.close()
             return
-        self._line_held = True
+        self._line_held = self._proxy.pool
         call_id = self._proxy.new_call_id()
         self._call_id = call_id
         params = LinkParams(settings.bps, settings.error_control, settings.latency)
@@ -414,10 +425,10 @@ class _Session(asyncio.Protocol):
             address = self._settings.resolve(event.number)
             if address is None:
                 engine.dial_outcome(event.call_id, DialOutcome.NOT_IN_SERVICE, now)
-            elif not self._proxy.pool.try_acquire():
+            elif not self._proxy.pool_for(event.number).try_acquire():
                 engine.dial_outcome(event.call_id, DialOutcome.BUSY, now)
             else:
-                self._line_held = True
+                self._line_held = self._proxy.pool_for(event.number)
                 self._connect(event.call_id, address)
         elif isinstance(event, CallEnded):
             self._end_call(event)
@@ -486,9 +497,9 @@ class _Session(asyncio.Protocol):
             self._timer = None
 
     def _release_line(self) -> None:
-        if self._line_held:
-            self._line_held = False
-            self._proxy.pool.release()
+        if self._line_held is not None:
+            self._line_held.release()
+            self._line_held = None
 
     def _cleanup(self) -> None:
         self._closed = True

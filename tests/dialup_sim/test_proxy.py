@@ -234,3 +234,22 @@ async def test_hayes_server_hang_up_is_no_carrier_after_its_last_bytes(
     report = (await terminal.command("ATI6", until=b"OK\r\n")).decode()
     assert "ENDED REMOTE HUNG UP" in report and "SENT 6" in report
     terminal.close()
+
+
+async def test_each_number_is_its_own_hunt_group(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    book = Phonebook({"0801": echo_server.address})
+    proxy = await start_proxy(
+        echo_server.address, hayes=True, lines=1, time_scale=SCALE, phonebook=book
+    )
+    first = await Terminal.open(proxy)
+    assert (await first.command("ATDT0800", until=b"REL\r\n")).endswith(b"9600/REL\r\n")
+    other = await Terminal.open(proxy)  # 0800's only line is held: 0801 still answers
+    assert (await other.command("ATDT0801", until=b"REL\r\n")).endswith(b"9600/REL\r\n")
+    third = await Terminal.open(proxy)
+    assert await third.command("ATDT0-800") == b"\r\nBUSY\r\n"  # same number, other spelling
+    assert proxy.pool_for("0800").in_use == proxy.pool_for("0801").in_use == 1
+    for terminal in (first, other, third):
+        terminal.close()
+    await wait_for(lambda: proxy.pool_for("0800").in_use == proxy.pool_for("0801").in_use == 0)
