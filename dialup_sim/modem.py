@@ -9,7 +9,11 @@ Rules of this file (after h11's ``_state.py``):
    the table lacks is a bug in this module and raises ``ModemStateError``.
 2. The DTE talks to the modem in COMMAND and ONLINE_COMMAND (with echo), its bytes go to
    the line in ONLINE (watched for ``+++``), and any byte while DIALING aborts the call.
-3. Each ``DialRequested`` is answered by exactly one ``CallEnded``, whatever happens.
+3. Each ``DialRequested`` is answered by exactly one ``CallEnded``, whatever happens, and
+   so is each ``Answered`` (an incoming call this modem picked up).
+4. An incoming call (``incoming``) rings while the modem is idle in command mode: ``RING``
+   every ring period, S1 counting, answered by ``ATA`` or after S0 rings. The answering
+   modem does not model the line again (the caller's modem does): once online it relays.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dialup_sim.at_commands import (
 )
 from dialup_sim.escape import EscapeDetector
 from dialup_sim.events import (
+    Answered,
     CallEnded,
     DialOutcome,
     DialRequested,
@@ -132,7 +137,18 @@ class _Call:
     remote_closed: bool = False
     remote_closed_at: float = 0.0
     stay_in_command: bool = False
+    answering: bool = False  # an incoming call this modem answered
+    remote_mnp: MnpLevel = MnpLevel.MNP5  # what the far modem can do
     early: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(slots=True)
+class _Ringing:
+    call_id: int
+    remote_mnp: MnpLevel
+    next_ring: float
+    last_ring: float = -1.0
+    ri_off: float | None = None  # when RI drops after the current burst
 
 
 class Modem:
@@ -177,6 +193,7 @@ class Modem:
         self._link: Link | None = None
         self._connect_info: ConnectInfo | None = None
         self._escape = EscapeDetector()
+        self._ringing: _Ringing | None = None
         self._held = bytearray()
         self._hangup_at: float | None = None
         self._hangup_reason = ""
@@ -210,6 +227,11 @@ class Modem:
             return
         if self._link is not None:
             self._link.send_down(data, now)
+        elif self._relaying():
+            if self.mode is Mode.ONLINE:
+                self._to_caller(data)
+            else:
+                self._held += data
         elif self._call is not None and self._call.answered:
             self._call.early += data
 
@@ -221,33 +243,79 @@ class Modem:
             self._end_call(now, "DTE hung up", Trigger.HANG_UP, report_result=False)
 
     def callee_closed(self, now: float) -> None:
-        """The server closed: the far modem drops the carrier once its data is sent."""
+        """The server closed (or the calling modem hung up): the far modem drops the carrier
+        once its data is sent; a call still ringing stops ringing."""
         self._advance(now)
+        if self._call is None and self._ringing is not None:
+            self._stop_ringing()
         if self._call is not None and not self._call.remote_closed:
             self._call.remote_closed = True
             self._call.remote_closed_at = now
         self._check_remote_hangup(now)
 
-    def dial_outcome(self, call_id: int, outcome: DialOutcome, now: float) -> bool:
-        """The network's answer to ``DialRequested``; False if that call is already over."""
+    def incoming(self, call_id: int, now: float, remote_mnp: MnpLevel = MnpLevel.MNP5) -> bool:
+        """A call for this modem's line; False (the caller hears busy) unless the modem is
+        idle, on hook, in command mode."""
+        self._advance(now)
+        if self._closed or self.mode is not Mode.COMMAND or self._call is not None:
+            return False
+        if self._ringing is not None:
+            return False
+        self._ringing = _Ringing(call_id, remote_mnp, now)
+        self._advance(now)
+        return True
+
+    @property
+    def mnp_capability(self) -> MnpLevel:
+        """What this modem offers the far end under its current ``\\N`` and ``%C``."""
+        if self.profile.error_control in (ErrorControl.NORMAL, ErrorControl.DIRECT):
+            return MnpLevel.NONE
+        return MnpLevel.MNP5 if self.profile.compression else MnpLevel.MNP4
+
+    def carrier(self) -> bool:
+        """DCD as the DTE sees it: on with the carrier (``&C1``) or always (``&C0``)."""
+        if self.profile.dcd_mode == 0:
+            return True
+        return self._connect_info is not None and self.mode in (Mode.ONLINE, Mode.ONLINE_COMMAND)
+
+    def ring_indicator(self, now: float) -> bool:
+        """RI: on during each ring burst of an incoming call."""
+        ring = self._ringing
+        return ring is not None and 0 <= now - ring.last_ring < self._timing.ring_on
+
+    def dial_outcome(
+        self,
+        call_id: int,
+        outcome: DialOutcome,
+        now: float,
+        *,
+        remote_mnp: MnpLevel | None = None,
+    ) -> bool:
+        """The network's answer to ``DialRequested``; False if that call is already over.
+        ``remote_mnp`` is what the answering modem offers, when the network knows it."""
         self._advance(now)
         call = self._call
         if call is None or call.call_id != call_id or self.mode is not Mode.DIALING:
             return False
+        if remote_mnp is not None:
+            call.remote_mnp = remote_mnp
         registers = self.profile.registers
         deadline = call.started + registers.carrier_wait
         timing = self._timing
         if outcome is DialOutcome.ANSWERED:
             call.answered = True
-            handshake = timing.answer_after + timing.training
-            if self.profile.error_control in (ErrorControl.RELIABLE, ErrorControl.AUTO_RELIABLE):
-                handshake += timing.mnp_negotiation
+            handshake = timing.answer_after + self._handshake()
             connect_at = max(call.dial_done + handshake, now)
+            if connect_at <= deadline:
+                call.due, call.result = connect_at, Result.CONNECT
+        elif outcome is DialOutcome.PICKED_UP:
+            call.answered = True
+            connect_at = max(call.dial_done, now) + self._handshake()
             if connect_at <= deadline:
                 call.due, call.result = connect_at, Result.CONNECT
         elif outcome is DialOutcome.BUSY and self.vendor.detects_busy(self.profile.x_level):
             call.due, call.result = max(call.dial_done + timing.busy_detect, now), Result.BUSY
-        elif outcome is DialOutcome.RING_NO_ANSWER:
+        elif outcome is DialOutcome.RING_NO_ANSWER and not call.answered:
             call.result = Result.NO_ANSWER
         self._advance(now)
         return True
@@ -263,6 +331,11 @@ class Modem:
         candidates: list[float] = []
         if self.mode is Mode.DIALING and self._call is not None:
             candidates.append(self._call.due)
+        ring = self._ringing
+        if ring is not None:
+            candidates.append(ring.next_ring)
+            if ring.ri_off is not None:
+                candidates.append(ring.ri_off)
         if self._link is not None:
             event = self._link.next_event()
             if event is not None:
@@ -305,11 +378,28 @@ class Modem:
 
     @property
     def connect_info(self) -> ConnectInfo | None:
-        return self._connect_info if self._link is not None else None
+        return self._connect_info if self.carrier_up else None
+
+    @property
+    def in_call(self) -> bool:
+        """Off hook: dialling, answering or online."""
+        return self._call is not None
+
+    @property
+    def carrier_up(self) -> bool:
+        return self._link is not None or (self._call is not None and self._relaying())
+
+    def _relaying(self) -> bool:
+        """Online on an answered call: bytes pass straight between DTE and far modem."""
+        call = self._call
+        return (
+            call is not None and call.answering and self.mode in (Mode.ONLINE, Mode.ONLINE_COMMAND)
+        )
 
     # Time.
 
     def _advance(self, now: float) -> None:
+        self._ring_until(now)
         call = self._call
         if self.mode is Mode.DIALING and call is not None and now >= call.due:
             self._finish_dial(call, call.due)
@@ -335,9 +425,32 @@ class Modem:
         if self._hangup_at is not None and now >= self._hangup_at and self._call is not None:
             self._end_call(self._hangup_at, self._hangup_reason, Trigger.CARRIER_LOST)
 
+    def _ring_until(self, now: float) -> None:
+        ring = self._ringing
+        registers = self.profile.registers
+        if ring is not None and ring.ri_off is not None and ring.ri_off <= now:
+            ring.ri_off = None
+        while ring is not None and self._ringing is ring and ring.next_ring <= now:
+            at = ring.last_ring = ring.next_ring
+            ring.next_ring += self._timing.ring_period
+            ring.ri_off = at + self._timing.ring_on if at + self._timing.ring_on > now else None
+            self._result(Result.RING)
+            count = min(registers[1] + 1, 255)
+            registers.set(1, count)
+            if registers[0] and count >= registers[0]:
+                self._answer_ringing(ring, at)
+
+    def _stop_ringing(self) -> None:
+        self._ringing = None
+        self.profile.registers.set(1, 0)
+
     def _check_remote_hangup(self, now: float) -> None:
         call, link = self._call, self._link
-        if call is None or link is None or not call.remote_closed or self._hangup_at is not None:
+        if call is None or not call.remote_closed or self._hangup_at is not None:
+            return
+        if link is None:
+            if self._relaying():
+                self._schedule_hangup(now, "remote hung up")
             return
         if link.down.idle():
             dropped = max(call.remote_closed_at, link.down.last_delivery)
@@ -509,11 +622,43 @@ class Modem:
             wait = now + registers.carrier_wait
             call = _Call(call_id, True, now, wait, Result.NO_CARRIER, report, dial_done=dial_done)
             self._out.append(DialRequested(call_id, number))
+        call.remote_mnp = self._remote_mnp
         self._start_call(call)
         return _Step.STOP
 
+    def _handshake(self) -> float:
+        """Answer tone and training, plus the MNP link request if this modem tries it."""
+        timing = self._timing
+        handshake = timing.training
+        if self.profile.error_control in (ErrorControl.RELIABLE, ErrorControl.AUTO_RELIABLE):
+            handshake += timing.mnp_negotiation
+        return handshake
+
+    def _answer_ringing(self, ring: _Ringing, when: float) -> None:
+        """Off hook on the ringing call (ATA or S0): answer tone, training, then CONNECT."""
+        self._stop_ringing()
+        report = CallReport(ring.call_id, number="incoming", dialed_at=when)
+        call = _Call(
+            ring.call_id,
+            True,
+            when,
+            when + self._handshake(),
+            Result.CONNECT,
+            report,
+            dial_done=when,
+            answered=True,
+            answering=True,
+            remote_mnp=ring.remote_mnp,
+        )
+        self._out.append(Answered(ring.call_id, self.mnp_capability))
+        self._start_call(call)
+
     def _answer(self, now: float) -> None:
-        """ATA with nobody calling: off hook, answer tone, then NO CARRIER after S7."""
+        """ATA: answer the ringing call; with nobody calling, off hook, answer tone, then
+        NO CARRIER after S7."""
+        if self._ringing is not None:
+            self._answer_ringing(self._ringing, now)
+            return
         call_id = self._call_ids()
         due = now + self.profile.registers.carrier_wait
         self._start_call(_Call(call_id, False, now, due, Result.NO_CARRIER, CallReport(call_id)))
@@ -542,15 +687,16 @@ class Modem:
         if call.result is not Result.CONNECT:
             self._end_call(when, call.result.value.lower(), Trigger.CALL_FAILED, result=call.result)
             return
-        params = self._negotiate()
+        params = self._negotiate(call.remote_mnp)
         if params is None:
             self._end_call(when, "no MNP at far end", Trigger.CALL_FAILED, result=Result.NO_CARRIER)
             return
         if call.remote_closed and not call.early:
             self._end_call(when, "remote hung up", Trigger.CALL_FAILED, result=Result.NO_CARRIER)
             return
-        self._link = Link(params, when, self._noise, self._rng)
         self._connect_info = params.connect_info
+        if not call.answering:
+            self._link = Link(params, when, self._noise, self._rng)
         call.report.connected_at = when
         call.report.mode = params.connect_info.describe()
         call.report.result = self._connect_text()
@@ -558,13 +704,17 @@ class Modem:
         self._enter(Trigger.CONNECT)
         self._result(Result.CONNECT)
         if call.early:
-            self._link.send_down(bytes(call.early), when)
+            if self._link is not None:
+                self._link.send_down(bytes(call.early), when)
+            else:
+                self._to_caller(bytes(call.early))
             call.early.clear()
         self._check_remote_hangup(when)
 
-    def _negotiate(self) -> LinkParams | None:
+    def _negotiate(self, remote: MnpLevel) -> LinkParams | None:
         mode = self.profile.error_control
-        remote = self._remote_mnp
+        if mode is ErrorControl.LAPM:
+            return None  # V.42 LAPM only: no simulated modem answers it
         if mode in (ErrorControl.NORMAL, ErrorControl.DIRECT):
             mnp = MnpLevel.NONE
         elif remote is MnpLevel.NONE:
@@ -590,6 +740,8 @@ class Modem:
         self._escape.feed(data, now, registers.escape_char, registers.guard_time)
         if self._link is not None:
             self._link.send_up(data, now)
+        elif self._relaying():
+            self._out.append(ToCallee(bytes(data)))
 
     def _end_call(
         self,
@@ -614,6 +766,7 @@ class Modem:
             report.result = self._result_text(shown)
         self._call = None
         self._link = None
+        self._connect_info = None
         self._held.clear()
         self._hangup_at = None
         self._enter(trigger)

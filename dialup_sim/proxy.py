@@ -15,11 +15,13 @@ import itertools
 import logging
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dialup_sim.direct import DirectCall
 from dialup_sim.events import (
+    Answered,
     CallEnded,
     CallEngine,
     DialOutcome,
@@ -67,6 +69,8 @@ class ProxySettings:
     receive_buffer: int = 4096  # SO_RCVBUF of accepted sockets, so clients feel the line
     profile: VendorProfile = DEFAULT_PROFILE  # which modem the --hayes DTEs talk to
     dte_bps: int | None = None  # the DTE rate W0 reports (None: the line rate)
+    answer: Mapping[str, Address] = field(default_factory=dict)  # number -> where its
+    # answering modems' DTEs (the node side) connect; calls to the number ring them
 
     def __post_init__(self) -> None:
         LinkParams(self.bps, self.error_control, self.latency)  # validates rate and latency
@@ -145,6 +149,8 @@ class ModemProxy:
         self._server: asyncio.Server | None = None
         self._clock: SimClock | None = None
         self._ptys: list[PtyTransport] = []
+        self._answer_servers: list[asyncio.Server] = []
+        self._answerers: dict[str, list[_Session]] = {}
 
     def pool_for(self, number: str) -> LinePool:
         """The hunt group of ``number``: its own ``--lines`` lines, busy only when all of
@@ -189,19 +195,37 @@ class ModemProxy:
             sock.close()
             raise
         self._server = await loop.create_server(lambda: _Session(self), sock=sock, backlog=4096)
+        for number, where in self.settings.answer.items():
+            server = await loop.create_server(
+                self._answerer_factory(number), where.host, where.port
+            )
+            self._answer_servers.append(server)
         return self.address
 
-    def open_pty(self) -> str:
-        """Serve one more modem on a pseudo-terminal; returns the device path for programs."""
+    def _answerer_factory(self, number: str) -> Callable[[], _Session]:
+        return lambda: _Session(self, answer_number=number)
+
+    def answer_address(self, index: int = 0) -> Address:
+        """Where the node-side modems of the ``index``-th ``answer`` number listen."""
+        host, port = self._answer_servers[index].sockets[0].getsockname()[:2]
+        return Address(host, port)
+
+    def open_pty(self, answer_number: str | None = None) -> str:
+        """Serve one more modem on a pseudo-terminal (an answering one on ``answer_number``
+        if given); returns the device path for programs."""
         if self._clock is None:
             raise RuntimeError("the proxy is not started")
-        transport: PtyTransport = open_pty(asyncio.get_running_loop(), _Session(self))
+        session = _Session(self, answer_number=answer_number)
+        transport: PtyTransport = open_pty(asyncio.get_running_loop(), session)
         self._ptys.append(transport)
         return transport.slave_path
 
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+        for server in self._answer_servers:
+            server.close()
+        self._answer_servers.clear()
         for port in self._ptys:
             port.close()
         self._ptys.clear()
@@ -240,9 +264,62 @@ class ModemProxy:
 
     def register(self, session: _Session) -> None:
         self._sessions.add(session)
+        if session.answer_number is not None:
+            key = normalize_number(session.answer_number)
+            self._answerers.setdefault(key, []).append(session)
 
     def unregister(self, session: _Session) -> None:
         self._sessions.discard(session)
+        for group in self._answerers.values():
+            if session in group:
+                group.remove(session)
+
+    def answer_group(self, number: str) -> list[_Session] | None:
+        """The modems that answer ``number`` (None: the number is not a modem bank)."""
+        key = normalize_number(number)
+        if key not in self._answerers and all(
+            normalize_number(n) != key for n in self.settings.answer
+        ):
+            return None
+        return self._answerers.get(key, [])
+
+
+class _CalleeSide(Protocol):
+    """Where a call's bytes go: a socket to a server, or the answering modem's session."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+class _PeerLink:
+    """One end of a modem-to-modem call inside the proxy: writes become the other
+    session's ``callee_data``, closing is its ``callee_lost``."""
+
+    def __init__(self, peer: _Session, call_id: int) -> None:
+        self._peer: _Session | None = peer
+        self._call_id = call_id
+
+    def write(self, data: bytes) -> None:
+        if self._peer is not None:
+            self._peer.callee_data(self._call_id, data)
+
+    def close(self) -> None:
+        peer, self._peer = self._peer, None
+        if peer is not None:
+            asyncio.get_running_loop().call_soon(peer.callee_lost, self._call_id)
+
+    def pause_reading(self) -> None:
+        if self._peer is not None:
+            self._peer.pause_dte(True)
+
+    def resume_reading(self) -> None:
+        if self._peer is not None:
+            self._peer.pause_dte(False)
 
 
 class _Callee(asyncio.Protocol):
@@ -262,15 +339,16 @@ class _Callee(asyncio.Protocol):
 class _Session(asyncio.Protocol):
     """One DTE connection and its engine."""
 
-    def __init__(self, proxy: ModemProxy) -> None:
+    def __init__(self, proxy: ModemProxy, *, answer_number: str | None = None) -> None:
         self._proxy = proxy
+        self.answer_number = answer_number  # a node-side modem on this number's line
         self._settings = proxy.settings
         self._clock = proxy.clock
         self._loop = asyncio.get_running_loop()
         self._caller: asyncio.Transport | None = None
         self._engine: CallEngine | None = None
         self._call_id = 0  # the call the callee connection belongs to
-        self._callee: asyncio.Transport | None = None
+        self._callee: _CalleeSide | None = None
         self._callee_pending = bytearray()
         self._connecting: asyncio.Task[None] | None = None
         self._line_held: LinePool | None = None  # the hunt group a line is taken from
@@ -289,7 +367,7 @@ class _Session(asyncio.Protocol):
         self._proxy.register(self)
         settings = self._settings
         now = self._clock.now()
-        if settings.hayes:
+        if settings.hayes or self.answer_number is not None:
             self._engine = Modem(
                 bps=settings.bps,
                 remote_mnp=settings.error_control,
@@ -338,6 +416,28 @@ class _Session(asyncio.Protocol):
             self._caller.abort()
         self._cleanup()
 
+    def pause_dte(self, paused: bool) -> None:
+        """The far modem's buffer is full (or drained): stop (resume) reading our DTE."""
+        if self._caller is None or self._closed or paused == self._caller_paused:
+            return
+        if paused:
+            self._caller.pause_reading()
+        else:
+            self._caller.resume_reading()
+        self._caller_paused = paused
+
+    def ring(self, call_id: int, caller: _Session, remote_mnp: MnpLevel) -> bool:
+        """An incoming call from ``caller``'s modem; False if this modem cannot take it."""
+        engine = self._engine
+        if not isinstance(engine, Modem) or self._call_id:
+            return False
+        if not engine.incoming(call_id, self._clock.now(), remote_mnp):
+            return False
+        self._call_id = call_id
+        self._callee = _PeerLink(caller, call_id)
+        self._service()
+        return True
+
     # Callee side.
 
     def callee_data(self, call_id: int, data: bytes) -> None:
@@ -352,6 +452,9 @@ class _Session(asyncio.Protocol):
         self._callee = None
         self._engine.callee_closed(self._clock.now())
         self._service()
+        engine = self._engine
+        if self.answer_number is not None and isinstance(engine, Modem) and not engine.in_call:
+            self._call_id = 0  # the caller gave up while it rang: the modem is free again
 
     def _connect(self, call_id: int, address: Address) -> None:
         self._call_id = call_id
@@ -422,6 +525,10 @@ class _Session(asyncio.Protocol):
                 self._callee_pending += event.data
         elif isinstance(event, DialRequested):
             self._call_id = event.call_id
+            answerers = self._proxy.answer_group(event.number)
+            if answerers is not None:
+                self._ring(event, answerers, now)
+                return
             address = self._settings.resolve(event.number)
             if address is None:
                 engine.dial_outcome(event.call_id, DialOutcome.NOT_IN_SERVICE, now)
@@ -430,8 +537,28 @@ class _Session(asyncio.Protocol):
             else:
                 self._line_held = self._proxy.pool_for(event.number)
                 self._connect(event.call_id, address)
+        elif isinstance(event, Answered):
+            peer = self._callee
+            if isinstance(peer, _PeerLink) and peer._peer is not None:
+                caller = peer._peer
+                if caller._engine is not None:
+                    caller._engine.dial_outcome(
+                        event.call_id, DialOutcome.PICKED_UP, now, remote_mnp=event.mnp
+                    )
+                    caller._service()
         elif isinstance(event, CallEnded):
             self._end_call(event)
+
+    def _ring(self, event: DialRequested, answerers: list[_Session], now: float) -> None:
+        """Ring the first idle modem of the number's bank; BUSY when none is idle."""
+        engine = self._engine
+        assert isinstance(engine, Modem)
+        for answerer in list(answerers):
+            if answerer is not self and answerer.ring(event.call_id, self, engine.mnp_capability):
+                self._callee = _PeerLink(answerer, event.call_id)
+                engine.dial_outcome(event.call_id, DialOutcome.RING_NO_ANSWER, now)
+                return
+        engine.dial_outcome(event.call_id, DialOutcome.BUSY, now)
 
     def _end_call(self, event: CallEnded) -> None:
         if event.call_id == self._call_id:
@@ -446,7 +573,7 @@ class _Session(asyncio.Protocol):
             self._callee_paused = False
             self._release_line()
         self._proxy.report(event.report)
-        if not self._settings.hayes and self._caller is not None:
+        if not self._settings.hayes and self.answer_number is None and self._caller is not None:
             self._caller.close()
 
     def _flow_control(self, engine: CallEngine, now: float) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dialup_sim.line import MnpLevel
 from dialup_sim.noise import NoiseSettings
-from dialup_sim.phonebook import Phonebook, PhonebookError, parse_address
+from dialup_sim.phonebook import Phonebook, PhonebookError, normalize_number, parse_address
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES
 from dialup_sim.stats import CallReport
@@ -72,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--access-number", default="0800", help="number that reaches --target (0800)"
     )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="NUMBER=HOST:PORT",
+        help="a number answered by modems: each program that connects to HOST:PORT is one "
+        "node-side modem on NUMBER's line, gets RING and answers with ATA or S0 (repeatable)",
+    )
     parser.add_argument("--drop-after", type=float, help="carrier lost after S simulated s")
     parser.add_argument(
         "--drop-per-minute", type=float, default=0.0, help="chance of losing carrier per minute"
@@ -94,6 +102,12 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         if not sep:
             raise PhonebookError(f"--number wants NUMBER=HOST:PORT, got {entry!r}")
         phonebook.add(number, parse_address(address))
+    answer = {}
+    for entry in args.answer:
+        number, sep, address = entry.partition("=")
+        if not sep or not normalize_number(number):
+            raise PhonebookError(f"--answer wants NUMBER=HOST:PORT, got {entry!r}")
+        answer[number] = parse_address(address, any_port=True)
     return ProxySettings(
         listen=parse_address(args.listen, any_port=True),
         target=parse_address(args.target),
@@ -112,6 +126,7 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         tick=args.tick_ms / 1000.0,
         profile=vendor_profile(args.profile),
         dte_bps=args.dte_bps,
+        answer=answer,
     )
 
 
@@ -143,6 +158,9 @@ async def _serve(settings: ProxySettings, with_pty: bool) -> None:
         f"time scale {settings.time_scale:g}, target {settings.target}",
         flush=True,
     )
+    for index, number in enumerate(settings.answer):
+        where = proxy.answer_address(index)
+        print(f"modems answering {number} on {where.host}:{where.port}", flush=True)
     if with_pty:
         print(f"modem on pseudo-terminal {proxy.open_pty()}", flush=True)
     stop = asyncio.Event()
