@@ -17,6 +17,7 @@ __all__ = [
     "Answered",
     "CallEnded",
     "CallEngine",
+    "CarrierChanged",
     "DialOutcome",
     "DialRequested",
     "Event",
@@ -69,7 +70,15 @@ class Answered:
     mnp: MnpLevel
 
 
-Event = ToCaller | ToCallee | DialRequested | CallEnded | Answered
+@dataclass(frozen=True, slots=True)
+class CarrierChanged:
+    """DCD as the DTE should see it changed (``&C``), in order with the bytes around it:
+    an adapter with a control line to drive (RFC 2217) reports it there."""
+
+    on: bool
+
+
+Event = ToCaller | ToCallee | DialRequested | CallEnded | Answered | CarrierChanged
 
 
 class DialOutcome(Enum):

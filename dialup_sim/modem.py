@@ -29,6 +29,7 @@ from dialup_sim.at_commands import (
     AtCommand,
     Command,
     Dial,
+    ParsedLine,
     ReadRegister,
     SetRegister,
     parse_command_line,
@@ -37,6 +38,7 @@ from dialup_sim.escape import EscapeDetector
 from dialup_sim.events import (
     Answered,
     CallEnded,
+    CarrierChanged,
     DialOutcome,
     DialRequested,
     Event,
@@ -69,6 +71,12 @@ __all__ = ["TRANSITIONS", "Mode", "Modem", "ModemStateError", "Trigger"]
 
 _LF: Final = 0x0A
 _SPACE: Final = 0x20
+XON: Final = b"\x11"
+XOFF: Final = b"\x13"
+DTE_BUFFER: Final = 2048
+"""Octets the modem buffers from the DTE for the line; more is lost without flow control."""
+XON_BELOW: Final = 512
+"""With XON/XOFF (``&K4``) the modem sends XOFF when its buffer is full and XON below this."""
 
 
 class Mode(Enum):
@@ -194,6 +202,9 @@ class Modem:
         self._connect_info: ConnectInfo | None = None
         self._escape = EscapeDetector()
         self._ringing: _Ringing | None = None
+        self._xoff_sent = False
+        self._dtr = True
+        self._dcd_reported = self.carrier()
         self._held = bytearray()
         self._hangup_at: float | None = None
         self._hangup_reason = ""
@@ -252,6 +263,30 @@ class Modem:
             self._call.remote_closed = True
             self._call.remote_closed_at = now
         self._check_remote_hangup(now)
+
+    def dtr_changed(self, on: bool, now: float) -> None:
+        """The DTE raised or dropped DTR. A drop acts per ``&D``: 0 ignore, 1 online-command
+        mode, 2 hang up, 3 hang up and reset to the stored profile (tcpser and DOSBox
+        report ``NO CARRIER`` for the hang-up, and so does this modem)."""
+        self._advance(now)
+        was, self._dtr = self._dtr, on
+        if on or not was:
+            return
+        mode = self.profile.dtr_mode
+        if mode == 1 and self.mode is Mode.ONLINE:
+            self._enter(Trigger.ESCAPE)
+            self._result(Result.OK)
+        elif mode in (2, 3):
+            if self._ringing is not None:
+                self._stop_ringing()
+            if self._call is not None:
+                self._end_call(now, "DTR dropped", Trigger.HANG_UP, result=Result.NO_CARRIER)
+            if mode == 3:
+                self.profile = self._stored.copy()
+
+    @property
+    def dtr(self) -> bool:
+        return self._dtr
 
     def incoming(self, call_id: int, now: float, remote_mnp: MnpLevel = MnpLevel.MNP5) -> bool:
         """A call for this modem's line; False (the caller hears busy) unless the modem is
@@ -413,6 +448,7 @@ class Modem:
                     self._to_caller(to_caller)
                 else:
                     self._held += to_caller
+            self._flow_out(link, now)
             if link.lost_at is not None and self._hangup_at is None:
                 reason = link.loss_reason.value if link.loss_reason is not None else "lost"
                 self._schedule_hangup(link.lost_at, reason)
@@ -501,6 +537,12 @@ class Modem:
 
     def _execute(self, text: str, now: float) -> None:
         parsed = parse_command_line(text, self.vendor.commands)
+        try:
+            self._execute_parsed(parsed, now)
+        finally:
+            self._note_carrier()  # &C, &F, Z may have changed what DCD shows
+
+    def _execute_parsed(self, parsed: ParsedLine, now: float) -> None:
         for command in parsed.commands:
             step = self._run(command, now)
             if step is _Step.ERROR:
@@ -738,10 +780,32 @@ class Modem:
     def _online_data(self, data: bytes, now: float) -> None:
         registers = self.profile.registers
         self._escape.feed(data, now, registers.escape_char, registers.guard_time)
-        if self._link is not None:
-            self._link.send_up(data, now)
+        link = self._link
+        if link is not None:
+            data = self._flow_in(data, link, now)
+            link.send_up(data, now)
         elif self._relaying():
             self._out.append(ToCallee(bytes(data)))
+
+    def _flow_in(self, data: bytes, link: Link, now: float) -> bytes:
+        """Without RTS/CTS the DTE is not held back: what overflows the buffer is lost
+        (``&K0``), or the modem sends XOFF and hopes the DTE honours it (``&K4``)."""
+        control = self.profile.flow_control
+        if control == 3 or self._call is None:
+            return data  # RTS/CTS: the adapter stops reading the DTE (CTS off) instead
+        room = max(DTE_BUFFER - link.up.backlog(now), 0)
+        if len(data) > room:
+            self._call.report.overrun += len(data) - room
+            data = data[:room]
+        if control == 4 and not self._xoff_sent and link.up.backlog(now) + len(data) >= DTE_BUFFER:
+            self._xoff_sent = True
+            self._to_caller(XOFF)
+        return data
+
+    def _flow_out(self, link: Link, now: float) -> None:
+        if self._xoff_sent and link.up.backlog(now) < XON_BELOW:
+            self._xoff_sent = False
+            self._to_caller(XON)
 
     def _end_call(
         self,
@@ -767,6 +831,7 @@ class Modem:
         self._call = None
         self._link = None
         self._connect_info = None
+        self._xoff_sent = False
         self._held.clear()
         self._hangup_at = None
         self._enter(trigger)
@@ -787,6 +852,13 @@ class Modem:
         if target is None:
             raise ModemStateError(f"{trigger.value!r} is not allowed in mode {self.mode.value}")
         self.mode = target
+        self._note_carrier()
+
+    def _note_carrier(self) -> None:
+        dcd = self.carrier()
+        if dcd != self._dcd_reported:
+            self._dcd_reported = dcd
+            self._out.append(CarrierChanged(dcd))
 
     def _to_caller(self, data: bytes) -> None:
         if self._closed:

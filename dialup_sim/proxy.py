@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from dialup_sim.comport import ComPort, Lines
 from dialup_sim.direct import DirectCall
 from dialup_sim.events import (
     Answered,
     CallEnded,
     CallEngine,
+    CarrierChanged,
     DialOutcome,
     DialRequested,
     Event,
@@ -69,6 +71,7 @@ class ProxySettings:
     receive_buffer: int = 4096  # SO_RCVBUF of accepted sockets, so clients feel the line
     profile: VendorProfile = DEFAULT_PROFILE  # which modem the --hayes DTEs talk to
     dte_bps: int | None = None  # the DTE rate W0 reports (None: the line rate)
+    rfc2217: bool = False  # TCP DTEs speak RFC 2217: DCD/RI out, DTR in
     answer: Mapping[str, Address] = field(default_factory=dict)  # number -> where its
     # answering modems' DTEs (the node side) connect; calls to the number ring them
 
@@ -217,6 +220,7 @@ class ModemProxy:
             raise RuntimeError("the proxy is not started")
         session = _Session(self, answer_number=answer_number)
         transport: PtyTransport = open_pty(asyncio.get_running_loop(), session)
+        transport.watch_dtr(session.dtr_changed)
         self._ptys.append(transport)
         return transport.slave_path
 
@@ -358,6 +362,8 @@ class _Session(asyncio.Protocol):
         self._timer_at = 0.0
         self._last_service = -1.0
         self._closed = False
+        self._comport: ComPort | None = None
+        self._dcd = False  # as last reported by the modem
 
     # Caller side (asyncio.Protocol).
 
@@ -367,6 +373,8 @@ class _Session(asyncio.Protocol):
         self._proxy.register(self)
         settings = self._settings
         now = self._clock.now()
+        if settings.rfc2217 and not isinstance(transport, PtyTransport):
+            self._comport = ComPort(transport.write, self._lines, self.dtr_changed)
         if settings.hayes or self.answer_number is not None:
             self._engine = Modem(
                 bps=settings.bps,
@@ -379,6 +387,7 @@ class _Session(asyncio.Protocol):
                 dte_bps=settings.dte_bps,
                 call_ids=self._proxy.new_call_id,
             )
+            self._dcd = self._engine.carrier()
             return
         if not self._proxy.pool.try_acquire():
             log.info("direct caller refused: all %d lines busy", settings.lines)
@@ -394,8 +403,31 @@ class _Session(asyncio.Protocol):
         )
         self._connect(call_id, settings.target)
 
+    def _lines(self) -> Lines:
+        engine = self._engine
+        if not isinstance(engine, Modem):
+            return Lines(dcd=self._call_id != 0, ri=False, cts=not self._caller_paused)
+        now = self._clock.now()
+        return Lines(self._dcd, engine.ring_indicator(now), cts=not self._caller_paused)
+
+    def dtr_changed(self, on: bool) -> None:
+        """The DTE raised or dropped DTR (RFC 2217 SET-CONTROL, or B0 on the pty)."""
+        engine = self._engine
+        if isinstance(engine, Modem):
+            engine.dtr_changed(on, self._clock.now())
+            self._loop.call_soon(self._service)  # not inside the Telnet parser
+
+    def _write_caller(self, data: bytes) -> None:
+        if self._caller is None or self._closed:
+            return
+        if self._comport is not None:
+            data = self._comport.encode(data)
+        self._caller.write(data)
+
     def data_received(self, data: bytes) -> None:
-        if self._engine is None:
+        if self._comport is not None:
+            data = self._comport.decode(data)
+        if self._engine is None or not data:
             return
         self._engine.from_caller(data, self._clock.now())
         self._service()
@@ -510,14 +542,15 @@ class _Session(asyncio.Protocol):
             for event in events:
                 self._dispatch(event, now)
         self._flow_control(engine, now)
+        if self._comport is not None and not self._closed:
+            self._comport.update()
         self._schedule(engine)
 
     def _dispatch(self, event: Event, now: float) -> None:
         engine = self._engine
         assert engine is not None
         if isinstance(event, ToCaller):
-            if self._caller is not None and not self._closed:
-                self._caller.write(event.data)
+            self._write_caller(event.data)
         elif isinstance(event, ToCallee):
             if self._callee is not None:
                 self._callee.write(event.data)
@@ -548,6 +581,10 @@ class _Session(asyncio.Protocol):
                     caller._service()
         elif isinstance(event, CallEnded):
             self._end_call(event)
+        elif isinstance(event, CarrierChanged):
+            self._dcd = event.on
+            if self._comport is not None and not self._closed:
+                self._comport.update()  # in order with the result codes around it
 
     def _ring(self, event: DialRequested, answerers: list[_Session], now: float) -> None:
         """Ring the first idle modem of the number's bank; BUSY when none is idle."""
@@ -579,7 +616,9 @@ class _Session(asyncio.Protocol):
     def _flow_control(self, engine: CallEngine, now: float) -> None:
         settings = self._settings
         caller_backlog = engine.caller_backlog(now)
-        if self._caller is not None and not self._closed:
+        # Only RTS/CTS (&K3) holds the DTE back; without it the modem's buffer overflows.
+        holds_back = not isinstance(engine, Modem) or engine.profile.flow_control == 3
+        if self._caller is not None and not self._closed and (holds_back or self._caller_paused):
             if not self._caller_paused and caller_backlog > settings.high_water:
                 self._caller.pause_reading()
                 self._caller_paused = True

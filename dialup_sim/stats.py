@@ -31,6 +31,7 @@ class CallReport:
     connected_at: float | None = None
     ended_at: float | None = None
     reason: str = ""
+    overrun: int = 0  # octets from the DTE lost to a full buffer (no RTS/CTS, &K0/&K4)
     up: DirectionStats = field(default_factory=DirectionStats)
     down: DirectionStats = field(default_factory=DirectionStats)
 
@@ -79,6 +80,7 @@ class CallReport:
             f"FRAMES {self.up.frames + self.down.frames}",
             f"RETRANSMISSIONS {self.retransmissions}",
             f"CORRUPTED {self.up.corrupted + self.down.corrupted}",
+            f"OVERRUN {self.overrun}",
             f"ENDED {(self.reason or '-').upper()}",
         ]
         return "\n".join(lines)

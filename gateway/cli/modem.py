@@ -89,6 +89,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--pty", action="store_true", help="also serve a modem on a pseudo-terminal (prints it)"
     )
     parser.add_argument(
+        "--rfc2217",
+        action="store_true",
+        help="TCP clients speak RFC 2217 (rfc2217:// ports): DCD and RI reported, DTR obeyed",
+    )
+    parser.add_argument(
         "--tick-ms", type=float, default=10.0, help="real ms between services of a busy call"
     )
     parser.set_defaults(handler=run)
@@ -127,6 +132,7 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         profile=vendor_profile(args.profile),
         dte_bps=args.dte_bps,
         answer=answer,
+        rfc2217=args.rfc2217,
     )
 
 

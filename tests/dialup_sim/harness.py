@@ -7,6 +7,7 @@ from typing import Any
 from dialup_sim.events import (
     Answered,
     CallEnded,
+    CarrierChanged,
     DialOutcome,
     DialRequested,
     Event,
@@ -27,6 +28,7 @@ class ModemHarness:
         self.dials: list[DialRequested] = []
         self.ended: list[CallEnded] = []
         self.answered: list[Answered] = []
+        self.dcd: list[bool] = []  # CarrierChanged, in order
 
     def mode(self) -> Mode:
         return self.modem.mode
@@ -104,5 +106,7 @@ class ModemHarness:
                 self.dials.append(event)
             elif isinstance(event, Answered):
                 self.answered.append(event)
+            elif isinstance(event, CarrierChanged):
+                self.dcd.append(event.on)
             else:
                 self.ended.append(event)
