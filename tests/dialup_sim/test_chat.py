@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.dialup_sim.conftest import Echo, ProxyFactory
+from tests.tools import needs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs("chat")]
 
 CHAT = shutil.which("chat") or "/usr/sbin/chat"  # .ci/run installs Debian's ppp
 
