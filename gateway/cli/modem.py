@@ -89,6 +89,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--pty", action="store_true", help="also serve a modem on a pseudo-terminal (prints it)"
     )
     parser.add_argument(
+        "--answer-pty",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="also serve an answering modem on NUMBER on a pseudo-terminal (prints it)",
+    )
+    parser.add_argument(
         "--rfc2217",
         action="store_true",
         help="TCP clients speak RFC 2217 (rfc2217:// ports): DCD and RI reported, DTR obeyed",
@@ -143,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(settings, args.pty))
+        asyncio.run(_serve(settings, args.pty, args.answer_pty))
     except OSError as exc:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 1
@@ -154,7 +161,7 @@ def _print_report(report: CallReport) -> None:
     print(report.summary(), flush=True)
 
 
-async def _serve(settings: ProxySettings, with_pty: bool) -> None:
+async def _serve(settings: ProxySettings, with_pty: bool, answer_ptys: list[str]) -> None:
     proxy = ModemProxy(settings, on_report=_print_report)
     address = await proxy.start()
     mode = f"hayes, {settings.profile.name} profile" if settings.hayes else "direct"
@@ -169,6 +176,9 @@ async def _serve(settings: ProxySettings, with_pty: bool) -> None:
         print(f"modems answering {number} on {where.host}:{where.port}", flush=True)
     if with_pty:
         print(f"modem on pseudo-terminal {proxy.open_pty()}", flush=True)
+    for number in answer_ptys:
+        path = proxy.open_pty(answer_number=number)
+        print(f"modem answering {number} on pseudo-terminal {path}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
