@@ -71,6 +71,7 @@ __all__ = ["TRANSITIONS", "Mode", "Modem", "ModemStateError", "Trigger"]
 
 _LF: Final = 0x0A
 _SPACE: Final = 0x20
+_MAX_RAW_LINE: Final = 255  # characters buffered, spaces included, whatever the vendor's limit
 XON: Final = b"\x11"
 XOFF: Final = b"\x13"
 DTE_BUFFER: Final = 2048
@@ -527,7 +528,9 @@ class Modem:
             if self._line and self._line.pop() != _SPACE:
                 self._counted -= 1
         elif byte >= _SPACE:
-            if byte == _SPACE:  # Hayes modems do not count spaces against the buffer
+            if len(self._line) >= _MAX_RAW_LINE:
+                self._overflow = True
+            elif byte == _SPACE:  # Hayes modems do not count spaces against the buffer
                 self._line.append(byte)
             elif self._counted >= self.vendor.max_line:
                 self._overflow = True
@@ -706,6 +709,8 @@ class Modem:
         self._start_call(_Call(call_id, False, now, due, Result.NO_CARRIER, CallReport(call_id)))
 
     def _start_call(self, call: _Call) -> None:
+        if self._ringing is not None:  # off hook to dial: the incoming call is not taken
+            self._stop_ringing()
         self._call = call
         self._hangup_at = None
         self._enter(Trigger.DIAL)

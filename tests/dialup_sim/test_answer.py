@@ -101,3 +101,12 @@ def test_the_caller_connects_when_the_far_modem_picks_up() -> None:
     assert dte.advance(20.0 + HANDSHAKE) == b"\r\nCONNECT 9600/REL\r\n"
     info = dte.modem.connect_info
     assert info is not None and info.reliable and not info.compression
+
+
+def test_dialling_out_while_it_rings_stops_the_ringing() -> None:
+    dte = idle("S0=2")
+    dte.ring(at=0.0)
+    dte.command("ATDT0800", at=1.0)
+    dte.advance(30.0)  # no second RING, no auto-answer in the middle of the dial
+    assert dte.screen.count(b"RING") == 1
+    assert not dte.answered

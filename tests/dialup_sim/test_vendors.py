@@ -259,3 +259,10 @@ def test_ati0_to_ati7_answer_and_ati6_reports_the_current_call(name: str) -> Non
     assert "SENT 15\r\n" in report  # HELO line and the three escape pluses
     dte.command("ATH")
     assert dte.command("ATI6").startswith(b"\r\nLAST CALL\r\n")
+
+
+def test_a_line_of_spaces_is_still_bounded() -> None:
+    dte = ModemHarness()
+    dte.command("ATE0")
+    assert dte.command("AT" + " " * 10_000 + "E0") == ERROR
+    assert len(dte.modem._line) <= 255
