@@ -845,7 +845,7 @@ class Modem:
         if call.networked:
             self._out.append(CallEnded(call.call_id, report))
         if shown is not None and report_result and not self._closed:
-            self._result(shown)
+            self._result(shown, answering=call.answering)
 
     # Output.
 
@@ -874,9 +874,9 @@ class Modem:
         else:
             out.append(ToCaller(data))
 
-    def _result(self, result: Result) -> None:
+    def _result(self, result: Result, *, answering: bool | None = None) -> None:
         profile = self.profile
-        if profile.quiet == 1:
+        if profile.quiet == 1 or (profile.quiet == 2 and self._answer_mode(result, answering)):
             return
         registers = profile.registers
         self._to_caller(
@@ -892,6 +892,13 @@ class Modem:
                 extended=profile.connect_form == 1,
             )
         )
+
+    def _answer_mode(self, result: Result, answering: bool | None) -> bool:
+        """Q2 silences RING, CONNECT and NO CARRIER of incoming calls (DOSBox's reading)."""
+        if answering is None:
+            call = self._call
+            answering = self._ringing is not None or (call is not None and call.answering)
+        return answering and result in (Result.RING, Result.CONNECT, Result.NO_CARRIER)
 
     def _reported_connect(self) -> ConnectInfo | None:
         """The link as CONNECT reports it: W2 gives the line rate, W0 and W1 the DTE's."""

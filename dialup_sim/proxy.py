@@ -408,7 +408,8 @@ class _Session(asyncio.Protocol):
         if not isinstance(engine, Modem):
             return Lines(dcd=self._call_id != 0, ri=False, cts=not self._caller_paused)
         now = self._clock.now()
-        return Lines(self._dcd, engine.ring_indicator(now), cts=not self._caller_paused)
+        dsr = self._dcd if engine.profile.options.get("&S") == 1 else True  # &S1: with carrier
+        return Lines(self._dcd, engine.ring_indicator(now), cts=not self._caller_paused, dsr=dsr)
 
     def dtr_changed(self, on: bool) -> None:
         """The DTE raised or dropped DTR (RFC 2217 SET-CONTROL, or B0 on the pty)."""

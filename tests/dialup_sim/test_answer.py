@@ -110,3 +110,16 @@ def test_dialling_out_while_it_rings_stops_the_ringing() -> None:
     dte.advance(30.0)  # no second RING, no auto-answer in the middle of the dial
     assert dte.screen.count(b"RING") == 1
     assert not dte.answered
+
+
+def test_q2_answers_silently_but_still_reports_its_own_dials() -> None:
+    dte = idle("Q2S0=1")
+    dte.ring(at=0.0)
+    dte.advance(10.0)
+    assert dte.mode() is Mode.ONLINE and dte.screen == b""
+    dte.server_gone(at=20.0)
+    dte.advance(30.0)
+    assert dte.screen == b"" and dte.mode() is Mode.COMMAND
+    dte.command("ATDT0800", at=40.0)
+    dte.answer(DialOutcome.ANSWERED)
+    assert dte.advance(60.0) == b"\r\nCONNECT 9600/REL\r\n"

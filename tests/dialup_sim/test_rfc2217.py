@@ -152,3 +152,30 @@ async def test_ri_rings_on_a_node_side_modem(echo_server: Echo, start_proxy: Pro
             node.close()
 
     assert await asyncio.to_thread(node_sees_ring) == (True, False)
+
+
+async def test_dsr_is_always_on_under_s0_and_follows_the_carrier_under_s1(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(echo_server.address, hayes=True, time_scale=SCALE, rfc2217=True)
+
+    def session() -> tuple[bool, bool, bool]:
+        port = open_port(proxy)
+        try:
+            always = port.dsr
+            port.write(b"ATE0&S1\r")
+            read_until(port, b"OK\r\n")
+            port.write(b"AT&C0\r")  # DCD (and so DSR) on, reported at once
+            read_until(port, b"OK\r\n")
+            wait_until(lambda: port.dsr)
+            port.write(b"AT&C1\r")
+            read_until(port, b"OK\r\n")
+            wait_until(lambda: not port.dsr)
+            port.write(b"ATDT0800\r")
+            read_until(port, b"REL\r\n")
+            wait_until(lambda: port.dsr)
+            return always, port.cd, port.dsr
+        finally:
+            port.close()
+
+    assert await asyncio.to_thread(session) == (True, True, True)
