@@ -3,14 +3,18 @@
 Sans-IO cores (bytes and simulated seconds in, events out): ``Modem`` (AT commands,
 dialling, ``+++``), ``DirectCall`` (an already dialled line), ``Link`` (the line model:
 rate, MNP 4/5, latency, noise, carrier loss). ``ModemProxy`` is the asyncio adapter behind
-``teledispatch modem``; ``ModemLine`` dials through it from a client program.
+``teledispatch modem``; ``ModemLine`` dials through it from a client program. The modem a
+DTE talks to is one of the named ``PROFILES`` (``dialup_sim.vendors``).
 """
 
 from dialup_sim.client import CallSummary, CarrierLost, DialError, ModemLine
+from dialup_sim.comport import ComPort
 from dialup_sim.direct import DirectCall
 from dialup_sim.events import (
+    Answered,
     CallEnded,
     CallEngine,
+    CarrierChanged,
     DialOutcome,
     DialRequested,
     Event,
@@ -26,16 +30,22 @@ from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES, ConnectInfo, Result
 from dialup_sim.stats import CallReport, DirectionStats
 from dialup_sim.timing import CallTiming
+from dialup_sim.vendors import DEFAULT_PROFILE, PROFILES, VendorProfile, vendor_profile
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "LINE_RATES",
+    "PROFILES",
     "Address",
+    "Answered",
     "CallEnded",
     "CallEngine",
     "CallReport",
     "CallSummary",
     "CallTiming",
+    "CarrierChanged",
     "CarrierLost",
+    "ComPort",
     "ConnectInfo",
     "DialError",
     "DialOutcome",
@@ -60,5 +70,7 @@ __all__ = [
     "Result",
     "ToCallee",
     "ToCaller",
+    "VendorProfile",
     "parse_address",
+    "vendor_profile",
 ]

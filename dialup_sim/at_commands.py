@@ -8,10 +8,12 @@ between commands are allowed. ``D`` takes the rest of the line (up to a ``;``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
+    "BASE_COMMANDS",
     "AtCommand",
     "AtSyntaxError",
     "Command",
@@ -22,30 +24,62 @@ __all__ = [
     "parse_command_line",
 ]
 
-# Accepted commands and the argument values each takes (absent argument = 0).
-_COMMANDS: Final[dict[str, frozenset[int]]] = {
-    "A": frozenset({0}),
-    "E": frozenset({0, 1}),
-    "H": frozenset({0, 1}),
-    "I": frozenset({0, 1, 2, 3, 4, 6}),
-    "L": frozenset({0, 1, 2, 3}),
-    "M": frozenset({0, 1, 2, 3}),
-    "O": frozenset({0, 1}),
-    "Q": frozenset({0, 1, 2}),
-    "V": frozenset({0, 1}),
-    "X": frozenset({0, 1, 2, 3, 4}),
-    "Z": frozenset({0, 1}),
-    "&C": frozenset({0, 1}),
-    "&D": frozenset({0, 1, 2, 3}),
-    "&F": frozenset({0}),
-    "&K": frozenset({0, 3, 4}),
-    "&V": frozenset({0}),
-    "&W": frozenset({0, 1}),
-    "\\N": frozenset({0, 1, 2, 3}),
-    "\\V": frozenset({0, 1}),
-    "\\Q": frozenset({0, 1, 2, 3}),
-    "\\J": frozenset({0, 1}),
-    "%C": frozenset({0, 1}),
+
+def _upto(high: int) -> frozenset[int]:
+    return frozenset(range(high + 1))
+
+
+BASE_COMMANDS: Final[dict[str, frozenset[int]]] = {
+    # Accepted commands and the argument values each takes (absent argument = 0): the
+    # Hayes set with the Rockwell and Microcom extensions that 1990s init strings carry.
+    "A": _upto(0),
+    "B": _upto(1),  # CCITT or Bell at 300/1200
+    "E": _upto(1),
+    "H": _upto(1),
+    "I": _upto(7),
+    "L": _upto(3),
+    "M": _upto(3),
+    "N": _upto(1),  # automode
+    "O": _upto(1),
+    "P": _upto(0),  # pulse dialling by default
+    "T": _upto(0),  # tone dialling by default
+    "Q": _upto(2),
+    "V": _upto(1),
+    "W": _upto(2),  # connect message: DTE rate, extended, DCE rate
+    "X": _upto(4),
+    "Y": _upto(1),  # long-space disconnect
+    "Z": _upto(1),
+    "&B": _upto(2),
+    "&C": _upto(1),
+    "&D": _upto(3),
+    "&F": _upto(0),
+    "&G": _upto(2),  # guard tone
+    "&J": _upto(1),
+    "&K": frozenset({0, 3, 4, 5, 6}),
+    "&L": _upto(1),  # leased line
+    "&M": _upto(0),
+    "&P": _upto(1),  # pulse make/break ratio
+    "&Q": _upto(6),
+    "&R": _upto(1),
+    "&S": _upto(1),  # DSR
+    "&T": _upto(8),
+    "&V": _upto(0),
+    "&W": _upto(1),
+    "&X": _upto(2),
+    "&Y": _upto(1),
+    "\\A": _upto(3),  # MNP block size
+    "\\B": _upto(9),  # break length
+    "\\C": _upto(2),  # auto-reliable buffer
+    "\\G": _upto(1),  # modem-to-modem flow control
+    "\\J": _upto(1),  # bps rate adjust
+    "\\K": _upto(5),  # break handling
+    "\\N": _upto(5),
+    "\\Q": _upto(3),
+    "\\T": _upto(90),  # inactivity timer
+    "\\V": _upto(1),
+    "\\X": _upto(1),
+    "%C": _upto(3),
+    "%E": _upto(2),  # auto-retrain
 }
 _PREFIXES: Final = frozenset("&\\%")
 _DIAL_DIGITS: Final = frozenset("0123456789*#ABCD")
@@ -136,22 +170,24 @@ class _Cursor:
         return int(digits)
 
 
-def parse_command_line(body: str) -> ParsedLine:
-    """Parse the text after ``AT`` (without the terminating CR)."""
+def parse_command_line(
+    body: str, commands: Mapping[str, frozenset[int]] = BASE_COMMANDS
+) -> ParsedLine:
+    """Parse the text after ``AT`` (without the terminating CR) against a command table."""
     cursor = _Cursor(body.upper())
-    commands: list[AtCommand] = []
+    parsed: list[AtCommand] = []
     try:
         while True:
             while cursor.peek() == " ":
                 cursor.take()
             if not cursor.peek():
-                return ParsedLine(tuple(commands))
-            commands.append(_parse_one(cursor))
+                return ParsedLine(tuple(parsed))
+            parsed.append(_parse_one(cursor, commands))
     except AtSyntaxError as exc:
-        return ParsedLine(tuple(commands), exc)
+        return ParsedLine(tuple(parsed), exc)
 
 
-def _parse_one(cursor: _Cursor) -> AtCommand:
+def _parse_one(cursor: _Cursor, table: Mapping[str, frozenset[int]]) -> AtCommand:
     start = cursor.pos
     letter = cursor.take()
     if letter == "D":
@@ -164,7 +200,7 @@ def _parse_one(cursor: _Cursor) -> AtCommand:
         if not second.isalpha():
             raise AtSyntaxError(start, f"{letter!r} needs a letter after it")
         name = letter + second
-    allowed = _COMMANDS.get(name)
+    allowed = table.get(name)
     if allowed is None:
         raise AtSyntaxError(start, f"unknown command {name!r}")
     arg = cursor.number()

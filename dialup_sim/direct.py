@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from dialup_sim.events import CallEnded, DialOutcome, Event, ToCallee, ToCaller
-from dialup_sim.line import Link, LinkParams
+from dialup_sim.line import Link, LinkParams, MnpLevel
 from dialup_sim.noise import NoiseSettings
 from dialup_sim.result_codes import connect_code
 from dialup_sim.stats import CallReport
@@ -74,7 +74,14 @@ class DirectCall:
         self._advance(now)
         self._end(now, "no answer")
 
-    def dial_outcome(self, call_id: int, outcome: DialOutcome, now: float) -> bool:
+    def dial_outcome(
+        self,
+        call_id: int,
+        outcome: DialOutcome,
+        now: float,
+        *,
+        remote_mnp: MnpLevel | None = None,
+    ) -> bool:
         return False  # nothing is ever dialled
 
     def poll(self, now: float) -> list[Event]:

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from dialup_sim.line import MnpLevel
 from dialup_sim.stats import CallReport
 
 __all__ = [
+    "Answered",
     "CallEnded",
     "CallEngine",
+    "CarrierChanged",
     "DialOutcome",
     "DialRequested",
     "Event",
@@ -56,7 +59,26 @@ class CallEnded:
     report: CallReport
 
 
-Event = ToCaller | ToCallee | DialRequested | CallEnded
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The modem picked up the incoming call ``call_id`` (``ATA`` or S0 rings): the adapter
+    tells the calling modem (``DialOutcome.PICKED_UP``), with what this modem offers.
+
+    Ended, like a dialled call, by exactly one ``CallEnded``."""
+
+    call_id: int
+    mnp: MnpLevel
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierChanged:
+    """DCD as the DTE should see it changed (``&C``), in order with the bytes around it:
+    an adapter with a control line to drive (RFC 2217) reports it there."""
+
+    on: bool
+
+
+Event = ToCaller | ToCallee | DialRequested | CallEnded | Answered | CarrierChanged
 
 
 class DialOutcome(Enum):
@@ -66,6 +88,7 @@ class DialOutcome(Enum):
     BUSY = "busy"  # every line of the number is in use
     RING_NO_ANSWER = "ring no answer"  # it rings, nobody answers (connection refused)
     NOT_IN_SERVICE = "not in service"  # no such number: no ringback, no carrier
+    PICKED_UP = "picked up"  # a modem at the number went off hook just now
 
 
 class CallEngine(Protocol):
@@ -79,7 +102,14 @@ class CallEngine(Protocol):
 
     def callee_closed(self, now: float) -> None: ...
 
-    def dial_outcome(self, call_id: int, outcome: DialOutcome, now: float) -> bool: ...
+    def dial_outcome(
+        self,
+        call_id: int,
+        outcome: DialOutcome,
+        now: float,
+        *,
+        remote_mnp: MnpLevel | None = None,
+    ) -> bool: ...
 
     def poll(self, now: float) -> list[Event]: ...
 

@@ -1,9 +1,12 @@
 """The modem's settings block: what ``&W`` stores, ``Z`` restores and ``&F`` resets.
 
-Factory values are those of a 9600-bps MNP modem set up for Teledespacho: echo on, verbose
-results, X4, auto-reliable MNP (``\\N3``) with MNP 5 compression on (``%C1``) and the
-"modified REL" connect messages (``\\V1``), so that a negotiated link announces itself as
-``CONNECT 9600/REL``.
+The fields are what the modem acts on; ``options`` keeps the last value of every command
+typed (modelled or not), which ``AT&V`` lists. Which command sets which field is the
+vendor's business (``dialup_sim.vendors``): ``&K`` is flow control on a Rockwell modem and
+compression on a Sportster. The defaults here are those of the default (Hayes/Rockwell)
+profile as Teledespacho ships it: echo on, verbose results, X4, auto-reliable MNP
+(``\\N3``) with MNP 5 compression on (``%C1``) and the "modified REL" connect messages
+(``\\V1``), so that a negotiated link announces itself as ``CONNECT 9600/REL``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class ErrorControl(IntEnum):
     DIRECT = 1  # unbuffered, no MNP
     RELIABLE = 2  # MNP or hang up
     AUTO_RELIABLE = 3  # MNP if the far end has it, else NORMAL
+    LAPM = 4  # V.42 LAPM or hang up (Rockwell \\N4; no simulated modem speaks LAPM)
 
 
 @dataclass(slots=True)
@@ -41,30 +45,19 @@ class ModemProfile:
     dcd_mode: int = 1  # &C: 0 DCD always on, 1 follows carrier
     dtr_mode: int = 2  # &D: 0 ignore, 1 online-command, 2 hang up, 3 reset
     flow_control: int = 3  # &K: 0 none, 3 RTS/CTS, 4 XON/XOFF
+    connect_form: int = 0  # W: 0 CONNECT at the DTE rate, 1 W0 + carrier/protocol, 2 DCE rate
     registers: SRegisters = field(default_factory=SRegisters)
+    options: dict[str, int] = field(default_factory=dict)  # last value of each command
 
     def copy(self) -> ModemProfile:
-        return replace(self, registers=self.registers.copy())
+        return replace(self, registers=self.registers.copy(), options=dict(self.options))
 
-    @property
-    def detects_busy(self) -> bool:
-        """X3 and X4 listen for the busy tone; below that the modem waits out S7."""
-        return self.x_level >= 3
-
-    @property
-    def detects_dial_tone(self) -> bool:
-        """X2 and X4 wait for dial tone; the others dial blind after S6 seconds."""
-        return self.x_level in (2, 4)
-
-    def describe(self) -> str:
-        """The ``AT&V`` listing of the active settings."""
-        flags = (
-            f"E{int(self.echo)} L{self.volume} M{self.speaker} Q{self.quiet} "
-            f"V{int(self.verbose)} X{self.x_level} &C{self.dcd_mode} &D{self.dtr_mode} "
-            f"&K{self.flow_control} \\N{int(self.error_control)} \\V{int(self.rel_codes)} "
-            f"%C{int(self.compression)}"
-        )
-        regs = " ".join(
-            f"S{n:02d}:{self.registers[n]:03d}" for n in (0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
-        )
-        return f"ACTIVE PROFILE:\n{flags}\n{regs}"
+    def set(self, name: str, value: int) -> None:
+        """Set the field ``name`` from a command's number, in the field's own type."""
+        current = getattr(self, name)
+        if isinstance(current, bool):
+            setattr(self, name, bool(value))
+        elif isinstance(current, ErrorControl):
+            setattr(self, name, ErrorControl(value))
+        else:
+            setattr(self, name, value)

@@ -1,37 +1,45 @@
-"""Result codes: one vendor's profile, as data, and the two wire formats.
+"""Result codes: each vendor's table, as data, and the two wire formats.
 
-The profile is Microcom's (the company that defined MNP), with the "modified REL" connect
-codes of ``\\V1``: ``CONNECT 9600/REL`` is 33, ``CONNECT 9600`` is 32. The numbers are the
-"micro codes" table a 1990s communications library used to recognise Microcom modems:
-0-10 as on every Hayes-compatible modem, 20-23 for reliable links up to 2400, 30 and 32 for
-4800 and 9600, 33 for 9600/REL. 31 (4800/REL) follows the table's pattern (reliable = plain
-+ 1) and is the only derived entry. Microcom's table stops at 9600; line rates it does not
-list get the ZyXEL numbers (7200 = 24, 12000 = 25, 14400 = 13, 19200 = 14, 38400 = 28,
-57600 = 18), which collide with no Microcom code, and their /REL form reports the same
-number in numeric mode.
+Three tables, one per named profile (``dialup_sim.vendors``); docs/modem.md lists each with
+the manual it comes from.
+
+- ``HAYES``: the Hayes numbering that Rockwell's data pumps kept (0-8, 10 = 2400,
+  11 = 4800, 12 = 9600, 13 = 7200, 14 = 12000, 15 = 14400, 16 = 19200, 17 = 38400,
+  18 = 57600). Error control does not change the number; ``\\V1`` appends ``/REL`` to the
+  words. ``W1`` adds Rockwell's extended messages (``CARRIER``, ``PROTOCOL``, ``COMPRESSION``)
+  before ``CONNECT``.
+- ``USR``: U.S. Robotics' numbering (13 = 9600, 18 = 4800, 20 = 7200, 21 = 12000,
+  25 = 14400, 11 = RINGING, 12 = VOICE); ``&A1`` appends ``/ARQ`` to the words, the number
+  stays. X0 to X7.
+- ``MICROCOM``: the "micro codes" table a 1990s communications library used for Microcom
+  modems: 20-23 for reliable links up to 2400, 30/32 for 4800/9600 and 33 for 9600/REL; 31
+  (4800/REL) follows the table's pattern. Rates Microcom did not list use ZyXEL's numbers.
 
 Formats (USR and Rockwell manuals): verbose is ``CR LF text CR LF``; numeric is the code and
-``CR`` with nothing before it; CR and LF are the characters in S3 and S4.
-
-X levels (Hayes): X0 reports only 0-4 and a bare ``CONNECT``; X1 adds the speed (and /REL)
-and ``NO ANSWER``; X2 adds ``NO DIALTONE``; X3 adds ``BUSY`` but not ``NO DIALTONE``; X4
-reports everything. A code the level hides is reported as ``NO CARRIER``, which is what a
-modem that is not listening for busy or dial tone ends up seeing.
+``CR`` with nothing before it; CR and LF are the characters in S3 and S4. A code the X level
+hides is reported as ``NO CARRIER``, which is what a modem that is not listening for busy or
+dial tone ends up seeing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final
 
 __all__ = [
+    "HAYES",
     "LINE_RATES",
+    "MICROCOM",
+    "USR",
     "ConnectInfo",
     "Result",
+    "ResultTable",
     "connect_code",
     "format_info",
     "format_result",
+    "progress_messages",
     "visible_result",
 ]
 
@@ -49,62 +57,6 @@ class Result(Enum):
     NO_ANSWER = "NO ANSWER"
 
 
-_BASIC_CODES: Final[dict[Result, int]] = {
-    Result.OK: 0,
-    Result.CONNECT: 1,
-    Result.RING: 2,
-    Result.NO_CARRIER: 3,
-    Result.ERROR: 4,
-    Result.NO_DIALTONE: 6,
-    Result.BUSY: 7,
-    Result.NO_ANSWER: 8,
-}
-
-# (line rate, reliable) -> (numeric code, verbose text)
-_CONNECT_CODES: Final[dict[tuple[int, bool], tuple[int, str]]] = {
-    (300, False): (1, "CONNECT"),
-    (300, True): (20, "CONNECT/REL"),
-    (600, False): (9, "CONNECT 600"),
-    (600, True): (21, "CONNECT 600/REL"),
-    (1200, False): (5, "CONNECT 1200"),
-    (1200, True): (22, "CONNECT 1200/REL"),
-    (2400, False): (10, "CONNECT 2400"),
-    (2400, True): (23, "CONNECT 2400/REL"),
-    (4800, False): (30, "CONNECT 4800"),
-    (4800, True): (31, "CONNECT 4800/REL"),
-    (9600, False): (32, "CONNECT 9600"),
-    (9600, True): (33, "CONNECT 9600/REL"),
-    # Rates beyond Microcom's table (ZyXEL numbering; /REL shares the plain number).
-    (7200, False): (24, "CONNECT 7200"),
-    (7200, True): (24, "CONNECT 7200/REL"),
-    (12000, False): (25, "CONNECT 12000"),
-    (12000, True): (25, "CONNECT 12000/REL"),
-    (14400, False): (13, "CONNECT 14400"),
-    (14400, True): (13, "CONNECT 14400/REL"),
-    (19200, False): (14, "CONNECT 19200"),
-    (19200, True): (14, "CONNECT 19200/REL"),
-    (38400, False): (28, "CONNECT 38400"),
-    (38400, True): (28, "CONNECT 38400/REL"),
-    (57600, False): (18, "CONNECT 57600"),
-    (57600, True): (18, "CONNECT 57600/REL"),
-}
-
-LINE_RATES: Final[tuple[int, ...]] = tuple(sorted({rate for rate, _ in _CONNECT_CODES}))
-"""The line rates the profile can report, 300 to 57 600 bps."""
-
-# Codes each X level reports besides OK, CONNECT, RING, NO CARRIER and ERROR.
-_X_EXTRAS: Final[dict[int, frozenset[Result]]] = {
-    0: frozenset(),
-    1: frozenset({Result.NO_ANSWER}),
-    2: frozenset({Result.NO_ANSWER, Result.NO_DIALTONE}),
-    3: frozenset({Result.NO_ANSWER, Result.BUSY}),
-    4: frozenset({Result.NO_ANSWER, Result.BUSY, Result.NO_DIALTONE}),
-}
-_ALWAYS: Final = frozenset(
-    {Result.OK, Result.CONNECT, Result.RING, Result.NO_CARRIER, Result.ERROR}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class ConnectInfo:
     """What the link negotiated, as the connect message reports it."""
@@ -120,18 +72,186 @@ class ConnectInfo:
         return f"{self.bps} {'MNP5' if self.compression else 'MNP4'}"
 
 
-def visible_result(result: Result, x_level: int) -> Result:
+_ALWAYS: Final = frozenset(
+    {Result.OK, Result.CONNECT, Result.RING, Result.NO_CARRIER, Result.ERROR}
+)
+_HAYES_X: Final[dict[int, frozenset[Result]]] = {
+    0: frozenset(),
+    1: frozenset({Result.NO_ANSWER}),
+    2: frozenset({Result.NO_ANSWER, Result.NO_DIALTONE}),
+    3: frozenset({Result.NO_ANSWER, Result.BUSY}),
+    4: frozenset({Result.NO_ANSWER, Result.BUSY, Result.NO_DIALTONE}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTable:
+    """One vendor's result codes and what each X level reports."""
+
+    name: str
+    basic: Mapping[Result, tuple[int, str]]
+    connect: Mapping[int, int]  # line rate -> code of "CONNECT <rate>"
+    reliable_suffix: str  # appended to the words of a reliable link ("/REL", "/ARQ")
+    x_extras: Mapping[int, frozenset[Result]]  # beyond OK, CONNECT, RING, NO CARRIER, ERROR
+    connect_reliable: Mapping[int, int] = field(default_factory=dict)  # own codes, if any
+    carrier: Mapping[int, int] = field(default_factory=dict)  # W1: "CARRIER <rate>" codes
+    protocol: Mapping[str, int] = field(default_factory=dict)  # W1: "PROTOCOL: ..." codes
+    compression: Mapping[str, int] = field(default_factory=dict)  # W1: "COMPRESSION: ..."
+
+    @property
+    def x_levels(self) -> range:
+        return range(len(self.x_extras))
+
+
+def _basic(no_dialtone: str = "NO DIALTONE") -> dict[Result, tuple[int, str]]:
+    return {
+        Result.OK: (0, "OK"),
+        Result.CONNECT: (1, "CONNECT"),
+        Result.RING: (2, "RING"),
+        Result.NO_CARRIER: (3, "NO CARRIER"),
+        Result.ERROR: (4, "ERROR"),
+        Result.NO_DIALTONE: (6, no_dialtone),
+        Result.BUSY: (7, "BUSY"),
+        Result.NO_ANSWER: (8, "NO ANSWER"),
+    }
+
+
+HAYES: Final = ResultTable(
+    name="Hayes / Rockwell",
+    basic=_basic(),
+    connect={
+        300: 1,
+        600: 9,
+        1200: 5,
+        2400: 10,
+        4800: 11,
+        7200: 13,
+        9600: 12,
+        12000: 14,
+        14400: 15,
+        19200: 16,
+        38400: 17,
+        57600: 18,
+    },
+    reliable_suffix="/REL",
+    x_extras=_HAYES_X,
+    carrier={
+        300: 40,
+        1200: 46,
+        2400: 47,
+        4800: 48,
+        7200: 49,
+        9600: 50,
+        12000: 51,
+        14400: 52,
+    },
+    protocol={"NONE": 70, "ALTERNATE, +CLASS 4": 82},
+    compression={"CLASS 5": 66, "NONE": 69},
+)
+
+USR: Final = ResultTable(
+    name="U.S. Robotics",
+    basic=_basic("NO DIAL TONE"),
+    connect={
+        300: 1,
+        1200: 5,
+        2400: 10,
+        4800: 18,
+        7200: 20,
+        9600: 13,
+        12000: 21,
+        14400: 25,
+    },  # a Sportster 14,400 has no faster modulation: others answer code 1
+    reliable_suffix="/ARQ",
+    x_extras={
+        0: frozenset(),
+        1: frozenset({Result.NO_ANSWER}),
+        2: frozenset({Result.NO_ANSWER, Result.NO_DIALTONE}),
+        3: frozenset({Result.NO_ANSWER, Result.BUSY}),
+        4: frozenset({Result.NO_ANSWER, Result.BUSY, Result.NO_DIALTONE}),
+        5: frozenset({Result.NO_ANSWER, Result.BUSY}),
+        6: frozenset({Result.NO_ANSWER, Result.BUSY, Result.NO_DIALTONE}),
+        7: frozenset({Result.NO_ANSWER, Result.BUSY, Result.NO_DIALTONE}),
+    },
+)
+
+MICROCOM: Final = ResultTable(
+    name="Microcom",
+    basic=_basic(),
+    connect={
+        300: 1,
+        600: 9,
+        1200: 5,
+        2400: 10,
+        4800: 30,
+        9600: 32,
+        7200: 24,
+        12000: 25,
+        14400: 13,
+        19200: 14,
+        38400: 28,
+        57600: 18,
+    },
+    connect_reliable={
+        300: 20,
+        600: 21,
+        1200: 22,
+        2400: 23,
+        4800: 31,
+        9600: 33,
+        7200: 24,
+        12000: 25,
+        14400: 13,
+        19200: 14,
+        38400: 28,
+        57600: 18,
+    },
+    reliable_suffix="/REL",
+    x_extras=_HAYES_X,
+)
+
+LINE_RATES: Final[tuple[int, ...]] = tuple(sorted(HAYES.connect))
+"""The line rates every table can report, 300 to 57 600 bps."""
+
+
+def visible_result(result: Result, x_level: int, table: ResultTable = HAYES) -> Result:
     """The code a modem at ``x_level`` reports for ``result``."""
-    if result in _ALWAYS or result in _X_EXTRAS[x_level]:
+    if result in _ALWAYS or result in table.x_extras[x_level]:
         return result
     return Result.NO_CARRIER
 
 
-def connect_code(info: ConnectInfo, x_level: int, rel_codes: bool) -> tuple[int, str]:
+def connect_code(
+    info: ConnectInfo, x_level: int, rel_codes: bool, table: ResultTable = HAYES
+) -> tuple[int, str]:
     """Numeric code and text of the connect message for this link and settings."""
     if x_level == 0:
         return 1, "CONNECT"
-    return _CONNECT_CODES[(info.bps, info.reliable and rel_codes)]
+    reliable = info.reliable and rel_codes
+    codes = table.connect_reliable if reliable and table.connect_reliable else table.connect
+    code = codes.get(info.bps, 1)
+    text = "CONNECT" if info.bps == 300 else f"CONNECT {info.bps}"
+    return code, text + (table.reliable_suffix if reliable else "")
+
+
+def progress_messages(info: ConnectInfo, table: ResultTable) -> list[tuple[int, str]]:
+    """Rockwell's ``W1`` messages before ``CONNECT``: carrier, protocol, compression."""
+    messages: list[tuple[int, str]] = []
+    if info.bps in table.carrier:
+        messages.append((table.carrier[info.bps], f"CARRIER {info.bps}"))
+    protocol = "ALTERNATE, +CLASS 4" if info.reliable else "NONE"
+    if protocol in table.protocol:
+        messages.append((table.protocol[protocol], f"PROTOCOL: {protocol}"))
+    compression = "CLASS 5" if info.compression else "NONE"
+    if compression in table.compression:
+        messages.append((table.compression[compression], f"COMPRESSION: {compression}"))
+    return messages
+
+
+def _frame(code: int, text: str, verbose: bool, cr: bytes, lf: bytes) -> bytes:
+    if verbose:
+        return cr + lf + text.encode("ascii") + cr + lf
+    return str(code).encode("ascii") + cr
 
 
 def format_result(
@@ -143,18 +263,25 @@ def format_result(
     lf: bytes = b"\n",
     connect: ConnectInfo | None = None,
     rel_codes: bool = True,
+    table: ResultTable = HAYES,
+    extended: bool = False,
 ) -> bytes:
-    """The bytes the modem sends to the DTE for ``result`` (``Q`` is the caller's business)."""
-    shown = visible_result(result, x_level)
-    if shown is Result.CONNECT:
-        if connect is None:
-            raise ValueError("a CONNECT result needs the negotiated link")
-        code, text = connect_code(connect, x_level, rel_codes)
-    else:
-        code, text = _BASIC_CODES[shown], shown.value
-    if verbose:
-        return cr + lf + text.encode("ascii") + cr + lf
-    return str(code).encode("ascii") + cr
+    """The bytes the modem sends to the DTE for ``result`` (``Q`` is the caller's business).
+
+    ``extended`` (Rockwell ``W1``) puts the carrier, protocol and compression messages
+    before a ``CONNECT``."""
+    shown = visible_result(result, x_level, table)
+    if shown is not Result.CONNECT:
+        code, text = table.basic[shown]
+        return _frame(code, text, verbose, cr, lf)
+    if connect is None:
+        raise ValueError("a CONNECT result needs the negotiated link")
+    out = b""
+    if extended and x_level > 0:
+        for code, text in progress_messages(connect, table):
+            out += _frame(code, text, verbose, cr, lf)
+    code, text = connect_code(connect, x_level, rel_codes, table)
+    return out + _frame(code, text, verbose, cr, lf)
 
 
 def format_info(text: str, *, verbose: bool, cr: bytes = b"\r", lf: bytes = b"\n") -> bytes:

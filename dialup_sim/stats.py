@@ -31,6 +31,7 @@ class CallReport:
     connected_at: float | None = None
     ended_at: float | None = None
     reason: str = ""
+    overrun: int = 0  # octets from the DTE lost to a full buffer (no RTS/CTS, &K0/&K4)
     up: DirectionStats = field(default_factory=DirectionStats)
     down: DirectionStats = field(default_factory=DirectionStats)
 
@@ -64,10 +65,11 @@ class CallReport:
             f"{self.up.corrupted + self.down.corrupted} corrupted octets"
         )
 
-    def diagnostics(self) -> str:
-        """The ``ATI6`` last-call listing, one ``NAME value`` per line, upper case."""
+    def diagnostics(self, *, current: bool = False) -> str:
+        """The ``ATI6`` listing of the last call (or the ``current`` one, so far), one
+        ``NAME value`` per line, upper case."""
         lines = [
-            "LAST CALL",
+            "CURRENT CALL" if current else "LAST CALL",
             f"NUMBER {self.number or '-'}",
             f"RESULT {self.result or '-'}",
             f"MODE {self.mode or '-'}",
@@ -78,6 +80,7 @@ class CallReport:
             f"FRAMES {self.up.frames + self.down.frames}",
             f"RETRANSMISSIONS {self.retransmissions}",
             f"CORRUPTED {self.up.corrupted + self.down.corrupted}",
+            f"OVERRUN {self.overrun}",
             f"ENDED {(self.reason or '-').upper()}",
         ]
         return "\n".join(lines)

@@ -21,6 +21,8 @@ class CallTiming:
     training: float = 3.0  # answer tone, V.32 training
     mnp_negotiation: float = 0.5  # LR / LA exchange, when error control is attempted
     busy_detect: float = 2.0  # busy cadence recognised (X3/X4)
+    ring_period: float = 6.0  # incoming call: a RING every 6 s (2 s of ring, 4 s of silence)
+    ring_on: float = 2.0  # RI is on during the ring burst
 
     def dial_seconds(
         self, digits: str, *, pulse: bool, tone_length: float, pauses: int, comma: float

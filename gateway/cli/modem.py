@@ -11,10 +11,11 @@ from pathlib import Path
 
 from dialup_sim.line import MnpLevel
 from dialup_sim.noise import NoiseSettings
-from dialup_sim.phonebook import Phonebook, PhonebookError, parse_address
+from dialup_sim.phonebook import Phonebook, PhonebookError, normalize_number, parse_address
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES
 from dialup_sim.stats import CallReport
+from dialup_sim.vendors import DEFAULT_PROFILE, PROFILES, vendor_profile
 
 __all__ = ["register", "run"]
 
@@ -36,6 +37,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mode.add_argument("--direct", action="store_true", help="transparent line (default)")
     mode.add_argument("--hayes", action="store_true", help="AT command modem, dial first")
     parser.add_argument("--bps", type=int, default=9600, choices=LINE_RATES, help="line rate")
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE.name,
+        choices=list(PROFILES),
+        help="which modem --hayes emulates: result codes, commands, ATI (hayes)",
+    )
+    parser.add_argument(
+        "--dte-bps",
+        type=int,
+        choices=LINE_RATES,
+        help="DTE port rate that CONNECT reports under W0 (default: the line rate)",
+    )
     parser.add_argument(
         "--mnp",
         choices=[level.value for level in MnpLevel],
@@ -59,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--access-number", default="0800", help="number that reaches --target (0800)"
     )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="NUMBER=HOST:PORT",
+        help="a number answered by modems: each program that connects to HOST:PORT is one "
+        "node-side modem on NUMBER's line, gets RING and answers with ATA or S0 (repeatable)",
+    )
     parser.add_argument("--drop-after", type=float, help="carrier lost after S simulated s")
     parser.add_argument(
         "--drop-per-minute", type=float, default=0.0, help="chance of losing carrier per minute"
@@ -66,6 +87,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, help="seed for noise and carrier loss")
     parser.add_argument(
         "--pty", action="store_true", help="also serve a modem on a pseudo-terminal (prints it)"
+    )
+    parser.add_argument(
+        "--answer-pty",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="also serve an answering modem on NUMBER on a pseudo-terminal (prints it)",
+    )
+    parser.add_argument(
+        "--rfc2217",
+        action="store_true",
+        help="TCP clients speak RFC 2217 (rfc2217:// ports): DCD and RI reported, DTR obeyed",
     )
     parser.add_argument(
         "--tick-ms", type=float, default=10.0, help="real ms between services of a busy call"
@@ -81,6 +114,12 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         if not sep:
             raise PhonebookError(f"--number wants NUMBER=HOST:PORT, got {entry!r}")
         phonebook.add(number, parse_address(address))
+    answer = {}
+    for entry in args.answer:
+        number, sep, address = entry.partition("=")
+        if not sep or not normalize_number(number):
+            raise PhonebookError(f"--answer wants NUMBER=HOST:PORT, got {entry!r}")
+        answer[number] = parse_address(address, any_port=True)
     return ProxySettings(
         listen=parse_address(args.listen, any_port=True),
         target=parse_address(args.target),
@@ -97,6 +136,10 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         access_number=args.access_number,
         seed=args.seed,
         tick=args.tick_ms / 1000.0,
+        profile=vendor_profile(args.profile),
+        dte_bps=args.dte_bps,
+        answer=answer,
+        rfc2217=args.rfc2217,
     )
 
 
@@ -107,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(settings, args.pty))
+        asyncio.run(_serve(settings, args.pty, args.answer_pty))
     except OSError as exc:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 1
@@ -118,18 +161,24 @@ def _print_report(report: CallReport) -> None:
     print(report.summary(), flush=True)
 
 
-async def _serve(settings: ProxySettings, with_pty: bool) -> None:
+async def _serve(settings: ProxySettings, with_pty: bool, answer_ptys: list[str]) -> None:
     proxy = ModemProxy(settings, on_report=_print_report)
     address = await proxy.start()
-    mode = "hayes" if settings.hayes else "direct"
+    mode = f"hayes, {settings.profile.name} profile" if settings.hayes else "direct"
     print(
         f"modem ({mode}) listening on {address.host}:{address.port}, "
         f"{settings.bps} bps, MNP {settings.error_control.value}, {settings.lines} lines, "
         f"time scale {settings.time_scale:g}, target {settings.target}",
         flush=True,
     )
+    for index, number in enumerate(settings.answer):
+        where = proxy.answer_address(index)
+        print(f"modems answering {number} on {where.host}:{where.port}", flush=True)
     if with_pty:
         print(f"modem on pseudo-terminal {proxy.open_pty()}", flush=True)
+    for number in answer_ptys:
+        path = proxy.open_pty(answer_number=number)
+        print(f"modem answering {number} on pseudo-terminal {path}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialup_sim.events import CallEnded, DialOutcome, DialRequested, Event, ToCallee, ToCaller
+from dialup_sim.events import (
+    Answered,
+    CallEnded,
+    CarrierChanged,
+    DialOutcome,
+    DialRequested,
+    Event,
+    ToCallee,
+    ToCaller,
+)
 from dialup_sim.modem import Mode, Modem
 
 
@@ -18,6 +27,8 @@ class ModemHarness:
         self.line_out = bytearray()  # what reached the server
         self.dials: list[DialRequested] = []
         self.ended: list[CallEnded] = []
+        self.answered: list[Answered] = []
+        self.dcd: list[bool] = []  # CarrierChanged, in order
 
     def mode(self) -> Mode:
         return self.modem.mode
@@ -63,6 +74,13 @@ class ModemHarness:
         self.modem.from_callee(data, self.now)
         self._collect(self.modem.poll(self.now))
 
+    def ring(self, call_id: int = 77, *, at: float) -> bool:
+        """An incoming call for this modem's line."""
+        self.now = at
+        accepted = self.modem.incoming(call_id, at)
+        self._collect(self.modem.poll(at))
+        return accepted
+
     def dte_gone(self, *, at: float) -> None:
         self.now = at
         self.modem.caller_closed(at)
@@ -86,5 +104,9 @@ class ModemHarness:
                 self.line_out += event.data
             elif isinstance(event, DialRequested):
                 self.dials.append(event)
+            elif isinstance(event, Answered):
+                self.answered.append(event)
+            elif isinstance(event, CarrierChanged):
+                self.dcd.append(event.on)
             else:
                 self.ended.append(event)

@@ -44,13 +44,13 @@ def test_registers_read_and_write() -> None:
 
 
 def test_parsing_stops_at_the_first_unknown_command() -> None:
-    parsed = parse_command_line("E0Y1V0")
+    parsed = parse_command_line("E0G1V0")
     assert parsed.commands == (Command("E", 0),)
     assert parsed.error is not None
     assert parsed.error.position == 2
 
 
-@pytest.mark.parametrize("line", ["X5", "E2", "\\N4", "%C2", "&K1", "I5", "%V", "&Q5", "S7", "S=3"])
+@pytest.mark.parametrize("line", ["X5", "E2", "\\N9", "%C7", "&K1", "I8", "%V", "&Q9", "S7", "S=3"])
 def test_out_of_range_or_unknown_is_an_error(line: str) -> None:
     assert parse_command_line(line).error is not None
 

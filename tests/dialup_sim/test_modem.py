@@ -8,8 +8,8 @@ from dialup_sim.events import DialOutcome
 from dialup_sim.line import MnpLevel
 from dialup_sim.modem import TRANSITIONS, Mode
 from dialup_sim.noise import NoiseSettings
-from dialup_sim.profile import ModemProfile
 from dialup_sim.timing import CallTiming
+from dialup_sim.vendors import DEFAULT_PROFILE
 from tests.dialup_sim.harness import ModemHarness
 
 OK = b"\r\nOK\r\n"
@@ -58,7 +58,7 @@ def test_garbage_after_at_is_error(quiet_dte: ModemHarness) -> None:
 
 
 def test_commands_before_an_error_take_effect(quiet_dte: ModemHarness) -> None:
-    assert quiet_dte.command("ATV0Y") == b"4\r"
+    assert quiet_dte.command("ATV0G") == b"4\r"
     assert quiet_dte.modem.profile.verbose is False
 
 
@@ -104,7 +104,7 @@ def test_store_reset_and_factory(quiet_dte: ModemHarness) -> None:
     assert (profile.x_level, profile.registers[7]) == (1, 20)
     assert profile.echo is False  # E0 was stored too
     quiet_dte.command("AT&F")
-    assert quiet_dte.modem.profile == ModemProfile()
+    assert quiet_dte.modem.profile == DEFAULT_PROFILE.factory()
 
 
 def test_error_control_and_compression_commands(quiet_dte: ModemHarness) -> None:
@@ -152,7 +152,7 @@ def test_dial_connects_with_the_negotiated_message_at_the_right_time(
         ("AT", MnpLevel.MNP4, b"\r\nCONNECT 9600/REL\r\n", "9600 MNP4"),
         ("AT", MnpLevel.NONE, b"\r\nCONNECT 9600\r\n", "9600 NONE"),
         ("AT\\V0", MnpLevel.MNP5, b"\r\nCONNECT 9600\r\n", "9600 MNP5"),
-        ("ATV0", MnpLevel.MNP5, b"33\r", "9600 MNP5"),
+        ("ATV0", MnpLevel.MNP5, b"12\r", "9600 MNP5"),  # Hayes 12, not Microcom 33
         ("ATX0", MnpLevel.MNP5, b"\r\nCONNECT\r\n", "9600 MNP5"),
     ],
 )

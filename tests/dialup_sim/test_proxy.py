@@ -234,3 +234,69 @@ async def test_hayes_server_hang_up_is_no_carrier_after_its_last_bytes(
     report = (await terminal.command("ATI6", until=b"OK\r\n")).decode()
     assert "ENDED REMOTE HUNG UP" in report and "SENT 6" in report
     terminal.close()
+
+
+async def test_each_number_is_its_own_hunt_group(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    book = Phonebook({"0801": echo_server.address})
+    proxy = await start_proxy(
+        echo_server.address, hayes=True, lines=1, time_scale=SCALE, phonebook=book
+    )
+    first = await Terminal.open(proxy)
+    assert (await first.command("ATDT0800", until=b"REL\r\n")).endswith(b"9600/REL\r\n")
+    other = await Terminal.open(proxy)  # 0800's only line is held: 0801 still answers
+    assert (await other.command("ATDT0801", until=b"REL\r\n")).endswith(b"9600/REL\r\n")
+    third = await Terminal.open(proxy)
+    assert await third.command("ATDT0-800") == b"\r\nBUSY\r\n"  # same number, other spelling
+    assert proxy.pool_for("0800").in_use == proxy.pool_for("0801").in_use == 1
+    for terminal in (first, other, third):
+        terminal.close()
+    await wait_for(lambda: proxy.pool_for("0800").in_use == proxy.pool_for("0801").in_use == 0)
+
+
+async def open_node_modem(proxy: ModemProxy) -> Terminal:
+    """A program on the node side's modem (the answering end of a call)."""
+    where = proxy.answer_address()
+    reader, writer = await asyncio.open_connection(where.host, where.port)
+    terminal = Terminal(reader, writer)
+    assert await terminal.command("ATE0", until=b"OK\r\n") == b"ATE0\r\r\nOK\r\n"
+    return terminal
+
+
+async def test_a_node_side_modem_rings_answers_and_carries_the_call(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(
+        echo_server.address,
+        hayes=True,
+        time_scale=SCALE,
+        answer={"0900": Address("127.0.0.1", 0)},
+    )
+    node = await open_node_modem(proxy)
+    agent = await Terminal.open(proxy)
+    agent.writer.write(b"ATDT0900\r")
+    assert await node.read_result() == b"\r\nRING\r\n"
+    assert await node.read_result() == b"\r\nRING\r\n"  # six simulated seconds later
+    assert await node.command("ATA", until=b"REL\r\n") == b"\r\nCONNECT 9600/REL\r\n"
+    assert await agent.read_result(until=b"REL\r\n") == b"\r\nCONNECT 9600/REL\r\n"
+    node.writer.write(b"220 nodo listo\r\n")
+    assert await agent.read_result() == b"220 nodo listo\r\n"
+    agent.writer.write(b"QUIT\r\n")
+    assert await node.read_result() == b"QUIT\r\n"
+    await asyncio.sleep(0.05)  # guard time before +++: 2.5 s simulated
+    agent.writer.write(b"+++")
+    assert await agent.read_result(until=b"OK\r\n") == b"\r\nOK\r\n"
+    assert await agent.command("ATH") == b"\r\nOK\r\n"
+    assert await node.read_result(until=b"CARRIER\r\n") == b"+++\r\nNO CARRIER\r\n"
+    assert await node.command("ATI6", until=b"OK\r\n") != b""
+    # Auto-answer after S0 rings, on the same node modem, and BUSY while it is in a call.
+    assert await node.command("ATS0=1") == b"\r\nOK\r\n"
+    assert (await agent.command("ATDT0900", until=b"REL\r\n")).endswith(b"9600/REL\r\n")
+    assert await node.read_result(until=b"REL\r\n") == b"\r\nRING\r\n\r\nCONNECT 9600/REL\r\n"
+    second = await Terminal.open(proxy)
+    assert await second.command("ATDT0900") == b"\r\nBUSY\r\n"
+    for terminal in (agent, node, second):
+        terminal.close()
+    await wait_for(lambda: proxy.active_sessions == 0)
+    assert echo_server.connections == 0  # the node modem answered, not the --target

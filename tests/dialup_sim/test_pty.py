@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import select
+import termios
 import time
 import tty
 
@@ -67,3 +68,33 @@ async def test_dial_on_the_pty_and_keep_the_call_across_reopening(
     assert echoed == b"ping"
     assert await asyncio.to_thread(second_session) == b"pong"
     assert proxy.pool.in_use == 1
+
+
+async def test_setting_the_speed_to_zero_drops_dtr_and_hangs_up(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(echo_server.address, hayes=True, time_scale=50.0)
+    path = proxy.open_pty()
+
+    def session() -> tuple[bytes, bytes]:
+        fd = open_device(path)
+        try:
+            os.write(fd, b"ATE0\rATDT0800\r")
+            read_until(fd, b"REL\r\n")
+            attrs = termios.tcgetattr(fd)
+            speed = attrs[5]
+            attrs[4] = attrs[5] = termios.B0  # "stty 0": hang up
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            hung_up = read_until(fd, b"NO CARRIER\r\n")
+            attrs[4] = attrs[5] = speed  # DTR back up: the modem takes commands again
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            os.write(fd, b"AT\r")
+            return hung_up, read_until(fd, b"OK\r\n")
+        finally:
+            os.close(fd)
+
+    hung_up, ok = await asyncio.to_thread(session)
+    assert hung_up == b"\r\nNO CARRIER\r\n"
+    assert ok == b"\r\nOK\r\n"
+    assert proxy.reports[-1].reason == "DTR dropped"
+    assert proxy.pool.in_use == 0

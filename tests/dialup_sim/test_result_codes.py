@@ -1,4 +1,4 @@
-"""The Microcom result-code profile: formats, X-level filtering, connect messages."""
+"""Result-code tables: formats, X-level filtering, connect messages of each vendor."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from dialup_sim.result_codes import (
     LINE_RATES,
+    MICROCOM,
     ConnectInfo,
     Result,
     format_info,
@@ -47,7 +48,9 @@ def test_cr_and_lf_come_from_the_registers() -> None:
 def test_connect_messages_follow_the_microcom_table(
     info: ConnectInfo, rel: bool, verbose: bool, expected: bytes
 ) -> None:
-    got = format_result(Result.CONNECT, verbose=verbose, x_level=4, connect=info, rel_codes=rel)
+    got = format_result(
+        Result.CONNECT, verbose=verbose, x_level=4, connect=info, rel_codes=rel, table=MICROCOM
+    )
     assert got == expected
 
 

@@ -135,6 +135,84 @@ async def test_hayes_answers_atdt_with_a_connect_string_and_busy_past_the_pool(
 
 
 @pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ([], b"12\r"),  # the default Hayes/Rockwell modem: 12 is CONNECT 9600
+        (["--profile", "sportster"], b"13\r"),
+        (["--profile", "microcom"], b"33\r"),
+    ],
+)
+async def test_profile_chooses_the_numeric_connect_code(
+    node: Node, modem_processes: list[ModemProcess], profile: list[str], expected: bytes
+) -> None:
+    modem = ModemProcess(
+        "--target", f"127.0.0.1:{node.port('smtp')}", "--hayes", "--time-scale", "50", *profile
+    )
+    modem_processes.append(modem)
+    reader, writer = await asyncio.open_connection("127.0.0.1", modem.port)
+    writer.write(b"ATE0V0\rATDT0800\r")
+    seen = b""
+    while seen.count(b"\r") < 3:
+        seen += await asyncio.wait_for(reader.read(1), 10)
+    writer.close()
+    assert seen == b"ATE0V0\r0\r" + expected
+
+
+async def test_answering_modems_on_tcp_and_on_a_pty(
+    node: Node, modem_processes: list[ModemProcess]
+) -> None:
+    modem = ModemProcess(
+        "--target", f"127.0.0.1:{node.port('smtp')}", "--hayes", "--time-scale", "50",
+        "--answer", "0900=127.0.0.1:0", "--answer-pty", "0901",
+    )  # fmt: skip
+    modem_processes.append(modem)
+    assert modem.process.stdout is not None
+    tcp_line = modem.process.stdout.readline()
+    pty_line = modem.process.stdout.readline()
+    assert tcp_line.startswith("modems answering 0900 on 127.0.0.1:"), tcp_line
+    assert pty_line.startswith("modem answering 0901 on pseudo-terminal /dev/"), pty_line
+    node_port = int(tcp_line.rsplit(":", 1)[1])
+    device = pty_line.split()[-1]
+
+    async def read_until(reader: asyncio.StreamReader, marker: bytes) -> bytes:
+        return await asyncio.wait_for(reader.readuntil(marker), 10)
+
+    node_reader, node_writer = await asyncio.open_connection("127.0.0.1", node_port)
+    node_writer.write(b"ATE0S0=1\r")
+    await read_until(node_reader, b"OK\r\n")
+    agent_reader, agent_writer = await asyncio.open_connection("127.0.0.1", modem.port)
+    agent_writer.write(b"ATE0\rATDT0900\r")
+    assert (await read_until(agent_reader, b"REL\r\n")).endswith(b"\r\nCONNECT 9600/REL\r\n")
+    assert await read_until(node_reader, b"REL\r\n") == b"\r\nRING\r\n\r\nCONNECT 9600/REL\r\n"
+    node_writer.write(b"hola")
+    assert await read_until(agent_reader, b"hola") == b"hola"
+    agent_writer.close()
+    node_writer.close()
+
+    def pty_node() -> bytes:
+        fd = os.open(device, os.O_RDWR | os.O_NOCTTY)
+        try:
+            os.write(fd, b"ATE0\r")
+            seen = b""
+            while b"RING\r\n" not in seen:
+                seen += os.read(fd, 100)
+            os.write(fd, b"ATA\r")
+            while b"REL\r\n" not in seen:
+                seen += os.read(fd, 100)
+            return seen
+        finally:
+            os.close(fd)
+
+    ringing = asyncio.create_task(asyncio.to_thread(pty_node))
+    await asyncio.sleep(0.1)  # the node program is on the device before the call comes
+    agent_reader, agent_writer = await asyncio.open_connection("127.0.0.1", modem.port)
+    agent_writer.write(b"ATE0\rATDT0901\r")
+    assert (await read_until(agent_reader, b"REL\r\n")).endswith(b"\r\nCONNECT 9600/REL\r\n")
+    assert (await asyncio.wait_for(ringing, 10)).endswith(b"\r\nCONNECT 9600/REL\r\n")
+    agent_writer.close()
+
+
+@pytest.mark.parametrize(
     ("args", "status", "message"),
     [
         (["--target", "nohostport"], 2, "expected HOST:PORT"),
