@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -217,3 +218,30 @@ async def test_sigterm_like_stop_says_421_to_open_smtp_sessions(
 def test_settings_refuse_a_cap_below_one(limit: int) -> None:
     with pytest.raises(ValueError):
         Settings(max_connections=limit)
+
+
+async def test_stop_lets_a_data_in_progress_finish_with_250_then_says_421(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    async with running_node(tmp_path, clock) as node:
+        assert node.store is not None
+        raw = await Raw.open(node, "smtp")
+        assert (await raw.line()).startswith(b"220")
+        plain = base64.b64encode(b"\0%s\0%s" % (USER.encode(), DEMO_PASSWORD.encode()))
+        for command in (b"EHLO agente", b"AUTH PLAIN " + plain, b"MAIL FROM:<%s>" % USER.encode(),
+                        b"RCPT TO:<%s>" % USER.encode(), b"DATA"):  # fmt: skip
+            await raw.send(command + b"\r\n")
+            while (reply := await raw.line())[3:4] == b"-":
+                pass
+            assert reply[:1] in (b"2", b"3"), reply
+        await raw.send(b"Subject: a medias\r\n\r\n")
+        port = node.port("smtp")
+        stopping = asyncio.create_task(node.stop())
+        await asyncio.sleep(0)  # let it start: it closes the listeners first
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection("127.0.0.1", port)
+        assert not stopping.done()  # and waits for this DATA
+        await raw.send(b"fin\r\n.\r\n")
+        assert (await raw.line()).startswith(b"250 ")  # stored: the 250 still means it
+        assert (await raw.closed()).startswith(b"421 4.4.2 ")
+        await stopping
