@@ -8,7 +8,8 @@ client without a limit. Here, before any byte is buffered:
   ``BAD [TOOBIG]`` and no continuation, so the client never sends it (RFC 3501 section 7.5)
   and the session goes on; a non-synchronizing one (``{N+}``, RFC 7888) is already on its way,
   so the tagged ``BAD [TOOBIG]`` is followed by ``* BYE`` and the connection is closed
-  rather than read and thrown away (RFC 7888 section 4);
+  rather than read and thrown away (RFC 7888 section 4), after a short lingering close so
+  that the answer is not lost to a TCP reset;
 - a command line longer than the stream's line limit gets ``* BYE`` and a close;
 - a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
   it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
@@ -19,6 +20,7 @@ client without a limit. Here, before any byte is buffered:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 log = logging.getLogger(__name__)
 
 TOOBIG: Final = ResponseCode.of(b"TOOBIG")
+LINGER_SECONDS: Final = 2.0
+LINGER_BYTES: Final = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,7 @@ class BoundedConnection(IMAPConnection):
         except ValueError:  # longer than the stream's line limit
             log.info("IMAP %s: command line too long, closing", self.peer)
             await self._bye(b"Command line too long.", TOOBIG)
+            await self._linger()
             raise EOFError() from None
         while True:
             if not buf.endswith(b"\n"):
@@ -205,11 +210,26 @@ class BoundedConnection(IMAPConnection):
         tag = self._params_with_tag(memoryview(buf)).tag
         await self.write_response(ResponseBad(tag, b"Literal too big.", TOOBIG))
         await self._bye(b"Literal too big, closing.", TOOBIG)
+        await self._linger()
         raise EOFError()
 
     async def _bye(self, text: bytes, code: ResponseCode | None = None) -> None:
         await self.write_response(ResponseBye(text, code))
         self._said_bye = True
+
+    async def _linger(self) -> None:
+        """Half-close, then read and drop what is still coming, for a while (never kept).
+
+        Closing a socket with unread input makes the kernel send RST, and the client may
+        then lose our last answer. A lingering close, as web servers do, lets it arrive.
+        """
+        with contextlib.suppress(OSError, TimeoutError):
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            dropped = 0
+            async with asyncio.timeout(LINGER_SECONDS):
+                while dropped < LINGER_BYTES and (chunk := await self.reader.read(64 * 1024)):
+                    dropped += len(chunk)
 
     def _params_with_tag(self, line: memoryview | bytearray) -> Params:
         try:
