@@ -14,7 +14,8 @@ client without a limit. Here, before any byte is buffered:
 - a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
   it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
   included; on expiry it gets ``* BYE Autologout`` (RFC 3501 section 5.4);
-- a client that stops reading our responses is cut off after the same time.
+- a client that stops reading our responses is cut off: before login at the login deadline,
+  after it when one response takes longer than the idle timeout to be taken.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from proxyprotocol.sock import SocketInfo
+from pymap.concurrent import Event
 from pymap.config import IMAPConfig
 from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
@@ -35,7 +37,13 @@ from pymap.parsing.command import Command
 from pymap.parsing.command.select import IdleCommand
 from pymap.parsing.commands import Commands, InvalidCommand
 from pymap.parsing.exceptions import NotParseable
-from pymap.parsing.response import Response, ResponseBad, ResponseBye, ResponseCode
+from pymap.parsing.response import (
+    CommandResponse,
+    Response,
+    ResponseBad,
+    ResponseBye,
+    ResponseCode,
+)
 from pymap.parsing.specials import Tag
 from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
 
@@ -98,6 +106,7 @@ class BoundedConnection(IMAPConnection):
         self._command_deadline = self._login_deadline
         self._state: ConnectionState | None = None
         self._said_bye = False
+        self._idle_updates: asyncio.Task[Any] | None = None
 
     async def run(self, state: ConnectionState) -> None:
         self._state = state
@@ -190,6 +199,21 @@ class BoundedConnection(IMAPConnection):
                     return LiteralTooBig(self._params_with_tag(line), cmd.parse_exc)
                 return cmd
 
+    async def idle(self, state: ConnectionState, cmd: IdleCommand) -> CommandResponse:
+        """pymap's IDLE, which leaves its updates task running when the session is cancelled
+        (at shutdown): that task would query a store being closed. It is ended here."""
+        try:
+            return await super().idle(state, cmd)
+        finally:
+            updates, self._idle_updates = self._idle_updates, None
+            if updates is not None and not updates.done():
+                updates.cancel()
+                await asyncio.gather(updates, return_exceptions=True)
+
+    async def handle_updates(self, state: ConnectionState, done: Event, cmd: IdleCommand) -> None:
+        self._idle_updates = asyncio.current_task()  # pymap runs this as IDLE's updates task
+        await super().handle_updates(state, done, cmd)
+
     async def read_idle_done(self, cmd: IdleCommand) -> bool:
         self._start_command()  # an IDLE lasts up to the idle timeout, then BYE
         return await super().read_idle_done(cmd)
@@ -197,8 +221,12 @@ class BoundedConnection(IMAPConnection):
     async def write_response(self, resp: Response) -> None:
         if self._said_bye:
             return  # nothing follows our BYE (pymap would add a BYE [SERVERBUG])
+        if self.logged_in:  # each response (one FETCH item...) gets the idle timeout
+            deadline = self._loop.time() + self.bounds.idle_timeout
+        else:
+            deadline = max(self._login_deadline, self._loop.time() + 5)
         try:
-            async with asyncio.timeout_at(max(self._deadline(), self._loop.time() + 5)):
+            async with asyncio.timeout_at(deadline):
                 await super().write_response(resp)
         except TimeoutError:
             log.info("IMAP %s: not reading our responses, closing", self.peer)

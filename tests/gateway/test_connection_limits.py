@@ -245,3 +245,20 @@ async def test_stop_lets_a_data_in_progress_finish_with_250_then_says_421(
         assert (await raw.line()).startswith(b"250 ")  # stored: the 250 still means it
         assert (await raw.closed()).startswith(b"421 4.4.2 ")
         await stopping
+
+
+async def test_stop_leaves_no_idle_task_behind(tmp_path: Path, clock: FixedClock) -> None:
+    # pymap's IDLE left its updates task running when the session was cancelled; it then
+    # queried the store after the node had closed it.
+    async with running_node(tmp_path, clock) as node:
+        raw = await Raw.open(node, "imap")
+        await imap_login(raw)
+        await raw.send(b"a2 SELECT INBOX\r\n")
+        while not (await raw.line()).startswith(b"a2 OK"):
+            pass
+        await raw.send(b"a3 IDLE\r\n")
+        assert (await raw.line()).startswith(b"+ ")
+        await node.stop()
+        assert (await raw.closed()).startswith(b"* BYE [UNAVAILABLE]")
+        left = [t for t in asyncio.all_tasks() if "handle_updates" in repr(t.get_coro())]
+        assert left == []
