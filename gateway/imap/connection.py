@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -52,6 +53,7 @@ __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 log = logging.getLogger(__name__)
 
 TOOBIG: Final = ResponseCode.of(b"TOOBIG")
+_COMMAND_NAME: Final = re.compile(rb"\S+ +(?:UID +)?([A-Za-z]+)")
 LINGER_SECONDS: Final = 2.0
 LINGER_BYTES: Final = 16 * 1024 * 1024
 
@@ -69,9 +71,11 @@ class Bounds:
     command_before_login: int = 16 * 1024
     """Largest command before login, literals included."""
     literal_after_login: int = 20 * 1024 * 1024
-    """Largest literal after login: the node's message size."""
+    """Largest APPEND literal after login: the node's message size."""
     command_slack: int = 64 * 1024
-    """What a logged-in command may hold besides one largest literal."""
+    """What a logged-in APPEND may hold besides one largest literal."""
+    literal_other: int = 4096
+    """Largest literal of any other command (pymap's own limit for them)."""
 
     def __post_init__(self) -> None:
         if self.login_timeout <= 0 or self.idle_timeout <= 0:
@@ -106,6 +110,8 @@ class BoundedConnection(IMAPConnection):
         self._command_deadline = self._login_deadline
         self._state: ConnectionState | None = None
         self._said_bye = False
+        self._command_bytes = 0  # of the command being read, literals included
+        self._command_name: bytes | None = None  # APPEND may carry a message
         self._idle_updates: asyncio.Task[Any] | None = None
 
     async def run(self, state: ConnectionState) -> None:
@@ -131,11 +137,15 @@ class BoundedConnection(IMAPConnection):
         if not self.logged_in:
             room = bounds.command_before_login - received
             return min(bounds.literal_before_login, room)
+        if self._command_name != b"APPEND":
+            return bounds.literal_other
         room = bounds.literal_after_login + bounds.command_slack - received
         return min(bounds.literal_after_login, room)
 
     def _start_command(self) -> None:
         self._command_deadline = self._loop.time() + self.bounds.idle_timeout
+        self._command_bytes = 0
+        self._command_name = None
 
     async def _timed(self, read: Awaitable[bytes]) -> bytes:
         """Await a read before the deadline; past it, say ``BYE`` and end the session."""
@@ -155,6 +165,9 @@ class BoundedConnection(IMAPConnection):
             await self._bye(b"Command line too long.", TOOBIG)
             await self._linger()
             raise EOFError() from None
+        if self._command_name is None:
+            name = _COMMAND_NAME.match(buf)
+            self._command_name = name.group(1).upper() if name else b""
         while True:
             if not buf.endswith(b"\n"):
                 raise EOFError()
@@ -163,15 +176,17 @@ class BoundedConnection(IMAPConnection):
             )
             if lit_plus is None:
                 self._print("%s -->| %s", buf)  # type: ignore[arg-type]  # as pymap does
+                self._command_bytes += len(buf)
                 return memoryview(buf)
             length = int(lit_plus.group(1))
-            if length > self._literal_limit(len(buf)):
+            if length > self._literal_limit(self._command_bytes + len(buf)):
                 await self._refuse_nonsync_literal(buf, length)
             buf += await self._timed(self.reader.readexactly(length))
             buf += await self._timed(self.reader.readline())
 
     async def read_continuation(self, literal_length: int) -> memoryview:
         extra_literal = await self._timed(self.reader.readexactly(literal_length))
+        self._command_bytes += literal_length
         self._print("%s -->| %s", extra_literal)
         extra_line = await self.readline()
         return memoryview(extra_literal + bytes(extra_line))
@@ -186,13 +201,11 @@ class BoundedConnection(IMAPConnection):
                 cmd, _ = self.commands.parse(line, params)
             except ParsingInterrupt as interrupt:
                 expected = interrupt.expected
-                if isinstance(expected, ExpectContinuation):
-                    received = len(line) + sum(len(cont) for cont in conts)
-                    if expected.literal_length > self._literal_limit(received):
-                        log.info(
-                            "IMAP %s: literal of %d refused", self.peer, expected.literal_length
-                        )
-                        return LiteralTooBig(self._params_with_tag(line), None)
+                if isinstance(expected, ExpectContinuation) and (
+                    expected.literal_length > self._literal_limit(self._command_bytes)
+                ):
+                    log.info("IMAP %s: literal of %d refused", self.peer, expected.literal_length)
+                    return LiteralTooBig(self._params_with_tag(line), None)
                 await self._interrupt(state, interrupt, conts)
             else:
                 if isinstance(cmd, InvalidCommand) and _too_big(cmd.parse_exc):

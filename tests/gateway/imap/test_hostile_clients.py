@@ -140,6 +140,16 @@ def test_sync_literal_too_big_gets_no_continuation(imap: Imap) -> None:
     assert imap.command(b"a4 NOOP\r\n")[-1].startswith(b"a4 OK")
 
 
+def test_after_login_only_append_takes_large_literals(imap: Imap) -> None:
+    imap.login()
+    message = b"Subject: corto\r\n\r\nhola\r\n" + b"x" * 100_000
+    imap.send(b"a1 APPEND INBOX {%d+}\r\n" % len(message) + message + b"\r\n")
+    assert imap.until_tagged(b"a1")[-1].startswith(b"a1 OK")
+    imap.send(b"a2 SEARCH SUBJECT {100000+}\r\n" + b"s" * 100_000 + b"\r\n")
+    answer = b"".join(imap.until_tagged(b"a2")) + imap.file.read()
+    assert answer.startswith(b"a2 BAD [TOOBIG] Literal too big.\r\n* BYE [TOOBIG]"), answer
+
+
 def test_many_small_literals_before_login_are_bounded_in_total(imap: Imap) -> None:
     # Each literal is small enough; together they pass the 16 KiB a command may hold.
     imap.send(b"a1 LOGIN {4000+}\r\n" + b"u" * 4000 + b" {4000+}\r\n" + b"p" * 4000)
