@@ -4,7 +4,8 @@ pymap reads a command, with its literals, into memory before parsing it, and wai
 client without a limit. Here, before any byte is buffered:
 
 - a literal is refused when larger than the connection's limit (``Bounds``): a few KB before
-  login, the node's message size after it. A synchronizing literal (``{N}``) gets a tagged
+  login; after it, the node's message size for APPEND and pymap's own 4 KB for any other
+  command; a whole command is bounded too. A synchronizing literal (``{N}``) gets a tagged
   ``BAD [TOOBIG]`` and no continuation, so the client never sends it (RFC 3501 section 7.5)
   and the session goes on; a non-synchronizing one (``{N+}``, RFC 7888) is already on its way,
   so the tagged ``BAD [TOOBIG]`` is followed by ``* BYE`` and the connection is closed
@@ -16,6 +17,9 @@ client without a limit. Here, before any byte is buffered:
   included; on expiry it gets ``* BYE Autologout`` (RFC 3501 section 5.4);
 - a client that stops reading our responses is cut off: before login at the login deadline,
   after it when one response takes longer than the idle timeout to be taken.
+
+It also ends IDLE's updates task when a session is cancelled at shutdown (pymap leaves it
+running, to query a store being closed).
 """
 
 from __future__ import annotations
