@@ -13,6 +13,10 @@ and 10 000 parts in all; ours are lower because each part costs more in Python):
 Every byte of the message is still served by ``BODY[]``; only what the structure names is
 bounded. Messages above ``INLINE_BYTES`` are parsed in a worker thread, so the loop keeps
 answering other clients meanwhile.
+
+The parse is pymap's own (``MessageContent._parse`` and its helpers, pinned pymap 0.36.7)
+with the part count and depth threaded through; upstream, a ``max_parts``/``max_depth``
+argument to ``MessageContent.parse`` would make this module a single call.
 """
 
 from __future__ import annotations
