@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     """Name in greetings; default ``<node_name>.<domain>``."""
 
     max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
+
+    # Connections and time limits (docs/security.md).
+    login_timeout: float = Field(default=60.0, gt=0)
+    """Seconds a client has, from connecting, to log in (SMTP AUTH, POP3, IMAP)."""
+    smtp_idle_timeout: float = Field(default=300.0, gt=0)
+    """Seconds an SMTP client may take for each command, DATA included (RFC 5321: 5 min)."""
+    pop3_idle_timeout: float = Field(default=600.0, gt=0)
+    """Seconds a logged-in POP3 client may stay silent (RFC 1939: at least 10 min)."""
+    imap_idle_timeout: float = Field(default=1800.0, gt=0)
+    """Seconds a logged-in IMAP client may take for each command, IDLE included (RFC 3501:
+    at least 30 min)."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Open SMTP, POP3 and IMAP connections in all; lowered to fit the descriptor limit."""
+    max_connections_per_address: int = Field(default=50, ge=1)
+    """Open SMTP, POP3 and IMAP connections from one client address."""
     emulated_date: date | None = None
     """Run the node's calendar from this date (e.g. 1997-03-03)."""
     office_folders: dict[str, Any] = Field(default_factory=dict)

@@ -15,14 +15,16 @@ from config.settings import Settings
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
 from gateway.imap import ImapServer
+from gateway.imap.connection import Bounds
 from gateway.imap.filing import OfficeFiling
+from gateway.limits import ConnectionLimits, fd_bounded_cap, quiet_accept_errors
 from gateway.pickup import PickupWorker
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
-from gateway.smtp import SubmissionHandler, start_smtp_server
+from gateway.smtp import SmtpServer, SubmissionHandler
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -64,6 +66,9 @@ class Node:
     router: Router | None = field(default=None, init=False)
     moves: OfficeMoves | None = field(default=None, init=False)
     pickup: PickupWorker | None = field(default=None, init=False)
+    limits: ConnectionLimits | None = field(default=None, init=False)
+    _smtp: SmtpServer | None = field(default=None, init=False)
+    _restore_loop_errors: Callable[[], None] | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
 
@@ -133,20 +138,35 @@ class Node:
                 settings=settings.registration,
                 clock=self.clock,
             )
+        max_connections = fd_bounded_cap(settings.max_connections)
+        if max_connections < settings.max_connections:
+            log.info("at most %d connections: the descriptor limit is lower", max_connections)
+        self.limits = limits = ConnectionLimits(
+            max_connections, settings.max_connections_per_address
+        )
+        self._restore_loop_errors = quiet_accept_errors(asyncio.get_running_loop())
         try:
             await moves.start()  # hold moved offices before the pipeline starts
+            self._smtp = smtp = SmtpServer(
+                SubmissionHandler(store, directory, peer_secrets, moves, desk),
+                hostname=settings.greeting_name,
+                max_message_size=settings.max_message_size,
+                idle_timeout=settings.smtp_idle_timeout,
+                login_timeout=settings.login_timeout,
+                limits=limits,
+            )
             await self._listen(
                 "smtp",
                 settings.smtp_port,
-                lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets, moves, desk),
-                    host=settings.host,
-                    port=settings.smtp_port,
-                    hostname=settings.greeting_name,
-                    max_message_size=settings.max_message_size,
-                ),
+                lambda: smtp.start(host=settings.host, port=settings.smtp_port),
             )
-            self._pop3 = pop3 = Pop3Server(store, greeting_name=settings.greeting_name)
+            self._pop3 = pop3 = Pop3Server(
+                store,
+                greeting_name=settings.greeting_name,
+                idle_timeout=settings.pop3_idle_timeout,
+                login_timeout=settings.login_timeout,
+                limits=limits,
+            )
             await self._listen(
                 "pop3",
                 settings.pop3_port,
@@ -157,6 +177,11 @@ class Node:
                 greeting_name=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 share_departments=settings.imap_share_departments,
+                bounds=Bounds(
+                    login_timeout=settings.login_timeout,
+                    idle_timeout=settings.imap_idle_timeout,
+                ),
+                limits=limits,
             )
             await self._listen(
                 "imap",
@@ -205,6 +230,9 @@ class Node:
         for server in self.servers.values():
             await server.wait_closed()
         self.servers.clear()
+        if self._smtp is not None:  # 421 to each session (after the DATA it may be in)
+            await self._smtp.aclose()
+            self._smtp = None
         if self._pop3 is not None:  # Server.close() leaves live sessions running (3.11)
             await self._pop3.aclose()
             self._pop3 = None
@@ -226,6 +254,9 @@ class Node:
         if self.store is not None:
             await self.store.close()
             self.store = None
+        if self._restore_loop_errors is not None:
+            self._restore_loop_errors()
+            self._restore_loop_errors = None
 
 
 async def run_until_signalled(node: Node, *, demo: bool) -> None:

@@ -6,6 +6,10 @@ listener the node starts (``gateway.imap.server``), and the office-side client t
 and prints each accepted declaration (``gateway.imap.watch``).
 """
 
-from gateway.imap.server import ImapServer, start_imap_server
+from gateway.imap import pymap_fixes
+
+pymap_fixes.install()  # before any module below can make pymap parse a command
+
+from gateway.imap.server import ImapServer, start_imap_server  # noqa: E402
 
 __all__ = ["ImapServer", "start_imap_server"]

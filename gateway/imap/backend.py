@@ -36,12 +36,14 @@ from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
 from pymap.parsing.command.select import FetchCommand
+from pymap.parsing.commands import Commands
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
 from pymap.selected import SelectedMailbox
 from pymap.token import AllTokens
 from pymap.user import UserMetadata
+from pysasl import SASLAuth
 from pysasl.creds.server import ServerCredentials
 from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
@@ -86,6 +88,10 @@ class Config(IMAPConfig):
         self.greeting_name: Final = greeting_name
         self.share_departments: Final = share_departments
         self.idle_poll: Final = idle_poll
+        # pymap builds these anew for every connection; pysasl's lookup reads the entry
+        # points of every installed package (files opened per connection).
+        self._tls_auth: Final = SASLAuth.defaults()
+        self._commands: Final = Commands()
 
     @classmethod
     def build(
@@ -109,6 +115,14 @@ class Config(IMAPConfig):
             inherited_sockets=None,
         )
         return cls.from_args(args, greeting_name=greeting_name, **overrides)
+
+    @property
+    def tls_auth(self) -> SASLAuth:
+        return self._tls_auth
+
+    @property
+    def commands(self) -> Commands:
+        return self._commands
 
     @property
     def backend_capability(self) -> BackendCapability:

@@ -32,7 +32,6 @@ from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
 from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseLoadedMessage, BaseMessage
-from pymap.mime import MessageContent
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode
@@ -42,6 +41,7 @@ from pymap.selected import SelectedMailbox, SelectedSet
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import Clock
+from gateway.imap.content import load_content
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
 from mailboxes.folders import (
@@ -119,13 +119,6 @@ def _names(flags: Iterable[Flag]) -> frozenset[str]:
     return frozenset(str(flag) for flag in flags if flag != Recent)
 
 
-def _crlf(raw: bytes) -> bytes:
-    """IMAP literals have CRLF line ends; a message stored with bare LFs gets them here."""
-    if raw.count(b"\n") == raw.count(b"\r\n"):
-        return raw
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
 class LoadedMessage(BaseLoadedMessage):
     pass
 
@@ -174,7 +167,7 @@ class Message(BaseMessage):
             raw = await self._batch.take(self.uid)
         else:
             raw = await self._mailbox.raw(self.uid)
-        content = None if raw is None else MessageContent.parse(_crlf(raw))
+        content = None if raw is None else await load_content(raw)  # bounded, off the loop
         return LoadedMessage(self, requirement, content)
 
 

@@ -3,22 +3,30 @@
 pymap's ``IMAPService`` and ``pymap.main`` own their sockets, signals and lifetime; a node
 owns those itself, so this module repeats only their start sequence (backend start, then one
 ``IMAPServer`` callback per connection) and keeps track of the live connections, which an
-IDLE client holds open for as long as it likes: ``aclose`` ends them with
+IDLE client holds open until its idle timeout: ``aclose`` ends them with
 ``BYE [UNAVAILABLE]`` instead of leaving them to a store that is being closed.
+
+Each connection is a ``BoundedConnection`` (sizes and times bounded, see
+``gateway.imap.connection``) and is counted in the node's ``ConnectionLimits``: over the cap,
+the greeting is ``* BYE [UNAVAILABLE]`` and the connection is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, closing
+from dataclasses import replace
 from uuid import uuid4
 
 from proxyprotocol.result import ProxyResultLocal
 from proxyprotocol.sock import SocketInfo
-from pymap.imap import IMAPServer
+from pymap.context import connection_exit
+from pymap.imap.state import ConnectionState
 
 from gateway.imap.backend import Backend, Config
+from gateway.imap.connection import BoundedConnection, Bounds
+from gateway.limits import ConnectionLimits, peer_address, say_and_close
 from mailboxes.store import Store
 
 __all__ = ["ImapServer", "start_imap_server"]
@@ -37,6 +45,8 @@ class ImapServer:
         share_departments: bool = False,
         idle_poll: float = 5.0,
         max_message_size: int = 20 * 1024 * 1024,
+        bounds: Bounds | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.config = Config.build(
             host="",
@@ -47,7 +57,8 @@ class ImapServer:
             max_append_len=max_message_size,  # APPEND takes no more than SMTP does
         )
         self.backend = Backend.for_store(store, self.config)
-        self._imap = IMAPServer(self.backend.login, self.config)
+        self.bounds = replace(bounds or Bounds(), literal_after_login=max_message_size)
+        self.limits = limits
         self._stack = AsyncExitStack()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -86,10 +97,20 @@ class ImapServer:
         task = asyncio.current_task()
         if task is None:  # asyncio runs every stream callback in a task of its own
             raise RuntimeError("IMAP connection handler called outside a task")
+        address = peer_address(writer.get_extra_info("peername"))
+        if self.limits is not None:
+            refusal = self.limits.admit(address)
+            if refusal is not None:
+                self.limits.log_refusal("IMAP", address, refusal, asyncio.get_running_loop().time())
+                await say_and_close(
+                    writer,
+                    b"* BYE [UNAVAILABLE] %s, try again later.\r\n"
+                    % (refusal.value.capitalize().encode()),
+                )
+                return
         self._connections.add(task)
-        sock_info = SocketInfo.get(writer, ProxyResultLocal(), unique_id=uuid4().bytes)
         try:
-            await self._imap(reader, writer, sock_info)
+            await self._serve(reader, writer)
         except asyncio.CancelledError:
             # Only aclose() cancels a session; re-raising would make asyncio's stream
             # callback log it as an unhandled error.
@@ -98,7 +119,20 @@ class ImapServer:
             log.exception("IMAP session failed")
         finally:
             self._connections.discard(task)
+            if self.limits is not None:
+                self.limits.release(address)
             writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """pymap's ``IMAPServer.__call__``, with our bounded connection."""
+        sock_info = SocketInfo.get(writer, ProxyResultLocal(), unique_id=uuid4().bytes)
+        config = self.config
+        conn = BoundedConnection(config.commands, config, reader, writer, sock_info, self.bounds)
+        state = ConnectionState(self.backend.login, config)
+        async with AsyncExitStack() as stack:
+            connection_exit.set(stack)
+            stack.enter_context(closing(conn))
+            await conn.run(state)
 
 
 async def start_imap_server(

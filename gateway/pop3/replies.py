@@ -44,6 +44,7 @@ __all__ = [
     "rset_done",
     "scan_line",
     "stat",
+    "too_busy",
     "top_follows",
     "uidl_follows",
     "unique_id_line",
@@ -160,6 +161,11 @@ def message_follows(octets: int) -> Reply:
 
 def top_follows() -> Reply:
     return Reply(True, "top of message follows")
+
+
+def too_busy(reason: str) -> Reply:
+    """The greeting that refuses a connection over the node's caps (then the server closes)."""
+    return Reply(False, f"{reason}, try again later", ResponseCode.SYS_TEMP)
 
 
 def rset_done(count: int, octets: int) -> Reply:

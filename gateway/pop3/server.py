@@ -3,7 +3,10 @@
 Thin on purpose: read bytes, feed the core, answer its requests from the store, write what
 it produced. Store failures become the core's ``-ERR [SYS/TEMP]`` replies; anything
 unexpected is logged and the peer gets only the generic ``SERVER_ERROR`` line, never the
-exception text. The loop clock is used for one thing: the idle timeout.
+exception text. The loop clock is used for one thing: the timeouts (a client has
+``login_timeout`` seconds from connecting to log in, however slowly it sends, then
+``idle_timeout`` seconds per read). Connections are counted in the node's
+``ConnectionLimits``; over the cap the greeting is ``-ERR [SYS/TEMP]`` and a close.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Final
 
+from gateway.limits import ConnectionLimits, peer_address, say_and_close
 from gateway.pop3 import replies
 from gateway.pop3.apop import apop_digest_matches, make_greeting_timestamp
 from gateway.pop3.events import (
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 
 #: RFC 1939 section 3: an autologout timer "of at least 10 minutes".
 DEFAULT_IDLE_TIMEOUT: Final = 600.0
+DEFAULT_LOGIN_TIMEOUT: Final = 60.0
 FOLDER: Final = "INBOX"
 READ_CHUNK: Final = 4096
 
@@ -53,15 +58,19 @@ class Pop3Server:
         *,
         greeting_name: str,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_bad_commands: int = DEFAULT_MAX_BAD_COMMANDS,
         max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         make_greeting_timestamp(0, 0, "check", greeting_name)  # fail now on a bad name
-        if idle_timeout <= 0:
-            raise ValueError("the idle timeout must be positive")
+        if idle_timeout <= 0 or login_timeout <= 0:
+            raise ValueError("the timeouts must be positive")
         self.store = store
         self.greeting_name = greeting_name
         self.idle_timeout = idle_timeout
+        self.login_timeout = login_timeout
+        self.limits = limits
         self.max_bad_commands = max_bad_commands
         self.max_auth_failures = max_auth_failures
         self.locks = MaildropLocks()
@@ -108,6 +117,13 @@ class Pop3Server:
         task = asyncio.current_task()
         if task is None:  # asyncio runs every stream callback in a task of its own
             raise RuntimeError("POP3 connection handler called outside a task")
+        address = peer_address(writer.get_extra_info("peername"))
+        if self.limits is not None:
+            refusal = self.limits.admit(address)
+            if refusal is not None:
+                self.limits.log_refusal("POP3", address, refusal, asyncio.get_running_loop().time())
+                await say_and_close(writer, replies.too_busy(refusal.value).to_bytes())
+                return
         connection = _Connection(self, reader, writer)
         self._connections[task] = connection
         try:
@@ -118,6 +134,8 @@ class Pop3Server:
             log.info("POP3 %s session cancelled at shutdown", connection.peer)
         finally:
             del self._connections[task]
+            if self.limits is not None:
+                self.limits.release(address)
 
 
 class _Connection:
@@ -133,6 +151,14 @@ class _Connection:
         self.peer = writer.get_extra_info("peername")
         self.session = server.new_session()
         self.maildrop: str | None = None  # the address whose lock this connection holds
+        self._loop = asyncio.get_running_loop()
+        self._login_deadline = self._loop.time() + server.login_timeout
+
+    def _deadline(self) -> float:
+        """Before login: the login deadline, however slowly bytes come; after: idle time."""
+        if self.maildrop is None:
+            return self._login_deadline
+        return self._loop.time() + self.server.idle_timeout
 
     async def run(self) -> None:
         log.debug("POP3 connection from %s", self.peer)
@@ -140,7 +166,7 @@ class _Connection:
             await self._serve()
         except TimeoutError:
             # RFC 1939 section 3: on autologout, close without a reply and without UPDATE.
-            log.info("POP3 %s idle for %ss, closing", self.peer, self.server.idle_timeout)
+            log.info("POP3 %s timed out, closing", self.peer)
         except ConnectionError as exc:
             log.info("POP3 %s connection lost: %s", self.peer, exc.__class__.__name__)
         except Exception:
@@ -167,7 +193,7 @@ class _Connection:
             event = session.next_event()
             if isinstance(event, NeedData):
                 await self._flush()  # replies to the commands just processed
-                async with asyncio.timeout(self.server.idle_timeout):
+                async with asyncio.timeout_at(self._deadline()):
                     data = await self.reader.read(READ_CHUNK)
                 session.receive_data(data)
             elif isinstance(event, ConnectionClosed):
@@ -180,7 +206,7 @@ class _Connection:
         data = self.session.data_to_send()
         if data:
             self.writer.write(data)
-            async with asyncio.timeout(self.server.idle_timeout):
+            async with asyncio.timeout_at(self._deadline()):
                 await self.writer.drain()
 
     async def _answer(self, event: Event) -> None:

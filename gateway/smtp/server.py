@@ -1,17 +1,32 @@
-"""Start the SMTP server in the running event loop (aiosmtpd's SMTP as protocol factory)."""
+"""The SMTP listener: aiosmtpd's ``SMTP`` protocol, with the node's caps and time limits.
+
+aiosmtpd gives each command ``timeout`` seconds (DATA whole) and then closes in silence; here
+the close is preceded by ``421`` (RFC 5321 section 4.5.3.2), a client has ``login_timeout``
+seconds from connecting to authenticate, connections over the node's ``ConnectionLimits``
+get ``421`` instead of the greeting, and ``aclose`` says ``421`` to every open session before
+the node stops (a session inside DATA finishes it first, so its ``250`` still means stored).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import warnings
+from typing import Final
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import syntax
 
+from gateway.limits import ConnectionLimits, peer_address
 from gateway.smtp.handler import SubmissionHandler
 from gateway.smtp.registration import RegistrationAwareSMTP
 
-__all__ = ["start_smtp_server"]
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_LOGIN_TIMEOUT", "SmtpServer", "start_smtp_server"]
+
+log = logging.getLogger(__name__)
+
+#: RFC 5321 section 4.5.3.2.7: a server waits at least 5 minutes for the next command.
+DEFAULT_IDLE_TIMEOUT: Final = 300.0
+DEFAULT_LOGIN_TIMEOUT: Final = 60.0
 
 
 class _DropKnownNoise(logging.Filter):
@@ -29,6 +44,160 @@ class _DropKnownNoise(logging.Filter):
 logging.getLogger("mail.log").addFilter(_DropKnownNoise())
 
 
+class SmtpServer:
+    """Serves SMTP submission; owns the live sessions so that shutdown can say ``421``."""
+
+    def __init__(
+        self,
+        handler: SubmissionHandler,
+        *,
+        hostname: str,
+        max_message_size: int,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        limits: ConnectionLimits | None = None,
+    ) -> None:
+        if idle_timeout <= 0 or login_timeout <= 0:
+            raise ValueError("the timeouts must be positive")
+        self.handler = handler
+        self.hostname = hostname
+        self.max_message_size = max_message_size
+        self.idle_timeout = idle_timeout
+        self.login_timeout = login_timeout
+        self.limits = limits
+        self.sessions: set[_Session] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self, *, host: str, port: int) -> asyncio.Server:
+        """Listen on ``host:port`` (port 0: any free port) in the running loop."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._protocol, host=host, port=port)
+        return self._server
+
+    async def aclose(self, *, grace: float = 5.0) -> None:
+        """Stop listening; ``421`` to each session, after the DATA it may be in (``grace`` s)."""
+        if self._server is not None:
+            self._server.close()
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.shut_down()
+        closed = [session.closed for session in sessions]
+        if closed:
+            _, pending = await asyncio.wait(closed, timeout=grace)
+            if pending:
+                log.warning("SMTP: %d session(s) still in DATA after %.1f s", len(pending), grace)
+                for session in sessions:
+                    session.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    def _protocol(self) -> _Session:
+        with warnings.catch_warnings():
+            # AUTH without TLS is the deliberate 1997 setting (see below); aiosmtpd warns
+            # about it on every connection.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return _Session(
+                self,
+                self.handler,
+                hostname=self.hostname,  # never let aiosmtpd call getfqdn() per connection
+                ident="Teledespacho ESMTP",
+                data_size_limit=self.max_message_size,
+                decode_data=False,
+                auth_required=True,
+                # 1997 clients spoke plain SMTP over a dial-up line; deployments that want
+                # TLS put a terminator in front. Loopback by default.
+                auth_require_tls=False,
+                auth_exclude_mechanism=[],
+                timeout=self.idle_timeout,
+            )
+
+
+class _Session(RegistrationAwareSMTP):
+    """One SMTP connection: aiosmtpd's protocol, counted, timed and closed with ``421``."""
+
+    def __init__(self, server: SmtpServer, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._server = server
+        self._address: str | None = None  # set once admitted (and counted)
+        self._login_timer: asyncio.TimerHandle | None = None
+        self._in_data = False
+        self._shutting_down = False
+        self.closed: asyncio.Future[None] = self.loop.create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        server = self._server
+        address = peer_address(transport.get_extra_info("peername"))
+        if server.limits is not None:
+            refusal = server.limits.admit(address)
+            if refusal is not None:
+                server.limits.log_refusal("SMTP", address, refusal, self.loop.time())
+                transport.write(  # type: ignore[attr-defined]
+                    b"421 4.7.0 %s %s, try again later\r\n"
+                    % (self.hostname.encode(), refusal.value.capitalize().encode())
+                )
+                transport.close()
+                self.closed.set_result(None)
+                return
+        self._address = address
+        server.sessions.add(self)
+        self._login_timer = self.loop.call_later(server.login_timeout, self._login_expired)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._address is None:
+            return  # refused in connection_made: aiosmtpd never saw this connection
+        server = self._server
+        if server.limits is not None:
+            server.limits.release(self._address)
+        self._address = None
+        server.sessions.discard(self)
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        super().connection_lost(error)
+
+    def _goodbye(self, text: str) -> None:
+        """``421`` and close (RFC 5321 section 3.8), unless the connection is already gone."""
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            return
+        transport.write(b"421 4.4.2 %s %s\r\n" % (self.hostname.encode(), text.encode()))
+        transport.close()
+
+    def _timeout_cb(self) -> None:
+        assert self.session is not None
+        log.info("SMTP %s: no command in %.0f s, closing", self._address, self._timeout_duration)
+        self._goodbye("Error: timeout exceeded")
+
+    def _login_expired(self) -> None:
+        if self.session is not None and self.session.authenticated:
+            return
+        log.info("SMTP %s: no login in %.0f s, closing", self._address, self._server.login_timeout)
+        self._goodbye("Error: too slow to log in")
+
+    def shut_down(self) -> None:
+        """The node is stopping: ``421`` now, or as soon as the DATA in progress is answered."""
+        self._shutting_down = True
+        if not self._in_data:
+            self._goodbye("Service shutting down, closing")
+
+    def abort(self) -> None:
+        if isinstance(self.transport, asyncio.WriteTransport):
+            self.transport.abort()
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
+            if self._shutting_down:
+                self._goodbye("Service shutting down, closing")
+
+
 async def start_smtp_server(
     handler: SubmissionHandler,
     *,
@@ -37,26 +206,9 @@ async def start_smtp_server(
     hostname: str,
     max_message_size: int,
 ) -> asyncio.Server:
-    def protocol() -> SMTP:
-        with warnings.catch_warnings():
-            # AUTH without TLS is the deliberate 1997 setting (see below); aiosmtpd warns
-            # about it on every connection.
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-            return _smtp()
+    """Start serving SMTP in the running loop; the caller closes the returned server.
 
-    def _smtp() -> SMTP:
-        return RegistrationAwareSMTP(
-            handler,
-            hostname=hostname,  # never let aiosmtpd call getfqdn() per connection
-            ident="Teledespacho ESMTP",
-            data_size_limit=max_message_size,
-            decode_data=False,
-            auth_required=True,
-            # 1997 clients spoke plain SMTP over a dial-up line; deployments that want TLS
-            # put a terminator in front. Loopback by default.
-            auth_require_tls=False,
-            auth_exclude_mechanism=[],
-        )
-
-    loop = asyncio.get_running_loop()
-    return await loop.create_server(protocol, host=host, port=port)
+    Use ``SmtpServer`` directly to also say ``421`` to open sessions at shutdown (``aclose``).
+    """
+    server = SmtpServer(handler, hostname=hostname, max_message_size=max_message_size)
+    return await server.start(host=host, port=port)

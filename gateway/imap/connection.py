@@ -1,0 +1,288 @@
+"""One IMAP connection: pymap's ``IMAPConnection`` with every read bounded in size and time.
+
+pymap reads a command, with its literals, into memory before parsing it, and waits for the
+client without a limit. Here, before any byte is buffered:
+
+- a literal is refused when larger than the connection's limit (``Bounds``): a few KB before
+  login; after it, the node's message size for APPEND and pymap's own 4 KB for any other
+  command; a whole command is bounded too. A synchronizing literal (``{N}``) gets a tagged
+  ``BAD [TOOBIG]`` and no continuation, so the client never sends it (RFC 3501 section 7.5)
+  and the session goes on; a non-synchronizing one (``{N+}``, RFC 7888) is already on its way,
+  so the tagged ``BAD [TOOBIG]`` is followed by ``* BYE`` and the connection is closed
+  rather than read and thrown away (RFC 7888 section 4), after a short lingering close so
+  that the answer is not lost to a TCP reset;
+- a command line longer than the stream's line limit gets ``* BYE`` and a close;
+- a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
+  it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
+  included; on expiry it gets ``* BYE Autologout`` (RFC 3501 section 5.4);
+- a client that stops reading our responses is cut off: before login at the login deadline,
+  after it when one response takes longer than the idle timeout to be taken.
+
+It also ends IDLE's updates task when a session is cancelled at shutdown (pymap leaves it
+running, to query a store being closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from proxyprotocol.sock import SocketInfo
+from pymap.concurrent import Event
+from pymap.config import IMAPConfig
+from pymap.imap import IMAPConnection
+from pymap.imap.state import ConnectionState
+from pymap.parsing import Params
+from pymap.parsing.command import Command
+from pymap.parsing.command.select import IdleCommand
+from pymap.parsing.commands import Commands, InvalidCommand
+from pymap.parsing.exceptions import NotParseable
+from pymap.parsing.response import (
+    CommandResponse,
+    Response,
+    ResponseBad,
+    ResponseBye,
+    ResponseCode,
+)
+from pymap.parsing.specials import Tag
+from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
+
+__all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
+
+log = logging.getLogger(__name__)
+
+TOOBIG: Final = ResponseCode.of(b"TOOBIG")
+_COMMAND_NAME: Final = re.compile(rb"\S+ +(?:UID +)?([A-Za-z]+)")
+LINGER_SECONDS: Final = 2.0
+LINGER_BYTES: Final = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What one connection may send and how long it may take (see docs/security.md)."""
+
+    login_timeout: float = 60.0
+    """Seconds from connecting to a successful login, however the time is spent."""
+    idle_timeout: float = 30 * 60.0
+    """Seconds a logged-in client may take for each command (RFC 3501: at least 30 min)."""
+    literal_before_login: int = 4096
+    """Largest literal before login (a user name or password needs far less)."""
+    command_before_login: int = 16 * 1024
+    """Largest command before login, literals included."""
+    literal_after_login: int = 20 * 1024 * 1024
+    """Largest APPEND literal after login: the node's message size."""
+    command_slack: int = 64 * 1024
+    """What a logged-in APPEND may hold besides one largest literal."""
+    literal_other: int = 4096
+    """Largest literal of any other command (pymap's own limit for them)."""
+
+    def __post_init__(self) -> None:
+        if self.login_timeout <= 0 or self.idle_timeout <= 0:
+            raise ValueError("IMAP timeouts must be positive")
+
+
+class LiteralTooBig(InvalidCommand):
+    """A command refused for a literal larger than the connection accepts: ``BAD [TOOBIG]``."""
+
+    @property
+    def message(self) -> bytes:
+        return b"[TOOBIG] Literal too big."
+
+
+class BoundedConnection(IMAPConnection):
+    """``IMAPConnection`` whose reads and writes are bounded (see the module docstring)."""
+
+    def __init__(
+        self,
+        commands: Commands,
+        config: IMAPConfig,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        sock_info: SocketInfo,
+        bounds: Bounds,
+    ) -> None:
+        super().__init__(commands, config, reader, writer, sock_info)
+        self.bounds = bounds
+        self.peer = writer.get_extra_info("peername")
+        self._loop = asyncio.get_running_loop()
+        self._login_deadline = self._loop.time() + bounds.login_timeout
+        self._command_deadline = self._login_deadline
+        self._state: ConnectionState | None = None
+        self._said_bye = False
+        self._command_bytes = 0  # of the command being read, literals included
+        self._command_name: bytes | None = None  # APPEND may carry a message
+        self._idle_updates: asyncio.Task[Any] | None = None
+
+    async def run(self, state: ConnectionState) -> None:
+        self._state = state
+        await super().run(state)
+
+    @property
+    def logged_in(self) -> bool:
+        if self._state is None:
+            return False
+        try:
+            _ = self._state.session  # raises until a login succeeded
+        except AttributeError:
+            return False
+        return True
+
+    def _deadline(self) -> float:
+        return self._command_deadline if self.logged_in else self._login_deadline
+
+    def _literal_limit(self, received: int) -> int:
+        """How large the next literal may be, ``received`` bytes into the command."""
+        bounds = self.bounds
+        if not self.logged_in:
+            room = bounds.command_before_login - received
+            return min(bounds.literal_before_login, room)
+        if self._command_name != b"APPEND":
+            return bounds.literal_other
+        room = bounds.literal_after_login + bounds.command_slack - received
+        return min(bounds.literal_after_login, room)
+
+    def _start_command(self) -> None:
+        self._command_deadline = self._loop.time() + self.bounds.idle_timeout
+        self._command_bytes = 0
+        self._command_name = None
+
+    async def _timed(self, read: Awaitable[bytes]) -> bytes:
+        """Await a read before the deadline; past it, say ``BYE`` and end the session."""
+        try:
+            async with asyncio.timeout_at(self._deadline()):
+                return await read
+        except TimeoutError:
+            log.info("IMAP %s: no complete command in time, closing", self.peer)
+            await self._bye(b"Autologout; idle for too long.")
+            raise EOFError() from None
+
+    async def readline(self) -> memoryview:
+        try:
+            buf = bytearray(await self._timed(self.reader.readline()))
+        except ValueError:  # longer than the stream's line limit
+            log.info("IMAP %s: command line too long, closing", self.peer)
+            await self._bye(b"Command line too long.", TOOBIG)
+            await self._linger()
+            raise EOFError() from None
+        if self._command_name is None:
+            name = _COMMAND_NAME.match(buf)
+            self._command_name = name.group(1).upper() if name else b""
+        while True:
+            if not buf.endswith(b"\n"):
+                raise EOFError()
+            lit_plus = (
+                self._literal_plus.search(buf) if buf.endswith((b"+}\n", b"+}\r\n")) else None
+            )
+            if lit_plus is None:
+                self._print("%s -->| %s", buf)  # type: ignore[arg-type]  # as pymap does
+                self._command_bytes += len(buf)
+                return memoryview(buf)
+            length = int(lit_plus.group(1))
+            if length > self._literal_limit(self._command_bytes + len(buf)):
+                await self._refuse_nonsync_literal(buf, length)
+            buf += await self._timed(self.reader.readexactly(length))
+            buf += await self._timed(self.reader.readline())
+
+    async def read_continuation(self, literal_length: int) -> memoryview:
+        extra_literal = await self._timed(self.reader.readexactly(literal_length))
+        self._command_bytes += literal_length
+        self._print("%s -->| %s", extra_literal)
+        extra_line = await self.readline()
+        return memoryview(extra_literal + bytes(extra_line))
+
+    async def read_command(self, state: ConnectionState) -> Command:
+        self._start_command()
+        line = await self.readline()
+        conts: list[memoryview] = []
+        while True:
+            params = self.params.copy(ParsingState(continuations=conts))
+            try:
+                cmd, _ = self.commands.parse(line, params)
+            except ParsingInterrupt as interrupt:
+                expected = interrupt.expected
+                if isinstance(expected, ExpectContinuation) and (
+                    expected.literal_length > self._literal_limit(self._command_bytes)
+                ):
+                    log.info("IMAP %s: literal of %d refused", self.peer, expected.literal_length)
+                    return LiteralTooBig(self._params_with_tag(line), None)
+                await self._interrupt(state, interrupt, conts)
+            else:
+                if isinstance(cmd, InvalidCommand) and _too_big(cmd.parse_exc):
+                    return LiteralTooBig(self._params_with_tag(line), cmd.parse_exc)
+                return cmd
+
+    async def idle(self, state: ConnectionState, cmd: IdleCommand) -> CommandResponse:
+        """pymap's IDLE, which leaves its updates task running when the session is cancelled
+        (at shutdown): that task would query a store being closed. It is ended here."""
+        try:
+            return await super().idle(state, cmd)
+        finally:
+            updates, self._idle_updates = self._idle_updates, None
+            if updates is not None and not updates.done():
+                updates.cancel()
+                await asyncio.gather(updates, return_exceptions=True)
+
+    async def handle_updates(self, state: ConnectionState, done: Event, cmd: IdleCommand) -> None:
+        self._idle_updates = asyncio.current_task()  # pymap runs this as IDLE's updates task
+        await super().handle_updates(state, done, cmd)
+
+    async def read_idle_done(self, cmd: IdleCommand) -> bool:
+        self._start_command()  # an IDLE lasts up to the idle timeout, then BYE
+        return await super().read_idle_done(cmd)
+
+    async def write_response(self, resp: Response) -> None:
+        if self._said_bye:
+            return  # nothing follows our BYE (pymap would add a BYE [SERVERBUG])
+        if self.logged_in:  # each response (one FETCH item...) gets the idle timeout
+            deadline = self._loop.time() + self.bounds.idle_timeout
+        else:
+            deadline = max(self._login_deadline, self._loop.time() + 5)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await super().write_response(resp)
+        except TimeoutError:
+            log.info("IMAP %s: not reading our responses, closing", self.peer)
+            self._said_bye = True
+            self.writer.transport.abort()
+
+    async def _refuse_nonsync_literal(self, buf: bytearray, length: int) -> None:
+        log.info("IMAP %s: non-synchronizing literal of %d refused, closing", self.peer, length)
+        tag = self._params_with_tag(memoryview(buf)).tag
+        await self.write_response(ResponseBad(tag, b"Literal too big.", TOOBIG))
+        await self._bye(b"Literal too big, closing.", TOOBIG)
+        await self._linger()
+        raise EOFError()
+
+    async def _bye(self, text: bytes, code: ResponseCode | None = None) -> None:
+        await self.write_response(ResponseBye(text, code))
+        self._said_bye = True
+
+    async def _linger(self) -> None:
+        """Half-close, then read and drop what is still coming, for a while (never kept).
+
+        Closing a socket with unread input makes the kernel send RST, and the client may
+        then lose our last answer. A lingering close, as web servers do, lets it arrive.
+        """
+        with contextlib.suppress(OSError, TimeoutError):
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            dropped = 0
+            async with asyncio.timeout(LINGER_SECONDS):
+                while dropped < LINGER_BYTES and (chunk := await self.reader.read(64 * 1024)):
+                    dropped += len(chunk)
+
+    def _params_with_tag(self, line: memoryview | bytearray) -> Params:
+        try:
+            tag, _ = Tag.parse(memoryview(line), self.params)
+        except NotParseable:
+            return self.params.copy(tag=b"*")
+        return self.params.copy(tag=tag.value)
+
+
+def _too_big(exc: NotParseable | None) -> bool:
+    return exc is not None and exc.code is not None and bytes(exc.code) == bytes(TOOBIG)

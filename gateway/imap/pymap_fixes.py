@@ -1,0 +1,153 @@
+"""Local fixes to pymap's command parsing, installed before pymap parses anything.
+
+``install()`` runs when ``gateway.imap`` is imported (the package's first statement), so no
+IMAP connection of this node ever meets the unpatched code. Each fix says what the upstream
+fix is; drop it when pymap ships that fix (checked against pymap 0.36.7).
+
+1. **Modified UTF-7 (RFC 3501 section 5.1.3).** ``pymap.parsing.modutf7.modutf7_decode``
+   loops forever on a ``&`` shift that no ``-`` closes (``SELECT "Bad&Jjo"``, before login):
+   its inner ``for`` loop finds no ``-``, leaves the buffer as it was, and the outer
+   ``while buf`` starts over. It also accepts what RFC 3501 forbids (8-bit bytes, printable
+   ASCII inside a shift, bad base64). Upstream fix: end the shift at the end of the input
+   by raising, and validate the base64 and the UTF-16 it carries, as ``decode_modutf7``
+   below does. Invalid names are refused with ``BAD`` (pymap answers ``NotParseable`` so).
+2. **Modified UTF-7, the other way.** ``modutf7_encode`` writes an ``&`` that directly follows
+   non-ASCII characters as a bare ``&`` (``"á&"`` becomes ``&AOE-&``), which no client, nor
+   the decoder above, can read back. Upstream fix: write ``&-`` there too, as
+   ``encode_modutf7`` does.
+3. **SEARCH strings without CHARSET.** ``SearchKey._parse_astring_filter`` decodes them as
+   ASCII and lets the ``UnicodeDecodeError`` of 8-bit bytes escape the parser, which drops the
+   connection. Upstream fix: turn a decoding failure into ``NotParseable``. We also do as
+   Dovecot does and read a string without CHARSET as UTF-8 (US-ASCII is a subset of it);
+   bytes that are not valid in the charset get ``BAD``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Final
+
+import pymap.parsing.command.auth
+import pymap.parsing.modutf7
+import pymap.parsing.response.specials
+import pymap.parsing.specials.mailbox
+from pymap.parsing import Params
+from pymap.parsing.exceptions import InvalidContent, NotParseable
+from pymap.parsing.specials.astring import AString
+from pymap.parsing.specials.searchkey import SearchKey
+
+__all__ = ["InvalidModifiedUtf7", "decode_modutf7", "encode_modutf7", "install"]
+
+_B64_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,"
+_B64_VALUE: Final = {char: value for value, char in enumerate(_B64_ALPHABET)}
+_SHIFTED: Final = re.compile(rb"[A-Za-z0-9+,]+")
+
+
+class InvalidModifiedUtf7(InvalidContent):
+    """Not valid modified UTF-7; a ``NotParseable`` (pymap answers ``BAD``) and a ValueError."""
+
+    def __init__(self, data: bytes, reason: str) -> None:
+        super().__init__(memoryview(data))
+        self.data = data
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"invalid modified UTF-7 ({self.reason}): {self.data!r}"
+
+
+def _decode_shift(shifted: bytes, data: bytes) -> str:
+    """The characters a ``&...-`` run carries: modified base64 of UTF-16BE, nothing to spare."""
+    if _SHIFTED.fullmatch(shifted) is None:
+        raise InvalidModifiedUtf7(data, "character outside modified base64")
+    octets = bytearray()
+    bits = 0
+    count = 0
+    for char in shifted:
+        bits = (bits << 6) | _B64_VALUE[char]
+        count += 6
+        if count >= 8:
+            count -= 8
+            octets.append(bits >> count)
+            bits &= (1 << count) - 1
+    if count >= 6 or bits or len(octets) % 2:
+        raise InvalidModifiedUtf7(data, "base64 does not end on a UTF-16 character")
+    try:
+        text = octets.decode("utf-16-be")
+    except UnicodeDecodeError as exc:
+        raise InvalidModifiedUtf7(data, "unpaired UTF-16 surrogate") from exc
+    if any(0x20 <= ord(char) <= 0x7E for char in text):
+        raise InvalidModifiedUtf7(data, "printable ASCII must not be encoded")
+    return text
+
+
+def decode_modutf7(data: bytes) -> str:
+    """Decode a mailbox name in modified UTF-7, refusing invalid input (never loops)."""
+    parts: list[str] = []
+    position = 0
+    while position < len(data):
+        byte = data[position]
+        if byte == 0x26:  # "&"
+            end = data.find(b"-", position + 1)
+            if end < 0:
+                raise InvalidModifiedUtf7(data, "'&' without a closing '-'")
+            if end == position + 1:
+                parts.append("&")
+            else:
+                parts.append(_decode_shift(data[position + 1 : end], data))
+            position = end + 1
+        elif 0x20 <= byte <= 0x7E:
+            parts.append(chr(byte))
+            position += 1
+        else:
+            raise InvalidModifiedUtf7(data, "8-bit or control byte")
+    return "".join(parts)
+
+
+def encode_modutf7(data: str) -> bytes:
+    """Encode a mailbox name in modified UTF-7 (RFC 3501 section 5.1.3)."""
+    out = bytearray()
+    shifted: list[str] = []
+
+    def flush() -> None:
+        if shifted:
+            utf16 = "".join(shifted).encode("utf-16-be")
+            encoded = base64.b64encode(utf16).rstrip(b"=").replace(b"/", b",")
+            out.extend(b"&%b-" % encoded)
+            shifted.clear()
+
+    for char in data:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.extend(b"&-" if char == "&" else char.encode("ascii"))
+        else:
+            shifted.append(char)
+    flush()
+    return bytes(out)
+
+
+def _modutf7_decode(data: bytes | memoryview) -> str:
+    return decode_modutf7(bytes(data))
+
+
+@classmethod  # type: ignore[misc]
+def _parse_astring_filter(
+    cls: type[SearchKey], buf: memoryview, params: Params
+) -> tuple[str, memoryview]:
+    ret, after = AString.parse(buf, params)
+    charset = params.charset or "utf-8"
+    try:
+        return ret.value.decode(charset), after
+    except UnicodeDecodeError as exc:
+        raise NotParseable(buf) from exc
+
+
+def install() -> None:
+    """Put the fixes in place (idempotent). Modules that imported the decoder by name get it too."""
+    pymap.parsing.modutf7.modutf7_decode = _modutf7_decode
+    pymap.parsing.modutf7.modutf7_encode = encode_modutf7
+    pymap.parsing.specials.mailbox.modutf7_encode = encode_modutf7  # type: ignore[attr-defined]
+    pymap.parsing.response.specials.modutf7_encode = encode_modutf7  # type: ignore[attr-defined]
+    pymap.parsing.specials.mailbox.modutf7_decode = _modutf7_decode  # type: ignore[attr-defined]
+    pymap.parsing.command.auth.modutf7_decode = _modutf7_decode  # type: ignore[attr-defined]
+    SearchKey._parse_astring_filter = _parse_astring_filter  # type: ignore[method-assign,assignment]
