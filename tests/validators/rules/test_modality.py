@@ -109,9 +109,21 @@ def test_missing_manifest_data_are_warnings(ctx: RuleContext) -> None:
     assert {f.field for f in findings} == {
         "transport.manifest",
         "transport.documents[0].master_number",
-        "transport.containers",
     }
     assert all(f.severity is Severity.WARNING for f in findings)
     no_documents = change(dua, transport=change(dua.transport, documents=()))
     (finding,) = findings_of(no_documents, ctx, "MOD-ANT-MANIFEST")
     assert finding.field == "transport.documents"
+
+
+def test_break_bulk_cargo_without_containers_gets_no_container_warning(ctx: RuleContext) -> None:
+    """Seed 004 VII.A.3: the anticipado carries "el número de documento de transporte máster y
+    el número del contenedor o contenedores de corresponder": a maritime DUA of break-bulk
+    cargo, with no containers, is not warned; one missing its manifest still is."""
+    dua = sample_dua()
+    assert dua.transport.mode.value and dua.modality.code == "1-0"
+    bulk = change(dua, transport=change(dua.transport, mode="1", containers=()))
+    assert findings_of(bulk, ctx, "MOD-ANT-MANIFEST") == []
+    no_manifest = change(bulk, transport=change(bulk.transport, manifest=None))
+    (finding,) = findings_of(no_manifest, ctx, "MOD-ANT-MANIFEST")
+    assert finding.field == "transport.manifest"
