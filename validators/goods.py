@@ -69,8 +69,10 @@ def competent_entities(goods: Iterable[RestrictedGoods]) -> frozenset[str]:
 
 
 def has_restricted_goods(declaration: DUA | OE, reference: ReferenceData) -> bool:
-    """Whether any series is restricted goods: by the reference table, or because it carries
-    control documents (the table is a reference; the broker's documents say more)."""
+    """Whether any series is restricted goods by the restricted-goods tables (TPROD 98/99
+    taking it out). A control document alone does not make goods restricted: anyone can
+    write one, and art. 62A f) excepts "mercancía restringida", not declarations that cite
+    a document."""
     flow = flow_of(declaration)
     series: Iterable[Series] = declaration.series
-    return any(item.control_documents or restricted_goods(item, flow, reference) for item in series)
+    return any(restricted_goods(item, flow, reference) for item in series)
