@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 __all__ = [
+    "NEVER",
     "Annex",
     "AnnexKind",
     "ControlDocumentType",
@@ -53,6 +54,10 @@ __all__ = [
 
 ANY_OFFICE: Final = "*"
 """The office column of a schedule row that applies to every office it does not name."""
+
+NEVER: Final = date.max
+"""The start of a procedure at an office outside its scope (``never`` in the ``from``
+column): no day reaches it, so the procedure's rules never apply there."""
 
 _TWO_DIGITS: Final = re.compile(r"^\d{2}$")
 _OFFICE: Final = re.compile(r"^\d{3}$")
@@ -539,9 +544,9 @@ def _load_schedules(path: Path | None) -> dict[str, Schedule]:
         if office != ANY_OFFICE and not _OFFICE.match(office):
             raise row.fail(f"office {office!r} is '*' or a three-digit office code")
         try:
-            start = date.fromisoformat(row["from"])
+            start = NEVER if row["from"].lower() == "never" else date.fromisoformat(row["from"])
         except ValueError:
-            raise row.fail(f"from {row['from']!r} is not a date (YYYY-MM-DD)") from None
+            raise row.fail(f"from {row['from']!r} is not a date (YYYY-MM-DD) or 'never'") from None
         per_office = starts.setdefault(procedure, {})
         if office in per_office:
             raise row.fail(f"{procedure} lists office {office} twice")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from config import load_offices
 from config.clock import SystemClock
+from config.reference import NEVER
 from gateway.cli.sample import iso_date
 from validators.engine import transmission_date
 from validators.findings import Severity
@@ -26,6 +27,7 @@ __all__ = ["in_force", "register", "run"]
 
 _DOCUMENTS = {"dua": "DUA", "oe": "OE"}
 _DOCUMENT_NAMES = {"DUA": "DUA", "OE": "O/E"}
+_DAY = timedelta(days=1)
 _SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "aviso", Severity.INFO: "nota"}
 
 
@@ -61,13 +63,16 @@ def in_force(
 
 
 def _window(validity: Validity) -> str:
-    if validity.start is None and validity.end is None:
+    if validity.start == NEVER:
+        return "no rige (aduana fuera del alcance del procedimiento)"
+    end = validity.end if validity.end is None or validity.end < NEVER - _DAY else None
+    if validity.start is None and end is None:
         return "siempre en vigor"
     parts = []
     if validity.start is not None:
         parts.append(f"desde {validity.start:%d/%m/%Y}")
-    if validity.end is not None:
-        parts.append(f"hasta {validity.end:%d/%m/%Y}")
+    if end is not None:
+        parts.append(f"hasta {end:%d/%m/%Y}")
     return " ".join(parts)
 
 

@@ -48,7 +48,8 @@ def test_the_text_names_dates_and_legal_basis(capsys: pytest.CaptureFixture[str]
 def test_all_versions(capsys: pytest.CaptureFixture[str]) -> None:
     out = _list(capsys, "--all")
     assert out.count("\nDL-URGENTE ") == 2 and out.count("\nCH-ASSIGN ") == 2
-    assert "Por aduana: 118 desde 20/09/2010" in out
+    assert "; 118 desde 20/09/2010" in out
+    assert "046 no rige (aduana fuera del alcance del procedimiento)" in out
 
 
 def test_a_bad_office_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
