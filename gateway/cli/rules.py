@@ -22,6 +22,7 @@ from validators.engine import transmission_date
 from validators.findings import Severity
 from validators.registry import Rule, RuleRegistry, Validity
 from validators.rules import CATALOG
+from validators.rules.sources import source_of
 
 __all__ = ["in_force", "register", "run"]
 
@@ -101,6 +102,7 @@ def _as_json(item: Rule, office: str | None) -> dict[str, Any]:
         "id": item.id,
         "title": item.title,
         "citation": item.citation,
+        "source": source_of(item.citation),
         "applies_to": sorted(item.applies_to),
         "severity": item.severity.value,
         "effective_from": validity.start.isoformat() if validity.start else None,

@@ -32,7 +32,7 @@ def test_offices_outside_the_scope_are_not_judged_by_inta_pg01a(
     for rule_id in ("MOD-CODE", "DL-ANTICIPADO", "TASA", "ID-NORUC", "VIGENTE"):
         (version,) = CATALOG.versions(rule_id)
         assert not version.in_force("DUA", AS_OF, office)
-    draw, by_share = CATALOG.versions("CH-ASSIGN")
+    _, draw, by_share, _ = CATALOG.versions("CH-ASSIGN")
     assert draw.in_force("DUA", AS_OF, office) and not by_share.in_force("DUA", AS_OF, office)
 
 

@@ -14,7 +14,7 @@ from validators.rules import CATALOG
 from validators.samples import BREAKABLE, NOTES, break_rule, sample_declaration
 
 AS_OF = date(2025, 3, 3)
-DUA_ONLY = {r.id for r in CATALOG if r.applies_to == frozenset({"DUA"})}
+DUA_ONLY = {r.id for r in CATALOG} - {r.id for r in CATALOG if "OE" in r.applies_to}
 CASES = [
     (kind, rule_id)
     for kind in ("dua", "oe")

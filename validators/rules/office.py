@@ -8,6 +8,7 @@ from config.offices import OfficeMode
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
+from validators.rules.eras import before_and_under_pg01a
 from validators.rules.sources import cite_000, cite_004
 from validators.rules.wording import day, document_name
 
@@ -61,10 +62,11 @@ def td_office(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-@rule(
+@before_and_under_pg01a(
     "TD-SENDER",
     title="El despachador de la declaración es el remitente autenticado",
-    citation=cite_004("VII.A.1"),
+    before=cite_000("numerales 3 y 5: buzón de cada agente de aduana que solicita el servicio"),
+    under=cite_004("VII.A.1: transmisión con la clave electrónica asignada"),
 )
 def td_sender(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """The declaration's agent code is the authenticated sender's (the assigned electronic key).
@@ -81,4 +83,4 @@ def td_sender(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-RULES = (td_office, td_sender)
+RULES = (td_office, *td_sender)

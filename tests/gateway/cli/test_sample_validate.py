@@ -87,7 +87,7 @@ def test_text_report_names_rule_box_and_citation(
     status, out = _validate(monkeypatch, capsysbinary, data)
     assert status == 1
     assert "RECHAZADA" in out and "ERROR STR-SUBPARTIDA (series[0].subpartida)" in out
-    assert "INTA-PG.01-A VII.A.7 (seed 004)" in out
+    assert "Procedimiento INTA-PG.01-A, VII.A.7" in out
 
 
 def test_as_of_decides_the_rules_in_force(
