@@ -139,13 +139,20 @@ class RestrictedGoods:
     """Goods of a restricted annex, by national subpartida prefix (a reference row).
 
     ``export_offices`` overrides the annex's export offices for this prefix (coca leaves may
-    also leave through Matarani and Salaverry, 003 VII.A 5.1.4 b).
+    also leave through Matarani and Salaverry, 003 VII.A 5.1.4 b). ``examined`` False takes
+    the row out of its annex's mandatory examination (003 VII.A 5.1.5 c examines narcotics,
+    not the psychotropics of the same annex).
     """
 
     prefix: str
     annex: Annex
     description: str
     export_offices: frozenset[str] = frozenset()
+    examined: bool = True
+
+    def mandatory_red(self, flow: Flow) -> bool:
+        """Whether goods of this row always go to physical examination in ``flow``."""
+        return self.examined and flow in self.annex.mandatory_red
 
     def offices_for(self, flow: Flow) -> frozenset[str]:
         if flow is Flow.EXPORT and self.export_offices:
@@ -491,9 +498,17 @@ def _load_restricted(path: Path | None, annexes: Mapping[str, Annex]) -> list[Re
             annex=_annex_of(row, annexes, AnnexKind.RESTRICTED),
             description=row["description"],
             export_offices=_codes(row, "export_offices", _OFFICE),
+            examined=_examined(row),
         )
         for row in rows
     ]
+
+
+def _examined(row: _Row) -> bool:
+    value = row["examined"].lower()
+    if value not in ("", "yes", "no"):
+        raise row.fail("examined is empty (as the annex says), 'yes' or 'no'")
+    return value != "no"
 
 
 def _state(row: _Row, column: str) -> str | None:
