@@ -165,6 +165,7 @@ class ProhibitedGoods:
     """Goods of prohibited import (Annex 27) or export (Annex 28), by subpartida prefix.
 
     ``state`` ``U`` limits the prohibition to used goods (used radioactive equipment).
+    ``effective_from`` is the date of the norm that prohibits the goods (None: always).
     """
 
     prefix: str
@@ -172,6 +173,11 @@ class ProhibitedGoods:
     description: str
     state: str | None
     legal_basis: str
+    effective_from: date | None = None
+
+    def in_force(self, as_of: date | None) -> bool:
+        """Whether the prohibition applies on ``as_of`` (None: whatever the date)."""
+        return as_of is None or self.effective_from is None or self.effective_from <= as_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,14 +263,17 @@ class ReferenceData:
         )
 
     def prohibited_for(
-        self, subpartida: str, flow: Flow, state: str | None = None
+        self, subpartida: str, flow: Flow, state: str | None = None, as_of: date | None = None
     ) -> tuple[ProhibitedGoods, ...]:
         """The prohibited rows matching ``subpartida`` for ``flow`` and the goods' state
-        (a row for used goods does not match goods declared new or without a state)."""
+        (a row for used goods does not match goods declared new or without a state), whose
+        norm is in force on ``as_of`` (every row when None)."""
         return tuple(
             row
             for row in _matches(self._prohibited_index, self._prohibited_lengths, subpartida)
-            if flow in row.annex.flows and (row.state is None or row.state == state)
+            if flow in row.annex.flows
+            and (row.state is None or row.state == state)
+            and row.in_force(as_of)
         )
 
     def uit(self, year: int) -> YearValue | None:
@@ -527,9 +536,19 @@ def _load_prohibited(path: Path | None, annexes: Mapping[str, Annex]) -> list[Pr
             description=row["description"],
             state=_state(row, "state"),
             legal_basis=row["legal_basis"],
+            effective_from=_optional_date(row, "from"),
         )
         for row in rows
     ]
+
+
+def _optional_date(row: _Row, column: str) -> date | None:
+    if not row[column]:
+        return None
+    try:
+        return date.fromisoformat(row[column])
+    except ValueError:
+        raise row.fail(f"{column} {row[column]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _load_yearly(shipped: str, path: Path | None, column: str) -> dict[int, Decimal]:

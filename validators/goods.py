@@ -9,6 +9,7 @@ answered here once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Final
 
 from config.reference import Flow, ProhibitedGoods, ReferenceData, RestrictedGoods
@@ -54,13 +55,14 @@ def restricted_goods(
 
 
 def prohibited_goods(
-    series: Series, flow: Flow, reference: ReferenceData
+    series: Series, flow: Flow, reference: ReferenceData, as_of: date | None = None
 ) -> tuple[ProhibitedGoods, ...]:
     """The prohibited reference rows the series falls under (used-goods rows only for used
-    goods); none when TPROD 97/99 says the goods are not prohibited."""
+    goods) whose norm is in force on ``as_of``; none when TPROD 97/99 says the goods are not
+    prohibited."""
     if series.tprod in (TPROD_NOT_PROHIBITED, TPROD_NEITHER):
         return ()
-    return reference.prohibited_for(series.subpartida, flow, series.state)
+    return reference.prohibited_for(series.subpartida, flow, series.state, as_of)
 
 
 def competent_entities(goods: Iterable[RestrictedGoods]) -> frozenset[str]:

@@ -40,7 +40,7 @@ from validators.goods import (
     restricted_goods,
 )
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PE0006, cite_003, cite_004
+from validators.rules.sources import INTA_PE0006, cite_003, cite_004, cite_goods_norm
 from validators.rules.wording import control_box, crossing, day, joined, series_label
 
 __all__ = [
@@ -98,29 +98,54 @@ def _annexes(goods: Sequence[RestrictedGoods]) -> str:
     return "; ".join(seen)
 
 
-@rule(
-    "PROHIBITED",
-    title="Mercancía prohibida: no puede declararse",
-    citation=f"{cite_003('VI.8, VII.B')}; {cite_004('VI.4')}",
-    schedule=INTA_PE0006,
-)
-def prohibited(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
-    """Goods of prohibited import (Annex 27) or export (Annex 28) cannot be declared; TPROD 97
-    or 99 states that goods classified there are not the prohibited ones."""
+def _prohibited(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Goods of prohibited import (Annex 27) or export (Annex 28) cannot be declared, from the
+    date of the norm that prohibits them (each row of the table has its norm and date: used
+    clothing from DL 25789, 21.10.1992; used tyres from DS 003-97-SA, 07.06.1997). From
+    INTA-PE.00.06 the message names its annex, and TPROD 97 or 99 states that goods
+    classified there are not the prohibited ones."""
     flow = flow_of(declaration)
     regime = "importación para el consumo" if flow is Flow.IMPORT else "exportación definitiva"
+    procedure = _under_pe0006(declaration, ctx)
     for index, item in enumerate(_series(declaration)):
-        for row in prohibited_goods(item, flow, ctx.reference)[:1]:
+        for row in prohibited_goods(item, flow, ctx.reference, ctx.as_of)[:1]:
             used = " usada" if row.state == "U" else ""
+            annex = f"; INTA-PE.00.06 {row.annex.label}" if procedure else ""
+            tprod = (
+                f" Si su mercancía no es la prohibida aunque se clasifique en esa subpartida, "
+                f"consigne el código {TPROD_NOT_PROHIBITED} en la casilla TPROD."
+                if procedure
+                else ""
+            )
             yield Problem(
                 f"series[{index}].subpartida",
                 f"{series_label(item.number)}, casilla Subpartida nacional: la subpartida "
                 f"{item.subpartida} comprende mercancía{used} de {crossing(declaration)} "
-                f"prohibida: {row.description} ({row.legal_basis}; INTA-PE.00.06 "
-                f"{row.annex.label}). Las mercancías prohibidas no pueden destinarse a la "
-                f"{regime}. Si su mercancía no es la prohibida aunque se clasifique en esa "
-                f"subpartida, consigne el código {TPROD_NOT_PROHIBITED} en la casilla TPROD.",
+                f"prohibida: {row.description} ({row.legal_basis}{annex}). Las mercancías "
+                f"prohibidas no pueden destinarse a la {regime}.{tprod}",
             )
+
+
+def _under_pe0006(declaration: DUA | OE, ctx: RuleContext) -> bool:
+    return ctx.reference.schedule(INTA_PE0006).start_for(declaration.office) <= ctx.as_of
+
+
+prohibited = (
+    rule(
+        "PROHIBITED",
+        title="Mercancía prohibida por su norma: no puede declararse",
+        citation=cite_goods_norm("prohíbe"),
+        until=INTA_PE0006,
+    )(_prohibited),
+    rule(
+        "PROHIBITED",
+        title="Mercancía prohibida: no puede declararse",
+        citation=f"{cite_003('VI.8, VII.B')}; {cite_goods_norm('prohíbe')}",
+        schedule=INTA_PE0006,
+    )(_prohibited),
+)
+"""Before INTA-PE.00.06 a prohibition rests on its own norm alone; from then on the procedure's
+annexes and TPROD codes too. Either way each row applies from its norm's date."""
 
 
 @rule(
@@ -449,4 +474,4 @@ def restr_validity(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]
                     )
 
 
-RULES = (prohibited, restr_doc, restr_entity, restr_tprod, restr_office, restr_validity)
+RULES = (*prohibited, restr_doc, restr_entity, restr_tprod, restr_office, restr_validity)

@@ -35,6 +35,7 @@ __all__ = [
     "cite_001",
     "cite_003",
     "cite_004",
+    "cite_goods_norm",
     "cite_project",
     "source_of",
 ]
@@ -79,6 +80,7 @@ SOURCES: Final[dict[str, str]] = {
     PE0006_NAME: "seeds/003: INTA-PE.00.06 v2, control of restricted goods, 2004",
     PG01A_NAME: "seeds/004: INTA-PG.01-A v1, import for consumption, 2010",
     "regla del proyecto": "the project (documented in docs/rules.md)",
+    "Norma que ": "seeds/003 V: the norms of each restricted or prohibited good, with dates",
 }
 """Where the project keeps the text of each norm it cites (for the catalog, not for brokers)."""
 
@@ -108,6 +110,11 @@ def cite_003(where: str) -> str:
 def cite_004(where: str) -> str:
     """INTA-PG.01-A, import for consumption, 2010 (seed 004)."""
     return f"{PG01A_NAME}, {where}"
+
+
+def cite_goods_norm(verb: str) -> str:
+    """The norm of each good (its row of the goods tables names it and its date)."""
+    return f"Norma que {verb} la mercancía, indicada con su fecha en la observación"
 
 
 def cite_project(what: str) -> str:

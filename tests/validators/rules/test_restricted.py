@@ -241,8 +241,34 @@ def test_terms_of_other_entities_are_their_own_expiry(ctx: RuleContext) -> None:
 
 
 def test_the_restricted_rules_start_with_inta_pe_00_06(offices: OfficeRegistry) -> None:
-    decl = first(sample_dua(as_of=date(2004, 7, 10)), subpartida="6309000000")
+    decl = first(sample_dua(as_of=date(2004, 7, 10)), subpartida="3004902900")
     before = RuleContext(as_of=date(2004, 7, 22), offices=offices)
     on = RuleContext(as_of=date(2004, 7, 23), offices=offices)
-    assert "PROHIBITED" not in rule_ids(decl, before)
-    assert "PROHIBITED" in rule_ids(decl, on)
+    assert "RESTR-DOC" not in rule_ids(decl, before)
+    assert "RESTR-DOC" in rule_ids(decl, on)
+
+
+@pytest.mark.parametrize(
+    ("subpartida", "norm", "first_day"),
+    [
+        ("6309000000", "DL 25789", date(1992, 10, 21)),
+        ("4012200000", "DS 003-97-SA", date(1997, 6, 7)),
+    ],
+)
+def test_prohibitions_take_effect_on_their_norms_date(
+    offices: OfficeRegistry, subpartida: str, norm: str, first_day: date
+) -> None:
+    """Seed 003 V.B: "Vestidos y calzados usados, aprobado por Decreto Ley Nº 25789 publicado
+    el 21.10.1992" and "Neumáticos usados, Decreto Supremo Nº 003-97-SA, publicada el
+    07.06.1997": each prohibition applies from its norm's date, before INTA-PE.00.06 (2004)
+    existed, and a 1997 rejection cites the norm, not the later procedure."""
+    decl = first(sample_dua(as_of=date(1997, 3, 3)), subpartida=subpartida)
+    (finding,) = findings_of(
+        decl, RuleContext(as_of=date(1997, 8, 4), offices=offices), "PROHIBITED"
+    )
+    assert norm in finding.message and "INTA-" not in finding.message + finding.citation
+    assert "Norma que prohíbe la mercancía" in finding.citation
+    on = RuleContext(as_of=first_day, offices=offices)
+    assert findings_of(decl, on, "PROHIBITED")
+    before = RuleContext(as_of=first_day - timedelta(days=1), offices=offices)
+    assert findings_of(decl, before, "PROHIBITED") == []
