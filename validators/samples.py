@@ -615,6 +615,7 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "MOD-ANT-MANIFEST": _dua_only(_break_mod_ant_manifest, "MOD-ANT-MANIFEST"),
     "DL-ANTICIPADO": _dua_only(_break_dl_anticipado, "DL-ANTICIPADO"),
     "DL-URGENTE": _dua_only(_break_dl_urgente, "DL-URGENTE"),
+    "DL-DIFERIDO": _dua_only(_break_dl_excepcional, "DL-DIFERIDO"),
     "DL-EXCEPCIONAL": _dua_only(_break_dl_excepcional, "DL-EXCEPCIONAL"),
     "ONE-CONSIGNEE": _dua_only(_break_one_consignee, "ONE-CONSIGNEE"),
     "ID-NORUC": _dua_only(_break_id_noruc, "ID-NORUC"),

@@ -14,6 +14,9 @@ from validators.rules import CATALOG
 from validators.samples import BREAKABLE, NOTES, break_rule, sample_declaration
 
 AS_OF = date(2025, 3, 3)
+SAMPLE_DATE = {"DL-EXCEPCIONAL": date(2015, 3, 3)}
+"""Rules no longer in force on AS_OF are broken on a date they were (DL-EXCEPCIONAL gave way
+to DL-DIFERIDO on 2019-12-31)."""
 DUA_ONLY = {r.id for r in CATALOG} - {r.id for r in CATALOG if "OE" in r.applies_to}
 CASES = [
     (kind, rule_id)
@@ -52,8 +55,9 @@ def test_sample_series_count(offices: OfficeRegistry) -> None:
 def test_broken_sample_fails_naming_only_that_rule(
     offices: OfficeRegistry, kind: str, rule_id: str
 ) -> None:
-    ctx = RuleContext(as_of=AS_OF, offices=offices)
-    broken = break_rule(sample_declaration(kind, as_of=AS_OF), rule_id)  # type: ignore[arg-type]
+    as_of = SAMPLE_DATE.get(rule_id, AS_OF)
+    ctx = RuleContext(as_of=as_of, offices=offices)
+    broken = break_rule(sample_declaration(kind, as_of=as_of), rule_id)  # type: ignore[arg-type]
     findings = validate(broken, ctx)
     assert {f.rule_id for f in findings} == {rule_id}
     assert all(f.message and f.citation for f in findings)
