@@ -405,7 +405,35 @@ def _break_mod_tdoc(d: DUA) -> DUA:
 
 def _break_mod_04_place(d: DUA) -> DUA:
     modality = Modality(code=ModalityCode.ANTICIPADO, arrival_point=ARRIVAL_POINT_PRIMARY_ZONE)
-    return _set(d, modality=modality, observations_7_38=None)
+    return _set(d, modality=modality, observations_7_38="AUTORIZACION ZP: 118-ZP-2025-0042")
+
+
+def _break_mod_04_auth(d: DUA) -> DUA:
+    modality = Modality(code=ModalityCode.ANTICIPADO, arrival_point=ARRIVAL_POINT_PRIMARY_ZONE)
+    place = "E.A.:0000 AV. ARGENTINA 2833 CALLAO UBIGEO:070101"
+    return _set(d, modality=modality, observations_7_38=place)
+
+
+def _break_mod_qualify(d: DUA) -> DUA:
+    return _modality(
+        d, Modality(code=ModalityCode.URGENCIA, category="n"), arrival=2, discharge=None
+    )
+
+
+def _break_inv_electronic(d: DUA) -> DUA:
+    first = _set(d.invoices[0], electronic=True, supplier_fax=None, supplier_email=None)
+    return _set(d, invoices=(first, *d.invoices[1:]))
+
+
+def _break_restr_narcotics(d: DUA | OE) -> DUA | OE:
+    certificate = _control(d, "03", "03", "CO-DIGEMID-2025-118", issued=-10, expires=150)
+    narcotics = _goods(
+        d,
+        "2939710000",
+        "CLORHIDRATO DE COCAINA USP PARA USO MEDICO",
+        control_documents=(certificate,),
+    )
+    return _set(narcotics, office="118") if d.office not in ("118", "235") else narcotics
 
 
 def _break_mod_ant_manifest(d: DUA) -> DUA:
@@ -612,6 +640,10 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "MOD-CODE": _dua_only(_break_mod_code, "MOD-CODE"),
     "MOD-TDOC": _dua_only(_break_mod_tdoc, "MOD-TDOC"),
     "MOD-04-PLACE": _dua_only(_break_mod_04_place, "MOD-04-PLACE"),
+    "MOD-04-AUTH": _dua_only(_break_mod_04_auth, "MOD-04-AUTH"),
+    "MOD-QUALIFY": _dua_only(_break_mod_qualify, "MOD-QUALIFY"),
+    "INV-ELECTRONIC": _dua_only(_break_inv_electronic, "INV-ELECTRONIC"),
+    "RESTR-NARCOTICS": _break_restr_narcotics,
     "MOD-ANT-MANIFEST": _dua_only(_break_mod_ant_manifest, "MOD-ANT-MANIFEST"),
     "DL-ANTICIPADO": _dua_only(_break_dl_anticipado, "DL-ANTICIPADO"),
     "DL-URGENTE": _dua_only(_break_dl_urgente, "DL-URGENTE"),

@@ -18,7 +18,6 @@ name the modality 0-0 as the date's norm does (``deferred_name``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Final
@@ -27,6 +26,7 @@ from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
+from validators.rules.box_7_38 import EXTENSION, stated
 from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004
 from validators.rules.wording import day
 
@@ -35,7 +35,6 @@ __all__ = [
     "DIFERIDO_DAYS_AFTER_DISCHARGE",
     "DIFERIDO_EXTENSION_DAYS",
     "EXCEPCIONAL_DAYS_AFTER_DISCHARGE",
-    "EXTENSION_7_38",
     "RULES",
     "URGENTE_DAYS_AFTER_DISCHARGE",
     "URGENTE_DAYS_BEFORE_ARRIVAL",
@@ -56,8 +55,6 @@ DIFERIDO_DAYS_AFTER_DISCHARGE: Final = 15
 DIFERIDO_EXTENSION_DAYS: Final = 15
 """Seed 001 art. 187: "por una sola vez y por un plazo adicional de quince (15) días"."""
 
-EXTENSION_7_38: Final = re.compile(r"PR[OÓ]RROGA\s*:?\s*(?P<number>[0-9A-Za-z./-]+)", re.IGNORECASE)
-"""Box 7.38 text by which a broker states the extension granted under art. 187."""
 
 _URGENT = (ModalityCode.URGENCIA, ModalityCode.SOCORRO)
 _ARRIVAL = "transport.arrival_date"
@@ -246,7 +243,7 @@ def dl_diferido(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             f"{DIFERIDO_EXTENSION_DAYS} días que puede otorgarse por una sola vez, el "
             f"{day(extended)}.",
         )
-    elif EXTENSION_7_38.search(declaration.observations_7_38 or "") is None:
+    elif stated(EXTENSION, declaration.observations_7_38) is None:
         yield Problem(
             _DISCHARGE,
             f"Plazo del despacho diferido: {term}. Hasta el {day(extended)} solo puede "

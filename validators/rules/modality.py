@@ -19,6 +19,7 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.findings import Severity
 from validators.registry import Problem, rule
+from validators.rules.box_7_38 import place_text
 from validators.rules.sources import INTA_PG01A, cite_004
 
 __all__ = ["PLACE_7_38", "RULES", "mod_04_place", "mod_ant_manifest", "mod_code", "mod_tdoc"]
@@ -177,7 +178,7 @@ def mod_04_place(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         return
     if declaration.modality.arrival_point != ARRIVAL_POINT_PRIMARY_ZONE:
         return
-    text = declaration.observations_7_38
+    text = place_text(declaration.observations_7_38)
     if text is None or PLACE_7_38.match(text) is None:
         found = "está vacía" if text is None else f"dice '{text[:80]}'"
         yield Problem(
