@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from config.reference import Flow, RestrictedGoods
+from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE, ControlDocument, ExportSeries, ImportSeries
 from validators.engine import RuleContext
 from validators.findings import Severity
@@ -40,7 +41,7 @@ from validators.goods import (
     restricted_goods,
 )
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PE0006, cite_003, cite_004, cite_goods_norm
+from validators.rules.sources import INTA_PE0006, cite_003, cite_goods_norm
 from validators.rules.wording import control_box, crossing, day, joined, series_label
 
 __all__ = [
@@ -151,7 +152,7 @@ annexes and TPROD codes too. Either way each row applies from its norm's date.""
 @rule(
     "RESTR-DOC",
     title="Mercancía restringida: documento de control completo y vigente",
-    citation=f"{cite_003('VI.5-7')}; {cite_004('VI.5')}",
+    citation=cite_003("VI.5-7; VII.A 6.1.1 d"),
     schedule=INTA_PE0006,
 )
 def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
@@ -164,7 +165,9 @@ def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     for index, item in enumerate(_series(declaration)):
         label = f"{series_label(item.number)}, {box}"
         goods = restricted_goods(item, flow, ctx.reference)
-        if goods and not item.control_documents:
+        if goods and not item.control_documents and _later_allowed(declaration, goods):
+            yield _later_warning(declaration, index, label, goods)
+        elif goods and not item.control_documents:
             yield Problem(
                 _where(index),
                 f"{label}: la subpartida {item.subpartida} corresponde a mercancía "
@@ -175,6 +178,50 @@ def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             )
         for doc_index, document in enumerate(item.control_documents):
             yield from _document_problems(ctx, label, index, doc_index, document)
+
+
+LATER_ANNEXES: Final = frozenset({"18"})
+"""Annexes whose control document may come after numbering: SENASA's plant products, whose
+inspection report is the document "para la regularización de los despachos urgentes y
+anticipados" (seed 003 VII.A 6.1.1 d)."""
+
+REGULARIZATION_DAYS: Final = 15
+"""Seed 004 VII.B.1 and 9: regularization within 15 calendar days after the end of discharge."""
+
+
+def _later_allowed(declaration: DUA | OE, goods: Sequence[RestrictedGoods]) -> bool:
+    """Whether every annex of the goods lets the document come at regularization, and the
+    dispatch is one that is regularized (anticipado or urgent import)."""
+    if not isinstance(declaration, DUA):
+        return False
+    if declaration.modality.code not in (
+        ModalityCode.ANTICIPADO,
+        ModalityCode.URGENCIA,
+        ModalityCode.SOCORRO,
+    ):
+        return False
+    return all(row.annex.id in LATER_ANNEXES for row in goods)
+
+
+def _later_warning(
+    declaration: DUA | OE, index: int, label: str, goods: Sequence[RestrictedGoods]
+) -> Problem:
+    assert isinstance(declaration, DUA)
+    discharged = declaration.transport.discharge_end_date
+    deadline = (
+        f"hasta el {day(discharged + timedelta(days=REGULARIZATION_DAYS))}"
+        if discharged is not None
+        else f"dentro de los {REGULARIZATION_DAYS} días calendario siguientes al término de "
+        "la descarga"
+    )
+    return Problem(
+        _where(index),
+        f"{label}: la mercancía es restringida ({_annexes(goods)}) y la serie no indica su "
+        "documento de control. En el despacho anticipado o urgente el número del informe de "
+        "inspección y verificación del SENASA puede consignarse en la regularización: "
+        f"transmítalo {deadline}; sin él no procede el levante.",
+        Severity.WARNING,
+    )
 
 
 def _document_problems(

@@ -9,7 +9,7 @@ import pytest
 
 from config import OfficeRegistry
 from edi_formats.codes import GoodsState
-from edi_formats.models import DUA, OE, ControlDocument
+from edi_formats.models import DUA, OE, ControlDocument, Modality
 from tests.validators.helpers import change, findings_of, rule_ids, sample_dua, sample_oe
 from validators.engine import RuleContext
 from validators.findings import Severity
@@ -272,3 +272,28 @@ def test_prohibitions_take_effect_on_their_norms_date(
     assert findings_of(decl, on, "PROHIBITED")
     before = RuleContext(as_of=first_day - timedelta(days=1), offices=offices)
     assert findings_of(decl, before, "PROHIBITED") == []
+
+
+def test_a_document_the_seed_lets_come_later_is_a_warning_with_its_deadline(
+    ctx: RuleContext,
+) -> None:
+    """Seed 004 VI.5: the documents are needed before numbering "salvo en aquellos casos que
+    la referida documentación se obtenga luego de numerada la declaración"; seed 003 VII.A
+    6.1.1 d: the SENASA number may be "El número del informe de inspección y verificación,
+    para la regularización de los despachos urgentes y anticipados". Apples in an anticipado
+    without their document are numbered with a warning that gives the deadline; in an
+    excepcional, or medicines in an anticipado, the document is still required."""
+    apples = first(sample_dua(), subpartida="0808100000", description="MANZANAS FRESCAS")
+    (finding,) = findings_of(apples, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.WARNING
+    assert "regularización" in finding.message and "15 días" in finding.message
+    assert isinstance(apples, DUA)
+    discharged = change(apples, transport=change(apples.transport, discharge_end_date=AS_OF))
+    (finding,) = findings_of(discharged, ctx, "RESTR-DOC")
+    assert f"hasta el {(AS_OF + timedelta(days=15)):%d/%m/%Y}" in finding.message
+    excepcional = change(discharged, modality=Modality(code="0-0"))
+    (finding,) = findings_of(excepcional, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.ERROR
+    medicines = first(sample_dua(), subpartida="3004902900")
+    (finding,) = findings_of(medicines, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.ERROR
