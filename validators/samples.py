@@ -420,9 +420,35 @@ def _break_mod_qualify(d: DUA) -> DUA:
     )
 
 
+def _used_car(d: DUA, description: str = "") -> DUA:
+    car = _goods(
+        d,
+        "8703231000",
+        f"AUTOMOVIL TOYOTA COROLLA USADO{description}",
+        state=GoodsState.USED,
+        quantity=Decimal(1),
+        unit="U",
+    )
+    assert isinstance(car, DUA)
+    return car
+
+
+def _break_veh_used(d: DUA) -> DUA:
+    year = _sample_date(d).year - 9
+    return _used_car(
+        d,
+        f"; AÑO FABRICACION: {year}; TIMON: IZQUIERDA; PESO BRUTO VEHICULAR: 1650; CO: 0.5%",
+    )
+
+
+def _break_veh_desc(d: DUA) -> DUA:
+    return _used_car(d)
+
+
 def _break_inv_electronic(d: DUA) -> DUA:
-    first = _set(d.invoices[0], electronic=True, supplier_fax=None, supplier_email=None)
-    return _set(d, invoices=(first, *d.invoices[1:]))
+    invoices = d.invoices or (Invoice(number="F001-0004512"),)
+    first = _set(invoices[0], electronic=True, supplier_fax=None, supplier_email=None)
+    return _set(d, invoices=(first, *invoices[1:]), sworn_statement=False)
 
 
 def _break_restr_narcotics(d: DUA | OE) -> DUA | OE:
@@ -644,6 +670,8 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "MOD-QUALIFY": _dua_only(_break_mod_qualify, "MOD-QUALIFY"),
     "INV-ELECTRONIC": _dua_only(_break_inv_electronic, "INV-ELECTRONIC"),
     "RESTR-NARCOTICS": _break_restr_narcotics,
+    "VEH-USED": _dua_only(_break_veh_used, "VEH-USED"),
+    "VEH-DESC": _dua_only(_break_veh_desc, "VEH-DESC"),
     "MOD-ANT-MANIFEST": _dua_only(_break_mod_ant_manifest, "MOD-ANT-MANIFEST"),
     "DL-ANTICIPADO": _dua_only(_break_dl_anticipado, "DL-ANTICIPADO"),
     "DL-URGENTE": _dua_only(_break_dl_urgente, "DL-URGENTE"),

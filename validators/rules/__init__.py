@@ -23,6 +23,7 @@ from validators.rules import (
     regime,
     restricted,
     structure,
+    vehicles,
     vigente,
 )
 
@@ -42,6 +43,7 @@ CATALOG = RuleRegistry(
         *invoices.RULES,
         *restricted.RULES,
         *narcotics.RULES,
+        *vehicles.RULES,
         *vigente.RULES,
         *charges.RULES,
         *pipeline.RULES,

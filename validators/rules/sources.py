@@ -81,6 +81,7 @@ SOURCES: Final[dict[str, str]] = {
     PG01A_NAME: "seeds/004: INTA-PG.01-A v1, import for consumption, 2010",
     "regla del proyecto": "the project (documented in docs/rules.md)",
     "Norma que ": "seeds/003 V: the norms of each restricted or prohibited good, with dates",
+    "D.S. 045-2000-MTC": "seeds/003 V.B and VII.C: used vehicles",
 }
 """Where the project keeps the text of each norm it cites (for the catalog, not for brokers)."""
 
