@@ -56,6 +56,17 @@ Lo que el proyecto decide donde las normas callan:
 - **RUC.** Hasta el 30/08/2010 basta un número de 8 u 11 dígitos; desde el 31/08/2010 se
   exige el RUC de 11 dígitos con dígito verificador módulo 11 (regla del proyecto: las
   normas citadas no dan la estructura del RUC).
+- **Despachos anteriores.** Los documentos de control de cada declaración aceptada quedan
+  registrados: un documento ya utilizado se rechaza (INTA-PE.00.06 VI.10). Cada despacho
+  urgente o anticipado 04 numerado queda pendiente de regularización hasta 15 días después
+  del término de la descarga (o de la llegada, o de la numeración si la DUA no la indica);
+  la aduana registra la regularización con `teledispatch declaration regularize NÚMERO`.
+- **Aprobaciones previas.** Lo que la aduana aprueba antes de numerar se indica en la
+  casilla 7.38: `AUTORIZACION ZP: número` (anticipado 04), `CALIFICACION: número` (urgencia
+  inciso n, socorro inciso i), `PRORROGA: número` (despacho diferido prorrogado); los datos
+  del vehículo usado, en su descripción (`AÑO FABRICACION`, `TIMON`, `PESO BRUTO
+  VEHICULAR`, `CO`), y sus excepciones en la 7.38 (`VEHICULO USADO: DIPLOMATICO`, `MISION`,
+  `DONACION SECTOR PUBLICO`, `COLECCION`).
 - **Canal.** El canal se asigna al numerar y rige una vez pagada o garantizada la deuda
   (INTA-PG.01-A VI.17). Los porcentajes de rojo de VII.A.45 son de la importación desde
   INTA-PG.01-A; para la O/E y antes, un tope del proyecto.

@@ -13,6 +13,7 @@ from types import ModuleType
 
 from gateway.cli import (
     account,
+    declaration,
     demo,
     fetch,
     modem,
@@ -35,6 +36,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     sample,
     validate,
     rules,
+    declaration,
     modem,
     send,
     fetch,
