@@ -149,6 +149,14 @@ class RestrictedGoods:
     description: str
     export_offices: frozenset[str] = frozenset()
     examined: bool = True
+    legal_basis: str = ""
+    """The norm that restricts the goods, with its date (seed 003 V.A)."""
+    effective_from: date | None = None
+    """The date of that norm (None: always)."""
+
+    def in_force(self, as_of: date | None) -> bool:
+        """Whether the restriction applies on ``as_of`` (None: whatever the date)."""
+        return as_of is None or self.effective_from is None or self.effective_from <= as_of
 
     def mandatory_red(self, flow: Flow) -> bool:
         """Whether goods of this row always go to physical examination in ``flow``."""
@@ -253,13 +261,16 @@ class ReferenceData:
         object.__setattr__(self, "_prohibited_index", prohibited)
         object.__setattr__(self, "_prohibited_lengths", prohibited_lengths)
 
-    def restricted_for(self, subpartida: str, flow: Flow) -> tuple[RestrictedGoods, ...]:
-        """The reference rows whose prefix starts ``subpartida`` and whose annex restricts
-        ``flow``, shortest prefix first."""
+    def restricted_for(
+        self, subpartida: str, flow: Flow, as_of: date | None = None
+    ) -> tuple[RestrictedGoods, ...]:
+        """The reference rows whose prefix starts ``subpartida``, whose annex restricts
+        ``flow`` and whose norm is in force on ``as_of`` (every row when None), shortest
+        prefix first."""
         return tuple(
             row
             for row in _matches(self._restricted_index, self._restricted_lengths, subpartida)
-            if flow in row.annex.flows
+            if flow in row.annex.flows and row.in_force(as_of)
         )
 
     def prohibited_for(
@@ -508,6 +519,8 @@ def _load_restricted(path: Path | None, annexes: Mapping[str, Annex]) -> list[Re
             description=row["description"],
             export_offices=_codes(row, "export_offices", _OFFICE),
             examined=_examined(row),
+            legal_basis=row["legal_basis"],
+            effective_from=_optional_date(row, "from"),
         )
         for row in rows
     ]

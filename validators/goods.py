@@ -45,13 +45,13 @@ def flow_of(declaration: DUA | OE) -> Flow:
 
 
 def restricted_goods(
-    series: Series, flow: Flow, reference: ReferenceData
+    series: Series, flow: Flow, reference: ReferenceData, as_of: date | None = None
 ) -> tuple[RestrictedGoods, ...]:
-    """The restricted reference rows the series falls under; none when TPROD 98/99 says the
-    goods are not restricted."""
+    """The restricted reference rows the series falls under whose norm is in force on
+    ``as_of``; none when TPROD 98/99 says the goods are not restricted."""
     if series.tprod in (TPROD_NOT_RESTRICTED, TPROD_NEITHER):
         return ()
-    return reference.restricted_for(series.subpartida, flow)
+    return reference.restricted_for(series.subpartida, flow, as_of)
 
 
 def prohibited_goods(

@@ -95,7 +95,11 @@ def _entities(ctx: RuleContext, codes: frozenset[str]) -> str:
 
 
 def _annexes(goods: Sequence[RestrictedGoods]) -> str:
-    seen = dict.fromkeys(f"{row.annex.label}: {row.annex.title}" for row in goods)
+    seen = dict.fromkeys(
+        f"{row.annex.label}: {row.annex.title}"
+        + (f", {row.legal_basis}" if row.legal_basis else "")
+        for row in goods
+    )
     return "; ".join(seen)
 
 
@@ -164,7 +168,7 @@ def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     box = control_box(declaration)
     for index, item in enumerate(_series(declaration)):
         label = f"{series_label(item.number)}, {box}"
-        goods = restricted_goods(item, flow, ctx.reference)
+        goods = restricted_goods(item, flow, ctx.reference, ctx.as_of)
         if goods and not item.control_documents and _later_allowed(declaration, goods):
             yield _later_warning(declaration, index, label, goods)
         elif goods and not item.control_documents:

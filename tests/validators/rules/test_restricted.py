@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from config import OfficeRegistry
+from config.reference import Flow
 from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE, ControlDocument, Modality
 from tests.validators.helpers import change, findings_of, rule_ids, sample_dua, sample_oe
@@ -297,3 +298,18 @@ def test_a_document_the_seed_lets_come_later_is_a_warning_with_its_deadline(
     medicines = first(sample_dua(), subpartida="3004902900")
     (finding,) = findings_of(medicines, ctx, "RESTR-DOC")
     assert finding.severity is Severity.ERROR
+
+
+def test_each_restricted_row_has_its_norm_and_date(ctx: RuleContext) -> None:
+    """Seed 003 V.A: "Productos farmacéuticos ... Ley General de Salud, aprobada por Ley
+    Nº 26842, publicada el 20.07.1997"; "Importación de bienes, maquinaria y equipos usados
+    que utilicen fuentes radiactivas, Ley Nº 27757 publicada el 19.06.2002". The rejection
+    names the norm; the table applies each row from its norm's date."""
+    medicines = first(sample_dua(), subpartida="3004902900")
+    (finding,) = findings_of(medicines, ctx, "RESTR-DOC")
+    assert "Ley 26842 (20.07.1997)" in finding.message
+    reference = ctx.reference
+    assert reference.restricted_for("9022140000", Flow.IMPORT, date(2002, 6, 19))
+    assert not reference.restricted_for("9022140000", Flow.IMPORT, date(2002, 6, 18))
+    assert all(row.legal_basis and row.effective_from for row in reference.restricted)
+    assert all(row.legal_basis and row.effective_from for row in reference.prohibited)
