@@ -289,7 +289,7 @@ def select_channel(
         and declaration.modality.code == ModalityCode.SOCORRO
     ):
         return ChannelDecision(
-            Channel.NARANJA, "envío de socorro: solo revisión documentaria (004 VI.16 b)"
+            Channel.NARANJA, "envío de socorro: solo revisión documentaria (INTA-PG.01-A VI.16 b)"
         )
     weight = risk_weight(declaration)
     draw = _draw(seed, number)
@@ -297,7 +297,7 @@ def select_channel(
     if quota is None or not shares:
         if shares:
             ceiling = RED_CEILINGS.get(office, DEFAULT_RED_CEILING)
-            basis = "tope rojo de la aduana, 004 VII.A.45"
+            basis = "tope rojo de la aduana, INTA-PG.01-A VII.A.45"
         else:
             ceiling = PROJECT_RED_SHARE
             basis = "tope rojo del proyecto: sin porcentaje en las normas para este caso"

@@ -247,7 +247,8 @@ def test_the_red_shares_of_inta_pg01a_are_for_the_dua_from_2010_only():
     )
     assert f"{PROJECT_RED_SHARE:.0%}" in old.reason and "del proyecto" in old.reason
     now = select_channel(dua, office="172", number="172-2026-10-000001", seed=SEED, as_of=AS_OF)
-    assert "004 VII.A.45 30%" in now.reason and now.in_percentage
+    assert "INTA-PG.01-A VII.A.45 30%" in now.reason and now.in_percentage
+    assert "seed" not in now.reason + old.reason
     count = 4000
     share = draws(oe, "172", count)[Channel.ROJO] / count
     assert float(PROJECT_RED_SHARE) * 0.4 < share < float(PROJECT_RED_SHARE) * 0.6
