@@ -12,6 +12,12 @@ dispatches that must be regularized.
   the office records the regularization (the SIGAD's "REGULARIZADA" of VII.B.12) with
   ``teledispatch declaration regularize``, the closest event the gateway sees.
 
+- Seed 004 VII.A.51: code 44 ("local no apto para la realización del reconocimiento físico
+  en Despacho Anticipado") "imposibilita automáticamente que se numere una nueva declaración
+  bajo la modalidad de despacho anticipado con traslado en dicho local" until the importer's
+  expedient clears it; a second code 44 within a year restricts the premises for a year from
+  the second. The office records both (``teledispatch declaration premises``).
+
 Written and read inside the answering transaction (``mailboxes.jobs.Answering.session``), so
 they commit with the number or not at all, and survive restarts.
 """
@@ -34,10 +40,14 @@ __all__ = [
     "ControlDocumentUseRow",
     "PendingKind",
     "RegularizationRow",
+    "UnfitPremisesRow",
+    "clear_unfit_premises",
     "mark_regularized",
     "overdue_regularizations",
+    "premises_incidents",
     "record_control_documents",
     "record_pending_regularization",
+    "record_unfit_premises",
     "used_control_documents",
 ]
 
@@ -75,6 +85,18 @@ class RegularizationRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     due_on: Mapped[date] = mapped_column(Date)
     regularized_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class UnfitPremisesRow(Base):
+    """A code 44 recorded for an importer's premises (establishment code of box 7.38)."""
+
+    __tablename__ = "unfit_premises"
+
+    party_doc_type: Mapped[str] = mapped_column(String(3), primary_key=True)
+    party_doc_number: Mapped[str] = mapped_column(String(15), primary_key=True)
+    establishment: Mapped[str] = mapped_column(String(4), primary_key=True)
+    recorded_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    cleared_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -172,6 +194,55 @@ async def overdue_regularizations(
         .order_by(RegularizationRow.declaration_number)
     )
     return tuple(numbers)
+
+
+async def record_unfit_premises(
+    session: AsyncSession, party: tuple[str, str], establishment: str, on: date
+) -> None:
+    """Record a code 44 for the premises on ``on``."""
+    session.add(
+        UnfitPremisesRow(
+            party_doc_type=party[0],
+            party_doc_number=party[1],
+            establishment=establishment,
+            recorded_on=on,
+            cleared_on=None,
+        )
+    )
+    await session.flush()
+
+
+async def clear_unfit_premises(
+    session: AsyncSession, party: tuple[str, str], establishment: str, on: date
+) -> bool:
+    """Record the expedient that cures the premises' open code 44; False if none is open."""
+    result = await session.execute(
+        update(UnfitPremisesRow)
+        .where(
+            UnfitPremisesRow.party_doc_type == party[0],
+            UnfitPremisesRow.party_doc_number == party[1],
+            UnfitPremisesRow.establishment == establishment,
+            UnfitPremisesRow.cleared_on.is_(None),
+        )
+        .values(cleared_on=on)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def premises_incidents(
+    session: AsyncSession, party: tuple[str, str], establishment: str
+) -> tuple[tuple[date, date | None], ...]:
+    """The premises' code 44 records: (recorded on, cleared on), oldest first."""
+    rows = await session.execute(
+        select(UnfitPremisesRow.recorded_on, UnfitPremisesRow.cleared_on)
+        .where(
+            UnfitPremisesRow.party_doc_type == party[0],
+            UnfitPremisesRow.party_doc_number == party[1],
+            UnfitPremisesRow.establishment == establishment,
+        )
+        .order_by(UnfitPremisesRow.recorded_on)
+    )
+    return tuple((recorded, cleared) for recorded, cleared in rows)
 
 
 async def mark_regularized(session: AsyncSession, declaration_number: str, on: date) -> bool:

@@ -60,7 +60,8 @@ Lo que el proyecto decide donde las normas callan:
   registrados: un documento ya utilizado se rechaza (INTA-PE.00.06 VI.10). Cada despacho
   urgente o anticipado 04 numerado queda pendiente de regularización hasta 15 días después
   del término de la descarga (o de la llegada, o de la numeración si la DUA no la indica);
-  la aduana registra la regularización con `teledispatch declaration regularize NÚMERO`.
+  la aduana registra la regularización con `teledispatch declaration regularize NÚMERO`,
+  y el código 44 de un local (o su subsanación) con `teledispatch declaration premises`.
 - **Aprobaciones previas.** Lo que la aduana aprueba antes de numerar se indica en la
   casilla 7.38: `AUTORIZACION ZP: número` (anticipado 04), `CALIFICACION: número` (urgencia
   inciso n, socorro inciso i), `PRORROGA: número` (despacho diferido prorrogado); los datos

@@ -9,6 +9,7 @@ declaration (``gateway.pipeline.history``), so two imports in one batch see each
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -45,7 +46,7 @@ class DispatchFacts(Protocol):
     ``control_document_use`` is the number of the declaration that already used a control
     document; ``overdue_regularizations`` the importer's dispatches of a kind (``urgente``,
     ``anticipado-04``) whose regularization deadline passed, unregularized, before the
-    transmission date.
+    transmission date; ``premises_incidents`` the code 44 records of the importer's premises.
     """
 
     def control_document_use(
@@ -53,6 +54,10 @@ class DispatchFacts(Protocol):
     ) -> str | None: ...
 
     def overdue_regularizations(self, kind: str) -> tuple[str, ...]: ...
+
+    def premises_incidents(self, establishment: str) -> tuple[tuple[date, date | None], ...]:
+        """The importer's premises' code 44 records: (recorded on, cleared on)."""
+        ...
 
 
 def dispatch_facts(facts: Facts | None) -> DispatchFacts | None:

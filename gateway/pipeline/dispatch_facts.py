@@ -22,6 +22,7 @@ from mailboxes.dispatch_history import (
     ControlDocumentKey,
     PendingKind,
     overdue_regularizations,
+    premises_incidents,
     record_control_documents,
     record_pending_regularization,
     used_control_documents,
@@ -29,7 +30,12 @@ from mailboxes.dispatch_history import (
 from validators.engine import RuleContext, transmission_date, validate
 from validators.facts import ImportHistory
 from validators.registry import RuleRegistry
-from validators.rules.prior_dispatches import pending_kind, regularization_due
+from validators.rules.prior_dispatches import (
+    ANTICIPADO_04,
+    establishment_of,
+    pending_kind,
+    regularization_due,
+)
 
 __all__ = ["StoreFacts", "load_facts", "needs_facts", "record_dispatch", "revalidate"]
 
@@ -59,6 +65,7 @@ class StoreFacts:
     history: StoreHistory | None = None
     uses: Mapping[ControlDocumentKey, str] = field(default_factory=dict)
     overdue: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    premises: Mapping[str, tuple[tuple[date, date | None], ...]] = field(default_factory=dict)
 
     def imports_in_year(self, doc_type: str, doc_number: str, year: int) -> ImportHistory:
         if self.history is None:
@@ -70,6 +77,9 @@ class StoreFacts:
 
     def overdue_regularizations(self, kind: str) -> tuple[str, ...]:
         return self.overdue.get(kind, ())
+
+    def premises_incidents(self, establishment: str) -> tuple[tuple[date, date | None], ...]:
+        return self.premises.get(establishment, ())
 
 
 async def load_facts(session: AsyncSession, declaration: DUA | OE, as_of: date) -> StoreFacts:
@@ -86,7 +96,13 @@ async def load_facts(session: AsyncSession, declaration: DUA | OE, as_of: date) 
     if kind is not None and isinstance(declaration, DUA):
         party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
         overdue[kind] = await overdue_regularizations(session, party, PendingKind(kind), as_of)
-    return StoreFacts(history, uses, overdue)
+    premises: dict[str, tuple[tuple[date, date | None], ...]] = {}
+    if kind == ANTICIPADO_04 and isinstance(declaration, DUA):
+        establishment = establishment_of(declaration)
+        if establishment is not None:
+            party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
+            premises[establishment] = await premises_incidents(session, party, establishment)
+    return StoreFacts(history, uses, overdue, premises)
 
 
 async def revalidate(

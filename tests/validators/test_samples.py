@@ -66,7 +66,7 @@ def test_broken_sample_fails_naming_only_that_rule(
     assert (rule_id in NOTES) is all(f.severity is Severity.INFO for f in findings)
 
 
-STORE_BACKED = {"CTRL-SINGLE-USE", "URG-REGULARIZE", "MOD-04-OVERDUE"}
+STORE_BACKED = {"CTRL-SINGLE-USE", "URG-REGULARIZE", "MOD-04-OVERDUE", "MOD-04-PREMISES"}
 """Rules that judge a declaration against earlier ones (the store's facts): see
 tests/gateway/pipeline/test_prior_dispatches.py."""
 

@@ -20,6 +20,7 @@ numbering, when the DUA does not state the discharge.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import Final
@@ -29,6 +30,8 @@ from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
 from validators.engine import RuleContext
 from validators.facts import DispatchFacts, dispatch_facts
 from validators.registry import Problem, rule
+from validators.rules.box_7_38 import place_text
+from validators.rules.modality import PLACE_7_38
 from validators.rules.sources import INTA_PE0006, INTA_PG01A, cite_003, cite_004
 from validators.rules.wording import control_box, joined, series_label
 
@@ -39,8 +42,11 @@ __all__ = [
     "URGENT",
     "URGENT_EXEMPT",
     "ctrl_single_use",
+    "establishment_of",
     "mod_04_overdue",
+    "mod_04_premises",
     "pending_kind",
+    "premises_bar",
     "regularization_due",
     "reused_documents",
     "urg_regularize",
@@ -163,4 +169,68 @@ def mod_04_overdue(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]
         )
 
 
-RULES = (ctrl_single_use, urg_regularize, mod_04_overdue)
+def _plus_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def premises_bar(incidents: Sequence[tuple[date, date | None]], as_of: date) -> str | None:
+    """Why code 44 bars the premises on ``as_of`` (Spanish), or None.
+
+    An open code 44 bars them until the importer's expedient clears it; a second code 44
+    within a year of the one before restricts them for a year from the second (VII.A.51)."""
+    recorded = sorted(day for day, _ in incidents if day <= as_of)
+    for day, cleared in incidents:
+        if day <= as_of and (cleared is None or cleared > as_of):
+            return f"tiene el código 44 registrado el {_day(day)}, sin subsanar"
+    for first, second in itertools.pairwise(recorded):
+        if second <= _plus_year(first) and as_of < _plus_year(second):
+            return (
+                f"reincidió en el código 44 ({_day(first)} y {_day(second)}) y queda restringido "
+                f"para el despacho anticipado hasta el {_day(_plus_year(second))}"
+            )
+    return None
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def establishment_of(declaration: DUA) -> str | None:
+    """The establishment code box 7.38 gives for the anticipado 04 (``E.A.:XXXX``)."""
+    text = place_text(declaration.observations_7_38)
+    found = PLACE_7_38.match(text) if text is not None else None
+    return found.group("code") if found is not None else None
+
+
+@rule(
+    "MOD-04-PREMISES",
+    title="Anticipado 04: el local no tiene código 44 vigente (local no apto)",
+    citation=cite_004("VII.A.51"),
+    applies_to={"DUA"},
+    schedule=INTA_PG01A,
+)
+def mod_04_premises(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """An anticipado 04 to premises with an open code 44, or restricted for a year after a
+    second one within a year, is refused."""
+    facts = dispatch_facts(ctx.facts)
+    if facts is None or not isinstance(declaration, DUA):
+        return
+    if pending_kind(declaration) != ANTICIPADO_04:
+        return
+    establishment = establishment_of(declaration)
+    if establishment is None:
+        return  # MOD-04-PLACE says what box 7.38 lacks
+    reason = premises_bar(facts.premises_incidents(establishment), ctx.as_of)
+    if reason is not None:
+        yield Problem(
+            "observations_7_38",
+            f"Casilla 7.38: el local E.A.:{establishment} del importador {reason}; no puede "
+            "numerarse una declaración de despacho anticipado con traslado a ese local "
+            "(código 44: local no apto para la realización del reconocimiento físico).",
+        )
+
+
+RULES = (ctrl_single_use, urg_regularize, mod_04_overdue, mod_04_premises)

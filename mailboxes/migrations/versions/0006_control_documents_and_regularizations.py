@@ -1,7 +1,8 @@
 """control document uses and regularizations
 
 The control documents of accepted declarations (single use, seed 003 VI.10) and the urgent and
-anticipado-04 dispatches with their regularization deadline (seed 004 VI.15, VII.B.13).
+anticipado-04 dispatches with their regularization deadline (seed 004 VI.15, VII.B.13), and the
+premises found unfit for the examination, code 44 (seed 004 VII.A.51).
 
 Revision ID: 0006
 Revises: 0005
@@ -43,6 +44,21 @@ def upgrade() -> None:
         sa.Column("regularized_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("declaration_number", name=op.f("pk_regularizations")),
     )
+    op.create_table(
+        "unfit_premises",
+        sa.Column("party_doc_type", sa.String(length=3), nullable=False),
+        sa.Column("party_doc_number", sa.String(length=15), nullable=False),
+        sa.Column("establishment", sa.String(length=4), nullable=False),
+        sa.Column("recorded_on", sa.Date(), nullable=False),
+        sa.Column("cleared_on", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "party_doc_type",
+            "party_doc_number",
+            "establishment",
+            "recorded_on",
+            name=op.f("pk_unfit_premises"),
+        ),
+    )
     with op.batch_alter_table("regularizations", schema=None) as batch_op:
         batch_op.create_index(
             "ix_regularizations_party",
@@ -54,5 +70,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("regularizations", schema=None) as batch_op:
         batch_op.drop_index("ix_regularizations_party")
+    op.drop_table("unfit_premises")
     op.drop_table("regularizations")
     op.drop_table("control_document_uses")

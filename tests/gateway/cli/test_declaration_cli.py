@@ -13,6 +13,7 @@ from gateway.cli import main
 from mailboxes.dispatch_history import (
     PendingKind,
     overdue_regularizations,
+    premises_incidents,
     record_pending_regularization,
 )
 from mailboxes.store import Store
@@ -68,3 +69,28 @@ def test_the_office_records_a_regularization(
     assert asyncio.run(_overdue(tmp_path)) == ()
     assert main(args) == 1
     assert "not a dispatch pending regularization" in capsys.readouterr().err
+
+
+def test_the_office_records_code_44_and_its_cure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed 004 VII.A.51: the officer "ingresa el código 44 (local no apto para la realización
+    del reconocimiento físico en Despacho Anticipado)"; "El importador puede presentar un
+    expediente subsanando las observaciones"."""
+    base = ["declaration", "premises", "--importer", "RUC:20100047218", "--establishment"]
+    where = ["0003", "--data-dir", str(tmp_path)]
+    assert main([*base[:2], "fit", *base[2:], *where, "--on", "2026-03-01"]) == 1
+    assert "no open code 44" in capsys.readouterr().err
+    assert main([*base[:2], "unfit", *base[2:], *where, "--on", "2026-03-02"]) == 0
+    assert asyncio.run(_incidents(tmp_path)) == ((date(2026, 3, 2), None),)
+    assert main([*base[:2], "fit", *base[2:], *where, "--on", "2026-03-09"]) == 0
+    assert asyncio.run(_incidents(tmp_path)) == ((date(2026, 3, 2), date(2026, 3, 9)),)
+
+
+async def _incidents(data_dir: Path) -> tuple[tuple[date, date | None], ...]:
+    store = await _store(data_dir)
+    try:
+        async with store.database.read_session() as session:
+            return await premises_incidents(session, PARTY, "0003")
+    finally:
+        await store.close()

@@ -11,7 +11,11 @@ from config import OfficeRegistry
 from config.clock import FixedClock
 from edi_formats.models import DUA, ControlDocument, Modality
 from gateway.pipeline import PipelineWorker
-from mailboxes.dispatch_history import mark_regularized
+from mailboxes.dispatch_history import (
+    clear_unfit_premises,
+    mark_regularized,
+    record_unfit_premises,
+)
 from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
 from tests.gateway.pipeline.helpers import AGENT, DOMAIN, body_text, flat, mailbox, submission
@@ -113,3 +117,26 @@ async def test_an_unregularized_urgent_dispatch_bars_the_next_until_regularized(
     assert status == "accepted"  # U2's deadline runs from its own discharge: not yet overdue
     async with accounts.database.write_session() as session, session.begin():
         assert not await mark_regularized(session, number, late)  # recorded once
+
+
+async def test_premises_with_code_44_are_refused_through_the_store(
+    accounts: Store, worker: PipelineWorker, clock: FixedClock
+) -> None:
+    """Seed 004 VII.A.51: "El código 44 imposibilita automáticamente que se numere una nueva
+    declaración bajo la modalidad de despacho anticipado con traslado en dicho local"."""
+    day = date(2026, 11, 2)
+    place = "AUTORIZACION ZP: 118-ZP-7 E.A.:0003 AV. ARGENTINA 2833 CALLAO 070101"
+    dua = _dua(
+        day, "Z1", modality=Modality(code="1-0", arrival_point="04"), observations_7_38=place
+    )
+    party = (dua.importer.doc_type.value, dua.importer.doc_number)
+    async with accounts.database.write_session() as session, session.begin():
+        await record_unfit_premises(session, party, "0003", day - timedelta(days=3))
+    status, text = await _send(accounts, worker, clock, day, dua)
+    assert status == "rejected" and "MOD-04-PREMISES" in text and "E.A.:0003" in text
+    async with accounts.database.write_session() as session, session.begin():
+        assert await clear_unfit_premises(session, party, "0003", day)
+    cured = _dua(
+        day, "Z2", modality=Modality(code="1-0", arrival_point="04"), observations_7_38=place
+    )
+    assert (await _send(accounts, worker, clock, day, cured))[0] == "accepted"

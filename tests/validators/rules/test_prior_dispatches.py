@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from edi_formats.models import DUA, ControlDocument, Modality
 from tests.validators.conftest import AS_OF
@@ -17,6 +17,7 @@ from validators.samples import break_rule
 class FakeFacts:
     uses: dict[tuple[str, str, str], str] = field(default_factory=dict)
     overdue: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    premises: dict[str, tuple[tuple[date, date | None], ...]] = field(default_factory=dict)
 
     def imports_in_year(self, doc_type: str, doc_number: str, year: int) -> ImportHistory:
         return ImportHistory(year)
@@ -26,6 +27,9 @@ class FakeFacts:
 
     def overdue_regularizations(self, kind: str) -> tuple[str, ...]:
         return self.overdue.get(kind, ())
+
+    def premises_incidents(self, establishment: str) -> tuple[tuple[date, date | None], ...]:
+        return self.premises.get(establishment, ())
 
 
 PERMIT = ControlDocument(
@@ -88,3 +92,36 @@ def test_no_anticipado_04_with_similar_dispatches_overdue(ctx: RuleContext) -> N
     assert "118-2025-10-000001" in finding.message
     assert findings_of(sample_dua(), late, "MOD-04-OVERDUE") == []  # 03: not concerned
     assert findings_of(sample_oe(), late, "MOD-04-OVERDUE") == []
+
+
+def test_premises_with_code_44_take_no_anticipado_04(ctx: RuleContext) -> None:
+    """Seed 004 VII.A.51: "El código 44 imposibilita automáticamente que se numere una nueva
+    declaración bajo la modalidad de despacho anticipado con traslado en dicho local. El
+    importador puede presentar un expediente subsanando las observaciones, con lo cual
+    automáticamente se habilita nuevamente el referido local. Si en el lapso de un (1) año
+    existe reincidencia del código 44 en el mismo local, éste queda restringido para el
+    despacho anticipado por un (1) año a partir del registro de la segunda incidencia\"."""
+    dua = change(
+        sample_dua(),
+        modality=Modality(code="1-0", arrival_point="04"),
+        observations_7_38="AUTORIZACION ZP: 7 E.A.:0003 AV. ARGENTINA 2833 CALLAO 070101",
+    )
+    open_44 = FakeFacts(premises={"0003": ((date(2025, 1, 10), None),)})
+    (finding,) = findings_of(dua, replace(ctx, facts=open_44), "MOD-04-PREMISES")
+    assert "E.A.:0003" in finding.message and "10/01/2025" in finding.message
+    cured = FakeFacts(premises={"0003": ((date(2025, 1, 10), date(2025, 2, 1)),)})
+    assert findings_of(dua, replace(ctx, facts=cured), "MOD-04-PREMISES") == []
+    other = FakeFacts(premises={"0001": ((date(2025, 1, 10), None),)})
+    assert findings_of(dua, replace(ctx, facts=other), "MOD-04-PREMISES") == []
+    twice = FakeFacts(
+        premises={
+            "0003": (
+                (date(2024, 6, 1), date(2024, 6, 20)),
+                (date(2025, 2, 1), date(2025, 2, 10)),
+            )
+        }
+    )
+    (finding,) = findings_of(dua, replace(ctx, facts=twice), "MOD-04-PREMISES")
+    assert "restringido" in finding.message and "01/02/2026" in finding.message
+    a_year_on = replace(ctx, as_of=date(2026, 2, 1), facts=twice)
+    assert findings_of(dua, a_year_on, "MOD-04-PREMISES") == []
