@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from config.offices import OfficeRegistry
-from config.reference import NEVER
+from config.reference import NEVER, ReferenceData, shipped_reference
 from validators.findings import Severity
 from validators.registry import Rule, RuleRegistry, Validity
 from validators.rules.sources import source_of
@@ -126,9 +126,34 @@ def _section(rule_id: str, versions: Iterable[Rule], offices: OfficeRegistry) ->
     return lines
 
 
-def render_rules_doc(registry: RuleRegistry, offices: OfficeRegistry) -> str:
-    """The whole of docs/rules.md for ``registry``."""
+def _goods_tables(reference: ReferenceData) -> list[str]:
+    """The prohibited goods with their norm and date (PROHIBITED applies each from its date)."""
+    lines = [
+        "## Anexo: mercancías prohibidas, su norma y su fecha",
+        "",
+        "Tabla referencial del proyecto (`config/data/prohibited_goods.csv`, reemplazable por "
+        "la lista oficial); anexo 27 de importación, 28 de exportación; cada fila rige desde "
+        "la fecha de su norma.",
+        "",
+        "| anexo | subpartida | mercancía | norma | desde |",
+        "|---|---|---|---|---|",
+    ]
+    for row in reference.prohibited:
+        since = _day(row.effective_from) if row.effective_from else "siempre"
+        lines.append(
+            f"| {row.annex.id} | {row.prefix} | {_escape(row.description)} "
+            f"| {_escape(row.legal_basis)} | {since} |"
+        )
+    lines.append("")
+    return lines
+
+
+def render_rules_doc(
+    registry: RuleRegistry, offices: OfficeRegistry, reference: ReferenceData | None = None
+) -> str:
+    """The whole of docs/rules.md for ``registry`` (and the goods tables of ``reference``)."""
     lines = [_PREFACE]
     for rule_id in registry.ids():
         lines += _section(rule_id, registry.versions(rule_id), offices)
+    lines += _goods_tables(reference or shipped_reference())
     return "\n".join(lines).rstrip("\n") + "\n"
