@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 __all__ = [
+    "NEVER",
     "Annex",
     "AnnexKind",
     "ControlDocumentType",
@@ -53,6 +54,10 @@ __all__ = [
 
 ANY_OFFICE: Final = "*"
 """The office column of a schedule row that applies to every office it does not name."""
+
+NEVER: Final = date.max
+"""The start of a procedure at an office outside its scope (``never`` in the ``from``
+column): no day reaches it, so the procedure's rules never apply there."""
 
 _TWO_DIGITS: Final = re.compile(r"^\d{2}$")
 _OFFICE: Final = re.compile(r"^\d{3}$")
@@ -134,13 +139,28 @@ class RestrictedGoods:
     """Goods of a restricted annex, by national subpartida prefix (a reference row).
 
     ``export_offices`` overrides the annex's export offices for this prefix (coca leaves may
-    also leave through Matarani and Salaverry, 003 VII.A 5.1.4 b).
+    also leave through Matarani and Salaverry, 003 VII.A 5.1.4 b). ``examined`` False takes
+    the row out of its annex's mandatory examination (003 VII.A 5.1.5 c examines narcotics,
+    not the psychotropics of the same annex).
     """
 
     prefix: str
     annex: Annex
     description: str
     export_offices: frozenset[str] = frozenset()
+    examined: bool = True
+    legal_basis: str = ""
+    """The norm that restricts the goods, with its date (seed 003 V.A)."""
+    effective_from: date | None = None
+    """The date of that norm (None: always)."""
+
+    def in_force(self, as_of: date | None) -> bool:
+        """Whether the restriction applies on ``as_of`` (None: whatever the date)."""
+        return as_of is None or self.effective_from is None or self.effective_from <= as_of
+
+    def mandatory_red(self, flow: Flow) -> bool:
+        """Whether goods of this row always go to physical examination in ``flow``."""
+        return self.examined and flow in self.annex.mandatory_red
 
     def offices_for(self, flow: Flow) -> frozenset[str]:
         if flow is Flow.EXPORT and self.export_offices:
@@ -153,6 +173,7 @@ class ProhibitedGoods:
     """Goods of prohibited import (Annex 27) or export (Annex 28), by subpartida prefix.
 
     ``state`` ``U`` limits the prohibition to used goods (used radioactive equipment).
+    ``effective_from`` is the date of the norm that prohibits the goods (None: always).
     """
 
     prefix: str
@@ -160,6 +181,11 @@ class ProhibitedGoods:
     description: str
     state: str | None
     legal_basis: str
+    effective_from: date | None = None
+
+    def in_force(self, as_of: date | None) -> bool:
+        """Whether the prohibition applies on ``as_of`` (None: whatever the date)."""
+        return as_of is None or self.effective_from is None or self.effective_from <= as_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,24 +261,30 @@ class ReferenceData:
         object.__setattr__(self, "_prohibited_index", prohibited)
         object.__setattr__(self, "_prohibited_lengths", prohibited_lengths)
 
-    def restricted_for(self, subpartida: str, flow: Flow) -> tuple[RestrictedGoods, ...]:
-        """The reference rows whose prefix starts ``subpartida`` and whose annex restricts
-        ``flow``, shortest prefix first."""
+    def restricted_for(
+        self, subpartida: str, flow: Flow, as_of: date | None = None
+    ) -> tuple[RestrictedGoods, ...]:
+        """The reference rows whose prefix starts ``subpartida``, whose annex restricts
+        ``flow`` and whose norm is in force on ``as_of`` (every row when None), shortest
+        prefix first."""
         return tuple(
             row
             for row in _matches(self._restricted_index, self._restricted_lengths, subpartida)
-            if flow in row.annex.flows
+            if flow in row.annex.flows and row.in_force(as_of)
         )
 
     def prohibited_for(
-        self, subpartida: str, flow: Flow, state: str | None = None
+        self, subpartida: str, flow: Flow, state: str | None = None, as_of: date | None = None
     ) -> tuple[ProhibitedGoods, ...]:
         """The prohibited rows matching ``subpartida`` for ``flow`` and the goods' state
-        (a row for used goods does not match goods declared new or without a state)."""
+        (a row for used goods does not match goods declared new or without a state), whose
+        norm is in force on ``as_of`` (every row when None)."""
         return tuple(
             row
             for row in _matches(self._prohibited_index, self._prohibited_lengths, subpartida)
-            if flow in row.annex.flows and (row.state is None or row.state == state)
+            if flow in row.annex.flows
+            and (row.state is None or row.state == state)
+            and row.in_force(as_of)
         )
 
     def uit(self, year: int) -> YearValue | None:
@@ -486,9 +518,19 @@ def _load_restricted(path: Path | None, annexes: Mapping[str, Annex]) -> list[Re
             annex=_annex_of(row, annexes, AnnexKind.RESTRICTED),
             description=row["description"],
             export_offices=_codes(row, "export_offices", _OFFICE),
+            examined=_examined(row),
+            legal_basis=row["legal_basis"],
+            effective_from=_optional_date(row, "from"),
         )
         for row in rows
     ]
+
+
+def _examined(row: _Row) -> bool:
+    value = row["examined"].lower()
+    if value not in ("", "yes", "no"):
+        raise row.fail("examined is empty (as the annex says), 'yes' or 'no'")
+    return value != "no"
 
 
 def _state(row: _Row, column: str) -> str | None:
@@ -507,9 +549,19 @@ def _load_prohibited(path: Path | None, annexes: Mapping[str, Annex]) -> list[Pr
             description=row["description"],
             state=_state(row, "state"),
             legal_basis=row["legal_basis"],
+            effective_from=_optional_date(row, "from"),
         )
         for row in rows
     ]
+
+
+def _optional_date(row: _Row, column: str) -> date | None:
+    if not row[column]:
+        return None
+    try:
+        return date.fromisoformat(row[column])
+    except ValueError:
+        raise row.fail(f"{column} {row[column]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _load_yearly(shipped: str, path: Path | None, column: str) -> dict[int, Decimal]:
@@ -539,9 +591,9 @@ def _load_schedules(path: Path | None) -> dict[str, Schedule]:
         if office != ANY_OFFICE and not _OFFICE.match(office):
             raise row.fail(f"office {office!r} is '*' or a three-digit office code")
         try:
-            start = date.fromisoformat(row["from"])
+            start = NEVER if row["from"].lower() == "never" else date.fromisoformat(row["from"])
         except ValueError:
-            raise row.fail(f"from {row['from']!r} is not a date (YYYY-MM-DD)") from None
+            raise row.fail(f"from {row['from']!r} is not a date (YYYY-MM-DD) or 'never'") from None
         per_office = starts.setdefault(procedure, {})
         if office in per_office:
             raise row.fail(f"{procedure} lists office {office} twice")

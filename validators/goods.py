@@ -9,6 +9,7 @@ answered here once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Final
 
 from config.reference import Flow, ProhibitedGoods, ReferenceData, RestrictedGoods
@@ -44,23 +45,24 @@ def flow_of(declaration: DUA | OE) -> Flow:
 
 
 def restricted_goods(
-    series: Series, flow: Flow, reference: ReferenceData
+    series: Series, flow: Flow, reference: ReferenceData, as_of: date | None = None
 ) -> tuple[RestrictedGoods, ...]:
-    """The restricted reference rows the series falls under; none when TPROD 98/99 says the
-    goods are not restricted."""
+    """The restricted reference rows the series falls under whose norm is in force on
+    ``as_of``; none when TPROD 98/99 says the goods are not restricted."""
     if series.tprod in (TPROD_NOT_RESTRICTED, TPROD_NEITHER):
         return ()
-    return reference.restricted_for(series.subpartida, flow)
+    return reference.restricted_for(series.subpartida, flow, as_of)
 
 
 def prohibited_goods(
-    series: Series, flow: Flow, reference: ReferenceData
+    series: Series, flow: Flow, reference: ReferenceData, as_of: date | None = None
 ) -> tuple[ProhibitedGoods, ...]:
     """The prohibited reference rows the series falls under (used-goods rows only for used
-    goods); none when TPROD 97/99 says the goods are not prohibited."""
+    goods) whose norm is in force on ``as_of``; none when TPROD 97/99 says the goods are not
+    prohibited."""
     if series.tprod in (TPROD_NOT_PROHIBITED, TPROD_NEITHER):
         return ()
-    return reference.prohibited_for(series.subpartida, flow, series.state)
+    return reference.prohibited_for(series.subpartida, flow, series.state, as_of)
 
 
 def competent_entities(goods: Iterable[RestrictedGoods]) -> frozenset[str]:
@@ -69,8 +71,10 @@ def competent_entities(goods: Iterable[RestrictedGoods]) -> frozenset[str]:
 
 
 def has_restricted_goods(declaration: DUA | OE, reference: ReferenceData) -> bool:
-    """Whether any series is restricted goods: by the reference table, or because it carries
-    control documents (the table is a reference; the broker's documents say more)."""
+    """Whether any series is restricted goods by the restricted-goods tables (TPROD 98/99
+    taking it out). A control document alone does not make goods restricted: anyone can
+    write one, and art. 62A f) excepts "mercancía restringida", not declarations that cite
+    a document."""
     flow = flow_of(declaration)
     series: Iterable[Series] = declaration.series
-    return any(item.control_documents or restricted_goods(item, flow, reference) for item in series)
+    return any(restricted_goods(item, flow, reference) for item in series)

@@ -405,7 +405,61 @@ def _break_mod_tdoc(d: DUA) -> DUA:
 
 def _break_mod_04_place(d: DUA) -> DUA:
     modality = Modality(code=ModalityCode.ANTICIPADO, arrival_point=ARRIVAL_POINT_PRIMARY_ZONE)
-    return _set(d, modality=modality, observations_7_38=None)
+    return _set(d, modality=modality, observations_7_38="AUTORIZACION ZP: 118-ZP-2025-0042")
+
+
+def _break_mod_04_auth(d: DUA) -> DUA:
+    modality = Modality(code=ModalityCode.ANTICIPADO, arrival_point=ARRIVAL_POINT_PRIMARY_ZONE)
+    place = "E.A.:0000 AV. ARGENTINA 2833 CALLAO UBIGEO:070101"
+    return _set(d, modality=modality, observations_7_38=place)
+
+
+def _break_mod_qualify(d: DUA) -> DUA:
+    return _modality(
+        d, Modality(code=ModalityCode.URGENCIA, category="n"), arrival=2, discharge=None
+    )
+
+
+def _used_car(d: DUA, description: str = "") -> DUA:
+    car = _goods(
+        d,
+        "8703231000",
+        f"AUTOMOVIL TOYOTA COROLLA USADO{description}",
+        state=GoodsState.USED,
+        quantity=Decimal(1),
+        unit="U",
+    )
+    assert isinstance(car, DUA)
+    return car
+
+
+def _break_veh_used(d: DUA) -> DUA:
+    year = _sample_date(d).year - 9
+    return _used_car(
+        d,
+        f"; AÑO FABRICACION: {year}; TIMON: IZQUIERDA; PESO BRUTO VEHICULAR: 1650; CO: 0.5%",
+    )
+
+
+def _break_veh_desc(d: DUA) -> DUA:
+    return _used_car(d)
+
+
+def _break_inv_electronic(d: DUA) -> DUA:
+    invoices = d.invoices or (Invoice(number="F001-0004512"),)
+    first = _set(invoices[0], electronic=True, supplier_fax=None, supplier_email=None)
+    return _set(d, invoices=(first, *invoices[1:]), sworn_statement=False)
+
+
+def _break_restr_narcotics(d: DUA | OE) -> DUA | OE:
+    certificate = _control(d, "03", "03", "CO-DIGEMID-2025-118", issued=-10, expires=150)
+    narcotics = _goods(
+        d,
+        "2939710000",
+        "CLORHIDRATO DE COCAINA USP PARA USO MEDICO",
+        control_documents=(certificate,),
+    )
+    return _set(narcotics, office="118") if d.office not in ("118", "235") else narcotics
 
 
 def _break_mod_ant_manifest(d: DUA) -> DUA:
@@ -612,9 +666,16 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "MOD-CODE": _dua_only(_break_mod_code, "MOD-CODE"),
     "MOD-TDOC": _dua_only(_break_mod_tdoc, "MOD-TDOC"),
     "MOD-04-PLACE": _dua_only(_break_mod_04_place, "MOD-04-PLACE"),
+    "MOD-04-AUTH": _dua_only(_break_mod_04_auth, "MOD-04-AUTH"),
+    "MOD-QUALIFY": _dua_only(_break_mod_qualify, "MOD-QUALIFY"),
+    "INV-ELECTRONIC": _dua_only(_break_inv_electronic, "INV-ELECTRONIC"),
+    "RESTR-NARCOTICS": _break_restr_narcotics,
+    "VEH-USED": _dua_only(_break_veh_used, "VEH-USED"),
+    "VEH-DESC": _dua_only(_break_veh_desc, "VEH-DESC"),
     "MOD-ANT-MANIFEST": _dua_only(_break_mod_ant_manifest, "MOD-ANT-MANIFEST"),
     "DL-ANTICIPADO": _dua_only(_break_dl_anticipado, "DL-ANTICIPADO"),
     "DL-URGENTE": _dua_only(_break_dl_urgente, "DL-URGENTE"),
+    "DL-DIFERIDO": _dua_only(_break_dl_excepcional, "DL-DIFERIDO"),
     "DL-EXCEPCIONAL": _dua_only(_break_dl_excepcional, "DL-EXCEPCIONAL"),
     "ONE-CONSIGNEE": _dua_only(_break_one_consignee, "ONE-CONSIGNEE"),
     "ID-NORUC": _dua_only(_break_id_noruc, "ID-NORUC"),

@@ -25,6 +25,7 @@ COMMANDS: Final[dict[str, str]] = {
     "sample": "print a sample declaration",
     "validate": "validate declarations offline",
     "rules": "the validation rules and their citations",
+    "declaration": "what the office records on a declaration",
     "modem": "dial-up link simulator: a Hayes MNP modem and a slow line, as a TCP proxy",
     "send": "mail declarations to a customs office (the agent's reference client)",
     "fetch": "download a mailbox (the agent's reference client)",

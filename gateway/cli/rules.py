@@ -3,29 +3,35 @@
 A broker or an operator asks which rules a declaration transmitted on a date to an office is
 judged by: ``--as-of`` (default today in Peru) and ``--office`` (per-office start dates, e.g.
 INTA-PG.01-A reached Maritime Callao on 2010-09-20). ``--all`` lists every version of every
-rule with its dates instead; ``--json`` prints the same as data.
+rule with its dates instead; ``--json`` prints the same as data. ``rules doc`` prints
+docs/rules.md, the broker's guide generated from the catalog.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from config import load_offices
 from config.clock import SystemClock
+from config.reference import NEVER
 from gateway.cli.sample import iso_date
+from validators.catalog_doc import render_rules_doc
 from validators.engine import transmission_date
 from validators.findings import Severity
 from validators.registry import Rule, RuleRegistry, Validity
 from validators.rules import CATALOG
+from validators.rules.sources import source_of
 
-__all__ = ["in_force", "register", "run"]
+__all__ = ["in_force", "register", "run", "run_doc"]
 
 _DOCUMENTS = {"dua": "DUA", "oe": "OE"}
 _DOCUMENT_NAMES = {"DUA": "DUA", "OE": "O/E"}
+_DAY = timedelta(days=1)
 _SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "aviso", Severity.INFO: "nota"}
 
 
@@ -45,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--all", action="store_true", help="every version, whatever the date")
     listing.add_argument("--json", action="store_true", help="print the catalog as JSON")
     listing.set_defaults(handler=run)
+    doc = actions.add_parser("doc", help="print docs/rules.md, generated from the catalog")
+    doc.set_defaults(handler=run_doc)
 
 
 def in_force(
@@ -61,13 +69,16 @@ def in_force(
 
 
 def _window(validity: Validity) -> str:
-    if validity.start is None and validity.end is None:
+    if validity.start == NEVER:
+        return "no rige (aduana fuera del alcance del procedimiento)"
+    end = validity.end if validity.end is None or validity.end < NEVER - _DAY else None
+    if validity.start is None and end is None:
         return "siempre en vigor"
     parts = []
     if validity.start is not None:
         parts.append(f"desde {validity.start:%d/%m/%Y}")
-    if validity.end is not None:
-        parts.append(f"hasta {validity.end:%d/%m/%Y}")
+    if end is not None:
+        parts.append(f"hasta {end:%d/%m/%Y}")
     return " ".join(parts)
 
 
@@ -96,6 +107,7 @@ def _as_json(item: Rule, office: str | None) -> dict[str, Any]:
         "id": item.id,
         "title": item.title,
         "citation": item.citation,
+        "source": source_of(item.citation),
         "applies_to": sorted(item.applies_to),
         "severity": item.severity.value,
         "effective_from": validity.start.isoformat() if validity.start else None,
@@ -120,6 +132,12 @@ def _heading(as_of: date | None, office: str | None, count: int) -> str:
     if as_of is None:
         return f"Catálogo completo de reglas{where}: {count} versiones"
     return f"Reglas en vigor al {as_of:%d/%m/%Y}{where}: {count}"
+
+
+def run_doc(args: argparse.Namespace) -> int:
+    """Print docs/rules.md: every rule, its dates, offices and source, for brokers."""
+    sys.stdout.write(render_rules_doc(CATALOG, load_offices()))
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,9 +11,10 @@ number, so a broker who corrects the declaration resends it with the same refere
 is validated anew. Only the authenticated sender's own references are looked up (the
 declaration's agent code must be the sender's), so no agent can fetch another's answer.
 
-Store-backed rules. A DUA of an importer without RUC is validated again here with the
-importer's imports of the year (ID-NORUC, ``gateway.pipeline.history``) and, once numbered,
-recorded; the control channel is chosen and counted in the office's month
+Store-backed rules. A DUA of an importer without RUC, a declaration with control documents
+and an urgent or anticipado-04 DUA are validated again here with the store's facts (ID-NORUC,
+CTRL-SINGLE-USE, URG-REGULARIZE, MOD-04-OVERDUE: ``gateway.pipeline.dispatch_facts``) and,
+once numbered, recorded; the control channel is chosen and counted in the office's month
 (CH-ASSIGN, ``gateway.pipeline.quota``). Both happen in this transaction, so they see the
 declarations answered before them, in this batch too.
 """
@@ -27,7 +28,8 @@ from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.imap.filing import OfficeFiling
 from gateway.pipeline import replies
-from gateway.pipeline.history import needs_history, record_import, revalidate
+from gateway.pipeline.dispatch_facts import needs_facts, record_dispatch, revalidate
+from gateway.pipeline.history import record_import
 from gateway.pipeline.numbering import numbering_year, take_number
 from gateway.pipeline.process import (
     Analysis,
@@ -192,7 +194,7 @@ async def _answer_declaration(
         if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
             await answering.redeliver(job.sender, AGENT_FOLDER, on_file.reply_content_id)
             return Answered("repeated", reference, on_file.number, on_file.channel)
-    if own and outcome.accepted and needs_history(declaration):
+    if own and outcome.accepted and needs_facts(declaration):
         context = _context(claimed, settings)
         outcome = await revalidate(answering.session, outcome, context, settings.registry)
     if not outcome.accepted:
@@ -236,6 +238,13 @@ async def _answer_declaration(
         number=number,
         office=job.office_code,
         year=numbering_year(job.received_at),
+        received_at=job.received_at,
+    )
+    await record_dispatch(
+        answering.session,
+        declaration,
+        number=number,
+        office=job.office_code,
         received_at=job.received_at,
     )
     reply = replies.acceptance(envelope, outcome, number=number, channel=decision.channel)

@@ -24,8 +24,17 @@ numbered 10 or more a day on average the previous month, and *more than* 50 % be
 ``RedLimit`` says which; ``MonthCounts`` are the month's declarations in the percentage and
 their reds so far (``gateway.pipeline.quota`` keeps them in the store). A red draw that would
 exceed a ceiling becomes naranja; a non-red draw that would leave a floor unmet becomes rojo.
-So the share holds after every declaration, not only at the end of the month. Before
-INTA-PG.01-A the draw is bounded by the same per-office ceilings, without monthly counts.
+So the share holds after every declaration, not only at the end of the month.
+
+The shares are INTA-PG.01-A's, an import procedure's: they apply to the DUA where and when
+that procedure governs (``shares_apply``). For every O/E, before 2010 and at offices outside
+its scope no source gives a percentage, so the draw is bounded by the project's
+``PROJECT_RED_SHARE`` instead, without monthly counts, and the office copy says so.
+
+The channel is *assigned* on acceptance; seed 004 VI.17 shows it to the broker once the debt
+is paid or guaranteed (and, in the anticipado, the manifest is in). The gateway sees no
+payment, so the acceptance gives the channel as assigned, pending that step
+(``gateway.pipeline.replies``).
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ __all__ = [
     "BUSY_DAILY_AVERAGE",
     "DEFAULT_RED_CEILING",
     "ORANGE_SHARE",
+    "PROJECT_RED_SHARE",
     "RED_CEILINGS",
     "ChannelDecision",
     "LimitKind",
@@ -61,6 +71,7 @@ __all__ = [
     "red_limit",
     "risk_weight",
     "select_channel",
+    "shares_apply",
 ]
 
 RED_CEILINGS: Final[Mapping[str, Decimal]] = {
@@ -75,6 +86,10 @@ DEFAULT_RED_CEILING: Final = Decimal("0.50")
 
 BUSY_DAILY_AVERAGE: Final = 10
 """Seed 004 VII.A.45 c): numbering 10 or more a day on average last month caps red at 50 %."""
+
+PROJECT_RED_SHARE: Final = Decimal("0.15")
+"""Red ceiling of the draw where no source gives one (O/E; before INTA-PG.01-A; offices outside
+its scope): the project's default, the lowest share seed 004 names."""
 
 ORANGE_SHARE: Final = Decimal("0.25")
 """Documentary review share of the draw (the seeds give none; the project's default)."""
@@ -166,6 +181,12 @@ def quota_in_force(reference: ReferenceData, office: str, as_of: date) -> bool:
     return _started(reference, INTA_PG01A, office, as_of)
 
 
+def shares_apply(declaration: DUA | OE, reference: ReferenceData, office: str, as_of: date) -> bool:
+    """Whether INTA-PG.01-A's monthly red shares bound this declaration's draw: a DUA where
+    and when that import procedure governs; never an O/E."""
+    return isinstance(declaration, DUA) and quota_in_force(reference, office, as_of)
+
+
 def _always_examined_entities(reference: ReferenceData, flow: Flow) -> dict[str, str]:
     """Entities every annex of which sends the flow's goods to mandatory examination."""
     annexes: dict[str, list[bool]] = {}
@@ -182,7 +203,7 @@ def _always_examined_entities(reference: ReferenceData, flow: Flow) -> dict[str,
 
 def _mandatory_goods(item: Series, flow: Flow, reference: ReferenceData) -> str | None:
     for row in restricted_goods(item, flow, reference):
-        if flow in row.annex.mandatory_red:
+        if row.mandatory_red(flow):
             return f"{row.description.lower()} ({row.annex.label} de INTA-PE.00.06)"
     return None
 
@@ -268,15 +289,21 @@ def select_channel(
         and declaration.modality.code == ModalityCode.SOCORRO
     ):
         return ChannelDecision(
-            Channel.NARANJA, "envío de socorro: solo revisión documentaria (004 VI.16 b)"
+            Channel.NARANJA, "envío de socorro: solo revisión documentaria (INTA-PG.01-A VI.16 b)"
         )
     weight = risk_weight(declaration)
     draw = _draw(seed, number)
-    if quota is None:
-        ceiling = RED_CEILINGS.get(office, DEFAULT_RED_CEILING)
+    shares = shares_apply(declaration, reference, office, as_of)
+    if quota is None or not shares:
+        if shares:
+            ceiling = RED_CEILINGS.get(office, DEFAULT_RED_CEILING)
+            basis = "tope rojo de la aduana, INTA-PG.01-A VII.A.45"
+        else:
+            ceiling = PROJECT_RED_SHARE
+            basis = "tope rojo del proyecto: sin porcentaje en las normas para este caso"
         channel = _drawn(draw, ceiling * weight)
-        detail = f"selección por riesgo (peso {weight:.3f}, tope rojo {ceiling:.0%})"
-        return ChannelDecision(channel, detail, in_percentage=with_004)
+        detail = f"selección por riesgo (peso {weight:.3f}, {basis} {ceiling:.0%})"
+        return ChannelDecision(channel, detail, in_percentage=shares)
     limit, counts = quota
     if limit.kind is LimitKind.AT_MOST:
         aim = limit.share * weight

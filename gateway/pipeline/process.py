@@ -20,7 +20,7 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext, validate
 from validators.findings import Finding, Severity, has_errors
 from validators.registry import RuleRegistry
-from validators.rules.office import td_sender
+from validators.rules import CATALOG
 
 __all__ = [
     "MAX_REFERENCES",
@@ -140,10 +140,19 @@ def is_automatic(message: EmailMessage) -> bool:
     )
 
 
-def _not_an_agent(declaration: DUA | OE) -> Finding:
+def _td_sender_citation(declaration: DUA | OE, context: RuleContext) -> str:
+    """TD-SENDER's citation in force for the declaration (the 1997 one before INTA-PG.01-A)."""
+    versions = CATALOG.versions("TD-SENDER")
+    for version in versions:
+        if version.in_force(declaration.document_type, context.as_of, declaration.office):
+            return version.citation
+    return versions[0].citation
+
+
+def _not_an_agent(declaration: DUA | OE, context: RuleContext) -> Finding:
     """TD-SENDER when the sender has no agent code at all (the engine skips it then)."""
     return Finding(
-        rule_id=td_sender.id,
+        rule_id="TD-SENDER",
         severity=Severity.ERROR,
         field="agent_code",
         message=(
@@ -151,7 +160,7 @@ def _not_an_agent(declaration: DUA | OE) -> Finding:
             "transmitida desde una cuenta que no es de un despachador de aduana. Solo los "
             "despachadores transmiten declaraciones, con su clave electrónica."
         ),
-        citation=td_sender.citation,
+        citation=_td_sender_citation(declaration, context),
     )
 
 
@@ -164,7 +173,7 @@ def _read(
         return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
     findings = validate(declaration, context, registry)
     if context.sender_agent_code is None:
-        findings.insert(0, _not_an_agent(declaration))
+        findings.insert(0, _not_an_agent(declaration, context))
     return ReadDeclaration(document, declaration, tuple(findings))
 
 

@@ -29,9 +29,9 @@ from gateway.pipeline.channels import (
     ChannelDecision,
     MonthCounts,
     RedLimit,
-    quota_in_force,
     red_limit,
     select_channel,
+    shares_apply,
 )
 from mailboxes.jobs import Answering
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus
@@ -154,7 +154,7 @@ async def assign_channel(
 ) -> ChannelDecision:
     """The channel of a declaration being numbered, counted in the office's month."""
     as_of: date = transmission_date(received_at)
-    if not quota_in_force(reference, office, as_of):
+    if not shares_apply(declaration, reference, office, as_of):
         return select_channel(
             declaration, office=office, number=number, seed=seed, as_of=as_of, reference=reference
         )

@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from typing import Final
 
 from edi_formats.codec import render_response
+from edi_formats.codes import ModalityCode
 from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE
@@ -339,6 +340,23 @@ def response_for(
 # -- the replies --------------------------------------------------------------------------------
 
 
+def _pending_payment(declaration: DUA | OE) -> str:
+    """Seed 004 VI.17: the channel "se muestra" once the debt is paid or guaranteed (and, in
+    the anticipado, the manifest data are in). The gateway sees no payment: it assigns the
+    channel on numbering and says that it applies after that step."""
+    if not isinstance(declaration, DUA):
+        return "(canal asignado al numerar la orden de embarque)"
+    manifest = (
+        " y, en el despacho anticipado, se cuente con la información del manifiesto de carga"
+        if declaration.modality.code == ModalityCode.ANTICIPADO
+        else ""
+    )
+    return (
+        "(canal asignado, pendiente de pago: rige cuando la deuda tributaria aduanera y los "
+        f"recargos estén cancelados, garantizados o impugnados{manifest})"
+    )
+
+
 def acceptance(
     envelope: ReplyEnvelope, outcome: ReadDeclaration, *, number: str, channel: Channel
 ) -> bytes:
@@ -359,7 +377,8 @@ def acceptance(
         f"Su {kind} con referencia {reference} fue ACEPTADA y numerada.",
         "",
         f"  Número de declaración: {number}",
-        _hanging(f"  Canal de control:      {channel.value.upper()}: {CHANNEL_MEANING[channel]}"),
+        _hanging(f"  Canal asignado:        {channel.value.upper()}: {CHANNEL_MEANING[channel]}"),
+        _hanging(f"                         {_pending_payment(declaration)}"),
         "",
     ]
     lines += _findings_text(

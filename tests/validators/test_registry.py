@@ -66,7 +66,7 @@ def test_dl_urgente_changes_version_with_ds_367_2019() -> None:
         (found,) = [r for r in CATALOG.in_force("DUA", day, "118") if r.id == "DL-URGENTE"]
         return found.citation
 
-    assert "INTA-PG.01-A VI.7 b" in citation(date(2019, 12, 30))
+    assert "Procedimiento INTA-PG.01-A, VI.7 b" in citation(date(2019, 12, 30))
     assert "art. 230" in citation(date(2019, 12, 31))
 
 

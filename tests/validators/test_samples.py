@@ -14,7 +14,10 @@ from validators.rules import CATALOG
 from validators.samples import BREAKABLE, NOTES, break_rule, sample_declaration
 
 AS_OF = date(2025, 3, 3)
-DUA_ONLY = {r.id for r in CATALOG if r.applies_to == frozenset({"DUA"})}
+SAMPLE_DATE = {"DL-EXCEPCIONAL": date(2015, 3, 3)}
+"""Rules no longer in force on AS_OF are broken on a date they were (DL-EXCEPCIONAL gave way
+to DL-DIFERIDO on 2019-12-31)."""
+DUA_ONLY = {r.id for r in CATALOG} - {r.id for r in CATALOG if "OE" in r.applies_to}
 CASES = [
     (kind, rule_id)
     for kind in ("dua", "oe")
@@ -52,8 +55,9 @@ def test_sample_series_count(offices: OfficeRegistry) -> None:
 def test_broken_sample_fails_naming_only_that_rule(
     offices: OfficeRegistry, kind: str, rule_id: str
 ) -> None:
-    ctx = RuleContext(as_of=AS_OF, offices=offices)
-    broken = break_rule(sample_declaration(kind, as_of=AS_OF), rule_id)  # type: ignore[arg-type]
+    as_of = SAMPLE_DATE.get(rule_id, AS_OF)
+    ctx = RuleContext(as_of=as_of, offices=offices)
+    broken = break_rule(sample_declaration(kind, as_of=as_of), rule_id)  # type: ignore[arg-type]
     findings = validate(broken, ctx)
     assert {f.rule_id for f in findings} == {rule_id}
     assert all(f.message and f.citation for f in findings)
@@ -62,7 +66,14 @@ def test_broken_sample_fails_naming_only_that_rule(
     assert (rule_id in NOTES) is all(f.severity is Severity.INFO for f in findings)
 
 
-@pytest.mark.parametrize("rule_id", ["TD-SENDER", "NUMBER", "DUP", "CH-ASSIGN", "NO-SUCH-RULE"])
+STORE_BACKED = {"CTRL-SINGLE-USE", "URG-REGULARIZE", "MOD-04-OVERDUE", "MOD-04-PREMISES"}
+"""Rules that judge a declaration against earlier ones (the store's facts): see
+tests/gateway/pipeline/test_prior_dispatches.py."""
+
+
+@pytest.mark.parametrize(
+    "rule_id", ["TD-SENDER", "NUMBER", "DUP", "CH-ASSIGN", "NO-SUCH-RULE", *sorted(STORE_BACKED)]
+)
 def test_rules_a_document_cannot_break(rule_id: str) -> None:
     with pytest.raises(KeyError):
         break_rule(sample_declaration("dua", as_of=AS_OF), rule_id)
@@ -80,6 +91,7 @@ def test_every_catalog_rule_is_breakable_or_explained() -> None:
         "NUMBER",
         "DUP",
         "CH-ASSIGN",
+        *STORE_BACKED,
     }
     assert not set(BREAKABLE) & set(NOTES)
 

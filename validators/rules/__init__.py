@@ -9,17 +9,22 @@ from __future__ import annotations
 from config.reference import ReferenceData, shipped_reference
 from validators.registry import RuleRegistry
 from validators.rules import (
+    authorizations,
     charges,
     consignment,
     deadlines,
     documents,
     identity,
+    invoices,
     modality,
+    narcotics,
     office,
     pipeline,
+    prior_dispatches,
     regime,
     restricted,
     structure,
+    vehicles,
     vigente,
 )
 
@@ -32,10 +37,15 @@ CATALOG = RuleRegistry(
         *structure.RULES,
         *identity.RULES,
         *modality.RULES,
+        *authorizations.RULES,
         *deadlines.RULES,
         *consignment.RULES,
         *documents.RULES,
+        *invoices.RULES,
         *restricted.RULES,
+        *narcotics.RULES,
+        *vehicles.RULES,
+        *prior_dispatches.RULES,
         *vigente.RULES,
         *charges.RULES,
         *pipeline.RULES,

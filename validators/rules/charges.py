@@ -4,7 +4,8 @@
   exceeds three UIT of the numbering date. The DUA states values in US dollars and the UIT is
   in soles, so the value is converted with the reference rate of the year (both tables are
   data: ``config/data/uit.csv`` and ``exchange_rates.csv``). The customs value declared is the
-  CIF total.
+  CIF total. The comparison is exact, in soles (CIF x rate > 3 UIT): the dollar threshold
+  rounded to cents is only what the note shows.
 - FOB-10 (seed 001, art. 210A): with a total FOB of US$10 or less the customs tax obligation
   is extinguished automatically.
 
@@ -24,7 +25,15 @@ from validators.registry import Problem, rule
 from validators.rules.sources import DS_367_210A, INTA_PG01A, cite_001, cite_004
 from validators.rules.wording import amount, soles
 
-__all__ = ["EXTINCTION_FOB_LIMIT", "RULES", "TASA_UIT_MULTIPLE", "fob_10", "tasa", "tasa_threshold"]
+__all__ = [
+    "EXTINCTION_FOB_LIMIT",
+    "RULES",
+    "TASA_UIT_MULTIPLE",
+    "fob_10",
+    "tasa",
+    "tasa_applies",
+    "tasa_threshold",
+]
 
 TASA_UIT_MULTIPLE: Final = 3
 EXTINCTION_FOB_LIMIT: Final = Decimal(10)
@@ -32,8 +41,9 @@ _CENT: Final = Decimal("0.01")
 
 
 def tasa_threshold(ctx: RuleContext) -> tuple[Decimal, str] | None:
-    """Three UIT of the transmission year in US dollars, and how it was computed (Spanish);
-    None when the tables hold no UIT or no rate for that year or any earlier one."""
+    """Three UIT of the transmission year in US dollars rounded to cents, and how it was
+    computed (Spanish); None when the tables hold no UIT or no rate for that year or any
+    earlier one. For showing only: ``tasa_applies`` compares exactly."""
     year = ctx.as_of.year
     uit = ctx.reference.uit(year)
     rate = ctx.reference.exchange_rate(year)
@@ -48,6 +58,17 @@ def tasa_threshold(ctx: RuleContext) -> tuple[Decimal, str] | None:
         f"de cambio de referencia de {rate_year} (S/ {rate.value} por dólar)"
     )
     return in_dollars, how
+
+
+def tasa_applies(value: Decimal, ctx: RuleContext) -> bool:
+    """Whether a customs value (US$) exceeds three UIT of the year, compared exactly in soles:
+    ``value x rate > 3 x UIT`` (no rounding of the threshold to cents)."""
+    year = ctx.as_of.year
+    uit = ctx.reference.uit(year)
+    rate = ctx.reference.exchange_rate(year)
+    if uit is None or rate is None:
+        return False
+    return value * rate.value > uit.value * TASA_UIT_MULTIPLE
 
 
 @rule(
@@ -66,9 +87,9 @@ def tasa(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     threshold = tasa_threshold(ctx)
     if threshold is None:
         return
-    limit, how = threshold
+    _, how = threshold
     value = declaration.totals.cif
-    if value > limit:
+    if tasa_applies(value, ctx):
         yield Problem(
             "totals.cif",
             f"Tasa de despacho aduanero: el valor en aduana declarado ({amount(value)}) supera "

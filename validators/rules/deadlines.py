@@ -7,6 +7,13 @@ end of discharge. From 2019-12-31 DS 367-2019-EF (seed 001, art. 230) lets urgen
 declared any time before arrival, so DL-URGENTE has two versions. Days are Lima calendar days
 of the transmission (``ctx.as_of``); "within N days after the end of discharge" ends on
 discharge + N.
+
+From 2019-12-31 (seed 001, arts. 187 and 230) the modality 0-0 is the *despacho diferido*:
+DL-EXCEPCIONAL's 30 days stop, and DL-DIFERIDO gives 15 calendar days after the end of
+discharge, which the customs authority may extend once by 15 more on a request made within
+the first 15 (art. 187). The gateway does not see that request: a declaration numbered in the
+extension states it in box 7.38 (``PRORROGA: <número>``), otherwise it is refused. Messages
+name the modality 0-0 as the date's norm does (``deferred_name``).
 """
 
 from __future__ import annotations
@@ -19,16 +26,21 @@ from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
+from validators.rules.box_7_38 import EXTENSION, stated
 from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004
 from validators.rules.wording import day
 
 __all__ = [
     "ANTICIPADO_DAYS_BEFORE_ARRIVAL",
+    "DIFERIDO_DAYS_AFTER_DISCHARGE",
+    "DIFERIDO_EXTENSION_DAYS",
     "EXCEPCIONAL_DAYS_AFTER_DISCHARGE",
     "RULES",
     "URGENTE_DAYS_AFTER_DISCHARGE",
     "URGENTE_DAYS_BEFORE_ARRIVAL",
+    "deferred_name",
     "dl_anticipado",
+    "dl_diferido",
     "dl_excepcional",
     "dl_urgente_2010",
     "dl_urgente_2019",
@@ -38,10 +50,23 @@ ANTICIPADO_DAYS_BEFORE_ARRIVAL: Final = 15
 URGENTE_DAYS_BEFORE_ARRIVAL: Final = 15
 URGENTE_DAYS_AFTER_DISCHARGE: Final = 7
 EXCEPCIONAL_DAYS_AFTER_DISCHARGE: Final = 30
+DIFERIDO_DAYS_AFTER_DISCHARGE: Final = 15
+"""Seed 001 art. 187 (Ley art. 130): the deferred dispatch's term after the end of discharge."""
+DIFERIDO_EXTENSION_DAYS: Final = 15
+"""Seed 001 art. 187: "por una sola vez y por un plazo adicional de quince (15) días"."""
+
 
 _URGENT = (ModalityCode.URGENCIA, ModalityCode.SOCORRO)
 _ARRIVAL = "transport.arrival_date"
 _DISCHARGE = "transport.discharge_end_date"
+
+
+def deferred_name(ctx: RuleContext, office: str) -> str:
+    """What the modality 0-0 is called on the date: ``excepcional`` until DS 367-2019-EF,
+    ``diferido`` from it (seed 001 art. 230: "se tramita bajo la modalidad de despacho
+    diferido")."""
+    started = ctx.reference.schedule(DS_367).start_for(office) <= ctx.as_of
+    return "diferido" if started else "excepcional"
 
 
 def _modality(declaration: DUA | OE) -> str | None:
@@ -85,8 +110,8 @@ def dl_anticipado(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             "modality.code",
             f"Plazo del despacho anticipado vencido: el medio de transporte llegó el "
             f"{day(arrival)}. Después de la llegada la mercancía se somete al despacho "
-            f"excepcional: transmita la declaración con la modalidad "
-            f"{ModalityCode.EXCEPCIONAL}.",
+            f"{deferred_name(ctx, declaration.office)}: transmita la declaración con la "
+            f"modalidad {ModalityCode.EXCEPCIONAL}.",
         )
 
 
@@ -101,7 +126,7 @@ def _urgent_late(declaration: DUA, ctx: RuleContext) -> Iterator[Problem]:
             f"Plazo del despacho urgente vencido: la descarga terminó el {day(discharged)} y "
             f"el plazo de {URGENTE_DAYS_AFTER_DISCHARGE} días calendario venció el "
             f"{day(closes)}. Transmita la declaración con la modalidad "
-            f"{ModalityCode.EXCEPCIONAL} (excepcional).",
+            f"{ModalityCode.EXCEPCIONAL} ({deferred_name(ctx, declaration.office)}).",
         )
 
 
@@ -158,6 +183,7 @@ def dl_urgente_2019(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem
     citation=cite_004("VI.7 c"),
     applies_to={"DUA"},
     schedule=INTA_PG01A,
+    until=DS_367,
 )
 def dl_excepcional(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Excepcional (0-0) within 30 calendar days counted from the day after the end of
@@ -182,4 +208,49 @@ def dl_excepcional(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]
         )
 
 
-RULES = (dl_anticipado, dl_urgente_2010, dl_urgente_2019, dl_excepcional)
+@rule(
+    "DL-DIFERIDO",
+    title="Diferido: dentro de los 15 días después de la descarga, prorrogables una vez por 15",
+    citation=cite_001("arts. 187 y 230"),
+    applies_to={"DUA"},
+    schedule=DS_367,
+)
+def dl_diferido(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Deferred dispatch (0-0) within 15 calendar days after the end of discharge; from day 16
+    to day 30 only with the extension of art. 187, stated in box 7.38; never after day 30."""
+    if not isinstance(declaration, DUA) or _modality(declaration) != ModalityCode.EXCEPCIONAL:
+        return
+    discharged = declaration.transport.discharge_end_date
+    if discharged is None:
+        yield Problem(
+            _DISCHARGE,
+            "Casilla Fecha de término de la descarga: el despacho diferido requiere esa fecha "
+            f"para computar su plazo de {DIFERIDO_DAYS_AFTER_DISCHARGE} días.",
+        )
+        return
+    closes = discharged + _days(DIFERIDO_DAYS_AFTER_DISCHARGE)
+    extended = closes + _days(DIFERIDO_EXTENSION_DAYS)
+    if ctx.as_of <= closes:
+        return
+    term = (
+        f"la descarga terminó el {day(discharged)}; el plazo del despacho diferido, de "
+        f"{DIFERIDO_DAYS_AFTER_DISCHARGE} días calendario, venció el {day(closes)}"
+    )
+    if ctx.as_of > extended:
+        yield Problem(
+            _DISCHARGE,
+            f"Plazo del despacho diferido vencido: {term}, y la prórroga de "
+            f"{DIFERIDO_EXTENSION_DAYS} días que puede otorgarse por una sola vez, el "
+            f"{day(extended)}.",
+        )
+    elif stated(EXTENSION, declaration.observations_7_38) is None:
+        yield Problem(
+            _DISCHARGE,
+            f"Plazo del despacho diferido: {term}. Hasta el {day(extended)} solo puede "
+            "numerarse con la prórroga que la autoridad aduanera otorga por una sola vez, "
+            "solicitada dentro de esos 15 días: indique su número en la casilla 7.38 "
+            "('PRORROGA: número').",
+        )
+
+
+RULES = (dl_anticipado, dl_urgente_2010, dl_urgente_2019, dl_excepcional, dl_diferido)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -11,16 +12,19 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
 from validators.ruc import ruc_problem
-from validators.rules.sources import INTA_PG01A, cite_004
+from validators.rules.sources import INTA_PG01A, cite_004, cite_project
 from validators.rules.wording import amount, party_box
 
 __all__ = [
     "NORUC_OCCASIONAL_LIMIT",
     "NORUC_OCCASIONAL_PER_YEAR",
     "NORUC_ONCE_LIMIT",
+    "RUC_CHECK_DIGIT_FROM",
     "RULES",
     "id_noruc",
     "id_ruc",
+    "id_ruc_check_digit",
+    "id_ruc_digits",
 ]
 
 NORUC_OCCASIONAL_LIMIT: Final = Decimal(1000)
@@ -31,19 +35,64 @@ NORUC_ONCE_LIMIT: Final = Decimal(3000)
 """VI.3 b): once a calendar year, over US$1,000 and up to US$3,000 FOB."""
 
 
-@rule("ID-RUC", title="RUC válido del importador o exportador", citation=cite_004("VI.3"))
-def id_ruc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+def _party(declaration: DUA | OE) -> tuple[str, PartyDocType, str]:
+    party = declaration.importer if isinstance(declaration, DUA) else declaration.exporter
+    where = "importer" if isinstance(declaration, DUA) else "exporter"
+    return where, party.doc_type, party.doc_number
+
+
+def id_ruc_digits(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """A RUC is a number: 8 digits (the RUC of the 1990s) or 11 (the RUC SUNAT gives since).
+
+    The sources give no structure of the RUC; the modulo-11 check digit of the 11-digit RUC
+    is not asked before INTA-PG.01-A, so a 1997 broker's 8-digit RUC is not refused for an
+    anachronism."""
+    where, doc_type, number = _party(declaration)
+    if doc_type is not PartyDocType.RUC:
+        return
+    if not number.isdigit() or len(number) not in (8, 11):
+        yield Problem(
+            f"{where}.doc_number",
+            f"{party_box(declaration)}: el RUC '{number}' debe ser un número de 8 u 11 dígitos.",
+        )
+
+
+def id_ruc_check_digit(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """A RUC has 11 digits, prefix 10/15/17/20 and a valid modulo-11 check digit.
 
     Parties identified by DNI, CE, passport or salvoconducto are ID-NORUC's concern.
     """
-    party = declaration.importer if isinstance(declaration, DUA) else declaration.exporter
-    if party.doc_type is not PartyDocType.RUC:
+    where, doc_type, number = _party(declaration)
+    if doc_type is not PartyDocType.RUC:
         return
-    problem = ruc_problem(party.doc_number)
+    problem = ruc_problem(number)
     if problem is not None:
-        where = "importer" if isinstance(declaration, DUA) else "exporter"
         yield Problem(f"{where}.doc_number", f"{party_box(declaration)}: {problem}.")
+
+
+RUC_CHECK_DIGIT_FROM: Final = date(2010, 8, 31)
+"""The first day a source asks the importer for its RUC (INTA-PG.01-A VI.3, "RUC activo"):
+from then on the 11-digit RUC and its check digit are asked, of DUA and O/E alike."""
+
+id_ruc = (
+    rule(
+        "ID-RUC",
+        title="RUC numérico del importador o exportador",
+        citation=cite_project("RUC numérico de 8 u 11 dígitos"),
+        effective_to=RUC_CHECK_DIGIT_FROM - timedelta(days=1),
+    )(id_ruc_digits),
+    rule(
+        "ID-RUC",
+        title="RUC válido del importador o exportador",
+        citation=(
+            f"{cite_project('RUC de 11 dígitos con dígito verificador módulo 11')}; "
+            f"{cite_004('VI.3')} en la importación"
+        ),
+        effective_from=RUC_CHECK_DIGIT_FROM,
+    )(id_ruc_check_digit),
+)
+"""Before 2010-08-31 the RUC is a number of 8 or 11 digits (the sources give none of its
+structure and 1997's RUC had 8); from then on 11 digits with prefix and check digit."""
 
 
 _NOT_RUC: Final = {
@@ -119,4 +168,4 @@ def id_noruc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-RULES = (id_ruc, id_noruc)
+RULES = (*id_ruc, id_noruc)

@@ -19,6 +19,7 @@ from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.findings import Severity
 from validators.registry import Problem, rule
+from validators.rules.box_7_38 import place_text
 from validators.rules.sources import INTA_PG01A, cite_004
 
 __all__ = ["PLACE_7_38", "RULES", "mod_04_place", "mod_ant_manifest", "mod_code", "mod_tdoc"]
@@ -177,7 +178,7 @@ def mod_04_place(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         return
     if declaration.modality.arrival_point != ARRIVAL_POINT_PRIMARY_ZONE:
         return
-    text = declaration.observations_7_38
+    text = place_text(declaration.observations_7_38)
     if text is None or PLACE_7_38.match(text) is None:
         found = "está vacía" if text is None else f"dice '{text[:80]}'"
         yield Problem(
@@ -191,16 +192,18 @@ def mod_04_place(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 
 @rule(
     "MOD-ANT-MANIFEST",
-    title="Anticipado: manifiesto, documento máster y contenedores",
+    title="Anticipado: manifiesto y documento máster (contenedores, de corresponder)",
     citation=cite_004("VII.A.3"),
     applies_to={"DUA"},
     severity=Severity.WARNING,
     schedule=INTA_PG01A,
 )
 def mod_ant_manifest(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
-    """Anticipado should carry the manifest, the master transport document and the
-    containers. Missing ones are warnings: the seed lets them follow as complementary
-    information, so the declaration can still be numbered."""
+    """Anticipado should carry the manifest and the master transport document. Missing ones
+    are warnings: the seed lets them follow as complementary information, so the declaration
+    can still be numbered. Containers are asked "de corresponder" (VII.A.3): the DUA does not
+    say whether the cargo travels in containers (break-bulk and bulk cargo carry none), so a
+    declaration without containers is not warned about them."""
     if not isinstance(declaration, DUA) or not _is_anticipado(declaration):
         return
     transport = declaration.transport
@@ -223,12 +226,6 @@ def mod_ant_manifest(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Proble
                 f"Documento de transporte {document.number} (consolidado): falta el número "
                 f"del documento de transporte máster; {later}",
             )
-    if transport.mode is TransportMode.MARITIME and not transport.containers:
-        yield Problem(
-            "transport.containers",
-            "Casilla Contenedores: no se indicó ninguno; si la carga viene en contenedores, "
-            f"{later}",
-        )
 
 
 RULES = (mod_code, mod_tdoc, mod_04_place, mod_ant_manifest)

@@ -2,26 +2,54 @@
 
 Their checks are no-ops in the pure engine: numbering, duplicate detection and the monthly
 red-channel quota need the numbers already given, the answers already sent and the month's
-counts, which only the store knows (``gateway.pipeline``). They are registered so that the
-catalog (``rules list``) shows them with their citation and dates.
+counts, which only the store knows. They are registered so that the catalog (``rules list``,
+docs/rules.md) shows them with their citation and dates, and ``ENFORCED_BY`` names the
+function of the pipeline that applies each one (a test checks that the answering step calls
+exactly those, and that they behave as the catalog says).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PG01A, cite_003, cite_004
+from validators.rules.eras import before_and_under_pg01a
+from validators.rules.sources import (
+    INTA_PE0006,
+    INTA_PG01A,
+    cite_000,
+    cite_003,
+    cite_004,
+    cite_project,
+)
 
-__all__ = ["RULES", "ch_assign", "ch_assign_draw", "dup", "number"]
+__all__ = ["ENFORCED_BY", "RULES", "ch_assign", "dup", "number"]
+
+ENFORCED_BY: Final[dict[str, tuple[str, ...]]] = {
+    "NUMBER": (
+        "gateway.pipeline.answer.answer_job",
+        "gateway.pipeline.numbering.take_number",
+    ),
+    "DUP": ("gateway.pipeline.answer.answer_job", "mailboxes.jobs.Answering.recorded_answer"),
+    "CH-ASSIGN": (
+        "gateway.pipeline.quota.assign_channel",
+        "gateway.pipeline.channels.select_channel",
+    ),
+}
+"""What applies each store-backed rule: the answering step and the function it calls."""
 
 
-@rule(
+@before_and_under_pg01a(
     "NUMBER",
-    title="Solo se numera la declaración sin errores; numeración única y correlativa",
-    citation=cite_004("VII.A.7"),
+    title=(
+        "Solo se numera la declaración sin errores; número único y correlativo por aduana, "
+        "año y régimen (lo aplica gateway.pipeline.numbering.take_number)"
+    ),
+    before=cite_000("numeral 1: validación para la aceptación o el rechazo"),
+    under=cite_004("VII.A.7"),
 )
 def number(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """No-op here. The pipeline numbers (``OOO-YYYY-RR-NNNNNN``, gap-free per office, year and
@@ -31,40 +59,65 @@ def number(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 
 @rule(
     "DUP",
-    title="Misma referencia del mismo despachador: misma respuesta",
-    citation="Teledespacho (regla del proyecto)",
+    title=(
+        "Misma referencia del mismo despachador: la misma respuesta aceptada, nunca un segundo "
+        "número; una rechazada se valida de nuevo (lo aplica gateway.pipeline.answer)"
+    ),
+    citation=cite_project("Teledespacho: respuesta única por referencia del despachador"),
 )
 def dup(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """No-op here. The pipeline answers a re-sent declaration (same agent code and agent
-    reference) with the answer already given, never a second number."""
+    reference) that was accepted with the answer already given, never a second number; a
+    rejected reference is validated anew (a rejection consumes no number)."""
     return iter(())
 
 
-@rule(
-    "CH-ASSIGN",
-    title="Canal de control por selección reproducible; reconocimiento obligatorio",
-    citation=f"Teledespacho (regla del proyecto); {cite_003('VII.A')}",
-    until=INTA_PG01A,
+def _ch_assign(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """No-op here. On acceptance the pipeline assigns verde, naranja or rojo: rojo for goods
+    INTA-PE.00.06 submits to mandatory physical examination (from 2004-07-23). Where
+    INTA-PG.01-A governs a DUA, also rojo for box 7.24 codes 20/21, naranja (documentary only)
+    for relief shipments, and a seeded risk draw kept within the office's monthly red share
+    (15 % Callao, 30 % Tacna, up to 50 % with 10 or more a day last month, more than 50 %
+    below). Before it, at offices outside its scope and for every O/E (the shares are an
+    import procedure's), the draw uses the project's default red share. The acceptance shows
+    the channel as assigned, pending payment (VI.17)."""
+    return iter(())
+
+
+_CH_TITLE: Final = (
+    "Canal de control verde, naranja o rojo (lo aplican gateway.pipeline.quota.assign_channel "
+    "y gateway.pipeline.channels.select_channel)"
 )
-def ch_assign_draw(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
-    """No-op here. Before INTA-PG.01-A the pipeline draws the channel of an accepted
-    declaration reproducibly (seeded) under the office's red ceiling, and sends to rojo the
-    goods INTA-PE.00.06 submits to mandatory physical examination (from 2004-07-23)."""
-    return iter(())
+_DRAW: Final = cite_project("Selección de canal reproducible, con el tope rojo del proyecto")
+_EXAMINED: Final = cite_003("VII.A: reconocimiento físico obligatorio")
 
-
-@rule(
-    "CH-ASSIGN",
-    title="Canal verde, naranja o rojo; rojo obligatorio; cuota mensual de rojo por aduana",
-    citation=f"{cite_004('VI.16, VII.A.45')}; {cite_003('VII.A')}",
-    schedule=INTA_PG01A,
+ch_assign: Final = (
+    rule("CH-ASSIGN", title=_CH_TITLE, citation=_DRAW, until=INTA_PE0006)(_ch_assign),
+    rule(
+        "CH-ASSIGN",
+        title=f"{_CH_TITLE}; rojo obligatorio",
+        citation=f"{_DRAW}; {_EXAMINED}",
+        applies_to={"DUA"},
+        schedule=INTA_PE0006,
+        until=INTA_PG01A,
+    )(_ch_assign),
+    rule(
+        "CH-ASSIGN",
+        title=f"{_CH_TITLE}; rojo obligatorio; porcentaje mensual de rojo por aduana",
+        citation=f"{cite_004('VI.16, VI.17, VII.A.45')}; {_EXAMINED}",
+        applies_to={"DUA"},
+        schedule=INTA_PG01A,
+    )(_ch_assign),
+    rule(
+        "CH-ASSIGN",
+        title=f"{_CH_TITLE}; rojo obligatorio",
+        citation=f"{_DRAW}; {_EXAMINED}",
+        applies_to={"OE"},
+        schedule=INTA_PE0006,
+    )(_ch_assign),
 )
-def ch_assign(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
-    """No-op here. On acceptance the pipeline assigns verde, naranja or rojo: rojo for goods of
-    mandatory examination (and box 7.24 codes 20/21), naranja (documentary only) for relief
-    shipments, otherwise a seeded risk draw kept within the office's monthly red share (15 %
-    Callao, 30 % Tacna, up to 50 % with 10 or more a day last month, more than 50 % below)."""
-    return iter(())
+"""Before INTA-PE.00.06 a draw only; then mandatory examination too; where INTA-PG.01-A
+governs a DUA, its channels and monthly red shares."""
 
 
-RULES = (number, dup, ch_assign_draw, ch_assign)
+RULES = (*number, dup, *ch_assign)

@@ -7,8 +7,9 @@ from typing import Final
 
 from edi_formats.models import DUA, OE
 from validators.engine import RuleContext
-from validators.registry import Problem, rule
-from validators.rules.sources import cite_004
+from validators.registry import Problem
+from validators.rules.eras import before_and_under_pg01a
+from validators.rules.sources import cite_000, cite_004
 
 __all__ = ["EXPECTED_REGIME", "RULES", "reg_code"]
 
@@ -18,7 +19,12 @@ EXPECTED_REGIME: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-@rule("REG-CODE", title="Régimen 10 (DUA) o 40 (O/E)", citation=cite_004("VII.A.2"))
+@before_and_under_pg01a(
+    "REG-CODE",
+    title="Régimen 10 (DUA) o 40 (O/E)",
+    before=cite_000("Declaraciones (DUA) y Órdenes de Embarque (O/E) por Teledespacho"),
+    under=cite_004("VII.A.2: código 10 en el recuadro Destinación"),
+)
 def reg_code(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """The DUA declares regime 10 and the O/E regime 40; any other regime is not handled
     by this office's Teledespacho, and the rejection says so."""
@@ -33,4 +39,4 @@ def reg_code(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-RULES = (reg_code,)
+RULES = reg_code

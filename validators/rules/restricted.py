@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from config.reference import Flow, RestrictedGoods
+from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE, ControlDocument, ExportSeries, ImportSeries
 from validators.engine import RuleContext
 from validators.findings import Severity
@@ -40,7 +41,7 @@ from validators.goods import (
     restricted_goods,
 )
 from validators.registry import Problem, rule
-from validators.rules.sources import INTA_PE0006, cite_003, cite_004
+from validators.rules.sources import INTA_PE0006, cite_003, cite_goods_norm
 from validators.rules.wording import control_box, crossing, day, joined, series_label
 
 __all__ = [
@@ -94,39 +95,68 @@ def _entities(ctx: RuleContext, codes: frozenset[str]) -> str:
 
 
 def _annexes(goods: Sequence[RestrictedGoods]) -> str:
-    seen = dict.fromkeys(f"{row.annex.label}: {row.annex.title}" for row in goods)
+    seen = dict.fromkeys(
+        f"{row.annex.label}: {row.annex.title}"
+        + (f", {row.legal_basis}" if row.legal_basis else "")
+        for row in goods
+    )
     return "; ".join(seen)
 
 
-@rule(
-    "PROHIBITED",
-    title="Mercancía prohibida: no puede declararse",
-    citation=f"{cite_003('VI.8, VII.B')}; {cite_004('VI.4')}",
-    schedule=INTA_PE0006,
-)
-def prohibited(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
-    """Goods of prohibited import (Annex 27) or export (Annex 28) cannot be declared; TPROD 97
-    or 99 states that goods classified there are not the prohibited ones."""
+def _prohibited(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
+    """Goods of prohibited import (Annex 27) or export (Annex 28) cannot be declared, from the
+    date of the norm that prohibits them (each row of the table has its norm and date: used
+    clothing from DL 25789, 21.10.1992; used tyres from DS 003-97-SA, 07.06.1997). From
+    INTA-PE.00.06 the message names its annex, and TPROD 97 or 99 states that goods
+    classified there are not the prohibited ones."""
     flow = flow_of(declaration)
     regime = "importación para el consumo" if flow is Flow.IMPORT else "exportación definitiva"
+    procedure = _under_pe0006(declaration, ctx)
     for index, item in enumerate(_series(declaration)):
-        for row in prohibited_goods(item, flow, ctx.reference)[:1]:
+        for row in prohibited_goods(item, flow, ctx.reference, ctx.as_of)[:1]:
             used = " usada" if row.state == "U" else ""
+            annex = f"; INTA-PE.00.06 {row.annex.label}" if procedure else ""
+            tprod = (
+                f" Si su mercancía no es la prohibida aunque se clasifique en esa subpartida, "
+                f"consigne el código {TPROD_NOT_PROHIBITED} en la casilla TPROD."
+                if procedure
+                else ""
+            )
             yield Problem(
                 f"series[{index}].subpartida",
                 f"{series_label(item.number)}, casilla Subpartida nacional: la subpartida "
                 f"{item.subpartida} comprende mercancía{used} de {crossing(declaration)} "
-                f"prohibida: {row.description} ({row.legal_basis}; INTA-PE.00.06 "
-                f"{row.annex.label}). Las mercancías prohibidas no pueden destinarse a la "
-                f"{regime}. Si su mercancía no es la prohibida aunque se clasifique en esa "
-                f"subpartida, consigne el código {TPROD_NOT_PROHIBITED} en la casilla TPROD.",
+                f"prohibida: {row.description} ({row.legal_basis}{annex}). Las mercancías "
+                f"prohibidas no pueden destinarse a la {regime}.{tprod}",
             )
+
+
+def _under_pe0006(declaration: DUA | OE, ctx: RuleContext) -> bool:
+    return ctx.reference.schedule(INTA_PE0006).start_for(declaration.office) <= ctx.as_of
+
+
+prohibited = (
+    rule(
+        "PROHIBITED",
+        title="Mercancía prohibida por su norma: no puede declararse",
+        citation=cite_goods_norm("prohíbe"),
+        until=INTA_PE0006,
+    )(_prohibited),
+    rule(
+        "PROHIBITED",
+        title="Mercancía prohibida: no puede declararse",
+        citation=f"{cite_003('VI.8, VII.B')}; {cite_goods_norm('prohíbe')}",
+        schedule=INTA_PE0006,
+    )(_prohibited),
+)
+"""Before INTA-PE.00.06 a prohibition rests on its own norm alone; from then on the procedure's
+annexes and TPROD codes too. Either way each row applies from its norm's date."""
 
 
 @rule(
     "RESTR-DOC",
     title="Mercancía restringida: documento de control completo y vigente",
-    citation=f"{cite_003('VI.5-7')}; {cite_004('VI.5')}",
+    citation=cite_003("VI.5-7; VII.A 6.1.1 d"),
     schedule=INTA_PE0006,
 )
 def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
@@ -138,8 +168,10 @@ def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     box = control_box(declaration)
     for index, item in enumerate(_series(declaration)):
         label = f"{series_label(item.number)}, {box}"
-        goods = restricted_goods(item, flow, ctx.reference)
-        if goods and not item.control_documents:
+        goods = restricted_goods(item, flow, ctx.reference, ctx.as_of)
+        if goods and not item.control_documents and _later_allowed(declaration, goods):
+            yield _later_warning(declaration, index, label, goods)
+        elif goods and not item.control_documents:
             yield Problem(
                 _where(index),
                 f"{label}: la subpartida {item.subpartida} corresponde a mercancía "
@@ -150,6 +182,50 @@ def restr_doc(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             )
         for doc_index, document in enumerate(item.control_documents):
             yield from _document_problems(ctx, label, index, doc_index, document)
+
+
+LATER_ANNEXES: Final = frozenset({"18"})
+"""Annexes whose control document may come after numbering: SENASA's plant products, whose
+inspection report is the document "para la regularización de los despachos urgentes y
+anticipados" (seed 003 VII.A 6.1.1 d)."""
+
+REGULARIZATION_DAYS: Final = 15
+"""Seed 004 VII.B.1 and 9: regularization within 15 calendar days after the end of discharge."""
+
+
+def _later_allowed(declaration: DUA | OE, goods: Sequence[RestrictedGoods]) -> bool:
+    """Whether every annex of the goods lets the document come at regularization, and the
+    dispatch is one that is regularized (anticipado or urgent import)."""
+    if not isinstance(declaration, DUA):
+        return False
+    if declaration.modality.code not in (
+        ModalityCode.ANTICIPADO,
+        ModalityCode.URGENCIA,
+        ModalityCode.SOCORRO,
+    ):
+        return False
+    return all(row.annex.id in LATER_ANNEXES for row in goods)
+
+
+def _later_warning(
+    declaration: DUA | OE, index: int, label: str, goods: Sequence[RestrictedGoods]
+) -> Problem:
+    assert isinstance(declaration, DUA)
+    discharged = declaration.transport.discharge_end_date
+    deadline = (
+        f"hasta el {day(discharged + timedelta(days=REGULARIZATION_DAYS))}"
+        if discharged is not None
+        else f"dentro de los {REGULARIZATION_DAYS} días calendario siguientes al término de "
+        "la descarga"
+    )
+    return Problem(
+        _where(index),
+        f"{label}: la mercancía es restringida ({_annexes(goods)}) y la serie no indica su "
+        "documento de control. En el despacho anticipado o urgente el número del informe de "
+        "inspección y verificación del SENASA puede consignarse en la regularización: "
+        f"transmítalo {deadline}; sin él no procede el levante.",
+        Severity.WARNING,
+    )
 
 
 def _document_problems(
@@ -449,4 +525,4 @@ def restr_validity(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]
                     )
 
 
-RULES = (prohibited, restr_doc, restr_entity, restr_tprod, restr_office, restr_validity)
+RULES = (*prohibited, restr_doc, restr_entity, restr_tprod, restr_office, restr_validity)

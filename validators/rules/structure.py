@@ -1,7 +1,10 @@
 """STR-*: the declaration is complete and its numbers add up (seed 004 VII.A.7).
 
-The SIGAD "valida los datos de la información transmitida" before numbering; the project
-splits that check into one rule per kind of mistake, so a rejection says which:
+The SIGAD "valida los datos de la información transmitida" before numbering (INTA-PG.01-A,
+2010); from 1997 the Teledespacho mail server validated "the DUA and O/E for their subsequent
+acceptance or rejection" (seed 000), and a rejection before INTA-PG.01-A cites that
+(``validators.rules.eras``). The project splits the check into one rule per kind of mistake,
+so a rejection says which:
 
 - STR-REQUIRED   boxes that must be filled (names, descriptions, origin, quantity, unit);
 - STR-SERIES     at least one series, numbered 1..n in order, without gaps or repeats;
@@ -25,8 +28,9 @@ from decimal import Decimal
 
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
 from validators.engine import RuleContext
-from validators.registry import Problem, rule
-from validators.rules.sources import cite_004
+from validators.registry import Problem
+from validators.rules.eras import before_and_under_pg01a
+from validators.rules.sources import cite_000, cite_004
 from validators.rules.wording import amount, day, document_name, party_box
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 _CITATION = cite_004("VII.A.7")
+_BEFORE = cite_000("numeral 1: el servidor valida la DUA y la O/E para su aceptación o rechazo")
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 
@@ -50,7 +55,9 @@ def _series_label(number: int) -> str:
     return f"Serie {number}"
 
 
-@rule("STR-REQUIRED", title="Casillas obligatorias llenas", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-REQUIRED", title="Casillas obligatorias llenas", before=_BEFORE, under=_CITATION
+)
 def str_required(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Boxes a broker must fill: the party's name, and per series description, quantity, unit
     (and origin for imports); for an O/E also the consignee abroad and destination country."""
@@ -88,7 +95,9 @@ def str_required(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             yield Problem(f"{where}.unit", f"{label}, casilla Unidad de medida: falta la unidad.")
 
 
-@rule("STR-SERIES", title="Series numeradas de 1 a n", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-SERIES", title="Series numeradas de 1 a n", before=_BEFORE, under=_CITATION
+)
 def str_series(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """At least one series; numbered 1, 2, ... n in the order sent, without gaps or repeats."""
     if not declaration.series:
@@ -108,7 +117,9 @@ def str_series(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-@rule("STR-SUBPARTIDA", title="Subpartida nacional de 10 dígitos", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-SUBPARTIDA", title="Subpartida nacional de 10 dígitos", before=_BEFORE, under=_CITATION
+)
 def str_subpartida(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """The national subpartida of each series has exactly 10 digits."""
     series: Sequence[ImportSeries | ExportSeries] = declaration.series
@@ -168,7 +179,9 @@ def _measure_fields(declaration: DUA | OE) -> Iterator[tuple[str, str, Decimal]]
             yield (f"series[{index}].quantity", f"{label}, cantidad", s.quantity)
 
 
-@rule("STR-AMOUNTS", title="Importes no negativos con dos decimales", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-AMOUNTS", title="Importes no negativos con dos decimales", before=_BEFORE, under=_CITATION
+)
 def str_amounts(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Amounts are >= 0 with at most two decimals; weights and quantities are >= 0."""
     for path, label, value in _money_fields(declaration):
@@ -185,7 +198,9 @@ def _sum(values: Iterator[Decimal]) -> Decimal:
     return sum(values, _ZERO)
 
 
-@rule("STR-TOTALS", title="Totales iguales a la suma de las series", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-TOTALS", title="Totales iguales a la suma de las series", before=_BEFORE, under=_CITATION
+)
 def str_totals(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Each total equals the sum over the series: FOB, freight, insurance, CIF, weights,
     packages. Not judged without series (STR-SERIES reports that)."""
@@ -230,7 +245,13 @@ def str_totals(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
-@rule("STR-CIF", title="CIF = FOB + flete + seguro", citation=_CITATION, applies_to={"DUA"})
+@before_and_under_pg01a(
+    "STR-CIF",
+    title="CIF = FOB + flete + seguro",
+    before=_BEFORE,
+    under=_CITATION,
+    applies_to={"DUA"},
+)
 def str_cif(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """CIF equals FOB + freight + insurance, in the totals and in each series."""
     if not isinstance(declaration, DUA):
@@ -251,7 +272,9 @@ def str_cif(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             )
 
 
-@rule("STR-WEIGHT", title="Peso neto no mayor que el bruto", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-WEIGHT", title="Peso neto no mayor que el bruto", before=_BEFORE, under=_CITATION
+)
 def str_weight(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """Net weight is not greater than gross weight, in the totals and in each series."""
     t = declaration.totals
@@ -271,7 +294,9 @@ def str_weight(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             )
 
 
-@rule("STR-DATES", title="Fechas coherentes entre sí", citation=_CITATION)
+@before_and_under_pg01a(
+    "STR-DATES", title="Fechas coherentes entre sí", before=_BEFORE, under=_CITATION
+)
 def str_dates(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """End of discharge not before arrival; control documents not expiring before issue;
     invoices not dated after the transmission."""
@@ -303,12 +328,12 @@ def str_dates(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 
 
 RULES = (
-    str_required,
-    str_series,
-    str_subpartida,
-    str_amounts,
-    str_totals,
-    str_cif,
-    str_weight,
-    str_dates,
+    *str_required,
+    *str_series,
+    *str_subpartida,
+    *str_amounts,
+    *str_totals,
+    *str_cif,
+    *str_weight,
+    *str_dates,
 )

@@ -12,11 +12,12 @@ import pytest
 
 from edi_formats.codec import WireFormat, detect_format, parse_declaration
 from gateway.cli import main
+from tests.validators.test_samples import SAMPLE_DATE
 from validators.rules import CATALOG
 from validators.samples import BREAKABLE
 
 AS_OF = "2025-03-03"
-DUA_ONLY = {r.id for r in CATALOG if r.applies_to == frozenset({"DUA"})}
+DUA_ONLY = {r.id for r in CATALOG} - {r.id for r in CATALOG if "OE" in r.applies_to}
 
 
 def _sample(capsysbinary: pytest.CaptureFixture[bytes], *args: str) -> bytes:
@@ -53,7 +54,12 @@ def test_sample_is_in_the_asked_format_and_valid(
 
 @pytest.mark.parametrize(
     ("kind", "rule_id"),
-    [(k, r) for k in ("dua", "oe") for r in BREAKABLE if k == "dua" or r not in DUA_ONLY],
+    [
+        (k, r)
+        for k in ("dua", "oe")
+        for r in BREAKABLE
+        if (k == "dua" or r not in DUA_ONLY) and r not in SAMPLE_DATE  # in force today
+    ],
 )
 def test_every_break_is_rejected_naming_its_rule(
     capsysbinary: pytest.CaptureFixture[bytes],
@@ -87,7 +93,7 @@ def test_text_report_names_rule_box_and_citation(
     status, out = _validate(monkeypatch, capsysbinary, data)
     assert status == 1
     assert "OBSERVADA" in out and "ERROR STR-SUBPARTIDA (Serie 1, subpartida nacional)" in out
-    assert "INTA-PG.01-A VII.A.7 (seed 004)" in out
+    assert "Procedimiento INTA-PG.01-A, VII.A.7" in out
 
 
 def test_as_of_decides_the_rules_in_force(

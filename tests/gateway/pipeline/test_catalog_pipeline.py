@@ -51,7 +51,7 @@ async def test_a_restricted_dua_without_its_control_document_is_rejected(
     text = " ".join(body_text(reply).split())
     assert "RESTR-DOC — Serie 1, casilla 7.37: documento de control" in text
     assert "Serie 1, casilla 7.37" in text and "03 (DIGEMID)" in text
-    assert "INTA-PE.00.06 VI.5-7 (seed 003)" in text
+    assert "Procedimiento INTA-PE.00.06, VI.5-7" in text
     assert await mailbox(accounts, OFFICE) == []
 
 

@@ -18,6 +18,7 @@ from edi_formats.responses import Channel
 from gateway.pipeline.channels import (
     DEFAULT_RED_CEILING,
     ORANGE_SHARE,
+    PROJECT_RED_SHARE,
     RED_CEILINGS,
     LimitKind,
     MonthCounts,
@@ -218,3 +219,36 @@ def test_before_inta_pg01a_relief_and_quota_do_not_apply():
         relief, office="154", number="154-2010-10-000001", seed=SEED, as_of=before
     )
     assert not decision.in_percentage
+
+
+def test_narcotics_are_examined_but_not_psychotropics():
+    """Seed 003 VII.A 5.1.5: "Para el ingreso de estupefacientes o de medicamentos que los
+    contienen: ... c) Se sujetan a reconocimiento físico obligatorio." The mandatory
+    examination is the narcotics' (cocaine, 2939.71); barbiturates (2933.53), psychotropics of
+    the same annex, take the risk draw like other goods."""
+    cocaine = with_first_series(declaration(), subpartida="2939710000")
+    assert mandatory_red(cocaine, "118", AS_OF, shipped_reference()) is not None
+    barbiturates = with_first_series(declaration(), subpartida="2933530000")
+    assert mandatory_red(barbiturates, "118", AS_OF, shipped_reference()) is None
+    assert len(set(draws(barbiturates, "118", 200))) > 1
+
+
+def test_the_red_shares_of_inta_pg01a_are_for_the_dua_from_2010_only():
+    """Seed 004 VII.A.45: "Los porcentajes de asignación de declaraciones a canal rojo son los
+    siguientes: a) Intendencias de Aduana Marítima y Aérea del Callao: Hasta el 15% ...
+    b) Intendencia de Aduana de Tacna: Hasta el 30% ..." - an import procedure of 2010. An O/E,
+    or a DUA of 2005 at Tacna, is drawn under the project's share, and the reason says so."""
+    oe = declaration(kind="oe")
+    decision = select_channel(oe, office="172", number="172-2026-40-000001", seed=SEED, as_of=AS_OF)
+    assert "tope rojo del proyecto" in decision.reason and not decision.in_percentage
+    dua = declaration()
+    old = select_channel(
+        dua, office="172", number="172-2005-10-000001", seed=SEED, as_of=date(2005, 3, 3)
+    )
+    assert f"{PROJECT_RED_SHARE:.0%}" in old.reason and "del proyecto" in old.reason
+    now = select_channel(dua, office="172", number="172-2026-10-000001", seed=SEED, as_of=AS_OF)
+    assert "INTA-PG.01-A VII.A.45 30%" in now.reason and now.in_percentage
+    assert "seed" not in now.reason + old.reason
+    count = 4000
+    share = draws(oe, "172", count)[Channel.ROJO] / count
+    assert float(PROJECT_RED_SHARE) * 0.4 < share < float(PROJECT_RED_SHARE) * 0.6

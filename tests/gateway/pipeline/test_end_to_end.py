@@ -47,4 +47,4 @@ async def test_a_broken_dua_comes_back_rejected_with_its_findings(node: Node):
     text = body_text(reply)
     assert "STR-TOTALS — Total bultos" in text and "totals.packages" not in text
     assert "Casilla Total bultos" in text
-    assert "Base legal: INTA-PG.01-A VII.A.7" in text
+    assert "Base legal: Procedimiento INTA-PG.01-A, VII.A.7" in text

@@ -152,3 +152,19 @@ def test_the_failure_reply_says_nothing_was_numbered():
     assert "Ninguna declaración de este mensaje fue numerada" in " ".join(
         body_text(message).split()
     )
+
+
+def test_the_acceptance_gives_the_channel_as_assigned_pending_payment(offices: OfficeRegistry):
+    """Seed 004 VI.17: "El canal de control asignado por el SIGAD a que se sujetan las
+    mercancías se muestra: a) En el despacho anticipado, cuando: - La deuda tributaria
+    aduanera ... hayan sido cancelados, garantizados o impugnados; y - La declaración contenga
+    la información del manifiesto". The gateway sees no payment, so it says the channel is
+    assigned, pending payment (and the manifest, in the anticipado)."""
+    outcome = read(offices, flat(declaration(reference="REF-10")))
+    raw = replies.acceptance(
+        envelope(), outcome, number="118-2026-10-000008", channel=Channel.VERDE
+    )
+    text = " ".join(body_text(parse(raw)).split())
+    assert "Canal asignado: VERDE" in text
+    assert "canal asignado, pendiente de pago" in text
+    assert "cancelados, garantizados o impugnados" in text and "manifiesto de carga" in text

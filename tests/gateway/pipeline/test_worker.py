@@ -202,7 +202,7 @@ async def test_a_rejection_has_no_number_and_lists_every_finding(
     text = body_text(reply)
     assert "STR-TOTALS" in text and "ID-RUC" in text
     assert "STR-TOTALS — Total bultos" in text and "totals.packages" not in text
-    assert "Base legal: INTA-PG.01-A VII.A.7" in text
+    assert "Base legal: Procedimiento INTA-PG.01-A, VII.A.7" in text
     ((name, data),) = attachments(reply)
     assert name == "respuesta-MAL-1.txt"
     response = parse_response(data)

@@ -82,3 +82,20 @@ def test_fob_up_to_ten_dollars_extinguishes_the_obligation(offices: OfficeRegist
     assert findings_of(_worth(Decimal("10.01")), ctx, "FOB-10") == []
     before = RuleContext(as_of=date(2020, 12, 30), offices=offices)
     assert findings_of(_worth(Decimal("10.00")), before, "FOB-10") == []
+
+
+def test_the_fee_compares_exactly_not_with_a_threshold_rounded_to_cents(
+    tmp_path: Path, offices: OfficeRegistry
+) -> None:
+    """Seed 004 VI.22: "La tasa de despacho aduanero es aplicable a la tramitación de aquellas
+    mercancías cuyo valor en aduanas declarado sea superior a tres (03) Unidades Impositivas
+    Tributarias". Three UIT of S/ 300.018 at S/ 3 per dollar are US$ 300.018: a value of
+    US$ 300.02 exceeds them, though the threshold rounded to cents (300.02) would not."""
+    uit = tmp_path / "uit.csv"
+    uit.write_text("year,uit_pen\n2025,300.018\n", "utf-8")
+    rates = tmp_path / "rates.csv"
+    rates.write_text("year,pen_per_usd\n2025,3\n", "utf-8")
+    reference = load_reference(ReferenceFiles(uit=uit, exchange_rates=rates))
+    ctx = RuleContext(as_of=date(2025, 3, 3), offices=offices, reference=reference)
+    assert findings_of(_worth(Decimal("300.02")), ctx, "TASA")
+    assert findings_of(_worth(Decimal("300.01")), ctx, "TASA") == []

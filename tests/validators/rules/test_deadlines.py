@@ -36,10 +36,15 @@ def test_anticipado_window(offices: OfficeRegistry, offset: int, ok: bool) -> No
 
 
 def test_anticipado_after_arrival_says_excepcional(offices: OfficeRegistry) -> None:
+    """Seed 004 VI.7 a: "vencido este plazo, las mercancías se someterán al despacho
+    excepcional"; from DS 367-2019-EF (seed 001 art. 230) the 0-0 is the "despacho diferido"."""
     (finding,) = findings_of(
         _dua(ANTICIPADO, ARRIVAL), _on(offices, date(2025, 3, 11)), "DL-ANTICIPADO"
     )
-    assert "excepcional" in finding.message and "0-0" in finding.message
+    assert "despacho diferido" in finding.message and "0-0" in finding.message
+    old = _dua(ANTICIPADO, date(2015, 3, 10))
+    (finding,) = findings_of(old, _on(offices, date(2015, 3, 11)), "DL-ANTICIPADO")
+    assert "despacho excepcional" in finding.message
 
 
 def test_anticipado_needs_the_arrival_date(offices: OfficeRegistry) -> None:
@@ -72,14 +77,56 @@ def test_urgente_opening_changed_in_2019(offices: OfficeRegistry) -> None:
 def test_excepcional_thirty_days_after_discharge(
     offices: OfficeRegistry, offset: int, ok: bool
 ) -> None:
-    discharged = ARRIVAL + timedelta(days=1)
+    discharged = OLD_ARRIVAL + timedelta(days=1)
     ctx = _on(offices, discharged + timedelta(days=offset))
-    assert (findings_of(_dua(EXCEPCIONAL, ARRIVAL, discharged), ctx, "DL-EXCEPCIONAL") == []) is ok
+    decl = _dua(EXCEPCIONAL, OLD_ARRIVAL, discharged)
+    assert (findings_of(decl, ctx, "DL-EXCEPCIONAL") == []) is ok
 
 
 def test_excepcional_needs_the_end_of_discharge(offices: OfficeRegistry) -> None:
-    (finding,) = findings_of(_dua(EXCEPCIONAL, ARRIVAL), _on(offices, ARRIVAL), "DL-EXCEPCIONAL")
+    decl = _dua(EXCEPCIONAL, OLD_ARRIVAL)
+    (finding,) = findings_of(decl, _on(offices, OLD_ARRIVAL), "DL-EXCEPCIONAL")
     assert finding.field == "transport.discharge_end_date"
+
+
+OLD_ARRIVAL = date(2015, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("offset", "extension", "ok"),
+    [(15, False, True), (16, False, False), (16, True, True), (30, True, True), (31, True, False)],
+)
+def test_deferred_dispatch_15_days_and_one_extension_of_15(
+    offices: OfficeRegistry, offset: int, extension: bool, ok: bool
+) -> None:
+    """Seed 001 art. 187: the owner may request the extension "del plazo establecido en el
+    cuarto párrafo del artículo 130 de la Ley, para el despacho diferido, dentro de los quince
+    (15) días calendario contados a partir del día siguiente del término de la descarga" and
+    it is granted "por una sola vez y por un plazo adicional de quince (15) días calendario".
+    From 31.12.2019 the 0-0 has these terms, not DL-EXCEPCIONAL's 30 days."""
+    discharged = ARRIVAL + timedelta(days=1)
+    ctx = _on(offices, discharged + timedelta(days=offset))
+    decl = _dua(EXCEPCIONAL, ARRIVAL, discharged)
+    if extension:
+        decl = change(decl, observations_7_38="PRORROGA: 118-2025-000123")
+    assert findings_of(decl, ctx, "DL-EXCEPCIONAL") == []
+    found = findings_of(decl, ctx, "DL-DIFERIDO")
+    assert (found == []) is ok
+    assert all("despacho diferido" in f.message for f in found)
+
+
+def test_excepcional_gives_way_to_diferido_on_31_12_2019(offices: OfficeRegistry) -> None:
+    """Seed 001, Primera DCF 2: "A partir del 31 de diciembre de 2019: a) ... los artículos
+    ... 187 ... 230"."""
+    discharged = date(2019, 12, 10)
+    decl = _dua(EXCEPCIONAL, date(2019, 12, 9), discharged)
+    on_30th = _on(offices, date(2019, 12, 30))
+    assert findings_of(decl, on_30th, "DL-EXCEPCIONAL") == []
+    assert findings_of(decl, on_30th, "DL-DIFERIDO") == []
+    on_31st = _on(offices, date(2019, 12, 31))
+    assert findings_of(decl, on_31st, "DL-EXCEPCIONAL") == []
+    (finding,) = findings_of(decl, on_31st, "DL-DIFERIDO")
+    assert "PRORROGA" in finding.message
 
 
 def test_deadlines_not_in_force_in_1997(offices: OfficeRegistry) -> None:

@@ -106,3 +106,23 @@ def test_ant_mandatory_starts_with_ds_367(offices: OfficeRegistry) -> None:
         findings_of(decl, RuleContext(as_of=date(2019, 12, 30), offices=offices), "ANT-MANDATORY")
         == []
     )
+
+
+def test_a_made_up_control_document_is_no_inciso_f(ctx: RuleContext) -> None:
+    """Seed 001 art. 62A f): the anticipado is not mandatory for "mercancía restringida".
+    Goods become restricted by the restricted-goods tables, not because a series cites a
+    control document: a DUA of plain goods quoting an invented permit stays under the
+    obligation; medicines (3004, restricted) with their permit are excepted."""
+    permit = ControlDocument(
+        entity_code="03", document_code="08", number="RS-1", issued_on=AS_OF - timedelta(days=9)
+    )
+    plain = list(_excepcional().series)
+    plain[0] = change(plain[0], control_documents=(permit,))
+    (finding,) = findings_of(_excepcional(series=tuple(plain)), ctx, "ANT-MANDATORY")
+    assert finding.field == "modality.code"
+    claimed = _excepcional(series=tuple(plain), anticipado_exception="f")
+    (finding,) = findings_of(claimed, ctx, "ANT-MANDATORY")
+    assert "no lo cumple" in finding.message
+    medicines = list(_excepcional().series)
+    medicines[0] = change(medicines[0], subpartida="3004902900", control_documents=(permit,))
+    assert findings_of(_excepcional(series=tuple(medicines)), ctx, "ANT-MANDATORY") == []

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from config import OfficeRegistry
 from tests.validators.helpers import findings_of
 from validators.engine import RuleContext
@@ -23,12 +25,43 @@ def test_office_before_its_teledespacho_start_is_rejected(offices: OfficeRegistr
     day = date(1997, 3, 3)
     ctx = RuleContext(as_of=day, offices=offices)
     callao = sample_declaration("oe", office="118", as_of=day)
-    arequipa = sample_declaration("oe", office="154", as_of=day)
+    tacna = sample_declaration("oe", office="172", as_of=day)
     assert findings_of(callao, ctx, "TD-OFFICE") == []
-    (finding,) = findings_of(arequipa, ctx, "TD-OFFICE")
+    (finding,) = findings_of(tacna, ctx, "TD-OFFICE")
     assert "desde el 01/01/1998" in finding.message
     later = RuleContext(as_of=date(1998, 1, 1), offices=offices)
-    assert findings_of(sample_declaration("oe", office="154", as_of=day), later, "TD-OFFICE") == []
+    assert findings_of(sample_declaration("oe", office="172", as_of=day), later, "TD-OFFICE") == []
+
+
+CENTRALIZED_1997 = ["127", "082", "154", "190", "181", "055", "091", "217", "271"]
+
+
+@pytest.mark.parametrize("office", CENTRALIZED_1997)
+def test_the_nine_centralized_offices_already_operated_in_1997(
+    offices: OfficeRegistry, office: str
+) -> None:
+    """Seed 000: "At the present time, the Customs Offices of Pisco, Salaverry, Arequipa,
+    Cuzco, Puno, Chiclayo, Chimbote, Pucallpa and Tarapoto are already operating with the
+    centralized method". They take declarations from 17.02.1997, the first date the seed
+    gives; not the day before."""
+    day = date(1997, 3, 3)
+    declaration = sample_declaration("dua", office=office, as_of=day)
+    assert findings_of(declaration, RuleContext(as_of=day, offices=offices), "TD-OFFICE") == []
+    before = RuleContext(as_of=date(1997, 2, 16), offices=offices)
+    (finding,) = findings_of(declaration, before, "TD-OFFICE")
+    assert "desde el 17/02/1997" in finding.message
+
+
+def test_headquarters_is_no_dispatch_office(offices: OfficeRegistry) -> None:
+    """Seed 000: "the Network Server of the customs office will be physically located in the
+    Customs Headquarters": Headquarters hosts the mail server of the centralized offices and
+    dispatches no goods, so a declaration naming office 000 is refused with that reason."""
+    for day in (date(1998, 3, 3), AS_OF):
+        ctx = RuleContext(as_of=day, offices=offices, addressed_office="000")
+        declaration = sample_declaration("dua", office="118", as_of=day)
+        hq = declaration.model_copy(update={"office": "000"})
+        (finding,) = findings_of(hq, ctx, "TD-OFFICE")
+        assert "no es una aduana de despacho" in finding.message and finding.field == "office"
 
 
 def test_nothing_is_accepted_before_teledespacho_existed(offices: OfficeRegistry) -> None:

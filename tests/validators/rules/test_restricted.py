@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from config import OfficeRegistry
+from config.reference import Flow
 from edi_formats.codes import GoodsState
-from edi_formats.models import DUA, OE, ControlDocument
+from edi_formats.models import DUA, OE, ControlDocument, Modality
 from tests.validators.helpers import change, findings_of, rule_ids, sample_dua, sample_oe
 from validators.engine import RuleContext
 from validators.findings import Severity
@@ -241,8 +242,74 @@ def test_terms_of_other_entities_are_their_own_expiry(ctx: RuleContext) -> None:
 
 
 def test_the_restricted_rules_start_with_inta_pe_00_06(offices: OfficeRegistry) -> None:
-    decl = first(sample_dua(as_of=date(2004, 7, 10)), subpartida="6309000000")
+    decl = first(sample_dua(as_of=date(2004, 7, 10)), subpartida="3004902900")
     before = RuleContext(as_of=date(2004, 7, 22), offices=offices)
     on = RuleContext(as_of=date(2004, 7, 23), offices=offices)
-    assert "PROHIBITED" not in rule_ids(decl, before)
-    assert "PROHIBITED" in rule_ids(decl, on)
+    assert "RESTR-DOC" not in rule_ids(decl, before)
+    assert "RESTR-DOC" in rule_ids(decl, on)
+
+
+@pytest.mark.parametrize(
+    ("subpartida", "norm", "first_day"),
+    [
+        ("6309000000", "DL 25789", date(1992, 10, 21)),
+        ("4012200000", "DS 003-97-SA", date(1997, 6, 7)),
+    ],
+)
+def test_prohibitions_take_effect_on_their_norms_date(
+    offices: OfficeRegistry, subpartida: str, norm: str, first_day: date
+) -> None:
+    """Seed 003 V.B: "Vestidos y calzados usados, aprobado por Decreto Ley Nº 25789 publicado
+    el 21.10.1992" and "Neumáticos usados, Decreto Supremo Nº 003-97-SA, publicada el
+    07.06.1997": each prohibition applies from its norm's date, before INTA-PE.00.06 (2004)
+    existed, and a 1997 rejection cites the norm, not the later procedure."""
+    decl = first(sample_dua(as_of=date(1997, 3, 3)), subpartida=subpartida)
+    (finding,) = findings_of(
+        decl, RuleContext(as_of=date(1997, 8, 4), offices=offices), "PROHIBITED"
+    )
+    assert norm in finding.message and "INTA-" not in finding.message + finding.citation
+    assert "Norma que prohíbe la mercancía" in finding.citation
+    on = RuleContext(as_of=first_day, offices=offices)
+    assert findings_of(decl, on, "PROHIBITED")
+    before = RuleContext(as_of=first_day - timedelta(days=1), offices=offices)
+    assert findings_of(decl, before, "PROHIBITED") == []
+
+
+def test_a_document_the_seed_lets_come_later_is_a_warning_with_its_deadline(
+    ctx: RuleContext,
+) -> None:
+    """Seed 004 VI.5: the documents are needed before numbering "salvo en aquellos casos que
+    la referida documentación se obtenga luego de numerada la declaración"; seed 003 VII.A
+    6.1.1 d: the SENASA number may be "El número del informe de inspección y verificación,
+    para la regularización de los despachos urgentes y anticipados". Apples in an anticipado
+    without their document are numbered with a warning that gives the deadline; in an
+    excepcional, or medicines in an anticipado, the document is still required."""
+    apples = first(sample_dua(), subpartida="0808100000", description="MANZANAS FRESCAS")
+    (finding,) = findings_of(apples, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.WARNING
+    assert "regularización" in finding.message and "15 días" in finding.message
+    assert isinstance(apples, DUA)
+    discharged = change(apples, transport=change(apples.transport, discharge_end_date=AS_OF))
+    (finding,) = findings_of(discharged, ctx, "RESTR-DOC")
+    assert f"hasta el {(AS_OF + timedelta(days=15)):%d/%m/%Y}" in finding.message
+    excepcional = change(discharged, modality=Modality(code="0-0"))
+    (finding,) = findings_of(excepcional, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.ERROR
+    medicines = first(sample_dua(), subpartida="3004902900")
+    (finding,) = findings_of(medicines, ctx, "RESTR-DOC")
+    assert finding.severity is Severity.ERROR
+
+
+def test_each_restricted_row_has_its_norm_and_date(ctx: RuleContext) -> None:
+    """Seed 003 V.A: "Productos farmacéuticos ... Ley General de Salud, aprobada por Ley
+    Nº 26842, publicada el 20.07.1997"; "Importación de bienes, maquinaria y equipos usados
+    que utilicen fuentes radiactivas, Ley Nº 27757 publicada el 19.06.2002". The rejection
+    names the norm; the table applies each row from its norm's date."""
+    medicines = first(sample_dua(), subpartida="3004902900")
+    (finding,) = findings_of(medicines, ctx, "RESTR-DOC")
+    assert "Ley 26842 (20.07.1997)" in finding.message
+    reference = ctx.reference
+    assert reference.restricted_for("9022140000", Flow.IMPORT, date(2002, 6, 19))
+    assert not reference.restricted_for("9022140000", Flow.IMPORT, date(2002, 6, 18))
+    assert all(row.legal_basis and row.effective_from for row in reference.restricted)
+    assert all(row.legal_basis and row.effective_from for row in reference.prohibited)
