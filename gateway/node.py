@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from gateway.pop3.server import Pop3Server
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
 from gateway.smtp import SubmissionHandler, start_smtp_server
+from gateway.tls import NodeTls, TlsSetupError, node_tls
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -65,6 +67,7 @@ class Node:
     pickup: PickupWorker | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
+    tls: NodeTls | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Checked when the node is built, so a bad table is a configuration error.
@@ -85,6 +88,17 @@ class Node:
         settings = self.settings
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.tls = tls = node_tls(settings)
+        except TlsSetupError as exc:
+            raise NodeStartError(str(exc)) from exc
+        if tls.ca is not None:
+            log.info(
+                "TLS: certificate from the node's own CA; clients trust %s (SHA-256 %s)%s",
+                tls.ca.ca_file.resolve(),
+                tls.ca.fingerprint,
+                " (created now)" if tls.created else "",
+            )
         try:
             store = await Store.open(
                 settings.effective_database_url,
@@ -124,34 +138,66 @@ class Node:
         }
         try:
             await moves.start()  # hold moved offices before the pipeline starts
-            await self._listen(
-                "smtp",
-                settings.smtp_port,
-                lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets, moves),
-                    host=settings.host,
-                    port=settings.smtp_port,
-                    hostname=settings.greeting_name,
-                    max_message_size=settings.max_message_size,
-                ),
+            handler = SubmissionHandler(store, directory, peer_secrets, moves)
+            for service, port, implicit in (
+                ("smtp", settings.smtp_port, False),
+                ("smtps", settings.smtps_port, True),
+            ):
+                if port is not None:
+                    await self._listen(
+                        service,
+                        port,
+                        functools.partial(
+                            start_smtp_server,
+                            handler,
+                            host=settings.host,
+                            port=port,
+                            hostname=settings.greeting_name,
+                            max_message_size=settings.max_message_size,
+                            tls_context=tls.context,
+                            implicit_tls=implicit,
+                            auth_requires_tls=settings.auth_requires_tls,
+                        ),
+                    )
+            self._pop3 = pop3 = Pop3Server(
+                store,
+                greeting_name=settings.greeting_name,
+                tls_context=tls.context,
+                auth_requires_tls=settings.auth_requires_tls,
+                apop=settings.pop3_apop,
             )
-            self._pop3 = pop3 = Pop3Server(store, greeting_name=settings.greeting_name)
             await self._listen(
                 "pop3",
                 settings.pop3_port,
                 lambda: pop3.start(host=settings.host, port=settings.pop3_port),
             )
+            pop3s_port = settings.pop3s_port
+            if pop3s_port is not None:
+                await self._listen(
+                    "pop3s",
+                    pop3s_port,
+                    lambda: pop3.start_implicit_tls(host=settings.host, port=pop3s_port),
+                )
             self._imap = imap = ImapServer(
                 store,
                 greeting_name=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 share_departments=settings.imap_share_departments,
+                tls_context=tls.context,
+                auth_requires_tls=settings.auth_requires_tls,
             )
             await self._listen(
                 "imap",
                 settings.imap_port,
                 lambda: imap.start(host=settings.host, port=settings.imap_port),
             )
+            imaps_port = settings.imaps_port
+            if imaps_port is not None:
+                await self._listen(
+                    "imaps",
+                    imaps_port,
+                    lambda: imap.start_implicit_tls(host=settings.host, port=imaps_port),
+                )
             self.worker = PipelineWorker(
                 store,
                 offices=self.offices,

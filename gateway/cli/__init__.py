@@ -22,6 +22,7 @@ from gateway.cli import (
     schema,
     send,
     serve,
+    tls,
     validate,
     watch,
 )
@@ -41,6 +42,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     watch,
     office,
     demo,
+    tls,
 )
 
 

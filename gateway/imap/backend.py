@@ -42,6 +42,7 @@ from pymap.parsing.specials.flag import Flag, Seen
 from pymap.selected import SelectedMailbox
 from pymap.token import AllTokens
 from pymap.user import UserMetadata
+from pysasl import SASLAuth
 from pysasl.creds.server import ServerCredentials
 from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
@@ -74,6 +75,7 @@ class Config(IMAPConfig):
         greeting_name: str,
         share_departments: bool = False,
         idle_poll: float = 5.0,
+        login_before_tls: bool = True,
         **extra: Any,
     ) -> None:
         extra.setdefault("admin_key", secrets.token_bytes())
@@ -86,6 +88,7 @@ class Config(IMAPConfig):
         self.greeting_name: Final = greeting_name
         self.share_departments: Final = share_departments
         self.idle_poll: Final = idle_poll
+        self.login_before_tls: Final = login_before_tls
 
     @classmethod
     def build(
@@ -93,9 +96,10 @@ class Config(IMAPConfig):
     ) -> Config:
         """A config without a command line (how the node embeds the server).
 
-        ``tls=False`` offers LOGIN and AUTHENTICATE PLAIN in the clear, as the SMTP and POP3
-        servers do: 1997 clients on a dial-up line had no TLS, and deployments that want it
-        put a terminator in front (loopback by default).
+        ``tls=True`` (with ``ssl_context``) offers STARTTLS. ``login_before_tls`` (the
+        default) offers LOGIN and AUTHENTICATE PLAIN in the clear too, as the SMTP and POP3
+        servers do: 1997 clients on a dial-up line had no TLS. Without it, LOGIN waits for
+        TLS and the capability says ``LOGINDISABLED`` (RFC 3501 §6.2.3).
         """
         args = Namespace(
             host=host,
@@ -109,6 +113,11 @@ class Config(IMAPConfig):
             inherited_sockets=None,
         )
         return cls.from_args(args, greeting_name=greeting_name, **overrides)
+
+    @property
+    def initial_auth(self) -> SASLAuth:
+        """Before TLS: PLAIN and LOGIN, or none at all (``LOGINDISABLED``)."""
+        return self.tls_auth if self.login_before_tls else SASLAuth([])
 
     @property
     def backend_capability(self) -> BackendCapability:

@@ -10,12 +10,14 @@ IDLE client holds open for as long as it likes: ``aclose`` ends them with
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from contextlib import AsyncExitStack
+from typing import Any
 from uuid import uuid4
 
-from proxyprotocol.result import ProxyResultLocal
-from proxyprotocol.sock import SocketInfo
+from proxyprotocol.sock import SocketInfoLocal
 from pymap.imap import IMAPServer
 
 from gateway.imap.backend import Backend, Config
@@ -26,8 +28,21 @@ __all__ = ["ImapServer", "start_imap_server"]
 log = logging.getLogger(__name__)
 
 
+class _SocketInfo(SocketInfoLocal):
+    """pymap lets any loopback peer log in before TLS; here only the settings decide."""
+
+    @property
+    def from_localhost(self) -> bool:
+        return False
+
+
 class ImapServer:
-    """Serves IMAP on the store; owns the backend and the live connections."""
+    """Serves IMAP on the store; owns the backend and the live connections.
+
+    With ``tls_context`` STARTTLS is offered and ``start_implicit_tls`` can open a port
+    that is TLS from the first byte (RFC 8314). ``auth_requires_tls`` keeps LOGIN and
+    AUTHENTICATE for after STARTTLS (``LOGINDISABLED`` before).
+    """
 
     def __init__(
         self,
@@ -37,19 +52,30 @@ class ImapServer:
         share_departments: bool = False,
         idle_poll: float = 5.0,
         max_message_size: int = 20 * 1024 * 1024,
+        tls_context: ssl.SSLContext | None = None,
+        auth_requires_tls: bool = False,
     ) -> None:
+        common: dict[str, Any] = {
+            "host": "",
+            "port": 0,
+            "greeting_name": greeting_name,
+            "share_departments": share_departments,
+            "idle_poll": idle_poll,
+            "max_append_len": max_message_size,  # APPEND takes no more than SMTP does
+            "ssl_context": tls_context,
+        }
         self.config = Config.build(
-            host="",
-            port=0,
-            greeting_name=greeting_name,
-            share_departments=share_departments,
-            idle_poll=idle_poll,
-            max_append_len=max_message_size,  # APPEND takes no more than SMTP does
+            tls=tls_context is not None, login_before_tls=not auth_requires_tls, **common
         )
         self.backend = Backend.for_store(store, self.config)
         self._imap = IMAPServer(self.backend.login, self.config)
+        self._tls_context = tls_context
+        self._implicit = IMAPServer(
+            self.backend.login, Config.build(tls=False, login_before_tls=True, **common)
+        )
         self._stack = AsyncExitStack()
         self._server: asyncio.Server | None = None
+        self._implicit_server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
     @property
@@ -60,16 +86,29 @@ class ImapServer:
         """Listen on ``host:port`` (port 0: any free port) in the running loop."""
         await self.backend.start(self._stack)
         try:
-            self._server = await asyncio.start_server(self._handle, host=host, port=port)
+            handle = functools.partial(self._handle, self._imap)
+            self._server = await asyncio.start_server(handle, host=host, port=port)
         except BaseException:
             await self._stack.aclose()
             raise
         return self._server
 
+    async def start_implicit_tls(self, *, host: str, port: int) -> asyncio.Server:
+        """Also listen where the connection is TLS from the start (after ``start``)."""
+        if self._tls_context is None or self._server is None:
+            raise RuntimeError("implicit TLS needs a TLS context and a started server")
+        handle = functools.partial(self._handle, self._implicit)
+        self._implicit_server = await asyncio.start_server(
+            handle, host=host, port=port, ssl=self._tls_context
+        )
+        return self._implicit_server
+
     async def aclose(self, *, grace: float = 5.0) -> None:
         """Stop listening and end every session; stragglers are cut off after ``grace``."""
         if self._server is not None:
             self._server.close()
+        if self._implicit_server is not None:
+            self._implicit_server.close()
         connections = set(self._connections)
         for task in connections:
             task.cancel()  # pymap answers a cancelled read or IDLE with BYE [UNAVAILABLE]
@@ -78,18 +117,23 @@ class ImapServer:
             if pending:
                 log.warning("IMAP: %d session(s) did not end in %.1f s", len(pending), grace)
         await self._stack.aclose()
+        if self._implicit_server is not None:
+            await self._implicit_server.wait_closed()
+            self._implicit_server = None
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle(
+        self, imap: IMAPServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         task = asyncio.current_task()
         if task is None:  # asyncio runs every stream callback in a task of its own
             raise RuntimeError("IMAP connection handler called outside a task")
         self._connections.add(task)
-        sock_info = SocketInfo.get(writer, ProxyResultLocal(), unique_id=uuid4().bytes)
+        sock_info = _SocketInfo(writer, unique_id=uuid4().bytes)
         try:
-            await self._imap(reader, writer, sock_info)
+            await imap(reader, writer, sock_info)
         except asyncio.CancelledError:
             # Only aclose() cancels a session; re-raising would make asyncio's stream
             # callback log it as an unhandled error.

@@ -156,7 +156,7 @@ class SubmissionHandler:
         session.host_name = hostname
         # aiosmtpd reads commands one at a time from a buffered stream, so pipelined
         # commands already work; it just does not say so.
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return [*responses[:-1], "250-PIPELINING", "250-ENHANCEDSTATUSCODES", responses[-1]]
 
     async def handle_MAIL(
         self,
