@@ -177,6 +177,10 @@ class SubmissionHandler:
             return replies.OK
         account = _account(session)
         assert account is not None, "aiosmtpd enforces auth_required before MAIL"
+        if address.strip() in ("", "<>"):  # auto-replies and receipts (RFC 5321 §4.5.5)
+            envelope.mail_from = "<>"
+            envelope.mail_options.extend(mail_options)
+            return replies.OK
         try:
             sender = normalize_address(address)
         except InvalidAddress:
