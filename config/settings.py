@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     auth_requires_tls: bool = False
     """Refuse AUTH, LOGIN, USER/PASS before TLS. Off by default: the 1997 profile logs in in
     plain text over the modem; TLS is offered either way for clients that want it."""
+    postmaster: str | None = None
+    """The mailbox that receives mail for ``postmaster`` (RFC 5321 §4.5.1); default
+    ``postmaster@<domain>``, readable once an account of that name is added."""
     pop3_apop: bool = False
     """Offer APOP (the greeting's timestamp); only accounts given an APOP secret can use it,
     and clients that see the timestamp try it first, so it stays off unless wanted."""

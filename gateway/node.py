@@ -125,6 +125,7 @@ class Node:
             domain=settings.domain,
             hosted_offices=[office.code for office in self.hosted_offices],
             hosted_elsewhere=router.remote_node,
+            postmaster=settings.postmaster,
         )
         self.moves = moves = OfficeMoves(
             store,

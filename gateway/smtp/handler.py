@@ -218,7 +218,7 @@ class SubmissionHandler:
         except InvalidAddress:
             return replies.BAD_ADDRESS
         if recipient is None:
-            if self.directory.is_local_domain(normalize_address(address)):
+            if await self.directory.hosts_domain(normalize_address(address)):
                 return replies.NO_SUCH_USER
             return replies.RELAY_DENIED
         if recipient.relay_to is not None and _peer(session) is not None:

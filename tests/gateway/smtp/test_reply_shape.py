@@ -85,3 +85,40 @@ async def test_the_null_sender_from_an_authenticated_client(smtp_server: SmtpSer
 
     assert (await asyncio.to_thread(send))[0] == 250
     assert len(await smtp_server.store.list_messages(OTHER_AGENT)) == 1
+
+
+async def test_postmaster_is_accepted_and_reaches_its_mailbox(smtp_server: SmtpServer) -> None:
+    """RFC 5321 §4.5.1: ``<Postmaster>`` (no domain, any case) must be accepted."""
+
+    def send() -> list[tuple[int, bytes]]:
+        with session(smtp_server) as client:
+            client.login(AGENT, PASSWORD)
+            client.docmd("MAIL", f"FROM:<{AGENT}>")
+            answers = [client.docmd("RCPT", "TO:<Postmaster>")]
+            answers.append(client.docmd("RCPT", "TO:<postmaster@aduanas.gob.pe>"))
+            client.data(b"Subject: al postmaster\r\n\r\nHola.\r\n")
+            return answers
+
+    answers = await asyncio.to_thread(send)
+    assert [code for code, _ in answers] == [250, 250], answers
+    [info] = await smtp_server.store.list_messages("postmaster@aduanas.gob.pe")
+    raw = await smtp_server.store.read_message("postmaster@aduanas.gob.pe", "INBOX", info.uid)
+    assert b"Subject: al postmaster" in raw
+
+
+async def test_unknown_user_in_a_hosted_domain_is_550_5_1_1(smtp_server: SmtpServer) -> None:
+    """As Postfix for its virtual domains: unknown user, not a relaying attempt."""
+
+    def rcpt() -> list[tuple[int, bytes]]:
+        with session(smtp_server) as client:
+            client.login(AGENT, PASSWORD)
+            client.docmd("MAIL", f"FROM:<{AGENT}>")
+            return [
+                client.docmd("RCPT", "TO:<nadie@agencias.pe>"),  # the agencies' domain
+                client.docmd("RCPT", "TO:<nadie@aduanas.gob.pe>"),
+                client.docmd("RCPT", "TO:<alguien@otro-dominio.pe>"),
+            ]
+
+    answers = await asyncio.to_thread(rcpt)
+    shapes = [(code, text.split(b" ", 1)[0]) for code, text in answers]
+    assert shapes == [(550, b"5.1.1"), (550, b"5.1.1"), (550, b"5.7.1")], answers
