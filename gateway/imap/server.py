@@ -20,6 +20,7 @@ from uuid import uuid4
 from proxyprotocol.sock import SocketInfoLocal
 from pymap.imap import IMAPServer
 
+from gateway.imap import shape
 from gateway.imap.backend import Backend, Config
 from mailboxes.store import Store
 
@@ -55,6 +56,7 @@ class ImapServer:
         tls_context: ssl.SSLContext | None = None,
         auth_requires_tls: bool = False,
     ) -> None:
+        shape.install()
         common: dict[str, Any] = {
             "host": "",
             "port": 0,
