@@ -171,3 +171,25 @@ async def test_neomutt_reads_the_inbox_over_imap_starttls(node: Node, tmp_path: 
         assert "DUA para neomutt" in screen, screen
     finally:
         await run(tmux, "-S", socket, "kill-server", home=tmp_path)
+
+
+@needs("getmail")
+async def test_getmail_retrieves_over_pop3s(node: Node, tmp_path: Path) -> None:
+    await asyncio.to_thread(smtp_send, node, USER, [USER], MESSAGE % b"para getmail")
+    mbox = tmp_path / "getmail.mbox"
+    mbox.touch()
+    rc = private(
+        tmp_path / "getmailrc",
+        "[retriever]\ntype = SimplePOP3SSLRetriever\nserver = localhost\n"
+        f"port = {node.port('pop3s')}\nusername = {USER}\npassword = {DEMO_PASSWORD}\n"
+        f"ca_certs = {ca_file(node)}\n\n"
+        # An external MDA: getmail's own mbox delivery refuses to run as root (as in CI).
+        "[destination]\ntype = MDA_external\npath = /bin/sh\n"
+        f'arguments = ("-c", "cat >> {mbox}")\nallow_root_commands = true\n\n'
+        "[options]\nread_all = true\ndelete = false\n",
+    )
+    status, transcript = await run(
+        "getmail", "--getmaildir", str(tmp_path), "--rcfile", str(rc), home=tmp_path
+    )
+    assert status == 0, transcript
+    assert b"Subject: para getmail" in mbox.read_bytes()
