@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     """Name in greetings; default ``<node_name>.<domain>``."""
 
     # TLS (docs/clients.md): STARTTLS on the three ports above, and implicit TLS (RFC 8314)
-    # on these; ``None`` turns an implicit-TLS listener off, 0 takes any free port.
+    # on these; ``false`` (or "off") turns an implicit-TLS listener off, 0 takes any free port.
     smtps_port: int | None = Field(default=4465, ge=0, le=65535)
     pop3s_port: int | None = Field(default=1995, ge=0, le=65535)
     imaps_port: int | None = Field(default=1993, ge=0, le=65535)
@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
+
+    @field_validator("smtps_port", "pop3s_port", "imaps_port", mode="before")
+    @classmethod
+    def _port_off(cls, value: Any) -> Any:
+        if value is False or (isinstance(value, str) and value.lower() in ("off", "false")):
+            return None
+        return value
 
     @model_validator(mode="after")
     def _certificate_with_key(self) -> Settings:

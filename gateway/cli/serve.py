@@ -19,9 +19,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--smtp-port", type=int, help="SMTP port (2525)")
     parser.add_argument("--pop3-port", type=int, help="POP3 port (1110)")
     parser.add_argument("--imap-port", type=int, help="IMAP port (1143)")
-    parser.add_argument("--smtps-port", type=int, help="SMTP port with implicit TLS (4465)")
-    parser.add_argument("--pop3s-port", type=int, help="POP3 port with implicit TLS (1995)")
-    parser.add_argument("--imaps-port", type=int, help="IMAP port with implicit TLS (1993)")
+    for service, default in (("smtps", 4465), ("pop3s", 1995), ("imaps", 1993)):
+        parser.add_argument(
+            f"--{service}-port",
+            help=f"{service[:4].upper()} port with implicit TLS ({default}; 'off': none)",
+        )
     parser.add_argument(
         "--demo",
         action="store_true",
