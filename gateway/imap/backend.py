@@ -36,6 +36,7 @@ from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
 from pymap.parsing.command.select import FetchCommand
+from pymap.parsing.commands import Commands
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
@@ -49,6 +50,7 @@ from pysasl.identity import Identity as SaslIdentity
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import SystemClock
+from gateway.imap import extensions
 from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
@@ -113,6 +115,18 @@ class Config(IMAPConfig):
             inherited_sockets=None,
         )
         return cls.from_args(args, greeting_name=greeting_name, **overrides)
+
+    @property
+    def commands(self) -> Commands:
+        return extensions.register(super().commands)
+
+    @property
+    def initial_capability(self) -> list[bytes]:
+        return [*super().initial_capability, *extensions.CAPABILITIES]
+
+    @property
+    def login_capability(self) -> list[bytes]:
+        return [*super().login_capability, *extensions.CAPABILITIES]
 
     @property
     def initial_auth(self) -> SASLAuth:

@@ -18,10 +18,10 @@ from typing import Any
 from uuid import uuid4
 
 from proxyprotocol.sock import SocketInfoLocal
-from pymap.imap import IMAPServer
 
-from gateway.imap import shape
+from gateway.imap import extensions, shape
 from gateway.imap.backend import Backend, Config
+from gateway.imap.extensions import Server as IMAPServer
 from mailboxes.store import Store
 
 __all__ = ["ImapServer", "start_imap_server"]
@@ -57,6 +57,7 @@ class ImapServer:
         auth_requires_tls: bool = False,
     ) -> None:
         shape.install()
+        extensions.install()
         common: dict[str, Any] = {
             "host": "",
             "port": 0,

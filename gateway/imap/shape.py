@@ -28,11 +28,13 @@ from __future__ import annotations
 import email.utils
 import weakref
 from collections.abc import Callable, Sequence
+from email.header import decode_header, make_header
 from typing import Any, Final, cast
 
 from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseLoadedMessage
 from pymap.mime import MessageBody, MessageContent
+from pymap.mime.cte import MessageDecoder
 from pymap.parsing.primitives import List, Nil, String
 from pymap.parsing.response.fetch import (
     BodyStructure,
@@ -203,8 +205,47 @@ def body_structure(msg: MessageContent) -> BodyStructure:
     return _Content(maintype, subtype, *common, content_id, description, encoding, None, size)
 
 
+def decoded_text(part: MessageContent) -> str:
+    """A text part's body as its reader sees it: transfer encoding and charset undone."""
+    raw = bytes(MessageDecoder.of(part.header).decode(part.body))
+    charset = str(part.body.content_type.params.get("charset") or "us-ascii")
+    try:
+        return raw.decode(charset, "replace")
+    except LookupError:
+        return raw.decode("latin-1")
+
+
+def decoded_header(part: MessageContent) -> str:
+    """The header with RFC 2047 encoded words decoded."""
+    fields = []
+    for _, value in part.header.folded:
+        try:
+            fields.append(str(make_header(decode_header(bytes(value).decode("latin-1")))))
+        except (ValueError, LookupError):
+            fields.append(bytes(value).decode("latin-1"))
+    return "".join(fields)
+
+
 class LoadedMessage(BaseLoadedMessage):
-    """pymap's loaded message with ENVELOPE and BODYSTRUCTURE shaped as above."""
+    """pymap's loaded message with ENVELOPE and BODYSTRUCTURE shaped as above, and SEARCH
+    BODY/TEXT matching the decoded text too: ``importación`` is found in a
+    quoted-printable ISO-8859-1 part, as Dovecot finds it."""
+
+    def contains(self, value: bytes) -> bool:
+        if super().contains(value):
+            return True
+        try:
+            content = self.content
+        except ValueError:  # no content loaded
+            return False
+        needle = value.decode("utf-8", "replace").casefold()
+        for part in content.walk():
+            if needle in decoded_header(part).casefold():
+                return True
+            is_text = part.body.content_type.maintype == "text" and not part.body.has_nested
+            if is_text and needle in decoded_text(part).casefold():
+                return True
+        return False
 
     @classmethod
     def _get_envelope_structure(cls, msg: MessageContent) -> EnvelopeStructure:
