@@ -122,7 +122,11 @@ class Config(IMAPConfig):
 
     @property
     def initial_capability(self) -> list[bytes]:
-        return [*super().initial_capability, *extensions.CAPABILITIES]
+        return [
+            *super().initial_capability,
+            *extensions.CAPABILITIES,
+            *extensions.PRE_LOGIN_CAPABILITIES,
+        ]
 
     @property
     def login_capability(self) -> list[bytes]:

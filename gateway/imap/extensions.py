@@ -4,6 +4,7 @@
 - ``UNSELECT`` (RFC 3691): leave the mailbox without CLOSE's expunge.
 - ``ENABLE`` (RFC 5161): nothing here needs enabling, so the answer is an empty ``ENABLED``
   (Thunderbird and others send ``ENABLE`` and carry on either way).
+- ``SASL-IR`` (RFC 4959): ``AUTHENTICATE PLAIN <initial response>`` in one line.
 - ``SEARCH CHARSET`` with a charset the node does not know is ``NO [BADCHARSET ...]``
   (RFC 3501 §6.4.4), not ``BAD``: the client may retry in UTF-8.
 - A mailbox name with raw 8-bit bytes is refused (``BAD``): RFC 3501 §5.1.3 names are
@@ -16,33 +17,41 @@ configuration's command set (``register``). Upstream, these belong in
 
 from __future__ import annotations
 
+import binascii
 from asyncio import StreamReader, StreamWriter
+from base64 import b64decode, b64encode
 from contextlib import AsyncExitStack, closing
 from typing import Any, Final
 
 from proxyprotocol.sock import SocketInfo
-from pymap.context import connection_exit
+from pymap.context import connection_exit, current_command
 from pymap.imap import IMAPConnection, IMAPServer
 from pymap.imap.state import ConnectionState
 from pymap.parsing import EndLine, Params, Space
 from pymap.parsing.command import CommandAuth, CommandNoArgs, CommandSelect
+from pymap.parsing.command.nonauth import AuthenticateCommand
 from pymap.parsing.commands import Commands, InvalidCommand
 from pymap.parsing.exceptions import NotParseable
 from pymap.parsing.primitives import Atom
 from pymap.parsing.response import (
     CommandResponse,
     ResponseCode,
+    ResponseContinuation,
     ResponseNo,
     ResponseOk,
     UntaggedResponse,
 )
 from pymap.parsing.specials import Mailbox
 from pymap.parsing.specials.mailbox import Mailbox as _MailboxSpecial
+from pysasl.creds.server import ServerCredentials
+from pysasl.exception import AuthenticationError
+from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
-__all__ = ["CAPABILITIES", "Server", "State", "install", "register"]
+__all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Server", "State", "install", "register"]
 
 CAPABILITIES: Final = (b"NAMESPACE", b"UNSELECT", b"ENABLE")
 """Added to the capability list before and after login."""
+PRE_LOGIN_CAPABILITIES: Final = (b"SASL-IR",)
 
 _DELIMITER: Final = b"/"
 
@@ -80,8 +89,71 @@ class EnableCommand(CommandAuth):
         return cls(params.tag, names), buf
 
 
+class AuthenticateIrCommand(AuthenticateCommand):
+    """``AUTHENTICATE mech [initial-response]`` (RFC 4959); ``=`` is an empty response."""
+
+    def __init__(self, tag: bytes, mech_name: bytes, initial_response: bytes | None) -> None:
+        super().__init__(tag, mech_name)
+        self.initial_response = initial_response
+
+    @classmethod
+    def parse(cls, buf: memoryview, params: Params) -> tuple[AuthenticateIrCommand, memoryview]:
+        _, buf = Space.parse(buf, params)
+        atom, after = Atom.parse(buf, params)
+        initial: bytes | None = None
+        try:
+            _, rest = Space.parse(after, params)
+            response, rest = Atom.parse(rest, params)
+        except NotParseable:
+            pass
+        else:
+            try:
+                initial = (
+                    b"" if response.value == b"=" else b64decode(response.value, validate=True)
+                )
+            except binascii.Error:
+                raise NotParseable(after) from None
+            after = rest
+        _, after = EndLine.parse(after, params)
+        return cls(params.tag, atom.value.upper(), initial), after
+
+
+class Connection(IMAPConnection):
+    """pymap's connection, taking an AUTHENTICATE initial response (SASL-IR)."""
+
+    async def authenticate(
+        self, state: ConnectionState, mech_name: bytes
+    ) -> ServerCredentials | None:
+        command = current_command.get()
+        initial = getattr(command, "initial_response", None)
+        if initial is None:
+            creds: ServerCredentials | None = await super().authenticate(state, mech_name)
+            return creds
+        mech = state.auth.get_server(mech_name)
+        if not mech:
+            return None
+        responses = [ChallengeResponse(b"", initial)]
+        while True:
+            try:
+                creds, final = mech.server_attempt(responses)
+            except ServerChallenge as challenge:  # more steps: as pymap's own loop
+                await self.write_response(ResponseContinuation(b64encode(challenge.data)))
+                line = bytes(await self.read_continuation(0)).rstrip(b"\r\n")
+                if line == b"*":
+                    raise AuthenticationError("Authentication canceled.") from None
+                try:
+                    responses.append(ChallengeResponse(challenge.data, b64decode(line)))
+                except binascii.Error as exc:
+                    raise AuthenticationError() from exc
+            else:
+                if final is not None:
+                    await self.write_response(ResponseContinuation(b64encode(final)))
+                    await self.read_continuation(0)
+                return creds
+
+
 def register(commands: Commands) -> Commands:
-    for command in (NamespaceCommand, UnselectCommand, EnableCommand):
+    for command in (NamespaceCommand, UnselectCommand, EnableCommand, AuthenticateIrCommand):
         commands.register(command)
     return commands
 
@@ -120,7 +192,7 @@ class Server(IMAPServer):
     async def __call__(
         self, reader: StreamReader, writer: StreamWriter, sock_info: SocketInfo
     ) -> None:
-        conn = IMAPConnection(self.commands, self._config, reader, writer, sock_info)
+        conn = Connection(self.commands, self._config, reader, writer, sock_info)
         state = State(self._login, self._config)
         async with AsyncExitStack() as stack:
             connection_exit.set(stack)

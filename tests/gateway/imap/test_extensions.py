@@ -4,6 +4,7 @@ NAMESPACE, UNSELECT, ENABLE; SEARCH over decoded text; BADCHARSET; 8-bit names r
 from __future__ import annotations
 
 import imaplib
+from base64 import b64encode
 
 import pytest
 
@@ -104,3 +105,19 @@ async def test_create_with_modified_utf7_is_stored_as_the_name(imap: Running) ->
 
     assert (await in_thread(create))[0] == "OK"
     assert "Café" in await imap.store.list_folders(AGENT)
+
+
+def authenticate_with_initial_response(running: Running, password: str) -> tuple[str, bytes]:
+    client = running.client()
+    assert "SASL-IR" in client.capabilities
+    response = b64encode(f"\0{AGENT}\0{password}".encode()).decode()
+    typ, data = command(client, "AUTHENTICATE", "PLAIN", response)
+    return typ, data[0] if data else b""
+
+
+async def test_authenticate_with_an_initial_response(imap: Running) -> None:
+    """RFC 4959 SASL-IR: the PLAIN response on the AUTHENTICATE line, no continuation."""
+    typ, _ = await in_thread(lambda: authenticate_with_initial_response(imap, "clave de prueba"))
+    assert typ == "OK"
+    typ, _ = await in_thread(lambda: authenticate_with_initial_response(imap, "mala"))
+    assert typ == "NO"
