@@ -247,6 +247,13 @@ class _Connection:
         """Send ``+OK``, then the handshake; a failed one ends the connection (as Dovecot)."""
         assert self.server.tls_context is not None
         await self._flush()
+        # Plain text the client sent after STLS and before the handshake must not be read as
+        # if it came encrypted (RFC 2595 §4, the STARTTLS injection of CVE-2011-0411); the
+        # session dropped what it had, this drops what the stream holds. StreamReader has no
+        # public way to do it (aiosmtpd clears the same buffer).
+        buffered = getattr(self.reader, "_buffer", None)
+        if isinstance(buffered, bytearray):
+            buffered.clear()
         async with asyncio.timeout(self.server.idle_timeout):
             await self.writer.start_tls(self.server.tls_context)
         self.session.tls_started()

@@ -10,6 +10,7 @@ import asyncio
 import imaplib
 import poplib
 import smtplib
+import socket
 import ssl
 import subprocess
 import sys
@@ -250,3 +251,19 @@ def test_tls_ca_command_prints_the_file_and_its_fingerprint(tmp_path: Path) -> N
     assert fingerprint_line == f"SHA-256 fingerprint: {expected}"
     constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.value.ca
+
+
+def stls_injection(node: Node) -> bytes:
+    """USER pipelined in plain text after STLS must not count once TLS is up."""
+    with socket.create_connection((HOST, node.port("pop3")), timeout=10) as raw:
+        stream = raw.makefile("rb")
+        stream.readline()  # greeting
+        raw.sendall(f"STLS\r\nUSER {USER}\r\n".encode())
+        assert stream.readline().startswith(b"+OK")
+        with trusting(node).wrap_socket(raw, server_hostname=HOST) as tls:
+            tls.sendall(f"PASS {DEMO_PASSWORD}\r\n".encode())
+            return tls.makefile("rb").readline()
+
+
+async def test_plain_text_pipelined_after_stls_is_dropped(node: Node) -> None:
+    assert await asyncio.to_thread(stls_injection, node) == b"-ERR send USER first\r\n"
