@@ -109,3 +109,41 @@ async def test_keyword_stored_for_the_agent(imap: Running) -> None:
     await in_thread(lambda: keywords(imap))
     [info] = await imap.store.list_messages(AGENT)
     assert {"$Label1", "$Forwarded", "\\Seen"} <= set(info.flags)
+
+
+FORWARD = (
+    b"From: a@b.pe\r\nTo: c@d.pe\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/mixed; boundary="X"\r\n\r\n'
+    b"preamble\r\n--X\r\nContent-Type: text/plain\r\n\r\nhola\r\n\r\n"
+    b"--X\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"
+    b"From: e@f.pe\r\nSubject: inner\r\nDate: Tue, 4 Mar 1997 09:00:00 -0500\r\n\r\n"
+    b"cuerpo\r\ninterno\r\n"
+    b'--X\r\nContent-Type: application/octet-stream; name="a.bin"\r\n'
+    b"Content-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment;\r\n filename="a.bin"\r\n\r\nAAECAw==\r\n'
+    b"--X--\r\nepilogue\r\n"
+)
+
+# Dovecot 2.3's answer, but for two things it adds and we do not: the default
+# ("charset" "us-ascii") parameter of text parts, and lower-case "7bit".
+DOVECOT_FORWARD_STRUCTURE = (
+    b'(("text" "plain" NIL NIL NIL "7BIT" 6 1 NIL NIL NIL NIL)'
+    b'("message" "rfc822" NIL NIL NIL "7BIT" 85 ("Tue, 4 Mar 1997 09:00:00 -0500" "inner" '
+    b'((NIL NIL "e" "f.pe")) ((NIL NIL "e" "f.pe")) ((NIL NIL "e" "f.pe")) NIL NIL NIL NIL NIL) '
+    b'("text" "plain" NIL NIL NIL "7BIT" 15 1 NIL NIL NIL NIL) 5 NIL ("inline" NIL) NIL NIL)'
+    b'("application" "octet-stream" ("name" "a.bin") NIL NIL "base64" 8 NIL '
+    b'("attachment" ("filename" "a.bin")) NIL NIL) "mixed" ("boundary" "X") NIL NIL NIL)'
+)
+
+
+async def test_nested_message_and_base64_parts_as_dovecot(imap: Running) -> None:
+    def structure() -> bytes:
+        client = imap.login()
+        client.append("INBOX", None, None, FORWARD)
+        client.select("INBOX")
+        _, data = client.fetch("1", "(BODYSTRUCTURE BODY.PEEK[2])")
+        return b"".join(part if isinstance(part, bytes) else b"".join(part) for part in data)
+
+    answer = await in_thread(structure)
+    assert answer.startswith(b"1 (BODYSTRUCTURE " + DOVECOT_FORWARD_STRUCTURE + b" BODY[2] {85}")
+    assert answer.endswith(b"\r\n\r\ncuerpo\r\ninterno)")
