@@ -193,3 +193,24 @@ async def test_getmail_retrieves_over_pop3s(node: Node, tmp_path: Path) -> None:
     )
     assert status == 0, transcript
     assert b"Subject: para getmail" in mbox.read_bytes()
+
+
+@needs("s-nail")
+@pytest.mark.parametrize("implicit", [False, True], ids=["stls", "pop3s"])
+async def test_s_nail_lists_the_inbox_over_pop3(node: Node, tmp_path: Path, implicit: bool) -> None:
+    """s-nail tries APOP whenever the greeting carries a timestamp, and failed on it; the
+    node offers no APOP by default, so s-nail's stock 'plain' login goes through."""
+    await asyncio.to_thread(smtp_send, node, USER, [USER], MESSAGE % b"para s-nail")
+    user = USER.replace("@", "%40")
+    if implicit:
+        url, extra = f"pop3s://{user}@localhost:{node.port('pop3s')}", []
+    else:
+        url, extra = f"pop3://{user}@localhost:{node.port('pop3')}", ["-S", "pop3-use-starttls"]
+    status, transcript = await run(
+        "s-nail", "-#", "-:/", "-S", "v15-compat",
+        "-S", f"tls-ca-file={ca_file(node)}", "-S", "tls-ca-no-defaults",
+        "-S", f"password={DEMO_PASSWORD}", *extra, "-f", url,
+        home=tmp_path, stdin=b"headers\nquit\n",
+    )  # fmt: skip
+    assert status == 0, transcript
+    assert "para s-nail" in transcript, transcript
