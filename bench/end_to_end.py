@@ -106,7 +106,14 @@ async def count_accepted(store: Store) -> int:
 
 async def measure_node(workload: dict[str, list[bytes]], data_dir: Path) -> float:
     settings = Settings(
-        data_dir=data_dir, smtp_port=0, pop3_port=0, imap_port=0, host_all_offices=True
+        data_dir=data_dir,
+        smtp_port=0,
+        pop3_port=0,
+        imap_port=0,
+        smtps_port=None,
+        pop3s_port=None,
+        imaps_port=None,
+        host_all_offices=True,
     )
     node = Node(settings, clock=SystemClock(), hasher=FAST_HASHER)
     await node.start(demo=True)

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,25 @@ class Settings(BaseSettings):
     hostname: str | None = None
     """Name in greetings; default ``<node_name>.<domain>``."""
 
+    # TLS (docs/clients.md): STARTTLS on the three ports above, and implicit TLS (RFC 8314)
+    # on these; ``false`` (or "off") turns an implicit-TLS listener off, 0 takes any free port.
+    smtps_port: int | None = Field(default=4465, ge=0, le=65535)
+    pop3s_port: int | None = Field(default=1995, ge=0, le=65535)
+    imaps_port: int | None = Field(default=1993, ge=0, le=65535)
+    tls_cert_file: Path | None = None
+    """PEM certificate chain; default: one issued by the node's own CA under ``data_dir/tls``."""
+    tls_key_file: Path | None = None
+    """PEM private key of ``tls_cert_file``."""
+    auth_requires_tls: bool = False
+    """Refuse AUTH, LOGIN, USER/PASS before TLS. Off by default: the 1997 profile logs in in
+    plain text over the modem; TLS is offered either way for clients that want it."""
+    postmaster: str | None = None
+    """The mailbox that receives mail for ``postmaster`` (RFC 5321 §4.5.1); default
+    ``postmaster@<domain>``, readable once an account of that name is added."""
+    pop3_apop: bool = False
+    """Offer APOP (the greeting's timestamp); only accounts given an APOP secret can use it,
+    and clients that see the timestamp try it first, so it stays off unless wanted."""
+
     max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     # Connections and time limits (docs/security.md).
@@ -105,6 +124,19 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
 
+    @field_validator("smtps_port", "pop3s_port", "imaps_port", mode="before")
+    @classmethod
+    def _port_off(cls, value: Any) -> Any:
+        if value is False or (isinstance(value, str) and value.lower() in ("off", "false")):
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _certificate_with_key(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        return self
+
     @property
     def greeting_name(self) -> str:
         return self.hostname or f"{self.node_name}.{self.domain}"
@@ -112,6 +144,11 @@ class Settings(BaseSettings):
     @property
     def registration_address(self) -> str:
         return f"{self.registration.local_part}@{self.domain.lower()}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """Where the node keeps its own CA and the certificate it issues itself."""
+        return self.data_dir / "tls"
 
     @property
     def effective_database_url(self) -> str:

@@ -47,6 +47,7 @@ class LocalDirectory:
         hosted_offices: Collection[str],
         cache_seconds: float = 60.0,
         hosted_elsewhere: Callable[[str], str | None] | None = None,
+        postmaster: str | None = None,
     ) -> None:
         self._store = store
         self._elsewhere = hosted_elsewhere or (lambda _address: None)
@@ -54,6 +55,9 @@ class LocalDirectory:
         self.hosted_offices = frozenset(hosted_offices)
         self._cache_seconds = cache_seconds
         self._known: dict[str, float] = {}
+        self.postmaster = normalize_address(postmaster or f"postmaster@{self.domain}")
+        """Where mail to ``postmaster`` goes (RFC 5321 §4.5.1: every server takes it)."""
+        self._account_domains: tuple[float, frozenset[str]] = (0.0, frozenset())
 
     def intake_office(self, address: str) -> str | None:
         """The office code if ``address`` is the intake of an office hosted here."""
@@ -63,6 +67,28 @@ class LocalDirectory:
     def is_local_domain(self, address: str) -> bool:
         return address.rpartition("@")[2] == self.domain
 
+    async def hosts_domain(self, address: str) -> bool:
+        """Whether ``address``'s domain is one this node keeps mailboxes for: the customs
+        domain, or one of its accounts' (the agencies'). An unknown user there is a
+        ``550 5.1.1``, not a relaying attempt."""
+        domain = address.rpartition("@")[2]
+        if domain == self.domain:
+            return True
+        expires, domains = self._account_domains
+        now = time.monotonic()
+        if expires <= now:
+            accounts = await self._store.list_accounts()
+            domains = frozenset(a.address.rpartition("@")[2] for a in accounts)
+            self._account_domains = (now + self._cache_seconds, domains)
+        return domain in domains
+
+    def _postmaster(self, address: str) -> bool:
+        """``<Postmaster>`` without a domain (any case), or at the customs domain."""
+        local, at, domain = address.strip().strip("<>").rpartition("@")
+        if not at:
+            local, domain = domain, self.domain
+        return local.lower() == "postmaster" and domain.lower() == self.domain
+
     async def resolve(self, address: str) -> Recipient | None:
         """Where mail to ``address`` goes on this node, or ``None`` if it is not hosted here.
 
@@ -70,6 +96,8 @@ class LocalDirectory:
         recipient queued for relay to that peer. Raises ``InvalidAddress`` for something
         that is not an address at all.
         """
+        if self._postmaster(address):
+            return Recipient(self.postmaster)
         normalized = normalize_address(address)
         node = self._elsewhere(normalized)
         if node is not None:

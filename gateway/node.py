@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
 from gateway.smtp import SmtpServer, SubmissionHandler
+from gateway.tls import NodeTls, TlsSetupError, node_tls
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -71,6 +73,7 @@ class Node:
     _restore_loop_errors: Callable[[], None] | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
+    tls: NodeTls | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Checked when the node is built, so a bad table is a configuration error.
@@ -91,6 +94,17 @@ class Node:
         settings = self.settings
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.tls = tls = node_tls(settings)
+        except TlsSetupError as exc:
+            raise NodeStartError(str(exc)) from exc
+        if tls.ca is not None:
+            log.info(
+                "TLS: certificate from the node's own CA; clients trust %s (SHA-256 %s)%s",
+                tls.ca.ca_file.resolve(),
+                tls.ca.fingerprint,
+                " (created now)" if tls.created else "",
+            )
         try:
             store = await Store.open(
                 settings.effective_database_url,
@@ -117,6 +131,7 @@ class Node:
             domain=settings.domain,
             hosted_offices=[office.code for office in self.hosted_offices],
             hosted_elsewhere=router.remote_node,
+            postmaster=settings.postmaster,
         )
         self.moves = moves = OfficeMoves(
             store,
@@ -154,24 +169,43 @@ class Node:
                 idle_timeout=settings.smtp_idle_timeout,
                 login_timeout=settings.login_timeout,
                 limits=limits,
+                tls_context=tls.context,
+                auth_requires_tls=settings.auth_requires_tls,
             )
-            await self._listen(
-                "smtp",
-                settings.smtp_port,
-                lambda: smtp.start(host=settings.host, port=settings.smtp_port),
-            )
+            for service, port, implicit in (
+                ("smtp", settings.smtp_port, False),
+                ("smtps", settings.smtps_port, True),
+            ):
+                if port is not None:
+                    await self._listen(
+                        service,
+                        port,
+                        functools.partial(
+                            smtp.start, host=settings.host, port=port, implicit_tls=implicit
+                        ),
+                    )
             self._pop3 = pop3 = Pop3Server(
                 store,
                 greeting_name=settings.greeting_name,
                 idle_timeout=settings.pop3_idle_timeout,
                 login_timeout=settings.login_timeout,
                 limits=limits,
+                tls_context=tls.context,
+                auth_requires_tls=settings.auth_requires_tls,
+                apop=settings.pop3_apop,
             )
             await self._listen(
                 "pop3",
                 settings.pop3_port,
                 lambda: pop3.start(host=settings.host, port=settings.pop3_port),
             )
+            pop3s_port = settings.pop3s_port
+            if pop3s_port is not None:
+                await self._listen(
+                    "pop3s",
+                    pop3s_port,
+                    lambda: pop3.start_implicit_tls(host=settings.host, port=pop3s_port),
+                )
             self._imap = imap = ImapServer(
                 store,
                 greeting_name=settings.greeting_name,
@@ -182,12 +216,21 @@ class Node:
                     idle_timeout=settings.imap_idle_timeout,
                 ),
                 limits=limits,
+                tls_context=tls.context,
+                auth_requires_tls=settings.auth_requires_tls,
             )
             await self._listen(
                 "imap",
                 settings.imap_port,
                 lambda: imap.start(host=settings.host, port=settings.imap_port),
             )
+            imaps_port = settings.imaps_port
+            if imaps_port is not None:
+                await self._listen(
+                    "imaps",
+                    imaps_port,
+                    lambda: imap.start_implicit_tls(host=settings.host, port=imaps_port),
+                )
             self.worker = PipelineWorker(
                 store,
                 offices=self.offices,

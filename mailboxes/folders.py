@@ -25,6 +25,7 @@ from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailboxes.line_ends import canonical_line_ends
 from mailboxes.schema import (
     MailboxMessageRow,
     MailboxRow,
@@ -312,6 +313,7 @@ class Folders:
         self, folder_id: int, raw: bytes, *, flags: Collection[str], internal_date: datetime
     ) -> int:
         """Store a new message at the end of the folder; its UID."""
+        raw = canonical_line_ends(raw)
         async with self._database.write_session() as session, session.begin():
             (uid,) = await self._reserve_uids(session, folder_id, 1)
             content_id = await session.scalar(

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
     AccountRow,
@@ -297,6 +298,7 @@ class Answering:
 
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
+        raw = canonical_line_ends(raw)
         content_id: int = (
             await self.session.execute(
                 insert(MessageContentRow)

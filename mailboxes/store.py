@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.clock import Clock
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
+from mailboxes.line_ends import canonical_line_ends
 from mailboxes.migrate import upgrade
 from mailboxes.passwords import PasswordHasher
 from mailboxes.records import Account, IntakeJob, MessageInfo, Recipient
@@ -255,6 +256,7 @@ class Store:
         if not targets:
             raise ValueError("a delivery needs at least one recipient")
         loop = asyncio.get_running_loop()
+        raw = canonical_line_ends(raw)
         request = _Delivery(sender, targets, raw, loop.create_future(), also)
         self._pending.append(request)
         if self._flusher is None:

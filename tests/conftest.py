@@ -47,6 +47,9 @@ async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
         smtp_port=0,
         pop3_port=0,
         imap_port=0,
+        smtps_port=0,
+        pop3s_port=0,
+        imaps_port=0,
         host_all_offices=True,
     )
     running = Node(settings, clock=clock, hasher=FAST_HASHER)

@@ -18,10 +18,24 @@ from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from mailboxes.store import Change
 
-__all__ = ["AGENT", "OFFICE", "pop3_fetch", "pop3_fetch_raw", "smtp_send", "submit_and_wait"]
+__all__ = [
+    "AGENT",
+    "OFFICE",
+    "ca_file",
+    "pop3_fetch",
+    "pop3_fetch_raw",
+    "smtp_send",
+    "submit_and_wait",
+]
 
 AGENT = DEMO_AGENTS[0]
 OFFICE = "aduana-118@aduanas.gob.pe"
+
+
+def ca_file(node: Node) -> str:
+    """The node's own CA file: what a client with default TLS checks must trust."""
+    assert node.tls is not None and node.tls.ca is not None
+    return str(node.tls.ca.ca_file)
 
 
 def smtp_send(node: Node, sender: str, recipients: Sequence[str], raw: bytes) -> None:

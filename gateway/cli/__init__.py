@@ -33,6 +33,7 @@ COMMANDS: Final[dict[str, str]] = {
     "office": "office registry operations",
     "offices": "list the customs offices: code, name, mode, node, intake address",
     "demo": "demonstrations on loopback",
+    "tls": "the node's TLS certificate authority",
 }
 """Every subcommand (module ``gateway.cli.<name>``) with its one-line summary, in help order."""
 

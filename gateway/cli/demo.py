@@ -71,6 +71,9 @@ def _config(root: Path, name: str, ports: dict[str, dict[str, int]]) -> str:
         f"smtp_port = {mine['smtp']}",
         f"pop3_port = {mine['pop3']}",
         f"imap_port = {mine['imap']}",
+        f"smtps_port = {mine['smtps']}",
+        f"pop3s_port = {mine['pop3s']}",
+        f"imaps_port = {mine['imaps']}",
         "",
         "[topology.agent_homes]",
         *(f'"{agent.address}" = "{HQ}"' for agent in DEMO_AGENTS),
@@ -122,7 +125,10 @@ class _Demo:
         self.clock = SystemClock()
         self.nodes: dict[str, Node] = {}
         self.ports = {
-            name: {"smtp": _free_port(), "pop3": _free_port(), "imap": _free_port()}
+            name: {
+                service: _free_port()
+                for service in ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps")
+            }
             for name in (HQ, CALLAO, TACNA, PISCO)
         }
 
@@ -150,7 +156,13 @@ class _Demo:
         hq = self.nodes[HQ]
         assert hq.store is not None
         before = len(await hq.store.list_messages(agent))
-        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=hq.port("smtp"), timeout=10) as c:
+        assert hq.tls is not None and hq.tls.ca is not None
+        async with aiosmtplib.SMTP(
+            hostname="127.0.0.1",
+            port=hq.port("smtp"),
+            timeout=10,
+            cert_bundle=str(hq.tls.ca.ca_file),  # STARTTLS, trusting HQ's own CA
+        ) as c:
             await c.login(agent, DEMO_PASSWORD)
             await c.sendmail(
                 agent, [f"aduana-{office}@{DOMAIN}"], _dua(office, reference, self.clock)

@@ -19,6 +19,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--smtp-port", type=int, help="SMTP port (2525)")
     parser.add_argument("--pop3-port", type=int, help="POP3 port (1110)")
     parser.add_argument("--imap-port", type=int, help="IMAP port (1143)")
+    for service, default in (("smtps", 4465), ("pop3s", 1995), ("imaps", 1993)):
+        parser.add_argument(
+            f"--{service}-port",
+            help=f"{service[:4].upper()} port with implicit TLS ({default}; 'off': none)",
+        )
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -36,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
             smtp_port=args.smtp_port,
             pop3_port=args.pop3_port,
             imap_port=args.imap_port,
+            smtps_port=args.smtps_port,
+            pop3s_port=args.pop3s_port,
+            imaps_port=args.imaps_port,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)

@@ -50,6 +50,7 @@ from pysasl.identity import Identity as SaslIdentity
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import SystemClock
+from gateway.imap import extensions
 from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
@@ -76,6 +77,7 @@ class Config(IMAPConfig):
         greeting_name: str,
         share_departments: bool = False,
         idle_poll: float = 5.0,
+        login_before_tls: bool = True,
         **extra: Any,
     ) -> None:
         extra.setdefault("admin_key", secrets.token_bytes())
@@ -88,10 +90,11 @@ class Config(IMAPConfig):
         self.greeting_name: Final = greeting_name
         self.share_departments: Final = share_departments
         self.idle_poll: Final = idle_poll
+        self.login_before_tls: Final = login_before_tls
         # pymap builds these anew for every connection; pysasl's lookup reads the entry
         # points of every installed package (files opened per connection).
         self._tls_auth: Final = SASLAuth.defaults()
-        self._commands: Final = Commands()
+        self._commands: Final = extensions.register(Commands())
 
     @classmethod
     def build(
@@ -99,9 +102,10 @@ class Config(IMAPConfig):
     ) -> Config:
         """A config without a command line (how the node embeds the server).
 
-        ``tls=False`` offers LOGIN and AUTHENTICATE PLAIN in the clear, as the SMTP and POP3
-        servers do: 1997 clients on a dial-up line had no TLS, and deployments that want it
-        put a terminator in front (loopback by default).
+        ``tls=True`` (with ``ssl_context``) offers STARTTLS. ``login_before_tls`` (the
+        default) offers LOGIN and AUTHENTICATE PLAIN in the clear too, as the SMTP and POP3
+        servers do: 1997 clients on a dial-up line had no TLS. Without it, LOGIN waits for
+        TLS and the capability says ``LOGINDISABLED`` (RFC 3501 §6.2.3).
         """
         args = Namespace(
             host=host,
@@ -123,6 +127,23 @@ class Config(IMAPConfig):
     @property
     def commands(self) -> Commands:
         return self._commands
+
+    @property
+    def initial_capability(self) -> list[bytes]:
+        return [
+            *super().initial_capability,
+            *extensions.CAPABILITIES,
+            *extensions.PRE_LOGIN_CAPABILITIES,
+        ]
+
+    @property
+    def login_capability(self) -> list[bytes]:
+        return [*super().login_capability, *extensions.CAPABILITIES]
+
+    @property
+    def initial_auth(self) -> SASLAuth:
+        """Before TLS: PLAIN and LOGIN, or none at all (``LOGINDISABLED``)."""
+        return self.tls_auth if self.login_before_tls else SASLAuth([])
 
     @property
     def backend_capability(self) -> BackendCapability:

@@ -31,12 +31,12 @@ from pymap.flags import FlagOp
 from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
 from pymap.mailbox import MailboxSnapshot
-from pymap.message import BaseLoadedMessage, BaseMessage
+from pymap.message import BaseMessage
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
-from pymap.parsing.specials.flag import Deleted, Flag, Recent, get_system_flags
+from pymap.parsing.specials.flag import Deleted, Flag, Recent, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,6 +44,7 @@ from config.clock import Clock
 from gateway.imap.content import load_content
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
+from gateway.imap.shape import LoadedMessage, Snapshot
 from mailboxes.folders import (
     INBOX,
     FlagChange,
@@ -119,8 +120,6 @@ def _names(flags: Iterable[Flag]) -> frozenset[str]:
     return frozenset(str(flag) for flag in flags if flag != Recent)
 
 
-class LoadedMessage(BaseLoadedMessage):
-    pass
 
 
 class Message(BaseMessage):
@@ -235,7 +234,9 @@ class MailboxData(MailboxDataInterface[Message]):
 
     @property
     def permanent_flags(self) -> frozenset[Flag]:
-        return get_system_flags() - {Recent}
+        """System flags and, with ``\\*``, any keyword ($Label1, $Junk, $Forwarded...):
+        the store keeps flags as names, so a client's tags persist as Dovecot keeps them."""
+        return (get_system_flags() - {Recent}) | {Wildcard}
 
     @property
     def session_flags(self) -> frozenset[Flag]:
@@ -428,7 +429,7 @@ class MailboxData(MailboxDataInterface[Message]):
         next_uid = fingerprint[1] if fingerprint is not None else self.info.uid_next
         floor = self._state.recent_floor
         unseen = [seq for seq, s in enumerate(stored, 1) if "\\Seen" not in s.flags]
-        return MailboxSnapshot(
+        return Snapshot(
             self.mailbox_id,
             self.readonly,
             self.uid_validity,

@@ -2,28 +2,32 @@
 
 pymap's ``IMAPService`` and ``pymap.main`` own their sockets, signals and lifetime; a node
 owns those itself, so this module repeats only their start sequence (backend start, then one
-``IMAPServer`` callback per connection) and keeps track of the live connections, which an
-IDLE client holds open until its idle timeout: ``aclose`` ends them with
-``BYE [UNAVAILABLE]`` instead of leaving them to a store that is being closed.
+connection object per client) and keeps track of the live connections, which an IDLE client
+holds open until its idle timeout: ``aclose`` ends them with ``BYE [UNAVAILABLE]`` instead of
+leaving them to a store that is being closed.
 
-Each connection is a ``BoundedConnection`` (sizes and times bounded, see
-``gateway.imap.connection``) and is counted in the node's ``ConnectionLimits``: over the cap,
-the greeting is ``* BYE [UNAVAILABLE]`` and the connection is closed.
+Each connection has its sizes and times bounded (``gateway.imap.connection``), takes the
+commands pymap lacks (``gateway.imap.extensions``) and is counted in the node's
+``ConnectionLimits``: over the cap, the greeting is ``* BYE [UNAVAILABLE]`` and the connection
+is closed. With a TLS context STARTTLS is offered, and ``start_implicit_tls`` opens a port
+that is TLS from the first byte (RFC 8314).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from contextlib import AsyncExitStack, closing
 from dataclasses import replace
+from typing import Any
 from uuid import uuid4
 
-from proxyprotocol.result import ProxyResultLocal
-from proxyprotocol.sock import SocketInfo
+from proxyprotocol.sock import SocketInfoLocal
 from pymap.context import connection_exit
-from pymap.imap.state import ConnectionState
 
+from gateway.imap import extensions, shape
 from gateway.imap.backend import Backend, Config
 from gateway.imap.connection import BoundedConnection, Bounds
 from gateway.limits import ConnectionLimits, peer_address, say_and_close
@@ -34,8 +38,24 @@ __all__ = ["ImapServer", "start_imap_server"]
 log = logging.getLogger(__name__)
 
 
+class _SocketInfo(SocketInfoLocal):
+    """pymap lets any loopback peer log in before TLS; here only the settings decide."""
+
+    @property
+    def from_localhost(self) -> bool:
+        return False
+
+
+class _Connection(extensions.Connection, BoundedConnection):
+    """A bounded connection that also takes an AUTHENTICATE initial response (SASL-IR)."""
+
+
 class ImapServer:
-    """Serves IMAP on the store; owns the backend and the live connections."""
+    """Serves IMAP on the store; owns the backend and the live connections.
+
+    ``auth_requires_tls`` keeps LOGIN and AUTHENTICATE for after STARTTLS (``LOGINDISABLED``
+    before).
+    """
 
     def __init__(
         self,
@@ -47,20 +67,31 @@ class ImapServer:
         max_message_size: int = 20 * 1024 * 1024,
         bounds: Bounds | None = None,
         limits: ConnectionLimits | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        auth_requires_tls: bool = False,
     ) -> None:
+        shape.install()
+        extensions.install()
+        common: dict[str, Any] = {
+            "host": "",
+            "port": 0,
+            "greeting_name": greeting_name,
+            "share_departments": share_departments,
+            "idle_poll": idle_poll,
+            "max_append_len": max_message_size,  # APPEND takes no more than SMTP does
+            "ssl_context": tls_context,
+        }
         self.config = Config.build(
-            host="",
-            port=0,
-            greeting_name=greeting_name,
-            share_departments=share_departments,
-            idle_poll=idle_poll,
-            max_append_len=max_message_size,  # APPEND takes no more than SMTP does
+            tls=tls_context is not None, login_before_tls=not auth_requires_tls, **common
         )
+        self._implicit_config = Config.build(tls=False, login_before_tls=True, **common)
         self.backend = Backend.for_store(store, self.config)
         self.bounds = replace(bounds or Bounds(), literal_after_login=max_message_size)
         self.limits = limits
+        self._tls_context = tls_context
         self._stack = AsyncExitStack()
         self._server: asyncio.Server | None = None
+        self._implicit_server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
     @property
@@ -71,16 +102,28 @@ class ImapServer:
         """Listen on ``host:port`` (port 0: any free port) in the running loop."""
         await self.backend.start(self._stack)
         try:
-            self._server = await asyncio.start_server(self._handle, host=host, port=port)
+            handle = functools.partial(self._handle, self.config)
+            self._server = await asyncio.start_server(handle, host=host, port=port)
         except BaseException:
             await self._stack.aclose()
             raise
         return self._server
 
+    async def start_implicit_tls(self, *, host: str, port: int) -> asyncio.Server:
+        """Also listen where the connection is TLS from the start (after ``start``)."""
+        if self._tls_context is None or self._server is None:
+            raise RuntimeError("implicit TLS needs a TLS context and a started server")
+        handle = functools.partial(self._handle, self._implicit_config)
+        self._implicit_server = await asyncio.start_server(
+            handle, host=host, port=port, ssl=self._tls_context
+        )
+        return self._implicit_server
+
     async def aclose(self, *, grace: float = 5.0) -> None:
         """Stop listening and end every session; stragglers are cut off after ``grace``."""
-        if self._server is not None:
-            self._server.close()
+        servers = [s for s in (self._server, self._implicit_server) if s is not None]
+        for server in servers:
+            server.close()
         connections = set(self._connections)
         for task in connections:
             task.cancel()  # pymap answers a cancelled read or IDLE with BYE [UNAVAILABLE]
@@ -89,11 +132,13 @@ class ImapServer:
             if pending:
                 log.warning("IMAP: %d session(s) did not end in %.1f s", len(pending), grace)
         await self._stack.aclose()
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        for server in servers:
+            await server.wait_closed()
+        self._server = self._implicit_server = None
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle(
+        self, config: Config, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         task = asyncio.current_task()
         if task is None:  # asyncio runs every stream callback in a task of its own
             raise RuntimeError("IMAP connection handler called outside a task")
@@ -110,7 +155,7 @@ class ImapServer:
                 return
         self._connections.add(task)
         try:
-            await self._serve(reader, writer)
+            await self._serve(config, reader, writer)
         except asyncio.CancelledError:
             # Only aclose() cancels a session; re-raising would make asyncio's stream
             # callback log it as an unhandled error.
@@ -123,12 +168,13 @@ class ImapServer:
                 self.limits.release(address)
             writer.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """pymap's ``IMAPServer.__call__``, with our bounded connection."""
-        sock_info = SocketInfo.get(writer, ProxyResultLocal(), unique_id=uuid4().bytes)
-        config = self.config
-        conn = BoundedConnection(config.commands, config, reader, writer, sock_info, self.bounds)
-        state = ConnectionState(self.backend.login, config)
+    async def _serve(
+        self, config: Config, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """pymap's ``IMAPServer.__call__``, with our connection and connection state."""
+        sock_info = _SocketInfo(writer, unique_id=uuid4().bytes)
+        conn = _Connection(config.commands, config, reader, writer, sock_info, self.bounds)
+        state = extensions.State(self.backend.login, config)
         async with AsyncExitStack() as stack:
             connection_exit.set(stack)
             stack.enter_context(closing(conn))

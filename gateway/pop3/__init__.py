@@ -14,6 +14,7 @@ from gateway.pop3.events import (
     Event,
     MessageRequested,
     NeedData,
+    StartTlsRequested,
     UpdateRequested,
 )
 from gateway.pop3.maildrop import MaildropEntry
@@ -37,6 +38,7 @@ __all__ = [
     "Pop3UsageError",
     "Reply",
     "ResponseCode",
+    "StartTlsRequested",
     "State",
     "UpdateRequested",
     "apop_digest",

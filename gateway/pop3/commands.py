@@ -16,7 +16,8 @@ from gateway.pop3.errors import BadCommand
 
 __all__ = ["KEYWORDS", "Command", "parse_command"]
 
-_NUMBER: Final = re.compile(r"[0-9]{1,10}")
+# Twenty digits: clients ask TOP n 2^63-1 for "the whole message" (no number is that big).
+_NUMBER: Final = re.compile(r"[0-9]{1,20}")
 _APOP_DIGEST: Final = re.compile(r"[0-9a-fA-F]{32}")
 _KEYWORD: Final = re.compile(r"[A-Za-z]{3,4}")
 
@@ -48,6 +49,8 @@ KEYWORDS: Final[dict[str, _Arity]] = {
     "RSET": _Arity(0, 0),
     "TOP": _Arity(2, 2, numeric=True),
     "UIDL": _Arity(0, 1, numeric=True),
+    "STLS": _Arity(0, 0),
+    "AUTH": _Arity(0, 2),
 }
 
 

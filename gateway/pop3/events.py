@@ -11,6 +11,8 @@ event                  answer
 ``ApopRequested``      ``maildrop_in_use()`` / ``request_failed()``
 ``MessageRequested``   ``message_supplied(raw)`` / ``message_gone()`` / ``request_failed()``
 ``UpdateRequested``    ``update_committed()`` / ``request_failed()``
+``StartTlsRequested``  write out ``data_to_send()``, negotiate TLS, ``tls_started()``; on
+                       failure close the connection
 ``ConnectionClosed``   none: write out ``data_to_send()`` and close the connection
 ``NEED_DATA``          none: write out ``data_to_send()``, read, ``receive_data(bytes)``
 =====================  ==================================================================
@@ -29,6 +31,7 @@ __all__ = [
     "Event",
     "MessageRequested",
     "NeedData",
+    "StartTlsRequested",
     "UpdateRequested",
 ]
 
@@ -77,8 +80,20 @@ class UpdateRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class StartTlsRequested:
+    """STLS was accepted: send what is pending, then negotiate TLS on the connection."""
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionClosed:
     """The session is over (QUIT, peer gone, or too many errors); close the connection."""
 
 
-Event = AuthRequested | ApopRequested | MessageRequested | UpdateRequested | ConnectionClosed
+Event = (
+    AuthRequested
+    | ApopRequested
+    | MessageRequested
+    | UpdateRequested
+    | StartTlsRequested
+    | ConnectionClosed
+)

@@ -44,6 +44,10 @@ class LineReader:
         self._eof = False
 
     @property
+    def max_line_octets(self) -> int:
+        return self._max
+
+    @property
     def at_eof(self) -> bool:
         """The peer closed its side (pending complete lines may still be read)."""
         return self._eof

@@ -15,6 +15,7 @@ from typing import Final
 
 from gateway.pop3 import replies
 from gateway.pop3.errors import CommandRefused
+from mailboxes.line_ends import canonical_line_ends
 
 __all__ = ["Maildrop", "MaildropEntry", "dot_stuff", "normalize_line_endings", "top_of_message"]
 
@@ -84,8 +85,9 @@ class Maildrop:
 
 
 def normalize_line_endings(raw: bytes) -> bytes:
-    """Every LF becomes CRLF (existing CRLFs untouched; bare CRs are left as they are)."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    """Every LF becomes CRLF (bare CRs left as they are). The store keeps messages so
+    already (``mailboxes.line_ends``); this guards sizes against older rows."""
+    return canonical_line_ends(raw)
 
 
 def dot_stuff(text: bytes) -> bytes:

@@ -13,25 +13,33 @@ from typing import Final
 
 __all__ = [
     "ALREADY_DELETED",
+    "APOP_UNAVAILABLE",
+    "AUTH_CANCELLED",
+    "AUTH_MALFORMED",
     "AUTH_REJECTED",
     "BAD_ENCODING",
+    "BEGIN_TLS",
     "CAPABILITIES",
     "CAPABILITY_LIST_FOLLOWS",
     "DELETED",
     "EMPTY_COMMAND",
     "LINE_TOO_LONG",
     "MAILDROP_IN_USE",
+    "MECHANISMS_FOLLOW",
     "MESSAGE_GONE",
     "NOOP",
     "NOT_IN_THIS_STATE",
     "NO_SUCH_MESSAGE",
     "PASS_WITHOUT_USER",
+    "PLAINTEXT_DISALLOWED",
     "SERVER_ERROR",
     "SIGNING_OFF",
     "TEMPORARY_FAILURE",
+    "TLS_UNAVAILABLE",
     "TOO_MANY_AUTH_FAILURES",
     "TOO_MANY_BAD_COMMANDS",
     "UNKNOWN_COMMAND",
+    "UNKNOWN_MECHANISM",
     "UPDATE_FAILED",
     "USER_ACCEPTED",
     "WRONG_ARGUMENTS",
@@ -88,6 +96,21 @@ PASS_WITHOUT_USER: Final = Reply(False, "send USER first")
 AUTH_REJECTED: Final = Reply(False, "invalid user name or password", ResponseCode.AUTH)
 TOO_MANY_AUTH_FAILURES: Final = Reply(False, "too many failed logins, closing", ResponseCode.AUTH)
 MAILDROP_IN_USE: Final = Reply(False, "maildrop is locked by another session", ResponseCode.IN_USE)
+# Dovecot's wording; RFC 2595 §4 leaves it to the server.
+PLAINTEXT_DISALLOWED: Final = Reply(
+    False,
+    "Plaintext authentication disallowed on non-secure (SSL/TLS) connections",
+    ResponseCode.AUTH,
+)
+APOP_UNAVAILABLE: Final = Reply(False, "APOP is not offered here")
+MECHANISMS_FOLLOW: Final = Reply(True, "SASL mechanisms follow")
+UNKNOWN_MECHANISM: Final = Reply(False, "unsupported authentication mechanism")
+AUTH_CANCELLED: Final = Reply(False, "authentication cancelled")
+AUTH_MALFORMED: Final = Reply(False, "cannot decode the credentials")
+
+# --- STLS (RFC 2595 section 4) -----------------------------------------------------------
+BEGIN_TLS: Final = Reply(True, "Begin TLS negotiation now")
+TLS_UNAVAILABLE: Final = Reply(False, "TLS is not available now")
 
 # --- command syntax ----------------------------------------------------------------------
 UNKNOWN_COMMAND: Final = Reply(False, "unknown command")
@@ -112,11 +135,11 @@ SERVER_ERROR: Final = Reply(False, "internal server error, closing", ResponseCod
 UPDATE_FAILED: Final = Reply(False, "some deleted messages not removed", ResponseCode.SYS_TEMP)
 SIGNING_OFF: Final = Reply(True, "Teledespacho POP3 server signing off")
 
-#: RFC 2449 capability tags, in the order CAPA lists them.
+#: RFC 2449 capability tags CAPA always lists; the session adds STLS, USER and SASL when
+#: they can be used (RFC 2595 §4, RFC 5034 §3).
 CAPABILITIES: Final[tuple[str, ...]] = (
     "TOP",
     "UIDL",
-    "USER",
     "RESP-CODES",
     "PIPELINING",
     "AUTH-RESP-CODE",
@@ -124,8 +147,10 @@ CAPABILITIES: Final[tuple[str, ...]] = (
 )
 
 
-def greeting(timestamp: str) -> Reply:
-    """The banner; its ``<...>`` timestamp is what APOP digests are computed over."""
+def greeting(timestamp: str | None) -> Reply:
+    """The banner; its ``<...>`` timestamp, when APOP is offered, is what digests cover."""
+    if timestamp is None:
+        return Reply(True, "Teledespacho POP3 server ready")
     return Reply(True, f"Teledespacho POP3 server ready {timestamp}")
 
 

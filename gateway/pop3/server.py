@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
 import secrets
+import ssl
 from collections.abc import Iterator
 from typing import Final
 
@@ -30,6 +32,7 @@ from gateway.pop3.events import (
     Event,
     MessageRequested,
     NeedData,
+    StartTlsRequested,
     UpdateRequested,
 )
 from gateway.pop3.locks import MaildropLocks
@@ -50,7 +53,13 @@ READ_CHUNK: Final = 4096
 
 
 class Pop3Server:
-    """Serves POP3 on the store; owns the maildrop locks and the live connections."""
+    """Serves POP3 on the store; owns the maildrop locks and the live connections.
+
+    With ``tls_context`` STLS is offered (RFC 2595) and ``start_implicit_tls`` opens a port
+    that is TLS from the first byte (RFC 8314, port 995's way); both share the maildrop
+    locks. ``auth_requires_tls`` refuses USER/PASS and AUTH before TLS; ``apop`` puts the
+    APOP timestamp in the greeting.
+    """
 
     def __init__(
         self,
@@ -62,8 +71,14 @@ class Pop3Server:
         max_bad_commands: int = DEFAULT_MAX_BAD_COMMANDS,
         max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
         limits: ConnectionLimits | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        auth_requires_tls: bool = False,
+        apop: bool = False,
     ) -> None:
         make_greeting_timestamp(0, 0, "check", greeting_name)  # fail now on a bad name
+        self.tls_context = tls_context
+        self.auth_requires_tls = auth_requires_tls
+        self.apop = apop
         if idle_timeout <= 0 or login_timeout <= 0:
             raise ValueError("the timeouts must be positive")
         self.store = store
@@ -77,11 +92,24 @@ class Pop3Server:
         self._greetings = itertools.count(1)
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._server: asyncio.Server | None = None
+        self._implicit_server: asyncio.Server | None = None
 
     async def start(self, *, host: str, port: int) -> asyncio.Server:
         """Listen on ``host:port`` (port 0: any free port) in the running loop."""
         self._server = await asyncio.start_server(self._handle, host=host, port=port)
         return self._server
+
+    async def start_implicit_tls(self, *, host: str, port: int) -> asyncio.Server:
+        """Also listen where the connection is TLS from the start (``aclose`` ends both)."""
+        if self.tls_context is None:
+            raise RuntimeError("implicit TLS needs a TLS context")
+        self._implicit_server = await asyncio.start_server(
+            functools.partial(self._handle, secure=True),
+            host=host,
+            port=port,
+            ssl=self.tls_context,
+        )
+        return self._implicit_server
 
     async def aclose(self, *, grace: float = 5.0) -> None:
         """Stop listening and end every session as if its client had hung up.
@@ -90,8 +118,9 @@ class Pop3Server:
         in a store call finishes that call first. After ``grace`` seconds stragglers are
         cancelled.
         """
-        if self._server is not None:
-            self._server.close()
+        for listener in (self._server, self._implicit_server):
+            if listener is not None:
+                listener.close()
         connections = dict(self._connections)
         for connection in connections.values():
             connection.hang_up()
@@ -100,20 +129,29 @@ class Pop3Server:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        for listener in (self._server, self._implicit_server):
+            if listener is not None:
+                await listener.wait_closed()
 
-    def new_session(self) -> Pop3Session:
-        timestamp = make_greeting_timestamp(
-            os.getpid(), next(self._greetings), secrets.token_hex(6), self.greeting_name
-        )
+    def new_session(self, *, secure: bool = False) -> Pop3Session:
+        """A session for a new connection; ``secure``: it is TLS already (implicit TLS)."""
+        timestamp = None
+        if self.apop:
+            timestamp = make_greeting_timestamp(
+                os.getpid(), next(self._greetings), secrets.token_hex(6), self.greeting_name
+            )
         return Pop3Session(
             greeting_timestamp=timestamp,
             max_bad_commands=self.max_bad_commands,
             max_auth_failures=self.max_auth_failures,
+            tls=self.tls_context is not None,
+            secure=secure,
+            auth_requires_tls=self.auth_requires_tls,
         )
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, secure: bool = False
+    ) -> None:
         task = asyncio.current_task()
         if task is None:  # asyncio runs every stream callback in a task of its own
             raise RuntimeError("POP3 connection handler called outside a task")
@@ -124,7 +162,7 @@ class Pop3Server:
                 self.limits.log_refusal("POP3", address, refusal, asyncio.get_running_loop().time())
                 await say_and_close(writer, replies.too_busy(refusal.value).to_bytes())
                 return
-        connection = _Connection(self, reader, writer)
+        connection = _Connection(self, reader, writer, secure=secure)
         self._connections[task] = connection
         try:
             await connection.run()
@@ -142,14 +180,19 @@ class _Connection:
     """One client: drives its ``Pop3Session`` and holds its maildrop lock."""
 
     def __init__(
-        self, server: Pop3Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        server: Pop3Server,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        secure: bool = False,
     ) -> None:
         self.server = server
         self.store = server.store
         self.reader = reader
         self.writer = writer
         self.peer = writer.get_extra_info("peername")
-        self.session = server.new_session()
+        self.session = server.new_session(secure=secure)
         self.maildrop: str | None = None  # the address whose lock this connection holds
         self._loop = asyncio.get_running_loop()
         self._login_deadline = self._loop.time() + server.login_timeout
@@ -167,7 +210,7 @@ class _Connection:
         except TimeoutError:
             # RFC 1939 section 3: on autologout, close without a reply and without UPDATE.
             log.info("POP3 %s timed out, closing", self.peer)
-        except ConnectionError as exc:
+        except (ConnectionError, ssl.SSLError) as exc:
             log.info("POP3 %s connection lost: %s", self.peer, exc.__class__.__name__)
         except Exception:
             log.exception("POP3 %s session failed", self.peer)
@@ -220,9 +263,26 @@ class _Connection:
                 await self._read_message(event.uid)
             elif isinstance(event, UpdateRequested):
                 await self._expunge(event.uids)
+            elif isinstance(event, StartTlsRequested):
+                await self._start_tls()
         except _StoreFailed:
             log.exception("POP3 %s store failure", self.peer)
             self.session.request_failed()
+
+    async def _start_tls(self) -> None:
+        """Send ``+OK``, then the handshake; a failed one ends the connection (as Dovecot)."""
+        assert self.server.tls_context is not None
+        await self._flush()
+        # Plain text the client sent after STLS and before the handshake must not be read as
+        # if it came encrypted (RFC 2595 §4, the STARTTLS injection of CVE-2011-0411); the
+        # session dropped what it had, this drops what the stream holds. StreamReader has no
+        # public way to do it (aiosmtpd clears the same buffer).
+        buffered = getattr(self.reader, "_buffer", None)
+        if isinstance(buffered, bytearray):
+            buffered.clear()
+        async with asyncio.timeout(self.server.idle_timeout):
+            await self.writer.start_tls(self.server.tls_context)
+        self.session.tls_started()
 
     async def _user_pass(self, event: AuthRequested) -> None:
         with _store_failures():

@@ -1,4 +1,5 @@
-"""The POP3 server session: a sans-IO state machine (RFC 1939, RFC 2449 CAPA).
+"""The POP3 server session: a sans-IO state machine (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS,
+RFC 5034 AUTH).
 
 Bytes go in with ``receive_data``; ``next_event`` returns ``NEED_DATA`` or a request for the
 adapter (see ``gateway.pop3.events``); replies accumulate for ``data_to_send``. No socket, no
@@ -10,14 +11,16 @@ Every reply to a bad or impossible command is written here; nothing the peer sen
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
 
 from gateway.pop3 import replies
 from gateway.pop3.commands import Command, parse_command
-from gateway.pop3.errors import BadCommand, Pop3Error, Pop3UsageError
+from gateway.pop3.errors import BadCommand, CommandRefused, Pop3Error, Pop3UsageError
 from gateway.pop3.events import (
     NEED_DATA,
     ApopRequested,
@@ -26,6 +29,7 @@ from gateway.pop3.events import (
     Event,
     MessageRequested,
     NeedData,
+    StartTlsRequested,
     UpdateRequested,
 )
 from gateway.pop3.lines import MAX_LINE_OCTETS, LineReader, Overlong
@@ -73,26 +77,56 @@ class _AwaitingUpdate:
     what: ClassVar[str] = "expunge"
 
 
-_Pending = _AwaitingAuth | _AwaitingMessage | _AwaitingUpdate
-_PendingT = TypeVar("_PendingT", _AwaitingAuth, _AwaitingMessage, _AwaitingUpdate)
+@dataclass(frozen=True, slots=True)
+class _AwaitingTls:
+    """STLS was answered ``+OK``; the adapter is negotiating TLS."""
+
+    what: ClassVar[str] = "TLS negotiation"
+
+
+_Pending = _AwaitingAuth | _AwaitingMessage | _AwaitingUpdate | _AwaitingTls
+_PendingT = TypeVar("_PendingT", _AwaitingAuth, _AwaitingMessage, _AwaitingUpdate, _AwaitingTls)
+
+#: RFC 5034 mechanisms, in the order CAPA and a bare AUTH list them.
+SASL_MECHANISMS: Final = ("PLAIN", "LOGIN")
+
+
+@dataclass(slots=True)
+class _SaslExchange:
+    """An AUTH in progress: the mechanism and what the client has sent so far."""
+
+    mechanism: str
+    user: str | None = None
 
 
 class Pop3Session:
-    """One client connection's POP3 state, from greeting to close."""
+    """One client connection's POP3 state, from greeting to close.
+
+    ``greeting_timestamp`` offers APOP (``None``: no timestamp, APOP refused). ``tls``
+    says whether STLS can be offered; ``secure`` that the connection is already TLS
+    (implicit TLS); ``auth_requires_tls`` refuses USER/PASS and AUTH until it is.
+    """
 
     def __init__(
         self,
         *,
-        greeting_timestamp: str,
+        greeting_timestamp: str | None,
         max_bad_commands: int = DEFAULT_MAX_BAD_COMMANDS,
         max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
         max_line_octets: int = MAX_LINE_OCTETS,
+        tls: bool = False,
+        secure: bool = False,
+        auth_requires_tls: bool = False,
     ) -> None:
-        if not _TIMESTAMP.fullmatch(greeting_timestamp):
+        if greeting_timestamp is not None and not _TIMESTAMP.fullmatch(greeting_timestamp):
             raise ValueError(f"greeting timestamp {greeting_timestamp!r} is not <...>")
         if max_bad_commands < 1 or max_auth_failures < 1:
             raise ValueError("error limits must be at least 1")
         self._timestamp = greeting_timestamp
+        self._tls = tls
+        self._secure = secure
+        self._auth_requires_tls = auth_requires_tls
+        self._sasl: _SaslExchange | None = None
         self._max_bad_commands = max_bad_commands
         self._max_auth_failures = max_auth_failures
         self._lines = LineReader(max_line_octets)
@@ -109,6 +143,11 @@ class Pop3Session:
     @property
     def state(self) -> State:
         return self._state
+
+    @property
+    def secure(self) -> bool:
+        """The connection is encrypted (implicit TLS, or after STLS)."""
+        return self._secure
 
     def receive_data(self, data: bytes) -> None:
         """Bytes from the peer; ``b""`` means the peer closed its side."""
@@ -139,7 +178,7 @@ class Pop3Session:
                     self._transition(Trigger.PEER_GONE)
                     continue
                 return NEED_DATA
-            event = self._run_line(line)
+            event = self._sasl_response(line) if self._sasl is not None else self._run_line(line)
             if event is not None:
                 return event
 
@@ -166,6 +205,11 @@ class Pop3Session:
         """Credentials good, but another session holds the maildrop lock."""
         self._take_pending(_AwaitingAuth)
         self._reply(replies.MAILDROP_IN_USE)
+
+    def tls_started(self) -> None:
+        """The TLS handshake after STLS succeeded; the session goes on, encrypted."""
+        self._take_pending(_AwaitingTls)
+        self._secure = True
 
     def message_supplied(self, raw: bytes) -> None:
         """The raw message for the pending RETR or TOP."""
@@ -229,11 +273,19 @@ class Pop3Session:
 
     # AUTHORIZATION
 
+    @property
+    def _plaintext_allowed(self) -> bool:
+        return self._secure or not self._auth_requires_tls
+
     def _cmd_user(self, command: Command) -> None:
+        if not self._plaintext_allowed:
+            raise CommandRefused(replies.PLAINTEXT_DISALLOWED)
         self._pending_user = command.args[0]
         self._reply(replies.USER_ACCEPTED)
 
     def _cmd_pass(self, command: Command) -> AuthRequested:
+        if not self._plaintext_allowed:
+            raise CommandRefused(replies.PLAINTEXT_DISALLOWED)
         if self._pending_user is None:
             raise BadCommand(replies.PASS_WITHOUT_USER)
         user, self._pending_user = self._pending_user, None
@@ -241,9 +293,76 @@ class Pop3Session:
         return AuthRequested(user=user, password=command.args[0])
 
     def _cmd_apop(self, command: Command) -> ApopRequested:
+        if self._timestamp is None:
+            raise CommandRefused(replies.APOP_UNAVAILABLE)
         self._pending = _AwaitingAuth()
         user, digest = command.args
         return ApopRequested(user=user, digest=digest, timestamp=self._timestamp)
+
+    def _cmd_stls(self, command: Command) -> StartTlsRequested:
+        if not self._tls or self._secure:
+            raise CommandRefused(replies.TLS_UNAVAILABLE)
+        self._reply(replies.BEGIN_TLS)
+        # RFC 2595 §4 (as RFC 3207 §4.2): nothing sent before the handshake may be taken as
+        # a command after it; a client that pipelined past STLS loses those lines.
+        self._lines = LineReader(self._lines.max_line_octets)
+        self._pending = _AwaitingTls()
+        return StartTlsRequested()
+
+    def _cmd_auth(self, command: Command) -> AuthRequested | None:
+        if not command.args:  # the pre-RFC 5034 form clients still send: list mechanisms
+            self._reply(replies.MECHANISMS_FOLLOW)
+            self._outgoing += dot_stuff("".join(f"{m}\r\n" for m in SASL_MECHANISMS).encode())
+            return None
+        if not self._plaintext_allowed:
+            raise CommandRefused(replies.PLAINTEXT_DISALLOWED)
+        mechanism = command.args[0].upper()
+        if mechanism not in SASL_MECHANISMS:
+            raise CommandRefused(replies.UNKNOWN_MECHANISM)
+        self._sasl = _SaslExchange(mechanism)
+        if len(command.args) == 2:
+            return self._sasl_response(command.args[1].encode("ascii"))
+        self._sasl_challenge(b"Username:" if mechanism == "LOGIN" else b"")
+        return None
+
+    def _sasl_challenge(self, challenge: bytes) -> None:
+        self._outgoing += b"+ " + b64encode(challenge) + b"\r\n"
+
+    def _sasl_response(self, line: bytes | Overlong) -> AuthRequested | None:
+        """One client line of an AUTH exchange (RFC 5034 §4): ``*`` cancels it."""
+        exchange = self._sasl
+        assert exchange is not None
+        if isinstance(line, Overlong):
+            self._sasl = None
+            self._reply(replies.LINE_TOO_LONG)
+            return None
+        if line.strip() == b"*":
+            self._sasl = None
+            self._reply(replies.AUTH_CANCELLED)
+            return None
+        try:
+            decoded = b64decode(line.strip(), validate=True) if line.strip() != b"=" else b""
+            text = decoded.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            self._sasl = None
+            self._reply(replies.AUTH_MALFORMED)
+            return None
+        if exchange.mechanism == "LOGIN" and exchange.user is None:
+            exchange.user = text
+            self._sasl_challenge(b"Password:")
+            return None
+        self._sasl = None
+        if exchange.mechanism == "LOGIN":
+            assert exchange.user is not None
+            user, password = exchange.user, text
+        else:
+            parts = text.split("\x00")
+            if len(parts) != 3 or (parts[0] and parts[0] != parts[1]):
+                self._reply(replies.AUTH_MALFORMED)  # a malformed or a proxy login
+                return None
+            user, password = parts[1], parts[2]
+        self._pending = _AwaitingAuth()
+        return AuthRequested(user=user, password=password)
 
     def _cmd_quit_authorization(self, command: Command) -> None:
         self._reply(replies.SIGNING_OFF)
@@ -251,7 +370,13 @@ class Pop3Session:
 
     def _cmd_capa(self, command: Command) -> None:
         self._reply(replies.CAPABILITY_LIST_FOLLOWS)
-        lines = "".join(f"{tag}\r\n" for tag in replies.CAPABILITIES)
+        tags = list(replies.CAPABILITIES)
+        if self._plaintext_allowed:
+            tags.insert(2, "USER")
+            tags.append("SASL " + " ".join(SASL_MECHANISMS))
+        if self._state is State.AUTHORIZATION and self._tls and not self._secure:
+            tags.append("STLS")
+        lines = "".join(f"{tag}\r\n" for tag in tags)
         self._outgoing += dot_stuff(lines.encode("ascii"))
 
     # TRANSACTION

@@ -69,6 +69,8 @@ HANDLERS: Final[Mapping[State, Mapping[str, str]]] = {
         "USER": "_cmd_user",
         "PASS": "_cmd_pass",
         "APOP": "_cmd_apop",
+        "AUTH": "_cmd_auth",
+        "STLS": "_cmd_stls",
         "CAPA": "_cmd_capa",
         "QUIT": "_cmd_quit_authorization",
     },

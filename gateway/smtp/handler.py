@@ -174,7 +174,7 @@ class SubmissionHandler:
         session.host_name = hostname
         # aiosmtpd reads commands one at a time from a buffered stream, so pipelined
         # commands already work; it just does not say so.
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return [*responses[:-1], "250-PIPELINING", "250-ENHANCEDSTATUSCODES", responses[-1]]
 
     async def handle_MAIL(
         self,
@@ -200,6 +200,10 @@ class SubmissionHandler:
             refusal = self.registration.check_sender(address, mail_options)
             if refusal is not None:
                 return refusal
+        elif address.strip() in ("", "<>"):  # auto-replies and receipts (RFC 5321 §4.5.5)
+            envelope.mail_from = "<>"
+            envelope.mail_options.extend(mail_options)
+            return replies.OK
         try:
             sender = normalize_address(address)
         except InvalidAddress:
@@ -246,7 +250,7 @@ class SubmissionHandler:
         except InvalidAddress:
             return replies.BAD_ADDRESS
         if recipient is None:
-            if self.directory.is_local_domain(normalize_address(address)):
+            if await self.directory.hosts_domain(normalize_address(address)):
                 return replies.NO_SUCH_USER
             return replies.RELAY_DENIED
         if recipient.relay_to is not None and _peer(session) is not None:

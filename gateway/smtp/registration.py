@@ -9,14 +9,14 @@ while it is read, so nothing larger is ever buffered for a stranger.
 
 from __future__ import annotations
 
-from aiosmtpd.smtp import SMTP
+from gateway.smtp.protocol import SubmissionProtocol
 
 __all__ = ["RegistrationAwareSMTP"]
 
 _OPEN_TO_STRANGERS = frozenset({"MAIL", "RCPT", "DATA"})
 
 
-class RegistrationAwareSMTP(SMTP):
+class RegistrationAwareSMTP(SubmissionProtocol):
     async def check_auth_needed(self, caller_method: str) -> bool:
         if caller_method in _OPEN_TO_STRANGERS and self._desk_limit() is not None:
             return False

@@ -10,7 +10,9 @@ the node stops (a session inside DATA finishes it first, so its ``250`` still me
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 import warnings
 from typing import Final
 
@@ -56,9 +58,13 @@ class SmtpServer:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         limits: ConnectionLimits | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        auth_requires_tls: bool = False,
     ) -> None:
         if idle_timeout <= 0 or login_timeout <= 0:
             raise ValueError("the timeouts must be positive")
+        self.tls_context = tls_context
+        self.auth_requires_tls = auth_requires_tls
         self.handler = handler
         self.hostname = hostname
         self.max_message_size = max_message_size
@@ -66,18 +72,27 @@ class SmtpServer:
         self.login_timeout = login_timeout
         self.limits = limits
         self.sessions: set[_Session] = set()
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
 
-    async def start(self, *, host: str, port: int) -> asyncio.Server:
-        """Listen on ``host:port`` (port 0: any free port) in the running loop."""
+    async def start(self, *, host: str, port: int, implicit_tls: bool = False) -> asyncio.Server:
+        """Listen on ``host:port`` (port 0: any free port) in the running loop; with
+        ``implicit_tls``, every connection is TLS from its first byte (RFC 8314)."""
+        if implicit_tls and self.tls_context is None:
+            raise ValueError("implicit TLS needs a TLS context")
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, host=host, port=port)
-        return self._server
+        server = await loop.create_server(
+            functools.partial(self._protocol, implicit_tls),
+            host=host,
+            port=port,
+            ssl=self.tls_context if implicit_tls else None,
+        )
+        self._servers.append(server)
+        return server
 
     async def aclose(self, *, grace: float = 5.0) -> None:
         """Stop listening; ``421`` to each session, after the DATA it may be in (``grace`` s)."""
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         sessions = list(self.sessions)
         for session in sessions:
             session.shut_down()
@@ -88,11 +103,11 @@ class SmtpServer:
                 log.warning("SMTP: %d session(s) still in DATA after %.1f s", len(pending), grace)
                 for session in sessions:
                     session.abort()
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
 
-    def _protocol(self) -> _Session:
+    def _protocol(self, implicit_tls: bool) -> _Session:
         with warnings.catch_warnings():
             # AUTH without TLS is the deliberate 1997 setting (see below); aiosmtpd warns
             # about it on every connection.
@@ -105,9 +120,11 @@ class SmtpServer:
                 data_size_limit=self.max_message_size,
                 decode_data=False,
                 auth_required=True,
-                # 1997 clients spoke plain SMTP over a dial-up line; deployments that want
-                # TLS put a terminator in front. Loopback by default.
-                auth_require_tls=False,
+                # 1997 clients spoke plain SMTP over a dial-up line: AUTH in the clear stays
+                # available unless the deployment asks for TLS first. On the implicit-TLS
+                # port the connection is encrypted before aiosmtpd sees it (it would not know).
+                tls_context=None if implicit_tls else self.tls_context,
+                auth_require_tls=self.auth_requires_tls and not implicit_tls,
                 auth_exclude_mechanism=[],
                 timeout=self.idle_timeout,
             )
@@ -205,10 +222,19 @@ async def start_smtp_server(
     port: int,
     hostname: str,
     max_message_size: int,
+    tls_context: ssl.SSLContext | None = None,
+    implicit_tls: bool = False,
+    auth_requires_tls: bool = False,
 ) -> asyncio.Server:
-    """Start serving SMTP in the running loop; the caller closes the returned server.
-
-    Use ``SmtpServer`` directly to also say ``421`` to open sessions at shutdown (``aclose``).
-    """
-    server = SmtpServer(handler, hostname=hostname, max_message_size=max_message_size)
-    return await server.start(host=host, port=port)
+    """Listen for submission; with ``tls_context``, STARTTLS is offered (RFC 3207), or with
+    ``implicit_tls`` the whole connection is TLS (RFC 8314). ``auth_requires_tls`` hides
+    AUTH until TLS is up (``538 5.7.11`` if tried). The caller closes the returned server;
+    use ``SmtpServer`` directly to also say ``421`` to open sessions at shutdown."""
+    server = SmtpServer(
+        handler,
+        hostname=hostname,
+        max_message_size=max_message_size,
+        tls_context=tls_context,
+        auth_requires_tls=auth_requires_tls,
+    )
+    return await server.start(host=host, port=port, implicit_tls=implicit_tls)

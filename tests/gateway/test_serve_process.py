@@ -52,6 +52,9 @@ class ServeProcess:
                 "--smtp-port", str(self.smtp_port),
                 "--pop3-port", str(self.pop3_port),
                 "--imap-port", "0",
+                "--smtps-port", "0",
+                "--pop3s-port", "0",
+                "--imaps-port", "0",
                 *extra,
             ],
             env={**os.environ, **FAST_ENV},
@@ -209,3 +212,15 @@ def test_bad_office_filing_table_is_a_one_line_error(serve: ServeProcess, tmp_pa
     assert process.wait(timeout=30) == 2
     [line] = serve.output().strip().splitlines()
     assert line.startswith("teledispatch: office_folders.channel")
+
+
+def test_serve_says_which_ca_file_clients_should_trust(serve: ServeProcess) -> None:
+    serve.start()
+    serve.wait_ready()
+    assert serve.process is not None
+    serve.process.send_signal(signal.SIGTERM)
+    serve.process.wait(timeout=30)
+    output = serve.output()
+    ca_file = (serve.data_dir / "tls" / "ca.pem").resolve()
+    assert f"clients trust {ca_file} (SHA-256 " in output, output
+    assert "(created now)" in output

@@ -14,6 +14,7 @@ from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.imap.conftest import AGENT, PASSWORD, Running, mail
 from tests.gateway.pipeline.helpers import declaration, flat, submission
+from tests.node_clients import ca_file
 
 SENDER, RECEIVER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 OFFICE = "aduana-118@aduanas.gob.pe"
@@ -40,7 +41,10 @@ async def login(
 
 
 async def smtp_send(node: Node, sender: str, recipient: str, raw: bytes) -> None:
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=node.port("smtp")) as smtp:
+    # aiosmtplib takes STARTTLS when offered, with its default checks: trust the node's CA.
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=node.port("smtp"), cert_bundle=ca_file(node)
+    ) as smtp:
         await smtp.login(sender, DEMO_PASSWORD)
         await smtp.sendmail(sender, [recipient], raw)
 

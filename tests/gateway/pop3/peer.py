@@ -19,6 +19,7 @@ from gateway.pop3 import (
     MessageRequested,
     NeedData,
     Pop3Session,
+    StartTlsRequested,
     State,
     UpdateRequested,
     apop_digest_matches,
@@ -68,6 +69,8 @@ class InMemoryPeer:
                 session.message_gone()
             else:
                 session.message_supplied(raw)
+        elif isinstance(event, StartTlsRequested):
+            session.tls_started()  # a handshake that succeeded
         elif isinstance(event, UpdateRequested):
             for uid in event.uids:
                 del self.messages[uid]

@@ -43,7 +43,7 @@ def test_pass_keeps_spaces_and_hides_the_password() -> None:
         (b"RETR 1 2", replies.WRONG_ARGUMENTS),
         (b"RETR one", replies.WRONG_ARGUMENTS),
         (b"RETR -1", replies.WRONG_ARGUMENTS),
-        (b"RETR 12345678901", replies.WRONG_ARGUMENTS),
+        (b"RETR 123456789012345678901", replies.WRONG_ARGUMENTS),
         (b"STAT now", replies.WRONG_ARGUMENTS),
         (b"PASS", replies.WRONG_ARGUMENTS),
         (b"APOP a@b.pe 123", replies.WRONG_ARGUMENTS),

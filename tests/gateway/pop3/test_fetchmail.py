@@ -73,7 +73,7 @@ async def fetchmail(store: Store, tmp_path: Path) -> AsyncIterator[Fetchmail]:
     )
     for raw in (FIRST, SECOND):
         await store.deliver("z@example.pe", [AGENT, APOP_USER], raw)
-    server = Pop3Server(store, greeting_name="pop.test")
+    server = Pop3Server(store, greeting_name="pop.test", apop=True)
     listener = await server.start(host="127.0.0.1", port=0)
     try:
         yield Fetchmail(tmp_path, listener.sockets[0].getsockname()[1])

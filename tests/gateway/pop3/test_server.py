@@ -60,7 +60,7 @@ async def in_thread(fn: Callable[[], T]) -> T:
 
 
 async def start(store: Store, **kwargs: float) -> AsyncIterator[Running]:
-    server = Pop3Server(store, greeting_name="pop.test", **kwargs)  # type: ignore[arg-type]
+    server = Pop3Server(store, greeting_name="pop.test", apop=True, **kwargs)  # type: ignore[arg-type]
     listener = await server.start(host="127.0.0.1", port=0)
     running = Running(server, listener.sockets[0].getsockname()[1], store)
     try:
@@ -161,6 +161,7 @@ async def test_capa(pop3: Running) -> None:
         "PIPELINING",
         "AUTH-RESP-CODE",
         "IMPLEMENTATION",
+        "SASL",
     }
     assert capabilities["IMPLEMENTATION"] == ["Teledespacho"]
 

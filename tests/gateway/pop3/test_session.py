@@ -169,7 +169,7 @@ def test_capa_lists_the_capabilities_in_both_states(peer: InMemoryPeer) -> None:
     expected = (
         ok(replies.CAPABILITY_LIST_FOLLOWS)
         + b"TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\n"
-        + b"IMPLEMENTATION Teledespacho\r\n.\r\n"
+        + b"IMPLEMENTATION Teledespacho\r\nSASL PLAIN LOGIN\r\n.\r\n"
     )
     session = new_session()
     assert peer.run(session, b"CAPA\r\n").endswith(expected)

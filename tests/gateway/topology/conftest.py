@@ -75,6 +75,9 @@ class Cluster:
             smtp_port=self.smtp_ports[name],
             pop3_port=0,
             imap_port=0,
+            smtps_port=None,
+            pop3s_port=None,
+            imaps_port=None,
             offices_file=self.offices_file,
             topology=self.topology(name),
         )

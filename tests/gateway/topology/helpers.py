@@ -14,11 +14,15 @@ import aiosmtplib
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from mailboxes.store import Store
+from tests.node_clients import ca_file
 
 
 async def send(node: Node, sender: str, recipient: str, raw: bytes) -> None:
     """Submit ``raw`` to ``node`` over SMTP, authenticated as ``sender``."""
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=node.port("smtp"), timeout=10) as client:
+    # aiosmtplib takes STARTTLS when offered, with its default checks: trust the node's CA.
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=node.port("smtp"), timeout=10, cert_bundle=ca_file(node)
+    ) as client:
         await client.login(sender, DEMO_PASSWORD)
         await client.sendmail(sender, [recipient], raw)
 

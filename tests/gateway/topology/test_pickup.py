@@ -39,7 +39,14 @@ def dua(reference: str) -> bytes:
 @pytest.fixture
 async def isp(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
     settings = Settings(
-        node_name="isp", data_dir=tmp_path / "isp", smtp_port=0, pop3_port=0, imap_port=0
+        node_name="isp",
+        data_dir=tmp_path / "isp",
+        smtp_port=0,
+        pop3_port=0,
+        imap_port=0,
+        smtps_port=None,
+        pop3s_port=None,
+        imaps_port=None,
     )
     node = Node(settings, clock=clock, hasher=FAST_HASHER)
     await node.start()

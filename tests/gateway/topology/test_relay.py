@@ -51,14 +51,21 @@ async def test_a_dua_sent_at_headquarters_is_answered_by_callao_into_the_agents_
 
 async def test_only_configured_peers_may_relay_into_a_node(cluster: Cluster) -> None:
     port = cluster[CALLAO].port("smtp")
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as client:
+    # Plain text, as the relay worker speaks to its peers (start_tls=False there too).
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=port, timeout=10, start_tls=False
+    ) as client:
         with pytest.raises(aiosmtplib.SMTPAuthenticationError):
             await client.login("intruso", SECRET)
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as client:
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=port, timeout=10, start_tls=False
+    ) as client:
         with pytest.raises(aiosmtplib.SMTPAuthenticationError):
             await client.login(HQ, "no es el secreto")
     # A peer hands over mail for what Callao hosts, never for a third node (one hop).
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as client:
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=port, timeout=10, start_tls=False
+    ) as client:
         await client.login(HQ, SECRET)
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
             await client.sendmail(AGENT, ["aduana-172@aduanas.gob.pe"], dua("X"))

@@ -1,0 +1,139 @@
+"""aiosmtpd's SMTP protocol, shaped where clients look: enhanced status codes on every reply
+(RFC 2034, as Postfix gives them), address syntax errors as ``501``, long DATA lines taken.
+
+aiosmtpd writes many of its own replies (``250 OK``, ``503 Error: need RCPT command``,
+``221 Bye``) without the RFC 3463 code it advertises nowhere; ``push`` is the one place all
+replies pass, so the code is added there, from the reply's class, the way Postfix words
+them. Replies that carry one already (ours, from ``gateway.smtp.replies``) pass unchanged; the
+greeting, EHLO/HELO lines, ``334`` and ``354`` carry none (RFC 2034 §3, Postfix alike).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import AnyStr, Final
+
+from aiosmtpd.smtp import SMTP, TLSSetupException
+
+__all__ = ["MAX_LINE_OCTETS", "SubmissionProtocol", "with_enhanced_code"]
+
+log = logging.getLogger(__name__)
+
+MAX_LINE_OCTETS: Final = 64 * 1024
+"""Longest DATA line taken. RFC 5321 §4.5.3.1.6 sets 1000 octets, but mail clients send
+longer lines (HTML mail, long base64-less bodies); Postfix takes them too and only refuses
+the message by its size. aiosmtpd would read the whole body and then answer ``500``."""
+
+_HAS_CODE: Final = re.compile(r"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}\b")
+_NO_CODE: Final = frozenset({"334", "354"})
+
+#: The RFC 3463 code for a reply aiosmtpd writes without one, by its basic code.
+ENHANCED: Final[dict[str, str]] = {
+    "211": "2.0.0",
+    "214": "2.0.0",
+    "220": "2.0.0",  # STARTTLS's "Ready to start TLS" (the greeting is left alone)
+    "221": "2.0.0",
+    "235": "2.7.0",
+    "250": "2.0.0",
+    "252": "2.0.0",
+    "421": "4.4.2",
+    "432": "4.7.12",
+    "451": "4.3.0",
+    "452": "4.3.1",
+    "454": "4.7.0",
+    "500": "5.5.2",
+    "501": "5.5.4",
+    "502": "5.5.1",
+    "503": "5.5.1",
+    "504": "5.5.4",
+    "530": "5.7.0",
+    "534": "5.7.9",
+    "535": "5.7.8",
+    "538": "5.7.11",
+    "550": "5.0.0",
+    "552": "5.3.4",
+    "553": "5.1.3",
+    "554": "5.0.0",
+    "555": "5.5.4",
+}
+
+
+def with_enhanced_code(reply: str) -> str:
+    """``reply`` with an RFC 3463 code after its basic code, unless it has one or takes none."""
+    basic = reply[:3]
+    if basic in _NO_CODE or _HAS_CODE.match(reply) or len(reply) < 4 or reply[3] not in " -":
+        return reply
+    enhanced = ENHANCED.get(basic, f"{basic[0]}.0.0")
+    return f"{reply[:4]}{enhanced} {reply[4:]}".rstrip()
+
+
+def _unbalanced(argument: str | None) -> bool:
+    """``FROM:<a@b`` or ``TO:a@b>``: the path's angle brackets do not pair up."""
+    if argument is None:
+        return False
+    path = argument.split(":", 1)[-1].strip().split(" ", 1)[0]
+    return path.count("<") != path.count(">") or (
+        path.startswith("<") != path.endswith(">") and ("<" in path or ">" in path)
+    )
+
+
+class SubmissionProtocol(SMTP):
+    line_length_limit = MAX_LINE_OCTETS
+
+    _bare_replies = False  # inside EHLO/HELO: their lines carry no enhanced code
+
+    async def push(self, status: AnyStr) -> None:
+        if isinstance(status, str) and not self._bare_replies and not self._is_greeting(status):
+            await super().push(with_enhanced_code(status))
+        else:
+            await super().push(status)
+
+    def _is_greeting(self, status: str) -> bool:
+        return status.startswith(f"220 {self.hostname} ")
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A failed STARTTLS handshake is the client's (it distrusts the certificate, or
+        hung up): one line in the log, no traceback; aiosmtpd then drops the connection."""
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__
+            reason = cause.__class__.__name__ if cause is not None else "unknown"
+            peer = self.session.peer if self.session is not None else None
+            log.info("%r STARTTLS handshake failed: %s", peer, reason)
+            return "454 4.7.0 TLS handshake failed"
+        status: str = await super().handle_exception(error)
+        return status
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        self._bare_replies = True
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self._bare_replies = False
+
+    async def smtp_HELO(self, hostname: str) -> None:
+        self._bare_replies = True
+        try:
+            await super().smtp_HELO(hostname)
+        finally:
+            self._bare_replies = False
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if _unbalanced(arg):
+            if not await self._refused_before_address("MAIL"):
+                await self.push("501 5.1.7 Bad sender address syntax")
+            return
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        if _unbalanced(arg):
+            if not await self._refused_before_address("RCPT"):
+                await self.push("501 5.1.3 Bad recipient address syntax")
+            return
+        await super().smtp_RCPT(arg)
+
+    async def _refused_before_address(self, command: str) -> bool:
+        """aiosmtpd's own checks that come before the address (HELO, AUTH), answered here."""
+        if await self.check_helo_needed():
+            return True
+        return bool(await self.check_auth_needed(command))
