@@ -10,6 +10,11 @@ from gateway.imap import pymap_fixes
 
 pymap_fixes.install()  # before any module below can make pymap parse a command
 
+from gateway.imap import extensions, shape  # noqa: E402
+
+shape.install()  # answers shaped as Dovecot gives them (see gateway.imap.shape)
+extensions.install()
+
 from gateway.imap.server import ImapServer, start_imap_server  # noqa: E402
 
 __all__ = ["ImapServer", "start_imap_server"]

@@ -29,6 +29,8 @@ from typing import Final
 
 from pymap.mime import MessageBody, MessageContent, MessageHeader
 
+from gateway.imap.shape import without_boundary_line_breaks
+
 __all__ = ["INLINE_BYTES", "MAX_DEPTH", "MAX_PARTS", "load_content", "parse_bounded"]
 
 MAX_PARTS: Final = 1000
@@ -109,7 +111,8 @@ def _body(
 def _split_parts(
     view: memoryview, lines: Sequence[_Line], boundary: bytes, budget: _Budget
 ) -> list[list[_Line]]:
-    """pymap's ``MessageBody._find_parts``, opening no more parts than the budget holds."""
+    """pymap's ``MessageBody._find_parts`` (as ``shape`` corrects it), opening no more parts
+    than the budget holds."""
     delimiter = b"--%s" % boundary
     close = b"--%s--" % boundary
     parts: list[list[_Line]] = []
@@ -123,4 +126,4 @@ def _split_parts(
             parts.append([])
         elif parts:
             parts[-1].append(line)
-    return parts
+    return without_boundary_line_breaks(parts)

@@ -120,8 +120,6 @@ def _names(flags: Iterable[Flag]) -> frozenset[str]:
     return frozenset(str(flag) for flag in flags if flag != Recent)
 
 
-
-
 class Message(BaseMessage):
     """A message's metadata; its bytes are read from the store only when a fetch needs them.
 

@@ -27,7 +27,7 @@ from uuid import uuid4
 from proxyprotocol.sock import SocketInfoLocal
 from pymap.context import connection_exit
 
-from gateway.imap import extensions, shape
+from gateway.imap import extensions
 from gateway.imap.backend import Backend, Config
 from gateway.imap.connection import BoundedConnection, Bounds
 from gateway.limits import ConnectionLimits, peer_address, say_and_close
@@ -70,8 +70,6 @@ class ImapServer:
         tls_context: ssl.SSLContext | None = None,
         auth_requires_tls: bool = False,
     ) -> None:
-        shape.install()
-        extensions.install()
         common: dict[str, Any] = {
             "host": "",
             "port": 0,

@@ -270,17 +270,24 @@ class Snapshot(MailboxSnapshot):
 _Line = tuple[int, int, int]
 
 
+def without_boundary_line_breaks(parts: Sequence[Sequence[_Line]]) -> list[list[_Line]]:
+    """Each part's lines, its last line without the line break: that CRLF belongs to the
+    boundary that follows (RFC 2046 §5.1.1), so ``BODY[1]`` and the part's size exclude it."""
+    trimmed = []
+    for part in parts:
+        lines = list(part)
+        if lines:
+            start, end, _ = lines[-1]
+            lines[-1] = (start, end, end)
+        trimmed.append(lines)
+    return trimmed
+
+
 def _find_parts(
     cls: type[MessageBody], data: bytes, view: memoryview, lines: Sequence[_Line], boundary: bytes
 ) -> Sequence[Sequence[_Line]]:
     parts: Sequence[Sequence[_Line]] = _ORIGINAL_FIND_PARTS(data, view, lines, boundary)
-    trimmed = []
-    for part in parts:
-        if part:
-            start, end, _ = part[-1]
-            part = [*part[:-1], (start, end, end)]  # the line break goes with the boundary
-        trimmed.append(part)
-    return trimmed
+    return without_boundary_line_breaks(parts)
 
 
 _ORIGINAL_FIND_PARTS: Final = MessageBody._find_parts
