@@ -16,6 +16,7 @@ from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
 from gateway.imap import ImapServer
 from gateway.imap.filing import OfficeFiling
+from gateway.logins import LoginChecks
 from gateway.pickup import PickupWorker
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
@@ -63,6 +64,7 @@ class Node:
     router: Router | None = field(default=None, init=False)
     moves: OfficeMoves | None = field(default=None, init=False)
     pickup: PickupWorker | None = field(default=None, init=False)
+    logins: LoginChecks | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
 
@@ -119,23 +121,31 @@ class Node:
             clock=self.clock,
             registry_file=settings.offices_file,
         )
-        peer_secrets = {
-            name: peer.secret.get_secret_value() for name, peer in settings.topology.peers.items()
-        }
+        self.logins = logins = LoginChecks(
+            store,
+            hasher=store.hasher,
+            limits=settings.logins,
+            peer_secrets={
+                name: peer.secret.get_secret_value()
+                for name, peer in settings.topology.peers.items()
+            },
+        )
         try:
             await moves.start()  # hold moved offices before the pipeline starts
             await self._listen(
                 "smtp",
                 settings.smtp_port,
                 lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets, moves),
+                    SubmissionHandler(store, directory, logins, moves),
                     host=settings.host,
                     port=settings.smtp_port,
                     hostname=settings.greeting_name,
                     max_message_size=settings.max_message_size,
                 ),
             )
-            self._pop3 = pop3 = Pop3Server(store, greeting_name=settings.greeting_name)
+            self._pop3 = pop3 = Pop3Server(
+                store, greeting_name=settings.greeting_name, logins=logins
+            )
             await self._listen(
                 "pop3",
                 settings.pop3_port,
@@ -146,6 +156,7 @@ class Node:
                 greeting_name=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 share_departments=settings.imap_share_departments,
+                logins=logins,
             )
             await self._listen(
                 "imap",
@@ -212,6 +223,9 @@ class Node:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
+        if self.logins is not None:
+            self.logins.close()
+            self.logins = None
         if self.store is not None:
             await self.store.close()
             self.store = None

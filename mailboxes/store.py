@@ -218,6 +218,31 @@ class Store:
             return _account(row)
         return None
 
+    async def credentials(self, address: str) -> tuple[Account, str] | None:
+        """The account and its stored password hash, for a caller that checks it itself
+        (``gateway.logins``: its own threads, its cache); ``None`` if there is no such account."""
+        try:
+            row = await self._account_row(normalize_address(address))
+        except ValueError:
+            return None
+        return None if row is None else (_account(row), row.password_hash)
+
+    async def set_password(self, address: str, password: str) -> bool:
+        """Replace an account's password; ``False`` if there is no such account.
+
+        Logins remembered with the old password stop working: they are checked against the
+        stored hash, which changes here.
+        """
+        password_hash = await self.hasher.hash_async(password)
+        async with self.database.write_session() as session, session.begin():
+            changed = await session.execute(
+                update(AccountRow)
+                .where(AccountRow.address == normalize_address(address))
+                .values(password_hash=password_hash)
+                .returning(AccountRow.address)
+            )
+            return changed.first() is not None
+
     async def apop_secret(self, address: str) -> str | None:
         """The APOP shared secret, for the accounts that opted in (RFC 1939 §7 needs it)."""
         try:

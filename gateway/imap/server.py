@@ -19,6 +19,7 @@ from proxyprotocol.sock import SocketInfo
 from pymap.imap import IMAPServer
 
 from gateway.imap.backend import Backend, Config
+from gateway.logins import LoginChecks
 from mailboxes.store import Store
 
 __all__ = ["ImapServer", "start_imap_server"]
@@ -37,6 +38,7 @@ class ImapServer:
         share_departments: bool = False,
         idle_poll: float = 5.0,
         max_message_size: int = 20 * 1024 * 1024,
+        logins: LoginChecks | None = None,
     ) -> None:
         self.config = Config.build(
             host="",
@@ -46,7 +48,7 @@ class ImapServer:
             idle_poll=idle_poll,
             max_append_len=max_message_size,  # APPEND takes no more than SMTP does
         )
-        self.backend = Backend.for_store(store, self.config)
+        self.backend = Backend.for_store(store, self.config, logins=logins)
         self._imap = IMAPServer(self.backend.login, self.config)
         self._stack = AsyncExitStack()
         self._server: asyncio.Server | None = None

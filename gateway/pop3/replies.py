@@ -20,6 +20,7 @@ __all__ = [
     "DELETED",
     "EMPTY_COMMAND",
     "LINE_TOO_LONG",
+    "LOGIN_THROTTLED",
     "MAILDROP_IN_USE",
     "MESSAGE_GONE",
     "NOOP",
@@ -87,6 +88,9 @@ PASS_WITHOUT_USER: Final = Reply(False, "send USER first")
 AUTH_REJECTED: Final = Reply(False, "invalid user name or password", ResponseCode.AUTH)
 TOO_MANY_AUTH_FAILURES: Final = Reply(False, "too many failed logins, closing", ResponseCode.AUTH)
 MAILDROP_IN_USE: Final = Reply(False, "maildrop is locked by another session", ResponseCode.IN_USE)
+LOGIN_THROTTLED: Final = Reply(
+    False, "too many failed logins lately, try again later", ResponseCode.SYS_TEMP
+)
 
 # --- command syntax ----------------------------------------------------------------------
 UNKNOWN_COMMAND: Final = Reply(False, "unknown command")

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Final
 
+from gateway.logins import LoginChecks, LoginRefused
 from gateway.pop3 import replies
 from gateway.pop3.apop import apop_digest_matches, make_greeting_timestamp
 from gateway.pop3.events import (
@@ -55,11 +56,13 @@ class Pop3Server:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_bad_commands: int = DEFAULT_MAX_BAD_COMMANDS,
         max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
+        logins: LoginChecks | None = None,
     ) -> None:
         make_greeting_timestamp(0, 0, "check", greeting_name)  # fail now on a bad name
         if idle_timeout <= 0:
             raise ValueError("the idle timeout must be positive")
         self.store = store
+        self.logins = logins or LoginChecks(store, hasher=store.hasher)
         self.greeting_name = greeting_name
         self.idle_timeout = idle_timeout
         self.max_bad_commands = max_bad_commands
@@ -199,8 +202,14 @@ class _Connection:
             self.session.request_failed()
 
     async def _user_pass(self, event: AuthRequested) -> None:
-        with _store_failures():
-            account = await self.store.authenticate(event.user, event.password)
+        try:
+            with _store_failures(LoginRefused):
+                account = await self.server.logins.password(
+                    self._client, event.user, event.password
+                )
+        except LoginRefused:
+            self.session.auth_throttled()
+            return
         if account is None:
             log.info("POP3 %s login failed for %r", self.peer, event.user)
             self.session.auth_rejected()
@@ -208,18 +217,31 @@ class _Connection:
             await self._open_maildrop(account.address)
 
     async def _apop(self, event: ApopRequested) -> None:
+        async def check() -> str | None:
+            try:
+                address = normalize_address(event.user)
+            except InvalidAddress:
+                return None
+            with _store_failures():
+                secret = await self.store.apop_secret(address)
+            if secret is None or not apop_digest_matches(event.timestamp, secret, event.digest):
+                return None
+            return address
+
         try:
-            address = normalize_address(event.user)
-        except InvalidAddress:
-            self.session.auth_rejected()
+            address = await self.server.logins.attempt(self._client, event.user, check)
+        except LoginRefused:
+            self.session.auth_throttled()
             return
-        with _store_failures():
-            secret = await self.store.apop_secret(address)
-        if secret is None or not apop_digest_matches(event.timestamp, secret, event.digest):
+        if address is None:
             log.info("POP3 %s APOP failed for %r", self.peer, event.user)
             self.session.auth_rejected()
         else:
             await self._open_maildrop(address)
+
+    @property
+    def _client(self) -> str | None:
+        return self.peer[0] if isinstance(self.peer, tuple) else None
 
     async def _open_maildrop(self, address: str) -> None:
         if not self.server.locks.acquire(address):

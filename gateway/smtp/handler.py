@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import hmac
 import logging
 import weakref
 from base64 import b64decode
-from collections.abc import Mapping
 from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from gateway.directory import LocalDirectory
+from gateway.logins import LoginChecks, LoginRefused
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
 from mailboxes.addresses import InvalidAddress, normalize_address
@@ -67,19 +66,20 @@ def _peer(session: Session) -> PeerNode | None:
 
 
 class SubmissionHandler:
-    """``peer_secrets``: node name -> the secret shared with that node; a peer that logs in
-    with it may hand over mail from any sender, for addresses this node hosts only."""
+    """``logins`` checks every AUTH (the node shares one among its protocols); a peer node
+    that logs in with the secret it shares with this one (``LoginChecks.peer_secrets``) may
+    hand over mail from any sender, for addresses this node hosts only."""
 
     def __init__(
         self,
         store: Store,
         directory: LocalDirectory,
-        peer_secrets: Mapping[str, str] | None = None,
+        logins: LoginChecks | None = None,
         handovers: HandoverSink | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
-        self.peer_secrets = dict(peer_secrets or {})
+        self.logins = logins or LoginChecks(store, hasher=store.hasher)
         self.handovers = handovers
 
     # region AUTH
@@ -127,18 +127,24 @@ class SubmissionHandler:
             user, secret = login.decode("utf-8"), password.decode("utf-8")
         except UnicodeDecodeError:
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
-        if "@" not in user and user in self.peer_secrets:
-            if hmac.compare_digest(secret.encode(), self.peer_secrets[user].encode()):
-                return AuthResult(success=True, auth_data=PeerNode(user), message=replies.AUTH_OK)
-            log.info("%r failed AUTH as peer %r", server.session and server.session.peer, user)
-            return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        peer = server.session.peer if server.session is not None else None
+        client = peer[0] if isinstance(peer, tuple) else None
         try:
-            account = await self.store.authenticate(user, secret)
+            if self.logins.is_peer(user):
+                if await self.logins.peer(client, user, secret):
+                    return AuthResult(
+                        success=True, auth_data=PeerNode(user), message=replies.AUTH_OK
+                    )
+                log.info("%s failed AUTH as peer %r", client, user)
+                return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+            account = await self.logins.password(client, user, secret)
+        except LoginRefused:
+            return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         except Exception:
             log.exception("authentication backend failed")
             return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         if account is None:
-            log.info("%r failed AUTH as %r", server.session and server.session.peer, user)
+            log.info("%s failed AUTH as %r", client, user)
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
         return AuthResult(success=True, auth_data=account, message=replies.AUTH_OK)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
+from config.logins import LoginLimits
 from config.offices import load_offices, render_offices
 from config.settings import Settings
 from config.topology import Peer, PickupSource, RelayTiming, Topology
@@ -24,6 +25,7 @@ TACNA = "tacna"
 PISCO = "pisco"
 NODES = (HQ, CALLAO, TACNA)
 SECRET = "secreto-entre-nodos"
+QUICK_PENALTY = LoginLimits(penalty_seconds=0.05, max_penalty_seconds=1.0)
 FAST_RELAY = RelayTiming(
     first_retry_seconds=60, max_retry_seconds=600, give_up_hours=2, poll_seconds=0.05
 )
@@ -77,6 +79,7 @@ class Cluster:
             imap_port=0,
             offices_file=self.offices_file,
             topology=self.topology(name),
+            logins=QUICK_PENALTY,  # every node and test client shares 127.0.0.1 here
         )
         offices = load_offices(self.offices_file)
         node = Node(settings, clock=self.clock, hasher=FAST_HASHER, offices=offices)
