@@ -25,8 +25,8 @@ class LoginLimits(BaseModel):
     """Delay after the first failure; it doubles with each further one (Dovecot's penalty).
     0 turns the penalty off."""
     max_penalty_seconds: float = Field(default=15.0, ge=0)
-    """The longest delay. An attempt that would have to wait longer is refused at once with
-    a temporary failure, without checking the password."""
+    """The longest delay. An attempt that would have to wait longer is not checked: it is
+    answered with a temporary failure after this long."""
     forget_after_seconds: float = Field(default=900.0, gt=0)
     """Failures are forgotten after this long without another one."""
     trust_seconds: float = Field(default=7 * 86400.0, ge=0)

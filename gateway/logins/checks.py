@@ -110,7 +110,10 @@ class LoginChecks:
         address, account = client_key(client), account_key(user)
         admission = self.penalty.admit(address, account, self.now())
         if admission.refused:
+            # Unchecked, but answered no sooner than a checked attempt would be: a guesser
+            # that ignores the refusal gets one answer per longest delay, and costs a timer.
             log.debug("login from %s as %r refused: too many failures", address, user)
+            await asyncio.sleep(self.limits.max_penalty_seconds)
             raise LoginRefused(address)
         if admission.wait > 0:
             await asyncio.sleep(admission.wait)

@@ -4,8 +4,8 @@ As Dovecot's auth penalty and Postfix's anvil: each failure on a client address,
 account, doubles the delay of the next attempt there (``penalty_seconds``, then twice that,
 up to ``max_penalty_seconds``). Attempts waiting on the same key take turns, one per step,
 so a hundred connections from one address guess no faster than one. An attempt whose turn
-is further away than the longest delay is refused without a check: the guesser gets nothing
-and the node spends nothing.
+is further away than the longest delay is refused without a check (and answered, as
+temporary failure, after the longest delay): the guesser learns nothing and costs a timer.
 
 The account's penalty does not apply to an address that logged in to that account lately
 (``trust_seconds``): someone guessing an agent's password elsewhere cannot lock the agent

@@ -68,7 +68,7 @@ async def test_a_guesser_elsewhere_does_not_slow_down_the_owner(guarded: Node) -
     assert reply.startswith("235") and took >= PENALTY * SLACK
 
 
-async def test_too_many_waiting_attempts_are_refused_unchecked_as_temporary(guarded: Node) -> None:
+async def test_attempts_waiting_too_long_are_refused_unchecked_as_temporary(guarded: Node) -> None:
     source = "127.0.0.6"
     await smtp_auth(guarded, "nobody@agencias.pe", "x", source)
     assert guarded.logins is not None
@@ -83,7 +83,7 @@ async def test_too_many_waiting_attempts_are_refused_unchecked_as_temporary(guar
     assert replies.count("454") == 20 - admitted
     assert guarded.logins.verifications - checked == admitted
     refused_times = [took for reply, took in results if reply.startswith("454")]
-    assert max(refused_times) < PENALTY
+    assert min(refused_times) >= MAX_PENALTY * SLACK  # no quicker answer for ignoring it
 
 
 async def test_the_peer_login_has_the_same_penalty(guarded: Node) -> None:
