@@ -18,10 +18,29 @@ from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from mailboxes.store import Change
 
-__all__ = ["AGENT", "OFFICE", "pop3_fetch", "pop3_fetch_raw", "smtp_send", "submit_and_wait"]
+__all__ = [
+    "AGENT",
+    "OFFICE",
+    "pop3_fetch",
+    "pop3_fetch_raw",
+    "smtp_send",
+    "submit_and_wait",
+    "untraced",
+]
 
 AGENT = DEMO_AGENTS[0]
 OFFICE = "aduana-118@aduanas.gob.pe"
+
+
+def untraced(raw: bytes) -> bytes:
+    """A submission as the client sent it: without the ``Received:`` field the node put on
+    top (``gateway.smtp.trace``), which must be there."""
+    assert raw.startswith(b"Received: from "), raw[:80]
+    end = 0
+    while True:
+        end = raw.index(b"\n", end) + 1
+        if raw[end : end + 1] not in (b" ", b"\t"):
+            return raw[end:]
 
 
 def smtp_send(node: Node, sender: str, recipients: Sequence[str], raw: bytes) -> None:

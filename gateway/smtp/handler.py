@@ -7,9 +7,11 @@ hash takes tens of milliseconds and must not block the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import contextlib
 import logging
+import secrets
 import weakref
 from base64 import b64decode
 from typing import Protocol
@@ -20,6 +22,7 @@ from gateway.directory import LocalDirectory
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
+from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
 from mailboxes.store import Store
@@ -249,6 +252,22 @@ class SubmissionHandler:
                 log.exception("handover from %s failed", peer)
                 return replies.LOCAL_ERROR
             return replies.OK
+        account = _account(session)
+        if account is not None:  # a submission: trace it, and keep it from passing for others
+            facts = SubmissionFacts(
+                user=account.address,
+                helo=session.host_name,
+                client_ip=session.peer[0] if isinstance(session.peer, tuple) else None,
+                node_host=server.hostname,
+                recipients=tuple(envelope.rcpt_tos),
+                queue_id=secrets.token_hex(6).upper(),
+                when=self.store.clock.now(),
+            )
+            try:  # reads the whole header section: off the event loop
+                raw = await asyncio.to_thread(prepare_submission, raw, facts)
+            except ForgedSender as exc:
+                log.info("submission by %s refused: header names %s", account.address, exc)
+                return replies.HEADER_NOT_OWNED
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
