@@ -9,6 +9,7 @@ commit (an fsync) is shared without delaying a lone delivery.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -42,7 +43,7 @@ from mailboxes.schema import (
 if TYPE_CHECKING:
     from mailboxes.notify import ChangeFeed
 
-__all__ = ["AccountExists", "AlsoWrite", "Change", "Store", "relay_entry"]
+__all__ = ["AccountExists", "AlsoWrite", "Change", "StorageFull", "Store", "relay_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,31 @@ MAX_BATCH = 256
 
 class AccountExists(ValueError):
     """An account with that address (or agent code) is already registered."""
+
+
+class StorageFull(Exception):
+    """The database's disk (or its size limit) is full: nothing was written; try later."""
+
+
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"
+
+
+def _is_storage_full(error: BaseException) -> bool:
+    """Whether a database error (wrapped by SQLAlchemy, the driver, or neither) is a full
+    disk: SQLite's SQLITE_FULL, PostgreSQL's disk_full, or the OS's ENOSPC."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +299,7 @@ class Store:
 
         Returns only after the transaction is committed. ``also`` runs in that transaction:
         if it fails, the delivery fails too (and its batch neighbours are written alone).
+        Raises ``StorageFull`` when the disk is full.
         """
         targets = tuple(
             Recipient(normalize_address(r)) if isinstance(r, str) else r for r in recipients
@@ -284,7 +311,12 @@ class Store:
         self._pending.append(request)
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
-        return await asyncio.shield(request.done)
+        try:
+            return await asyncio.shield(request.done)
+        except Exception as exc:
+            if _is_storage_full(exc):
+                raise StorageFull(str(exc).partition("\n")[0]) from exc
+            raise
 
     async def _flush(self) -> None:
         try:

@@ -25,7 +25,7 @@ from gateway.smtp import replies
 from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
-from mailboxes.store import Store
+from mailboxes.store import StorageFull, Store
 
 __all__ = ["MAX_RECIPIENTS", "SubmissionHandler"]
 
@@ -272,6 +272,9 @@ class SubmissionHandler:
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
             job_ids = await self.store.deliver(sender, targets, raw)
+        except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
+            log.error("delivery from %s refused (451): the store is full: %s", sender, exc)
+            return replies.STORAGE_FULL
         except Exception:
             log.exception("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR

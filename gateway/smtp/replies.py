@@ -17,6 +17,7 @@ BAD_ADDRESS: Final = "553 5.1.3 Malformed address"
 TOO_MANY_RECIPIENTS: Final = "452 4.5.3 Too many recipients"
 HANDOVER_REFUSED: Final = "554 5.6.0 Not an acceptable numbering handover"
 LOCAL_ERROR: Final = "451 4.3.0 Local error in processing, try again later"
+STORAGE_FULL: Final = "451 4.3.1 Mail system full, try again later"
 
 
 def queued(job_ids: list[int]) -> str:
