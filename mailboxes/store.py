@@ -135,7 +135,6 @@ class Store:
         self.database = database
         self.clock = clock
         self.hasher = hasher
-        self._dummy_hash = hasher.hash("not a real password")
         self._pending: list[_Delivery] = []
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
@@ -231,22 +230,10 @@ class Store:
             rows = await session.scalars(select(AccountRow).order_by(AccountRow.address))
             return [_account(row) for row in rows]
 
-    async def authenticate(self, address: str, password: str) -> Account | None:
-        """The account if the password matches; unknown users cost as much as known ones."""
-        try:
-            row = await self._account_row(normalize_address(address))
-        except ValueError:
-            row = None
-        if row is None:
-            await self.hasher.verify_async(self._dummy_hash, password)
-            return None
-        if await self.hasher.verify_async(row.password_hash, password):
-            return _account(row)
-        return None
-
     async def credentials(self, address: str) -> tuple[Account, str] | None:
-        """The account and its stored password hash, for a caller that checks it itself
-        (``gateway.logins``: its own threads, its cache); ``None`` if there is no such account."""
+        """The account and its stored password hash; ``None`` if there is no such account.
+
+        Logins are checked by ``gateway.logins`` (penalty, cache, threads of their own)."""
         try:
             row = await self._account_row(normalize_address(address))
         except ValueError:
