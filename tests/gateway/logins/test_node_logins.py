@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from gateway.cli import main
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.logins.conftest import MAX_PENALTY, PENALTY, imap_login, pop3_login, smtp_auth
@@ -114,3 +115,15 @@ async def test_a_remembered_login_skips_argon2_until_the_password_changes(
     assert (await smtp_auth(guarded, AGENT, "nueva-clave"))[0].startswith("235")
     assert (await smtp_auth(guarded, AGENT, "nueva-clave"))[0].startswith("235")
     assert guarded.logins.verifications - before == 3
+
+
+async def test_a_password_changed_by_another_process_evicts_the_remembered_login(
+    guarded: Node,
+) -> None:
+    assert (await smtp_auth(guarded, AGENT, DEMO_PASSWORD))[0].startswith("235")  # remembered
+    data_dir = str(guarded.settings.data_dir)
+    argv = ["account", "password", AGENT, "--password", "otra-clave", "--data-dir", data_dir]
+    changed = await asyncio.to_thread(main, argv)
+    assert changed == 0
+    assert (await smtp_auth(guarded, AGENT, DEMO_PASSWORD))[0].startswith("535")
+    assert (await pop3_login(guarded, AGENT, "otra-clave"))[0].startswith("+OK")
