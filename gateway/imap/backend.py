@@ -28,6 +28,7 @@ from pymap.exceptions import (
     MailboxNotFound,
     MailboxReadOnly,
     NotAllowedError,
+    ResponseError,
     TemporaryFailure,
 )
 from pymap.flags import FlagOp
@@ -36,6 +37,7 @@ from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
 from pymap.parsing.command.select import FetchCommand
+from pymap.parsing.response import ResponseCode, ResponseNo
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
@@ -162,6 +164,16 @@ def _cleartext_secret(credentials: ServerCredentials) -> str | None:
     return catcher.secret
 
 
+class LoginUnavailable(ResponseError):
+    """Too many failed logins lately: ``NO [UNAVAILABLE]``, Dovecot's answer to a temporary
+    authentication failure (pymap's ``TemporaryFailure`` says ``[INUSE]``, which is not it)."""
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(
+            tag, b"Too many failed logins lately, try again later.", ResponseCode.of(b"UNAVAILABLE")
+        )
+
+
 def _client() -> str | None:
     """The client's address, which pymap keeps in a context variable for the connection."""
     try:
@@ -195,7 +207,7 @@ class Login(LoginInterface):
         try:
             account = await self.logins.password(_client(), credentials.authcid, secret)
         except LoginRefused as exc:
-            raise TemporaryFailure("Too many failed logins lately, try again later.") from exc
+            raise LoginUnavailable() from exc
         except SQLAlchemyError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         if account is None:

@@ -85,6 +85,15 @@ async def test_attempts_waiting_too_long_are_refused_unchecked_as_temporary(guar
     assert guarded.logins.verifications - checked == admitted
     refused_times = [took for reply, took in results if reply.startswith("454")]
     assert min(refused_times) >= MAX_PENALTY * SLACK  # no quicker answer for ignoring it
+    # The other protocols answer such attempts with their temporary failures.
+    for login, refusal in (
+        (pop3_login, "-ERR [SYS/TEMP] too many failed logins lately"),
+        (imap_login, "a1 NO [UNAVAILABLE]"),
+    ):
+        answers = await asyncio.gather(
+            *(login(guarded, "nobody@agencias.pe", "x", source) for _ in range(12))
+        )
+        assert any(reply.startswith(refusal) for reply, _ in answers), answers
 
 
 async def test_the_peer_login_has_the_same_penalty(guarded: Node) -> None:
