@@ -72,13 +72,23 @@ class PickupSource(BaseModel):
     """The agent whose own folder this is: everything picked up from it is that agent's
     submission, whatever its header says. Only for an IMAP folder other than INBOX, which
     only the mailbox's owner can write to (anyone on the Internet can mail an INBOX); see
-    docs/security.md. Without it, nothing proves who wrote a message found there, and the
-    source's mail is left where it is (and logged)."""
+    docs/security.md. Without it (or ``senders`` and a DKIM signature), nothing proves who
+    wrote a message found there, and it is left where it is (and logged)."""
+
+    senders: frozenset[str] | None = None
+    """For a source not bound to an agent: the agents whose mail is taken from it, each
+    message only when a valid DKIM signature of its ``From:`` address's domain proves it
+    (see ``gateway.pickup.evidence``). Anything else is left at the source, and logged."""
 
     @field_validator("agent")
     @classmethod
     def _lower_case(cls, agent: str | None) -> str | None:
         return None if agent is None else agent.strip().lower()
+
+    @field_validator("senders")
+    @classmethod
+    def _lower_cases(cls, senders: frozenset[str] | None) -> frozenset[str] | None:
+        return None if senders is None else frozenset(s.strip().lower() for s in senders)
 
     @model_validator(mode="after")
     def _agent_needs_a_private_folder(self) -> PickupSource:
@@ -87,6 +97,8 @@ class PickupSource(BaseModel):
                 "agent needs an IMAP folder other than INBOX that only the agent writes to: "
                 "anyone can mail an INBOX, so its messages prove nothing about who wrote them"
             )
+        if self.agent is not None and self.senders is not None:
+            raise ValueError("a source bound to an agent takes no senders: all is the agent's")
         return self
 
 

@@ -18,6 +18,7 @@ from gateway.imap import ImapServer
 from gateway.imap.filing import OfficeFiling
 from gateway.logins import LoginChecks
 from gateway.pickup import PickupWorker
+from gateway.pickup.evidence import DnsLookup
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.routing import RelayWorker, Router
@@ -56,6 +57,8 @@ class Node:
     hasher: PasswordHasher | None = None
     offices: OfficeRegistry = field(default_factory=load_offices)
     reference: ReferenceData = field(default_factory=shipped_reference)
+    dkim_dns: DnsLookup | None = None
+    """How pickup looks up DKIM keys (None: the DNS)."""
     filing: OfficeFiling = field(init=False)
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
@@ -178,7 +181,11 @@ class Node:
             )
             await self.relay.start()
             self.pickup = PickupWorker(
-                store, sources=settings.topology.pickup, directory=directory, clock=self.clock
+                store,
+                sources=settings.topology.pickup,
+                directory=directory,
+                clock=self.clock,
+                dkim_dns=self.dkim_dns,
             )
             await self.pickup.start()
         except BaseException:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mailboxes.schema import PickupSeenRow
 from mailboxes.store import AlsoWrite, Store
 
-__all__ = ["seen", "seen_keys"]
+__all__ = ["pass_over", "seen", "seen_keys"]
 
 
 async def seen_keys(store: Store, source: str, mailbox_key: str) -> set[str]:
@@ -40,3 +40,9 @@ def seen(source: str, mailbox_key: str, message_key: str, now: datetime) -> Also
         )
 
     return write
+
+
+async def pass_over(store: Store, record: AlsoWrite) -> None:
+    """Record a message as seen without importing it (``record`` from ``seen``)."""
+    async with store.database.write_session() as session, session.begin():
+        await record(session)

@@ -8,8 +8,10 @@ import nothing twice.
 
 Who sent a message found there is decided by the source, never by the message: a header
 (``From``, ``Return-Path``) is whatever its writer typed. A source bound to an agent (an
-IMAP folder only that agent writes to) is that agent's; any other source's mail is not
-taken, and is logged, untouched, where it is.
+IMAP folder only that agent writes to) is that agent's. A source may instead list its
+``senders``: a message is then taken as one of theirs only on a valid DKIM signature of its
+``From:`` domain (``gateway.pickup.evidence``). Everything else is logged and left where it
+is.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from config.clock import Clock
 from config.topology import PickupSource
 from gateway.directory import LocalDirectory
+from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.sources import PickupError, open_reader, unseen
-from mailboxes.pickup import seen, seen_keys
+from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
 __all__ = ["PickupWorker"]
@@ -41,6 +44,7 @@ class PickupWorker:
         directory: LocalDirectory,
         clock: Clock,
         timeout: float = 30.0,
+        dkim_dns: DnsLookup | None = None,
     ) -> None:
         self._store = store
         self.sources = sources
@@ -50,6 +54,17 @@ class PickupWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
         self._left: dict[str, int] = {}
+        self._dkim_dns = dkim_dns
+        """How DKIM keys are looked up (None: the DNS); tests answer from a table."""
+
+    async def _signed_sender(self, source: PickupSource, key: str, raw: bytes) -> str | None:
+        assert source.senders is not None
+        found = await asyncio.to_thread(signed_sender, raw, source.senders, self._dkim_dns)
+        if found.sender is None:
+            log.warning(
+                "pickup from %s: message %s left at the source: %s", source.name, key, found.reason
+            )
+        return found.sender
 
     def _leave(self, source: PickupSource, waiting: int) -> None:
         """Log, once each time the count changes, the mail an unbound source holds."""
@@ -102,14 +117,18 @@ class PickupWorker:
                 listing = await reader.listing()
                 done = await seen_keys(self._store, source.name, listing.mailbox_key)
                 waiting = unseen(listing.keys, done)
-                if source.agent is None:
+                if source.agent is None and source.senders is None:
                     self._leave(source, len(waiting))
                     return 0
                 for key in waiting:
                     raw = await reader.fetch(key)
                     record = seen(source.name, listing.mailbox_key, key, self._clock.now())
+                    sender = source.agent or await self._signed_sender(source, key, raw)
                     try:
-                        await self._store.deliver(source.agent, [target], raw, also=record)
+                        if sender is None:
+                            await pass_over(self._store, record)
+                            continue
+                        await self._store.deliver(sender, [target], raw, also=record)
                     except IntegrityError:  # another process imported it meanwhile
                         continue
                     imported += 1

@@ -17,6 +17,7 @@ from config.settings import Settings
 from config.topology import Peer, PickupSource, RelayTiming, Topology
 from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
+from gateway.pickup.evidence import DnsLookup
 from tests.conftest import FAST_HASHER
 
 HQ = "sede-central"
@@ -47,6 +48,7 @@ class Cluster:
     running: dict[str, Node] = field(default_factory=dict)
     pickup: dict[str, list[PickupSource]] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)
+    dkim_dns: DnsLookup | None = None
 
     def topology(self, name: str) -> Topology:
         return Topology(
@@ -82,7 +84,9 @@ class Cluster:
             logins=QUICK_PENALTY,  # every node and test client shares 127.0.0.1 here
         )
         offices = load_offices(self.offices_file)
-        node = Node(settings, clock=self.clock, hasher=FAST_HASHER, offices=offices)
+        node = Node(
+            settings, clock=self.clock, hasher=FAST_HASHER, offices=offices, dkim_dns=self.dkim_dns
+        )
         await node.start(demo=True)
         self.running[name] = node
         return node

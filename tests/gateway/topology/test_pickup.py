@@ -20,6 +20,7 @@ from gateway.node import Node
 from mailboxes.jobs import JobQueue
 from mailboxes.records import Recipient
 from tests.conftest import FAST_HASHER
+from tests.gateway.pickup.dkim_keys import dns_for, lookup, signed
 from tests.gateway.pipeline.helpers import AS_OF, flat, submission
 from tests.gateway.topology.conftest import HQ, Cluster
 from tests.gateway.topology.helpers import wait_for_mail
@@ -172,4 +173,51 @@ def test_an_agent_can_be_bound_only_to_an_imap_folder_other_than_inbox(
                 "agent": AGENT.address,
             }
             | where
+        )
+
+
+async def test_with_senders_only_a_dkim_signed_message_is_taken(
+    cluster: Cluster, isp: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The INBOX of a shared mailbox: a forged From:/Return-Path: stays; the agent's own
+    mail, signed by its domain's mail system, is taken as the agent's."""
+    assert isp.store is not None
+    forged = b"Return-Path: <" + AGENT.address.encode() + b">\r\n" + dua("FORGED-2")
+    await isp.store.deliver("intruso@otro.pe", [ISP_IMAP_BOX], forged)
+    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], signed(dua("SIGNED-1"), "agencias.pe"))
+    inbox = sources(isp)[0].model_copy(
+        update={"folder": "INBOX", "agent": None, "senders": frozenset({AGENT.address})}
+    )
+    cluster.pickup[HQ] = [inbox]
+    cluster.dkim_dns = lookup(dns_for("agencias.pe"))
+    await cluster.stop(HQ)
+    hq = await cluster.start(HQ)
+    assert hq.pickup is not None and hq.store is not None
+    await hq.pickup.run_once()
+
+    [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
+    raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
+    assert b"SIGNED-1" in raw and b"FORGED-2" not in raw
+    assert "no valid DKIM signature of agencias.pe" in caplog.text
+    (reply,) = await wait_for_mail(hq, AGENT.address)
+    assert reply["X-Teledespacho-Reference"] == "SIGNED-1"
+    assert await hq.pickup.run_once() == 0  # the forged one is not looked at again
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 2  # both stay at the ISP
+
+
+def test_a_bound_source_takes_no_senders() -> None:
+    with pytest.raises(ValidationError, match="takes no senders"):
+        PickupSource.model_validate(
+            {
+                "name": "x",
+                "protocol": "imap",
+                "host": "127.0.0.1",
+                "port": 143,
+                "user": "u",
+                "password": "p",
+                "folder": AGENTS_FOLDER,
+                "deliver_to": PISCO_INTAKE,
+                "agent": AGENT.address,
+                "senders": [AGENT.address],
+            }
         )
