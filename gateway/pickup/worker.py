@@ -27,6 +27,7 @@ from config.topology import PickupSource
 from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.sources import PickupError, open_reader, unseen
+from gateway.smtp.trace import without_node_fields
 from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
@@ -128,6 +129,8 @@ class PickupWorker:
                         if sender is None:
                             await pass_over(self._store, record)
                             continue
+                        # Only the node writes its own fields, here as in a submission.
+                        raw = await asyncio.to_thread(without_node_fields, raw)
                         await self._store.deliver(sender, [target], raw, also=record)
                     except IntegrityError:  # another process imported it meanwhile
                         continue

@@ -26,7 +26,7 @@ from typing import Final
 
 from mailboxes.addresses import InvalidAddress, normalize_address
 
-__all__ = ["ForgedSender", "SubmissionFacts", "prepare_submission"]
+__all__ = ["ForgedSender", "SubmissionFacts", "prepare_submission", "without_node_fields"]
 
 NODE_FIELD_PREFIX: Final = b"x-teledespacho-"
 
@@ -71,6 +71,14 @@ def prepare_submission(raw: bytes, facts: SubmissionFacts) -> bytes:
     if not senders[b"from"]:
         added.append(b"From: <" + facts.user.encode() + b">" + eol)
     return _received(facts, eol) + b"".join(added) + b"".join(kept) + body
+
+
+def without_node_fields(raw: bytes) -> bytes:
+    """``raw`` without its ``X-Teledespacho-*`` fields (for mail that enters otherwise than
+    by submission: picked up from an outside mailbox)."""
+    fields, body = _split(raw)
+    kept = [field for name, field in fields if not name.startswith(NODE_FIELD_PREFIX)]
+    return raw if len(kept) == len(fields) else b"".join(kept) + body
 
 
 def _split(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:

@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
+from gateway.smtp.trace import (
+    ForgedSender,
+    SubmissionFacts,
+    prepare_submission,
+    without_node_fields,
+)
 
 USER = "agente1@agencias.pe"
 FACTS = SubmissionFacts(
@@ -98,3 +103,10 @@ def test_the_users_own_address_in_any_case_or_form_passes_and_a_missing_from_is_
 def test_bare_lf_messages_get_bare_lf_fields() -> None:
     out = prepare_submission(b"From: agente1@agencias.pe\nSubject: x\n\nbody\n", FACTS)
     assert b"\r" not in out and out.endswith(b"From: agente1@agencias.pe\nSubject: x\n\nbody\n")
+
+
+def test_mail_entering_otherwise_loses_only_the_nodes_fields() -> None:
+    raw = b"From: x@y.pe\r\nX-Teledespacho-Status: accepted\r\n\tmore\r\nSubject: s\r\n" + BODY
+    assert without_node_fields(raw) == b"From: x@y.pe\r\nSubject: s\r\n" + BODY
+    clean = b"From: x@y.pe\r\n" + BODY
+    assert without_node_fields(clean) is clean

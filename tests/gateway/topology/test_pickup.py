@@ -144,12 +144,16 @@ async def test_a_bound_folder_is_the_agents_whatever_its_headers_say(
     claims_other = dua("CLAIMS-OTHER").replace(
         f"From: {AGENT.address}".encode(), f"From: {impostor}".encode()
     )
-    await in_agents_folder(isp, b"Return-Path: <" + impostor.encode() + b">\r\n" + claims_other)
+    forged = b"Return-Path: <" + impostor.encode() + b">\r\nX-Teledespacho-Status: accepted\r\n"
+    await in_agents_folder(isp, forged + claims_other)
     cluster.pickup[HQ] = sources(isp)[:1]
     await cluster.stop(HQ)
     hq = await cluster.start(HQ)
     assert hq.pickup is not None and hq.store is not None
     assert await hq.pickup.run_once() == 1
+    [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
+    raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
+    assert b"CLAIMS-OTHER" in raw and b"X-Teledespacho-" not in raw.partition(b"\r\n\r\n")[0]
     (reply,) = await wait_for_mail(hq, AGENT.address)  # answered to the folder's agent
     assert reply["X-Teledespacho-Reference"] == "CLAIMS-OTHER"
     assert await hq.store.list_messages(impostor) == []
