@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.logins import LoginLimits
 from config.registration import RegistrationSettings
 from config.topology import Topology
 
@@ -123,6 +124,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
+    logins: LoginLimits = Field(default_factory=LoginLimits)
+    """Failed-login penalty, password-check threads, cache of good logins (``[logins]``)."""
 
     @field_validator("smtps_port", "pop3s_port", "imaps_port", mode="before")
     @classmethod

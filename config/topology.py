@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = ["Peer", "PickupSource", "RelayTiming", "Topology"]
 
@@ -68,16 +68,38 @@ class PickupSource(BaseModel):
     deliver_to: str
     """The local address (e.g. an office intake) the imported messages are delivered to."""
     poll_seconds: float = Field(default=60.0, gt=0)
+    agent: str | None = None
+    """The agent whose own folder this is: everything picked up from it is that agent's
+    submission, whatever its header says. Only for an IMAP folder other than INBOX, which
+    only the mailbox's owner can write to (anyone on the Internet can mail an INBOX); see
+    docs/security.md. Without it (or ``senders`` and a DKIM signature), nothing proves who
+    wrote a message found there, and it is left where it is (and logged)."""
+
     senders: frozenset[str] | None = None
-    """The agents who submit through this mailbox. Nobody authenticated the ``Return-Path``
-    or ``From`` of mail found there, so with a list, a message from anyone else is not taken
-    as a submission (it is left at the source, recorded as seen, and logged). Without one,
-    every message is taken at its word."""
+    """For a source not bound to an agent: the agents whose mail is taken from it, each
+    message only when a valid DKIM signature of its ``From:`` address's domain proves it
+    (see ``gateway.pickup.evidence``). Anything else is left at the source, and logged."""
+
+    @field_validator("agent")
+    @classmethod
+    def _lower_case(cls, agent: str | None) -> str | None:
+        return None if agent is None else agent.strip().lower()
 
     @field_validator("senders")
     @classmethod
-    def _lower_case(cls, senders: frozenset[str] | None) -> frozenset[str] | None:
+    def _lower_cases(cls, senders: frozenset[str] | None) -> frozenset[str] | None:
         return None if senders is None else frozenset(s.strip().lower() for s in senders)
+
+    @model_validator(mode="after")
+    def _agent_needs_a_private_folder(self) -> PickupSource:
+        if self.agent is not None and (self.protocol != "imap" or self.folder.upper() == "INBOX"):
+            raise ValueError(
+                "agent needs an IMAP folder other than INBOX that only the agent writes to: "
+                "anyone can mail an INBOX, so its messages prove nothing about who wrote them"
+            )
+        if self.agent is not None and self.senders is not None:
+            raise ValueError("a source bound to an agent takes no senders: all is the agent's")
+        return self
 
 
 class Topology(BaseModel):

@@ -19,7 +19,9 @@ from gateway.imap import ImapServer
 from gateway.imap.connection import Bounds
 from gateway.imap.filing import OfficeFiling
 from gateway.limits import ConnectionLimits, fd_bounded_cap, quiet_accept_errors
+from gateway.logins import LoginChecks
 from gateway.pickup import PickupWorker
+from gateway.pickup.evidence import DnsLookup
 from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.registration.desk import RegistrationDesk
@@ -60,6 +62,8 @@ class Node:
     hasher: PasswordHasher | None = None
     offices: OfficeRegistry = field(default_factory=load_offices)
     reference: ReferenceData = field(default_factory=shipped_reference)
+    dkim_dns: DnsLookup | None = None
+    """How pickup looks up DKIM keys (None: the DNS)."""
     filing: OfficeFiling = field(init=False)
     store: Store | None = field(default=None, init=False)
     servers: dict[str, asyncio.Server] = field(default_factory=dict, init=False)
@@ -71,6 +75,7 @@ class Node:
     limits: ConnectionLimits | None = field(default=None, init=False)
     _smtp: SmtpServer | None = field(default=None, init=False)
     _restore_loop_errors: Callable[[], None] | None = field(default=None, init=False)
+    logins: LoginChecks | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
     tls: NodeTls | None = field(default=None, init=False)
@@ -140,9 +145,15 @@ class Node:
             clock=self.clock,
             registry_file=settings.offices_file,
         )
-        peer_secrets = {
-            name: peer.secret.get_secret_value() for name, peer in settings.topology.peers.items()
-        }
+        self.logins = logins = LoginChecks(
+            store,
+            hasher=store.hasher,
+            limits=settings.logins,
+            peer_secrets={
+                name: peer.secret.get_secret_value()
+                for name, peer in settings.topology.peers.items()
+            },
+        )
         desk = None
         if settings.registration.open:
             desk = RegistrationDesk(
@@ -163,7 +174,7 @@ class Node:
         try:
             await moves.start()  # hold moved offices before the pipeline starts
             self._smtp = smtp = SmtpServer(
-                SubmissionHandler(store, directory, peer_secrets, moves, desk),
+                SubmissionHandler(store, directory, logins, moves, desk),
                 hostname=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 idle_timeout=settings.smtp_idle_timeout,
@@ -193,6 +204,7 @@ class Node:
                 tls_context=tls.context,
                 auth_requires_tls=settings.auth_requires_tls,
                 apop=settings.pop3_apop,
+                logins=logins,
             )
             await self._listen(
                 "pop3",
@@ -218,6 +230,7 @@ class Node:
                 limits=limits,
                 tls_context=tls.context,
                 auth_requires_tls=settings.auth_requires_tls,
+                logins=logins,
             )
             await self._listen(
                 "imap",
@@ -246,7 +259,11 @@ class Node:
             )
             await self.relay.start()
             self.pickup = PickupWorker(
-                store, sources=settings.topology.pickup, directory=directory, clock=self.clock
+                store,
+                sources=settings.topology.pickup,
+                directory=directory,
+                clock=self.clock,
+                dkim_dns=self.dkim_dns,
             )
             await self.pickup.start()
         except BaseException:
@@ -294,6 +311,9 @@ class Node:
         if self.relay is not None:
             await self.relay.stop()
             self.relay = None
+        if self.logins is not None:
+            self.logins.close()
+            self.logins = None
         if self.store is not None:
             await self.store.close()
             self.store = None

@@ -34,9 +34,5 @@ class PasswordHasher:
         except (VerificationError, InvalidHashError):
             return False
 
-    async def verify_async(self, password_hash: str, password: str) -> bool:
-        """Verify off the event loop: a verification costs tens of milliseconds of CPU."""
-        return await asyncio.to_thread(self.verify, password_hash, password)
-
     async def hash_async(self, password: str) -> str:
         return await asyncio.to_thread(self.hash, password)

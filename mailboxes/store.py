@@ -9,6 +9,7 @@ commit (an fsync) is shared without delaying a lone delivery.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -43,7 +44,7 @@ from mailboxes.schema import (
 if TYPE_CHECKING:
     from mailboxes.notify import ChangeFeed
 
-__all__ = ["AccountExists", "AlsoWrite", "Change", "Store", "relay_entry"]
+__all__ = ["AccountExists", "AlsoWrite", "Change", "StorageFull", "Store", "relay_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,31 @@ MAX_BATCH = 256
 
 class AccountExists(ValueError):
     """An account with that address (or agent code) is already registered."""
+
+
+class StorageFull(Exception):
+    """The database's disk (or its size limit) is full: nothing was written; try later."""
+
+
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"
+
+
+def _is_storage_full(error: BaseException) -> bool:
+    """Whether a database error (wrapped by SQLAlchemy, the driver, or neither) is a full
+    disk: SQLite's SQLITE_FULL, PostgreSQL's disk_full, or the OS's ENOSPC."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +136,6 @@ class Store:
         self.database = database
         self.clock = clock
         self.hasher = hasher
-        self._dummy_hash = hasher.hash("not a real password")
         self._pending: list[_Delivery] = []
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
@@ -206,18 +231,31 @@ class Store:
             rows = await session.scalars(select(AccountRow).order_by(AccountRow.address))
             return [_account(row) for row in rows]
 
-    async def authenticate(self, address: str, password: str) -> Account | None:
-        """The account if the password matches; unknown users cost as much as known ones."""
+    async def credentials(self, address: str) -> tuple[Account, str] | None:
+        """The account and its stored password hash; ``None`` if there is no such account.
+
+        Logins are checked by ``gateway.logins`` (penalty, cache, threads of their own)."""
         try:
             row = await self._account_row(normalize_address(address))
         except ValueError:
-            row = None
-        if row is None:
-            await self.hasher.verify_async(self._dummy_hash, password)
             return None
-        if await self.hasher.verify_async(row.password_hash, password):
-            return _account(row)
-        return None
+        return None if row is None else (_account(row), row.password_hash)
+
+    async def set_password(self, address: str, password: str) -> bool:
+        """Replace an account's password; ``False`` if there is no such account.
+
+        Logins remembered with the old password stop working: they are checked against the
+        stored hash, which changes here.
+        """
+        password_hash = await self.hasher.hash_async(password)
+        async with self.database.write_session() as session, session.begin():
+            changed = await session.execute(
+                update(AccountRow)
+                .where(AccountRow.address == normalize_address(address))
+                .values(password_hash=password_hash)
+                .returning(AccountRow.address)
+            )
+            return changed.first() is not None
 
     async def apop_secret(self, address: str) -> str | None:
         """The APOP shared secret, for the accounts that opted in (RFC 1939 §7 needs it)."""
@@ -249,6 +287,7 @@ class Store:
 
         Returns only after the transaction is committed. ``also`` runs in that transaction:
         if it fails, the delivery fails too (and its batch neighbours are written alone).
+        Raises ``StorageFull`` when the disk is full.
         """
         targets = tuple(
             Recipient(normalize_address(r)) if isinstance(r, str) else r for r in recipients
@@ -261,7 +300,12 @@ class Store:
         self._pending.append(request)
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
-        return await asyncio.shield(request.done)
+        try:
+            return await asyncio.shield(request.done)
+        except Exception as exc:
+            if _is_storage_full(exc):
+                raise StorageFull(str(exc).partition("\n")[0]) from exc
+            raise
 
     async def _flush(self) -> None:
         try:

@@ -26,6 +26,7 @@ __all__ = [
     "pop3_fetch_raw",
     "smtp_send",
     "submit_and_wait",
+    "untraced",
 ]
 
 AGENT = DEMO_AGENTS[0]
@@ -36,6 +37,17 @@ def ca_file(node: Node) -> str:
     """The node's own CA file: what a client with default TLS checks must trust."""
     assert node.tls is not None and node.tls.ca is not None
     return str(node.tls.ca.ca_file)
+
+
+def untraced(raw: bytes) -> bytes:
+    """A submission as the client sent it: without the ``Received:`` field the node put on
+    top (``gateway.smtp.trace``), which must be there."""
+    assert raw.startswith(b"Received: from "), raw[:80]
+    end = 0
+    while True:
+        end = raw.index(b"\n", end) + 1
+        if raw[end : end + 1] not in (b" ", b"\t"):
+            return raw[end:]
 
 
 def smtp_send(node: Node, sender: str, recipients: Sequence[str], raw: bytes) -> None:

@@ -1,5 +1,5 @@
-"""``teledispatch account add|list|requests|approve|reject``: manage the accounts of a node's
-store, and decide the mailbox requests agents mailed to its registration address."""
+"""``teledispatch account add|list|password|requests|approve|reject``: manage the accounts of
+a node's store, and decide the mailbox requests agents mailed to its registration address."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--apop-secret", help="enable POP3 APOP with this shared secret")
     add_node_flags(add)
     add.set_defaults(handler=run_add)
+
+    password = actions.add_parser(
+        "password", help="change an account's password (a running node sees it at once)"
+    )
+    password.add_argument("address")
+    password.add_argument("--password", required=True, help="the new password")
+    add_node_flags(password)
+    password.set_defaults(handler=run_password)
 
     listing = actions.add_parser("list", help="list accounts")
     add_node_flags(listing)
@@ -103,6 +111,26 @@ def run_add(args: argparse.Namespace) -> int:
     except (AccountExists, InvalidAddress) as exc:
         return fail(str(exc))
     print(f"account {address} added ({role.value})")
+    return 0
+
+
+def run_password(args: argparse.Namespace) -> int:
+    async def change(settings: Settings) -> bool:
+        store = await _open(settings)
+        try:
+            return await store.set_password(args.address, args.password)
+        finally:
+            await store.close()
+
+    try:
+        changed = asyncio.run(change(settings_from(args)))
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    except InvalidAddress as exc:
+        return fail(str(exc))
+    if not changed:
+        return fail(f"no account {args.address}")
+    print(f"password of {args.address} changed")
     return 0
 
 

@@ -1,7 +1,7 @@
 """pymap's backend interfaces over the store: ``Config``, ``Login``, ``Identity``, ``Session``.
 
-Logins are checked by ``Store.authenticate`` (Argon2id, the same accounts and passwords as
-SMTP and POP3), never by pymap's own password hashing. pymap runs on its asyncio subsystem,
+Logins are checked by ``gateway.logins`` (the penalty, cache and Argon2id threads shared
+with SMTP and POP3), never by pymap's own password hashing. pymap runs on its asyncio subsystem,
 so every store call is a plain ``await`` on the node's event loop and engine.
 
 ``Session`` overrides the four ``BaseSession`` commands that would otherwise touch the store
@@ -21,13 +21,14 @@ from typing import Any, Final
 from pymap.backend.session import BaseSession
 from pymap.concurrent import Subsystem
 from pymap.config import BackendCapability, IMAPConfig
-from pymap.context import current_command
+from pymap.context import current_command, socket_info
 from pymap.exceptions import (
     AuthorizationFailure,
     InvalidAuth,
     MailboxNotFound,
     MailboxReadOnly,
     NotAllowedError,
+    ResponseError,
     TemporaryFailure,
 )
 from pymap.flags import FlagOp
@@ -37,6 +38,7 @@ from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
 from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.commands import Commands
+from pymap.parsing.response import ResponseCode, ResponseNo
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
@@ -55,6 +57,7 @@ from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet,
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
+from gateway.logins import LoginChecks, LoginRefused
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.folders import INBOX, Folders
 from mailboxes.passwords import PasswordHasher
@@ -196,10 +199,30 @@ def _cleartext_secret(credentials: ServerCredentials) -> str | None:
     return catcher.secret
 
 
+class LoginUnavailable(ResponseError):
+    """Too many failed logins lately: ``NO [UNAVAILABLE]``, Dovecot's answer to a temporary
+    authentication failure (pymap's ``TemporaryFailure`` says ``[INUSE]``, which is not it)."""
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(
+            tag, b"Too many failed logins lately, try again later.", ResponseCode.of(b"UNAVAILABLE")
+        )
+
+
+def _client() -> str | None:
+    """The client's address, which pymap keeps in a context variable for the connection."""
+    try:
+        address = socket_info.get().peername_ip
+    except LookupError:
+        return None
+    return None if address is None else str(address)
+
+
 class Login(LoginInterface):
-    def __init__(self, backing: Backing, config: Config) -> None:
+    def __init__(self, backing: Backing, config: Config, logins: LoginChecks) -> None:
         self.backing: Final = backing
         self.config: Final = config
+        self.logins: Final = logins
         self._tokens = AllTokens(config)
 
     @property
@@ -217,7 +240,9 @@ class Login(LoginInterface):
         if secret is None:
             raise InvalidAuth()
         try:
-            account = await self.store.authenticate(credentials.authcid, secret)
+            account = await self.logins.password(_client(), credentials.authcid, secret)
+        except LoginRefused as exc:
+            raise LoginUnavailable() from exc
         except SQLAlchemyError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         if account is None:
@@ -383,10 +408,18 @@ class Backend(BackendInterface):
         self._owns_store = owns_store
 
     @classmethod
-    def for_store(cls, store: Store, config: Config, *, owns_store: bool = False) -> Backend:
+    def for_store(
+        cls,
+        store: Store,
+        config: Config,
+        *,
+        owns_store: bool = False,
+        logins: LoginChecks | None = None,
+    ) -> Backend:
         registry = MailboxRegistry()
         backing = Backing(Folders(store), registry, store.clock, idle_poll=config.idle_poll)
-        return cls(Login(backing, config), config, owns_store=owns_store)
+        logins = logins or LoginChecks(store, hasher=store.hasher)
+        return cls(Login(backing, config, logins), config, owns_store=owns_store)
 
     @property
     def login(self) -> Login:

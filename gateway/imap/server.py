@@ -31,6 +31,7 @@ from gateway.imap import extensions
 from gateway.imap.backend import Backend, Config
 from gateway.imap.connection import BoundedConnection, Bounds
 from gateway.limits import ConnectionLimits, peer_address, say_and_close
+from gateway.logins import LoginChecks
 from mailboxes.store import Store
 
 __all__ = ["ImapServer", "start_imap_server"]
@@ -69,6 +70,7 @@ class ImapServer:
         limits: ConnectionLimits | None = None,
         tls_context: ssl.SSLContext | None = None,
         auth_requires_tls: bool = False,
+        logins: LoginChecks | None = None,
     ) -> None:
         common: dict[str, Any] = {
             "host": "",
@@ -83,7 +85,7 @@ class ImapServer:
             tls=tls_context is not None, login_before_tls=not auth_requires_tls, **common
         )
         self._implicit_config = Config.build(tls=False, login_before_tls=True, **common)
-        self.backend = Backend.for_store(store, self.config)
+        self.backend = Backend.for_store(store, self.config, logins=logins)
         self.bounds = replace(bounds or Bounds(), literal_after_login=max_message_size)
         self.limits = limits
         self._tls_context = tls_context

@@ -4,9 +4,14 @@ Every ``poll_seconds`` it logs in to each source, lists the messages and imports
 key it has not recorded, into the same intake as SMTP (``Store.deliver`` to the source's
 ``deliver_to`` address, resolved like an SMTP recipient). Messages are left on the source:
 the keys recorded with each import (``mailboxes.pickup``) make a restart, or a second pass,
-import nothing twice. The envelope sender is the message's ``Return-Path`` or ``From``, so
-the pipeline answers the agent who wrote it; nobody authenticated that header, so a source
-may list its ``senders`` and mail from anyone else is then left where it is.
+import nothing twice.
+
+Who sent a message found there is decided by the source, never by the message: a header
+(``From``, ``Return-Path``) is whatever its writer typed. A source bound to an agent (an
+IMAP folder only that agent writes to) is that agent's. A source may instead list its
+``senders``: a message is then taken as one of theirs only on a valid DKIM signature of its
+``From:`` domain (``gateway.pickup.evidence``). Everything else is logged and left where it
+is.
 """
 
 from __future__ import annotations
@@ -14,32 +19,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from email.parser import BytesHeaderParser
-from email.utils import parseaddr
 
 from sqlalchemy.exc import IntegrityError
 
 from config.clock import Clock
 from config.topology import PickupSource
 from gateway.directory import LocalDirectory
+from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.sources import PickupError, open_reader, unseen
-from mailboxes.addresses import InvalidAddress, normalize_address
+from gateway.smtp.trace import without_node_fields
 from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
-__all__ = ["PickupWorker", "envelope_sender"]
+__all__ = ["PickupWorker"]
 
 log = logging.getLogger(__name__)
-
-
-def envelope_sender(raw: bytes) -> str:
-    """Who to answer: ``Return-Path``, else ``From``; empty if neither is an address."""
-    headers = BytesHeaderParser().parsebytes(raw)
-    for name in ("Return-Path", "From"):
-        _, address = parseaddr(str(headers.get(name, "")))
-        with contextlib.suppress(InvalidAddress):
-            return normalize_address(address)
-    return ""
 
 
 class PickupWorker:
@@ -51,6 +45,7 @@ class PickupWorker:
         directory: LocalDirectory,
         clock: Clock,
         timeout: float = 30.0,
+        dkim_dns: DnsLookup | None = None,
     ) -> None:
         self._store = store
         self.sources = sources
@@ -59,6 +54,29 @@ class PickupWorker:
         self.timeout = timeout
         self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
+        self._left: dict[str, int] = {}
+        self._dkim_dns = dkim_dns
+        """How DKIM keys are looked up (None: the DNS); tests answer from a table."""
+
+    async def _signed_sender(self, source: PickupSource, key: str, raw: bytes) -> str | None:
+        assert source.senders is not None
+        found = await asyncio.to_thread(signed_sender, raw, source.senders, self._dkim_dns)
+        if found.sender is None:
+            log.warning(
+                "pickup from %s: message %s left at the source: %s", source.name, key, found.reason
+            )
+        return found.sender
+
+    def _leave(self, source: PickupSource, waiting: int) -> None:
+        """Log, once each time the count changes, the mail an unbound source holds."""
+        if waiting and self._left.get(source.name) != waiting:
+            log.warning(
+                "pickup from %s: %d message(s) left at the source: nothing there proves who "
+                "wrote them (bind the source to an agent's own folder, see docs/security.md)",
+                source.name,
+                waiting,
+            )
+        self._left[source.name] = waiting
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -99,21 +117,20 @@ class PickupWorker:
             async with open_reader(source, self.timeout) as reader:
                 listing = await reader.listing()
                 done = await seen_keys(self._store, source.name, listing.mailbox_key)
-                for key in unseen(listing.keys, done):
+                waiting = unseen(listing.keys, done)
+                if source.agent is None and source.senders is None:
+                    self._leave(source, len(waiting))
+                    return 0
+                for key in waiting:
                     raw = await reader.fetch(key)
                     record = seen(source.name, listing.mailbox_key, key, self._clock.now())
-                    sender = envelope_sender(raw)
+                    sender = source.agent or await self._signed_sender(source, key, raw)
                     try:
-                        if source.senders is not None and sender not in source.senders:
-                            log.warning(
-                                "pickup from %s: message %s from %r is not from one of the "
-                                "source's senders; left at the source",
-                                source.name,
-                                key,
-                                sender,
-                            )
+                        if sender is None:
                             await pass_over(self._store, record)
                             continue
+                        # Only the node writes its own fields, here as in a submission.
+                        raw = await asyncio.to_thread(without_node_fields, raw)
                         await self._store.deliver(sender, [target], raw, also=record)
                     except IntegrityError:  # another process imported it meanwhile
                         continue

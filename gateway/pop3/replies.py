@@ -24,6 +24,7 @@ __all__ = [
     "DELETED",
     "EMPTY_COMMAND",
     "LINE_TOO_LONG",
+    "LOGIN_THROTTLED",
     "MAILDROP_IN_USE",
     "MECHANISMS_FOLLOW",
     "MESSAGE_GONE",
@@ -111,6 +112,9 @@ AUTH_MALFORMED: Final = Reply(False, "cannot decode the credentials")
 # --- STLS (RFC 2595 section 4) -----------------------------------------------------------
 BEGIN_TLS: Final = Reply(True, "Begin TLS negotiation now")
 TLS_UNAVAILABLE: Final = Reply(False, "TLS is not available now")
+LOGIN_THROTTLED: Final = Reply(
+    False, "too many failed logins lately, try again later", ResponseCode.SYS_TEMP
+)
 
 # --- command syntax ----------------------------------------------------------------------
 UNKNOWN_COMMAND: Final = Reply(False, "unknown command")

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from gateway.limits import ConnectionLimits, peer_address, say_and_close
+from gateway.logins import LoginChecks, LoginRefused
 from gateway.pop3 import replies
 from gateway.pop3.apop import apop_digest_matches, make_greeting_timestamp
 from gateway.pop3.events import (
@@ -74,6 +75,7 @@ class Pop3Server:
         tls_context: ssl.SSLContext | None = None,
         auth_requires_tls: bool = False,
         apop: bool = False,
+        logins: LoginChecks | None = None,
     ) -> None:
         make_greeting_timestamp(0, 0, "check", greeting_name)  # fail now on a bad name
         self.tls_context = tls_context
@@ -82,6 +84,7 @@ class Pop3Server:
         if idle_timeout <= 0 or login_timeout <= 0:
             raise ValueError("the timeouts must be positive")
         self.store = store
+        self.logins = logins or LoginChecks(store, hasher=store.hasher)
         self.greeting_name = greeting_name
         self.idle_timeout = idle_timeout
         self.login_timeout = login_timeout
@@ -285,8 +288,14 @@ class _Connection:
         self.session.tls_started()
 
     async def _user_pass(self, event: AuthRequested) -> None:
-        with _store_failures():
-            account = await self.store.authenticate(event.user, event.password)
+        try:
+            with _store_failures(LoginRefused):
+                account = await self.server.logins.password(
+                    self._client, event.user, event.password
+                )
+        except LoginRefused:
+            self.session.auth_throttled()
+            return
         if account is None:
             log.info("POP3 %s login failed for %r", self.peer, event.user)
             self.session.auth_rejected()
@@ -294,18 +303,31 @@ class _Connection:
             await self._open_maildrop(account.address)
 
     async def _apop(self, event: ApopRequested) -> None:
+        async def check() -> str | None:
+            try:
+                address = normalize_address(event.user)
+            except InvalidAddress:
+                return None
+            with _store_failures():
+                secret = await self.store.apop_secret(address)
+            if secret is None or not apop_digest_matches(event.timestamp, secret, event.digest):
+                return None
+            return address
+
         try:
-            address = normalize_address(event.user)
-        except InvalidAddress:
-            self.session.auth_rejected()
+            address = await self.server.logins.attempt(self._client, event.user, check)
+        except LoginRefused:
+            self.session.auth_throttled()
             return
-        with _store_failures():
-            secret = await self.store.apop_secret(address)
-        if secret is None or not apop_digest_matches(event.timestamp, secret, event.digest):
+        if address is None:
             log.info("POP3 %s APOP failed for %r", self.peer, event.user)
             self.session.auth_rejected()
         else:
             await self._open_maildrop(address)
+
+    @property
+    def _client(self) -> str | None:
+        return self.peer[0] if isinstance(self.peer, tuple) else None
 
     async def _open_maildrop(self, address: str) -> None:
         if not self.server.locks.acquire(address):

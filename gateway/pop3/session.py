@@ -201,6 +201,17 @@ class Pop3Session:
         else:
             self._reply(replies.AUTH_REJECTED)
 
+    def auth_throttled(self) -> None:
+        """Not checked: too many failed logins lately (from this client or on this account).
+        Counts as a failure, so a guesser is still sent away after a few."""
+        self._take_pending(_AwaitingAuth)
+        self._auth_failures += 1
+        if self._auth_failures >= self._max_auth_failures:
+            self._reply(replies.TOO_MANY_AUTH_FAILURES)
+            self._transition(Trigger.GIVE_UP)
+        else:
+            self._reply(replies.LOGIN_THROTTLED)
+
     def maildrop_in_use(self) -> None:
         """Credentials good, but another session holds the maildrop lock."""
         self._take_pending(_AwaitingAuth)

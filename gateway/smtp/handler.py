@@ -7,27 +7,29 @@ hash takes tens of milliseconds and must not block the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import contextlib
-import hmac
 import logging
+import secrets
 import weakref
 from base64 import b64decode
-from collections.abc import Mapping
 from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
+from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
 from gateway.smtp import replies
+from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Account, Recipient
 from mailboxes.registrations import MailboxRequests
 from mailboxes.schema import Role
-from mailboxes.store import Store
+from mailboxes.store import StorageFull, Store
 
 __all__ = ["MAX_RECIPIENTS", "SubmissionHandler"]
 
@@ -79,8 +81,9 @@ def _peer(session: Session) -> PeerNode | None:
 
 
 class SubmissionHandler:
-    """``peer_secrets``: node name -> the secret shared with that node; a peer that logs in
-    with it may hand over mail from any sender, for addresses this node hosts only.
+    """``logins`` checks every AUTH (the node shares one among its protocols); a peer node
+    that logs in with the secret it shares with this one (``LoginChecks.peer_secrets``) may
+    hand over mail from any sender, for addresses this node hosts only.
 
     ``registration``: the desk that takes mailbox requests at the registration address, the
     only recipient a session without AUTH may name (``gateway.smtp.registration``)."""
@@ -89,13 +92,13 @@ class SubmissionHandler:
         self,
         store: Store,
         directory: LocalDirectory,
-        peer_secrets: Mapping[str, str] | None = None,
+        logins: LoginChecks | None = None,
         handovers: HandoverSink | None = None,
         registration: RegistrationDesk | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
-        self.peer_secrets = dict(peer_secrets or {})
+        self.logins = logins or LoginChecks(store, hasher=store.hasher)
         self.handovers = handovers
         self.registration = registration
         self._scopes = MailboxRequests(store)
@@ -145,18 +148,24 @@ class SubmissionHandler:
             user, secret = login.decode("utf-8"), password.decode("utf-8")
         except UnicodeDecodeError:
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
-        if "@" not in user and user in self.peer_secrets:
-            if hmac.compare_digest(secret.encode(), self.peer_secrets[user].encode()):
-                return AuthResult(success=True, auth_data=PeerNode(user), message=replies.AUTH_OK)
-            log.info("%r failed AUTH as peer %r", server.session and server.session.peer, user)
-            return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        peer = server.session.peer if server.session is not None else None
+        client = peer[0] if isinstance(peer, tuple) else None
         try:
-            account = await self.store.authenticate(user, secret)
+            if self.logins.is_peer(user):
+                if await self.logins.peer(client, user, secret):
+                    return AuthResult(
+                        success=True, auth_data=PeerNode(user), message=replies.AUTH_OK
+                    )
+                log.info("%s failed AUTH as peer %r", client, user)
+                return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+            account = await self.logins.password(client, user, secret)
+        except LoginRefused:
+            return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         except Exception:
             log.exception("authentication backend failed")
             return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         if account is None:
-            log.info("%r failed AUTH as %r", server.session and server.session.peer, user)
+            log.info("%s failed AUTH as %r", client, user)
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
         return AuthResult(success=True, auth_data=account, message=replies.AUTH_OK)
 
@@ -311,14 +320,32 @@ class SubmissionHandler:
             except Exception:
                 log.exception("mailbox request from %s failed", envelope.mail_from)
                 return replies.LOCAL_ERROR
+        account = _account(session)
+        if account is not None:  # a submission: trace it, and keep it from passing for others
+            facts = SubmissionFacts(
+                user=account.address,
+                helo=session.host_name,
+                client_ip=session.peer[0] if isinstance(session.peer, tuple) else None,
+                node_host=server.hostname,
+                recipients=tuple(envelope.rcpt_tos),
+                queue_id=secrets.token_hex(6).upper(),
+                when=self.store.clock.now(),
+            )
+            try:  # reads the whole header section: off the event loop
+                raw = await asyncio.to_thread(prepare_submission, raw, facts)
+            except ForgedSender as exc:
+                log.info("submission by %s refused: header names %s", account.address, exc)
+                return replies.HEADER_NOT_OWNED
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
             job_ids = await self.store.deliver(sender, targets, raw)
+        except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
+            log.error("delivery from %s refused (451): the store is full: %s", sender, exc)
+            return replies.STORAGE_FULL
         except Exception:
             log.exception("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR
-        account = _account(session)
         event(
             log,
             "submission",

@@ -10,6 +10,7 @@ AUTH_INVALID: Final = "535 5.7.8 Authentication credentials invalid"
 AUTH_MALFORMED: Final = "501 5.5.2 Cannot decode the credentials"
 AUTH_TEMP_FAIL: Final = "454 4.7.0 Temporary authentication failure"
 SENDER_NOT_OWNED: Final = "553 5.7.1 Sender address is not the authenticated user's"
+HEADER_NOT_OWNED: Final = "550 5.7.1 The From: and Sender: fields must name your own address"
 NO_SUCH_USER: Final = "550 5.1.1 No such mailbox here"
 RELAY_DENIED: Final = "550 5.7.1 Relaying denied"
 BAD_ADDRESS: Final = "553 5.1.3 Malformed address"
@@ -19,6 +20,7 @@ AUTH_REQUIRED: Final = "530 5.7.0 Authentication required"
 OFFICE_NOT_IN_SCOPE: Final = "550 5.7.1 This mailbox is not enabled for that customs office"
 REQUEST_ALONE: Final = "452 4.5.3 Send the mailbox request in a message of its own"
 LOCAL_ERROR: Final = "451 4.3.0 Local error in processing, try again later"
+STORAGE_FULL: Final = "451 4.3.1 Mail system full, try again later"
 
 
 def queued(job_ids: list[int]) -> str:

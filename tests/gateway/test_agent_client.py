@@ -32,6 +32,7 @@ from gateway.agent_client import (
 )
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
+from tests.node_clients import untraced
 from validators.samples import sample_declaration
 
 pytestmark = pytest.mark.slow
@@ -120,9 +121,9 @@ async def test_submission_through_direct_lines_arrives_byte_identical(
             route=Route(server=pop3_proxy.address, timeout=30),
         )
     assert sent.size > len(message)  # dot-stuffed, with the end marker
-    assert [m.data for m in fetched.messages] == [message]
+    assert [untraced(m.data) for m in fetched.messages] == [message]
     assert sent.call is None and fetched.call is None  # no modem dialogue on a direct line
-    assert save_messages(fetched.messages, tmp_path / "out")[0].read_bytes() == message
+    assert untraced(save_messages(fetched.messages, tmp_path / "out")[0].read_bytes()) == message
 
 
 async def test_dialled_session_reports_progress_and_simulated_time(
@@ -149,7 +150,7 @@ async def test_dialled_session_reports_progress_and_simulated_time(
             ),
             progress=progress,
         )
-    assert [m.data for m in fetched.messages] == [message]
+    assert [untraced(m.data) for m in fetched.messages] == [message]
     assert sent.connect_message == fetched.connect_message == "CONNECT 9600/REL"
     assert sent.call is not None and fetched.call is not None
     assert sent.call.online_seconds > 0.5 and sent.call.dialing_seconds > 5.0
@@ -343,6 +344,6 @@ async def test_imap_fetch_from_the_node_over_the_modem(
             ),
             protocol="imap",
         )
-    assert [m.data for m in fetched.messages] == [message]
+    assert [untraced(m.data) for m in fetched.messages] == [message]
     assert fetched.connect_message == "CONNECT 9600/REL"
     assert fetched.call is not None and fetched.call.online_seconds > 0

@@ -32,13 +32,20 @@ async def test_passwords_are_stored_only_as_argon2_hashes(store: Store, tmp_path
     assert b"$argon2id$" in database
 
 
-async def test_authenticate(store: Store) -> None:
+async def test_credentials_and_a_password_change(store: Store) -> None:
     created = await store.create_account("Agente@Agencias.PE", "pw", role="agent", agent_code="7")
     assert created.address == "agente@agencias.pe"
-    assert await store.authenticate("AGENTE@agencias.pe", "pw") == created
-    assert await store.authenticate("agente@agencias.pe", "PW") is None
-    assert await store.authenticate("nadie@agencias.pe", "pw") is None
-    assert await store.authenticate("not an address", "pw") is None
+    found = await store.credentials("AGENTE@agencias.pe")
+    assert found is not None and found[0] == created
+    assert store.hasher.verify(found[1], "pw") and not store.hasher.verify(found[1], "PW")
+    assert await store.credentials("nadie@agencias.pe") is None
+    assert await store.credentials("not an address") is None
+
+    assert await store.set_password("agente@agencias.pe", "nueva")
+    changed = await store.credentials("agente@agencias.pe")
+    assert changed is not None and changed[1] != found[1]
+    assert store.hasher.verify(changed[1], "nueva") and not store.hasher.verify(changed[1], "pw")
+    assert not await store.set_password("nadie@agencias.pe", "x")
 
 
 async def test_duplicate_account_and_agent_code_are_refused(store: Store) -> None:
@@ -108,7 +115,8 @@ async def test_committed_data_survives_reopening(tmp_path: Path, clock: FixedClo
     second = await Store.open(url, clock=clock, hasher=FAST_HASHER)  # migrations idempotent
     try:
         assert await second.read_message("b@x.pe", "INBOX", 1) == b"persisted"
-        assert await second.authenticate("b@x.pe", "pw") is not None
+        found = await second.credentials("b@x.pe")
+        assert found is not None and second.hasher.verify(found[1], "pw")
     finally:
         await second.close()
 

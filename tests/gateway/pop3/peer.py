@@ -42,6 +42,8 @@ class InMemoryPeer:
     messages: dict[int, bytes] = field(default_factory=dict)
     in_use: bool = False
     fail_store: bool = False
+    throttled: bool = False
+    """Too many failed logins lately: every login is refused unchecked."""
     uid_validity: int = 777
     events: list[Event] = field(default_factory=list)
     expunged: set[int] = field(default_factory=set)
@@ -78,7 +80,9 @@ class InMemoryPeer:
             session.update_committed()
 
     def _answer_auth(self, session: Pop3Session, good: bool) -> None:
-        if not good:
+        if self.throttled:
+            session.auth_throttled()
+        elif not good:
             session.auth_rejected()
         elif self.in_use:
             session.maildrop_in_use()

@@ -86,6 +86,19 @@ def test_wrong_password_is_auth_coded_and_user_must_be_resent(peer: InMemoryPeer
     assert session.state is State.AUTHORIZATION
 
 
+def test_a_throttled_login_is_a_temporary_failure_that_counts_as_a_failure(
+    peer: InMemoryPeer,
+) -> None:
+    peer.throttled = True
+    session = new_session(max_auth_failures=3)
+    good = f"USER {USER}\r\nPASS {PASSWORD}\r\n".encode()
+    out = peer.run(session, good * 3)
+    assert out.count(ok(replies.LOGIN_THROTTLED)) == 2
+    assert b"-ERR [SYS/TEMP] " in ok(replies.LOGIN_THROTTLED)
+    assert out.endswith(ok(replies.TOO_MANY_AUTH_FAILURES))
+    assert session.state is State.CLOSED
+
+
 def test_pass_must_immediately_follow_user(peer: InMemoryPeer) -> None:
     session = new_session()
     out = peer.run(session, f"USER {USER}\r\nCAPA\r\nPASS {PASSWORD}\r\n".encode())

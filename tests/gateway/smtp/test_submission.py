@@ -21,6 +21,7 @@ from tests.gateway.smtp.conftest import (
     SIZE_LIMIT,
     SmtpServer,
 )
+from tests.node_clients import untraced
 
 MESSAGE = (
     b"From: agente1@agencias.pe\r\n"
@@ -54,12 +55,18 @@ async def test_ehlo_advertises_the_extensions(smtp_server: SmtpServer) -> None:
     assert sorted(mechanisms) == ["LOGIN", "PLAIN"]
 
 
-async def test_authenticated_message_is_stored_byte_identical(smtp_server: SmtpServer) -> None:
+async def test_authenticated_message_is_stored_byte_identical_under_a_trace_field(
+    smtp_server: SmtpServer,
+) -> None:
     refused = await asyncio.to_thread(_send, smtp_server, AGENT, [OTHER_AGENT], MESSAGE)
     assert refused == {}
     [info] = await smtp_server.store.list_messages(OTHER_AGENT)
-    assert await smtp_server.store.read_message(OTHER_AGENT, "INBOX", info.uid) == MESSAGE
-    assert info.size == len(MESSAGE)
+    stored = await smtp_server.store.read_message(OTHER_AGENT, "INBOX", info.uid)
+    trace = stored[: -len(MESSAGE)]
+    assert untraced(stored) == MESSAGE
+    assert trace.startswith(b"Received: from pc486.agencia.pe ([127.0.0.1])\r\n")
+    assert trace.count(b"\r\n") == trace.count(b"\n") and trace.endswith(b"\r\n")
+    assert info.size == len(stored)
 
 
 async def test_auth_login_with_aiosmtplib(smtp_server: SmtpServer) -> None:
@@ -128,9 +135,11 @@ async def test_mail_to_office_intake_files_it_and_queues_a_job(smtp_server: Smtp
     await asyncio.to_thread(_send, smtp_server, AGENT, [OFFICE], MESSAGE)
     [job] = await smtp_server.store.pending_jobs()
     assert (job.office_code, job.sender, job.recipient) == ("118", AGENT, OFFICE)
-    assert await smtp_server.store.job_content(job.id) == MESSAGE
+    assert untraced(await smtp_server.store.job_content(job.id)) == MESSAGE
     [filed] = await smtp_server.store.list_messages(OFFICE, INTAKE_FOLDER)
-    assert await smtp_server.store.read_message(OFFICE, INTAKE_FOLDER, filed.uid) == MESSAGE
+    assert (
+        untraced(await smtp_server.store.read_message(OFFICE, INTAKE_FOLDER, filed.uid)) == MESSAGE
+    )
     assert await smtp_server.store.list_messages(OFFICE) == []  # INBOX is for accepted ones
 
 

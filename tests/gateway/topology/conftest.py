@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
+from config.logins import LoginLimits
 from config.offices import load_offices, render_offices
 from config.settings import Settings
 from config.topology import Peer, PickupSource, RelayTiming, Topology
 from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
+from gateway.pickup.evidence import DnsLookup
 from tests.conftest import FAST_HASHER
 
 HQ = "sede-central"
@@ -24,6 +26,7 @@ TACNA = "tacna"
 PISCO = "pisco"
 NODES = (HQ, CALLAO, TACNA)
 SECRET = "secreto-entre-nodos"
+QUICK_PENALTY = LoginLimits(penalty_seconds=0.05, max_penalty_seconds=1.0)
 FAST_RELAY = RelayTiming(
     first_retry_seconds=60, max_retry_seconds=600, give_up_hours=2, poll_seconds=0.05
 )
@@ -45,6 +48,7 @@ class Cluster:
     running: dict[str, Node] = field(default_factory=dict)
     pickup: dict[str, list[PickupSource]] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)
+    dkim_dns: DnsLookup | None = None
 
     def topology(self, name: str) -> Topology:
         return Topology(
@@ -80,9 +84,12 @@ class Cluster:
             imaps_port=None,
             offices_file=self.offices_file,
             topology=self.topology(name),
+            logins=QUICK_PENALTY,  # every node and test client shares 127.0.0.1 here
         )
         offices = load_offices(self.offices_file)
-        node = Node(settings, clock=self.clock, hasher=FAST_HASHER, offices=offices)
+        node = Node(
+            settings, clock=self.clock, hasher=FAST_HASHER, offices=offices, dkim_dns=self.dkim_dns
+        )
         await node.start(demo=True)
         self.running[name] = node
         return node

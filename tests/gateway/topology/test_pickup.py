@@ -1,4 +1,8 @@
-"""Pickup from a fake ISP (a second node playing the ISP) over IMAP and POP3."""
+"""Pickup from a fake ISP (a second node playing the ISP) over IMAP and POP3.
+
+The agent keeps its declarations in a folder of its own ISP mailbox (``Teledespacho``): only
+it can put mail there, so the node takes everything in it as the agent's. An INBOX, or a
+POP3 maildrop, takes mail from anyone: the node leaves it where it is."""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from config.clock import FixedClock
 from config.settings import Settings
 from config.topology import PickupSource
 from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
-from gateway.pickup.worker import envelope_sender
 from mailboxes.jobs import JobQueue
+from mailboxes.records import Recipient
 from tests.conftest import FAST_HASHER
+from tests.gateway.pickup.dkim_keys import dns_for, lookup, signed
 from tests.gateway.pipeline.helpers import AS_OF, flat, submission
 from tests.gateway.topology.conftest import HQ, Cluster
 from tests.gateway.topology.helpers import wait_for_mail
@@ -25,6 +31,7 @@ PISCO_INTAKE = "aduana-127@aduanas.gob.pe"
 ISP_IMAP_BOX = "casilla-teledespacho@isp.pe"
 ISP_POP3_BOX = "asociacion@agentes.pe"
 ISP_PASSWORD = "clave-del-isp"
+AGENTS_FOLDER = "Teledespacho"
 
 
 def dua(reference: str) -> bytes:
@@ -63,7 +70,14 @@ def sources(isp: Node) -> list[PickupSource]:
     common = {"host": "127.0.0.1", "password": ISP_PASSWORD, "deliver_to": PISCO_INTAKE}
     return [
         PickupSource.model_validate(
-            {"name": "isp-imap", "protocol": "imap", "port": isp.port("imap"), "user": ISP_IMAP_BOX}
+            {
+                "name": "isp-imap",
+                "protocol": "imap",
+                "port": isp.port("imap"),
+                "user": ISP_IMAP_BOX,
+                "folder": AGENTS_FOLDER,
+                "agent": AGENT.address,
+            }
             | common
         ),
         PickupSource.model_validate(
@@ -73,54 +87,120 @@ def sources(isp: Node) -> list[PickupSource]:
     ]
 
 
-def test_the_envelope_sender_is_the_return_path_or_the_from() -> None:
-    assert envelope_sender(b"From: Agente <AGENTE1@agencias.pe>\r\n\r\nx") == "agente1@agencias.pe"
-    assert envelope_sender(b"Return-Path: <a@b.pe>\r\nFrom: c@d.pe\r\n\r\nx") == "a@b.pe"
-    assert envelope_sender(b"Subject: nadie\r\n\r\nx") == ""
+async def in_agents_folder(isp: Node, raw: bytes, sender: str = AGENT.address) -> None:
+    """What the agent's mail client does: save the declaration in its folder at the ISP."""
+    assert isp.store is not None
+    await isp.store.deliver(sender, [Recipient(ISP_IMAP_BOX, folder=AGENTS_FOLDER)], raw)
 
 
 async def test_each_message_is_imported_once_across_passes_and_restarts(
     cluster: Cluster, isp: Node
 ) -> None:
     assert isp.store is not None
-    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], dua("ISP-1"))
-    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], dua("ISP-2"))
-    await isp.store.deliver(AGENT.address, [ISP_POP3_BOX], dua("ISP-3"))
+    await in_agents_folder(isp, dua("ISP-1"))
+    await in_agents_folder(isp, dua("ISP-2"))
+    await isp.store.deliver(AGENT.address, [ISP_POP3_BOX], dua("ISP-3"))  # an INBOX: left
     cluster.pickup[HQ] = sources(isp)
     await cluster.stop(HQ)
     hq = await cluster.start(HQ)  # its pickup makes a first pass at once, in the background
     assert hq.pickup is not None and hq.store is not None
     await hq.pickup.run_once()  # a second pass, perhaps concurrent with the first
-    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 3
+    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 2
 
     await cluster.stop(HQ)
     hq = await cluster.start(HQ)
     assert hq.pickup is not None and hq.store is not None
     assert await hq.pickup.run_once() == 0
 
-    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], dua("ISP-4"))
+    await in_agents_folder(isp, dua("ISP-4"))
     assert await hq.pickup.run_once() == 1
     assert await hq.pickup.run_once() == 0
-    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 4
+    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 3
     # Imported into the same intake as SMTP: numbered, and answered to the agent.
-    replies = await wait_for_mail(hq, AGENT.address, count=4)
-    assert sorted(str(reply["Subject"]).split()[0] for reply in replies) == ["ACEPTADA"] * 4
+    replies = await wait_for_mail(hq, AGENT.address, count=3)
+    assert sorted(str(reply["Subject"]).split()[0] for reply in replies) == ["ACEPTADA"] * 3
     assert await JobQueue(hq.store).pending_ids() == []
     # The messages stay at the ISP (the records, not deletions, prevent a second import).
-    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 3
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX, AGENTS_FOLDER)) == 3
+    assert len(await isp.store.list_messages(ISP_POP3_BOX)) == 1
 
 
-async def test_a_source_with_senders_takes_only_their_mail(cluster: Cluster, isp: Node) -> None:
+async def test_a_forged_from_in_an_inbox_is_not_numbered_as_the_agents(
+    cluster: Cluster, isp: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can mail the ISP's INBOX a DUA with the agent's From: and Return-Path:."""
     assert isp.store is not None
-    impostor = DEMO_AGENTS[1].address  # forges nothing: just not one of the source's senders
-    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], dua("LISTED-1"))
-    forged = dua("NOT-LISTED-1").replace(
+    forged = b"Return-Path: <" + AGENT.address.encode() + b">\r\n" + dua("FORGED-1")
+    await isp.store.deliver("intruso@otro.pe", [ISP_IMAP_BOX], forged)
+    inbox = sources(isp)[0].model_copy(update={"folder": "INBOX", "agent": None})
+    cluster.pickup[HQ] = [inbox]
+    await cluster.stop(HQ)
+    hq = await cluster.start(HQ)
+    assert hq.pickup is not None and hq.store is not None
+    assert await hq.pickup.run_once() == 0
+    assert await hq.store.list_messages(PISCO_INTAKE, "Recibidos") == []
+    assert await JobQueue(hq.store).pending_ids() == []
+    assert "1 message(s) left at the source: nothing there proves who wrote them" in caplog.text
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 1  # still there
+
+
+async def test_a_bound_folder_is_the_agents_whatever_its_headers_say(
+    cluster: Cluster, isp: Node
+) -> None:
+    impostor = DEMO_AGENTS[1].address
+    claims_other = dua("CLAIMS-OTHER").replace(
         f"From: {AGENT.address}".encode(), f"From: {impostor}".encode()
     )
-    assert f"From: {impostor}".encode() in forged
-    await isp.store.deliver(impostor, [ISP_IMAP_BOX], forged)
-    [imap_source, _] = sources(isp)
-    cluster.pickup[HQ] = [imap_source.model_copy(update={"senders": frozenset({AGENT.address})})]
+    forged = b"Return-Path: <" + impostor.encode() + b">\r\nX-Teledespacho-Status: accepted\r\n"
+    await in_agents_folder(isp, forged + claims_other)
+    cluster.pickup[HQ] = sources(isp)[:1]
+    await cluster.stop(HQ)
+    hq = await cluster.start(HQ)
+    assert hq.pickup is not None and hq.store is not None
+    assert await hq.pickup.run_once() == 1
+    [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
+    raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
+    assert b"CLAIMS-OTHER" in raw and b"X-Teledespacho-" not in raw.partition(b"\r\n\r\n")[0]
+    (reply,) = await wait_for_mail(hq, AGENT.address)  # answered to the folder's agent
+    assert reply["X-Teledespacho-Reference"] == "CLAIMS-OTHER"
+    assert await hq.store.list_messages(impostor) == []
+
+
+@pytest.mark.parametrize(
+    "where", [{"protocol": "pop3"}, {"protocol": "imap", "folder": "inbox"}, {"protocol": "imap"}]
+)
+def test_an_agent_can_be_bound_only_to_an_imap_folder_other_than_inbox(
+    where: dict[str, str],
+) -> None:
+    with pytest.raises(ValidationError, match="anyone can mail an INBOX"):
+        PickupSource.model_validate(
+            {
+                "name": "x",
+                "host": "127.0.0.1",
+                "port": 143,
+                "user": "u",
+                "password": "p",
+                "deliver_to": PISCO_INTAKE,
+                "agent": AGENT.address,
+            }
+            | where
+        )
+
+
+async def test_with_senders_only_a_dkim_signed_message_is_taken(
+    cluster: Cluster, isp: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The INBOX of a shared mailbox: a forged From:/Return-Path: stays; the agent's own
+    mail, signed by its domain's mail system, is taken as the agent's."""
+    assert isp.store is not None
+    forged = b"Return-Path: <" + AGENT.address.encode() + b">\r\n" + dua("FORGED-2")
+    await isp.store.deliver("intruso@otro.pe", [ISP_IMAP_BOX], forged)
+    await isp.store.deliver(AGENT.address, [ISP_IMAP_BOX], signed(dua("SIGNED-1"), "agencias.pe"))
+    inbox = sources(isp)[0].model_copy(
+        update={"folder": "INBOX", "agent": None, "senders": frozenset({AGENT.address})}
+    )
+    cluster.pickup[HQ] = [inbox]
+    cluster.dkim_dns = lookup(dns_for("agencias.pe"))
     await cluster.stop(HQ)
     hq = await cluster.start(HQ)
     assert hq.pickup is not None and hq.store is not None
@@ -128,6 +208,27 @@ async def test_a_source_with_senders_takes_only_their_mail(cluster: Cluster, isp
 
     [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
     raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
-    assert b"LISTED-1" in raw
-    assert await hq.pickup.run_once() == 0  # the other one is not looked at again
-    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 2  # and stays at the ISP
+    assert b"SIGNED-1" in raw and b"FORGED-2" not in raw
+    assert "no valid DKIM signature of agencias.pe" in caplog.text
+    (reply,) = await wait_for_mail(hq, AGENT.address)
+    assert reply["X-Teledespacho-Reference"] == "SIGNED-1"
+    assert await hq.pickup.run_once() == 0  # the forged one is not looked at again
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX)) == 2  # both stay at the ISP
+
+
+def test_a_bound_source_takes_no_senders() -> None:
+    with pytest.raises(ValidationError, match="takes no senders"):
+        PickupSource.model_validate(
+            {
+                "name": "x",
+                "protocol": "imap",
+                "host": "127.0.0.1",
+                "port": 143,
+                "user": "u",
+                "password": "p",
+                "folder": AGENTS_FOLDER,
+                "deliver_to": PISCO_INTAKE,
+                "agent": AGENT.address,
+                "senders": [AGENT.address],
+            }
+        )

@@ -1,0 +1,143 @@
+"""What a submission must show before it is stored: who sent it, and nothing it made up.
+
+Sans-IO: the message's bytes and the session's facts in, the bytes to store (or a refusal)
+out. As a submission server does (RFC 6409 §8), the node
+
+- prepends a ``Received:`` trace field (RFC 5321 §4.4) naming the client, the authenticated
+  account (RFC 3848's ``ESMTPA``, and the account in a comment as Postfix writes it), this
+  node, an id, the recipient when there is only one (never a list: Bcc recipients would
+  see each other), and the time;
+- removes every ``X-Teledespacho-*`` field: those are the pipeline's answer (status, number,
+  channel) and only the node writes them;
+- refuses a ``From:`` or ``Sender:`` naming anyone but the authenticated account (adds
+  ``From:`` when there is none), so nobody can pass for a customs office or another agent;
+  see docs/security.md for why a refusal rather than a ``Sender:``.
+
+Only the header section is read, field by field; the body's bytes are kept as they came.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, getaddresses
+from typing import Final
+
+from mailboxes.addresses import InvalidAddress, normalize_address
+
+__all__ = ["ForgedSender", "SubmissionFacts", "prepare_submission", "without_node_fields"]
+
+NODE_FIELD_PREFIX: Final = b"x-teledespacho-"
+
+_FIELD = re.compile(rb"([!-9;-~]+)[ \t]*:")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+_LITERAL = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]\Z")
+
+
+class ForgedSender(ValueError):
+    """The header names someone other than the authenticated account; ``str`` says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionFacts:
+    user: str
+    """The authenticated account's address."""
+    helo: str | None
+    client_ip: str | None
+    node_host: str
+    recipients: tuple[str, ...]
+    queue_id: str
+    when: datetime
+
+
+def prepare_submission(raw: bytes, facts: SubmissionFacts) -> bytes:
+    """The bytes to store; raises ``ForgedSender``."""
+    eol = b"\r\n" if b"\r\n" in raw[:4096] else b"\n"
+    fields, body = _split(raw)
+    kept: list[bytes] = []
+    senders: dict[bytes, list[bytes]] = {b"from": [], b"sender": []}
+    for name, field in fields:
+        if name.startswith(NODE_FIELD_PREFIX):
+            continue
+        if name in senders:
+            senders[name].append(field)
+        kept.append(field)
+    if len(senders[b"from"]) > 1 or len(senders[b"sender"]) > 1:
+        raise ForgedSender("more than one From: or Sender: field")
+    added = []
+    for field in senders[b"from"] + senders[b"sender"]:
+        _check_own(field, facts.user)
+    if not senders[b"from"]:
+        added.append(b"From: <" + facts.user.encode() + b">" + eol)
+    return _received(facts, eol) + b"".join(added) + b"".join(kept) + body
+
+
+def without_node_fields(raw: bytes) -> bytes:
+    """``raw`` without its ``X-Teledespacho-*`` fields (for mail that enters otherwise than
+    by submission: picked up from an outside mailbox)."""
+    fields, body = _split(raw)
+    kept = [field for name, field in fields if not name.startswith(NODE_FIELD_PREFIX)]
+    return raw if len(kept) == len(fields) else b"".join(kept) + body
+
+
+def _split(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The header fields (lower-cased name, the field's bytes with its continuation lines)
+    and the rest (from the blank line, or the first line that is not a header, on)."""
+    fields: list[tuple[bytes, bytes]] = []
+    position = 0
+    while position < len(raw):
+        end = raw.find(b"\n", position)
+        end = len(raw) if end < 0 else end + 1
+        line = raw[position:end]
+        if line[:1] in (b" ", b"\t") and fields:
+            name, field = fields[-1]
+            fields[-1] = (name, field + line)
+        else:
+            match = _FIELD.match(line)
+            if match is None:
+                break
+            fields.append((match.group(1).lower(), line))
+        position = end
+    return fields, raw[position:]
+
+
+def _check_own(field: bytes, user: str) -> None:
+    _, _, value = field.partition(b":")
+    text = value.decode("utf-8", "replace").replace("\r", "").replace("\n", "")
+    addresses = [address for _, address in getaddresses([text])]
+    if not addresses:
+        raise ForgedSender("no address in the From: or Sender: field")
+    for address in addresses:
+        try:
+            if normalize_address(address) != user:
+                raise ForgedSender(address)
+        except InvalidAddress as exc:
+            raise ForgedSender(address or "an empty address") from exc
+
+
+def _is_domain(name: str) -> bool:
+    labels = name.removesuffix(".").split(".")
+    return 0 < len(name) <= 255 and all(_LABEL.match(label) for label in labels)
+
+
+def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
+    helo = facts.helo or ""
+    if not (_is_domain(helo) or _LITERAL.match(helo)):
+        helo = "unknown"  # whatever the client said is not a name: do not repeat it
+    client = ""
+    if facts.client_ip:
+        client = (
+            f" ([IPv6:{facts.client_ip}])" if ":" in facts.client_ip else f" ([{facts.client_ip}])"
+        )
+    lines = [
+        f"Received: from {helo}{client}",
+        f"\t(Authenticated sender: {facts.user})",
+        f"\tby {facts.node_host} (Teledespacho) with ESMTPA id {facts.queue_id}",
+    ]
+    if len(facts.recipients) == 1:
+        lines.append(f"\tfor <{facts.recipients[0]}>;")
+    else:
+        lines[-1] += ";"
+    lines.append(f"\t{format_datetime(facts.when)}")
+    return eol.join(line.encode("utf-8") for line in lines) + eol

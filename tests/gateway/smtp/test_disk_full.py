@@ -1,0 +1,53 @@
+"""A full disk: DATA is answered 451 and nothing is stored; the log says so in one line per
+refusal, with no traceback; once there is room again, mail flows.
+
+The disk is made full the way SQLite sees it: ``max_page_count`` caps the database file of
+the store's one writing connection, so a write fails with SQLITE_FULL ("database or disk is
+full"), the error a full file system gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+
+import pytest
+
+from gateway.demo import DEMO_AGENTS
+from gateway.node import Node
+from tests.node_clients import smtp_send
+
+AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
+BIG = b"From: " + AGENT.encode() + b"\r\nSubject: grande\r\n\r\n" + (b"y" * 76 + b"\r\n") * 5000
+
+
+async def cap_database(node: Node, extra_pages: int) -> None:
+    assert node.store is not None
+    async with node.store.database.writer.connect() as connection:
+        pages = (await connection.exec_driver_sql("PRAGMA page_count")).scalar_one()
+        await connection.exec_driver_sql(f"PRAGMA max_page_count = {pages + extra_pages}")
+
+
+async def test_a_full_disk_is_answered_451_and_logged_in_one_line(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    await cap_database(node, 10)
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    for _ in range(2):
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], BIG)
+        assert refused.value.smtp_code == 451
+    assert node.store is not None
+    assert await node.store.list_messages(OTHER) == []
+
+    mine = [r for r in caplog.records if r.name.startswith(("gateway", "mailboxes"))]
+    full = [r for r in mine if "full" in r.getMessage()]
+    assert len(full) == 2, [r.getMessage() for r in mine]
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in full)
+    assert all(r.exc_info is None for r in mine if r.levelno >= logging.WARNING)
+
+    await cap_database(node, 1_000_000)  # room again
+    await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], BIG)
+    assert len(await node.store.list_messages(OTHER)) == 1

@@ -1,0 +1,112 @@
+"""``prepare_submission``: the trace field, the node's own fields removed, the sender's
+header fields held to the authenticated account."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.smtp.trace import (
+    ForgedSender,
+    SubmissionFacts,
+    prepare_submission,
+    without_node_fields,
+)
+
+USER = "agente1@agencias.pe"
+FACTS = SubmissionFacts(
+    user=USER,
+    helo="pc486.agencia.pe",
+    client_ip="192.0.2.7",
+    node_host="sede-central.aduanas.gob.pe",
+    recipients=("agente2@agencias.pe",),
+    queue_id="ABC123",
+    when=datetime(1997, 3, 3, 14, 5, tzinfo=UTC),
+)
+BODY = b"\r\nX-Teledespacho-Status: accepted (in the body: kept)\r\n"
+
+
+def prepared(header: bytes, facts: SubmissionFacts = FACTS) -> bytes:
+    return prepare_submission(header + BODY, facts)
+
+
+def test_the_trace_field_names_client_account_node_and_the_single_recipient() -> None:
+    out = prepared(b"From: Agente Uno <agente1@agencias.pe>\r\nSubject: x\r\n")
+    assert out == (
+        b"Received: from pc486.agencia.pe ([192.0.2.7])\r\n"
+        b"\t(Authenticated sender: agente1@agencias.pe)\r\n"
+        b"\tby sede-central.aduanas.gob.pe (Teledespacho) with ESMTPA id ABC123\r\n"
+        b"\tfor <agente2@agencias.pe>;\r\n"
+        b"\tMon, 03 Mar 1997 14:05:00 +0000\r\n"
+        b"From: Agente Uno <agente1@agencias.pe>\r\nSubject: x\r\n" + BODY
+    )
+
+
+def test_several_recipients_are_not_listed() -> None:
+    facts = replace(FACTS, recipients=("a@b.pe", "c@d.pe"))
+    out = prepared(b"From: agente1@agencias.pe\r\n", facts)
+    assert b"for <" not in out
+    assert b"with ESMTPA id ABC123;\r\n\tMon, 03 Mar 1997" in out
+
+
+def test_a_helo_that_is_not_a_name_is_not_repeated() -> None:
+    facts = replace(FACTS, helo="x (Authenticated sender: a@b)")
+    assert prepared(b"From: agente1@agencias.pe\r\n", facts).startswith(
+        b"Received: from unknown ([192.0.2.7])\r\n"
+    )
+
+
+def test_the_nodes_own_fields_are_removed_with_their_continuations() -> None:
+    out = prepared(
+        b"From: agente1@agencias.pe\r\n"
+        b"X-Teledespacho-Status: accepted\r\n"
+        b"x-teledespacho-number: 118-1997-10-000001\r\n"
+        b"X-TELEDESPACHO-Channel:\r\n verde\r\n"
+        b"Subject: x\r\n"
+    )
+    header, _, body = out.partition(b"\r\n\r\n")
+    assert b"teledespacho-" not in header.lower()
+    assert b"verde" not in header
+    assert header.endswith(b"From: agente1@agencias.pe\r\nSubject: x")
+    assert body == BODY[2:]  # the body is not the header: kept as it came
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"From: Teledespacho Aduana 118 <aduana-118@aduanas.gob.pe>\r\n",
+        b"From: agente2@agencias.pe\r\n",
+        b"From: agente1@agencias.pe, aduana-118@aduanas.gob.pe\r\n",
+        b"From: agente1@agencias.pe\r\nFrom: agente1@agencias.pe\r\n",
+        b"From: agente1@agencias.pe\r\nSender: aduana-118@aduanas.gob.pe\r\n",
+        b"From: undisclosed-recipients:;\r\n",
+        b"From: =?utf-8?q?agente1=40agencias=2Epe?= <aduana-118@aduanas.gob.pe>\r\n",
+        b"From:\r\n\taduana-118@aduanas.gob.pe\r\n",
+    ],
+)
+def test_a_header_naming_anyone_else_is_refused(header: bytes) -> None:
+    with pytest.raises(ForgedSender):
+        prepared(header)
+
+
+def test_the_users_own_address_in_any_case_or_form_passes_and_a_missing_from_is_added() -> None:
+    assert b"From: AGENTE1@Agencias.pe" in prepared(b"From: AGENTE1@Agencias.pe\r\n")
+    assert b"Sender: <agente1@agencias.pe>" in prepared(
+        b"From: Uno <agente1@agencias.pe>\r\nSender: <agente1@agencias.pe>\r\n"
+    )
+    out = prepared(b"Subject: sin remitente\r\n")
+    assert b"\r\nFrom: <agente1@agencias.pe>\r\nSubject: sin remitente\r\n" in out
+
+
+def test_bare_lf_messages_get_bare_lf_fields() -> None:
+    out = prepare_submission(b"From: agente1@agencias.pe\nSubject: x\n\nbody\n", FACTS)
+    assert b"\r" not in out and out.endswith(b"From: agente1@agencias.pe\nSubject: x\n\nbody\n")
+
+
+def test_mail_entering_otherwise_loses_only_the_nodes_fields() -> None:
+    raw = b"From: x@y.pe\r\nX-Teledespacho-Status: accepted\r\n\tmore\r\nSubject: s\r\n" + BODY
+    assert without_node_fields(raw) == b"From: x@y.pe\r\nSubject: s\r\n" + BODY
+    clean = b"From: x@y.pe\r\n" + BODY
+    assert without_node_fields(clean) is clean
