@@ -1,0 +1,85 @@
+"""The D.96B segment tables walked as a partner's translator walks them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from edi_formats.codec import WireFormat, render_response
+from edi_formats.edifact.directory import CUSDEC_TABLE, CUSRES_TABLE
+from edi_formats.edifact.lexer import lex
+from edi_formats.edifact.structure import (
+    MISSING,
+    NOT_IN_POSITION,
+    TOO_MANY_REPETITIONS,
+    check_structure,
+)
+from edi_formats.responses import DeclarationResponse, ResponseFinding, ResponseStatus
+
+
+def _tags(body: list[str]) -> list[tuple[str, int]]:
+    return [(segment[:3], number) for number, segment in enumerate(body, start=2)]
+
+
+def message_tags(data: bytes) -> list[tuple[str, int]]:
+    """(tag, position) of every segment between UNH and UNT of a one-message interchange."""
+    _, found = lex(data.decode("latin-1"))
+    tags = [segment.tag for segment in found]
+    start, end = tags.index("UNH"), tags.index("UNT")
+    return [(tag, number) for number, tag in enumerate(tags[start + 1 : end], start=2)]
+
+
+def test_groups_open_repeat_and_close() -> None:
+    body = ["BGM", "RFF", "DTM", "PAC", "PCI", "RFF", "DOC", "DTM", "DOC", "NAD", "CTA", "UNS"]
+    body += ["CST", "FTX", "PAC", "MOA", "RFF", "DOC", "GIS", "CST", "UNS", "CNT"]
+    placed, problems = check_structure(_tags(body), CUSDEC_TABLE)
+    assert problems == []
+    assert [(p.tag, p.groups) for p in placed[:5]] == [
+        ("BGM", ()),
+        ("RFF", (1,)),
+        ("DTM", (1,)),
+        ("PAC", (1, 2)),
+        ("PCI", (1, 2, 3)),
+    ]
+    assert [p.groups for p in placed if p.tag == "GIS"] == [(30, 40)]
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    body = ["BGM", "PAC", "DTM", "NAD", "DOC", "UNS", "CST", "QTY", "GIS", "NAD", "UNS"]
+    _, problems = check_structure(_tags(body), CUSDEC_TABLE)
+    assert [(p.code, p.tag, p.position) for p in problems] == [
+        (NOT_IN_POSITION, "PAC", 3),  # PAC is only in the RFF group of the heading
+        (NOT_IN_POSITION, "DOC", 6),  # document groups come before the parties
+        (NOT_IN_POSITION, "QTY", 9),  # no QTY in the customs item group
+        (NOT_IN_POSITION, "NAD", 11),  # the item's NAD comes before its GIS group
+    ]
+
+
+def test_missing_mandatory_and_too_many_repetitions() -> None:
+    _, problems = check_structure(_tags(["BGM", "CST", "CST"]), CUSDEC_TABLE)
+    assert [(p.code, p.tag) for p in problems] == [
+        (TOO_MANY_REPETITIONS, "CST"),
+        (MISSING, "UNT"),
+        (MISSING, "UNT"),
+    ]
+    assert "UNS" in problems[1].message
+
+
+def test_the_sample_cusres_follows_the_d96b_table() -> None:
+    response = DeclarationResponse(
+        status=ResponseStatus.REJECTED,
+        document_type="DUA",
+        office="118",
+        agent_reference="REF-1",
+        received_at=datetime(1997, 3, 3, 15, 0, tzinfo=UTC),
+        findings=(
+            ResponseFinding(
+                rule_id="STR-CIF",
+                severity="error",
+                field="series[0].cif",
+                message="Casilla 7.21: el valor CIF no es FOB + flete + seguro.",
+                citation="INTA-PG.01 VII.A.22",
+            ),
+        ),
+    )
+    data = render_response(response, WireFormat.EDIFACT)
+    assert check_structure(message_tags(data), CUSRES_TABLE)[1] == []
