@@ -7,6 +7,7 @@ broker) and where in the input the problem is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 __all__ = ["SYNTAX_ERROR_CODES", "DeclarationSyntaxError"]
@@ -42,11 +43,26 @@ class DeclarationSyntaxError(Exception):
     subpartida"), or is None when the problem is the document as a whole.
     """
 
-    def __init__(self, code: str, message: str, position: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        position: str | None = None,
+        *,
+        more: Sequence[DeclarationSyntaxError] = (),
+    ) -> None:
         super().__init__(code, message, position)
         self.code = code
         self.message = message
         self.position = position
+        self.more = tuple(more)
+        """Further problems found in the same document (a reader that keeps going)."""
+
+    @property
+    def every(self) -> tuple[DeclarationSyntaxError, ...]:
+        """This problem and the further ones, in the order found."""
+        first = DeclarationSyntaxError(self.code, self.message, self.position)
+        return (first, *self.more)
 
     def __str__(self) -> str:
         where = f" ({self.position})" if self.position else ""

@@ -139,5 +139,5 @@ class DeclarationResponse(BaseModel):
             status=ResponseStatus.REJECTED,
             office=office,
             received_at=received_at,
-            findings=(ResponseFinding.from_syntax_error(error),),
+            findings=tuple(ResponseFinding.from_syntax_error(each) for each in error.every),
         )

@@ -8,9 +8,9 @@ UNT are left out: the envelope reader (``syntax``) checks them. CONTRL is the sy
 service report message of ISO 9735 (service directory for syntax version 3, message
 CONTRL 2.2), used to answer interchanges that cannot be read.
 
-The repetition counts were cross-checked against an independent machine-readable transcription
-of the same directory. A ``Segment`` is one line of a table; a ``Group`` is a segment group, its first entry the
-trigger segment (mandatory in every group).
+The repetition counts were cross-checked against an independent machine-readable
+transcription of the same directory. A ``Segment`` is one line of a table; a ``Group`` is a
+segment group, its first entry the trigger segment (mandatory in every group).
 """
 
 from __future__ import annotations

@@ -88,10 +88,16 @@ def check_structure(
 
     def find(level: _Level, tag: str) -> int | None:
         first = max(level.index, 1 if level.group is not None else 0)
+        fallback = None
         for at in range(first, len(level.entries)):
-            if _tag(level.entries[at]) == tag:
+            entry = level.entries[at]
+            if _tag(entry) != tag:
+                continue
+            if level.counts.get(at, 0) < entry.max:
                 return at
-        return None
+            if fallback is None:
+                fallback = at  # full: a later entry with the same tag may still take it
+        return fallback
 
     for tag, position in tags:
         depth = len(stack) - 1

@@ -392,12 +392,11 @@ def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes
             "RECHAZADA sin número.",
             "",
         ),
-        "",
-        f"  Error: {error.code}",
-        _fill(f"Detalle: {error.message}", "  "),
     ]
-    if error.position:
-        lines.append(_fill(f"Posición: {error.position}", "  "))
+    for problem in error.every:  # a reader that keeps going reports every problem it found
+        lines += ["", f"  Error: {problem.code}", _fill(f"Detalle: {problem.message}", "  ")]
+        if problem.position:
+            lines.append(_fill(f"Posición: {problem.position}", "  "))
     lines += ["", _EXPECTED, ""]
     response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edi_formats.codec import WireFormat, render_response
+from edi_formats.codec import WireFormat, render_declaration, render_response
 from edi_formats.edifact.directory import CUSDEC_TABLE, CUSRES_TABLE
 from edi_formats.edifact.lexer import lex
 from edi_formats.edifact.structure import (
@@ -14,6 +14,8 @@ from edi_formats.edifact.structure import (
     check_structure,
 )
 from edi_formats.responses import DeclarationResponse, ResponseFinding, ResponseStatus
+from tests.edi_formats.edifact.builders import sample
+from tests.edi_formats.factories import full_dua, full_oe
 
 
 def _tags(body: list[str]) -> list[tuple[str, int]]:
@@ -55,9 +57,9 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
 
 
 def test_missing_mandatory_and_too_many_repetitions() -> None:
-    _, problems = check_structure(_tags(["BGM", "CST", "CST"]), CUSDEC_TABLE)
+    _, problems = check_structure(_tags(["BGM", "FII", "FII"]), CUSDEC_TABLE)
     assert [(p.code, p.tag) for p in problems] == [
-        (TOO_MANY_REPETITIONS, "CST"),
+        (TOO_MANY_REPETITIONS, "FII"),
         (MISSING, "UNT"),
         (MISSING, "UNT"),
     ]
@@ -83,3 +85,12 @@ def test_the_sample_cusres_follows_the_d96b_table() -> None:
     )
     data = render_response(response, WireFormat.EDIFACT)
     assert check_structure(message_tags(data), CUSRES_TABLE)[1] == []
+
+
+def test_the_sample_cusdecs_follow_the_d96b_table() -> None:
+    for kind in ("dua", "oe"):
+        data = render_declaration(sample(kind), WireFormat.EDIFACT)
+        assert check_structure(message_tags(data), CUSDEC_TABLE)[1] == [], kind
+    for declaration in (full_dua(), full_oe()):
+        data = render_declaration(declaration, WireFormat.EDIFACT)
+        assert check_structure(message_tags(data), CUSDEC_TABLE)[1] == []
