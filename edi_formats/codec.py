@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from edi_formats.detect import WireFormat, detect_format, strip_preamble
 from edi_formats.edifact import parse_cusdec, parse_cusres, render_cusdec, render_cusres
 from edi_formats.edifact.identity import edifact_identity
+from edi_formats.edifact.syntax import split_messages
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile.envelope import read_envelope
 from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
@@ -35,6 +36,7 @@ __all__ = [
     "peek_identity",
     "render_declaration",
     "render_response",
+    "split_document",
 ]
 
 
@@ -64,6 +66,14 @@ def parse_declaration(data: bytes, fmt: WireFormat | None = None) -> DUA | OE:
     if fmt is WireFormat.JSON:
         return parse_json(data)
     return parse_cusdec(data)
+
+
+def split_document(data: bytes, fmt: WireFormat | None) -> list[bytes]:
+    """The documents to answer one by one in ``data``: an EDIFACT interchange holding several
+    messages (or a functional group) gives one interchange per message; anything else itself."""
+    if fmt is WireFormat.EDIFACT:
+        return split_messages(data) or [data]
+    return [data]
 
 
 def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:

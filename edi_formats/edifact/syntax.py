@@ -21,6 +21,7 @@ from edi_formats.edifact.lexer import (
     WRITE_CHARS,
     RawSegment,
     ServiceChars,
+    escape,
     parse_una,
     segments,
     serialize,
@@ -31,10 +32,12 @@ from edi_formats.errors import DeclarationSyntaxError
 
 __all__ = [
     "MAX_EDIFACT_BYTES",
+    "MAX_MESSAGES",
     "Interchange",
     "MessageType",
     "ServiceChars",
     "read_interchange",
+    "split_messages",
     "write_interchange",
 ]
 
@@ -109,7 +112,7 @@ def _syntax_identifier(body: bytes, chars: ServiceChars) -> tuple[str, str]:
 def _level(identifier: str, version: str) -> tuple[SyntaxLevel, int]:
     if not identifier:
         raise _error("EDI-ENVELOPE", "falta el identificador de sintaxis en UNB", "segmento UNB")
-    if not version.isdigit():
+    if not version.isdigit() or len(version) > 2:
         raise _error(
             "EDI-ENVELOPE",
             f"falta o no es válida la versión de sintaxis en UNB ({identifier}:{version})",
@@ -250,7 +253,7 @@ def _prepared(unb: EdiSegment, syntax_version: int) -> datetime:
 
 def _count(segment: EdiSegment, what: str) -> int:
     value = segment.get(1)
-    if not _DIGITS.fullmatch(value):
+    if not _DIGITS.fullmatch(value) or len(value) > 6:  # 0074 and 0036 are n..6
         raise _error(
             "EDI-COUNT",
             f"{segment.tag} debe declarar {what} con cifras (dice {value!r})",
@@ -372,6 +375,78 @@ def _check_envelope(
         association_code=unh.get(2, 5),
         body=tuple(body),
     )
+
+
+# -- several messages -------------------------------------------------------------------------
+
+MAX_MESSAGES: Final = 100
+"""Messages of one interchange answered one by one; an interchange with more is read whole."""
+
+
+def split_messages(data: bytes) -> list[bytes] | None:
+    """One interchange per message when ``data`` holds several, or a functional group.
+
+    Each part keeps the UNA, the UNB (so its control reference) and the message's own
+    segments as sent, closed by ``UNZ+1`` with the same reference, so that every message is
+    read, validated and answered on its own. UNG/UNE are checked and dropped. None when
+    ``data`` holds one message without a group, or is too broken to split (it is then read
+    whole, and its errors reported): the UNZ count must match what was sent.
+    """
+    if len(data) > MAX_EDIFACT_BYTES:
+        return None
+    text = strip_preamble(data).decode("latin-1")
+    lexed = service_chars_for(text)
+    found = list(segments(text, lexed.chars, lexed.body))
+    if not found or found[0].tag != "UNB" or not all(s.terminated for s in found):
+        return None
+    tags = [segment.tag for segment in found]
+    if tags[-1] != "UNZ" or tags.count("UNZ") != 1 or tags.count("UNB") != 1:
+        return None
+    starts = [index for index, tag in enumerate(tags) if tag == "UNH"]
+    groups = tags.count("UNG")
+    if (len(starts) < 2 and not groups) or len(starts) > MAX_MESSAGES:
+        return None
+    unz = found[-1].elements
+    reference = found[0].elements[5][0] if len(found[0].elements) > 5 else ""
+    declared = unz[1][0] if len(unz) > 1 else ""
+    if declared != str(groups or len(starts)) or (unz[2][0] if len(unz) > 2 else "") != reference:
+        return None
+    if not _groups_closed(found):
+        return None
+    chars = lexed.chars
+    head = text[: found[0].end]
+    closing = f"UNZ{chars.data}1{chars.data}{escape(reference, chars)}{chars.terminator}"
+    parts: list[bytes] = []
+    for start in starts:
+        end = next((i for i in range(start + 1, len(tags)) if tags[i] in ("UNT", "UNH")), None)
+        if end is None or tags[end] != "UNT":
+            return None
+        body = text[found[start].offset : found[end].end]
+        parts.append((head + "\r\n" + body + "\r\n" + closing + "\r\n").encode("latin-1"))
+    return parts
+
+
+def _groups_closed(found: list[RawSegment]) -> bool:
+    """Every UNG is closed by an UNE with its reference and count of messages."""
+    open_group: RawSegment | None = None
+    messages = 0
+    for segment in found:
+        if segment.tag == "UNG":
+            if open_group is not None:
+                return False
+            open_group, messages = segment, 0
+        elif segment.tag == "UNH":
+            messages += 1
+        elif segment.tag == "UNE":
+            if open_group is None:
+                return False
+            reference = open_group.elements[5][0] if len(open_group.elements) > 5 else ""
+            count = segment.elements[1][0] if len(segment.elements) > 1 else ""
+            closes = segment.elements[2][0] if len(segment.elements) > 2 else ""
+            if count != str(messages) or closes != reference:
+                return False
+            open_group = None
+    return open_group is None
 
 
 # -- writing ------------------------------------------------------------------------------------
