@@ -202,6 +202,8 @@ LIST_TPROD: Final = "TPR"
 LIST_BOX_7_24: Final = "C24"
 LIST_CHANNEL: Final = "CNL"
 LIST_SEVERITY: Final = "SEV"
+LIST_RULE: Final = "REG"
+"""ERC 9321 list: the gateway's rule and error codes (docs/edifact.md, cusres.error_code)."""
 LIST_FINDING_PART: Final = "PRT"
 
 YES: Final = "S"

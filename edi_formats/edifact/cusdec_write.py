@@ -73,7 +73,7 @@ def _lines(text: str | None, count: int, field: str) -> tuple[str, ...] | None:
             f"({count} líneas de {NAME_LINE})",
             field,
         )
-    return tuple(split_text(text, NAME_LINE))
+    return tuple(split_text(text, NAME_LINE, count))
 
 
 def _text(subject: str, text: str | None, reference: Element | None = None) -> list[SegmentSpec]:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edi_formats.codec import WireFormat, render_declaration, render_response
-from edi_formats.edifact.directory import CUSDEC_TABLE, CUSRES_TABLE
+import pytest
+
+from edi_formats.codec import (
+    WireFormat,
+    parse_declaration,
+    render_declaration,
+    render_response,
+    render_syntax_report,
+)
+from edi_formats.edifact.directory import CONTRL_TABLE, CUSDEC_TABLE, CUSRES_TABLE
 from edi_formats.edifact.lexer import lex
 from edi_formats.edifact.structure import (
     MISSING,
@@ -13,6 +21,7 @@ from edi_formats.edifact.structure import (
     TOO_MANY_REPETITIONS,
     check_structure,
 )
+from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.responses import DeclarationResponse, ResponseFinding, ResponseStatus
 from tests.edi_formats.edifact.builders import sample
 from tests.edi_formats.factories import full_dua, full_oe
@@ -94,3 +103,18 @@ def test_the_sample_cusdecs_follow_the_d96b_table() -> None:
     for declaration in (full_dua(), full_oe()):
         data = render_declaration(declaration, WireFormat.EDIFACT)
         assert check_structure(message_tags(data), CUSDEC_TABLE)[1] == []
+
+
+def test_a_routed_cusres_and_a_contrl_follow_their_tables() -> None:
+    cusdec = render_declaration(full_dua(), WireFormat.EDIFACT).replace(b"UNT+80+", b"UNT+79+")
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_declaration(cusdec)
+    error = caught.value
+    response = DeclarationResponse.rejected_unreadable(
+        error, datetime(1997, 3, 3, tzinfo=UTC), office="118"
+    )
+    cusres = render_response(response, WireFormat.EDIFACT, cusdec)
+    assert check_structure(message_tags(cusres), CUSRES_TABLE)[1] == []
+    contrl = render_syntax_report(error, response, cusdec)
+    assert contrl is not None and b"UCS+80+29'" in contrl
+    assert check_structure(message_tags(contrl), CONTRL_TABLE)[1] == []
