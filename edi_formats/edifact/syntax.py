@@ -286,7 +286,12 @@ def _check_envelope(
         )
     unh = segments[index]
     if unh.tag in ("UNG", "UNE"):
-        raise _error("EDI-ENVELOPE", "los grupos funcionales (UNG/UNE) no se admiten", unh.where())
+        raise _error(
+            "EDI-ENVELOPE",
+            "grupo funcional incompleto: cada UNG se cierra con un UNE con su referencia y "
+            "el número de sus mensajes, y UNZ cuenta los grupos",
+            unh.where(),
+        )
     if unh.tag == "UNZ":
         raise _error("EDI-ENVELOPE", "el intercambio no contiene ningún mensaje", unh.where())
     if unh.tag != "UNH":
@@ -340,8 +345,9 @@ def _check_envelope(
     unz = segments[index]
     if unz.tag == "UNH":
         raise _error(
-            "EDI-MESSAGE",
-            "el intercambio trae más de un mensaje: transmita una declaración por intercambio",
+            "EDI-COUNT",
+            "el intercambio trae más de un mensaje: se responden uno por uno cuando UNZ "
+            "declara cuántos son (y cada UNE los de su grupo)",
             unz.where(),
         )
     if unz.tag != "UNZ":

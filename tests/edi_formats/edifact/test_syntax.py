@@ -117,19 +117,20 @@ def test_envelope_errors(change: tuple[bytes, bytes], code: str, words: str) -> 
     assert words in error.message
 
 
-def test_two_messages_in_one_interchange_are_refused() -> None:
+def test_two_messages_that_unz_does_not_count_are_refused() -> None:
     data = interchange(sample_body())
     unz = data.index(b"UNZ")
     message = data[data.index(b"UNH") : unz]
-    error = _error(data[:unz] + message + data[unz:])
-    assert error.code == "EDI-MESSAGE" and "más de un mensaje" in error.message
+    error = _error(data[:unz] + message + data[unz:])  # UNZ+1 for two messages
+    assert error.code == "EDI-COUNT" and "más de un mensaje" in error.message
 
 
-def test_functional_groups_are_refused() -> None:
+def test_a_functional_group_without_its_une_is_refused() -> None:
     data = interchange(sample_body()).replace(
         b"UNH+1+", b"UNG+CUSDEC+X+Y+970303:1200+1+UN+D:96B'UNH+1+"
     )
-    assert _error(data).code == "EDI-ENVELOPE"
+    error = _error(data)
+    assert error.code == "EDI-ENVELOPE" and "grupo funcional incompleto" in error.message
 
 
 def test_segments_after_unz_are_refused() -> None:
