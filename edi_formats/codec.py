@@ -6,15 +6,19 @@ here, from the content (``detect_format``) or from the format the caller names.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, Final, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
 from edi_formats.detect import WireFormat, detect_format, strip_preamble
 from edi_formats.edifact import parse_cusdec, parse_cusres, render_cusdec, render_cusres
-from edi_formats.edifact.identity import edifact_identity
+from edi_formats.edifact.contrl import is_syntax_error, render_contrl
+from edi_formats.edifact.identity import edifact_identity, request_references
+from edi_formats.edifact.syntax import split_messages
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile.envelope import read_envelope
 from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
@@ -35,6 +39,8 @@ __all__ = [
     "peek_identity",
     "render_declaration",
     "render_response",
+    "render_syntax_report",
+    "split_document",
 ]
 
 
@@ -66,6 +72,19 @@ def parse_declaration(data: bytes, fmt: WireFormat | None = None) -> DUA | OE:
     return parse_cusdec(data)
 
 
+def hash_reference(data: bytes) -> int:
+    """A stable number from the bytes answered: the same interchange, the same reference."""
+    return int(hashlib.sha256(data).hexdigest()[:16], 16)
+
+
+def split_document(data: bytes, fmt: WireFormat | None) -> list[bytes]:
+    """The documents to answer one by one in ``data``: an EDIFACT interchange holding several
+    messages (or a functional group) gives one interchange per message; anything else itself."""
+    if fmt is WireFormat.EDIFACT:
+        return split_messages(data) or [data]
+    return [data]
+
+
 def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:
     """``decl`` in canonical ``fmt``; parse_declaration reads it back to an equal model."""
     if fmt is WireFormat.FLAT:
@@ -75,13 +94,35 @@ def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:
     return render_cusdec(decl)
 
 
-def render_response(resp: DeclarationResponse, fmt: WireFormat) -> bytes:
-    """The office's answer in the format the agent used (a CUSDEC is answered with CUSRES)."""
+def render_response(
+    resp: DeclarationResponse, fmt: WireFormat, request: bytes | None = None
+) -> bytes:
+    """The office's answer in the format the agent used (a CUSDEC is answered with CUSRES).
+
+    ``request``, the document answered, addresses a CUSRES to its sender and refers back to
+    its interchange and message, however little of it could be read.
+    """
     if fmt is WireFormat.FLAT:
         return render_records(resp, RESPONSE_LAYOUT)
     if fmt is WireFormat.JSON:
         return resp.model_dump_json(indent=2).encode("utf-8") + b"\n"
-    return render_cusres(resp)
+    references = request_references(request) if request is not None else None
+    return render_cusres(resp, request=references)
+
+
+def render_syntax_report(
+    error: DeclarationSyntaxError, resp: DeclarationResponse, request: bytes
+) -> bytes | None:
+    """A CONTRL for an EDIFACT interchange rejected for its syntax; None for anything else."""
+    if not is_syntax_error(error):
+        return None
+    return render_contrl(
+        error,
+        request_references(request),
+        office=resp.office,
+        prepared=resp.received_at.astimezone(UTC).replace(tzinfo=None, microsecond=0),
+        control_reference=f"C{abs(hash_reference(request)) % 10**13:013d}",
+    )
 
 
 def parse_response(data: bytes, fmt: WireFormat | None = None) -> DeclarationResponse:

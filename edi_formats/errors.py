@@ -7,6 +7,7 @@ broker) and where in the input the problem is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 __all__ = ["SYNTAX_ERROR_CODES", "DeclarationSyntaxError"]
@@ -26,9 +27,9 @@ SYNTAX_ERROR_CODES: Final[dict[str, str]] = {
     "EDI-SYNTAX": "EDIFACT syntax: bad UNA, unterminated segment, invalid segment tag",
     "EDI-CHARSET": "a byte or character the UNB syntax level does not allow, or an unknown level",
     "EDI-ENVELOPE": "UNB, UNH, UNT or UNZ missing, misplaced or malformed; references differ",
-    "EDI-COUNT": "the segment count in UNT, the message count in UNZ or CNT+5 is wrong",
+    "EDI-COUNT": "the segment count in UNT, the message count in UNZ or UNE, or CNT+5 is wrong",
     "EDI-TRUNCATED": "the interchange ends before its UNT or UNZ",
-    "EDI-MESSAGE": "not a CUSDEC D.96B UN message, or more than one message",
+    "EDI-MESSAGE": "not a CUSDEC D.96B UN message",
     "EDI-SEGMENT": "a segment that cannot be mapped, out of order, repeated or missing",
     "EDI-VALUE": "an element value that cannot be read or that the declaration model refuses",
     "EDI-LIMIT": "too large to read, or a value D.96B cannot carry when writing",
@@ -42,11 +43,26 @@ class DeclarationSyntaxError(Exception):
     subpartida"), or is None when the problem is the document as a whole.
     """
 
-    def __init__(self, code: str, message: str, position: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        position: str | None = None,
+        *,
+        more: Sequence[DeclarationSyntaxError] = (),
+    ) -> None:
         super().__init__(code, message, position)
         self.code = code
         self.message = message
         self.position = position
+        self.more = tuple(more)
+        """Further problems found in the same document (a reader that keeps going)."""
+
+    @property
+    def every(self) -> tuple[DeclarationSyntaxError, ...]:
+        """This problem and the further ones, in the order found."""
+        first = DeclarationSyntaxError(self.code, self.message, self.position)
+        return (first, *self.more)
 
     def __str__(self) -> str:
         where = f" ({self.position})" if self.position else ""

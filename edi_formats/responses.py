@@ -143,5 +143,5 @@ class DeclarationResponse(BaseModel):
             agent_reference=agent_reference,
             document_type=document_type,
             received_at=received_at,
-            findings=(ResponseFinding.from_syntax_error(error),),
+            findings=tuple(ResponseFinding.from_syntax_error(each) for each in error.every),
         )

@@ -1,6 +1,7 @@
 """UN/EDIFACT for Teledespacho: CUSDEC D.96B declarations in, CUSRES D.96B responses out.
 
-``syntax`` reads and writes interchanges (with pydifact), ``charsets`` maps UNOA/UNOB/UNOC...
+``lexer`` splits segments for everything else, ``syntax`` reads and writes interchanges,
+``charsets`` maps UNOA/UNOB/UNOC...
 to codecs, ``cusdec_read``/``cusdec_write`` map declarations both ways and ``cusres`` the
 office's answers. docs/edifact.md is the implementation guide they follow.
 """

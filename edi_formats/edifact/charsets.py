@@ -1,6 +1,6 @@
 """UN/EDIFACT syntax levels (UNOA, UNOB, UNOC...): which codec, which characters.
 
-pydifact works on ``str`` and does not map the UNB syntax identifier to an encoding, so this
+The lexer works on ``str`` and does not map the UNB syntax identifier to an encoding, so this
 module does: the interchange header is read in ASCII, its syntax identifier picks the codec,
 and the decoded values are checked against the repertoire the level allows (ISO 9735: level A
 is upper case only, level B adds lower case; both are ISO 646 7-bit). A value holding a

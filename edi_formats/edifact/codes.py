@@ -1,10 +1,11 @@
 """The code values of Teledespacho's CUSDEC/CUSRES implementation guide (docs/edifact.md).
 
 UN code lists where D.96B has a code for the thing (document names 1001, qualifiers 2005,
-3035, 3227, 5025, 6311/6313, 6069, Rec. 19 transport modes 8067, ...). SUNAT's own code sets
-(regime, modality, TPROD, box 7.24, control entities...) have no UN list: they travel as
-mutually defined codes, ``value:LIST:ZZZ`` (7365 or 7361 with code list 1131 = one of the
-``LIST_*`` names below and agency 3055 = ZZZ), so a reader can tell them apart by list.
+3035, 3227, 5025, 6311/6313, 6069, Rec. 19 transport modes 8067, the 1131 code list
+qualifiers 117 customs procedure and 108 tariff for SUNAT's regime and subpartida...). SUNAT's
+other code sets (modality, TPROD, box 7.24...) have no UN list: they travel as mutually defined
+codes, ``value:LIST:ZZZ`` (7365 or 7361 with code list 1131 = one of the ``LIST_*`` names
+below and agency 3055 = ZZZ), so a reader can tell them apart by list.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from edi_formats.edifact.syntax import MessageType
 
 CUSDEC: Final = MessageType("CUSDEC", "D", "96B", "UN")
 CUSRES: Final = MessageType("CUSRES", "D", "96B", "UN")
+CONTRL: Final = MessageType("CONTRL", "2", "2", "UN")
+"""The syntax and service report message of ISO 9735 syntax version 3."""
 
 MUTUALLY_DEFINED: Final = "ZZZ"
 """3055 code list responsible agency: mutually defined."""
@@ -33,6 +36,16 @@ INVOICE_DOCUMENT: Final = "380"
 
 MANIFEST_DOCUMENT: Final = "785"
 """Cargo manifest."""
+
+MASTER_DOCUMENT: Final[dict[TransportMode, str]] = {mode: "704" for mode in TransportMode} | {
+    TransportMode.AIR: "741"
+}
+"""Master bill of lading 704, master air waybill 741: a consolidated document's master."""
+
+MASTER_DOCUMENTS: Final = frozenset(MASTER_DOCUMENT.values())
+
+RESPONSE_DOCUMENT: Final = "962"
+"""BGM of CUSRES: 962, the customs response to a goods declaration (not the request's code)."""
 
 TRANSPORT_DOCUMENT: Final[dict[TransportMode, str]] = {
     TransportMode.MARITIME: "705",
@@ -53,6 +66,16 @@ INSURANCE_DOCUMENT: Final = "SEG"
 
 LIST_DOCUMENTS: Final = "TDD"
 """1131 for mutually defined document names (insurance, control documents)."""
+
+TRANSPORT_DOC_NAME: Final[dict[str, str]] = {
+    "1": "DIRECTO",
+    "2": "CONSOLIDADO",
+    "3": "CONSOLIDADO 1 A 1",
+}
+"""1000 document name of a transport document: SUNAT's tipo de documento de transporte."""
+
+ELECTRONIC_INVOICE_NAME: Final = "FACTURA ELECTRONICA"
+"""1000 document name of an invoice issued or transmitted by electronic means."""
 
 # -- 2005 date/time qualifiers ------------------------------------------------------------------
 
@@ -111,7 +134,6 @@ WEIGHT_NET: Final = "AAL"
 WEIGHT_GROSS_TOTAL: Final = "AAD"
 WEIGHT_NET_TOTAL: Final = "AAC"
 KILOGRAMS: Final = "KGM"
-QUANTITY_INVOICED: Final = "47"
 
 # -- other qualifiers ---------------------------------------------------------------------------
 
@@ -120,11 +142,17 @@ EQUIPMENT_CONTAINER: Final = "CN"
 TEXT_GOODS: Final = "AAA"
 TEXT_GENERAL: Final = "AAI"
 TEXT_ERROR: Final = "AAO"
-REFERENCE_MASTER: Final = "MB"
 REFERENCE_DECLARATION: Final = "AAE"
 """Goods declaration number: the preceding declaration (box 7.3) and the number assigned."""
-REFERENCE_MANIFEST: Final = "ZZZ"
-"""A transport document's own manifest: mutually defined reference."""
+REFERENCE_BILL_OF_LADING: Final = "BM"
+REFERENCE_AIR_WAYBILL: Final = "AWB"
+REFERENCE_INVOICE: Final = "IV"
+REFERENCE_PREVIOUS_MESSAGE: Final = "ACW"
+"""CUSRES: the message reference (0062) of the CUSDEC answered."""
+REFERENCE_OWN: Final = "ZZZ"
+"""Mutually defined: the agent's reference as the heading RFF group that holds PAC (D.96B
+keeps PAC under an RFF group), and in CUSRES the interchange control reference (0020) of the
+CUSDEC answered (D.96B's 1153 has no code for an interchange reference)."""
 CONTACT_INFORMATION: Final = "IC"
 CHANNEL_FAX: Final = "FX"
 CHANNEL_EMAIL: Final = "EM"
@@ -155,23 +183,27 @@ TRANSPORT_MODE_BY_CODE: Final[dict[str, TransportMode]] = {
 
 # -- mutually defined code lists (1131, agency ZZZ) ---------------------------------------------
 
-LIST_REGIME: Final = "RGM"
+LIST_REGIME: Final = "117"
+"""UN 1131 code list qualifier: customs procedure (SUNAT's régimen)."""
+LIST_REGIME_OLD: Final = "RGM"
 LIST_MODALITY: Final = "MOD"
 LIST_ARRIVAL_POINT: Final = "PLL"
 LIST_ARRIVAL_OPTION: Final = "OPL"
 LIST_CATEGORY: Final = "INC"
-LIST_SUBPARTIDA: Final = "SPN"
+LIST_SUBPARTIDA: Final = "108"
+"""UN 1131 code list qualifier: tariff (SUNAT's subpartida nacional)."""
+LIST_SUBPARTIDA_OLD: Final = "SPN"
+"""What this guide wrote before it used the UN qualifiers; still read."""
 LIST_SWORN_STATEMENT: Final = "DJR"
 LIST_ANTICIPADO_EXCEPTION: Final = "EXA"
 """Inciso of art. 62A that exempts a DUA from the anticipado modality."""
-LIST_ELECTRONIC_INVOICE: Final = "FEL"
-LIST_TRANSPORT_DOC_TYPE: Final = "TDC"
 LIST_GOODS_STATE: Final = "EST"
 LIST_TPROD: Final = "TPR"
 LIST_BOX_7_24: Final = "C24"
-LIST_CONTROL_ENTITY: Final = "ENT"
 LIST_CHANNEL: Final = "CNL"
 LIST_SEVERITY: Final = "SEV"
+LIST_RULE: Final = "REG"
+"""ERC 9321 list: the gateway's rule and error codes (docs/edifact.md, cusres.error_code)."""
 LIST_FINDING_PART: Final = "PRT"
 
 YES: Final = "S"

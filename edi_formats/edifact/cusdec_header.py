@@ -1,4 +1,4 @@
-"""CUSDEC header handlers: BGM to the document groups, as docs/edifact.md maps them."""
+"""CUSDEC heading handlers: BGM to the MOA groups (segment groups 1 to 8 of D.96B)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from typing import Any, Final
 
 from edi_formats.edifact import codes as c
 from edi_formats.edifact.reader import (
-    DOCUMENT_RANK,
-    PARTY_RANK,
-    Frame,
     Handler,
     Path,
     Reader,
@@ -16,15 +13,13 @@ from edi_formats.edifact.reader import (
     error,
     flag,
     foreign_party,
-    frame_target,
     manifest,
-    only,
     party_fields,
     unmapped,
     weight,
 )
 from edi_formats.edifact.segments import EdiSegment
-from edi_formats.edifact.values import date_value, decimal_value, integer_value, text_value
+from edi_formats.edifact.values import date_value, integer_value, text_value
 
 __all__ = ["HEADER_HANDLERS"]
 
@@ -53,6 +48,7 @@ def _header_cst(reader: Reader, segment: EdiSegment) -> None:
     modality: dict[str, Any] = {}
     targets = {
         c.LIST_REGIME: (reader.root, "regime", ("regime",)),
+        c.LIST_REGIME_OLD: (reader.root, "regime", ("regime",)),
         c.LIST_MODALITY: (modality, "code", ("modality", "code")),
         c.LIST_ARRIVAL_POINT: (modality, "arrival_point", ("modality", "arrival_point")),
         c.LIST_ARRIVAL_OPTION: (modality, "arrival_option", ("modality", "arrival_option")),
@@ -63,7 +59,7 @@ def _header_cst(reader: Reader, segment: EdiSegment) -> None:
             continue
         value, code_list = reader.coded(segment, element, max_length=18)
         target = targets.get(code_list)
-        if target is None or (not reader.dua and code_list != c.LIST_REGIME):
+        if target is None or (not reader.dua and target[1] != "regime"):
             raise error(
                 "EDI-VALUE",
                 f"lista de códigos {code_list!r} no prevista en el CST de una "
@@ -94,8 +90,7 @@ def _header_loc(reader: Reader, segment: EdiSegment) -> None:
     elif qualifier == c.LOCATION_DESTINATION and not reader.dua:
         reader.once(reader.root, "LOC28", segment, "LOC+28")
         reader.put(reader.root, "destination_country", value, ("destination_country",), where)
-    else:
-        raise unmapped(segment, f"calificador de lugar {qualifier!r}")
+    # other standard places (LOC+9 loading, LOC+35 exit...) are not boxes of the form
 
 
 def _header_dtm(reader: Reader, segment: EdiSegment) -> None:
@@ -110,7 +105,7 @@ def _header_dtm(reader: Reader, segment: EdiSegment) -> None:
         return  # the message's own date: no box of the form holds it
     key = keys.get(qualifier)
     if key is None:
-        raise unmapped(segment, f"calificador de fecha {qualifier!r}")
+        return  # another standard date: not a box of the form
     reader.once(transport, key, segment, f"DTM+{qualifier}")
     value = date_value(segment, what=f"fecha (DTM+{qualifier})")
     reader.put(transport, key, value, ("transport", key), segment.where(1, 2))
@@ -124,7 +119,7 @@ def _header_gis(reader: Reader, segment: EdiSegment) -> None:
         reader.put(reader.root, "anticipado_exception", value, path, segment.where(1))
         return
     if code_list != c.LIST_SWORN_STATEMENT:
-        raise unmapped(segment, f"indicador de la lista {code_list!r}")
+        raise unmapped(segment, f"indicador de la lista {code_list!r} en la cabecera")
     reader.once(reader.root, "sworn", segment, "GIS de declaración jurada")
     reader.put(
         reader.root,
@@ -149,7 +144,7 @@ def _header_mea(reader: Reader, segment: EdiSegment) -> None:
 
 def _header_eqd(reader: Reader, segment: EdiSegment) -> None:
     if segment.get(1) != c.EQUIPMENT_CONTAINER:
-        raise unmapped(segment, f"equipo {segment.get(1)!r} (solo contenedores, CN)")
+        return  # other equipment: not a box of the form
     containers: list[Any] = reader.root["transport"]["containers"]
     number = text_value(segment, 2, max_length=17, what="número de contenedor")
     reader.where[("transport", "containers", len(containers))] = segment.where(2)
@@ -158,9 +153,22 @@ def _header_eqd(reader: Reader, segment: EdiSegment) -> None:
 
 def _header_ftx(reader: Reader, segment: EdiSegment) -> None:
     if segment.get(1) != c.TEXT_GENERAL:
-        raise unmapped(segment, f"texto de asunto {segment.get(1)!r} (la cabecera usa AAI)")
+        return  # other subjects (ACB, AAA...): not a box of the form
+    if segment.get(3, 1) == c.INSURANCE_DOCUMENT and reader.dua:
+        reader.add_text(_insurance(reader, segment), "insurer", segment, "aseguradora")
+        return
     key = "observations_7_38" if reader.dua else "observations"
     reader.add_text(reader.root, key, segment, "observaciones")
+
+
+def _insurance(reader: Reader, segment: EdiSegment) -> dict[str, Any]:
+    insurance: dict[str, Any] = reader.root.setdefault("insurance", {"__path__": ["insurance"]})
+    reader.where.setdefault(("insurance",), segment.where())
+    return insurance
+
+
+def _rff(reader: Reader, segment: EdiSegment) -> None:
+    """Segment group 1: references (the agent's own holds the total packages)."""
 
 
 def _header_pac(reader: Reader, segment: EdiSegment) -> None:
@@ -172,7 +180,7 @@ def _header_pac(reader: Reader, segment: EdiSegment) -> None:
 
 def _header_tdt(reader: Reader, segment: EdiSegment) -> None:
     if segment.get(1) != c.TRANSPORT_MAIN_CARRIAGE:
-        raise unmapped(segment, f"etapa de transporte {segment.get(1)!r} (se declara la 20)")
+        return  # pre- or on-carriage: the form declares the main carriage
     transport = reader.root["transport"]
     reader.once(transport, "mode", segment, "TDT+20")
     code = segment.get(3, 1)
@@ -189,25 +197,19 @@ def _header_tdt(reader: Reader, segment: EdiSegment) -> None:
 def _header_nad(reader: Reader, segment: EdiSegment) -> None:
     qualifier = segment.get(1)
     root = reader.root
-    reader.push(Frame(f"el grupo NAD+{qualifier}", PARTY_RANK, root, kind="party"))
+    reader.party, reader.party_target = qualifier, None
     if qualifier == c.PARTY_AGENT:
-        only(segment, {1, 2})
         reader.once(root, "AE", segment, "NAD+AE")
         code = text_value(segment, 2, max_length=35, what="código del despachador")
         reader.put(root, "agent_code", code, ("agent_code",), segment.where(2))
         return
     if qualifier == (c.PARTY_IMPORTER if reader.dua else c.PARTY_EXPORTER):
         key = "importer" if reader.dua else "exporter"
-        only(segment, {1, 2, 4, 5})
         reader.once(root, key, segment, f"NAD+{qualifier}")
         party: dict[str, Any] = {"__path__": [key]}
         root[key] = party
         reader.where[(key,)] = segment.where()
         number, doc_type = segment.get(2, 1), segment.get(2, 2)
-        if segment.get(2, 3) not in ("", c.MUTUALLY_DEFINED):
-            raise error(
-                "EDI-VALUE", "el tipo de documento va con la agencia ZZZ", segment.where(2, 3)
-            )
         if number:
             text_value(segment, 2, 1, max_length=35, what="número de documento")
             reader.put(party, "doc_number", number, (key, "doc_number"), segment.where(2, 1))
@@ -215,14 +217,64 @@ def _header_nad(reader: Reader, segment: EdiSegment) -> None:
             reader.put(party, "doc_type", doc_type, (key, "doc_type"), segment.where(2, 2))
         party_fields(reader, segment, party)
         return
-    if qualifier == c.PARTY_CONSIGNEE and not reader.dua:
+    transport_consignee = segment.get(2, 1) and not segment.get(4, 1)
+    if qualifier == c.PARTY_CONSIGNEE and not reader.dua and not transport_consignee:
         reader.once(root, "consignee", segment, "NAD+CN")
         consignee: dict[str, Any] = {"__path__": ["consignee"]}
         root["consignee"] = consignee
         reader.where[("consignee",)] = segment.where()
         foreign_party(reader, segment, consignee)
         return
-    raise unmapped(segment, f"parte {qualifier!r} en una {'DUA' if reader.dua else 'O/E'}")
+    if qualifier == c.PARTY_CONSIGNEE:  # a transport document's consignee: its RFF names it
+        value = text_value(segment, 2, 1, max_length=35, what="documento del consignatario")
+        reader.party_target = {"consignee_doc_number": value, "where": segment.where(2)}
+        return
+    if qualifier == c.PARTY_SUPPLIER:  # an invoice's supplier contact: its RFF+IV names it
+        reader.party_target = {"segment": segment}
+    # other parties (NAD+CZ consignor, NAD+DT declarant...) are not boxes of the form
+
+
+def _party_rff(reader: Reader, segment: EdiSegment) -> None:
+    """RFF of a heading NAD group: the transport document or invoice the party belongs to."""
+    target = reader.party_target
+    if target is None:
+        return
+    number, line = segment.get(1, 2), segment.get(1, 3)
+    if reader.party == c.PARTY_CONSIGNEE and "consignee_doc_number" in target:
+        documents = reader.root["transport"]["documents"]
+        for place, document in enumerate(documents, start=1):
+            if document.get("number") == number and line in ("", str(place)):
+                reader.once(document, "consignee", segment, "NAD+CN del documento de transporte")
+                path = (*reader.path_of(document), "consignee_doc_number")
+                value = target["consignee_doc_number"]
+                reader.put(document, "consignee_doc_number", value, path, target["where"])
+                return
+        raise error(
+            "EDI-VALUE",
+            f"el consignatario se refiere al documento de transporte {number!r}, que no está "
+            "declarado en un DOC de la cabecera",
+            segment.where(1, 2),
+        )
+    if reader.party == c.PARTY_SUPPLIER and segment.get(1, 1) == c.REFERENCE_INVOICE:
+        target["invoice"] = number
+        target["line"] = line
+        target.setdefault("channels", {})
+        reader.contacts.append((number, segment, target))
+
+
+def _party_com(reader: Reader, segment: EdiSegment) -> None:
+    target = reader.party_target
+    if reader.party != c.PARTY_SUPPLIER or target is None or "channels" not in target:
+        return  # contacts of other parties are not boxes of the form
+    channel = segment.get(1, 2)
+    keys = {c.CHANNEL_FAX: "supplier_fax", c.CHANNEL_EMAIL: "supplier_email"}
+    key = keys.get(channel)
+    if key is None:
+        return
+    if key in target["channels"]:
+        raise error("EDI-SEGMENT", f"COM {channel} repetido", segment.where())
+    value = text_value(segment, 1, 1, max_length=512, what="número o dirección")
+    target["channels"][key] = (value, segment.where(1, 1))
 
 
 _TOTALS: Final = {
@@ -238,184 +290,87 @@ def _header_moa(reader: Reader, segment: EdiSegment) -> None:
 
 
 def _header_doc(reader: Reader, segment: EdiSegment) -> None:
+    """Segment group 5: the manifest, transport documents (their master and manifest follow
+    them), the insurance policy."""
     name, code_list = segment.get(1, 1), segment.get(1, 2)
     number = text_value(segment, 2, max_length=35, what="número del documento")
     where = segment.where(2)
     root = reader.root
+    transport = reader.transport
+    if name == c.MANIFEST_DOCUMENT and transport is not None:
+        reader.once(transport, "manifest", segment, "manifiesto del documento de transporte")
+        transport["manifest"] = manifest(reader, segment, (*reader.path_of(transport), "manifest"))
+        return
     if name == c.MANIFEST_DOCUMENT and reader.dua and not code_list:
         reader.once(root, "manifest", segment, "DOC+785")
         root["transport"]["manifest"] = manifest(reader, segment, ("transport", "manifest"))
-        reader.push(Frame("el manifiesto", {}, root, kind="manifest"))
+        return
+    if name in c.MASTER_DOCUMENTS and transport is not None:
+        reader.once(transport, "master", segment, "documento máster")
+        path = (*reader.path_of(transport), "master_number")
+        reader.put(transport, "master_number", number, path, where)
         return
     if name in c.TRANSPORT_DOCUMENTS and not code_list:
         documents: list[Any] = root["transport"]["documents"]
-        path: Path = ("transport", "documents", len(documents))
+        path = ("transport", "documents", len(documents))
         doc: dict[str, Any] = {"__path__": list(path)}
         documents.append(doc)
         reader.put(doc, "number", number, (*path, "number"), where)
         reader.where[path] = segment.where()
-        reader.push(
-            Frame(f"el documento de transporte {number}", DOCUMENT_RANK, doc, kind="transport")
-        )
+        kind = segment.get(1, 4)
+        if kind:
+            types = {text: code for code, text in c.TRANSPORT_DOC_NAME.items()}
+            if kind not in types:
+                raise error(
+                    "EDI-VALUE",
+                    f"tipo de documento de transporte {kind!r}: se escribe DIRECTO, CONSOLIDADO "
+                    "o CONSOLIDADO 1 A 1",
+                    segment.where(1, 4),
+                )
+            reader.put(doc, "doc_type", types[kind], (*path, "doc_type"), segment.where(1, 4))
+        reader.transport = doc
         return
-    if name == c.INVOICE_DOCUMENT and not code_list:
-        invoices: list[Any] = root["invoices"]
-        path = ("invoices", len(invoices))
-        invoice: dict[str, Any] = {"__path__": list(path)}
-        invoices.append(invoice)
-        reader.put(invoice, "number", number, (*path, "number"), where)
-        reader.where[path] = segment.where()
-        reader.push(Frame(f"la factura {number}", DOCUMENT_RANK, invoice, kind="invoice"))
-        return
+    reader.transport = None
     if name == c.INSURANCE_DOCUMENT and code_list == c.LIST_DOCUMENTS and reader.dua:
         reader.once(root, "insurance", segment, "documento de seguro")
-        insurance: dict[str, Any] = {"__path__": ["insurance"]}
-        root["insurance"] = insurance
-        reader.put(insurance, "number", number, ("insurance", "number"), where)
+        insurance = _insurance(reader, segment)
         reader.where[("insurance",)] = segment.where()
-        reader.push(Frame("el seguro", DOCUMENT_RANK, insurance, kind="insurance"))
+        reader.put(insurance, "number", number, ("insurance", "number"), where)
         return
-    shown = f"{name}:{code_list}" if code_list else name
-    raise unmapped(segment, f"documento {shown!r}")
-
-
-# -- document group children ----------------------------------------------------------------------
-
-
-def _document_gis(reader: Reader, segment: EdiSegment) -> None:
-    kind = reader.frames[-1].kind
-    target = frame_target(reader)
-    value, code_list = reader.coded(segment, 1)
-    path = reader.path_of(target)
-    if kind == "transport" and code_list == c.LIST_TRANSPORT_DOC_TYPE:
-        reader.once(target, "doc_type", segment, "tipo de documento de transporte")
-        reader.put(target, "doc_type", value, (*path, "doc_type"), segment.where(1))
-    elif kind == "invoice" and code_list == c.LIST_ELECTRONIC_INVOICE:
-        reader.once(target, "electronic", segment, "indicador de factura electrónica")
-        reader.put(
-            target, "electronic", flag(segment, value), (*path, "electronic"), segment.where(1)
-        )
-    else:
-        raise unmapped(segment, f"indicador de la lista {code_list!r} en {reader.frames[-1].name}")
+    # other documents (certificates, licences of the heading...) are not boxes of the form
 
 
 def _document_dtm(reader: Reader, segment: EdiSegment) -> None:
-    kind = reader.frames[-1].kind
-    qualifier = segment.get(1, 1)
-    expected = {"invoice": c.DATE_INVOICE, "insurance": c.DATE_ISSUE}.get(kind)
-    if qualifier != expected:
-        raise unmapped(segment, f"fecha {qualifier!r} en {reader.frames[-1].name}")
-    target = frame_target(reader)
-    reader.once(target, "issued_on", segment, f"DTM+{qualifier}")
-    value = date_value(segment, what=f"fecha (DTM+{qualifier})")
-    reader.put(
-        target, "issued_on", value, (*reader.path_of(target), "issued_on"), segment.where(1, 2)
-    )
-
-
-def _document_moa(reader: Reader, segment: EdiSegment) -> None:
-    target = frame_target(reader)
-    if reader.frames[-1].kind != "invoice" or segment.get(1, 1) != c.AMOUNT_INVOICE:
-        raise unmapped(segment, f"importe {segment.get(1, 1)!r} en {reader.frames[-1].name}")
-    reader.once(target, "amount", segment, "MOA+39 de la factura")
-    path = reader.path_of(target)
-    amount = decimal_value(segment, 1, 2, max_digits=18, what="importe de la factura")
-    if amount is not None:
-        reader.put(target, "amount", amount, (*path, "amount"), segment.where(1, 2))
-    currency = text_value(segment, 1, 3, max_length=3, what="moneda")
-    if currency is not None:
-        reader.put(target, "currency", currency, (*path, "currency"), segment.where(1, 3))
-
-
-def _document_rff(reader: Reader, segment: EdiSegment) -> None:
-    target = frame_target(reader)
-    qualifier = segment.get(1, 1)
-    path = reader.path_of(target)
-    if reader.frames[-1].kind != "transport" or qualifier not in (
-        c.REFERENCE_MASTER,
-        c.REFERENCE_MANIFEST,
-    ):
-        raise unmapped(segment, f"referencia {qualifier!r} en {reader.frames[-1].name}")
-    reader.once(target, f"RFF{qualifier}", segment, f"RFF+{qualifier}")
-    if qualifier == c.REFERENCE_MASTER:
-        value = text_value(segment, 1, 2, max_length=35, what="documento máster")
-        reader.put(target, "master_number", value, (*path, "master_number"), segment.where(1, 2))
-    else:
-        target["manifest"] = manifest(reader, segment, (*path, "manifest"))
-
-
-def _document_nad(reader: Reader, segment: EdiSegment) -> None:
-    kind = reader.frames[-1].kind
-    target = frame_target(reader)
-    qualifier = segment.get(1)
-    path = reader.path_of(target)
-    if kind == "transport" and qualifier == c.PARTY_CONSIGNEE:
-        only(segment, {1, 2})
-        reader.once(target, "consignee", segment, "NAD+CN del documento de transporte")
-        value = text_value(segment, 2, 1, max_length=35, what="documento del consignatario")
-        reader.put(
-            target, "consignee_doc_number", value, (*path, "consignee_doc_number"), segment.where(2)
-        )
-    elif kind == "invoice" and qualifier == c.PARTY_SUPPLIER:
-        reader.once(target, "supplier", segment, "NAD+SU")
-        supplier: dict[str, Any] = {"__path__": [*path, "supplier"]}
-        target["supplier"] = supplier
-        reader.where[(*path, "supplier")] = segment.where()
-        foreign_party(reader, segment, supplier)
-    else:
-        raise unmapped(segment, f"parte {qualifier!r} en {reader.frames[-1].name}")
-
-
-def _document_cta(reader: Reader, segment: EdiSegment) -> None:
-    if reader.frames[-1].kind != "invoice":
-        raise unmapped(segment, f"contacto en {reader.frames[-1].name}")
-
-
-def _document_com(reader: Reader, segment: EdiSegment) -> None:
-    target = frame_target(reader)
-    channel = segment.get(1, 2)
-    keys = {c.CHANNEL_FAX: "supplier_fax", c.CHANNEL_EMAIL: "supplier_email"}
-    key = keys.get(channel)
-    if reader.frames[-1].kind != "invoice" or key is None:
-        raise unmapped(segment, f"comunicación {channel!r} en {reader.frames[-1].name}")
-    reader.once(target, key, segment, f"COM {channel}")
-    value = text_value(segment, 1, 1, max_length=512, what="número o dirección")
-    reader.put(target, key, value, (*reader.path_of(target), key), segment.where(1, 1))
-
-
-def _document_ftx(reader: Reader, segment: EdiSegment) -> None:
-    if reader.frames[-1].kind != "insurance" or segment.get(1) != c.TEXT_GENERAL:
-        raise unmapped(segment, f"texto {segment.get(1)!r} en {reader.frames[-1].name}")
-    reader.add_text(frame_target(reader), "insurer", segment, "aseguradora")
+    """DTM of a heading DOC group: the insurance policy's date of issue."""
+    insurance = reader.root.get("insurance")
+    if segment.get(1, 1) != c.DATE_ISSUE or reader.transport is not None or insurance is None:
+        return
+    reader.once(insurance, "issued_on", segment, f"DTM+{c.DATE_ISSUE}")
+    value = date_value(segment, what=f"fecha (DTM+{c.DATE_ISSUE})")
+    reader.put(insurance, "issued_on", value, ("insurance", "issued_on"), segment.where(1, 2))
 
 
 def _ignore(reader: Reader, segment: EdiSegment) -> None:
-    """A child this guide tolerates without using (contacts of a party)."""
+    """A segment this guide tolerates without using."""
 
 
-HEADER_HANDLERS: Final[dict[tuple[str, str], Handler]] = {
-    ("header", "BGM"): _bgm,
-    ("header", "CST"): _header_cst,
-    ("header", "LOC"): _header_loc,
-    ("header", "DTM"): _header_dtm,
-    ("header", "GIS"): _header_gis,
-    ("header", "FII"): _header_fii,
-    ("header", "MEA"): _header_mea,
-    ("header", "EQD"): _header_eqd,
-    ("header", "FTX"): _header_ftx,
-    ("header", "PAC"): _header_pac,
-    ("header", "TDT"): _header_tdt,
-    ("header", "NAD"): _header_nad,
-    ("header", "MOA"): _header_moa,
-    ("header", "DOC"): _header_doc,
-    ("party", "CTA"): _ignore,
-    ("party", "COM"): _ignore,
-    **{(kind, "GIS"): _document_gis for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "DTM"): _document_dtm for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "MOA"): _document_moa for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "RFF"): _document_rff for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "NAD"): _document_nad for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "CTA"): _document_cta for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "COM"): _document_com for kind in ("transport", "invoice", "insurance")},
-    **{(kind, "FTX"): _document_ftx for kind in ("transport", "invoice", "insurance")},
+HEADER_HANDLERS: Final[dict[tuple[int, str], Handler]] = {
+    (0, "BGM"): _bgm,
+    (0, "CST"): _header_cst,
+    (0, "LOC"): _header_loc,
+    (0, "DTM"): _header_dtm,
+    (0, "GIS"): _header_gis,
+    (0, "FII"): _header_fii,
+    (0, "MEA"): _header_mea,
+    (0, "EQD"): _header_eqd,
+    (0, "FTX"): _header_ftx,
+    (1, "RFF"): _rff,
+    (2, "PAC"): _header_pac,
+    (4, "TDT"): _header_tdt,
+    (5, "DOC"): _header_doc,
+    (5, "DTM"): _document_dtm,
+    (6, "NAD"): _header_nad,
+    (6, "RFF"): _party_rff,
+    (6, "COM"): _party_com,
+    (8, "MOA"): _header_moa,
 }

@@ -1,35 +1,35 @@
 """CUSDEC D.96B messages -> DUA and O/E models, as docs/edifact.md lays them out.
 
-``reader`` walks the message and the handlers of ``cusdec_header`` and ``cusdec_detail`` fill
-the model's fields; this module checks the interchange, builds the model, and turns what the
-model refuses (a missing mandatory segment, a value out of pattern) into a
-``DeclarationSyntaxError`` naming the segment.
+The message is walked through the D.96B segment table (``structure``); each segment goes to the
+handler of its segment group and tag (``cusdec_header``, ``cusdec_detail``), which fill the
+model's fields. Every problem found is kept, the structure's, the handlers' and the model's,
+and raised together (``DeclarationSyntaxError.more``), each naming its segment.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from edi_formats.edifact import codes as c
-from edi_formats.edifact.cusdec_detail import DETAIL_HANDLERS
+from edi_formats.edifact.cusdec_detail import DETAIL_HANDLERS, apply_contacts
 from edi_formats.edifact.cusdec_header import HEADER_HANDLERS
-from edi_formats.edifact.reader import HEADER_RANK, Frame, Path, Reader, error
+from edi_formats.edifact.directory import CUSDEC_TABLE
+from edi_formats.edifact.reader import Path, Reader, error
 from edi_formats.edifact.segments import EdiSegment
+from edi_formats.edifact.structure import check_structure
 from edi_formats.edifact.syntax import read_interchange
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE
 from edi_formats.validation_errors import describe_error, json_path
 
-__all__ = ["map_cusdec", "parse_cusdec"]
-
-_HANDLERS: Final = {**HEADER_HANDLERS, **DETAIL_HANDLERS}
-
+__all__ = ["map_cusdec", "parse_cusdec", "raise_all"]
 
 _REQUIRED: Final[dict[Path, str]] = {
     ("office",): "LOC+22 (aduana de despacho)",
-    ("regime",): "el régimen en CST (régimen:RGM:ZZZ)",
+    ("regime",): "el régimen en CST (régimen:117:ZZZ)",
     ("modality",): "la modalidad en CST (modalidad:MOD:ZZZ)",
     ("modality", "code"): "la modalidad en CST (modalidad:MOD:ZZZ)",
     ("agent_code",): "NAD+AE (código del despachador)",
@@ -48,9 +48,9 @@ _REQUIRED: Final[dict[Path, str]] = {
     ("totals", "cif"): "MOA+40 (valor CIF total)",
     ("totals", "gross_weight"): "MEA+WT+G (peso bruto total)",
     ("totals", "net_weight"): "MEA+WT+AAL (peso neto total)",
-    ("totals", "packages"): "PAC (bultos totales)",
+    ("totals", "packages"): "PAC (bultos totales, en el grupo RFF de la cabecera)",
     ("number",): "el número de serie en CST (elemento 1)",
-    ("subpartida",): "la subpartida en CST (subpartida:SPN:ZZZ)",
+    ("subpartida",): "la subpartida en CST (subpartida:108:ZZZ)",
     ("fob",): "MOA+38 (valor FOB de la serie)",
     ("freight",): "MOA+64 (flete de la serie)",
     ("insurance",): "MOA+157 (seguro de la serie)",
@@ -58,7 +58,7 @@ _REQUIRED: Final[dict[Path, str]] = {
     ("gross_weight",): "MEA+WT+G (peso bruto de la serie)",
     ("net_weight",): "MEA+WT+AAL (peso neto de la serie)",
     ("packages",): "PAC (bultos de la serie)",
-    ("entity_code",): "GIS con la entidad de control (entidad:ENT:ZZZ)",
+    ("entity_code",): "la entidad de control en DOC (elemento 2, componente 3)",
     ("issued_on",): "DTM+182 (fecha de emisión)",
 }
 
@@ -79,8 +79,11 @@ def _position(reader: Reader, loc: Path) -> str | None:
     return None
 
 
-def _validation_error(reader: Reader, exc: ValidationError) -> DeclarationSyntaxError:
-    detail = exc.errors(include_url=False)[0]
+def _validation_errors(reader: Reader, exc: ValidationError) -> list[DeclarationSyntaxError]:
+    return [_validation_error(reader, detail) for detail in exc.errors(include_url=False)]
+
+
+def _validation_error(reader: Reader, detail: Any) -> DeclarationSyntaxError:
     loc: Path = tuple(detail["loc"])
     field_path = json_path(loc)
     if detail["type"] == "missing":
@@ -98,6 +101,16 @@ def _validation_error(reader: Reader, exc: ValidationError) -> DeclarationSyntax
     return error("EDI-VALUE", f"{field_path}: {describe_error(detail)}", _position(reader, loc))
 
 
+def raise_all(errors: list[DeclarationSyntaxError]) -> None:
+    """Raise the first error found with the others in ``more``; nothing when there is none."""
+    if errors:
+        first = errors[0]
+        raise DeclarationSyntaxError(first.code, first.message, first.position, more=errors[1:])
+
+
+_HANDLERS: Final = {**HEADER_HANDLERS, **DETAIL_HANDLERS}
+
+
 def map_cusdec(body: tuple[EdiSegment, ...]) -> DUA | OE:
     """The declaration a CUSDEC message body (between UNH and UNT) carries."""
     if not body or body[0].tag != "BGM":
@@ -112,7 +125,7 @@ def map_cusdec(body: tuple[EdiSegment, ...]) -> DUA | OE:
             "u 830 (O/E, exportación)",
             body[0].where(1),
         )
-    reader = Reader(document_type, _HANDLERS)
+    reader = Reader(document_type)
     transport: dict[str, Any] = {"__path__": ["transport"], "documents": [], "containers": []}
     reader.root.update(
         {
@@ -124,21 +137,55 @@ def map_cusdec(body: tuple[EdiSegment, ...]) -> DUA | OE:
             "__path__": [],
         }
     )
-    reader.frames = [Frame("la cabecera", HEADER_RANK, reader.root, kind="header")]
-    for segment in body:
-        reader.feed(segment)
-    if reader.zone == "header":
-        raise error(
-            "EDI-SEGMENT",
-            "falta UNS+D, que separa la cabecera de las series",
-            f"después del segmento {body[-1].number} del mensaje",
+    placed, problems = check_structure(
+        [(segment.tag, segment.number) for segment in body], CUSDEC_TABLE
+    )
+    by_number = {segment.number: segment for segment in body}
+    errors = reader.errors
+    for problem in problems:
+        segment = by_number.get(problem.position)
+        where = (
+            segment.where()
+            if segment is not None
+            else f"después del segmento {body[-1].number} del mensaje"
         )
+        detail = problem.message
+        if problem.tag == "UNS" or "UNS" in detail:
+            detail += " (UNS+D separa la cabecera de las series, UNS+S las series del resumen)"
+        errors.append(error("EDI-SEGMENT", detail, where))
+    for segment, place in zip((by_number[p.position] for p in placed), placed, strict=True):
+        group = place.groups[-1] if place.groups else 0
+        try:
+            if segment.tag == "UNS":
+                reader.section(segment)
+            elif segment.tag == "CNT" and reader.zone == "summary":
+                reader.count(segment)
+            else:
+                handler = _HANDLERS.get((group, segment.tag))
+                if handler is not None:
+                    handler(reader, segment)
+        except DeclarationSyntaxError as problem:
+            errors.append(problem)
+    try:
+        apply_contacts(reader)
+    except DeclarationSyntaxError as problem:
+        errors.append(problem)
+    errors.sort(key=_order)
+    if errors:
+        raise_all(errors)
     data = _strip_paths(reader.root)
     model: type[DUA] | type[OE] = DUA if document_type == "DUA" else OE
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(reader, exc) from None
+        raise_all(_validation_errors(reader, exc))
+        raise  # pragma: no cover - raise_all raised
+
+
+def _order(problem: DeclarationSyntaxError) -> int:
+    """Errors in message order (by the segment named), the ones without a segment last."""
+    found = re.match(r"segmento (\d+) del mensaje", problem.position or "")
+    return int(found.group(1)) if found else 1 << 30
 
 
 def parse_cusdec(data: bytes) -> DUA | OE:

@@ -16,7 +16,9 @@ from typing import Final
 
 from edi_formats.codes import TransportMode
 from edi_formats.edifact import codes as c
+from edi_formats.edifact.directory import CUSDEC_TABLE
 from edi_formats.edifact.segments import Element
+from edi_formats.edifact.structure import check_structure
 from edi_formats.edifact.syntax import SegmentSpec, write_interchange
 from edi_formats.edifact.values import (
     FTX_PART,
@@ -33,7 +35,6 @@ from edi_formats.models import (
     ExportSeries,
     ForeignParty,
     ImportSeries,
-    InsuranceDocument,
     Invoice,
     ManifestRef,
     Party,
@@ -72,16 +73,16 @@ def _lines(text: str | None, count: int, field: str) -> tuple[str, ...] | None:
             f"({count} líneas de {NAME_LINE})",
             field,
         )
-    return tuple(split_text(text, NAME_LINE))
+    return tuple(split_text(text, NAME_LINE, count))
 
 
-def _text(subject: str, text: str | None) -> list[SegmentSpec]:
+def _text(subject: str, text: str | None, reference: Element | None = None) -> list[SegmentSpec]:
     """FTX segments holding ``text`` in 70-character pieces, five per segment."""
     if text is None:
         return []
     pieces = split_text(text, FTX_PART)
     return [
-        ("FTX", [subject, None, None, tuple(pieces[start : start + FTX_PARTS])])
+        ("FTX", [subject, None, reference, tuple(pieces[start : start + FTX_PARTS])])
         for start in range(0, len(pieces), FTX_PARTS)
     ]
 
@@ -145,6 +146,7 @@ def _foreign(qualifier: str, party: ForeignParty, field: str) -> SegmentSpec:
 
 
 def _header(decl: DUA | OE) -> list[SegmentSpec]:
+    """BGM to the heading's last MOA group, in the order of the D.96B segment table."""
     cst: list[Element | None] = [None, _coded(decl.regime, c.LIST_REGIME)]
     out: list[SegmentSpec] = [
         ("BGM", [c.DOCUMENT_NAME[decl.document_type], decl.agent_reference, c.MESSAGE_ORIGINAL]),
@@ -180,74 +182,103 @@ def _header(decl: DUA | OE) -> list[SegmentSpec]:
     out += [("EQD", [c.EQUIPMENT_CONTAINER, number]) for number in decl.transport.containers]
     observations = decl.observations_7_38 if isinstance(decl, DUA) else decl.observations
     out += _text(c.TEXT_GENERAL, observations)
+    if isinstance(decl, DUA) and decl.insurance is not None and decl.insurance.insurer:
+        out += _text(c.TEXT_GENERAL, decl.insurance.insurer, _INSURANCE_REFERENCE)
+    # segment group 1: the agent's reference, holding the total packages (group 2)
+    out.append(("RFF", [(c.REFERENCE_OWN, decl.agent_reference)]))
     out.append(_packages(decl.totals.packages, "totals.packages"))
+    # segment group 4
     out.append(
         ("TDT", [c.TRANSPORT_MAIN_CARRIAGE, None, c.TRANSPORT_MODE_CODE[decl.transport.mode]])
     )
+    # segment group 5: documents (DOC, DTM, LOC)
+    if isinstance(decl, DUA) and decl.transport.manifest is not None:
+        out.append(("DOC", [c.MANIFEST_DOCUMENT, _manifest(decl.transport.manifest)]))
+    for document in decl.transport.documents:
+        out += _transport_document(document, decl.transport.mode)
+    if isinstance(decl, DUA) and decl.insurance is not None:
+        out.append(("DOC", [_coded(c.INSURANCE_DOCUMENT, c.LIST_DOCUMENTS), decl.insurance.number]))
+        out += _date(c.DATE_ISSUE, decl.insurance.issued_on)
+    # segment group 6: parties (NAD, RFF, CTA, COM)
     if isinstance(decl, DUA):
         out.append(_party(c.PARTY_IMPORTER, decl.importer, "importer"))
     else:
         out.append(_party(c.PARTY_EXPORTER, decl.exporter, "exporter"))
         out.append(_foreign(c.PARTY_CONSIGNEE, decl.consignee, "consignee"))
     out.append(("NAD", [c.PARTY_AGENT, decl.agent_code]))
+    for line, document in enumerate(decl.transport.documents, start=1):
+        if document.consignee_doc_number is not None:
+            reference = (_reference_for(decl.transport.mode), document.number, str(line))
+            out.append(("NAD", [c.PARTY_CONSIGNEE, document.consignee_doc_number]))
+            out.append(("RFF", [reference]))
+    for line, invoice in enumerate(decl.invoices, start=1):
+        out += _supplier_contact(invoice, line)
+    # segment group 8: amounts
     out.append(_money(c.AMOUNT_INVOICE, decl.totals.fob))
     if isinstance(decl, DUA):
         out.append(_money(c.AMOUNT_FREIGHT, decl.totals.freight))
         out.append(_money(c.AMOUNT_INSURANCE, decl.totals.insurance))
         out.append(_money(c.AMOUNT_CUSTOMS_VALUE, decl.totals.cif))
-        if decl.transport.manifest is not None:
-            out.append(("DOC", [c.MANIFEST_DOCUMENT, _manifest(decl.transport.manifest)]))
-    for document in decl.transport.documents:
-        out += _transport_document(document, decl.transport.mode)
-    for index, invoice in enumerate(decl.invoices):
-        out += _invoice(invoice, index)
-    if isinstance(decl, DUA) and decl.insurance is not None:
-        out += _insurance(decl.insurance)
     return out
 
 
+_INSURANCE_REFERENCE: Final = _coded(c.INSURANCE_DOCUMENT, c.LIST_DOCUMENTS)
+"""C107 of the heading FTX that names the insurer: the text is about the insurance document."""
+
+
+def _reference_for(mode: TransportMode) -> str:
+    """1153 for a transport document number: air waybill or bill of lading."""
+    return c.REFERENCE_AIR_WAYBILL if mode is TransportMode.AIR else c.REFERENCE_BILL_OF_LADING
+
+
 def _transport_document(doc: TransportDocument, mode: TransportMode) -> list[SegmentSpec]:
-    out: list[SegmentSpec] = [("DOC", [c.TRANSPORT_DOCUMENT[mode], doc.number])]
+    """A transport document's DOC group, then its master's and its manifest's (in that order)."""
+    name: Element = c.TRANSPORT_DOCUMENT[mode]
     if doc.doc_type is not None:
-        out.append(("GIS", [_coded(doc.doc_type.value, c.LIST_TRANSPORT_DOC_TYPE)]))
+        name = (c.TRANSPORT_DOCUMENT[mode], "", "", c.TRANSPORT_DOC_NAME[doc.doc_type.value])
+    out: list[SegmentSpec] = [("DOC", [name, doc.number])]
     if doc.master_number is not None:
-        out.append(("RFF", [(c.REFERENCE_MASTER, doc.master_number)]))
+        out.append(("DOC", [c.MASTER_DOCUMENT[mode], doc.master_number]))
     if doc.manifest is not None:
-        out.append(("RFF", [(c.REFERENCE_MANIFEST, _manifest(doc.manifest))]))
-    if doc.consignee_doc_number is not None:
-        out.append(("NAD", [c.PARTY_CONSIGNEE, doc.consignee_doc_number]))
+        out.append(("DOC", [c.MANIFEST_DOCUMENT, _manifest(doc.manifest)]))
+    return out
+
+
+def _supplier_contact(invoice: Invoice, line: int) -> list[SegmentSpec]:
+    """The supplier's fax and e-mail: a heading NAD+SU group naming its invoice in RFF+IV
+    (number, and in 1156 the invoice's place among the DMS groups)."""
+    if invoice.supplier_fax is None and invoice.supplier_email is None:
+        return []
+    out: list[SegmentSpec] = [
+        ("NAD", [c.PARTY_SUPPLIER]),
+        ("RFF", [(c.REFERENCE_INVOICE, invoice.number, str(line))]),
+        ("CTA", [c.CONTACT_INFORMATION]),
+    ]
+    if invoice.supplier_fax is not None:
+        out.append(("COM", [(invoice.supplier_fax, c.CHANNEL_FAX)]))
+    if invoice.supplier_email is not None:
+        out.append(("COM", [(invoice.supplier_email, c.CHANNEL_EMAIL)]))
     return out
 
 
 def _invoice(invoice: Invoice, index: int) -> list[SegmentSpec]:
+    """An invoice as a DMS group of the detail section: date, amount, supplier."""
     field = f"invoices[{index}]"
-    out: list[SegmentSpec] = [("DOC", [c.INVOICE_DOCUMENT, invoice.number])]
+    name: Element = c.INVOICE_DOCUMENT
+    if invoice.electronic:
+        name = (c.INVOICE_DOCUMENT, "", "", c.ELECTRONIC_INVOICE_NAME)
+    out: list[SegmentSpec] = [("DMS", [invoice.number, name])]
     out += _date(c.DATE_INVOICE, invoice.issued_on)
     if invoice.amount is not None or invoice.currency is not None:
         amount = None if invoice.amount is None else format_decimal(invoice.amount)
         out.append(("MOA", [(c.AMOUNT_INVOICE, amount or "", invoice.currency or "")]))
-    out += _flag(c.LIST_ELECTRONIC_INVOICE, invoice.electronic)
     if invoice.supplier is not None:
         out.append(_foreign(c.PARTY_SUPPLIER, invoice.supplier, f"{field}.supplier"))
-    if invoice.supplier_fax is not None or invoice.supplier_email is not None:
-        out.append(("CTA", [c.CONTACT_INFORMATION]))
-        if invoice.supplier_fax is not None:
-            out.append(("COM", [(invoice.supplier_fax, c.CHANNEL_FAX)]))
-        if invoice.supplier_email is not None:
-            out.append(("COM", [(invoice.supplier_email, c.CHANNEL_EMAIL)]))
-    return out
-
-
-def _insurance(insurance: InsuranceDocument) -> list[SegmentSpec]:
-    out: list[SegmentSpec] = [
-        ("DOC", [_coded(c.INSURANCE_DOCUMENT, c.LIST_DOCUMENTS), insurance.number])
-    ]
-    out += _date(c.DATE_ISSUE, insurance.issued_on)
-    out += _text(c.TEXT_GENERAL, insurance.insurer)
     return out
 
 
 def _quantity(series: ImportSeries | ExportSeries, field: str) -> list[SegmentSpec]:
+    """The customs quantity: MEA+AAF with the unit in 6411 and the value in 6314."""
     if series.unit is not None and len(series.unit) > _MAX_UNIT:
         raise _limit(
             f"la unidad {series.unit!r} excede los {_MAX_UNIT} caracteres de 6411", f"{field}.unit"
@@ -257,16 +288,22 @@ def _quantity(series: ImportSeries | ExportSeries, field: str) -> list[SegmentSp
     text = format_decimal(series.quantity)
     if sum(char.isdigit() for char in text) > _MAX_QUANTITY_DIGITS:
         raise _limit(
-            f"la cantidad {text} excede las {_MAX_QUANTITY_DIGITS} cifras de QTY (6060)",
+            f"la cantidad {text} excede las {_MAX_QUANTITY_DIGITS} cifras de MEA (6314)",
             f"{field}.quantity",
         )
-    return [("QTY", [(c.QUANTITY_INVOICED, text, series.unit or "")])]
+    return [("MEA", [c.MEASURE_CUSTOMS, None, (series.unit or "", text)])]
 
 
 def _control(document: ControlDocument) -> list[SegmentSpec]:
+    """A control document: DOC with the entity that issued it in 1366 (document source)."""
     out: list[SegmentSpec] = [
-        ("DOC", [_coded(document.document_code, c.LIST_DOCUMENTS), document.number]),
-        ("GIS", [_coded(document.entity_code, c.LIST_CONTROL_ENTITY)]),
+        (
+            "DOC",
+            [
+                _coded(document.document_code, c.LIST_DOCUMENTS),
+                (document.number, "", document.entity_code),
+            ],
+        ),
     ]
     out += _date(c.DATE_ISSUE, document.issued_on)
     out += _date(c.DATE_EXPIRY, document.expires_on)
@@ -274,6 +311,7 @@ def _control(document: ControlDocument) -> list[SegmentSpec]:
 
 
 def _series(series: ImportSeries | ExportSeries, index: int) -> list[SegmentSpec]:
+    """A customs item (segment group 30) in the order of the D.96B segment table."""
     field = f"series[{index}]"
     out: list[SegmentSpec] = [
         ("CST", [str(series.number), _coded(series.subpartida, c.LIST_SUBPARTIDA)])
@@ -285,25 +323,25 @@ def _series(series: ImportSeries | ExportSeries, index: int) -> list[SegmentSpec
     out.append(_weight(c.WEIGHT_GROSS, series.gross_weight))
     out.append(_weight(c.WEIGHT_NET, series.net_weight))
     out += _quantity(series, field)
-    out.append(_packages(series.packages, f"{field}.packages"))
-    out.append(_money(c.AMOUNT_ITEM, series.fob))
+    out.append(_packages(series.packages, f"{field}.packages"))  # group 31
+    out.append(_money(c.AMOUNT_ITEM, series.fob))  # group 33
     if isinstance(series, ImportSeries):
         out.append(_money(c.AMOUNT_FREIGHT, series.freight))
         out.append(_money(c.AMOUNT_INSURANCE, series.insurance))
         out.append(_money(c.AMOUNT_CUSTOMS_VALUE, series.cif))
-    if series.state is not None:
+        preceding = series.preceding_declaration
+        if preceding is not None:  # group 35
+            out.append(
+                ("RFF", [(c.REFERENCE_DECLARATION, preceding.number, str(preceding.series))])
+            )
+    for document in series.control_documents:  # group 37
+        out += _control(document)
+    if series.state is not None:  # group 40
         out.append(("GIS", [_coded(series.state.value, c.LIST_GOODS_STATE)]))
     if series.tprod is not None:
         out.append(("GIS", [_coded(series.tprod, c.LIST_TPROD)]))
     if isinstance(series, ImportSeries):
         out += [("GIS", [_coded(code, c.LIST_BOX_7_24)]) for code in series.codes_7_24]
-        preceding = series.preceding_declaration
-        if preceding is not None:
-            out.append(
-                ("RFF", [(c.REFERENCE_DECLARATION, preceding.number, str(preceding.series))])
-            )
-    for document in series.control_documents:
-        out += _control(document)
     return out
 
 
@@ -322,11 +360,19 @@ def render_cusdec(
     """``decl`` as a CUSDEC D.96B interchange from the agent (UNB sender: the agent's code)."""
     body: list[SegmentSpec] = _header(decl)
     body.append(("UNS", ["D"]))
+    for index, invoice in enumerate(decl.invoices):
+        body += _invoice(invoice, index)
     items: tuple[ImportSeries | ExportSeries, ...] = decl.series
     for index, series in enumerate(items):
         body += _series(series, index)
     body.append(("UNS", ["S"]))
     body.append(("CNT", [(c.COUNT_ITEMS, str(len(decl.series)))]))
+    tags = [(tag, number) for number, (tag, _) in enumerate(body, start=2)]
+    problems = check_structure(tags, CUSDEC_TABLE)[1]
+    if problems:  # more groups than D.96B allows (documents, parties, control documents...)
+        raise _limit(
+            f"D.96B no admite esta declaración: {problems[0].message}", "declaración completa"
+        )
     return write_interchange(
         sender=(decl.agent_code, c.PARTNER_QUALIFIER),
         recipient=(f"ADUANA{decl.office}", c.PARTNER_QUALIFIER),

@@ -1,23 +1,29 @@
 """The office's answer as a CUSRES D.96B interchange, and back.
 
-Header: BGM names the answered declaration (929/830 and the agent's reference, as D.96B's
-CUSRES BGM does) and the verdict in 4343 (AP accepted, RE rejected); DTM+137 the time of
-receipt; LOC+22 the office; GIS the control channel. On acceptance, segment group 3 carries
-the number assigned (RFF+AAE) with its date. Each finding is one segment group 4:
-ERP (where, when it can be told), ERC (error or observation) and FTX+AAO segments holding
-the rule, field, message and citation in full, however long (docs/edifact.md).
+Addressed to the CUSDEC's sender (UNB S002 identification and qualifier) so the agent's
+translator routes it. BGM: 1001 962 (customs response), the CUSDEC's document number and the
+verdict in 4343 (AP accepted, RE rejected); DTM+137 the time of receipt; LOC+22 the office;
+GIS the control channel. Segment group 3 refers back to the request: RFF+ACW its message
+reference (0062), RFF+ZZZ its interchange control reference (0020), and on acceptance
+RFF+AAE the number assigned with its date. Each finding is one segment group 4: ERP (where,
+when it can be told), ERC with the finding's code (rule id, list REG) and its severity (list
+SEV), and FTX+AAO segments holding the rule, field, message and citation in full, cut at
+word boundaries. Segment group 6 (DOC 929/830) names the declaration answered. Interchange
+syntax errors also get a CONTRL (``contrl``): D.96B's CUSRES does not replace it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from edi_formats.edifact import codes as c
+from edi_formats.edifact.identity import RequestReferences
 from edi_formats.edifact.segments import EdiSegment, Element
 from edi_formats.edifact.syntax import SegmentSpec, read_interchange, write_interchange
 from edi_formats.edifact.values import FTX_PART, FTX_PARTS, split_text, text_value
@@ -25,7 +31,7 @@ from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.responses import DeclarationResponse, ResponseFinding, ResponseStatus
 from edi_formats.validation_errors import describe_error, json_path
 
-__all__ = ["parse_cusres", "render_cusres"]
+__all__ = ["error_code", "parse_cusres", "render_cusres"]
 
 DEFAULT_RECIPIENT: Final = "DESPACHADOR"
 """UNB recipient when the agent's EDI identity is not known to the caller."""
@@ -68,10 +74,22 @@ def _part(part: str, text: str | None) -> list[SegmentSpec]:
     ]
 
 
+def error_code(rule_id: str) -> str:
+    """9321 (an..8) for a finding: its rule id, or a stable short code when the id is longer.
+
+    The short code is the rule id's CRC-32 in hexadecimal; the id itself travels in full in
+    the group's FTX+AAO REG, so nothing is lost.
+    """
+    if len(rule_id) <= 8 and rule_id.isascii():
+        return rule_id
+    return f"{zlib.crc32(rule_id.encode('utf-8')):08X}"
+
+
 def _finding(finding: ResponseFinding) -> list[SegmentSpec]:
     severity = c.SEVERITY_CODE[finding.severity]
     out: list[SegmentSpec] = [
         ("ERP", _error_point(finding.field)),
+        ("ERC", [(error_code(finding.rule_id), c.LIST_RULE, c.MUTUALLY_DEFINED)]),
         ("ERC", [(severity, c.LIST_SEVERITY, c.MUTUALLY_DEFINED)]),
     ]
     out += _part(c.PART_RULE, finding.rule_id)
@@ -92,19 +110,22 @@ def _control_reference(resp: DeclarationResponse) -> str:
 def render_cusres(
     resp: DeclarationResponse,
     *,
-    recipient: str | None = None,
+    request: RequestReferences | None = None,
     control_reference: str | None = None,
 ) -> bytes:
-    """``resp`` as a CUSRES D.96B interchange from the office (canonical, deterministic)."""
+    """``resp`` as a CUSRES D.96B interchange from the office (canonical, deterministic).
+
+    ``request`` (what could be read of the CUSDEC answered) addresses it and refers back.
+    """
+    request = request or RequestReferences()
     accepted = resp.status is ResponseStatus.ACCEPTED
-    name = c.DOCUMENT_NAME.get(resp.document_type or "")
     received = _timestamp(resp.received_at)
     body: list[SegmentSpec] = [
         (
             "BGM",
             [
-                name,
-                resp.agent_reference,
+                c.RESPONSE_DOCUMENT,
+                request.document_number or resp.agent_reference,
                 c.MESSAGE_ORIGINAL,
                 c.RESPONSE_ACCEPTED if accepted else c.RESPONSE_REJECTED,
             ],
@@ -116,15 +137,24 @@ def render_cusres(
     if resp.channel is not None:
         code = c.CHANNEL_CODE[resp.channel.value]
         body.append(("GIS", [(code, c.LIST_CHANNEL, c.MUTUALLY_DEFINED)]))
+    if request.message_reference is not None:
+        body.append(("RFF", [(c.REFERENCE_PREVIOUS_MESSAGE, request.message_reference)]))
+    if request.control_reference is not None:
+        body.append(("RFF", [(c.REFERENCE_OWN, request.control_reference)]))
     if resp.number is not None:
         body.append(("RFF", [(c.REFERENCE_DECLARATION, resp.number)]))
         body.append(("DTM", [(c.DATE_ISSUE, received, c.TIMESTAMP_FORMAT)]))
     for finding in resp.findings:
         body += _finding(finding)
+    if resp.document_type is not None:
+        body.append(("DOC", [c.DOCUMENT_NAME[resp.document_type], resp.agent_reference]))
     sender = f"ADUANA{resp.office}" if resp.office else "ADUANAS"
+    recipient = (request.sender or DEFAULT_RECIPIENT, request.sender_qualifier or "")
+    if request.sender is None:
+        recipient = (DEFAULT_RECIPIENT, c.PARTNER_QUALIFIER)
     return write_interchange(
         sender=(sender, c.PARTNER_QUALIFIER),
-        recipient=(recipient or DEFAULT_RECIPIENT, c.PARTNER_QUALIFIER),
+        recipient=recipient,
         prepared=resp.received_at.astimezone(UTC).replace(tzinfo=None),
         control_reference=control_reference or _control_reference(resp),
         message_type=c.CUSRES,
@@ -156,11 +186,10 @@ def _received(segment: EdiSegment) -> datetime:
 
 def _bgm(segment: EdiSegment, data: dict[str, Any]) -> None:
     name = segment.get(1, 1)
-    kinds = {code: kind for kind, code in c.DOCUMENT_NAME.items()}
-    if name and name not in kinds:
-        raise _error("EDI-VALUE", f"documento respondido {name!r} (929 u 830)", segment.where(1))
-    data["document_type"] = kinds.get(name)
-    data["agent_reference"] = segment.get(2) or None
+    if name != c.RESPONSE_DOCUMENT:
+        raise _error(
+            "EDI-VALUE", f"documento {name!r}: una respuesta de aduana es 962", segment.where(1)
+        )
     verdict = segment.get(4)
     statuses = {c.RESPONSE_ACCEPTED: "accepted", c.RESPONSE_REJECTED: "rejected"}
     if verdict not in statuses:
@@ -200,15 +229,27 @@ def _read(body: tuple[EdiSegment, ...]) -> dict[str, Any]:
         )
     data: dict[str, Any] = {"findings": []}
     _bgm(body[0], data)
+    data["agent_reference"] = body[0].get(2) or None  # unless a DOC group names the declaration
     finding: dict[str, Any] | None = None
     for segment in body[1:]:
         tag, qualifier = segment.tag, segment.get(1, 1)
         if tag == "ERP":
             finding = {}
             data["findings"].append(finding)
+        elif finding is not None and tag == "ERC" and segment.get(1, 2) == c.LIST_RULE:
+            continue  # the rule id travels in full in FTX+AAO REG
         elif finding is not None and tag == "ERC":
             severities = {code: name for name, code in c.SEVERITY_CODE.items()}
             finding["severity"] = severities.get(_coded(segment, 1, c.LIST_SEVERITY), "?")
+        elif tag == "DOC":
+            kinds = {code: kind for kind, code in c.DOCUMENT_NAME.items()}
+            if qualifier not in kinds:
+                raise _error(
+                    "EDI-VALUE", f"documento respondido {qualifier!r} (929 u 830)", segment.where(1)
+                )
+            data["document_type"] = kinds[qualifier]
+            data["agent_reference"] = segment.get(2) or None
+            finding = None
         elif finding is not None and tag == "FTX":
             _finding_part(segment, finding)
         elif finding is None and tag == "DTM" and qualifier == c.DATE_DOCUMENT:
@@ -222,6 +263,8 @@ def _read(body: tuple[EdiSegment, ...]) -> dict[str, Any]:
             data["channel"] = codes.get(_coded(segment, 1, c.LIST_CHANNEL), "?")
         elif finding is None and tag == "RFF" and qualifier == c.REFERENCE_DECLARATION:
             data["number"] = segment.get(1, 2)
+        elif finding is None and tag == "RFF":
+            continue  # the references of the CUSDEC answered
         else:
             raise _error(
                 "EDI-SEGMENT", f"segmento {tag} no previsto en la respuesta", segment.where()

@@ -1,18 +1,17 @@
-"""The frame machine that walks a CUSDEC message, and what its segment handlers share.
+"""What the CUSDEC segment handlers share: the values read, where they came from, the errors.
 
-A segment belongs to the innermost open frame (header, a group, the detail section, a customs
-item, its control documents) that knows its tag, and must come in that frame's order, as a
-segment table says. Segments of D.96B that this guide does not use (SEL, TOD, TAX groups,
-commercial LIN groups...) are skipped with their children. Handlers (``cusdec_header``,
-``cusdec_detail``) fill plain dicts, recording where each value came from, so that a value the
-model refuses is reported at its segment.
+The D.96B segment table (``directory``, walked by ``structure``) says which segment group each
+segment is in; the handlers of ``cusdec_header`` and ``cusdec_detail``, chosen by group and
+tag, fill plain dicts and record where each value came from, so that a value the model refuses
+is reported at its segment. Standard segments and qualifiers this guide does not use are
+ignored, never refused: a partner's translator may send them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from edi_formats.edifact import codes as c
 from edi_formats.edifact.segments import EdiSegment
@@ -25,12 +24,6 @@ from edi_formats.edifact.values import (
 from edi_formats.errors import DeclarationSyntaxError
 
 __all__ = [
-    "CONTROL_RANK",
-    "DOCUMENT_RANK",
-    "HEADER_RANK",
-    "ITEM_RANK",
-    "PARTY_RANK",
-    "Frame",
     "Handler",
     "Path",
     "Reader",
@@ -38,9 +31,7 @@ __all__ = [
     "error",
     "flag",
     "foreign_party",
-    "frame_target",
     "manifest",
-    "only",
     "party_fields",
     "unmapped",
     "weight",
@@ -48,104 +39,6 @@ __all__ = [
 
 Path = tuple[str | int, ...]
 Handler = Callable[["Reader", EdiSegment], None]
-
-HEADER_RANK: Final = {
-    tag: rank
-    for rank, tag in enumerate(
-        (
-            "BGM",
-            "CST",
-            "LOC",
-            "DTM",
-            "GIS",
-            "FII",
-            "MEA",
-            "EQD",
-            "FTX",
-            "PAC",
-            "TDT",
-            "NAD",
-            "MOA",
-            "DOC",
-        ),
-        start=1,
-    )
-}
-ITEM_RANK: Final = {
-    tag: rank
-    for rank, tag in enumerate(
-        ("FTX", "LOC", "MEA", "QTY", "PAC", "MOA", "GIS", "RFF", "DOC"), start=1
-    )
-}
-DOCUMENT_RANK: Final = {
-    tag: rank
-    for rank, tag in enumerate(("DTM", "MOA", "GIS", "RFF", "NAD", "CTA", "COM", "FTX"), start=1)
-}
-CONTROL_RANK: Final = {"GIS": 1, "DTM": 2}
-PARTY_RANK: Final = {"CTA": 1, "COM": 2}
-
-_SKIPPED: Final = frozenset(
-    {"SEL", "TPL", "PCI", "PIA", "IMD", "GIR", "PRI", "ALI", "PCD", "DGS", "EQA", "ICD", "AUT"}
-)
-"""D.96B segments this guide does not use, skipped wherever they appear."""
-
-_LINE_CHILDREN: Final = frozenset(
-    {
-        "PIA",
-        "IMD",
-        "MEA",
-        "QTY",
-        "GIR",
-        "FTX",
-        "MOA",
-        "PRI",
-        "ALI",
-        "DTM",
-        "LOC",
-        "RFF",
-        "TAX",
-        "GIS",
-        "PCD",
-        "NAD",
-        "DOC",
-        "PAC",
-        "PCI",
-        "CUX",
-    }
-)
-_SKIPPED_GROUPS: Final[dict[str, dict[str, frozenset[str]]]] = {
-    "header": {
-        "RFF": frozenset({"DTM"}),
-        "TAX": frozenset({"MOA", "GIS"}),
-        "CPI": frozenset({"RFF", "CUX", "LOC", "MOA"}),
-        "TOD": frozenset({"LOC", "FTX"}),
-        "CUX": frozenset({"DTM"}),
-    },
-    "detail": {"LIN": _LINE_CHILDREN},
-    "summary": {"TAX": frozenset({"MOA", "GIS"})},
-    "item": {
-        "TAX": frozenset({"MOA", "GIS"}),
-        "CPI": frozenset({"RFF", "CUX", "LOC", "MOA"}),
-        "TOD": frozenset({"LOC", "FTX"}),
-        "CUX": frozenset({"DTM"}),
-        "LIN": _LINE_CHILDREN,
-    },
-}
-"""Groups skipped with their children, by the frame they may open in."""
-
-_SKIP_TABLE: Final = {
-    "header": "header",
-    "party": "header",
-    "manifest": "header",
-    "transport": "header",
-    "invoice": "header",
-    "insurance": "header",
-    "detail": "detail",
-    "item": "item",
-    "control": "item",
-    "summary": "summary",
-}
-"""Which table of skipped groups applies inside each kind of frame."""
 
 
 def error(code: str, message: str, where: str | None) -> DeclarationSyntaxError:
@@ -162,26 +55,27 @@ def unmapped(segment: EdiSegment, detail: str) -> DeclarationSyntaxError:
 
 
 @dataclass
-class Frame:
-    name: str
-    ranks: dict[str, int]
-    target: dict[str, Any]
-    kind: str
-    rank: int = 0
-    skip: frozenset[str] | None = None
-    """Set for a skipped group: the children swallowed with it."""
-
-
-@dataclass
 class Reader:
+    """What a CUSDEC walk has read so far, where each value came from, and what went wrong."""
+
     document_type: str
-    handlers: dict[tuple[str, str], Handler]
     root: dict[str, Any] = field(default_factory=dict)
     where: dict[Path, str] = field(default_factory=dict)
-    frames: list[Frame] = field(default_factory=list)
     seen: set[tuple[int, str]] = field(default_factory=set)
     texts: dict[tuple[int, str], str] = field(default_factory=dict)
     zone: str = "header"
+    party: str = ""
+    """Qualifier of the heading NAD group being read (its RFF and COM belong to it)."""
+    party_target: dict[str, Any] | None = None
+    transport: dict[str, Any] | None = None
+    """The last transport document read: a master or manifest DOC after it is its own."""
+    invoice: dict[str, Any] | None = None
+    item: dict[str, Any] | None = None
+    control: dict[str, Any] | None = None
+    contacts: list[tuple[str, EdiSegment, dict[str, Any]]] = field(default_factory=list)
+    """Supplier contacts of the heading (invoice number, RFF+IV, fax/e-mail), applied once the
+    invoices of the detail section are read."""
+    errors: list[DeclarationSyntaxError] = field(default_factory=list)
 
     @property
     def dua(self) -> bool:
@@ -222,94 +116,14 @@ class Reader:
         """(value, code list) of a ``value:LIST:ZZZ`` composite."""
         value = text_value(segment, element, 1, max_length=max_length, what="código") or ""
         code_list = segment.get(element, 2)
-        agency = segment.get(element, 3)
-        if agency not in ("", c.MUTUALLY_DEFINED):
-            raise error(
-                "EDI-VALUE",
-                f"agencia {agency!r} no prevista: los códigos de SUNAT van con la agencia ZZZ",
-                segment.where(element, 3),
-            )
         if not value:
             raise error("EDI-VALUE", "falta el código", segment.where(element, 1))
         return value, code_list
 
-    # -- frames --------------------------------------------------------------------------------
-
-    def push(self, frame: Frame) -> None:
-        self.frames.append(frame)
-
-    def feed(self, segment: EdiSegment) -> None:
-        for depth in range(len(self.frames) - 1, -1, -1):
-            frame = self.frames[depth]
-            if frame.skip is not None:
-                if segment.tag in frame.skip:
-                    return
-                continue
-            rank = frame.ranks.get(segment.tag)
-            if rank is None:
-                continue
-            if rank < frame.rank and frame.kind == "header" and segment.tag == "CST":
-                raise error(
-                    "EDI-SEGMENT",
-                    "falta UNS+D antes de la primera serie: el CST de una serie va en la "
-                    "sección de detalle",
-                    segment.where(),
-                )
-            if rank < frame.rank:
-                raise error(
-                    "EDI-SEGMENT",
-                    f"{segment.tag} fuera de orden: en {frame.name} va antes que los segmentos "
-                    "que lo preceden",
-                    segment.where(),
-                )
-            del self.frames[depth + 1 :]
-            frame.rank = rank
-            self.handlers[(frame.kind, segment.tag)](self, segment)
-            return
-        if segment.tag in _SKIPPED:
-            return
-        if segment.tag == "UNS":
-            self.section(segment)
-            return
-        if segment.tag == "CNT" and self.zone == "summary":
-            self.count(segment)
-            return
-        owner = max(
-            (depth for depth, frame in enumerate(self.frames) if frame.skip is None),
-            default=0,
-        )
-        table = _SKIP_TABLE.get(self.frames[owner].kind, "")
-        if table == "item":
-            owner = next(depth for depth, frame in enumerate(self.frames) if frame.kind == "item")
-        elif table:
-            owner = 0
-        group = _SKIPPED_GROUPS.get(table, {}).get(segment.tag)
-        if group is not None:
-            del self.frames[owner + 1 :]
-            frame = Frame(
-                f"grupo {segment.tag}", {}, self.frames[owner].target, "skipped", skip=group
-            )
-            self.push(frame)
-            return
-        raise error(
-            "EDI-SEGMENT",
-            f"segmento {segment.tag} no previsto aquí ({self.frames[owner].name})",
-            segment.where(),
-        )
-
     def section(self, segment: EdiSegment) -> None:
-        mark = segment.get(1)
-        if mark == "D" and self.zone == "header":
-            self.zone = "detail"
-            self.frames = [Frame("la sección de detalle", {"CST": 1}, self.root, kind="detail")]
-        elif mark == "S" and self.zone == "detail":
-            self.zone = "summary"
-            self.frames = [Frame("la sección de resumen", {}, self.root, kind="summary")]
-        else:
-            expected = {"header": "UNS+D", "detail": "UNS+S", "summary": "UNT"}[self.zone]
-            raise error(
-                "EDI-SEGMENT", f"UNS+{mark} fuera de lugar: se esperaba {expected}", segment.where()
-            )
+        """UNS: the detail section after the first, the summary after the second."""
+        self.zone = "detail" if self.zone == "header" else "summary"
+        self.party, self.party_target, self.transport = "", None, None
 
     def count(self, segment: EdiSegment) -> None:
         if segment.get(1, 1) != c.COUNT_ITEMS:
@@ -341,7 +155,7 @@ def weight(reader: Reader, segment: EdiSegment, target: dict[str, Any]) -> None:
         c.WEIGHT_GROSS_TOTAL,
         c.WEIGHT_NET_TOTAL,
     ):
-        raise unmapped(segment, f"medida {segment.get(1)!r}/{dimension!r}")
+        return  # another standard measurement: not a box of the form
     key = "gross_weight" if dimension in (c.WEIGHT_GROSS, c.WEIGHT_GROSS_TOTAL) else "net_weight"
     reader.once(
         target, key, segment, f"MEA de {'peso bruto' if key == 'gross_weight' else 'peso neto'}"
@@ -362,7 +176,7 @@ def dollars(
     qualifier = segment.get(1, 1)
     key = keys.get(qualifier)
     if key is None or (not reader.dua and key != "fob"):
-        raise unmapped(segment, f"importe {qualifier!r}")
+        return  # another standard amount (taxes, charges...): not a box of the form
     reader.once(target, key, segment, f"MOA+{qualifier}")
     if segment.get(1, 3) not in ("", c.DOLLARS):
         raise error(
@@ -372,21 +186,6 @@ def dollars(
         )
     value = decimal_value(segment, 1, 2, max_digits=18, what="importe")
     reader.put(target, key, value, (*reader.path_of(target), key), segment.where(1, 2))
-
-
-def only(segment: EdiSegment, elements: set[int]) -> None:
-    """Refuse data in elements this guide does not map (city, postcode... of a NAD)."""
-    for element in range(1, len(segment.elements) + 1):
-        if (
-            element not in elements
-            and segment.components(element)
-            and any(segment.components(element))
-        ):
-            raise error(
-                "EDI-SEGMENT",
-                f"no se puede asignar el elemento {element} de {segment.tag}: esta guía no lo usa",
-                segment.where(element),
-            )
 
 
 def party_fields(reader: Reader, segment: EdiSegment, target: dict[str, Any]) -> None:
@@ -403,7 +202,6 @@ def party_fields(reader: Reader, segment: EdiSegment, target: dict[str, Any]) ->
 
 
 def foreign_party(reader: Reader, segment: EdiSegment, target: dict[str, Any]) -> None:
-    only(segment, {1, 4, 5, 9})
     party_fields(reader, segment, target)
     country = text_value(segment, 9, max_length=3, what="país")
     if country is not None:
@@ -428,7 +226,3 @@ def manifest(reader: Reader, segment: EdiSegment, path: Path) -> dict[str, Any]:
         reader.where[(*path, key)] = where
     reader.where[path] = where
     return {"office": office, "year": int(year), "number": number}
-
-
-def frame_target(reader: Reader) -> dict[str, Any]:
-    return reader.frames[-1].target

@@ -1,10 +1,9 @@
 """Segments as the mapping layers see them: a tag, its elements, and where it stood.
 
-pydifact yields a segment's elements as ``str`` (simple) or ``list[str]`` (composite) and
-drops trailing empty components; readers here ask for "element 3, component 2" and get
-``""`` when it is absent, whatever shape pydifact chose. Every segment keeps its position,
-so a finding can name it the way a broker counts: ``segmento 7 del mensaje (DTM)``, with UNH
-as segment 1, as UNT counts them.
+An element is a ``str`` (simple) or a tuple of components (composite); readers here ask for
+"element 3, component 2" and get ``""`` when it is absent, whatever shape the sender chose.
+Every segment keeps its position, so a finding can name it the way a broker counts:
+``segmento 7 del mensaje (DTM)``, with UNH as segment 1, as UNT counts them.
 """
 
 from __future__ import annotations
@@ -71,10 +70,10 @@ class EdiSegment:
 
 
 def trimmed(elements: Sequence[Element | None]) -> list[str | list[str]]:
-    """Elements ready for pydifact's serializer: None as empty, trailing empties dropped.
+    """Elements ready for ``lexer.serialize``: None as empty, trailing empties dropped.
 
-    The serializer drops trailing empty components but writes trailing empty elements
-    (``DOC+380+X++``); ISO 9735 wants those left out.
+    ISO 9735 wants trailing empty elements and components left out (``DOC+380+X``, not
+    ``DOC+380+X++``).
     """
     out: list[str | list[str]] = []
     for value in elements:

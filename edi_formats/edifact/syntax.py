@@ -1,86 +1,51 @@
 """ISO 9735 interchanges: bytes in, checked segments out; segments in, bytes out.
 
-pydifact tokenizes (release character, separators from UNA or the defaults); everything it
-leaves to the application is done here: the syntax identifier picks the codec and the allowed
+``lexer`` splits the segments (release character, separators from UNA or the defaults); the
+rest is done here: the syntax identifier picks the codec and the allowed
 characters, the envelope is checked (UNB, one UNH..UNT message, UNZ), and the counts in UNT
 and UNZ must match what was sent. Every problem is a ``DeclarationSyntaxError`` naming the
-segment, never a pydifact or Unicode exception.
+segment, never a Unicode exception.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydifact.control.characters import Characters
-from pydifact.parser import Parser, TokenIterator
-from pydifact.segments import Segment
-from pydifact.serializer import Serializer
-from pydifact.tokenizer import Tokenizer
-
 from edi_formats.detect import strip_preamble
 from edi_formats.edifact.charsets import SyntaxLevel, choose_level, level_for
+from edi_formats.edifact.lexer import (
+    WRITE_CHARS,
+    RawSegment,
+    ServiceChars,
+    escape,
+    parse_una,
+    segments,
+    serialize,
+    service_chars_for,
+)
 from edi_formats.edifact.segments import EdiSegment, Element, trimmed
 from edi_formats.errors import DeclarationSyntaxError
 
 __all__ = [
     "MAX_EDIFACT_BYTES",
+    "MAX_MESSAGES",
     "Interchange",
     "MessageType",
     "ServiceChars",
     "read_interchange",
+    "split_messages",
     "write_interchange",
 ]
 
 MAX_EDIFACT_BYTES: Final = 16 * 1024 * 1024
-"""Largest interchange read (pydifact tokenizes about a megabyte per second)."""
+"""Largest interchange read (bounded before decoding or splitting)."""
 
 _TAG: Final = re.compile(r"[A-Z][A-Z0-9]{2}")
 _DIGITS: Final = re.compile(r"\d+")
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceChars:
-    """The six characters of a UNA service string advice."""
-
-    component: str = ":"
-    data: str = "+"
-    decimal: str = "."
-    release: str | None = "?"
-    reserved: str = " "
-    terminator: str = "'"
-
-    def advice(self) -> str:
-        release = self.release or " "
-        return (
-            f"UNA{self.component}{self.data}{self.decimal}{release}{self.reserved}{self.terminator}"
-        )
-
-    def for_pydifact(self) -> Characters:
-        chars = Characters(  # type: ignore[no-untyped-call]
-            component_separator=self.component,
-            data_separator=self.data,
-            decimal_point=self.decimal,
-            escape_character=self.release or "\x00",
-            reserved=self.reserved,
-            segment_terminator=self.terminator,
-        )
-        return chars
-
-
-DEFAULT_CHARS: Final = ServiceChars(decimal=",")
-"""ISO 9735 defaults when there is no UNA (levels A and C and the others)."""
-
-LEVEL_B_CHARS: Final = ServiceChars(
-    component="\x1f", data="\x1d", decimal=",", release=None, terminator="\x1c"
-)
-"""Level B's defaults without UNA: the information separators IS1, IS3 and IS4."""
-
-WRITE_CHARS: Final = ServiceChars()
-"""What this gateway writes, always announced in a UNA: ``UNA:+.? '``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,63 +88,31 @@ def _error(code: str, message: str, position: str | None = None) -> DeclarationS
 
 
 def _service_chars(advice: bytes) -> ServiceChars:
-    try:
-        text = advice.decode("ascii")
-    except UnicodeDecodeError:
-        raise _error(
-            "EDI-SYNTAX", "la cadena de servicio UNA debe estar en ASCII", "segmento UNA"
-        ) from None
-    if len(text) != 6:
-        raise _error("EDI-SYNTAX", "la cadena de servicio UNA está incompleta", "segmento UNA")
-    component, data, decimal, release, reserved, terminator = (text[i] for i in range(6))
-    separators = [component, data, terminator] + ([release] if release != " " else [])
-    if len(set(separators)) != len(separators) or any(
-        char.isalnum() or char == " " for char in separators
-    ):
-        raise _error(
-            "EDI-SYNTAX",
-            f"caracteres de servicio no válidos en UNA ({text!r}): los separadores y el "
-            "carácter de escape deben ser distintos y no pueden ser letras, cifras ni espacio",
-            "segmento UNA",
-        )
-    if decimal not in ".,":
-        raise _error(
-            "EDI-SYNTAX",
-            f"la marca decimal de UNA debe ser '.' o ',' (es {decimal!r})",
-            "segmento UNA",
-        )
-    return ServiceChars(
-        component, data, decimal, None if release == " " else release, reserved, terminator
-    )
+    chars, problem = parse_una(advice.decode("latin-1"))
+    if chars is None:
+        raise _error("EDI-SYNTAX", problem or "UNA no válido", "segmento UNA")
+    return chars
 
 
 def _segments_before(raw: bytes, chars: ServiceChars) -> int:
-    """How many segments end in ``raw`` (terminators not preceded by the release character)."""
-    terminator = re.escape(chars.terminator.encode("latin-1"))
-    if chars.release is None:
-        return len(re.findall(terminator, raw))
-    release = re.escape(chars.release.encode("latin-1"))
-    return sum(1 for hit in re.findall(release + b".|" + terminator, raw, re.S) if len(hit) == 1)
+    """How many segments end in ``raw`` (as the lexer splits them)."""
+    return sum(1 for segment in segments(raw.decode("latin-1"), chars) if segment.terminated)
 
 
 def _syntax_identifier(body: bytes, chars: ServiceChars) -> tuple[str, str]:
     """UNB's S001 (identifier, version), read in ASCII before the codec is known."""
-    rest = body[4:]
-    end = rest.find(chars.data.encode("latin-1"))
-    stop = rest.find(chars.terminator.encode("latin-1"))
-    if end < 0 or (0 <= stop < end):
-        end = stop
-    if end < 0:
+    head = body[:512].decode("latin-1")
+    unb = next(segments(head, chars, limit=1), None)
+    if unb is None or len(unb.elements) < 2 or (not unb.terminated and len(head) < 512):
         raise _error("EDI-ENVELOPE", "el segmento UNB está incompleto", "segmento UNB")
-    s001 = rest[:end].decode("ascii", "replace")
-    identifier, _, version = s001.partition(chars.component)
-    return identifier, version.partition(chars.component)[0]
+    s001 = unb.elements[1]
+    return s001[0], s001[1] if len(s001) > 1 else ""
 
 
 def _level(identifier: str, version: str) -> tuple[SyntaxLevel, int]:
     if not identifier:
         raise _error("EDI-ENVELOPE", "falta el identificador de sintaxis en UNB", "segmento UNB")
-    if not version.isdigit():
+    if not version.isdigit() or len(version) > 2:
         raise _error(
             "EDI-ENVELOPE",
             f"falta o no es válida la versión de sintaxis en UNB ({identifier}:{version})",
@@ -209,65 +142,32 @@ def _decode(body: bytes, level: SyntaxLevel, chars: ServiceChars) -> str:
         ) from None
 
 
-def _raw_segments(text: str, chars: ServiceChars) -> Iterator[list[str | list[str]]]:
-    tokens = TokenIterator(Tokenizer().get_tokens(text, chars.for_pydifact()))
-    yield from Parser().convert_tokens_to_raw_segments(tokens)
-
-
 def _tokenize(text: str, chars: ServiceChars, level: SyntaxLevel) -> list[EdiSegment]:
-    segments: list[EdiSegment] = []
-    raw_segments = _raw_segments(text, chars)
-    while True:
-        number = len(segments) + 1
-        try:
-            raw = next(raw_segments)
-        except StopIteration:
-            if not _terminated(text, chars):  # pydifact drops a last segment cut after a "+"
-                after = f" (después de {segments[-1].tag})" if segments else ""
-                raise _error(
-                    "EDI-SYNTAX",
-                    f"el segmento no termina con {chars.terminator!r}",
-                    f"segmento {number} del intercambio{after}",
-                ) from None
-            return segments
-        except Exception as exc:  # pydifact on hostile input: whatever it raises, name the place
-            after = f" (después de {segments[-1].tag})" if segments else ""
-            detail = (
-                f"el segmento no termina con {chars.terminator!r}"
-                if "Unexpected end" in str(exc)
-                else f"error de sintaxis ({exc})"
-            )
+    found: list[EdiSegment] = []
+    for raw in segments(text, chars):
+        if not raw.terminated:
+            after = f" (después de {found[-1].tag})" if found else ""
             raise _error(
-                "EDI-SYNTAX", detail, f"segmento {number} del intercambio{after}"
-            ) from None
-        segments.append(_segment(raw, number, chars, level))
+                "EDI-SYNTAX",
+                f"el segmento no termina con {chars.terminator!r}",
+                f"segmento {raw.number} del intercambio{after}",
+            )
+        found.append(_segment(raw, level))
+    return found
 
 
-def _terminated(text: str, chars: ServiceChars) -> bool:
-    """Whether the text ends with a segment terminator that is not released."""
-    end = text.rstrip(" \r\n")
-    if not end.endswith(chars.terminator):
-        return False
-    releases = len(end[:-1]) - len(end[:-1].rstrip(chars.release)) if chars.release else 0
-    return releases % 2 == 0
-
-
-def _segment(
-    raw: list[str | list[str]], number: int, chars: ServiceChars, level: SyntaxLevel
-) -> EdiSegment:
-    tag = raw[0] if raw else ""
-    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-        shown = tag if isinstance(tag, str) else chars.component.join(tag)
-        what = (
-            "un segmento vacío" if shown in ("", chars.terminator) else f"etiqueta {shown[:10]!r}"
-        )
+def _segment(raw: RawSegment, level: SyntaxLevel) -> EdiSegment:
+    tag, number = raw.tag, raw.number
+    if len(raw.elements[0]) > 1 or not _TAG.fullmatch(tag):
+        shown = ":".join(raw.elements[0])
+        what = "un segmento vacío" if not shown else f"etiqueta {shown[:10]!r}"
         raise _error(
             "EDI-SYNTAX",
             f"{what}: una etiqueta de segmento son tres letras o cifras en mayúsculas",
             f"segmento {number} del intercambio",
         )
     elements: tuple[Element, ...] = tuple(
-        value if isinstance(value, str) else tuple(value) for value in raw[1:]
+        value[0] if len(value) == 1 else tuple(value) for value in raw.elements[1:]
     )
     segment = EdiSegment(tag, elements, number, in_message=False)
     for value in segment.values():
@@ -292,19 +192,17 @@ def read_interchange(data: bytes, expected: MessageType) -> Interchange:
     if not data:
         raise _error("FMT-EMPTY", "el documento está vacío")
     has_una = data.startswith(b"UNA")
-    chars: ServiceChars | None = None
-    body = data
     if has_una:
-        chars = _service_chars(data[3:9])
-        body = data[9:].lstrip(b" \r\n")
+        _service_chars(data[3:9])  # an unusable UNA is an error here, not a fallback
+    lexed = service_chars_for(data[:64].decode("latin-1"))
+    chars = lexed.chars
+    body = data[lexed.body :]
     if not body.startswith(b"UNB"):
         raise _error(
             "EDI-ENVELOPE",
             "un intercambio empieza con UNB (precedido o no de UNA)",
             "segmento 1 del intercambio",
         )
-    if chars is None:
-        chars = LEVEL_B_CHARS if body[3:4] == b"\x1d" else DEFAULT_CHARS
     if body[3:4] != chars.data.encode("latin-1"):
         raise _error(
             "EDI-SYNTAX",
@@ -355,7 +253,7 @@ def _prepared(unb: EdiSegment, syntax_version: int) -> datetime:
 
 def _count(segment: EdiSegment, what: str) -> int:
     value = segment.get(1)
-    if not _DIGITS.fullmatch(value):
+    if not _DIGITS.fullmatch(value) or len(value) > 6:  # 0074 and 0036 are n..6
         raise _error(
             "EDI-COUNT",
             f"{segment.tag} debe declarar {what} con cifras (dice {value!r})",
@@ -388,7 +286,12 @@ def _check_envelope(
         )
     unh = segments[index]
     if unh.tag in ("UNG", "UNE"):
-        raise _error("EDI-ENVELOPE", "los grupos funcionales (UNG/UNE) no se admiten", unh.where())
+        raise _error(
+            "EDI-ENVELOPE",
+            "grupo funcional incompleto: cada UNG se cierra con un UNE con su referencia y "
+            "el número de sus mensajes, y UNZ cuenta los grupos",
+            unh.where(),
+        )
     if unh.tag == "UNZ":
         raise _error("EDI-ENVELOPE", "el intercambio no contiene ningún mensaje", unh.where())
     if unh.tag != "UNH":
@@ -442,8 +345,9 @@ def _check_envelope(
     unz = segments[index]
     if unz.tag == "UNH":
         raise _error(
-            "EDI-MESSAGE",
-            "el intercambio trae más de un mensaje: transmita una declaración por intercambio",
+            "EDI-COUNT",
+            "el intercambio trae más de un mensaje: se responden uno por uno cuando UNZ "
+            "declara cuántos son (y cada UNE los de su grupo)",
             unz.where(),
         )
     if unz.tag != "UNZ":
@@ -479,6 +383,78 @@ def _check_envelope(
     )
 
 
+# -- several messages -------------------------------------------------------------------------
+
+MAX_MESSAGES: Final = 100
+"""Messages of one interchange answered one by one; an interchange with more is read whole."""
+
+
+def split_messages(data: bytes) -> list[bytes] | None:
+    """One interchange per message when ``data`` holds several, or a functional group.
+
+    Each part keeps the UNA, the UNB (so its control reference) and the message's own
+    segments as sent, closed by ``UNZ+1`` with the same reference, so that every message is
+    read, validated and answered on its own. UNG/UNE are checked and dropped. None when
+    ``data`` holds one message without a group, or is too broken to split (it is then read
+    whole, and its errors reported): the UNZ count must match what was sent.
+    """
+    if len(data) > MAX_EDIFACT_BYTES:
+        return None
+    text = strip_preamble(data).decode("latin-1")
+    lexed = service_chars_for(text)
+    found = list(segments(text, lexed.chars, lexed.body))
+    if not found or found[0].tag != "UNB" or not all(s.terminated for s in found):
+        return None
+    tags = [segment.tag for segment in found]
+    if tags[-1] != "UNZ" or tags.count("UNZ") != 1 or tags.count("UNB") != 1:
+        return None
+    starts = [index for index, tag in enumerate(tags) if tag == "UNH"]
+    groups = tags.count("UNG")
+    if (len(starts) < 2 and not groups) or len(starts) > MAX_MESSAGES:
+        return None
+    unz = found[-1].elements
+    reference = found[0].elements[5][0] if len(found[0].elements) > 5 else ""
+    declared = unz[1][0] if len(unz) > 1 else ""
+    if declared != str(groups or len(starts)) or (unz[2][0] if len(unz) > 2 else "") != reference:
+        return None
+    if not _groups_closed(found):
+        return None
+    chars = lexed.chars
+    head = text[: found[0].end]
+    closing = f"UNZ{chars.data}1{chars.data}{escape(reference, chars)}{chars.terminator}"
+    parts: list[bytes] = []
+    for start in starts:
+        end = next((i for i in range(start + 1, len(tags)) if tags[i] in ("UNT", "UNH")), None)
+        if end is None or tags[end] != "UNT":
+            return None
+        body = text[found[start].offset : found[end].end]
+        parts.append((head + "\r\n" + body + "\r\n" + closing + "\r\n").encode("latin-1"))
+    return parts
+
+
+def _groups_closed(found: list[RawSegment]) -> bool:
+    """Every UNG is closed by an UNE with its reference and count of messages."""
+    open_group: RawSegment | None = None
+    messages = 0
+    for segment in found:
+        if segment.tag == "UNG":
+            if open_group is not None:
+                return False
+            open_group, messages = segment, 0
+        elif segment.tag == "UNH":
+            messages += 1
+        elif segment.tag == "UNE":
+            if open_group is None:
+                return False
+            reference = open_group.elements[5][0] if len(open_group.elements) > 5 else ""
+            count = segment.elements[1][0] if len(segment.elements) > 1 else ""
+            closes = segment.elements[2][0] if len(segment.elements) > 2 else ""
+            if count != str(messages) or closes != reference:
+                return False
+            open_group = None
+    return open_group is None
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 
@@ -501,33 +477,39 @@ def write_interchange(
     The syntax level is the plainest that carries every value (``choose_level``); the UNB date
     has six digits up to syntax version 3 and eight from version 4, as ISO 9735 says.
     """
-    segments = [Segment(tag, *trimmed(elements)) for tag, elements in body]
+    written = [(tag, trimmed(elements)) for tag, elements in body]
     values = [sender[0], recipient[0], control_reference]
-    for segment in segments:
-        for value in segment.elements:
+    for _, elements in written:
+        for value in elements:
             values.extend([value] if isinstance(value, str) else value)
     level, version = choose_level(values)
     day = f"{prepared:%Y%m%d}" if version >= 4 else f"{prepared:%y%m%d}"
-    header = [
-        Segment(
+    header: list[tuple[str, list[str | list[str]]]] = [
+        (
             "UNB",
-            [level.identifier, str(version)],
-            list(sender),
-            list(recipient),
-            [day, f"{prepared:%H%M}"],
-            control_reference,
+            [
+                [level.identifier, str(version)],
+                list(sender),
+                list(recipient),
+                [day, f"{prepared:%H%M}"],
+                control_reference,
+            ],
         ),
-        Segment(
+        (
             "UNH",
-            message_reference,
-            [message_type.type, message_type.version, message_type.release, message_type.agency],
+            [
+                message_reference,
+                [
+                    message_type.type,
+                    message_type.version,
+                    message_type.release,
+                    message_type.agency,
+                ],
+            ],
         ),
     ]
-    trailer = [
-        Segment("UNT", str(len(segments) + 2), message_reference),
-        Segment("UNZ", "1", control_reference),
+    trailer: list[tuple[str, list[str | list[str]]]] = [
+        ("UNT", [str(len(written) + 2), message_reference]),
+        ("UNZ", ["1", control_reference]),
     ]
-    text = Serializer(WRITE_CHARS.for_pydifact()).serialize(
-        header + segments + trailer, with_una_header=True, break_lines=True
-    )
-    return text.replace("\n", "\r\n").encode(level.codec)
+    return serialize([*header, *written, *trailer], WRITE_CHARS).encode(level.codec)

@@ -120,12 +120,22 @@ def format_date(value: date) -> str:
 
 
 def split_text(text: str, size: int, parts: int | None = None) -> list[str]:
-    """``text`` cut into pieces of ``size`` characters (at most ``parts`` of them, if given).
+    """``text`` cut into pieces of at most ``size`` characters (``parts`` of them, if given).
 
-    Pieces are rejoined without separator, so inner spaces survive exactly. The caller checks
-    ``len(text) <= size * parts`` first when ``parts`` is a hard limit.
+    A piece ends after the last space that fits (a word is not cut: ``no es`` | ``válido``),
+    or at ``size`` characters when a word is longer. Pieces are rejoined without separator,
+    so every space survives exactly. The caller checks that the text fits when ``parts`` is
+    a hard limit (names: 35 characters a line, so a word may still be cut there).
     """
-    pieces = [text[start : start + size] for start in range(0, len(text), size)] or [""]
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        space = text.rfind(" ", start, start + size)
+        end = space + 1 if space >= start and parts is None else start + size
+        pieces.append(text[start:end])
+        start = end
+    if start < len(text) or not pieces:
+        pieces.append(text[start:])
     if parts is not None:
         return pieces[:parts]
     return pieces

@@ -13,7 +13,12 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from edi_formats.codec import DeclarationIdentity, parse_declaration, peek_identity
+from edi_formats.codec import (
+    DeclarationIdentity,
+    parse_declaration,
+    peek_identity,
+    split_document,
+)
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.extract import ExtractedDocument, extract_documents
 from edi_formats.models import DUA, OE
@@ -177,6 +182,19 @@ def _read(
     return ReadDeclaration(document, declaration, tuple(findings))
 
 
+def _messages(document: ExtractedDocument) -> list[ExtractedDocument]:
+    """Each message of an EDIFACT interchange is a declaration of its own."""
+    parts = split_document(document.data, document.format)
+    if len(parts) == 1:
+        return [document]
+    return [
+        ExtractedDocument(
+            part, f"{document.source}, mensaje {number} del intercambio", document.format
+        )
+        for number, part in enumerate(parts, start=1)
+    ]
+
+
 def analyse(raw: bytes, context: RuleContext, registry: RuleRegistry | None = None) -> Analysis:
     """Every declaration in ``raw``, read and validated; or why there is none.
 
@@ -186,7 +204,8 @@ def analyse(raw: bytes, context: RuleContext, registry: RuleRegistry | None = No
     extraction = extract_documents(raw)
     outcomes: tuple[Outcome, ...]
     if extraction.documents:
-        outcomes = tuple(_read(document, context, registry) for document in extraction.documents)
+        documents = [part for found in extraction.documents for part in _messages(found)]
+        outcomes = tuple(_read(document, context, registry) for document in documents)
     else:
         outcomes = (NothingReadable(tuple(extraction.notes)),)
     return Analysis(read_headers(raw), outcomes)

@@ -24,7 +24,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Final
 
-from edi_formats.codec import render_response
+from edi_formats.codec import render_response, render_syntax_report
 from edi_formats.codes import ModalityCode
 from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
@@ -255,10 +255,13 @@ def _answer_format(fmt: WireFormat | None) -> WireFormat:
 
 
 def _attach_response(
-    message: EmailMessage, response: DeclarationResponse, fmt: WireFormat | None
+    message: EmailMessage,
+    response: DeclarationResponse,
+    fmt: WireFormat | None,
+    request: bytes | None = None,
 ) -> str:
     fmt = _answer_format(fmt)
-    data = render_response(response, fmt)
+    data = render_response(response, fmt, request)
     stem = f"respuesta-{response.number or response.agent_reference or 'declaracion'}"
     if fmt is WireFormat.JSON:
         filename = f"{stem}.json"
@@ -395,7 +398,7 @@ def acceptance(
     fmt = outcome.document.format
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     _body(message, lines)
-    _attach_response(message, response, fmt)
+    _attach_response(message, response, fmt, outcome.document.data)
     return message.as_bytes(policy=_WIRE)
 
 
@@ -427,7 +430,7 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
     fmt = outcome.document.format
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     _body(message, lines)
-    _attach_response(message, response, fmt)
+    _attach_response(message, response, fmt, outcome.document.data)
     return message.as_bytes(policy=_WIRE)
 
 
@@ -452,17 +455,25 @@ def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes
             "RECHAZADA sin número.",
             "",
         ),
-        "",
-        f"  Error: {error.code}",
-        _fill(f"Detalle: {error.message}", "  "),
     ]
-    if error.position:
-        lines.append(_fill(f"Posición: {error.position}", "  "))
+    for problem in error.every:  # a reader that keeps going reports every problem it found
+        lines += ["", f"  Error: {problem.code}", _fill(f"Detalle: {problem.message}", "  ")]
+        if problem.position:
+            lines.append(_fill(f"Posición: {problem.position}", "  "))
     lines += ["", _EXPECTED, ""]
     response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
+    report = None
+    if fmt is WireFormat.EDIFACT:
+        report = render_syntax_report(error, response, outcome.document.data)
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
+    if report is not None:
+        lines.append("El intercambio se rechaza también con un mensaje CONTRL (sintaxis).")
     _body(message, lines)
-    _attach_response(message, response, fmt)
+    _attach_response(message, response, fmt, outcome.document.data)
+    if report is not None:  # D.96B's CUSRES does not replace CONTRL for syntax errors
+        message.add_attachment(
+            report, maintype="application", subtype="EDIFACT", filename="contrl.edi"
+        )
     return message.as_bytes(policy=_WIRE)
 
 

@@ -31,7 +31,7 @@ def test_the_cusdec_example_reads_and_is_canonical() -> None:
 
 
 def test_the_cusres_example_is_what_the_office_writes() -> None:
-    example = _example("BGM+929+19970303-DUA-001+9+AP'")
+    example = _example("BGM+962+19970303-DUA-001+9+AP'")
     assert example == render_response(_accepted(), WireFormat.EDIFACT)
     assert parse_response(example) == _accepted()
 

@@ -38,7 +38,9 @@ async def test_a_cusdec_with_a_wrong_unt_count_is_rejected_naming_the_segment(no
     text = body_text(reply)
     position = f"segmento {int(count)} del mensaje (UNT), elemento 1"
     assert "EDI-COUNT" in text and position in " ".join(text.split())
-    ((name, data),) = attachments(reply)
-    assert name.endswith(".edi")
+    (name, data), (report_name, report) = attachments(reply)
+    assert name.endswith(".edi") and report_name == "contrl.edi"
     (finding,) = parse_response(data).findings
     assert (finding.rule_id, finding.field) == ("EDI-COUNT", position)
+    assert b"+ADUANA118:ZZ+4821:ZZ+" in data  # addressed to the sender of the CUSDEC
+    assert b"UNH+1+CONTRL:2:2:UN'" in report and f"UCS+{int(count)}+29'".encode() in report

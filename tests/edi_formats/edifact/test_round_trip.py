@@ -12,12 +12,17 @@ from tests.edi_formats.strategies import declarations
 
 
 def _fits_d96b(declaration: DUA | OE) -> DUA | OE:
-    """The declaration with unit codes cut to 6411's three characters (EDI-LIMIT otherwise).
+    """The declaration cut to what D.96B carries (EDI-LIMIT otherwise): unit codes of three
+    characters (6411), two transport documents and three invoices.
 
     The other D.96B limits (names over 175 characters, packages over eight digits, quantities
     over fifteen) are beyond what the strategies generate; test_cusdec_mapping covers them.
     """
     data: dict[str, Any] = declaration.model_dump()
+    # D.96B holds ten DOC and ten NAD groups in the heading: at most two transport
+    # documents (with master and manifest each) and three invoices with supplier contacts.
+    data["transport"]["documents"] = data["transport"]["documents"][:2]
+    data["invoices"] = data["invoices"][:3]
     for series in data["series"]:
         if series["unit"] is not None:
             series["unit"] = series["unit"][:3]

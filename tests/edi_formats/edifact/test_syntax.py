@@ -117,19 +117,20 @@ def test_envelope_errors(change: tuple[bytes, bytes], code: str, words: str) -> 
     assert words in error.message
 
 
-def test_two_messages_in_one_interchange_are_refused() -> None:
+def test_two_messages_that_unz_does_not_count_are_refused() -> None:
     data = interchange(sample_body())
     unz = data.index(b"UNZ")
     message = data[data.index(b"UNH") : unz]
-    error = _error(data[:unz] + message + data[unz:])
-    assert error.code == "EDI-MESSAGE" and "más de un mensaje" in error.message
+    error = _error(data[:unz] + message + data[unz:])  # UNZ+1 for two messages
+    assert error.code == "EDI-COUNT" and "más de un mensaje" in error.message
 
 
-def test_functional_groups_are_refused() -> None:
+def test_a_functional_group_without_its_une_is_refused() -> None:
     data = interchange(sample_body()).replace(
         b"UNH+1+", b"UNG+CUSDEC+X+Y+970303:1200+1+UN+D:96B'UNH+1+"
     )
-    assert _error(data).code == "EDI-ENVELOPE"
+    error = _error(data)
+    assert error.code == "EDI-ENVELOPE" and "grupo funcional incompleto" in error.message
 
 
 def test_segments_after_unz_are_refused() -> None:
@@ -149,3 +150,23 @@ def test_interchange_reports_its_envelope() -> None:
     assert (read.sender, read.recipient, read.control_reference) == ("4821", "ADUANA118", "R1")
     assert read.has_una and read.chars.decimal == "."
     assert read.body[0].tag == "BGM" and read.body[0].number == 2
+
+
+def test_an_interchange_of_several_messages_splits_into_one_per_message() -> None:
+    from edi_formats.edifact.syntax import split_messages
+
+    body = sample_body()
+    one = interchange(body).decode("latin-1").split("\r\n")
+    unh = next(i for i, s in enumerate(one) if s.startswith("UNH"))
+    message = one[unh:-1]
+    second = [s.replace("UNH+1+", "UNH+2+").replace(f"UNT+{len(body) + 2}+1", "X") for s in message]
+    second[-1] = f"UNT+{len(body) + 2}+2'"
+    text = [*one[:unh], "UNG+CUSDEC+4821+ADUANA118+970303:1200+G1+UN+D:96B'"]
+    text += message + second + ["UNE+2+G1'", "UNZ+1+R1'"]
+    parts = split_messages("\r\n".join(text).encode("latin-1"))
+    assert parts is not None and len(parts) == 2
+    assert [read_interchange(part, CUSDEC).message_reference for part in parts] == ["1", "2"]
+    assert all(read_interchange(part, CUSDEC).control_reference == "R1" for part in parts)
+    wrong_count = "\r\n".join(text).replace("UNE+2+G1", "UNE+3+G1").encode("latin-1")
+    assert split_messages(wrong_count) is None  # read whole: its errors are reported
+    assert split_messages(interchange(body)) is None

@@ -7,6 +7,8 @@ import quopri
 import pytest
 
 from config import OfficeRegistry
+from edi_formats.codec import WireFormat, render_declaration
+from edi_formats.models import DUA, OE
 from gateway.pipeline.process import (
     NothingReadable,
     ReadDeclaration,
@@ -183,3 +185,36 @@ def test_a_forwarded_flowed_mail_is_read(context: RuleContext):
     )
     (outcome,) = analyse(raw, context).outcomes
     assert isinstance(outcome, ReadDeclaration) and outcome.declaration == decl
+
+
+def _edifact(decl: DUA | OE) -> bytes:
+    return render_declaration(decl, WireFormat.EDIFACT)
+
+
+def test_a_bad_interchange_does_not_sink_the_mail(context: RuleContext):
+    """A 5 000-digit syntax version once raised ValueError and the whole mail was retried."""
+    bad = b"UNA:+.? 'UNB+UNOC:" + b"9" * 5000 + b"+4821:ZZ+ADUANA118:ZZ+970303:1200+R1'"
+    raw = submission(flat(declaration(reference="P-1")), bad + b"UNZ+0+R1'")
+    first, second = analyse(raw, context).outcomes
+    assert isinstance(first, ReadDeclaration) and first.accepted
+    assert isinstance(second, UnreadableDeclaration) and second.error.code == "EDI-ENVELOPE"
+
+
+def test_each_message_of_an_interchange_is_answered_on_its_own(context: RuleContext):
+    one = _edifact(declaration(reference="P-1")).decode("latin-1").split("\r\n")
+    two = _edifact(declaration(reference="P-2", breaks="ID-RUC")).decode("latin-1").split("\r\n")
+    unh, unt = (
+        one.index("UNH+1+CUSDEC:D:96B:UN'"),
+        next(i for i, s in enumerate(one) if s.startswith("UNT+")),
+    )
+    second = [s.replace("+1'", "+2'") if s[:3] in ("UNH", "UNT") else s for s in two[unh : unt + 1]]
+    second[0] = "UNH+2+CUSDEC:D:96B:UN'"
+    group = ["UNG+CUSDEC+4821:ZZ+ADUANA118:ZZ+970303:0000+G1+UN+D:96B'"]
+    text = one[:2] + group + one[unh : unt + 1] + second + ["UNE+2+G1'", "UNZ+1" + one[-2][5:]]
+    raw = submission("\r\n".join(text).encode("latin-1") + b"\r\n")
+    first, other = analyse(raw, context).outcomes
+    assert isinstance(first, ReadDeclaration) and first.accepted
+    assert first.declaration.agent_reference == "P-1"
+    assert isinstance(other, ReadDeclaration) and not other.accepted
+    assert other.declaration.agent_reference == "P-2"
+    assert "mensaje 2" in other.document.source

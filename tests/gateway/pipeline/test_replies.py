@@ -129,9 +129,11 @@ def test_an_unreadable_edifact_declaration_is_answered_with_a_cusres(offices: Of
     error = DeclarationSyntaxError("EDI-ENVELOPE", "falta UNH", "segmento 2 del intercambio")
     message = parse(replies.unreadable(envelope(), UnreadableDeclaration(document, error)))
     assert message["X-Teledespacho-Reference"] == ""
-    ((name, data),) = attachments(message)
+    (name, data), (report_name, report) = attachments(message)
     assert name.endswith(".edi")
     assert parse_response(data).findings[0].rule_id == "EDI-ENVELOPE"
+    assert report_name == "contrl.edi" and b"UNH+1+CONTRL:2:2:UN'" in report
+    assert b"UCI++X+Y+4+13'" in report  # no reference could be read; missing (13)
 
 
 @pytest.mark.parametrize(
