@@ -60,7 +60,8 @@ async def test_direct_48000_byte_submission_takes_50_simulated_seconds(
     # 48 000 octets at 960 a second plus the SMTP dialogue around them (about 0.2 s on
     # the line); the server's and client's own processing time is multiplied by the scale.
     assert report.up.delivered > 48_000
-    assert 50.0 + 0.2 <= report.online_seconds <= 52.0
+    # Generous above: under load, processing time counts 25 times over.
+    assert 50.0 + 0.2 <= report.online_seconds <= 60.0
     assert wall == pytest.approx(report.online_seconds / scale, rel=0.05)
 
 

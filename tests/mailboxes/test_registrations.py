@@ -82,8 +82,10 @@ async def test_approval_creates_the_account_and_scope_once(store: Store) -> None
                                      letter=letter)  # fmt: skip
     assert decided.state is RequestState.APPROVED and decided.decided_by == "of127"
     assert decided.decided_at is not None
-    account = await store.authenticate(REQUESTER, "x")
-    assert account is not None and account.agent_code == "6120"
+    found = await store.credentials(REQUESTER)
+    assert found is not None
+    account, password_hash = found
+    assert account.agent_code == "6120" and store.hasher.verify(password_hash, "x")
     assert await requests.office_scope(REQUESTER) == {"127", "118"}
     assert len(await store.list_messages(REQUESTER)) == 2
     with pytest.raises(AlreadyDecided):

@@ -101,8 +101,9 @@ async def test_a_peer_down_past_the_give_up_time_earns_the_sender_a_dsn(cluster:
     assert relay is not None
     await relay.run_once()
     cluster.clock.advance(timedelta(hours=3))
-    report = await relay.run_once()
-    assert len(report.bounced) == 1
+    # Our pass gives it up, or the node's own worker does first (they share a lock): either
+    # way exactly one notice reaches the sender.
+    await relay.run_once()
     (dsn,) = await wait_for_mail(cluster[HQ], AGENT)
     assert dsn.get_content_type() == "multipart/report"
     assert dsn.get_param("report-type") == "delivery-status"
