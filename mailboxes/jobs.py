@@ -325,18 +325,21 @@ class Answering:
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
                 continue
-            mailbox_id, first_uid = await self._store.allocate_uids(
+            mailbox_id, reserved = await self._store.allocate_uids(
                 self.session, owner, folder, len(content_ids), self.now
             )
             rows += [
                 {
                     "mailbox_id": mailbox_id,
-                    "uid": first_uid + index,
+                    "uid": uid,
                     "content_id": content_id,
                     "internal_date": self.now,
                     "flags": "",
+                    "modseq": reserved.modseq,
                 }
-                for index, content_id in enumerate(content_ids)
+                for uid, content_id in zip(
+                    reserved.uids(len(content_ids)), content_ids, strict=True
+                )
             ]
         if rows:
             await self.session.execute(insert(MailboxMessageRow), rows)

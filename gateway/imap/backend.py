@@ -30,11 +30,12 @@ from pymap.exceptions import (
     NotAllowedError,
     TemporaryFailure,
 )
-from pymap.flags import FlagOp
+from pymap.flags import FlagOp, PermanentFlags
 from pymap.health import HealthStatus
 from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
+from pymap.mailbox import MailboxSnapshot
 from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
@@ -52,6 +53,7 @@ from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet,
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
+from gateway.imap.selected import IncrementalSelected, RecentFlags
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.folders import INBOX, Folders
 from mailboxes.passwords import PasswordHasher
@@ -273,6 +275,22 @@ class Session(BaseSession[Message]):
             return await self._mailbox_set.get_mailbox(name)
         except KeyError as exc:
             raise MailboxNotFound(name, try_create=try_create) from exc
+
+    async def select_mailbox(
+        self, name: str, readonly: bool = False
+    ) -> tuple[MailboxSnapshot, SelectedMailbox]:
+        """SELECT/EXAMINE: the view is built once here and kept up to date by modseq."""
+        mbx = await self._data(name)
+        selected = IncrementalSelected.open(
+            mbx.mailbox_id,
+            readonly or mbx.readonly,
+            PermanentFlags(mbx.permanent_flags),
+            RecentFlags(mbx.session_flags),
+            mbx.selected_set,
+            name,
+        )
+        snapshot = await mbx.load(selected, claim_recent=not selected.readonly)
+        return snapshot, selected
 
     async def fetch_messages(
         self, selected: SelectedMailbox, sequence_set: SequenceSet, set_seen: bool
