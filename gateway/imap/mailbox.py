@@ -300,28 +300,23 @@ class MailboxData(MailboxDataInterface[Message]):
 
     @store_errors
     async def load(self, selected: IncrementalSelected, *, claim_recent: bool) -> MailboxSnapshot:
-        """SELECT: read what the session must know of every message, once, a page at a time.
+        """SELECT: the view of the last SELECT of this mailbox in the process, or else every
+        message read from the store a page at a time; then what changed since (by modseq).
 
-        Then catch up with what changed while the pages were read (by modseq), claim the
-        ``\\Recent`` messages and answer the snapshot from the view and the stored counts.
+        Then ``\\Recent`` is claimed and the snapshot answered from the view and the
+        stored counts; the view is kept for the next SELECT.
         """
-        state = await self._folders.state(self.info.id)
-        if state is None:
-            raise self._vanished()
         version = self._state.version
-        after = 0
-        while True:
-            page = await self._folders.flag_page(self.info.id, after, self.PAGE)
-            selected.add_updates(
-                [Message(uid, date, _flags_of(text), mailbox=self) for uid, text, date in page],
-                (),
-            )
-            if len(page) < self.PAGE:
-                break
-            after = page[-1][0]
-        changes = await self._catch_up(selected, state.highest_modseq, version)
+        shared = self._state.view
+        if shared is not None and shared.mailbox_id == self.mailbox_id:
+            selected.log.adopt(shared)
+            since = shared.modseq
+        else:
+            since = await self._read_all(selected)
+        changes = await self._catch_up(selected, since, version)
         if changes is None:
             raise self._vanished()
+        self._state.view = selected.log.share(self.mailbox_id, changes.state.highest_modseq)
         log = selected.log
         recent = 0
         if claim_recent:
@@ -344,6 +339,22 @@ class MailboxData(MailboxDataInterface[Message]):
             await self._first_unseen(log) if changes.state.unseen else None,
             changes.state.uid_next,
         )
+
+    async def _read_all(self, selected: IncrementalSelected) -> int:
+        """Every message's UID, flags and date, a page at a time; the modseq read before."""
+        state = await self._folders.state(self.info.id)
+        if state is None:
+            raise self._vanished()
+        after = 0
+        while True:
+            page = await self._folders.flag_page(self.info.id, after, self.PAGE)
+            selected.add_updates(
+                [Message(uid, date, _flags_of(text), mailbox=self) for uid, text, date in page],
+                (),
+            )
+            if len(page) < self.PAGE:
+                return state.highest_modseq
+            after = page[-1][0]
 
     PAGE: Final = 2000
     """Messages per query and per step on the event loop when a SELECT reads a mailbox."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pymap.flags import SessionFlags
@@ -41,7 +42,7 @@ from pymap.parsing.specials import FetchAttribute, FetchValue, SequenceSet
 from pymap.parsing.specials.sequenceset import MaxValue
 from pymap.selected import SelectedMailbox, SynchronizedMessages
 
-__all__ = ["IncrementalMessages", "IncrementalSelected", "RecentFlags"]
+__all__ = ["IncrementalMessages", "IncrementalSelected", "RecentFlags", "SharedView"]
 
 _FLAGS = FetchAttribute(b"FLAGS")
 _UID = FetchAttribute(b"UID")
@@ -78,6 +79,22 @@ def _bounds(element: Any, maximum: int) -> tuple[int, int] | None:
     return low, min(max(left, right), maximum)
 
 
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    """A mailbox's messages as of one modseq, kept for the next session that selects it.
+
+    The first SELECT reads the mailbox from the store; the next ones start from a copy of
+    this (two copies made in C: the UID list and the message map) and ask the store only
+    for what changed since ``modseq``. Messages are never changed in place (a change
+    replaces the entry), so sessions may share them.
+    """
+
+    mailbox_id: Any
+    modseq: int
+    uids: list[int]
+    messages: dict[int, CachedMessage]
+
+
 class IncrementalMessages(SynchronizedMessages):
     """The messages a session knows, sorted by UID, with the log of what to announce."""
 
@@ -95,6 +112,25 @@ class IncrementalMessages(SynchronizedMessages):
         client knew then: those whose flags differ now are announced."""
         self.removed: list[int] = []
         """UIDs removed from the view since ``add_updates`` last looked."""
+
+    def share(self, mailbox_id: Any, modseq: int) -> SharedView:
+        """A copy of the view as of ``modseq``, for later sessions.
+
+        Expunges this session still hides are left out: they happened at or before
+        ``modseq``, so a session starting from the copy would never hear of them.
+        """
+        pending = self._pending_remove
+        uids = [u for u in self._sorted if u not in pending] if pending else self._sorted.copy()
+        cache = self._cache.copy()
+        for uid in pending:
+            cache.pop(uid, None)
+        return SharedView(mailbox_id, modseq, uids, cache)
+
+    def adopt(self, view: SharedView) -> None:
+        """Start from a shared view (an empty, unforked log only)."""
+        assert not self._sorted, "adopt a view only into a new session"
+        self._sorted = view.uids.copy()
+        self._cache = view.messages.copy()
 
     @property
     def exists(self) -> int:
