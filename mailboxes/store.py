@@ -27,7 +27,7 @@ from mailboxes.database import Database
 from mailboxes.migrate import upgrade
 from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
-from mailboxes.records import Account, IntakeJob, MessageInfo, Recipient
+from mailboxes.records import Account, Change, IntakeJob, MessageInfo, Recipient
 from mailboxes.schema import (
     AccountRow,
     DeclarationRow,
@@ -53,16 +53,6 @@ MAX_BATCH = 256
 
 class AccountExists(ValueError):
     """An account with that address (or agent code) is already registered."""
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a committed transaction changed: the (owner, folder) pairs that gained or lost
-    messages, new job ids, and whether it queued messages for relay to another node."""
-
-    mailboxes: frozenset[tuple[str, str]]
-    job_ids: tuple[int, ...] = ()
-    relayed: bool = False
 
 
 AlsoWrite = Callable[[AsyncSession], Awaitable[None]]

@@ -17,7 +17,7 @@ from typing import Final
 
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004
 from validators.rules.wording import day

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import cite_000, cite_004
 from validators.rules.wording import day, document_name

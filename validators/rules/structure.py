@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import cite_004
 from validators.rules.wording import amount, day, document_name, party_box
