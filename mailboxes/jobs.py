@@ -16,7 +16,7 @@ answer instead of looping forever.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailboxes import ledgers
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
     AccountRow,
@@ -210,7 +211,7 @@ class Answering:
 
     def __init__(self, store: Store, session: AsyncSession, now: datetime) -> None:
         self._store = store
-        self.session = session
+        self._session = session
         self.now = now
         self.touched: set[tuple[str, str]] = set()
         self.relayed = False
@@ -222,7 +223,7 @@ class Answering:
     async def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
-        ids = await self.session.scalars(
+        ids = await self._session.scalars(
             select(IntakeJobRow.id)
             .where(IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value)
             # Locked until the commit: a second worker that claimed the same job waits here,
@@ -236,7 +237,7 @@ class Answering:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
         for start in range(0, len(wanted), 200):
             chunk = wanted[start : start + 200]
-            rows = await self.session.execute(
+            rows = await self._session.execute(
                 select(
                     DeclarationRow.agent_code,
                     DeclarationRow.agent_reference,
@@ -256,7 +257,7 @@ class Answering:
         key = (agent_code, agent_reference)
         if key not in self._answers:
             row = (
-                await self.session.execute(
+                await self._session.execute(
                     select(
                         DeclarationRow.status,
                         DeclarationRow.number,
@@ -273,7 +274,7 @@ class Answering:
 
     async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
         """Take the next number of the office's series for that year and regime (1, 2, ...)."""
-        last = await self.session.scalar(
+        last = await self._session.scalar(
             update(DeclarationCounterRow)
             .where(
                 DeclarationCounterRow.office_code == office_code,
@@ -285,7 +286,7 @@ class Answering:
         )
         if last is not None:
             return int(last)
-        await self.session.execute(
+        await self._session.execute(
             insert(DeclarationCounterRow).values(
                 office_code=office_code, year=year, regime=regime, last=1
             )
@@ -295,7 +296,7 @@ class Answering:
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
         content_id: int = (
-            await self.session.execute(
+            await self._session.execute(
                 insert(MessageContentRow)
                 .values(raw=raw, size=len(raw), created_at=self.now)
                 .returning(MessageContentRow.id)
@@ -326,7 +327,7 @@ class Answering:
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
                 continue
             mailbox_id, reserved = await self._store.allocate_uids(
-                self.session, owner, folder, len(content_ids), self.now
+                self._session, owner, folder, len(content_ids), self.now
             )
             rows += [
                 {
@@ -342,15 +343,15 @@ class Answering:
                 )
             ]
         if rows:
-            await self.session.execute(insert(MailboxMessageRow), rows)
+            await self._session.execute(insert(MailboxMessageRow), rows)
         if relays:
-            await self.session.execute(insert(RelayRow), relays)
+            await self._session.execute(insert(RelayRow), relays)
         answers, self._new_answers = self._new_answers, []
         if answers:
-            await self.session.execute(insert(DeclarationRow), answers)
+            await self._session.execute(insert(DeclarationRow), answers)
         done, self._done = self._done, []
         if done:
-            await self.session.execute(
+            await self._session.execute(
                 update(IntakeJobRow)
                 .where(IntakeJobRow.id.in_(done))
                 .values(state=JobState.DONE.value, finished_at=self.now, error=None)
@@ -396,7 +397,7 @@ class Answering:
                 {"agent_code": agent_code, "agent_reference": agent_reference, **values}
             )
         else:
-            await self.session.execute(
+            await self._session.execute(
                 update(DeclarationRow)
                 .where(
                     DeclarationRow.agent_code == agent_code,
@@ -416,7 +417,7 @@ class Answering:
         """Whether this node has handed ``office``'s numbering to another node since it last
         received it: from then on, a late job of the office must not be numbered here."""
         last: dict[str, int] = {}
-        rows = await self.session.execute(
+        rows = await self._session.execute(
             select(OfficeHandoverRow.direction, func.max(OfficeHandoverRow.serial))
             .where(OfficeHandoverRow.office_code == office)
             .group_by(OfficeHandoverRow.direction)
@@ -431,11 +432,11 @@ class Answering:
         For a job whose office moved to ``node`` after its RCPT was accepted here: once this
         node has handed the office's numbering over, numbering it here would repeat a number.
         """
-        content_id = await self.session.scalar(
+        content_id = await self._session.scalar(
             select(IntakeJobRow.content_id).where(IntakeJobRow.id == job.id)
         )
         assert content_id is not None
-        await self.session.execute(
+        await self._session.execute(
             insert(RelayRow).values(
                 **relay_entry(content_id, job.sender, job.recipient, node, self.now)
             )
@@ -447,7 +448,7 @@ class Answering:
         await self._finish(job_id, JobState.FAILED, error)
 
     async def _finish(self, job_id: int, state: JobState, error: str | None) -> None:
-        await self.session.execute(
+        await self._session.execute(
             update(IntakeJobRow)
             .where(IntakeJobRow.id == job_id)
             .values(
@@ -456,3 +457,53 @@ class Answering:
                 error=None if error is None else error[:MAX_ERROR_LENGTH],
             )
         )
+
+    # region ledgers: channel months and the import history (``mailboxes.ledgers``)
+
+    async def take_channel_month(
+        self,
+        key: ledgers.MonthKey,
+        *,
+        previous: tuple[datetime, datetime],
+        limit_from: Callable[[int], str],
+    ) -> ledgers.ChannelMonth:
+        """Count a numbered declaration in its month, the row locked until the commit."""
+        return await ledgers.take_month(self._session, key, previous, limit_from)
+
+    async def count_channel(
+        self, key: ledgers.MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
+    ) -> None:
+        await ledgers.count_channel(
+            self._session, key, base=base, red=red, mandatory_red=mandatory_red
+        )
+
+    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        """The importer's recorded imports of the year (FOB, US cents), this transaction's
+        own included."""
+        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+
+    async def record_import(
+        self,
+        *,
+        number: str,
+        office: str,
+        doc_type: str,
+        doc_number: str,
+        year: int,
+        fob_cents: int,
+        received_at: datetime,
+    ) -> None:
+        await ledgers.record_import(
+            self._session,
+            {
+                "number": number,
+                "office_code": office,
+                "party_doc_type": doc_type,
+                "party_doc_number": doc_number,
+                "year": year,
+                "fob_cents": fob_cents,
+                "received_at": received_at,
+            },
+        )
+
+    # endregion

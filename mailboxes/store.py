@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.clock import Clock
-from mailboxes import modseq
+from mailboxes import ledgers, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
 from mailboxes.migrate import upgrade
@@ -614,6 +614,11 @@ class Store:
         if raw is None:
             raise KeyError(job_id)
         return bytes(raw)
+
+    async def channel_month(self, key: ledgers.MonthKey) -> ledgers.ChannelMonth | None:
+        """An office's channel month of one regime (None before its first number)."""
+        async with self.database.read_session() as session:
+            return await ledgers.channel_month(session, key)
 
     async def count_contents(self) -> int:
         async with self.database.read_session() as session:

@@ -1,4 +1,4 @@
-"""No module of the store or of the validators imports, even lazily, one that imports it back.
+"""Import rules: no cycles in the store or the validators, and SQL only in the store.
 
 Every import statement counts, wherever it is (module level, ``TYPE_CHECKING`` blocks,
 inside functions): a cycle hidden in a function works until someone moves the import.
@@ -64,3 +64,23 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_no_import_cycle(package: str) -> None:
     cycle = _cycle(_imports(package))
     assert cycle is None, " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize(
+    "package", ["gateway", "validators", "edi_formats", "config", "dialup_sim"]
+)
+def test_only_the_store_speaks_sql(package: str) -> None:
+    """``mailboxes`` is the only package that imports SQLAlchemy; the others call the store."""
+    speaking = []
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if any(name.split(".")[0] == "sqlalchemy" for name in names):
+                speaking.append(str(path.relative_to(ROOT)))
+    assert speaking == []

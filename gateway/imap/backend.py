@@ -46,7 +46,6 @@ from pymap.user import UserMetadata
 from pysasl.creds.server import ServerCredentials
 from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import SystemClock
 from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
@@ -55,6 +54,7 @@ from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
 from gateway.imap.selected import IncrementalSelected, RecentFlags
 from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.errors import StoreError
 from mailboxes.folders import INBOX, Folders
 from mailboxes.passwords import PasswordHasher
 from mailboxes.records import Account
@@ -185,7 +185,7 @@ class Login(LoginInterface):
             raise InvalidAuth()
         try:
             account = await self.store.authenticate(credentials.authcid, secret)
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         if account is None:
             raise InvalidAuth()
@@ -230,7 +230,7 @@ class Identity(IdentityInterface):
         try:
             namespace = await login.namespace_for(self.account)
             await login.backing.folders.ensure(self.name, INBOX)  # INBOX always exists
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         yield Session(self.name, login.config, MailboxSet(login.backing, namespace))
 

@@ -40,12 +40,12 @@ from pymap.parsing.response import ResponseCode
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
 from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import Clock
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
 from gateway.imap.selected import IncrementalMessages, IncrementalSelected
+from mailboxes.errors import StoreError
 from mailboxes.folders import (
     INBOX,
     FlagChange,
@@ -80,7 +80,7 @@ def store_errors(
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(*args, **kwargs)
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             log.exception("IMAP: store failure in %s", method.__qualname__)
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
 

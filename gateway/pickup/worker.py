@@ -17,13 +17,12 @@ import logging
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from sqlalchemy.exc import IntegrityError
-
 from config.clock import Clock
 from config.topology import PickupSource
 from gateway.directory import LocalDirectory
 from gateway.pickup.sources import PickupError, open_reader, unseen
 from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.errors import AlreadyStored
 from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
@@ -115,7 +114,7 @@ class PickupWorker:
                             await pass_over(self._store, record)
                             continue
                         await self._store.deliver(sender, [target], raw, also=record)
-                    except IntegrityError:  # another process imported it meanwhile
+                    except AlreadyStored:  # another process imported it meanwhile
                         continue
                     imported += 1
             if imported:

@@ -147,7 +147,7 @@ async def _answer_declaration(
             return
     if own and outcome.accepted and needs_history(declaration):
         context = _context(claimed, settings)
-        outcome = await revalidate(answering.session, outcome, context, settings.registry)
+        outcome = await revalidate(answering, outcome, context, settings.registry)
     if not outcome.accepted:
         reply_id = await answering.deliver(
             job.sender, AGENT_FOLDER, replies.rejection(envelope, outcome)
@@ -184,7 +184,7 @@ async def _answer_declaration(
         reference=settings.reference,
     )
     await record_import(
-        answering.session,
+        answering,
         declaration,
         number=number,
         office=job.office_code,
