@@ -21,6 +21,7 @@ from gateway.pipeline.worker import PipelineWorker
 from gateway.pop3.server import Pop3Server
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
+from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
@@ -85,11 +86,21 @@ class Node:
         settings = self.settings
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.router = router = Router(
+            RoutingSnapshot.of(
+                node_name=settings.node_name,
+                domain=settings.domain,
+                offices=self.offices,
+                topology=settings.topology,
+                host_all_offices=settings.host_all_offices,
+            )
+        )
         try:
             store = await Store.open(
                 settings.effective_database_url,
                 clock=self.clock,
                 hasher=self.hasher or hasher_for(settings),
+                routing=router,  # replies to agents of other nodes; held offices' jobs
             )
         except OSError as exc:
             raise NodeStartError(f"cannot open the store: {exc}") from exc
@@ -98,24 +109,10 @@ class Node:
             created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)
             if created:
                 log.info("demo accounts created: %s", ", ".join(created))
-        self.router = router = Router(
-            node_name=settings.node_name,
-            domain=settings.domain,
-            offices=self.offices,
-            topology=settings.topology,
-            host_all_offices=settings.host_all_offices,
-        )
-        store.hosted_elsewhere = router.remote_node  # replies to agents of other nodes
-        directory = LocalDirectory(
-            store,
-            domain=settings.domain,
-            hosted_offices=[office.code for office in self.hosted_offices],
-            hosted_elsewhere=router.remote_node,
-        )
+        directory = LocalDirectory(store, router)
         self.moves = moves = OfficeMoves(
             store,
             router=router,
-            directory=directory,
             clock=self.clock,
             registry_file=settings.offices_file,
         )

@@ -109,8 +109,9 @@ class JobQueue:
                 .where(IntakeJobRow.state == JobState.PENDING.value)
                 .order_by(IntakeJobRow.id)
             )
-            if self._store.held_offices:
-                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
+            held = self._store.routing.current.held_offices
+            if held:
+                query = query.where(IntakeJobRow.office_code.not_in(held))
             return list(await session.scalars(query))
 
     async def claim(
@@ -132,8 +133,9 @@ class JobQueue:
             )
             if exclude:
                 query = query.where(IntakeJobRow.id.not_in(list(exclude)))
-            if self._store.held_offices:  # moved here; numbering not handed over yet
-                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
+            held = self._store.routing.current.held_offices
+            if held:  # moved here; numbering not handed over yet
+                query = query.where(IntakeJobRow.office_code.not_in(held))
             # Several workers on one PostgreSQL database: each takes jobs the others are not
             # claiming at this moment (SQLite has one writer and ignores the clause).
             query = query.with_for_update(of=IntakeJobRow, skip_locked=True)
@@ -317,10 +319,11 @@ class Answering:
         answers and job states written in one statement each, not a few per message.
         """
         filings, self._filings = self._filings, {}
+        routes = self._store.routing.current
         rows = []
         relays = []
         for (owner, folder), content_ids in filings.items():
-            node = self._store.hosted_elsewhere(owner)
+            node = routes.remote_node(owner)
             if node is not None:  # e.g. an agent homed on another node: relay the reply
                 self.touched.discard((owner, folder))
                 self.relayed = True

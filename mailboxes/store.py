@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from mailboxes.migrate import upgrade
 from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
 from mailboxes.records import Account, Change, IntakeJob, MessageInfo, Recipient
+from mailboxes.routing import LOCAL_ONLY, RoutingSource
 from mailboxes.schema import (
     AccountRow,
     DeclarationRow,
@@ -117,8 +118,19 @@ def _flags(text: str) -> frozenset[str]:
 
 
 class Store:
-    def __init__(self, database: Database, *, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        routing: RoutingSource = LOCAL_ONLY,
+    ) -> None:
         self.database = database
+        self.routing: Final = routing
+        """Where addresses live and which offices are held (the node's router, whose
+        snapshot an office move replaces): the pipeline relays a filing for an address a
+        peer hosts, and the queue holds a held office's jobs."""
         self.clock = clock
         self.hasher = hasher
         self._dummy_hash = hasher.hash("not a real password")
@@ -126,20 +138,21 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
-        self.hosted_elsewhere: Callable[[str], str | None] = lambda _address: None
-        """The node hosting an address when it is not this one (set by the node's router):
-        messages the pipeline files for such an address are queued for relay instead."""
-        self.held_offices: frozenset[str] = frozenset()
-        """Offices whose intake jobs wait (moved here, numbering not handed over yet)."""
 
     @classmethod
     async def open(
-        cls, url: str, *, clock: Clock, hasher: PasswordHasher, migrate: bool = True
+        cls,
+        url: str,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        migrate: bool = True,
+        routing: RoutingSource = LOCAL_ONLY,
     ) -> Store:
         database = Database(url)
         if migrate:
             await upgrade(database)
-        store = cls(database, clock=clock, hasher=hasher)
+        store = cls(database, clock=clock, hasher=hasher, routing=routing)
         if not database.is_sqlite:  # other processes may share the database: hear them
             from mailboxes.notify import ChangeFeed  # asyncpg is only needed here
 
