@@ -191,7 +191,7 @@ class Folders:
         """(owner, folder name) of every folder of those owners."""
         if not owners:
             return []
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 select(MailboxRow.owner, MailboxRow.name)
                 .where(MailboxRow.owner.in_(list(owners)))
@@ -277,7 +277,7 @@ class Folders:
 
     async def messages(self, folder_id: int) -> list[StoredMessage]:
         """Every message of the folder, ascending UID (without the bytes)."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 _message_columns()
                 .where(MailboxMessageRow.mailbox_id == folder_id)
@@ -291,7 +291,7 @@ class Folders:
         """Those of the UIDs that are in the folder, by UID; with their bytes if asked."""
         found: dict[int, StoredMessage] = {}
         query = _message_columns(with_raw=with_raw)
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             for chunk in chunks(uids):
                 rows = await session.execute(
                     query.where(
@@ -305,7 +305,7 @@ class Folders:
 
     async def contents(self, folder_id: int, uids: Collection[int]) -> dict[int, bytes]:
         """The bytes of those messages that are still in the folder, by UID, in one query."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 select(MailboxMessageRow.uid, MessageContentRow.raw)
                 .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
@@ -318,7 +318,7 @@ class Folders:
 
     async def state(self, folder_id: int) -> FolderState | None:
         """The folder's counts, next UID and highest modseq (one row); ``None`` if gone."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
         return None if row is None else FolderState(*row)
 
@@ -328,7 +328,7 @@ class Folders:
 
         The cost follows the number of changes, not the size of the folder.
         """
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
             if row is None:
                 return None
@@ -350,7 +350,7 @@ class Folders:
 
     async def count_above(self, folder_id: int, uid: int) -> int:
         """How many messages of the folder have a UID above ``uid`` (an index range)."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             counted = await session.scalar(
                 select(func.count()).where(
                     MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > uid
@@ -366,7 +366,7 @@ class Folders:
         What a SELECT needs of every message, read a page at a time so that no single step
         (the query, or turning its rows into values on the event loop) grows with the folder.
         """
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 _FLAG_PAGE.where(
                     MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > after_uid
@@ -376,7 +376,7 @@ class Folders:
 
     async def content(self, folder_id: int, uid: int) -> bytes | None:
         """The message's bytes, or ``None`` if it is gone."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             raw = await session.scalar(
                 select(MessageContentRow.raw)
                 .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
@@ -512,7 +512,7 @@ class Folders:
     # region subscriptions
 
     async def subscriptions(self, owner: str) -> set[str]:
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             names = await session.scalars(
                 select(SubscriptionRow.name).where(SubscriptionRow.owner == owner)
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import bindparam, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +110,18 @@ _LISTING_PAGE = (
     .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
     .order_by(MailboxMessageRow.uid)
     .limit(LISTING_PAGE)
+)
+
+
+_READ_MESSAGE = (
+    select(MessageContentRow.raw)
+    .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
+    .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+    .where(
+        MailboxRow.owner == bindparam("owner"),
+        MailboxRow.name == bindparam("folder"),
+        MailboxMessageRow.uid == bindparam("uid"),
+    )
 )
 
 
@@ -470,7 +482,7 @@ class Store:
     # region reading
 
     async def list_folders(self, address: str) -> list[str]:
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             names = await session.scalars(
                 select(MailboxRow.name)
                 .where(MailboxRow.owner == normalize_address(address))
@@ -480,7 +492,7 @@ class Store:
 
     async def list_messages(self, address: str, folder: str = "INBOX") -> list[MessageInfo]:
         """Messages of a mailbox in ascending UID order (empty if the mailbox does not exist)."""
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             rows = await session.execute(
                 select(
                     MailboxMessageRow.uid,
@@ -512,7 +524,7 @@ class Store:
         on the event loop grows with the mailbox; just the two columns POP3 needs.
         """
         owner = normalize_address(address)
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             found = (
                 await session.execute(
                     select(MailboxRow.id, MailboxRow.uid_validity).where(
@@ -525,7 +537,7 @@ class Store:
             return listing
         after = 0
         while True:
-            async with self.database.read_session() as session:
+            async with self.database.read() as session:
                 rows = (
                     await session.execute(
                         _LISTING_PAGE.where(
@@ -541,17 +553,9 @@ class Store:
 
     async def read_message(self, address: str, folder: str, uid: int) -> bytes:
         """The message's bytes; ``KeyError`` if there is no such message (any more)."""
-        async with self.database.read_session() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
-                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
-                .where(
-                    MailboxRow.owner == normalize_address(address),
-                    MailboxRow.name == folder,
-                    MailboxMessageRow.uid == uid,
-                )
-            )
+        raw = await self.database.read_scalar(
+            _READ_MESSAGE, {"owner": normalize_address(address), "folder": folder, "uid": uid}
+        )
         if raw is None:
             raise KeyError((address, folder, uid))
         return bytes(raw)
@@ -618,7 +622,7 @@ class Store:
             ]
 
     async def job_content(self, job_id: int) -> bytes:
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             raw = await session.scalar(
                 select(MessageContentRow.raw)
                 .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
@@ -634,7 +638,7 @@ class Store:
             return await ledgers.channel_month(session, key)
 
     async def count_contents(self) -> int:
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             return int(await session.scalar(select(func.count(MessageContentRow.id))) or 0)
 
     # endregion
