@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection
 
+from gateway.routing.router import Router, RoutingSnapshot
 from mailboxes.addresses import normalize_address
 from mailboxes.records import Recipient
 from mailboxes.store import Store
@@ -42,27 +42,33 @@ class LocalDirectory:
     def __init__(
         self,
         store: Store,
+        router: Router,
         *,
-        domain: str,
-        hosted_offices: Collection[str],
         cache_seconds: float = 60.0,
-        hosted_elsewhere: Callable[[str], str | None] | None = None,
         postmaster: str | None = None,
     ) -> None:
         self._store = store
-        self._elsewhere = hosted_elsewhere or (lambda _address: None)
-        self.domain = domain.lower()
-        self.hosted_offices = frozenset(hosted_offices)
+        self._router = router
         self._cache_seconds = cache_seconds
         self._known: dict[str, float] = {}
         self.postmaster = normalize_address(postmaster or f"postmaster@{self.domain}")
         """Where mail to ``postmaster`` goes (RFC 5321 §4.5.1: every server takes it)."""
         self._account_domains: tuple[float, frozenset[str]] = (0.0, frozenset())
 
-    def intake_office(self, address: str) -> str | None:
+    @property
+    def domain(self) -> str:
+        return self._router.domain.lower()
+
+    @property
+    def hosted_offices(self) -> frozenset[str]:
+        """The offices whose intake this node serves, by the current routing snapshot."""
+        return self._router.current.hosted_offices
+
+    def intake_office(self, address: str, routes: RoutingSnapshot | None = None) -> str | None:
         """The office code if ``address`` is the intake of an office hosted here."""
-        code = intake_office_code(address, self.domain)
-        return code if code in self.hosted_offices else None
+        routes = routes or self._router.current
+        code = intake_office_code(address, routes.domain)
+        return code if code in routes.hosted_offices else None
 
     def is_local_domain(self, address: str) -> bool:
         return address.rpartition("@")[2] == self.domain
@@ -92,17 +98,18 @@ class LocalDirectory:
     async def resolve(self, address: str) -> Recipient | None:
         """Where mail to ``address`` goes on this node, or ``None`` if it is not hosted here.
 
-        An address a peer hosts (``hosted_elsewhere``, the node's router) resolves to a
-        recipient queued for relay to that peer. Raises ``InvalidAddress`` for something
-        that is not an address at all.
+        An address a peer hosts (by the router's current snapshot) resolves to a recipient
+        queued for relay to that peer. Raises ``InvalidAddress`` for something that is not
+        an address at all.
         """
         if self._postmaster(address):
             return Recipient(self.postmaster)
         normalized = normalize_address(address)
-        node = self._elsewhere(normalized)
+        routes = self._router.current  # one snapshot for the whole decision
+        node = routes.remote_node(normalized)
         if node is not None:
             return Recipient(normalized, relay_to=node)
-        office = self.intake_office(normalized)
+        office = self.intake_office(normalized, routes)
         if office is not None:
             return Recipient(normalized, INTAKE_FOLDER, intake_office=office)
         now = time.monotonic()

@@ -27,6 +27,7 @@ from gateway.pop3.server import Pop3Server
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
+from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import SmtpServer, SubmissionHandler
 from gateway.tls import NodeTls, TlsSetupError, node_tls
 from mailboxes.passwords import PasswordHasher
@@ -99,6 +100,15 @@ class Node:
         settings = self.settings
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.router = router = Router(
+            RoutingSnapshot.of(
+                node_name=settings.node_name,
+                domain=settings.domain,
+                offices=self.offices,
+                topology=settings.topology,
+                host_all_offices=settings.host_all_offices,
+            )
+        )
         try:
             self.tls = tls = node_tls(settings)
         except TlsSetupError as exc:
@@ -115,6 +125,7 @@ class Node:
                 settings.effective_database_url,
                 clock=self.clock,
                 hasher=self.hasher or hasher_for(settings),
+                routing=router,  # replies to agents of other nodes; held offices' jobs
             )
         except OSError as exc:
             raise NodeStartError(f"cannot open the store: {exc}") from exc
@@ -123,25 +134,10 @@ class Node:
             created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)
             if created:
                 log.info("demo accounts created: %s", ", ".join(created))
-        self.router = router = Router(
-            node_name=settings.node_name,
-            domain=settings.domain,
-            offices=self.offices,
-            topology=settings.topology,
-            host_all_offices=settings.host_all_offices,
-        )
-        store.hosted_elsewhere = router.remote_node  # replies to agents of other nodes
-        directory = LocalDirectory(
-            store,
-            domain=settings.domain,
-            hosted_offices=[office.code for office in self.hosted_offices],
-            hosted_elsewhere=router.remote_node,
-            postmaster=settings.postmaster,
-        )
+        directory = LocalDirectory(store, router, postmaster=settings.postmaster)
         self.moves = moves = OfficeMoves(
             store,
             router=router,
-            directory=directory,
             clock=self.clock,
             registry_file=settings.offices_file,
         )
@@ -160,7 +156,7 @@ class Node:
                 store,
                 address=settings.registration_address,
                 domain=settings.domain,
-                offices=lambda: router.offices,  # replaced whole by an office move
+                offices=lambda: router.current.offices,  # replaced whole by an office move
                 settings=settings.registration,
                 clock=self.clock,
             )

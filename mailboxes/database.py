@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
@@ -50,6 +55,18 @@ class Database:
             self.writer = self.reader = create_async_engine(url, pool_size=10, max_overflow=10)
         self.write_session = async_sessionmaker(self.writer, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.reader, expire_on_commit=False)
+
+    def read(self) -> AsyncConnection:
+        """A reader connection for Core statements (``async with``): no ORM session to
+        build, flush and close for reads that only select columns."""
+        return self.reader.connect()
+
+    async def read_scalar(self, statement: Executable, parameters: dict[str, Any]) -> Any:
+        """One value read by a statement built once (bound parameters), on a reader
+        connection without an ORM session: what the hot single-row reads use."""
+        async with self.reader.connect() as connection:
+            result = await connection.execute(statement, parameters)
+            return result.scalar()
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:

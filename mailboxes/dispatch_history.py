@@ -18,8 +18,9 @@ dispatches that must be regularized.
   expedient clears it; a second code 44 within a year restricts the premises for a year from
   the second. The office records both (``teledispatch declaration premises``).
 
-Written and read inside the answering transaction (``mailboxes.jobs.Answering.session``), so
-they commit with the number or not at all, and survive restarts.
+Written and read inside the answering transaction (through ``mailboxes.jobs.Answering``),
+so they commit with the number or not at all, and survive restarts; the office's records go
+through ``OfficeRecords``, a transaction of their own.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailboxes.schema import Base, UTCDateTime
+from mailboxes.store import Store
 
 __all__ = [
     "ControlDocumentKey",
     "ControlDocumentUseRow",
+    "OfficeRecords",
     "PendingKind",
     "RegularizationRow",
     "UnfitPremisesRow",
@@ -256,3 +259,23 @@ async def mark_regularized(session: AsyncSession, declaration_number: str, on: d
         .values(regularized_on=on)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+class OfficeRecords:
+    """What the office records on dispatches (``teledispatch declaration``): one short
+    transaction each, on the store's writer."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def mark_regularized(self, declaration_number: str, on: date) -> bool:
+        async with self._store.database.write_session() as session, session.begin():
+            return await mark_regularized(session, declaration_number, on)
+
+    async def premises_unfit(self, party: tuple[str, str], establishment: str, on: date) -> None:
+        async with self._store.database.write_session() as session, session.begin():
+            await record_unfit_premises(session, party, establishment, on)
+
+    async def premises_fit(self, party: tuple[str, str], establishment: str, on: date) -> bool:
+        async with self._store.database.write_session() as session, session.begin():
+            return await clear_unfit_premises(session, party, establishment, on)

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailboxes import modseq
 from mailboxes.line_ends import canonical_line_ends
+from mailboxes.modseq import SEEN, Reserved, chunks, unseen
 from mailboxes.schema import (
+    MailboxExpungeRow,
     MailboxMessageRow,
     MailboxRow,
     MessageContentRow,
@@ -37,17 +40,16 @@ from mailboxes.store import Store
 __all__ = [
     "INBOX",
     "FlagChange",
+    "FolderChanges",
     "FolderExists",
     "FolderInfo",
     "FolderNotFound",
+    "FolderState",
     "Folders",
     "StoredMessage",
 ]
 
 INBOX = "INBOX"
-
-_CHUNK = 500
-"""UIDs per ``IN (...)`` list: far below every backend's bound-parameter limit."""
 
 
 class FolderExists(ValueError):
@@ -98,12 +100,6 @@ def _flags_text(flags: Collection[str]) -> str:
     return " ".join(sorted(flags))
 
 
-def _chunks(uids: Collection[int]) -> Iterator[list[int]]:
-    ordered = sorted(set(uids))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
 def _message_columns(*, with_raw: bool = False) -> Select[Any]:
     columns: list[Any] = [
         MailboxMessageRow.uid,
@@ -131,6 +127,47 @@ def _stored(row: Row[Any]) -> StoredMessage:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """A folder's counters, kept by every change (``mailboxes.modseq``), never counted."""
+
+    uid_next: int
+    messages: int
+    unseen: int
+    highest_modseq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FolderChanges:
+    state: FolderState
+    messages: list[StoredMessage]
+    """Filed or re-flagged since the modseq asked about, ascending UID."""
+    expunged: list[int]
+
+
+_STATE = select(
+    MailboxRow.uid_next,
+    MailboxRow.message_count,
+    MailboxRow.unseen_count,
+    MailboxRow.highest_modseq,
+)
+
+
+_FLAG_PAGE = select(
+    MailboxMessageRow.uid,
+    MailboxMessageRow.flags,
+    # The stored value as the driver gives it: SQLite's text is parsed by ``_utc`` in C,
+    # several times faster than the column type's own conversion, for a whole mailbox.
+    type_coerce(MailboxMessageRow.internal_date, String),
+).order_by(MailboxMessageRow.uid)
+
+
+def _utc(value: str | datetime) -> datetime:
+    """An internal date as ``UTCDateTime`` stores it: naive UTC text (SQLite), or aware."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _info(row: MailboxRow) -> FolderInfo:
     return FolderInfo(row.id, row.owner, row.name, row.uid_validity, row.uid_next)
 
@@ -155,7 +192,7 @@ class Folders:
         """(owner, folder name) of every folder of those owners."""
         if not owners:
             return []
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 select(MailboxRow.owner, MailboxRow.name)
                 .where(MailboxRow.owner.in_(list(owners)))
@@ -241,7 +278,7 @@ class Folders:
 
     async def messages(self, folder_id: int) -> list[StoredMessage]:
         """Every message of the folder, ascending UID (without the bytes)."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 _message_columns()
                 .where(MailboxMessageRow.mailbox_id == folder_id)
@@ -255,8 +292,8 @@ class Folders:
         """Those of the UIDs that are in the folder, by UID; with their bytes if asked."""
         found: dict[int, StoredMessage] = {}
         query = _message_columns(with_raw=with_raw)
-        async with self._database.read_session() as session:
-            for chunk in _chunks(uids):
+        async with self._database.read() as session:
+            for chunk in chunks(uids):
                 rows = await session.execute(
                     query.where(
                         MailboxMessageRow.mailbox_id == folder_id,
@@ -269,7 +306,7 @@ class Folders:
 
     async def contents(self, folder_id: int, uids: Collection[int]) -> dict[int, bytes]:
         """The bytes of those messages that are still in the folder, by UID, in one query."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             rows = await session.execute(
                 select(MailboxMessageRow.uid, MessageContentRow.raw)
                 .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
@@ -280,28 +317,67 @@ class Folders:
             )
             return {row.uid: bytes(row.raw) for row in rows}
 
-    async def fingerprint(self, folder_id: int) -> tuple[int, int] | None:
-        """(message count, next UID): changes whenever a message is added or removed.
+    async def state(self, folder_id: int) -> FolderState | None:
+        """The folder's counts, next UID and highest modseq (one row); ``None`` if gone."""
+        async with self._database.read() as session:
+            row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
+        return None if row is None else FolderState(*row)
 
-        Flag changes do not show here; they are made through this process and announced
-        in it. ``None`` if the folder is gone.
+    async def changes_since(self, folder_id: int, modseq: int) -> FolderChanges | None:
+        """What happened to the folder after ``modseq``: the messages filed or re-flagged
+        (ascending UID) and the UIDs removed, read in one transaction. ``None`` if gone.
+
+        The cost follows the number of changes, not the size of the folder.
         """
-        async with self._database.read_session() as session:
-            row = (
-                await session.execute(
-                    select(
-                        MailboxRow.uid_next,
-                        select(func.count())
-                        .where(MailboxMessageRow.mailbox_id == folder_id)
-                        .scalar_subquery(),
-                    ).where(MailboxRow.id == folder_id)
+        async with self._database.read() as session:
+            row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
+            if row is None:
+                return None
+            state = FolderState(*row)
+            if state.highest_modseq == modseq:
+                return FolderChanges(state, [], [])
+            rows = await session.execute(
+                _message_columns()
+                .where(MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.modseq > modseq)
+                .order_by(MailboxMessageRow.uid)
+            )
+            changed = [_stored(row) for row in rows]
+            expunged = await session.scalars(
+                select(MailboxExpungeRow.uid).where(
+                    MailboxExpungeRow.mailbox_id == folder_id, MailboxExpungeRow.modseq > modseq
                 )
-            ).one_or_none()
-        return None if row is None else (int(row[1]), int(row[0]))
+            )
+            return FolderChanges(state, changed, list(expunged))
+
+    async def count_above(self, folder_id: int, uid: int) -> int:
+        """How many messages of the folder have a UID above ``uid`` (an index range)."""
+        async with self._database.read() as session:
+            counted = await session.scalar(
+                select(func.count()).where(
+                    MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > uid
+                )
+            )
+        return int(counted or 0)
+
+    async def flag_page(
+        self, folder_id: int, after_uid: int, limit: int
+    ) -> list[tuple[int, str, datetime]]:
+        """(UID, flags text, internal date) of up to ``limit`` messages above ``after_uid``.
+
+        What a SELECT needs of every message, read a page at a time so that no single step
+        (the query, or turning its rows into values on the event loop) grows with the folder.
+        """
+        async with self._database.read() as session:
+            rows = await session.execute(
+                _FLAG_PAGE.where(
+                    MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > after_uid
+                ).limit(limit)
+            )
+            return [(row[0], row[1], _utc(row[2])) for row in rows]
 
     async def content(self, folder_id: int, uid: int) -> bytes | None:
         """The message's bytes, or ``None`` if it is gone."""
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             raw = await session.scalar(
                 select(MessageContentRow.raw)
                 .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
@@ -314,8 +390,10 @@ class Folders:
     ) -> int:
         """Store a new message at the end of the folder; its UID."""
         raw = canonical_line_ends(raw)
+        text = _flags_text(flags)
         async with self._database.write_session() as session, session.begin():
-            (uid,) = await self._reserve_uids(session, folder_id, 1)
+            reserved = await self._reserve_uids(session, folder_id, 1, unseen=int(unseen(text)))
+            uid = reserved.first_uid
             content_id = await session.scalar(
                 insert(MessageContentRow)
                 .values(raw=raw, size=len(raw), created_at=self.store.clock.now())
@@ -327,7 +405,8 @@ class Folders:
                     uid=uid,
                     content_id=content_id,
                     internal_date=internal_date,
-                    flags=_flags_text(flags),
+                    flags=text,
+                    modseq=reserved.modseq,
                 )
             )
         return uid
@@ -348,20 +427,14 @@ class Folders:
         """Like ``copy``, then the source entries go, in the same transaction (RFC 6851)."""
         async with self._database.write_session() as session, session.begin():
             pairs = await self._copy(session, source_id, uids, destination_id)
-            for chunk in _chunks([source for source, _ in pairs]):
-                await session.execute(
-                    delete(MailboxMessageRow).where(
-                        MailboxMessageRow.mailbox_id == source_id,
-                        MailboxMessageRow.uid.in_(chunk),
-                    )
-                )
+            await modseq.remove(session, source_id, [source for source, _ in pairs])
             return pairs
 
     async def _copy(
         self, session: AsyncSession, source_id: int, uids: Collection[int], destination_id: int
     ) -> list[tuple[int, int]]:
         found: list[tuple[int, int, datetime, str]] = []
-        for chunk in _chunks(uids):
+        for chunk in chunks(uids):
             rows = await session.execute(
                 select(
                     MailboxMessageRow.uid,
@@ -374,7 +447,10 @@ class Folders:
         if not found:
             return []
         found.sort()
-        new_uids = await self._reserve_uids(session, destination_id, len(found))
+        reserved = await self._reserve_uids(
+            session, destination_id, len(found), unseen=sum(unseen(f[3]) for f in found)
+        )
+        new_uids = reserved.uids(len(found))
         await session.execute(
             insert(MailboxMessageRow),
             [
@@ -384,6 +460,7 @@ class Folders:
                     "content_id": content_id,
                     "internal_date": internal_date,
                     "flags": flags,
+                    "modseq": reserved.modseq,
                 }
                 for (_, content_id, internal_date, flags), new_uid in zip(
                     found, new_uids, strict=True
@@ -398,8 +475,12 @@ class Folders:
         """Change the flags of those messages; the resulting flags of the ones that exist."""
         result: dict[int, frozenset[str]] = {}
         async with self._database.write_session() as session, session.begin():
+            stamp = await modseq.bump(session, folder_id)
+            if stamp is None:
+                return result
             changed: list[dict[str, object]] = []
-            for chunk in _chunks(uids):
+            newly_unseen = 0
+            for chunk in chunks(uids):
                 rows = await session.execute(
                     select(
                         MailboxMessageRow.id, MailboxMessageRow.uid, MailboxMessageRow.flags
@@ -412,27 +493,28 @@ class Folders:
                     current = frozenset(row.flags.split())
                     result[row.uid] = updated = change.apply(current, flags)
                     if updated != current:
-                        changed.append({"id": row.id, "flags": _flags_text(updated)})
+                        changed.append(
+                            {"id": row.id, "flags": _flags_text(updated), "modseq": stamp}
+                        )
+                        newly_unseen += (SEEN not in updated) - (SEEN not in current)
             if changed:
                 await session.execute(update(MailboxMessageRow), changed)
+                await modseq.adjust(session, folder_id, unseen=newly_unseen)
         return result
 
-    async def _reserve_uids(self, session: AsyncSession, folder_id: int, count: int) -> range:
-        uid_next = await session.scalar(
-            update(MailboxRow)
-            .where(MailboxRow.id == folder_id)
-            .values(uid_next=MailboxRow.uid_next + count)
-            .returning(MailboxRow.uid_next)
-        )
-        if uid_next is None:
+    async def _reserve_uids(
+        self, session: AsyncSession, folder_id: int, count: int, *, unseen: int
+    ) -> Reserved:
+        found = await modseq.reserve(session, folder_id, count, unseen=unseen)
+        if found is None:
             raise FolderNotFound(folder_id)
-        return range(uid_next - count, uid_next)
+        return found[1]
 
     # endregion
     # region subscriptions
 
     async def subscriptions(self, owner: str) -> set[str]:
-        async with self._database.read_session() as session:
+        async with self._database.read() as session:
             names = await session.scalars(
                 select(SubscriptionRow.name).where(SubscriptionRow.owner == owner)
             )

@@ -4,7 +4,7 @@ The old node sends its counters for the office only when none of the office's in
 is pending there any more (declarations already received finish on the old node), and
 records that it sent them in the same transaction that queues the message for relay. The
 new node applies them (a counter only ever moves forward) and records the receipt in one
-transaction; until then it holds the office's jobs (``Store.held_offices``).
+transaction; until then it holds the office's jobs (``held_offices`` of the routing).
 """
 
 from __future__ import annotations

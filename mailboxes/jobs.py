@@ -16,15 +16,16 @@ answer instead of looping forever.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailboxes import dispatch_history, ledgers
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
@@ -111,8 +112,9 @@ class JobQueue:
                 .where(IntakeJobRow.state == JobState.PENDING.value)
                 .order_by(IntakeJobRow.id)
             )
-            if self._store.held_offices:
-                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
+            held = self._store.routing.current.held_offices
+            if held:
+                query = query.where(IntakeJobRow.office_code.not_in(held))
             return list(await session.scalars(query))
 
     async def claim(
@@ -134,8 +136,9 @@ class JobQueue:
             )
             if exclude:
                 query = query.where(IntakeJobRow.id.not_in(list(exclude)))
-            if self._store.held_offices:  # moved here; numbering not handed over yet
-                query = query.where(IntakeJobRow.office_code.not_in(self._store.held_offices))
+            held = self._store.routing.current.held_offices
+            if held:  # moved here; numbering not handed over yet
+                query = query.where(IntakeJobRow.office_code.not_in(held))
             # Several workers on one PostgreSQL database: each takes jobs the others are not
             # claiming at this moment (SQLite has one writer and ignores the clause).
             query = query.with_for_update(of=IntakeJobRow, skip_locked=True)
@@ -214,7 +217,7 @@ class Answering:
 
     def __init__(self, store: Store, session: AsyncSession, now: datetime) -> None:
         self._store = store
-        self.session = session
+        self._session = session
         self.now = now
         self.touched: set[tuple[str, str]] = set()
         self.relayed = False
@@ -226,7 +229,7 @@ class Answering:
     async def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
-        ids = await self.session.scalars(
+        ids = await self._session.scalars(
             select(IntakeJobRow.id)
             .where(IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value)
             # Locked until the commit: a second worker that claimed the same job waits here,
@@ -240,7 +243,7 @@ class Answering:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
         for start in range(0, len(wanted), 200):
             chunk = wanted[start : start + 200]
-            rows = await self.session.execute(
+            rows = await self._session.execute(
                 select(
                     DeclarationRow.agent_code,
                     DeclarationRow.agent_reference,
@@ -260,7 +263,7 @@ class Answering:
         key = (agent_code, agent_reference)
         if key not in self._answers:
             row = (
-                await self.session.execute(
+                await self._session.execute(
                     select(
                         DeclarationRow.status,
                         DeclarationRow.number,
@@ -277,7 +280,7 @@ class Answering:
 
     async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
         """Take the next number of the office's series for that year and regime (1, 2, ...)."""
-        last = await self.session.scalar(
+        last = await self._session.scalar(
             update(DeclarationCounterRow)
             .where(
                 DeclarationCounterRow.office_code == office_code,
@@ -289,7 +292,7 @@ class Answering:
         )
         if last is not None:
             return int(last)
-        await self.session.execute(
+        await self._session.execute(
             insert(DeclarationCounterRow).values(
                 office_code=office_code, year=year, regime=regime, last=1
             )
@@ -300,7 +303,7 @@ class Answering:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
         raw = canonical_line_ends(raw)
         content_id: int = (
-            await self.session.execute(
+            await self._session.execute(
                 insert(MessageContentRow)
                 .values(raw=raw, size=len(raw), created_at=self.now)
                 .returning(MessageContentRow.id)
@@ -321,38 +324,42 @@ class Answering:
         answers and job states written in one statement each, not a few per message.
         """
         filings, self._filings = self._filings, {}
+        routes = self._store.routing.current
         rows = []
         relays = []
         for (owner, folder), content_ids in filings.items():
-            node = self._store.hosted_elsewhere(owner)
+            node = routes.remote_node(owner)
             if node is not None:  # e.g. an agent homed on another node: relay the reply
                 self.touched.discard((owner, folder))
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
                 continue
-            mailbox_id, first_uid = await self._store.allocate_uids(
-                self.session, owner, folder, len(content_ids), self.now
+            mailbox_id, reserved = await self._store.allocate_uids(
+                self._session, owner, folder, len(content_ids), self.now
             )
             rows += [
                 {
                     "mailbox_id": mailbox_id,
-                    "uid": first_uid + index,
+                    "uid": uid,
                     "content_id": content_id,
                     "internal_date": self.now,
                     "flags": "",
+                    "modseq": reserved.modseq,
                 }
-                for index, content_id in enumerate(content_ids)
+                for uid, content_id in zip(
+                    reserved.uids(len(content_ids)), content_ids, strict=True
+                )
             ]
         if rows:
-            await self.session.execute(insert(MailboxMessageRow), rows)
+            await self._session.execute(insert(MailboxMessageRow), rows)
         if relays:
-            await self.session.execute(insert(RelayRow), relays)
+            await self._session.execute(insert(RelayRow), relays)
         answers, self._new_answers = self._new_answers, []
         if answers:
-            await self.session.execute(insert(DeclarationRow), answers)
+            await self._session.execute(insert(DeclarationRow), answers)
         done, self._done = self._done, []
         if done:
-            await self.session.execute(
+            await self._session.execute(
                 update(IntakeJobRow)
                 .where(IntakeJobRow.id.in_(done))
                 .values(state=JobState.DONE.value, finished_at=self.now, error=None)
@@ -398,7 +405,7 @@ class Answering:
                 {"agent_code": agent_code, "agent_reference": agent_reference, **values}
             )
         else:
-            await self.session.execute(
+            await self._session.execute(
                 update(DeclarationRow)
                 .where(
                     DeclarationRow.agent_code == agent_code,
@@ -418,7 +425,7 @@ class Answering:
         """Whether this node has handed ``office``'s numbering to another node since it last
         received it: from then on, a late job of the office must not be numbered here."""
         last: dict[str, int] = {}
-        rows = await self.session.execute(
+        rows = await self._session.execute(
             select(OfficeHandoverRow.direction, func.max(OfficeHandoverRow.serial))
             .where(OfficeHandoverRow.office_code == office)
             .group_by(OfficeHandoverRow.direction)
@@ -433,11 +440,11 @@ class Answering:
         For a job whose office moved to ``node`` after its RCPT was accepted here: once this
         node has handed the office's numbering over, numbering it here would repeat a number.
         """
-        content_id = await self.session.scalar(
+        content_id = await self._session.scalar(
             select(IntakeJobRow.content_id).where(IntakeJobRow.id == job.id)
         )
         assert content_id is not None
-        await self.session.execute(
+        await self._session.execute(
             insert(RelayRow).values(
                 **relay_entry(content_id, job.sender, job.recipient, node, self.now)
             )
@@ -449,7 +456,7 @@ class Answering:
         await self._finish(job_id, JobState.FAILED, error)
 
     async def _finish(self, job_id: int, state: JobState, error: str | None) -> None:
-        await self.session.execute(
+        await self._session.execute(
             update(IntakeJobRow)
             .where(IntakeJobRow.id == job_id)
             .values(
@@ -458,3 +465,107 @@ class Answering:
                 error=None if error is None else error[:MAX_ERROR_LENGTH],
             )
         )
+
+    # region dispatch history: control documents used, regularizations, premises
+    # (``mailboxes.dispatch_history``)
+
+    async def used_control_documents(
+        self, keys: Iterable[dispatch_history.ControlDocumentKey]
+    ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
+        """The declaration number that already used each of ``keys``, for those used."""
+        return await dispatch_history.used_control_documents(self._session, keys)
+
+    async def record_control_documents(
+        self,
+        keys: Iterable[dispatch_history.ControlDocumentKey],
+        *,
+        declaration_number: str,
+        office: str,
+        used_at: datetime,
+    ) -> None:
+        await dispatch_history.record_control_documents(
+            self._session,
+            keys,
+            declaration_number=declaration_number,
+            office=office,
+            used_at=used_at,
+        )
+
+    async def record_pending_regularization(
+        self,
+        *,
+        declaration_number: str,
+        office: str,
+        party: tuple[str, str],
+        kind: dispatch_history.PendingKind,
+        due_on: date,
+    ) -> None:
+        await dispatch_history.record_pending_regularization(
+            self._session,
+            declaration_number=declaration_number,
+            office=office,
+            party=party,
+            kind=kind,
+            due_on=due_on,
+        )
+
+    async def overdue_regularizations(
+        self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
+    ) -> tuple[str, ...]:
+        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
+
+    async def premises_incidents(
+        self, party: tuple[str, str], establishment: str
+    ) -> tuple[tuple[date, date | None], ...]:
+        return await dispatch_history.premises_incidents(self._session, party, establishment)
+
+    # endregion
+    # region ledgers: channel months and the import history (``mailboxes.ledgers``)
+
+    async def take_channel_month(
+        self,
+        key: ledgers.MonthKey,
+        *,
+        previous: tuple[datetime, datetime],
+        limit_from: Callable[[int], str],
+    ) -> ledgers.ChannelMonth:
+        """Count a numbered declaration in its month, the row locked until the commit."""
+        return await ledgers.take_month(self._session, key, previous, limit_from)
+
+    async def count_channel(
+        self, key: ledgers.MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
+    ) -> None:
+        await ledgers.count_channel(
+            self._session, key, base=base, red=red, mandatory_red=mandatory_red
+        )
+
+    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        """The importer's recorded imports of the year (FOB, US cents), this transaction's
+        own included."""
+        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+
+    async def record_import(
+        self,
+        *,
+        number: str,
+        office: str,
+        doc_type: str,
+        doc_number: str,
+        year: int,
+        fob_cents: int,
+        received_at: datetime,
+    ) -> None:
+        await ledgers.record_import(
+            self._session,
+            {
+                "number": number,
+                "office_code": office,
+                "party_doc_type": doc_type,
+                "party_doc_number": doc_number,
+                "year": year,
+                "fob_cents": fob_cents,
+                "received_at": received_at,
+            },
+        )
+
+    # endregion

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from sqlalchemy.engine import make_url
 
-from mailboxes.store import Change
+from mailboxes.records import Change
 
 __all__ = ["CHANNEL", "ChangeFeed", "decode_change", "encode_change"]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mailboxes.schema import Role
 
-__all__ = ["Account", "IntakeJob", "MessageInfo", "Recipient"]
+__all__ = ["Account", "Change", "IntakeJob", "MessageInfo", "Recipient"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +52,17 @@ class IntakeJob:
     state: str
     attempts: int
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a committed transaction changed: the (owner, folder) pairs that gained or lost
+    messages, new job ids, and whether it queued messages for relay to another node.
+
+    Here rather than in ``mailboxes.store``: the store sends it to other processes through
+    ``mailboxes.notify``, which must not import the store back.
+    """
+
+    mailboxes: frozenset[tuple[str, str]]
+    job_ids: tuple[int, ...] = ()
+    relayed: bool = False

@@ -39,6 +39,7 @@ __all__ = [
     "ImportHistoryRow",
     "IntakeJobRow",
     "JobState",
+    "MailboxExpungeRow",
     "MailboxMessageRow",
     "MailboxRequestRow",
     "MailboxRow",
@@ -118,6 +119,12 @@ class MailboxRow(Base):
     name: Mapped[str] = mapped_column(String(255))
     uid_validity: Mapped[int] = mapped_column(BigInteger)
     uid_next: Mapped[int] = mapped_column(BigInteger, default=1)
+    message_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unseen_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Messages without ``\\Seen``: STATUS and SELECT answer without counting rows."""
+    highest_modseq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Bumped by every transaction that adds, removes or re-flags messages here (RFC 7162's
+    HIGHESTMODSEQ): a session that knows the value it saw asks only for what came after."""
 
 
 class SubscriptionRow(Base):
@@ -159,7 +166,10 @@ class MessageContentRow(Base):
 
 class MailboxMessageRow(Base):
     __tablename__ = "mailbox_messages"
-    __table_args__ = (UniqueConstraint("mailbox_id", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox_id", "uid"),
+        Index("ix_mailbox_messages_mailbox_id_modseq", "mailbox_id", "modseq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
@@ -168,6 +178,27 @@ class MailboxMessageRow(Base):
     internal_date: Mapped[datetime] = mapped_column(UTCDateTime)
     flags: Mapped[str] = mapped_column(Text, default="")
     """Space-separated IMAP flags, sorted, e.g. ``\\Deleted \\Seen``."""
+    modseq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The mailbox's ``highest_modseq`` when this message was filed or last re-flagged."""
+
+
+class MailboxExpungeRow(Base):
+    """A message removed from a mailbox, and the modification sequence that removed it.
+
+    Sessions that saw the mailbox at an earlier modseq learn the removal from here (POP3
+    deletions, other IMAP sessions, other processes), without comparing the whole list.
+    UIDs are never reused in a mailbox, so (mailbox, uid) is the key.
+    """
+
+    __tablename__ = "mailbox_expunges"
+    __table_args__ = (
+        PrimaryKeyConstraint("mailbox_id", "uid"),
+        Index("ix_mailbox_expunges_mailbox_id_modseq", "mailbox_id", "modseq"),
+    )
+
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id", ondelete="CASCADE"))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    modseq: Mapped[int] = mapped_column(BigInteger)
 
 
 class IntakeJobRow(Base):

@@ -15,19 +15,22 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.clock import Clock
+from mailboxes import ledgers, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.migrate import upgrade
+from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
-from mailboxes.records import Account, IntakeJob, MessageInfo, Recipient
+from mailboxes.records import Account, Change, IntakeJob, MessageInfo, Recipient
+from mailboxes.routing import LOCAL_ONLY, RoutingSource
 from mailboxes.schema import (
     AccountRow,
     DeclarationRow,
@@ -44,7 +47,15 @@ from mailboxes.schema import (
 if TYPE_CHECKING:
     from mailboxes.notify import ChangeFeed
 
-__all__ = ["AccountExists", "AlsoWrite", "Change", "StorageFull", "Store", "relay_entry"]
+__all__ = [
+    "AccountExists",
+    "AlsoWrite",
+    "Change",
+    "Listing",
+    "StorageFull",
+    "Store",
+    "relay_entry",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +89,6 @@ def _is_storage_full(error: BaseException) -> bool:
             return True
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return False
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a committed transaction changed: the (owner, folder) pairs that gained or lost
-    messages, new job ids, and whether it queued messages for relay to another node."""
-
-    mailboxes: frozenset[tuple[str, str]]
-    job_ids: tuple[int, ...] = ()
-    relayed: bool = False
 
 
 AlsoWrite = Callable[[AsyncSession], Awaitable[None]]
@@ -127,33 +128,77 @@ def relay_entry(
     }
 
 
+LISTING_PAGE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A mailbox's UIDs (ascending) and message sizes, as POP3 lists them."""
+
+    uid_validity: int
+    uids: list[int]
+    sizes: list[int]
+
+
+_LISTING_PAGE = (
+    select(MailboxMessageRow.uid, MessageContentRow.size)
+    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+    .order_by(MailboxMessageRow.uid)
+    .limit(LISTING_PAGE)
+)
+
+
+_READ_MESSAGE = (
+    select(MessageContentRow.raw)
+    .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
+    .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+    .where(
+        MailboxRow.owner == bindparam("owner"),
+        MailboxRow.name == bindparam("folder"),
+        MailboxMessageRow.uid == bindparam("uid"),
+    )
+)
+
+
 def _flags(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
 class Store:
-    def __init__(self, database: Database, *, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        routing: RoutingSource = LOCAL_ONLY,
+    ) -> None:
         self.database = database
+        self.routing: Final = routing
+        """Where addresses live and which offices are held (the node's router, whose
+        snapshot an office move replaces): the pipeline relays a filing for an address a
+        peer hosts, and the queue holds a held office's jobs."""
         self.clock = clock
         self.hasher = hasher
         self._pending: list[_Delivery] = []
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
-        self.hosted_elsewhere: Callable[[str], str | None] = lambda _address: None
-        """The node hosting an address when it is not this one (set by the node's router):
-        messages the pipeline files for such an address are queued for relay instead."""
-        self.held_offices: frozenset[str] = frozenset()
-        """Offices whose intake jobs wait (moved here, numbering not handed over yet)."""
 
     @classmethod
     async def open(
-        cls, url: str, *, clock: Clock, hasher: PasswordHasher, migrate: bool = True
+        cls,
+        url: str,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        migrate: bool = True,
+        routing: RoutingSource = LOCAL_ONLY,
     ) -> Store:
         database = Database(url)
         if migrate:
             await upgrade(database)
-        store = cls(database, clock=clock, hasher=hasher)
+        store = cls(database, clock=clock, hasher=hasher, routing=routing)
         if not database.is_sqlite:  # other processes may share the database: hear them
             from mailboxes.notify import ChangeFeed  # asyncpg is only needed here
 
@@ -348,21 +393,20 @@ class Store:
         """
         now = self.clock.now()
         async with self.database.write_session() as session, session.begin():
-            content_ids = list(
-                await session.scalars(
-                    insert(MessageContentRow).returning(
-                        MessageContentRow.id, sort_by_parameter_order=True
-                    ),
-                    [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
-                )
+            content_ids = await self.insert_numbered(
+                session,
+                MessageContentRow,
+                [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
             )
             wanted = Counter(
                 (t.address, t.folder) for r in batch for t in r.recipients if t.relay_to is None
             )
             next_uid: dict[tuple[str, str], tuple[int, int]] = {}
+            modseq_of: dict[int, int] = {}
             for (owner, folder), count in wanted.items():
-                mailbox_id, first = await self.allocate_uids(session, owner, folder, count, now)
-                next_uid[owner, folder] = (mailbox_id, first)
+                mailbox_id, reserved = await self.allocate_uids(session, owner, folder, count, now)
+                next_uid[owner, folder] = (mailbox_id, reserved.first_uid)
+                modseq_of[mailbox_id] = reserved.modseq
             entries: list[dict[str, object]] = []
             jobs: list[dict[str, object]] = []
             job_content: list[int] = []
@@ -385,6 +429,7 @@ class Store:
                             "content_id": content_id,
                             "internal_date": now,
                             "flags": "",
+                            "modseq": modseq_of[mailbox_id],
                         }
                     )
                     if target.intake_office is not None:
@@ -409,45 +454,63 @@ class Store:
                     await request.also(session)
             job_ids: list[int] = []
             if jobs:
-                job_ids = list(
-                    await session.scalars(
-                        insert(IntakeJobRow).returning(
-                            IntakeJobRow.id, sort_by_parameter_order=True
-                        ),
-                        jobs,
-                    )
-                )
+                job_ids = await self.insert_numbered(session, IntakeJobRow, jobs)
         jobs_of: dict[int, list[int]] = {content_id: [] for content_id in content_ids}
         for content_id, job_id in zip(job_content, job_ids, strict=True):
             jobs_of[content_id].append(job_id)
         self.notify(Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays)))
         return [jobs_of[content_id] for content_id in content_ids]
 
+    async def insert_numbered(
+        self,
+        session: AsyncSession,
+        table: type[MessageContentRow] | type[IntakeJobRow],
+        rows: list[dict[str, object]],
+    ) -> list[int]:
+        """Insert rows with an integer ``id`` key; their ids, in the order of ``rows``.
+
+        On SQLite, ``RETURNING`` in parameter order makes SQLAlchemy send one statement per
+        row (SQLite does not promise the order of a multi-row insert's ``RETURNING``). Its
+        single writer holds the database for the whole transaction, so the ids are taken
+        here and the rows go in one ``executemany``. PostgreSQL batches the ``RETURNING``.
+        """
+        if not self.database.is_sqlite:
+            return list(
+                await session.scalars(
+                    insert(table).returning(table.id, sort_by_parameter_order=True), rows
+                )
+            )
+        highest = await session.scalar(select(func.max(table.id))) or 0
+        ids = list(range(highest + 1, highest + 1 + len(rows)))
+        await session.execute(
+            insert(table), [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
+        )
+        return ids
+
     async def allocate_uids(
         self, session: AsyncSession, owner: str, folder: str, count: int, now: datetime
-    ) -> tuple[int, int]:
-        """Reserve ``count`` consecutive UIDs (creating the mailbox on first delivery).
-
-        Returns the mailbox id and the first UID reserved.
-        """
-        row = (
-            await session.execute(
-                update(MailboxRow)
-                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
-                .values(uid_next=MailboxRow.uid_next + count)
-                .returning(MailboxRow.id, MailboxRow.uid_next)
-            )
-        ).one_or_none()
-        if row is not None:
-            return row.id, row.uid_next - count
+    ) -> tuple[int, Reserved]:
+        """Reserve ``count`` consecutive UIDs for unseen messages (creating the mailbox on
+        first delivery). Returns the mailbox id, the first UID and the modseq to stamp."""
+        found = await modseq.reserve(session, (owner, folder), count, unseen=count)
+        if found is not None:
+            return found
         validity = await self.next_uid_validity(session, now)
         mailbox_id = await session.scalar(
             insert(MailboxRow)
-            .values(owner=owner, name=folder, uid_validity=validity, uid_next=count + 1)
+            .values(
+                owner=owner,
+                name=folder,
+                uid_validity=validity,
+                uid_next=count + 1,
+                message_count=count,
+                unseen_count=count,
+                highest_modseq=1,
+            )
             .returning(MailboxRow.id)
         )
         assert mailbox_id is not None
-        return mailbox_id, 1
+        return mailbox_id, Reserved(first_uid=1, modseq=1)
 
     @staticmethod
     async def next_uid_validity(session: AsyncSession, now: datetime) -> int:
@@ -473,7 +536,7 @@ class Store:
     # region reading
 
     async def list_folders(self, address: str) -> list[str]:
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             names = await session.scalars(
                 select(MailboxRow.name)
                 .where(MailboxRow.owner == normalize_address(address))
@@ -483,7 +546,7 @@ class Store:
 
     async def list_messages(self, address: str, folder: str = "INBOX") -> list[MessageInfo]:
         """Messages of a mailbox in ascending UID order (empty if the mailbox does not exist)."""
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             rows = await session.execute(
                 select(
                     MailboxMessageRow.uid,
@@ -508,19 +571,45 @@ class Store:
                 for r in rows
             ]
 
+    async def maildrop(self, address: str, folder: str = "INBOX") -> Listing:
+        """UIDs and sizes of a mailbox, ascending UID, for POP3 (empty if it does not exist).
+
+        Read in pages of ``LISTING_PAGE`` by UID, so no single query or conversion of rows
+        on the event loop grows with the mailbox; just the two columns POP3 needs.
+        """
+        owner = normalize_address(address)
+        async with self.database.read() as session:
+            found = (
+                await session.execute(
+                    select(MailboxRow.id, MailboxRow.uid_validity).where(
+                        MailboxRow.owner == owner, MailboxRow.name == folder
+                    )
+                )
+            ).one_or_none()
+        listing = Listing(0 if found is None else found.uid_validity, [], [])
+        if found is None:
+            return listing
+        after = 0
+        while True:
+            async with self.database.read() as session:
+                rows = (
+                    await session.execute(
+                        _LISTING_PAGE.where(
+                            MailboxMessageRow.mailbox_id == found.id, MailboxMessageRow.uid > after
+                        )
+                    )
+                ).all()
+            listing.uids.extend(row[0] for row in rows)
+            listing.sizes.extend(row[1] for row in rows)
+            if len(rows) < LISTING_PAGE:
+                return listing
+            after = rows[-1][0]
+
     async def read_message(self, address: str, folder: str, uid: int) -> bytes:
         """The message's bytes; ``KeyError`` if there is no such message (any more)."""
-        async with self.database.read_session() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
-                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
-                .where(
-                    MailboxRow.owner == normalize_address(address),
-                    MailboxRow.name == folder,
-                    MailboxMessageRow.uid == uid,
-                )
-            )
+        raw = await self.database.read_scalar(
+            _READ_MESSAGE, {"owner": normalize_address(address), "folder": folder, "uid": uid}
+        )
         if raw is None:
             raise KeyError((address, folder, uid))
         return bytes(raw)
@@ -542,16 +631,7 @@ class Store:
             )
             if mailbox_id is None:
                 return
-            content_ids = list(
-                await session.scalars(
-                    delete(MailboxMessageRow)
-                    .where(
-                        MailboxMessageRow.mailbox_id == mailbox_id,
-                        MailboxMessageRow.uid.in_(list(uids)),
-                    )
-                    .returning(MailboxMessageRow.content_id)
-                )
-            )
+            content_ids = await modseq.remove(session, mailbox_id, uids)
             await self.drop_orphans(session, content_ids)
         if content_ids:
             self.notify(Change(frozenset({(owner, folder)})))
@@ -596,7 +676,7 @@ class Store:
             ]
 
     async def job_content(self, job_id: int) -> bytes:
-        async with self.database.read_session() as session:
+        async with self.database.read() as session:
             raw = await session.scalar(
                 select(MessageContentRow.raw)
                 .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
@@ -606,8 +686,13 @@ class Store:
             raise KeyError(job_id)
         return bytes(raw)
 
-    async def count_contents(self) -> int:
+    async def channel_month(self, key: ledgers.MonthKey) -> ledgers.ChannelMonth | None:
+        """An office's channel month of one regime (None before its first number)."""
         async with self.database.read_session() as session:
+            return await ledgers.channel_month(session, key)
+
+    async def count_contents(self) -> int:
+        async with self.database.read() as session:
             return int(await session.scalar(select(func.count(MessageContentRow.id))) or 0)
 
     # endregion

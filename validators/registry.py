@@ -19,7 +19,7 @@ from validators.findings import Severity
 
 if TYPE_CHECKING:
     from edi_formats.models import DUA, OE
-    from validators.engine import RuleContext
+    from validators.context import RuleContext
 
 __all__ = [
     "ALL_DOCUMENTS",

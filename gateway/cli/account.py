@@ -15,7 +15,7 @@ from config.settings import ConfigError, Settings
 from gateway.cli._common import add_node_flags, fail, settings_from
 from gateway.node import hasher_for
 from gateway.registration.decisions import DecisionRefused, RegistrationOffice
-from gateway.routing.router import Router
+from gateway.routing.router import RoutingSnapshot
 from mailboxes.addresses import InvalidAddress
 from mailboxes.registrations import MailboxRequest
 from mailboxes.schema import Role
@@ -159,7 +159,7 @@ def _with_desk(args: argparse.Namespace, work: Callable[[RegistrationOffice], Aw
 
     async def run(settings: Settings) -> _T:
         registry = load_offices(settings.offices_file)
-        router = Router(
+        routes = RoutingSnapshot.of(
             node_name=settings.node_name,
             domain=settings.domain,
             offices=registry,
@@ -174,7 +174,7 @@ def _with_desk(args: argparse.Namespace, work: Callable[[RegistrationOffice], Aw
                 domain=settings.domain,
                 registry=registry,
                 clock=SystemClock(),
-                hosted_elsewhere=router.remote_node,
+                hosted_elsewhere=routes.remote_node,
                 server=f"{settings.greeting_name} (SMTP {settings.smtp_port}, "
                 f"POP3 {settings.pop3_port}, IMAP {settings.imap_port})",
             )

@@ -17,11 +17,7 @@ from config.settings import ConfigError, Settings
 from gateway.cli._common import add_node_flags, fail, settings_from
 from gateway.cli.account import _open
 from gateway.cli.sample import iso_date
-from mailboxes.dispatch_history import (
-    clear_unfit_premises,
-    mark_regularized,
-    record_unfit_premises,
-)
+from mailboxes.dispatch_history import OfficeRecords
 from validators.engine import transmission_date
 
 __all__ = ["register", "run_premises", "run_regularize"]
@@ -52,8 +48,7 @@ def run_regularize(args: argparse.Namespace) -> int:
     async def record(settings: Settings, on: date) -> bool:
         store = await _open(settings)
         try:
-            async with store.database.write_session() as session, session.begin():
-                return await mark_regularized(session, args.number, on)
+            return await OfficeRecords(store).mark_regularized(args.number, on)
         finally:
             await store.close()
 
@@ -79,11 +74,11 @@ def run_premises(args: argparse.Namespace) -> int:
     async def record(settings: Settings, on: date) -> bool:
         store = await _open(settings)
         try:
-            async with store.database.write_session() as session, session.begin():
-                if args.state == "unfit":
-                    await record_unfit_premises(session, party, args.establishment, on)
-                    return True
-                return await clear_unfit_premises(session, party, args.establishment, on)
+            records = OfficeRecords(store)
+            if args.state == "unfit":
+                await records.premises_unfit(party, args.establishment, on)
+                return True
+            return await records.premises_fit(party, args.establishment, on)
         finally:
             await store.close()
 

@@ -31,11 +31,12 @@ from pymap.exceptions import (
     ResponseError,
     TemporaryFailure,
 )
-from pymap.flags import FlagOp
+from pymap.flags import FlagOp, PermanentFlags
 from pymap.health import HealthStatus
 from pymap.interfaces.backend import BackendInterface
 from pymap.interfaces.login import IdentityInterface, LoginInterface
 from pymap.interfaces.token import TokenCredentials
+from pymap.mailbox import MailboxSnapshot
 from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.commands import Commands
 from pymap.parsing.response import ResponseCode, ResponseNo
@@ -49,7 +50,6 @@ from pysasl import SASLAuth
 from pysasl.creds.server import ServerCredentials
 from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import SystemClock
 from gateway.imap import extensions
@@ -57,8 +57,10 @@ from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet,
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
+from gateway.imap.selected import IncrementalSelected, RecentFlags
 from gateway.logins import LoginChecks, LoginRefused
 from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.errors import StoreError
 from mailboxes.folders import INBOX, Folders
 from mailboxes.passwords import PasswordHasher
 from mailboxes.records import Account
@@ -243,7 +245,7 @@ class Login(LoginInterface):
             account = await self.logins.password(_client(), credentials.authcid, secret)
         except LoginRefused as exc:
             raise LoginUnavailable() from exc
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         if account is None:
             raise InvalidAuth()
@@ -288,7 +290,7 @@ class Identity(IdentityInterface):
         try:
             namespace = await login.namespace_for(self.account)
             await login.backing.folders.ensure(self.name, INBOX)  # INBOX always exists
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         yield Session(self.name, login.config, MailboxSet(login.backing, namespace))
 
@@ -333,6 +335,22 @@ class Session(BaseSession[Message]):
             return await self._mailbox_set.get_mailbox(name)
         except KeyError as exc:
             raise MailboxNotFound(name, try_create=try_create) from exc
+
+    async def select_mailbox(
+        self, name: str, readonly: bool = False
+    ) -> tuple[MailboxSnapshot, SelectedMailbox]:
+        """SELECT/EXAMINE: the view is built once here and kept up to date by modseq."""
+        mbx = await self._data(name)
+        selected = IncrementalSelected.open(
+            mbx.mailbox_id,
+            readonly or mbx.readonly,
+            PermanentFlags(mbx.permanent_flags),
+            RecentFlags(mbx.session_flags),
+            mbx.selected_set,
+            name,
+        )
+        snapshot = await mbx.load(selected, claim_recent=not selected.readonly)
+        return snapshot, selected
 
     async def fetch_messages(
         self, selected: SelectedMailbox, sequence_set: SequenceSet, set_seen: bool

@@ -1,11 +1,12 @@
 """pymap's mailbox interfaces over the store: ``MailboxSet``, ``MailboxData``, ``Message``.
 
 A ``MailboxData`` is a thin, short-lived view of one folder row (pymap asks for it again on
-every command); what must outlive a command lives in the ``MailboxRegistry``. Sessions learn
-about changes the maildir way (they compare the whole message list) but only when something
-changed: the registry's version (every change made in this process, including the SMTP
-deliveries and the pipeline) or the folder's fingerprint (count and next UID, which also
-catches POP3 deletions) must differ from what the session saw last.
+every command); what must outlive a command lives in the ``MailboxRegistry``. A SELECT reads
+each message's UID and flags once, a page at a time (``MailboxData.load``); from then on a
+session asks the store only for what changed since the modseq it saw (new messages, flag
+changes, removals by POP3, other sessions or other processes), and keeps its view in
+``gateway.imap.selected``, where each command costs what it touches. Within a burst of
+commands, nothing changed in this process (the registry's version) means no query at all.
 
 Storage errors follow pymap's contract: a missing mailbox is ``KeyError``, a taken name is
 ``ValueError`` (the session turns them into ``[NONEXISTENT]``/``[TRYCREATE]`` and
@@ -36,18 +37,20 @@ from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchComman
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
-from pymap.parsing.specials.flag import Deleted, Flag, Recent, Wildcard, get_system_flags
+from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.clock import Clock
 from gateway.imap.content import load_content
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
+from gateway.imap.selected import IncrementalMessages, IncrementalSelected
 from gateway.imap.shape import LoadedMessage, Snapshot
+from mailboxes.errors import StoreError
 from mailboxes.folders import (
     INBOX,
     FlagChange,
+    FolderChanges,
     FolderExists,
     FolderInfo,
     FolderNotFound,
@@ -78,7 +81,7 @@ def store_errors(
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(*args, **kwargs)
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             log.exception("IMAP: store failure in %s", method.__qualname__)
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
 
@@ -108,7 +111,7 @@ class _Seen(NamedTuple):
     """What a session last saw of its folder (kept in ``SelectedMailbox.mod_sequence``)."""
 
     version: int
-    fingerprint: tuple[int, int]
+    modseq: int
     checked: float
 
 
@@ -116,8 +119,18 @@ def _flags(stored: Iterable[str]) -> frozenset[Flag]:
     return frozenset(Flag(name) for name in stored)
 
 
+@functools.lru_cache(maxsize=256)
+def _flags_of(text: str) -> frozenset[Flag]:
+    """Flags from their stored text; a mailbox has few distinct sets, so they are shared."""
+    return _flags(text.split())
+
+
 def _names(flags: Iterable[Flag]) -> frozenset[str]:
     return frozenset(str(flag) for flag in flags if flag != Recent)
+
+
+_NO_ID: Final = ObjectId(None)
+"""Messages have no RFC 8474 object ids here; one shared instance spares one per message."""
 
 
 class Message(BaseMessage):
@@ -140,7 +153,14 @@ class Message(BaseMessage):
         size: int | None = None,
         raw: bytes | None = None,
     ) -> None:
-        super().__init__(uid, internal_date, permanent_flags, expunged=expunged)
+        super().__init__(
+            uid,
+            internal_date,
+            permanent_flags,
+            email_id=_NO_ID,
+            thread_id=_NO_ID,
+            expunged=expunged,
+        )
         self._mailbox = mailbox
         self._raw = raw
         self._batch: ContentBatch | None = None
@@ -271,36 +291,114 @@ class MailboxData(MailboxDataInterface[Message]):
         return await self._folders.contents(self.info.id, uids)
 
     @store_errors
+    async def load(self, selected: IncrementalSelected, *, claim_recent: bool) -> MailboxSnapshot:
+        """SELECT: the view of the last SELECT of this mailbox in the process, or else every
+        message read from the store a page at a time; then what changed since (by modseq).
+
+        Then ``\\Recent`` is claimed and the snapshot answered from the view and the
+        stored counts; the view is kept for the next SELECT.
+        """
+        version = self._state.version
+        shared = self._state.view
+        if shared is not None and shared.mailbox_id == self.mailbox_id:
+            selected.log.adopt(shared)
+            since = shared.modseq
+        else:
+            since = await self._read_all(selected)
+        changes = await self._catch_up(selected, since, version)
+        if changes is None:
+            raise self._vanished()
+        self._state.view = selected.log.share(self.mailbox_id, changes.state.highest_modseq)
+        log = selected.log
+        recent = 0
+        if claim_recent:
+            registry_state = self._state
+            for uid in log.uids_above(registry_state.recent_floor):
+                selected.session_flags.add_recent(uid)
+                recent += 1
+            registry_state.recent_floor = max(
+                registry_state.recent_floor, changes.state.uid_next - 1
+            )
+        return Snapshot(
+            self.mailbox_id,
+            self.readonly,
+            self.uid_validity,
+            self.permanent_flags,
+            self.session_flags,
+            log.exists,
+            recent,
+            changes.state.unseen,
+            await self._first_unseen(log) if changes.state.unseen else None,
+            changes.state.uid_next,
+        )
+
+    async def _read_all(self, selected: IncrementalSelected) -> int:
+        """Every message's UID, flags and date, a page at a time; the modseq read before."""
+        state = await self._folders.state(self.info.id)
+        if state is None:
+            raise self._vanished()
+        after = 0
+        while True:
+            page = await self._folders.flag_page(self.info.id, after, self.PAGE)
+            selected.add_updates(
+                [Message(uid, date, _flags_of(text), mailbox=self) for uid, text, date in page],
+                (),
+            )
+            if len(page) < self.PAGE:
+                return state.highest_modseq
+            after = page[-1][0]
+
+    PAGE: Final = 2000
+    """Messages per query and per step on the event loop when a SELECT reads a mailbox."""
+
+    async def _first_unseen(self, log: IncrementalMessages) -> int | None:
+        """The sequence number of the first message without ``\\Seen``, looked for a page of
+        the view at a time (yielding between pages: all of a large mailbox may be read)."""
+        for start in range(0, log.exists, self.PAGE):
+            for seq, cached in log.get_all(SequenceSet([(start + 1, start + self.PAGE)])):
+                if Seen not in cached.permanent_flags:
+                    return seq
+            await asyncio.sleep(0)
+        return None
+
+    async def _catch_up(
+        self, selected: SelectedMailbox, modseq: int, version: int
+    ) -> FolderChanges | None:
+        changes = await self._folders.changes_since(self.info.id, modseq)
+        if changes is None:
+            return None
+        if changes.messages or changes.expunged:
+            selected.add_updates([self._message(s) for s in changes.messages], changes.expunged)
+        now = asyncio.get_running_loop().time()
+        selected.mod_sequence = _Seen(version, changes.state.highest_modseq, now)
+        return changes
+
+    @store_errors
     async def update_selected(
         self, selected: SelectedMailbox, *, wait_on: Event | None = None
     ) -> SelectedMailbox:
+        """Bring the session's view up to date with what changed since it last looked."""
         if selected.mailbox_id != self.mailbox_id:
             selected.set_deleted()  # the name now leads to another folder
             return selected
         state = self._state
         now = asyncio.get_running_loop().time()
         seen: _Seen | None = selected.mod_sequence
-        unchanged = seen is not None and seen.version == state.version
+        if seen is None:  # not selected through ``load``: nothing to compare with
+            raise TemporaryFailure("The mailbox view was lost, select it again.")
+        unchanged = seen.version == state.version
         if (
             wait_on is None
             and unchanged
-            and seen is not None
             and now - seen.checked < RECHECK_SECONDS
             and isinstance(current_command.get(None), _QUICK_COMMANDS)
         ):
             return selected  # nothing changed here; the store is looked at again soon
         if wait_on is not None and unchanged and not wait_on.is_set():
             await wait_on.or_event(state.event).wait(timeout=self._backing.idle_poll)
-        version = state.version
-        fingerprint = await self._folders.fingerprint(self.info.id)
-        if fingerprint is None:
+        if await self._catch_up(selected, seen.modseq, state.version) is None:
             self._backing.registry.forget(self.info.owner, self.info.name)
             selected.set_deleted()
-            return selected
-        if seen is None or (seen.version, seen.fingerprint) != (version, fingerprint):
-            stored = await self._folders.messages(self.info.id)
-            selected.set_messages([self._message(s) for s in stored])
-        selected.mod_sequence = _Seen(version, fingerprint, now)
         return selected
 
     @store_errors
@@ -407,37 +505,41 @@ class MailboxData(MailboxDataInterface[Message]):
 
     @store_errors
     async def claim_recent(self, selected: SelectedMailbox) -> None:
-        fingerprint = await self._folders.fingerprint(self.info.id)
-        if fingerprint is None:
-            return
+        """pymap's hook; our SELECT claims ``\\Recent`` in ``load`` from the view it built."""
         state = self._state
-        stored = await self._folders.messages(self.info.id)
-        for message in stored:
-            if message.uid > state.recent_floor:
-                selected.session_flags.add_recent(message.uid)
-        state.recent_floor = max(state.recent_floor, fingerprint[1] - 1)
+        messages = selected.messages
+        if not isinstance(messages, IncrementalMessages):
+            return
+        for uid in messages.uids_above(state.recent_floor):
+            selected.session_flags.add_recent(uid)
+        state.recent_floor = max(state.recent_floor, messages.max_uid)
 
     async def cleanup(self) -> None:
         pass
 
     @store_errors
     async def snapshot(self) -> MailboxSnapshot:
-        stored = await self._folders.messages(self.info.id)
-        fingerprint = await self._folders.fingerprint(self.info.id)
-        next_uid = fingerprint[1] if fingerprint is not None else self.info.uid_next
+        """STATUS: the stored counts; ``\\Recent`` counted above this process's floor."""
+        state = await self._folders.state(self.info.id)
+        if state is None:
+            raise self._vanished()
         floor = self._state.recent_floor
-        unseen = [seq for seq, s in enumerate(stored, 1) if "\\Seen" not in s.flags]
+        recent = (
+            await self._folders.count_above(self.info.id, floor)
+            if floor < state.uid_next - 1
+            else 0
+        )
         return Snapshot(
             self.mailbox_id,
             self.readonly,
             self.uid_validity,
             self.permanent_flags,
             self.session_flags,
-            len(stored),
-            sum(1 for s in stored if s.uid > floor),
-            len(unseen),
-            unseen[0] if unseen else None,
-            next_uid,
+            state.messages,
+            recent,
+            state.unseen,
+            None,
+            state.uid_next,
         )
 
     async def find(

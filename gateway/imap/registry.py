@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pymap.concurrent import Event
 from pymap.selected import SelectedSet
 
+from gateway.imap.selected import SharedView
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.folders import FolderInfo
 from mailboxes.store import Change
@@ -34,6 +35,8 @@ class MailboxState:
     selected_set: SelectedSet = field(default_factory=SelectedSet)
     recent_floor: int = 0
     """Highest UID some session has already claimed as ``\\Recent``."""
+    view: SharedView | None = None
+    """The mailbox as the last SELECT saw it: the next SELECT starts from it."""
 
     def touch(self) -> None:
         self.version += 1

@@ -20,14 +20,13 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from config.clock import Clock
 from config.topology import PickupSource
 from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.sources import PickupError, open_reader, unseen
 from gateway.smtp.trace import without_node_fields
+from mailboxes.errors import AlreadyStored
 from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
 
@@ -132,7 +131,7 @@ class PickupWorker:
                         # Only the node writes its own fields, here as in a submission.
                         raw = await asyncio.to_thread(without_node_fields, raw)
                         await self._store.deliver(sender, [target], raw, also=record)
-                    except IntegrityError:  # another process imported it meanwhile
+                    except AlreadyStored:  # another process imported it meanwhile
                         continue
                     imported += 1
             if imported:

@@ -196,7 +196,7 @@ async def _answer_declaration(
             return Answered("repeated", reference, on_file.number, on_file.channel)
     if own and outcome.accepted and needs_facts(declaration):
         context = _context(claimed, settings)
-        outcome = await revalidate(answering.session, outcome, context, settings.registry)
+        outcome = await revalidate(answering, outcome, context, settings.registry)
     if not outcome.accepted:
         reply_id = await answering.deliver(
             job.sender, AGENT_FOLDER, replies.rejection(envelope, outcome)
@@ -233,7 +233,7 @@ async def _answer_declaration(
         reference=settings.reference,
     )
     await record_import(
-        answering.session,
+        answering,
         declaration,
         number=number,
         office=job.office_code,
@@ -241,7 +241,7 @@ async def _answer_declaration(
         received_at=job.received_at,
     )
     await record_dispatch(
-        answering.session,
+        answering,
         declaration,
         number=number,
         office=job.office_code,

@@ -13,21 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
 from gateway.pipeline.history import StoreHistory, needs_history
 from gateway.pipeline.process import ReadDeclaration
-from mailboxes.dispatch_history import (
-    ControlDocumentKey,
-    PendingKind,
-    overdue_regularizations,
-    premises_incidents,
-    record_control_documents,
-    record_pending_regularization,
-    used_control_documents,
-)
-from validators.engine import RuleContext, transmission_date, validate
+from mailboxes.dispatch_history import ControlDocumentKey, PendingKind
+from mailboxes.jobs import Answering
+from validators.context import RuleContext, transmission_date
+from validators.engine import validate
 from validators.facts import ImportHistory
 from validators.registry import RuleRegistry
 from validators.rules.prior_dispatches import (
@@ -82,44 +74,44 @@ class StoreFacts:
         return self.premises.get(establishment, ())
 
 
-async def load_facts(session: AsyncSession, declaration: DUA | OE, as_of: date) -> StoreFacts:
+async def load_facts(answering: Answering, declaration: DUA | OE, as_of: date) -> StoreFacts:
     """Read what the rules may ask about ``declaration`` on ``as_of``."""
     history = None
     if isinstance(declaration, DUA) and needs_history(declaration):
         importer = declaration.importer
         history = await StoreHistory.load(
-            session, importer.doc_type.value, importer.doc_number, as_of.year
+            answering, importer.doc_type.value, importer.doc_number, as_of.year
         )
-    uses = await used_control_documents(session, _keys(declaration))
+    uses = await answering.used_control_documents(_keys(declaration))
     overdue: dict[str, tuple[str, ...]] = {}
     kind = pending_kind(declaration)
     if kind is not None and isinstance(declaration, DUA):
         party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
-        overdue[kind] = await overdue_regularizations(session, party, PendingKind(kind), as_of)
+        overdue[kind] = await answering.overdue_regularizations(party, PendingKind(kind), as_of)
     premises: dict[str, tuple[tuple[date, date | None], ...]] = {}
     if kind == ANTICIPADO_04 and isinstance(declaration, DUA):
         establishment = establishment_of(declaration)
         if establishment is not None:
             party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
-            premises[establishment] = await premises_incidents(session, party, establishment)
+            premises[establishment] = await answering.premises_incidents(party, establishment)
     return StoreFacts(history, uses, overdue, premises)
 
 
 async def revalidate(
-    session: AsyncSession,
+    answering: Answering,
     outcome: ReadDeclaration,
     context: RuleContext,
     registry: RuleRegistry | None,
 ) -> ReadDeclaration:
     """``outcome`` validated again with the store's facts."""
     declaration = outcome.declaration
-    facts = await load_facts(session, declaration, context.as_of)
+    facts = await load_facts(answering, declaration, context.as_of)
     findings = validate(declaration, replace(context, facts=facts), registry)
     return ReadDeclaration(outcome.document, declaration, tuple(findings))
 
 
 async def record_dispatch(
-    session: AsyncSession,
+    answering: Answering,
     declaration: DUA | OE,
     *,
     number: str,
@@ -127,13 +119,12 @@ async def record_dispatch(
     received_at: datetime,
 ) -> None:
     """Record a numbered declaration's control documents and pending regularization."""
-    await record_control_documents(
-        session, _keys(declaration), declaration_number=number, office=office, used_at=received_at
+    await answering.record_control_documents(
+        _keys(declaration), declaration_number=number, office=office, used_at=received_at
     )
     kind = pending_kind(declaration)
     if kind is not None and isinstance(declaration, DUA):
-        await record_pending_regularization(
-            session,
+        await answering.record_pending_regularization(
             declaration_number=number,
             office=office,
             party=(declaration.importer.doc_type.value, declaration.importer.doc_number),

@@ -10,22 +10,16 @@ batch, counts it. Importers with RUC are not recorded: no rule asks about them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from edi_formats.codes import PartyDocType
 from edi_formats.models import DUA, OE
-from gateway.pipeline.process import ReadDeclaration
-from mailboxes.schema import ImportHistoryRow
-from validators.engine import RuleContext, validate
+from mailboxes.jobs import Answering
 from validators.facts import ImportHistory
-from validators.registry import RuleRegistry
 
-__all__ = ["StoreHistory", "needs_history", "record_import", "revalidate"]
+__all__ = ["StoreHistory", "needs_history", "record_import"]
 
 _CENTS = Decimal(100)
 
@@ -51,41 +45,15 @@ class StoreHistory:
 
     @classmethod
     async def load(
-        cls, session: AsyncSession, doc_type: str, doc_number: str, year: int
+        cls, answering: Answering, doc_type: str, doc_number: str, year: int
     ) -> StoreHistory:
-        cents = await session.scalars(
-            select(ImportHistoryRow.fob_cents)
-            .where(
-                ImportHistoryRow.party_doc_type == doc_type,
-                ImportHistoryRow.party_doc_number == doc_number,
-                ImportHistoryRow.year == year,
-            )
-            .order_by(ImportHistoryRow.received_at)
-        )
+        cents = await answering.importer_fobs(doc_type, doc_number, year)
         fobs = tuple(Decimal(value) / _CENTS for value in cents)
         return cls(doc_type, doc_number, ImportHistory(year, fobs))
 
 
-async def revalidate(
-    session: AsyncSession,
-    outcome: ReadDeclaration,
-    context: RuleContext,
-    registry: RuleRegistry | None,
-) -> ReadDeclaration:
-    """``outcome`` validated again with the importer's history of the transmission year."""
-    declaration = outcome.declaration
-    if not isinstance(declaration, DUA):
-        return outcome
-    importer = declaration.importer
-    facts = await StoreHistory.load(
-        session, importer.doc_type.value, importer.doc_number, context.as_of.year
-    )
-    findings = validate(declaration, replace(context, facts=facts), registry)
-    return ReadDeclaration(outcome.document, declaration, tuple(findings))
-
-
 async def record_import(
-    session: AsyncSession,
+    answering: Answering,
     declaration: DUA | OE,
     *,
     number: str,
@@ -97,14 +65,12 @@ async def record_import(
     declarations of this transaction see it)."""
     if not isinstance(declaration, DUA) or not needs_history(declaration):
         return
-    await session.execute(
-        insert(ImportHistoryRow).values(
-            number=number,
-            office_code=office,
-            party_doc_type=declaration.importer.doc_type.value,
-            party_doc_number=declaration.importer.doc_number,
-            year=year,
-            fob_cents=int(declaration.totals.fob * _CENTS),
-            received_at=received_at,
-        )
+    await answering.record_import(
+        number=number,
+        office=office,
+        doc_type=declaration.importer.doc_type.value,
+        doc_number=declaration.importer.doc_number,
+        year=year,
+        fob_cents=int(declaration.totals.fob * _CENTS),
+        received_at=received_at,
     )

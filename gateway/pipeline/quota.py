@@ -15,12 +15,9 @@ Months are Lima calendar months of the receipt, like the numbering year.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-
-from sqlalchemy import ColumnElement, Insert, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.reference import ReferenceData
 from edi_formats.models import DUA, OE
@@ -34,10 +31,11 @@ from gateway.pipeline.channels import (
     shares_apply,
 )
 from mailboxes.jobs import Answering
-from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus
+from mailboxes.ledgers import MonthKey
+from mailboxes.store import Store
 from validators.engine import PERU_TIME, transmission_date
 
-__all__ = ["MonthState", "assign_channel", "month_counts", "previous_month_limit"]
+__all__ = ["MonthState", "assign_channel", "limit_for", "month_counts", "previous_month"]
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -49,97 +47,18 @@ def _previous(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
-async def previous_month_limit(
-    session: AsyncSession, office: str, regime: str, year: int, month: int
-) -> RedLimit:
-    """The red limit of ``office`` for a month, from the month before's numbered count."""
+def previous_month(year: int, month: int) -> tuple[datetime, datetime]:
+    """The month before, as [start, end) instants."""
     before_year, before_month = _previous(year, month)
-    numbered = await session.scalar(
-        select(func.count())
-        .select_from(DeclarationRow)
-        .where(
-            DeclarationRow.office_code == office,
-            DeclarationRow.regime == regime,
-            DeclarationRow.status == DeclarationStatus.ACCEPTED.value,
-            DeclarationRow.received_at >= _month_start(before_year, before_month),
-            DeclarationRow.received_at < _month_start(year, month),
-        )
-    )
+    return _month_start(before_year, before_month), _month_start(year, month)
+
+
+def limit_for(office: str, year: int, month: int) -> Callable[[int], str]:
+    """The red limit of ``office`` for a month, from the month before's numbered count
+    (004 VII.A.45 c: last month's daily average), as the store keeps it."""
+    before_year, before_month = _previous(year, month)
     days = calendar.monthrange(before_year, before_month)[1]
-    return red_limit(office, int(numbered or 0), days)
-
-
-def _insert_ignoring_twin(session: AsyncSession) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(ChannelMonthRow).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(ChannelMonthRow).on_conflict_do_nothing()
-    return insert(ChannelMonthRow)
-
-
-def _key(office: str, year: int, month: int, regime: str) -> tuple[ColumnElement[bool], ...]:
-    return (
-        ChannelMonthRow.office_code == office,
-        ChannelMonthRow.year == year,
-        ChannelMonthRow.month == month,
-        ChannelMonthRow.regime == regime,
-    )
-
-
-async def _take_month(
-    session: AsyncSession, office: str, year: int, month: int, regime: str
-) -> tuple[RedLimit, MonthCounts]:
-    """Count one more numbered declaration and lock the month's row; its limit and counts
-    before this declaration."""
-    take = (
-        update(ChannelMonthRow)
-        .where(*_key(office, year, month, regime))
-        .values(numbered=ChannelMonthRow.numbered + 1)
-        .returning(ChannelMonthRow.red_limit, ChannelMonthRow.base, ChannelMonthRow.red)
-    )
-    row = (await session.execute(take)).one_or_none()
-    if row is None:
-        limit = await previous_month_limit(session, office, regime, year, month)
-        await session.execute(
-            _insert_ignoring_twin(session).values(
-                office_code=office,
-                year=year,
-                month=month,
-                regime=regime,
-                red_limit=limit.encode(),
-                numbered=0,
-                base=0,
-                red=0,
-                mandatory_red=0,
-            )
-        )
-        row = (await session.execute(take)).one()
-    return RedLimit.decode(row.red_limit), MonthCounts(base=row.base, red=row.red)
-
-
-async def _count(
-    session: AsyncSession,
-    office: str,
-    year: int,
-    month: int,
-    regime: str,
-    decision: ChannelDecision,
-) -> None:
-    red = decision.channel is Channel.ROJO
-    if decision.in_percentage:
-        values = {
-            "base": ChannelMonthRow.base + 1,
-            "red": ChannelMonthRow.red + (1 if red else 0),
-        }
-    elif red:
-        values = {"mandatory_red": ChannelMonthRow.mandatory_red + 1}
-    else:
-        return
-    await session.execute(
-        update(ChannelMonthRow).where(*_key(office, year, month, regime)).values(**values)
-    )
+    return lambda numbered: red_limit(office, numbered, days).encode()
 
 
 async def assign_channel(
@@ -158,9 +77,12 @@ async def assign_channel(
         return select_channel(
             declaration, office=office, number=number, seed=seed, as_of=as_of, reference=reference
         )
-    session = answering.session
-    regime = declaration.regime
-    limit, counts = await _take_month(session, office, as_of.year, as_of.month, regime)
+    key = MonthKey(office, as_of.year, as_of.month, declaration.regime)
+    month = await answering.take_channel_month(
+        key,
+        previous=previous_month(as_of.year, as_of.month),
+        limit_from=limit_for(office, as_of.year, as_of.month),
+    )
     decision = select_channel(
         declaration,
         office=office,
@@ -168,9 +90,13 @@ async def assign_channel(
         seed=seed,
         as_of=as_of,
         reference=reference,
-        quota=(limit, counts),
+        quota=(RedLimit.decode(month.red_limit), MonthCounts(base=month.base, red=month.red)),
     )
-    await _count(session, office, as_of.year, as_of.month, regime, decision)
+    red = 1 if decision.channel is Channel.ROJO else 0
+    if decision.in_percentage:
+        await answering.count_channel(key, base=1, red=red)
+    else:
+        await answering.count_channel(key, mandatory_red=red)
     return decision
 
 
@@ -185,20 +111,10 @@ class MonthState:
 
 
 async def month_counts(
-    session: AsyncSession, office: str, year: int, month: int, regime: str
+    store: Store, office: str, year: int, month: int, regime: str
 ) -> MonthState | None:
     """An office's month of one regime as the store has it; None before its first number."""
-    row = (
-        await session.execute(
-            select(
-                ChannelMonthRow.red_limit,
-                ChannelMonthRow.numbered,
-                ChannelMonthRow.base,
-                ChannelMonthRow.red,
-                ChannelMonthRow.mandatory_red,
-            ).where(*_key(office, year, month, regime))
-        )
-    ).one_or_none()
+    row = await store.channel_month(MonthKey(office, year, month, regime))
     if row is None:
         return None
     return MonthState(

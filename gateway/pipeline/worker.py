@@ -284,7 +284,7 @@ class PipelineWorker:
     async def _answer(
         self, answering: Answering, item: ClaimedJob, analysis: Analysis | Exception | None
     ) -> list[Answered]:
-        moved_to = self._store.hosted_elsewhere(item.job.recipient)
+        moved_to = self._store.routing.current.remote_node(item.job.recipient)
         if moved_to is not None and await answering.handed_over(item.job.office_code):
             # Accepted here just before the office moved, committed after its numbering was
             # handed over: numbering it here would repeat a number. Its new node answers it.

@@ -9,15 +9,23 @@ only in the UPDATE state.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, overload
 
 from gateway.pop3 import replies
 from gateway.pop3.errors import CommandRefused
 from mailboxes.line_ends import canonical_line_ends
 
-__all__ = ["Maildrop", "MaildropEntry", "dot_stuff", "normalize_line_endings", "top_of_message"]
+__all__ = [
+    "Maildrop",
+    "MaildropEntry",
+    "StoredListing",
+    "dot_stuff",
+    "normalize_line_endings",
+    "top_of_message",
+]
 
 # RFC 1939 section 7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E.
 _UNIQUE_ID: Final = re.compile(r"[\x21-\x7e]{1,70}")
@@ -38,13 +46,49 @@ class MaildropEntry:
             raise ValueError(f"invalid UIDL unique-id {self.unique_id!r}")
 
 
+class StoredListing(Sequence[MaildropEntry]):
+    """A mailbox as the store lists it: ascending UIDs and their sizes, kept as two arrays.
+
+    Entries are made when a command asks for them, so a login costs two arrays, not an
+    object per message. Their unique-ids (``<uidvalidity>.<uid>``) are valid and distinct
+    by construction.
+    """
+
+    def __init__(self, uid_validity: int, uids: Sequence[int], sizes: Sequence[int]) -> None:
+        if len(uids) != len(sizes):
+            raise ValueError("one size per UID")
+        self.uid_validity = uid_validity
+        self._uids = array("q", uids)
+        self._sizes = array("q", sizes)
+        self.octets = sum(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    @overload
+    def __getitem__(self, index: int) -> MaildropEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[MaildropEntry]: ...
+    def __getitem__(self, index: int | slice) -> MaildropEntry | Sequence[MaildropEntry]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        uid = self._uids[index]
+        return MaildropEntry(uid, self._sizes[index], f"{self.uid_validity}.{uid}")
+
+
 class Maildrop:
     """The session's snapshot of the mailbox plus its deletion marks."""
 
     def __init__(self, entries: Sequence[MaildropEntry]) -> None:
-        self._entries = tuple(entries)
-        if len({entry.unique_id for entry in self._entries}) != len(self._entries):
-            raise ValueError("UIDL unique-ids must be unique within a maildrop")
+        self._entries: Sequence[MaildropEntry]
+        if isinstance(entries, StoredListing):
+            self._entries = entries
+            self._octets = entries.octets
+        else:
+            self._entries = tuple(entries)
+            if len({entry.unique_id for entry in self._entries}) != len(self._entries):
+                raise ValueError("UIDL unique-ids must be unique within a maildrop")
+            self._octets = sum(entry.size for entry in self._entries)
         self._deleted: set[int] = set()
 
     def live(self) -> Iterator[tuple[int, MaildropEntry]]:
@@ -59,7 +103,7 @@ class Maildrop:
 
     @property
     def live_octets(self) -> int:
-        return sum(entry.size for _, entry in self.live())
+        return self._octets - sum(self._entries[number - 1].size for number in self._deleted)
 
     def get(self, number: int) -> MaildropEntry:
         """The entry for a message number that exists and is not marked deleted.

@@ -37,7 +37,7 @@ from gateway.pop3.events import (
     UpdateRequested,
 )
 from gateway.pop3.locks import MaildropLocks
-from gateway.pop3.maildrop import MaildropEntry
+from gateway.pop3.maildrop import StoredListing
 from gateway.pop3.session import DEFAULT_MAX_AUTH_FAILURES, DEFAULT_MAX_BAD_COMMANDS, Pop3Session
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.store import Store
@@ -337,14 +337,14 @@ class _Connection:
         self.maildrop = address
         try:
             with _store_failures():
-                infos = await self.store.list_messages(address, FOLDER)
+                listing = await self.store.maildrop(address, FOLDER)
         except _StoreFailed:
             self.server.locks.release(address)
             self.maildrop = None
             raise
-        log.info("POP3 %s logged in as %s (%d messages)", self.peer, address, len(infos))
+        log.info("POP3 %s logged in as %s (%d messages)", self.peer, address, len(listing.uids))
         self.session.auth_succeeded(
-            [MaildropEntry(i.uid, i.size, f"{i.uid_validity}.{i.uid}") for i in infos]
+            StoredListing(listing.uid_validity, listing.uids, listing.sizes)
         )
 
     async def _read_message(self, uid: int) -> None:

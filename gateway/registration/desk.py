@@ -125,7 +125,7 @@ class RegistrationDesk:
 
     def route(self, address: str) -> Recipient:
         """Where a letter to ``address`` goes: a peer's relay queue, or a mailbox here."""
-        return Recipient(address, relay_to=self._store.hosted_elsewhere(address))
+        return Recipient(address, relay_to=self._store.routing.current.remote_node(address))
 
     async def receive(self, sender: str, client: str, raw: bytes) -> str:
         """File the mail and answer it; the SMTP reply to give once that is committed."""

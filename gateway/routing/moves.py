@@ -18,7 +18,6 @@ from pathlib import Path
 
 from config.clock import Clock
 from config.offices import OfficeRegistry, load_offices
-from gateway.directory import LocalDirectory
 from gateway.routing import handover
 from gateway.routing.router import Router
 from mailboxes.handover import CounterValue, handovers, receive_handover, send_handover
@@ -35,14 +34,12 @@ class OfficeMoves:
         store: Store,
         *,
         router: Router,
-        directory: LocalDirectory,
         clock: Clock,
         registry_file: Path | None,
         poll_seconds: float = 1.0,
     ) -> None:
         self._store = store
         self._router = router
-        self._directory = directory
         self._clock = clock
         self._file = registry_file
         self.poll_seconds = poll_seconds
@@ -86,27 +83,30 @@ class OfficeMoves:
         await self.settle()
 
     def apply(self, offices: OfficeRegistry) -> None:
-        """Route with ``offices`` from now on."""
-        self._router.offices = offices
-        if not self._router.host_all_offices:
-            self._directory.hosted_offices = frozenset(
-                office.code for office in offices.hosted_by(self.node_name)
-            )
+        """Route with ``offices`` from now on: one new snapshot for everyone at once."""
+        self._router.replace(self._router.current.with_offices(offices))
 
     async def settle(self) -> None:
         """Hold what waits for a handover here; send the handovers this node owes."""
-        if self._router.host_all_offices:
+        if self._router.current.host_all_offices:
             return
         async with self._lock:
             me = self.node_name
-            offices = self._router.offices.values()
             received = await handovers(self._store, "received")
-            self._store.held_offices = frozenset(
-                o.code
-                for o in offices
-                if o.node == me
-                and o.moved_from not in (None, me)
-                and (o.code, o.move_serial) not in received
+            # Decided on the snapshot as it is now (the registry may have been reloaded
+            # while the handovers were read), and replaced in the same step.
+            routes = self._router.current
+            offices = list(routes.offices.values())
+            self._router.replace(
+                routes.with_held(
+                    frozenset(
+                        o.code
+                        for o in offices
+                        if o.node == me
+                        and o.moved_from not in (None, me)
+                        and (o.code, o.move_serial) not in received
+                    )
+                )
             )
             for office in offices:
                 if office.moved_from == me and office.node != me:

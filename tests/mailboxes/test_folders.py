@@ -51,7 +51,9 @@ async def test_append_shares_uids_with_pop3_listing(folders: Folders, store: Sto
     assert [(m.uid, m.flags) for m in listed] == [(1, frozenset()), (2, frozenset({"\\Seen"}))]
     assert listed[1].internal_date == WHEN
     assert await folders.content(inbox.id, 2) == b"Subject: por IMAP\r\n\r\ny\r\n"
-    assert await folders.fingerprint(inbox.id) == (2, 3)
+    state = await folders.state(inbox.id)
+    assert state is not None
+    assert (state.messages, state.unseen, state.uid_next) == (2, 1, 3)
 
 
 async def test_copy_shares_the_content_and_move_removes_the_source(
@@ -129,3 +131,62 @@ async def test_subscriptions(folders: Folders) -> None:
     await folders.set_subscribed(OWNER, "Otra", False)
     assert await folders.subscriptions(OWNER) == {"Canal rojo"}
     assert await folders.subscriptions("otro@x.pe") == set()
+
+
+async def test_counts_and_modseq_follow_every_change(folders: Folders, store: Store) -> None:
+    """Deliveries, APPEND, flags, COPY, MOVE and expunges keep the stored counters exact,
+    each one a new modseq, so STATUS and SELECT never count rows."""
+
+    async def counters(folder_id: int) -> tuple[int, int, int]:
+        state = await folders.state(folder_id)
+        assert state is not None
+        return state.messages, state.unseen, state.highest_modseq
+
+    await store.deliver("a@x.pe", [OWNER], b"uno")
+    await store.deliver("a@x.pe", [OWNER], b"dos")
+    inbox = await folders.ensure(OWNER, "INBOX")
+    assert await counters(inbox.id) == (2, 2, 2)
+    await folders.append(inbox.id, b"tres", flags={"\\Seen"}, internal_date=WHEN)
+    assert await counters(inbox.id) == (3, 2, 3)
+    await folders.update_flags(inbox.id, [1, 2], frozenset({"\\Seen"}), FlagChange.ADD)
+    assert await counters(inbox.id) == (3, 0, 4)
+    await folders.update_flags(inbox.id, [1], frozenset({"\\Seen"}), FlagChange.REMOVE)
+    assert await counters(inbox.id) == (3, 1, 5)
+    archive = await folders.create(OWNER, "Archivo")
+    await folders.copy(inbox.id, [1, 2], archive.id)
+    assert await counters(archive.id) == (2, 1, 1)
+    await folders.move(inbox.id, [1], archive.id)
+    assert await counters(inbox.id) == (2, 0, 6)
+    assert await counters(archive.id) == (3, 2, 2)
+    await store.expunge(OWNER, "Archivo", [1, 3])
+    assert await counters(archive.id) == (1, 0, 3)
+
+
+async def test_changes_since_a_modseq_are_only_what_changed(folders: Folders, store: Store) -> None:
+    for number in range(5):
+        await store.deliver("a@x.pe", [OWNER], b"mensaje %d" % number)
+    inbox = await folders.ensure(OWNER, "INBOX")
+    state = await folders.state(inbox.id)
+    assert state is not None
+    seen = state.highest_modseq
+
+    unchanged = await folders.changes_since(inbox.id, seen)
+    assert unchanged is not None
+    assert (unchanged.messages, unchanged.expunged) == ([], [])
+
+    await folders.update_flags(inbox.id, [2], frozenset({"\\Flagged"}), FlagChange.ADD)
+    await store.expunge(OWNER, "INBOX", [4])
+    await store.deliver("a@x.pe", [OWNER], b"nuevo")
+    changes = await folders.changes_since(inbox.id, seen)
+    assert changes is not None
+    assert [(m.uid, m.flags) for m in changes.messages] == [
+        (2, frozenset({"\\Flagged"})),
+        (6, frozenset()),
+    ]
+    assert changes.expunged == [4]
+    assert changes.state.messages == 5
+    assert await folders.changes_since(inbox.id, changes.state.highest_modseq) == type(changes)(
+        changes.state, [], []
+    )
+    await folders.delete(OWNER, "INBOX")
+    assert await folders.changes_since(inbox.id, seen) is None

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from edi_formats.codes import ARRIVAL_POINT_PRIMARY_ZONE, ModalityCode
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.box_7_38 import AUTHORIZATION, QUALIFICATION, stated
 from validators.rules.sources import INTA_PG01A, cite_004

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.findings import Severity
 from validators.registry import Problem, rule
 from validators.rules.sources import DS_367_210A, INTA_PG01A, cite_001, cite_004

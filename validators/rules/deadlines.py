@@ -24,7 +24,7 @@ from typing import Final
 
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.box_7_38 import EXTENSION, stated
 from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004

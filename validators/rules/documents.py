@@ -20,7 +20,7 @@ from typing import Final
 
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.goods import has_restricted_goods
 from validators.registry import Problem, rule
 from validators.rules.sources import DS_367, cite_001

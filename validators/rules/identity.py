@@ -9,7 +9,7 @@ from typing import Final
 
 from edi_formats.codes import PartyDocType
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.ruc import ruc_problem
 from validators.rules.sources import INTA_PG01A, cite_004, cite_project

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import INTA_PG01A, cite_004
 

@@ -16,7 +16,7 @@ from edi_formats.codes import (
     TransportMode,
 )
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.findings import Severity
 from validators.registry import Problem, rule
 from validators.rules.box_7_38 import place_text

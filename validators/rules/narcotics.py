@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.goods import flow_of, restricted_goods
 from validators.registry import Problem, rule
 from validators.rules.sources import INTA_PE0006, cite_003

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.eras import before_and_under_pg01a
 from validators.rules.sources import (

@@ -27,7 +27,7 @@ from typing import Final
 
 from edi_formats.codes import ARRIVAL_POINT_PRIMARY_ZONE, ModalityCode
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.facts import DispatchFacts, dispatch_facts
 from validators.registry import Problem, rule
 from validators.rules.box_7_38 import place_text

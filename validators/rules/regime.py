@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem
 from validators.rules.eras import before_and_under_pg01a
 from validators.rules.sources import cite_000, cite_004

@@ -28,7 +28,7 @@ from typing import Final
 from config.reference import Flow, RestrictedGoods
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE, ControlDocument, ExportSeries, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.findings import Severity
 from validators.goods import (
     TPROD_CODES,

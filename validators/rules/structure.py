@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem
 from validators.rules.eras import before_and_under_pg01a
 from validators.rules.sources import cite_000, cite_004

@@ -36,7 +36,7 @@ from typing import Final
 
 from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE, ImportSeries
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import INTA_PE0006, INTA_PG01A, cite_003, cite_004
 from validators.rules.wording import series_label

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from edi_formats.models import DUA, OE
-from validators.engine import RuleContext
+from validators.context import RuleContext
 from validators.registry import Problem, rule
 from validators.rules.sources import INTA_PG01A, cite_004
 from validators.rules.wording import series_label

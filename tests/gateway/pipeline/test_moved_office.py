@@ -7,13 +7,19 @@ number the new node gives too.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
 from sqlalchemy import select
 
 from config import OfficeRegistry
 from config.clock import FixedClock
 from gateway.pipeline import PipelineWorker
+from mailboxes.routing import LOCAL_ONLY, Routes
 from mailboxes.schema import IntakeJobRow, JobState, OfficeHandoverRow, RelayRow
 from mailboxes.store import Store
+from tests.conftest import FAST_HASHER
 from tests.gateway.pipeline.helpers import (
     AGENT,
     DOMAIN,
@@ -27,8 +33,42 @@ from tests.gateway.pipeline.helpers import (
 PISCO_INTAKE = f"aduana-127@{DOMAIN}"
 
 
+@dataclass(frozen=True)
+class PiscoElsewhere:
+    """A routing snapshot in which Pisco's office lives on its own node, ``pisco``."""
+
+    held_offices: frozenset[str] = frozenset()
+
+    def remote_node(self, address: str) -> str | None:
+        return "pisco" if address == PISCO_INTAKE else None
+
+
+@dataclass
+class MovableRouting:
+    """The routing the store is given; an office move replaces its snapshot."""
+
+    current: Routes = LOCAL_ONLY.current
+
+
+@pytest.fixture
+def routing() -> MovableRouting:
+    return MovableRouting()
+
+
+@pytest.fixture
+async def store(
+    database_url: str, clock: FixedClock, routing: MovableRouting
+) -> AsyncIterator[Store]:
+    opened = await Store.open(database_url, clock=clock, hasher=FAST_HASHER, routing=routing)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 def _pisco_lives_on_its_own_node(store: Store) -> None:
-    store.hosted_elsewhere = lambda address: "pisco" if address == PISCO_INTAKE else None
+    assert isinstance(store.routing, MovableRouting)
+    store.routing.current = PiscoElsewhere()
 
 
 async def _handover(store: Store, clock: FixedClock, direction: str, serial: int) -> None:

@@ -66,8 +66,7 @@ async def number_many(
 
 
 async def counts_of(store: Store, office: str, year: int, month: int) -> MonthState:
-    async with store.database.read_session() as session:
-        state = await month_counts(session, office, year, month, "10")
+    state = await month_counts(store, office, year, month, "10")
     assert state is not None
     return state
 
@@ -178,8 +177,7 @@ async def test_a_quiet_office_sends_more_than_half_to_red(store: Store):
 async def test_before_inta_pg01a_no_month_is_counted(store: Store):
     channels = await number_many(store, "118", [(1, PLAIN, lima(2005, 1, 10))])
     assert len(channels) == 1
-    async with store.database.read_session() as session:
-        assert await month_counts(session, "118", 2005, 1, "10") is None
+    assert await month_counts(store, "118", 2005, 1, "10") is None
 
 
 async def test_two_workers_numbering_at_once_keep_one_count(database_url: str, clock: FixedClock):

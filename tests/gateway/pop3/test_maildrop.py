@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from gateway.pop3 import CommandRefused, MaildropEntry, replies
-from gateway.pop3.maildrop import Maildrop, dot_stuff, normalize_line_endings, top_of_message
+from gateway.pop3.maildrop import (
+    Maildrop,
+    StoredListing,
+    dot_stuff,
+    normalize_line_endings,
+    top_of_message,
+)
 
 
 def test_dot_stuffing_doubles_leading_dots_and_terminates() -> None:
@@ -45,3 +51,20 @@ def test_unique_ids_must_be_rfc_1939_shaped(unique_id: str) -> None:
 def test_duplicate_unique_ids_are_refused() -> None:
     with pytest.raises(ValueError):
         Maildrop([MaildropEntry(1, 1, "7.1"), MaildropEntry(2, 1, "7.1")])
+
+
+def test_a_stored_listing_is_the_same_maildrop_without_an_object_per_message() -> None:
+    listing = StoredListing(1733300000, [3, 7, 9], [120, 80, 4000])
+    entries = [
+        MaildropEntry(3, 120, "1733300000.3"),
+        MaildropEntry(7, 80, "1733300000.7"),
+        MaildropEntry(9, 4000, "1733300000.9"),
+    ]
+    lazy, eager = Maildrop(listing), Maildrop(entries)
+    for maildrop in (lazy, eager):
+        maildrop.mark_deleted(2)
+    assert list(lazy.live()) == list(eager.live())
+    assert (lazy.live_count, lazy.live_octets) == (eager.live_count, eager.live_octets) == (2, 4120)
+    assert lazy.get(3) == entries[2]
+    assert lazy.deleted_uids() == frozenset({7})
+    assert list(listing[1:]) == entries[1:]

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from config.offices import OfficeRegistry
+from config.topology import Topology
 from gateway.directory import LocalDirectory
+from gateway.routing.router import Router, RoutingSnapshot
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.store import Store
 
@@ -31,7 +34,18 @@ async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
     await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
     await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
     await store.create_account(OFFICE, PASSWORD, role="office", office_code="118")
-    directory = LocalDirectory(store, domain=DOMAIN, hosted_offices={"118", "127"})
+    directory = LocalDirectory(
+        store,
+        Router(
+            RoutingSnapshot(
+                node_name="hq",
+                domain=DOMAIN,
+                offices=OfficeRegistry([]),
+                topology=Topology(),
+                hosted_offices=frozenset({"118", "127"}),
+            )
+        ),
+    )
     server = await start_smtp_server(
         SubmissionHandler(store, directory),
         host="127.0.0.1",

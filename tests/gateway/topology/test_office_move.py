@@ -48,7 +48,7 @@ async def test_moving_pisco_mid_stream_loses_repeats_and_skips_nothing(cluster: 
     assert (moved.node, moved.mode, moved.moved_from) == (PISCO, OfficeMode.DECENTRALIZED, HQ)
 
     pisco = await cluster.start(PISCO)
-    assert pisco.store is not None and pisco.store.held_offices == {"127"}
+    assert pisco.store is not None and pisco.store.routing.current.held_offices == {"127"}
     await hq.moves.refresh()  # (it also notices by itself within a second)
     for n in (4, 5, 6):  # new mail for Pisco now goes to the Pisco node, and waits there
         await send(hq, AGENT.address, PISCO_INTAKE, dua(f"PISCO-{n}"))

@@ -1,0 +1,305 @@
+"""A selected mailbox whose per-command work follows what changed, not the mailbox's size.
+
+pymap's ``SelectedMailbox`` finds the untagged responses of each command by comparing a
+full copy of the session's view (every UID, sequence number and flag set, copied in
+``fork``) with the one taken after the previous command, and its ``SynchronizedMessages``
+answers every sequence set by walking all messages. With 50,000 messages that is tens of
+milliseconds of the event loop per command, for every session. Here the view keeps a log
+instead: the backend feeds it only what changed since the modseq the session saw
+(``MailboxData.update_selected``), the view notes which sequence numbers it must announce
+as expunged and which messages' flags changed, and ``fork`` turns the log into responses.
+Sequence sets are resolved by bisecting the sorted UIDs, range by range.
+
+The responses are the ones pymap's own comparison gives: ``EXPUNGE`` (highest sequence
+number first), ``EXISTS``, ``RECENT``, then a ``FETCH (FLAGS ...)`` for each new, newly
+recent or re-flagged message, unless the session's own ``STORE ... .SILENT`` made it.
+
+Upstream (pymap 0.36), the same fix belongs in ``pymap.selected``: keep
+``SynchronizedMessages`` sorted with bisect-based ``get_uids``/``get_all``, and make
+``SelectedMailbox.fork`` consume a change log filled by ``add_updates``/``_remove`` rather
+than diffing frozen copies (``_Frozen``) of the whole view.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymap.flags import SessionFlags
+from pymap.interfaces.message import CachedMessage
+from pymap.parsing.command import Command
+from pymap.parsing.primitives import List, Number
+from pymap.parsing.response import ResponseBye, UntaggedResponse
+from pymap.parsing.response.specials import (
+    ExistsResponse,
+    ExpungeResponse,
+    FetchResponse,
+    RecentResponse,
+)
+from pymap.parsing.specials import FetchAttribute, FetchValue, SequenceSet
+from pymap.parsing.specials.sequenceset import MaxValue
+from pymap.selected import SelectedMailbox, SynchronizedMessages
+
+__all__ = ["IncrementalMessages", "IncrementalSelected", "RecentFlags", "SharedView"]
+
+_FLAGS = FetchAttribute(b"FLAGS")
+_UID = FetchAttribute(b"UID")
+
+
+class RecentFlags(SessionFlags):
+    """pymap's session flags, noting which UIDs became ``\\Recent`` since the last fork."""
+
+    __slots__ = ["added"]
+
+    def __init__(self, defined: Iterable[Any]) -> None:
+        super().__init__(defined)
+        self.added: set[int] = set()
+
+    def add_recent(self, uid: int) -> None:
+        if uid not in self._recent:
+            self.added.add(uid)
+        super().add_recent(uid)
+
+
+def _bounds(element: Any, maximum: int) -> tuple[int, int] | None:
+    """The inclusive range one sequence-set element covers, as ``SequenceSet.iter`` reads it
+    (``n:*`` above the maximum still means the last one)."""
+    if isinstance(element, int):
+        return (element, element) if element <= maximum else None
+    if isinstance(element, MaxValue):
+        return maximum, maximum
+    left, right = element
+    left = maximum if isinstance(left, MaxValue) else left
+    right = maximum if isinstance(right, MaxValue) else right
+    low = min(left, right)
+    if low > maximum:
+        return None
+    return low, min(max(left, right), maximum)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    """A mailbox's messages as of one modseq, kept for the next session that selects it.
+
+    The first SELECT reads the mailbox from the store; the next ones start from a copy of
+    this (two copies made in C: the UID list and the message map) and ask the store only
+    for what changed since ``modseq``. Messages are never changed in place (a change
+    replaces the entry), so sessions may share them.
+    """
+
+    mailbox_id: Any
+    modseq: int
+    uids: list[int]
+    messages: dict[int, CachedMessage]
+
+
+class IncrementalMessages(SynchronizedMessages):
+    """The messages a session knows, sorted by UID, with the log of what to announce."""
+
+    def __init__(self) -> None:  # pymap's fields are all replaced: no super().__init__()
+        self._sorted: list[int] = []
+        self._cache: dict[int, CachedMessage] = {}
+        self._pending_remove: set[int] = set()
+        self.announced = 0
+        """How many messages (the first ones of ``_sorted``) the client was told of."""
+        self.announced_recent = 0
+        self.expunged_log: list[int] = []
+        """Sequence numbers to announce as expunged, in the order to send them."""
+        self.flags_log: dict[int, frozenset[Any] | None] = {}
+        """Messages new (``None``) or re-flagged since the last fork, with the flags the
+        client knew then: those whose flags differ now are announced."""
+        self.removed: list[int] = []
+        """UIDs removed from the view since ``add_updates`` last looked."""
+
+    def share(self, mailbox_id: Any, modseq: int) -> SharedView:
+        """A copy of the view as of ``modseq``, for later sessions.
+
+        Expunges this session still hides are left out: they happened at or before
+        ``modseq``, so a session starting from the copy would never hear of them.
+        """
+        pending = self._pending_remove
+        uids = [u for u in self._sorted if u not in pending] if pending else self._sorted.copy()
+        cache = self._cache.copy()
+        for uid in pending:
+            cache.pop(uid, None)
+        return SharedView(mailbox_id, modseq, uids, cache)
+
+    def adopt(self, view: SharedView) -> None:
+        """Start from a shared view (an empty, unforked log only)."""
+        assert not self._sorted, "adopt a view only into a new session"
+        self._sorted = view.uids.copy()
+        self._cache = view.messages.copy()
+
+    @property
+    def exists(self) -> int:
+        return len(self._sorted)
+
+    @property
+    def max_uid(self) -> int:
+        return self._sorted[-1] if self._sorted else 0
+
+    def seq_of(self, uid: int) -> int | None:
+        index = bisect_left(self._sorted, uid)
+        if index < len(self._sorted) and self._sorted[index] == uid:
+            return index + 1
+        return None
+
+    def uids_above(self, uid: int) -> Sequence[int]:
+        return self._sorted[bisect_right(self._sorted, uid) :]
+
+    def _update(self, messages: Iterable[CachedMessage]) -> None:
+        ordered = self._sorted
+        for message in messages:
+            uid = message.uid
+            known = self._cache.get(uid)
+            if known is None:
+                if not ordered or uid > ordered[-1]:
+                    ordered.append(uid)
+                else:
+                    insort(ordered, uid)
+                self.flags_log[uid] = None
+            elif uid not in self.flags_log and known.permanent_flags != message.permanent_flags:
+                self.flags_log[uid] = known.permanent_flags
+            self._cache[uid] = message
+
+    def _remove(self, uids: Iterable[int], pending: bool) -> None:
+        if pending:
+            self._pending_remove.update(uids)
+            return
+        doomed = {uid for uid in uids if uid in self._cache}
+        doomed.update(uid for uid in self._pending_remove if uid in self._cache)
+        self._pending_remove.clear()
+        for uid in sorted(doomed, reverse=True):  # higher first: lower numbers stay valid
+            index = bisect_left(self._sorted, uid)
+            del self._sorted[index]
+            del self._cache[uid]
+            self.flags_log.pop(uid, None)
+            self.removed.append(uid)
+            if index < self.announced:
+                self.expunged_log.append(index + 1)
+                self.announced -= 1
+
+    def _indexes(self, seq_set: SequenceSet) -> Iterator[int]:
+        """Positions in ``_sorted`` the set names, ascending, each once."""
+        ordered = self._sorted
+        spans: list[tuple[int, int]] = []
+        maximum = self.max_uid if seq_set.uid else len(ordered)
+        for element in seq_set.value:
+            bounds = _bounds(element, maximum)
+            if bounds is None:
+                continue
+            low, high = bounds
+            if seq_set.uid:
+                start, stop = bisect_left(ordered, low), bisect_right(ordered, high)
+            else:
+                start, stop = max(low, 1) - 1, min(high, len(ordered))
+            if start < stop:
+                spans.append((start, stop))
+        spans.sort()
+        done = 0
+        for start, stop in spans:
+            yield from range(max(start, done), stop)
+            done = max(done, stop)
+
+    def get_uids(self, seq_set: SequenceSet) -> Sequence[tuple[int, int]]:
+        ordered = self._sorted
+        return [(index + 1, ordered[index]) for index in self._indexes(seq_set)]
+
+    def get_all(self, seq_set: SequenceSet) -> Sequence[tuple[int, CachedMessage]]:
+        ordered, cache = self._sorted, self._cache
+        return [(index + 1, cache[ordered[index]]) for index in self._indexes(seq_set)]
+
+
+class IncrementalSelected(SelectedMailbox):
+    """``SelectedMailbox`` over ``IncrementalMessages``: ``fork`` reads the change log."""
+
+    __slots__ = ()
+
+    @classmethod
+    def open(
+        cls, mailbox_id: Any, readonly: bool, permanent_flags: Any, session_flags: RecentFlags,
+        selected_set: Any, lookup: Any,
+    ) -> IncrementalSelected:  # fmt: skip
+        return cls(
+            mailbox_id,
+            readonly,
+            permanent_flags,
+            session_flags,
+            selected_set,
+            lookup,
+            _messages=IncrementalMessages(),
+            _started=False,
+        )
+
+    def add_updates(self, messages: Iterable[CachedMessage], expunged: Iterable[int]) -> None:
+        super().add_updates(messages, expunged)
+        removed = self.log.removed
+        if removed:  # including hidden expunges now made visible, which pymap leaves flagged
+            self._session_flags.remove(removed)
+            removed.clear()
+
+    @property
+    def log(self) -> IncrementalMessages:
+        messages = self._messages
+        assert isinstance(messages, IncrementalMessages)
+        return messages
+
+    def fork(self, command: Command) -> tuple[SelectedMailbox, Iterable[UntaggedResponse]]:
+        started = self._kwargs.get("_started", True)
+        copy = type(self)(
+            self._mailbox_id,
+            self._readonly,
+            self._permanent_flags,
+            self._session_flags,
+            self._selected_set,
+            self._lookup,
+            _mod_sequence=self._mod_sequence,
+            _messages=self._messages,
+        )
+        untagged = list(self._announce(getattr(command, "uid", False))) if started else []
+        self._reset_log()
+        return copy, untagged
+
+    def _reset_log(self) -> None:
+        log = self.log
+        log.expunged_log.clear()
+        log.flags_log.clear()
+        log.announced = log.exists
+        session_flags = self._session_flags
+        if isinstance(session_flags, RecentFlags):
+            session_flags.added.clear()
+        log.announced_recent = len(session_flags.recent_uids)
+
+    def _announce(self, with_uid: bool) -> Iterator[UntaggedResponse]:
+        if self._is_deleted:
+            yield ResponseBye(b"Selected mailbox no longer exists.")
+            return
+        log = self.log
+        session_flags = self._session_flags
+        for seq in log.expunged_log:  # empty while expunges are hidden: they wait as pending
+            yield ExpungeResponse(seq)
+        if log.exists > log.announced:
+            yield ExistsResponse(log.exists)
+        recent = len(session_flags.recent_uids)
+        if recent != log.announced_recent:
+            yield RecentResponse(recent)
+        newly_recent = session_flags.added if isinstance(session_flags, RecentFlags) else set()
+        cache = log._cache
+        silenced = self._silenced_flags
+        wanted = {uid for uid in newly_recent if uid in cache}
+        for uid, before in log.flags_log.items():
+            flags = cache[uid].permanent_flags
+            if flags != before and (uid, flags) not in silenced:
+                wanted.add(uid)
+        for uid in sorted(wanted):
+            position = log.seq_of(uid)
+            if position is None:
+                continue
+            fetch_data: list[FetchValue] = [
+                FetchValue.of(_FLAGS, List(cache[uid].get_flags(session_flags), sort=True))
+            ]
+            if with_uid:
+                fetch_data.append(FetchValue.of(_UID, Number(uid)))
+            yield FetchResponse(position, fetch_data)

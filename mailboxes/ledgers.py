@@ -1,0 +1,176 @@
+"""What numbering keeps besides the number: channel months and the import history.
+
+Both are written in the answering transaction (``mailboxes.jobs.Answering`` calls these with
+its session), so they commit with the number or not at all. The pipeline decides (the red
+limit, the channel, whether an import is recorded); here are only the statements, built once.
+
+Channel months: the month's row is locked for the rest of the transaction by the
+``UPDATE ... RETURNING`` that reads it: on PostgreSQL a second worker numbering at the same
+office waits there until the first commits, then sees its count; on SQLite the answering
+transaction already holds the only writer. The row is created by the month's first
+declaration with an insert that ignores a concurrent twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Insert, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
+
+__all__ = [
+    "ChannelMonth",
+    "MonthKey",
+    "channel_month",
+    "count_channel",
+    "importer_fobs",
+    "numbered_between",
+    "record_import",
+    "take_month",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthKey:
+    office: str
+    year: int
+    month: int
+    regime: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMonth:
+    """An office's month of one regime: its red limit (as stored) and its counts."""
+
+    red_limit: str
+    numbered: int
+    base: int
+    red: int
+    mandatory_red: int
+
+
+def _key(key: MonthKey) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ChannelMonthRow.office_code == key.office,
+        ChannelMonthRow.year == key.year,
+        ChannelMonthRow.month == key.month,
+        ChannelMonthRow.regime == key.regime,
+    )
+
+
+_MONTH_COLUMNS = (
+    ChannelMonthRow.red_limit,
+    ChannelMonthRow.numbered,
+    ChannelMonthRow.base,
+    ChannelMonthRow.red,
+    ChannelMonthRow.mandatory_red,
+)
+
+
+def _insert_ignoring_twin(session: AsyncSession) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(ChannelMonthRow).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(ChannelMonthRow).on_conflict_do_nothing()
+    return insert(ChannelMonthRow)
+
+
+async def numbered_between(
+    session: AsyncSession, office: str, regime: str, start: datetime, end: datetime
+) -> int:
+    """Declarations of ``office`` and ``regime`` accepted (numbered) in [start, end)."""
+    numbered = await session.scalar(
+        select(func.count())
+        .select_from(DeclarationRow)
+        .where(
+            DeclarationRow.office_code == office,
+            DeclarationRow.regime == regime,
+            DeclarationRow.status == DeclarationStatus.ACCEPTED.value,
+            DeclarationRow.received_at >= start,
+            DeclarationRow.received_at < end,
+        )
+    )
+    return int(numbered or 0)
+
+
+async def take_month(
+    session: AsyncSession,
+    key: MonthKey,
+    previous: tuple[datetime, datetime],
+    limit_from: Callable[[int], str],
+) -> ChannelMonth:
+    """Count one more numbered declaration and lock the month's row; the month as it was
+    before this declaration. A month's first declaration creates the row, its limit given
+    by ``limit_from`` the number of declarations numbered in ``previous`` ([start, end))."""
+    take = (
+        update(ChannelMonthRow)
+        .where(*_key(key))
+        .values(numbered=ChannelMonthRow.numbered + 1)
+        .returning(*_MONTH_COLUMNS)
+    )
+    row = (await session.execute(take)).one_or_none()
+    if row is None:
+        before = await numbered_between(session, key.office, key.regime, *previous)
+        await session.execute(
+            _insert_ignoring_twin(session).values(
+                office_code=key.office,
+                year=key.year,
+                month=key.month,
+                regime=key.regime,
+                red_limit=limit_from(before),
+                numbered=0,
+                base=0,
+                red=0,
+                mandatory_red=0,
+            )
+        )
+        row = (await session.execute(take)).one()
+    return ChannelMonth(row[0], row[1] - 1, row[2], row[3], row[4])
+
+
+async def count_channel(
+    session: AsyncSession, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
+) -> None:
+    """Add the declaration's channel to the month's counts (its row already locked)."""
+    if base or red or mandatory_red:
+        await session.execute(
+            update(ChannelMonthRow)
+            .where(*_key(key))
+            .values(
+                base=ChannelMonthRow.base + base,
+                red=ChannelMonthRow.red + red,
+                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
+            )
+        )
+
+
+async def channel_month(session: AsyncSession, key: MonthKey) -> ChannelMonth | None:
+    row = (await session.execute(select(*_MONTH_COLUMNS).where(*_key(key)))).one_or_none()
+    return None if row is None else ChannelMonth(*row)
+
+
+async def importer_fobs(
+    session: AsyncSession, doc_type: str, doc_number: str, year: int
+) -> list[int]:
+    """FOB values (US cents) of an importer's recorded imports of a year, oldest first."""
+    cents = await session.scalars(
+        select(ImportHistoryRow.fob_cents)
+        .where(
+            ImportHistoryRow.party_doc_type == doc_type,
+            ImportHistoryRow.party_doc_number == doc_number,
+            ImportHistoryRow.year == year,
+        )
+        .order_by(ImportHistoryRow.received_at)
+    )
+    return list(cents)
+
+
+async def record_import(session: AsyncSession, row: dict[str, object]) -> None:
+    await session.execute(insert(ImportHistoryRow).values(**row))

@@ -1,0 +1,138 @@
+"""Every change to a mailbox's messages goes through here, inside the caller's transaction.
+
+Each one bumps the mailbox's ``highest_modseq`` (RFC 7162's HIGHESTMODSEQ) in the same
+``UPDATE`` that keeps its message and unseen counts, stamps the messages it files or
+re-flags with the new value, and records removals in ``mailbox_expunges``. A reader that
+saw the mailbox at modseq *m* then asks for the rows stamped after *m* and the removals
+after *m* (``Folders.changes_since``), never for the whole mailbox; and STATUS, SELECT and
+POP3 read the counts instead of counting rows.
+
+The ``UPDATE`` of the mailbox row comes first in every change, so concurrent writers of one
+mailbox queue on its row lock (PostgreSQL) or on the single writer (SQLite): modseqs
+become visible in the order they were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
+
+__all__ = ["SEEN", "Reserved", "adjust", "bump", "chunks", "remove", "reserve", "unseen"]
+
+SEEN = "\\Seen"
+
+CHUNK = 500
+"""UIDs per ``IN (...)`` list: far below every backend's bound-parameter limit."""
+
+
+def unseen(flags: str) -> bool:
+    """Whether stored flags text (``\\Deleted \\Seen``) lacks ``\\Seen``."""
+    return SEEN not in flags.split()
+
+
+def chunks(uids: Collection[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(uids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """UIDs taken for new messages, and the modseq to stamp them with."""
+
+    first_uid: int
+    modseq: int
+
+    def uids(self, count: int) -> range:
+        return range(self.first_uid, self.first_uid + count)
+
+
+async def reserve(
+    session: AsyncSession, mailbox: int | tuple[str, str], count: int, *, unseen: int
+) -> tuple[int, Reserved] | None:
+    """Take ``count`` UIDs for new messages (``unseen`` of them without ``\\Seen``).
+
+    ``mailbox`` is a row id or (owner, name). Returns the mailbox id and what was taken, or
+    ``None`` if the mailbox does not exist (any more).
+    """
+    if isinstance(mailbox, int):
+        where = MailboxRow.id == mailbox
+    else:
+        where = (MailboxRow.owner == mailbox[0]) & (MailboxRow.name == mailbox[1])
+    row = (
+        await session.execute(
+            update(MailboxRow)
+            .where(where)
+            .values(
+                uid_next=MailboxRow.uid_next + count,
+                message_count=MailboxRow.message_count + count,
+                unseen_count=MailboxRow.unseen_count + unseen,
+                highest_modseq=MailboxRow.highest_modseq + 1,
+            )
+            .returning(MailboxRow.id, MailboxRow.uid_next, MailboxRow.highest_modseq)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return row.id, Reserved(row.uid_next - count, row.highest_modseq)
+
+
+async def bump(session: AsyncSession, mailbox_id: int) -> int | None:
+    """A new modseq for the mailbox, its row locked until the commit.
+
+    ``None`` if the mailbox does not exist (any more).
+    """
+    modseq: int | None = await session.scalar(
+        update(MailboxRow)
+        .where(MailboxRow.id == mailbox_id)
+        .values(highest_modseq=MailboxRow.highest_modseq + 1)
+        .returning(MailboxRow.highest_modseq)
+    )
+    return modseq
+
+
+async def adjust(
+    session: AsyncSession, mailbox_id: int, *, messages: int = 0, unseen: int = 0
+) -> None:
+    """Move the mailbox's counts, once a change (after ``bump``) knows what it did."""
+    if messages or unseen:
+        await session.execute(
+            update(MailboxRow)
+            .where(MailboxRow.id == mailbox_id)
+            .values(
+                message_count=MailboxRow.message_count + messages,
+                unseen_count=MailboxRow.unseen_count + unseen,
+            )
+        )
+
+
+async def remove(session: AsyncSession, mailbox_id: int, uids: Collection[int]) -> list[int]:
+    """Remove those messages of the mailbox; the content ids of the rows removed.
+
+    Readers at an older modseq learn of it from ``mailbox_expunges``.
+    """
+    modseq = await bump(session, mailbox_id)  # the mailbox row first: see the module's note
+    if modseq is None:
+        return []
+    removed: list[tuple[int, int, str]] = []
+    for chunk in chunks(uids):
+        rows = await session.execute(
+            delete(MailboxMessageRow)
+            .where(MailboxMessageRow.mailbox_id == mailbox_id, MailboxMessageRow.uid.in_(chunk))
+            .returning(MailboxMessageRow.uid, MailboxMessageRow.content_id, MailboxMessageRow.flags)
+        )
+        removed.extend((row.uid, row.content_id, row.flags) for row in rows)
+    if not removed:
+        return []
+    gone_unseen = sum(1 for _, _, flags in removed if unseen(flags))
+    await adjust(session, mailbox_id, messages=-len(removed), unseen=-gone_unseen)
+    await session.execute(
+        insert(MailboxExpungeRow),
+        [{"mailbox_id": mailbox_id, "uid": uid, "modseq": modseq} for uid, _, _ in removed],
+    )
+    return [content_id for _, content_id, _ in removed]
