@@ -277,16 +277,17 @@ class MailboxRequests:
                 )
                 relayed = True
                 continue
-            mailbox_id, uid = await self._store.allocate_uids(
+            mailbox_id, reserved = await self._store.allocate_uids(
                 session, target.address, target.folder, 1, now
             )
             await session.execute(
                 insert(MailboxMessageRow).values(
                     mailbox_id=mailbox_id,
-                    uid=uid,
+                    uid=reserved.first_uid,
                     content_id=content_id,
                     internal_date=now,
                     flags="",
+                    modseq=reserved.modseq,
                 )
             )
             touched.add((target.address, target.folder))
