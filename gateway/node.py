@@ -12,8 +12,10 @@ from config.clock import Clock, EmulatedClock, SystemClock
 from config.offices import Office, OfficeRegistry, load_offices
 from config.reference import ReferenceData, shipped_reference
 from config.settings import Settings
+from gateway.chaos import Chaos
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
+from gateway.http import HttpContext, HttpServer
 from gateway.imap import ImapServer
 from gateway.imap.filing import OfficeFiling
 from gateway.pickup import PickupWorker
@@ -22,7 +24,8 @@ from gateway.pop3.server import Pop3Server
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
-from gateway.smtp import SubmissionHandler, start_smtp_server
+from gateway.smtp import start_smtp_server
+from gateway.smtp.chaotic import ChaoticHandler
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -66,6 +69,8 @@ class Node:
     pickup: PickupWorker | None = field(default=None, init=False)
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
+    chaos: Chaos = field(default_factory=Chaos, init=False)
+    http: HttpServer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Checked when the node is built, so a bad table is a configuration error.
@@ -79,6 +84,8 @@ class Node:
 
     def port(self, service: str) -> int:
         """The port a service actually listens on (useful when configured as 0)."""
+        if service == "http" and self.http is not None:
+            return self.http.port
         sockets = self.servers[service].sockets
         return int(sockets[0].getsockname()[1])
 
@@ -139,7 +146,7 @@ class Node:
                 "smtp",
                 settings.smtp_port,
                 lambda: start_smtp_server(
-                    SubmissionHandler(store, directory, peer_secrets, moves, desk),
+                    ChaoticHandler(self.chaos, store, directory, peer_secrets, moves, desk),
                     host=settings.host,
                     port=settings.smtp_port,
                     hostname=settings.greeting_name,
@@ -181,9 +188,24 @@ class Node:
                 store, sources=settings.topology.pickup, directory=directory, clock=self.clock
             )
             await self.pickup.start()
+            await self._start_http(store, directory)
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_http(self, store: Store, directory: LocalDirectory) -> None:
+        s = self.settings
+        context = HttpContext.build(
+            store, directory, self.clock, s.domain, admins=s.http_admins,
+            test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
+        )  # fmt: skip
+        self.http = http = HttpServer(context, host=s.host, port=s.http_port)
+        try:
+            await http.start()
+        except OSError as exc:
+            message = f"cannot listen for HTTP on {s.host}:{s.http_port}: {exc.strerror or exc}"
+            raise NodeStartError(message) from exc
+        log.info("HTTP listening on %s:%d", s.host, http.port)
 
     async def _listen(
         self, service: str, port: int, start: Callable[[], Awaitable[asyncio.Server]]
@@ -200,6 +222,9 @@ class Node:
 
     async def stop(self) -> None:
         """Stop accepting, let the pipeline finish its batch, then close the store."""
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
         for server in self.servers.values():
             server.close()
         for server in self.servers.values():

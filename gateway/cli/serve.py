@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--smtp-port", type=int, help="SMTP port (2525)")
     parser.add_argument("--pop3-port", type=int, help="POP3 port (1110)")
     parser.add_argument("--imap-port", type=int, help="IMAP port (1143)")
+    parser.add_argument("--http-port", type=int, help="HTTP port of the API and console (8025)")
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
             smtp_port=args.smtp_port,
             pop3_port=args.pop3_port,
             imap_port=args.imap_port,
+            http_port=args.http_port,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)

@@ -1,0 +1,61 @@
+"""Fault injection for test rigs: the next N SMTP sessions answer a chosen code at a chosen stage.
+
+Pure state (no sockets): the SMTP adapter asks ``smtp_fault`` at each stage and answers what
+it gets. Switched on and off through the HTTP administration, only on a node whose settings
+allow it; each switch is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["FAULT_REPLIES", "Chaos", "FaultCode", "SmtpFault", "Stage"]
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["helo", "mail", "rcpt", "data"]
+FaultCode = Literal[421, 451, 452, 554]
+
+FAULT_REPLIES: dict[int, str] = {  # SMTP replies are ASCII (RFC 5321 §4.2)
+    421: "421 4.3.2 Service not available, closing channel (injected fault)",
+    451: "451 4.3.0 Local error in processing, try again later (injected fault)",
+    452: "452 4.3.1 Insufficient system storage (injected fault)",
+    554: "554 5.3.0 Transaction failed (injected fault)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpFault:
+    stage: Stage
+    code: FaultCode
+    remaining: int
+
+
+class Chaos:
+    def __init__(self) -> None:
+        self._smtp: SmtpFault | None = None
+
+    @property
+    def smtp(self) -> SmtpFault | None:
+        return self._smtp
+
+    def set_smtp(self, stage: Stage, code: FaultCode, sessions: int) -> None:
+        self._smtp = SmtpFault(stage, code, sessions) if sessions > 0 else None
+        log.warning("chaos: next %d SMTP sessions answer %d at %s", sessions, code, stage)
+
+    def clear(self) -> None:
+        if self._smtp is not None:
+            log.warning("chaos: switched off")
+        self._smtp = None
+
+    def smtp_fault(self, stage: Stage) -> str | None:
+        """The reply a session reaching ``stage`` must give instead of its own, if any."""
+        fault = self._smtp
+        if fault is None or fault.stage != stage:
+            return None
+        remaining = fault.remaining - 1
+        self._smtp = SmtpFault(fault.stage, fault.code, remaining) if remaining > 0 else None
+        log.info("chaos: answered %d at %s (%d more)", fault.code, stage, remaining)
+        return FAULT_REPLIES[fault.code]

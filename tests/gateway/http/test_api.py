@@ -1,0 +1,231 @@
+"""The integration API on a real node, through httpx: submit, wait for the verdict, read mail."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import smtplib
+
+import httpx
+import pytest
+
+from edi_formats.codec import WireFormat, render_declaration
+from gateway.demo import DEMO_PASSWORD
+from gateway.node import Node
+from tests.gateway.http.rig import ADMIN, client
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+
+
+async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
+    async with client(rig, None) as http:
+        answer = await http.get("/api/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    assert "post" in paths["/api/declarations"]
+    assert "/api/declarations/{reference}" in paths
+    assert answer.json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("fmt", [WireFormat.JSON, WireFormat.FLAT, WireFormat.EDIFACT])
+async def test_submit_and_wait_for_an_acceptance_in_one_call_each(
+    rig: Node, fmt: WireFormat
+) -> None:
+    body = render_declaration(declaration(reference=f"API-{fmt.value}"), fmt)
+    async with client(rig) as http:
+        posted = await http.post("/api/declarations", content=body)
+        assert posted.status_code == 202, posted.text
+        job = posted.json()["job"]
+        verdict = await http.get(f"/api/declarations/API-{fmt.value}", params={"wait": 20})
+    assert verdict.status_code == 200
+    state = verdict.json()
+    assert state["status"] == "accepted", state
+    assert state["job"] == job
+    assert state["number"].startswith("118-2026-")
+    assert state["channel"] in ("verde", "naranja", "rojo")
+    # The same reply mail as for a mailed declaration reached the agent's mailbox.
+    async with client(rig) as http:
+        listing = await http.get(f"/api/mailboxes/{AGENT}/messages")
+        assert listing.status_code == 200
+        (reply,) = listing.json()
+        raw = await http.get(reply["url"])
+    message = email.message_from_bytes(raw.content, policy=email.policy.default)
+    assert message["X-Teledespacho-Number"] == state["number"]
+    assert message["Subject"].startswith("ACEPTADA")
+
+
+async def test_rejection_carries_findings_with_citations(rig: Node) -> None:
+    body = render_declaration(
+        declaration(reference="API-MALA", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    async with client(rig) as http:
+        assert (await http.post("/api/declarations", content=body)).status_code == 202
+        verdict = (await http.get("/api/declarations/API-MALA", params={"wait": 20})).json()
+    assert verdict["status"] == "rejected"
+    assert verdict["number"] is None
+    assert verdict["findings"]
+    assert all(f["citation"] for f in verdict["findings"])
+
+
+async def test_by_number_and_job_and_scopes(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-SCOPE"), WireFormat.JSON)
+    async with client(rig) as http:
+        job = (await http.post("/api/declarations", content=body)).json()["job"]
+        done = (await http.get(f"/api/jobs/{job}", params={"wait": 20})).json()
+    assert done["status"] == "done"
+    (state,) = done["declarations"]
+    number = state["number"]
+    async with client(rig, OFFICE) as office:  # the office sees its office's declarations
+        assert (await office.get(f"/api/declarations/{number}")).json()["reference"] == "API-SCOPE"
+    async with client(rig, OTHER_AGENT) as other:  # another agent does not
+        missing = await other.get(f"/api/declarations/{number}")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["field"] == "reference"
+    async with client(rig, "aduana-172@aduanas.gob.pe") as elsewhere:  # another office neither
+        assert (await elsewhere.get(f"/api/declarations/{number}")).status_code == 404
+    async with client(rig, ADMIN) as admin:  # an administrator sees everything
+        assert (await admin.get(f"/api/declarations/{number}")).status_code == 200
+        listing = (await admin.get("/api/declarations", params={"status": "accepted"})).json()
+    assert [d["number"] for d in listing] == [number]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status", "field"),
+    [
+        ("post", "/api/declarations", {"content": b""}, 400, "body"),
+        ("post", "/api/declarations", {"content": b"hola"}, 415, "body"),
+        ("post", "/api/declarations?office=1", {"content": b"{}"}, 422, "query.office"),
+        ("get", "/api/declarations/REF?wait=-1", {}, 422, "query.wait"),
+        ("get", "/api/declarations/REF?wait=abc", {}, 422, "query.wait"),
+        ("get", "/api/declarations/" + "X" * 40, {}, 422, "path.reference"),
+        ("get", "/api/jobs/0", {}, 422, "path.job"),
+        ("get", "/api/mailboxes/aduana-118@aduanas.gob.pe/messages", {}, 403, "address"),
+    ],
+)
+async def test_bad_input_is_a_4xx_problem_naming_the_field(
+    rig: Node, method: str, url: str, kwargs: dict[str, object], status: int, field: str
+) -> None:
+    async with client(rig) as http:
+        answer = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == status
+    assert answer.json()["field"] == field
+
+
+async def test_oversized_body_is_refused_before_it_is_held(rig: Node) -> None:
+    async with client(rig) as http:
+        answer = await http.post("/api/declarations", content=b"{" + b" " * (21 * 1024 * 1024))
+    assert answer.status_code == 413
+    assert answer.json()["field"] == "body"
+
+
+async def test_credentials_are_required_and_checked(rig: Node) -> None:
+    async with client(rig, None) as http:
+        assert (await http.get("/api/declarations")).status_code == 401
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{rig.port('http')}", auth=(AGENT, "wrong")
+    ) as http:
+        answer = await http.get("/api/declarations")
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Basic")
+
+
+async def test_only_agents_submit(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-OFI"), WireFormat.JSON)
+    async with client(rig, OFFICE) as http:
+        assert (await http.post("/api/declarations", content=body)).status_code == 403
+
+
+async def test_long_poll_returns_at_the_deadline_while_pending(rig: Node) -> None:
+    """A reference nobody sent: no job pending, so 404 at once, not after the wait."""
+    async with client(rig) as http:
+        started = asyncio.get_running_loop().time()
+        answer = await http.get("/api/declarations/NADIE", params={"wait": 30})
+    assert answer.status_code == 404
+    assert asyncio.get_running_loop().time() - started < 10
+
+
+def _smtp_session(node: Node) -> list[tuple[int, bytes]]:
+    """One submission with Python's smtplib; the replies it saw (or the exception's)."""
+    seen: list[tuple[int, bytes]] = []
+    smtp = smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10)
+    try:
+        steps = [
+            smtp.ehlo,
+            lambda: smtp.login(AGENT, DEMO_PASSWORD),
+            lambda: smtp.mail(AGENT),
+            lambda: smtp.rcpt(OFFICE),
+            lambda: smtp.data(b"Subject: prueba\r\n\r\nhola\r\n"),
+        ]
+        for step in steps:
+            code, text = step()
+            if step is not steps[1]:
+                seen.append((code, text))
+            if code >= 400:
+                smtp.quit()
+                break
+        else:
+            smtp.quit()
+    except smtplib.SMTPServerDisconnected:
+        seen.append((0, b"disconnected"))
+    finally:
+        smtp.close()
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "position"), [("mail", 451, 1), ("rcpt", 452, 2), ("data", 554, 3)]
+)
+async def test_chaos_answers_the_next_sessions_then_switches_off(
+    rig: Node, stage: str, code: int, position: int
+) -> None:
+    async with client(rig, ADMIN) as admin:
+        switched = await admin.put(
+            "/api/admin/chaos", json={"stage": stage, "code": code, "sessions": 2}
+        )
+        assert switched.status_code == 200, switched.text
+    for _ in range(2):
+        replies = await asyncio.to_thread(_smtp_session, rig)
+        assert replies[position][0] == code, replies
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250  # the third session is served normally
+
+
+async def test_chaos_421_closes_the_connection_and_can_be_switched_off(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        await admin.put("/api/admin/chaos", json={"stage": "helo", "code": 421, "sessions": 5})
+        replies = await asyncio.to_thread(_smtp_session, rig)
+        assert replies[0][0] == 421
+        assert replies[-1] == (0, b"disconnected")
+        off = await admin.delete("/api/admin/chaos")
+        assert off.json() == {"smtp": None}
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250
+
+
+async def test_test_rig_administration_needs_admin_and_setting(rig: Node, node: Node) -> None:
+    async with client(rig) as agent:
+        answer = await agent.put(
+            "/api/admin/chaos", json={"stage": "mail", "code": 451, "sessions": 1}
+        )
+        assert answer.status_code == 403
+    async with client(node, "aduana-000@aduanas.gob.pe") as hq:  # setting off on ``node``
+        assert (await hq.get("/api/admin/clock")).status_code == 403
+    async with client(rig, ADMIN) as admin:
+        bad = await admin.put(
+            "/api/admin/chaos", json={"stage": "mail", "code": 500, "sessions": 1}
+        )
+        assert bad.status_code == 422
+        assert bad.json()["field"] == "body.code"
+
+
+async def test_emulated_date_read_and_set(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        assert (await admin.get("/api/admin/clock")).json()["date"] == "2026-11-02"
+        moved = await admin.put("/api/admin/clock", json={"date": "1997-03-03"})
+        assert moved.json()["date"] == "1997-03-03"
+        bad = await admin.put("/api/admin/clock", json={"date": "ayer"})
+    assert bad.status_code == 422
+    assert rig.clock.now().date().isoformat() == "1997-03-03"
