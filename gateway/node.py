@@ -89,6 +89,12 @@ class Node:
         sockets = self.servers[service].sockets
         return int(sockets[0].getsockname()[1])
 
+    @property
+    def console_url(self) -> str:
+        assert self.http is not None
+        host = self.settings.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.http.port}/"
+
     async def start(self, *, demo: bool = False) -> None:
         settings = self.settings
         if settings.database_url is None:
@@ -260,6 +266,8 @@ async def run_until_signalled(node: Node, *, demo: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await node.start(demo=demo)
+    if demo and node.http is not None:
+        print(f"Consola: {node.console_url}  (aduana-118@aduanas.gob.pe, clave demo)", flush=True)
     try:
         await stop.wait()
     finally:

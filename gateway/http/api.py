@@ -293,16 +293,17 @@ async def get_message(
 async def events(request: Request, caller: CallerDep) -> StreamingResponse:
     context = _context(request)
     scope = caller.scope
-    changes: asyncio.Queue[Change] = asyncio.Queue(maxsize=64)
+    changes: asyncio.Queue[Change | None] = asyncio.Queue(maxsize=64)
 
     def heard(change: Change) -> None:
-        if not changes.full():  # a burst collapses: one re-read covers many commits
+        if changes.qsize() < changes.maxsize - 1:  # a burst collapses; room kept for None
             changes.put_nowait(change)
 
     unsubscribe = context.store.subscribe(heard)
     seen = {(d.id, d.answered_at) for d in await context.ledger.declarations(scope)}
 
     async def stream() -> AsyncIterator[str]:
+        context.feeds.add(changes)
         try:
             yield "retry: 2000\n\n"
             while True:
@@ -312,6 +313,8 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
                 except TimeoutError:
                     yield ": sigue\n\n"
                     continue
+                if change is None:  # the server is stopping
+                    return
                 for job_id in change.job_ids:
                     job = await context.ledger.job(scope, job_id)
                     if job is not None:
@@ -332,6 +335,7 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
                     }
                     yield f"event: answer\ndata: {json.dumps(data)}\n\n"
         finally:
+            context.feeds.discard(changes)
             unsubscribe()
 
     return StreamingResponse(

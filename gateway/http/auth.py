@@ -23,6 +23,7 @@ from mailboxes.schema import Role
 __all__ = ["SESSION_COOKIE", "Caller", "Sessions", "basic_caller", "caller_of", "login"]
 
 SESSION_COOKIE = "td_session"
+HEADQUARTERS = "000"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="teledespacho", charset="UTF-8"'}
 
 
@@ -35,6 +36,8 @@ class Caller:
     def scope(self) -> Scope:
         if self.admin:
             return Scope(everything=True)
+        if self.account.role is Role.OFFICE and self.account.office_code == HEADQUARTERS:
+            return Scope(everything=True)  # Headquarters sees every office this node hosts
         if self.account.role is Role.AGENT:
             return Scope(agent_address=self.account.address, agent_code=self.account.agent_code)
         if self.account.office_code is not None:

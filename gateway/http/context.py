@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -10,7 +12,7 @@ from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
 from mailboxes.ledger import Ledger
 from mailboxes.registrations import MailboxRequests
-from mailboxes.store import Store
+from mailboxes.store import Change, Store
 
 __all__ = ["HttpContext"]
 
@@ -27,8 +29,15 @@ class HttpContext:
     """The emulated date and the chaos switches may be changed (``http_test_rig``)."""
     chaos: Chaos = field(default_factory=Chaos)
     max_body: int = 20 * 1024 * 1024
+    feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
+    """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
     scopes: MailboxRequests = field(init=False)
+
+    def close_feeds(self) -> None:
+        for queue in self.feeds:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.store)

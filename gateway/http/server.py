@@ -38,6 +38,7 @@ class HttpServer:
             limit_concurrency=200,
             h11_max_incomplete_event_size=64 * 1024,
         )
+        self._context = context
         self._server = _EmbeddedServer(config)
         self._task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
@@ -60,6 +61,7 @@ class HttpServer:
         if self._task is None:
             return
         self._server.should_exit = True
+        self._context.close_feeds()
         with contextlib.suppress(Exception):
             await self._task
         self._task = None
