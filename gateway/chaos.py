@@ -1,12 +1,14 @@
-"""Fault injection for test rigs: the next N SMTP sessions answer a chosen code at a chosen stage.
+"""Fault injection for test rigs: the next N SMTP sessions answer a chosen code at a chosen
+stage; the pipeline's answers come late.
 
-Pure state (no sockets): the SMTP adapter asks ``smtp_fault`` at each stage and answers what
-it gets. Switched on and off through the HTTP administration, only on a node whose settings
-allow it; each switch is logged.
+State, no sockets: the SMTP adapter asks ``smtp_fault`` at each stage and answers what it
+gets; the pipeline awaits ``answer_pause`` before each pass. Switched on and off through
+the HTTP administration, only on a node whose settings allow it; each switch is logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +38,8 @@ class SmtpFault:
 class Chaos:
     def __init__(self) -> None:
         self._smtp: SmtpFault | None = None
+        self.answer_delay = 0.0
+        """Seconds the pipeline waits before each pass: answers come that much later."""
 
     @property
     def smtp(self) -> SmtpFault | None:
@@ -45,10 +49,20 @@ class Chaos:
         self._smtp = SmtpFault(stage, code, sessions) if sessions > 0 else None
         log.warning("chaos: next %d SMTP sessions answer %d at %s", sessions, code, stage)
 
+    def set_answer_delay(self, seconds: float) -> None:
+        self.answer_delay = max(0.0, seconds)
+        log.warning("chaos: the pipeline answers %.1f s late", self.answer_delay)
+
     def clear(self) -> None:
-        if self._smtp is not None:
+        if self._smtp is not None or self.answer_delay:
             log.warning("chaos: switched off")
         self._smtp = None
+        self.answer_delay = 0.0
+
+    async def answer_pause(self) -> None:
+        """The pipeline's wait before a pass (the only place this module touches time)."""
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
 
     def smtp_fault(self, stage: Stage) -> str | None:
         """The reply a session reaching ``stage`` must give instead of its own, if any."""

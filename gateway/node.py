@@ -184,6 +184,7 @@ class Node:
                 channel_seed=settings.channel_seed.encode(),
                 reference=self.reference,
                 filing=self.filing,
+                before_pass=self.chaos.answer_pause,
             )
             await self.worker.start()
             self.relay = RelayWorker(

@@ -387,40 +387,50 @@ async def put_clock(request: Request, caller: CallerDep, body: ClockIn) -> Clock
     return ClockOut(now=now, date=now.date())
 
 
-class ChaosIn(BaseModel):
+class SmtpFaultIn(BaseModel):
     stage: Stage = Field(description="helo, mail, rcpt o data")
     code: FaultCode
     sessions: int = Field(ge=1, le=10_000, description="Cuántas sesiones SMTP siguientes")
 
 
-class ChaosOut(BaseModel):
-    smtp: ChaosIn | None
+class ChaosState(BaseModel):
+    smtp: SmtpFaultIn | None = None
+    answer_delay: float = Field(
+        default=0.0, ge=0, le=3600, description="Segundos de demora de cada respuesta"
+    )
 
 
-def _chaos_out(context: HttpContext) -> ChaosOut:
+def _chaos_state(context: HttpContext) -> ChaosState:
     fault = context.chaos.smtp
-    if fault is None:
-        return ChaosOut(smtp=None)
-    return ChaosOut(smtp=ChaosIn(stage=fault.stage, code=fault.code, sessions=fault.remaining))
+    smtp = None
+    if fault is not None:
+        smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, sessions=fault.remaining)
+    return ChaosState(smtp=smtp, answer_delay=context.chaos.answer_delay)
 
 
-@router.get("/admin/chaos", response_model=ChaosOut, summary="Fallas inducidas activas")
-async def get_chaos(request: Request, caller: CallerDep) -> ChaosOut:
-    return _chaos_out(_admin(request, caller))
+@router.get("/admin/chaos", response_model=ChaosState, summary="Fallas inducidas activas")
+async def get_chaos(request: Request, caller: CallerDep) -> ChaosState:
+    return _chaos_state(_admin(request, caller))
 
 
-@router.put("/admin/chaos", response_model=ChaosOut, summary="Inducir fallas SMTP")
-async def put_chaos(request: Request, caller: CallerDep, body: ChaosIn) -> ChaosOut:
-    context = _admin(request, caller)
-    context.chaos.set_smtp(body.stage, body.code, body.sessions)
-    return _chaos_out(context)
-
-
-@router.delete("/admin/chaos", response_model=ChaosOut, summary="Apagar las fallas inducidas")
-async def delete_chaos(request: Request, caller: CallerDep) -> ChaosOut:
+@router.put("/admin/chaos", response_model=ChaosState, summary="Inducir fallas")
+async def put_chaos(request: Request, caller: CallerDep, body: ChaosState) -> ChaosState:
+    """Replaces every switch: what the body leaves out is switched off."""
     context = _admin(request, caller)
     context.chaos.clear()
-    return _chaos_out(context)
+    if body.smtp is not None:
+        context.chaos.set_smtp(body.smtp.stage, body.smtp.code, body.smtp.sessions)
+    if body.answer_delay:
+        context.chaos.set_answer_delay(body.answer_delay)
+    log.warning("test rig: chaos set by %s", caller.account.address)
+    return _chaos_state(context)
+
+
+@router.delete("/admin/chaos", response_model=ChaosState, summary="Apagar las fallas inducidas")
+async def delete_chaos(request: Request, caller: CallerDep) -> ChaosState:
+    context = _admin(request, caller)
+    context.chaos.clear()
+    return _chaos_state(context)
 
 
 # endregion

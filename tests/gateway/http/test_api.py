@@ -183,7 +183,7 @@ async def test_chaos_answers_the_next_sessions_then_switches_off(
 ) -> None:
     async with client(rig, ADMIN) as admin:
         switched = await admin.put(
-            "/api/admin/chaos", json={"stage": stage, "code": code, "sessions": 2}
+            "/api/admin/chaos", json={"smtp": {"stage": stage, "code": code, "sessions": 2}}
         )
         assert switched.status_code == 200, switched.text
     for _ in range(2):
@@ -195,12 +195,14 @@ async def test_chaos_answers_the_next_sessions_then_switches_off(
 
 async def test_chaos_421_closes_the_connection_and_can_be_switched_off(rig: Node) -> None:
     async with client(rig, ADMIN) as admin:
-        await admin.put("/api/admin/chaos", json={"stage": "helo", "code": 421, "sessions": 5})
+        await admin.put(
+            "/api/admin/chaos", json={"smtp": {"stage": "helo", "code": 421, "sessions": 5}}
+        )
         replies = await asyncio.to_thread(_smtp_session, rig)
         assert replies[0][0] == 421
         assert replies[-1] == (0, b"disconnected")
         off = await admin.delete("/api/admin/chaos")
-        assert off.json() == {"smtp": None}
+        assert off.json() == {"smtp": None, "answer_delay": 0.0}
     replies = await asyncio.to_thread(_smtp_session, rig)
     assert replies[-1][0] == 250
 
@@ -208,17 +210,17 @@ async def test_chaos_421_closes_the_connection_and_can_be_switched_off(rig: Node
 async def test_test_rig_administration_needs_admin_and_setting(rig: Node, node: Node) -> None:
     async with client(rig) as agent:
         answer = await agent.put(
-            "/api/admin/chaos", json={"stage": "mail", "code": 451, "sessions": 1}
+            "/api/admin/chaos", json={"smtp": {"stage": "mail", "code": 451, "sessions": 1}}
         )
         assert answer.status_code == 403
     async with client(node, "aduana-000@aduanas.gob.pe") as hq:  # setting off on ``node``
         assert (await hq.get("/api/admin/clock")).status_code == 403
     async with client(rig, ADMIN) as admin:
         bad = await admin.put(
-            "/api/admin/chaos", json={"stage": "mail", "code": 500, "sessions": 1}
+            "/api/admin/chaos", json={"smtp": {"stage": "mail", "code": 500, "sessions": 1}}
         )
         assert bad.status_code == 422
-        assert bad.json()["field"] == "body.code"
+        assert bad.json()["field"] == "body.smtp.code"
 
 
 async def test_emulated_date_read_and_set(rig: Node) -> None:
@@ -229,3 +231,17 @@ async def test_emulated_date_read_and_set(rig: Node) -> None:
         bad = await admin.put("/api/admin/clock", json={"date": "ayer"})
     assert bad.status_code == 422
     assert rig.clock.now().date().isoformat() == "1997-03-03"
+
+
+async def test_chaos_delays_the_answers_then_switches_off(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-TARDE"), WireFormat.JSON)
+    async with client(rig, ADMIN) as admin:
+        switched = await admin.put("/api/admin/chaos", json={"answer_delay": 3})
+        assert switched.json()["answer_delay"] == 3
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=body)
+            early = await agent.get("/api/declarations/API-TARDE", params={"wait": 1})
+            assert early.json()["status"] == "pending"
+            late = await agent.get("/api/declarations/API-TARDE", params={"wait": 20})
+            assert late.json()["status"] == "accepted"
+        assert (await admin.delete("/api/admin/chaos")).json()["answer_delay"] == 0
