@@ -9,6 +9,7 @@ import smtplib
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
 
 from edi_formats.codec import WireFormat, render_declaration
 from gateway.demo import DEMO_PASSWORD
@@ -25,6 +26,7 @@ async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
     assert "post" in paths["/api/declarations"]
     assert "/api/declarations/{reference}" in paths
     assert answer.json()["openapi"].startswith("3.")
+    validate(answer.json())  # raises on any departure from the OpenAPI specification
 
 
 @pytest.mark.parametrize("fmt", [WireFormat.JSON, WireFormat.FLAT, WireFormat.EDIFACT])
