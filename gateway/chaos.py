@@ -9,6 +9,7 @@ the HTTP administration, only on a node whose settings allow it; each switch is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -40,6 +41,7 @@ class Chaos:
         self._smtp: SmtpFault | None = None
         self.answer_delay = 0.0
         """Seconds the pipeline waits before each pass: answers come that much later."""
+        self._released = asyncio.Event()
 
     @property
     def smtp(self) -> SmtpFault | None:
@@ -51,6 +53,7 @@ class Chaos:
 
     def set_answer_delay(self, seconds: float) -> None:
         self.answer_delay = max(0.0, seconds)
+        self._released.set()  # a pause under way ends; the next one uses the new delay
         log.warning("chaos: the pipeline answers %.1f s late", self.answer_delay)
 
     def clear(self) -> None:
@@ -58,11 +61,15 @@ class Chaos:
             log.warning("chaos: switched off")
         self._smtp = None
         self.answer_delay = 0.0
+        self._released.set()
 
     async def answer_pause(self) -> None:
         """The pipeline's wait before a pass (the only place this module touches time)."""
         if self.answer_delay > 0:
-            await asyncio.sleep(self.answer_delay)
+            self._released.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.answer_delay):
+                    await self._released.wait()
 
     def smtp_fault(self, stage: Stage) -> str | None:
         """The reply a session reaching ``stage`` must give instead of its own, if any."""

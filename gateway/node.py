@@ -205,6 +205,7 @@ class Node:
         context = HttpContext.build(
             store, directory, self.clock, s.domain, admins=s.http_admins,
             test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
+            peers=s.topology.peers,
         )  # fmt: skip
         self.http = http = HttpServer(context, host=s.host, port=s.http_port)
         try:

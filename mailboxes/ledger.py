@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
-from mailboxes.schema import DeclarationRow, IntakeJobRow, JobState, MessageContentRow
+from mailboxes.schema import (
+    DeclarationRow,
+    IntakeJobRow,
+    JobState,
+    MessageContentRow,
+    RelayRow,
+)
 from mailboxes.store import Store
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "DeclarationFilter",
     "JobEntry",
     "Ledger",
+    "RelayDepth",
     "Scope",
     "Statistics",
 ]
@@ -67,6 +74,14 @@ class JobEntry:
     state: str
     received_at: datetime
     finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelayDepth:
+    node: str
+    count: int
+    oldest: datetime | None
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +199,40 @@ class Ledger:
         async with self.store.database.read_session() as session:
             rows = await session.scalars(query.order_by(IntakeJobRow.id).limit(limit))
             return [_job(row) for row in rows]
+
+    async def queue_depth(self, scope: Scope) -> tuple[int, datetime | None]:
+        """How many intake jobs wait, and when the oldest of them arrived."""
+        query = (
+            _scoped_jobs(scope)
+            .where(IntakeJobRow.state == JobState.PENDING.value)
+            .with_only_columns(func.count(IntakeJobRow.id), func.min(IntakeJobRow.received_at))
+        )
+        async with self.store.database.read_session() as session:
+            count, oldest = (await session.execute(query)).one()
+        if isinstance(oldest, datetime) and oldest.tzinfo is None:  # SQLite's aggregate
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count or 0), oldest
+
+    async def relay_queue(self) -> list[RelayDepth]:
+        """Messages waiting for relay, per peer node: count, oldest, most attempts."""
+        query = (
+            select(
+                RelayRow.node,
+                func.count(RelayRow.id),
+                func.min(RelayRow.created_at),
+                func.max(RelayRow.attempts),
+            )
+            .group_by(RelayRow.node)
+            .order_by(RelayRow.node)
+        )
+        async with self.store.database.read_session() as session:
+            rows = (await session.execute(query)).all()
+        depths = []
+        for node, count, oldest, attempts in rows:
+            if isinstance(oldest, datetime) and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            depths.append(RelayDepth(node, int(count), oldest, int(attempts or 0)))
+        return depths
 
     async def reply(self, declaration_id: int) -> bytes:
         """The reply mail last given to a declaration."""

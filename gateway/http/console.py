@@ -20,6 +20,7 @@ from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
 from mailboxes.ledger import DeclarationFilter
+from mailboxes.schema import Role
 
 __all__ = ["router"]
 
@@ -28,6 +29,7 @@ templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
 LOGIN_CSRF_COOKIE = "td_login_csrf"
 MAX_SHOWN_MAIL = 256 * 1024
+MAX_LISTED_MESSAGES = 100
 
 
 def _context(request: Request) -> HttpContext:
@@ -205,4 +207,81 @@ async def charts_page(request: Request) -> Response:
         shares=channel_shares(stats.channels),
         reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),
         latency=bars(latency_buckets(stats.answer_seconds)),
+    )
+
+
+@router.get("/estado")
+async def status_page(request: Request) -> Response:
+    """The queue depth and age, the relay queue and the peers (what Headquarters watches)."""
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    depth, oldest = await context.ledger.queue_depth(caller.scope)
+    now = context.clock.now()
+    return _page(
+        request,
+        "status.html",
+        caller,
+        csrf,
+        depth=depth,
+        oldest_age=(now - oldest).total_seconds() if oldest is not None else None,
+        relays=await context.ledger.relay_queue() if caller.scope.everything else [],
+        peers=context.peers,
+        hq=caller.scope.everything,
+    )
+
+
+async def _mailboxes(context: HttpContext, caller: Caller) -> list[str]:
+    """The mailboxes the caller may read: its own, and an office's intake and departments."""
+    owners = {caller.account.address}
+    if caller.account.role is not Role.AGENT:
+        for account in await context.store.list_accounts():
+            if account.role is not Role.AGENT and caller.may_read_mailbox(
+                account.address, context.domain
+            ):
+                owners.add(account.address)
+    return sorted(owners)
+
+
+@router.get("/buzones")
+async def mailboxes_page(request: Request) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    boxes = []
+    for owner in await _mailboxes(context, caller):
+        for folder in await context.store.list_folders(owner):
+            messages = await context.store.list_messages(owner, folder)
+            boxes.append((owner, folder, messages[-MAX_LISTED_MESSAGES:]))
+    return _page(request, "mailboxes.html", caller, csrf, boxes=boxes)
+
+
+@router.get("/buzones/{owner}/{uid}")
+async def message_page(
+    request: Request, owner: str, uid: int, carpeta: Annotated[str, Query(max_length=255)]
+) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    if not caller.may_read_mailbox(owner, context.domain):
+        return HTMLResponse("No puede leer ese buzón.", status_code=403)
+    try:
+        raw = await context.store.read_message(owner, carpeta, uid)
+    except (KeyError, ValueError):
+        return HTMLResponse("No hay tal mensaje.", status_code=404)
+    return _page(
+        request,
+        "message.html",
+        caller,
+        csrf,
+        owner=owner,
+        folder=carpeta,
+        uid=uid,
+        text=_parts(raw),
     )

@@ -29,6 +29,8 @@ class HttpContext:
     """The emulated date and the chaos switches may be changed (``http_test_rig``)."""
     chaos: Chaos = field(default_factory=Chaos)
     max_body: int = 20 * 1024 * 1024
+    peers: tuple[str, ...] = ()
+    """The nodes this one relays to (``[topology.peers]``)."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -55,6 +57,7 @@ class HttpContext:
         test_rig: bool = False,
         chaos: Chaos | None = None,
         max_body: int = 20 * 1024 * 1024,
+        peers: Collection[str] = (),
     ) -> HttpContext:
         return cls(
             store,
@@ -65,4 +68,5 @@ class HttpContext:
             test_rig,
             chaos or Chaos(),
             max_body,
+            tuple(sorted(peers)),
         )

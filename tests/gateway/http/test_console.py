@@ -9,7 +9,7 @@ import httpx
 from edi_formats.codec import WireFormat, render_declaration
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
-from tests.gateway.http.rig import client
+from tests.gateway.http.rig import ADMIN, client
 from tests.gateway.pipeline.helpers import OFFICE, declaration
 
 
@@ -85,3 +85,48 @@ async def test_cookie_session_cannot_post_to_the_api_without_the_token(rig: Node
         answer = await http.post("/api/declarations", content=b"{}")
         assert answer.status_code == 403
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_mailboxes_and_a_message_of_the_office(rig: Node) -> None:
+    body = render_declaration(declaration(reference="CONSOLA-4"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/CONSOLA-4", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = await http.get("/buzones")
+        assert page.status_code == 200
+        links = re.findall(
+            r'href="(/buzones/aduana-118@aduanas.gob.pe/\d+\?carpeta=[^"]+)"', page.text
+        )
+        assert links, page.text
+        message = await http.get(links[0].replace("&amp;", "&"))
+        assert message.status_code == 200
+        assert "CONSOLA-4" in message.text
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-172@aduanas.gob.pe")
+        assert "aduana-118@" not in (await http.get("/buzones")).text
+        assert (await http.get(links[0])).status_code == 403
+
+
+async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> None:
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = await http.get("/estado")
+        assert page.status_code == 200
+        assert "0 en espera" in page.text
+        assert "Cola de reenvío" not in page.text  # an office sees its own queue only
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-000@aduanas.gob.pe")
+        page = await http.get("/estado")
+        assert "Cola de reenvío" in page.text and "Nodos a los que reenvía" in page.text
+    async with client(rig, ADMIN) as admin:  # hold the answer back: the job stays queued
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        body = render_declaration(declaration(reference="CONSOLA-5"), WireFormat.JSON)
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=body)
+        async with client(rig, None) as http:
+            await _logged_in(http)
+            page = await http.get("/estado")
+        assert "1 en espera; la más antigua espera" in page.text
+        await admin.delete("/api/admin/chaos")
