@@ -100,7 +100,7 @@ async def post_declaration(
     body = await _bounded_body(request, context.max_body)
     done = await submit(context, caller.account, body, office)
     if done.reference is not None:
-        request.app.state.submitted[caller.account.address, done.reference] = done.job_id
+        request.app.state.submitted.add(caller.account.address, done.reference, done.job_id)
     status_url = f"/api/jobs/{done.job_id}"
     if done.reference is not None:
         status_url = f"/api/declarations/{done.reference}"
@@ -152,11 +152,13 @@ def _day(value: date | None, *, end: bool = False) -> datetime | None:
 async def _state(request: Request, caller: Caller, reference: str) -> DeclarationState | None:
     context = _context(request)
     scope = caller.scope
-    job_id = request.app.state.submitted.get((caller.account.address, reference))
+    recent = request.app.state.submitted
+    job_id = recent.get(caller.account.address, reference)
     if job_id is not None:
         job = await context.ledger.job(scope, job_id)
         if job is not None and job.state == "pending":
             return pending_state(reference, job)
+        recent.done(caller.account.address, reference)
     entry = await context.ledger.find(scope, reference)
     if entry is not None:
         return await declaration_state(context.ledger, entry)

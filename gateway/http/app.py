@@ -8,6 +8,7 @@ from gateway.http import api, console
 from gateway.http.auth import Sessions
 from gateway.http.context import HttpContext
 from gateway.http.problems import install_problem_handlers
+from gateway.http.submit import RecentSubmissions
 
 __all__ = ["create_app"]
 
@@ -23,7 +24,7 @@ def create_app(context: HttpContext) -> FastAPI:
     )
     app.state.context = context
     app.state.sessions = Sessions()
-    app.state.submitted = {}
+    app.state.submitted = RecentSubmissions()
     install_problem_handlers(app)
     app.include_router(api.router)
     app.include_router(console.router)

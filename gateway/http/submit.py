@@ -7,6 +7,7 @@ handler does before its 250), and the pipeline answers by mail.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -19,7 +20,7 @@ from gateway.http.problems import Problem
 from mailboxes.records import Account
 from mailboxes.schema import Role
 
-__all__ = ["Submitted", "compose", "submit"]
+__all__ = ["RecentSubmissions", "Submitted", "compose", "submit"]
 
 _ATTACHMENT = {
     WireFormat.JSON: ("application", "json", "declaracion.json"),
@@ -34,6 +35,31 @@ class Submitted:
     office: str
     reference: str | None
     message_id: str
+
+
+class RecentSubmissions:
+    """(agent, reference) -> job id of what the API took and the pipeline has not answered.
+
+    So that a declaration re-sent under a reference already answered reads as pending until
+    its new answer, not as the old one. Bounded: the oldest entries go first; an entry is
+    dropped once its job is done.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._jobs: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def add(self, agent: str, reference: str, job_id: int) -> None:
+        self._jobs[agent, reference] = job_id
+        self._jobs.move_to_end((agent, reference))
+        while len(self._jobs) > self._limit:
+            self._jobs.popitem(last=False)
+
+    def get(self, agent: str, reference: str) -> int | None:
+        return self._jobs.get((agent, reference))
+
+    def done(self, agent: str, reference: str) -> None:
+        self._jobs.pop((agent, reference), None)
 
 
 def compose(

@@ -247,3 +247,21 @@ async def test_chaos_delays_the_answers_then_switches_off(rig: Node) -> None:
             late = await agent.get("/api/declarations/API-TARDE", params={"wait": 20})
             assert late.json()["status"] == "accepted"
         assert (await admin.delete("/api/admin/chaos")).json()["answer_delay"] == 0
+
+
+async def test_a_corrected_resubmission_reads_pending_until_its_own_answer(rig: Node) -> None:
+    broken = render_declaration(
+        declaration(reference="API-OTRA", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    fixed = render_declaration(declaration(reference="API-OTRA"), WireFormat.JSON)
+    async with client(rig) as agent, client(rig, ADMIN) as admin:
+        await agent.post("/api/declarations", content=broken)
+        first = await agent.get("/api/declarations/API-OTRA", params={"wait": 20})
+        assert first.json()["status"] == "rejected"
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        await agent.post("/api/declarations", content=fixed)
+        held = await agent.get("/api/declarations/API-OTRA")
+        assert held.json()["status"] == "pending"  # not the old rejection
+        await admin.delete("/api/admin/chaos")
+        second = await agent.get("/api/declarations/API-OTRA", params={"wait": 20})
+        assert second.json()["status"] == "accepted"
