@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from mailboxes.schema import (
+    ChannelMonthRow,
     DeclarationRow,
     IntakeJobRow,
     JobState,
@@ -28,6 +29,7 @@ __all__ = [
     "DeclarationFilter",
     "JobEntry",
     "Ledger",
+    "RedShare",
     "RelayDepth",
     "Scope",
     "Statistics",
@@ -74,6 +76,21 @@ class JobEntry:
     state: str
     received_at: datetime
     finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RedShare:
+    """One office's month and regime: how many were numbered, how many of those in the
+    percentage went red, and the limit fixed for the month (``at_most:0.15``...)."""
+
+    office_code: str
+    month: str
+    regime: str
+    red_limit: str
+    numbered: int
+    base: int
+    red: int
+    mandatory_red: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +250,31 @@ class Ledger:
                 oldest = oldest.replace(tzinfo=UTC)
             depths.append(RelayDepth(node, int(count), oldest, int(attempts or 0)))
         return depths
+
+    async def red_shares(self, scope: Scope, *, months: int = 12) -> list[RedShare]:
+        """The monthly red-share state the pipeline keeps (seed 004 VII.A.45), newest first."""
+        query = select(ChannelMonthRow)
+        if not scope.everything:
+            if scope.office_code is None:
+                return []
+            query = query.where(ChannelMonthRow.office_code == scope.office_code)
+        query = query.order_by(
+            ChannelMonthRow.year.desc(), ChannelMonthRow.month.desc(), ChannelMonthRow.office_code
+        ).limit(months * 4)
+        async with self.store.database.read_session() as session:
+            return [
+                RedShare(
+                    office_code=row.office_code,
+                    month=f"{row.year:04d}-{row.month:02d}",
+                    regime=row.regime,
+                    red_limit=row.red_limit,
+                    numbered=row.numbered,
+                    base=row.base,
+                    red=row.red,
+                    mandatory_red=row.mandatory_red,
+                )
+                for row in await session.scalars(query)
+            ]
 
     async def reply(self, declaration_id: int) -> bytes:
         """The reply mail last given to a declaration."""

@@ -19,6 +19,7 @@ from gateway.http.auth import SESSION_COOKIE, Caller, login
 from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
+from gateway.pipeline.channels import RedLimit
 from mailboxes.ledger import DeclarationFilter
 from mailboxes.schema import Role
 
@@ -198,11 +199,16 @@ async def charts_page(request: Request) -> Response:
         for finding in state.findings:
             if finding.severity == "error":
                 reasons[f"{finding.rule_id}: {finding.citation or ''}"] += 1
+    red_months = [
+        (share, RedLimit.decode(share.red_limit).describe())
+        for share in await context.ledger.red_shares(caller.scope)
+    ]
     return _page(
         request,
         "charts.html",
         caller,
         csrf,
+        red_months=red_months,
         per_day=per_day,
         shares=channel_shares(stats.channels),
         reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),

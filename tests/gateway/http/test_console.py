@@ -62,6 +62,10 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
         assert "RECHAZADA" in rejected.text and "Norma" in rejected.text
         charts = await http.get("/graficos")
         assert charts.status_code == 200 and "<svg" in charts.text
+        limits = re.search(r'<table id="limites">.*?</table>', charts.text, re.S)
+        assert limits is not None  # the month's red share against its limit
+        assert "<td>118</td><td>2026-11</td>" in limits.group(0)
+        assert "de rojo en el mes" in limits.group(0)
         # Logging out needs the session's token, then the session is gone.
         assert (await http.post("/logout", data={"csrf": "otro"})).status_code == 403
         assert (await http.post("/logout", data={"csrf": _csrf(listing.text)})).status_code == 303
