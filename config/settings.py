@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     """Accounts that are administrators over HTTP: they see every office's declarations."""
     http_test_rig: bool = False
     """Allow the test rig's administration (emulated date, chaos); off in production."""
+    http_token_secret: SecretStr | None = None
+    """Signs the API tokens ``teledispatch account token`` prints; unset, tokens are off.
+    Changing it revokes every token."""
 
     log_format: Literal["text", "json"] = "text"
     """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""

@@ -206,6 +206,7 @@ class Node:
             store, directory, self.clock, s.domain, admins=s.http_admins,
             test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
             peers=s.topology.peers,
+            token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
         )  # fmt: skip
         self.http = http = HttpServer(context, host=s.host, port=s.http_port)
         try:

@@ -1,4 +1,4 @@
-"""``teledispatch account add|list|requests|approve|reject``: manage the accounts of a node's
+"""``teledispatch account add|list|requests|approve|reject|token``: manage the accounts of a node's
 store, and decide the mailbox requests agents mailed to its registration address."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from config.clock import SystemClock
 from config.offices import load_offices
 from config.settings import ConfigError, Settings
 from gateway.cli._common import add_node_flags, fail, settings_from
+from gateway.cli.account_token import register_token
 from gateway.node import hasher_for
 from gateway.registration.decisions import DecisionRefused, RegistrationOffice
 from gateway.routing.router import Router
@@ -64,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reject.add_argument("--by", help="who decides (default: the login name)")
     add_node_flags(reject)
     reject.set_defaults(handler=run_reject)
+
+    register_token(actions)
 
 
 async def _open(settings: Settings) -> Store:

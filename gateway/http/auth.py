@@ -16,6 +16,7 @@ from fastapi import Request
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
+from gateway.http.tokens import InvalidToken, read_token
 from mailboxes.ledger import Scope
 from mailboxes.records import Account
 from mailboxes.schema import Role
@@ -87,14 +88,16 @@ async def login(context: HttpContext, address: str, password: str) -> Caller | N
 
 
 async def basic_caller(request: Request) -> Caller | None:
-    """The caller named by an ``Authorization: Basic`` header, or None if there is none."""
+    """The caller an ``Authorization`` header names (Basic or Bearer), None without one."""
     context: HttpContext = request.app.state.context
     header = request.headers.get("authorization")
     if header is None:
         return None
     scheme, _, blob = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return await _bearer(context, blob.strip())
     if scheme.lower() != "basic":
-        raise Problem(401, "solo se acepta autenticación Basic", headers=CHALLENGE)
+        raise Problem(401, "se acepta autenticación Basic o Bearer", headers=CHALLENGE)
     try:
         user, sep, password = b64decode(blob.strip(), validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
@@ -105,6 +108,19 @@ async def basic_caller(request: Request) -> Caller | None:
     if caller is None:
         raise Problem(401, "usuario o contraseña incorrectos", headers=CHALLENGE)
     return caller
+
+
+async def _bearer(context: HttpContext, token: str) -> Caller:
+    if context.token_secret is None:
+        raise Problem(401, "este nodo no acepta tokens", headers=CHALLENGE)
+    try:
+        address = read_token(context.token_secret, token)
+    except InvalidToken:
+        raise Problem(401, "token inválido o vencido", headers=CHALLENGE) from None
+    account = await context.store.get_account(address)
+    if account is None:
+        raise Problem(401, "token de una cuenta que ya no existe", headers=CHALLENGE)
+    return Caller(account, account.address in context.admins)
 
 
 async def caller_of(request: Request) -> Caller:

@@ -30,6 +30,8 @@ class HttpContext:
     chaos: Chaos = field(default_factory=Chaos)
     max_body: int = 20 * 1024 * 1024
     peers: tuple[str, ...] = ()
+    token_secret: str | None = None
+    """Checks bearer tokens (``http_token_secret``); None: tokens are refused."""
     """The nodes this one relays to (``[topology.peers]``)."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
@@ -58,6 +60,7 @@ class HttpContext:
         chaos: Chaos | None = None,
         max_body: int = 20 * 1024 * 1024,
         peers: Collection[str] = (),
+        token_secret: str | None = None,
     ) -> HttpContext:
         return cls(
             store,
@@ -69,4 +72,5 @@ class HttpContext:
             chaos or Chaos(),
             max_body,
             tuple(sorted(peers)),
+            token_secret,
         )
