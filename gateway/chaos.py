@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,13 +33,18 @@ FAULT_REPLIES: dict[int, str] = {  # SMTP replies are ASCII (RFC 5321 §4.2)
 
 @dataclass(frozen=True, slots=True)
 class SmtpFault:
+    """``remaining`` sessions get the fault; or, with ``fraction``, each session does with
+    that probability until switched off (``remaining`` then unused)."""
+
     stage: Stage
     code: FaultCode
     remaining: int
+    fraction: float | None = None
 
 
 class Chaos:
-    def __init__(self) -> None:
+    def __init__(self, draw: Callable[[], float] = random.random) -> None:
+        self._draw = draw
         self._smtp: SmtpFault | None = None
         self.answer_delay = 0.0
         """Seconds the pipeline waits before each pass: answers come that much later."""
@@ -50,6 +57,10 @@ class Chaos:
     def set_smtp(self, stage: Stage, code: FaultCode, sessions: int) -> None:
         self._smtp = SmtpFault(stage, code, sessions) if sessions > 0 else None
         log.warning("chaos: next %d SMTP sessions answer %d at %s", sessions, code, stage)
+
+    def set_smtp_fraction(self, stage: Stage, code: FaultCode, fraction: float) -> None:
+        self._smtp = SmtpFault(stage, code, 0, min(1.0, max(0.0, fraction)))
+        log.warning("chaos: %.0f%% of SMTP sessions answer %d at %s", fraction * 100, code, stage)
 
     def set_answer_delay(self, seconds: float) -> None:
         self.answer_delay = max(0.0, seconds)
@@ -76,6 +87,11 @@ class Chaos:
         fault = self._smtp
         if fault is None or fault.stage != stage:
             return None
+        if fault.fraction is not None:
+            if self._draw() >= fault.fraction:
+                return None
+            log.info("chaos: answered %d at %s", fault.code, stage)
+            return FAULT_REPLIES[fault.code]
         remaining = fault.remaining - 1
         self._smtp = SmtpFault(fault.stage, fault.code, remaining) if remaining > 0 else None
         log.info("chaos: answered %d at %s (%d more)", fault.code, stage, remaining)

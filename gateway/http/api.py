@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from config.clock import EmulatedClock, FixedClock
 from gateway.chaos import FaultCode, Stage
@@ -390,9 +390,22 @@ async def put_clock(request: Request, caller: CallerDep, body: ClockIn) -> Clock
 
 
 class SmtpFaultIn(BaseModel):
+    """The next ``sessions`` SMTP sessions, or a ``fraction`` of them until switched off."""
+
     stage: Stage = Field(description="helo, mail, rcpt o data")
     code: FaultCode
-    sessions: int = Field(ge=1, le=10_000, description="Cuántas sesiones SMTP siguientes")
+    sessions: int | None = Field(
+        default=None, ge=1, le=10_000, description="Cuántas sesiones SMTP siguientes"
+    )
+    fraction: float | None = Field(
+        default=None, gt=0, le=1, description="Proporción de sesiones, hasta apagarlo"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SmtpFaultIn:
+        if (self.sessions is None) == (self.fraction is None):
+            raise ValueError("indique sessions o fraction, uno de los dos")
+        return self
 
 
 class ChaosState(BaseModel):
@@ -406,7 +419,10 @@ def _chaos_state(context: HttpContext) -> ChaosState:
     fault = context.chaos.smtp
     smtp = None
     if fault is not None:
-        smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, sessions=fault.remaining)
+        if fault.fraction is not None:
+            smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, fraction=fault.fraction)
+        else:
+            smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, sessions=fault.remaining)
     return ChaosState(smtp=smtp, answer_delay=context.chaos.answer_delay)
 
 
@@ -420,7 +436,9 @@ async def put_chaos(request: Request, caller: CallerDep, body: ChaosState) -> Ch
     """Replaces every switch: what the body leaves out is switched off."""
     context = _admin(request, caller)
     context.chaos.clear()
-    if body.smtp is not None:
+    if body.smtp is not None and body.smtp.fraction is not None:
+        context.chaos.set_smtp_fraction(body.smtp.stage, body.smtp.code, body.smtp.fraction)
+    elif body.smtp is not None and body.smtp.sessions is not None:
         context.chaos.set_smtp(body.smtp.stage, body.smtp.code, body.smtp.sessions)
     if body.answer_delay:
         context.chaos.set_answer_delay(body.answer_delay)

@@ -12,6 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from edi_formats.codec import WireFormat, render_declaration
+from gateway.chaos import Chaos
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.http.rig import ADMIN, client
@@ -265,3 +266,28 @@ async def test_a_corrected_resubmission_reads_pending_until_its_own_answer(rig: 
         await admin.delete("/api/admin/chaos")
         second = await agent.get("/api/declarations/API-OTRA", params={"wait": 20})
         assert second.json()["status"] == "accepted"
+
+
+async def test_chaos_for_a_fraction_of_sessions_until_switched_off(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        both = {"stage": "mail", "code": 451, "sessions": 1, "fraction": 0.5}
+        refused = await admin.put("/api/admin/chaos", json={"smtp": both})
+        assert refused.status_code == 422
+        every = {"stage": "mail", "code": 451, "fraction": 1.0}
+        assert (await admin.put("/api/admin/chaos", json={"smtp": every})).status_code == 200
+        for _ in range(3):  # every session, with no count running out
+            replies = await asyncio.to_thread(_smtp_session, rig)
+            assert replies[1][0] == 451, replies
+        state = (await admin.get("/api/admin/chaos")).json()
+        assert state["smtp"]["fraction"] == 1.0
+        await admin.delete("/api/admin/chaos")
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250
+
+
+def test_a_fraction_faults_the_sessions_the_draw_picks() -> None:
+    draws = iter([0.1, 0.7, 0.29, 0.3])
+    chaos = Chaos(draw=lambda: next(draws))
+    chaos.set_smtp_fraction("rcpt", 452, 0.3)
+    assert [chaos.smtp_fault("rcpt") is not None for _ in range(4)] == [True, False, True, False]
+    assert chaos.smtp_fault("mail") is None  # another stage draws nothing
