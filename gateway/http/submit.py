@@ -25,7 +25,9 @@ __all__ = ["RecentSubmissions", "Submitted", "compose", "submit"]
 _ATTACHMENT = {
     WireFormat.JSON: ("application", "json", "declaracion.json"),
     WireFormat.EDIFACT: ("application", "EDIFACT", "declaracion.edi"),
-    WireFormat.FLAT: ("text", "plain", "declaracion.txt"),
+    # Bytes as they came, whatever their code page: the pipeline reads the flat file's own
+    # encoding (a text/plain label would make a charset claim we cannot check).
+    WireFormat.FLAT: ("application", "octet-stream", "declaracion.txt"),
 }
 
 
@@ -75,12 +77,7 @@ def compose(
     message["Message-ID"] = message_id
     message.set_content("Declaración enviada por la interfaz de integración.\n")
     maintype, subtype, filename = _ATTACHMENT[fmt]
-    if maintype == "text":
-        message.add_attachment(
-            body.decode("latin-1"), subtype=subtype, charset="iso-8859-1", filename=filename
-        )
-    else:
-        message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
+    message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes(), message_id
 
 

@@ -291,3 +291,24 @@ def test_a_fraction_faults_the_sessions_the_draw_picks() -> None:
     chaos.set_smtp_fraction("rcpt", 452, 0.3)
     assert [chaos.smtp_fault("rcpt") is not None for _ in range(4)] == [True, False, True, False]
     assert chaos.smtp_fault("mail") is None  # another stage draws nothing
+
+
+async def test_the_intake_copy_carries_the_posted_bytes_as_they_came(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-BYTES"), WireFormat.FLAT)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        state = (await agent.get("/api/declarations/API-BYTES", params={"wait": 20})).json()
+    assert state["status"] == "accepted"
+    attached = []
+    async with client(rig, OFFICE) as office:
+        for folder in (await office.get(f"/api/mailboxes/{OFFICE}/folders")).json():
+            listing = await office.get(
+                f"/api/mailboxes/{OFFICE}/messages", params={"folder": folder}
+            )
+            for entry in listing.json():
+                raw = (await office.get(entry["url"])).content
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                for part in message.iter_attachments():
+                    if part.get_filename() == "declaracion.txt":
+                        attached.append(part.get_payload(decode=True))
+    assert attached == [body]
