@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import secrets
+import time
 from base64 import b64decode
 from dataclasses import dataclass
 
@@ -21,7 +22,16 @@ from mailboxes.ledger import Scope
 from mailboxes.records import Account
 from mailboxes.schema import Role
 
-__all__ = ["SESSION_COOKIE", "Caller", "Sessions", "basic_caller", "caller_of", "login"]
+__all__ = [
+    "SESSION_COOKIE",
+    "Caller",
+    "Sessions",
+    "TooManyFailures",
+    "basic_caller",
+    "caller_of",
+    "client_of",
+    "login",
+]
 
 SESSION_COOKIE = "td_session"
 HEADQUARTERS = "000"
@@ -80,11 +90,26 @@ class Sessions:
             self._by_id.pop(session_id, None)
 
 
-async def login(context: HttpContext, address: str, password: str) -> Caller | None:
+class TooManyFailures(Exception):
+    """The client failed to log in too often lately; it must wait before trying again."""
+
+
+async def login(context: HttpContext, address: str, password: str, client: str) -> Caller | None:
+    """The caller if the password matches. Failures are counted per client address, and a
+    client over the limit is refused before any password is checked (each check costs an
+    Argon2 hash, and guessing must stay slow)."""
+    now = time.monotonic()
+    if not context.login_failures.would_allow(client, now):
+        raise TooManyFailures(client)
     account = await context.store.authenticate(address, password)
     if account is None:
+        context.login_failures.allow(client, now)
         return None
     return Caller(account, account.address in context.admins)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "desconocido"
 
 
 async def basic_caller(request: Request) -> Caller | None:
@@ -104,7 +129,12 @@ async def basic_caller(request: Request) -> Caller | None:
         raise Problem(401, "cabecera Authorization ilegible", headers=CHALLENGE) from None
     if not sep:
         raise Problem(401, "cabecera Authorization ilegible", headers=CHALLENGE)
-    caller = await login(context, user, password)
+    try:
+        caller = await login(context, user, password, client_of(request))
+    except TooManyFailures:
+        raise Problem(
+            429, "demasiados intentos fallidos: espere un minuto", headers={"Retry-After": "60"}
+        ) from None
     if caller is None:
         raise Problem(401, "usuario o contraseña incorrectos", headers=CHALLENGE)
     return caller

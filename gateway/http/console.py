@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from gateway.http.auth import SESSION_COOKIE, Caller, login
+from gateway.http.auth import SESSION_COOKIE, Caller, TooManyFailures, client_of, login
 from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
@@ -78,7 +78,10 @@ async def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         return HTMLResponse("Formulario vencido: vuelva a cargar la página.", status_code=403)
-    caller = await login(_context(request), usuario, clave)
+    try:
+        caller = await login(_context(request), usuario, clave, client_of(request))
+    except TooManyFailures:
+        return HTMLResponse("Demasiados intentos fallidos: espere un minuto.", status_code=429)
     if caller is None:
         return RedirectResponse("/login?error=1", status_code=303)
     session_id, _ = request.app.state.sessions.open(caller)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from config.clock import Clock
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
+from gateway.registration.limiter import RateLimiter
 from mailboxes.ledger import Ledger
 from mailboxes.registrations import MailboxRequests
 from mailboxes.store import Change, Store
@@ -33,6 +34,10 @@ class HttpContext:
     token_secret: str | None = None
     """Checks bearer tokens (``http_token_secret``); None: tokens are refused."""
     """The nodes this one relays to (``[topology.peers]``)."""
+    login_failures: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=10, window=60.0), init=False
+    )
+    """Failed logins per client address: ten a minute, then 429 until the window passes."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)

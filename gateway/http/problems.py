@@ -23,6 +23,7 @@ _TITLES = {
     413: "Contenido demasiado grande",
     415: "Tipo de contenido no soportado",
     422: "Datos inválidos",
+    429: "Demasiadas solicitudes",
 }
 
 

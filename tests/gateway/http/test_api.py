@@ -312,3 +312,15 @@ async def test_the_intake_copy_carries_the_posted_bytes_as_they_came(rig: Node) 
                     if part.get_filename() == "declaracion.txt":
                         attached.append(part.get_payload(decode=True))
     assert attached == [body]
+
+
+async def test_guessing_passwords_is_cut_off_per_client(rig: Node) -> None:
+    base = f"http://127.0.0.1:{rig.port('http')}"
+    async with httpx.AsyncClient(base_url=base, auth=(AGENT, "mala")) as guesser:
+        codes = [(await guesser.get("/api/declarations")).status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+    async with client(rig) as right:  # the right password from the same client waits too
+        refused = await right.get("/api/declarations")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers["content-type"] == "application/problem+json"
