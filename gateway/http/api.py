@@ -23,6 +23,7 @@ from gateway.http.verdicts import DeclarationState, JobState, declaration_state,
 from gateway.http.waiting import wait_for
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.ledger import DeclarationFilter
+from mailboxes.reset import reset_demo
 from mailboxes.store import Change
 
 __all__ = ["router"]
@@ -356,6 +357,20 @@ def _admin(request: Request, caller: Caller) -> HttpContext:
     if not caller.admin:
         raise Problem(403, "se requiere una cuenta de administrador (http_admins)")
     return context
+
+
+class ResetOut(BaseModel):
+    mailboxes_removed: int
+
+
+@router.post("/admin/reset", response_model=ResetOut, summary="Vaciar un nodo de demostración")
+async def reset(request: Request, caller: CallerDep) -> ResetOut:
+    """Every message, job, declaration and count goes; the accounts stay."""
+    context = _admin(request, caller)
+    removed = await reset_demo(context.store)
+    request.app.state.submitted.clear()
+    log.warning("test rig: node reset by %s (%d mailboxes)", caller.account.address, removed)
+    return ResetOut(mailboxes_removed=removed)
 
 
 class ClockOut(BaseModel):

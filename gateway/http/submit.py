@@ -63,6 +63,9 @@ class RecentSubmissions:
     def done(self, agent: str, reference: str) -> None:
         self._jobs.pop((agent, reference), None)
 
+    def clear(self) -> None:
+        self._jobs.clear()
+
 
 def compose(
     account: Account, to: str, body: bytes, fmt: WireFormat, reference: str | None, when: str

@@ -324,3 +324,21 @@ async def test_guessing_passwords_is_cut_off_per_client(rig: Node) -> None:
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "60"
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_reset_empties_the_node_and_keeps_the_accounts(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-RESET"), WireFormat.JSON)
+    async with client(rig) as agent, client(rig, ADMIN) as admin:
+        await agent.post("/api/declarations", content=body)
+        first = (await agent.get("/api/declarations/API-RESET", params={"wait": 20})).json()
+        assert first["number"].endswith("-000001")
+        assert (await agent.post("/api/admin/reset")).status_code == 403  # administrators only
+        done = await admin.post("/api/admin/reset")
+        assert done.status_code == 200 and done.json()["mailboxes_removed"] >= 2
+        assert (await agent.get("/api/declarations/API-RESET")).status_code == 404
+        assert (await agent.get(f"/api/mailboxes/{AGENT}/messages")).json() == []
+        # The same credentials work, and numbering starts again.
+        await agent.post("/api/declarations", content=body)
+        again = (await agent.get("/api/declarations/API-RESET", params={"wait": 20})).json()
+    assert again["status"] == "accepted"
+    assert again["number"] == first["number"]
