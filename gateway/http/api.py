@@ -46,6 +46,9 @@ Wait = Annotated[
     float, Query(ge=0, le=MAX_WAIT, description="Segundos a esperar un veredicto (long polling)")
 ]
 CallerDep = Annotated[Caller, Depends(caller_of)]
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Uid = Annotated[int, Path(ge=1, le=2**32 - 1, description="UID de IMAP (32 bits)")]
+"""Bounded as the store's columns are, so a huge number is a 422, not a database error."""
 
 
 def _context(request: Request) -> HttpContext:
@@ -191,9 +194,7 @@ async def get_declaration(
 
 
 @router.get("/jobs/{job}", response_model=JobState, summary="Un trabajo de recepción")
-async def get_job(
-    request: Request, caller: CallerDep, job: Annotated[int, Path(ge=1)], wait: Wait = 0
-) -> JobState:
+async def get_job(request: Request, caller: CallerDep, job: JobId, wait: Wait = 0) -> JobState:
     context = _context(request)
 
     async def read() -> JobState | None:
@@ -276,7 +277,7 @@ async def get_message(
     request: Request,
     caller: CallerDep,
     address: str,
-    uid: Annotated[int, Path(ge=1)],
+    uid: Uid,
     folder: Folder = "INBOX",
 ) -> Response:
     context = _context(request)

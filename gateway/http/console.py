@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -271,7 +272,10 @@ async def mailboxes_page(request: Request) -> Response:
 
 @router.get("/buzones/{owner}/{uid}")
 async def message_page(
-    request: Request, owner: str, uid: int, carpeta: Annotated[str, Query(max_length=255)]
+    request: Request,
+    owner: str,
+    uid: Annotated[int, PathParam(ge=1, le=2**32 - 1)],
+    carpeta: Annotated[str, Query(max_length=255)],
 ) -> Response:
     found = _session(request)
     if found is None:

@@ -103,6 +103,8 @@ async def test_by_number_and_job_and_scopes(rig: Node) -> None:
         ("get", "/api/declarations/REF?wait=abc", {}, 422, "query.wait"),
         ("get", "/api/declarations/" + "X" * 40, {}, 422, "path.reference"),
         ("get", "/api/jobs/0", {}, 422, "path.job"),
+        ("get", "/api/jobs/99999999999999999999999", {}, 422, "path.job"),
+        ("get", f"/api/mailboxes/{AGENT}/messages/9223372036854775808", {}, 422, "path.uid"),
         ("get", "/api/mailboxes/aduana-118@aduanas.gob.pe/messages", {}, 403, "address"),
     ],
 )
