@@ -28,6 +28,11 @@ async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
     assert "/api/declarations/{reference}" in paths
     assert answer.json()["openapi"].startswith("3.")
     validate(answer.json())  # raises on any departure from the OpenAPI specification
+    body = paths["/api/declarations"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"]["oneOf"][0] == {"$ref": "#/components/schemas/DUA"}
+    schemas = answer.json()["components"]["schemas"]
+    assert "agent_reference" in schemas["DUA"]["properties"]
+    assert {"text/plain", "application/EDIFACT"} <= set(body)
 
 
 @pytest.mark.parametrize("fmt", [WireFormat.JSON, WireFormat.FLAT, WireFormat.EDIFACT])
