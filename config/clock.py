@@ -58,3 +58,8 @@ class EmulatedClock:
 
     def now(self) -> datetime:
         return self._base.now() + self._offset
+
+    def set_date(self, start_date: date) -> None:
+        """Move the calendar to ``start_date`` from now on (a test rig's administration)."""
+        real = self._base.now()
+        self._offset = datetime.combine(start_date, real.timetz()) - real

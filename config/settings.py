@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     """Peers, agents' home nodes, relay timing, outside mailboxes (``[topology]``)."""
     registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
     """Mailbox requests by mail: address, size and rate limits (``[registration]``)."""
+
+    # The integration API and the office console (gateway.http).
+    http_port: int = Field(default=8025, ge=0, le=65535)
+    """HTTP port of the API and the console, on ``host`` (loopback by default)."""
+    http_admins: list[str] = Field(default_factory=list)
+    """Accounts that are administrators over HTTP: they see every office's declarations."""
+    http_test_rig: bool = False
+    """Allow the test rig's administration (emulated date, chaos); off in production."""
+    http_token_secret: SecretStr | None = None
+    """Signs the API tokens ``teledispatch account token`` prints; unset, tokens are off.
+    Changing it revokes every token."""
 
     log_format: Literal["text", "json"] = "text"
     """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""

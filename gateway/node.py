@@ -13,8 +13,10 @@ from config.clock import Clock, EmulatedClock, SystemClock
 from config.offices import Office, OfficeRegistry, load_offices
 from config.reference import ReferenceData, shipped_reference
 from config.settings import Settings
+from gateway.chaos import Chaos
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
+from gateway.http import HttpContext, HttpServer
 from gateway.imap import ImapServer
 from gateway.imap.connection import Bounds
 from gateway.imap.filing import OfficeFiling
@@ -28,7 +30,8 @@ from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
 from gateway.routing.moves import OfficeMoves
 from gateway.routing.router import RoutingSnapshot
-from gateway.smtp import SmtpServer, SubmissionHandler
+from gateway.smtp import SmtpServer
+from gateway.smtp.chaotic import ChaoticHandler
 from gateway.tls import NodeTls, TlsSetupError, node_tls
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
@@ -80,6 +83,8 @@ class Node:
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
     tls: NodeTls | None = field(default=None, init=False)
+    chaos: Chaos = field(default_factory=Chaos, init=False)
+    http: HttpServer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Checked when the node is built, so a bad table is a configuration error.
@@ -93,8 +98,16 @@ class Node:
 
     def port(self, service: str) -> int:
         """The port a service actually listens on (useful when configured as 0)."""
+        if service == "http" and self.http is not None:
+            return self.http.port
         sockets = self.servers[service].sockets
         return int(sockets[0].getsockname()[1])
+
+    @property
+    def console_url(self) -> str:
+        assert self.http is not None
+        host = self.settings.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.http.port}/"
 
     async def start(self, *, demo: bool = False) -> None:
         settings = self.settings
@@ -170,7 +183,7 @@ class Node:
         try:
             await moves.start()  # hold moved offices before the pipeline starts
             self._smtp = smtp = SmtpServer(
-                SubmissionHandler(store, directory, logins, moves, desk),
+                ChaoticHandler(self.chaos, store, directory, logins, moves, desk),
                 hostname=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 idle_timeout=settings.smtp_idle_timeout,
@@ -248,6 +261,7 @@ class Node:
                 channel_seed=settings.channel_seed.encode(),
                 reference=self.reference,
                 filing=self.filing,
+                before_pass=self.chaos.answer_pause,
             )
             await self.worker.start()
             self.relay = RelayWorker(
@@ -262,9 +276,27 @@ class Node:
                 dkim_dns=self.dkim_dns,
             )
             await self.pickup.start()
+            await self._start_http(store, directory)
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_http(self, store: Store, directory: LocalDirectory) -> None:
+        s = self.settings
+        context = HttpContext.build(
+            store, directory, self.clock, s.domain, admins=s.http_admins,
+            test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
+            peers=s.topology.peers,
+            token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
+            logins=self.logins,
+        )  # fmt: skip
+        self.http = http = HttpServer(context, host=s.host, port=s.http_port)
+        try:
+            await http.start()
+        except OSError as exc:
+            message = f"cannot listen for HTTP on {s.host}:{s.http_port}: {exc.strerror or exc}"
+            raise NodeStartError(message) from exc
+        log.info("HTTP listening on %s:%d", s.host, http.port)
 
     async def _listen(
         self, service: str, port: int, start: Callable[[], Awaitable[asyncio.Server]]
@@ -281,6 +313,9 @@ class Node:
 
     async def stop(self) -> None:
         """Stop accepting, let the pipeline finish its batch, then close the store."""
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
         for server in self.servers.values():
             server.close()
         for server in self.servers.values():
@@ -325,6 +360,8 @@ async def run_until_signalled(node: Node, *, demo: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await node.start(demo=demo)
+    if demo and node.http is not None:
+        print(f"Consola: {node.console_url}  (aduana-118@aduanas.gob.pe, clave demo)", flush=True)
     try:
         await stop.wait()
     finally:

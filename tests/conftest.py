@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,10 @@ from config.settings import Settings
 from gateway.node import Node
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
+
+# Every node a test starts (in process or as a subprocess) serves HTTP on a free port unless
+# the test names one: the default 8025 would make parallel nodes collide.
+os.environ.setdefault("TELEDISPATCH_HTTP_PORT", "0")
 
 # Argon2 at its cheapest: tests authenticate hundreds of times; production costs are settings.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_kib=8, parallelism=1)

@@ -1,5 +1,6 @@
-"""``teledispatch account add|list|password|requests|approve|reject``: manage the accounts of
-a node's store, and decide the mailbox requests agents mailed to its registration address."""
+"""``teledispatch account add|list|password|requests|approve|reject|token``: manage the
+accounts of a node's store, and decide the mailbox requests agents mailed to its
+registration address."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from config.clock import SystemClock
 from config.offices import load_offices
 from config.settings import ConfigError, Settings
 from gateway.cli._common import add_node_flags, fail, settings_from
+from gateway.cli.account_token import register_token
 from gateway.node import hasher_for
 from gateway.registration.decisions import DecisionRefused, RegistrationOffice
 from gateway.routing.router import RoutingSnapshot
@@ -72,6 +74,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reject.add_argument("--by", help="who decides (default: the login name)")
     add_node_flags(reject)
     reject.set_defaults(handler=run_reject)
+
+    register_token(actions)
 
 
 async def _open(settings: Settings) -> Store:

@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             f"--{service}-port",
             help=f"{service[:4].upper()} port with implicit TLS ({default}; 'off': none)",
         )
+    parser.add_argument("--http-port", type=int, help="HTTP port of the API and console (8025)")
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             smtps_port=args.smtps_port,
             pop3s_port=args.pop3s_port,
             imaps_port=args.imaps_port,
+            http_port=args.http_port,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)

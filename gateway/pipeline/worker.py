@@ -77,6 +77,7 @@ class PipelineWorker:
         retry_delay: float = 2.0,
         poll_interval: float = 5.0,
         before_commit: BeforeCommit | None = None,
+        before_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if batch_size < 1 or max_attempts < 1:
             raise ValueError("batch_size and max_attempts must be at least 1")
@@ -99,6 +100,8 @@ class PipelineWorker:
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval
         self.before_commit = before_commit
+        self.before_pass = before_pass
+        """Awaited before each pass over the queue (a test rig's delayed answers)."""
         self._retry_at: dict[int, float] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -147,6 +150,8 @@ class PipelineWorker:
         while not self._stopping:
             self._wake.clear()
             try:
+                if self.before_pass is not None:
+                    await self.before_pass()
                 await self.process_available()
             except Exception:
                 log.exception("pipeline pass failed; retrying after the poll interval")

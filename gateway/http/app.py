@@ -1,0 +1,62 @@
+"""The ASGI application: the integration API under ``/api`` and the office console at ``/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from edi_formats.models import DUA, OE
+from gateway.http import api, console
+from gateway.http.auth import Sessions
+from gateway.http.context import HttpContext
+from gateway.http.problems import install_problem_handlers
+from gateway.http.submit import RecentSubmissions
+
+__all__ = ["create_app"]
+
+
+def create_app(context: HttpContext) -> FastAPI:
+    app = FastAPI(
+        title="Teledespacho",
+        summary="Interfaz de integración y consola de la aduana",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.state.sessions = Sessions()
+    app.state.submitted = RecentSubmissions()
+    install_problem_handlers(app)
+    app.include_router(api.router)
+    app.include_router(console.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the JSON body of ``POST /api/declarations`` described by the
+    same pydantic models (DUA, OE) the formats parse it with."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    _, definitions = models_json_schema(
+        [(DUA, "validation"), (OE, "validation")],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(definitions.get("$defs", {}))
+    body = document["paths"]["/api/declarations"]["post"]["requestBody"]["content"]
+    body["application/json"]["schema"] = {
+        "oneOf": [
+            {"$ref": "#/components/schemas/DUA"},
+            {"$ref": "#/components/schemas/OE"},
+        ]
+    }
+    app.openapi_schema = document
+    return document

@@ -1,0 +1,170 @@
+"""Who is asking: HTTP Basic with the node's accounts, or the console's session cookie.
+
+The password is checked by the store (Argon2 in a worker thread, unknown users costing as
+much as known ones), exactly as SMTP AUTH checks it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from base64 import b64decode
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from gateway.directory import intake_address
+from gateway.http.context import HttpContext
+from gateway.http.problems import Problem
+from gateway.http.tokens import InvalidToken, read_token
+from gateway.logins import LoginRefused
+from mailboxes.ledger import Scope
+from mailboxes.records import Account
+from mailboxes.schema import Role
+
+__all__ = [
+    "SESSION_COOKIE",
+    "Caller",
+    "Sessions",
+    "TooManyFailures",
+    "basic_caller",
+    "caller_of",
+    "client_of",
+    "login",
+]
+
+SESSION_COOKIE = "td_session"
+HEADQUARTERS = "000"
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="teledespacho", charset="UTF-8"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    account: Account
+    admin: bool
+
+    @property
+    def scope(self) -> Scope:
+        if self.admin:
+            return Scope(everything=True)
+        if self.account.role is Role.OFFICE and self.account.office_code == HEADQUARTERS:
+            return Scope(everything=True)  # Headquarters sees every office this node hosts
+        if self.account.role is Role.AGENT:
+            return Scope(agent_address=self.account.address, agent_code=self.account.agent_code)
+        if self.account.office_code is not None:
+            return Scope(office_code=self.account.office_code)
+        return Scope()
+
+    def may_read_mailbox(self, owner: str, domain: str) -> bool:
+        """Own mailbox; an office also its intake and its departments' (``dept.OOO@``)."""
+        if self.admin or owner == self.account.address:
+            return True
+        code = self.account.office_code
+        if self.account.role is Role.OFFICE and code is not None:
+            local, _, owner_domain = owner.partition("@")
+            return owner_domain == domain and (
+                owner == intake_address(code, domain) or local.endswith(f".{code}")
+            )
+        return False
+
+
+class Sessions:
+    """The console's logins: an unguessable cookie value -> the account and its CSRF token.
+
+    Held in memory: a restart logs everyone out, which a server-side session may do.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, tuple[Caller, str]] = {}
+
+    def open(self, caller: Caller) -> tuple[str, str]:
+        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self._by_id[session_id] = (caller, csrf)
+        return session_id, csrf
+
+    def get(self, session_id: str | None) -> tuple[Caller, str] | None:
+        return None if session_id is None else self._by_id.get(session_id)
+
+    def close(self, session_id: str | None) -> None:
+        if session_id is not None:
+            self._by_id.pop(session_id, None)
+
+
+class TooManyFailures(Exception):
+    """The client failed to log in too often lately; it must wait before trying again."""
+
+
+async def login(context: HttpContext, address: str, password: str, client: str) -> Caller | None:
+    """The caller if the password matches, checked as every protocol's logins are (the
+    node's failed-login penalty, cache and threads); a client or account the penalty holds
+    back is refused with ``TooManyFailures``."""
+    assert context.logins is not None
+    try:
+        account = await context.logins.password(client, address, password)
+    except LoginRefused as exc:
+        raise TooManyFailures(client) from exc
+    if account is None:
+        return None
+    return Caller(account, account.address in context.admins)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "desconocido"
+
+
+async def basic_caller(request: Request) -> Caller | None:
+    """The caller an ``Authorization`` header names (Basic or Bearer), None without one."""
+    context: HttpContext = request.app.state.context
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, blob = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return await _bearer(context, blob.strip())
+    if scheme.lower() != "basic":
+        raise Problem(401, "se acepta autenticación Basic o Bearer", headers=CHALLENGE)
+    try:
+        user, sep, password = b64decode(blob.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Problem(401, "cabecera Authorization ilegible", headers=CHALLENGE) from None
+    if not sep:
+        raise Problem(401, "cabecera Authorization ilegible", headers=CHALLENGE)
+    try:
+        caller = await login(context, user, password, client_of(request))
+    except TooManyFailures:
+        raise Problem(
+            429, "demasiados intentos fallidos: espere un minuto", headers={"Retry-After": "60"}
+        ) from None
+    if caller is None:
+        raise Problem(401, "usuario o contraseña incorrectos", headers=CHALLENGE)
+    return caller
+
+
+async def _bearer(context: HttpContext, token: str) -> Caller:
+    if context.token_secret is None:
+        raise Problem(401, "este nodo no acepta tokens", headers=CHALLENGE)
+    try:
+        address = read_token(context.token_secret, token)
+    except InvalidToken:
+        raise Problem(401, "token inválido o vencido", headers=CHALLENGE) from None
+    account = await context.store.get_account(address)
+    if account is None:
+        raise Problem(401, "token de una cuenta que ya no existe", headers=CHALLENGE)
+    return Caller(account, account.address in context.admins)
+
+
+async def caller_of(request: Request) -> Caller:
+    """Basic credentials, else the console's session cookie; 401 when there is neither."""
+    caller = await basic_caller(request)
+    if caller is not None:
+        return caller
+    sessions: Sessions = request.app.state.sessions
+    found = sessions.get(request.cookies.get(SESSION_COOKIE))
+    if found is not None:
+        caller, csrf = found
+        if request.method not in ("GET", "HEAD") and not secrets.compare_digest(
+            request.headers.get("x-csrf-token", ""), csrf
+        ):
+            raise Problem(403, "falta el token CSRF (cabecera X-CSRF-Token)")
+        return caller
+    raise Problem(401, "se requiere autenticación", headers=CHALLENGE)

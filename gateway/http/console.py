@@ -1,0 +1,300 @@
+"""The office console: server-rendered pages in Spanish, a session cookie, CSRF on every form."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import secrets
+from collections import Counter
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gateway.http.auth import SESSION_COOKIE, Caller, TooManyFailures, client_of, login
+from gateway.http.charts import bars, channel_shares, latency_buckets
+from gateway.http.context import HttpContext
+from gateway.http.verdicts import declaration_state
+from gateway.pipeline.channels import RedLimit
+from mailboxes.ledger import DeclarationFilter
+from mailboxes.schema import Role
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+LOGIN_CSRF_COOKIE = "td_login_csrf"
+MAX_SHOWN_MAIL = 256 * 1024
+MAX_LISTED_MESSAGES = 100
+
+
+def _context(request: Request) -> HttpContext:
+    context: HttpContext = request.app.state.context
+    return context
+
+
+def _session(request: Request) -> tuple[Caller, str] | None:
+    found: tuple[Caller, str] | None = request.app.state.sessions.get(
+        request.cookies.get(SESSION_COOKIE)
+    )
+    return found
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _page(request: Request, name: str, caller: Caller, csrf: str, **values: Any) -> Response:
+    return templates.TemplateResponse(request, name, {"caller": caller, "csrf": csrf, **values})
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    return RedirectResponse("/declaraciones" if _session(request) else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_form(request: Request, error: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request, "login.html", {"csrf": token, "error": error, "caller": None}
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    usuario: Annotated[str, Form(max_length=320)],
+    clave: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf, expected):
+        return HTMLResponse("Formulario vencido: vuelva a cargar la página.", status_code=403)
+    try:
+        caller = await login(_context(request), usuario, clave, client_of(request))
+    except TooManyFailures:
+        return HTMLResponse("Demasiados intentos fallidos: espere un minuto.", status_code=429)
+    if caller is None:
+        return RedirectResponse("/login?error=1", status_code=303)
+    session_id, _ = request.app.state.sessions.open(caller)
+    response = RedirectResponse("/declaraciones", status_code=303)
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict")
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str, Form(max_length=128)]) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    if not secrets.compare_digest(csrf, found[1]):
+        return HTMLResponse("Formulario vencido: vuelva a cargar la página.", status_code=403)
+    request.app.state.sessions.close(request.cookies.get(SESSION_COOKIE))
+    response = _to_login()
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/declaraciones")
+async def declarations_page(
+    request: Request,
+    estado: Annotated[str, Query(max_length=16)] = "",
+    canal: Annotated[str, Query(max_length=16)] = "",
+    agente: Annotated[str, Query(max_length=16)] = "",
+    referencia: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    wanted = DeclarationFilter(
+        status=estado if estado in ("accepted", "rejected") else None,
+        channel=canal if canal in ("verde", "naranja", "rojo") else None,
+        agent_code=agente or None,
+        reference=referencia or None,
+        limit=200,
+    )
+    entries = await context.ledger.declarations(caller.scope, wanted)
+    pending = await context.ledger.pending_jobs(caller.scope, limit=50)
+    filters = {"estado": estado, "canal": canal, "agente": agente, "referencia": referencia}
+    return _page(
+        request,
+        "declarations.html",
+        caller,
+        csrf,
+        entries=entries,
+        pending=pending,
+        filters=filters,
+    )
+
+
+def _parts(raw: bytes) -> str:
+    """A mail as text for the page: headers and its text parts, within a bound."""
+    message = email.message_from_bytes(raw[:MAX_SHOWN_MAIL], policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    head = "".join(f"{name}: {value}\n" for name, value in message.items())
+    body = message.get_body(preferencelist=("plain",))
+    text = ""
+    if body is not None:
+        try:
+            text = body.get_content()
+        except (LookupError, ValueError):
+            text = ""
+    return f"{head}\n{text}"
+
+
+@router.get("/declaraciones/{reference}")
+async def declaration_page(request: Request, reference: str) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    entry = await context.ledger.find(caller.scope, reference[:32])
+    if entry is None:
+        return HTMLResponse("No hay tal declaración.", status_code=404)
+    state = await declaration_state(context.ledger, entry)
+    reply = await context.ledger.reply(entry.id)
+    original = await context.ledger.submission(entry.job_id)
+    return _page(
+        request,
+        "declaration.html",
+        caller,
+        csrf,
+        entry=entry,
+        state=state,
+        state_json=state.model_dump_json(indent=2),
+        reply=_parts(reply),
+        original=_parts(original),
+    )
+
+
+@router.get("/graficos")
+async def charts_page(request: Request) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    since = context.clock.now() - timedelta(days=400)
+    stats = await context.ledger.statistics(caller.scope, since)
+    days = sorted(stats.per_day)[-31:]
+    per_day = bars(
+        [(day, float(stats.per_day[day])) for day in days],
+        {day: float(stats.rejected_per_day[day]) for day in days},
+    )
+    rejected = await context.ledger.declarations(
+        caller.scope, DeclarationFilter(status="rejected", limit=200)
+    )
+    reasons = Counter[str]()
+    for entry in rejected:
+        state = await declaration_state(context.ledger, entry)
+        for finding in state.findings:
+            if finding.severity == "error":
+                reasons[f"{finding.rule_id}: {finding.citation or ''}"] += 1
+    red_months = [
+        (share, RedLimit.decode(share.red_limit).describe())
+        for share in await context.ledger.red_shares(caller.scope)
+    ]
+    return _page(
+        request,
+        "charts.html",
+        caller,
+        csrf,
+        red_months=red_months,
+        per_day=per_day,
+        shares=channel_shares(stats.channels),
+        reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),
+        latency=bars(latency_buckets(stats.answer_seconds)),
+    )
+
+
+@router.get("/estado")
+async def status_page(request: Request) -> Response:
+    """The queue depth and age, the relay queue and the peers (what Headquarters watches)."""
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    depth, oldest = await context.ledger.queue_depth(caller.scope)
+    now = context.clock.now()
+    return _page(
+        request,
+        "status.html",
+        caller,
+        csrf,
+        depth=depth,
+        oldest_age=(now - oldest).total_seconds() if oldest is not None else None,
+        relays=await context.ledger.relay_queue() if caller.scope.everything else [],
+        peers=context.peers,
+        hq=caller.scope.everything,
+    )
+
+
+async def _mailboxes(context: HttpContext, caller: Caller) -> list[str]:
+    """The mailboxes the caller may read: its own, and an office's intake and departments."""
+    owners = {caller.account.address}
+    if caller.account.role is not Role.AGENT:
+        for account in await context.store.list_accounts():
+            if account.role is not Role.AGENT and caller.may_read_mailbox(
+                account.address, context.domain
+            ):
+                owners.add(account.address)
+    return sorted(owners)
+
+
+@router.get("/buzones")
+async def mailboxes_page(request: Request) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    boxes = []
+    for owner in await _mailboxes(context, caller):
+        for folder in await context.store.list_folders(owner):
+            messages = await context.store.list_messages(owner, folder)
+            boxes.append((owner, folder, messages[-MAX_LISTED_MESSAGES:]))
+    return _page(request, "mailboxes.html", caller, csrf, boxes=boxes)
+
+
+@router.get("/buzones/{owner}/{uid}")
+async def message_page(
+    request: Request,
+    owner: str,
+    uid: Annotated[int, PathParam(ge=1, le=2**32 - 1)],
+    carpeta: Annotated[str, Query(max_length=255)],
+) -> Response:
+    found = _session(request)
+    if found is None:
+        return _to_login()
+    caller, csrf = found
+    context = _context(request)
+    if not caller.may_read_mailbox(owner, context.domain):
+        return HTMLResponse("No puede leer ese buzón.", status_code=403)
+    try:
+        raw = await context.store.read_message(owner, carpeta, uid)
+    except (KeyError, ValueError):
+        return HTMLResponse("No hay tal mensaje.", status_code=404)
+    return _page(
+        request,
+        "message.html",
+        caller,
+        csrf,
+        owner=owner,
+        folder=carpeta,
+        uid=uid,
+        text=_parts(raw),
+    )

@@ -1,0 +1,83 @@
+"""What the HTTP side needs from the node, passed in whole (nothing is patched on later)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from config.clock import Clock
+from gateway.chaos import Chaos
+from gateway.directory import LocalDirectory
+from gateway.logins import LoginChecks
+from mailboxes.ledger import Ledger
+from mailboxes.registrations import MailboxRequests
+from mailboxes.store import Change, Store
+
+__all__ = ["HttpContext"]
+
+
+@dataclass
+class HttpContext:
+    store: Store
+    directory: LocalDirectory
+    clock: Clock
+    domain: str
+    admins: frozenset[str] = frozenset()
+    """Accounts with administrator rights (the ``http_admins`` setting)."""
+    test_rig: bool = False
+    """The emulated date and the chaos switches may be changed (``http_test_rig``)."""
+    chaos: Chaos = field(default_factory=Chaos)
+    max_body: int = 20 * 1024 * 1024
+    peers: tuple[str, ...] = ()
+    token_secret: str | None = None
+    """Checks bearer tokens (``http_token_secret``); None: tokens are refused."""
+    """The nodes this one relays to (``[topology.peers]``)."""
+    logins: LoginChecks | None = None
+    """The node's login checks, shared with SMTP, POP3 and IMAP (penalty, cache, threads)."""
+    feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
+    """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
+    ledger: Ledger = field(init=False)
+    scopes: MailboxRequests = field(init=False)
+
+    def close_feeds(self) -> None:
+        for queue in self.feeds:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+
+    def __post_init__(self) -> None:
+        if self.logins is None:
+            self.logins = LoginChecks(self.store, hasher=self.store.hasher)
+        self.ledger = Ledger(self.store)
+        self.scopes = MailboxRequests(self.store)
+
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        directory: LocalDirectory,
+        clock: Clock,
+        domain: str,
+        *,
+        admins: Collection[str] = (),
+        test_rig: bool = False,
+        chaos: Chaos | None = None,
+        max_body: int = 20 * 1024 * 1024,
+        peers: Collection[str] = (),
+        token_secret: str | None = None,
+        logins: LoginChecks | None = None,
+    ) -> HttpContext:
+        return cls(
+            store,
+            directory,
+            clock,
+            domain.lower(),
+            frozenset(a.lower() for a in admins),
+            test_rig,
+            chaos or Chaos(),
+            max_body,
+            tuple(sorted(peers)),
+            token_secret,
+            logins,
+        )

@@ -1,0 +1,112 @@
+"""Errors as RFC 9457 problem documents: a 4xx that names the field, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Solicitud inválida",
+    401: "Autenticación requerida",
+    403: "Acceso denegado",
+    404: "No encontrado",
+    405: "Método no permitido",
+    409: "Conflicto",
+    413: "Contenido demasiado grande",
+    415: "Tipo de contenido no soportado",
+    422: "Datos inválidos",
+    429: "Demasiadas solicitudes",
+}
+
+
+class Problem(Exception):
+    """A request the API refuses; ``field`` names the offending parameter or body part."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.headers = headers or {}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if field is not None:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(
+            exc.status,
+            exc.detail,
+            instance=request.url.path,
+            field=exc.field,
+            headers=exc.headers,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "field": ".".join(str(part) for part in error.get("loc", ())),
+                "detail": str(error.get("msg", "")),
+            }
+            for error in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": None, "detail": "solicitud inválida"}
+        return problem_response(
+            422,
+            f"{first['field']}: {first['detail']}",
+            instance=request.url.path,
+            field=first["field"],
+            errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            exc.status_code,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),
+        )
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,120 @@
+"""A declaration posted to the API becomes a mail from the agent to the office's intake.
+
+It then goes the way a mailed one goes: the directory resolves the intake address, the store
+commits the message and its intake job in one transaction (``Store.deliver``, as the SMTP
+handler does before its 250), and the pipeline answers by mail.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from edi_formats.codec import peek_identity
+from edi_formats.detect import WireFormat, detect_format
+from gateway.directory import intake_address
+from gateway.http.context import HttpContext
+from gateway.http.problems import Problem
+from mailboxes.records import Account
+from mailboxes.schema import Role
+
+__all__ = ["RecentSubmissions", "Submitted", "compose", "submit"]
+
+_ATTACHMENT = {
+    WireFormat.JSON: ("application", "json", "declaracion.json"),
+    WireFormat.EDIFACT: ("application", "EDIFACT", "declaracion.edi"),
+    # Bytes as they came, whatever their code page: the pipeline reads the flat file's own
+    # encoding (a text/plain label would make a charset claim we cannot check).
+    WireFormat.FLAT: ("application", "octet-stream", "declaracion.txt"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    job_id: int
+    office: str
+    reference: str | None
+    message_id: str
+
+
+class RecentSubmissions:
+    """(agent, reference) -> job id of what the API took and the pipeline has not answered.
+
+    So that a declaration re-sent under a reference already answered reads as pending until
+    its new answer, not as the old one. Bounded: the oldest entries go first; an entry is
+    dropped once its job is done.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._jobs: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def add(self, agent: str, reference: str, job_id: int) -> None:
+        self._jobs[agent, reference] = job_id
+        self._jobs.move_to_end((agent, reference))
+        while len(self._jobs) > self._limit:
+            self._jobs.popitem(last=False)
+
+    def get(self, agent: str, reference: str) -> int | None:
+        return self._jobs.get((agent, reference))
+
+    def done(self, agent: str, reference: str) -> None:
+        self._jobs.pop((agent, reference), None)
+
+    def clear(self) -> None:
+        self._jobs.clear()
+
+
+def compose(
+    account: Account, to: str, body: bytes, fmt: WireFormat, reference: str | None, when: str
+) -> tuple[bytes, str]:
+    """The mail an agent's client would send, with the declaration attached."""
+    message = EmailMessage()
+    message["From"] = account.address
+    message["To"] = to
+    message["Subject"] = f"Declaración {reference or ''}".strip()
+    message["Date"] = when
+    message_id = make_msgid(domain=account.address.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id
+    message.set_content("Declaración enviada por la interfaz de integración.\n")
+    maintype, subtype, filename = _ATTACHMENT[fmt]
+    message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes(), message_id
+
+
+async def submit(
+    context: HttpContext, account: Account, body: bytes, office: str | None
+) -> Submitted:
+    if account.role is not Role.AGENT:
+        raise Problem(403, "solo un agente de aduana presenta declaraciones")
+    if not body.strip():
+        raise Problem(400, "el cuerpo está vacío: envíe una declaración", field="body")
+    fmt = detect_format(body)
+    if fmt is None:
+        raise Problem(
+            415,
+            "el cuerpo no es una declaración reconocible (JSON, archivo plano o CUSDEC)",
+            field="body",
+        )
+    identity = peek_identity(body, fmt)
+    code = office or identity.office
+    if code is None:
+        raise Problem(
+            422, "indique la aduana: parámetro office o casilla de aduana", field="office"
+        )
+    to = intake_address(code, context.domain)
+    recipient = context.directory.intake_office(to) and await context.directory.resolve(to)
+    if not recipient:
+        raise Problem(422, f"la aduana {code} no recibe declaraciones en este nodo", field="office")
+    scope = await context.scopes.office_scope(account.address)
+    if scope and code not in scope:
+        raise Problem(403, f"su buzón no está habilitado para la aduana {code}", field="office")
+    raw, message_id = compose(
+        account, to, body, fmt, identity.agent_reference, format_datetime(context.clock.now())
+    )
+    job_ids = await context.store.deliver(account.address, [recipient], raw)
+    if len(job_ids) != 1:
+        raise Problem(409, "la declaración no generó un trabajo de recepción")
+    return Submitted(job_ids[0], code, identity.agent_reference, message_id)

@@ -1,0 +1,328 @@
+"""Read-only views of the declarations and intake jobs, for the HTTP API and the console.
+
+The pipeline writes these tables (``mailboxes.jobs``); this module only reads them, each
+method one short read transaction, and hands out plain values. Who may see what is the
+caller's decision, expressed as a ``Scope`` passed in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from mailboxes.schema import (
+    ChannelMonthRow,
+    DeclarationRow,
+    IntakeJobRow,
+    JobState,
+    MessageContentRow,
+    RelayRow,
+)
+from mailboxes.store import Store
+
+__all__ = [
+    "DeclarationEntry",
+    "DeclarationFilter",
+    "JobEntry",
+    "Ledger",
+    "RedShare",
+    "RelayDepth",
+    "Scope",
+    "Statistics",
+]
+
+MAX_LIST = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a reader may see: everything, one office's declarations, or one agent's.
+
+    An agent is known by its address (its intake jobs' sender) and its agent code (the
+    declarations it signed).
+    """
+
+    office_code: str | None = None
+    agent_address: str | None = None
+    agent_code: str | None = None
+    everything: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationEntry:
+    id: int
+    agent_code: str
+    agent_reference: str
+    document_type: str
+    regime: str
+    office_code: str
+    status: str
+    number: str | None
+    channel: str | None
+    job_id: int
+    received_at: datetime
+    answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobEntry:
+    id: int
+    office_code: str
+    sender: str
+    state: str
+    received_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RedShare:
+    """One office's month and regime: how many were numbered, how many of those in the
+    percentage went red, and the limit fixed for the month (``at_most:0.15``...)."""
+
+    office_code: str
+    month: str
+    regime: str
+    red_limit: str
+    numbered: int
+    base: int
+    red: int
+    mandatory_red: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelayDepth:
+    node: str
+    count: int
+    oldest: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationFilter:
+    status: str | None = None
+    channel: str | None = None
+    agent_code: str | None = None
+    reference: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+def _entry(row: DeclarationRow) -> DeclarationEntry:
+    return DeclarationEntry(
+        id=row.id,
+        agent_code=row.agent_code,
+        agent_reference=row.agent_reference,
+        document_type=row.document_type,
+        regime=row.regime,
+        office_code=row.office_code,
+        status=row.status,
+        number=row.number,
+        channel=row.channel,
+        job_id=row.job_id,
+        received_at=row.received_at,
+        answered_at=row.answered_at,
+    )
+
+
+def _job(row: IntakeJobRow) -> JobEntry:
+    return JobEntry(
+        id=row.id,
+        office_code=row.office_code,
+        sender=row.sender,
+        state=row.state,
+        received_at=row.received_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _scoped_declarations(scope: Scope) -> Select[Any]:
+    query = select(DeclarationRow)
+    if scope.everything:
+        return query
+    if scope.office_code is not None:
+        return query.where(DeclarationRow.office_code == scope.office_code)
+    if scope.agent_code is not None:
+        return query.where(DeclarationRow.agent_code == scope.agent_code)
+    return query.where(DeclarationRow.id < 0)  # sees nothing
+
+
+def _scoped_jobs(scope: Scope) -> Select[Any]:
+    query = select(IntakeJobRow)
+    if scope.everything:
+        return query
+    if scope.office_code is not None:
+        return query.where(IntakeJobRow.office_code == scope.office_code)
+    if scope.agent_address is not None:
+        return query.where(IntakeJobRow.sender == scope.agent_address)
+    return query.where(IntakeJobRow.id < 0)
+
+
+class Ledger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def declarations(
+        self, scope: Scope, wanted: DeclarationFilter | None = None
+    ) -> list[DeclarationEntry]:
+        """Newest first, at most ``wanted.limit`` (capped at ``MAX_LIST``)."""
+        wanted = wanted or DeclarationFilter()
+        query = _scoped_declarations(scope)
+        if wanted.status:
+            query = query.where(DeclarationRow.status == wanted.status)
+        if wanted.channel:
+            query = query.where(DeclarationRow.channel == wanted.channel)
+        if wanted.agent_code:
+            query = query.where(DeclarationRow.agent_code == wanted.agent_code)
+        if wanted.reference:
+            query = query.where(
+                or_(
+                    DeclarationRow.agent_reference == wanted.reference,
+                    DeclarationRow.number == wanted.reference,
+                )
+            )
+        if wanted.since is not None:
+            query = query.where(DeclarationRow.received_at >= wanted.since)
+        if wanted.until is not None:
+            query = query.where(DeclarationRow.received_at < wanted.until)
+        query = query.order_by(DeclarationRow.answered_at.desc(), DeclarationRow.id.desc())
+        async with self.store.database.read_session() as session:
+            rows = await session.scalars(query.limit(max(1, min(wanted.limit, MAX_LIST))))
+            return [_entry(row) for row in rows]
+
+    async def find(self, scope: Scope, key: str) -> DeclarationEntry | None:
+        """The declaration whose agent reference or number is ``key``, as ``scope`` sees it."""
+        found = await self.declarations(scope, DeclarationFilter(reference=key, limit=1))
+        return found[0] if found else None
+
+    async def of_job(self, scope: Scope, job_id: int) -> list[DeclarationEntry]:
+        query = _scoped_declarations(scope).where(DeclarationRow.job_id == job_id)
+        async with self.store.database.read_session() as session:
+            rows = await session.scalars(query.order_by(DeclarationRow.id))
+            return [_entry(row) for row in rows]
+
+    async def job(self, scope: Scope, job_id: int) -> JobEntry | None:
+        query = _scoped_jobs(scope).where(IntakeJobRow.id == job_id)
+        async with self.store.database.read_session() as session:
+            row = await session.scalar(query)
+            return None if row is None else _job(row)
+
+    async def pending_jobs(self, scope: Scope, *, limit: int = 100) -> list[JobEntry]:
+        query = _scoped_jobs(scope).where(IntakeJobRow.state == JobState.PENDING.value)
+        async with self.store.database.read_session() as session:
+            rows = await session.scalars(query.order_by(IntakeJobRow.id).limit(limit))
+            return [_job(row) for row in rows]
+
+    async def queue_depth(self, scope: Scope) -> tuple[int, datetime | None]:
+        """How many intake jobs wait, and when the oldest of them arrived."""
+        query = (
+            _scoped_jobs(scope)
+            .where(IntakeJobRow.state == JobState.PENDING.value)
+            .with_only_columns(func.count(IntakeJobRow.id), func.min(IntakeJobRow.received_at))
+        )
+        async with self.store.database.read_session() as session:
+            count, oldest = (await session.execute(query)).one()
+        if isinstance(oldest, datetime) and oldest.tzinfo is None:  # SQLite's aggregate
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count or 0), oldest
+
+    async def relay_queue(self) -> list[RelayDepth]:
+        """Messages waiting for relay, per peer node: count, oldest, most attempts."""
+        query = (
+            select(
+                RelayRow.node,
+                func.count(RelayRow.id),
+                func.min(RelayRow.created_at),
+                func.max(RelayRow.attempts),
+            )
+            .group_by(RelayRow.node)
+            .order_by(RelayRow.node)
+        )
+        async with self.store.database.read_session() as session:
+            rows = (await session.execute(query)).all()
+        depths = []
+        for node, count, oldest, attempts in rows:
+            if isinstance(oldest, datetime) and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            depths.append(RelayDepth(node, int(count), oldest, int(attempts or 0)))
+        return depths
+
+    async def red_shares(self, scope: Scope, *, months: int = 12) -> list[RedShare]:
+        """The monthly red-share state the pipeline keeps (seed 004 VII.A.45), newest first."""
+        query = select(ChannelMonthRow)
+        if not scope.everything:
+            if scope.office_code is None:
+                return []
+            query = query.where(ChannelMonthRow.office_code == scope.office_code)
+        query = query.order_by(
+            ChannelMonthRow.year.desc(), ChannelMonthRow.month.desc(), ChannelMonthRow.office_code
+        ).limit(months * 4)
+        async with self.store.database.read_session() as session:
+            return [
+                RedShare(
+                    office_code=row.office_code,
+                    month=f"{row.year:04d}-{row.month:02d}",
+                    regime=row.regime,
+                    red_limit=row.red_limit,
+                    numbered=row.numbered,
+                    base=row.base,
+                    red=row.red,
+                    mandatory_red=row.mandatory_red,
+                )
+                for row in await session.scalars(query)
+            ]
+
+    async def reply(self, declaration_id: int) -> bytes:
+        """The reply mail last given to a declaration."""
+        async with self.store.database.read_session() as session:
+            raw = await session.scalar(
+                select(MessageContentRow.raw)
+                .join(DeclarationRow, DeclarationRow.reply_content_id == MessageContentRow.id)
+                .where(DeclarationRow.id == declaration_id)
+            )
+        if raw is None:
+            raise KeyError(declaration_id)
+        return bytes(raw)
+
+    async def submission(self, job_id: int) -> bytes:
+        """The mail a job was queued for (the agent's original submission)."""
+        async with self.store.database.read_session() as session:
+            raw = await session.scalar(
+                select(MessageContentRow.raw)
+                .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
+                .where(IntakeJobRow.id == job_id)
+            )
+        if raw is None:
+            raise KeyError(job_id)
+        return bytes(raw)
+
+    async def statistics(self, scope: Scope, since: datetime) -> Statistics:
+        """Counts for the console's charts, from the declarations answered since ``since``."""
+        query = _scoped_declarations(scope).where(DeclarationRow.received_at >= since)
+        stats = Statistics()
+        async with self.store.database.read_session() as session:
+            rows = await session.scalars(query.order_by(DeclarationRow.received_at))
+            for row in rows:
+                day = row.received_at.date().isoformat()
+                stats.per_day[day] += 1
+                if row.status == "rejected":
+                    stats.rejected_per_day[day] += 1
+                if row.channel is not None:
+                    stats.channels[row.received_at.strftime("%Y-%m"), row.channel] += 1
+                seconds = (row.answered_at - row.received_at).total_seconds()
+                stats.answer_seconds.append(max(0.0, seconds))
+        return stats
+
+
+@dataclass(slots=True)
+class Statistics:
+    """Declarations and rejections per day, channels per month, seconds from 250 to answer."""
+
+    per_day: Counter[str] = field(default_factory=Counter)
+    rejected_per_day: Counter[str] = field(default_factory=Counter)
+    channels: Counter[tuple[str, str]] = field(default_factory=Counter)
+    answer_seconds: list[float] = field(default_factory=list)

@@ -1,0 +1,53 @@
+"""Emptying a demonstration node: every message, job, declaration and count goes; the
+accounts (and the offices they were granted) stay, so a test rig starts again at once.
+
+The UIDVALIDITY floor stays too: a mailbox created again after the reset gets a new
+UIDVALIDITY, so an IMAP client does not trust the UIDs it cached (RFC 3501 §2.3.1.1).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from mailboxes.schema import (
+    ChannelMonthRow,
+    DeclarationCounterRow,
+    DeclarationRow,
+    ImportHistoryRow,
+    IntakeJobRow,
+    MailboxMessageRow,
+    MailboxRequestRow,
+    MailboxRow,
+    MessageContentRow,
+    OfficeHandoverRow,
+    PickupSeenRow,
+    RelayRow,
+)
+from mailboxes.store import Change, Store
+
+__all__ = ["reset_demo"]
+
+_EMPTIED = (  # children before the rows they point at
+    DeclarationRow,
+    DeclarationCounterRow,
+    ChannelMonthRow,
+    ImportHistoryRow,
+    RelayRow,
+    IntakeJobRow,
+    MailboxMessageRow,
+    MailboxRow,
+    MessageContentRow,
+    MailboxRequestRow,
+    PickupSeenRow,
+    OfficeHandoverRow,
+)
+
+
+async def reset_demo(store: Store) -> int:
+    """Empty the node in one transaction; return how many mailboxes were removed."""
+    async with store.database.write_session() as session, session.begin():
+        boxes = (await session.execute(select(MailboxRow.owner, MailboxRow.name))).all()
+        for table in _EMPTIED:
+            await session.execute(delete(table))
+    store.notify(Change(frozenset((owner, name) for owner, name in boxes)))
+    return len(boxes)

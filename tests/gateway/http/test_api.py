@@ -1,0 +1,351 @@
+"""The integration API on a real node, through httpx: submit, wait for the verdict, read mail."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import smtplib
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+
+from edi_formats.codec import WireFormat, render_declaration
+from gateway.chaos import Chaos
+from gateway.demo import DEMO_PASSWORD
+from gateway.node import Node
+from tests.gateway.http.rig import ADMIN, client
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+
+
+async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
+    async with client(rig, None) as http:
+        answer = await http.get("/api/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    assert "post" in paths["/api/declarations"]
+    assert "/api/declarations/{reference}" in paths
+    assert answer.json()["openapi"].startswith("3.")
+    validate(answer.json())  # raises on any departure from the OpenAPI specification
+    body = paths["/api/declarations"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"]["oneOf"][0] == {"$ref": "#/components/schemas/DUA"}
+    schemas = answer.json()["components"]["schemas"]
+    assert "agent_reference" in schemas["DUA"]["properties"]
+    assert {"text/plain", "application/EDIFACT"} <= set(body)
+
+
+@pytest.mark.parametrize("fmt", [WireFormat.JSON, WireFormat.FLAT, WireFormat.EDIFACT])
+async def test_submit_and_wait_for_an_acceptance_in_one_call_each(
+    rig: Node, fmt: WireFormat
+) -> None:
+    body = render_declaration(declaration(reference=f"API-{fmt.value}"), fmt)
+    async with client(rig) as http:
+        posted = await http.post("/api/declarations", content=body)
+        assert posted.status_code == 202, posted.text
+        job = posted.json()["job"]
+        verdict = await http.get(f"/api/declarations/API-{fmt.value}", params={"wait": 20})
+    assert verdict.status_code == 200
+    state = verdict.json()
+    assert state["status"] == "accepted", state
+    assert state["job"] == job
+    assert state["number"].startswith("118-2026-")
+    assert state["channel"] in ("verde", "naranja", "rojo")
+    # The same reply mail as for a mailed declaration reached the agent's mailbox.
+    async with client(rig) as http:
+        listing = await http.get(f"/api/mailboxes/{AGENT}/messages")
+        assert listing.status_code == 200
+        (reply,) = listing.json()
+        raw = await http.get(reply["url"])
+    message = email.message_from_bytes(raw.content, policy=email.policy.default)
+    assert message["X-Teledespacho-Number"] == state["number"]
+    assert message["Subject"].startswith("ACEPTADA")
+
+
+async def test_rejection_carries_findings_with_citations(rig: Node) -> None:
+    body = render_declaration(
+        declaration(reference="API-MALA", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    async with client(rig) as http:
+        assert (await http.post("/api/declarations", content=body)).status_code == 202
+        verdict = (await http.get("/api/declarations/API-MALA", params={"wait": 20})).json()
+    assert verdict["status"] == "rejected"
+    assert verdict["number"] is None
+    assert verdict["findings"]
+    assert all(f["citation"] for f in verdict["findings"])
+
+
+async def test_by_number_and_job_and_scopes(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-SCOPE"), WireFormat.JSON)
+    async with client(rig) as http:
+        job = (await http.post("/api/declarations", content=body)).json()["job"]
+        done = (await http.get(f"/api/jobs/{job}", params={"wait": 20})).json()
+    assert done["status"] == "done"
+    (state,) = done["declarations"]
+    number = state["number"]
+    async with client(rig, OFFICE) as office:  # the office sees its office's declarations
+        assert (await office.get(f"/api/declarations/{number}")).json()["reference"] == "API-SCOPE"
+    async with client(rig, OTHER_AGENT) as other:  # another agent does not
+        missing = await other.get(f"/api/declarations/{number}")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["field"] == "reference"
+    async with client(rig, "aduana-172@aduanas.gob.pe") as elsewhere:  # another office neither
+        assert (await elsewhere.get(f"/api/declarations/{number}")).status_code == 404
+    async with client(rig, ADMIN) as admin:  # an administrator sees everything
+        assert (await admin.get(f"/api/declarations/{number}")).status_code == 200
+        listing = (await admin.get("/api/declarations", params={"status": "accepted"})).json()
+    assert [d["number"] for d in listing] == [number]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status", "field"),
+    [
+        ("post", "/api/declarations", {"content": b""}, 400, "body"),
+        ("post", "/api/declarations", {"content": b"hola"}, 415, "body"),
+        ("post", "/api/declarations?office=1", {"content": b"{}"}, 422, "query.office"),
+        ("get", "/api/declarations/REF?wait=-1", {}, 422, "query.wait"),
+        ("get", "/api/declarations/REF?wait=abc", {}, 422, "query.wait"),
+        ("get", "/api/declarations/" + "X" * 40, {}, 422, "path.reference"),
+        ("get", "/api/jobs/0", {}, 422, "path.job"),
+        ("get", "/api/jobs/99999999999999999999999", {}, 422, "path.job"),
+        ("get", f"/api/mailboxes/{AGENT}/messages/9223372036854775808", {}, 422, "path.uid"),
+        ("get", "/api/mailboxes/aduana-118@aduanas.gob.pe/messages", {}, 403, "address"),
+    ],
+)
+async def test_bad_input_is_a_4xx_problem_naming_the_field(
+    rig: Node, method: str, url: str, kwargs: dict[str, object], status: int, field: str
+) -> None:
+    async with client(rig) as http:
+        answer = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == status
+    assert answer.json()["field"] == field
+
+
+async def test_oversized_body_is_refused_before_it_is_held(rig: Node) -> None:
+    async with client(rig) as http:
+        answer = await http.post("/api/declarations", content=b"{" + b" " * (21 * 1024 * 1024))
+    assert answer.status_code == 413
+    assert answer.json()["field"] == "body"
+
+
+async def test_credentials_are_required_and_checked(rig: Node) -> None:
+    async with client(rig, None) as http:
+        assert (await http.get("/api/declarations")).status_code == 401
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{rig.port('http')}", auth=(AGENT, "wrong")
+    ) as http:
+        answer = await http.get("/api/declarations")
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Basic")
+
+
+async def test_only_agents_submit(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-OFI"), WireFormat.JSON)
+    async with client(rig, OFFICE) as http:
+        assert (await http.post("/api/declarations", content=body)).status_code == 403
+
+
+async def test_long_poll_returns_at_the_deadline_while_pending(rig: Node) -> None:
+    """A reference nobody sent: no job pending, so 404 at once, not after the wait."""
+    async with client(rig) as http:
+        started = asyncio.get_running_loop().time()
+        answer = await http.get("/api/declarations/NADIE", params={"wait": 30})
+    assert answer.status_code == 404
+    assert asyncio.get_running_loop().time() - started < 10
+
+
+def _smtp_session(node: Node) -> list[tuple[int, bytes]]:
+    """One submission with Python's smtplib; the replies it saw (or the exception's)."""
+    seen: list[tuple[int, bytes]] = []
+    smtp = smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10)
+    try:
+        steps = [
+            smtp.ehlo,
+            lambda: smtp.login(AGENT, DEMO_PASSWORD),
+            lambda: smtp.mail(AGENT),
+            lambda: smtp.rcpt(OFFICE),
+            lambda: smtp.data(b"Subject: prueba\r\n\r\nhola\r\n"),
+        ]
+        for step in steps:
+            code, text = step()
+            if step is not steps[1]:
+                seen.append((code, text))
+            if code >= 400:
+                smtp.quit()
+                break
+        else:
+            smtp.quit()
+    except smtplib.SMTPServerDisconnected:
+        seen.append((0, b"disconnected"))
+    finally:
+        smtp.close()
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "position"), [("mail", 451, 1), ("rcpt", 452, 2), ("data", 554, 3)]
+)
+async def test_chaos_answers_the_next_sessions_then_switches_off(
+    rig: Node, stage: str, code: int, position: int
+) -> None:
+    async with client(rig, ADMIN) as admin:
+        switched = await admin.put(
+            "/api/admin/chaos", json={"smtp": {"stage": stage, "code": code, "sessions": 2}}
+        )
+        assert switched.status_code == 200, switched.text
+    for _ in range(2):
+        replies = await asyncio.to_thread(_smtp_session, rig)
+        assert replies[position][0] == code, replies
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250  # the third session is served normally
+
+
+async def test_chaos_421_closes_the_connection_and_can_be_switched_off(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        await admin.put(
+            "/api/admin/chaos", json={"smtp": {"stage": "helo", "code": 421, "sessions": 5}}
+        )
+        replies = await asyncio.to_thread(_smtp_session, rig)
+        assert replies[0][0] == 421
+        assert replies[-1] == (0, b"disconnected")
+        off = await admin.delete("/api/admin/chaos")
+        assert off.json() == {"smtp": None, "answer_delay": 0.0}
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250
+
+
+async def test_test_rig_administration_needs_admin_and_setting(rig: Node, node: Node) -> None:
+    async with client(rig) as agent:
+        answer = await agent.put(
+            "/api/admin/chaos", json={"smtp": {"stage": "mail", "code": 451, "sessions": 1}}
+        )
+        assert answer.status_code == 403
+    async with client(node, "aduana-000@aduanas.gob.pe") as hq:  # setting off on ``node``
+        assert (await hq.get("/api/admin/clock")).status_code == 403
+    async with client(rig, ADMIN) as admin:
+        bad = await admin.put(
+            "/api/admin/chaos", json={"smtp": {"stage": "mail", "code": 500, "sessions": 1}}
+        )
+        assert bad.status_code == 422
+        assert bad.json()["field"] == "body.smtp.code"
+
+
+async def test_emulated_date_read_and_set(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        assert (await admin.get("/api/admin/clock")).json()["date"] == "2026-11-02"
+        moved = await admin.put("/api/admin/clock", json={"date": "1997-03-03"})
+        assert moved.json()["date"] == "1997-03-03"
+        bad = await admin.put("/api/admin/clock", json={"date": "ayer"})
+    assert bad.status_code == 422
+    assert rig.clock.now().date().isoformat() == "1997-03-03"
+
+
+async def test_chaos_delays_the_answers_then_switches_off(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-TARDE"), WireFormat.JSON)
+    async with client(rig, ADMIN) as admin:
+        switched = await admin.put("/api/admin/chaos", json={"answer_delay": 3})
+        assert switched.json()["answer_delay"] == 3
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=body)
+            early = await agent.get("/api/declarations/API-TARDE", params={"wait": 1})
+            assert early.json()["status"] == "pending"
+            late = await agent.get("/api/declarations/API-TARDE", params={"wait": 20})
+            assert late.json()["status"] == "accepted"
+        assert (await admin.delete("/api/admin/chaos")).json()["answer_delay"] == 0
+
+
+async def test_a_corrected_resubmission_reads_pending_until_its_own_answer(rig: Node) -> None:
+    broken = render_declaration(
+        declaration(reference="API-OTRA", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    fixed = render_declaration(declaration(reference="API-OTRA"), WireFormat.JSON)
+    async with client(rig) as agent, client(rig, ADMIN) as admin:
+        await agent.post("/api/declarations", content=broken)
+        first = await agent.get("/api/declarations/API-OTRA", params={"wait": 20})
+        assert first.json()["status"] == "rejected"
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        await agent.post("/api/declarations", content=fixed)
+        held = await agent.get("/api/declarations/API-OTRA")
+        assert held.json()["status"] == "pending"  # not the old rejection
+        await admin.delete("/api/admin/chaos")
+        second = await agent.get("/api/declarations/API-OTRA", params={"wait": 20})
+        assert second.json()["status"] == "accepted"
+
+
+async def test_chaos_for_a_fraction_of_sessions_until_switched_off(rig: Node) -> None:
+    async with client(rig, ADMIN) as admin:
+        both = {"stage": "mail", "code": 451, "sessions": 1, "fraction": 0.5}
+        refused = await admin.put("/api/admin/chaos", json={"smtp": both})
+        assert refused.status_code == 422
+        every = {"stage": "mail", "code": 451, "fraction": 1.0}
+        assert (await admin.put("/api/admin/chaos", json={"smtp": every})).status_code == 200
+        for _ in range(3):  # every session, with no count running out
+            replies = await asyncio.to_thread(_smtp_session, rig)
+            assert replies[1][0] == 451, replies
+        state = (await admin.get("/api/admin/chaos")).json()
+        assert state["smtp"]["fraction"] == 1.0
+        await admin.delete("/api/admin/chaos")
+    replies = await asyncio.to_thread(_smtp_session, rig)
+    assert replies[-1][0] == 250
+
+
+def test_a_fraction_faults_the_sessions_the_draw_picks() -> None:
+    draws = iter([0.1, 0.7, 0.29, 0.3])
+    chaos = Chaos(draw=lambda: next(draws))
+    chaos.set_smtp_fraction("rcpt", 452, 0.3)
+    assert [chaos.smtp_fault("rcpt") is not None for _ in range(4)] == [True, False, True, False]
+    assert chaos.smtp_fault("mail") is None  # another stage draws nothing
+
+
+async def test_the_intake_copy_carries_the_posted_bytes_as_they_came(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-BYTES"), WireFormat.FLAT)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        state = (await agent.get("/api/declarations/API-BYTES", params={"wait": 20})).json()
+    assert state["status"] == "accepted"
+    attached = []
+    async with client(rig, OFFICE) as office:
+        for folder in (await office.get(f"/api/mailboxes/{OFFICE}/folders")).json():
+            listing = await office.get(
+                f"/api/mailboxes/{OFFICE}/messages", params={"folder": folder}
+            )
+            for entry in listing.json():
+                raw = (await office.get(entry["url"])).content
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                for part in message.iter_attachments():
+                    if part.get_filename() == "declaracion.txt":
+                        attached.append(part.get_payload(decode=True))
+    assert attached == [body]
+
+
+async def test_guessing_passwords_is_cut_off_per_client(rig: Node) -> None:
+    base = f"http://127.0.0.1:{rig.port('http')}"
+    async with httpx.AsyncClient(base_url=base, auth=(AGENT, "mala")) as guesser:
+        codes = [(await guesser.get("/api/declarations")).status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+    async with client(rig) as right:  # the right password from the same client waits too
+        refused = await right.get("/api/declarations")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_reset_empties_the_node_and_keeps_the_accounts(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-RESET"), WireFormat.JSON)
+    async with client(rig) as agent, client(rig, ADMIN) as admin:
+        await agent.post("/api/declarations", content=body)
+        first = (await agent.get("/api/declarations/API-RESET", params={"wait": 20})).json()
+        assert first["number"].endswith("-000001")
+        assert (await agent.post("/api/admin/reset")).status_code == 403  # administrators only
+        done = await admin.post("/api/admin/reset")
+        assert done.status_code == 200 and done.json()["mailboxes_removed"] >= 2
+        assert (await agent.get("/api/declarations/API-RESET")).status_code == 404
+        assert (await agent.get(f"/api/mailboxes/{AGENT}/messages")).json() == []
+        # The same credentials work, and numbering starts again.
+        await agent.post("/api/declarations", content=body)
+        again = (await agent.get("/api/declarations/API-RESET", params={"wait": 20})).json()
+    assert again["status"] == "accepted"
+    assert again["number"] == first["number"]

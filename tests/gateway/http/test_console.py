@@ -1,0 +1,136 @@
+"""The office console over HTTP: login with CSRF, the office's declarations, logout."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from edi_formats.codec import WireFormat, render_declaration
+from gateway.demo import DEMO_PASSWORD
+from gateway.node import Node
+from tests.gateway.http.rig import ADMIN, client
+from tests.gateway.pipeline.helpers import OFFICE, declaration
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def _logged_in(http: httpx.AsyncClient, user: str = OFFICE) -> str:
+    form = await http.get("/login")
+    answer = await http.post(
+        "/login", data={"usuario": user, "clave": DEMO_PASSWORD, "csrf": _csrf(form.text)}
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/declaraciones"
+    return answer.headers["location"]
+
+
+async def test_login_needs_the_form_token(rig: Node) -> None:
+    async with client(rig, None) as http:
+        await http.get("/login")
+        forged = await http.post(
+            "/login", data={"usuario": OFFICE, "clave": DEMO_PASSWORD, "csrf": "otro"}
+        )
+        assert forged.status_code == 403
+        assert (await http.get("/declaraciones")).headers["location"] == "/login"
+
+
+async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
+    body = render_declaration(declaration(reference="CONSOLA-1"), WireFormat.JSON)
+    broken = render_declaration(
+        declaration(reference="CONSOLA-2", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    async with client(rig) as agent:
+        for document in (body, broken):
+            assert (await agent.post("/api/declarations", content=document)).status_code == 202
+        accepted = (await agent.get("/api/declarations/CONSOLA-1", params={"wait": 20})).json()
+        await agent.get("/api/declarations/CONSOLA-2", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        listing = await http.get("/declaraciones")
+        assert "CONSOLA-1" in listing.text and "CONSOLA-2" in listing.text
+        only_rejected = await http.get("/declaraciones", params={"estado": "rejected"})
+        assert "CONSOLA-2" in only_rejected.text and "CONSOLA-1" not in only_rejected.text
+        page = await http.get(f"/declaraciones/{accepted['number']}")
+        assert page.status_code == 200
+        assert accepted["number"] in page.text and "Correo original" in page.text
+        rejected = await http.get("/declaraciones/CONSOLA-2")
+        assert "RECHAZADA" in rejected.text and "Norma" in rejected.text
+        charts = await http.get("/graficos")
+        assert charts.status_code == 200 and "<svg" in charts.text
+        limits = re.search(r'<table id="limites">.*?</table>', charts.text, re.S)
+        assert limits is not None  # the month's red share against its limit
+        assert "<td>118</td><td>2026-11</td>" in limits.group(0)
+        assert "de rojo en el mes" in limits.group(0)
+        # Logging out needs the session's token, then the session is gone.
+        assert (await http.post("/logout", data={"csrf": "otro"})).status_code == 403
+        assert (await http.post("/logout", data={"csrf": _csrf(listing.text)})).status_code == 303
+        assert (await http.get("/declaraciones")).headers["location"] == "/login"
+
+
+async def test_another_office_does_not_see_them(rig: Node) -> None:
+    body = render_declaration(declaration(reference="CONSOLA-3"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/CONSOLA-3", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-172@aduanas.gob.pe")
+        assert "CONSOLA-3" not in (await http.get("/declaraciones")).text
+        assert (await http.get("/declaraciones/CONSOLA-3")).status_code == 404
+
+
+async def test_cookie_session_cannot_post_to_the_api_without_the_token(rig: Node) -> None:
+    async with client(rig, None) as http:
+        await _logged_in(http, "agente1@agencias.pe")
+        answer = await http.post("/api/declarations", content=b"{}")
+        assert answer.status_code == 403
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_mailboxes_and_a_message_of_the_office(rig: Node) -> None:
+    body = render_declaration(declaration(reference="CONSOLA-4"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/CONSOLA-4", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = await http.get("/buzones")
+        assert page.status_code == 200
+        links = re.findall(
+            r'href="(/buzones/aduana-118@aduanas.gob.pe/\d+\?carpeta=[^"]+)"', page.text
+        )
+        assert links, page.text
+        message = await http.get(links[0].replace("&amp;", "&"))
+        assert message.status_code == 200
+        assert "CONSOLA-4" in message.text
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-172@aduanas.gob.pe")
+        assert "aduana-118@" not in (await http.get("/buzones")).text
+        assert (await http.get(links[0])).status_code == 403
+
+
+async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> None:
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = await http.get("/estado")
+        assert page.status_code == 200
+        assert "0 en espera" in page.text
+        assert "Cola de reenvío" not in page.text  # an office sees its own queue only
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-000@aduanas.gob.pe")
+        page = await http.get("/estado")
+        assert "Cola de reenvío" in page.text and "Nodos a los que reenvía" in page.text
+    async with client(rig, ADMIN) as admin:  # hold the answer back: the job stays queued
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        body = render_declaration(declaration(reference="CONSOLA-5"), WireFormat.JSON)
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=body)
+        async with client(rig, None) as http:
+            await _logged_in(http)
+            page = await http.get("/estado")
+        assert "1 en espera; la más antigua espera" in page.text
+        await admin.delete("/api/admin/chaos")
