@@ -313,11 +313,11 @@ class Node:
 
     async def stop(self) -> None:
         """Stop accepting, let the pipeline finish its batch, then close the store."""
+        for server in self.servers.values():
+            server.close()  # every mail listener first: nothing new while HTTP winds down
         if self.http is not None:
             await self.http.stop()
             self.http = None
-        for server in self.servers.values():
-            server.close()
         for server in self.servers.values():
             await server.wait_closed()
         self.servers.clear()

@@ -18,6 +18,9 @@ from mailboxes.store import Store
 # Every node a test starts (in process or as a subprocess) serves HTTP on a free port unless
 # the test names one: the default 8025 would make parallel nodes collide.
 os.environ.setdefault("TELEDISPATCH_HTTP_PORT", "0")
+# Likewise the implicit-TLS ports (4465, 1995, 1993 by default).
+for _service in ("SMTPS", "POP3S", "IMAPS"):
+    os.environ.setdefault(f"TELEDISPATCH_{_service}_PORT", "0")
 
 # Argon2 at its cheapest: tests authenticate hundreds of times; production costs are settings.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_kib=8, parallelism=1)

@@ -7,6 +7,7 @@ much as known ones), exactly as SMTP AUTH checks it.
 from __future__ import annotations
 
 import binascii
+import math
 import secrets
 from base64 import b64decode
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "caller_of",
     "client_of",
     "login",
+    "retry_after",
 ]
 
 SESSION_COOKIE = "td_session"
@@ -108,6 +110,12 @@ async def login(context: HttpContext, address: str, password: str, client: str) 
     return Caller(account, account.address in context.admins)
 
 
+def retry_after(context: HttpContext) -> str:
+    """Seconds to wait (``Retry-After``) after a held-back login: the penalty's longest."""
+    assert context.logins is not None
+    return str(max(1, math.ceil(context.logins.limits.max_penalty_seconds)))
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "desconocido"
 
@@ -132,8 +140,11 @@ async def basic_caller(request: Request) -> Caller | None:
     try:
         caller = await login(context, user, password, client_of(request))
     except TooManyFailures:
+        wait = retry_after(context)
         raise Problem(
-            429, "demasiados intentos fallidos: espere un minuto", headers={"Retry-After": "60"}
+            429,
+            "demasiados intentos fallidos: espere antes de volver a intentarlo",
+            headers={"Retry-After": wait},
         ) from None
     if caller is None:
         raise Problem(401, "usuario o contraseña incorrectos", headers=CHALLENGE)

@@ -16,7 +16,14 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from gateway.http.auth import SESSION_COOKIE, Caller, TooManyFailures, client_of, login
+from gateway.http.auth import (
+    SESSION_COOKIE,
+    Caller,
+    TooManyFailures,
+    client_of,
+    login,
+    retry_after,
+)
 from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
@@ -82,7 +89,11 @@ async def login_submit(
     try:
         caller = await login(_context(request), usuario, clave, client_of(request))
     except TooManyFailures:
-        return HTMLResponse("Demasiados intentos fallidos: espere un minuto.", status_code=429)
+        return HTMLResponse(
+            "Demasiados intentos fallidos: espere antes de volver a intentarlo.",
+            status_code=429,
+            headers={"Retry-After": retry_after(_context(request))},
+        )
     if caller is None:
         return RedirectResponse("/login?error=1", status_code=303)
     session_id, _ = request.app.state.sessions.open(caller)

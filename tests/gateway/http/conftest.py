@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
+from config.logins import LoginLimits
 from config.settings import Settings
 from gateway.node import Node
 from tests.conftest import FAST_HASHER
@@ -26,6 +27,8 @@ async def rig(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
         host_all_offices=True,
         http_admins=[ADMIN],
         http_test_rig=True,
+        # Short penalties, so the guessing test takes a second (defaults: 1 s to 15 s).
+        logins=LoginLimits(penalty_seconds=0.05, max_penalty_seconds=0.4),
     )
     node = Node(settings, clock=clock, hasher=FAST_HASHER)
     await node.start(demo=True)
