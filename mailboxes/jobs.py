@@ -75,6 +75,9 @@ class RecordedAnswer:
     number: str | None
     channel: str | None
     reply_content_id: int
+    received_at: datetime | None = None
+    document_digest: str | None = None
+    """None for answers recorded before digests were kept: taken as the same document."""
 
 
 def _answer(row: Any) -> RecordedAnswer:
@@ -84,6 +87,8 @@ def _answer(row: Any) -> RecordedAnswer:
         number=row.number,
         channel=row.channel,
         reply_content_id=row.reply_content_id,
+        received_at=row.received_at,
+        document_digest=row.document_digest,
     )
 
 
@@ -251,6 +256,8 @@ class Answering:
                     DeclarationRow.number,
                     DeclarationRow.channel,
                     DeclarationRow.reply_content_id,
+                    DeclarationRow.received_at,
+                    DeclarationRow.document_digest,
                 ).where(
                     tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(chunk)
                 )
@@ -269,6 +276,8 @@ class Answering:
                         DeclarationRow.number,
                         DeclarationRow.channel,
                         DeclarationRow.reply_content_id,
+                        DeclarationRow.received_at,
+                        DeclarationRow.document_digest,
                     ).where(
                         DeclarationRow.agent_code == agent_code,
                         DeclarationRow.agent_reference == agent_reference,
@@ -378,6 +387,7 @@ class Answering:
         reply_content_id: int,
         number: str | None = None,
         channel: str | None = None,
+        document_digest: str | None = None,
     ) -> None:
         """Remember the answer for (agent, reference), replacing a rejection on file.
 
@@ -399,6 +409,7 @@ class Answering:
             "job_id": job.id,
             "received_at": job.received_at,
             "answered_at": self.now,
+            "document_digest": document_digest,
         }
         if on_file is None:
             self._new_answers.append(
@@ -414,7 +425,12 @@ class Answering:
                 .values(**values)
             )
         self._answers[(agent_code, agent_reference)] = RecordedAnswer(
-            status=status, number=number, channel=channel, reply_content_id=reply_content_id
+            status=status,
+            number=number,
+            channel=channel,
+            reply_content_id=reply_content_id,
+            received_at=job.received_at,
+            document_digest=document_digest,
         )
 
     async def mark_done(self, job_id: int) -> None:

@@ -321,6 +321,8 @@ class DeclarationRow(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("intake_jobs.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    document_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the declaration as read (``edi_formats`` model), whatever its format."""
 
 
 class RelayRow(Base):

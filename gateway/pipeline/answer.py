@@ -22,7 +22,7 @@ declarations answered before them, in this batch too.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
@@ -43,6 +43,7 @@ from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.schema import DeclarationStatus, Role
 from validators.engine import RuleContext, transmission_date
 from validators.registry import RuleRegistry
+from validators.rules.pipeline import document_fingerprint, reference_taken
 
 __all__ = [
     "AGENT_FOLDER",
@@ -183,6 +184,7 @@ async def _answer_declaration(
     job = claimed.job
     declaration = outcome.declaration
     reference = declaration.agent_reference
+    fingerprint = document_fingerprint(declaration)
     own = (
         claimed.sender_agent_code is not None
         and declaration.agent_code == claimed.sender_agent_code
@@ -192,8 +194,15 @@ async def _answer_declaration(
             declaration.agent_code, declaration.agent_reference
         )
         if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
-            await answering.redeliver(job.sender, AGENT_FOLDER, on_file.reply_content_id)
-            return Answered("repeated", reference, on_file.number, on_file.channel)
+            if on_file.document_digest in (None, fingerprint):  # the same declaration again
+                await answering.redeliver(job.sender, AGENT_FOLDER, on_file.reply_content_id)
+                return Answered("repeated", reference, on_file.number, on_file.channel)
+            assert on_file.number is not None
+            accepted_on = transmission_date(on_file.received_at) if on_file.received_at else None
+            taken = reference_taken(declaration, number=on_file.number, accepted_on=accepted_on)
+            conflict = replace(outcome, findings=(taken,))
+            await answering.deliver(job.sender, AGENT_FOLDER, replies.rejection(envelope, conflict))
+            return Answered("rejected", reference)
     if own and outcome.accepted and needs_facts(declaration):
         context = _context(claimed, settings)
         outcome = await revalidate(answering, outcome, context, settings.registry)
@@ -211,6 +220,7 @@ async def _answer_declaration(
                 office_code=job.office_code,
                 status=DeclarationStatus.REJECTED,
                 reply_content_id=reply_id,
+                document_digest=fingerprint,
             )
         return Answered("rejected", reference)
     if not own:  # TD-SENDER makes this impossible; never number someone else's declaration
@@ -270,6 +280,7 @@ async def _answer_declaration(
         reply_content_id=reply_id,
         number=number,
         channel=decision.channel.value,
+        document_digest=fingerprint,
     )
     return Answered("accepted", reference, number, decision.channel.value)
 

@@ -415,13 +415,16 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
         reference=reference,
     )
     lines = _header_lines(envelope, outcome.document.source)
+    taken = any(finding.rule_id == "DUP" for finding in errors)
+    advice = (
+        "Transmítala con una referencia nueva: la de esta declaración ya fue aceptada."
+        if taken
+        else "Corrija lo que se indica y vuelva a transmitirla; puede usar la misma "
+        "referencia, porque una declaración rechazada no consume número."
+    )
     lines += [
         f"Su {kind} con referencia {reference} fue RECHAZADA: no se le asignó número.",
-        _fill(
-            "Corrija lo que se indica y vuelva a transmitirla; puede usar la misma "
-            "referencia, porque una declaración rechazada no consume número.",
-            "",
-        ),
+        _fill(advice, ""),
         "",
     ]
     lines += _findings_text("Errores", errors, declaration.document_type)

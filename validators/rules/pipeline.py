@@ -10,11 +10,14 @@ exactly those, and that they behave as the catalog says).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from datetime import date
 from typing import Final
 
 from edi_formats.models import DUA, OE
 from validators.context import RuleContext
+from validators.findings import Finding, Severity
 from validators.registry import Problem, rule
 from validators.rules.eras import before_and_under_pg01a
 from validators.rules.sources import (
@@ -26,7 +29,15 @@ from validators.rules.sources import (
     cite_project,
 )
 
-__all__ = ["ENFORCED_BY", "RULES", "ch_assign", "dup", "number"]
+__all__ = [
+    "ENFORCED_BY",
+    "RULES",
+    "ch_assign",
+    "document_fingerprint",
+    "dup",
+    "number",
+    "reference_taken",
+]
 
 ENFORCED_BY: Final[dict[str, tuple[str, ...]]] = {
     "NUMBER": (
@@ -60,16 +71,44 @@ def number(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 @rule(
     "DUP",
     title=(
-        "Misma referencia del mismo despachador: la misma respuesta aceptada, nunca un segundo "
-        "número; una rechazada se valida de nuevo (lo aplica gateway.pipeline.answer)"
+        "Misma referencia del mismo despachador: la misma declaración recibe la misma "
+        "respuesta aceptada, nunca un segundo número; otra declaración con esa referencia se "
+        "rechaza; una rechazada se valida de nuevo (lo aplica gateway.pipeline.answer)"
     ),
     citation=cite_project("Teledespacho: respuesta única por referencia del despachador"),
 )
 def dup(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """No-op here. The pipeline answers a re-sent declaration (same agent code and agent
-    reference) that was accepted with the answer already given, never a second number; a
-    rejected reference is validated anew (a rejection consumes no number)."""
+    reference, same document by ``document_fingerprint``) that was accepted with the answer
+    already given, never a second number; a different document under that reference is
+    rejected (``reference_taken``); a rejected reference is validated anew (a rejection
+    consumes no number)."""
     return iter(())
+
+
+def document_fingerprint(declaration: DUA | OE) -> str:
+    """What DUP compares: the declaration as read, whatever its format or its mail (a
+    re-sent mail with other headers, or the same DUA as JSON, is the same declaration)."""
+    return hashlib.sha256(declaration.model_dump_json().encode()).hexdigest()
+
+
+def reference_taken(declaration: DUA | OE, *, number: str, accepted_on: date | None) -> Finding:
+    """DUP's rejection of a *different* declaration sent under an accepted reference: the
+    accepted one keeps its number, and this one needs a reference of its own."""
+    kind = "DUA" if declaration.document_type == "DUA" else "O/E"
+    when = f" el {accepted_on:%d/%m/%Y}" if accepted_on is not None else ""
+    return Finding(
+        rule_id=dup.id,
+        severity=Severity.ERROR,
+        field="agent_reference",
+        message=(
+            f"Casilla Referencia del despachador: la referencia {declaration.agent_reference} "
+            f"ya corresponde a la {kind} {number}, aceptada{when}, y esta declaración tiene "
+            "otro contenido. No se numera: transmítala con una referencia nueva (la "
+            "aceptada no cambia; para modificarla corresponde una rectificación)."
+        ),
+        citation=dup.citation,
+    )
 
 
 def _ch_assign(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:

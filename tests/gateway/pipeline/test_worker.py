@@ -307,14 +307,41 @@ async def test_the_same_reference_gets_the_same_reply_and_no_second_number(
     await submit(accounts, submission(document))
     await worker.run_until_idle()
     await submit(accounts, submission(document, message_id="<reenvio@agencias.pe>"))
-    # Even changed, an accepted reference keeps its answer.
-    await submit(accounts, submission(flat(declaration(reference="DUP-1", series=3))))
+    # The same declaration, as JSON in another mail: documents are compared, not mails.
+    await submit(accounts, submission(as_json(declaration(reference="DUP-1"))))
     await worker.run_until_idle()
 
-    first, again, changed = await raw_mailbox(accounts, AGENT)
-    assert first == again == changed
+    first, again, as_other_format = await raw_mailbox(accounts, AGENT)
+    assert first == again == as_other_format
     assert await counters(accounts) == [("118", 2026, "10", 1)]
     assert len(await mailbox(accounts, OFFICE)) == 1
+
+
+async def test_another_declaration_under_an_accepted_reference_is_rejected_under_dup(
+    worker: PipelineWorker, accounts: Store
+):
+    """The README's --break example once brought back the earlier ACEPTADA with no word
+    that the new content was ignored."""
+    await submit(accounts, submission(flat(declaration(reference="DUP-3"))))
+    await worker.run_until_idle()
+    changed = declaration(reference="DUP-3", series=3)
+    await submit(accounts, submission(flat(changed), message_id="<otra@agencias.pe>"))
+    await worker.run_until_idle()
+
+    accepted, conflict = await mailbox(accounts, AGENT)
+    number = accepted["X-Teledespacho-Number"]
+    assert conflict["X-Teledespacho-Status"] == "rejected"
+    assert conflict["X-Teledespacho-Reference"] == "DUP-3"
+    assert conflict["In-Reply-To"] == "<otra@agencias.pe>"
+    text = " ".join(body_text(conflict).split())
+    assert "DUP" in text and number in text and "02/11/2026" in text  # its number and date
+    assert "referencia nueva" in text and "puede usar la misma referencia" not in text
+    assert await counters(accounts) == [("118", 2026, "10", 1)]
+    assert len(await mailbox(accounts, OFFICE)) == 1
+    # The accepted answer stands: the same declaration again still gets it.
+    await submit(accounts, submission(flat(declaration(reference="DUP-3"))))
+    await worker.run_until_idle()
+    assert (await raw_mailbox(accounts, AGENT))[-1] == (await raw_mailbox(accounts, AGENT))[0]
 
 
 async def test_duplicates_in_one_batch_get_one_number(worker: PipelineWorker, accounts: Store):
