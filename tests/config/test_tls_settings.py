@@ -12,6 +12,8 @@ from config.settings import ConfigError, load_settings
 def test_implicit_tls_ports_default_and_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for service in ("SMTPS", "POP3S", "IMAPS"):  # the suite sets them to 0 (tests/conftest.py)
+        monkeypatch.delenv(f"TELEDISPATCH_{service}_PORT", raising=False)
     settings = load_settings()
     assert (settings.smtps_port, settings.pop3s_port, settings.imaps_port) == (4465, 1995, 1993)
     config = tmp_path / "node.toml"
