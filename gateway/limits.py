@@ -156,8 +156,9 @@ def quiet_accept_errors(
 
     At the descriptor limit asyncio retries ``accept`` and reports every failure with a
     traceback (thousands a minute); the pending clients wait in the kernel's backlog and
-    get their turn once descriptors are free. One line per interval says it all. Other
-    loop errors go to the handler in place before. Returns the function that restores it.
+    get their turn once descriptors are free. One line per interval says it all; the retry
+    that finds its listener closed at shutdown says nothing. Other loop errors go to the
+    handler in place before. Returns the function that restores it.
     """
     previous = loop.get_exception_handler()
     gate = RateLimitedLog(interval)
@@ -173,6 +174,11 @@ def quiet_accept_errors(
                     held,
                     interval,
                 )
+            return
+        if isinstance(exception, ValueError) and "_start_serving" in str(context.get("message")):
+            # After such a failure asyncio retries ``accept`` a moment later; a listener
+            # closed meanwhile (the node stopping) has no descriptor left to retry on.
+            log.debug("accept retry on a closed listener skipped: %s", exception)
             return
         if previous is not None:
             previous(loop, context)

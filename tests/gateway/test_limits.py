@@ -84,3 +84,27 @@ async def test_accept_failures_are_one_line_per_interval(caplog: pytest.LogCaptu
     loop.call_exception_handler({"message": "socket.accept() out of system resource"})
     assert len(others) == 2  # restored: the old handler has everything again
     loop.set_exception_handler(None)
+
+
+async def test_the_accept_retry_on_a_listener_closed_at_shutdown_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After an EMFILE asyncio retries ``accept`` a second later; at shutdown the listener
+    may be closed by then, and the retry's ``ValueError`` was logged with a traceback."""
+    loop = asyncio.get_running_loop()
+    others: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: others.append(context))
+    restore = quiet_accept_errors(loop, interval=60)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="gateway.limits"):
+            loop.call_exception_handler(
+                {
+                    "message": "Exception in callback BaseSelectorEventLoop._start_serving(...)",
+                    "exception": ValueError("Invalid file descriptor: -1"),
+                }
+            )
+    finally:
+        restore()
+        loop.set_exception_handler(None)
+    assert others == []
+    assert [r.levelno for r in caplog.records if r.name == "gateway.limits"] == [logging.DEBUG]
