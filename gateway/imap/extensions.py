@@ -10,22 +10,20 @@
 - A mailbox name with raw 8-bit bytes is refused (``BAD``): RFC 3501 §5.1.3 names are
   modified UTF-7, and pymap decoded them as Latin-1 or as garbage.
 
-``Server`` is pymap's ``IMAPServer`` with this ``State``; the commands are registered on the
-configuration's command set (``register``). Upstream, these belong in
+``Connection`` and ``State`` are pymap's, with these commands (``gateway.imap.server``
+combines ``Connection`` with the bounded reads of ``gateway.imap.connection``); the commands
+are registered on the configuration's command set (``register``). Upstream, these belong in
 ``pymap.imap.state.ConnectionState`` and ``pymap.parsing.command``.
 """
 
 from __future__ import annotations
 
 import binascii
-from asyncio import StreamReader, StreamWriter
 from base64 import b64decode, b64encode
-from contextlib import AsyncExitStack, closing
 from typing import Any, Final
 
-from proxyprotocol.sock import SocketInfo
-from pymap.context import connection_exit, current_command
-from pymap.imap import IMAPConnection, IMAPServer
+from pymap.context import current_command
+from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
 from pymap.parsing import EndLine, Params, Space
 from pymap.parsing.command import CommandAuth, CommandNoArgs, CommandSelect
@@ -47,7 +45,7 @@ from pysasl.creds.server import ServerCredentials
 from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
-__all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Server", "State", "install", "register"]
+__all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
 
 CAPABILITIES: Final = (b"NAMESPACE", b"UNSELECT", b"ENABLE")
 """Added to the capability list before and after login."""
@@ -184,20 +182,6 @@ class State(ConnectionState):
 def _bad_charset(cmd: InvalidCommand) -> bool:
     cause = cmd.parse_exc
     return cause is not None and cause.code is not None and bytes(cause.code) == b"[BADCHARSET]"
-
-
-class Server(IMAPServer):
-    """pymap's per-connection entry point, with ``State`` for the connection state."""
-
-    async def __call__(
-        self, reader: StreamReader, writer: StreamWriter, sock_info: SocketInfo
-    ) -> None:
-        conn = Connection(self.commands, self._config, reader, writer, sock_info)
-        state = State(self._login, self._config)
-        async with AsyncExitStack() as stack:
-            connection_exit.set(stack)
-            stack.enter_context(closing(conn))
-            await conn.run(state)
 
 
 # --- 8-bit mailbox names ------------------------------------------------------------------
