@@ -148,7 +148,8 @@ def node_command(data_dir: Path, ports: Ports) -> list[str]:
     return [
         sys.executable, "-m", "gateway", "serve", "--data-dir", str(data_dir),
         "--smtp-port", str(ports.smtp or free_port()), "--pop3-port", str(ports.pop3),
-        "--imap-port", str(ports.imap),
+        "--imap-port", str(ports.imap), "--http-port", str(free_port()),
+        "--smtps-port", "off", "--pop3s-port", "off", "--imaps-port", "off",
     ]  # fmt: skip
 
 

@@ -16,96 +16,22 @@ import argparse
 import asyncio
 import imaplib
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from config.clock import SystemClock
-from mailboxes.passwords import PasswordHasher
-from mailboxes.store import Store
-
-USER, PASSWORD = "aduana-118@aduanas.gob.pe", "bench"
-BODY = ("Linea de declaracion " * 3 + "\r\n") * 64  # ~4 KB
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def message(n: int) -> bytes:
-    return (
-        f"From: agente1@agencias.pe\r\nTo: {USER}\r\nSubject: bench {n}\r\n"
-        f"Message-ID: <bench-{n}@agencias.pe>\r\n\r\n{BODY}"
-    ).encode()
-
-
-def wait_listening(port: int, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port}")
-
-
-async def fill_store(data_dir: Path, count: int) -> None:
-    store = await Store.open(
-        f"sqlite+aiosqlite:///{data_dir / 'teledespacho.db'}",
-        clock=SystemClock(),
-        hasher=PasswordHasher(),
-    )
-    try:
-        await store.create_account(USER, PASSWORD, role="office", office_code="118")
-        await asyncio.gather(*(store.deliver("a@b.pe", [USER], message(n)) for n in range(count)))
-    finally:
-        await store.close()
-
-
-def fill_maildir(home: Path, count: int) -> None:
-    maildir = home / "bench" / "Maildir"
-    for sub in ("cur", "new", "tmp"):
-        (maildir / sub).mkdir(parents=True)
-    for n in range(count):
-        (maildir / "cur" / f"{n:06d}.bench:2,").write_bytes(message(n))
-
-
-def dovecot_config(scratch: Path, port: int) -> Path:
-    """A throw-away Dovecot: one static user, plaintext login on loopback, Maildir."""
-    home = scratch / "home"
-    if os.geteuid() == 0:
-        uid = gid = 65534  # Dovecot refuses to run mail processes as root
-        users = ""
-        for path in (home, *home.rglob("*")):
-            os.chown(path, uid, gid)
-    else:
-        uid, gid = os.getuid(), os.getgid()
-        name = pwd.getpwuid(uid).pw_name
-        users = f"default_internal_user = {name}\ndefault_login_user = {name}\n"
-    config = scratch / "dovecot.conf"
-    config.write_text(
-        f"base_dir = {scratch}/run\nstate_dir = {scratch}/state\nlog_path = {scratch}/dovecot.log\n"
-        "protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n"
-        f"auth_mechanisms = plain login\nfirst_valid_uid = {min(uid, 100)}\n{users}"
-        f"mail_location = maildir:{home}/%u/Maildir\n"
-        "passdb {\n  driver = static\n  args = password=" + PASSWORD + "\n}\n"
-        "userdb {\n  driver = static\n"
-        f"  args = uid={uid} gid={gid} home={home}/%u\n}}\n"
-        "service imap-login {\n  chroot =\n  inet_listener imap {\n"
-        f"    address = 127.0.0.1\n    port = {port}\n  }}\n"
-        "  inet_listener imaps {\n    port = 0\n  }\n}\n"
-        "service anvil {\n  chroot =\n}\n"
-    )
-    return config
+from baseline import (
+    DOVECOT_USER,
+    PASSWORD,
+    USER,
+    Ports,
+    dovecot,
+    fill_store,
+    free_port,
+    message,
+    node_command,
+    running,
+)
 
 
 def fetch_rounds(port: int, user: str, rounds: int) -> tuple[float, float, int]:
@@ -129,16 +55,6 @@ def fetch_rounds(port: int, user: str, rounds: int) -> tuple[float, float, int]:
     return best_bulk, best_singles, len(uids)
 
 
-def measure(command: Sequence[str], port: int, user: str, rounds: int) -> tuple[float, float, int]:
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port)
-        return fetch_rounds(port, user, rounds)
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
 def report(label: str, bulk: float, singles: float, count: int) -> float:
     print(
         f"{label:22} bulk {count / bulk:8.1f} messages/s   "
@@ -158,21 +74,13 @@ def main() -> None:
         os.chmod(scratch, 0o755)  # Dovecot's unprivileged processes must get through
         (scratch / "node").mkdir()
         asyncio.run(fill_store(scratch / "node", args.messages))
-        node_port = free_port()
-        node = [
-            sys.executable, "-m", "gateway", "serve", "--data-dir", str(scratch / "node"),
-            "--smtp-port", str(free_port()), "--pop3-port", str(free_port()),
-            "--imap-port", str(node_port),
-        ]  # fmt: skip
-        ours = measure(node, node_port, USER, args.rounds)
-
-        dovecot = shutil.which("dovecot")
+        node = Ports(imap=free_port(), pop3=free_port())
+        with running(node_command(scratch / "node", node), node.imap):
+            ours = fetch_rounds(node.imap, USER, args.rounds)
         theirs = None
-        if dovecot is not None:
-            fill_maildir(scratch / "home", args.messages)
-            port = free_port()
-            config = dovecot_config(scratch, port)
-            theirs = measure([dovecot, "-F", "-c", str(config)], port, "bench", args.rounds)
+        with dovecot(scratch / "dovecot", args.messages) as ports:
+            if ports is not None:
+                theirs = fetch_rounds(ports.imap, DOVECOT_USER, args.rounds)
 
     print(f"{args.messages} messages of {len(message(0))} bytes; best of {args.rounds} rounds")
     print(f"cores: {os.cpu_count()}")
