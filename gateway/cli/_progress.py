@@ -17,7 +17,7 @@ __all__ = ["RichTransferProgress"]
 
 
 class RichTransferProgress:
-    """``gateway.agent_client.TransferProgress`` drawn on stderr."""
+    """``gateway.clients.agent.TransferProgress`` drawn on stderr."""
 
     def __init__(self, console: Console | None = None) -> None:
         self._console = console or Console(stderr=True)

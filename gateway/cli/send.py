@@ -11,7 +11,9 @@ from config.clock import SystemClock
 from config.offices import UnknownOffice
 from config.settings import ConfigError, load_settings
 from dialup_sim.phonebook import PhonebookError, parse_address
-from gateway.agent_client import (
+from gateway.cli._progress import RichTransferProgress
+from gateway.cli.offices import intake_of
+from gateway.clients.agent import (
     ClientError,
     ErrorKind,
     Route,
@@ -19,8 +21,6 @@ from gateway.agent_client import (
     build_submission,
     send_message,
 )
-from gateway.cli._progress import RichTransferProgress
-from gateway.cli.offices import intake_of
 
 __all__ = ["EXIT_STATUS", "register", "run"]
 

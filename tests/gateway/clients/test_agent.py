@@ -21,7 +21,7 @@ from dialup_sim.noise import NoiseSettings
 from dialup_sim.phonebook import Address, Phonebook
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from edi_formats.codec import WireFormat, render_declaration
-from gateway.agent_client import (
+from gateway.clients.agent import (
     ClientError,
     ErrorKind,
     Route,

@@ -1,0 +1,5 @@
+"""The gateway's clients: programs that talk to a mail server, not part of one.
+
+- ``agent``: the customs agent's reference client (submit by SMTP, fetch by POP3/IMAP),
+  directly or dialled through the modem simulator.
+"""
