@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 
 from dialup_sim.phonebook import PhonebookError, parse_address
-from gateway.imap.watch import Acceptance, Backoff, OfficeWatcher, WatchRefused
+from gateway.clients.office_watch import Acceptance, Backoff, OfficeWatcher, WatchRefused
 
 __all__ = ["register", "run"]
 

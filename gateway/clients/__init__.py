@@ -1,5 +1,6 @@
 """The gateway's clients: programs that talk to a mail server, not part of one.
 
 - ``agent``: the customs agent's reference client (submit by SMTP, fetch by POP3/IMAP),
-  directly or dialled through the modem simulator.
+  directly or dialled through the modem simulator;
+- ``office_watch``: the office clerk's live feed of acceptances (IMAP IDLE).
 """

@@ -1,9 +1,9 @@
-"""IMAP for offices and agents: pymap's protocol engine on our store, and the office watcher.
+"""IMAP for offices and agents: pymap's protocol engine on our store.
 
 pymap parses and answers IMAP; this package supplies its storage backend
-(``gateway.imap.backend`` and ``gateway.imap.mailbox``, over ``mailboxes.folders``), the
-listener the node starts (``gateway.imap.server``), and the office-side client that IDLEs
-and prints each accepted declaration (``gateway.imap.watch``).
+(``gateway.imap.backend`` and ``gateway.imap.mailbox``, over ``mailboxes.folders``) and the
+listener the node starts (``gateway.imap.server``). The office-side client that IDLEs and
+prints each accepted declaration is a client: ``gateway.clients.office_watch``.
 """
 
 from gateway.imap import pymap_fixes

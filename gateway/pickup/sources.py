@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import aioimaplib
 
 from config.topology import PickupSource
-from gateway.imap.watch import parse_fetched_headers, parse_select
+from gateway.clients.office_watch import parse_fetched_headers, parse_select
 
 __all__ = ["ImapReader", "PickupError", "Pop3Reader", "Reader", "open_reader"]
 

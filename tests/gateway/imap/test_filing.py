@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gateway.clients.office_watch import Backoff, OfficeWatcher
 from gateway.imap import ImapServer
 from gateway.imap.filing import FilingError, OfficeFiling
-from gateway.imap.watch import Backoff, OfficeWatcher
 from mailboxes.jobs import JobQueue
 from mailboxes.store import Store
+from tests.gateway.clients.test_office_watch import Recorder, office_copy, watching
 from tests.gateway.imap.conftest import OFFICE, PASSWORD, Running, accounts, in_thread
-from tests.gateway.imap.test_watch import Recorder, office_copy, watching
 
 
 def test_channel_rules_win_over_regime_rules() -> None:

@@ -9,9 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
-from gateway.imap import ImapServer
-from gateway.imap.watch import (
+from gateway.clients.office_watch import (
     Acceptance,
     Backoff,
     OfficeWatcher,
@@ -21,6 +19,8 @@ from gateway.imap.watch import (
     parse_fetched_headers,
     parse_select,
 )
+from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
+from gateway.imap import ImapServer
 from gateway.node import Node
 from mailboxes.store import Store
 from tests.gateway.imap.conftest import OFFICE, PASSWORD, accounts
