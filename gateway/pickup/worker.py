@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 
 from config.clock import Clock
 from config.topology import PickupSource
+from gateway.clients.pickup_readers import PickupError, open_reader
 from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
-from gateway.pickup.sources import PickupError, open_reader, unseen
 from gateway.smtp.trace import without_node_fields
 from mailboxes.errors import AlreadyStored
 from mailboxes.pickup import pass_over, seen, seen_keys
@@ -33,6 +34,11 @@ from mailboxes.store import Store
 __all__ = ["PickupWorker"]
 
 log = logging.getLogger(__name__)
+
+
+def unseen(keys: Collection[str], done: Collection[str]) -> list[str]:
+    """The keys not imported yet, in the source's order."""
+    return [key for key in keys if key not in done]
 
 
 class PickupWorker:

@@ -1,7 +1,9 @@
-"""Reading an outside mailbox: IMAP (aioimaplib) or POP3 (poplib, in a thread).
+"""Reading an outside mailbox for the pickup worker: IMAP (aioimaplib) or POP3 (poplib,
+in a thread).
 
 Each reader lists the messages with their stable keys (IMAP: UIDVALIDITY and UID; POP3:
-the UIDL) and fetches one by key; deciding what is new is the worker's job.
+the UIDL) and fetches one by key; deciding what is new, and what to do with it, is the
+worker's job (``gateway.pickup.worker``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import poplib
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,7 +127,3 @@ async def open_reader(source: PickupSource, io_seconds: float) -> AsyncIterator[
     finally:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(pop.quit)
-
-
-def unseen(keys: Collection[str], seen: Collection[str]) -> list[str]:
-    return [key for key in keys if key not in seen]
