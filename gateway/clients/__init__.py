@@ -3,5 +3,6 @@
 - ``agent``: the customs agent's reference client (submit by SMTP, fetch by POP3/IMAP),
   directly or dialled through the modem simulator;
 - ``office_watch``: the office clerk's live feed of acceptances (IMAP IDLE);
-- ``pickup_readers``: how the node's pickup worker reads an outside mailbox (IMAP, POP3).
+- ``pickup_readers``: how the node's pickup worker reads an outside mailbox (IMAP, POP3);
+- ``responses``: the one place where what POP3 and IMAP servers answer is parsed.
 """

@@ -38,6 +38,14 @@ from dialup_sim.client import (
     open_counting_socket,
 )
 from dialup_sim.phonebook import Address
+from gateway.clients.responses import (
+    imaplib_lines,
+    parse_fetch,
+    parse_scan_listing,
+    parse_search,
+    parse_uidl,
+    pop3_message,
+)
 
 __all__ = [
     "ClientError",
@@ -357,7 +365,7 @@ def _fetch_pop3(
     pop.user(user)
     pop.pass_(password)
     _, listing, _ = pop.list()
-    sizes = [(int(n), int(size)) for n, size in (entry.split()[:2] for entry in listing)]
+    sizes = parse_scan_listing(listing)
     keys = _pop3_uidls(pop)
     messages: list[FetchedMessage] = []
     base = sock.received
@@ -366,8 +374,7 @@ def _fetch_pop3(
     try:
         for number, _ in sizes:
             _, lines, _ = pop.retr(number)
-            data = b"\r\n".join(lines) + b"\r\n"
-            messages.append(FetchedMessage(keys.get(number, str(number)), data))
+            messages.append(FetchedMessage(keys.get(number, str(number)), pop3_message(lines)))
             if delete:
                 pop.dele(number)
     finally:
@@ -383,13 +390,8 @@ def _pop3_uidls(pop: poplib.POP3) -> dict[int, str]:
     try:
         _, entries, _ = pop.uidl()
     except poplib.error_proto:
-        return {}
-    keys: dict[int, str] = {}
-    for entry in entries:
-        number, _, uid = entry.decode("ascii", "replace").partition(" ")
-        if number.isdigit() and uid:
-            keys[int(number)] = uid.strip()
-    return keys
+        return {}  # UIDL is optional (RFC 1939): the message numbers will do
+    return parse_uidl(entries)
 
 
 def _fetch_imap(
@@ -405,26 +407,23 @@ def _fetch_imap(
     imap.login(user, password)
     imap.select("INBOX")
     _, found = imap.uid("SEARCH", "ALL")
-    uids = found[0].split() if found and found[0] else []
+    uids = parse_search(imaplib_lines(found))
     total = 0
     if uids:
-        _, sizes = imap.uid("FETCH", b",".join(uids).decode(), "(RFC822.SIZE)")
-        for item in sizes:
-            raw = item if isinstance(item, bytes) else item[0] if isinstance(item, tuple) else b""
-            match = re.search(rb"RFC822\.SIZE (\d+)", raw)
-            if match:
-                total += int(match.group(1))
+        _, sizes = imap.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)")
+        total = sum(item.size or 0 for item in parse_fetch(imaplib_lines(sizes)))
     messages: list[FetchedMessage] = []
     base = sock.received
     progress.begin("fetching", total)
     sock.on_received = lambda received: progress.update(received - base)
     try:
         for uid in uids:
-            _, parts = imap.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
-            body = next((p[1] for p in parts if isinstance(p, tuple)), b"")
-            messages.append(FetchedMessage(uid.decode(), body))
+            _, parts = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            items = parse_fetch(imaplib_lines(parts))
+            body = next((i.literal for i in items if i.uid == uid and i.literal is not None), b"")
+            messages.append(FetchedMessage(str(uid), body))
             if delete:
-                imap.uid("STORE", uid.decode(), "+FLAGS", "(\\Deleted)")
+                imap.uid("STORE", str(uid), "+FLAGS", "(\\Deleted)")
     finally:
         sock.on_received = None
         progress.end()

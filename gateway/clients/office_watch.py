@@ -7,8 +7,9 @@ acceptance (number, agent, channel). When the server goes away it reconnects wit
 exponential backoff and carries on from the last UID it reported, so nothing is reported
 twice and nothing that arrived meanwhile is missed (unless the UIDVALIDITY changed).
 
-The parsing of what the server sends and the backoff schedule are pure functions and
-values; ``OfficeWatcher`` is the thin asyncio driver around them.
+The parsing of what the server sends (``gateway.clients.responses``), the acceptance a
+message's headers announce and the backoff schedule are pure functions and values;
+``OfficeWatcher`` is the thin asyncio driver around them.
 """
 
 from __future__ import annotations
@@ -17,14 +18,21 @@ import asyncio
 import contextlib
 import email.policy
 import logging
-import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from typing import Any, Final, TypeVar
 
 import aioimaplib
 from pymap.parsing.modutf7 import modutf7_encode
+
+from gateway.clients.responses import (
+    announces_new_messages,
+    parse_fetch,
+    parse_select,
+    says_bye,
+    text_of,
+)
 
 __all__ = [
     "Acceptance",
@@ -33,8 +41,6 @@ __all__ = [
     "WatchRefused",
     "acceptance_from_headers",
     "mailbox_argument",
-    "parse_fetched_headers",
-    "parse_select",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,52 +97,6 @@ def acceptance_from_headers(uid: int, headers: bytes) -> Acceptance | None:
         channel=str(parsed.get("X-Teledespacho-Channel", "")).strip() or "?",
         reference=str(parsed.get("X-Teledespacho-Reference", "")).strip(),
     )
-
-
-_FETCH = re.compile(rb"^\d+ FETCH \(")
-_UID = re.compile(rb"\bUID (\d+)")
-_LITERAL = re.compile(rb"\{\d+\}$")
-
-
-def parse_fetched_headers(lines: Sequence[bytes | bytearray]) -> list[tuple[int, bytes | None]]:
-    """(UID, header bytes) from the lines aioimaplib gives for ``UID FETCH ... BODY.PEEK[...]``.
-
-    Each message comes as a ``n FETCH (... {size}`` line, the literal, then the rest of the
-    item (``UID n)`` may come before or after the literal). An item without a literal is an
-    unsolicited update (``n FETCH (FLAGS (...) UID m)``): its headers are ``None``.
-    """
-    found: list[tuple[int, bytes | None]] = []
-    index = 0
-    while index < len(lines):
-        line = bytes(lines[index])
-        if not _FETCH.match(line):
-            index += 1
-            continue
-        text = line
-        literal: bytes | None = None
-        if _LITERAL.search(line) and index + 1 < len(lines):
-            literal = bytes(lines[index + 1])
-            index += 1
-            if index + 1 < len(lines) and not _FETCH.match(bytes(lines[index + 1])):
-                text += b" " + bytes(lines[index + 1])
-                index += 1
-        match = _UID.search(text)
-        if match is not None:
-            found.append((int(match.group(1)), literal))
-        index += 1
-    return found
-
-
-def parse_select(lines: Iterable[bytes | bytearray]) -> tuple[int | None, int | None]:
-    """(UIDVALIDITY, UIDNEXT) from a SELECT response."""
-    validity = next_uid = None
-    for raw in lines:
-        line = bytes(raw)
-        if match := re.search(rb"\[UIDVALIDITY (\d+)\]", line):
-            validity = int(match.group(1))
-        if match := re.search(rb"\[UIDNEXT (\d+)\]", line):
-            next_uid = int(match.group(1))
-    return validity, next_uid
 
 
 def mailbox_argument(name: str) -> str:
@@ -227,11 +187,11 @@ class OfficeWatcher:
             await self._guard(lost, client.wait_hello_from_server())
             response = await self._guard(lost, client.login(self.user, self.password))
             if response.result != "OK":
-                raise WatchRefused(f"login refused: {_text(response.lines)}")
+                raise WatchRefused(f"login refused: {text_of(response.lines)}")
             response = await self._guard(lost, client.select(mailbox_argument(self.folder)))
             if response.result != "OK":
                 # A filing folder appears with its first declaration: wait for it.
-                raise _ConnectionLost(f"no se puede abrir {self.folder}: {_text(response.lines)}")
+                raise _ConnectionLost(f"no se puede abrir {self.folder}: {text_of(response.lines)}")
             self._start(*parse_select(response.lines))
             self.sessions += 1
             self.backoff.reset()
@@ -263,10 +223,10 @@ class OfficeWatcher:
             if client.has_pending_idle():
                 client.idle_done()
         await self._guard(lost, asyncio.wait_for(idle, self.timeout))
-        lines = [bytes(line) for line in pushed] if isinstance(pushed, list) else []
-        if any(line.startswith(b"BYE") for line in lines):
+        lines = pushed if isinstance(pushed, list) else []
+        if says_bye(lines):
             raise _ConnectionLost("the server said BYE")
-        return any(line.endswith(b"EXISTS") for line in lines)
+        return announces_new_messages(lines)
 
     async def _report_new(self, client: Any, lost: asyncio.Event) -> None:
         """Fetch and report what is new, until the server announces nothing more.
@@ -285,16 +245,16 @@ class OfficeWatcher:
             noop = asyncio.ensure_future(client.noop())
             fetched, nooped = await self._guard(lost, asyncio.gather(fetch, noop))
             if fetched.result != "OK":
-                raise _ConnectionLost(f"FETCH failed: {_text(fetched.lines)}")
-            more = any(bytes(line).endswith(b"EXISTS") for line in nooped.lines)
-            for uid, headers in sorted(parse_fetched_headers(fetched.lines)):
-                if uid < first:
+                raise _ConnectionLost(f"FETCH failed: {text_of(fetched.lines)}")
+            more = announces_new_messages(nooped.lines)
+            for item in sorted(parse_fetch(fetched.lines), key=lambda item: item.uid):
+                if item.uid < first:
                     continue  # "n:*" always matches the last message, even below n
-                if headers is None:
+                if item.literal is None:
                     more = True  # an unsolicited FLAGS update for a message not fetched yet
                     continue
-                self.last_uid = max(self.last_uid or 0, uid)
-                acceptance = acceptance_from_headers(uid, headers)
+                self.last_uid = max(self.last_uid or 0, item.uid)
+                acceptance = acceptance_from_headers(item.uid, item.literal)
                 if acceptance is not None:
                     self.report(acceptance)
             if not more:
@@ -328,10 +288,3 @@ async def _close(client: Any) -> None:
     if protocol.transport is not None:
         protocol.transport.close()
     await asyncio.sleep(0)
-
-
-def _text(lines: Sequence[Any]) -> str:
-    return " ".join(
-        bytes(line).decode("utf-8", "replace") if isinstance(line, bytes | bytearray) else str(line)
-        for line in lines
-    )

@@ -18,7 +18,13 @@ from typing import Any, Protocol
 import aioimaplib
 
 from config.topology import PickupSource
-from gateway.clients.office_watch import parse_fetched_headers, parse_select
+from gateway.clients.responses import (
+    parse_fetch,
+    parse_search,
+    parse_select,
+    parse_uidl,
+    pop3_message,
+)
 
 __all__ = ["ImapReader", "PickupError", "Pop3Reader", "Reader", "open_reader"]
 
@@ -56,21 +62,16 @@ class ImapReader:
         found = await self._client.uid_search("ALL")
         if found.result != "OK":
             raise PickupError("UID SEARCH failed")
-        keys: list[str] = []
-        for line in found.lines[:-1]:  # the last line is the completion's text
-            words = bytes(line).decode("ascii", "replace").split()
-            if words and words[0] == "SEARCH":  # aioimaplib usually strips it already
-                words = words[1:]
-            keys += [word for word in words if word.isdigit()]
-        return Listing(str(validity), keys)
+        uids = parse_search(found.lines[:-1])  # the last line is the completion's text
+        return Listing(str(validity), [str(uid) for uid in uids])
 
     async def fetch(self, key: str) -> bytes:
         response = await self._client.uid("fetch", key, "(BODY.PEEK[])")
         if response.result != "OK":
             raise PickupError(f"cannot fetch UID {key}")
-        for uid, body in parse_fetched_headers(response.lines):
-            if str(uid) == key and body is not None:
-                return body
+        for item in parse_fetch(response.lines):
+            if str(item.uid) == key and item.literal is not None:
+                return item.literal
         raise PickupError(f"UID {key} is gone")
 
 
@@ -81,15 +82,12 @@ class Pop3Reader:
 
     async def listing(self) -> Listing:
         _, lines, _ = await asyncio.to_thread(self._client.uidl)
-        self._numbers = {}
-        for line in lines:
-            number, _, uidl = line.decode("ascii", "replace").partition(" ")
-            self._numbers[uidl.strip()] = int(number)
+        self._numbers = {uidl: number for number, uidl in parse_uidl(lines).items()}
         return Listing("pop3", list(self._numbers))
 
     async def fetch(self, key: str) -> bytes:
         _, lines, _ = await asyncio.to_thread(self._client.retr, self._numbers[key])
-        return b"\r\n".join(lines) + b"\r\n"
+        return pop3_message(lines)
 
 
 @contextlib.asynccontextmanager

@@ -16,8 +16,6 @@ from gateway.clients.office_watch import (
     WatchRefused,
     acceptance_from_headers,
     mailbox_argument,
-    parse_fetched_headers,
-    parse_select,
 )
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.imap import ImapServer
@@ -42,36 +40,12 @@ def office_copy(number: str, channel: str = "verde", status: str = "accepted") -
 # -- what the watcher reads ------------------------------------------------------------------
 
 
-def test_parse_fetched_headers_in_either_attribute_order() -> None:
-    lines = [
-        b"1 FETCH (UID 7 BODY[HEADER.FIELDS (X-TELEDESPACHO-STATUS)] {34}",
-        bytearray(b"X-Teledespacho-Status: accepted\r\n\r\n"),
-        b")",
-        b"2 FETCH (BODY[HEADER.FIELDS (X-TELEDESPACHO-STATUS)] {2}",
-        bytearray(b"\r\n"),
-        b" UID 9)",
-        b"3 FETCH (FLAGS () UID 10)",  # unsolicited: a message that arrived meanwhile
-        b"FETCH completed.",
-    ]
-    assert parse_fetched_headers(lines) == [
-        (7, b"X-Teledespacho-Status: accepted\r\n\r\n"),
-        (9, b"\r\n"),
-        (10, None),
-    ]
-
-
 def test_only_accepted_declarations_are_acceptances() -> None:
     accepted = acceptance_from_headers(3, office_copy("118-2026-10-000042", "rojo"))
     assert accepted == Acceptance(3, "118-2026-10-000042", "4821", "rojo", "REF-42")
     assert accepted.line() == "118-2026-10-000042  despachador 4821  canal rojo  ref. REF-42"
     assert acceptance_from_headers(4, office_copy("x", status="rejected")) is None
     assert acceptance_from_headers(5, b"Subject: hola\r\n\r\n") is None
-
-
-def test_parse_select() -> None:
-    lines = [b"FLAGS (\\Seen)", b"OK [UIDNEXT 12] Predicted next UID.", b"OK [UIDVALIDITY 99] x"]
-    assert parse_select(lines) == (99, 12)
-    assert parse_select([b"1 EXISTS"]) == (None, None)
 
 
 def test_backoff_doubles_up_to_its_maximum_and_resets() -> None:
