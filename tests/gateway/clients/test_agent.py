@@ -186,6 +186,22 @@ async def test_wrong_password_is_an_auth_error(
     assert caught.value.kind is ErrorKind.AUTH
 
 
+async def test_a_refused_recipient_is_a_refusal_naming_it(
+    node: Node, clock: FixedClock, tmp_path: Path
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        await asyncio.to_thread(
+            send_message,
+            dua_message(tmp_path, clock),
+            sender=AGENT,
+            password=DEMO_PASSWORD,
+            recipients=[OFFICE, "nadie@aduanas.gob.pe"],
+            route=Route(server=address(node, "smtp"), timeout=30),
+        )
+    assert caught.value.kind is ErrorKind.REFUSED
+    assert str(caught.value).startswith("RCPT nadie@aduanas.gob.pe: 550 5.1.1")
+
+
 async def test_busy_line_is_a_dial_error(node: Node, clock: FixedClock, tmp_path: Path) -> None:
     async with running(hayes(node, lines=1)) as proxy:
         holder_reader, holder_writer = await asyncio.open_connection(
