@@ -4,5 +4,6 @@
   directly or dialled through the modem simulator;
 - ``office_watch``: the office clerk's live feed of acceptances (IMAP IDLE);
 - ``pickup_readers``: how the node's pickup worker reads an outside mailbox (IMAP, POP3);
+- ``pop3``: a POP3 session on a socket the caller already holds (a dialled line);
 - ``responses``: the one place where what POP3 and IMAP servers answer is parsed.
 """

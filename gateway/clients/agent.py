@@ -1,22 +1,24 @@
 """The customs agent's reference mail client: submit declarations, fetch the replies.
 
-Plain ``smtplib``/``poplib``/``imaplib`` over a socket that is either a direct TCP
-connection or a call dialled through the modem simulator (``dialup_sim.client``), so the
-same code shows what a 9600-bps line does to a session. Progress goes to a
+SMTP (aiosmtplib), POP3 (``gateway.clients.pop3``) and IMAP (``imaplib``) over a socket
+that is either a direct TCP connection or a call dialled through the modem simulator
+(``dialup_sim.client``), so the same code shows what a 9600-bps line does to a session.
+Each library takes the connected socket through a public extension point: aiosmtplib's
+``sock=``, ``imaplib.IMAP4.open`` (and the I/O methods it names), and a POP3 session
+built on a socket. Progress goes to a
 ``TransferProgress`` the caller supplies (the CLI draws a rich progress bar); errors are
 ``ClientError`` with a code the CLI turns into an exit status.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.policy
 import hashlib
 import imaplib
 import mimetypes
-import poplib
 import re
-import smtplib
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -26,7 +28,9 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from enum import Enum
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+import aiosmtplib
 
 from config.clock import Clock
 from dialup_sim.client import (
@@ -38,14 +42,15 @@ from dialup_sim.client import (
     open_counting_socket,
 )
 from dialup_sim.phonebook import Address
+from gateway.clients.pop3 import Pop3Error, Pop3Session
 from gateway.clients.responses import (
     imaplib_lines,
     parse_fetch,
-    parse_scan_listing,
     parse_search,
-    parse_uidl,
-    pop3_message,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = [
     "ClientError",
@@ -180,33 +185,43 @@ def _content_type(path: Path) -> tuple[str, str]:
     return "text", "plain"
 
 
-class _PresetSMTP(smtplib.SMTP):
-    """``smtplib.SMTP`` on a socket we already have (a dialled line)."""
-
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
-        self._preset = sock
-        super().__init__(timeout=timeout)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return self._preset
+MAX_IMAP_LINE: Final = 1_000_000
+"""Longest line taken from an IMAP server (imaplib's own bound)."""
 
 
-class _PresetPOP3(poplib.POP3):
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
-        self._preset = sock
-        super().__init__("line", timeout=timeout)
+class _LineIMAP4(imaplib.IMAP4):
+    """``imaplib.IMAP4`` on a line we already hold (a dialled call, a counted socket).
 
-    def _create_socket(self, timeout: float) -> socket.socket:
-        return self._preset
+    ``open`` is the documented hook the constructor calls to connect; overriding it, and
+    the ``read``/``readline``/``send``/``shutdown`` methods it feeds, is how the library
+    means to be put on another transport. The line stays the caller's to close.
+    """
 
+    def __init__(self, line: socket.socket) -> None:
+        self._line = line
+        self._reader = line.makefile("rb")
+        super().__init__()
 
-class _PresetIMAP4(imaplib.IMAP4):
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
-        self._preset = sock
-        super().__init__("line", timeout=timeout)
+    def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
+        self.host, self.port = host, port  # the line is connected already
 
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return self._preset
+    def read(self, size: int) -> bytes:
+        return self._reader.read(size)
+
+    def readline(self) -> bytes:
+        line = self._reader.readline(MAX_IMAP_LINE + 1)
+        if len(line) > MAX_IMAP_LINE:
+            raise self.error(f"a line longer than {MAX_IMAP_LINE} bytes")
+        return line
+
+    def send(self, data: ReadableBuffer) -> None:
+        self._line.sendall(data)
+
+    def shutdown(self) -> None:
+        self._reader.close()
+
+    def socket(self) -> socket.socket:
+        return self._line
 
 
 @dataclass(slots=True)
@@ -255,7 +270,7 @@ def _open_line(route: Route) -> Iterator[_Line]:
 
 
 def _disconnected(exc: BaseException) -> ClientError:
-    """The session broke off; say NO CARRIER when the modem is why (smtplib wraps it)."""
+    """The session broke off; say NO CARRIER when the modem is why (aiosmtplib wraps it)."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, CarrierLost):
@@ -274,55 +289,81 @@ def send_message(
     progress: TransferProgress | None = None,
     helo: str = "agent.teledespacho",
 ) -> SendResult:
-    """Submit ``message`` over SMTP (AUTH when a password is given)."""
+    """Submit ``message`` over SMTP (AUTH when a password is given).
+
+    Blocking, like the other calls here: from async code, run it in a thread.
+    """
     progress = progress or NoProgress()
-    message = _crlf(message)  # smtplib sends bytes as they are: bare LFs would be refused
+    message = _crlf(message)  # what was measured and counted is what goes on the wire
     payload = _smtp_payload(message)
     message_id = _message_id(message)
     with _open_line(route) as line:
-        sock = line.sock
+        submission = _Submission(message, sender, password, recipients, helo, route.timeout)
         try:
-            smtp = _PresetSMTP(sock, route.timeout)
-            code, reply = smtp.connect("line", 25)
-            if code != 220:
-                raise ClientError(ErrorKind.PROTOCOL, f"greeting {code} {reply!r}")
-            smtp.ehlo(helo)
-            if password is not None:
-                if not smtp.has_extn("auth"):
-                    raise ClientError(ErrorKind.AUTH, "the server offers no AUTH")
-                smtp.login(sender, password)
-            code, reply = smtp.mail(sender)
-            if code != 250:
-                raise ClientError(ErrorKind.REFUSED, f"MAIL FROM: {code} {_text(reply)}")
-            for recipient in recipients:
-                code, reply = smtp.rcpt(recipient)
-                if code not in (250, 251):
-                    raise ClientError(ErrorKind.REFUSED, f"RCPT {recipient}: {code} {_text(reply)}")
-            base = sock.sent
-            progress.begin("sending", len(payload) + len(b"DATA\r\n"))
-            sock.on_sent = lambda sent: progress.update(sent - base)
-            try:
-                code, reply = smtp.data(message)
-            finally:
-                sock.on_sent = None
-                progress.end()
-            if code != 250:
-                raise ClientError(ErrorKind.REFUSED, f"DATA: {code} {_text(reply)}")
-            line.quiet()
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ClientError(ErrorKind.AUTH, f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
-        except smtplib.SMTPResponseException as exc:
+            asyncio.run(_submit(line, submission, len(payload), progress))
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise ClientError(ErrorKind.AUTH, f"{exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPConnectResponseError as exc:
+            raise ClientError(ErrorKind.PROTOCOL, f"greeting {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPSenderRefused as exc:
+            raise ClientError(ErrorKind.REFUSED, f"MAIL FROM: {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPRecipientRefused as exc:
             raise ClientError(
-                ErrorKind.REFUSED, f"{exc.smtp_code} {_text(exc.smtp_error)}"
+                ErrorKind.REFUSED, f"RCPT {exc.recipient}: {exc.code} {exc.message}"
             ) from exc
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except aiosmtplib.SMTPDataError as exc:
+            raise ClientError(ErrorKind.REFUSED, f"DATA: {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise ClientError(ErrorKind.REFUSED, f"{exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
             raise _disconnected(exc) from exc
-        except smtplib.SMTPException as exc:
+        except aiosmtplib.SMTPException as exc:
             raise ClientError(ErrorKind.PROTOCOL, str(exc)) from exc
         wall = time.monotonic() - line.started
         return SendResult(message_id, len(payload), wall, line.connect_message, line.finish())
+
+
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    message: bytes
+    sender: str
+    password: str | None
+    recipients: Sequence[str]
+    helo: str
+    timeout: float
+
+
+async def _submit(
+    line: _Line, submission: _Submission, payload_size: int, progress: TransferProgress
+) -> None:
+    """One SMTP session on the line: aiosmtplib takes the connected socket (``sock=``)."""
+    sock = line.sock
+    smtp = aiosmtplib.SMTP(
+        sock=sock, local_hostname=submission.helo, timeout=submission.timeout, start_tls=False
+    )
+    await smtp.connect()
+    try:
+        await smtp.ehlo()
+        if submission.password is not None:
+            if not smtp.supports_extension("auth"):
+                raise ClientError(ErrorKind.AUTH, "the server offers no AUTH")
+            await smtp.login(submission.sender, submission.password)
+        await smtp.mail(submission.sender)
+        for recipient in submission.recipients:
+            await smtp.rcpt(recipient)
+        base = sock.sent
+        progress.begin("sending", payload_size + len(b"DATA\r\n"))
+        sock.on_sent = lambda sent: progress.update(sent - base)
+        try:
+            await smtp.data(submission.message)
+        finally:
+            sock.on_sent = None
+            progress.end()
+        line.quiet()
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await smtp.quit()
+    finally:
+        smtp.close()
 
 
 def fetch_messages(
@@ -339,10 +380,10 @@ def fetch_messages(
     with _open_line(route) as line:
         try:
             if protocol == "imap":
-                messages = _fetch_imap(line, user, password, route.timeout, delete, progress)
+                messages = _fetch_imap(line, user, password, delete, progress)
             else:
-                messages = _fetch_pop3(line, user, password, route.timeout, delete, progress)
-        except (poplib.error_proto, imaplib.IMAP4.error) as exc:
+                messages = _fetch_pop3(line, user, password, delete, progress)
+        except (Pop3Error, imaplib.IMAP4.error) as exc:
             text = str(exc)
             kind = ErrorKind.AUTH if _looks_like_auth(text) else ErrorKind.PROTOCOL
             raise ClientError(kind, text) from exc
@@ -356,54 +397,48 @@ def _fetch_pop3(
     line: _Line,
     user: str,
     password: str,
-    timeout: float,
     delete: bool,
     progress: TransferProgress,
 ) -> list[FetchedMessage]:
     sock = line.sock
-    pop = _PresetPOP3(sock, timeout)
-    pop.user(user)
-    pop.pass_(password)
-    _, listing, _ = pop.list()
-    sizes = parse_scan_listing(listing)
-    keys = _pop3_uidls(pop)
-    messages: list[FetchedMessage] = []
-    base = sock.received
-    progress.begin("fetching", sum(size for _, size in sizes))
-    sock.on_received = lambda received: progress.update(received - base)
+    pop = Pop3Session(sock)
     try:
-        for number, _ in sizes:
-            _, lines, _ = pop.retr(number)
-            messages.append(FetchedMessage(keys.get(number, str(number)), pop3_message(lines)))
-            if delete:
-                pop.dele(number)
+        pop.login(user, password)
+        sizes = pop.scan_listing()
+        try:
+            keys = pop.unique_ids()
+        except Pop3Error:
+            keys = {}  # UIDL is optional (RFC 1939): the message numbers will do
+        messages: list[FetchedMessage] = []
+        base = sock.received
+        progress.begin("fetching", sum(size for _, size in sizes))
+        sock.on_received = lambda received: progress.update(received - base)
+        try:
+            for number, _ in sizes:
+                data = pop.retrieve(number)
+                messages.append(FetchedMessage(keys.get(number, str(number)), data))
+                if delete:
+                    pop.delete(number)
+        finally:
+            sock.on_received = None
+            progress.end()
+        line.quiet()
+        with contextlib.suppress(Pop3Error, OSError):
+            pop.quit()
+        return messages
     finally:
-        sock.on_received = None
-        progress.end()
-    line.quiet()
-    with contextlib.suppress(poplib.error_proto, OSError):
-        pop.quit()
-    return messages
-
-
-def _pop3_uidls(pop: poplib.POP3) -> dict[int, str]:
-    try:
-        _, entries, _ = pop.uidl()
-    except poplib.error_proto:
-        return {}  # UIDL is optional (RFC 1939): the message numbers will do
-    return parse_uidl(entries)
+        pop.close()
 
 
 def _fetch_imap(
     line: _Line,
     user: str,
     password: str,
-    timeout: float,
     delete: bool,
     progress: TransferProgress,
 ) -> list[FetchedMessage]:
     sock = line.sock
-    imap = _PresetIMAP4(sock, timeout)
+    imap = _LineIMAP4(sock)
     imap.login(user, password)
     imap.select("INBOX")
     _, found = imap.uid("SEARCH", "ALL")
@@ -475,7 +510,7 @@ def _crlf(message: bytes) -> bytes:
 
 
 def _smtp_payload(message: bytes) -> bytes:
-    """What ``smtplib`` puts on the wire for DATA: dots doubled, then the end marker."""
+    """What aiosmtplib puts on the wire for DATA: dots doubled, then the end marker."""
     body = re.sub(rb"(?m)^\.", b"..", message)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
@@ -485,10 +520,6 @@ def _smtp_payload(message: bytes) -> bytes:
 def _message_id(message: bytes) -> str:
     headers = BytesHeaderParser(policy=email.policy.default).parsebytes(message)
     return str(headers.get("Message-ID", ""))
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
 def _looks_like_auth(text: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Final
 
 __all__ = [
     "FetchedItem",
+    "Pop3Status",
     "announces_new_messages",
     "imaplib_lines",
     "parse_fetch",
@@ -26,7 +27,10 @@ __all__ = [
     "parse_search",
     "parse_select",
     "parse_uidl",
+    "pop3_ends",
     "pop3_message",
+    "pop3_status",
+    "pop3_unstuff",
     "says_bye",
     "text_of",
 ]
@@ -149,6 +153,39 @@ def text_of(lines: Iterable[object]) -> str:
 
 
 # -- POP3 (RFC 1939, RFC 2449) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pop3Status:
+    """A status line: ``+OK`` or ``-ERR`` (anything else counts as an error), and its text."""
+
+    ok: bool
+    text: str
+
+
+def pop3_status(line: Line) -> Pop3Status:
+    raw = _chomp(line)
+    indicator, _, text = raw.partition(b" ")
+    return Pop3Status(indicator == b"+OK", text.decode("utf-8", "replace"))
+
+
+def pop3_ends(line: Line) -> bool:
+    """Whether ``line`` is the one that ends a multi-line response (a lone dot)."""
+    return _chomp(line) == b"."
+
+
+def pop3_unstuff(line: Line) -> bytes:
+    """A line of a multi-line response without its line end and byte-stuffed dot."""
+    raw = _chomp(line)
+    return raw[1:] if raw.startswith(b".") else raw
+
+
+def _chomp(line: Line) -> bytes:
+    """The line without its CRLF (or bare LF) ending."""
+    raw = bytes(line)
+    if raw.endswith(b"\r\n"):
+        return raw[:-2]
+    return raw[:-1] if raw.endswith(b"\n") else raw
 
 
 def parse_scan_listing(lines: Iterable[Line]) -> list[tuple[int, int]]:
