@@ -1,5 +1,5 @@
-"""Reading an outside mailbox for the pickup worker: IMAP (aioimaplib) or POP3 (poplib,
-in a thread).
+"""Reading an outside mailbox for the pickup worker: IMAP (aioimaplib) or POP3
+(``gateway.clients.pop3``, in a thread).
 
 Each reader lists the messages with their stable keys (IMAP: UIDVALIDITY and UID; POP3:
 the UIDL) and fetches one by key; deciding what is new, and what to do with it, is the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import poplib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,13 +18,8 @@ from typing import Any, Protocol
 import aioimaplib
 
 from config.topology import PickupSource
-from gateway.clients.responses import (
-    parse_fetch,
-    parse_search,
-    parse_select,
-    parse_uidl,
-    pop3_message,
-)
+from gateway.clients.pop3 import Pop3Error, Pop3Session
+from gateway.clients.responses import parse_fetch, parse_search, parse_select
 
 __all__ = ["ImapReader", "PickupError", "Pop3Reader", "Reader", "open_reader"]
 
@@ -76,18 +71,23 @@ class ImapReader:
 
 
 class Pop3Reader:
-    def __init__(self, client: poplib.POP3) -> None:
-        self._client = client
+    def __init__(self, session: Pop3Session) -> None:
+        self._session = session
         self._numbers: dict[str, int] = {}
 
     async def listing(self) -> Listing:
-        _, lines, _ = await asyncio.to_thread(self._client.uidl)
-        self._numbers = {uidl: number for number, uidl in parse_uidl(lines).items()}
+        try:
+            keys = await asyncio.to_thread(self._session.unique_ids)
+        except Pop3Error as exc:
+            raise PickupError(f"UIDL refused: {exc}") from exc
+        self._numbers = {uidl: number for number, uidl in keys.items()}
         return Listing("pop3", list(self._numbers))
 
     async def fetch(self, key: str) -> bytes:
-        _, lines, _ = await asyncio.to_thread(self._client.retr, self._numbers[key])
-        return pop3_message(lines)
+        try:
+            return await asyncio.to_thread(self._session.retrieve, self._numbers[key])
+        except Pop3Error as exc:
+            raise PickupError(f"cannot fetch {key}: {exc}") from exc
 
 
 @contextlib.asynccontextmanager
@@ -109,19 +109,23 @@ async def open_reader(source: PickupSource, io_seconds: float) -> AsyncIterator[
                 await client.logout()
         return
 
-    def connect() -> poplib.POP3:
-        pop = poplib.POP3(source.host, source.port, timeout=io_seconds)
-        try:
-            pop.user(source.user)
-            pop.pass_(password)
-        except poplib.error_proto as exc:
-            pop.close()
-            raise PickupError(f"login to {source.name} refused: {exc}") from exc
-        return pop
+    def connect() -> tuple[socket.socket, Pop3Session]:
+        sock = socket.create_connection((source.host, source.port), timeout=io_seconds)
+        with contextlib.ExitStack() as undo:  # everything opened here, unless logged in
+            undo.callback(sock.close)
+            try:
+                session = undo.enter_context(Pop3Session(sock))
+                session.login(source.user, password)
+            except Pop3Error as exc:
+                raise PickupError(f"login to {source.name} refused: {exc}") from exc
+            undo.pop_all()
+        return sock, session
 
-    pop = await asyncio.to_thread(connect)
+    sock, session = await asyncio.to_thread(connect)
     try:
-        yield Pop3Reader(pop)
+        yield Pop3Reader(session)
     finally:
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(pop.quit)
+            await asyncio.to_thread(session.quit)
+        session.close()
+        sock.close()
