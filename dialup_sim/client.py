@@ -2,8 +2,8 @@
 
 ``ModemLine.dial`` connects to the modem (a TCP connection stands for the serial cable),
 sets it up, dials and waits for ``CONNECT``. ``data_socket`` then gives a real socket on
-the same connection that ``smtplib``, ``poplib`` or ``imaplib`` can use as their own, via
-their ``_get_socket``/``_create_socket`` hooks; it counts bytes for progress bars and
+the same connection that a protocol client takes as its own through a public entry point
+(aiosmtplib's ``sock=``, ``imaplib.IMAP4.open``); it counts bytes for progress bars and
 turns ``NO CARRIER`` from the modem into a ``CarrierLost`` error, since over TCP there is no
 DCD line to watch. ``hang_up`` waits for the far end to hang up (or escapes with ``+++``
 and sends ``ATH``), then reads the modem's last-call report (``ATI6``) for the simulated

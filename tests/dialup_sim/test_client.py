@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import smtplib
-import socket
 
+import aiosmtplib
 import pytest
 
 from dialup_sim.client import CarrierLost, DialError, ModemLine
@@ -18,22 +17,18 @@ pytestmark = pytest.mark.slow
 SCALE = 50.0
 
 
-class LineSMTP(smtplib.SMTP):
-    def __init__(self, sock: socket.socket) -> None:
-        self._line = sock
-        super().__init__(timeout=30)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return self._line
-
-
 def send_over_modem(modem: ModemLine, message: bytes) -> None:
     sock = modem.data_socket()
-    client = LineSMTP(sock)
-    client.connect("line", 25)
-    client.sendmail("agente1@agencias.pe", ["aduana-118@aduanas.gob.pe"], message)
-    sock.watch_carrier = False  # the NO CARRIER after QUIT is expected
-    client.quit()
+
+    async def session() -> None:
+        # aiosmtplib takes the dialled line through its public sock= argument.
+        client = aiosmtplib.SMTP(sock=sock, timeout=30, start_tls=False)
+        await client.connect()
+        await client.sendmail("agente1@agencias.pe", ["aduana-118@aduanas.gob.pe"], message)
+        sock.watch_carrier = False  # the NO CARRIER after QUIT is expected
+        await client.quit()
+
+    asyncio.run(session())
 
 
 async def test_dial_send_and_hang_up_with_the_modem_report(
