@@ -49,11 +49,11 @@ async def test_the_session_reads_what_poplib_reads(servers: Running) -> None:
         pop = poplib.POP3("127.0.0.1", servers.pop3_port, timeout=10)
         pop.user(AGENT)
         pop.pass_(PASSWORD)
-        listing = [tuple(map(int, entry.split())) for entry in pop.list()[1]]
+        listing = [(int(n), int(size)) for n, size in (e.split() for e in pop.list()[1])]
         keys = {int(n): uid.decode() for n, uid in (entry.split() for entry in pop.uidl()[1])}
         messages = [b"".join(line + b"\r\n" for line in pop.retr(n)[1]) for n, _ in listing]
         pop.quit()
-        return listing, keys, messages  # type: ignore[return-value]
+        return listing, keys, messages
 
     listing, keys, messages = await in_thread(ours)
     assert (listing, keys, messages) == await in_thread(poplibs)

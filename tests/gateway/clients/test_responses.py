@@ -19,7 +19,7 @@ from gateway.clients.responses import (
 
 
 def test_fetch_items_in_either_attribute_order() -> None:
-    lines = [
+    lines: list[bytes | bytearray] = [
         b"1 FETCH (UID 7 BODY[HEADER.FIELDS (X-TELEDESPACHO-STATUS)] {34}",
         bytearray(b"X-Teledespacho-Status: accepted\r\n\r\n"),
         b")",
@@ -66,7 +66,12 @@ def test_untagged_announcements() -> None:
 
 def test_imaplib_data_reads_like_aioimaplib_lines() -> None:
     body = b"Subject: hola\r\n\r\n.\r\n"
-    bodies = [(b"1 (UID 21 BODY[] {21}", body), b")", (b"2 (BODY[] {2}", b"\r\n"), b" UID 22)"]
+    bodies: list[bytes | tuple[bytes, bytes] | None] = [
+        (b"1 (UID 21 BODY[] {21}", body),
+        b")",
+        (b"2 (BODY[] {2}", b"\r\n"),
+        b" UID 22)",
+    ]
     assert parse_fetch(imaplib_lines(bodies)) == [
         FetchedItem(21, literal=body),
         FetchedItem(22, literal=b"\r\n"),
