@@ -9,7 +9,8 @@ from pathlib import Path
 from dialup_sim.phonebook import PhonebookError
 from gateway.cli._progress import RichTransferProgress
 from gateway.cli.send import EXIT_STATUS, add_route_flags, route_from
-from gateway.clients.agent import ClientError, FetchResult, fetch_messages, save_messages
+from gateway.clients.agent import ClientError, FetchResult, fetch_messages
+from gateway.clients.mail_files import save_messages
 
 __all__ = ["register", "run"]
 

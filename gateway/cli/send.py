@@ -13,14 +13,8 @@ from config.settings import ConfigError, load_settings
 from dialup_sim.phonebook import PhonebookError, parse_address
 from gateway.cli._progress import RichTransferProgress
 from gateway.cli.offices import intake_of
-from gateway.clients.agent import (
-    ClientError,
-    ErrorKind,
-    Route,
-    SendResult,
-    build_submission,
-    send_message,
-)
+from gateway.clients.agent import ClientError, ErrorKind, Route, SendResult, send_message
+from gateway.clients.mail_files import build_submission
 
 __all__ = ["EXIT_STATUS", "register", "run"]
 

@@ -25,11 +25,10 @@ from gateway.clients.agent import (
     ClientError,
     ErrorKind,
     Route,
-    build_submission,
     fetch_messages,
-    save_messages,
     send_message,
 )
+from gateway.clients.mail_files import build_submission, save_messages
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from tests.node_clients import untraced

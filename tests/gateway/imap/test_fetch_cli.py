@@ -10,7 +10,7 @@ import pytest
 from dialup_sim.phonebook import Address, Phonebook
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from gateway.cli import main
-from gateway.clients.agent import message_file_name
+from gateway.clients.mail_files import message_file_name
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.imap.conftest import mail
