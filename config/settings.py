@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     # The integration API and the office console (gateway.http).
     http_port: int = Field(default=8025, ge=0, le=65535)
     """HTTP port of the API and the console, on ``host`` (loopback by default)."""
+    https_port: int | None = Field(default=None, ge=0, le=65535)
+    """The same API and console over TLS (the mail ports' certificate); off unless set."""
     http_admins: list[str] = Field(default_factory=list)
     """Accounts that are administrators over HTTP: they see every office's declarations."""
     http_test_rig: bool = False
@@ -138,7 +140,7 @@ class Settings(BaseSettings):
     logins: LoginLimits = Field(default_factory=LoginLimits)
     """Failed-login penalty, password-check threads, cache of good logins (``[logins]``)."""
 
-    @field_validator("smtps_port", "pop3s_port", "imaps_port", mode="before")
+    @field_validator("smtps_port", "pop3s_port", "imaps_port", "https_port", mode="before")
     @classmethod
     def _port_off(cls, value: Any) -> Any:
         if value is False or (isinstance(value, str) and value.lower() in ("off", "false")):
