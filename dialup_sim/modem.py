@@ -213,6 +213,15 @@ class Modem:
         self._closed = False
         self.last_report: CallReport | None = None
 
+    @property
+    def noise(self) -> NoiseSettings:
+        """The impairments of this modem's next call (a call under way keeps its own)."""
+        return self._noise
+
+    @noise.setter
+    def noise(self, noise: NoiseSettings) -> None:
+        self._noise = noise
+
     # Inputs.
 
     def from_caller(self, data: bytes, now: float) -> None:
