@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     """Accounts that are administrators over HTTP: they see every office's declarations."""
     http_test_rig: bool = False
     """Allow the test rig's administration (emulated date, chaos); off in production."""
+    chaos_modem_control: str | None = None
+    """``HOST:PORT`` of a modem simulator's control port (``teledispatch modem --control``):
+    the chaos switch ``modem`` (carrier drop after N bytes) is passed on to it."""
     http_token_secret: SecretStr | None = None
     """Signs the API tokens ``teledispatch account token`` prints; unset, tokens are off.
     Changing it revokes every token."""
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
     def _port_off(cls, value: Any) -> Any:
         if value is False or (isinstance(value, str) and value.lower() in ("off", "false")):
             return None
+        return value
+
+    @field_validator("chaos_modem_control")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(f"expected HOST:PORT, got {value!r}")
         return value
 
     @model_validator(mode="after")
