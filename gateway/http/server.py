@@ -18,7 +18,7 @@ import contextlib
 import logging
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
@@ -43,13 +43,6 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _fixed_context(
-    context: ssl.SSLContext,
-) -> Callable[[uvicorn.Config, Callable[[], ssl.SSLContext]], ssl.SSLContext]:
-    """uvicorn's hook for an SSL context built elsewhere (it would otherwise load files)."""
-    return lambda _config, _default: context
-
-
 class _Listener:
     """One uvicorn server on one socket bound here (a busy port is an ``OSError`` now)."""
 
@@ -64,8 +57,11 @@ class _Listener:
             timeout_graceful_shutdown=2,  # live feeds never end on their own
             limit_concurrency=200,
             h11_max_incomplete_event_size=64 * 1024,
-            ssl_context_factory=_fixed_context(tls_context) if tls_context else None,
         )
+        # uvicorn builds its SSL context from files in ``load``; loaded here, the node's own
+        # context takes that place, and ``serve`` (which loads only once) listens with it.
+        config.load()
+        config.ssl = tls_context
         self.server = _EmbeddedServer(config)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.create_server((host, port), family=family, backlog=128)
