@@ -98,7 +98,9 @@ async def test_direct_9600_without_error_control_at_scale_10_takes_five_seconds(
     message = submission(48_000)
     assert len(message) == 48_000
     wall = await asyncio.to_thread(submit, modem.port, message)
-    assert wall == pytest.approx(5.0, rel=0.05)
+    # 48 000 octets at 960 a second, ten times faster: 5 s. Never less (the line's rate);
+    # more only when the machine is busy enough to starve the client or the proxy.
+    assert 4.75 <= wall <= 7.5
     await asyncio.sleep(0.3)
     out = modem.stop()
     assert modem.process.returncode == 0
