@@ -121,10 +121,15 @@ class Settings(BaseSettings):
     # The integration API and the office console (gateway.http).
     http_port: int = Field(default=8025, ge=0, le=65535)
     """HTTP port of the API and the console, on ``host`` (loopback by default)."""
+    https_port: int | None = Field(default=None, ge=0, le=65535)
+    """The same API and console over TLS (the mail ports' certificate); off unless set."""
     http_admins: list[str] = Field(default_factory=list)
     """Accounts that are administrators over HTTP: they see every office's declarations."""
     http_test_rig: bool = False
     """Allow the test rig's administration (emulated date, chaos); off in production."""
+    chaos_modem_control: str | None = None
+    """``HOST:PORT`` of a modem simulator's control port (``teledispatch modem --control``):
+    the chaos switch ``modem`` (carrier drop after N bytes) is passed on to it."""
     http_token_secret: SecretStr | None = None
     """Signs the API tokens ``teledispatch account token`` prints; unset, tokens are off.
     Changing it revokes every token."""
@@ -138,11 +143,20 @@ class Settings(BaseSettings):
     logins: LoginLimits = Field(default_factory=LoginLimits)
     """Failed-login penalty, password-check threads, cache of good logins (``[logins]``)."""
 
-    @field_validator("smtps_port", "pop3s_port", "imaps_port", mode="before")
+    @field_validator("smtps_port", "pop3s_port", "imaps_port", "https_port", mode="before")
     @classmethod
     def _port_off(cls, value: Any) -> Any:
         if value is False or (isinstance(value, str) and value.lower() in ("off", "false")):
             return None
+        return value
+
+    @field_validator("chaos_modem_control")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(f"expected HOST:PORT, got {value!r}")
         return value
 
     @model_validator(mode="after")

@@ -198,6 +198,7 @@ class Link:
         self.up: Direction = _direction(params, BitErrors(noise.ber, rng))
         self.down: Direction = _direction(params, BitErrors(noise.ber, rng))
         self._planned_drop = CarrierLoss.plan(noise, start, rng)
+        self._bytes_left = noise.drop_after_bytes  # None: no byte limit on the carrier
         self.lost_at: float | None = None
         self.loss_reason: LossReason | None = None
 
@@ -221,6 +222,24 @@ class Link:
         to_caller = self.down.take(until)
         if loss is not None and now >= loss:
             self.lost_at, self.loss_reason = loss, reason
+        if self._bytes_left is not None and (to_callee or to_caller):
+            to_callee, to_caller = self._spend(to_callee, to_caller, until)
+        return to_callee, to_caller
+
+    def _spend(self, to_callee: bytes, to_caller: bytes, now: float) -> tuple[bytes, bytes]:
+        """Count what crossed against the byte limit; the byte that reaches it is the last
+        (upstream first when both directions delivered in the same poll)."""
+        left = self._bytes_left
+        assert left is not None
+        kept_up = to_callee[:left]
+        kept_down = to_caller[: left - len(kept_up)]
+        self.up.stats.delivered -= len(to_callee) - len(kept_up)  # lost with the carrier
+        self.down.stats.delivered -= len(to_caller) - len(kept_down)
+        to_callee, to_caller = kept_up, kept_down
+        left -= len(to_callee) + len(to_caller)
+        self._bytes_left = left
+        if left == 0 and self.lost_at is None:
+            self.lost_at, self.loss_reason = now, LossReason.CARRIER
         return to_callee, to_caller
 
     def next_event(self) -> float | None:

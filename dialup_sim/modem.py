@@ -147,6 +147,7 @@ class _Call:
     remote_closed_at: float = 0.0
     stay_in_command: bool = False
     answering: bool = False  # an incoming call this modem answered
+    wait_quiet: bool = False  # dialled with "@" (wait for quiet answer)
     remote_mnp: MnpLevel = MnpLevel.MNP5  # what the far modem can do
     early: bytearray = field(default_factory=bytearray)
 
@@ -211,6 +212,15 @@ class Modem:
         self._hangup_reason = ""
         self._closed = False
         self.last_report: CallReport | None = None
+
+    @property
+    def noise(self) -> NoiseSettings:
+        """The impairments of this modem's next call (a call under way keeps its own)."""
+        return self._noise
+
+    @noise.setter
+    def noise(self, noise: NoiseSettings) -> None:
+        self._noise = noise
 
     # Inputs.
 
@@ -351,10 +361,18 @@ class Modem:
                 call.due, call.result = connect_at, Result.CONNECT
         elif outcome is DialOutcome.BUSY and self.vendor.detects_busy(self.profile.x_level):
             call.due, call.result = max(call.dial_done + timing.busy_detect, now), Result.BUSY
-        elif outcome is DialOutcome.RING_NO_ANSWER and not call.answered:
+        elif (
+            outcome is DialOutcome.RING_NO_ANSWER
+            and not call.answered
+            and self._says_no_answer(call)
+        ):
             call.result = Result.NO_ANSWER
         self._advance(now)
         return True
+
+    def _says_no_answer(self, call: _Call) -> bool:
+        """U.S. Robotics: ``NO ANSWER`` only after ``@``; unanswered otherwise is NO CARRIER."""
+        return call.wait_quiet or not self.vendor.no_answer_needs_quiet_dial
 
     def poll(self, now: float) -> list[Event]:
         """Advance to ``now`` and hand over everything the modem wants done."""
@@ -666,6 +684,7 @@ class Modem:
         else:
             wait = now + registers.carrier_wait
             call = _Call(call_id, True, now, wait, Result.NO_CARRIER, report, dial_done=dial_done)
+            call.wait_quiet = dial.wait_quiet
             self._out.append(DialRequested(call_id, number))
         call.remote_mnp = self._remote_mnp
         self._start_call(call)

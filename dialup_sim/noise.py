@@ -22,11 +22,14 @@ class NoiseSettings:
     ``ber``: probability that any bit on the line is flipped. ``drop_after``: simulated
     seconds online after which the carrier is lost. ``drop_per_minute``: probability that
     the carrier is lost within any one simulated minute online (a constant hazard).
+    ``drop_after_bytes``: the carrier is lost once this many bytes have been delivered
+    across the line, both directions together (the test rig's switch, ``dialup_sim.control``).
     """
 
     ber: float = 0.0
     drop_after: float | None = None
     drop_per_minute: float = 0.0
+    drop_after_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.ber < 1.0:
@@ -35,6 +38,8 @@ class NoiseSettings:
             raise ValueError(f"drop probability must be in [0, 1), not {self.drop_per_minute}")
         if self.drop_after is not None and self.drop_after < 0:
             raise ValueError("drop_after must not be negative")
+        if self.drop_after_bytes is not None and self.drop_after_bytes < 1:
+            raise ValueError("drop_after_bytes must be at least 1")
 
 
 class BitErrors:

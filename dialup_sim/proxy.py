@@ -16,7 +16,7 @@ import logging
 import random
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from dialup_sim.comport import ComPort, Lines
@@ -154,6 +154,27 @@ class ModemProxy:
         self._ptys: list[PtyTransport] = []
         self._answer_servers: list[asyncio.Server] = []
         self._answerers: dict[str, list[_Session]] = {}
+        self.noise = settings.noise
+        """The impairments of calls that start from now on: the settings' noise, plus the
+        carrier-drop switch (``set_carrier_drop``)."""
+
+    @property
+    def carrier_drop(self) -> int | None:
+        """Bytes after which each new call loses its carrier (None: switched off)."""
+        return self.noise.drop_after_bytes
+
+    def set_carrier_drop(self, after_bytes: int | None) -> None:
+        """Make every call that starts from now on drop its carrier once ``after_bytes``
+        bytes have crossed the line (``None``: switch off). Calls under way keep theirs."""
+        if after_bytes == self.carrier_drop:
+            return
+        self.noise = replace(self.noise, drop_after_bytes=after_bytes)
+        for session in self._sessions:
+            session.noise_changed(self.noise)
+        if after_bytes is None:
+            log.warning("chaos: carrier drop switched off")
+        else:
+            log.warning("chaos: each new call drops carrier after %d bytes", after_bytes)
 
     def pool_for(self, number: str) -> LinePool:
         """The hunt group of ``number``: its own ``--lines`` lines, busy only when all of
@@ -380,7 +401,7 @@ class _Session(asyncio.Protocol):
                 bps=settings.bps,
                 remote_mnp=settings.error_control,
                 latency=settings.latency,
-                noise=settings.noise,
+                noise=self._proxy.noise,
                 rng=self._proxy.rng(self._proxy.new_session_id()),
                 timing=settings.timing,
                 vendor=settings.profile,
@@ -399,7 +420,7 @@ class _Session(asyncio.Protocol):
         self._call_id = call_id
         params = LinkParams(settings.bps, settings.error_control, settings.latency)
         self._engine = DirectCall(
-            call_id, params, now, noise=settings.noise, rng=self._proxy.rng(call_id)
+            call_id, params, now, noise=self._proxy.noise, rng=self._proxy.rng(call_id)
         )
         self._connect(call_id, settings.target)
 
@@ -410,6 +431,11 @@ class _Session(asyncio.Protocol):
         now = self._clock.now()
         dsr = self._dcd if engine.profile.options.get("&S") == 1 else True  # &S1: with carrier
         return Lines(self._dcd, engine.ring_indicator(now), cts=not self._caller_paused, dsr=dsr)
+
+    def noise_changed(self, noise: NoiseSettings) -> None:
+        """The proxy's impairments changed: this DTE's modem uses them from its next call."""
+        if isinstance(self._engine, Modem):
+            self._engine.noise = noise
 
     def dtr_changed(self, on: bool) -> None:
         """The DTE raised or dropped DTR (RFC 2217 SET-CONTROL, or B0 on the pty)."""

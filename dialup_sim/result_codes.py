@@ -8,9 +8,10 @@ the manual it comes from.
   18 = 57600). Error control does not change the number; ``\\V1`` appends ``/REL`` to the
   words. ``W1`` adds Rockwell's extended messages (``CARRIER``, ``PROTOCOL``, ``COMPRESSION``)
   before ``CONNECT``.
-- ``USR``: U.S. Robotics' numbering (13 = 9600, 18 = 4800, 20 = 7200, 21 = 12000,
-  25 = 14400, 11 = RINGING, 12 = VOICE); ``&A1`` appends ``/ARQ`` to the words, the number
-  stays. X0 to X7.
+- ``USR``: U.S. Robotics' numbering, as the Courier V.34 manual's table gives it (13 = 9600,
+  18 = 4800, 20 = 7200, 21 = 12000, 25 = 14400, 6 = NO DIAL TONE, 8 = NO ANSWER, only
+  after a dial with ``@``; 11 = RINGING and 12 = VOICE, which the simulator never sends);
+  ``&A1`` appends ``/ARQ`` to the words, the number stays. X0 to X7.
 - ``MICROCOM``: the "micro codes" table a 1990s communications library used for Microcom
   modems: 20-23 for reliable links up to 2400, 30/32 for 4800/9600 and 33 for 9600/REL; 31
   (4800/REL) follows the table's pattern. Rates Microcom did not list use ZyXEL's numbers.

@@ -66,6 +66,9 @@ class VendorProfile:
     busy_levels: frozenset[int]  # X levels that listen for the busy tone
     dial_tone_levels: frozenset[int]  # X levels that wait for dial tone
     listing_registers: tuple[int, ...] = (0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+    no_answer_needs_quiet_dial: bool = False
+    """``NO ANSWER`` only for a dial string with ``@`` (wait for quiet answer); a call that
+    rings unanswered without it ends ``NO CARRIER`` after S7 (U.S. Robotics' table)."""
 
     def factory(self) -> ModemProfile:
         """The settings after ``AT&F``: every default applied through its meaning."""
@@ -159,16 +162,17 @@ _USR_DEFAULTS: Final[dict[str, int]] = {
 USR_SPORTSTER: Final = VendorProfile(
     name="sportster",
     title="U.S. Robotics Sportster 14,400 Fax (1994-1997)",
-    source="U.S. Robotics Sportster 14,400 Fax Modem user's manual (command and result tables)",
+    source="U.S. Robotics Sportster 14,400 command summary (1993): ATI0-I7, F1 B0 M1 defaults; "
+    "U.S. Robotics Courier V.34 user's manual: result-code table (same USR numbering)",
     results=USR,
     commands=_USR_COMMANDS,
     settings=_USR_SETTINGS,
     defaults=_USR_DEFAULTS,
-    identity={
-        0: "1443",
+    identity={  # I0 product code (three digits), I1 ROM and I2 RAM checksums, I3 reserved
+        0: "144",
         1: "8A4E",
-        2: "OK",
-        3: "USRobotics Sportster 14,400 Fax RS Rev. 1.5",
+        2: "C3D1",
+        3: "",
         4: IDENTITY_SETTINGS,
         5: IDENTITY_STORED,
         6: IDENTITY_CALL,
@@ -179,6 +183,7 @@ USR_SPORTSTER: Final = VendorProfile(
     busy_levels=frozenset({3, 4, 5, 6, 7}),
     dial_tone_levels=frozenset({2, 4, 6, 7}),
     listing_registers=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
+    no_answer_needs_quiet_dial=True,
 )
 
 _MICROCOM_DEFAULTS: Final[dict[str, int]] = {

@@ -1,9 +1,13 @@
 """Fault injection for test rigs: the next N SMTP sessions answer a chosen code at a chosen
-stage; the pipeline's answers come late.
+stage; the pipeline's answers come late; the modem drops carrier after N bytes.
 
 State, no sockets: the SMTP adapter asks ``smtp_fault`` at each stage and answers what it
 gets; the pipeline awaits ``answer_pause`` before each pass. Switched on and off through
 the HTTP administration, only on a node whose settings allow it; each switch is logged.
+
+The modem is another process (``teledispatch modem``): it holds its own carrier-drop switch,
+set through its control port (``dialup_sim.control``); the HTTP administration passes the
+switch on and records here what the simulator confirmed (``modem_drop_after``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class Chaos:
         self.answer_delay = 0.0
         """Seconds the pipeline waits before each pass: answers come that much later."""
         self._released = asyncio.Event()
+        self.modem_drop_after: int | None = None
+        """Bytes after which the modem simulator drops each new call's carrier, as it
+        last confirmed (None: off)."""
 
     @property
     def smtp(self) -> SmtpFault | None:
@@ -67,7 +74,18 @@ class Chaos:
         self._released.set()  # a pause under way ends; the next one uses the new delay
         log.warning("chaos: the pipeline answers %.1f s late", self.answer_delay)
 
+    def set_modem_drop(self, after_bytes: int | None) -> None:
+        """Record the simulator's confirmed switch; logged once when set and when cleared."""
+        if after_bytes == self.modem_drop_after:
+            return
+        self.modem_drop_after = after_bytes
+        if after_bytes is None:
+            log.warning("chaos: the modem carrier holds again")
+        else:
+            log.warning("chaos: the modem drops each new call after %d bytes", after_bytes)
+
     def clear(self) -> None:
+        """The SMTP and pipeline switches off (the modem's goes through its simulator)."""
         if self._smtp is not None or self.answer_delay:
             log.warning("chaos: switched off")
         self._smtp = None

@@ -16,7 +16,7 @@ from config.settings import Settings
 from gateway.chaos import Chaos
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
-from gateway.http import HttpContext, HttpServer
+from gateway.http import HttpContext, HttpListenError, HttpServer
 from gateway.imap import ImapServer
 from gateway.imap.connection import Bounds
 from gateway.imap.filing import OfficeFiling
@@ -100,6 +100,8 @@ class Node:
         """The port a service actually listens on (useful when configured as 0)."""
         if service == "http" and self.http is not None:
             return self.http.port
+        if service == "https" and self.http is not None and self.http.https_port is not None:
+            return self.http.https_port
         sockets = self.servers[service].sockets
         return int(sockets[0].getsockname()[1])
 
@@ -288,15 +290,19 @@ class Node:
             test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
             peers=s.topology.peers,
             token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
-            logins=self.logins,
+            logins=self.logins, modem_control=s.chaos_modem_control,
         )  # fmt: skip
-        self.http = http = HttpServer(context, host=s.host, port=s.http_port)
+        self.http = http = HttpServer(
+            context, host=s.host, port=s.http_port, https_port=s.https_port,
+            tls_context=self.tls.context if self.tls is not None else None,
+        )  # fmt: skip
         try:
             await http.start()
-        except OSError as exc:
-            message = f"cannot listen for HTTP on {s.host}:{s.http_port}: {exc.strerror or exc}"
-            raise NodeStartError(message) from exc
+        except HttpListenError as exc:
+            raise NodeStartError(str(exc)) from exc
         log.info("HTTP listening on %s:%d", s.host, http.port)
+        if http.https_port is not None:
+            log.info("HTTPS listening on %s:%d", s.host, http.https_port)
 
     async def _listen(
         self, service: str, port: int, start: Callable[[], Awaitable[asyncio.Server]]

@@ -9,9 +9,16 @@ import signal
 import sys
 from pathlib import Path
 
+from dialup_sim.control import ControlServer
 from dialup_sim.line import MnpLevel
 from dialup_sim.noise import NoiseSettings
-from dialup_sim.phonebook import Phonebook, PhonebookError, normalize_number, parse_address
+from dialup_sim.phonebook import (
+    Address,
+    Phonebook,
+    PhonebookError,
+    normalize_number,
+    parse_address,
+)
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES
 from dialup_sim.stats import CallReport
@@ -101,6 +108,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="TCP clients speak RFC 2217 (rfc2217:// ports): DCD and RI reported, DTR obeyed",
     )
     parser.add_argument(
+        "--control",
+        metavar="HOST:PORT",
+        help="listen for the test rig's carrier-drop switch here (DROP-AFTER N|OFF, STATUS); "
+        "a node's chaos_modem_control names it",
+    )
+    parser.add_argument(
         "--tick-ms", type=float, default=10.0, help="real ms between services of a busy call"
     )
     parser.set_defaults(handler=run)
@@ -146,11 +159,12 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
+        control = parse_address(args.control, any_port=True) if args.control else None
     except (ValueError, OSError) as exc:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(settings, args.pty, args.answer_pty))
+        asyncio.run(_serve(settings, args.pty, args.answer_pty, control))
     except OSError as exc:
         print(f"teledispatch modem: {exc}", file=sys.stderr)
         return 1
@@ -161,9 +175,12 @@ def _print_report(report: CallReport) -> None:
     print(report.summary(), flush=True)
 
 
-async def _serve(settings: ProxySettings, with_pty: bool, answer_ptys: list[str]) -> None:
+async def _serve(
+    settings: ProxySettings, with_pty: bool, answer_ptys: list[str], control: Address | None
+) -> None:
     proxy = ModemProxy(settings, on_report=_print_report)
     address = await proxy.start()
+    switch = ControlServer(proxy, control) if control is not None else None
     mode = f"hayes, {settings.profile.name} profile" if settings.hayes else "direct"
     print(
         f"modem ({mode}) listening on {address.host}:{address.port}, "
@@ -171,6 +188,9 @@ async def _serve(settings: ProxySettings, with_pty: bool, answer_ptys: list[str]
         f"time scale {settings.time_scale:g}, target {settings.target}",
         flush=True,
     )
+    if switch is not None:
+        where = await switch.start()
+        print(f"control port on {where.host}:{where.port}", flush=True)
     for index, number in enumerate(settings.answer):
         where = proxy.answer_address(index)
         print(f"modems answering {number} on {where.host}:{where.port}", flush=True)
@@ -187,4 +207,6 @@ async def _serve(settings: ProxySettings, with_pty: bool, answer_ptys: list[str]
     try:
         await stop.wait()
     finally:
+        if switch is not None:
+            await switch.close()
         await proxy.close()

@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         )
     parser.add_argument("--http-port", type=int, help="HTTP port of the API and console (8025)")
     parser.add_argument(
+        "--https-port", help="HTTPS port of the API and console, the mail TLS certificate (off)"
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="host every office and create the demo accounts if missing",
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             pop3s_port=args.pop3s_port,
             imaps_port=args.imaps_port,
             http_port=args.http_port,
+            https_port=args.https_port,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)

@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from config.clock import EmulatedClock, FixedClock
+from dialup_sim.control import MAX_BYTES, ControlError, DropAfter, send_control
 from gateway.chaos import FaultCode, Stage
 from gateway.http.auth import Caller, caller_of
 from gateway.http.context import HttpContext
@@ -424,10 +425,21 @@ class SmtpFaultIn(BaseModel):
         return self
 
 
+class ModemFaultIn(BaseModel):
+    """Each call the modem simulator connects from now on loses its carrier after N bytes."""
+
+    drop_after_bytes: int = Field(
+        ge=1, le=MAX_BYTES, description="Bytes cruzados por la línea (ambos sentidos)"
+    )
+
+
 class ChaosState(BaseModel):
     smtp: SmtpFaultIn | None = None
     answer_delay: float = Field(
         default=0.0, ge=0, le=3600, description="Segundos de demora de cada respuesta"
+    )
+    modem: ModemFaultIn | None = Field(
+        default=None, description="Corte de portadora del simulador de módem (chaos_modem_control)"
     )
 
 
@@ -439,7 +451,26 @@ def _chaos_state(context: HttpContext) -> ChaosState:
             smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, fraction=fault.fraction)
         else:
             smtp = SmtpFaultIn(stage=fault.stage, code=fault.code, sessions=fault.remaining)
-    return ChaosState(smtp=smtp, answer_delay=context.chaos.answer_delay)
+    drop = context.chaos.modem_drop_after
+    modem = ModemFaultIn(drop_after_bytes=drop) if drop is not None else None
+    return ChaosState(smtp=smtp, answer_delay=context.chaos.answer_delay, modem=modem)
+
+
+async def _switch_modem(context: HttpContext, after_bytes: int | None) -> None:
+    """Pass the carrier-drop switch to the modem simulator (a process of its own, see
+    ``dialup_sim.control``), then record what it confirmed; nothing changes if it fails."""
+    if after_bytes == context.chaos.modem_drop_after:
+        return
+    address = context.modem_control
+    if address is None:
+        raise Problem(
+            409, "no hay simulador de módem configurado (chaos_modem_control)", field="modem"
+        )
+    try:
+        confirmed = await send_control(address, DropAfter(after_bytes))
+    except ControlError as exc:
+        raise Problem(502, f"el simulador de módem en {address} no respondió: {exc}") from exc
+    context.chaos.set_modem_drop(confirmed)
 
 
 @router.get("/admin/chaos", response_model=ChaosState, summary="Fallas inducidas activas")
@@ -451,6 +482,7 @@ async def get_chaos(request: Request, caller: CallerDep) -> ChaosState:
 async def put_chaos(request: Request, caller: CallerDep, body: ChaosState) -> ChaosState:
     """Replaces every switch: what the body leaves out is switched off."""
     context = _admin(request, caller)
+    await _switch_modem(context, body.modem.drop_after_bytes if body.modem else None)
     context.chaos.clear()
     if body.smtp is not None and body.smtp.fraction is not None:
         context.chaos.set_smtp_fraction(body.smtp.stage, body.smtp.code, body.smtp.fraction)
@@ -466,6 +498,7 @@ async def put_chaos(request: Request, caller: CallerDep, body: ChaosState) -> Ch
 async def delete_chaos(request: Request, caller: CallerDep) -> ChaosState:
     context = _admin(request, caller)
     context.chaos.clear()
+    await _switch_modem(context, None)
     return _chaos_state(context)
 
 

@@ -72,7 +72,8 @@ async def login_form(request: Request, error: str | None = None) -> Response:
     response = templates.TemplateResponse(
         request, "login.html", {"csrf": token, "error": error, "caller": None}
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    secure = request.url.scheme == "https"  # over HTTPS the cookies never go back in clear
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
     return response
 
 
@@ -98,7 +99,8 @@ async def login_submit(
         return RedirectResponse("/login?error=1", status_code=303)
     session_id, _ = request.app.state.sessions.open(caller)
     response = RedirectResponse("/declaraciones", status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict")
+    secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict", secure=secure)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

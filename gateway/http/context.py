@@ -8,6 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from config.clock import Clock
+from dialup_sim.phonebook import Address, parse_address
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
 from gateway.logins import LoginChecks
@@ -36,6 +37,8 @@ class HttpContext:
     """The nodes this one relays to (``[topology.peers]``)."""
     logins: LoginChecks | None = None
     """The node's login checks, shared with SMTP, POP3 and IMAP (penalty, cache, threads)."""
+    modem_control: Address | None = None
+    """The modem simulator's control port the chaos switch ``modem`` goes to (None: none)."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -67,6 +70,7 @@ class HttpContext:
         peers: Collection[str] = (),
         token_secret: str | None = None,
         logins: LoginChecks | None = None,
+        modem_control: str | None = None,
     ) -> HttpContext:
         return cls(
             store,
@@ -80,4 +84,5 @@ class HttpContext:
             tuple(sorted(peers)),
             token_secret,
             logins,
+            parse_address(modem_control) if modem_control else None,
         )

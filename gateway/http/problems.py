@@ -24,6 +24,7 @@ _TITLES = {
     415: "Tipo de contenido no soportado",
     422: "Datos inválidos",
     429: "Demasiadas solicitudes",
+    502: "Sin respuesta de un servicio vecino",
 }
 
 

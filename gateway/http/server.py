@@ -1,4 +1,15 @@
-"""uvicorn serving the application inside the node's own event loop (a task of the node)."""
+"""uvicorn serving the application inside the node's own event loop (a task of the node).
+
+One application, one or two listeners: plain HTTP on ``http_port`` and, when configured,
+HTTPS on ``https_port`` with the SSL context the mail ports use (the same certificate, so a
+client that trusts the node's CA for IMAPS trusts the console too). uvicorn takes one SSL
+setting per server, so each listener is its own ``uvicorn.Server`` over the shared app:
+sessions, CSRF tokens and live feeds are the same whichever port a browser uses.
+
+A client that speaks plain HTTP to the TLS port fails the handshake inside asyncio's SSL
+transport, before uvicorn sees a connection: the socket is closed and asyncio logs it only
+in debug mode (an ``SSLError`` is an ``OSError``), so no traceback per connection.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +17,22 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 
 import uvicorn
+from fastapi import FastAPI
 
 from gateway.http.app import create_app
 from gateway.http.context import HttpContext
 
-__all__ = ["HttpServer"]
+__all__ = ["HttpListenError", "HttpServer"]
 
 log = logging.getLogger(__name__)
+
+
+class HttpListenError(Exception):
+    """A listener cannot bind (busy port, address not here); the message is one line."""
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -26,11 +43,14 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-class HttpServer:
-    def __init__(self, context: HttpContext, *, host: str, port: int) -> None:
-        self._address = (host, port)
+class _Listener:
+    """One uvicorn server on one socket bound here (a busy port is an ``OSError`` now)."""
+
+    def __init__(
+        self, app: FastAPI, host: str, port: int, tls_context: ssl.SSLContext | None
+    ) -> None:
         config = uvicorn.Config(
-            create_app(context),
+            app,
             lifespan="off",
             log_config=None,  # the node's logging, not uvicorn's own
             access_log=False,
@@ -38,33 +58,88 @@ class HttpServer:
             limit_concurrency=200,
             h11_max_incomplete_event_size=64 * 1024,
         )
-        self._context = context
-        self._server = _EmbeddedServer(config)
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        # uvicorn builds its SSL context from files in ``load``; loaded here, the node's own
+        # context takes that place, and ``serve`` (which loads only once) listens with it.
+        config.load()
+        config.ssl = tls_context
+        self.server = _EmbeddedServer(config)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=128)
+        self.task: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
-        assert self._socket is not None
-        return int(self._socket.getsockname()[1])
+        return int(self.socket.getsockname()[1])
 
-    async def start(self) -> None:
-        """Bind here, so a busy port is an ``OSError`` now, then serve in a task."""
-        host, port = self._address
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.create_server((host, port), family=family, backlog=128)
-        self._task = asyncio.get_running_loop().create_task(
-            self._server.serve(sockets=[self._socket])
-        )
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.server.serve([self.socket]))
 
     async def stop(self) -> None:
-        if self._task is None:
+        self.server.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(Exception):
+                await self.task
+            self.task = None
+        self.socket.close()
+
+
+class HttpServer:
+    def __init__(
+        self,
+        context: HttpContext,
+        *,
+        host: str,
+        port: int,
+        https_port: int | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if https_port is not None and tls_context is None:
+            raise ValueError("an HTTPS port needs the node's TLS context")
+        self._host = host
+        self._ports = (port, https_port)
+        self._tls_context = tls_context
+        self._context = context
+        self._app = create_app(context)
+        self._plain: _Listener | None = None
+        self._tls: _Listener | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._plain is not None
+        return self._plain.port
+
+    @property
+    def https_port(self) -> int | None:
+        """The HTTPS listener's port, ``None`` when HTTPS is off."""
+        return self._tls.port if self._tls is not None else None
+
+    async def start(self) -> None:
+        """Bind every listener first, so a busy port is an ``OSError`` before any serves."""
+        port, https_port = self._ports
+        self._plain = await self._bind("HTTP", port, None)
+        if https_port is not None:
+            self._tls = await self._bind("HTTPS", https_port, self._tls_context)
+        self._plain.start()
+        if self._tls is not None:
+            self._tls.start()
+
+    async def _bind(self, name: str, port: int, tls: ssl.SSLContext | None) -> _Listener:
+        try:
+            return _Listener(self._app, self._host, port, tls)
+        except OSError as exc:
+            await self.stop()
+            where = f"{self._host}:{port}"
+            raise HttpListenError(
+                f"cannot listen for {name} on {where}: {exc.strerror or exc}"
+            ) from exc
+
+    async def stop(self) -> None:
+        listeners = [listener for listener in (self._plain, self._tls) if listener is not None]
+        if not listeners:
             return
-        self._server.should_exit = True
+        for listener in listeners:
+            listener.server.should_exit = True
         self._context.close_feeds()
-        with contextlib.suppress(Exception):
-            await self._task
-        self._task = None
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        for listener in listeners:
+            await listener.stop()
+        self._plain = self._tls = None

@@ -88,3 +88,23 @@ def test_a_rate_outside_the_profile_is_refused() -> None:
         LinkParams(9601)
     with pytest.raises(ValueError):
         LinkParams(9600, latency=-1.0)
+
+
+def test_carrier_drops_once_the_byte_limit_has_crossed() -> None:
+    link = Link(LinkParams(9600), 0.0, NoiseSettings(drop_after_bytes=1000))
+    link.send_up(b"u" * 600, 0.0)
+    link.send_down(b"d" * 600, 0.0)
+    arrivals = run_link(link)
+    assert len(arrivals.to_callee) + len(arrivals.to_caller) == 1000  # both directions count
+    assert link.loss_reason is LossReason.CARRIER
+    assert link.lost_at is not None and link.lost_at < 1.0  # 600 characters take 0.625 s
+    assert link.poll(100.0) == (b"", b"")
+
+
+def test_below_the_byte_limit_the_carrier_holds() -> None:
+    link = Link(LinkParams(9600), 0.0, NoiseSettings(drop_after_bytes=1000))
+    link.send_up(b"u" * 999, 0.0)
+    assert len(run_link(link).to_callee) == 999
+    assert link.lost_at is None
+    with pytest.raises(ValueError):
+        NoiseSettings(drop_after_bytes=0)

@@ -266,3 +266,58 @@ def test_a_line_of_spaces_is_still_bounded() -> None:
     dte.command("ATE0")
     assert dte.command("AT" + " " * 10_000 + "E0") == ERROR
     assert len(dte.modem._line) <= 255
+
+
+# U.S. Robotics, from the two manuals docs/modem.md cites.
+
+
+def test_usr_no_answer_is_for_a_dial_with_the_quiet_answer_modifier() -> None:
+    """Courier V.34 manual: 8 NO ANSWER comes with the @ dial modifier; without it a call
+    that rings unanswered waits out S7 and ends NO CARRIER."""
+    dte = ModemHarness(vendor=SPORTSTER)
+    dte.command("ATE0X4S7=20")
+    dte.screen.clear()
+    dte.command("ATDT0800", at=0.0)
+    dte.answer(DialOutcome.RING_NO_ANSWER)
+    assert dte.advance(19.9) == b""
+    assert dte.advance(20.0) == b"\r\nNO CARRIER\r\n"
+    dte.command("ATDT0800@", at=30.0)
+    dte.answer(DialOutcome.RING_NO_ANSWER)
+    assert dte.advance(50.0) == b"\r\nNO ANSWER\r\n"
+    dte.command("ATV0DT0800@", at=60.0)
+    dte.answer(DialOutcome.RING_NO_ANSWER)
+    assert dte.advance(80.0) == b"8\r"
+
+
+def test_hayes_still_answers_no_answer_to_a_plain_dial() -> None:
+    dte = ModemHarness(vendor=HAYES)
+    dte.command("ATE0X4S7=20")
+    dte.screen.clear()
+    dte.command("ATDT0800", at=0.0)
+    dte.answer(DialOutcome.RING_NO_ANSWER)
+    assert dte.advance(20.0) == b"\r\nNO ANSWER\r\n"
+
+
+def test_sportster_identification_follows_the_command_summary() -> None:
+    """Sportster 14,400 command summary (1993): I0 three-digit product code, I1 ROM and I2
+    RAM checksums, I3 and I6 reserved (the simulator's I6 is its call report), I4 current
+    settings, I5 NVRAM settings, I7 product configuration."""
+    dte = ModemHarness(vendor=SPORTSTER)
+    dte.command("ATE0")
+
+    def info(n: int) -> str:
+        answer = dte.command(f"ATI{n}").decode()
+        assert answer.endswith("\r\nOK\r\n"), n
+        return answer.removesuffix("\r\nOK\r\n").strip()
+
+    assert info(0).isdigit() and len(info(0)) == 3
+    for checksum in (info(1), info(2)):
+        assert len(checksum) == 4 and int(checksum, 16) >= 0
+    assert info(3) == ""
+    current = info(4)
+    assert current.startswith("ACTIVE PROFILE:")
+    assert {"F1", "B0", "M1"} <= set(current.split())  # the factory defaults it names
+    dte.command("ATF0")
+    assert "F0" in info(4).split() and "F1" in info(5).split()  # I5: what NVRAM holds
+    assert info(5).startswith("STORED PROFILE:")
+    assert "Product type" in info(7)

@@ -16,6 +16,8 @@ from email.message import EmailMessage
 
 import pytest
 
+from dialup_sim.control import DropAfter, Status, send_control
+from dialup_sim.phonebook import Address
 from gateway.cli import main
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
@@ -96,7 +98,9 @@ async def test_direct_9600_without_error_control_at_scale_10_takes_five_seconds(
     message = submission(48_000)
     assert len(message) == 48_000
     wall = await asyncio.to_thread(submit, modem.port, message)
-    assert wall == pytest.approx(5.0, rel=0.05)
+    # 48 000 octets at 960 a second, ten times faster: 5 s. Never less (the line's rate);
+    # more only when the machine is busy enough to starve the client or the proxy.
+    assert 4.75 <= wall <= 7.5
     await asyncio.sleep(0.3)
     out = modem.stop()
     assert modem.process.returncode == 0
@@ -212,12 +216,33 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
     agent_writer.close()
 
 
+async def test_the_control_port_sets_and_reports_the_carrier_drop(
+    modem_processes: list[ModemProcess],
+) -> None:
+    modem = ModemProcess("--target", "127.0.0.1:25", "--hayes", "--control", "127.0.0.1:0")
+    modem_processes.append(modem)
+    assert modem.process.stdout is not None
+    line = modem.process.stdout.readline()
+    assert line.startswith("control port on 127.0.0.1:"), line
+    control = Address("127.0.0.1", int(line.rsplit(":", 1)[1]))
+    assert await send_control(control, Status()) is None
+    assert await send_control(control, DropAfter(512)) == 512
+    assert await send_control(control, Status()) == 512
+    assert await send_control(control, DropAfter(None)) is None
+    modem.process.send_signal(signal.SIGTERM)
+    _, logged = modem.process.communicate(timeout=20)
+    assert modem.process.returncode == 0
+    assert logged.count("chaos: each new call drops carrier after 512 bytes") == 1
+    assert logged.count("chaos: carrier drop switched off") == 1
+
+
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
         (["--target", "nohostport"], 2, "expected HOST:PORT"),
         (["--target", "127.0.0.1:25", "--ber", "2"], 2, "bit-error rate"),
         (["--target", "127.0.0.1:25", "--lines", "0"], 2, "at least one line"),
+        (["--target", "127.0.0.1:25", "--control", "6401"], 2, "expected HOST:PORT"),
     ],
 )
 def test_bad_settings_are_one_line_errors(

@@ -212,7 +212,7 @@ async def test_chaos_421_closes_the_connection_and_can_be_switched_off(rig: Node
         assert replies[0][0] == 421
         assert replies[-1] == (0, b"disconnected")
         off = await admin.delete("/api/admin/chaos")
-        assert off.json() == {"smtp": None, "answer_delay": 0.0}
+        assert off.json() == {"smtp": None, "answer_delay": 0.0, "modem": None}
     replies = await asyncio.to_thread(_smtp_session, rig)
     assert replies[-1][0] == 250
 
