@@ -28,9 +28,8 @@ from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.imap.filing import OfficeFiling
 from gateway.pipeline import replies
-from gateway.pipeline.dispatch_facts import needs_facts, record_dispatch, revalidate
-from gateway.pipeline.history import record_import
-from gateway.pipeline.numbering import numbering_year, take_number
+from gateway.pipeline.dispatch_facts import read_facts, record_left_behind
+from gateway.pipeline.numbering import take_number
 from gateway.pipeline.process import (
     Analysis,
     NothingReadable,
@@ -41,7 +40,8 @@ from gateway.pipeline.process import (
 from gateway.pipeline.quota import assign_channel
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.schema import DeclarationStatus, Role
-from validators.engine import RuleContext, transmission_date
+from validators.engine import RuleContext, transmission_date, validate
+from validators.policy.dispatch import left_behind, needs_facts, wanted
 from validators.registry import RuleRegistry
 from validators.rules.pipeline import document_fingerprint, reference_taken
 
@@ -205,7 +205,9 @@ async def _answer_declaration(
             return Answered("rejected", reference)
     if own and outcome.accepted and needs_facts(declaration):
         context = _context(claimed, settings)
-        outcome = await revalidate(answering, outcome, context, settings.registry)
+        facts = await read_facts(answering, wanted(declaration, context.as_of))
+        findings = validate(declaration, replace(context, facts=facts), settings.registry)
+        outcome = ReadDeclaration(outcome.document, declaration, tuple(findings))
     if not outcome.accepted:
         reply_id = await answering.deliver(
             job.sender, AGENT_FOLDER, replies.rejection(envelope, outcome)
@@ -242,17 +244,9 @@ async def _answer_declaration(
         seed=settings.channel_seed,
         reference=settings.reference,
     )
-    await record_import(
+    await record_left_behind(
         answering,
-        declaration,
-        number=number,
-        office=job.office_code,
-        year=numbering_year(job.received_at),
-        received_at=job.received_at,
-    )
-    await record_dispatch(
-        answering,
-        declaration,
+        left_behind(declaration, job.received_at),
         number=number,
         office=job.office_code,
         received_at=job.received_at,
