@@ -11,7 +11,7 @@ parses back with Python's ``email`` package, ``policy.default``, without defects
 from __future__ import annotations
 
 from gateway.mail.headers import address_field, field, ids_field
-from gateway.mail.mime import Part, attachment, message, multipart, text_part
+from gateway.mail.mime import Part, attachment, literal_part, message, multipart, text_part
 
 __all__ = [
     "Part",
@@ -19,6 +19,7 @@ __all__ = [
     "attachment",
     "field",
     "ids_field",
+    "literal_part",
     "message",
     "multipart",
     "text_part",

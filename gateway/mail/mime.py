@@ -21,9 +21,11 @@ __all__ = [
     "Part",
     "attachment",
     "base64_body",
+    "literal_part",
     "message",
     "multipart",
     "qp_body",
+    "structured",
     "text_charset",
     "text_part",
 ]
@@ -99,6 +101,22 @@ def text_part(text: str, charset: str | None = None) -> Part:
     headers = structured("Content-Type", "text/plain", {"charset": charset})
     headers += b"Content-Transfer-Encoding: quoted-printable\r\n"
     return Part(headers, qp_body(text, charset))
+
+
+def literal_part(
+    content_type: str, body: bytes, params: Mapping[str, str] = {}, *, encoding: str = "7bit"
+) -> Part:
+    """A part whose body goes as it is (``message/delivery-status``, ``text/rfc822-headers``
+    and other types that may not be encoded, RFC 2046 §5.2.1; short-lined JSON).
+
+    Line ends become CRLF; a line over 998 octets (RFC 5322 §2.1.1) is refused.
+    """
+    body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if any(len(line) > 998 for line in body.split(b"\r\n")):
+        raise ValueError("a line of the body is longer than 998 octets")
+    headers = structured("Content-Type", content_type, params)
+    headers += f"Content-Transfer-Encoding: {encoding}\r\n".encode("ascii")
+    return Part(headers, body)
 
 
 def attachment(
