@@ -9,12 +9,14 @@ declaration, so the next declaration, in the same batch too, sees them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import Protocol
 
+from gateway.pipeline.core import AnswerFacts, JobView, references_on_file, wanted_facts
+from gateway.pipeline.process import Analysis
 from mailboxes.dispatch_history import ControlDocumentKey, PendingKind
-from mailboxes.jobs import Answering
+from mailboxes.jobs import Answering, RecordedAnswer
 from validators.policy.dispatch import (
     ControlDocumentRef,
     KnownFacts,
@@ -22,7 +24,14 @@ from validators.policy.dispatch import (
     WantedFacts,
 )
 
-__all__ = ["FactSource", "read_facts", "record_left_behind"]
+__all__ = [
+    "AnswerFactSource",
+    "FactSource",
+    "control_document_uses",
+    "read_answer_facts",
+    "read_facts",
+    "record_left_behind",
+]
 
 
 class FactSource(Protocol):
@@ -43,8 +52,25 @@ class FactSource(Protocol):
     ) -> tuple[tuple[date, date | None], ...]: ...
 
 
+class AnswerFactSource(FactSource, Protocol):
+    """``FactSource`` and the answers on file (``mailboxes.answer_facts.AnswerFactReader``
+    before the transaction, ``mailboxes.jobs.Answering`` inside it)."""
+
+    async def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]: ...
+
+
 def _key(ref: ControlDocumentRef) -> ControlDocumentKey:
     return ControlDocumentKey(*ref)
+
+
+async def control_document_uses(
+    source: FactSource, refs: Iterable[ControlDocumentRef]
+) -> dict[ControlDocumentRef, str]:
+    """The number of the declaration that used each of ``refs``, for those used."""
+    used = await source.used_control_documents([_key(ref) for ref in refs])
+    return {(k.entity_code, k.document_code, k.number): n for k, n in used.items()}
 
 
 async def read_facts(source: FactSource, wanted: WantedFacts) -> KnownFacts:
@@ -53,8 +79,7 @@ async def read_facts(source: FactSource, wanted: WantedFacts) -> KnownFacts:
     if wanted.importer is not None:
         cents = await source.importer_fobs(*wanted.importer, wanted.as_of.year)
         imports = KnownFacts.history(wanted.as_of.year, cents)
-    used = await source.used_control_documents([_key(r) for r in wanted.control_documents])
-    uses = {(k.entity_code, k.document_code, k.number): n for k, n in used.items()}
+    uses = await control_document_uses(source, wanted.control_documents)
     overdue: dict[str, tuple[str, ...]] = {}
     premises: dict[str, tuple[tuple[date, date | None], ...]] = {}
     if wanted.overdue_kind is not None and wanted.party is not None:
@@ -65,6 +90,17 @@ async def read_facts(source: FactSource, wanted: WantedFacts) -> KnownFacts:
                 wanted.party, wanted.establishment
             )
     return KnownFacts(imports, wanted.importer, uses, overdue, premises)
+
+
+async def read_answer_facts(
+    source: AnswerFactSource, view: JobView, analysis: Analysis, *, start: int = 0
+) -> AnswerFacts:
+    """Everything ``decide`` may ask about the job's documents from ``start`` on."""
+    answers = await source.recorded_answers(references_on_file(view, analysis, start))
+    known = {}
+    for asked in dict.fromkeys(wanted_facts(view, analysis, start)):
+        known[asked] = await read_facts(source, asked)
+    return AnswerFacts(answers, known)
 
 
 async def record_left_behind(
