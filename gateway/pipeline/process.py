@@ -7,11 +7,10 @@ duplicate detection need the store and happen later, in the answering transactio
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from typing import Final
 
 from edi_formats.codec import (
     DeclarationIdentity,
@@ -22,6 +21,7 @@ from edi_formats.codec import (
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.extract import ExtractedDocument, extract_documents
 from edi_formats.models import DUA, OE
+from gateway.mail.reading import decode_words, header_values
 from validators.engine import RuleContext, validate
 from validators.findings import Finding, Severity, has_errors
 from validators.registry import RuleRegistry
@@ -101,47 +101,46 @@ class Analysis:
     outcomes: tuple[Outcome, ...]
 
 
-def _header(message: EmailMessage, name: str) -> str | None:
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed header must not cost the answer
-        return None
-    if value is None:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
+_WANTED: Final = ("message-id", "references", "subject", "auto-submitted", "precedence", "list-id")
 
 
 def read_headers(raw: bytes) -> SubmissionHeaders:
-    """The submission's Message-ID, References and Subject, when present and readable."""
-    try:
-        message = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    except Exception:
-        return SubmissionHeaders()
-    message_id = _header(message, "Message-ID")
+    """The submission's Message-ID, References and Subject, when present and readable.
+
+    Read from the header bytes (``gateway.mail.reading``), not parsed with the email package:
+    only these few fields are needed.
+    """
+    fields = {
+        name: " ".join(value.split())
+        for name, value in header_values(raw, _WANTED).items()
+        if value.strip()
+    }
+    message_id = fields.get("message-id")
     if message_id is not None and not _MSG_ID.fullmatch(message_id):
         message_id = None  # not a msg-id we can thread to
-    references = _MSG_ID.findall(_header(message, "References") or "")[-MAX_REFERENCES:]
+    references = _MSG_ID.findall(fields.get("references", ""))[-MAX_REFERENCES:]
+    subject = " ".join(decode_words(fields.get("subject", "")).split())
     return SubmissionHeaders(
         message_id=message_id,
         references=" ".join(references) or None,
-        subject=_header(message, "Subject"),
-        automatic=is_automatic(message),
+        subject=subject or None,
+        automatic=is_automatic(fields),
     )
 
 
-def is_automatic(message: EmailMessage) -> bool:
+def is_automatic(fields: Mapping[str, str]) -> bool:
     """Whether the mail says a program sent it: RFC 3834's signs and the older conventions.
 
     ``Auto-Submitted`` other than ``no`` (auto-replies, receipts, this node's own answers),
-    ``Precedence: bulk|junk|list`` and a ``List-Id`` (mailing lists).
+    ``Precedence: bulk|junk|list`` and a ``List-Id`` (mailing lists). ``fields`` are the
+    header's values by lower-case name.
     """
-    auto_submitted = (_header(message, "Auto-Submitted") or "no").split(";")[0].strip().lower()
-    precedence = (_header(message, "Precedence") or "").strip().lower()
+    auto_submitted = fields.get("auto-submitted", "no").split(";")[0].strip().lower()
+    precedence = fields.get("precedence", "").strip().lower()
     return (
         auto_submitted != "no"
         or precedence in _AUTOMATIC_PRECEDENCE
-        or _header(message, "List-Id") is not None
+        or fields.get("list-id") is not None
     )
 
 
