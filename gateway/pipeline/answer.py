@@ -21,6 +21,7 @@ with the signature the worker has always used.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from gateway.pipeline import replies
 from gateway.pipeline.commit import FactsChanged, commit
@@ -37,7 +38,9 @@ from gateway.pipeline.core import (
 from gateway.pipeline.core import unanswerable as _unanswerable
 from gateway.pipeline.dispatch_facts import AnswerFactSource, read_answer_facts
 from gateway.pipeline.process import Analysis, SubmissionHeaders
+from mailboxes.answer_facts import reading
 from mailboxes.jobs import Answering, ClaimedJob
+from mailboxes.store import Store
 
 __all__ = [
     "AGENT_FOLDER",
@@ -54,6 +57,7 @@ __all__ = [
     "decide",
     "fail_job",
     "own_references",
+    "plan_job",
     "read_answer_facts",
     "unanswerable",
 ]
@@ -73,6 +77,24 @@ def own_references(
 def unanswerable(claimed: ClaimedJob, headers: SubmissionHeaders) -> str | None:
     """Why a submission is filed but never answered (``core.unanswerable``), or None."""
     return _unanswerable(JobView.of(claimed, headers))
+
+
+async def plan_job(
+    store: Store,
+    claimed: ClaimedJob,
+    analysis: Analysis,
+    settings: AnswerSettings,
+    now: datetime,
+) -> AnswerPlan:
+    """Steps 1 and 2 before the writer transaction: read the facts in a read session, decide.
+
+    ``decide`` is called here in the caller's process; a worker with a process pool reads
+    the facts with ``read_answer_facts`` and sends ``decide`` its (picklable) arguments.
+    """
+    view = JobView.of(claimed, analysis.headers)
+    async with reading(store) as source:
+        facts = await read_answer_facts(source, view, analysis)
+    return decide(view, analysis, facts, settings, now)
 
 
 async def answer_in_transaction(

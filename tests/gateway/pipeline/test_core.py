@@ -19,6 +19,7 @@ from gateway.pipeline.answer import (
     answer_in_transaction,
     commit,
     decide,
+    plan_job,
     read_answer_facts,
 )
 from gateway.pipeline.core import (
@@ -260,6 +261,23 @@ async def test_read_decide_commit_in_three_steps(
     (copy,) = await mailbox(accounts, OFFICE)
     assert copy["Subject"].startswith(f"DUA {answered.number} canal ")
     assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
+
+
+async def test_plan_job_decides_before_the_transaction(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    raw = submission(flat(PLAIN), flat(declaration(reference="B-2", breaks="STR-SERIES")))
+    claimed = await claim_one(accounts, raw)
+    analysis = analysed(
+        offices, flat(PLAIN), flat(declaration(reference="B-2", breaks="STR-SERIES"))
+    )
+    plan = await plan_job(accounts, claimed, analysis, settings(offices), clock.now())
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        answered = await answer_in_transaction(
+            answering, claimed, analysis, settings(offices), plan
+        )
+    assert [a.verdict for a in answered] == ["accepted", "rejected"]
+    assert len(await mailbox(accounts, AGENT)) == 2
 
 
 async def test_a_control_document_used_meanwhile_is_caught_at_commit(
