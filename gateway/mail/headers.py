@@ -91,7 +91,8 @@ def _fold(name: str, tokens: list[tuple[str, bool]]) -> bytes:
                 taken += pieces.pop(0)
             line += f" {_PREFIX}{taken}{_SUFFIX}"
     lines.append(line)
-    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+    # ASCII but for an address outside it, written in UTF-8 as RFC 6532 allows.
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 def field(name: str, value: str) -> bytes:

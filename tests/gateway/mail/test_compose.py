@@ -90,6 +90,12 @@ def test_addresses_with_and_without_display_names():
     assert parsed["Reply-To"].addresses[0].addr_spec == "c@d.pe"
 
 
+def test_an_address_outside_ascii_goes_in_utf_8():
+    raw = message([address_field("To", "josé@agencias.pe")], text_part("x\n"))
+    assert "To: josé@agencias.pe\r\n".encode() in raw  # RFC 6532
+    parse(raw)  # no defects (the email package keeps 8-bit header bytes as escapes)
+
+
 def test_message_ids_are_never_encoded():
     long_id = "<" + "x" * 76 + "@exchange.example>"
     raw = message([ids_field("References", f"<a@b> {long_id}")], text_part("x\n"))
