@@ -4,6 +4,7 @@ committed with a check that the facts it relied on still hold."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from gateway.pipeline.core import (
     Acceptance,
     AnswerFacts,
     AnswerPlan,
+    FactsRelied,
     Reply,
     Resend,
     references_on_file,
@@ -349,3 +351,32 @@ async def test_one_mail_with_dependent_declarations_is_answered_in_rounds(
         answered = await answer_in_transaction(answering, claimed, analysis, settings(offices))
     assert [a.verdict for a in answered] == ["accepted", "rejected"]
     assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
+
+
+async def test_the_control_document_key_is_the_last_guard(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    """Were the check at commit to miss a use (a concurrent transaction on PostgreSQL commits
+    it between the check and the write), the control document's primary key refuses the
+    second use: the transaction is lost and says so, nothing of it is kept."""
+    raws = [
+        submission(flat(medicines(r, "RS-5")), message_id=f"<{r}@a.pe>") for r in ("K-1", "K-2")
+    ]
+    for raw in raws:
+        await submit(accounts, raw)
+    first, second = await JobQueue(accounts).claim(2)
+    plans = []
+    for claimed, reference in zip((first, second), ("K-1", "K-2"), strict=True):
+        analysis = analysed(offices, flat(medicines(reference, "RS-5")))
+        plans.append(await plan_job(accounts, claimed, analysis, settings(offices), clock.now()))
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        await commit(answering, plans[0])
+    (document,) = plans[1].documents
+    assert isinstance(document, Acceptance)
+    blind = replace(plans[1], documents=(replace(document, relied=FactsRelied()),))
+    with pytest.raises(FactsChanged) as lost:
+        async with JobQueue(accounts).answering(clock.now()) as answering:
+            await commit(answering, blind)
+    assert lost.value.transaction_lost
+    assert len(await mailbox(accounts, AGENT)) == 1  # the second reply was rolled back
+    assert (await JobQueue(accounts).job(second.id))[0].state == "pending"
