@@ -23,9 +23,9 @@ from edi_formats.extract import ExtractedDocument, extract_documents
 from edi_formats.models import DUA, OE
 from gateway.mail.reading import decode_words, header_values
 from validators.engine import RuleContext, validate
-from validators.findings import Finding, Severity, has_errors
+from validators.findings import Finding, has_errors
+from validators.policy.sender import not_an_agent
 from validators.registry import RuleRegistry
-from validators.rules import CATALOG
 
 __all__ = [
     "MAX_REFERENCES",
@@ -144,30 +144,6 @@ def is_automatic(fields: Mapping[str, str]) -> bool:
     )
 
 
-def _td_sender_citation(declaration: DUA | OE, context: RuleContext) -> str:
-    """TD-SENDER's citation in force for the declaration (the 1997 one before INTA-PG.01-A)."""
-    versions = CATALOG.versions("TD-SENDER")
-    for version in versions:
-        if version.in_force(declaration.document_type, context.as_of, declaration.office):
-            return version.citation
-    return versions[0].citation
-
-
-def _not_an_agent(declaration: DUA | OE, context: RuleContext) -> Finding:
-    """TD-SENDER when the sender has no agent code at all (the engine skips it then)."""
-    return Finding(
-        rule_id="TD-SENDER",
-        severity=Severity.ERROR,
-        field="agent_code",
-        message=(
-            f"Casilla Despachador: la declaración del despachador {declaration.agent_code} fue "
-            "transmitida desde una cuenta que no es de un despachador de aduana. Solo los "
-            "despachadores transmiten declaraciones, con su clave electrónica."
-        ),
-        citation=_td_sender_citation(declaration, context),
-    )
-
-
 def _read(
     document: ExtractedDocument, context: RuleContext, registry: RuleRegistry | None
 ) -> Outcome:
@@ -177,7 +153,7 @@ def _read(
         return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
     findings = validate(declaration, context, registry)
     if context.sender_agent_code is None:
-        findings.insert(0, _not_an_agent(declaration, context))
+        findings.insert(0, not_an_agent(declaration, context))
     return ReadDeclaration(document, declaration, tuple(findings))
 
 

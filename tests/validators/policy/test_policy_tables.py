@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from config import load_offices
 from edi_formats.codes import PartyDocType
 from edi_formats.models import DUA
 from edi_formats.responses import Channel
+from validators.engine import RuleContext
 from validators.policy.channels import (
     ChannelDecision,
     ChannelInputs,
@@ -29,6 +31,7 @@ from validators.policy.channels import (
 from validators.policy.dispatch import KnownFacts, left_behind, needs_history, wanted
 from validators.policy.duplicates import AcceptedOnFile, Repeat, Taken, duplicate
 from validators.policy.numbering import NumberingExhausted, Series, series_of
+from validators.policy.sender import not_an_agent
 from validators.rules.pipeline import document_fingerprint
 from validators.samples import sample_declaration
 
@@ -193,3 +196,17 @@ def test_policy_values_survive_a_pickle_round_trip() -> None:
     split = channel_inputs(plain(), office="118", as_of=AS_OF)
     for value in (facts, split, left_behind(plain(), RECEIVED), wanted(plain(), AS_OF)):
         assert pickle.loads(pickle.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("as_of", "cited"),
+    [(date(1998, 3, 2), "Teledespacho"), (AS_OF, "INTA-PG.01-A")],
+)
+def test_a_sender_that_is_no_agent_is_told_why_under_the_norm_in_force(
+    as_of: date, cited: str
+) -> None:
+    context = RuleContext(as_of=as_of, offices=load_offices())
+    finding = not_an_agent(plain(), context)
+    assert finding.rule_id == "TD-SENDER" and finding.severity == "error"
+    assert "no es de un despachador de aduana" in finding.message
+    assert cited in finding.citation
