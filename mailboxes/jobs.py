@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,7 @@ from mailboxes.schema import (
 )
 from mailboxes.store import Change, Store, relay_entry
 
-__all__ = ["Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
+__all__ = ["AnsweredJob", "Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
 
 MAX_ERROR_LENGTH = 2000
 DEFAULT_CLAIM_BYTES = 32 * 1024 * 1024
@@ -80,6 +80,16 @@ class RecordedAnswer:
     """None for answers recorded before digests were kept: taken as the same document."""
 
 
+class AnsweredJob(Protocol):
+    """The job an answer is recorded for (an ``IntakeJob``, or a plan that answers one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def received_at(self) -> datetime: ...
+
+
 def _answer(row: Any) -> RecordedAnswer:
     """An answer from a result row with status, number, channel and reply_content_id."""
     return RecordedAnswer(
@@ -90,6 +100,32 @@ def _answer(row: Any) -> RecordedAnswer:
         received_at=row.received_at,
         document_digest=row.document_digest,
     )
+
+
+async def answers_on_file(
+    session: AsyncSession, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], RecordedAnswer | None]:
+    """The answers on file for (agent code, reference) pairs (None where there is none)."""
+    wanted = list(dict.fromkeys(keys))
+    answers: dict[tuple[str, str], RecordedAnswer | None] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start : start + 200]
+        rows = await session.execute(
+            select(
+                DeclarationRow.agent_code,
+                DeclarationRow.agent_reference,
+                DeclarationRow.status,
+                DeclarationRow.number,
+                DeclarationRow.channel,
+                DeclarationRow.reply_content_id,
+                DeclarationRow.received_at,
+                DeclarationRow.document_digest,
+            ).where(tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(chunk))
+        )
+        found = {(row.agent_code, row.agent_reference): _answer(row) for row in rows}
+        for key in chunk:
+            answers[key] = found.get(key)
+    return answers
 
 
 def _job(row: IntakeJobRow) -> IntakeJob:
@@ -246,25 +282,15 @@ class Answering:
     async def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
         wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start : start + 200]
-            rows = await self._session.execute(
-                select(
-                    DeclarationRow.agent_code,
-                    DeclarationRow.agent_reference,
-                    DeclarationRow.status,
-                    DeclarationRow.number,
-                    DeclarationRow.channel,
-                    DeclarationRow.reply_content_id,
-                    DeclarationRow.received_at,
-                    DeclarationRow.document_digest,
-                ).where(
-                    tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(chunk)
-                )
-            )
-            found = {(row.agent_code, row.agent_reference): _answer(row) for row in rows}
-            for key in chunk:
-                self._answers[key] = found.get(key)
+        self._answers.update(await answers_on_file(self._session, wanted))
+
+    async def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]:
+        """The answers on file for (agent code, reference) pairs, this transaction's own
+        included."""
+        await self.prefetch_answers(keys)
+        return {key: self._answers[key] for key in keys}
 
     async def recorded_answer(self, agent_code: str, agent_reference: str) -> RecordedAnswer | None:
         key = (agent_code, agent_reference)
@@ -377,7 +403,7 @@ class Answering:
     async def record_answer(
         self,
         *,
-        job: IntakeJob,
+        job: AnsweredJob,
         agent_code: str,
         agent_reference: str,
         document_type: str,

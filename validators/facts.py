@@ -3,7 +3,7 @@
 The engine is pure, so a rule that needs history asks ``RuleContext.facts``; offline (the
 ``validate`` command) there are none and such a rule checks only what the declaration itself
 shows. The pipeline answers these questions inside the transaction that numbers the
-declaration (``gateway.pipeline.history``), so two imports in one batch see each other.
+declaration (``gateway.pipeline.dispatch_facts``), so two imports in one batch see each other.
 """
 
 from __future__ import annotations

@@ -1,133 +1,135 @@
-"""The store's facts for a declaration about to be numbered, and what its numbering records.
+"""Read the facts a declaration needs and write the ones its numbering leaves (glue).
 
-A DUA of an importer without RUC (ID-NORUC), a declaration with control documents
-(CTRL-SINGLE-USE) and an urgent or anticipado-04 DUA (URG-REGULARIZE, MOD-04-OVERDUE) are
-validated again inside the answering transaction with these facts; once numbered, their
-control documents and pending regularization are recorded in the same transaction
-(``mailboxes.dispatch_history``), so the next declaration, in this batch too, sees them.
+Which facts (``validators.policy.dispatch.wanted``) and which records
+(``validators.policy.dispatch.left_behind``) are policy; here they are asked of a
+``FactSource`` (the answering transaction, or ``mailboxes.answer_facts`` before it) and
+written through ``mailboxes.jobs.Answering``, in the transaction that numbers the
+declaration, so the next declaration, in the same batch too, sees them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
+from typing import Protocol
 
-from edi_formats.models import DUA, OE, ExportSeries, ImportSeries
-from gateway.pipeline.history import StoreHistory, needs_history
-from gateway.pipeline.process import ReadDeclaration
+from gateway.pipeline.core import AnswerFacts, JobView, references_on_file, wanted_facts
+from gateway.pipeline.process import Analysis
 from mailboxes.dispatch_history import ControlDocumentKey, PendingKind
-from mailboxes.jobs import Answering
-from validators.context import RuleContext, transmission_date
-from validators.engine import validate
-from validators.facts import ImportHistory
-from validators.registry import RuleRegistry
-from validators.rules.prior_dispatches import (
-    ANTICIPADO_04,
-    establishment_of,
-    pending_kind,
-    regularization_due,
+from mailboxes.jobs import Answering, RecordedAnswer
+from validators.policy.dispatch import (
+    ControlDocumentRef,
+    KnownFacts,
+    LeftBehind,
+    WantedFacts,
 )
 
-__all__ = ["StoreFacts", "load_facts", "needs_facts", "record_dispatch", "revalidate"]
+__all__ = [
+    "AnswerFactSource",
+    "FactSource",
+    "control_document_uses",
+    "read_answer_facts",
+    "read_facts",
+    "record_left_behind",
+]
 
 
-def _keys(declaration: DUA | OE) -> list[ControlDocumentKey]:
-    series: tuple[ImportSeries | ExportSeries, ...] = declaration.series
-    return [
-        ControlDocumentKey(d.entity_code, d.document_code, d.number)
-        for item in series
-        for d in item.control_documents
-    ]
+class FactSource(Protocol):
+    """Read-only questions about earlier declarations (``Answering`` answers them too)."""
+
+    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]: ...
+
+    async def used_control_documents(
+        self, keys: Iterable[ControlDocumentKey]
+    ) -> Mapping[ControlDocumentKey, str]: ...
+
+    async def overdue_regularizations(
+        self, party: tuple[str, str], kind: PendingKind, as_of: date
+    ) -> tuple[str, ...]: ...
+
+    async def premises_incidents(
+        self, party: tuple[str, str], establishment: str
+    ) -> tuple[tuple[date, date | None], ...]: ...
 
 
-def needs_facts(declaration: DUA | OE) -> bool:
-    """Whether a rule asks the store about this declaration."""
-    return (
-        needs_history(declaration)
-        or bool(_keys(declaration))
-        or pending_kind(declaration) is not None
-    )
+class AnswerFactSource(FactSource, Protocol):
+    """``FactSource`` and the answers on file (``mailboxes.answer_facts.AnswerFactReader``
+    before the transaction, ``mailboxes.jobs.Answering`` inside it)."""
+
+    async def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StoreFacts:
-    """``validators.facts.Facts`` and ``DispatchFacts`` for one declaration, as loaded."""
-
-    history: StoreHistory | None = None
-    uses: Mapping[ControlDocumentKey, str] = field(default_factory=dict)
-    overdue: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    premises: Mapping[str, tuple[tuple[date, date | None], ...]] = field(default_factory=dict)
-
-    def imports_in_year(self, doc_type: str, doc_number: str, year: int) -> ImportHistory:
-        if self.history is None:
-            return ImportHistory(year)
-        return self.history.imports_in_year(doc_type, doc_number, year)
-
-    def control_document_use(self, entity_code: str, document_code: str, number: str) -> str | None:
-        return self.uses.get(ControlDocumentKey(entity_code, document_code, number))
-
-    def overdue_regularizations(self, kind: str) -> tuple[str, ...]:
-        return self.overdue.get(kind, ())
-
-    def premises_incidents(self, establishment: str) -> tuple[tuple[date, date | None], ...]:
-        return self.premises.get(establishment, ())
+def _key(ref: ControlDocumentRef) -> ControlDocumentKey:
+    return ControlDocumentKey(*ref)
 
 
-async def load_facts(answering: Answering, declaration: DUA | OE, as_of: date) -> StoreFacts:
-    """Read what the rules may ask about ``declaration`` on ``as_of``."""
-    history = None
-    if isinstance(declaration, DUA) and needs_history(declaration):
-        importer = declaration.importer
-        history = await StoreHistory.load(
-            answering, importer.doc_type.value, importer.doc_number, as_of.year
-        )
-    uses = await answering.used_control_documents(_keys(declaration))
+async def control_document_uses(
+    source: FactSource, refs: Iterable[ControlDocumentRef]
+) -> dict[ControlDocumentRef, str]:
+    """The number of the declaration that used each of ``refs``, for those used."""
+    used = await source.used_control_documents([_key(ref) for ref in refs])
+    return {(k.entity_code, k.document_code, k.number): n for k, n in used.items()}
+
+
+async def read_facts(source: FactSource, wanted: WantedFacts) -> KnownFacts:
+    """The store's answers to ``wanted``."""
+    imports = None
+    if wanted.importer is not None:
+        cents = await source.importer_fobs(*wanted.importer, wanted.as_of.year)
+        imports = KnownFacts.history(wanted.as_of.year, cents)
+    uses = await control_document_uses(source, wanted.control_documents)
     overdue: dict[str, tuple[str, ...]] = {}
-    kind = pending_kind(declaration)
-    if kind is not None and isinstance(declaration, DUA):
-        party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
-        overdue[kind] = await answering.overdue_regularizations(party, PendingKind(kind), as_of)
     premises: dict[str, tuple[tuple[date, date | None], ...]] = {}
-    if kind == ANTICIPADO_04 and isinstance(declaration, DUA):
-        establishment = establishment_of(declaration)
-        if establishment is not None:
-            party = (declaration.importer.doc_type.value, declaration.importer.doc_number)
-            premises[establishment] = await answering.premises_incidents(party, establishment)
-    return StoreFacts(history, uses, overdue, premises)
+    if wanted.overdue_kind is not None and wanted.party is not None:
+        kind = PendingKind(wanted.overdue_kind)
+        overdue[kind.value] = await source.overdue_regularizations(wanted.party, kind, wanted.as_of)
+        if wanted.establishment is not None:
+            premises[wanted.establishment] = await source.premises_incidents(
+                wanted.party, wanted.establishment
+            )
+    return KnownFacts(imports, wanted.importer, uses, overdue, premises)
 
 
-async def revalidate(
-    answering: Answering,
-    outcome: ReadDeclaration,
-    context: RuleContext,
-    registry: RuleRegistry | None,
-) -> ReadDeclaration:
-    """``outcome`` validated again with the store's facts."""
-    declaration = outcome.declaration
-    facts = await load_facts(answering, declaration, context.as_of)
-    findings = validate(declaration, replace(context, facts=facts), registry)
-    return ReadDeclaration(outcome.document, declaration, tuple(findings))
+async def read_answer_facts(
+    source: AnswerFactSource, view: JobView, analysis: Analysis, *, start: int = 0
+) -> AnswerFacts:
+    """Everything ``decide`` may ask about the job's documents from ``start`` on."""
+    answers = await source.recorded_answers(references_on_file(view, analysis, start))
+    known = {}
+    for asked in dict.fromkeys(wanted_facts(view, analysis, start)):
+        known[asked] = await read_facts(source, asked)
+    return AnswerFacts(answers, known)
 
 
-async def record_dispatch(
-    answering: Answering,
-    declaration: DUA | OE,
-    *,
-    number: str,
-    office: str,
-    received_at: datetime,
+async def record_left_behind(
+    answering: Answering, left: LeftBehind, *, number: str, office: str, received_at: datetime
 ) -> None:
-    """Record a numbered declaration's control documents and pending regularization."""
+    """Record what numbering a declaration leaves for later ones (written at once, so later
+    declarations of this transaction see it)."""
+    if left.import_record is not None:
+        record = left.import_record
+        await answering.record_import(
+            number=number,
+            office=office,
+            doc_type=record.doc_type,
+            doc_number=record.doc_number,
+            year=record.year,
+            fob_cents=record.fob_cents,
+            received_at=record.received_at,
+        )
     await answering.record_control_documents(
-        _keys(declaration), declaration_number=number, office=office, used_at=received_at
+        [_key(ref) for ref in left.control_documents],
+        declaration_number=number,
+        office=office,
+        used_at=received_at,
     )
-    kind = pending_kind(declaration)
-    if kind is not None and isinstance(declaration, DUA):
+    if left.pending is not None:
         await answering.record_pending_regularization(
             declaration_number=number,
             office=office,
-            party=(declaration.importer.doc_type.value, declaration.importer.doc_number),
-            kind=PendingKind(kind),
-            due_on=regularization_due(declaration, transmission_date(received_at)),
+            party=left.pending.party,
+            kind=PendingKind(left.pending.kind),
+            due_on=left.pending.due_on,
         )

@@ -7,11 +7,10 @@ duplicate detection need the store and happen later, in the answering transactio
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from typing import Final
 
 from edi_formats.codec import (
     DeclarationIdentity,
@@ -22,10 +21,11 @@ from edi_formats.codec import (
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.extract import ExtractedDocument, extract_documents
 from edi_formats.models import DUA, OE
+from gateway.mail.reading import decode_words, header_values
 from validators.engine import RuleContext, validate
-from validators.findings import Finding, Severity, has_errors
+from validators.findings import Finding, has_errors
+from validators.policy.sender import not_an_agent
 from validators.registry import RuleRegistry
-from validators.rules import CATALOG
 
 __all__ = [
     "MAX_REFERENCES",
@@ -101,71 +101,46 @@ class Analysis:
     outcomes: tuple[Outcome, ...]
 
 
-def _header(message: EmailMessage, name: str) -> str | None:
-    try:
-        value = message.get(name)
-    except Exception:  # a malformed header must not cost the answer
-        return None
-    if value is None:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
+_WANTED: Final = ("message-id", "references", "subject", "auto-submitted", "precedence", "list-id")
 
 
 def read_headers(raw: bytes) -> SubmissionHeaders:
-    """The submission's Message-ID, References and Subject, when present and readable."""
-    try:
-        message = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    except Exception:
-        return SubmissionHeaders()
-    message_id = _header(message, "Message-ID")
+    """The submission's Message-ID, References and Subject, when present and readable.
+
+    Read from the header bytes (``gateway.mail.reading``), not parsed with the email package:
+    only these few fields are needed.
+    """
+    fields = {
+        name: " ".join(value.split())
+        for name, value in header_values(raw, _WANTED).items()
+        if value.strip()
+    }
+    message_id = fields.get("message-id")
     if message_id is not None and not _MSG_ID.fullmatch(message_id):
         message_id = None  # not a msg-id we can thread to
-    references = _MSG_ID.findall(_header(message, "References") or "")[-MAX_REFERENCES:]
+    references = _MSG_ID.findall(fields.get("references", ""))[-MAX_REFERENCES:]
+    subject = " ".join(decode_words(fields.get("subject", "")).split())
     return SubmissionHeaders(
         message_id=message_id,
         references=" ".join(references) or None,
-        subject=_header(message, "Subject"),
-        automatic=is_automatic(message),
+        subject=subject or None,
+        automatic=is_automatic(fields),
     )
 
 
-def is_automatic(message: EmailMessage) -> bool:
+def is_automatic(fields: Mapping[str, str]) -> bool:
     """Whether the mail says a program sent it: RFC 3834's signs and the older conventions.
 
     ``Auto-Submitted`` other than ``no`` (auto-replies, receipts, this node's own answers),
-    ``Precedence: bulk|junk|list`` and a ``List-Id`` (mailing lists).
+    ``Precedence: bulk|junk|list`` and a ``List-Id`` (mailing lists). ``fields`` are the
+    header's values by lower-case name.
     """
-    auto_submitted = (_header(message, "Auto-Submitted") or "no").split(";")[0].strip().lower()
-    precedence = (_header(message, "Precedence") or "").strip().lower()
+    auto_submitted = fields.get("auto-submitted", "no").split(";")[0].strip().lower()
+    precedence = fields.get("precedence", "").strip().lower()
     return (
         auto_submitted != "no"
         or precedence in _AUTOMATIC_PRECEDENCE
-        or _header(message, "List-Id") is not None
-    )
-
-
-def _td_sender_citation(declaration: DUA | OE, context: RuleContext) -> str:
-    """TD-SENDER's citation in force for the declaration (the 1997 one before INTA-PG.01-A)."""
-    versions = CATALOG.versions("TD-SENDER")
-    for version in versions:
-        if version.in_force(declaration.document_type, context.as_of, declaration.office):
-            return version.citation
-    return versions[0].citation
-
-
-def _not_an_agent(declaration: DUA | OE, context: RuleContext) -> Finding:
-    """TD-SENDER when the sender has no agent code at all (the engine skips it then)."""
-    return Finding(
-        rule_id="TD-SENDER",
-        severity=Severity.ERROR,
-        field="agent_code",
-        message=(
-            f"Casilla Despachador: la declaración del despachador {declaration.agent_code} fue "
-            "transmitida desde una cuenta que no es de un despachador de aduana. Solo los "
-            "despachadores transmiten declaraciones, con su clave electrónica."
-        ),
-        citation=_td_sender_citation(declaration, context),
+        or fields.get("list-id") is not None
     )
 
 
@@ -178,7 +153,7 @@ def _read(
         return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
     findings = validate(declaration, context, registry)
     if context.sender_agent_code is None:
-        findings.insert(0, _not_an_agent(declaration, context))
+        findings.insert(0, not_an_agent(declaration, context))
     return ReadDeclaration(document, declaration, tuple(findings))
 
 

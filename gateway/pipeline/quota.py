@@ -1,64 +1,76 @@
-"""The month's red-channel counts per office, kept in the store (CH-ASSIGN's quota).
+"""The month's red-channel counts per office, read and counted in the answering transaction.
 
-Runs inside the answering transaction (``mailboxes.jobs.Answering``) right after the number
-is taken, so the count and the number commit together or not at all. The month's row is
-locked for the rest of the transaction by the ``UPDATE ... RETURNING`` that reads it: on
-PostgreSQL a second worker numbering at the same office waits there until the first commits,
-then sees its count; on SQLite the answering transaction already holds the only writer. The
-row is created by the month's first declaration with an insert that ignores a concurrent
-twin, and with its red limit fixed from the previous month's numbered declarations (read from
-``declarations``: 004 VII.A.45 c depends on last month's daily average).
-
-Months are Lima calendar months of the receipt, like the numbering year.
+The policy (the month's red limit from last month's numbered count, the channel within it,
+how a decision counts) is ``validators.policy.channels``; this is the glue that runs it on the
+store's month. It runs right after the number is taken, so the count and the number commit
+together or not at all. The month's row is locked for the rest of the transaction by the
+``UPDATE ... RETURNING`` that reads it (``mailboxes.ledgers.take_month``): on PostgreSQL a
+second worker numbering at the same office waits there until the first commits, then sees its
+count; on SQLite the answering transaction already holds the only writer.
 """
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from config.reference import ReferenceData
 from edi_formats.models import DUA, OE
-from edi_formats.responses import Channel
-from gateway.pipeline.channels import (
-    ChannelDecision,
-    MonthCounts,
-    RedLimit,
-    red_limit,
-    select_channel,
-    shares_apply,
-)
 from mailboxes.jobs import Answering
 from mailboxes.ledgers import MonthKey
 from mailboxes.store import Store
-from validators.engine import PERU_TIME, transmission_date
+from validators.context import transmission_date
+from validators.policy.channels import (
+    ChannelDecision,
+    ChannelInputs,
+    MonthCounts,
+    RedLimit,
+    channel_inputs,
+    choose_channel,
+    counted,
+    limit_for,
+    month_of,
+    previous_month,
+    select_channel,
+)
 
-__all__ = ["MonthState", "assign_channel", "limit_for", "month_counts", "previous_month"]
+__all__ = [
+    "MonthState",
+    "assign_channel",
+    "channel_for",
+    "limit_for",
+    "month_counts",
+    "previous_month",
+    "select_channel",
+]
 
 
-def _month_start(year: int, month: int) -> datetime:
-    """The first instant of a Lima calendar month, in UTC."""
-    return datetime(year, month, 1, tzinfo=PERU_TIME).astimezone(UTC)
-
-
-def _previous(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
-
-
-def previous_month(year: int, month: int) -> tuple[datetime, datetime]:
-    """The month before, as [start, end) instants."""
-    before_year, before_month = _previous(year, month)
-    return _month_start(before_year, before_month), _month_start(year, month)
-
-
-def limit_for(office: str, year: int, month: int) -> Callable[[int], str]:
-    """The red limit of ``office`` for a month, from the month before's numbered count
-    (004 VII.A.45 c: last month's daily average), as the store keeps it."""
-    before_year, before_month = _previous(year, month)
-    days = calendar.monthrange(before_year, before_month)[1]
-    return lambda numbered: red_limit(office, numbered, days).encode()
+async def channel_for(
+    answering: Answering,
+    inputs: ChannelInputs,
+    *,
+    received_at: datetime,
+    regime: str,
+    number: str,
+    seed: bytes,
+) -> ChannelDecision:
+    """The channel of a declaration being numbered, counted in the office's month."""
+    month = month_of(inputs, received_at, regime)
+    if month is None:
+        return choose_channel(inputs, number=number, seed=seed)
+    key = MonthKey(month.office, month.year, month.month, month.regime)
+    row = await answering.take_channel_month(
+        key,
+        previous=previous_month(month.year, month.month),
+        limit_from=limit_for(month.office, month.year, month.month),
+    )
+    quota = (RedLimit.decode(row.red_limit), MonthCounts(base=row.base, red=row.red))
+    decision = choose_channel(inputs, number=number, seed=seed, quota=quota)
+    count = counted(decision)
+    await answering.count_channel(
+        key, base=count.base, red=count.red, mandatory_red=count.mandatory_red
+    )
+    return decision
 
 
 async def assign_channel(
@@ -72,32 +84,17 @@ async def assign_channel(
     reference: ReferenceData,
 ) -> ChannelDecision:
     """The channel of a declaration being numbered, counted in the office's month."""
-    as_of: date = transmission_date(received_at)
-    if not shares_apply(declaration, reference, office, as_of):
-        return select_channel(
-            declaration, office=office, number=number, seed=seed, as_of=as_of, reference=reference
-        )
-    key = MonthKey(office, as_of.year, as_of.month, declaration.regime)
-    month = await answering.take_channel_month(
-        key,
-        previous=previous_month(as_of.year, as_of.month),
-        limit_from=limit_for(office, as_of.year, as_of.month),
+    inputs = channel_inputs(
+        declaration, office=office, as_of=transmission_date(received_at), reference=reference
     )
-    decision = select_channel(
-        declaration,
-        office=office,
+    return await channel_for(
+        answering,
+        inputs,
+        received_at=received_at,
+        regime=declaration.regime,
         number=number,
         seed=seed,
-        as_of=as_of,
-        reference=reference,
-        quota=(RedLimit.decode(month.red_limit), MonthCounts(base=month.base, red=month.red)),
     )
-    red = 1 if decision.channel is Channel.ROJO else 0
-    if decision.in_percentage:
-        await answering.count_channel(key, base=1, red=red)
-    else:
-        await answering.count_channel(key, mandatory_red=red)
-    return decision
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,19 +8,20 @@ the ``DeclarationResponse`` attached in the format the declaration came in (a CU
 CUSRES, ``application/EDIFACT``). ``X-Teledespacho-Reference`` is empty when the
 declaration could not be read far enough to know its reference.
 
-Built with the stdlib ``email`` package and serialised with ``policy.SMTP`` (CRLF).
+Written as bytes with ``gateway.mail`` (CRLF, folded and encoded per RFC 5322 and 2047). An
+acceptance and its office copy are written as templates (``acceptance_template``,
+``office_copy_template``) before the number and the channel are known: the answering
+transaction only fills those in (``gateway.mail.template.fill``).
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 import secrets
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Final
 
@@ -30,6 +31,20 @@ from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel, DeclarationResponse, ResponseFinding, ResponseStatus
+from gateway.mail import Part, address_field, attachment, field, ids_field, text_part
+from gateway.mail.template import (
+    STAND_IN,
+    Attachment,
+    ByChannel,
+    Field,
+    Filling,
+    Slot,
+    Template,
+    TextPart,
+    Wrapped,
+    fill,
+    number_slots,
+)
 from gateway.pipeline.process import ReadDeclaration, SubmissionHeaders, UnreadableDeclaration
 from validators.boxes import DocumentType, box_label
 from validators.engine import PERU_TIME
@@ -39,21 +54,19 @@ __all__ = [
     "CHANNEL_MEANING",
     "ReplyEnvelope",
     "acceptance",
+    "acceptance_template",
     "failure",
     "nothing_readable",
     "office_copy",
+    "office_copy_template",
     "rejection",
     "response_for",
     "unreadable",
 ]
 
 WIDTH: Final = 76
-_FOLD_AT: Final = 78
 NO_REPLY_LOCAL_PART: Final = "no-responder"
 """The sender of office copies: an address the node does not host, so a reply bounces."""
-_WIRE: Final = SMTP.clone(refold_source="none")
-"""How replies are written: headers set raw (short ones, identifiers) are kept as they are."""
-_PLAIN_HEADER: Final = re.compile(r"^[\x20-\x7e]*$")
 
 CHANNEL_MEANING: Final[dict[Channel, str]] = {
     Channel.VERDE: "sin revisión documentaria ni reconocimiento físico",
@@ -95,6 +108,9 @@ class ReplyEnvelope:
     date: datetime
     received_at: datetime
     submission: SubmissionHeaders
+    id_seed: str | None = None
+    """What the Message-IDs are derived from (the job and document: the same answer composed
+    again gets the same identifiers); None: random ones."""
 
     @property
     def office_label(self) -> str:
@@ -185,100 +201,130 @@ def _response_finding(finding: Finding) -> ResponseFinding:
     return ResponseFinding.from_finding(finding)
 
 
-def _message(
-    envelope: ReplyEnvelope, *, subject: str, status: ResponseStatus, reference: str
-) -> EmailMessage:
-    message = EmailMessage()
-    _origin(message, envelope, to=envelope.agent_address, subject=subject)
-    original = envelope.submission.message_id
-    if original is not None:
-        _put_ids(message, "In-Reply-To", original)
-        earlier = envelope.submission.references
-        _put_ids(message, "References", f"{earlier} {original}" if earlier else original)
-    _put(message, "X-Teledespacho-Status", status.value)
-    _put(message, "X-Teledespacho-Reference", reference)
-    return message
+Fields = list[bytes | Field]
 
 
-def _put_ids(message: EmailMessage, name: str, ids: str) -> None:
-    """Message identifiers exactly as sent, folded only between identifiers.
-
-    The email package would encode an identifier longer than a line (Exchange writes
-    78-character ones) as an encoded word, and clients then cannot thread the reply. Raw
-    headers are written unfolded by ``_WIRE``; RFC 5322 allows lines up to 998 octets.
-    """
-    message.set_raw(name, "\r\n ".join(ids.split()))
-
-
-def _put(message: EmailMessage, name: str, value: str) -> None:
-    """Set a header; a short printable-ASCII value is stored exactly as written.
-
-    The email package parses and refolds every header it is given, which is most of the cost
-    of composing a reply; a value that needs neither encoding nor folding skips that.
-    """
-    if _PLAIN_HEADER.match(value) and len(name) + len(value) + 2 <= _FOLD_AT:
-        message.set_raw(name, value)
+def _message_id(envelope: ReplyEnvelope, kind: str) -> str:
+    if envelope.id_seed is None:
+        token = secrets.token_hex(10)
     else:
-        message[name] = value
+        seed = f"{envelope.id_seed}/{kind}/{envelope.received_at.isoformat()}"
+        token = hashlib.sha256(seed.encode()).hexdigest()[:20]
+    return f"<td.{token}@{envelope.domain}>"
 
 
 def _origin(
-    message: EmailMessage,
-    envelope: ReplyEnvelope,
-    *,
-    to: str,
-    subject: str,
-    sender: str | None = None,
-) -> None:
+    envelope: ReplyEnvelope, *, to: str, subject: str | Field, kind: str, sender: str | None = None
+) -> Fields:
     """From (the office's intake unless ``sender``), To, Subject, Date, Message-ID."""
     address = sender or envelope.office_address
-    _put(message, "From", f"Teledespacho Aduana {envelope.office_code} <{address}>")
-    _put(message, "To", to)
-    _put(message, "Subject", subject)
-    _put(message, "Date", format_datetime(envelope.date.astimezone(PERU_TIME)))
-    _put(message, "Message-ID", f"<td.{secrets.token_hex(10)}@{envelope.domain}>")
-    _put(message, "Auto-Submitted", "auto-replied")  # RFC 3834: no auto-responder answers it
+    return [
+        address_field("From", address, f"Teledespacho Aduana {envelope.office_code}"),
+        address_field("To", to),
+        subject if isinstance(subject, Field) else field("Subject", subject),
+        field("Date", format_datetime(envelope.date.astimezone(PERU_TIME))),
+        ids_field("Message-ID", _message_id(envelope, kind)),
+        field("Auto-Submitted", "auto-replied"),  # RFC 3834: no auto-responder answers it
+    ]
 
 
-def _body(message: EmailMessage, lines: Iterable[str]) -> None:
-    text = "\n".join([*lines, "", _SIGNATURE]) + "\n"
-    try:
-        text.encode("iso-8859-1")
-    except UnicodeEncodeError:
-        message.set_content(text, charset="utf-8", cte="quoted-printable")
-    else:  # what the era's clients display best
-        message.set_content(text, charset="iso-8859-1", cte="quoted-printable")
+def _fields(
+    envelope: ReplyEnvelope,
+    *,
+    subject: str | Field,
+    status: ResponseStatus,
+    reference: str,
+    kind: str,
+) -> Fields:
+    """The reply's fields: origin, threading to the submission, status and reference.
+
+    Message identifiers are written exactly as sent, folded only between identifiers (an
+    encoded identifier would break the reader's threading).
+    """
+    fields = _origin(envelope, to=envelope.agent_address, subject=subject, kind=kind)
+    original = envelope.submission.message_id
+    if original is not None:
+        fields.append(ids_field("In-Reply-To", original))
+        earlier = envelope.submission.references
+        fields.append(ids_field("References", f"{earlier} {original}" if earlier else original))
+    fields.append(field("X-Teledespacho-Status", status.value))
+    fields.append(field("X-Teledespacho-Reference", reference))
+    return fields
+
+
+def _text(lines: Iterable[str]) -> str:
+    return "\n".join([*lines, "", _SIGNATURE]) + "\n"
 
 
 def _answer_format(fmt: WireFormat | None) -> WireFormat:
     return fmt if fmt is not None else WireFormat.JSON
 
 
-def _attach_response(
-    message: EmailMessage,
-    response: DeclarationResponse,
-    fmt: WireFormat | None,
-    request: bytes | None = None,
-) -> str:
+_EXTENSIONS: Final = {WireFormat.JSON: "json", WireFormat.EDIFACT: "edi", WireFormat.FLAT: "txt"}
+
+
+def _response_type(fmt: WireFormat, data: bytes) -> tuple[str, dict[str, str]]:
+    if fmt is WireFormat.JSON:
+        return "application/json", {}
+    if fmt is WireFormat.EDIFACT:  # RFC 1767
+        return "application/EDIFACT", {}
+    return "text/plain", {"charset": _flat_charset(data)}
+
+
+def _response_part(
+    response: DeclarationResponse, fmt: WireFormat | None, request: bytes | None = None
+) -> Part:
     fmt = _answer_format(fmt)
     data = render_response(response, fmt, request)
     stem = f"respuesta-{response.number or response.agent_reference or 'declaracion'}"
-    if fmt is WireFormat.JSON:
-        filename = f"{stem}.json"
-        message.add_attachment(data, maintype="application", subtype="json", filename=filename)
-    elif fmt is WireFormat.EDIFACT:  # RFC 1767
-        filename = f"{stem}.edi"
-        message.add_attachment(data, maintype="application", subtype="EDIFACT", filename=filename)
+    content_type, params = _response_type(fmt, data)
+    return attachment(data, content_type, f"{stem}.{_EXTENSIONS[fmt]}", params)
+
+
+def _boundary(fields: Sequence[bytes | Field]) -> str:
+    seed = b"".join(piece for piece in fields if isinstance(piece, bytes))
+    return f"=_td{hashlib.sha256(seed).hexdigest()[:32]}"
+
+
+def _template(
+    fields: Sequence[bytes | Field],
+    text: str | TextPart,
+    attachments: Sequence[Part | Attachment] = (),
+) -> Template:
+    """The reply: its fields, the text, and the attachments in a ``multipart/mixed``.
+
+    The boundary starts with ``=_``, which neither quoted-printable nor base64 produce, so
+    whatever is filled in the holes cannot contain it.
+    """
+    pieces: list[bytes | Field | TextPart | Attachment] = [*fields, b"MIME-Version: 1.0\r\n"]
+    body: list[Part | TextPart | Attachment] = [
+        text_part(text) if isinstance(text, str) else text,
+        *attachments,
+    ]
+    if len(body) > 1:
+        boundary = _boundary(fields)
+        delimiter = f"--{boundary}\r\n".encode()
+        pieces.append(f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode())
+        for part in body:
+            pieces.append(delimiter)
+            pieces.append(part.headers + b"\r\n" + part.body if isinstance(part, Part) else part)
+        pieces.append(f"--{boundary}--\r\n".encode())
     else:
-        filename = f"{stem}.txt"
-        message.add_attachment(
-            data,
-            maintype="text",
-            subtype="plain",
-            filename=filename,
-            params={"charset": _flat_charset(data)},
-        )
-    return filename
+        (part,) = body
+        pieces.append(part.headers + b"\r\n" + part.body if isinstance(part, Part) else part)
+    merged: list[bytes | Field | TextPart | Attachment] = []
+    for piece in pieces:  # consecutive finished bytes as one piece
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return Template(tuple(merged))
+
+
+def _finished(template: Template) -> bytes:
+    """A template without holes, as the mail it is."""
+    assert template.complete
+    return b"".join(piece for piece in template.pieces if isinstance(piece, bytes))
 
 
 def _flat_charset(data: bytes) -> str:
@@ -360,46 +406,86 @@ def _pending_payment(declaration: DUA | OE) -> str:
     )
 
 
-def acceptance(
-    envelope: ReplyEnvelope, outcome: ReadDeclaration, *, number: str, channel: Channel
-) -> bytes:
+def _meaning(channel: Channel) -> str:
+    return _hanging(f"  Canal asignado:        {channel.value.upper()}: {CHANNEL_MEANING[channel]}")
+
+
+def acceptance_template(envelope: ReplyEnvelope, outcome: ReadDeclaration, series: str) -> Template:
+    """The acceptance, with the number (of ``series``, ``118-2026-10-``) and the channel left
+    to fill.
+
+    The response is rendered once per channel with a stand-in number put in place at filling.
+    A CUSRES's interchange reference (UNB 0020) is a digest of the response, so it is the
+    digest of the response with the stand-in number: as canonical, and as unique (the
+    response names the agent's reference and the receipt instant).
+    """
     declaration = outcome.declaration
     kind = _kind(declaration)
     reference = declaration.agent_reference
-    message = _message(
+    subject = Field(
+        "Subject",
+        (f"ACEPTADA {kind} ", Slot.NUMBER, " canal ", Slot.CHANNEL_UPPER, f" - ref. {reference}"),
+    )
+    fields = _fields(
         envelope,
-        subject=f"ACEPTADA {kind} {number} canal {channel.value.upper()} - ref. {reference}",
+        subject=subject,
         status=ResponseStatus.ACCEPTED,
         reference=reference,
+        kind="acceptance",
     )
-    _put(message, "X-Teledespacho-Number", number)
-    _put(message, "X-Teledespacho-Channel", channel.value)
+    fields += [
+        Field("X-Teledespacho-Number", (Slot.NUMBER,)),
+        Field("X-Teledespacho-Channel", (Slot.CHANNEL,)),
+    ]
     _, warnings, notes = _split(outcome.findings)
-    lines = _header_lines(envelope, outcome.document.source)
-    lines += [
-        f"Su {kind} con referencia {reference} fue ACEPTADA y numerada.",
-        "",
-        f"  Número de declaración: {number}",
-        _hanging(f"  Canal asignado:        {channel.value.upper()}: {CHANNEL_MEANING[channel]}"),
+    before = _header_lines(envelope, outcome.document.source)
+    before += [f"Su {kind} con referencia {reference} fue ACEPTADA y numerada.", ""]
+    after = [
         _hanging(f"                         {_pending_payment(declaration)}"),
         "",
     ]
-    lines += _findings_text(
+    after += _findings_text(
         "Observaciones, que no impiden la numeración", warnings, declaration.document_type
     )
-    lines += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
-    response = response_for(
-        outcome,
-        received_at=envelope.received_at,
-        office=envelope.office_code,
-        number=number,
-        channel=channel,
+    after += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
+    fmt = _answer_format(outcome.document.format)
+    after.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
+    text = TextPart(
+        (
+            "\n".join(before) + "\n  Número de declaración: ",
+            Slot.NUMBER,
+            "\n",
+            ByChannel(tuple((channel, _meaning(channel)) for channel in Channel)),
+            "\n" + _text(after),
+        )
     )
-    fmt = outcome.document.format
-    lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
-    _body(message, lines)
-    _attach_response(message, response, fmt, outcome.document.data)
-    return message.as_bytes(policy=_WIRE)
+
+    def render(number: str, channel: Channel) -> bytes:
+        response = response_for(
+            outcome,
+            received_at=envelope.received_at,
+            office=envelope.office_code,
+            number=number,
+            channel=channel,
+        )
+        return render_response(response, fmt, outcome.document.data)
+
+    variants = number_slots(render, series)
+    content_type, params = _response_type(fmt, variants[0][1])
+    response = Attachment(
+        content_type,
+        tuple(params.items()),
+        ("respuesta-", Slot.NUMBER, f".{_EXTENSIONS[fmt]}"),
+        variants,
+    )
+    return _template(fields, text, [response])
+
+
+def acceptance(
+    envelope: ReplyEnvelope, outcome: ReadDeclaration, *, number: str, channel: Channel
+) -> bytes:
+    template = acceptance_template(envelope, outcome, number[: -len(STAND_IN)])
+    return fill(template, Filling(number, channel))
 
 
 def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
@@ -408,11 +494,12 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
     reference = declaration.agent_reference
     errors, warnings, _ = _split(outcome.findings)
     count = f"{len(errors)} error" + ("es" if len(errors) != 1 else "")
-    message = _message(
+    fields = _fields(
         envelope,
         subject=f"RECHAZADA {kind} ref. {reference} - {count}",
         status=ResponseStatus.REJECTED,
         reference=reference,
+        kind="rejection",
     )
     lines = _header_lines(envelope, outcome.document.source)
     taken = any(finding.rule_id == "DUP" for finding in errors)
@@ -432,21 +519,21 @@ def rejection(envelope: ReplyEnvelope, outcome: ReadDeclaration) -> bytes:
     response = response_for(outcome, received_at=envelope.received_at, office=envelope.office_code)
     fmt = outcome.document.format
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
-    _body(message, lines)
-    _attach_response(message, response, fmt, outcome.document.data)
-    return message.as_bytes(policy=_WIRE)
+    attached = _response_part(response, fmt, outcome.document.data)
+    return _finished(_template(fields, _text(lines), [attached]))
 
 
 def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes:
     error: DeclarationSyntaxError = outcome.error
     source = outcome.document.source
     reference = outcome.identity.agent_reference
-    message = _message(
+    fields = _fields(
         envelope,
         subject=f"RECHAZADA declaración ilegible ({source}) - {error.code}"
         + (f" - ref. {reference}" if reference else ""),
         status=ResponseStatus.REJECTED,
         reference=reference or "",
+        kind="unreadable",
     )
     fmt = outcome.document.format
     lines = _header_lines(envelope, source)
@@ -471,27 +558,30 @@ def unreadable(envelope: ReplyEnvelope, outcome: UnreadableDeclaration) -> bytes
     lines.append(f"Se adjunta la respuesta en {_format_name(fmt)} para su sistema.")
     if report is not None:
         lines.append("El intercambio se rechaza también con un mensaje CONTRL (sintaxis).")
-    _body(message, lines)
-    _attach_response(message, response, fmt, outcome.document.data)
+    attached = [_response_part(response, fmt, outcome.document.data)]
     if report is not None:  # D.96B's CUSRES does not replace CONTRL for syntax errors
-        message.add_attachment(
-            report, maintype="application", subtype="EDIFACT", filename="contrl.edi"
-        )
-    return message.as_bytes(policy=_WIRE)
+        attached.append(attachment(report, "application/EDIFACT", "contrl.edi"))
+    return _finished(_template(fields, _text(lines), attached))
 
 
-def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
-    message = _message(
-        envelope,
-        subject="RECHAZADA mensaje sin declaraciones",
-        status=ResponseStatus.REJECTED,
-        reference="",
-    )
+def _opening(envelope: ReplyEnvelope) -> list[str]:
     subject = envelope.submission.subject
     lines = [f"{envelope.office_label} - Teledespacho", ""]
     lines.append(f"Mensaje recibido: {_lima(envelope.received_at)}")
     if subject:
         lines.append(_fill(f"Asunto de su mensaje: {_shorten(subject)}", ""))
+    return lines
+
+
+def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
+    fields = _fields(
+        envelope,
+        subject="RECHAZADA mensaje sin declaraciones",
+        status=ResponseStatus.REJECTED,
+        reference="",
+        kind="nothing",
+    )
+    lines = _opening(envelope)
     lines += ["", "Su mensaje no contiene ninguna declaración legible.", ""]
     if notes:
         lines.append("Lo que se encontró en él:")
@@ -499,24 +589,20 @@ def nothing_readable(envelope: ReplyEnvelope, notes: Sequence[str]) -> bytes:
     else:
         lines.append("El mensaje está vacío.")
     lines += ["", _EXPECTED]
-    _body(message, lines)
-    return message.as_bytes(policy=_WIRE)
+    return _finished(_template(fields, _text(lines)))
 
 
 def failure(envelope: ReplyEnvelope, attempts: int) -> bytes:
     """The gateway could not process the mail: say so; nothing in it was numbered."""
-    message = _message(
+    fields = _fields(
         envelope,
         subject="RECHAZADA mensaje no procesado por un error de la aduana",
         status=ResponseStatus.REJECTED,
         reference="",
+        kind="failure",
     )
-    _put(message, "X-Teledespacho-Error", "internal")
-    subject = envelope.submission.subject
-    lines = [f"{envelope.office_label} - Teledespacho", ""]
-    lines.append(f"Mensaje recibido: {_lima(envelope.received_at)}")
-    if subject:
-        lines.append(_fill(f"Asunto de su mensaje: {_shorten(subject)}", ""))
+    fields.append(field("X-Teledespacho-Error", "internal"))
+    lines = _opening(envelope)
     lines += [
         "",
         _fill(
@@ -532,8 +618,81 @@ def failure(envelope: ReplyEnvelope, attempts: int) -> bytes:
             "",
         ),
     ]
-    _body(message, lines)
-    return message.as_bytes(policy=_WIRE)
+    return _finished(_template(fields, _text(lines)))
+
+
+_COPY_TYPES: Final[dict[WireFormat | None, tuple[str, str]]] = {
+    WireFormat.JSON: ("application/json", "json"),
+    WireFormat.EDIFACT: ("application/EDIFACT", "edi"),
+}
+
+
+def office_copy_template(
+    envelope: ReplyEnvelope, outcome: ReadDeclaration, *, agent_address: str
+) -> Template:
+    """The accepted declaration for the office's INBOX, its number, channel and the channel's
+    reason left to fill."""
+    declaration = outcome.declaration
+    kind = _kind(declaration)
+    subject = Field(
+        "Subject",
+        (
+            f"{kind} ",
+            Slot.NUMBER,
+            " canal ",
+            Slot.CHANNEL_UPPER,
+            f" - despachador {declaration.agent_code} ref. {declaration.agent_reference}",
+        ),
+    )
+    # Not from the intake: a clerk pressing Reply must not write a declaration to it.
+    no_reply = f"{NO_REPLY_LOCAL_PART}@{envelope.domain}"
+    fields = _origin(
+        envelope, to=envelope.office_address, subject=subject, kind="copy", sender=no_reply
+    )
+    fields += [
+        field("X-Teledespacho-Status", ResponseStatus.ACCEPTED.value),
+        field("X-Teledespacho-Reference", declaration.agent_reference),
+        Field("X-Teledespacho-Number", (Slot.NUMBER,)),
+        Field("X-Teledespacho-Channel", (Slot.CHANNEL,)),
+        field("X-Teledespacho-Agent", declaration.agent_code),
+    ]
+    party = declaration.importer if isinstance(declaration, DUA) else declaration.exporter
+    role = "Importador" if isinstance(declaration, DUA) else "Exportador"
+    after = [
+        f"  Despachador:      {declaration.agent_code} ({agent_address})",
+        f"  Referencia:       {declaration.agent_reference}",
+        f"  Recibida:         {_lima(envelope.received_at)}",
+        _fill(f"{role}: {party.doc_type} {party.doc_number} {party.name or ''}", "  "),
+        f"  FOB US$:          {declaration.totals.fob:,.2f}",
+        f"  Series:           {len(declaration.series)}",
+        "",
+    ]
+    _, warnings, notes = _split(outcome.findings)
+    after += _findings_text("Observaciones", warnings, declaration.document_type)
+    after += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
+    after.append("La declaración se adjunta tal como fue transmitida.")
+    text = TextPart(
+        (
+            f"{envelope.office_label} - Teledespacho\n\n{kind} numerada ",
+            Slot.NUMBER,
+            "\n  Canal de control: ",
+            Slot.CHANNEL_UPPER,
+            "\n",
+            Wrapped(("Motivo: ", Slot.REASON), WIDTH, "    "),
+            "\n" + _text(after),
+        )
+    )
+    content_type, extension = _COPY_TYPES.get(
+        outcome.document.format, ("application/octet-stream", "txt")
+    )
+    data = outcome.document.data
+    copy = Attachment(
+        content_type,
+        (),
+        (Slot.NUMBER, f".{extension}"),
+        tuple((channel, data, ()) for channel in Channel),
+    )
+    return _template(fields, text, [copy])
 
 
 def office_copy(
@@ -546,62 +705,5 @@ def office_copy(
     agent_address: str,
 ) -> bytes:
     """The accepted declaration, filed in the office's INBOX with its number and channel."""
-    declaration = outcome.declaration
-    kind = _kind(declaration)
-    message = EmailMessage()
-    subject = (
-        f"{kind} {number} canal {channel.value.upper()} - despachador "
-        f"{declaration.agent_code} ref. {declaration.agent_reference}"
-    )
-    # Not from the intake: a clerk pressing Reply must not write a declaration to it.
-    no_reply = f"{NO_REPLY_LOCAL_PART}@{envelope.domain}"
-    _origin(message, envelope, to=envelope.office_address, subject=subject, sender=no_reply)
-    _put(message, "X-Teledespacho-Status", ResponseStatus.ACCEPTED.value)
-    _put(message, "X-Teledespacho-Reference", declaration.agent_reference)
-    _put(message, "X-Teledespacho-Number", number)
-    _put(message, "X-Teledespacho-Channel", channel.value)
-    _put(message, "X-Teledespacho-Agent", declaration.agent_code)
-    party = declaration.importer if isinstance(declaration, DUA) else declaration.exporter
-    role = "Importador" if isinstance(declaration, DUA) else "Exportador"
-    lines = [
-        f"{envelope.office_label} - Teledespacho",
-        "",
-        f"{kind} numerada {number}",
-        f"  Canal de control: {channel.value.upper()}",
-        _fill(f"Motivo: {channel_reason}", "    "),
-        f"  Despachador:      {declaration.agent_code} ({agent_address})",
-        f"  Referencia:       {declaration.agent_reference}",
-        f"  Recibida:         {_lima(envelope.received_at)}",
-        _fill(f"{role}: {party.doc_type} {party.doc_number} {party.name or ''}", "  "),
-        f"  FOB US$:          {declaration.totals.fob:,.2f}",
-        f"  Series:           {len(declaration.series)}",
-        "",
-    ]
-    _, warnings, notes = _split(outcome.findings)
-    lines += _findings_text("Observaciones", warnings, declaration.document_type)
-    lines += _findings_text(_NOTES_TITLE, notes, declaration.document_type)
-    lines.append("La declaración se adjunta tal como fue transmitida.")
-    _body(message, lines)
-    fmt = outcome.document.format
-    if fmt is WireFormat.JSON:
-        message.add_attachment(
-            outcome.document.data,
-            maintype="application",
-            subtype="json",
-            filename=f"{number}.json",
-        )
-    elif fmt is WireFormat.EDIFACT:
-        message.add_attachment(
-            outcome.document.data,
-            maintype="application",
-            subtype="EDIFACT",
-            filename=f"{number}.edi",
-        )
-    else:
-        message.add_attachment(
-            outcome.document.data,
-            maintype="application",
-            subtype="octet-stream",
-            filename=f"{number}.txt",
-        )
-    return message.as_bytes(policy=_WIRE)
+    template = office_copy_template(envelope, outcome, agent_address=agent_address)
+    return fill(template, Filling(number, channel, channel_reason))

@@ -3,28 +3,30 @@ credentials, rejection with its reason. Pure: facts in, message bytes out.
 
 Acknowledgements answer a mail (``Auto-Submitted: auto-replied``, RFC 3834 §5); decisions
 come from an office's act (``auto-generated``). Either way no mail system should answer
-them, and they go out with the null reverse path.
+them, and they go out with the null reverse path. Written with ``gateway.mail``, like the
+declarations' replies.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Final
 
 from gateway.directory import intake_address
+from gateway.mail import address_field, field, ids_field, message, text_part
 from mailboxes.registrations import MailboxRequest
 from validators.engine import PERU_TIME
 
 __all__ = ["Origin", "acknowledgement", "approval", "incomplete", "rejection"]
 
 WIDTH: Final = 76
+_MSG_ID: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 _SIGNATURE: Final = (
     "--\nMensaje generado por el servidor de Teledespacho de la aduana (registro de buzones)."
 )
@@ -53,32 +55,27 @@ def _fill(text: str, indent: str = "") -> str:
 
 def _message(
     origin: Origin, *, to: str, subject: str, status: str, kind: str, number: int | None
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = f"Teledespacho - Registro de buzones <{origin.registration_address}>"
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(origin.date.astimezone(PERU_TIME))
-    message["Message-ID"] = f"<td.buzon.{secrets.token_hex(10)}@{origin.domain}>"
-    if origin.in_reply_to:
-        message["In-Reply-To"] = origin.in_reply_to
-        message["References"] = origin.in_reply_to
-    message["Auto-Submitted"] = kind
-    message["X-Teledespacho-Request-Status"] = status
+) -> list[bytes]:
+    fields = [
+        address_field("From", origin.registration_address, "Teledespacho - Registro de buzones"),
+        address_field("To", to),
+        field("Subject", subject),
+        field("Date", format_datetime(origin.date.astimezone(PERU_TIME))),
+        ids_field("Message-ID", f"<td.buzon.{secrets.token_hex(10)}@{origin.domain}>"),
+    ]
+    if origin.in_reply_to and _MSG_ID.fullmatch(origin.in_reply_to):  # threads only to an id
+        fields.append(ids_field("In-Reply-To", origin.in_reply_to))
+        fields.append(ids_field("References", origin.in_reply_to))
+    fields.append(field("Auto-Submitted", kind))
+    fields.append(field("X-Teledespacho-Request-Status", status))
     if number is not None:
-        message["X-Teledespacho-Request"] = str(number)
-    return message
+        fields.append(field("X-Teledespacho-Request", str(number)))
+    return fields
 
 
-def _body(message: EmailMessage, lines: Iterable[str]) -> bytes:
-    text = "\n".join([*lines, "", _SIGNATURE]) + "\n"
-    try:
-        text.encode("iso-8859-1")
-    except UnicodeEncodeError:
-        message.set_content(text, charset="utf-8", cte="quoted-printable")
-    else:  # what the era's clients display best
-        message.set_content(text, charset="iso-8859-1", cte="quoted-printable")
-    return message.as_bytes(policy=SMTP)
+def _body(fields: list[bytes], lines: Iterable[str]) -> bytes:
+    """The letter: ISO-8859-1 when it can be (what the era's clients display best)."""
+    return message(fields, text_part("\n".join([*lines, "", _SIGNATURE]) + "\n"))
 
 
 def _summary(request: MailboxRequest) -> list[str]:
@@ -93,7 +90,7 @@ def _summary(request: MailboxRequest) -> list[str]:
 
 
 def acknowledgement(origin: Origin, request: MailboxRequest) -> bytes:
-    message = _message(
+    fields = _message(
         origin,
         to=request.requester,
         subject=f"Solicitud de buzón N° {request.number} recibida",
@@ -102,7 +99,7 @@ def acknowledgement(origin: Origin, request: MailboxRequest) -> bytes:
         number=request.number,
     )
     return _body(
-        message,
+        fields,
         [
             f"Su solicitud de buzón de Teledespacho quedó registrada con el número "
             f"{request.number}.",
@@ -119,7 +116,7 @@ def acknowledgement(origin: Origin, request: MailboxRequest) -> bytes:
 
 
 def incomplete(origin: Origin, *, to: str, problems: Sequence[str]) -> bytes:
-    message = _message(
+    fields = _message(
         origin,
         to=to,
         subject="Solicitud de buzón incompleta: no fue registrada",
@@ -150,13 +147,13 @@ def incomplete(origin: Origin, *, to: str, problems: Sequence[str]) -> bytes:
         "  aduanas: <códigos o nombres de las aduanas, separados por comas>",
         "  buzon: <dirección del buzón; si falta, la del remitente>",
     ]
-    return _body(message, lines)
+    return _body(fields, lines)
 
 
 def approval(
     origin: Origin, request: MailboxRequest, *, password: str, server: str | None = None
 ) -> bytes:
-    message = _message(
+    fields = _message(
         origin,
         to=request.requester,
         subject=f"Solicitud de buzón N° {request.number} aprobada",
@@ -166,7 +163,7 @@ def approval(
     )
     intakes = [f"  {code}: {intake_address(code, origin.domain)}" for code in request.offices]
     return _body(
-        message,
+        fields,
         [
             _fill(
                 f"La aduana aprobó su solicitud N° {request.number}. Su buzón de Teledespacho "
@@ -191,7 +188,7 @@ def approval(
 
 
 def rejection(origin: Origin, request: MailboxRequest, *, reason: str) -> bytes:
-    message = _message(
+    fields = _message(
         origin,
         to=request.requester,
         subject=f"Solicitud de buzón N° {request.number} rechazada",
@@ -200,7 +197,7 @@ def rejection(origin: Origin, request: MailboxRequest, *, reason: str) -> bytes:
         number=request.number,
     )
     return _body(
-        message,
+        fields,
         [
             _fill(f"La aduana rechazó su solicitud de buzón N° {request.number}."),
             "",

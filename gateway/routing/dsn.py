@@ -1,8 +1,9 @@
 """Delivery status notifications (RFC 3464): what a sender gets when relay gives up.
 
 A ``multipart/report; report-type=delivery-status`` with a Spanish explanation, the
-machine-readable status and the original message's headers. Sent with the null reverse
-path, so a notification that cannot be delivered never causes another.
+machine-readable status and the original message's headers, written with ``gateway.mail``.
+Sent with the null reverse path, so a notification that cannot be delivered never causes
+another.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import email.utils
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+
+from gateway.mail import address_field, field, ids_field, literal_part, message, multipart
+from gateway.mail.mime import text_part
 
 __all__ = ["FailedDelivery", "delivery_status_notification"]
 
@@ -47,12 +51,11 @@ def delivery_status_notification(
     now: datetime,
 ) -> bytes:
     """The notification for ``sender`` about ``failures`` of ``original``."""
-    boundary = f"=_dsn_{uuid.uuid4().hex}"
-    listed = "\r\n".join(f"  {f.recipient}: {_one_line(f.diagnostic)}" for f in failures)
+    listed = "\n".join(f"  {f.recipient}: {_one_line(f.diagnostic)}" for f in failures)
     human = (
-        "No se pudo entregar su mensaje a los siguientes destinatarios:\r\n\r\n"
-        f"{listed}\r\n\r\n"
-        "Se adjuntan las cabeceras del mensaje original.\r\n"
+        "No se pudo entregar su mensaje a los siguientes destinatarios:\n\n"
+        f"{listed}\n\n"
+        "Se adjuntan las cabeceras del mensaje original.\n"
     )
     per_recipient = "\r\n".join(
         f"Final-Recipient: rfc822; {f.recipient}\r\n"
@@ -67,27 +70,21 @@ def delivery_status_notification(
         "\r\n"
         f"{per_recipient}"
     )
-    head = (
-        f"From: Sistema de correo <{postmaster}>\r\n"
-        f"To: <{sender}>\r\n"
-        "Subject: Mensaje no entregado (Delivery Status Notification)\r\n"
-        f"Date: {email.utils.format_datetime(now)}\r\n"
-        f"Message-ID: <{uuid.uuid4().hex}@{reporting_host}>\r\n"
-        "Auto-Submitted: auto-replied\r\n"
-        "MIME-Version: 1.0\r\n"
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-        f'\tboundary="{boundary}"\r\n'
-        "\r\n"
+    report = multipart(
+        "report",
+        [
+            text_part(human, "utf-8"),
+            literal_part("message/delivery-status", status.encode("utf-8"), encoding="8bit"),
+            literal_part("text/rfc822-headers", _original_headers(original), encoding="8bit"),
+        ],
+        {"report-type": "delivery-status"},
     )
-    parts = (
-        f"--{boundary}\r\n"
-        'Content-Type: text/plain; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: 8bit\r\n\r\n"
-        f"{human}\r\n"
-        f"--{boundary}\r\n"
-        "Content-Type: message/delivery-status\r\n\r\n"
-        f"{status}\r\n"
-        f"--{boundary}\r\n"
-        "Content-Type: text/rfc822-headers\r\n\r\n"
-    ).encode()
-    return head.encode() + parts + _original_headers(original) + f"\r\n--{boundary}--\r\n".encode()
+    fields = [
+        address_field("From", postmaster, "Sistema de correo"),
+        address_field("To", sender),
+        field("Subject", "Mensaje no entregado (Delivery Status Notification)"),
+        field("Date", email.utils.format_datetime(now)),
+        ids_field("Message-ID", f"<{uuid.uuid4().hex}@{reporting_host}>"),
+        field("Auto-Submitted", "auto-replied"),
+    ]
+    return message(fields, report)

@@ -1,8 +1,9 @@
 """The numbering handover of an office move, as a mail between nodes (sans-IO).
 
 Addressed to ``traspaso-<code>@<domain>`` on the office's new node, from the null path,
-accepted only from a peer; the body is JSON: the office, the move's serial, both nodes and
-the old node's counters.
+accepted only from a peer; the body is JSON (ASCII, one value a line, so no line nears the
+998-octet limit however many counters): the office, the move's serial, both nodes and the
+old node's counters. Written with ``gateway.mail``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.mail import address_field, field, ids_field, literal_part, message
 from mailboxes.handover import CounterValue
 
 __all__ = ["Handover", "HandoverError", "handover_address", "handover_office", "parse", "render"]
@@ -58,17 +60,18 @@ def render(handover: Handover, *, domain: str, now: datetime) -> bytes:
             ],
         },
         sort_keys=True,
+        indent=1,
     )
-    head = (
-        f"From: <{handover_address(handover.office, domain)}>\r\n"
-        f"To: <{handover_address(handover.office, domain)}>\r\n"
-        f"Subject: Traspaso de numeracion {handover.office} ({handover.serial})\r\n"
-        f"Date: {email.utils.format_datetime(now)}\r\n"
-        f"Message-ID: <{uuid.uuid4().hex}@{handover.from_node}.{domain}>\r\n"
-        "Content-Type: application/json\r\n"
-        "\r\n"
-    )
-    return (head + body + "\r\n").encode()
+    address = handover_address(handover.office, domain)
+    fields = [
+        address_field("From", address),
+        address_field("To", address),
+        field("Subject", f"Traspaso de numeracion {handover.office} ({handover.serial})"),
+        field("Date", email.utils.format_datetime(now)),
+        ids_field("Message-ID", f"<{uuid.uuid4().hex}@{handover.from_node}.{domain}>"),
+    ]
+    part = literal_part("application/json", body.encode("ascii") + b"\n")
+    return message(fields, part)
 
 
 def parse(raw: bytes) -> Handover:

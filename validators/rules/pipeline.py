@@ -41,16 +41,26 @@ __all__ = [
 
 ENFORCED_BY: Final[dict[str, tuple[str, ...]]] = {
     "NUMBER": (
-        "gateway.pipeline.answer.answer_job",
-        "gateway.pipeline.numbering.take_number",
+        "gateway.pipeline.core.decide",
+        "gateway.pipeline.commit.commit",
+        "gateway.pipeline.numbering.take_in_series",
+        "validators.policy.numbering.Series.number",
     ),
-    "DUP": ("gateway.pipeline.answer.answer_job", "mailboxes.jobs.Answering.recorded_answer"),
+    "DUP": (
+        "gateway.pipeline.core.decide",
+        "validators.policy.duplicates.duplicate",
+        "gateway.pipeline.commit.commit",
+        "mailboxes.jobs.Answering.recorded_answer",
+    ),
     "CH-ASSIGN": (
+        "gateway.pipeline.quota.channel_for",
+        "validators.policy.channels.choose_channel",
         "gateway.pipeline.quota.assign_channel",
         "gateway.pipeline.channels.select_channel",
     ),
 }
-"""What applies each store-backed rule: the answering step and the function it calls."""
+"""What applies each store-backed rule: the answer core's decision, the policy it applies,
+and the commit step that writes it."""
 
 
 @before_and_under_pg01a(

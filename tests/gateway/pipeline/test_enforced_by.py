@@ -12,7 +12,7 @@ import pytest
 
 from config.reference import shipped_reference
 from edi_formats.responses import Channel
-from gateway.pipeline import answer, quota
+from gateway.pipeline import commit, core, quota
 from gateway.pipeline.channels import select_channel
 from tests.gateway.pipeline.helpers import declaration
 from validators.rules import CATALOG
@@ -42,14 +42,19 @@ def test_each_store_backed_rule_names_functions_that_exist(rule_id: str) -> None
 
 
 def test_the_answering_step_calls_what_the_catalog_names() -> None:
-    source = inspect.getsource(answer)
-    assert answer.take_number is _resolve("gateway.pipeline.numbering.take_number")
-    assert "await take_number(" in source  # NUMBER
-    assert "await answering.recorded_answer(" in source  # DUP
-    assert answer.assign_channel is _resolve("gateway.pipeline.quota.assign_channel")
-    assert "await assign_channel(" in source  # CH-ASSIGN
+    decided = inspect.getsource(core)
+    committed = inspect.getsource(commit)
+    assert core.duplicate is _resolve("validators.policy.duplicates.duplicate")
+    assert "duplicate(declaration, fingerprint" in decided  # DUP, from the answer on file
+    assert "if not outcome.accepted:" in decided  # NUMBER: no number for a rejection
+    assert "series_of(" in decided  # NUMBER: the series, taken at commit
+    assert commit.take_in_series is _resolve("gateway.pipeline.numbering.take_in_series")
+    assert "await take_in_series(" in committed  # NUMBER
+    assert "await answering.recorded_answer(" in committed  # DUP: still the answer on file
+    assert commit.channel_for is _resolve("gateway.pipeline.quota.channel_for")
+    assert "await channel_for(" in committed  # CH-ASSIGN
+    assert quota.choose_channel is _resolve("validators.policy.channels.choose_channel")
     assert quota.select_channel is select_channel
-    assert "if not outcome.accepted:" in source  # NUMBER: no number for a rejection
 
 
 def test_ch_assign_is_enforced_by_select_channel() -> None:

@@ -1,0 +1,60 @@
+"""Read-only queries for the facts an answer is decided on, before the writer transaction.
+
+The answering step reads what it needs (the answers on file for the job's references, an
+importer's imports of the year, the control documents already used, overdue regularizations,
+premises records) in a read session of its own, decides outside any transaction, and checks
+in the writer transaction only that those facts still hold (``gateway.pipeline.commit``).
+The same questions are asked of ``mailboxes.jobs.Answering`` inside the transaction, with the
+same statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from contextlib import asynccontextmanager
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailboxes import dispatch_history, ledgers
+from mailboxes.jobs import RecordedAnswer, answers_on_file
+from mailboxes.store import Store
+
+__all__ = ["AnswerFactReader", "reading"]
+
+
+class AnswerFactReader:
+    """The questions, asked in one read session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]:
+        return await answers_on_file(self._session, keys)
+
+    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+
+    async def used_control_documents(
+        self, keys: Iterable[dispatch_history.ControlDocumentKey]
+    ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
+        return await dispatch_history.used_control_documents(self._session, keys)
+
+    async def overdue_regularizations(
+        self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
+    ) -> tuple[str, ...]:
+        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
+
+    async def premises_incidents(
+        self, party: tuple[str, str], establishment: str
+    ) -> tuple[tuple[date, date | None], ...]:
+        return await dispatch_history.premises_incidents(self._session, party, establishment)
+
+
+@asynccontextmanager
+async def reading(store: Store) -> AsyncIterator[AnswerFactReader]:
+    """A reader of the store's facts, in a read session (not the writer)."""
+    async with store.database.read_session() as session:
+        yield AnswerFactReader(session)

@@ -1,0 +1,382 @@
+"""The answer core: decided without a store (tables of inputs to decisions), picklable, and
+committed with a check that the facts it relied on still hold."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from config import OfficeRegistry
+from config.clock import FixedClock
+from edi_formats.models import DUA, ControlDocument
+from gateway.mail.template import Template
+from gateway.pipeline.answer import (
+    AnswerSettings,
+    FactsChanged,
+    JobView,
+    answer_in_transaction,
+    commit,
+    decide,
+    plan_job,
+    read_answer_facts,
+)
+from gateway.pipeline.core import (
+    Acceptance,
+    AnswerFacts,
+    AnswerPlan,
+    FactsRelied,
+    Reply,
+    Resend,
+    references_on_file,
+    wanted_facts,
+)
+from gateway.pipeline.process import Analysis, SubmissionHeaders, analyse
+from mailboxes.answer_facts import reading
+from mailboxes.jobs import ClaimedJob, JobQueue, RecordedAnswer
+from mailboxes.schema import DeclarationStatus
+from mailboxes.store import Store
+from tests.gateway.pipeline.helpers import (
+    AGENT,
+    AGENT_CODE,
+    AS_OF,
+    DOMAIN,
+    OFFICE,
+    OTHER_CODE,
+    body_text,
+    declaration,
+    flat,
+    mailbox,
+    submission,
+    submit,
+)
+from validators.engine import RuleContext
+from validators.policy.dispatch import KnownFacts
+from validators.rules.pipeline import document_fingerprint
+from validators.samples import break_rule, sample_declaration
+
+RECEIVED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+NOW = RECEIVED + timedelta(seconds=2)
+
+
+def settings(offices: OfficeRegistry) -> AnswerSettings:
+    return AnswerSettings(offices=offices, domain=DOMAIN, channel_seed=b"semilla")
+
+
+def view(agent_code: str | None = AGENT_CODE, automatic: bool = False) -> JobView:
+    return JobView(
+        job_id=7,
+        sender=AGENT,
+        recipient=OFFICE,
+        office_code="118",
+        received_at=RECEIVED,
+        sender_agent_code=agent_code,
+        sender_role="agent",
+        headers=SubmissionHeaders("<envio@a.pe>", None, "DUA", automatic),
+    )
+
+
+def analysed(offices: OfficeRegistry, *documents: bytes, agent_code: str = AGENT_CODE) -> Analysis:
+    context = RuleContext(
+        as_of=AS_OF, offices=offices, addressed_office="118", sender_agent_code=agent_code
+    )
+    return analyse(submission(*documents), context)
+
+
+def medicines(reference: str, permit: str) -> DUA:
+    dua = break_rule(
+        sample_declaration("dua", as_of=AS_OF, reference=reference, agent_code=AGENT_CODE),
+        "RESTR-DOC",
+    )
+    assert isinstance(dua, DUA)
+    document = ControlDocument(
+        entity_code="03",
+        document_code="08",
+        number=permit,
+        issued_on=AS_OF - timedelta(days=5),
+        expires_on=AS_OF + timedelta(days=300),
+    )
+    series = list(dua.series)
+    series[0] = series[0].model_copy(update={"control_documents": (document,)})
+    return DUA.model_validate(dua.model_copy(update={"series": tuple(series)}).model_dump())
+
+
+def facts_for(job: JobView, analysis: Analysis, **on_file: RecordedAnswer) -> AnswerFacts:
+    """No answer on file but ``on_file`` (by reference); no earlier dispatches."""
+    answers = {key: on_file.get(key[1]) for key in references_on_file(job, analysis)}
+    known = {asked: KnownFacts() for asked in wanted_facts(job, analysis)}
+    return AnswerFacts(answers, known)
+
+
+PLAIN = declaration(reference="P-1")
+ACCEPTED = RecordedAnswer(
+    status=DeclarationStatus.ACCEPTED,
+    number="118-2026-10-000004",
+    channel="verde",
+    reply_content_id=55,
+    received_at=RECEIVED - timedelta(days=1),
+    document_digest=document_fingerprint(PLAIN),
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "documents", "on_file", "sender_code", "expected"),
+    [
+        ("a valid DUA is accepted", [flat(PLAIN)], {}, AGENT_CODE, ["Acceptance"]),
+        ("resent: the reply on file", [flat(PLAIN)], {"P-1": ACCEPTED}, AGENT_CODE, ["Resend"]),
+        (
+            "another DUA under an accepted reference",
+            [flat(declaration(reference="P-1", series=3))],
+            {"P-1": ACCEPTED},
+            AGENT_CODE,
+            ["Reply:rejected:DUP"],
+        ),
+        (
+            "a broken DUA",
+            [flat(declaration(reference="B-1", breaks="STR-SERIES"))],
+            {},
+            AGENT_CODE,
+            ["Reply:rejected:recorded"],
+        ),
+        (
+            "someone else's declaration",
+            [flat(declaration(reference="X-1", agent_code=OTHER_CODE))],
+            {},
+            AGENT_CODE,
+            ["Reply:rejected"],
+        ),
+        (
+            "a DUA, junk and an unreadable document",
+            [flat(PLAIN), b"TDH|TELEDESPACHO|01|DUA\nbasura"],
+            {},
+            AGENT_CODE,
+            ["Acceptance", "Reply:unreadable"],
+        ),
+    ],
+)
+def test_decisions_without_a_store(
+    offices: OfficeRegistry,
+    case: str,
+    documents: list[bytes],
+    on_file: dict[str, RecordedAnswer],
+    sender_code: str,
+    expected: list[str],
+) -> None:
+    job = view(sender_code)
+    analysis = analysed(offices, *documents, agent_code=sender_code)
+    plan = decide(job, analysis, facts_for(job, analysis, **on_file), settings(offices), NOW)
+    found = []
+    for document in plan.documents:
+        if isinstance(document, Acceptance):
+            assert not document.reply.complete and not document.office_copy.complete
+            assert str(document.series.number(1)) == "118-2026-10-000001"
+            found.append("Acceptance")
+        elif isinstance(document, Resend):
+            assert document.reply_content_id == 55
+            assert document.answered.number == ACCEPTED.number
+            found.append("Resend")
+        else:
+            label = f"Reply:{document.answered.verdict}"
+            if b"DUP" in document.mail:
+                label += ":DUP"
+            if document.record is not None:
+                label += ":recorded"
+            found.append(label)
+    assert found == expected, case
+    assert plan.resume_at is None
+
+
+def test_an_automatic_submission_is_filed_unanswered(offices: OfficeRegistry) -> None:
+    job = view(automatic=True)
+    analysis = analysed(offices, flat(PLAIN))
+    plan = decide(job, analysis, facts_for(job, analysis), settings(offices), NOW)
+    assert plan.not_answered == "sent automatically (RFC 3834)" and plan.documents == ()
+
+
+def test_a_used_control_document_is_rejected_from_the_facts(offices: OfficeRegistry) -> None:
+    job = view()
+    analysis = analysed(offices, flat(medicines("M-1", "RS-1")))
+    (asked,) = wanted_facts(job, analysis)
+    facts = AnswerFacts(
+        {(AGENT_CODE, "M-1"): None},
+        {asked: KnownFacts(uses={("03", "08", "RS-1"): "118-2026-10-000009"})},
+    )
+    (document,) = decide(job, analysis, facts, settings(offices), NOW).documents
+    assert isinstance(document, Reply) and document.answered.verdict == "rejected"
+    assert b"CTRL-SINGLE-USE" in document.mail and b"118-2026-10-000009" in document.mail
+
+
+def test_a_document_that_depends_on_an_earlier_one_is_left_for_the_next_round(
+    offices: OfficeRegistry,
+) -> None:
+    job = view()
+    twice = [flat(medicines("M-1", "RS-1")), flat(medicines("M-2", "RS-1")), flat(PLAIN)]
+    analysis = analysed(offices, *twice)
+    plan = decide(job, analysis, facts_for(job, analysis), settings(offices), NOW)
+    assert [type(d).__name__ for d in plan.documents] == ["Acceptance"]
+    assert plan.resume_at == 1
+    rest = decide(job, analysis, facts_for(job, analysis), settings(offices), NOW, start=1)
+    assert rest.start == 1 and len(rest.documents) == 2 and rest.resume_at is None
+
+
+def test_decide_is_deterministic_and_its_values_pickle(offices: OfficeRegistry) -> None:
+    job = view()
+    analysis = analysed(offices, flat(PLAIN), flat(declaration(reference="B", breaks="STR-SERIES")))
+    facts = facts_for(job, analysis)
+    answer_settings = settings(offices)
+    plan = decide(job, analysis, facts, answer_settings, NOW)
+    for value in (job, analysis, facts, plan):
+        assert pickle.loads(pickle.dumps(value)) == value
+    # The settings travel too (once per worker process); decided with the copy, the same plan.
+    again = decide(*pickle.loads(pickle.dumps((job, analysis, facts, answer_settings, NOW))))
+    assert again == plan
+    assert isinstance(plan, AnswerPlan) and isinstance(plan.documents[0], Acceptance)
+    assert isinstance(plan.documents[0].reply, Template)
+
+
+# -- with the store ---------------------------------------------------------------------------
+
+
+async def claim_one(store: Store, raw: bytes) -> ClaimedJob:
+    await submit(store, raw)
+    (claimed,) = await JobQueue(store).claim(1)
+    return claimed
+
+
+async def test_read_decide_commit_in_three_steps(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    claimed = await claim_one(accounts, submission(flat(PLAIN)))
+    analysis = analysed(offices, flat(PLAIN))
+    job = JobView.of(claimed, analysis.headers)
+    async with reading(accounts) as source:  # before the writer transaction
+        facts = await read_answer_facts(source, job, analysis)
+    plan = decide(job, analysis, facts, settings(offices), clock.now())
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        (answered,) = await commit(answering, plan)
+    assert answered.verdict == "accepted" and answered.number == "118-2026-10-000001"
+    (reply,) = await mailbox(accounts, AGENT)
+    assert reply["X-Teledespacho-Number"] == answered.number
+    assert reply["X-Teledespacho-Channel"] == answered.channel
+    (copy,) = await mailbox(accounts, OFFICE)
+    assert copy["Subject"].startswith(f"DUA {answered.number} canal ")
+    assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
+
+
+async def test_plan_job_decides_before_the_transaction(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    raw = submission(flat(PLAIN), flat(declaration(reference="B-2", breaks="STR-SERIES")))
+    claimed = await claim_one(accounts, raw)
+    analysis = analysed(
+        offices, flat(PLAIN), flat(declaration(reference="B-2", breaks="STR-SERIES"))
+    )
+    plan = await plan_job(accounts, claimed, analysis, settings(offices), clock.now())
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        answered = await answer_in_transaction(
+            answering, claimed, analysis, settings(offices), plan
+        )
+    assert [a.verdict for a in answered] == ["accepted", "rejected"]
+    assert len(await mailbox(accounts, AGENT)) == 2
+
+
+async def test_a_control_document_used_meanwhile_is_caught_at_commit(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    """Facts read before the transaction; another declaration with the same permit is
+    numbered before this one commits: the commit refuses, and the job is decided again."""
+    first_raw = submission(flat(medicines("M-1", "RS-7")), message_id="<m1@a.pe>")
+    second_raw = submission(flat(medicines("M-2", "RS-7")), message_id="<m2@a.pe>")
+    await submit(accounts, first_raw)
+    await submit(accounts, second_raw)
+    first, second = await JobQueue(accounts).claim(2)
+    analyses = [analysed(offices, flat(medicines(r, "RS-7"))) for r in ("M-1", "M-2")]
+    plans = []
+    for claimed, analysis in zip((first, second), analyses, strict=True):
+        job = JobView.of(claimed, analysis.headers)
+        async with reading(accounts) as source:
+            facts = await read_answer_facts(source, job, analysis)
+        plans.append(decide(job, analysis, facts, settings(offices), clock.now()))
+    assert all(isinstance(plan.documents[0], Acceptance) for plan in plans)
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        (accepted,) = await commit(answering, plans[0])
+        with pytest.raises(FactsChanged) as changed:
+            await commit(answering, plans[1])
+        assert changed.value.resume_at == 0 and not changed.value.transaction_lost
+        (again,) = await answer_in_transaction(
+            answering, second, analyses[1], settings(offices), plans[1]
+        )
+    assert accepted.verdict == "accepted" and again.verdict == "rejected"
+    replies = await mailbox(accounts, AGENT)
+    assert len(replies) == 2
+    text = " ".join(body_text(replies[1]).split())
+    assert "CTRL-SINGLE-USE" in text and str(accepted.number) in text
+    assert len(await mailbox(accounts, OFFICE)) == 1  # one number, one office copy
+
+
+async def test_a_reference_accepted_meanwhile_is_caught_at_commit(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    raw = submission(flat(PLAIN))
+    await submit(accounts, raw)
+    await submit(accounts, raw)
+    first, second = await JobQueue(accounts).claim(2)
+    analysis = analysed(offices, flat(PLAIN))
+    plans = []
+    for claimed in (first, second):
+        job = JobView.of(claimed, analysis.headers)
+        async with reading(accounts) as source:
+            facts = await read_answer_facts(source, job, analysis)
+        plans.append(decide(job, analysis, facts, settings(offices), clock.now()))
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        (accepted,) = await commit(answering, plans[0])
+        (repeated,) = await answer_in_transaction(
+            answering, second, analysis, settings(offices), plans[1]
+        )
+    assert (accepted.verdict, repeated.verdict) == ("accepted", "repeated")
+    assert repeated.number == accepted.number
+    first_reply, second_reply = await mailbox(accounts, AGENT)
+    assert first_reply.as_bytes() == second_reply.as_bytes()  # the very reply on file
+
+
+async def test_one_mail_with_dependent_declarations_is_answered_in_rounds(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    documents = [flat(medicines("M-1", "RS-9")), flat(medicines("M-2", "RS-9"))]
+    claimed = await claim_one(accounts, submission(*documents))
+    analysis = analysed(offices, *documents)
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        answered = await answer_in_transaction(answering, claimed, analysis, settings(offices))
+    assert [a.verdict for a in answered] == ["accepted", "rejected"]
+    assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
+
+
+async def test_the_control_document_key_is_the_last_guard(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    """Were the check at commit to miss a use (a concurrent transaction on PostgreSQL commits
+    it between the check and the write), the control document's primary key refuses the
+    second use: the transaction is lost and says so, nothing of it is kept."""
+    raws = [
+        submission(flat(medicines(r, "RS-5")), message_id=f"<{r}@a.pe>") for r in ("K-1", "K-2")
+    ]
+    for raw in raws:
+        await submit(accounts, raw)
+    first, second = await JobQueue(accounts).claim(2)
+    plans = []
+    for claimed, reference in zip((first, second), ("K-1", "K-2"), strict=True):
+        analysis = analysed(offices, flat(medicines(reference, "RS-5")))
+        plans.append(await plan_job(accounts, claimed, analysis, settings(offices), clock.now()))
+    async with JobQueue(accounts).answering(clock.now()) as answering:
+        await commit(answering, plans[0])
+    (document,) = plans[1].documents
+    assert isinstance(document, Acceptance)
+    blind = replace(plans[1], documents=(replace(document, relied=FactsRelied()),))
+    with pytest.raises(FactsChanged) as lost:
+        async with JobQueue(accounts).answering(clock.now()) as answering:
+            await commit(answering, blind)
+    assert lost.value.transaction_lost
+    assert len(await mailbox(accounts, AGENT)) == 1  # the second reply was rolled back
+    assert (await JobQueue(accounts).job(second.id))[0].state == "pending"
