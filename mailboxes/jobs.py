@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes import dispatch_history, ledgers
@@ -288,25 +289,22 @@ class Answering:
         return self._answers[key]
 
     async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
-        """Take the next number of the office's series for that year and regime (1, 2, ...)."""
-        last = await self._session.scalar(
-            update(DeclarationCounterRow)
-            .where(
-                DeclarationCounterRow.office_code == office_code,
-                DeclarationCounterRow.year == year,
-                DeclarationCounterRow.regime == regime,
-            )
-            .values(last=DeclarationCounterRow.last + 1)
-            .returning(DeclarationCounterRow.last)
+        """Take the next number of the office's series for that year and regime (1, 2, ...).
+
+        One statement, ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the series' first
+        number creates its row, every later one increments it, and the row stays locked
+        until the commit. Two transactions taking the first number of a new series at once
+        no longer collide on the key (the second waits for the first, then increments).
+        """
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        take = dialect.insert(DeclarationCounterRow).values(
+            office_code=office_code, year=year, regime=regime, last=1
         )
-        if last is not None:
-            return int(last)
-        await self._session.execute(
-            insert(DeclarationCounterRow).values(
-                office_code=office_code, year=year, regime=regime, last=1
-            )
-        )
-        return 1
+        take = take.on_conflict_do_update(
+            index_elements=["office_code", "year", "regime"],
+            set_={"last": DeclarationCounterRow.last + 1},
+        ).returning(DeclarationCounterRow.last)
+        return int((await self._session.execute(take)).scalar_one())
 
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
