@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         )
     parser.add_argument("--http-port", type=int, help="HTTP port of the API and console (8025)")
     parser.add_argument(
+        "--pipeline-workers",
+        type=int,
+        metavar="N",
+        help="processes that read and validate submissions (one per core)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="host every office and create the demo accounts if missing",
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             pop3s_port=args.pop3s_port,
             imaps_port=args.imaps_port,
             http_port=args.http_port,
+            pipeline_workers=args.pipeline_workers,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)
