@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -14,7 +13,6 @@ from sqlalchemy import func, select
 
 from config import OfficeRegistry
 from config.clock import FixedClock
-from config.reference import ReferenceData
 from edi_formats.codec import WireFormat, parse_response, render_declaration
 from gateway.pipeline import PipelineWorker
 from mailboxes.jobs import JobQueue
@@ -36,8 +34,7 @@ from tests.gateway.pipeline.helpers import (
     submission,
     submit,
 )
-from validators.registry import Rule, RuleRegistry
-from validators.rules import CATALOG
+from tests.gateway.pipeline.rigged_rules import dying_rules, exploding_rules
 from validators.samples import break_rule, sample_declaration
 
 NUMBER = re.compile(r"^118-2026-10-\d{6}$")
@@ -473,39 +470,6 @@ async def test_a_worker_cancelled_mid_transaction_loses_nothing(
     (reply,) = await mailbox(accounts, AGENT)
     assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
     assert (await job_state(accounts, job_id))[0] == JobState.DONE.value
-
-
-class ExplodingRegistry(RuleRegistry):
-    """The catalog, except that office 235's declarations hit a bug in the engine."""
-
-    def __init__(self) -> None:
-        super().__init__(list(CATALOG))
-
-    def in_force(self, document_type: str, as_of: date, office: str) -> tuple[Rule, ...]:
-        if office == "235":
-            raise RuntimeError("engine bug")
-        return super().in_force(document_type, as_of, office)
-
-
-class DyingRegistry(RuleRegistry):
-    """The catalog, except that office 235's declarations kill the process reading them
-    (as a crash in a C extension, or the kernel's out-of-memory killer, would)."""
-
-    def __init__(self) -> None:
-        super().__init__(list(CATALOG))
-
-    def in_force(self, document_type: str, as_of: date, office: str) -> tuple[Rule, ...]:
-        if office == "235":
-            os._exit(70)
-        return super().in_force(document_type, as_of, office)
-
-
-def exploding_rules(reference: ReferenceData) -> RuleRegistry:
-    return ExplodingRegistry()
-
-
-def dying_rules(reference: ReferenceData) -> RuleRegistry:
-    return DyingRegistry()
 
 
 async def test_a_job_that_keeps_failing_is_answered_and_marked_failed(
