@@ -180,16 +180,24 @@ class AnalysisPool:
         # Processes are not left behind by a pool dropped without close() (tests, errors).
         self._finalizer = weakref.finalize(self, _stop_all, self._workers)
 
+    async def start(self) -> None:
+        """Start the processes now rather than for the first mail (a second, the first time:
+        the fork server imports the readers)."""
+        if self._idle is not None:
+            return
+        idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._idle = idle
+        self._context.set_forkserver_preload(_PRELOAD)
+        started = await asyncio.to_thread(
+            lambda: [_Worker(self._context, self._setup) for _ in range(self.size)]
+        )
+        self._workers += started
+        for worker in started:
+            idle.put_nowait(worker)
+
     async def _take(self) -> _Worker:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            self._context.set_forkserver_preload(_PRELOAD)
-            started = await asyncio.to_thread(
-                lambda: [_Worker(self._context, self._setup) for _ in range(self.size)]
-            )
-            self._workers += started
-            for worker in started:
-                self._idle.put_nowait(worker)
+        await self.start()
+        assert self._idle is not None
         return await self._idle.get()
 
     def _replace(self, worker: _Worker) -> _Worker:

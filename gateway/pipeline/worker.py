@@ -138,6 +138,7 @@ class PipelineWorker:
         if self._task is not None:
             return
         self._stopping = False
+        await self._pool.start()
         self._unsubscribe = self._store.subscribe(self._on_change)
         self._wake.set()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="pipeline-worker")
