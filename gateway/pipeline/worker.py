@@ -42,7 +42,7 @@ from gateway.pipeline.answer import (
 )
 from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, RulesFactory, Submission
 from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
-from mailboxes.jobs import Answering, ClaimedJob, JobQueue
+from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
 from validators.rules import catalog_for
@@ -205,24 +205,30 @@ class PipelineWorker:
     async def process_available(self) -> None:
         """One pass: every job that can be taken now is taken once (failures wait a retry).
 
-        Up to two mails per worker process are in flight; whatever has been read is answered
-        together while the processes read the next ones.
+        Up to ``batch_size`` jobs (and ``DEFAULT_CLAIM_BYTES`` of mail) are in hand; the pool
+        reads them, and whatever has been read is answered together, in one transaction,
+        while the processes read the next ones. More are claimed when half have been answered.
         """
         async with self._lock:
             failed: set[int] = set()
             reading: dict[asyncio.Task[_Read], ClaimedJob] = {}
-            capacity = 2 * self._pool.size
+            capacity = max(self.batch_size, 2 * self._pool.size)
             try:
                 exhausted = False
                 while True:
-                    room = capacity - len(reading)
-                    if room > 0 and not exhausted and not self._stopping:
-                        in_hand = [item.id for item in reading.values()]
+                    held = sum(len(item.raw) for item in reading.values())
+                    if (
+                        not exhausted
+                        and not self._stopping
+                        and len(reading) <= capacity // 2
+                        and (not reading or held < DEFAULT_CLAIM_BYTES)
+                    ):
                         claimed = await self._queue.claim(
-                            min(room, self.batch_size),
-                            exclude=[*self._waiting(), *failed, *in_hand],
+                            capacity - len(reading),
+                            exclude=[*self._waiting(), *failed, *(i.id for i in reading.values())],
+                            max_bytes=max(1, DEFAULT_CLAIM_BYTES - held),
                         )
-                        exhausted = not claimed
+                        exhausted = len(claimed) < capacity - len(reading)
                         for item in claimed:
                             reading[asyncio.create_task(self._read(item))] = item
                     if not reading:
@@ -230,7 +236,7 @@ class PipelineWorker:
                     done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
                     ready = {reading.pop(task): task.result() for task in done}
                     failed |= await self._process(ready)
-                    exhausted = False  # room again: new jobs may have come meanwhile
+                    exhausted = exhausted and bool(reading)  # once all is answered, look again
             finally:
                 for task in reading:
                     task.cancel()
