@@ -126,27 +126,34 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.killed = False
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        """Kill the process now (a signal: does not block); ``reap`` it later."""
+        self.killed = True
+        with contextlib.suppress(OSError, ValueError):
             self.process.kill()
+
+    def reap(self) -> None:
         self.process.join(5)
-        # Closed after the process is gone: a thread may still be reading the pipe, and it
+        # Closed once the process is gone: a thread may still be reading the pipe, and it
         # must see the end of it, not a descriptor number reused by something else.
         with contextlib.suppress(OSError):
             self.connection.close()
 
 
 def _stop_all(workers: list[_Worker]) -> None:
-    """Close every pipe (a process reading its next request then exits) and reap them."""
+    """Close every pipe (a process waiting for its next request then exits) and reap them;
+    a process still reading a mail is killed."""
     for worker in workers:
-        with contextlib.suppress(OSError):
-            worker.connection.close()
+        if not worker.killed:
+            with contextlib.suppress(OSError):
+                worker.connection.close()
     for worker in workers:
         worker.process.join(2)
         if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join(5)
+            worker.kill()
+        worker.reap()
     workers.clear()
 
 
@@ -176,7 +183,7 @@ class AnalysisPool:
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] | None = None
         self.replaced = 0
-        """Processes killed for overrunning their time or found dead (for tests, metrics)."""
+        """Processes killed (overrun, found dead, cancelled) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
         self._finalizer = weakref.finalize(self, _stop_all, self._workers)
 
@@ -195,39 +202,48 @@ class AnalysisPool:
         for worker in started:
             idle.put_nowait(worker)
 
-    async def _take(self) -> _Worker:
+    async def _take(self) -> tuple[asyncio.Queue[_Worker], _Worker]:
         await self.start()
-        assert self._idle is not None
-        return await self._idle.get()
+        idle = self._idle
+        assert idle is not None
+        worker = await idle.get()
+        if worker.killed:  # on its last request: a fresh process takes its place
+            worker = await asyncio.to_thread(self._replace, worker)
+        return idle, worker
 
     def _replace(self, worker: _Worker) -> _Worker:
-        worker.kill()
-        self.replaced += 1
+        worker.reap()
         fresh = _Worker(self._context, self._setup)
-        self._workers[self._workers.index(worker)] = fresh
+        if worker in self._workers:
+            self._workers[self._workers.index(worker)] = fresh
+        else:
+            self._workers.append(fresh)
         return fresh
 
     async def _ask(self, request: object, *, seconds: float) -> object | None:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
-        worker = await self._take()
-        assert self._idle is not None
+        idle, worker = await self._take()
         try:
             await asyncio.to_thread(worker.connection.send, request)
             answer: object = await asyncio.wait_for(
                 asyncio.to_thread(worker.connection.recv), seconds
             )
         except TimeoutError:
-            worker = await asyncio.to_thread(self._replace, worker)
+            self._kill(worker)
             return None
         except (EOFError, OSError) as exc:  # the process died: a crash, or killed from outside
-            worker = await asyncio.to_thread(self._replace, worker)
+            self._kill(worker)
             return _Failure(f"the analysis process died ({type(exc).__name__})")
         except BaseException:  # cancelled mid-request: its answer would go to the next one
-            worker = await asyncio.to_thread(self._replace, worker)
+            self._kill(worker)
             raise
         finally:
-            self._idle.put_nowait(worker)
+            idle.put_nowait(worker)
         return answer
+
+    def _kill(self, worker: _Worker) -> None:
+        worker.kill()
+        self.replaced += 1
 
     async def analyse(self, submission: Submission) -> Analysis:
         """Read one mail in a worker process, within the budget.
