@@ -33,7 +33,7 @@ from validators.samples import sample_declaration
 pytestmark = pytest.mark.slow
 
 OFFICE = "aduana-118@aduanas.gob.pe"
-PER_AGENT = 25
+PER_AGENT = 40
 FAST_ENV = {"TELEDISPATCH_ARGON2_MEMORY_KIB": "8", "TELEDISPATCH_ARGON2_TIME_COST": "1"}
 
 
