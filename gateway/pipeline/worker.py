@@ -2,7 +2,7 @@
 
 It wakes when the store commits a new job (``Store.subscribe``) and, as a safety net, every
 ``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
-event loop stays free); the worker keeps up to two mails per process in flight and answers
+event loop stays free); the worker keeps up to ``batch_size`` jobs in hand and answers
 whatever has been read, in one write transaction, which shares the cost of a durable commit.
 A mail that takes long delays only itself: its neighbours are answered as soon as they are
 read. If the answering transaction fails, those jobs are answered again one per transaction,
@@ -130,6 +130,11 @@ class PipelineWorker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def pool(self) -> AnalysisPool:
+        """The worker processes that read the mails."""
+        return self._pool
 
     # region lifecycle
 

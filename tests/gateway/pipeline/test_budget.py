@@ -109,7 +109,7 @@ async def test_a_part_bomb_is_refused_naming_the_limit_and_another_office_is_ans
         await asyncio.to_thread(smtp_send, node, AGENT.address, [AIRPORT], airport_dua())
         took = await replies_when(node, lambda r: bool(by_reference(r, "AIR") and of_bomb(r)))
         print(f"both answered {took:.2f}s after the submissions")
-        assert node.worker is not None and node.worker._pool.replaced == 0
+        assert node.worker is not None and node.worker.pool.replaced == 0
         replies = await mailbox(node.store, AGENT.address)  # type: ignore[arg-type]
 
     assert took < 10  # generous: about a tenth of a second on an idle machine
@@ -132,7 +132,7 @@ async def test_a_mail_that_overruns_its_time_is_cut_off_and_delays_no_other_offi
         took = await replies_when(node, lambda r: bool(by_reference(r, "AIR")))
         print(f"the other office answered {took:.2f}s after the submissions")
         await replies_when(node, lambda r: bool(of_bomb(r)))
-        assert node.worker is not None and node.worker._pool.replaced == 1
+        assert node.worker is not None and node.worker.pool.replaced == 1
         replies = await mailbox(node.store, AGENT.address)  # type: ignore[arg-type]
 
     assert took < 10  # generous: well under a second on an idle machine
