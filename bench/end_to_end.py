@@ -1,16 +1,20 @@
 """Benchmark (not a test): accepted declarations per second, SMTP submission to reply committed.
 
-Starts a node in process on free loopback ports (fast password hashing, SQLite in a temporary
-directory, the pipeline worker running), creates ``--agents`` agent accounts, and has each agent
-submit ``--per-agent`` valid DUAs over its own SMTP connection, all agents at once. The clock
-stops when the last reply is committed (every intake job done).
+The node runs as ``teledispatch serve`` in its own process, on SQLite and, when PostgreSQL's
+server binaries are installed, on a throwaway PostgreSQL server (started as the tests start
+theirs), with 1 and 2 pipeline workers. ``--agents`` agents each submit ``--per-agent`` valid
+DUAs over their own authenticated SMTP connection, all at once; the clock stops when the
+last reply is committed (every intake job done). CPU per declaration is the CPU time of the
+node's process and its descendants (the analysis processes) over that interval, divided by
+the declarations.
 
-The baseline is a bare aiosmtpd sink (aiosmtpd's ``SMTP`` with a handler that answers 250 and
-keeps nothing), served from the same event loop and fed by the same clients with the same
-mails in the same run. The last line is ``ratio: X.XX``: our accepted declarations per second
-divided by the messages per second the sink takes.
+The baseline is a bare aiosmtpd sink in its own process: aiosmtpd's ``SMTP`` requiring the
+same AUTH (PLAIN, the password compared as is) and answering 250 to DATA, keeping nothing;
+fed by the same clients with the same mails, in rounds alternating with the node's. Each
+configuration keeps its best round. The last line is ``ratio: X.XX``: the best
+configuration's declarations per second divided by the messages per second of the sink.
 
-    python bench/end_to_end.py [--agents 8] [--per-agent 25] [--series 2]
+    python bench/end_to_end.py [--agents 8] [--per-agent 25] [--series 2] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -18,24 +22,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import email.policy
-import logging
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.postgres, from the checkout
 
 from config.clock import SystemClock
-from config.settings import Settings
 from edi_formats.codec import WireFormat, render_declaration
-from gateway.node import Node
 from mailboxes.passwords import PasswordHasher
-from mailboxes.schema import DeclarationRow, DeclarationStatus, IntakeJobRow, JobState
 from mailboxes.store import Store
 from validators.engine import transmission_date
 from validators.samples import sample_declaration
@@ -76,17 +81,91 @@ def mails(address: str, agent_code: str, per_agent: int, series: int, run: str) 
     return out
 
 
-async def client(port: int, address: str, batch: list[bytes], *, login: bool) -> None:
-    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=60)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_listening(port: int, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on {port}") from None
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
+async def client(port: int, address: str, batch: list[bytes]) -> None:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=120)
     await smtp.connect()
-    if login:
-        await smtp.login(address, PASSWORD)
+    await smtp.login(address, PASSWORD)
     for raw in batch:
         await smtp.sendmail(address, [OFFICE], raw)
     await smtp.quit()
 
 
-async def count_done(store: Store) -> int:
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process, or None if it is gone (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> tuple[float, float]:
+    """CPU seconds used so far by ``root`` and by its live descendants."""
+    stats = {int(p.name): _stat(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        if stat is not None:
+            children.setdefault(stat[0], []).append(pid)
+    own = stats.get(root)
+    descendants, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        stat = stats.get(pid)
+        if stat is not None:
+            descendants += stat[1]
+        todo += children.get(pid, [])
+    return (own[1] if own is not None else 0.0), descendants
+
+
+@dataclass(frozen=True)
+class Round:
+    per_second: float
+    cpu_ms: float
+    """CPU milliseconds per item, the server's process and its descendants together."""
+    own_ms: float = 0.0
+    """Of which the server's own process (the event loop: SMTP, answering, commits)."""
+
+
+def cpu_per_item(before: tuple[float, float], after: tuple[float, float], items: int) -> Round:
+    own = (after[0] - before[0]) * 1000 / items
+    return Round(0.0, own + (after[1] - before[1]) * 1000 / items, own)
+
+
+async def prepare(url: str, addresses: list[tuple[str, str]]) -> None:
+    store = await Store.open(url, clock=SystemClock(), hasher=FAST_HASHER)
+    try:
+        for address, code in addresses:
+            await store.create_account(address, PASSWORD, role="agent", agent_code=code)
+    finally:
+        await store.close()
+
+
+async def done_jobs(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    from mailboxes.schema import IntakeJobRow, JobState
+
     async with store.database.read_session() as session:
         done = await session.scalar(
             select(func.count(IntakeJobRow.id)).where(IntakeJobRow.state == JobState.DONE.value)
@@ -94,77 +173,122 @@ async def count_done(store: Store) -> int:
         return int(done or 0)
 
 
-async def count_accepted(store: Store) -> int:
+async def accepted(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    from mailboxes.schema import DeclarationRow, DeclarationStatus
+
     async with store.database.read_session() as session:
-        accepted = await session.scalar(
+        count = await session.scalar(
             select(func.count(DeclarationRow.id)).where(
                 DeclarationRow.status == DeclarationStatus.ACCEPTED.value
             )
         )
-        return int(accepted or 0)
+        return int(count or 0)
 
 
-async def measure_node(workload: dict[str, list[bytes]], data_dir: Path) -> float:
-    settings = Settings(
-        data_dir=data_dir,
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        smtps_port=None,
-        pop3s_port=None,
-        imaps_port=None,
-        host_all_offices=True,
+async def node_round(
+    workload: dict[str, list[bytes]], url: str, data_dir: Path, workers: int
+) -> Round:
+    await prepare(url, [(address, code) for address, code in agents(len(workload))])
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gateway", "serve", "--demo", "--data-dir", str(data_dir),
+        "--smtp-port", str(port), "--pop3-port", "0", "--imap-port", "0",
+        "--smtps-port", "off", "--pop3s-port", "off", "--imaps-port", "off",
+        "--http-port", "0", "--pipeline-workers", str(workers),
+    ]  # fmt: skip
+    env = {**os.environ, "TELEDISPATCH_DATABASE_URL": url}
+    node = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    node = Node(settings, clock=SystemClock(), hasher=FAST_HASHER)
-    await node.start(demo=True)
+    store = await Store.open(url, clock=SystemClock(), hasher=FAST_HASHER, migrate=False)
     try:
-        store = node.store
-        assert store is not None
-        for number, (address, code) in enumerate(agents(len(workload)), start=1):
-            assert address in workload, number
-            await store.create_account(address, PASSWORD, role="agent", agent_code=code)
+        await wait_listening(port)
         total = sum(len(batch) for batch in workload.values())
-        port = node.port("smtp")
-        committed = asyncio.Event()
-        unsubscribe = store.subscribe(lambda change: committed.set())
+        cpu_before = tree_cpu(node.pid)
         start = time.perf_counter()
-        await asyncio.gather(
-            *(client(port, address, batch, login=True) for address, batch in workload.items())
-        )
-        while await count_done(store) < total:
-            await committed.wait()
-            committed.clear()
+        await asyncio.gather(*(client(port, address, mails) for address, mails in workload.items()))
+        while await done_jobs(store) < total:
+            if node.returncode is not None:
+                raise SystemExit("the node stopped during the round")
+            await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - start
-        unsubscribe()
-        accepted = await count_accepted(store)
-        if accepted != total:
-            raise SystemExit(f"only {accepted} of {total} declarations were accepted")
-        return total / elapsed
+        cpu = cpu_per_item(cpu_before, tree_cpu(node.pid), total)
+        if (got := await accepted(store)) != total:
+            raise SystemExit(f"only {got} of {total} declarations were accepted")
+        return Round(total / elapsed, cpu.cpu_ms, cpu.own_ms)
     finally:
-        await node.stop()
+        await store.close()
+        node.terminate()
+        await node.wait()
 
 
-class SinkHandler:
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        return "250 OK"
+def serve_sink(port: int) -> None:
+    """The baseline server: aiosmtpd requiring AUTH, answering 250 and keeping nothing."""
+    from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+    class Sink:
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            return "250 OK"
 
-async def measure_sink(workload: dict[str, list[bytes]]) -> float:
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == PASSWORD.encode()
+        return AuthResult(success=ok)
+
     def protocol() -> SMTP:
-        return SMTP(SinkHandler(), hostname="sink.bench", decode_data=False)
-
-    server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        total = sum(len(batch) for batch in workload.values())
-        start = time.perf_counter()
-        await asyncio.gather(
-            *(client(port, address, batch, login=False) for address, batch in workload.items())
+        return SMTP(
+            Sink(),
+            hostname="sink.bench",
+            decode_data=False,
+            authenticator=authenticate,
+            auth_required=True,
+            auth_require_tls=False,
         )
-        return total / (time.perf_counter() - start)
+
+    async def run() -> None:
+        server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(run())
+
+
+async def sink_round(workload: dict[str, list[bytes]]) -> Round:
+    port = free_port()
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve-sink", str(port),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await wait_listening(port)
+        total = sum(len(batch) for batch in workload.values())
+        cpu_before = tree_cpu(sink.pid)
+        start = time.perf_counter()
+        await asyncio.gather(*(client(port, address, mails) for address, mails in workload.items()))
+        elapsed = time.perf_counter() - start
+        cpu = cpu_per_item(cpu_before, tree_cpu(sink.pid), total)
+        return Round(total / elapsed, cpu.cpu_ms, cpu.own_ms)
     finally:
-        server.close()
-        await server.wait_closed()
+        sink.terminate()
+        await sink.wait()
+
+
+def postgres() -> Any:
+    """A throwaway PostgreSQL server (as the tests start one), or None without its binaries."""
+    from tests.postgres import PostgresServer, _binaries
+
+    if _binaries() is None:
+        return None
+    return PostgresServer.start()
+
+
+def best(rounds: list[Round]) -> Round:
+    """The fastest round's rate, and the CPU of the round that used least."""
+    frugal = min(rounds, key=lambda r: r.cpu_ms)
+    return Round(max(r.per_second for r in rounds), frugal.cpu_ms, frugal.own_ms)
 
 
 async def main_async(args: Any) -> None:
@@ -174,13 +298,44 @@ async def main_async(args: Any) -> None:
         for address, code in agents(args.agents)
     }
     total = args.agents * args.per_agent
+    server = None if args.sqlite_only else postgres()
+    backends = ["sqlite"] + (["postgresql"] if server is not None else [])
+    node: dict[tuple[str, int], list[Round]] = {}
+    sink: list[Round] = []
     with tempfile.TemporaryDirectory() as scratch:
-        ours = await measure_node(workload, Path(scratch) / "node")
-    baseline = await measure_sink(workload)
+        for attempt in range(args.rounds):
+            for backend in backends:
+                for workers in (1, 2):
+                    sink.append(await sink_round(workload))  # alternate: sink, node, sink...
+                    data_dir = Path(scratch) / f"{backend}-{workers}-{attempt}"
+                    data_dir.mkdir()
+                    url = (
+                        f"sqlite+aiosqlite:///{data_dir / 'teledespacho.db'}"
+                        if server is None or backend == "sqlite"
+                        else await server.create_database()
+                    )
+                    result = await node_round(workload, url, data_dir, workers)
+                    node.setdefault((backend, workers), []).append(result)
+    if server is not None:
+        server.stop()
+
+    baseline = best(sink)
     print(f"{args.agents} agents x {args.per_agent} DUAs ({args.series} series each) = {total}")
-    print(f"teledespacho: {ours:,.1f} accepted declarations/s (submission to reply committed)")
-    print(f"aiosmtpd sink: {baseline:,.1f} messages/s (250 and discard)")
-    print(f"ratio: {ours / baseline:.2f}")
+    print(f"cores: {len(os.sched_getaffinity(0))}; best of {args.rounds} alternating rounds")
+    print(
+        f"aiosmtpd sink (AUTH, 250, discard): {baseline.per_second:8.1f} messages/s"
+        f"  {baseline.cpu_ms:6.2f} ms CPU per message"
+    )
+    for (backend, workers), rounds in node.items():
+        mine = best(rounds)
+        print(
+            f"teledespacho {backend:10} {workers} worker{'s' if workers > 1 else ' '}:"
+            f" {mine.per_second:8.1f} declarations/s  {mine.cpu_ms:6.2f} ms CPU per declaration"
+            f" ({mine.own_ms:.2f} in the node's process)"
+            f"  ratio {mine.per_second / baseline.per_second:.2f}"
+        )
+    top = max(best(rounds).per_second for rounds in node.values())
+    print(f"ratio: {top / baseline.per_second:.2f}")
 
 
 def main() -> None:
@@ -188,12 +343,18 @@ def main() -> None:
     # gateway.smtp.server) and about its own deprecated session attribute.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--per-agent", type=int, default=25)
     parser.add_argument("--series", type=int, default=2)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--serve-sink", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_sink is not None:
+        serve_sink(args.serve_sink)
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -134,6 +134,17 @@ class Settings(BaseSettings):
     """Signs the API tokens ``teledispatch account token`` prints; unset, tokens are off.
     Changing it revokes every token."""
 
+    # The declaration pipeline (gateway.pipeline): worker processes read the submissions.
+    pipeline_workers: int | None = Field(default=None, ge=1)
+    """Worker processes that read and validate submissions; default one per core."""
+    analysis_seconds: float = Field(default=30.0, gt=0)
+    """Seconds one submission may take to read; its process is then killed and replaced,
+    and the agent told the mail was over the limit."""
+    analysis_max_parts: int = Field(default=1000, ge=1)
+    """MIME parts of a submission beyond which it is answered without being read."""
+    analysis_max_depth: int = Field(default=20, ge=1)
+    """Nesting of MIME parts (mails forwarded inside mails) beyond which likewise."""
+
     log_format: Literal["text", "json"] = "text"
     """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""
 

@@ -23,6 +23,7 @@ SYNTAX_ERROR_CODES: Final[dict[str, str]] = {
     "FMT-COUNT": "the trailer's record counts do not match the records sent",
     "FMT-TRUNCATED": "the document ends before its trailer record",
     "FMT-LIMIT": "the document exceeds a size limit (series, records or bytes)",
+    "FMT-FAILED": "reading or checking the document failed in the gateway (a reader defect)",
     "JSON-SYNTAX": "the JSON text is not well formed",
     "EDI-SYNTAX": "EDIFACT syntax: bad UNA, unterminated segment, invalid segment tag",
     "EDI-CHARSET": "a byte or character the UNB syntax level does not allow, or an unknown level",

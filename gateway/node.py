@@ -24,7 +24,8 @@ from gateway.limits import ConnectionLimits, fd_bounded_cap, quiet_accept_errors
 from gateway.logins import LoginChecks
 from gateway.pickup import PickupWorker
 from gateway.pickup.evidence import DnsLookup
-from gateway.pipeline.worker import PipelineWorker
+from gateway.pipeline.process import AnalysisBudget
+from gateway.pipeline.worker import PipelineWorker, default_processes
 from gateway.pop3.server import Pop3Server
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing import RelayWorker, Router
@@ -263,6 +264,13 @@ class Node:
                 channel_seed=settings.channel_seed.encode(),
                 reference=self.reference,
                 filing=self.filing,
+                processes=settings.pipeline_workers or default_processes(),
+                budget=AnalysisBudget(
+                    max_bytes=settings.max_message_size + 1024 * 1024,  # and trace fields
+                    max_parts=settings.analysis_max_parts,
+                    max_depth=settings.analysis_max_depth,
+                    seconds=settings.analysis_seconds,
+                ),
                 before_pass=self.chaos.answer_pause,
             )
             await self.worker.start()

@@ -1,28 +1,30 @@
 """The store side of the declaration pipeline: claim intake jobs, then answer them atomically.
 
-On PostgreSQL several workers (in one process or several nodes) may share a database: claims
-skip rows another worker is claiming (``FOR UPDATE SKIP LOCKED``), and the answering
-transaction locks its jobs, so a job claimed twice is still answered once.
+On PostgreSQL several workers (in one process or several nodes) may share a database: the
+answering transaction locks its jobs and answers only those still pending, so a job two
+workers took is answered once.
 
 A job is answered in one write transaction that delivers the replies, files the office
 copies, records the declarations, takes the numbers and marks the job done. Nothing of it is
 visible before the commit, so a crash anywhere before it leaves the job pending with no reply
 sent and no number taken: the job is simply redone.
 
-Claiming counts an attempt in its own short transaction, *before* the work starts, so a
-submission that crashes the process every time still reaches its attempt limit and gets an
-answer instead of looping forever.
+A job's ``attempts`` count its own failures only (``record_error``): claiming takes nothing
+from it, so a node that dies with jobs in hand costs none of them an attempt. Reading a mail,
+the only work proportional to what a sender sends, runs in worker processes whose failures
+(an exception, a process that dies or overruns its time) are the job's own and counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes import dispatch_history, ledgers
@@ -52,7 +54,7 @@ DEFAULT_CLAIM_BYTES = 32 * 1024 * 1024
 class ClaimedJob:
     """A pending job taken for processing, with the submission's bytes and sender's code.
 
-    ``attempts`` already counts this attempt.
+    ``job.attempts`` counts this attempt: the job's failures so far, plus one.
     """
 
     job: IntakeJob
@@ -161,13 +163,14 @@ class JobQueue:
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
     ) -> list[ClaimedJob]:
-        """Up to ``limit`` pending jobs, oldest first, each with its attempt counted.
+        """Up to ``limit`` pending jobs, oldest first, each with its submission.
 
-        ``exclude`` names jobs the caller is not ready to retry yet. The submissions taken
-        add up to at most ``max_bytes`` (always at least one job), so a run of large mails
-        is not all held in memory at once.
+        ``exclude`` names jobs the caller has in hand or is not ready to retry yet. The
+        submissions taken add up to at most ``max_bytes`` (always at least one job), so a
+        run of large mails is not all held in memory at once. Nothing is written: a job's
+        attempts are counted when it fails (``record_error``), not when it is taken.
         """
-        async with self._store.database.write_session() as session, session.begin():
+        async with self._store.database.read_session() as session:
             query = (
                 select(IntakeJobRow.id, MessageContentRow.size)
                 .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
@@ -180,9 +183,6 @@ class JobQueue:
             held = self._store.routing.current.held_offices
             if held:  # moved here; numbering not handed over yet
                 query = query.where(IntakeJobRow.office_code.not_in(held))
-            # Several workers on one PostgreSQL database: each takes jobs the others are not
-            # claiming at this moment (SQLite has one writer and ignores the clause).
-            query = query.with_for_update(of=IntakeJobRow, skip_locked=True)
             ids: list[int] = []
             total = 0
             for job_id, size in await session.execute(query):
@@ -192,22 +192,16 @@ class JobQueue:
                 ids.append(job_id)
             if not ids:
                 return []
-            await session.execute(
-                update(IntakeJobRow)
-                .where(IntakeJobRow.id.in_(ids))
-                .values(attempts=IntakeJobRow.attempts + 1)
-            )
             rows = await session.execute(
                 select(IntakeJobRow, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
                 .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
                 .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
-                .where(IntakeJobRow.id.in_(ids))
+                .where(IntakeJobRow.id.in_(ids), IntakeJobRow.state == JobState.PENDING.value)
                 .order_by(IntakeJobRow.id)
-                .execution_options(populate_existing=True)
             )
             return [
                 ClaimedJob(
-                    job=_job(row),
+                    job=replace(_job(row), attempts=row.attempts + 1),
                     raw=bytes(raw),
                     sender_agent_code=agent_code,
                     last_error=row.error,
@@ -217,12 +211,12 @@ class JobQueue:
             ]
 
     async def record_error(self, job_id: int, error: str) -> None:
-        """Note why an attempt failed; the job stays pending for the next attempt."""
+        """Count a failure of the job and note why; it stays pending for the next attempt."""
         async with self._store.database.write_session() as session, session.begin():
             await session.execute(
                 update(IntakeJobRow)
                 .where(IntakeJobRow.id == job_id, IntakeJobRow.state == JobState.PENDING.value)
-                .values(error=error[:MAX_ERROR_LENGTH])
+                .values(attempts=IntakeJobRow.attempts + 1, error=error[:MAX_ERROR_LENGTH])
             )
 
     async def job(self, job_id: int) -> tuple[IntakeJob, str | None]:
@@ -314,25 +308,22 @@ class Answering:
         return self._answers[key]
 
     async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
-        """Take the next number of the office's series for that year and regime (1, 2, ...)."""
-        last = await self._session.scalar(
-            update(DeclarationCounterRow)
-            .where(
-                DeclarationCounterRow.office_code == office_code,
-                DeclarationCounterRow.year == year,
-                DeclarationCounterRow.regime == regime,
-            )
-            .values(last=DeclarationCounterRow.last + 1)
-            .returning(DeclarationCounterRow.last)
+        """Take the next number of the office's series for that year and regime (1, 2, ...).
+
+        One statement, ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the series' first
+        number creates its row, every later one increments it, and the row stays locked
+        until the commit. Two transactions taking the first number of a new series at once
+        no longer collide on the key (the second waits for the first, then increments).
+        """
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        take = dialect.insert(DeclarationCounterRow).values(
+            office_code=office_code, year=year, regime=regime, last=1
         )
-        if last is not None:
-            return int(last)
-        await self._session.execute(
-            insert(DeclarationCounterRow).values(
-                office_code=office_code, year=year, regime=regime, last=1
-            )
-        )
-        return 1
+        take = take.on_conflict_do_update(
+            index_elements=["office_code", "year", "regime"],
+            set_={"last": DeclarationCounterRow.last + 1},
+        ).returning(DeclarationCounterRow.last)
+        return int((await self._session.execute(take)).scalar_one())
 
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""

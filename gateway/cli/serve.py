@@ -29,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--https-port", help="HTTPS port of the API and console, the mail TLS certificate (off)"
     )
     parser.add_argument(
+        "--pipeline-workers",
+        type=int,
+        metavar="N",
+        help="processes that read and validate submissions (one per core)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="host every office and create the demo accounts if missing",
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             imaps_port=args.imaps_port,
             http_port=args.http_port,
             https_port=args.https_port,
+            pipeline_workers=args.pipeline_workers,
             host_all_offices=True if args.demo else None,
         )
         offices = load_offices(settings.offices_file)

@@ -2,12 +2,18 @@
 
 Pure: bytes and a rule context in, values out; no store, no clock, no network. Numbering and
 duplicate detection need the store and happen later, in the answering transaction
-(``gateway.pipeline.answer``).
+(``gateway.pipeline.answer``). Runs in the pipeline's worker processes (``pool``).
+
+Each document is answered on its own: one that makes a reader or a rule fail is answered as
+unreadable (``FMT-FAILED``), and the mail's other declarations are read and numbered as usual.
+A mail beyond the analysis budget (``AnalysisBudget``: bytes, MIME parts, nesting) is not
+parsed at all; its answer names the limit.
 """
 
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -30,6 +36,7 @@ from validators.registry import RuleRegistry
 __all__ = [
     "MAX_REFERENCES",
     "Analysis",
+    "AnalysisBudget",
     "NothingReadable",
     "Outcome",
     "ReadDeclaration",
@@ -37,7 +44,9 @@ __all__ = [
     "UnreadableDeclaration",
     "analyse",
     "is_automatic",
+    "over_budget",
     "read_headers",
+    "time_exceeded",
 ]
 
 MAX_REFERENCES = 20
@@ -46,6 +55,30 @@ lets a long thread be trimmed)."""
 
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 _MSG_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
+# A boundary parameter, or a line that may be a MIME delimiter ("--boundary", "--boundary--").
+_MIME_SHAPE: Final = re.compile(
+    rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))|^--([^\r\n]{1,202})\r?$',
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisBudget:
+    """How much of the gateway one submission may take; beyond it, the mail is not read.
+
+    Counted before anything is parsed, so a mail of a hundred thousand MIME parts costs a
+    scan of its bytes, not ten seconds of the parser. ``seconds`` is enforced by the pool:
+    the worker process that overruns it is killed and replaced.
+    """
+
+    max_bytes: int = 32 * 1024 * 1024
+    max_parts: int = 1000
+    max_depth: int = 20
+    seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_parts, self.max_depth) < 1 or self.seconds <= 0:
+            raise ValueError("every analysis limit must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +132,9 @@ Outcome = ReadDeclaration | UnreadableDeclaration | NothingReadable
 class Analysis:
     headers: SubmissionHeaders
     outcomes: tuple[Outcome, ...]
+    problems: tuple[str, ...] = ()
+    """For the operator's log: what failed in the gateway while reading (a traceback per
+    document answered ``FMT-FAILED``); never shown to the agent."""
 
 
 _WANTED: Final = ("message-id", "references", "subject", "auto-submitted", "precedence", "list-id")
@@ -145,21 +181,48 @@ def is_automatic(fields: Mapping[str, str]) -> bool:
 
 
 def _read(
-    document: ExtractedDocument, context: RuleContext, registry: RuleRegistry | None
+    document: ExtractedDocument,
+    context: RuleContext,
+    registry: RuleRegistry | None,
+    problems: list[str],
 ) -> Outcome:
     try:
         declaration = parse_declaration(document.data, document.format)
     except DeclarationSyntaxError as error:
         return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
-    findings = validate(declaration, context, registry)
+    except Exception:
+        return _failed(document, problems)
+    try:
+        findings = validate(declaration, context, registry)
+    except Exception:
+        return _failed(document, problems)
     if context.sender_agent_code is None:
         findings.insert(0, not_an_agent(declaration, context))
     return ReadDeclaration(document, declaration, tuple(findings))
 
 
-def _messages(document: ExtractedDocument) -> list[ExtractedDocument]:
+def _failed(document: ExtractedDocument, problems: list[str]) -> UnreadableDeclaration:
+    """The answer to a document that made a reader or the rule engine fail: a defect of the
+    gateway this document triggers, answered at once (retrying would fail the same way) and
+    on its own, so the mail's other declarations are still numbered."""
+    problems.append(f"{document.source}: {traceback.format_exc()}")
+    error = DeclarationSyntaxError(
+        "FMT-FAILED",
+        "la aduana no pudo leer ni validar este documento: su contenido hizo fallar el "
+        "programa de recepción. Ninguna otra declaración del mensaje se ve afectada. "
+        "Revise el documento y vuelva a transmitirlo; si el problema continúa, comuníquese "
+        "con la intendencia de aduana.",
+    )
+    return UnreadableDeclaration(document, error, peek_identity(document.data, document.format))
+
+
+def _messages(document: ExtractedDocument, problems: list[str]) -> list[ExtractedDocument]:
     """Each message of an EDIFACT interchange is a declaration of its own."""
-    parts = split_document(document.data, document.format)
+    try:
+        parts = split_document(document.data, document.format)
+    except Exception:  # answered whole: reading it will say what is wrong, or fail alone
+        problems.append(f"{document.source}: {traceback.format_exc()}")
+        return [document]
     if len(parts) == 1:
         return [document]
     return [
@@ -170,17 +233,82 @@ def _messages(document: ExtractedDocument) -> list[ExtractedDocument]:
     ]
 
 
-def analyse(raw: bytes, context: RuleContext, registry: RuleRegistry | None = None) -> Analysis:
+def over_budget(raw: bytes, budget: AnalysisBudget) -> str | None:
+    """Why ``raw`` is beyond ``budget``, in a broker's words; None when it is within it.
+
+    Counts MIME parts and nesting from the delimiter lines of the boundaries the mail
+    declares, in one scan that stops at the first limit passed: a part bomb is refused for
+    the price of reading ``max_parts`` delimiters.
+    """
+    if len(raw) > budget.max_bytes:
+        return (
+            f"el mensaje tiene {len(raw):,} bytes y la aduana examina mensajes de hasta "
+            f"{budget.max_bytes:,} bytes; no se examinó. Envíe sus declaraciones en mensajes "
+            "más pequeños."
+        ).replace(",", " ")
+    open_containers: list[bytes] = []  # boundaries of the multiparts open here, innermost last
+    parts = 0
+    for found in _MIME_SHAPE.finditer(raw):
+        declared = found.group(1) or found.group(2)
+        if declared is not None:
+            open_containers.append(declared.rstrip())
+            if len(open_containers) > budget.max_depth:
+                return (
+                    f"el mensaje anida partes MIME a más de {budget.max_depth} niveles (mensajes "
+                    f"dentro de mensajes) y la aduana examina hasta {budget.max_depth}; no se "
+                    "examinó. Adjunte la declaración directamente a un mensaje nuevo."
+                )
+            continue
+        line = found.group(3).rstrip(b" \t")
+        closing = line.endswith(b"--") and line[:-2] in open_containers
+        boundary = line[:-2] if closing else line
+        if boundary not in open_containers:
+            continue  # a text line that starts with two dashes
+        del open_containers[open_containers.index(boundary) + (0 if closing else 1) :]
+        if closing:
+            continue
+        parts += 1
+        if parts > budget.max_parts:
+            return (
+                f"el mensaje tiene más de {budget.max_parts:,} partes MIME (adjuntos y "
+                f"secciones) y la aduana examina mensajes de hasta {budget.max_parts:,} partes; "
+                "no se examinó. Envíe sus declaraciones en mensajes con menos adjuntos."
+            ).replace(",", " ")
+    return None
+
+
+def time_exceeded(headers: SubmissionHeaders, budget: AnalysisBudget) -> Analysis:
+    """The answer to a mail whose reading took longer than the budget allows."""
+    note = (
+        f"la lectura del mensaje excedió los {budget.seconds:g} segundos que la aduana dedica "
+        "a un mensaje y se interrumpió. Envíe sus declaraciones en mensajes más pequeños o "
+        "más simples."
+    )
+    return Analysis(headers, (NothingReadable((note,)),))
+
+
+def analyse(
+    raw: bytes,
+    context: RuleContext,
+    registry: RuleRegistry | None = None,
+    budget: AnalysisBudget | None = None,
+) -> Analysis:
     """Every declaration in ``raw``, read and validated; or why there is none.
 
     ``context.sender_agent_code`` None means the sender is no agent: every declaration is
-    then rejected under TD-SENDER. Only a bug raises.
+    then rejected under TD-SENDER. A mail beyond ``budget`` gets one outcome naming the
+    limit. Only a bug outside the readers and the rules raises.
     """
+    headers = read_headers(raw)
+    beyond = None if budget is None else over_budget(raw, budget)
+    if beyond is not None:
+        return Analysis(headers, (NothingReadable((beyond,)),))
     extraction = extract_documents(raw)
+    problems: list[str] = []
     outcomes: tuple[Outcome, ...]
     if extraction.documents:
-        documents = [part for found in extraction.documents for part in _messages(found)]
-        outcomes = tuple(_read(document, context, registry) for document in documents)
+        documents = [part for found in extraction.documents for part in _messages(found, problems)]
+        outcomes = tuple(_read(document, context, registry, problems) for document in documents)
     else:
         outcomes = (NothingReadable(tuple(extraction.notes)),)
-    return Analysis(read_headers(raw), outcomes)
+    return Analysis(headers, outcomes, tuple(problems))

@@ -1,20 +1,23 @@
 """The pipeline worker: take intake jobs, read and validate their mails, answer them.
 
-One worker per node. It wakes when the store commits a new job (``Store.subscribe``) and,
-as a safety net, every ``poll_interval`` seconds. Jobs are taken in batches: each is analysed
-(extract, parse, validate; in a thread, so the servers keep answering meanwhile), then the
-whole batch is answered in one write transaction, which shares the cost of a durable commit.
-If that transaction fails, the batch is answered again one job per transaction, so one
-failing job does not hold back its neighbours.
+It wakes when the store commits a new job (``Store.subscribe``) and, as a safety net, every
+``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
+event loop stays free); the worker keeps up to ``batch_size`` jobs in hand and answers
+whatever has been read, in one write transaction, which shares the cost of a durable commit.
+A mail that takes long delays only itself: its neighbours are answered as soon as they are
+read. If the answering transaction fails, those jobs are answered again one per transaction,
+so one failing job does not hold back its neighbours.
 
 Restart safety comes from the store: nothing a job writes is visible before that commit, and a
 job already done is skipped, so a job interrupted anywhere (an exception, a cancelled task, a
 killed process) is redone from the start without duplicates or gaps in the numbering.
 
-Failures: an unexpected exception on a job is noted on the job and retried after
-``retry_delay * attempts`` seconds; when the job has used ``max_attempts`` attempts (counted
-when it is claimed, so crashes count too) the agent is told the gateway could not process the
-mail and the job is marked failed. Never a stuck job, never silence.
+Failures: a job's attempts count only its own failures (reading it failed in the gateway, its
+worker process died or answering it raised). A crash of the node is nobody's failure: it
+costs no job an attempt, however many jobs were in hand. A failed job is retried after
+``retry_delay * attempts`` seconds; when it has failed ``max_attempts`` times the agent is told
+the gateway could not process the mail and the job is marked failed. Never a stuck job, never
+silence.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 
 from config.clock import Clock
@@ -36,14 +40,14 @@ from gateway.pipeline.answer import (
     fail_job,
     own_references,
 )
-from gateway.pipeline.process import Analysis, analyse, read_headers
-from mailboxes.jobs import Answering, ClaimedJob, JobQueue
+from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, RulesFactory, Submission
+from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
+from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
-from validators.engine import RuleContext, transmission_date
-from validators.registry import RuleRegistry
+from validators.engine import transmission_date
 from validators.rules import catalog_for
 
-__all__ = ["DEFAULT_CHANNEL_SEED", "BeforeCommit", "PipelineWorker"]
+__all__ = ["DEFAULT_CHANNEL_SEED", "BeforeCommit", "PipelineWorker", "default_processes"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,19 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def default_processes() -> int:
+    """One analysis process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_Read = Analysis | SubmissionHeaders | Exception
+"""What reading a claimed job gave: its analysis; only its headers, for a job that has used
+its attempts and is answered as failed; or why reading failed."""
+
+
 class PipelineWorker:
     def __init__(
         self,
@@ -69,9 +86,11 @@ class PipelineWorker:
         clock: Clock,
         domain: str,
         channel_seed: bytes = DEFAULT_CHANNEL_SEED,
-        registry: RuleRegistry | None = None,
+        rules: RulesFactory = catalog_for,
         reference: ReferenceData | None = None,
         filing: OfficeFiling | None = None,
+        processes: int = 1,
+        budget: AnalysisBudget | None = None,
         batch_size: int = 32,
         max_attempts: int = 3,
         retry_delay: float = 2.0,
@@ -79,14 +98,17 @@ class PipelineWorker:
         before_commit: BeforeCommit | None = None,
         before_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        if batch_size < 1 or max_attempts < 1:
-            raise ValueError("batch_size and max_attempts must be at least 1")
+        if batch_size < 1 or max_attempts < 1 or processes < 1:
+            raise ValueError("batch_size, max_attempts and processes must be at least 1")
         self._store = store
         self._queue = JobQueue(store)
         self._clock = clock
         self._offices = offices
         self._reference = reference or shipped_reference()
-        self._registry = registry or catalog_for(self._reference)
+        self._registry = rules(self._reference)
+        self._pool = AnalysisPool(
+            processes, offices=offices, reference=self._reference, rules=rules, budget=budget
+        )
         self._settings = AnswerSettings(
             offices=offices,
             domain=domain.lower(),
@@ -109,6 +131,11 @@ class PipelineWorker:
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
+    @property
+    def pool(self) -> AnalysisPool:
+        """The worker processes that read the mails."""
+        return self._pool
+
     # region lifecycle
 
     async def start(self) -> None:
@@ -116,6 +143,7 @@ class PipelineWorker:
         if self._task is not None:
             return
         self._stopping = False
+        await self._pool.start()
         self._unsubscribe = self._store.subscribe(self._on_change)
         self._wake.set()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="pipeline-worker")
@@ -130,6 +158,7 @@ class PipelineWorker:
             self._unsubscribe = None
         task, self._task = self._task, None
         if task is None:
+            await self._pool.close()
             return
         self._stopping = True
         self._wake.set()
@@ -141,6 +170,7 @@ class PipelineWorker:
                 await task
         finally:
             self._stopping = False
+            await self._pool.close()
 
     def _on_change(self, change: Change) -> None:
         if change.job_ids:
@@ -178,16 +208,45 @@ class PipelineWorker:
             await asyncio.sleep(self._next_wait() if self._retry_at else 0)
 
     async def process_available(self) -> None:
-        """One pass: every job that can be taken now is taken once (failures wait a retry)."""
+        """One pass: every job that can be taken now is taken once (failures wait a retry).
+
+        Up to ``batch_size`` jobs (and ``DEFAULT_CLAIM_BYTES`` of mail) are in hand; the pool
+        reads them, and whatever has been read is answered together, in one transaction,
+        while the processes read the next ones. More are claimed when half have been answered.
+        """
         async with self._lock:
             failed: set[int] = set()
-            while not self._stopping:
-                claimed = await self._queue.claim(
-                    self.batch_size, exclude=[*self._waiting(), *failed]
-                )
-                if not claimed:
-                    return
-                failed |= await self._process(claimed)
+            reading: dict[asyncio.Task[_Read], ClaimedJob] = {}
+            capacity = max(self.batch_size, 2 * self._pool.size)
+            try:
+                exhausted = False
+                while True:
+                    held = sum(len(item.raw) for item in reading.values())
+                    if (
+                        not exhausted
+                        and not self._stopping
+                        and len(reading) <= capacity // 2
+                        and (not reading or held < DEFAULT_CLAIM_BYTES)
+                    ):
+                        claimed = await self._queue.claim(
+                            capacity - len(reading),
+                            exclude=[*self._waiting(), *failed, *(i.id for i in reading.values())],
+                            max_bytes=max(1, DEFAULT_CLAIM_BYTES - held),
+                        )
+                        exhausted = len(claimed) < capacity - len(reading)
+                        for item in claimed:
+                            reading[asyncio.create_task(self._read(item))] = item
+                    if not reading:
+                        return
+                    done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
+                    ready = {reading.pop(task): task.result() for task in done}
+                    failed |= await self._process(ready)
+                    exhausted = exhausted and bool(reading)  # once all is answered, look again
+            finally:
+                for task in reading:
+                    task.cancel()
+                if reading:
+                    await asyncio.gather(*reading, return_exceptions=True)
 
     def _waiting(self) -> list[int]:
         now = asyncio.get_running_loop().time()
@@ -195,37 +254,39 @@ class PipelineWorker:
             del self._retry_at[job_id]
         return list(self._retry_at)
 
-    def _analyse_all(self, claimed: Sequence[ClaimedJob]) -> dict[int, Analysis | Exception]:
-        results: dict[int, Analysis | Exception] = {}
-        for item in claimed:
+    async def _read(self, item: ClaimedJob) -> _Read:
+        """Read one job's mail in a worker process (only its headers once it is to be
+        answered as failed: what failed it before is not run again)."""
+        try:
             if item.job.attempts > self.max_attempts:
-                continue  # what crashed it before is not run again
-            context = RuleContext(
-                as_of=transmission_date(item.job.received_at),
-                offices=self._offices,
-                addressed_office=item.job.office_code,
-                sender_agent_code=item.sender_agent_code,
-                reference=self._reference,
+                return await self._pool.headers(item.raw)
+            return await self._pool.analyse(
+                Submission(
+                    raw=item.raw,
+                    as_of=transmission_date(item.job.received_at),
+                    addressed_office=item.job.office_code,
+                    sender_agent_code=item.sender_agent_code,
+                )
             )
-            try:
-                results[item.id] = analyse(item.raw, context, self._registry)
-            except Exception as exc:
-                log.exception("job %d: analysis failed", item.id)
-                results[item.id] = exc
-        return results
+        except AnalysisFailed as exc:
+            log.error("job %d: reading the mail failed: %s", item.id, exc)
+            return exc
 
-    async def _process(self, claimed: Sequence[ClaimedJob]) -> set[int]:
-        """Analyse and answer a batch; the ids of the jobs that failed."""
-        analyses = await asyncio.to_thread(self._analyse_all, claimed)
+    async def _process(self, ready: dict[ClaimedJob, _Read]) -> set[int]:
+        """Answer jobs that have been read; the ids of those that failed."""
+        for item, result in ready.items():
+            if isinstance(result, Analysis):
+                for problem in result.problems:
+                    log.error("job %d: a document failed the reader: %s", item.id, problem)
         failed = {
             item.id: _describe(result)
-            for item in claimed
-            if isinstance(result := analyses.get(item.id), Exception)
+            for item, result in ready.items()
+            if isinstance(result, Exception)
         }
-        batch = [item for item in claimed if item.id not in failed]
+        batch = [item for item in ready if item.id not in failed]
         try:
             if batch:
-                await self._answer_together(batch, analyses)
+                await self._answer_together(batch, ready)
         except Exception as exc:
             if len(batch) == 1:
                 log.exception("job %d: answering failed", batch[0].id)
@@ -234,7 +295,7 @@ class PipelineWorker:
                 log.warning("answering %d jobs together failed (%s); one by one", len(batch), exc)
                 for item in batch:
                     try:
-                        await self._answer_together([item], analyses)
+                        await self._answer_together([item], ready)
                     except Exception as alone:
                         log.exception("job %d: answering failed", item.id)
                         failed[item.id] = _describe(alone)
@@ -244,7 +305,7 @@ class PipelineWorker:
             except Exception:
                 log.exception("job %d: cannot record the error", job_id)
         loop_time = asyncio.get_running_loop().time()
-        for item in claimed:
+        for item in ready:
             if item.id in failed:
                 self._retry_at[item.id] = loop_time + self.retry_delay * item.job.attempts
             else:
@@ -252,7 +313,7 @@ class PipelineWorker:
         return set(failed)
 
     async def _answer_together(
-        self, batch: Sequence[ClaimedJob], analyses: dict[int, Analysis | Exception]
+        self, batch: Sequence[ClaimedJob], results: dict[ClaimedJob, _Read]
     ) -> None:
         """Answer ``batch`` in one transaction: all of it is committed, or none of it.
 
@@ -264,11 +325,11 @@ class PipelineWorker:
         async with self._queue.answering(now) as answering:
             pending = await answering.pending_among([item.id for item in batch])
             await answering.prefetch_answers(
-                [key for item in batch for key in own_references(item, analyses.get(item.id))]
+                [key for item in batch for key in own_references(item, _analysis(results[item]))]
             )
             for item in batch:
                 if item.id in pending:  # another attempt may have answered it already
-                    for one in await self._answer(answering, item, analyses.get(item.id)):
+                    for one in await self._answer(answering, item, results[item]):
                         answered.append((item, one))
             if self.before_commit is not None:
                 await self.before_commit([item.id for item in batch])
@@ -286,22 +347,22 @@ class PipelineWorker:
                 seconds=(now - item.job.received_at).total_seconds(),
             )
 
-    async def _answer(
-        self, answering: Answering, item: ClaimedJob, analysis: Analysis | Exception | None
-    ) -> list[Answered]:
+    async def _answer(self, answering: Answering, item: ClaimedJob, read: _Read) -> list[Answered]:
         moved_to = self._store.routing.current.remote_node(item.job.recipient)
         if moved_to is not None and await answering.handed_over(item.job.office_code):
             # Accepted here just before the office moved, committed after its numbering was
             # handed over: numbering it here would repeat a number. Its new node answers it.
             await answering.forward(item.job, moved_to)
             return [Answered("forwarded")]
-        if item.job.attempts > self.max_attempts:
+        if isinstance(read, SubmissionHeaders):
             error = item.last_error or "intentos agotados"
-            return await fail_job(answering, item, self._settings, read_headers(item.raw), error)
-        if isinstance(analysis, Exception):
-            raise analysis
-        if analysis is None:
-            raise RuntimeError(f"job {item.id} was not analysed")
-        return await answer_job(answering, item, analysis, self._settings)
+            return await fail_job(answering, item, self._settings, read, error)
+        if isinstance(read, Exception):
+            raise read
+        return await answer_job(answering, item, read, self._settings)
 
     # endregion
+
+
+def _analysis(read: _Read) -> Analysis | None:
+    return read if isinstance(read, Analysis) else None

@@ -22,16 +22,22 @@ async def queue_job(store: Store, raw: bytes = b"Subject: x\r\n\r\nDUA\r\n") -> 
     return job_id
 
 
-async def test_claiming_counts_an_attempt_and_names_the_senders_agent_code(store: Store):
+async def test_only_failures_count_attempts_and_a_claim_names_the_senders_agent_code(
+    store: Store,
+):
     await store.create_account(AGENT, "x", role="agent", agent_code="4821")
     job_id = await queue_job(store)
     queue = JobQueue(store)
 
     (first,) = await queue.claim(10)
-    (second,) = await queue.claim(10)
-    assert (first.id, first.job.attempts, second.job.attempts) == (job_id, 1, 2)
+    (second,) = await queue.claim(10)  # taken again (its first taker died): no attempt lost
+    assert (first.id, first.job.attempts, second.job.attempts) == (job_id, 1, 1)
     assert first.raw == b"Subject: x\r\n\r\nDUA\r\n"
     assert first.sender_agent_code == "4821"
+    await queue.record_error(job_id, "lectura fallida")
+    (third,) = await queue.claim(10)
+    assert (third.job.attempts, third.last_error) == (2, "lectura fallida")
+    assert (await queue.job(job_id))[0].attempts == 1
 
 
 async def test_an_unknown_sender_has_no_agent_code(store: Store):

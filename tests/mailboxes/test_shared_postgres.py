@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -45,9 +46,11 @@ async def shared(clock: FixedClock) -> AsyncIterator[tuple[Store, Store]]:
         await second.close()
 
 
-async def test_two_workers_share_the_queue_without_gaps_or_repeats(
-    shared: tuple[Store, Store], clock: FixedClock
+async def test_four_workers_share_the_queue_without_gaps_repeats_or_fallback(
+    shared: tuple[Store, Store], clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Four workers on two engines race for the first number of a new series: none of
+    their batches may collide on it (and fall back to answering one job at a time)."""
     first, second = shared
     await first.create_account(AGENT, "x", role="agent", agent_code=AGENT_CODE)
     await first.create_account(OTHER_AGENT, "x", role="agent", agent_code=OTHER_CODE)
@@ -65,7 +68,9 @@ async def test_two_workers_share_the_queue_without_gaps_or_repeats(
         PipelineWorker(store, offices=offices, clock=clock, domain=DOMAIN, batch_size=3)
         for store in (first, second, first, second)
     ]
-    await asyncio.gather(*(worker.run_until_idle() for worker in workers))
+    with caplog.at_level(logging.WARNING, logger="gateway.pipeline.worker"):
+        await asyncio.gather(*(worker.run_until_idle() for worker in workers))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
     async with first.database.read_session() as session:
         states = set(await session.scalars(select(IntakeJobRow.state)))

@@ -5,6 +5,8 @@ The store is SQLite and then PostgreSQL (``tests.backends``): the declarations s
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from config import OfficeRegistry, load_offices
@@ -40,5 +42,11 @@ async def accounts(store: Store) -> Store:
 
 
 @pytest.fixture
-def worker(accounts: Store, offices: OfficeRegistry, clock: FixedClock) -> PipelineWorker:
-    return PipelineWorker(accounts, offices=offices, clock=clock, domain=DOMAIN, retry_delay=0.0)
+async def worker(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> AsyncIterator[PipelineWorker]:
+    running = PipelineWorker(accounts, offices=offices, clock=clock, domain=DOMAIN, retry_delay=0.0)
+    try:
+        yield running
+    finally:
+        await running.stop()  # its analysis processes

@@ -10,10 +10,12 @@ from config import OfficeRegistry
 from edi_formats.codec import WireFormat, render_declaration
 from edi_formats.models import DUA, OE
 from gateway.pipeline.process import (
+    AnalysisBudget,
     NothingReadable,
     ReadDeclaration,
     UnreadableDeclaration,
     analyse,
+    over_budget,
     read_headers,
 )
 from tests.edi_formats.test_flowed import thunderbird_wrap
@@ -218,3 +220,58 @@ def test_each_message_of_an_interchange_is_answered_on_its_own(context: RuleCont
     assert isinstance(other, ReadDeclaration) and not other.accepted
     assert other.declaration.agent_reference == "P-2"
     assert "mensaje 2" in other.document.source
+
+
+# -- the analysis budget -------------------------------------------------------------------
+
+
+def multipart(parts: int, *, body: bytes = b"x\r\n") -> bytes:
+    head = (
+        b'Subject: partes\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n'
+    )
+    return head + b"\r\n" + (b"--b\r\n\r\n" + body) * parts + b"--b--\r\n"
+
+
+def nested(levels: int) -> bytes:
+    """A mail forwarded inside a mail, ``levels`` multiparts deep."""
+    raw = b'Content-Type: multipart/mixed; boundary="n0"\r\n\r\n'
+    for level in range(1, levels):
+        raw += (
+            f'--n{level - 1}\r\nContent-Type: multipart/mixed; boundary="n{level}"\r\n\r\n'.encode()
+        )
+    for level in reversed(range(levels)):
+        raw += f"--n{level}\r\n\r\nhola\r\n--n{level}--\r\n".encode()
+    return raw
+
+
+BUDGET = AnalysisBudget(max_bytes=100_000, max_parts=10, max_depth=3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit"),
+    [
+        (multipart(10), None),
+        (multipart(11), "más de 10 partes MIME"),
+        (nested(3), None),
+        (nested(4), "a más de 3 niveles"),
+        (multipart(1, body=b"x" * 100_000), "la aduana examina mensajes de hasta 100 000 bytes"),
+        # Lines that start with two dashes but are no delimiter are text (a signature).
+        (multipart(2, body=b"-- \r\n--b-c\r\n--bb\r\n" * 20), None),
+        (submission(flat(declaration()), flat(declaration(reference="B"))), None),
+    ],
+)
+def test_the_budget_counts_parts_nesting_and_bytes(raw: bytes, limit: str | None) -> None:
+    found = over_budget(raw, BUDGET)
+    assert found is None if limit is None else (found is not None and limit in found)
+
+
+def test_a_mail_over_its_budget_is_answered_unread(context: RuleContext) -> None:
+    raw = multipart(11, body=flat(declaration()))  # eleven declarations: never read
+    analysis = analyse(raw, context, budget=BUDGET)
+    (outcome,) = analysis.outcomes
+    assert isinstance(outcome, NothingReadable)
+    assert "más de 10 partes MIME" in outcome.notes[0] and "no se examinó" in outcome.notes[0]
+    assert analysis.headers.subject == "partes"
+    # Within the budget, the same kind of mail is read as usual.
+    read = analyse(multipart(2, body=flat(declaration())), context, budget=BUDGET)
+    assert [type(o) for o in read.outcomes] == [ReadDeclaration, ReadDeclaration]

@@ -1,0 +1,144 @@
+"""A mail beyond the analysis budget is answered naming the limit, and delays no one else.
+
+One mail of 100 000 MIME parts (1 MB) once held the single worker 8.5 s while every office's
+declarations waited; ten times as many parts, ten times as long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from config.clock import FixedClock
+from config.settings import Settings
+from gateway.directory import INTAKE_FOLDER
+from gateway.node import Node
+from mailboxes.records import Recipient
+from tests.conftest import FAST_HASHER
+from tests.gateway.pipeline.helpers import body_text, flat, mailbox, submission
+from tests.node_clients import AGENT, OFFICE, smtp_send
+from validators.samples import sample_declaration
+
+AIRPORT = "aduana-235@aduanas.gob.pe"
+BOMB_PARTS = 1_000_000
+"""10 MB: about 20 seconds of the parser, where another office's declaration takes 20 ms."""
+
+
+def part_bomb(parts: int) -> bytes:
+    head = (
+        f"From: {AGENT.address}\r\nTo: {OFFICE}\r\nSubject: muchas partes\r\n"
+        "Message-ID: <bomba@agencias.pe>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    )
+    return head.encode() + b"--b\r\n\r\nx\r\n" * parts + b"--b--\r\n"
+
+
+def airport_dua() -> bytes:
+    declaration = sample_declaration(
+        "dua", office="235", as_of=date(2026, 11, 2), agent_code=AGENT.agent_code, reference="AIR"
+    )
+    return submission(flat(declaration), sender=AGENT.address, to=AIRPORT)
+
+
+@asynccontextmanager
+async def running(tmp_path: Path, clock: FixedClock, **settings: Any) -> AsyncIterator[Node]:
+    node = Node(
+        Settings(
+            data_dir=tmp_path / "node",
+            smtp_port=0,
+            pop3_port=0,
+            imap_port=0,
+            host_all_offices=True,
+            pipeline_workers=2,
+            **settings,
+        ),
+        clock=clock,
+        hasher=FAST_HASHER,
+    )
+    await node.start(demo=True)
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+async def replies_when(node: Node, condition: Callable[[list[EmailMessage]], bool]) -> float:
+    """Wait (on the store's commits) until the agent's INBOX satisfies ``condition``; the
+    time it took."""
+    assert node.store is not None
+    committed = asyncio.Event()
+    unsubscribe = node.store.subscribe(lambda change: committed.set())
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(60):
+            while not condition(await mailbox(node.store, AGENT.address)):
+                await committed.wait()
+                committed.clear()
+    finally:
+        unsubscribe()
+    return time.monotonic() - start
+
+
+async def intake(node: Node, raw: bytes) -> None:
+    """Queue ``raw`` for office 118 as the SMTP handler does once it has said 250 (over SMTP,
+    a million lines take aiosmtpd seconds to receive: not what is measured here)."""
+    assert node.store is not None
+    recipient = Recipient(OFFICE, INTAKE_FOLDER, intake_office="118")
+    await node.store.deliver(AGENT.address, [recipient], raw)
+
+
+def by_reference(replies: list[EmailMessage], reference: str) -> list[EmailMessage]:
+    return [r for r in replies if r["X-Teledespacho-Reference"] == reference]
+
+
+def of_bomb(replies: list[EmailMessage]) -> list[EmailMessage]:
+    return [r for r in replies if r["In-Reply-To"] == "<bomba@agencias.pe>"]
+
+
+async def test_a_part_bomb_is_refused_naming_the_limit_and_another_office_is_answered(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    async with running(tmp_path, clock) as node:
+        await intake(node, part_bomb(BOMB_PARTS))
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AIRPORT], airport_dua())
+        took = await replies_when(node, lambda r: bool(by_reference(r, "AIR") and of_bomb(r)))
+        print(f"both answered {took:.2f}s after the submissions")
+        assert node.worker is not None and node.worker.pool.replaced == 0
+        replies = await mailbox(node.store, AGENT.address)  # type: ignore[arg-type]
+
+    assert took < 10  # generous: about a tenth of a second on an idle machine
+    (accepted,) = by_reference(replies, "AIR")
+    assert accepted["X-Teledespacho-Number"].startswith("235-2026-10-")
+    (refused,) = of_bomb(replies)
+    assert refused["Subject"] == "RECHAZADA mensaje sin declaraciones"
+    text = " ".join(body_text(refused).split())
+    assert "más de 1 000 partes MIME" in text and "no se examinó" in text
+
+
+async def test_a_mail_that_overruns_its_time_is_cut_off_and_delays_no_other_office(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Parts allowed, time not: reading the bomb takes seconds, its process is killed after
+    one, and the other office's declaration is read by the other process meanwhile."""
+    async with running(tmp_path, clock, analysis_max_parts=1_000_000, analysis_seconds=1.0) as node:
+        await intake(node, part_bomb(BOMB_PARTS))
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AIRPORT], airport_dua())
+        took = await replies_when(node, lambda r: bool(by_reference(r, "AIR")))
+        print(f"the other office answered {took:.2f}s after the submissions")
+        await replies_when(node, lambda r: bool(of_bomb(r)))
+        assert node.worker is not None and node.worker.pool.replaced == 1
+        replies = await mailbox(node.store, AGENT.address)  # type: ignore[arg-type]
+
+    assert took < 10  # generous: well under a second on an idle machine
+    (accepted,) = by_reference(replies, "AIR")
+    assert accepted["X-Teledespacho-Number"].startswith("235-2026-10-")
+    (refused,) = of_bomb(replies)
+    assert refused["X-Teledespacho-Error"] is None
+    text = " ".join(body_text(refused).split())
+    assert "excedió los 1 segundos" in text
