@@ -56,7 +56,9 @@ Figures = dict[str, float]
 
 
 def small(n: int) -> bytes:
-    return message(n, SMALL_BODY)
+    """A short message from the mailbox's owner (the node takes submissions only From: the
+    authenticated address)."""
+    return message(n, SMALL_BODY).replace(b"From: agente1@agencias.pe", f"From: {OWNER}".encode())
 
 
 def best(rounds: int, run: Callable[[], float]) -> float:
