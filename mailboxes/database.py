@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Executable, create_engine, event
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, StaticPool
 
 __all__ = ["Database", "Work"]
 
@@ -81,6 +82,8 @@ class Database:
         self.write_session = async_sessionmaker(self.writer, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.reader, expire_on_commit=False)
         self._lent: weakref.WeakKeyDictionary[Any, _Lent] = weakref.WeakKeyDictionary()
+        self._lanes: list[_Lane] = []
+        self._opening_lanes = 0
 
     async def run(self, work: Work[T], *, write: bool = False) -> T:
         """``work(connection)`` as one transaction; its result (plain values, not rows).
@@ -94,6 +97,14 @@ class Database:
         if not self.is_sqlite:
             async with engine.connect() as connection:
                 return await connection.run_sync(_transaction, work)
+        if not write:
+            lane = await self._lane()
+            lane.queued += 1
+            try:
+                result: T = await lane.driver._execute(lane.lent.run, work)
+                return result
+            finally:
+                lane.queued -= 1
         pooled = await engine.raw_connection()
         try:
             driver: Any = pooled.driver_connection  # the aiosqlite connection, its thread
@@ -102,12 +113,36 @@ class Database:
                 lent = self._lent[driver] = _Lent(driver, write=write)
             # aiosqlite runs what is queued on its connection's thread, in order; SQLAlchemy's
             # own adapter queues functions the same way (its isolation-level setter).
-            result: T = await driver._execute(lent.run, work)
-            return result
+            written: T = await driver._execute(lent.run, work)
+            return written
         finally:
             # No I/O here (no reset on return); if the caller was cancelled, whoever borrows
             # the connection next queues behind this work on the same thread.
             pooled.close()
+
+    async def _lane(self) -> _Lane:
+        """The reader lane with the least work queued, opening another (up to ``LANES``)
+        when every one is busy. Lanes keep their pooled connection: a read costs no
+        checkout, no check-in, only the hand-off to the lane's thread."""
+        lanes = self._lanes
+        best = min(lanes, key=_queued) if lanes else None
+        if best is not None and (
+            best.queued == 0 or len(lanes) + self._opening_lanes >= self.LANES
+        ):
+            return best
+        self._opening_lanes += 1
+        try:
+            pooled = await self.reader.raw_connection()
+        finally:
+            self._opening_lanes -= 1
+        driver = pooled.driver_connection
+        lane = _Lane(pooled, driver, _Lent(driver, write=False))
+        lanes.append(lane)
+        return lane
+
+    LANES = 4
+    """Reader connections (each with its thread) kept for ``run``: SQLite readers run in
+    parallel, and the threads spend most of their time in SQLite, outside the GIL."""
 
     def read(self) -> AsyncConnection:
         """A reader connection for Core statements (``async with``): no ORM session to
@@ -126,8 +161,25 @@ class Database:
         return (self.writer,) if self.writer is self.reader else (self.writer, self.reader)
 
     async def dispose(self) -> None:
+        lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.pooled.close()
         for engine in self.engines:
             await engine.dispose()
+
+
+@dataclass(eq=False)
+class _Lane:
+    """A reader connection kept out of the pool for ``run``, and how much waits on it."""
+
+    pooled: PoolProxiedConnection
+    driver: Any
+    lent: _Lent
+    queued: int = 0
+
+
+def _queued(lane: _Lane) -> int:
+    return lane.queued
 
 
 class _Lent:

@@ -173,15 +173,6 @@ _FOLDER_ID = select(MailboxRow.id).where(
     MailboxRow.owner == bindparam("owner"), MailboxRow.name == bindparam("name")
 )
 
-_CONTENT = (
-    select(MessageContentRow.raw)
-    .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
-    .where(
-        MailboxMessageRow.mailbox_id == bindparam("folder"),
-        MailboxMessageRow.uid == bindparam("uid"),
-    )
-)
-
 _CHANGED = (
     _message_columns()
     .where(
@@ -191,19 +182,50 @@ _CHANGED = (
     .order_by(MailboxMessageRow.uid)
 )
 
+_IN_FOLDER = MailboxMessageRow.mailbox_id == bindparam("folder")
+_UIDS = MailboxMessageRow.uid.in_(bindparam("uids", expanding=True))
+
+_FIND = _message_columns().where(_IN_FOLDER, _UIDS)
+_FIND_RAW = _message_columns(with_raw=True).where(_IN_FOLDER, _UIDS)
+_FIND_ONE_RAW = _message_columns(with_raw=True).where(
+    _IN_FOLDER, MailboxMessageRow.uid == bindparam("uid")
+)
+_CONTENTS = (
+    select(MailboxMessageRow.uid, MessageContentRow.raw)
+    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+    .where(_IN_FOLDER, _UIDS)
+)
+_FLAGS_OF = select(MailboxMessageRow.id, MailboxMessageRow.uid, MailboxMessageRow.flags).where(
+    _IN_FOLDER, _UIDS
+)
+_TO_COPY = select(
+    MailboxMessageRow.uid,
+    MailboxMessageRow.content_id,
+    MailboxMessageRow.internal_date,
+    MailboxMessageRow.flags,
+).where(_IN_FOLDER, _UIDS)
+
 _EXPUNGED = select(MailboxExpungeRow.uid).where(
     MailboxExpungeRow.mailbox_id == bindparam("folder"),
     MailboxExpungeRow.modseq > bindparam("modseq"),
 )
 
 
-_FLAG_PAGE = select(
-    MailboxMessageRow.uid,
-    MailboxMessageRow.flags,
-    # The stored value as the driver gives it: SQLite's text is parsed by ``_utc`` in C,
-    # several times faster than the column type's own conversion, for a whole mailbox.
-    type_coerce(MailboxMessageRow.internal_date, String),
-).order_by(MailboxMessageRow.uid)
+_FLAG_PAGE = (
+    select(
+        MailboxMessageRow.uid,
+        MailboxMessageRow.flags,
+        # The stored value as the driver gives it: SQLite's text is parsed by ``_utc`` in C,
+        # several times faster than the column type's own conversion, for a whole mailbox.
+        type_coerce(MailboxMessageRow.internal_date, String),
+    )
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("folder"),
+        MailboxMessageRow.uid > bindparam("after"),
+    )
+    .order_by(MailboxMessageRow.uid)
+    .limit(bindparam("limit"))
+)
 
 
 def _utc(value: str | datetime) -> datetime:
@@ -347,18 +369,16 @@ class Folders:
         self, folder_id: int, uids: Collection[int], *, with_raw: bool = False
     ) -> dict[int, StoredMessage]:
         """Those of the UIDs that are in the folder, by UID; with their bytes if asked."""
-        query = _message_columns(with_raw=with_raw)
 
         def read(connection: Connection) -> dict[int, StoredMessage]:
+            if len(uids) == 1 and with_raw:  # a single FETCH: no list to expand
+                (uid,) = uids
+                row = connection.execute(_FIND_ONE_RAW, {"folder": folder_id, "uid": uid}).first()
+                return {} if row is None else {uid: _stored(row)}
+            query = _FIND_RAW if with_raw else _FIND
             found: dict[int, StoredMessage] = {}
             for chunk in chunks(uids):
-                rows = connection.execute(
-                    query.where(
-                        MailboxMessageRow.mailbox_id == folder_id,
-                        MailboxMessageRow.uid.in_(chunk),
-                    )
-                )
-                for row in rows:
+                for row in connection.execute(query, {"folder": folder_id, "uids": chunk}):
                     found[row.uid] = _stored(row)
             return found
 
@@ -368,14 +388,7 @@ class Folders:
         """The bytes of those messages that are still in the folder, by UID, in one query."""
 
         def read(connection: Connection) -> dict[int, bytes]:
-            rows = connection.execute(
-                select(MailboxMessageRow.uid, MessageContentRow.raw)
-                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-                .where(
-                    MailboxMessageRow.mailbox_id == folder_id,
-                    MailboxMessageRow.uid.in_(sorted(set(uids))),
-                )
-            )
+            rows = connection.execute(_CONTENTS, {"folder": folder_id, "uids": sorted(set(uids))})
             return {row.uid: bytes(row.raw) for row in rows}
 
         return await self._database.run(read)
@@ -434,9 +447,7 @@ class Folders:
 
         def read(connection: Connection) -> list[tuple[int, str, datetime]]:
             rows = connection.execute(
-                _FLAG_PAGE.where(
-                    MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > after_uid
-                ).limit(limit)
+                _FLAG_PAGE, {"folder": folder_id, "after": after_uid, "limit": limit}
             )
             return [(row[0], row[1], _utc(row[2])) for row in rows]
 
@@ -444,12 +455,7 @@ class Folders:
 
     async def content(self, folder_id: int, uid: int) -> bytes | None:
         """The message's bytes, or ``None`` if it is gone."""
-
-        def read(connection: Connection) -> bytes | None:
-            raw = connection.scalar(_CONTENT, {"folder": folder_id, "uid": uid})
-            return None if raw is None else bytes(raw)
-
-        return await self._database.run(read)
+        return await self.store.read_filed(folder_id, uid)
 
     async def append(
         self, folder_id: int, raw: bytes, *, flags: Collection[str], internal_date: datetime
@@ -518,14 +524,7 @@ class Folders:
             changed: list[dict[str, object]] = []
             newly_unseen = 0
             for chunk in chunks(uids):
-                rows = connection.execute(
-                    select(
-                        MailboxMessageRow.id, MailboxMessageRow.uid, MailboxMessageRow.flags
-                    ).where(
-                        MailboxMessageRow.mailbox_id == folder_id,
-                        MailboxMessageRow.uid.in_(chunk),
-                    )
-                )
+                rows = connection.execute(_FLAGS_OF, {"folder": folder_id, "uids": chunk})
                 for row in rows:
                     current = frozenset(row.flags.split())
                     result[row.uid] = updated = change.apply(current, flags)
@@ -587,14 +586,7 @@ def _copy(
 ) -> list[tuple[int, int]]:
     found: list[tuple[int, int, datetime, str]] = []
     for chunk in chunks(uids):
-        rows = connection.execute(
-            select(
-                MailboxMessageRow.uid,
-                MailboxMessageRow.content_id,
-                MailboxMessageRow.internal_date,
-                MailboxMessageRow.flags,
-            ).where(MailboxMessageRow.mailbox_id == source_id, MailboxMessageRow.uid.in_(chunk))
-        )
+        rows = connection.execute(_TO_COPY, {"folder": source_id, "uids": chunk})
         found.extend((r.uid, r.content_id, r.internal_date, r.flags) for r in rows)
     if not found:
         return []

@@ -146,11 +146,17 @@ class Listing:
     uid_validity: int
     uids: list[int]
     sizes: list[int]
+    mailbox_id: int | None = None
+    """The mailbox row (``read_filed``); ``None`` when it does not exist."""
 
 
 _LISTING_PAGE = (
     select(MailboxMessageRow.uid, MessageContentRow.size)
     .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("mailbox"),
+        MailboxMessageRow.uid > bindparam("after"),
+    )
     .order_by(MailboxMessageRow.uid)
     .limit(LISTING_PAGE)
 )
@@ -583,9 +589,9 @@ class Store:
             return connection.execute(_MAILBOX, {"owner": owner, "folder": folder}).one_or_none()
 
         found = await self.database.run(first)
-        listing = Listing(0 if found is None else found.uid_validity, [], [])
         if found is None:
-            return listing
+            return Listing(0, [], [])
+        listing = Listing(found.uid_validity, [], [], found.id)
         after = 0
         while True:
             uids, sizes = await self.database.run(partial(_listing_page, found.id, after))
@@ -607,6 +613,16 @@ class Store:
         if raw is None:
             raise KeyError((address, folder, uid))
         return raw
+
+    async def read_filed(self, mailbox_id: int, uid: int) -> bytes | None:
+        """The bytes of the message filed in that mailbox row under ``uid``; ``None`` if it
+        is gone (or the mailbox is: a deleted and re-created folder is another row)."""
+
+        def read(connection: Connection) -> bytes | None:
+            raw = connection.execute(_READ_FILED, {"mailbox": mailbox_id, "uid": uid}).scalar()
+            return None if raw is None else bytes(raw)
+
+        return await self.database.run(read)
 
     # endregion
     # region removal
@@ -684,6 +700,15 @@ class Store:
     # endregion
 
 
+_READ_FILED = (
+    select(MessageContentRow.raw)
+    .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("mailbox"),
+        MailboxMessageRow.uid == bindparam("uid"),
+    )
+)
+
 _JOB_CONTENT = (
     select(MessageContentRow.raw)
     .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
@@ -694,11 +719,7 @@ _JOB_CONTENT = (
 def _listing_page(
     mailbox_id: int, after: int, connection: Connection
 ) -> tuple[list[int], list[int]]:
-    rows = connection.execute(
-        _LISTING_PAGE.where(
-            MailboxMessageRow.mailbox_id == mailbox_id, MailboxMessageRow.uid > after
-        )
-    ).all()
+    rows = connection.execute(_LISTING_PAGE, {"mailbox": mailbox_id, "after": after}).all()
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
