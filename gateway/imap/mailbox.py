@@ -44,7 +44,7 @@ from config.clock import Clock
 from gateway.imap.content import load_content
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
-from gateway.imap.selected import IncrementalMessages, IncrementalSelected
+from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
 from gateway.imap.shape import LoadedMessage, Snapshot
 from mailboxes.errors import StoreError
 from mailboxes.folders import (
@@ -117,12 +117,6 @@ class _Seen(NamedTuple):
 
 def _flags(stored: Iterable[str]) -> frozenset[Flag]:
     return frozenset(Flag(name) for name in stored)
-
-
-@functools.lru_cache(maxsize=256)
-def _flags_of(text: str) -> frozenset[Flag]:
-    """Flags from their stored text; a mailbox has few distinct sets, so they are shared."""
-    return _flags(text.split())
 
 
 def _names(flags: Iterable[Flag]) -> frozenset[str]:
@@ -300,7 +294,8 @@ class MailboxData(MailboxDataInterface[Message]):
         """
         version = self._state.version
         shared = self._state.view
-        if shared is not None and shared.mailbox_id == self.mailbox_id:
+        adopted = shared is not None and shared.mailbox_id == self.mailbox_id
+        if shared is not None and adopted:
             selected.log.adopt(shared)
             since = shared.modseq
         else:
@@ -308,14 +303,15 @@ class MailboxData(MailboxDataInterface[Message]):
         changes = await self._catch_up(selected, since, version)
         if changes is None:
             raise self._vanished()
-        self._state.view = selected.log.share(self.mailbox_id, changes.state.highest_modseq)
+        if not adopted or since != changes.state.highest_modseq:
+            # Else nothing changed since the shared view this session started from: it stays
+            # as it is (copying a large view costs the loop a millisecond or two).
+            self._state.view = selected.log.share(self.mailbox_id, changes.state.highest_modseq)
         log = selected.log
         recent = 0
-        if claim_recent:
+        if claim_recent and isinstance(selected.session_flags, RecentFlags):
             registry_state = self._state
-            for uid in log.uids_above(registry_state.recent_floor):
-                selected.session_flags.add_recent(uid)
-                recent += 1
+            recent = selected.session_flags.add_recents(log.uids_above(registry_state.recent_floor))
             registry_state.recent_floor = max(
                 registry_state.recent_floor, changes.state.uid_next - 1
             )
@@ -340,26 +336,26 @@ class MailboxData(MailboxDataInterface[Message]):
         after = 0
         while True:
             page = await self._folders.flag_page(self.info.id, after, self.PAGE)
-            selected.add_updates(
-                [Message(uid, date, _flags_of(text), mailbox=self) for uid, text, date in page],
-                (),
-            )
+            selected.log.load(page)
             if len(page) < self.PAGE:
                 return state.highest_modseq
             after = page[-1][0]
 
     PAGE: Final = 2000
-    """Messages per query and per step on the event loop when a SELECT reads a mailbox."""
+    """Messages per query when a SELECT reads a mailbox (each page a step of its own)."""
 
     async def _first_unseen(self, log: IncrementalMessages) -> int | None:
         """The sequence number of the first message without ``\\Seen``, looked for a page of
         the view at a time (yielding between pages: all of a large mailbox may be read)."""
-        for start in range(0, log.exists, self.PAGE):
-            for seq, cached in log.get_all(SequenceSet([(start + 1, start + self.PAGE)])):
-                if Seen not in cached.permanent_flags:
-                    return seq
+        for start in range(0, log.exists, self.SCAN):
+            found = log.first_without(str(Seen), start, start + self.SCAN)
+            if found is not None:
+                return found
             await asyncio.sleep(0)
         return None
+
+    SCAN: Final = 5000
+    """Messages looked at per step on the event loop for the first unseen one."""
 
     async def _catch_up(
         self, selected: SelectedMailbox, modseq: int, version: int
@@ -510,8 +506,12 @@ class MailboxData(MailboxDataInterface[Message]):
         messages = selected.messages
         if not isinstance(messages, IncrementalMessages):
             return
-        for uid in messages.uids_above(state.recent_floor):
-            selected.session_flags.add_recent(uid)
+        session_flags = selected.session_flags
+        if isinstance(session_flags, RecentFlags):
+            session_flags.add_recents(messages.uids_above(state.recent_floor))
+        else:
+            for uid in messages.uids_above(state.recent_floor):
+                session_flags.add_recent(uid)
         state.recent_floor = max(state.recent_floor, messages.max_uid)
 
     async def cleanup(self) -> None:
