@@ -146,8 +146,8 @@ while True:
 
 HUGE = 50_000
 SELECT_BOUND = 0.050
-"""Seconds another client's SELECTs of a large mailbox may add to a delivery, over the
-worst of the same client's deliveries made alone just before. Building the first view of
+"""Seconds another client's SELECTs of a large mailbox may add to a delivery (the
+third-worst of 150, against as many made alone just before). Building the first view of
 50 000 messages held the event loop 0.17 s in one step and let the cyclic garbage
 collector walk 50 000 message objects (50-140 ms at a time): the third-worst delivery
 meanwhile was 115-170 ms, against 10-13 ms alone."""
@@ -174,16 +174,16 @@ async def _timed(client: asyncio.subprocess.Process, started: asyncio.Event) -> 
 
 async def test_a_delivery_waits_under_50_ms_for_another_clients_select(node: Node) -> None:
     """One client delivers while another selects a 50 000-message mailbox: the first
-    SELECT (which reads it and builds the view), then SELECT after SELECT. Every delivery
-    but the two worst of 150 (a loaded machine preempts a process now and then) stays
-    within 50 ms of the worst made alone."""
+    SELECT (which reads it and builds the view), then SELECT after SELECT. The third-worst
+    of 150 deliveries (a loaded machine preempts a process now and then) stays within
+    50 ms of the third-worst of 150 made alone just before."""
     assert node.store is not None
     for start in range(0, HUGE, 5000):
         await asyncio.gather(
             *(node.store.deliver(SENDER, [OWNER], small(n)) for n in range(start, start + 5000))
         )
     smtp = (node.port("smtp"), SENDER, DEMO_PASSWORD, OWNER)
-    alone = await _timed(await _client(SMTP_CLIENT, *smtp, 40), asyncio.Event())
+    alone = sorted(await _timed(await _client(SMTP_CLIENT, *smtp, 150), asyncio.Event()))
     started = asyncio.Event()
     deliveries = asyncio.create_task(_timed(await _client(SMTP_CLIENT, *smtp, 150), started))
     await started.wait()  # the deliveries are under way: now the other client selects
@@ -200,8 +200,8 @@ async def test_a_delivery_waits_under_50_ms_for_another_clients_select(node: Nod
         await reader.wait()
     meanwhile = sorted(await deliveries)
     assert selects >= 2, "the deliveries ended before the first SELECT did"
-    assert meanwhile[-3] - max(alone) < SELECT_BOUND, (
+    assert meanwhile[-3] - alone[-3] < SELECT_BOUND, (
         f"while {selects} SELECTs of a {HUGE}-message mailbox ran (the first one reading "
         f"it), the third-worst delivery took {meanwhile[-3] * 1000:.0f} ms, against "
-        f"{max(alone) * 1000:.0f} ms at worst before"
+        f"{alone[-3] * 1000:.0f} ms alone"
     )
