@@ -44,7 +44,13 @@ from config.clock import Clock
 from gateway.imap.content import load_content
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
-from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
+from gateway.imap.selected import (
+    IncrementalMessages,
+    IncrementalSelected,
+    RecentFlags,
+    flags_key,
+    flags_of,
+)
 from gateway.imap.shape import LoadedMessage, Snapshot
 from mailboxes.errors import StoreError
 from mailboxes.folders import (
@@ -262,7 +268,7 @@ class MailboxData(MailboxDataInterface[Message]):
         return Message(
             stored.uid,
             stored.internal_date,
-            _flags(stored.flags),
+            flags_of(flags_key(stored.flags)),  # shared: a mailbox has few distinct sets
             mailbox=self,
             size=stored.size,
             raw=stored.raw,
