@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.clock import Clock
-from mailboxes import ledgers, modseq
+from mailboxes import ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
 from mailboxes.line_ends import canonical_line_ends
+from mailboxes.maildrops import Listing, Maildrops
 from mailboxes.migrate import upgrade
 from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
@@ -136,32 +138,6 @@ def relay_entry(
     }
 
 
-LISTING_PAGE = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """A mailbox's UIDs (ascending) and message sizes, as POP3 lists them."""
-
-    uid_validity: int
-    uids: list[int]
-    sizes: list[int]
-    mailbox_id: int | None = None
-    """The mailbox row (``read_filed``); ``None`` when it does not exist."""
-
-
-_LISTING_PAGE = (
-    select(MailboxMessageRow.uid, MessageContentRow.size)
-    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-    .where(
-        MailboxMessageRow.mailbox_id == bindparam("mailbox"),
-        MailboxMessageRow.uid > bindparam("after"),
-    )
-    .order_by(MailboxMessageRow.uid)
-    .limit(LISTING_PAGE)
-)
-
-
 _ACCOUNT = select(
     AccountRow.address,
     AccountRow.role,
@@ -211,6 +187,7 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
+        self._maildrops = Maildrops()
 
     @classmethod
     async def open(
@@ -579,27 +556,32 @@ class Store:
     async def maildrop(self, address: str, folder: str = "INBOX") -> Listing:
         """UIDs and sizes of a mailbox, ascending UID, for POP3 (empty if it does not exist).
 
-        Read in pages of ``LISTING_PAGE`` by UID, each page a unit of work of its own in
-        the database thread, so no single step grows with the mailbox; just the two
-        columns POP3 needs.
+        The listing made last is kept and brought up to date by modseq (``maildrops``);
+        a mailbox listed for the first time is read in pages of ``maildrops.PAGE``, each a
+        unit of work of its own, just the two columns POP3 needs.
         """
-        owner = normalize_address(address)
-
-        def first(connection: Connection) -> Row[int, int] | None:
-            return connection.execute(_MAILBOX, {"owner": owner, "folder": folder}).one_or_none()
-
-        found = await self.database.run(first)
+        key = (normalize_address(address), folder)
+        kept = self._maildrops.get(key)
+        if kept is not None:
+            current = await self.database.run(partial(maildrops.catch_up, kept, *key))
+            if current is not None:
+                self._maildrops.keep(key, current)
+                return current.listing()
+            self._maildrops.forget(key)
+        found = await self.database.run(partial(maildrops.state, *key))
         if found is None:
-            return Listing(0, [], [])
-        listing = Listing(found.uid_validity, [], [], found.id)
+            return Listing(0, array("q"), array("q"))
+        whole = Maildrops.whole(found)
         after = 0
         while True:
-            uids, sizes = await self.database.run(partial(_listing_page, found.id, after))
-            listing.uids.extend(uids)
-            listing.sizes.extend(sizes)
-            if len(uids) < LISTING_PAGE:
-                return listing
+            uids, sizes = await self.database.run(partial(maildrops.page, found.mailbox_id, after))
+            whole.uids.extend(uids)
+            whole.sizes.extend(sizes)
+            if len(uids) < maildrops.PAGE:
+                break
             after = uids[-1]
+        self._maildrops.keep(key, whole)
+        return whole.listing()
 
     async def read_message(self, address: str, folder: str, uid: int) -> bytes:
         """The message's bytes; ``KeyError`` if there is no such message (any more)."""
@@ -714,13 +696,6 @@ _JOB_CONTENT = (
     .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
     .where(IntakeJobRow.id == bindparam("job"))
 )
-
-
-def _listing_page(
-    mailbox_id: int, after: int, connection: Connection
-) -> tuple[list[int], list[int]]:
-    rows = connection.execute(_LISTING_PAGE, {"mailbox": mailbox_id, "after": after}).all()
-    return [row[0] for row in rows], [row[1] for row in rows]
 
 
 def reserve_uids(
