@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Executable, create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -145,16 +145,9 @@ class Database:
     parallel, and the threads spend most of their time in SQLite, outside the GIL."""
 
     def read(self) -> AsyncConnection:
-        """A reader connection for Core statements (``async with``): no ORM session to
-        build, flush and close for reads that only select columns."""
+        """A reader connection for Core statements (``async with``), each statement a
+        hand-off to the database thread: ``run`` makes a whole read one."""
         return self.reader.connect()
-
-    async def read_scalar(self, statement: Executable, parameters: dict[str, Any]) -> Any:
-        """One value read by a statement built once (bound parameters), on a reader
-        connection without an ORM session: what the hot single-row reads use."""
-        async with self.reader.connect() as connection:
-            result = await connection.execute(statement, parameters)
-            return result.scalar()
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
