@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple, ParamSpec, TypeVar
 
 from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
+from pymap.bytes import Writeable
 from pymap.concurrent import Event
 from pymap.context import current_command
 from pymap.exceptions import MailboxError, MailboxNotFound, NotAllowedError, TemporaryFailure
@@ -33,6 +34,7 @@ from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
 from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseMessage
+from pymap.mime import MessageContent
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode
@@ -41,7 +43,7 @@ from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, Wildcard, g
 from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
-from gateway.imap.content import load_content
+from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
 from gateway.imap.selected import (
@@ -184,8 +186,36 @@ class Message(BaseMessage):
             raw = await self._batch.take(self.uid)
         else:
             raw = await self._mailbox.raw(self.uid)
-        content = None if raw is None else await load_content(raw)  # bounded, off the loop
-        return LoadedMessage(self, requirement, content)
+        if raw is None:
+            return LoadedMessage(self, requirement, None)
+        if len(raw) <= INLINE_BYTES:  # parsed when something asks for its parts
+            return _ParsedOnDemand(self, requirement, raw)
+        return LoadedMessage(self, requirement, await load_content(raw))  # off the loop
+
+
+class _ParsedOnDemand(LoadedMessage):
+    """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
+    what most clients fetch, is the message's bytes as stored (a fifth of a single
+    FETCH's cost went to parsing a structure nothing used). Small messages only: a large
+    one is parsed off the loop beforehand."""
+
+    def __init__(self, message: Message, requirement: FetchRequirement, raw: bytes) -> None:
+        super().__init__(message, requirement, None)
+        self._raw = crlf(raw)
+
+    @property
+    def content(self) -> MessageContent:
+        if self._content is None:
+            self._content = parse_bounded(self._raw)
+        return self._content
+
+    def get_body(self, section: Sequence[int] | None = None, binary: bool = False) -> Writeable:
+        if not section and not binary:
+            return Writeable.wrap(self._raw)
+        return super().get_body(section, binary)
+
+    def __bytes__(self) -> bytes:
+        return self._raw
 
 
 class ContentBatch:
