@@ -8,10 +8,12 @@ it, and these are timed (milliseconds, best of ``--rounds``):
 - ``noop after delivery``: NOOP of a session that has the mailbox selected, just after a
   new message arrived (it must announce it);
 - ``uid fetch last``: ``UID FETCH <last> BODY.PEEK[]``;
-- ``pop3 login+stat+list``;
+- ``pop3 login+stat`` and ``pop3 login+stat+list`` (LIST sends a line per message: its
+  time grows with the mailbox on any server, most of it the client reading the lines);
 - ``smtp delivery``: one SMTP submission into the mailbox (the node only);
-- ``smtp p99 while selecting``: the 99th percentile of 50 submissions made while another
-  client selects the mailbox over and over (the node only).
+- ``smtp p99 alone`` and ``smtp p99 while selecting``: the 99th percentile of 50
+  submissions made alone, then while another client selects the mailbox over and over
+  (the node only): the difference is what the SELECTs cost a delivery.
 
 Dovecot (``dovecot-imapd``, ``dovecot-pop3d``) is measured on the same messages when it is
 installed (its delivery is a file dropped into the Maildir). Each line ends with the growth
@@ -56,7 +58,9 @@ Figures = dict[str, float]
 
 
 def small(n: int) -> bytes:
-    return message(n, SMALL_BODY)
+    """A short message from the mailbox's owner (the node takes submissions only From: the
+    authenticated address)."""
+    return message(n, SMALL_BODY).replace(b"From: agente1@agencias.pe", f"From: {OWNER}".encode())
 
 
 def best(rounds: int, run: Callable[[], float]) -> float:
@@ -113,18 +117,26 @@ def imap_figures(
     return figures
 
 
-def pop3_list(port: int, user: str) -> float:
+def pop3_list(port: int, user: str, *, listing: bool = True) -> float:
     def run() -> None:
         client = poplib.POP3("127.0.0.1", port, timeout=300)
         try:
             client.user(user)
             client.pass_(PASSWORD)
             client.stat()
-            client.list()
+            if listing:
+                client.list()
         finally:
             client.quit()
 
     return timed(run)
+
+
+def pop3_figures(port: int, user: str, rounds: int) -> Figures:
+    return {
+        "pop3 login+stat": best(rounds, lambda: pop3_list(port, user, listing=False)),
+        "pop3 login+stat+list": best(rounds, lambda: pop3_list(port, user)),
+    }
 
 
 def smtp_figures(ports: Ports, rounds: int, serial: list[int]) -> Figures:
@@ -135,6 +147,7 @@ def smtp_figures(ports: Ports, rounds: int, serial: list[int]) -> Figures:
     with smtplib.SMTP("127.0.0.1", ports.smtp, timeout=300) as client:
         client.login(OWNER, PASSWORD)
         single = best(rounds, lambda: submit(client))
+        alone = [submit(client) for _ in range(50)]
         stop = threading.Event()
 
         def keep_selecting() -> None:
@@ -151,6 +164,7 @@ def smtp_figures(ports: Ports, rounds: int, serial: list[int]) -> Figures:
             reader.join()
     return {
         "smtp delivery": single,
+        "smtp p99 alone": statistics.quantiles(alone, n=100)[-1] * 1000,
         "smtp p99 while selecting": statistics.quantiles(took, n=100)[-1] * 1000,
     }
 
@@ -165,7 +179,7 @@ def node_figures(data_dir: Path, rounds: int, serial: list[int]) -> Figures:
                 sender.sendmail(OWNER, [OWNER], small(n))
 
             figures = imap_figures(ports.imap, OWNER, rounds, deliver, serial)
-        figures["pop3 login+stat+list"] = best(rounds, lambda: pop3_list(ports.pop3, OWNER))
+        figures.update(pop3_figures(ports.pop3, OWNER, rounds))
         figures.update(smtp_figures(ports, rounds, serial))
     return figures
 
@@ -183,7 +197,7 @@ def dovecot_figures(scratch: Path, size: int, rounds: int) -> Figures | None:
                 os.chown(path, 65534, 65534)
 
         figures = imap_figures(ports.imap, DOVECOT_USER, rounds, deliver, [0])
-        figures["pop3 login+stat+list"] = best(rounds, lambda: pop3_list(ports.pop3, DOVECOT_USER))
+        figures.update(pop3_figures(ports.pop3, DOVECOT_USER, rounds))
     return figures
 
 

@@ -6,13 +6,24 @@ writers queue in the pool instead of failing with "database is locked" half-way 
 readers use their own pool and see the last committed state (WAL). Commits are synchronous
 (``synchronous=FULL``): a committed transaction survives a crash or a power cut.
 PostgreSQL needs none of this and uses one engine for both.
+
+``run`` is how the store's own operations reach the database: a unit of work written as a
+plain function of a synchronous SQLAlchemy ``Connection``, run as one transaction. On
+SQLite the whole function runs in the thread that owns the pooled connection (aiosqlite's),
+so a read or a delivery is one hand-off between the event loop and that thread, not two or
+three per statement; on PostgreSQL it runs on the loop (asyncpg has no thread to reach),
+each statement a network round trip as before. The sessions stay for the modules that
+still use the ORM.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import Executable, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -21,9 +32,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, StaticPool
 
-__all__ = ["Database"]
+__all__ = ["Database", "Work"]
+
+T = TypeVar("T")
+
+Work = Callable[[Connection], T]
+"""A unit of work: statements on a synchronous connection, inside one transaction."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,10 +59,20 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
+            # Every use of a pooled connection ends its own transaction (sessions and
+            # connections close theirs, ``run`` its own in the thread), so the pool's
+            # rollback on return would only cost one more hand-off to the thread.
             self.writer = create_async_engine(
-                url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+                url,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                pool_reset_on_return=None,
             )
-            self.reader = create_async_engine(url, pool_size=8, max_overflow=8)
+            self.reader = create_async_engine(
+                url, pool_size=8, max_overflow=8, pool_reset_on_return=None
+            )
             for engine in (self.writer, self.reader):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.writer.sync_engine, "begin", _begin_immediate)
@@ -55,26 +81,143 @@ class Database:
             self.writer = self.reader = create_async_engine(url, pool_size=10, max_overflow=10)
         self.write_session = async_sessionmaker(self.writer, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._lent: weakref.WeakKeyDictionary[Any, _Lent] = weakref.WeakKeyDictionary()
+        self._lanes: list[_Lane] = []
+        self._opening_lanes = 0
+
+    async def run(self, work: Work[T], *, write: bool = False) -> T:
+        """``work(connection)`` as one transaction; its result (plain values, not rows).
+
+        ``write``: on the single writer (SQLite: ``BEGIN IMMEDIATE``, queued behind the
+        other writers); otherwise on a reader, which sees the last commit. On SQLite the
+        function runs in the database connection's thread: it must not touch the event
+        loop, and everything it computes there stays off the loop.
+        """
+        engine = self.writer if write else self.reader
+        if not self.is_sqlite:
+            async with engine.connect() as connection:
+                return await connection.run_sync(_transaction, work)
+        if not write:
+            lane = await self._lane()
+            lane.queued += 1
+            try:
+                result: T = await lane.driver._execute(lane.lent.run, work)
+                return result
+            finally:
+                lane.queued -= 1
+        pooled = await engine.raw_connection()
+        try:
+            driver: Any = pooled.driver_connection  # the aiosqlite connection, its thread
+            lent = self._lent.get(driver)
+            if lent is None:
+                lent = self._lent[driver] = _Lent(driver, write=write)
+            # aiosqlite runs what is queued on its connection's thread, in order; SQLAlchemy's
+            # own adapter queues functions the same way (its isolation-level setter).
+            written: T = await driver._execute(lent.run, work)
+            return written
+        finally:
+            # No I/O here (no reset on return); if the caller was cancelled, whoever borrows
+            # the connection next queues behind this work on the same thread.
+            pooled.close()
+
+    async def _lane(self) -> _Lane:
+        """The reader lane with the least work queued, opening another (up to ``LANES``)
+        when every one is busy. Lanes keep their pooled connection: a read costs no
+        checkout, no check-in, only the hand-off to the lane's thread."""
+        lanes = self._lanes
+        best = min(lanes, key=_queued) if lanes else None
+        if best is not None and (
+            best.queued == 0 or len(lanes) + self._opening_lanes >= self.LANES
+        ):
+            return best
+        self._opening_lanes += 1
+        try:
+            pooled = await self.reader.raw_connection()
+        finally:
+            self._opening_lanes -= 1
+        driver = pooled.driver_connection
+        lane = _Lane(pooled, driver, _Lent(driver, write=False))
+        lanes.append(lane)
+        return lane
+
+    LANES = 4
+    """Reader connections (each with its thread) kept for ``run``: SQLite readers run in
+    parallel, and the threads spend most of their time in SQLite, outside the GIL."""
 
     def read(self) -> AsyncConnection:
-        """A reader connection for Core statements (``async with``): no ORM session to
-        build, flush and close for reads that only select columns."""
+        """A reader connection for Core statements (``async with``), each statement a
+        hand-off to the database thread: ``run`` makes a whole read one."""
         return self.reader.connect()
-
-    async def read_scalar(self, statement: Executable, parameters: dict[str, Any]) -> Any:
-        """One value read by a statement built once (bound parameters), on a reader
-        connection without an ORM session: what the hot single-row reads use."""
-        async with self.reader.connect() as connection:
-            result = await connection.execute(statement, parameters)
-            return result.scalar()
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         return (self.writer,) if self.writer is self.reader else (self.writer, self.reader)
 
     async def dispose(self) -> None:
+        lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.pooled.close()
         for engine in self.engines:
             await engine.dispose()
+
+
+@dataclass(eq=False)
+class _Lane:
+    """A reader connection kept out of the pool for ``run``, and how much waits on it."""
+
+    pooled: PoolProxiedConnection
+    driver: Any
+    lent: _Lent
+    queued: int = 0
+
+
+def _queued(lane: _Lane) -> int:
+    return lane.queued
+
+
+class _Lent:
+    """The synchronous side of one pooled aiosqlite connection, used only in its thread.
+
+    It holds the sqlite3 connection, never the aiosqlite one it is filed under, so it goes
+    when the pool drops that connection. Its SQLAlchemy connection is made once, in the
+    thread, and kept: a unit of work costs its statements, a ``BEGIN`` and a ``COMMIT``.
+    """
+
+    def __init__(self, driver: Any, *, write: bool) -> None:
+        sqlite_connection = driver._conn
+        self._raw = sqlite_connection
+        self._begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+        self._engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite_connection,
+            poolclass=StaticPool,
+            pool_reset_on_return=None,
+        )
+        self._connection: Connection | None = None
+
+    def run(self, work: Work[T]) -> T:
+        """In the connection's thread: ``work`` between ``BEGIN`` and ``COMMIT``."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self._engine.connect()
+        raw = self._raw
+        raw.execute(self._begin)  # the statements below join it (SQLAlchemy's begin is a no-op)
+        try:
+            result = work(connection)
+        except BaseException:
+            connection.rollback()
+            if raw.in_transaction:
+                raw.rollback()
+            raise
+        connection.commit()
+        if raw.in_transaction:  # nothing was executed through SQLAlchemy
+            raw.commit()
+        return result
+
+
+def _transaction(connection: Connection, work: Work[T]) -> T:
+    with connection.begin():
+        return work(connection)
 
 
 def _begin_immediate(connection: Any) -> None:

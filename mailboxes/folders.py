@@ -8,8 +8,10 @@ through ``Store.expunge``).
 
 Folders are addressed by their row id once looked up, so an APPEND or a COPY never creates
 a folder by accident (``Store.deliver`` creates them on first delivery; IMAP must answer
-``[TRYCREATE]`` instead). Every method is one transaction. COPY files the same content row
-again, since contents are stored once and shared: a copy costs no bytes.
+``[TRYCREATE]`` instead). Every method is one transaction, run whole in the database thread
+(``Database.run``): a SELECT's page or a FETCH's bytes is one hand-off, not one per
+statement. COPY files the same content row again, since contents are stored once and
+shared: a copy costs no bytes.
 """
 
 from __future__ import annotations
@@ -21,9 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, delete, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes import modseq
 from mailboxes.line_ends import canonical_line_ends
@@ -35,7 +48,7 @@ from mailboxes.schema import (
     MessageContentRow,
     SubscriptionRow,
 )
-from mailboxes.store import Store
+from mailboxes.store import Store, drop_orphans, next_uid_validity
 
 __all__ = [
     "INBOX",
@@ -150,16 +163,69 @@ _STATE = select(
     MailboxRow.message_count,
     MailboxRow.unseen_count,
     MailboxRow.highest_modseq,
+).where(MailboxRow.id == bindparam("folder"))
+
+_INFO = select(
+    MailboxRow.id, MailboxRow.owner, MailboxRow.name, MailboxRow.uid_validity, MailboxRow.uid_next
+).where(MailboxRow.owner == bindparam("owner"), MailboxRow.name == bindparam("name"))
+
+_FOLDER_ID = select(MailboxRow.id).where(
+    MailboxRow.owner == bindparam("owner"), MailboxRow.name == bindparam("name")
+)
+
+_CHANGED = (
+    _message_columns()
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("folder"),
+        MailboxMessageRow.modseq > bindparam("modseq"),
+    )
+    .order_by(MailboxMessageRow.uid)
+)
+
+_IN_FOLDER = MailboxMessageRow.mailbox_id == bindparam("folder")
+_UIDS = MailboxMessageRow.uid.in_(bindparam("uids", expanding=True))
+
+_FIND = _message_columns().where(_IN_FOLDER, _UIDS)
+_FIND_RAW = _message_columns(with_raw=True).where(_IN_FOLDER, _UIDS)
+_FIND_ONE_RAW = _message_columns(with_raw=True).where(
+    _IN_FOLDER, MailboxMessageRow.uid == bindparam("uid")
+)
+_CONTENTS = (
+    select(MailboxMessageRow.uid, MessageContentRow.raw)
+    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+    .where(_IN_FOLDER, _UIDS)
+)
+_FLAGS_OF = select(MailboxMessageRow.id, MailboxMessageRow.uid, MailboxMessageRow.flags).where(
+    _IN_FOLDER, _UIDS
+)
+_TO_COPY = select(
+    MailboxMessageRow.uid,
+    MailboxMessageRow.content_id,
+    MailboxMessageRow.internal_date,
+    MailboxMessageRow.flags,
+).where(_IN_FOLDER, _UIDS)
+
+_EXPUNGED = select(MailboxExpungeRow.uid).where(
+    MailboxExpungeRow.mailbox_id == bindparam("folder"),
+    MailboxExpungeRow.modseq > bindparam("modseq"),
 )
 
 
-_FLAG_PAGE = select(
-    MailboxMessageRow.uid,
-    MailboxMessageRow.flags,
-    # The stored value as the driver gives it: SQLite's text is parsed by ``_utc`` in C,
-    # several times faster than the column type's own conversion, for a whole mailbox.
-    type_coerce(MailboxMessageRow.internal_date, String),
-).order_by(MailboxMessageRow.uid)
+_FLAG_PAGE = (
+    select(
+        MailboxMessageRow.uid,
+        MailboxMessageRow.flags,
+        # The stored value as the driver gives it: SQLite's text is parsed by ``_utc`` in C,
+        # several times faster than the column type's own conversion, for a whole mailbox.
+        type_coerce(MailboxMessageRow.internal_date, String),
+    )
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("folder"),
+        MailboxMessageRow.uid > bindparam("after"),
+    )
+    .order_by(MailboxMessageRow.uid)
+    .limit(bindparam("limit"))
+)
 
 
 def _utc(value: str | datetime) -> datetime:
@@ -168,7 +234,7 @@ def _utc(value: str | datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _info(row: MailboxRow) -> FolderInfo:
+def _info(row: Row[int, str, str, int, int]) -> FolderInfo:
     return FolderInfo(row.id, row.owner, row.name, row.uid_validity, row.uid_next)
 
 
@@ -182,37 +248,40 @@ class Folders:
     # region folders
 
     async def get(self, owner: str, name: str) -> FolderInfo | None:
-        async with self._database.read_session() as session:
-            row = await session.scalar(
-                select(MailboxRow).where(MailboxRow.owner == owner, MailboxRow.name == name)
-            )
+        def read(connection: Connection) -> FolderInfo | None:
+            row = connection.execute(_INFO, {"owner": owner, "name": name}).one_or_none()
             return None if row is None else _info(row)
+
+        return await self._database.run(read)
 
     async def names(self, owners: Collection[str]) -> list[tuple[str, str]]:
         """(owner, folder name) of every folder of those owners."""
         if not owners:
             return []
-        async with self._database.read() as session:
-            rows = await session.execute(
+
+        def read(connection: Connection) -> list[tuple[str, str]]:
+            rows = connection.execute(
                 select(MailboxRow.owner, MailboxRow.name)
                 .where(MailboxRow.owner.in_(list(owners)))
                 .order_by(MailboxRow.owner, MailboxRow.name)
             )
             return [(row.owner, row.name) for row in rows]
 
+        return await self._database.run(read)
+
     async def create(self, owner: str, name: str) -> FolderInfo:
         """A new, empty folder; ``FolderExists`` if the name is taken."""
+
+        def write(connection: Connection) -> FolderInfo:
+            taken = connection.scalar(_FOLDER_ID, {"owner": owner, "name": name})
+            if taken is not None:
+                raise FolderExists(name)
+            return self._insert_folder(connection, owner, name)
+
         try:
-            async with self._database.write_session() as session, session.begin():
-                taken = await session.scalar(
-                    select(MailboxRow.id).where(MailboxRow.owner == owner, MailboxRow.name == name)
-                )
-                if taken is not None:
-                    raise FolderExists(name)
-                row = await self._insert_folder(session, owner, name)
+            return await self._database.run(write, write=True)
         except IntegrityError as exc:  # created by a delivery in between (PostgreSQL)
             raise FolderExists(name) from exc
-        return _info(row)
 
     async def ensure(self, owner: str, name: str) -> FolderInfo:
         """The folder, created empty if it does not exist yet (INBOX must always exist)."""
@@ -226,21 +295,22 @@ class Folders:
 
     async def delete(self, owner: str, name: str) -> None:
         """Remove the folder and its messages (contents nobody else references go too)."""
-        async with self._database.write_session() as session, session.begin():
-            folder_id = await session.scalar(
-                select(MailboxRow.id).where(MailboxRow.owner == owner, MailboxRow.name == name)
-            )
+
+        def write(connection: Connection) -> None:
+            folder_id = connection.scalar(_FOLDER_ID, {"owner": owner, "name": name})
             if folder_id is None:
                 raise FolderNotFound(name)
             content_ids = list(
-                await session.scalars(
+                connection.scalars(
                     delete(MailboxMessageRow)
                     .where(MailboxMessageRow.mailbox_id == folder_id)
                     .returning(MailboxMessageRow.content_id)
                 )
             )
-            await session.execute(delete(MailboxRow).where(MailboxRow.id == folder_id))
-            await Store.drop_orphans(session, content_ids)
+            connection.execute(delete(MailboxRow).where(MailboxRow.id == folder_id))
+            drop_orphans(connection, content_ids)
+
+        await self._database.run(write, write=True)
 
     async def rename(self, owner: str, renames: Sequence[tuple[str, str]]) -> None:
         """Rename folders, all or none (a folder and its inferiors, RFC 3501 §6.3.5).
@@ -248,9 +318,10 @@ class Folders:
         Renaming INBOX moves its messages to the new name and leaves an empty INBOX with a
         new UIDVALIDITY, so POP3 UIDLs of the old messages are never given out again.
         """
-        async with self._database.write_session() as session, session.begin():
+
+        def write(connection: Connection) -> None:
             for before, after in renames:
-                rows = await session.execute(
+                rows = connection.execute(
                     select(MailboxRow.id, MailboxRow.name).where(
                         MailboxRow.owner == owner, MailboxRow.name.in_([before, after])
                     )
@@ -260,68 +331,76 @@ class Folders:
                     raise FolderNotFound(before)
                 if after in ids:
                     raise FolderExists(after)
-                await session.execute(
+                connection.execute(
                     update(MailboxRow).where(MailboxRow.id == ids[before]).values(name=after)
                 )
                 if before == INBOX:
-                    await self._insert_folder(session, owner, INBOX)
+                    self._insert_folder(connection, owner, INBOX)
 
-    async def _insert_folder(self, session: AsyncSession, owner: str, name: str) -> MailboxRow:
-        validity = await Store.next_uid_validity(session, self.store.clock.now())
-        row = MailboxRow(owner=owner, name=name, uid_validity=validity, uid_next=1)
-        session.add(row)
-        await session.flush()
-        return row
+        await self._database.run(write, write=True)
+
+    def _insert_folder(self, connection: Connection, owner: str, name: str) -> FolderInfo:
+        validity = next_uid_validity(connection, self.store.clock.now())
+        folder_id = connection.scalar(
+            insert(MailboxRow)
+            .values(owner=owner, name=name, uid_validity=validity, uid_next=1)
+            .returning(MailboxRow.id)
+        )
+        assert folder_id is not None
+        return FolderInfo(folder_id, owner, name, validity, 1)
 
     # endregion
     # region messages
 
     async def messages(self, folder_id: int) -> list[StoredMessage]:
         """Every message of the folder, ascending UID (without the bytes)."""
-        async with self._database.read() as session:
-            rows = await session.execute(
+
+        def read(connection: Connection) -> list[StoredMessage]:
+            rows = connection.execute(
                 _message_columns()
                 .where(MailboxMessageRow.mailbox_id == folder_id)
                 .order_by(MailboxMessageRow.uid)
             )
             return [_stored(row) for row in rows]
 
+        return await self._database.run(read)
+
     async def find(
         self, folder_id: int, uids: Collection[int], *, with_raw: bool = False
     ) -> dict[int, StoredMessage]:
         """Those of the UIDs that are in the folder, by UID; with their bytes if asked."""
-        found: dict[int, StoredMessage] = {}
-        query = _message_columns(with_raw=with_raw)
-        async with self._database.read() as session:
+
+        def read(connection: Connection) -> dict[int, StoredMessage]:
+            if len(uids) == 1 and with_raw:  # a single FETCH: no list to expand
+                (uid,) = uids
+                row = connection.execute(_FIND_ONE_RAW, {"folder": folder_id, "uid": uid}).first()
+                return {} if row is None else {uid: _stored(row)}
+            query = _FIND_RAW if with_raw else _FIND
+            found: dict[int, StoredMessage] = {}
             for chunk in chunks(uids):
-                rows = await session.execute(
-                    query.where(
-                        MailboxMessageRow.mailbox_id == folder_id,
-                        MailboxMessageRow.uid.in_(chunk),
-                    )
-                )
-                for row in rows:
+                for row in connection.execute(query, {"folder": folder_id, "uids": chunk}):
                     found[row.uid] = _stored(row)
-        return found
+            return found
+
+        return await self._database.run(read)
 
     async def contents(self, folder_id: int, uids: Collection[int]) -> dict[int, bytes]:
         """The bytes of those messages that are still in the folder, by UID, in one query."""
-        async with self._database.read() as session:
-            rows = await session.execute(
-                select(MailboxMessageRow.uid, MessageContentRow.raw)
-                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-                .where(
-                    MailboxMessageRow.mailbox_id == folder_id,
-                    MailboxMessageRow.uid.in_(sorted(set(uids))),
-                )
-            )
+
+        def read(connection: Connection) -> dict[int, bytes]:
+            rows = connection.execute(_CONTENTS, {"folder": folder_id, "uids": sorted(set(uids))})
             return {row.uid: bytes(row.raw) for row in rows}
+
+        return await self._database.run(read)
 
     async def state(self, folder_id: int) -> FolderState | None:
         """The folder's counts, next UID and highest modseq (one row); ``None`` if gone."""
-        async with self._database.read() as session:
-            row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
-        return None if row is None else FolderState(*row)
+
+        def read(connection: Connection) -> FolderState | None:
+            row = connection.execute(_STATE, {"folder": folder_id}).one_or_none()
+            return None if row is None else FolderState(*row)
+
+        return await self._database.run(read)
 
     async def changes_since(self, folder_id: int, modseq: int) -> FolderChanges | None:
         """What happened to the folder after ``modseq``: the messages filed or re-flagged
@@ -329,35 +408,33 @@ class Folders:
 
         The cost follows the number of changes, not the size of the folder.
         """
-        async with self._database.read() as session:
-            row = (await session.execute(_STATE.where(MailboxRow.id == folder_id))).one_or_none()
+
+        def read(connection: Connection) -> FolderChanges | None:
+            row = connection.execute(_STATE, {"folder": folder_id}).one_or_none()
             if row is None:
                 return None
             state = FolderState(*row)
             if state.highest_modseq == modseq:
                 return FolderChanges(state, [], [])
-            rows = await session.execute(
-                _message_columns()
-                .where(MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.modseq > modseq)
-                .order_by(MailboxMessageRow.uid)
-            )
-            changed = [_stored(row) for row in rows]
-            expunged = await session.scalars(
-                select(MailboxExpungeRow.uid).where(
-                    MailboxExpungeRow.mailbox_id == folder_id, MailboxExpungeRow.modseq > modseq
-                )
-            )
-            return FolderChanges(state, changed, list(expunged))
+            since = {"folder": folder_id, "modseq": modseq}
+            changed = [_stored(row) for row in connection.execute(_CHANGED, since)]
+            expunged = list(connection.scalars(_EXPUNGED, since))
+            return FolderChanges(state, changed, expunged)
+
+        return await self._database.run(read)
 
     async def count_above(self, folder_id: int, uid: int) -> int:
         """How many messages of the folder have a UID above ``uid`` (an index range)."""
-        async with self._database.read() as session:
-            counted = await session.scalar(
+
+        def read(connection: Connection) -> int:
+            counted = connection.scalar(
                 select(func.count()).where(
                     MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > uid
                 )
             )
-        return int(counted or 0)
+            return int(counted or 0)
+
+        return await self._database.run(read)
 
     async def flag_page(
         self, folder_id: int, after_uid: int, limit: int
@@ -365,25 +442,20 @@ class Folders:
         """(UID, flags text, internal date) of up to ``limit`` messages above ``after_uid``.
 
         What a SELECT needs of every message, read a page at a time so that no single step
-        (the query, or turning its rows into values on the event loop) grows with the folder.
+        (the query, or turning its rows into values) grows with the folder.
         """
-        async with self._database.read() as session:
-            rows = await session.execute(
-                _FLAG_PAGE.where(
-                    MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid > after_uid
-                ).limit(limit)
+
+        def read(connection: Connection) -> list[tuple[int, str, datetime]]:
+            rows = connection.execute(
+                _FLAG_PAGE, {"folder": folder_id, "after": after_uid, "limit": limit}
             )
             return [(row[0], row[1], _utc(row[2])) for row in rows]
 
+        return await self._database.run(read)
+
     async def content(self, folder_id: int, uid: int) -> bytes | None:
         """The message's bytes, or ``None`` if it is gone."""
-        async with self._database.read() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
-                .where(MailboxMessageRow.mailbox_id == folder_id, MailboxMessageRow.uid == uid)
-            )
-        return None if raw is None else bytes(raw)
+        return await self.store.read_filed(folder_id, uid)
 
     async def append(
         self, folder_id: int, raw: bytes, *, flags: Collection[str], internal_date: datetime
@@ -391,25 +463,28 @@ class Folders:
         """Store a new message at the end of the folder; its UID."""
         raw = canonical_line_ends(raw)
         text = _flags_text(flags)
-        async with self._database.write_session() as session, session.begin():
-            reserved = await self._reserve_uids(session, folder_id, 1, unseen=int(unseen(text)))
-            uid = reserved.first_uid
-            content_id = await session.scalar(
+        now = self.store.clock.now()
+
+        def write(connection: Connection) -> int:
+            reserved = _reserve(connection, folder_id, 1, unseen=int(unseen(text)))
+            content_id = connection.scalar(
                 insert(MessageContentRow)
-                .values(raw=raw, size=len(raw), created_at=self.store.clock.now())
+                .values(raw=raw, size=len(raw), created_at=now)
                 .returning(MessageContentRow.id)
             )
-            await session.execute(
+            connection.execute(
                 insert(MailboxMessageRow).values(
                     mailbox_id=folder_id,
-                    uid=uid,
+                    uid=reserved.first_uid,
                     content_id=content_id,
                     internal_date=internal_date,
                     flags=text,
                     modseq=reserved.modseq,
                 )
             )
-        return uid
+            return reserved.first_uid
+
+        return await self._database.run(write, write=True)
 
     async def copy(
         self, source_id: int, uids: Collection[int], destination_id: int
@@ -418,114 +493,120 @@ class Folders:
 
         Flags and internal dates travel with the messages; the bytes are shared.
         """
-        async with self._database.write_session() as session, session.begin():
-            return await self._copy(session, source_id, uids, destination_id)
+
+        def write(connection: Connection) -> list[tuple[int, int]]:
+            return _copy(connection, source_id, uids, destination_id)
+
+        return await self._database.run(write, write=True)
 
     async def move(
         self, source_id: int, uids: Collection[int], destination_id: int
     ) -> list[tuple[int, int]]:
         """Like ``copy``, then the source entries go, in the same transaction (RFC 6851)."""
-        async with self._database.write_session() as session, session.begin():
-            pairs = await self._copy(session, source_id, uids, destination_id)
-            await modseq.remove(session, source_id, [source for source, _ in pairs])
+
+        def write(connection: Connection) -> list[tuple[int, int]]:
+            pairs = _copy(connection, source_id, uids, destination_id)
+            modseq.remove(connection, source_id, [source for source, _ in pairs])
             return pairs
 
-    async def _copy(
-        self, session: AsyncSession, source_id: int, uids: Collection[int], destination_id: int
-    ) -> list[tuple[int, int]]:
-        found: list[tuple[int, int, datetime, str]] = []
-        for chunk in chunks(uids):
-            rows = await session.execute(
-                select(
-                    MailboxMessageRow.uid,
-                    MailboxMessageRow.content_id,
-                    MailboxMessageRow.internal_date,
-                    MailboxMessageRow.flags,
-                ).where(MailboxMessageRow.mailbox_id == source_id, MailboxMessageRow.uid.in_(chunk))
-            )
-            found.extend((r.uid, r.content_id, r.internal_date, r.flags) for r in rows)
-        if not found:
-            return []
-        found.sort()
-        reserved = await self._reserve_uids(
-            session, destination_id, len(found), unseen=sum(unseen(f[3]) for f in found)
-        )
-        new_uids = reserved.uids(len(found))
-        await session.execute(
-            insert(MailboxMessageRow),
-            [
-                {
-                    "mailbox_id": destination_id,
-                    "uid": new_uid,
-                    "content_id": content_id,
-                    "internal_date": internal_date,
-                    "flags": flags,
-                    "modseq": reserved.modseq,
-                }
-                for (_, content_id, internal_date, flags), new_uid in zip(
-                    found, new_uids, strict=True
-                )
-            ],
-        )
-        return [(uid, new_uid) for (uid, *_), new_uid in zip(found, new_uids, strict=True)]
+        return await self._database.run(write, write=True)
 
     async def update_flags(
         self, folder_id: int, uids: Collection[int], flags: frozenset[str], change: FlagChange
     ) -> dict[int, frozenset[str]]:
         """Change the flags of those messages; the resulting flags of the ones that exist."""
-        result: dict[int, frozenset[str]] = {}
-        async with self._database.write_session() as session, session.begin():
-            stamp = await modseq.bump(session, folder_id)
+
+        def write(connection: Connection) -> dict[int, frozenset[str]]:
+            result: dict[int, frozenset[str]] = {}
+            stamp = modseq.bump(connection, folder_id)
             if stamp is None:
                 return result
             changed: list[dict[str, object]] = []
             newly_unseen = 0
             for chunk in chunks(uids):
-                rows = await session.execute(
-                    select(
-                        MailboxMessageRow.id, MailboxMessageRow.uid, MailboxMessageRow.flags
-                    ).where(
-                        MailboxMessageRow.mailbox_id == folder_id,
-                        MailboxMessageRow.uid.in_(chunk),
-                    )
-                )
+                rows = connection.execute(_FLAGS_OF, {"folder": folder_id, "uids": chunk})
                 for row in rows:
                     current = frozenset(row.flags.split())
                     result[row.uid] = updated = change.apply(current, flags)
                     if updated != current:
                         changed.append(
-                            {"id": row.id, "flags": _flags_text(updated), "modseq": stamp}
+                            {"row_id": row.id, "new_flags": _flags_text(updated), "stamp": stamp}
                         )
                         newly_unseen += (SEEN not in updated) - (SEEN not in current)
             if changed:
-                await session.execute(update(MailboxMessageRow), changed)
-                await modseq.adjust(session, folder_id, unseen=newly_unseen)
-        return result
+                connection.execute(_SET_FLAGS, changed)
+                modseq.adjust(connection, folder_id, unseen=newly_unseen)
+            return result
 
-    async def _reserve_uids(
-        self, session: AsyncSession, folder_id: int, count: int, *, unseen: int
-    ) -> Reserved:
-        found = await modseq.reserve(session, folder_id, count, unseen=unseen)
-        if found is None:
-            raise FolderNotFound(folder_id)
-        return found[1]
+        return await self._database.run(write, write=True)
 
     # endregion
     # region subscriptions
 
     async def subscriptions(self, owner: str) -> set[str]:
-        async with self._database.read() as session:
-            names = await session.scalars(
-                select(SubscriptionRow.name).where(SubscriptionRow.owner == owner)
+        def read(connection: Connection) -> set[str]:
+            return set(
+                connection.scalars(
+                    select(SubscriptionRow.name).where(SubscriptionRow.owner == owner)
+                )
             )
-            return set(names)
+
+        return await self._database.run(read)
 
     async def set_subscribed(self, owner: str, name: str, subscribed: bool) -> None:
-        async with self._database.write_session() as session, session.begin():
-            present = await session.get(SubscriptionRow, (owner, name))
-            if subscribed and present is None:
-                session.add(SubscriptionRow(owner=owner, name=name))
-            elif not subscribed and present is not None:
-                await session.delete(present)
+        def write(connection: Connection) -> None:
+            where = (SubscriptionRow.owner == owner) & (SubscriptionRow.name == name)
+            present = connection.scalar(select(func.count()).where(where))
+            if subscribed and not present:
+                connection.execute(insert(SubscriptionRow).values(owner=owner, name=name))
+            elif not subscribed and present:
+                connection.execute(delete(SubscriptionRow).where(where))
+
+        await self._database.run(write, write=True)
 
     # endregion
+
+
+_SET_FLAGS = (
+    update(MailboxMessageRow)
+    .where(MailboxMessageRow.id == bindparam("row_id"))
+    .values(flags=bindparam("new_flags"), modseq=bindparam("stamp"))
+)
+
+
+def _reserve(connection: Connection, folder_id: int, count: int, *, unseen: int) -> Reserved:
+    found = modseq.reserve(connection, folder_id, count, unseen=unseen)
+    if found is None:
+        raise FolderNotFound(folder_id)
+    return found[1]
+
+
+def _copy(
+    connection: Connection, source_id: int, uids: Collection[int], destination_id: int
+) -> list[tuple[int, int]]:
+    found: list[tuple[int, int, datetime, str]] = []
+    for chunk in chunks(uids):
+        rows = connection.execute(_TO_COPY, {"folder": source_id, "uids": chunk})
+        found.extend((r.uid, r.content_id, r.internal_date, r.flags) for r in rows)
+    if not found:
+        return []
+    found.sort()
+    reserved = _reserve(
+        connection, destination_id, len(found), unseen=sum(unseen(f[3]) for f in found)
+    )
+    new_uids = reserved.uids(len(found))
+    connection.execute(
+        insert(MailboxMessageRow),
+        [
+            {
+                "mailbox_id": destination_id,
+                "uid": new_uid,
+                "content_id": content_id,
+                "internal_date": internal_date,
+                "flags": flags,
+                "modseq": reserved.modseq,
+            }
+            for (_, content_id, internal_date, flags), new_uid in zip(found, new_uids, strict=True)
+        ],
+    )
+    return [(uid, new_uid) for (uid, *_), new_uid in zip(found, new_uids, strict=True)]

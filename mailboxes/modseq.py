@@ -1,6 +1,7 @@
 """Every change to a mailbox's messages goes through here, inside the caller's transaction.
 
-Each one bumps the mailbox's ``highest_modseq`` (RFC 7162's HIGHESTMODSEQ) in the same
+Each one (a plain function of the caller's connection: ``Database.run`` runs the whole
+transaction in one go) bumps the mailbox's ``highest_modseq`` (RFC 7162's HIGHESTMODSEQ) in the same
 ``UPDATE`` that keeps its message and unseen counts, stamps the messages it files or
 re-flags with the new value, and records removals in ``mailbox_expunges``. A reader that
 saw the mailbox at modseq *m* then asks for the rows stamped after *m* and the removals
@@ -17,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, delete, insert, update
 
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
@@ -52,8 +52,8 @@ class Reserved:
         return range(self.first_uid, self.first_uid + count)
 
 
-async def reserve(
-    session: AsyncSession, mailbox: int | tuple[str, str], count: int, *, unseen: int
+def reserve(
+    connection: Connection, mailbox: int | tuple[str, str], count: int, *, unseen: int
 ) -> tuple[int, Reserved] | None:
     """Take ``count`` UIDs for new messages (``unseen`` of them without ``\\Seen``).
 
@@ -64,30 +64,28 @@ async def reserve(
         where = MailboxRow.id == mailbox
     else:
         where = (MailboxRow.owner == mailbox[0]) & (MailboxRow.name == mailbox[1])
-    row = (
-        await session.execute(
-            update(MailboxRow)
-            .where(where)
-            .values(
-                uid_next=MailboxRow.uid_next + count,
-                message_count=MailboxRow.message_count + count,
-                unseen_count=MailboxRow.unseen_count + unseen,
-                highest_modseq=MailboxRow.highest_modseq + 1,
-            )
-            .returning(MailboxRow.id, MailboxRow.uid_next, MailboxRow.highest_modseq)
+    row = connection.execute(
+        update(MailboxRow)
+        .where(where)
+        .values(
+            uid_next=MailboxRow.uid_next + count,
+            message_count=MailboxRow.message_count + count,
+            unseen_count=MailboxRow.unseen_count + unseen,
+            highest_modseq=MailboxRow.highest_modseq + 1,
         )
+        .returning(MailboxRow.id, MailboxRow.uid_next, MailboxRow.highest_modseq)
     ).one_or_none()
     if row is None:
         return None
     return row.id, Reserved(row.uid_next - count, row.highest_modseq)
 
 
-async def bump(session: AsyncSession, mailbox_id: int) -> int | None:
+def bump(connection: Connection, mailbox_id: int) -> int | None:
     """A new modseq for the mailbox, its row locked until the commit.
 
     ``None`` if the mailbox does not exist (any more).
     """
-    modseq: int | None = await session.scalar(
+    modseq: int | None = connection.scalar(
         update(MailboxRow)
         .where(MailboxRow.id == mailbox_id)
         .values(highest_modseq=MailboxRow.highest_modseq + 1)
@@ -96,12 +94,10 @@ async def bump(session: AsyncSession, mailbox_id: int) -> int | None:
     return modseq
 
 
-async def adjust(
-    session: AsyncSession, mailbox_id: int, *, messages: int = 0, unseen: int = 0
-) -> None:
+def adjust(connection: Connection, mailbox_id: int, *, messages: int = 0, unseen: int = 0) -> None:
     """Move the mailbox's counts, once a change (after ``bump``) knows what it did."""
     if messages or unseen:
-        await session.execute(
+        connection.execute(
             update(MailboxRow)
             .where(MailboxRow.id == mailbox_id)
             .values(
@@ -111,17 +107,17 @@ async def adjust(
         )
 
 
-async def remove(session: AsyncSession, mailbox_id: int, uids: Collection[int]) -> list[int]:
+def remove(connection: Connection, mailbox_id: int, uids: Collection[int]) -> list[int]:
     """Remove those messages of the mailbox; the content ids of the rows removed.
 
     Readers at an older modseq learn of it from ``mailbox_expunges``.
     """
-    modseq = await bump(session, mailbox_id)  # the mailbox row first: see the module's note
+    modseq = bump(connection, mailbox_id)  # the mailbox row first: see the module's note
     if modseq is None:
         return []
     removed: list[tuple[int, int, str]] = []
     for chunk in chunks(uids):
-        rows = await session.execute(
+        rows = connection.execute(
             delete(MailboxMessageRow)
             .where(MailboxMessageRow.mailbox_id == mailbox_id, MailboxMessageRow.uid.in_(chunk))
             .returning(MailboxMessageRow.uid, MailboxMessageRow.content_id, MailboxMessageRow.flags)
@@ -130,8 +126,8 @@ async def remove(session: AsyncSession, mailbox_id: int, uids: Collection[int]) 
     if not removed:
         return []
     gone_unseen = sum(1 for _, _, flags in removed if unseen(flags))
-    await adjust(session, mailbox_id, messages=-len(removed), unseen=-gone_unseen)
-    await session.execute(
+    adjust(connection, mailbox_id, messages=-len(removed), unseen=-gone_unseen)
+    connection.execute(
         insert(MailboxExpungeRow),
         [{"mailbox_id": mailbox_id, "uid": uid, "modseq": modseq} for uid, _, _ in removed],
     )

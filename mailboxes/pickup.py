@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, insert, select
 
 from mailboxes.schema import PickupSeenRow
 from mailboxes.store import AlsoWrite, Store
@@ -32,8 +31,8 @@ async def seen_keys(store: Store, source: str, mailbox_key: str) -> set[str]:
 def seen(source: str, mailbox_key: str, message_key: str, now: datetime) -> AlsoWrite:
     """Statements that record one imported message (fails if it was recorded already)."""
 
-    async def write(session: AsyncSession) -> None:
-        await session.execute(
+    def write(connection: Connection) -> None:
+        connection.execute(
             insert(PickupSeenRow).values(
                 source=source, mailbox_key=mailbox_key, message_key=message_key, imported_at=now
             )
@@ -44,5 +43,4 @@ def seen(source: str, mailbox_key: str, message_key: str, now: datetime) -> Also
 
 async def pass_over(store: Store, record: AlsoWrite) -> None:
     """Record a message as seen without importing it (``record`` from ``seen``)."""
-    async with store.database.write_session() as session, session.begin():
-        await record(session)
+    await store.database.run(record, write=True)

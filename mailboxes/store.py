@@ -1,9 +1,11 @@
 """The store API: every server and the pipeline go through this one object.
 
 Callers get plain values (``mailboxes.records``), never ORM rows, and each method is one
-transaction. Deliveries are group-committed: concurrent ``deliver`` calls that arrive while a
-commit is being written are written together in the next one, so the cost of a durable
-commit (an fsync) is shared without delaying a lone delivery.
+transaction, most of them one ``Database.run``: a function of a connection that runs whole in
+the database thread, its statements built once at import (SQLAlchemy Core, compiled once
+per connection and cached). Deliveries are group-committed: concurrent ``deliver`` calls
+that arrive while a commit is being written are written together in the next one, so the
+cost of a durable commit (an fsync) is shared without delaying a lone delivery.
 """
 
 from __future__ import annotations
@@ -11,21 +13,24 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.clock import Clock
-from mailboxes import ledgers, modseq
+from mailboxes import ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
 from mailboxes.line_ends import canonical_line_ends
+from mailboxes.maildrops import Listing, Maildrops
 from mailboxes.migrate import upgrade
 from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
@@ -91,8 +96,9 @@ def _is_storage_full(error: BaseException) -> bool:
     return False
 
 
-AlsoWrite = Callable[[AsyncSession], Awaitable[None]]
-"""More statements for a delivery's own transaction (e.g. noting where it was picked up)."""
+AlsoWrite = Callable[[Connection], None]
+"""More statements for a delivery's own transaction (e.g. noting where it was picked up);
+it runs in the database thread with the rest of the delivery."""
 
 
 @dataclass(slots=True)
@@ -104,7 +110,11 @@ class _Delivery:
     also: AlsoWrite | None = None
 
 
-def _account(row: AccountRow) -> Account:
+_AccountFields = Row[str, str, str | None, str | None, str, str | None]
+"""Address, role, agent code, office code, password hash, APOP secret (``_ACCOUNT``)."""
+
+
+def _account(row: AccountRow | _AccountFields) -> Account:
     return Account(
         address=row.address,
         role=Role(row.role),
@@ -128,25 +138,18 @@ def relay_entry(
     }
 
 
-LISTING_PAGE = 5000
+_ACCOUNT = select(
+    AccountRow.address,
+    AccountRow.role,
+    AccountRow.agent_code,
+    AccountRow.office_code,
+    AccountRow.password_hash,
+    AccountRow.apop_secret,
+).where(AccountRow.address == bindparam("address"))
 
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """A mailbox's UIDs (ascending) and message sizes, as POP3 lists them."""
-
-    uid_validity: int
-    uids: list[int]
-    sizes: list[int]
-
-
-_LISTING_PAGE = (
-    select(MailboxMessageRow.uid, MessageContentRow.size)
-    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-    .order_by(MailboxMessageRow.uid)
-    .limit(LISTING_PAGE)
+_MAILBOX = select(MailboxRow.id, MailboxRow.uid_validity).where(
+    MailboxRow.owner == bindparam("owner"), MailboxRow.name == bindparam("folder")
 )
-
 
 _READ_MESSAGE = (
     select(MessageContentRow.raw)
@@ -184,6 +187,7 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
+        self._maildrops = Maildrops()
 
     @classmethod
     async def open(
@@ -310,12 +314,11 @@ class Store:
             return None
         return None if row is None else row.apop_secret
 
-    async def _account_row(self, address: str) -> AccountRow | None:
-        async with self.database.read_session() as session:
-            row: AccountRow | None = await session.scalar(
-                select(AccountRow).where(AccountRow.address == address)
-            )
-            return row
+    async def _account_row(self, address: str) -> _AccountFields | None:
+        def read(connection: Connection) -> _AccountFields | None:
+            return connection.execute(_ACCOUNT, {"address": address}).one_or_none()
+
+        return await self.database.run(read)
 
     # endregion
     # region delivery
@@ -386,84 +389,90 @@ class Store:
             request.done.set_result(job_ids)
 
     async def _write_batch(self, batch: Sequence[_Delivery]) -> list[list[int]]:
-        """Write a batch in one transaction with a handful of bulk statements.
+        """Write a batch in one transaction with a handful of bulk statements, all of it one
+        hand-off to the database thread (``_write_rows``); then tell the listeners."""
+        change, results = await self.database.run(
+            partial(self._write_rows, batch, self.clock.now()), write=True
+        )
+        self.notify(change)
+        return results
 
-        A statement per message and recipient would spend more time in round trips to the
-        database thread than in SQLite itself; here each table gets one multi-row insert.
-        """
-        now = self.clock.now()
-        async with self.database.write_session() as session, session.begin():
-            content_ids = await self.insert_numbered(
-                session,
-                MessageContentRow,
-                [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
-            )
-            wanted = Counter(
-                (t.address, t.folder) for r in batch for t in r.recipients if t.relay_to is None
-            )
-            next_uid: dict[tuple[str, str], tuple[int, int]] = {}
-            modseq_of: dict[int, int] = {}
-            for (owner, folder), count in wanted.items():
-                mailbox_id, reserved = await self.allocate_uids(session, owner, folder, count, now)
-                next_uid[owner, folder] = (mailbox_id, reserved.first_uid)
-                modseq_of[mailbox_id] = reserved.modseq
-            entries: list[dict[str, object]] = []
-            jobs: list[dict[str, object]] = []
-            job_content: list[int] = []
-            relays: list[dict[str, object]] = []
-            for request, content_id in zip(batch, content_ids, strict=True):
-                for target in request.recipients:
-                    if target.relay_to is not None:
-                        relays.append(
-                            relay_entry(
-                                content_id, request.sender, target.address, target.relay_to, now
-                            )
+    def _write_rows(
+        self, batch: Sequence[_Delivery], now: datetime, connection: Connection
+    ) -> tuple[Change, list[list[int]]]:
+        """A statement per message and recipient would cost more than SQLite itself: each
+        table gets one multi-row insert."""
+        content_ids = self.insert_numbered(
+            connection,
+            MessageContentRow,
+            [{"raw": r.raw, "size": len(r.raw), "created_at": now} for r in batch],
+        )
+        wanted = Counter(
+            (t.address, t.folder) for r in batch for t in r.recipients if t.relay_to is None
+        )
+        next_uid: dict[tuple[str, str], tuple[int, int]] = {}
+        modseq_of: dict[int, int] = {}
+        for (owner, folder), count in wanted.items():
+            mailbox_id, reserved = reserve_uids(connection, owner, folder, count, now)
+            next_uid[owner, folder] = (mailbox_id, reserved.first_uid)
+            modseq_of[mailbox_id] = reserved.modseq
+        entries: list[dict[str, object]] = []
+        jobs: list[dict[str, object]] = []
+        job_content: list[int] = []
+        relays: list[dict[str, object]] = []
+        for request, content_id in zip(batch, content_ids, strict=True):
+            for target in request.recipients:
+                if target.relay_to is not None:
+                    relays.append(
+                        relay_entry(
+                            content_id, request.sender, target.address, target.relay_to, now
                         )
-                        continue
-                    mailbox_id, uid = next_uid[target.address, target.folder]
-                    next_uid[target.address, target.folder] = (mailbox_id, uid + 1)
-                    entries.append(
+                    )
+                    continue
+                mailbox_id, uid = next_uid[target.address, target.folder]
+                next_uid[target.address, target.folder] = (mailbox_id, uid + 1)
+                entries.append(
+                    {
+                        "mailbox_id": mailbox_id,
+                        "uid": uid,
+                        "content_id": content_id,
+                        "internal_date": now,
+                        "flags": "",
+                        "modseq": modseq_of[mailbox_id],
+                    }
+                )
+                if target.intake_office is not None:
+                    job_content.append(content_id)
+                    jobs.append(
                         {
-                            "mailbox_id": mailbox_id,
-                            "uid": uid,
                             "content_id": content_id,
-                            "internal_date": now,
-                            "flags": "",
-                            "modseq": modseq_of[mailbox_id],
+                            "office_code": target.intake_office,
+                            "sender": request.sender,
+                            "recipient": target.address,
+                            "state": JobState.PENDING.value,
+                            "attempts": 0,
+                            "received_at": now,
                         }
                     )
-                    if target.intake_office is not None:
-                        job_content.append(content_id)
-                        jobs.append(
-                            {
-                                "content_id": content_id,
-                                "office_code": target.intake_office,
-                                "sender": request.sender,
-                                "recipient": target.address,
-                                "state": JobState.PENDING.value,
-                                "attempts": 0,
-                                "received_at": now,
-                            }
-                        )
-            if entries:
-                await session.execute(insert(MailboxMessageRow), entries)
-            if relays:
-                await session.execute(insert(RelayRow), relays)
-            for request in batch:
-                if request.also is not None:
-                    await request.also(session)
-            job_ids: list[int] = []
-            if jobs:
-                job_ids = await self.insert_numbered(session, IntakeJobRow, jobs)
+        if entries:
+            connection.execute(insert(MailboxMessageRow), entries)
+        if relays:
+            connection.execute(insert(RelayRow), relays)
+        for request in batch:
+            if request.also is not None:
+                request.also(connection)
+        job_ids: list[int] = []
+        if jobs:
+            job_ids = self.insert_numbered(connection, IntakeJobRow, jobs)
         jobs_of: dict[int, list[int]] = {content_id: [] for content_id in content_ids}
         for content_id, job_id in zip(job_content, job_ids, strict=True):
             jobs_of[content_id].append(job_id)
-        self.notify(Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays)))
-        return [jobs_of[content_id] for content_id in content_ids]
+        change = Change(frozenset(wanted), tuple(job_ids), relayed=bool(relays))
+        return change, [jobs_of[content_id] for content_id in content_ids]
 
-    async def insert_numbered(
+    def insert_numbered(
         self,
-        session: AsyncSession,
+        connection: Connection,
         table: type[MessageContentRow] | type[IntakeJobRow],
         rows: list[dict[str, object]],
     ) -> list[int]:
@@ -476,13 +485,13 @@ class Store:
         """
         if not self.database.is_sqlite:
             return list(
-                await session.scalars(
+                connection.scalars(
                     insert(table).returning(table.id, sort_by_parameter_order=True), rows
                 )
             )
-        highest = await session.scalar(select(func.max(table.id))) or 0
+        highest = connection.scalar(select(func.max(table.id))) or 0
         ids = list(range(highest + 1, highest + 1 + len(rows)))
-        await session.execute(
+        connection.execute(
             insert(table), [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
         return ids
@@ -490,64 +499,35 @@ class Store:
     async def allocate_uids(
         self, session: AsyncSession, owner: str, folder: str, count: int, now: datetime
     ) -> tuple[int, Reserved]:
-        """Reserve ``count`` consecutive UIDs for unseen messages (creating the mailbox on
-        first delivery). Returns the mailbox id, the first UID and the modseq to stamp."""
-        found = await modseq.reserve(session, (owner, folder), count, unseen=count)
-        if found is not None:
-            return found
-        validity = await self.next_uid_validity(session, now)
-        mailbox_id = await session.scalar(
-            insert(MailboxRow)
-            .values(
-                owner=owner,
-                name=folder,
-                uid_validity=validity,
-                uid_next=count + 1,
-                message_count=count,
-                unseen_count=count,
-                highest_modseq=1,
-            )
-            .returning(MailboxRow.id)
+        """``reserve_uids`` inside an ORM session's transaction (for the modules that still
+        write through sessions)."""
+        return await session.run_sync(
+            lambda sync: reserve_uids(sync.connection(), owner, folder, count, now)
         )
-        assert mailbox_id is not None
-        return mailbox_id, Reserved(first_uid=1, modseq=1)
-
-    @staticmethod
-    async def next_uid_validity(session: AsyncSession, now: datetime) -> int:
-        """The UIDVALIDITY of a mailbox being created, inside the caller's transaction.
-
-        A mailbox deleted and created again (by IMAP, or by a delivery) must not get its old
-        UIDVALIDITY back, or clients would trust the UIDs they cached (RFC 3501 §2.3.1.1),
-        and the clock may not have moved since: take the larger of the time and one more than
-        any UIDVALIDITY given or remembered.
-        """
-        highest = await session.scalar(select(func.max(MailboxRow.uid_validity)))
-        floor = await session.get(UidValidityFloorRow, 1, with_for_update=True)
-        remembered = max(highest or 0, floor.value if floor is not None else 0)
-        validity = max(int(now.timestamp()), remembered + 1)
-        if floor is None:
-            session.add(UidValidityFloorRow(id=1, value=validity))
-        else:
-            floor.value = validity
-        await session.flush()
-        return validity
 
     # endregion
     # region reading
 
     async def list_folders(self, address: str) -> list[str]:
-        async with self.database.read() as session:
-            names = await session.scalars(
-                select(MailboxRow.name)
-                .where(MailboxRow.owner == normalize_address(address))
-                .order_by(MailboxRow.name)
+        owner = normalize_address(address)
+
+        def read(connection: Connection) -> list[str]:
+            return list(
+                connection.scalars(
+                    select(MailboxRow.name)
+                    .where(MailboxRow.owner == owner)
+                    .order_by(MailboxRow.name)
+                )
             )
-            return list(names)
+
+        return await self.database.run(read)
 
     async def list_messages(self, address: str, folder: str = "INBOX") -> list[MessageInfo]:
         """Messages of a mailbox in ascending UID order (empty if the mailbox does not exist)."""
-        async with self.database.read() as session:
-            rows = await session.execute(
+        owner = normalize_address(address)
+
+        def read(connection: Connection) -> list[MessageInfo]:
+            rows = connection.execute(
                 select(
                     MailboxMessageRow.uid,
                     MailboxRow.uid_validity,
@@ -557,7 +537,7 @@ class Store:
                 )
                 .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
                 .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-                .where(MailboxRow.owner == normalize_address(address), MailboxRow.name == folder)
+                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
                 .order_by(MailboxMessageRow.uid)
             )
             return [
@@ -571,48 +551,60 @@ class Store:
                 for r in rows
             ]
 
+        return await self.database.run(read)
+
     async def maildrop(self, address: str, folder: str = "INBOX") -> Listing:
         """UIDs and sizes of a mailbox, ascending UID, for POP3 (empty if it does not exist).
 
-        Read in pages of ``LISTING_PAGE`` by UID, so no single query or conversion of rows
-        on the event loop grows with the mailbox; just the two columns POP3 needs.
+        The listing made last is kept and brought up to date by modseq (``maildrops``);
+        a mailbox listed for the first time is read in pages of ``maildrops.PAGE``, each a
+        unit of work of its own, just the two columns POP3 needs.
         """
-        owner = normalize_address(address)
-        async with self.database.read() as session:
-            found = (
-                await session.execute(
-                    select(MailboxRow.id, MailboxRow.uid_validity).where(
-                        MailboxRow.owner == owner, MailboxRow.name == folder
-                    )
-                )
-            ).one_or_none()
-        listing = Listing(0 if found is None else found.uid_validity, [], [])
+        key = (normalize_address(address), folder)
+        kept = self._maildrops.get(key)
+        if kept is not None:
+            current = await self.database.run(partial(maildrops.catch_up, kept, *key))
+            if current is not None:
+                self._maildrops.keep(key, current)
+                return current.listing()
+            self._maildrops.forget(key)
+        found = await self.database.run(partial(maildrops.state, *key))
         if found is None:
-            return listing
+            return Listing(0, array("q"), array("q"))
+        whole = Maildrops.whole(found)
         after = 0
         while True:
-            async with self.database.read() as session:
-                rows = (
-                    await session.execute(
-                        _LISTING_PAGE.where(
-                            MailboxMessageRow.mailbox_id == found.id, MailboxMessageRow.uid > after
-                        )
-                    )
-                ).all()
-            listing.uids.extend(row[0] for row in rows)
-            listing.sizes.extend(row[1] for row in rows)
-            if len(rows) < LISTING_PAGE:
-                return listing
-            after = rows[-1][0]
+            uids, sizes = await self.database.run(partial(maildrops.page, found.mailbox_id, after))
+            whole.uids.extend(uids)
+            whole.sizes.extend(sizes)
+            if len(uids) < maildrops.PAGE:
+                break
+            after = uids[-1]
+        self._maildrops.keep(key, whole)
+        return whole.listing()
 
     async def read_message(self, address: str, folder: str, uid: int) -> bytes:
         """The message's bytes; ``KeyError`` if there is no such message (any more)."""
-        raw = await self.database.read_scalar(
-            _READ_MESSAGE, {"owner": normalize_address(address), "folder": folder, "uid": uid}
-        )
+        parameters = {"owner": normalize_address(address), "folder": folder, "uid": uid}
+
+        def read(connection: Connection) -> bytes | None:
+            raw = connection.execute(_READ_MESSAGE, parameters).scalar()
+            return None if raw is None else bytes(raw)
+
+        raw = await self.database.run(read)
         if raw is None:
             raise KeyError((address, folder, uid))
-        return bytes(raw)
+        return raw
+
+    async def read_filed(self, mailbox_id: int, uid: int) -> bytes | None:
+        """The bytes of the message filed in that mailbox row under ``uid``; ``None`` if it
+        is gone (or the mailbox is: a deleted and re-created folder is another row)."""
+
+        def read(connection: Connection) -> bytes | None:
+            raw = connection.execute(_READ_FILED, {"mailbox": mailbox_id, "uid": uid}).scalar()
+            return None if raw is None else bytes(raw)
+
+        return await self.database.run(read)
 
     # endregion
     # region removal
@@ -625,32 +617,23 @@ class Store:
         if not uids:
             return
         owner = normalize_address(address)
-        async with self.database.write_session() as session, session.begin():
-            mailbox_id = await session.scalar(
-                select(MailboxRow.id).where(MailboxRow.owner == owner, MailboxRow.name == folder)
-            )
-            if mailbox_id is None:
-                return
-            content_ids = await modseq.remove(session, mailbox_id, uids)
-            await self.drop_orphans(session, content_ids)
-        if content_ids:
+
+        def remove(connection: Connection) -> list[int]:
+            found = connection.execute(_MAILBOX, {"owner": owner, "folder": folder}).first()
+            if found is None:
+                return []
+            content_ids = modseq.remove(connection, found.id, uids)
+            drop_orphans(connection, content_ids)
+            return content_ids
+
+        if await self.database.run(remove, write=True):
             self.notify(Change(frozenset({(owner, folder)})))
 
     @staticmethod
     async def drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:
-        """Inside the caller's transaction: delete those contents nothing references any more."""
-        if not content_ids:
-            return
-        await session.execute(
-            delete(MessageContentRow).where(
-                MessageContentRow.id.in_(content_ids),
-                ~exists().where(MailboxMessageRow.content_id == MessageContentRow.id),
-                ~exists().where(IntakeJobRow.content_id == MessageContentRow.id),
-                # The reply given to a declaration is re-sent on a duplicate submission.
-                ~exists().where(DeclarationRow.reply_content_id == MessageContentRow.id),
-                ~exists().where(RelayRow.content_id == MessageContentRow.id),
-            )
-        )
+        """``drop_orphans`` inside an ORM session's transaction."""
+        if content_ids:
+            await session.run_sync(lambda sync: drop_orphans(sync.connection(), content_ids))
 
     # endregion
     # region jobs
@@ -676,15 +659,14 @@ class Store:
             ]
 
     async def job_content(self, job_id: int) -> bytes:
-        async with self.database.read() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
-                .where(IntakeJobRow.id == job_id)
-            )
+        def read(connection: Connection) -> bytes | None:
+            raw = connection.execute(_JOB_CONTENT, {"job": job_id}).scalar()
+            return None if raw is None else bytes(raw)
+
+        raw = await self.database.run(read)
         if raw is None:
             raise KeyError(job_id)
-        return bytes(raw)
+        return raw
 
     async def channel_month(self, key: ledgers.MonthKey) -> ledgers.ChannelMonth | None:
         """An office's channel month of one regime (None before its first number)."""
@@ -692,7 +674,89 @@ class Store:
             return await ledgers.channel_month(session, key)
 
     async def count_contents(self) -> int:
-        async with self.database.read() as session:
-            return int(await session.scalar(select(func.count(MessageContentRow.id))) or 0)
+        def count(connection: Connection) -> int:
+            return int(connection.scalar(select(func.count(MessageContentRow.id))) or 0)
+
+        return await self.database.run(count)
 
     # endregion
+
+
+_READ_FILED = (
+    select(MessageContentRow.raw)
+    .join(MailboxMessageRow, MailboxMessageRow.content_id == MessageContentRow.id)
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("mailbox"),
+        MailboxMessageRow.uid == bindparam("uid"),
+    )
+)
+
+_JOB_CONTENT = (
+    select(MessageContentRow.raw)
+    .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
+    .where(IntakeJobRow.id == bindparam("job"))
+)
+
+
+def reserve_uids(
+    connection: Connection, owner: str, folder: str, count: int, now: datetime
+) -> tuple[int, Reserved]:
+    """Reserve ``count`` consecutive UIDs for unseen messages (creating the mailbox on first
+    delivery), inside the caller's transaction. The mailbox id, the first UID and the
+    modseq to stamp."""
+    found = modseq.reserve(connection, (owner, folder), count, unseen=count)
+    if found is not None:
+        return found
+    mailbox_id = connection.scalar(
+        insert(MailboxRow)
+        .values(
+            owner=owner,
+            name=folder,
+            uid_validity=next_uid_validity(connection, now),
+            uid_next=count + 1,
+            message_count=count,
+            unseen_count=count,
+            highest_modseq=1,
+        )
+        .returning(MailboxRow.id)
+    )
+    assert mailbox_id is not None
+    return mailbox_id, Reserved(first_uid=1, modseq=1)
+
+
+def next_uid_validity(connection: Connection, now: datetime) -> int:
+    """The UIDVALIDITY of a mailbox being created, inside the caller's transaction.
+
+    A mailbox deleted and created again (by IMAP, or by a delivery) must not get its old
+    UIDVALIDITY back, or clients would trust the UIDs they cached (RFC 3501 §2.3.1.1), and
+    the clock may not have moved since: take the larger of the time and one more than any
+    UIDVALIDITY given or remembered.
+    """
+    highest = connection.scalar(select(func.max(MailboxRow.uid_validity)))
+    floor = connection.scalar(
+        select(UidValidityFloorRow.value).where(UidValidityFloorRow.id == 1).with_for_update()
+    )
+    validity = max(int(now.timestamp()), max(highest or 0, floor or 0) + 1)
+    if floor is None:
+        connection.execute(insert(UidValidityFloorRow).values(id=1, value=validity))
+    else:
+        connection.execute(
+            update(UidValidityFloorRow).where(UidValidityFloorRow.id == 1).values(value=validity)
+        )
+    return validity
+
+
+def drop_orphans(connection: Connection, content_ids: Sequence[int]) -> None:
+    """Inside the caller's transaction: delete those contents nothing references any more."""
+    if not content_ids:
+        return
+    connection.execute(
+        delete(MessageContentRow).where(
+            MessageContentRow.id.in_(content_ids),
+            ~exists().where(MailboxMessageRow.content_id == MessageContentRow.id),
+            ~exists().where(IntakeJobRow.content_id == MessageContentRow.id),
+            # The reply given to a declaration is re-sent on a duplicate submission.
+            ~exists().where(DeclarationRow.reply_content_id == MessageContentRow.id),
+            ~exists().where(RelayRow.content_id == MessageContentRow.id),
+        )
+    )

@@ -18,6 +18,12 @@ client without a limit. Here, before any byte is buffered:
 - a client that stops reading our responses is cut off: before login at the login deadline,
   after it when one response takes longer than the idle timeout to be taken.
 
+Responses go out in few writes: pymap hands each piece of a response (``* 1 FETCH (``, a
+literal's prefix, its bytes, ``)``...) to the socket on its own, eight system calls for one
+message, and renders every response a second time (``bytes(response)``) for a debug log
+that is off; here pieces are gathered up to ``WRITE_CHUNK`` bytes and the second render is
+made only when pymap's debug log is on.
+
 It also ends IDLE's updates task when a session is cancelled at shutdown (pymap leaves it
 running, to query a store being closed).
 """
@@ -244,11 +250,23 @@ class BoundedConnection(IMAPConnection):
             deadline = max(self._login_deadline, self._loop.time() + 5)
         try:
             async with asyncio.timeout_at(deadline):
-                await super().write_response(resp)
+                await self._send(resp)
         except TimeoutError:
             log.info("IMAP %s: not reading our responses, closing", self.peer)
             self._said_bye = True
             self.writer.transport.abort()
+
+    async def _send(self, resp: Response) -> None:
+        """pymap's ``write_response``, with the pieces gathered (see the module docstring)."""
+        gathered = _Gathered(self.writer)
+        try:
+            await resp.async_write(gathered)
+            gathered.flush()
+            await self.writer.drain()
+        except ConnectionError:
+            return
+        if _PYMAP_LOG.isEnabledFor(logging.DEBUG):
+            self._print("%s <--| %s", bytes(resp))
 
     async def _refuse_nonsync_literal(self, buf: bytearray, length: int) -> None:
         log.info("IMAP %s: non-synchronizing literal of %d refused, closing", self.peer, length)
@@ -282,6 +300,32 @@ class BoundedConnection(IMAPConnection):
         except NotParseable:
             return self.params.copy(tag=b"*")
         return self.params.copy(tag=tag.value)
+
+
+WRITE_CHUNK: Final = 64 * 1024
+_PYMAP_LOG: Final = logging.getLogger("pymap.imap")
+
+
+class _Gathered:
+    """A write stream that hands the transport its pieces ``WRITE_CHUNK`` bytes at a time
+    (the transport buffers as pymap's own writes did; ``drain`` follows the response)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= WRITE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._writer.write(b"".join(self._parts))
+            self._parts.clear()
+            self._size = 0
 
 
 def _too_big(exc: NotParseable | None) -> bool:

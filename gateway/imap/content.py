@@ -31,7 +31,7 @@ from pymap.mime import MessageBody, MessageContent, MessageHeader
 
 from gateway.imap.shape import without_boundary_line_breaks
 
-__all__ = ["INLINE_BYTES", "MAX_DEPTH", "MAX_PARTS", "load_content", "parse_bounded"]
+__all__ = ["INLINE_BYTES", "MAX_DEPTH", "MAX_PARTS", "crlf", "load_content", "parse_bounded"]
 
 MAX_PARTS: Final = 1000
 """MIME parts modelled per message (the message itself counts as one)."""
@@ -49,7 +49,7 @@ class _Budget:
     parts: int
 
 
-def _crlf(raw: bytes) -> bytes:
+def crlf(raw: bytes) -> bytes:
     """IMAP literals have CRLF line ends; a message stored with bare LFs gets them here."""
     if raw.count(b"\n") == raw.count(b"\r\n"):
         return raw
@@ -58,7 +58,7 @@ def _crlf(raw: bytes) -> bytes:
 
 def parse_bounded(raw: bytes) -> MessageContent:
     """``MessageContent.parse(raw)`` (CRLF line ends made), within MAX_PARTS and MAX_DEPTH."""
-    data = _crlf(raw)
+    data = crlf(raw)
     lines = MessageContent._find_lines(data)
     return _content(data, memoryview(data), lines, 0, _Budget(MAX_PARTS - 1))
 

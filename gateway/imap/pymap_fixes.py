@@ -1,4 +1,5 @@
-"""Local fixes to pymap's command parsing, installed before pymap parses anything.
+"""Local fixes to pymap's command parsing (and one to its response formatting), installed
+before pymap parses anything.
 
 ``install()`` runs when ``gateway.imap`` is imported (the package's first statement), so no
 IMAP connection of this node ever meets the unpatched code. Each fix says what the upstream
@@ -20,14 +21,22 @@ fix is; drop it when pymap ships that fix (checked against pymap 0.36.7).
    connection. Upstream fix: turn a decoding failure into ``NotParseable``. We also do as
    Dovecot does and read a string without CHARSET as UTF-8 (US-ASCII is a subset of it);
    bytes that are not valid in the charset get ``BAD``.
+4. **Response formatting speed.** ``BytesFormat.__mod__`` (``b"%b" % value`` for every piece
+   of every response) decides whether it got one value or many with ``isinstance`` against
+   ``typing.SupportsIndex`` and ``SupportsBytes``: runtime protocol checks that walk the
+   protocol's attributes on each call, tens of microseconds apiece, a fifth of a single
+   ``UID FETCH``'s cost. Upstream fix: test for ``__index__``/``__bytes__`` (what those
+   protocol checks mean) with ``hasattr``, as ``_format_mod`` below does.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final
 
+import pymap.bytes
 import pymap.parsing.command.auth
 import pymap.parsing.modutf7
 import pymap.parsing.response.specials
@@ -142,6 +151,15 @@ def _parse_astring_filter(
         raise NotParseable(buf) from exc
 
 
+def _format_mod(self: pymap.bytes.BytesFormat, other: Any) -> bytes:
+    """``BytesFormat.__mod__``: one value (an index or bytes-like) or an iterable of them."""
+    if hasattr(other, "__index__") or isinstance(other, bytes) or hasattr(other, "__bytes__"):
+        return self.format([other])
+    if isinstance(other, Iterable):
+        return self.format(other)
+    raise NotImplementedError()
+
+
 def install() -> None:
     """Put the fixes in place (idempotent). Modules that imported the decoder by name get it too."""
     pymap.parsing.modutf7.modutf7_decode = _modutf7_decode
@@ -151,3 +169,4 @@ def install() -> None:
     pymap.parsing.specials.mailbox.modutf7_decode = _modutf7_decode  # type: ignore[attr-defined]
     pymap.parsing.command.auth.modutf7_decode = _modutf7_decode  # type: ignore[attr-defined]
     SearchKey._parse_astring_filter = _parse_astring_filter  # type: ignore[method-assign,assignment]
+    pymap.bytes.BytesFormat.__mod__ = _format_mod  # type: ignore[method-assign]

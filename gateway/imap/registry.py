@@ -12,6 +12,7 @@ selects its mailbox.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from pymap.concurrent import Event
@@ -43,7 +44,9 @@ class MailboxState:
         self.event.set()
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(owner: str, folder: str) -> MailboxKey:
+    """The registry's key: the address normalized (looked up on every command: cached)."""
     try:
         return normalize_address(owner), folder
     except InvalidAddress:

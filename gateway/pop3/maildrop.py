@@ -65,6 +65,14 @@ class StoredListing(Sequence[MaildropEntry]):
     def __len__(self) -> int:
         return len(self._uids)
 
+    @property
+    def uids(self) -> Sequence[int]:
+        return self._uids
+
+    @property
+    def sizes(self) -> Sequence[int]:
+        return self._sizes
+
     @overload
     def __getitem__(self, index: int) -> MaildropEntry: ...
     @overload
@@ -90,6 +98,32 @@ class Maildrop:
                 raise ValueError("UIDL unique-ids must be unique within a maildrop")
             self._octets = sum(entry.size for entry in self._entries)
         self._deleted: set[int] = set()
+
+    def scan_lines(self) -> bytes:
+        """LIST's lines (``<number> <size>``) for the messages not marked deleted, made
+        from the listing's columns: no entry object per message."""
+        if isinstance(self._entries, StoredListing):
+            sizes: Sequence[int] = self._entries.sizes
+        else:
+            sizes = [entry.size for entry in self._entries]
+        deleted = self._deleted
+        lines = [f"{n} {size}\r\n" for n, size in enumerate(sizes, 1) if n not in deleted]
+        return "".join(lines).encode("ascii")
+
+    def unique_id_lines(self) -> bytes:
+        """UIDL's lines (``<number> <unique-id>``) for the messages not marked deleted."""
+        deleted = self._deleted
+        entries = self._entries
+        if isinstance(entries, StoredListing):
+            validity = entries.uid_validity
+            lines = [
+                f"{n} {validity}.{uid}\r\n"
+                for n, uid in enumerate(entries.uids, 1)
+                if n not in deleted
+            ]
+        else:
+            lines = [f"{n} {entry.unique_id}\r\n" for n, entry in self.live()]
+        return "".join(lines).encode("ascii")
 
     def live(self) -> Iterator[tuple[int, MaildropEntry]]:
         """(message number, entry) for every message not marked deleted."""

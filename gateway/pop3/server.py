@@ -197,6 +197,7 @@ class _Connection:
         self.peer = writer.get_extra_info("peername")
         self.session = server.new_session(secure=secure)
         self.maildrop: str | None = None  # the address whose lock this connection holds
+        self.mailbox_id: int | None = None  # its INBOX row, as listed at login
         self._loop = asyncio.get_running_loop()
         self._login_deadline = self._loop.time() + server.login_timeout
 
@@ -342,17 +343,19 @@ class _Connection:
             self.server.locks.release(address)
             self.maildrop = None
             raise
+        self.mailbox_id = listing.mailbox_id
         log.info("POP3 %s logged in as %s (%d messages)", self.peer, address, len(listing.uids))
         self.session.auth_succeeded(
             StoredListing(listing.uid_validity, listing.uids, listing.sizes)
         )
 
     async def _read_message(self, uid: int) -> None:
-        address = self._locked_maildrop()
-        try:
-            with _store_failures(KeyError):
-                raw = await self.store.read_message(address, FOLDER, uid)
-        except KeyError:
+        self._locked_maildrop()
+        raw = None
+        if self.mailbox_id is not None:  # else the maildrop was empty: nothing to read
+            with _store_failures():
+                raw = await self.store.read_filed(self.mailbox_id, uid)
+        if raw is None:
             self.session.message_gone()
         else:
             self.session.message_supplied(raw)

@@ -403,8 +403,7 @@ class Pop3Session:
             self._reply(replies.scan_line(number, maildrop.get(number).size))
             return
         self._reply(replies.listing_follows(maildrop.live_count, maildrop.live_octets))
-        lines = (f"{number} {entry.size}\r\n" for number, entry in maildrop.live())
-        self._outgoing += dot_stuff("".join(lines).encode("ascii"))
+        self._outgoing += dot_stuff(maildrop.scan_lines())
 
     def _cmd_uidl(self, command: Command) -> None:
         maildrop = self._current_maildrop()
@@ -413,8 +412,7 @@ class Pop3Session:
             self._reply(replies.unique_id_line(number, maildrop.get(number).unique_id))
             return
         self._reply(replies.uidl_follows())
-        lines = (f"{number} {entry.unique_id}\r\n" for number, entry in maildrop.live())
-        self._outgoing += dot_stuff("".join(lines).encode("ascii"))
+        self._outgoing += dot_stuff(maildrop.unique_id_lines())
 
     def _cmd_retr(self, command: Command) -> MessageRequested:
         entry = self._current_maildrop().get(command.number(0))

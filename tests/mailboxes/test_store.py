@@ -10,7 +10,7 @@ import pytest
 
 from config.clock import FixedClock
 from mailboxes.addresses import InvalidAddress
-from mailboxes.folders import Folders
+from mailboxes.folders import FlagChange, Folders
 from mailboxes.records import Recipient
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Change, Store
@@ -149,3 +149,39 @@ async def test_a_mailbox_recreated_by_delivery_gets_a_new_uidvalidity(store: Sto
     [second] = await store.list_messages("b@x.pe", "Canal rojo")
     assert second.uid_validity > first.uid_validity
     assert second.uid == 1
+
+
+async def test_a_kept_maildrop_listing_follows_deliveries_expunges_and_other_stores(
+    store: Store, database_url: str, clock: FixedClock
+) -> None:
+    """POP3's listing is kept and caught up by modseq: it must equal a fresh listing after
+    deliveries, removals, flag changes and a folder re-created, including changes made
+    through another store on the same database (another process)."""
+    other = await Store.open(database_url, clock=clock, hasher=FAST_HASHER, migrate=False)
+    try:
+
+        async def fresh() -> tuple[int, list[int], list[int]]:
+            infos = await other.list_messages("b@x.pe")
+            validity = infos[0].uid_validity if infos else 0
+            return validity, [i.uid for i in infos], [i.size for i in infos]
+
+        async def listed() -> tuple[int, list[int], list[int]]:
+            got = await store.maildrop("B@x.pe")
+            return got.uid_validity, list(got.uids), list(got.sizes)
+
+        assert (await store.maildrop("b@x.pe")).uids.tolist() == []
+        for n in range(5):
+            await store.deliver("a@x.pe", ["b@x.pe"], b"m" * (n + 1))
+        assert await listed() == await fresh()
+        await other.deliver("a@x.pe", ["b@x.pe"], b"from elsewhere")
+        await other.expunge("b@x.pe", "INBOX", [2, 4])
+        info = await Folders(other).get("b@x.pe", "INBOX")
+        assert info is not None
+        await Folders(other).update_flags(info.id, [1, 6], frozenset({"\\Seen"}), FlagChange.ADD)
+        assert await listed() == await fresh() != (0, [], [])
+        await Folders(other).rename("b@x.pe", [("INBOX", "Viejo")])
+        await other.deliver("a@x.pe", ["b@x.pe"], b"new inbox")
+        assert await listed() == await fresh()
+        assert (await listed())[1] == [1]
+    finally:
+        await other.close()

@@ -149,7 +149,7 @@ def test_a_lookup_costs_what_it_names() -> None:
             touched.append(key)
             return super().__getitem__(key)
 
-    messages._cache = Counting(messages._cache)  # type: ignore[assignment]
+    messages._entries = Counting(messages._entries)  # type: ignore[assignment]
     assert [(s, m.uid) for s, m in messages.get_all(SequenceSet([50_000], uid=True))] == [
         (50_000, 50_000)
     ]

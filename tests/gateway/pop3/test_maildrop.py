@@ -68,3 +68,13 @@ def test_a_stored_listing_is_the_same_maildrop_without_an_object_per_message() -
     assert lazy.get(3) == entries[2]
     assert lazy.deleted_uids() == frozenset({7})
     assert list(listing[1:]) == entries[1:]
+
+
+def test_list_and_uidl_lines_leave_out_the_deleted_without_an_entry_per_message() -> None:
+    listing = StoredListing(1733300000, [3, 7, 9], [120, 80, 4000])
+    entries = [MaildropEntry(3, 120, "1733300000.3"), MaildropEntry(7, 80, "1733300000.7")]
+    entries.append(MaildropEntry(9, 4000, "1733300000.9"))
+    for maildrop in (Maildrop(listing), Maildrop(entries)):
+        maildrop.mark_deleted(2)
+        assert maildrop.scan_lines() == b"1 120\r\n3 4000\r\n"
+        assert maildrop.unique_id_lines() == b"1 1733300000.3\r\n3 1733300000.9\r\n"

@@ -1,0 +1,84 @@
+"""``Database.run``: a unit of work is one transaction, and on SQLite one hand-off to the
+database thread, sharing the single writer with the modules that still use sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import aiosqlite
+import pytest
+from sqlalchemy import Connection, func, insert, select
+
+from mailboxes.schema import SubscriptionRow
+from mailboxes.store import Store
+
+
+def _subscribe(name: str, fail: bool = False) -> object:
+    def write(connection: Connection) -> None:
+        connection.execute(insert(SubscriptionRow).values(owner="a@x.pe", name=name))
+        if fail:
+            raise RuntimeError("after the insert")
+
+    return write
+
+
+def _count(connection: Connection) -> int:
+    return int(connection.scalar(select(func.count()).select_from(SubscriptionRow)) or 0)
+
+
+async def test_a_unit_of_work_commits_whole_or_not_at_all(store: Store) -> None:
+    database = store.database
+    await database.run(_subscribe("Archivo"), write=True)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await database.run(_subscribe("Otro", fail=True), write=True)  # type: ignore[arg-type]
+    assert await database.run(_count) == 1
+
+
+async def test_units_of_work_and_sessions_share_the_single_writer(store: Store) -> None:
+    """Writes through ``run`` and through ORM sessions, all at once: none is refused with
+    "database is locked" (SQLite) and every one is committed."""
+
+    async def by_session(n: int) -> None:
+        async with store.database.write_session() as session, session.begin():
+            session.add(SubscriptionRow(owner="a@x.pe", name=f"sesion {n}"))
+
+    await asyncio.gather(
+        *(store.database.run(_subscribe(f"run {n}"), write=True) for n in range(20)),  # type: ignore[arg-type]
+        *(by_session(n) for n in range(20)),
+    )
+    assert await store.database.run(_count) == 40
+
+
+@pytest.fixture
+def hand_offs() -> Iterator[list[int]]:
+    """How many functions are queued to aiosqlite's connection threads."""
+    counted = [0]
+    original = aiosqlite.Connection._execute
+
+    async def counting(
+        self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object
+    ) -> object:
+        counted[0] += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    aiosqlite.Connection._execute = counting  # type: ignore[method-assign]
+    try:
+        yield counted
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+
+
+async def test_a_read_and_a_delivery_are_one_hand_off_each(
+    store: Store, hand_offs: list[int]
+) -> None:
+    if not store.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    await store.deliver("a@x.pe", ["b@x.pe"], b"primero")
+    await store.read_message("b@x.pe", "INBOX", 1)  # connections opened, statements compiled
+    hand_offs[0] = 0
+    await store.deliver("a@x.pe", ["b@x.pe"], b"segundo")
+    assert hand_offs[0] == 1  # was 19: every statement, cursor, fetch and close
+    hand_offs[0] = 0
+    assert await store.read_message("b@x.pe", "INBOX", 2) == b"segundo"
+    assert hand_offs[0] == 1  # was 8
