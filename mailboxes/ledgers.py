@@ -26,6 +26,7 @@ from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus,
 __all__ = [
     "ChannelMonth",
     "MonthKey",
+    "add_to_month",
     "channel_month",
     "count_channel",
     "importer_fobs",
@@ -144,6 +145,29 @@ async def count_channel(
             update(ChannelMonthRow)
             .where(*_key(key))
             .values(
+                base=ChannelMonthRow.base + base,
+                red=ChannelMonthRow.red + red,
+                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
+            )
+        )
+
+
+async def add_to_month(
+    session: AsyncSession,
+    key: MonthKey,
+    *,
+    numbered: int = 0,
+    base: int = 0,
+    red: int = 0,
+    mandatory_red: int = 0,
+) -> None:
+    """Add several declarations to a month at once (its row locked by ``take_month``)."""
+    if numbered or base or red or mandatory_red:
+        await session.execute(
+            update(ChannelMonthRow)
+            .where(*_key(key))
+            .values(
+                numbered=ChannelMonthRow.numbered + numbered,
                 base=ChannelMonthRow.base + base,
                 red=ChannelMonthRow.red + red,
                 mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
