@@ -17,7 +17,7 @@ the only work proportional to what a sender sends, runs in worker processes whos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -371,6 +371,24 @@ class Answering:
         ).scalar_one()
         await self.redeliver(owner, folder, content_id)
         return content_id
+
+    async def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
+        """File several new messages, each (owner, folder, raw), with one statement; their
+        content ids, in order (an acceptance's reply and office copy)."""
+        rows = []
+        for _, _, raw in mails:
+            raw = canonical_line_ends(raw)
+            rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
+        # One multi-row VALUES statement. Its ids are generated row after row (SQLite's
+        # rowid, PostgreSQL's sequence), so in ascending order they follow the rows; the
+        # order RETURNING lists them in is not promised by either.
+        result = await self._session.execute(
+            insert(MessageContentRow).values(rows).returning(MessageContentRow.id)
+        )
+        content_ids = sorted(int(content_id) for content_id in result.scalars())
+        for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
+            await self.redeliver(owner, folder, content_id)
+        return content_ids
 
     async def redeliver(self, owner: str, folder: str, content_id: int) -> None:
         """File an existing message (by content id) in ``owner``'s ``folder`` once more."""

@@ -174,3 +174,28 @@ async def test_numbers_and_month_counts_taken_several_in_one_transaction(
     stored = await store.channel_month(month)
     assert stored is not None
     assert (stored.numbered, stored.base, stored.red, stored.mandatory_red) == (4, 2, 1, 1)
+
+
+async def test_a_reply_and_its_office_copy_are_written_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(store.database.writer.sync_engine, "before_cursor_execute", count)
+    async with JobQueue(store).answering(clock.now()) as answering:
+        ids = await answering.deliver_all(
+            [
+                (AGENT, "INBOX", b"Subject: respuesta\n\nA\n"),
+                (OFFICE, "Rojo", b"Subject: copia\r\n\r\nB\r\n"),
+            ]
+        )
+    event.remove(store.database.writer.sync_engine, "before_cursor_execute", count)
+    assert sum("INSERT INTO message_contents" in s for s in statements) == 1
+    assert len(set(ids)) == 2
+    (reply,) = await store.list_messages(AGENT)
+    (copy,) = await store.list_messages(OFFICE, "Rojo")
+    assert await store.read_message(AGENT, "INBOX", reply.uid) == b"Subject: respuesta\r\n\r\nA\r\n"
+    assert await store.read_message(OFFICE, "Rojo", copy.uid) == b"Subject: copia\r\n\r\nB\r\n"
