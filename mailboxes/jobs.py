@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes import dispatch_history, ledgers
 from mailboxes.line_ends import canonical_line_ends
@@ -105,7 +105,7 @@ def _answer(row: Any) -> RecordedAnswer:
 
 
 async def answers_on_file(
-    session: AsyncSession, keys: Collection[tuple[str, str]]
+    session: AsyncSession | AsyncConnection, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], RecordedAnswer | None]:
     """The answers on file for (agent code, reference) pairs (None where there is none)."""
     wanted = list(dict.fromkeys(keys))

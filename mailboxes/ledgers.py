@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
@@ -181,7 +181,7 @@ async def channel_month(session: AsyncSession, key: MonthKey) -> ChannelMonth | 
 
 
 async def importer_fobs(
-    session: AsyncSession, doc_type: str, doc_number: str, year: int
+    session: AsyncSession | AsyncConnection, doc_type: str, doc_number: str, year: int
 ) -> list[int]:
     """FOB values (US cents) of an importer's recorded imports of a year, oldest first."""
     cents = await session.scalars(
