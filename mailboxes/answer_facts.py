@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailboxes import dispatch_history, ledgers
 from mailboxes.jobs import RecordedAnswer, answers_on_file
@@ -24,9 +24,9 @@ __all__ = ["AnswerFactReader", "reading"]
 
 
 class AnswerFactReader:
-    """The questions, asked in one read session."""
+    """The questions, asked on one reader connection."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self._session = session
 
     async def recorded_answers(
@@ -55,6 +55,7 @@ class AnswerFactReader:
 
 @asynccontextmanager
 async def reading(store: Store) -> AsyncIterator[AnswerFactReader]:
-    """A reader of the store's facts, in a read session (not the writer)."""
-    async with store.database.read_session() as session:
-        yield AnswerFactReader(session)
+    """A reader of the store's facts on a reader connection (not the writer): Core
+    statements only, no ORM session to build and close for each job."""
+    async with store.database.read() as connection:
+        yield AnswerFactReader(connection)

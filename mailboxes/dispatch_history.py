@@ -31,7 +31,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Date, Index, String, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailboxes.schema import Base, UTCDateTime
@@ -110,7 +110,7 @@ class ControlDocumentKey:
 
 
 async def used_control_documents(
-    session: AsyncSession, keys: Iterable[ControlDocumentKey]
+    session: AsyncSession | AsyncConnection, keys: Iterable[ControlDocumentKey]
 ) -> Mapping[ControlDocumentKey, str]:
     """The declaration number that already used each of ``keys``, for those used."""
     wanted = sorted(set(keys))
@@ -182,7 +182,7 @@ async def record_pending_regularization(
 
 
 async def overdue_regularizations(
-    session: AsyncSession, party: tuple[str, str], kind: PendingKind, as_of: date
+    session: AsyncSession | AsyncConnection, party: tuple[str, str], kind: PendingKind, as_of: date
 ) -> tuple[str, ...]:
     """The importer's dispatches of ``kind`` still unregularized after their deadline."""
     numbers = await session.scalars(
@@ -233,7 +233,7 @@ async def clear_unfit_premises(
 
 
 async def premises_incidents(
-    session: AsyncSession, party: tuple[str, str], establishment: str
+    session: AsyncSession | AsyncConnection, party: tuple[str, str], establishment: str
 ) -> tuple[tuple[date, date | None], ...]:
     """The premises' code 44 records: (recorded on, cleared on), oldest first."""
     rows = await session.execute(

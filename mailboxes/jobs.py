@@ -17,7 +17,7 @@ the only work proportional to what a sender sends, runs in worker processes whos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes import dispatch_history, ledgers
 from mailboxes.line_ends import canonical_line_ends
@@ -105,7 +105,7 @@ def _answer(row: Any) -> RecordedAnswer:
 
 
 async def answers_on_file(
-    session: AsyncSession, keys: Collection[tuple[str, str]]
+    session: AsyncSession | AsyncConnection, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], RecordedAnswer | None]:
     """The answers on file for (agent code, reference) pairs (None where there is none)."""
     wanted = list(dict.fromkeys(keys))
@@ -243,6 +243,29 @@ class JobQueue:
                 self._store.notify(Change(frozenset(answering.touched), relayed=answering.relayed))
 
 
+@dataclass(slots=True)
+class _HeldMonth:
+    """A channel month locked by the answering transaction: the row as its first
+    declaration found it (already counted in the store), and what was added since."""
+
+    first: ledgers.ChannelMonth
+    numbered: int = 0
+    base: int = 0
+    red: int = 0
+    mandatory_red: int = 0
+
+    def now(self) -> ledgers.ChannelMonth:
+        """The month with this transaction's declarations so far."""
+        first = self.first
+        return ledgers.ChannelMonth(
+            first.red_limit,
+            first.numbered + 1 + self.numbered,
+            first.base + self.base,
+            first.red + self.red,
+            first.mandatory_red + self.mandatory_red,
+        )
+
+
 class Answering:
     """Operations inside the answering transaction (see ``JobQueue.answering``).
 
@@ -260,6 +283,10 @@ class Answering:
         self._filings: dict[tuple[str, str], list[int]] = {}
         self._done: list[int] = []
         self._new_answers: list[dict[str, Any]] = []
+        # Rows this transaction has locked with its first statement on them; later uses
+        # count here and are written once, in ``write_pending`` (see ``next_correlative``).
+        self._series: dict[tuple[str, int, str], list[int]] = {}  # [last taken, last written]
+        self._months: dict[ledgers.MonthKey, _HeldMonth] = {}
 
     async def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
@@ -315,6 +342,11 @@ class Answering:
         until the commit. Two transactions taking the first number of a new series at once
         no longer collide on the key (the second waits for the first, then increments).
         """
+        series = (office_code, year, regime)
+        held = self._series.get(series)
+        if held is not None:  # the row is locked by this transaction since its first number
+            held[0] += 1
+            return held[0]
         dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         take = dialect.insert(DeclarationCounterRow).values(
             office_code=office_code, year=year, regime=regime, last=1
@@ -323,7 +355,9 @@ class Answering:
             index_elements=["office_code", "year", "regime"],
             set_={"last": DeclarationCounterRow.last + 1},
         ).returning(DeclarationCounterRow.last)
-        return int((await self._session.execute(take)).scalar_one())
+        taken = int((await self._session.execute(take)).scalar_one())
+        self._series[series] = [taken, taken]
+        return taken
 
     async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
@@ -337,6 +371,24 @@ class Answering:
         ).scalar_one()
         await self.redeliver(owner, folder, content_id)
         return content_id
+
+    async def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
+        """File several new messages, each (owner, folder, raw), with one statement; their
+        content ids, in order (an acceptance's reply and office copy)."""
+        rows = []
+        for _, _, raw in mails:
+            raw = canonical_line_ends(raw)
+            rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
+        # One multi-row VALUES statement. Its ids are generated row after row (SQLite's
+        # rowid, PostgreSQL's sequence), so in ascending order they follow the rows; the
+        # order RETURNING lists them in is not promised by either.
+        result = await self._session.execute(
+            insert(MessageContentRow).values(rows).returning(MessageContentRow.id)
+        )
+        content_ids = sorted(int(content_id) for content_id in result.scalars())
+        for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
+            await self.redeliver(owner, folder, content_id)
+        return content_ids
 
     async def redeliver(self, owner: str, folder: str, content_id: int) -> None:
         """File an existing message (by content id) in ``owner``'s ``folder`` once more."""
@@ -380,6 +432,7 @@ class Answering:
             await self._session.execute(insert(MailboxMessageRow), rows)
         if relays:
             await self._session.execute(insert(RelayRow), relays)
+        await self._write_held()
         answers, self._new_answers = self._new_answers, []
         if answers:
             await self._session.execute(insert(DeclarationRow), answers)
@@ -389,6 +442,31 @@ class Answering:
                 update(IntakeJobRow)
                 .where(IntakeJobRow.id.in_(done))
                 .values(state=JobState.DONE.value, finished_at=self.now, error=None)
+            )
+
+    async def _write_held(self) -> None:
+        """The numbers and month counts taken since each row was locked, one statement a row."""
+        series, self._series = self._series, {}
+        for (office_code, year, regime), (taken, written) in series.items():
+            if taken != written:
+                await self._session.execute(
+                    update(DeclarationCounterRow)
+                    .where(
+                        DeclarationCounterRow.office_code == office_code,
+                        DeclarationCounterRow.year == year,
+                        DeclarationCounterRow.regime == regime,
+                    )
+                    .values(last=taken)
+                )
+        months, self._months = self._months, {}
+        for key, month in months.items():
+            await ledgers.add_to_month(
+                self._session,
+                key,
+                numbered=month.numbered,
+                base=month.base,
+                red=month.red,
+                mandatory_red=month.mandatory_red,
             )
 
     async def record_answer(
@@ -562,15 +640,34 @@ class Answering:
         previous: tuple[datetime, datetime],
         limit_from: Callable[[int], str],
     ) -> ledgers.ChannelMonth:
-        """Count a numbered declaration in its month, the row locked until the commit."""
-        return await ledgers.take_month(self._session, key, previous, limit_from)
+        """Count a numbered declaration in its month, the row locked until the commit; the
+        month as it was before this declaration.
+
+        Only a month's first declaration in the transaction reads and locks its row; the
+        others are counted here and written once, at the end (``write_pending``).
+        """
+        held = self._months.get(key)
+        if held is None:
+            month = await ledgers.take_month(self._session, key, previous, limit_from)
+            self._months[key] = _HeldMonth(month)
+            return month
+        before = held.now()
+        held.numbered += 1
+        return before
 
     async def count_channel(
         self, key: ledgers.MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
     ) -> None:
-        await ledgers.count_channel(
-            self._session, key, base=base, red=red, mandatory_red=mandatory_red
-        )
+        """Add a declaration's channel to its month (taken with ``take_channel_month``)."""
+        held = self._months.get(key)
+        if held is None:
+            await ledgers.count_channel(
+                self._session, key, base=base, red=red, mandatory_red=mandatory_red
+            )
+            return
+        held.base += base
+        held.red += red
+        held.mandatory_red += mandatory_red
 
     async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
         """The importer's recorded imports of the year (FOB, US cents), this transaction's

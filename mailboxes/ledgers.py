@@ -19,13 +19,14 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
 __all__ = [
     "ChannelMonth",
     "MonthKey",
+    "add_to_month",
     "channel_month",
     "count_channel",
     "importer_fobs",
@@ -151,13 +152,36 @@ async def count_channel(
         )
 
 
+async def add_to_month(
+    session: AsyncSession,
+    key: MonthKey,
+    *,
+    numbered: int = 0,
+    base: int = 0,
+    red: int = 0,
+    mandatory_red: int = 0,
+) -> None:
+    """Add several declarations to a month at once (its row locked by ``take_month``)."""
+    if numbered or base or red or mandatory_red:
+        await session.execute(
+            update(ChannelMonthRow)
+            .where(*_key(key))
+            .values(
+                numbered=ChannelMonthRow.numbered + numbered,
+                base=ChannelMonthRow.base + base,
+                red=ChannelMonthRow.red + red,
+                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
+            )
+        )
+
+
 async def channel_month(session: AsyncSession, key: MonthKey) -> ChannelMonth | None:
     row = (await session.execute(select(*_MONTH_COLUMNS).where(*_key(key)))).one_or_none()
     return None if row is None else ChannelMonth(*row)
 
 
 async def importer_fobs(
-    session: AsyncSession, doc_type: str, doc_number: str, year: int
+    session: AsyncSession | AsyncConnection, doc_type: str, doc_number: str, year: int
 ) -> list[int]:
     """FOB values (US cents) of an importer's recorded imports of a year, oldest first."""
     cents = await session.scalars(

@@ -132,9 +132,12 @@ async def _accept(answering: Answering, plan: AnswerPlan, document: Acceptance) 
         raise FactsChanged(
             plan.job_id, plan.start, [], str(exc.orig), transaction_lost=True
         ) from exc
-    reply_id = await answering.deliver(plan.sender, AGENT_FOLDER, fill(document.reply, filling))
-    copy = fill(document.office_copy, filling)
-    await answering.deliver(plan.recipient, document.folder(channel), copy)
+    reply_id, _ = await answering.deliver_all(
+        [
+            (plan.sender, AGENT_FOLDER, fill(document.reply, filling)),
+            (plan.recipient, document.folder(channel), fill(document.office_copy, filling)),
+        ]
+    )
     await _record(answering, plan, document.record, reply_id, number, channel.value)
     return Answered("accepted", document.reference, number, channel.value)
 

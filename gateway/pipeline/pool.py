@@ -3,7 +3,9 @@
 Extracting, parsing and validating a mail is pure CPU (``process.analyse``). Run in the
 node's process it would hold the GIL, so one core at most, and a slow mail would slow every
 SMTP, POP3 and IMAP session with it. Each of the pool's processes reads one mail at a time;
-the pool hands a mail to an idle process and waits for its answer in a thread.
+the pool hands a mail to an idle process and waits for its answer in a thread. The same
+processes decide the answers (``core.decide``: composing the replies is the other large
+cost), from the analysis and the facts the worker read from the store.
 
 The budget is enforced in the processes: a mail beyond its bytes, MIME parts or nesting is
 answered without being parsed, and a process that overruns ``seconds`` on one mail is killed
@@ -27,12 +29,14 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
+from gateway.imap.filing import OfficeFiling
+from gateway.pipeline.core import AnswerFacts, AnswerPlan, AnswerSettings, JobView, decide
 from gateway.pipeline.process import (
     Analysis,
     AnalysisBudget,
@@ -45,7 +49,7 @@ from validators.engine import RuleContext
 from validators.registry import RuleRegistry
 from validators.rules import catalog_for
 
-__all__ = ["AnalysisFailed", "AnalysisPool", "RulesFactory", "Submission"]
+__all__ = ["AnalysisFailed", "AnalysisPool", "Decision", "RulesFactory", "Submission"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ RulesFactory = Callable[[ReferenceData], RuleRegistry]
 """Builds the rule catalog from the reference tables; a module-level function (it is sent
 to the worker processes by name)."""
 
-_PRELOAD = ["gateway.pipeline.process", "validators.rules", "edi_formats.codec"]
+_PRELOAD = ["gateway.pipeline.core", "validators.rules", "edi_formats.codec"]
 
 
 class AnalysisFailed(Exception):
@@ -73,11 +77,33 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """What a worker process needs to decide one job's answers (``core.decide``): the rest
+    of the ``AnswerSettings`` was sent when the process started."""
+
+    view: JobView
+    analysis: Analysis
+    facts: AnswerFacts
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Answering:
+    """The ``AnswerSettings`` a process cannot build itself (offices, reference tables and
+    catalog it already has)."""
+
+    domain: str
+    channel_seed: bytes
+    filing: OfficeFiling
+
+
+@dataclass(frozen=True, slots=True)
 class _Setup:
     offices: OfficeRegistry
     reference: ReferenceData | None  # None: the shipped tables, loaded in the process
     rules: RulesFactory
     budget: AnalysisBudget
+    answering: _Answering | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +116,16 @@ def _serve(connection: Connection, setup: _Setup) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the node, which stops us
     reference = setup.reference or shipped_reference()
     registry = setup.rules(reference)
+    settings = None
+    if setup.answering is not None:
+        settings = AnswerSettings(
+            offices=setup.offices,
+            domain=setup.answering.domain,
+            channel_seed=setup.answering.channel_seed,
+            reference=reference,
+            registry=registry,
+            filing=setup.answering.filing,
+        )
     while True:
         try:
             request = connection.recv()
@@ -106,6 +142,12 @@ def _serve(connection: Connection, setup: _Setup) -> None:
                     reference=reference,
                 )
                 result = analyse(request.raw, context, registry, setup.budget)
+            elif isinstance(request, Decision):
+                if settings is None:
+                    raise RuntimeError("this pool was started without answer settings")
+                result = decide(
+                    request.view, request.analysis, request.facts, settings, request.now
+                )
             else:
                 result = read_headers(request)
         except Exception as exc:
@@ -168,7 +210,10 @@ class AnalysisPool:
         reference: ReferenceData,
         rules: RulesFactory = catalog_for,
         budget: AnalysisBudget | None = None,
+        answers: AnswerSettings | None = None,
     ) -> None:
+        """``answers``: the settings ``decide`` runs with (its offices, reference tables and
+        catalog are the pool's own); without them the pool only reads mails."""
         if size < 1:
             raise ValueError("an analysis pool needs at least one process")
         self.size = size
@@ -178,6 +223,9 @@ class AnalysisPool:
             reference=None if reference is shipped_reference() else reference,
             rules=rules,
             budget=self.budget,
+            answering=None
+            if answers is None
+            else _Answering(answers.domain, answers.channel_seed, answers.filing),
         )
         self._context = multiprocessing.get_context("forkserver")
         self._workers: list[_Worker] = []
@@ -258,6 +306,20 @@ class AnalysisPool:
         if isinstance(answer, _Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, Analysis)
+        return answer
+
+    async def decide(self, decision: Decision) -> AnswerPlan:
+        """``core.decide`` in a worker process (composing the replies is CPU too).
+
+        Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
+        failure, like a mail that could not be read.
+        """
+        answer = await self._ask(decision, seconds=self.budget.seconds)
+        if answer is None:
+            raise AnalysisFailed(f"deciding the answers overran {self.budget.seconds:g}s")
+        if isinstance(answer, _Failure):
+            raise AnalysisFailed(answer.error)
+        assert isinstance(answer, AnswerPlan)
         return answer
 
     async def _over_time(self, raw: bytes) -> Analysis:

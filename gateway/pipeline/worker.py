@@ -2,8 +2,10 @@
 
 It wakes when the store commits a new job (``Store.subscribe``) and, as a safety net, every
 ``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
-event loop stays free); the worker keeps up to ``batch_size`` jobs in hand and answers
-whatever has been read, in one write transaction, which shares the cost of a durable commit.
+event loop stays free), and their answers decided there too, from the facts read in a read
+session (decide, then commit); the worker keeps up to ``batch_size`` jobs in hand and commits
+whatever has been decided, in one write transaction, which shares the cost of a durable
+commit, and in which nothing is parsed or composed.
 A mail that takes long delays only itself: its neighbours are answered as soon as they are
 read. If the answering transaction fails, those jobs are answered again one per transaction,
 so one failing job does not hold back its neighbours.
@@ -35,13 +37,23 @@ from gateway.eventlog import event
 from gateway.imap.filing import OfficeFiling
 from gateway.pipeline.answer import (
     Answered,
+    AnswerPlan,
     AnswerSettings,
-    answer_job,
+    JobView,
+    answer_in_transaction,
     fail_job,
     own_references,
+    read_answer_facts,
 )
-from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, RulesFactory, Submission
+from gateway.pipeline.pool import (
+    AnalysisFailed,
+    AnalysisPool,
+    Decision,
+    RulesFactory,
+    Submission,
+)
 from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
+from mailboxes.answer_facts import reading
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
@@ -76,6 +88,10 @@ _Read = Analysis | SubmissionHeaders | Exception
 """What reading a claimed job gave: its analysis; only its headers, for a job that has used
 its attempts and is answered as failed; or why reading failed."""
 
+_Prepared = tuple[_Read, AnswerPlan | None]
+"""What was read, and the answers decided from it before the transaction (None: decided in
+the transaction, as for a job answered as failed)."""
+
 
 class PipelineWorker:
     def __init__(
@@ -106,9 +122,6 @@ class PipelineWorker:
         self._offices = offices
         self._reference = reference or shipped_reference()
         self._registry = rules(self._reference)
-        self._pool = AnalysisPool(
-            processes, offices=offices, reference=self._reference, rules=rules, budget=budget
-        )
         self._settings = AnswerSettings(
             offices=offices,
             domain=domain.lower(),
@@ -116,6 +129,14 @@ class PipelineWorker:
             reference=self._reference,
             registry=self._registry,
             filing=filing or OfficeFiling(),
+        )
+        self._pool = AnalysisPool(
+            processes,
+            offices=offices,
+            reference=self._reference,
+            rules=rules,
+            budget=budget,
+            answers=self._settings,
         )
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -216,7 +237,7 @@ class PipelineWorker:
         """
         async with self._lock:
             failed: set[int] = set()
-            reading: dict[asyncio.Task[_Read], ClaimedJob] = {}
+            reading: dict[asyncio.Task[_Prepared], ClaimedJob] = {}
             capacity = max(self.batch_size, 2 * self._pool.size)
             try:
                 exhausted = False
@@ -235,12 +256,18 @@ class PipelineWorker:
                         )
                         exhausted = len(claimed) < capacity - len(reading)
                         for item in claimed:
-                            reading[asyncio.create_task(self._read(item))] = item
+                            reading[asyncio.create_task(self._prepare(item))] = item
                     if not reading:
                         return
                     done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
-                    ready = {reading.pop(task): task.result() for task in done}
-                    failed |= await self._process(ready)
+                    ready: dict[ClaimedJob, _Read] = {}
+                    plans: dict[int, AnswerPlan] = {}
+                    for task in done:
+                        item = reading.pop(task)
+                        ready[item], plan = task.result()
+                        if plan is not None:
+                            plans[item.id] = plan
+                    failed |= await self._process(ready, plans)
                     exhausted = exhausted and bool(reading)  # once all is answered, look again
             finally:
                 for task in reading:
@@ -272,7 +299,30 @@ class PipelineWorker:
             log.error("job %d: reading the mail failed: %s", item.id, exc)
             return exc
 
-    async def _process(self, ready: dict[ClaimedJob, _Read]) -> set[int]:
+    async def _prepare(self, item: ClaimedJob) -> _Prepared:
+        """Read the job's mail, then decide its answers before the writer transaction: its
+        facts read in a read session, ``decide`` run in a worker process. The transaction
+        then only commits the plan (and decides again only if a fact moved meanwhile)."""
+        read = await self._read(item)
+        if not isinstance(read, Analysis):
+            return read, None
+        view = JobView.of(item, read.headers)
+        try:
+            async with reading(self._store) as source:
+                facts = await read_answer_facts(source, view, read)
+        except Exception:  # the store's trouble, not the job's: decided in the transaction
+            log.warning("job %d: reading its facts failed; decided when answered", item.id)
+            return read, None
+        try:
+            plan = await self._pool.decide(Decision(view, read, facts, self._clock.now()))
+        except AnalysisFailed as exc:
+            log.error("job %d: deciding its answers failed: %s", item.id, exc)
+            return exc, None
+        return read, plan
+
+    async def _process(
+        self, ready: dict[ClaimedJob, _Read], plans: dict[int, AnswerPlan]
+    ) -> set[int]:
         """Answer jobs that have been read; the ids of those that failed."""
         for item, result in ready.items():
             if isinstance(result, Analysis):
@@ -286,7 +336,7 @@ class PipelineWorker:
         batch = [item for item in ready if item.id not in failed]
         try:
             if batch:
-                await self._answer_together(batch, ready)
+                await self._answer_together(batch, ready, plans)
         except Exception as exc:
             if len(batch) == 1:
                 log.exception("job %d: answering failed", batch[0].id)
@@ -295,7 +345,7 @@ class PipelineWorker:
                 log.warning("answering %d jobs together failed (%s); one by one", len(batch), exc)
                 for item in batch:
                     try:
-                        await self._answer_together([item], ready)
+                        await self._answer_together([item], ready, plans)
                     except Exception as alone:
                         log.exception("job %d: answering failed", item.id)
                         failed[item.id] = _describe(alone)
@@ -313,7 +363,10 @@ class PipelineWorker:
         return set(failed)
 
     async def _answer_together(
-        self, batch: Sequence[ClaimedJob], results: dict[ClaimedJob, _Read]
+        self,
+        batch: Sequence[ClaimedJob],
+        results: dict[ClaimedJob, _Read],
+        plans: dict[int, AnswerPlan],
     ) -> None:
         """Answer ``batch`` in one transaction: all of it is committed, or none of it.
 
@@ -329,7 +382,8 @@ class PipelineWorker:
             )
             for item in batch:
                 if item.id in pending:  # another attempt may have answered it already
-                    for one in await self._answer(answering, item, results[item]):
+                    plan = plans.get(item.id)
+                    for one in await self._answer(answering, item, results[item], plan):
                         answered.append((item, one))
             if self.before_commit is not None:
                 await self.before_commit([item.id for item in batch])
@@ -347,7 +401,9 @@ class PipelineWorker:
                 seconds=(now - item.job.received_at).total_seconds(),
             )
 
-    async def _answer(self, answering: Answering, item: ClaimedJob, read: _Read) -> list[Answered]:
+    async def _answer(
+        self, answering: Answering, item: ClaimedJob, read: _Read, plan: AnswerPlan | None
+    ) -> list[Answered]:
         moved_to = self._store.routing.current.remote_node(item.job.recipient)
         if moved_to is not None and await answering.handed_over(item.job.office_code):
             # Accepted here just before the office moved, committed after its numbering was
@@ -359,7 +415,7 @@ class PipelineWorker:
             return await fail_job(answering, item, self._settings, read, error)
         if isinstance(read, Exception):
             raise read
-        return await answer_job(answering, item, read, self._settings)
+        return await answer_in_transaction(answering, item, read, self._settings, plan=plan)
 
     # endregion
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from config.clock import FixedClock
 from gateway.directory import INTAKE_FOLDER
+from mailboxes import ledgers
 from mailboxes.jobs import JobQueue
 from mailboxes.records import Recipient
 from mailboxes.schema import DeclarationStatus, JobState
@@ -134,3 +136,66 @@ async def test_uids_stay_consecutive_across_intake_and_answers(store: Store, clo
             await answering.deliver(AGENT, "INBOX", f"r{n}".encode())
     await store.deliver("otro@agencias.pe", [AGENT], b"chau")
     assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3, 4, 5]
+
+
+async def test_numbers_and_month_counts_taken_several_in_one_transaction(
+    store: Store, clock: FixedClock
+):
+    """A series' row and a month's row are written once per transaction, however many
+    declarations it numbers; what the next declaration sees is counted all the same."""
+    month = ledgers.MonthKey("118", 2026, 11, "10")
+    window = (clock.now(), clock.now())
+    seen = []
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(store.database.writer.sync_engine, "before_cursor_execute", count)
+    async with JobQueue(store).answering(clock.now()) as answering:
+        numbers = [await answering.next_correlative("118", 2026, "10") for _ in range(3)]
+        numbers.append(await answering.next_correlative("118", 2026, "40"))
+        for base, red in ((1, 0), (0, 1), (1, 0)):
+            seen.append(await answering.take_channel_month(month, previous=window, limit_from=str))
+            await answering.count_channel(month, base=base, red=red)
+    event.remove(store.database.writer.sync_engine, "before_cursor_execute", count)
+    assert numbers == [1, 2, 3, 1]
+    # Series 10: its first number, then the last one written; series 40: one number.
+    assert sum("declaration_counters" in s for s in statements) == 3
+    # The month: its first declaration (update, then create the row and update it), the rest
+    # written once at the end; not two statements per declaration.
+    assert sum("INTO channel_months" in s or "UPDATE channel_months" in s for s in statements) == 4
+    assert [(m.numbered, m.base, m.red) for m in seen] == [(0, 0, 0), (1, 1, 0), (2, 1, 1)]
+    async with JobQueue(store).answering(clock.now()) as answering:
+        assert await answering.next_correlative("118", 2026, "10") == 4
+        after = await answering.take_channel_month(month, previous=window, limit_from=str)
+        await answering.count_channel(month, mandatory_red=1)
+    assert (after.numbered, after.base, after.red, after.mandatory_red) == (3, 2, 1, 0)
+    stored = await store.channel_month(month)
+    assert stored is not None
+    assert (stored.numbered, stored.base, stored.red, stored.mandatory_red) == (4, 2, 1, 1)
+
+
+async def test_a_reply_and_its_office_copy_are_written_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(store.database.writer.sync_engine, "before_cursor_execute", count)
+    async with JobQueue(store).answering(clock.now()) as answering:
+        ids = await answering.deliver_all(
+            [
+                (AGENT, "INBOX", b"Subject: respuesta\n\nA\n"),
+                (OFFICE, "Rojo", b"Subject: copia\r\n\r\nB\r\n"),
+            ]
+        )
+    event.remove(store.database.writer.sync_engine, "before_cursor_execute", count)
+    assert sum("INSERT INTO message_contents" in s for s in statements) == 1
+    assert len(set(ids)) == 2
+    (reply,) = await store.list_messages(AGENT)
+    (copy,) = await store.list_messages(OFFICE, "Rojo")
+    assert await store.read_message(AGENT, "INBOX", reply.uid) == b"Subject: respuesta\r\n\r\nA\r\n"
+    assert await store.read_message(OFFICE, "Rojo", copy.uid) == b"Subject: copia\r\n\r\nB\r\n"

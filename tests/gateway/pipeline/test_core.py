@@ -11,6 +11,7 @@ import pytest
 
 from config import OfficeRegistry
 from config.clock import FixedClock
+from config.reference import shipped_reference
 from edi_formats.models import DUA, ControlDocument
 from gateway.mail.template import Template
 from gateway.pipeline.answer import (
@@ -33,6 +34,7 @@ from gateway.pipeline.core import (
     references_on_file,
     wanted_facts,
 )
+from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, Decision
 from gateway.pipeline.process import Analysis, SubmissionHeaders, analyse
 from mailboxes.answer_facts import reading
 from mailboxes.jobs import ClaimedJob, JobQueue, RecordedAnswer
@@ -234,6 +236,25 @@ def test_decide_is_deterministic_and_its_values_pickle(offices: OfficeRegistry) 
     assert again == plan
     assert isinstance(plan, AnswerPlan) and isinstance(plan.documents[0], Acceptance)
     assert isinstance(plan.documents[0].reply, Template)
+
+
+async def test_the_analysis_pool_decides_the_plan_the_node_would(offices: OfficeRegistry) -> None:
+    job = view()
+    analysis = analysed(offices, flat(PLAIN), flat(declaration(reference="B", breaks="STR-SERIES")))
+    facts = facts_for(job, analysis)
+    here = decide(job, analysis, facts, settings(offices), NOW)
+    pool = AnalysisPool(
+        1, offices=offices, reference=shipped_reference(), answers=settings(offices)
+    )
+    bare = AnalysisPool(1, offices=offices, reference=shipped_reference())
+    try:
+        # Only view, analysis, facts and time cross the pipe; the process has the settings.
+        assert await pool.decide(Decision(job, analysis, facts, NOW)) == here
+        with pytest.raises(AnalysisFailed, match="without answer settings"):
+            await bare.decide(Decision(job, analysis, facts, NOW))
+    finally:
+        await pool.close()
+        await bare.close()
 
 
 # -- with the store ---------------------------------------------------------------------------
