@@ -27,9 +27,9 @@ from gateway.http.auth import (
 from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
-from gateway.pipeline.channels import RedLimit
 from mailboxes.ledger import DeclarationFilter
 from mailboxes.schema import Role
+from validators.policy.channels import RedLimit
 
 __all__ = ["router"]
 

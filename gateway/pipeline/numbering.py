@@ -11,25 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from mailboxes.jobs import Answering
-from validators.policy.numbering import (
-    MAX_CORRELATIVE,
-    NUMBER_PATTERN,
-    DeclarationNumber,
-    NumberingExhausted,
-    Series,
-    numbering_year,
-    series_of,
-)
+from validators.policy.numbering import DeclarationNumber, Series, series_of
 
-__all__ = [
-    "MAX_CORRELATIVE",
-    "NUMBER_PATTERN",
-    "DeclarationNumber",
-    "NumberingExhausted",
-    "numbering_year",
-    "take_in_series",
-    "take_number",
-]
+__all__ = ["take_in_series", "take_number"]
 
 
 async def take_in_series(answering: Answering, series: Series) -> DeclarationNumber:

@@ -31,18 +31,9 @@ from validators.policy.channels import (
     limit_for,
     month_of,
     previous_month,
-    select_channel,
 )
 
-__all__ = [
-    "MonthState",
-    "assign_channel",
-    "channel_for",
-    "limit_for",
-    "month_counts",
-    "previous_month",
-    "select_channel",
-]
+__all__ = ["MonthState", "assign_channel", "channel_for", "month_counts"]
 
 
 async def channel_for(

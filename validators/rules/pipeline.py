@@ -56,7 +56,7 @@ ENFORCED_BY: Final[dict[str, tuple[str, ...]]] = {
         "gateway.pipeline.quota.channel_for",
         "validators.policy.channels.choose_channel",
         "gateway.pipeline.quota.assign_channel",
-        "gateway.pipeline.channels.select_channel",
+        "validators.policy.channels.select_channel",
     ),
 }
 """What applies each store-backed rule: the answer core's decision, the policy it applies,
@@ -67,7 +67,7 @@ and the commit step that writes it."""
     "NUMBER",
     title=(
         "Solo se numera la declaración sin errores; número único y correlativo por aduana, "
-        "año y régimen (lo aplica gateway.pipeline.numbering.take_number)"
+        "año y régimen (lo aplica gateway.pipeline.numbering.take_in_series)"
     ),
     before=cite_000("numeral 1: validación para la aceptación o el rechazo"),
     under=cite_004("VII.A.7"),
@@ -134,8 +134,8 @@ def _ch_assign(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 
 
 _CH_TITLE: Final = (
-    "Canal de control verde, naranja o rojo (lo aplican gateway.pipeline.quota.assign_channel "
-    "y gateway.pipeline.channels.select_channel)"
+    "Canal de control verde, naranja o rojo (lo aplican gateway.pipeline.quota.channel_for "
+    "y validators.policy.channels.choose_channel)"
 )
 _DRAW: Final = cite_project("Selección de canal reproducible, con el tope rojo del proyecto")
 _EXAMINED: Final = cite_003("VII.A: reconocimiento físico obligatorio")

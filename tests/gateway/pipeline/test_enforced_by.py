@@ -13,8 +13,8 @@ import pytest
 from config.reference import shipped_reference
 from edi_formats.responses import Channel
 from gateway.pipeline import commit, core, quota
-from gateway.pipeline.channels import select_channel
 from tests.gateway.pipeline.helpers import declaration
+from validators.policy.channels import select_channel
 from validators.rules import CATALOG
 from validators.rules.pipeline import ENFORCED_BY
 
@@ -54,7 +54,7 @@ def test_the_answering_step_calls_what_the_catalog_names() -> None:
     assert commit.channel_for is _resolve("gateway.pipeline.quota.channel_for")
     assert "await channel_for(" in committed  # CH-ASSIGN
     assert quota.choose_channel is _resolve("validators.policy.channels.choose_channel")
-    assert quota.select_channel is select_channel
+    assert _resolve("validators.policy.channels.select_channel") is select_channel
 
 
 def test_ch_assign_is_enforced_by_select_channel() -> None:

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.pipeline.numbering import (
+from gateway.pipeline.numbering import take_number
+from mailboxes.jobs import JobQueue
+from mailboxes.schema import DeclarationCounterRow
+from mailboxes.store import Store
+from validators.policy.numbering import (
     MAX_CORRELATIVE,
     DeclarationNumber,
     NumberingExhausted,
     numbering_year,
-    take_number,
 )
-from mailboxes.jobs import JobQueue
-from mailboxes.schema import DeclarationCounterRow
-from mailboxes.store import Store
 
 
 def test_the_number_reads_office_year_regime_correlative():

@@ -16,7 +16,6 @@ from config.reference import shipped_reference
 from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel
-from gateway.pipeline.channels import LimitKind, RedLimit
 from gateway.pipeline.quota import MonthState, assign_channel, month_counts
 from mailboxes.jobs import JobQueue
 from mailboxes.schema import DeclarationRow, IntakeJobRow, MessageContentRow
@@ -24,6 +23,7 @@ from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
 from tests.gateway.pipeline.helpers import declaration
 from validators.engine import PERU_TIME
+from validators.policy.channels import LimitKind, RedLimit
 
 SEED = b"cuota mensual"
 

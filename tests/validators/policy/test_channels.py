@@ -15,7 +15,8 @@ from config.reference import shipped_reference
 from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE, ControlDocument, Modality
 from edi_formats.responses import Channel
-from gateway.pipeline.channels import (
+from tests.gateway.pipeline.helpers import declaration
+from validators.policy.channels import (
     DEFAULT_RED_CEILING,
     ORANGE_SHARE,
     PROJECT_RED_SHARE,
@@ -28,7 +29,6 @@ from gateway.pipeline.channels import (
     risk_weight,
     select_channel,
 )
-from tests.gateway.pipeline.helpers import declaration
 from validators.rules.sources import INTA_PG01A_FROM
 
 SEED = b"semilla de prueba"
