@@ -12,6 +12,11 @@ answered without being parsed, and a process that overruns ``seconds`` on one ma
 and replaced; the mail is answered with the limit it passed. A slow or hostile mail thus
 costs one process for at most ``seconds``, and never the other processes' mails.
 
+The processes are managed here rather than by ``concurrent.futures.ProcessPoolExecutor``:
+that executor cannot stop one task, and a worker killed under it breaks the whole pool
+(``BrokenProcessPool``) with every other mail in flight, which is exactly what the time
+budget must not do.
+
 Processes come from a ``forkserver`` (never ``fork``: the node has threads, and a forked
 child could inherit a lock another thread held). They receive the office registry and the
 reference tables once, at start; the rule catalog is built in each process by a picklable
