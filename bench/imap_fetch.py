@@ -3,7 +3,8 @@
 A mailbox of N messages of about 4 KB is read twice per round: in one ``UID FETCH 1:*
 BODY.PEEK[]`` and in N single ``UID FETCH <uid> BODY.PEEK[]`` commands (what a client that
 fetches one message at a time costs). Both servers run as their own processes; Dovecot is
-measured in the same run when it is installed (``dovecot-imapd``). The last line is
+measured in the same run when it is installed (``dovecot-imapd``), each round of ours followed
+by one of Dovecot's, so that a change in the machine's load reaches both. The last line is
 ``ratio: X.XX``: the node's messages per second over both phases, divided by Dovecot's.
 Not part of the test suite.
 
@@ -34,25 +35,33 @@ from baseline import (
 )
 
 
-def fetch_rounds(port: int, user: str, rounds: int) -> tuple[float, float, int]:
-    """Best seconds for the bulk fetch and for the single fetches, and the message count."""
-    with imaplib.IMAP4("127.0.0.1", port, timeout=120) as client:
-        client.login(user, PASSWORD)
-        client.select("INBOX", readonly=True)
-        _, found = client.uid("SEARCH", "ALL")
-        uids = (found[0] or b"").split()
-        client.uid("FETCH", "1:*", "(BODY.PEEK[])")  # warm-up (Dovecot builds its index)
-        best_bulk = best_singles = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            _, data = client.uid("FETCH", "1:*", "(BODY.PEEK[])")
-            best_bulk = min(best_bulk, time.perf_counter() - started)
-            assert sum(1 for item in data if isinstance(item, tuple)) == len(uids)
-            started = time.perf_counter()
-            for uid in uids:
-                client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
-            best_singles = min(best_singles, time.perf_counter() - started)
-    return best_bulk, best_singles, len(uids)
+class Reader:
+    """One logged-in client of one server, timing a bulk fetch and the single fetches."""
+
+    def __init__(self, port: int, user: str) -> None:
+        self.client = imaplib.IMAP4("127.0.0.1", port, timeout=120)
+        self.client.login(user, PASSWORD)
+        self.client.select("INBOX", readonly=True)
+        _, found = self.client.uid("SEARCH", "ALL")
+        self.uids = (found[0] or b"").split()
+        self.client.uid("FETCH", "1:*", "(BODY.PEEK[])")  # warm-up (Dovecot builds its index)
+        self.best_bulk = self.best_singles = float("inf")
+
+    def round(self) -> None:
+        client = self.client
+        started = time.perf_counter()
+        _, data = client.uid("FETCH", "1:*", "(BODY.PEEK[])")
+        self.best_bulk = min(self.best_bulk, time.perf_counter() - started)
+        assert sum(1 for item in data if isinstance(item, tuple)) == len(self.uids)
+        started = time.perf_counter()
+        for uid in self.uids:
+            client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+        self.best_singles = min(self.best_singles, time.perf_counter() - started)
+
+    def result(self) -> tuple[float, float, int]:
+        """Best seconds for the bulk fetch and for the single fetches, and the message count."""
+        self.client.logout()
+        return self.best_bulk, self.best_singles, len(self.uids)
 
 
 def report(label: str, bulk: float, singles: float, count: int) -> float:
@@ -75,12 +84,18 @@ def main() -> None:
         (scratch / "node").mkdir()
         asyncio.run(fill_store(scratch / "node", args.messages))
         node = Ports(imap=free_port(), pop3=free_port())
-        with running(node_command(scratch / "node", node), node.imap):
-            ours = fetch_rounds(node.imap, USER, args.rounds)
-        theirs = None
-        with dovecot(scratch / "dovecot", args.messages) as ports:
+        with (
+            running(node_command(scratch / "node", node), node.imap),
+            dovecot(scratch / "dovecot", args.messages) as ports,
+        ):
+            readers = [Reader(node.imap, USER)]
             if ports is not None:
-                theirs = fetch_rounds(ports.imap, DOVECOT_USER, args.rounds)
+                readers.append(Reader(ports.imap, DOVECOT_USER))
+            for _ in range(args.rounds):  # alternating: both see the same machine load
+                for reader in readers:
+                    reader.round()
+            ours, *rest = [reader.result() for reader in readers]
+            theirs = rest[0] if rest else None
 
     print(f"{args.messages} messages of {len(message(0))} bytes; best of {args.rounds} rounds")
     print(f"cores: {os.cpu_count()}")

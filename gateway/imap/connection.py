@@ -22,7 +22,8 @@ Responses go out in few writes: pymap hands each piece of a response (``* 1 FETC
 literal's prefix, its bytes, ``)``...) to the socket on its own, eight system calls for one
 message, and renders every response a second time (``bytes(response)``) for a debug log
 that is off; here pieces are gathered up to ``WRITE_CHUNK`` bytes and the second render is
-made only when pymap's debug log is on.
+made only when pymap's debug log is on. The timer that cuts off a client not reading our
+responses is armed only when a response is left waiting in the transport's buffer.
 
 It also ends IDLE's updates task when a session is cancelled at shutdown (pymap leaves it
 running, to query a store being closed).
@@ -244,29 +245,34 @@ class BoundedConnection(IMAPConnection):
     async def write_response(self, resp: Response) -> None:
         if self._said_bye:
             return  # nothing follows our BYE (pymap would add a BYE [SERVERBUG])
-        if self.logged_in:  # each response (one FETCH item...) gets the idle timeout
+        gathered = _Gathered(self.writer)
+        try:
+            await resp.async_write(gathered)
+            gathered.flush()
+            if self.writer.transport.get_write_buffer_size():
+                await self._drain_within_timeout()
+        except ConnectionError:
+            return
+        if _PYMAP_LOG.isEnabledFor(logging.DEBUG):
+            self._print("%s <--| %s", bytes(resp))
+
+    async def _drain_within_timeout(self) -> None:
+        """Wait until the client has taken what is buffered, or cut it off.
+
+        Only a client that does not read can keep this waiting, so only here is a timer
+        armed: a response the socket takes at once (nearly all) costs no timer.
+        """
+        if self.logged_in:  # each wait (one FETCH item...) gets the idle timeout
             deadline = self._loop.time() + self.bounds.idle_timeout
         else:
             deadline = max(self._login_deadline, self._loop.time() + 5)
         try:
             async with asyncio.timeout_at(deadline):
-                await self._send(resp)
+                await self.writer.drain()
         except TimeoutError:
             log.info("IMAP %s: not reading our responses, closing", self.peer)
             self._said_bye = True
             self.writer.transport.abort()
-
-    async def _send(self, resp: Response) -> None:
-        """pymap's ``write_response``, with the pieces gathered (see the module docstring)."""
-        gathered = _Gathered(self.writer)
-        try:
-            await resp.async_write(gathered)
-            gathered.flush()
-            await self.writer.drain()
-        except ConnectionError:
-            return
-        if _PYMAP_LOG.isEnabledFor(logging.DEBUG):
-            self._print("%s <--| %s", bytes(resp))
 
     async def _refuse_nonsync_literal(self, buf: bytearray, length: int) -> None:
         log.info("IMAP %s: non-synchronizing literal of %d refused, closing", self.peer, length)

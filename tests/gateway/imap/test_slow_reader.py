@@ -1,0 +1,63 @@
+"""A client that sends commands but never reads the answers is cut off after the idle timeout.
+
+The timer that does it is armed only when a response is left in the transport's buffer
+(see ``gateway.imap.connection``): this test fills that buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+import pytest
+
+from gateway.imap.connection import Bounds
+from mailboxes.store import Store
+from tests.gateway.imap.conftest import AGENT, PASSWORD, accounts, mail, serve
+
+
+class _Noticed(logging.Handler):
+    """Sets an event when the connection logs that it cut a client off (same loop)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.cut_off = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "not reading our responses" in record.getMessage():
+            self.cut_off.set()
+
+
+async def test_client_that_stops_reading_responses_is_cut_off(store: Store) -> None:
+    await accounts(store)
+    big = mail("grande", ("x" * 78 + "\r\n") * 25_000)  # 2 MB
+    await store.deliver("z@example.pe", [AGENT], big)
+    noticed = _Noticed()
+    connection_log = logging.getLogger("gateway.imap.connection")
+    connection_log.addHandler(noticed)
+    level = connection_log.level
+    connection_log.setLevel(logging.INFO)
+    async for running in serve(store, bounds=Bounds(idle_timeout=0.5)):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", running.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        try:
+            writer.write(f'a LOGIN {AGENT} "{PASSWORD}"\r\nb SELECT INBOX\r\n'.encode())
+            writer.write(b"".join(b"c%d UID FETCH 1 BODY.PEEK[]\r\n" % n for n in range(10)))
+            await writer.drain()
+            async with asyncio.timeout(20):  # 20 MB asked for, never read
+                await noticed.cut_off.wait()
+            received = 0
+            with pytest.raises(ConnectionResetError):
+                async with asyncio.timeout(10):
+                    while chunk := await reader.read(1 << 20):
+                        received += len(chunk)
+                    raise ConnectionResetError("closed")  # an orderly close counts too
+            assert received < 10 * len(big)
+        finally:
+            writer.close()
+            connection_log.removeHandler(noticed)
+            connection_log.setLevel(level)
