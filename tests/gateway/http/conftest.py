@@ -9,24 +9,16 @@ import pytest
 
 from config.clock import FixedClock
 from config.logins import LoginLimits
-from config.settings import Settings
 from gateway.node import Node
 from tests.conftest import FAST_HASHER
-from tests.gateway.http.rig import ADMIN
+from tests.gateway.http.rig import rig_settings
 
 
 @pytest.fixture
 async def rig(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
     """A demo node with the test rig's administration on and the Headquarters account admin."""
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        http_port=0,
-        host_all_offices=True,
-        http_admins=[ADMIN],
-        http_test_rig=True,
+    settings = rig_settings(
+        tmp_path,
         # Short penalties, so the guessing test takes a second (defaults: 1 s to 15 s).
         logins=LoginLimits(penalty_seconds=0.05, max_penalty_seconds=0.4),
     )

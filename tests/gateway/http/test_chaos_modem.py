@@ -26,7 +26,7 @@ from dialup_sim.proxy import ModemProxy, ProxySettings
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 from tests.conftest import FAST_HASHER
-from tests.gateway.http.rig import ADMIN, client
+from tests.gateway.http.rig import ADMIN, client, rig_settings
 
 pytestmark = pytest.mark.slow
 
@@ -62,17 +62,7 @@ async def rig(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Rig]:
     target = LateProxy()
     control = ControlServer(target, Address("127.0.0.1", 0))
     control_address = await control.start()
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        http_port=0,
-        host_all_offices=True,
-        http_admins=[ADMIN],
-        http_test_rig=True,
-        chaos_modem_control=str(control_address),
-    )
+    settings = rig_settings(tmp_path, chaos_modem_control=str(control_address))
     node = Node(settings, clock=clock, hasher=FAST_HASHER)
     await node.start(demo=True)
     modem = ModemProxy(
@@ -232,17 +222,7 @@ async def test_a_simulator_that_does_not_answer_is_a_502_and_nothing_changes(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{probe.getsockname()[1]}"
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        http_port=0,
-        host_all_offices=True,
-        http_admins=[ADMIN],
-        http_test_rig=True,
-        chaos_modem_control=dead,
-    )
+    settings = rig_settings(tmp_path, chaos_modem_control=dead)
     node = Node(settings, clock=clock, hasher=FAST_HASHER)
     await node.start(demo=True)
     try:
@@ -262,16 +242,7 @@ async def test_a_simulator_that_does_not_answer_is_a_502_and_nothing_changes(
 async def test_without_a_simulator_configured_the_modem_switch_is_a_409(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        http_port=0,
-        host_all_offices=True,
-        http_admins=[ADMIN],
-        http_test_rig=True,
-    )
+    settings = rig_settings(tmp_path)
     node = Node(settings, clock=clock, hasher=FAST_HASHER)
     await node.start(demo=True)
     try:
