@@ -278,26 +278,26 @@ class Ledger:
 
     async def reply(self, declaration_id: int) -> bytes:
         """The reply mail last given to a declaration."""
-        async with self.store.database.read_session() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(DeclarationRow, DeclarationRow.reply_content_id == MessageContentRow.id)
-                .where(DeclarationRow.id == declaration_id)
-            )
-        if raw is None:
-            raise KeyError(declaration_id)
-        return bytes(raw)
+        return await self._content(
+            DeclarationRow.reply_content_id,
+            DeclarationRow.id == declaration_id,
+            key=declaration_id,
+        )
 
     async def submission(self, job_id: int) -> bytes:
         """The mail a job was queued for (the agent's original submission)."""
+        return await self._content(IntakeJobRow.content_id, IntakeJobRow.id == job_id, key=job_id)
+
+    async def _content(self, reference: Any, where: Any, *, key: int) -> bytes:
+        """The stored mail that ``reference`` points to on the row ``where`` picks."""
         async with self.store.database.read_session() as session:
             raw = await session.scalar(
                 select(MessageContentRow.raw)
-                .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
-                .where(IntakeJobRow.id == job_id)
+                .join(reference.class_, reference == MessageContentRow.id)
+                .where(where)
             )
         if raw is None:
-            raise KeyError(job_id)
+            raise KeyError(key)
         return bytes(raw)
 
     async def statistics(self, scope: Scope, since: datetime) -> Statistics:

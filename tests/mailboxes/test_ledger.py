@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mailboxes.ledger import Ledger, Scope
 from mailboxes.records import Recipient
 from mailboxes.reset import reset_demo
@@ -28,6 +30,10 @@ async def test_queued_jobs_as_each_scope_sees_them(store: Store) -> None:
     assert oldest == store.clock.now()
     assert await ledger.job(Scope(office_code="172"), first) is None
     assert await ledger.submission(first) == b"Subject: uno\r\n\r\nx\r\n"
+    with pytest.raises(KeyError):
+        await ledger.submission(second + 1)
+    with pytest.raises(KeyError):
+        await ledger.reply(1)  # no declaration answered yet
 
 
 async def test_reset_empties_mail_and_jobs_and_keeps_accounts(store: Store) -> None:
