@@ -171,8 +171,13 @@ class _Worker:
         self.process: BaseProcess = context.Process(
             target=_serve, args=(child, setup), name="teledespacho-analysis", daemon=True
         )
-        self.process.start()
-        child.close()
+        try:
+            self.process.start()
+        except BaseException:
+            self.connection.close()
+            raise
+        finally:
+            child.close()
         self.killed = False
 
     def kill(self) -> None:
@@ -245,15 +250,23 @@ class AnalysisPool:
         the fork server imports the readers)."""
         if self._idle is not None:
             return
-        idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        self._idle = idle
         self._context.set_forkserver_preload(_PRELOAD)
-        started = await asyncio.to_thread(
-            lambda: [_Worker(self._context, self._setup) for _ in range(self.size)]
-        )
-        self._workers += started
+        started = await asyncio.to_thread(self._start_all)
+        idle: asyncio.Queue[_Worker] = asyncio.Queue()
         for worker in started:
             idle.put_nowait(worker)
+        self._idle = idle  # only now: a start that failed (no descriptors) is tried again
+
+    def _start_all(self) -> list[_Worker]:
+        started: list[_Worker] = []
+        try:
+            for _ in range(self.size):
+                started.append(_Worker(self._context, self._setup))
+        except BaseException:
+            _stop_all(started)
+            raise
+        self._workers += started
+        return started
 
     async def _take(self) -> tuple[asyncio.Queue[_Worker], _Worker]:
         await self.start()
@@ -261,11 +274,17 @@ class AnalysisPool:
         assert idle is not None
         worker = await idle.get()
         if worker.killed:  # on its last request: a fresh process takes its place
-            worker = await asyncio.to_thread(self._replace, worker)
+            try:
+                worker = await asyncio.to_thread(self._replace, worker)
+            except BaseException:
+                # Starting one failed (out of descriptors, say): the dead one keeps its
+                # place, so the next request tries again and the pool never shrinks.
+                idle.put_nowait(worker)
+                raise
         return idle, worker
 
     def _replace(self, worker: _Worker) -> _Worker:
-        worker.reap()
+        worker.reap()  # first: its pipe's descriptors are free again for the fresh one
         fresh = _Worker(self._context, self._setup)
         if worker in self._workers:
             self._workers[self._workers.index(worker)] = fresh
