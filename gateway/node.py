@@ -185,6 +185,38 @@ class Node:
         self._restore_loop_errors = quiet_accept_errors(asyncio.get_running_loop())
         try:
             await moves.start()  # hold moved offices before the pipeline starts
+            # Workers first: their processes and pipes take descriptors, which a flood of
+            # clients arriving the moment the listeners open would otherwise hold.
+            self.worker = PipelineWorker(
+                store,
+                offices=self.offices,
+                clock=self.clock,
+                domain=settings.domain,
+                channel_seed=settings.channel_seed.encode(),
+                reference=self.reference,
+                filing=self.filing,
+                processes=settings.pipeline_workers or default_processes(),
+                budget=AnalysisBudget(
+                    max_bytes=settings.max_message_size + 1024 * 1024,  # and trace fields
+                    max_parts=settings.analysis_max_parts,
+                    max_depth=settings.analysis_max_depth,
+                    seconds=settings.analysis_seconds,
+                ),
+                before_pass=self.chaos.answer_pause,
+            )
+            await self.worker.start()
+            self.relay = RelayWorker(
+                store, router=router, clock=self.clock, reporting_host=settings.greeting_name
+            )
+            await self.relay.start()
+            self.pickup = PickupWorker(
+                store,
+                sources=settings.topology.pickup,
+                directory=directory,
+                clock=self.clock,
+                dkim_dns=self.dkim_dns,
+            )
+            await self.pickup.start()
             self._smtp = smtp = SmtpServer(
                 ChaoticHandler(self.chaos, store, directory, logins, moves, desk),
                 hostname=settings.greeting_name,
@@ -256,36 +288,6 @@ class Node:
                     imaps_port,
                     lambda: imap.start_implicit_tls(host=settings.host, port=imaps_port),
                 )
-            self.worker = PipelineWorker(
-                store,
-                offices=self.offices,
-                clock=self.clock,
-                domain=settings.domain,
-                channel_seed=settings.channel_seed.encode(),
-                reference=self.reference,
-                filing=self.filing,
-                processes=settings.pipeline_workers or default_processes(),
-                budget=AnalysisBudget(
-                    max_bytes=settings.max_message_size + 1024 * 1024,  # and trace fields
-                    max_parts=settings.analysis_max_parts,
-                    max_depth=settings.analysis_max_depth,
-                    seconds=settings.analysis_seconds,
-                ),
-                before_pass=self.chaos.answer_pause,
-            )
-            await self.worker.start()
-            self.relay = RelayWorker(
-                store, router=router, clock=self.clock, reporting_host=settings.greeting_name
-            )
-            await self.relay.start()
-            self.pickup = PickupWorker(
-                store,
-                sources=settings.topology.pickup,
-                directory=directory,
-                clock=self.clock,
-                dkim_dns=self.dkim_dns,
-            )
-            await self.pickup.start()
             await self._start_http(store, directory)
         except BaseException:
             await self.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -88,14 +89,10 @@ def test_at_the_descriptor_limit_every_client_gets_an_answer_and_the_log_stays_c
     serve.descriptors = 100  # the cap becomes 36 open connections; 150 clients come at once
     process = serve.start()
     serve.wait_ready()
-    clients = []
-    for n in range(150):
-        port = (serve.smtp_port, serve.pop3_port, serve.imap_port)[n % 3]
-        clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-    answers = []
-    for sock in clients:
-        with sock:
-            answers.append(sock.recv(200))
+    with contextlib.ExitStack() as open_clients:  # all closed, whatever the outcome
+        ports = (serve.smtp_port, serve.pop3_port, serve.imap_port)
+        clients = [open_clients.enter_context(greeting(ports[n % 3])) for n in range(150)]
+        answers = [sock.recv(200) for sock in clients]
     served = [a for a in answers if a.startswith((b"220 ", b"+OK ", b"* OK "))]
     refused = [a for a in answers if a.startswith((b"421 4.7.0 ", b"-ERR [SYS/TEMP] ", b"* BYE "))]
     assert len(served) + len(refused) == len(answers), answers
