@@ -240,6 +240,7 @@ class AnalysisPool:
         self._context = multiprocessing.get_context("forkserver")
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] | None = None
+        self._starting = asyncio.Lock()  # requests arriving during the start wait for it
         self.replaced = 0
         """Processes killed (overrun, found dead, cancelled) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
@@ -248,14 +249,15 @@ class AnalysisPool:
     async def start(self) -> None:
         """Start the processes now rather than for the first mail (a second, the first time:
         the fork server imports the readers)."""
-        if self._idle is not None:
-            return
-        self._context.set_forkserver_preload(_PRELOAD)
-        started = await asyncio.to_thread(self._start_all)
-        idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        for worker in started:
-            idle.put_nowait(worker)
-        self._idle = idle  # only now: a start that failed (no descriptors) is tried again
+        async with self._starting:
+            if self._idle is not None:
+                return
+            self._context.set_forkserver_preload(_PRELOAD)
+            started = await asyncio.to_thread(self._start_all)
+            idle: asyncio.Queue[_Worker] = asyncio.Queue()
+            for worker in started:
+                idle.put_nowait(worker)
+            self._idle = idle  # only now: a start that failed (no descriptors) is tried again
 
     def _start_all(self) -> list[_Worker]:
         started: list[_Worker] = []
