@@ -143,6 +143,7 @@ class Node:
                 hasher=self.hasher or hasher_for(settings),
                 routing=router,  # replies to agents of other nodes; held offices' jobs
             )
+            await store.database.open_connections()  # before clients can take descriptors
         except OSError as exc:
             raise NodeStartError(f"cannot open the store: {exc}") from exc
         self.store = store
@@ -185,7 +186,7 @@ class Node:
         self._restore_loop_errors = quiet_accept_errors(asyncio.get_running_loop())
         try:
             await moves.start()  # hold moved offices before the pipeline starts
-            # Workers first: their processes and pipes take descriptors, which a flood of
+            # The analysis processes first: their pipes take descriptors, which a flood of
             # clients arriving the moment the listeners open would otherwise hold.
             self.worker = PipelineWorker(
                 store,
@@ -205,18 +206,6 @@ class Node:
                 before_pass=self.chaos.answer_pause,
             )
             await self.worker.start()
-            self.relay = RelayWorker(
-                store, router=router, clock=self.clock, reporting_host=settings.greeting_name
-            )
-            await self.relay.start()
-            self.pickup = PickupWorker(
-                store,
-                sources=settings.topology.pickup,
-                directory=directory,
-                clock=self.clock,
-                dkim_dns=self.dkim_dns,
-            )
-            await self.pickup.start()
             self._smtp = smtp = SmtpServer(
                 ChaoticHandler(self.chaos, store, directory, logins, moves, desk),
                 hostname=settings.greeting_name,
@@ -288,6 +277,18 @@ class Node:
                     imaps_port,
                     lambda: imap.start_implicit_tls(host=settings.host, port=imaps_port),
                 )
+            self.relay = RelayWorker(
+                store, router=router, clock=self.clock, reporting_host=settings.greeting_name
+            )
+            await self.relay.start()
+            self.pickup = PickupWorker(
+                store,
+                sources=settings.topology.pickup,
+                directory=directory,
+                clock=self.clock,
+                dkim_dns=self.dkim_dns,
+            )
+            await self.pickup.start()
             await self._start_http(store, directory)
         except BaseException:
             await self.stop()

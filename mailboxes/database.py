@@ -18,6 +18,7 @@ still use the ORM.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, StaticPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, QueuePool, StaticPool
 
 __all__ = ["Database", "Work"]
 
@@ -130,6 +131,9 @@ class Database:
             best.queued == 0 or len(lanes) + self._opening_lanes >= self.LANES
         ):
             return best
+        return await self._open_lane()
+
+    async def _open_lane(self) -> _Lane:
         self._opening_lanes += 1
         try:
             pooled = await self.reader.raw_connection()
@@ -137,8 +141,28 @@ class Database:
             self._opening_lanes -= 1
         driver = pooled.driver_connection
         lane = _Lane(pooled, driver, _Lent(driver, write=False))
-        lanes.append(lane)
+        self._lanes.append(lane)
         return lane
+
+    async def open_connections(self) -> None:
+        """Open now the connections the node keeps, rather than on first need.
+
+        A node in a flood of clients at its descriptor limit could otherwise find no
+        descriptor left to reach its own database: SQLite opens the file, its WAL and its
+        shared memory for each connection. (PostgreSQL's pools open as they go: their
+        server limits connections, and a failed connect there is retried like a network
+        error.)
+        """
+        if not self.is_sqlite:
+            return
+        while len(self._lanes) < self.LANES:
+            await self._open_lane()
+        for engine in self.engines:
+            pool = engine.sync_engine.pool
+            assert isinstance(pool, QueuePool)
+            async with contextlib.AsyncExitStack() as held:  # all at once, so each is new
+                for _ in range(pool.size() - pool.checkedout()):
+                    await held.enter_async_context(engine.connect())
 
     LANES = 4
     """Reader connections (each with its thread) kept for ``run``: SQLite readers run in

@@ -4,6 +4,7 @@ database thread, sharing the single writer with the modules that still use sessi
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 
 import aiosqlite
@@ -82,3 +83,41 @@ async def test_a_read_and_a_delivery_are_one_hand_off_each(
     hand_offs[0] = 0
     assert await store.read_message("b@x.pe", "INBOX", 2) == b"segundo"
     assert hand_offs[0] == 1  # was 8
+
+
+def _descriptors() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+async def test_a_node_opens_its_connections_before_it_needs_them(store: Store) -> None:
+    """In a flood at the descriptor limit, a node that opened its database connections on
+    first need could no longer read its own queue ("unable to open database file")."""
+    if not store.database.is_sqlite:
+        pytest.skip("PostgreSQL's pools open as they go")
+    database = store.database
+    await database.open_connections()
+    opened = _descriptors()
+
+    async def by_session() -> int:
+        async with database.read_session() as session:
+            return int(await session.scalar(select(func.count()).select_from(SubscriptionRow)))
+
+    async def read_and_wait(started: asyncio.Event, go: asyncio.Event) -> int:
+        async with database.read() as connection:  # held, so the reads below run at once
+            started.set()
+            await go.wait()
+            return int(await connection.scalar(select(func.count()).select_from(SubscriptionRow)))
+
+    held = [asyncio.Event() for _ in range(3)]
+    go = asyncio.Event()
+    waiting = [asyncio.create_task(read_and_wait(started, go)) for started in held]
+    for started in held:
+        await started.wait()
+    await asyncio.gather(
+        database.run(_subscribe("Archivo"), write=True),  # type: ignore[arg-type]
+        *(database.run(_count) for _ in range(8)),
+        by_session(),
+    )
+    go.set()
+    assert await asyncio.gather(*waiting) == [1, 1, 1]
+    assert _descriptors() <= opened  # nothing new was opened
