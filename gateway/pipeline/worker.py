@@ -35,6 +35,7 @@ from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.eventlog import event
 from gateway.imap.filing import OfficeFiling
+from gateway.limits import RateLimitedLog
 from gateway.pipeline.answer import (
     Answered,
     AnswerPlan,
@@ -65,6 +66,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_SEED = b"teledespacho/canal-de-control"
 """Seed of the reproducible channel draw; a deployment sets its own (see ``channels``)."""
+
+FAILED_PASS_LOG_INTERVAL = 60.0
+"""Seconds between two logged failures of a whole pass (the others are counted)."""
 
 BeforeCommit = Callable[[Sequence[int]], Awaitable[None]]
 """Called with the batch's job ids just before the answering commit (fault injection, metrics).
@@ -146,6 +150,7 @@ class PipelineWorker:
         self.before_pass = before_pass
         """Awaited before each pass over the queue (a test rig's delayed answers)."""
         self._retry_at: dict[int, float] = {}
+        self._failed_passes = RateLimitedLog(FAILED_PASS_LOG_INTERVAL)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -205,7 +210,15 @@ class PipelineWorker:
                     await self.before_pass()
                 await self.process_available()
             except Exception:
-                log.exception("pipeline pass failed; retrying after the poll interval")
+                # The store's trouble (a disk, the descriptor limit) fails pass after pass:
+                # one traceback per interval says it, with how many more failed meanwhile.
+                held = self._failed_passes.due(asyncio.get_running_loop().time())
+                if held is not None:
+                    log.exception(
+                        "pipeline pass failed; retrying after the poll interval "
+                        "(%d more failed passes not logged)",
+                        held,
+                    )
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):

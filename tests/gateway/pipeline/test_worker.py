@@ -646,3 +646,27 @@ async def test_each_answer_is_logged_once_after_commit(
     ]
     assert events[0]["number"] == "118-2026-10-000001" and events[0]["channel"]
     assert events[0]["sender"] == AGENT and events[0]["seconds"] >= 0
+
+
+async def test_a_pass_that_fails_again_and_again_is_logged_once(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock, caplog: pytest.LogCaptureFixture
+):
+    """At the descriptor limit every pass failed, and each logged a traceback."""
+    passes = 0
+    five = asyncio.Event()
+
+    async def failing() -> None:
+        nonlocal passes
+        passes += 1
+        if passes == 5:
+            five.set()
+        raise OSError(24, "Too many open files")
+
+    worker = make_worker(accounts, offices, clock, before_pass=failing, poll_interval=0.001)
+    await worker.start()
+    try:
+        await asyncio.wait_for(five.wait(), 30)
+    finally:
+        await worker.stop()
+    failures = [r for r in caplog.records if r.getMessage().startswith("pipeline pass failed")]
+    assert len(failures) == 1 and failures[0].exc_info is not None
