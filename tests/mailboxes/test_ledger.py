@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mailboxes.ledger import Ledger, Scope
-from mailboxes.records import Recipient
+from mailboxes.records import Change, Recipient
 from mailboxes.reset import reset_demo
 from mailboxes.store import Store
 
@@ -47,3 +47,14 @@ async def test_reset_empties_mail_and_jobs_and_keeps_accounts(store: Store) -> N
     assert await store.get_account(AGENT) is not None
     (again,) = await store.deliver(AGENT, [INTAKE_118], b"Subject: dos\r\n\r\nx\r\n")
     assert again >= 1
+
+
+async def test_a_reset_tells_the_listeners_which_mailboxes_went(store: Store) -> None:
+    """An IMAP session idling on a mailbox hears that it was emptied."""
+    heard: list[Change] = []
+    store.subscribe(heard.append)
+    await store.deliver(AGENT, [INTAKE_118, Recipient(AGENT, "Archivo")], b"Subject: uno\r\n\r\n")
+    heard.clear()
+    assert await reset_demo(store) == 2
+    (change,) = heard
+    assert change.mailboxes == {("aduana-118@aduanas.gob.pe", "INBOX"), (AGENT, "Archivo")}
