@@ -1,8 +1,9 @@
 """Read-only views of the declarations and intake jobs, for the HTTP API and the console.
 
 The pipeline writes these tables (``mailboxes.jobs``); this module only reads them, each
-method one short read transaction, and hands out plain values. Who may see what is the
-caller's decision, expressed as a ``Scope`` passed in.
+method one short read transaction (a unit of work on ``Database.run``: one hand-off to the
+database thread on SQLite, where the rows are also turned into values), and hands out plain
+values. Who may see what is the caller's decision, expressed as a ``Scope`` passed in.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
 
+from mailboxes.database import Work
 from mailboxes.schema import (
     ChannelMonthRow,
     DeclarationRow,
@@ -36,6 +39,8 @@ __all__ = [
 ]
 
 MAX_LIST = 500
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,7 @@ class DeclarationFilter:
     limit: int = 100
 
 
-def _entry(row: DeclarationRow) -> DeclarationEntry:
+def _entry(row: Row[Any]) -> DeclarationEntry:
     return DeclarationEntry(
         id=row.id,
         agent_code=row.agent_code,
@@ -129,7 +134,7 @@ def _entry(row: DeclarationRow) -> DeclarationEntry:
     )
 
 
-def _job(row: IntakeJobRow) -> JobEntry:
+def _job(row: Row[Any]) -> JobEntry:
     return JobEntry(
         id=row.id,
         office_code=row.office_code,
@@ -140,8 +145,12 @@ def _job(row: IntakeJobRow) -> JobEntry:
     )
 
 
+_declarations = DeclarationRow.__table__
+_jobs = IntakeJobRow.__table__
+
+
 def _scoped_declarations(scope: Scope) -> Select[Any]:
-    query = select(DeclarationRow)
+    query = select(_declarations)
     if scope.everything:
         return query
     if scope.office_code is not None:
@@ -152,7 +161,7 @@ def _scoped_declarations(scope: Scope) -> Select[Any]:
 
 
 def _scoped_jobs(scope: Scope) -> Select[Any]:
-    query = select(IntakeJobRow)
+    query = select(_jobs)
     if scope.everything:
         return query
     if scope.office_code is not None:
@@ -162,9 +171,47 @@ def _scoped_jobs(scope: Scope) -> Select[Any]:
     return query.where(IntakeJobRow.id < 0)
 
 
+_RELAY_DEPTHS = (
+    select(
+        RelayRow.node,
+        func.count(RelayRow.id),
+        func.min(RelayRow.created_at),
+        func.max(RelayRow.attempts),
+    )
+    .group_by(RelayRow.node)
+    .order_by(RelayRow.node)
+)
+
+_REPLY = (
+    select(MessageContentRow.raw)
+    .join(DeclarationRow, DeclarationRow.reply_content_id == MessageContentRow.id)
+    .where(DeclarationRow.id == bindparam("key"))
+)
+
+_SUBMISSION = (
+    select(MessageContentRow.raw)
+    .join(IntakeJobRow, IntakeJobRow.content_id == MessageContentRow.id)
+    .where(IntakeJobRow.id == bindparam("key"))
+)
+
+_RED_SHARES = select(ChannelMonthRow.__table__).order_by(
+    ChannelMonthRow.year.desc(), ChannelMonthRow.month.desc(), ChannelMonthRow.office_code
+)
+
+
+def _aware(moment: Any) -> Any:
+    """SQLite's aggregates lose the column's type: a naive UTC datetime comes back."""
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    async def _read(self, work: Work[T]) -> T:
+        return await self.store.database.run(work)
 
     async def declarations(
         self, scope: Scope, wanted: DeclarationFilter | None = None
@@ -189,10 +236,9 @@ class Ledger:
             query = query.where(DeclarationRow.received_at >= wanted.since)
         if wanted.until is not None:
             query = query.where(DeclarationRow.received_at < wanted.until)
-        query = query.order_by(DeclarationRow.answered_at.desc(), DeclarationRow.id.desc())
-        async with self.store.database.read_session() as session:
-            rows = await session.scalars(query.limit(max(1, min(wanted.limit, MAX_LIST))))
-            return [_entry(row) for row in rows]
+        newest = query.order_by(DeclarationRow.answered_at.desc(), DeclarationRow.id.desc())
+        limited = newest.limit(max(1, min(wanted.limit, MAX_LIST)))
+        return await self._read(partial(_entries, limited))
 
     async def find(self, scope: Scope, key: str) -> DeclarationEntry | None:
         """The declaration whose agent reference or number is ``key``, as ``scope`` sees it."""
@@ -201,21 +247,29 @@ class Ledger:
 
     async def of_job(self, scope: Scope, job_id: int) -> list[DeclarationEntry]:
         query = _scoped_declarations(scope).where(DeclarationRow.job_id == job_id)
-        async with self.store.database.read_session() as session:
-            rows = await session.scalars(query.order_by(DeclarationRow.id))
-            return [_entry(row) for row in rows]
+        return await self._read(partial(_entries, query.order_by(DeclarationRow.id)))
 
     async def job(self, scope: Scope, job_id: int) -> JobEntry | None:
         query = _scoped_jobs(scope).where(IntakeJobRow.id == job_id)
-        async with self.store.database.read_session() as session:
-            row = await session.scalar(query)
+
+        def read(connection: Connection) -> JobEntry | None:
+            row = connection.execute(query).first()
             return None if row is None else _job(row)
 
+        return await self._read(read)
+
     async def pending_jobs(self, scope: Scope, *, limit: int = 100) -> list[JobEntry]:
-        query = _scoped_jobs(scope).where(IntakeJobRow.state == JobState.PENDING.value)
-        async with self.store.database.read_session() as session:
-            rows = await session.scalars(query.order_by(IntakeJobRow.id).limit(limit))
-            return [_job(row) for row in rows]
+        query = (
+            _scoped_jobs(scope)
+            .where(IntakeJobRow.state == JobState.PENDING.value)
+            .order_by(IntakeJobRow.id)
+            .limit(limit)
+        )
+
+        def read(connection: Connection) -> list[JobEntry]:
+            return [_job(row) for row in connection.execute(query)]
+
+        return await self._read(read)
 
     async def queue_depth(self, scope: Scope) -> tuple[int, datetime | None]:
         """How many intake jobs wait, and when the oldest of them arrived."""
@@ -224,44 +278,34 @@ class Ledger:
             .where(IntakeJobRow.state == JobState.PENDING.value)
             .with_only_columns(func.count(IntakeJobRow.id), func.min(IntakeJobRow.received_at))
         )
-        async with self.store.database.read_session() as session:
-            count, oldest = (await session.execute(query)).one()
-        if isinstance(oldest, datetime) and oldest.tzinfo is None:  # SQLite's aggregate
-            oldest = oldest.replace(tzinfo=UTC)
-        return int(count or 0), oldest
+
+        def read(connection: Connection) -> tuple[int, datetime | None]:
+            count, oldest = connection.execute(query).one()
+            return int(count or 0), _aware(oldest)
+
+        return await self._read(read)
 
     async def relay_queue(self) -> list[RelayDepth]:
         """Messages waiting for relay, per peer node: count, oldest, most attempts."""
-        query = (
-            select(
-                RelayRow.node,
-                func.count(RelayRow.id),
-                func.min(RelayRow.created_at),
-                func.max(RelayRow.attempts),
-            )
-            .group_by(RelayRow.node)
-            .order_by(RelayRow.node)
-        )
-        async with self.store.database.read_session() as session:
-            rows = (await session.execute(query)).all()
-        depths = []
-        for node, count, oldest, attempts in rows:
-            if isinstance(oldest, datetime) and oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=UTC)
-            depths.append(RelayDepth(node, int(count), oldest, int(attempts or 0)))
-        return depths
+
+        def read(connection: Connection) -> list[RelayDepth]:
+            return [
+                RelayDepth(node, int(count), _aware(oldest), int(attempts or 0))
+                for node, count, oldest, attempts in connection.execute(_RELAY_DEPTHS)
+            ]
+
+        return await self._read(read)
 
     async def red_shares(self, scope: Scope, *, months: int = 12) -> list[RedShare]:
         """The monthly red-share state the pipeline keeps (seed 004 VII.A.45), newest first."""
-        query = select(ChannelMonthRow)
+        query = _RED_SHARES
         if not scope.everything:
             if scope.office_code is None:
                 return []
             query = query.where(ChannelMonthRow.office_code == scope.office_code)
-        query = query.order_by(
-            ChannelMonthRow.year.desc(), ChannelMonthRow.month.desc(), ChannelMonthRow.office_code
-        ).limit(months * 4)
-        async with self.store.database.read_session() as session:
+        query = query.limit(months * 4)
+
+        def read(connection: Connection) -> list[RedShare]:
             return [
                 RedShare(
                     office_code=row.office_code,
@@ -273,49 +317,59 @@ class Ledger:
                     red=row.red,
                     mandatory_red=row.mandatory_red,
                 )
-                for row in await session.scalars(query)
+                for row in connection.execute(query)
             ]
+
+        return await self._read(read)
 
     async def reply(self, declaration_id: int) -> bytes:
         """The reply mail last given to a declaration."""
-        return await self._content(
-            DeclarationRow.reply_content_id,
-            DeclarationRow.id == declaration_id,
-            key=declaration_id,
-        )
+        return await self._content(_REPLY, declaration_id)
 
     async def submission(self, job_id: int) -> bytes:
         """The mail a job was queued for (the agent's original submission)."""
-        return await self._content(IntakeJobRow.content_id, IntakeJobRow.id == job_id, key=job_id)
+        return await self._content(_SUBMISSION, job_id)
 
-    async def _content(self, reference: Any, where: Any, *, key: int) -> bytes:
-        """The stored mail that ``reference`` points to on the row ``where`` picks."""
-        async with self.store.database.read_session() as session:
-            raw = await session.scalar(
-                select(MessageContentRow.raw)
-                .join(reference.class_, reference == MessageContentRow.id)
-                .where(where)
-            )
+    async def _content(self, query: Select[Any], key: int) -> bytes:
+        """The stored mail ``query`` finds for ``key``; ``KeyError`` if there is none."""
+
+        def read(connection: Connection) -> bytes | None:
+            raw = connection.execute(query, {"key": key}).scalar()
+            return None if raw is None else bytes(raw)
+
+        raw = await self._read(read)
         if raw is None:
             raise KeyError(key)
-        return bytes(raw)
+        return raw
 
     async def statistics(self, scope: Scope, since: datetime) -> Statistics:
-        """Counts for the console's charts, from the declarations answered since ``since``."""
-        query = _scoped_declarations(scope).where(DeclarationRow.received_at >= since)
-        stats = Statistics()
-        async with self.store.database.read_session() as session:
-            rows = await session.scalars(query.order_by(DeclarationRow.received_at))
-            for row in rows:
-                day = row.received_at.date().isoformat()
-                stats.per_day[day] += 1
-                if row.status == "rejected":
-                    stats.rejected_per_day[day] += 1
-                if row.channel is not None:
-                    stats.channels[row.received_at.strftime("%Y-%m"), row.channel] += 1
-                seconds = (row.answered_at - row.received_at).total_seconds()
-                stats.answer_seconds.append(max(0.0, seconds))
-        return stats
+        """Counts for the console's charts, from the declarations answered since ``since``.
+
+        Tallied where the rows are read (the database thread on SQLite), off the event loop.
+        """
+        query = (
+            _scoped_declarations(scope)
+            .with_only_columns(
+                DeclarationRow.received_at,
+                DeclarationRow.answered_at,
+                DeclarationRow.status,
+                DeclarationRow.channel,
+            )
+            .where(DeclarationRow.received_at >= since)
+            .order_by(DeclarationRow.received_at)
+        )
+
+        def read(connection: Connection) -> Statistics:
+            stats = Statistics()
+            for row in connection.execute(query):
+                stats.add(row.received_at, row.answered_at, row.status, row.channel)
+            return stats
+
+        return await self._read(read)
+
+
+def _entries(query: Select[Any], connection: Connection) -> list[DeclarationEntry]:
+    return [_entry(row) for row in connection.execute(query)]
 
 
 @dataclass(slots=True)
@@ -326,3 +380,15 @@ class Statistics:
     rejected_per_day: Counter[str] = field(default_factory=Counter)
     channels: Counter[tuple[str, str]] = field(default_factory=Counter)
     answer_seconds: list[float] = field(default_factory=list)
+
+    def add(
+        self, received_at: datetime, answered_at: datetime, status: str, channel: str | None
+    ) -> None:
+        """Count one declaration."""
+        day = received_at.date().isoformat()
+        self.per_day[day] += 1
+        if status == "rejected":
+            self.rejected_per_day[day] += 1
+        if channel is not None:
+            self.channels[received_at.strftime("%Y-%m"), channel] += 1
+        self.answer_seconds.append(max(0.0, (answered_at - received_at).total_seconds()))

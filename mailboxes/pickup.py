@@ -9,23 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from mailboxes.schema import PickupSeenRow
 from mailboxes.store import AlsoWrite, Store
 
 __all__ = ["pass_over", "seen", "seen_keys"]
 
+_SEEN = select(PickupSeenRow.message_key).where(
+    PickupSeenRow.source == bindparam("source"),
+    PickupSeenRow.mailbox_key == bindparam("mailbox_key"),
+)
+
 
 async def seen_keys(store: Store, source: str, mailbox_key: str) -> set[str]:
     """The message keys (IMAP UIDs or POP3 UIDLs) of ``source`` already imported."""
-    async with store.database.read_session() as session:
-        keys = await session.scalars(
-            select(PickupSeenRow.message_key).where(
-                PickupSeenRow.source == source, PickupSeenRow.mailbox_key == mailbox_key
-            )
-        )
-        return set(keys)
+
+    def read(connection: Connection) -> set[str]:
+        return set(connection.scalars(_SEEN, {"source": source, "mailbox_key": mailbox_key}))
+
+    return await store.database.run(read)
 
 
 def seen(source: str, mailbox_key: str, message_key: str, now: datetime) -> AlsoWrite:

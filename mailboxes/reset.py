@@ -7,7 +7,7 @@ UIDVALIDITY, so an IMAP client does not trust the UIDs it cached (RFC 3501 §2.3
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from mailboxes.schema import (
     ChannelMonthRow,
@@ -43,11 +43,20 @@ _EMPTIED = (  # children before the rows they point at
 )
 
 
+_MAILBOXES = select(MailboxRow.owner, MailboxRow.name)
+_EMPTY = tuple(delete(table) for table in _EMPTIED)
+
+
 async def reset_demo(store: Store) -> int:
     """Empty the node in one transaction; return how many mailboxes were removed."""
-    async with store.database.write_session() as session, session.begin():
-        boxes = (await session.execute(select(MailboxRow.owner, MailboxRow.name))).all()
-        for table in _EMPTIED:
-            await session.execute(delete(table))
-    store.notify(Change(frozenset((owner, name) for owner, name in boxes)))
+    boxes = await store.database.run(_empty, write=True)
+    store.notify(Change(boxes))
     return len(boxes)
+
+
+def _empty(connection: Connection) -> frozenset[tuple[str, str]]:
+    """The mailboxes there were, and nothing left of them or of anything else listed."""
+    boxes = frozenset((row.owner, row.name) for row in connection.execute(_MAILBOXES))
+    for statement in _EMPTY:
+        connection.execute(statement)
+    return boxes

@@ -1,13 +1,21 @@
-"""The read views the HTTP side uses, and the demo reset, on both backends."""
+"""The read views the HTTP side uses, and the demo reset, on both backends; on SQLite a
+read is one hand-off to the database thread."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from mailboxes.ledger import Ledger, Scope
-from mailboxes.records import Recipient
+import pytest
+from sqlalchemy import Connection, insert
+
+from mailboxes.ledger import DeclarationFilter, Ledger, RelayDepth, Scope
+from mailboxes.records import Change, Recipient
 from mailboxes.reset import reset_demo
+from mailboxes.schema import DeclarationRow, MessageContentRow
 from mailboxes.store import Store
+from tests.mailboxes.test_database import hand_offs
+
+__all__ = ["hand_offs"]
 
 INTAKE_118 = Recipient("aduana-118@aduanas.gob.pe", "INBOX", intake_office="118")
 INTAKE_172 = Recipient("aduana-172@aduanas.gob.pe", "INBOX", intake_office="172")
@@ -47,3 +55,97 @@ async def test_reset_empties_mail_and_jobs_and_keeps_accounts(store: Store) -> N
     assert await store.get_account(AGENT) is not None
     (again,) = await store.deliver(AGENT, [INTAKE_118], b"Subject: dos\r\n\r\nx\r\n")
     assert again >= 1
+
+
+async def test_a_reset_tells_the_listeners_which_mailboxes_went(store: Store) -> None:
+    """An IMAP session idling on a mailbox hears that it was emptied."""
+    heard: list[Change] = []
+    store.subscribe(heard.append)
+    await store.deliver(AGENT, [INTAKE_118, Recipient(AGENT, "Archivo")], b"Subject: uno\r\n\r\n")
+    heard.clear()
+    assert await reset_demo(store) == 2
+    (change,) = heard
+    assert change.mailboxes == {("aduana-118@aduanas.gob.pe", "INBOX"), (AGENT, "Archivo")}
+
+
+async def _answered(
+    store: Store, job_id: int, reference: str, *, number: str | None, channel: str | None
+) -> int:
+    """A declaration answered for ``job_id`` (as the pipeline writes it), with its reply."""
+    now = store.clock.now()
+
+    def write(connection: Connection) -> int:
+        reply = connection.execute(
+            insert(MessageContentRow)
+            .values(raw=b"Subject: respuesta " + reference.encode(), size=20, created_at=now)
+            .returning(MessageContentRow.id)
+        ).scalar_one()
+        return connection.execute(
+            insert(DeclarationRow)
+            .values(
+                agent_code="4821",
+                agent_reference=reference,
+                document_type="DUA",
+                regime="10",
+                office_code="118",
+                status="accepted" if number else "rejected",
+                number=number,
+                channel=channel,
+                reply_content_id=reply,
+                job_id=job_id,
+                received_at=now - timedelta(seconds=30),
+                answered_at=now,
+            )
+            .returning(DeclarationRow.id)
+        ).scalar_one()
+
+    return await store.database.run(write, write=True)
+
+
+async def test_answered_declarations_as_each_scope_sees_them(store: Store) -> None:
+    (job,) = await store.deliver(AGENT, [INTAKE_118], b"Subject: uno\r\n\r\nx\r\n")
+    accepted = await _answered(store, job, "REF-1", number="118-1997-10-000001", channel="rojo")
+    rejected = await _answered(store, job, "REF-2", number=None, channel=None)
+    ledger = Ledger(store)
+    office = Scope(office_code="118")
+    assert [d.id for d in await ledger.declarations(office)] == [rejected, accepted]
+    assert await ledger.declarations(Scope(office_code="172")) == []
+    assert [d.id for d in await ledger.of_job(Scope(agent_code="4821"), job)] == [
+        accepted,
+        rejected,
+    ]
+    found = await ledger.find(office, "118-1997-10-000001")
+    assert found is not None and (found.agent_reference, found.channel) == ("REF-1", "rojo")
+    assert found.answered_at == store.clock.now()
+    only = await ledger.declarations(office, DeclarationFilter(status="rejected"))
+    assert [d.agent_reference for d in only] == ["REF-2"]
+    assert await ledger.reply(accepted) == b"Subject: respuesta REF-1"
+    stats = await ledger.statistics(office, store.clock.now() - timedelta(days=1))
+    day = store.clock.now().date().isoformat()
+    assert (stats.per_day[day], stats.rejected_per_day[day]) == (2, 1)
+    assert stats.channels == {(store.clock.now().strftime("%Y-%m"), "rojo"): 1}
+    assert stats.answer_seconds == [30.0, 30.0]
+
+
+async def test_the_relay_queue_per_peer(store: Store) -> None:
+    tacna = [Recipient(f"a{n}@tacna.pe", relay_to="tacna") for n in range(3)]
+    await store.deliver(AGENT, [*tacna, Recipient("b@callao.pe", relay_to="callao")], b"x")
+    depths = await Ledger(store).relay_queue()
+    now = store.clock.now()
+    assert depths == [RelayDepth("callao", 1, now, 0), RelayDepth("tacna", 3, now, 0)]
+
+
+async def test_a_ledger_read_is_one_hand_off(store: Store, hand_offs: list[int]) -> None:
+    if not store.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    (job,) = await store.deliver(AGENT, [INTAKE_118], b"Subject: uno\r\n\r\nx\r\n")
+    await _answered(store, job, "REF-1", number="118-1997-10-000001", channel="verde")
+    ledger = Ledger(store)
+    scope = Scope(office_code="118")
+    await ledger.declarations(scope)  # connections opened, statements compiled
+    hand_offs[0] = 0
+    assert len(await ledger.declarations(scope)) == 1
+    assert hand_offs[0] == 1  # was 8
+    hand_offs[0] = 0
+    assert (await ledger.queue_depth(scope))[0] == 1
+    assert hand_offs[0] == 1

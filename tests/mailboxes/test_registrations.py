@@ -18,6 +18,9 @@ from mailboxes.registrations import (
 )
 from mailboxes.relay import RelayQueue
 from mailboxes.store import AccountExists, Store
+from tests.mailboxes.test_database import hand_offs
+
+__all__ = ["hand_offs"]
 
 REGISTRATION = "buzones@aduanas.gob.pe"
 REQUESTER = "despacho@piscosur.com.pe"
@@ -116,3 +119,24 @@ async def test_rejection_is_recorded_with_its_reason(store: Store) -> None:
     rejected = await requests.get(1)
     assert rejected is not None and rejected.reason == "RUC inactivo"
     assert rejected.state is RequestState.REJECTED
+
+
+async def test_filing_and_deciding_are_one_hand_off_each(
+    store: Store, hand_offs: list[int]
+) -> None:
+    if not store.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    requests = MailboxRequests(store)
+    await _file(requests, _request(1))  # connections opened, statements compiled
+    await requests.reject(1, reason="no", by="of127", letter=Letter(Recipient(REQUESTER), b"x"))
+    assert await requests.get(1) is not None
+    hand_offs[0] = 0
+    await _file(requests, _request(2))
+    assert hand_offs[0] == 1  # was 29: the request row, two mails, their mailboxes
+    hand_offs[0] = 0
+    letter = Letter(Recipient(REQUESTER), b"Subject: aprobada\r\n\r\n")
+    await requests.approve(2, password_hash="h", by="of127", letter=letter)
+    assert hand_offs[0] == 1  # the decision, the account, its scope, the letter
+    hand_offs[0] = 0
+    assert await requests.office_scope(REQUESTER) == {"127", "118"}
+    assert hand_offs[0] == 1
