@@ -114,7 +114,7 @@ _AccountFields = Row[str, str, str | None, str | None, str, str | None]
 """Address, role, agent code, office code, password hash, APOP secret (``_ACCOUNT``)."""
 
 
-def _account(row: AccountRow | _AccountFields) -> Account:
+def _account(row: _AccountFields) -> Account:
     return Account(
         address=row.address,
         role=Role(row.role),
@@ -146,6 +146,22 @@ _ACCOUNT = select(
     AccountRow.password_hash,
     AccountRow.apop_secret,
 ).where(AccountRow.address == bindparam("address"))
+
+_ACCOUNTS = select(*_ACCOUNT.selected_columns).order_by(AccountRow.address)
+
+_PENDING_JOBS = (
+    select(
+        IntakeJobRow.id,
+        IntakeJobRow.office_code,
+        IntakeJobRow.sender,
+        IntakeJobRow.recipient,
+        IntakeJobRow.state,
+        IntakeJobRow.attempts,
+        IntakeJobRow.received_at,
+    )
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .order_by(IntakeJobRow.id)
+)
 
 _MAILBOX = select(MailboxRow.id, MailboxRow.uid_validity).where(
     MailboxRow.owner == bindparam("owner"), MailboxRow.name == bindparam("folder")
@@ -255,30 +271,38 @@ class Store:
         office_code: str | None = None,
         apop_secret: str | None = None,
     ) -> Account:
-        row = AccountRow(
+        account = Account(
             address=normalize_address(address),
-            role=Role(role).value,
+            role=Role(role),
             agent_code=agent_code,
             office_code=office_code,
-            password_hash=await self.hasher.hash_async(password),
-            apop_secret=apop_secret,
-            created_at=self.clock.now(),
         )
+        values = {
+            "address": account.address,
+            "role": account.role.value,
+            "agent_code": agent_code,
+            "office_code": office_code,
+            "password_hash": await self.hasher.hash_async(password),
+            "apop_secret": apop_secret,
+            "created_at": self.clock.now(),
+        }
         try:
-            async with self.database.write_session() as session, session.begin():
-                session.add(row)
+            await self.database.run(lambda c: c.execute(insert(AccountRow), values), write=True)
         except IntegrityError as exc:
-            raise AccountExists(f"account {row.address} or agent code {agent_code} exists") from exc
-        return _account(row)
+            raise AccountExists(
+                f"account {account.address} or agent code {agent_code} exists"
+            ) from exc
+        return account
 
     async def get_account(self, address: str) -> Account | None:
         row = await self._account_row(normalize_address(address))
         return None if row is None else _account(row)
 
     async def list_accounts(self) -> list[Account]:
-        async with self.database.read_session() as session:
-            rows = await session.scalars(select(AccountRow).order_by(AccountRow.address))
-            return [_account(row) for row in rows]
+        def read(connection: Connection) -> list[Account]:
+            return [_account(row) for row in connection.execute(_ACCOUNTS)]
+
+        return await self.database.run(read)
 
     async def credentials(self, address: str) -> tuple[Account, str] | None:
         """The account and its stored password hash; ``None`` if there is no such account.
@@ -296,15 +320,13 @@ class Store:
         Logins remembered with the old password stop working: they are checked against the
         stored hash, which changes here.
         """
-        password_hash = await self.hasher.hash_async(password)
-        async with self.database.write_session() as session, session.begin():
-            changed = await session.execute(
-                update(AccountRow)
-                .where(AccountRow.address == normalize_address(address))
-                .values(password_hash=password_hash)
-                .returning(AccountRow.address)
-            )
-            return changed.first() is not None
+        change = (
+            update(AccountRow)
+            .where(AccountRow.address == normalize_address(address))
+            .values(password_hash=await self.hasher.hash_async(password))
+            .returning(AccountRow.address)
+        )
+        return await self.database.run(lambda c: c.execute(change).first() is not None, write=True)
 
     async def apop_secret(self, address: str) -> str | None:
         """The APOP shared secret, for the accounts that opted in (RFC 1939 §7 needs it)."""
@@ -629,34 +651,14 @@ class Store:
         if await self.database.run(remove, write=True):
             self.notify(Change(frozenset({(owner, folder)})))
 
-    @staticmethod
-    async def drop_orphans(session: AsyncSession, content_ids: Sequence[int]) -> None:
-        """``drop_orphans`` inside an ORM session's transaction."""
-        if content_ids:
-            await session.run_sync(lambda sync: drop_orphans(sync.connection(), content_ids))
-
     # endregion
     # region jobs
 
     async def pending_jobs(self) -> list[IntakeJob]:
-        async with self.database.read_session() as session:
-            rows = await session.scalars(
-                select(IntakeJobRow)
-                .where(IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-            )
-            return [
-                IntakeJob(
-                    id=r.id,
-                    office_code=r.office_code,
-                    sender=r.sender,
-                    recipient=r.recipient,
-                    state=r.state,
-                    attempts=r.attempts,
-                    received_at=r.received_at,
-                )
-                for r in rows
-            ]
+        def read(connection: Connection) -> list[IntakeJob]:
+            return [IntakeJob(**row._mapping) for row in connection.execute(_PENDING_JOBS)]
+
+        return await self.database.run(read)
 
     async def job_content(self, job_id: int) -> bytes:
         def read(connection: Connection) -> bytes | None:
