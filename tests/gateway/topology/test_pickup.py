@@ -155,9 +155,9 @@ async def test_a_bound_folder_is_the_agents_whatever_its_headers_say(
     await in_agents_folder(isp, forged + claims_other)
     cluster.pickup[HQ] = sources(isp)[:1]
     await cluster.stop(HQ)
-    hq = await cluster.start(HQ)
+    hq = await cluster.start(HQ)  # its pickup makes a first pass at once, in the background
     assert hq.pickup is not None and hq.store is not None
-    assert await hq.pickup.run_once() == 1
+    await hq.pickup.run_once()  # taken by this pass or the node's own, once either way
     [taken] = await hq.store.list_messages(PISCO_INTAKE, "Recibidos")
     raw = await hq.store.read_message(PISCO_INTAKE, "Recibidos", taken.uid)
     assert b"CLAIMS-OTHER" in raw and b"X-Teledespacho-" not in raw.partition(b"\r\n\r\n")[0]
