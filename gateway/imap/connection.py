@@ -59,6 +59,8 @@ from pymap.parsing.response import (
 from pymap.parsing.specials import Tag
 from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
 
+from gateway.imap import fast_fetch
+
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 
 log = logging.getLogger(__name__)
@@ -112,9 +114,13 @@ class BoundedConnection(IMAPConnection):
         writer: asyncio.StreamWriter,
         sock_info: SocketInfo,
         bounds: Bounds,
+        *,
+        fast_fetch: bool = True,
     ) -> None:
         super().__init__(commands, config, reader, writer, sock_info)
         self.bounds = bounds
+        self.fast_fetch = fast_fetch
+        """Whether the usual FETCH lines skip pymap's parser (``gateway.imap.fast_fetch``)."""
         self.peer = writer.get_extra_info("peername")
         self._loop = asyncio.get_running_loop()
         self._login_deadline = self._loop.time() + bounds.login_timeout
@@ -205,6 +211,10 @@ class BoundedConnection(IMAPConnection):
     async def read_command(self, state: ConnectionState) -> Command:
         self._start_command()
         line = await self.readline()
+        if self.fast_fetch:
+            fast = fast_fetch.parse(line, self.params)
+            if fast is not None:
+                return fast
         conts: list[memoryview] = []
         while True:
             params = self.params.copy(ParsingState(continuations=conts))

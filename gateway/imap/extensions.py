@@ -28,6 +28,7 @@ from pymap.imap.state import ConnectionState
 from pymap.parsing import EndLine, Params, Space
 from pymap.parsing.command import CommandAuth, CommandNoArgs, CommandSelect
 from pymap.parsing.command.nonauth import AuthenticateCommand
+from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.commands import Commands, InvalidCommand
 from pymap.parsing.exceptions import NotParseable
 from pymap.parsing.primitives import Atom
@@ -44,6 +45,8 @@ from pymap.parsing.specials.mailbox import Mailbox as _MailboxSpecial
 from pysasl.creds.server import ServerCredentials
 from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
+
+from gateway.imap import fast_fetch
 
 __all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
 
@@ -172,11 +175,25 @@ class State(ConnectionState):
         return response, None
 
     async def do_command(self, cmd: Any) -> CommandResponse:
+        if isinstance(cmd, fast_fetch.FAST) and self._session and self._selected:
+            return await self._fast_fetch(cmd)
         if isinstance(cmd, InvalidCommand) and _bad_charset(cmd):
             code = ResponseCode.of(b"BADCHARSET (US-ASCII UTF-8)")
             return ResponseNo(cmd.tag, b"Unknown charset, use UTF-8.", code)
         response: CommandResponse = await super().do_command(cmd)
         return response
+
+    async def _fast_fetch(self, cmd: FetchCommand) -> CommandResponse:
+        """pymap's ``do_fetch`` and the end of its ``do_command``, formatted by
+        ``gateway.imap.fast_fetch`` (which read the command line)."""
+        selected = self.selected
+        if not cmd.uid:
+            selected.hide_expunged = True
+        set_seen = not selected.readonly and any(attr.set_seen for attr in cmd.attributes)
+        messages, updates = await self.session.fetch_messages(selected, cmd.sequence_set, set_seen)
+        responses, expunged = await fast_fetch.answer(cmd, selected, messages)
+        self._selected, untagged = updates.fork(cmd)
+        return fast_fetch.render(cmd, responses, expunged, untagged)
 
 
 def _bad_charset(cmd: InvalidCommand) -> bool:
