@@ -255,10 +255,13 @@ class BoundedConnection(IMAPConnection):
     async def write_response(self, resp: Response) -> None:
         if self._said_bye:
             return  # nothing follows our BYE (pymap would add a BYE [SERVERBUG])
-        gathered = _Gathered(self.writer)
         try:
-            await resp.async_write(gathered)
-            gathered.flush()
+            if isinstance(resp, fast_fetch.PreRendered):
+                self.writer.write(resp.data)  # rendered whole already
+            else:
+                gathered = _Gathered(self.writer)
+                await resp.async_write(gathered)
+                gathered.flush()
             if self.writer.transport.get_write_buffer_size():
                 await self._drain_within_timeout()
         except ConnectionError:

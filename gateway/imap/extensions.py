@@ -28,7 +28,6 @@ from pymap.imap.state import ConnectionState
 from pymap.parsing import EndLine, Params, Space
 from pymap.parsing.command import CommandAuth, CommandNoArgs, CommandSelect
 from pymap.parsing.command.nonauth import AuthenticateCommand
-from pymap.parsing.command.select import FetchCommand
 from pymap.parsing.commands import Commands, InvalidCommand
 from pymap.parsing.exceptions import NotParseable
 from pymap.parsing.primitives import Atom
@@ -175,7 +174,7 @@ class State(ConnectionState):
         return response, None
 
     async def do_command(self, cmd: Any) -> CommandResponse:
-        if isinstance(cmd, fast_fetch.FAST) and self._session and self._selected:
+        if isinstance(cmd, fast_fetch.FastCommand) and self._session and self._selected:
             return await self._fast_fetch(cmd)
         if isinstance(cmd, InvalidCommand) and _bad_charset(cmd):
             code = ResponseCode.of(b"BADCHARSET (US-ASCII UTF-8)")
@@ -183,13 +182,13 @@ class State(ConnectionState):
         response: CommandResponse = await super().do_command(cmd)
         return response
 
-    async def _fast_fetch(self, cmd: FetchCommand) -> CommandResponse:
+    async def _fast_fetch(self, cmd: fast_fetch.FastCommand) -> CommandResponse:
         """pymap's ``do_fetch`` and the end of its ``do_command``, formatted by
         ``gateway.imap.fast_fetch`` (which read the command line)."""
         selected = self.selected
         if not cmd.uid:
             selected.hide_expunged = True
-        set_seen = not selected.readonly and any(attr.set_seen for attr in cmd.attributes)
+        set_seen = not selected.readonly and cmd.parsed.sets_seen
         messages, updates = await self.session.fetch_messages(selected, cmd.sequence_set, set_seen)
         responses, expunged = await fast_fetch.answer(cmd, selected, messages)
         self._selected, untagged = updates.fork(cmd)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from pymap.bytes import WriteStream
@@ -48,8 +49,8 @@ from pymap.parsing.specials.flag import Flag
 from pymap.selected import SelectedMailbox
 
 __all__ = [
-    "FAST",
     "MAX_MESSAGES",
+    "FastCommand",
     "FastFetch",
     "FastUidFetch",
     "PreRendered",
@@ -75,15 +76,43 @@ _LOADED: Final = frozenset(
 )  # fmt: skip
 
 
-class FastFetch(FetchCommand):
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """An attribute list as pymap parsed it, with what answering it needs worked out once."""
+
+    attributes: tuple[FetchAttribute, ...]
+    requirement: FetchRequirement
+    loads: bool
+    """Whether a value needs the message loaded (its bytes, size or envelope)."""
+    sets_seen: bool
+    reads_content: bool
+
+    @classmethod
+    def of(cls, attributes: Sequence[FetchAttribute]) -> Attributes:
+        requirement = FetchRequirement.reduce(attribute.requirement for attribute in attributes)
+        return cls(
+            tuple(attributes),
+            requirement,
+            any(attribute.value in _LOADED for attribute in attributes),
+            any(attribute.set_seen for attribute in attributes),
+            not requirement.has_none(FetchRequirement.CONTENT),
+        )
+
+
+class FastCommand(FetchCommand):
+    """A FETCH read by ``parse``, with its worked-out ``Attributes``."""
+
+    def __init__(self, tag: bytes, seq_set: SequenceSet, parsed: Attributes) -> None:
+        super().__init__(tag, seq_set, list(parsed.attributes))
+        self.parsed = parsed
+
+
+class FastFetch(FastCommand):
     """A ``FETCH`` read by ``parse``: ``answer`` may answer it."""
 
 
-class FastUidFetch(UidFetchCommand):
+class FastUidFetch(FastCommand, UidFetchCommand):
     """A ``UID FETCH`` read by ``parse``: ``answer`` may answer it."""
-
-
-FAST: Final = (FastFetch, FastUidFetch)
 
 
 def _answerable(attributes: Sequence[FetchAttribute]) -> bool:
@@ -107,9 +136,9 @@ class _AttributeCache:
     SIZE: Final = 256
 
     def __init__(self) -> None:
-        self._lists: dict[tuple[bytes, bool], tuple[FetchAttribute, ...] | None] = {}
+        self._lists: dict[tuple[bytes, bool], Attributes | None] = {}
 
-    def get(self, text: bytes, uid: bool, params: Params) -> tuple[FetchAttribute, ...] | None:
+    def get(self, text: bytes, uid: bool, params: Params) -> Attributes | None:
         key = (text, uid)
         try:
             return self._lists[key]
@@ -122,7 +151,7 @@ class _AttributeCache:
         return parsed
 
     @staticmethod
-    def _parse(text: bytes, uid: bool, params: Params) -> tuple[FetchAttribute, ...] | None:
+    def _parse(text: bytes, uid: bool, params: Params) -> Attributes | None:
         command = UidFetchCommand if uid else FetchCommand
         try:
             parsed, rest = command.parse(memoryview(b" 1 %b\r\n" % text), params.copy(uid=uid))
@@ -130,13 +159,13 @@ class _AttributeCache:
             return None
         if parsed.options or len(rest) or not _answerable(parsed.attributes):
             return None
-        return tuple(parsed.attributes)
+        return Attributes.of(parsed.attributes)
 
 
 _ATTRIBUTES: Final = _AttributeCache()
 
 
-def parse(line: bytes | bytearray | memoryview, params: Params) -> FetchCommand | None:
+def parse(line: bytes | bytearray | memoryview, params: Params) -> FastCommand | None:
     """The FETCH command on ``line`` when it is one ``answer`` can answer, else ``None``."""
     match = _LINE.fullmatch(line)
     if match is None:
@@ -160,7 +189,7 @@ def parse(line: bytes | bytearray | memoryview, params: Params) -> FetchCommand 
     if attributes is None:
         return None
     command = FastUidFetch if uid else FastFetch
-    return command(bytes(tag), SequenceSet(sequences, uid), list(attributes))
+    return command(bytes(tag), SequenceSet(sequences, uid), attributes)
 
 
 class PreRendered(CommandResponse):
@@ -225,15 +254,14 @@ def _value(
 
 
 async def answer(
-    command: FetchCommand,
+    command: FastCommand,
     selected: SelectedMailbox,
     fetched: Iterable[tuple[int, MessageInterface]],
 ) -> tuple[dict[int, dict[FetchAttribute, bytes]], bool]:
     """The FETCH responses' values for the messages read, by sequence number, and whether
     one of them was expunged meanwhile (pymap's ``do_fetch``, formatting aside)."""
-    attributes = command.attributes
-    requirement = FetchRequirement.reduce(attribute.requirement for attribute in attributes)
-    loads = any(attribute.value in _LOADED for attribute in attributes)
+    parsed = command.parsed
+    attributes, requirement, loads = parsed.attributes, parsed.requirement, parsed.loads
     responses: dict[int, dict[FetchAttribute, bytes]] = {}
     expunged = False
     for seq, message in fetched:

@@ -145,7 +145,7 @@ async def test_fast_and_pymap_answers_are_the_same_bytes(imap: Running) -> None:
 @pytest.mark.parametrize("line", [line for line in FIRST + AFTER_CHANGES if line not in PYMAP_ONLY])
 def test_the_table_is_taken_by_the_fast_path(line: bytes) -> None:
     command = fast_fetch.parse(b"t1 %s\r\n" % line, Params())
-    assert isinstance(command, fast_fetch.FAST)
+    assert isinstance(command, fast_fetch.FastCommand)
 
 
 @pytest.mark.parametrize(
