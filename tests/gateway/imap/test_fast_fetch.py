@@ -73,12 +73,12 @@ class RawClient:
         self.count = 0
 
     @classmethod
-    async def login(cls, running: Running, user: str) -> RawClient:
+    async def login(cls, running: Running, user: str, select: bytes = b"SELECT") -> RawClient:
         reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
         client = cls(reader, writer)
         await reader.readline()  # greeting
         await client.command(b'LOGIN %s "%s"' % (user.encode(), PASSWORD.encode()))
-        await client.command(b"SELECT INBOX")
+        await client.command(select + b" INBOX")
         return client
 
     async def command(self, line: bytes) -> bytes:
@@ -142,7 +142,31 @@ async def test_fast_and_pymap_answers_are_the_same_bytes(imap: Running) -> None:
     )
 
 
-@pytest.mark.parametrize("line", [line for line in FIRST + AFTER_CHANGES if line not in PYMAP_ONLY])
+READ_ONLY = [
+    b"UID FETCH 1 (BODY[])",  # EXAMINE: no \Seen
+    b"FETCH 1 (FLAGS RFC822)",
+    b"UID FETCH 1:2 (UID FLAGS)",
+]
+
+
+async def test_examined_mailbox_answers_are_the_same_bytes(imap: Running) -> None:
+    answers: dict[bool, list[bytes]] = {}
+    for user, fast in ((AGENT, True), (OTHER_AGENT, False)):
+        await _deliver(imap.store, user)
+        imap.server.fast_fetch = fast
+        client = await RawClient.login(imap, user, b"EXAMINE")
+        try:
+            answers[fast] = [await client.command(line) for line in READ_ONLY]
+        finally:
+            await client.close()
+    assert answers[True] == answers[False]
+    assert b"\\Seen" not in b"".join(answers[True])
+    assert b"BODY[] {" in answers[True][0]
+
+
+@pytest.mark.parametrize(
+    "line", [line for line in FIRST + AFTER_CHANGES + READ_ONLY if line not in PYMAP_ONLY]
+)
 def test_the_table_is_taken_by_the_fast_path(line: bytes) -> None:
     command = fast_fetch.parse(b"t1 %s\r\n" % line, Params())
     assert isinstance(command, fast_fetch.FastCommand)
