@@ -310,7 +310,7 @@ class Identity(IdentityInterface):
 def _command_reads_content() -> bool:
     """Whether the FETCH being answered sends message bytes (pymap gives us only set_seen)."""
     command = current_command.get(None)
-    if isinstance(command, fast_fetch.FastCommand):
+    if fast_fetch.is_fast(command):
         return command.parsed.reads_content  # worked out once for its attribute list
     if not isinstance(command, FetchCommand):
         return True

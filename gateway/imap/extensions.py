@@ -174,7 +174,7 @@ class State(ConnectionState):
         return response, None
 
     async def do_command(self, cmd: Any) -> CommandResponse:
-        if isinstance(cmd, fast_fetch.FastCommand) and self._session and self._selected:
+        if fast_fetch.is_fast(cmd) and self._session is not None and self._selected is not None:
             return await self._fast_fetch(cmd)
         if isinstance(cmd, InvalidCommand) and _bad_charset(cmd):
             code = ResponseCode.of(b"BADCHARSET (US-ASCII UTF-8)")

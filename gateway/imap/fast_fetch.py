@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeGuard
 
 from pymap.bytes import WriteStream
 from pymap.fetch import DynamicLoadedFetchValue
@@ -55,6 +55,7 @@ __all__ = [
     "FastUidFetch",
     "PreRendered",
     "answer",
+    "is_fast",
     "parse",
     "render",
 ]
@@ -113,6 +114,12 @@ class FastFetch(FastCommand):
 
 class FastUidFetch(FastCommand, UidFetchCommand):
     """A ``UID FETCH`` read by ``parse``: ``answer`` may answer it."""
+
+
+def is_fast(command: object) -> TypeGuard[FastCommand]:
+    """Whether ``command`` came from ``parse`` (a type test: pymap's commands are ABCs, and
+    ``isinstance`` against an ABC costs many times more)."""
+    return type(command) is FastUidFetch or type(command) is FastFetch
 
 
 def _answerable(attributes: Sequence[FetchAttribute]) -> bool:
