@@ -203,3 +203,19 @@ def test_the_command_is_the_one_pymap_would_parse() -> None:
     assert (fast.tag, fast.command, fast.uid) == (theirs.tag, theirs.command, theirs.uid)
     assert fast.sequence_set == theirs.sequence_set  # type: ignore[attr-defined]
     assert [bytes(a) for a in fast.attributes] == [bytes(a) for a in theirs.attributes]  # type: ignore[attr-defined]
+
+
+async def test_fetch_before_select_gets_pymaps_answer(imap: Running) -> None:
+    answers: dict[bool, bytes] = {}
+    for fast in (True, False):
+        imap.server.fast_fetch = fast
+        reader, writer = await asyncio.open_connection("127.0.0.1", imap.port)
+        client = RawClient(reader, writer)
+        try:
+            await reader.readline()
+            await client.command(b'LOGIN %s "%s"' % (AGENT.encode(), PASSWORD.encode()))
+            answers[fast] = await client.command(b"UID FETCH 1 (BODY.PEEK[])")
+        finally:
+            await client.close()
+    assert answers[True] == answers[False]
+    assert answers[True].startswith(b"t2 BAD"), answers[True]
