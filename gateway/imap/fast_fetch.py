@@ -12,17 +12,19 @@ matches a strict grammar skips both:
   ``FetchCommand``/``UidFetchCommand`` (as subclasses that say they came this way), so what
   pymap checks before a FETCH (logged in, mailbox selected) and every store call after it
   are unchanged.
-- **Answering** (``answer``). The session's own ``fetch_messages`` reads the messages (one
-  hop to the database thread, \\Seen set for ``BODY[]`` as before) and the selected view's
-  ``fork`` gives the untagged updates, as pymap's ``do_fetch``/``do_command`` do. The
-  values come from the same loaded-message methods pymap's fetch values call; only the
-  formatting is done here, into one ``bytes`` written at once. A ``FETCH`` update for a
-  message of the answer is merged into its response as pymap's ``FetchResponse.merge``
-  does; other updates are pymap's responses, rendered by pymap.
+- **Answering** (``answer`` and ``render``, called by ``extensions.State``). The
+  session's own ``fetch_messages`` reads the messages (one hop to the database thread,
+  \\Seen set for ``BODY[]`` as before) and the selected view's ``fork`` gives the untagged
+  updates, as pymap's ``do_fetch``/``do_command`` do. The values come from the same
+  loaded-message methods pymap's fetch values call; only the formatting is done here, into
+  one ``bytes`` written at once. A ``FETCH`` update for a message of the answer is merged
+  into its response as pymap's ``FetchResponse.merge`` does; other updates are pymap's
+  responses, rendered by pymap.
 
 Anything else (``*``, larger sets, BINARY, ``CHANGEDSINCE``, literals, two spaces) goes to
-pymap unchanged. ``tests/gateway/imap/test_fast_fetch.py`` answers a table of command
-lines both ways on the same messages and compares the bytes.
+pymap unchanged; a literal (``{4}``) never reaches the attribute parser here, which reads
+a line alone and has no continuation to ask for. ``tests/gateway/imap/test_fast_fetch.py``
+answers a table of command lines both ways on the same messages and compares the bytes.
 
 Upstream, the equivalent in pymap would be a cache of parsed fetch-attribute lists in
 ``FetchCommand.parse`` and a ``FetchResponse`` that renders to one ``bytes``.
@@ -65,9 +67,10 @@ MAX_MESSAGES: Final = 64
 
 _TAG: Final = rb"[\x21\x23\x24\x26\x27\x2C-\x5B\x5D\x5E-\x7A\x7C\x7E]+"  # pymap's Tag
 _NUMBER: Final = rb"[1-9][0-9]{0,9}"
+# The attributes: printable ASCII without "{" (no literal, which would need a continuation).
 _LINE: Final = re.compile(
-    rb"(%b) (?i:(UID) )?(?i:FETCH) (%b(?::%b)?(?:,%b(?::%b)?){0,15}) ([(A-Za-z][^\r\n]{0,1023})\r\n"
-    % (_TAG, _NUMBER, _NUMBER, _NUMBER, _NUMBER)
+    rb"(%b) (?i:(UID) )?(?i:FETCH) (%b(?::%b)?(?:,%b(?::%b)?){0,15}) "
+    rb"([(A-Za-z][\x20-\x7A\x7C-\x7E]{0,1023})\r\n" % (_TAG, _NUMBER, _NUMBER, _NUMBER, _NUMBER)
 )
 
 _SIMPLE: Final = frozenset({b"UID", b"FLAGS", b"INTERNALDATE"})

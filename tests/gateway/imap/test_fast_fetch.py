@@ -185,6 +185,9 @@ def test_the_table_is_taken_by_the_fast_path(line: bytes) -> None:
         b"t1 UID FETCH 1 (FLAGS)\n",
         b"t1 UID FETCH 1 (FLAGS\r\n",
         b"t1 UID FETCH 1 {5}\r\n",
+        b"t1 UID FETCH 1 (BODY.PEEK[HEADER.FIELDS ({4}\r\n",  # a literal needs a continuation
+        b"t1 UID FETCH 1 (BODY.PEEK[HEADER.FIELDS ({4+}\r\n",
+        b"t1 UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Asunto\xc3\xb1)])\r\n",  # 8-bit
         b"t1 UID FETCH 0 (FLAGS)\r\n",
         b"t1 UID STORE 1 +FLAGS (\\Seen)\r\n",
     ],
