@@ -52,7 +52,7 @@ from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
 
 from config.clock import SystemClock
-from gateway.imap import extensions
+from gateway.imap import extensions, fast_fetch
 from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
@@ -310,6 +310,8 @@ class Identity(IdentityInterface):
 def _command_reads_content() -> bool:
     """Whether the FETCH being answered sends message bytes (pymap gives us only set_seen)."""
     command = current_command.get(None)
+    if fast_fetch.is_fast(command):
+        return command.parsed.reads_content  # worked out once for its attribute list
     if not isinstance(command, FetchCommand):
         return True
     needed = FetchRequirement.reduce(attribute.requirement for attribute in command.attributes)

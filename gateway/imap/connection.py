@@ -35,9 +35,9 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from proxyprotocol.sock import SocketInfo
 from pymap.concurrent import Event
@@ -58,6 +58,8 @@ from pymap.parsing.response import (
 )
 from pymap.parsing.specials import Tag
 from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
+
+from gateway.imap import fast_fetch
 
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 
@@ -112,9 +114,13 @@ class BoundedConnection(IMAPConnection):
         writer: asyncio.StreamWriter,
         sock_info: SocketInfo,
         bounds: Bounds,
+        *,
+        fast_fetch: bool = True,
     ) -> None:
         super().__init__(commands, config, reader, writer, sock_info)
         self.bounds = bounds
+        self.fast_fetch = fast_fetch
+        """Whether the usual FETCH lines skip pymap's parser (``gateway.imap.fast_fetch``)."""
         self.peer = writer.get_extra_info("peername")
         self._loop = asyncio.get_running_loop()
         self._login_deadline = self._loop.time() + bounds.login_timeout
@@ -124,6 +130,9 @@ class BoundedConnection(IMAPConnection):
         self._command_bytes = 0  # of the command being read, literals included
         self._command_name: bytes | None = None  # APPEND may carry a message
         self._idle_updates: asyncio.Task[Any] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._reading: asyncio.Task[Any] | None = None  # the task waiting for the client
+        self._timed_out = False
 
     async def run(self, state: ConnectionState) -> None:
         self._state = state
@@ -158,15 +167,56 @@ class BoundedConnection(IMAPConnection):
         self._command_bytes = 0
         self._command_name = None
 
-    async def _timed(self, read: Awaitable[bytes]) -> bytes:
-        """Await a read before the deadline; past it, say ``BYE`` and end the session."""
+    async def _timed(self, read: Coroutine[Any, Any, bytes]) -> bytes:
+        """Await a read before the deadline; past it, say ``BYE`` and end the session.
+
+        One timer per connection (``_watch``) rather than one per read: a command's
+        deadline moves at each command, and the timer, when it fires early, is set again
+        for the deadline of the moment (a timer per read cost a twentieth of a FETCH).
+        """
+        deadline = self._deadline()
+        if self._loop.time() >= deadline:
+            read.close()
+            await self._expire()
+        watchdog = self._watchdog
+        if watchdog is None or watchdog.when() > deadline:
+            if watchdog is not None:
+                watchdog.cancel()
+            self._watchdog = self._loop.call_at(deadline, self._watch)
+        task = self._reading = asyncio.current_task()
         try:
-            async with asyncio.timeout_at(self._deadline()):
-                return await read
-        except TimeoutError:
-            log.info("IMAP %s: no complete command in time, closing", self.peer)
-            await self._bye(b"Autologout; idle for too long.")
-            raise EOFError() from None
+            return await read
+        except asyncio.CancelledError:
+            if self._timed_out and task is not None and task.uncancel() == 0:
+                self._timed_out = False
+                await self._expire()
+            raise
+        finally:
+            self._reading = None
+
+    def _watch(self) -> None:
+        """The deadline's timer: cut off a read that is still waiting past it."""
+        self._watchdog = None
+        task = self._reading
+        if task is None:
+            return  # not waiting for the client: its next read sets the timer again
+        deadline = self._deadline()
+        if self._loop.time() < deadline:
+            self._watchdog = self._loop.call_at(deadline, self._watch)
+            return
+        self._timed_out = True
+        task.cancel()
+
+    async def _expire(self) -> NoReturn:
+        log.info("IMAP %s: no complete command in time, closing", self.peer)
+        await self._bye(b"Autologout; idle for too long.")
+        raise EOFError()
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        super().close()
 
     async def readline(self) -> memoryview:
         try:
@@ -205,6 +255,10 @@ class BoundedConnection(IMAPConnection):
     async def read_command(self, state: ConnectionState) -> Command:
         self._start_command()
         line = await self.readline()
+        if self.fast_fetch:
+            fast = fast_fetch.parse(line, self.params)
+            if fast is not None:
+                return fast
         conts: list[memoryview] = []
         while True:
             params = self.params.copy(ParsingState(continuations=conts))
@@ -245,10 +299,13 @@ class BoundedConnection(IMAPConnection):
     async def write_response(self, resp: Response) -> None:
         if self._said_bye:
             return  # nothing follows our BYE (pymap would add a BYE [SERVERBUG])
-        gathered = _Gathered(self.writer)
         try:
-            await resp.async_write(gathered)
-            gathered.flush()
+            if isinstance(resp, fast_fetch.PreRendered):
+                self.writer.write(resp.data)  # rendered whole already
+            else:
+                gathered = _Gathered(self.writer)
+                await resp.async_write(gathered)
+                gathered.flush()
             if self.writer.transport.get_write_buffer_size():
                 await self._drain_within_timeout()
         except ConnectionError:

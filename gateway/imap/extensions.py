@@ -45,6 +45,8 @@ from pysasl.creds.server import ServerCredentials
 from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
+from gateway.imap import fast_fetch
+
 __all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
 
 CAPABILITIES: Final = (b"NAMESPACE", b"UNSELECT", b"ENABLE")
@@ -172,11 +174,25 @@ class State(ConnectionState):
         return response, None
 
     async def do_command(self, cmd: Any) -> CommandResponse:
+        if fast_fetch.is_fast(cmd) and self._session is not None and self._selected is not None:
+            return await self._fast_fetch(cmd)
         if isinstance(cmd, InvalidCommand) and _bad_charset(cmd):
             code = ResponseCode.of(b"BADCHARSET (US-ASCII UTF-8)")
             return ResponseNo(cmd.tag, b"Unknown charset, use UTF-8.", code)
         response: CommandResponse = await super().do_command(cmd)
         return response
+
+    async def _fast_fetch(self, cmd: fast_fetch.FastCommand) -> CommandResponse:
+        """pymap's ``do_fetch`` and the end of its ``do_command``, formatted by
+        ``gateway.imap.fast_fetch`` (which read the command line)."""
+        selected = self.selected
+        if not cmd.uid:
+            selected.hide_expunged = True
+        set_seen = not selected.readonly and cmd.parsed.sets_seen
+        messages, updates = await self.session.fetch_messages(selected, cmd.sequence_set, set_seen)
+        responses, expunged = await fast_fetch.answer(cmd, selected, messages)
+        self._selected, untagged = updates.fork(cmd)
+        return fast_fetch.render(cmd, responses, expunged, untagged)
 
 
 def _bad_charset(cmd: InvalidCommand) -> bool:

@@ -44,14 +44,14 @@ from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
 from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded
+from gateway.imap.fast_fetch import is_fast
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
 from gateway.imap.selected import (
     IncrementalMessages,
     IncrementalSelected,
     RecentFlags,
-    flags_key,
-    flags_of,
+    flags_of_names,
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
 from mailboxes.errors import StoreError
@@ -113,6 +113,10 @@ RECHECK_SECONDS: Final = 0.5
 when nothing in this process changed the folder (POP3 deletions are only seen by looking)."""
 
 _QUICK_COMMANDS = (FetchCommand, StoreCommand, SearchCommand, CopyCommand)
+
+
+def _quick(command: object) -> bool:
+    return is_fast(command) or isinstance(command, _QUICK_COMMANDS)  # the first is cheaper
 
 
 class _Seen(NamedTuple):
@@ -298,7 +302,7 @@ class MailboxData(MailboxDataInterface[Message]):
         return Message(
             stored.uid,
             stored.internal_date,
-            flags_of(flags_key(stored.flags)),  # shared: a mailbox has few distinct sets
+            flags_of_names(stored.flags),  # shared: a mailbox has few distinct sets
             mailbox=self,
             size=stored.size,
             raw=stored.raw,
@@ -423,7 +427,7 @@ class MailboxData(MailboxDataInterface[Message]):
             wait_on is None
             and unchanged
             and now - seen.checked < RECHECK_SECONDS
-            and isinstance(current_command.get(None), _QUICK_COMMANDS)
+            and _quick(current_command.get(None))
         ):
             return selected  # nothing changed here; the store is looked at again soon
         if wait_on is not None and unchanged and not wait_on.is_set():

@@ -59,6 +59,7 @@ __all__ = [
     "ViewMessage",
     "flags_key",
     "flags_of",
+    "flags_of_names",
 ]
 
 _FLAGS = FetchAttribute(b"FLAGS")
@@ -75,6 +76,13 @@ def flags_of(key: str) -> frozenset[Flag]:
 def flags_key(flags: Iterable[Any]) -> str:
     """The text of a flag set, as the store keeps it: names, sorted, space-separated."""
     return " ".join(sorted(str(flag) for flag in flags))
+
+
+@functools.lru_cache(maxsize=256)
+def flags_of_names(names: frozenset[str]) -> frozenset[Flag]:
+    """``flags_of(flags_key(names))``, kept by the set of names (each message read from the
+    store comes with one; sorting and joining them every time cost more than the lookup)."""
+    return flags_of(flags_key(names))
 
 
 _NO_ID = ObjectId(None)

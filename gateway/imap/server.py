@@ -55,7 +55,8 @@ class ImapServer:
     """Serves IMAP on the store; owns the backend and the live connections.
 
     ``auth_requires_tls`` keeps LOGIN and AUTHENTICATE for after STARTTLS (``LOGINDISABLED``
-    before).
+    before). ``fast_fetch=False`` sends every FETCH through pymap's own parser and renderer
+    (``gateway.imap.fast_fetch``; the tests compare the two).
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class ImapServer:
         tls_context: ssl.SSLContext | None = None,
         auth_requires_tls: bool = False,
         logins: LoginChecks | None = None,
+        fast_fetch: bool = True,
     ) -> None:
         common: dict[str, Any] = {
             "host": "",
@@ -88,6 +90,7 @@ class ImapServer:
         self.backend = Backend.for_store(store, self.config, logins=logins)
         self.bounds = replace(bounds or Bounds(), literal_after_login=max_message_size)
         self.limits = limits
+        self.fast_fetch = fast_fetch
         self._tls_context = tls_context
         self._stack = AsyncExitStack()
         self._server: asyncio.Server | None = None
@@ -173,7 +176,15 @@ class ImapServer:
     ) -> None:
         """pymap's ``IMAPServer.__call__``, with our connection and connection state."""
         sock_info = _SocketInfo(writer, unique_id=uuid4().bytes)
-        conn = _Connection(config.commands, config, reader, writer, sock_info, self.bounds)
+        conn = _Connection(
+            config.commands,
+            config,
+            reader,
+            writer,
+            sock_info,
+            self.bounds,
+            fast_fetch=self.fast_fetch,
+        )
         state = extensions.State(self.backend.login, config)
         async with AsyncExitStack() as stack:
             connection_exit.set(stack)
