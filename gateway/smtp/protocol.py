@@ -10,11 +10,14 @@ greeting, EHLO/HELO lines, ``334`` and ``354`` carry none (RFC 2034 §3, Postfix
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import AnyStr, Final
 
-from aiosmtpd.smtp import SMTP, TLSSetupException
+from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException
+
+from gateway.smtp.data import DOT_LINE_END, DataDecoder
 
 __all__ = ["MAX_LINE_OCTETS", "SubmissionProtocol", "with_enhanced_code"]
 
@@ -117,6 +120,44 @@ class SubmissionProtocol(SMTP):
             await super().smtp_HELO(hostname)
         finally:
             self._bare_replies = False
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA, its stream read in pieces (``gateway.smtp.data``), not a line at
+        a time. Its checks, replies and handler call are aiosmtpd 1.4.6's own (the version
+        pinned); upstream, ``SMTP.smtp_DATA`` could read so itself."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        decoder = DataDecoder(self.data_size_limit or None, self.line_length_limit)
+        reader = self._reader
+        try:
+            while True:
+                try:
+                    piece = await reader.readuntil(DOT_LINE_END)
+                except asyncio.LimitOverrunError as exc:  # a large piece with no end in it
+                    piece = await reader.read(exc.consumed)
+                if decoder.feed(piece):
+                    break
+        except asyncio.CancelledError:  # the connection was lost during DATA
+            log.info("Connection lost during DATA")
+            self._writer.close()
+            raise
+        if decoder.refusal is not None:
+            await self.push(decoder.refusal.value)
+            self._set_post_data_state()  # type: ignore[no-untyped-call]
+            return
+        # Bytes, as the node reads mail (``decode_data=False``).
+        self.envelope.content = self.envelope.original_content = decoder.content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push("250 OK" if status is MISSING else status)
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         if _unbalanced(arg):
