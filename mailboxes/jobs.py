@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -130,7 +130,8 @@ async def answers_on_file(
     return answers
 
 
-def _job(row: IntakeJobRow) -> IntakeJob:
+def _job(row: Any) -> IntakeJob:
+    """A job from a row with ``_JOB_COLUMNS``."""
     return IntakeJob(
         id=row.id,
         office_code=row.office_code,
@@ -142,6 +143,46 @@ def _job(row: IntakeJobRow) -> IntakeJob:
     )
 
 
+_JOB_COLUMNS = (
+    IntakeJobRow.id,
+    IntakeJobRow.office_code,
+    IntakeJobRow.sender,
+    IntakeJobRow.recipient,
+    IntakeJobRow.state,
+    IntakeJobRow.attempts,
+    IntakeJobRow.received_at,
+    IntakeJobRow.error,
+)
+
+_PENDING_IDS = (
+    select(IntakeJobRow.id)
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .order_by(IntakeJobRow.id)
+)
+_PENDING_SIZES = (
+    select(IntakeJobRow.id, MessageContentRow.size)
+    .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .order_by(IntakeJobRow.id)
+)
+_CLAIMED = (
+    select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
+    .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+    .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
+    .where(
+        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
+        IntakeJobRow.state == JobState.PENDING.value,
+    )
+    .order_by(IntakeJobRow.id)
+)
+_RECORD_ERROR = (
+    update(IntakeJobRow)
+    .where(IntakeJobRow.id == bindparam("job"), IntakeJobRow.state == JobState.PENDING.value)
+    .values(attempts=IntakeJobRow.attempts + 1, error=bindparam("why"))
+)
+_JOB = select(*_JOB_COLUMNS).where(IntakeJobRow.id == bindparam("job"))
+
+
 class JobQueue:
     """Pending intake jobs of one store, for the one pipeline worker of the node."""
 
@@ -149,16 +190,15 @@ class JobQueue:
         self._store = store
 
     async def pending_ids(self) -> list[int]:
-        async with self._store.database.read_session() as session:
-            query = (
-                select(IntakeJobRow.id)
-                .where(IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-            )
-            held = self._store.routing.current.held_offices
+        held = self._store.routing.current.held_offices
+
+        def read(connection: Connection) -> list[int]:
+            query = _PENDING_IDS
             if held:
                 query = query.where(IntakeJobRow.office_code.not_in(held))
-            return list(await session.scalars(query))
+            return list(connection.scalars(query))
+
+        return await self._store.database.run(read)
 
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
@@ -170,62 +210,55 @@ class JobQueue:
         run of large mails is not all held in memory at once. Nothing is written: a job's
         attempts are counted when it fails (``record_error``), not when it is taken.
         """
-        async with self._store.database.read_session() as session:
-            query = (
-                select(IntakeJobRow.id, MessageContentRow.size)
-                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-                .where(IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-                .limit(limit)
-            )
-            if exclude:
-                query = query.where(IntakeJobRow.id.not_in(list(exclude)))
-            held = self._store.routing.current.held_offices
+        held = self._store.routing.current.held_offices
+        excluded = list(exclude)
+
+        def read(connection: Connection) -> list[ClaimedJob]:
+            query = _PENDING_SIZES.limit(limit)
+            if excluded:
+                query = query.where(IntakeJobRow.id.not_in(excluded))
             if held:  # moved here; numbering not handed over yet
                 query = query.where(IntakeJobRow.office_code.not_in(held))
             ids: list[int] = []
             total = 0
-            for job_id, size in await session.execute(query):
+            for job_id, size in connection.execute(query):
                 total += size
                 if ids and total > max_bytes:
                     break
                 ids.append(job_id)
             if not ids:
                 return []
-            rows = await session.execute(
-                select(IntakeJobRow, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
-                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-                .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
-                .where(IntakeJobRow.id.in_(ids), IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-            )
             return [
                 ClaimedJob(
                     job=replace(_job(row), attempts=row.attempts + 1),
-                    raw=bytes(raw),
-                    sender_agent_code=agent_code,
+                    raw=bytes(row.raw),
+                    sender_agent_code=row.agent_code,
                     last_error=row.error,
-                    sender_role=role,
+                    sender_role=row.role,
                 )
-                for row, raw, agent_code, role in rows
+                for row in connection.execute(_CLAIMED, {"ids": ids})
             ]
+
+        return await self._store.database.run(read)
 
     async def record_error(self, job_id: int, error: str) -> None:
         """Count a failure of the job and note why; it stays pending for the next attempt."""
-        async with self._store.database.write_session() as session, session.begin():
-            await session.execute(
-                update(IntakeJobRow)
-                .where(IntakeJobRow.id == job_id, IntakeJobRow.state == JobState.PENDING.value)
-                .values(attempts=IntakeJobRow.attempts + 1, error=error[:MAX_ERROR_LENGTH])
-            )
+
+        def write(connection: Connection) -> None:
+            connection.execute(_RECORD_ERROR, {"job": job_id, "why": error[:MAX_ERROR_LENGTH]})
+
+        await self._store.database.run(write, write=True)
 
     async def job(self, job_id: int) -> tuple[IntakeJob, str | None]:
         """A job's current row and last error (for tests and operators)."""
-        async with self._store.database.read_session() as session:
-            row = await session.get(IntakeJobRow, job_id)
-            if row is None:
-                raise KeyError(job_id)
-            return _job(row), row.error
+
+        def read(connection: Connection) -> Any:
+            return connection.execute(_JOB, {"job": job_id}).one_or_none()
+
+        row = await self._store.database.run(read)
+        if row is None:
+            raise KeyError(job_id)
+        return _job(row), row.error
 
     @asynccontextmanager
     async def answering(self, now: datetime) -> AsyncIterator[Answering]:
