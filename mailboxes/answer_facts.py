@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from functools import partial
 
 from mailboxes import dispatch_history, ledgers
+from mailboxes.database import Database
 from mailboxes.jobs import RecordedAnswer, answers_on_file
 from mailboxes.store import Store
 
@@ -24,38 +24,43 @@ __all__ = ["AnswerFactReader", "reading"]
 
 
 class AnswerFactReader:
-    """The questions, asked on one reader connection."""
+    """The questions, each a read of its own on the store's readers."""
 
-    def __init__(self, session: AsyncConnection) -> None:
-        self._session = session
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def recorded_answers(
         self, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], RecordedAnswer | None]:
-        return await answers_on_file(self._session, keys)
+        return await self._database.run(partial(answers_on_file, keys=keys))
 
     async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
-        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+        return await self._database.run(
+            partial(ledgers.importer_fobs, doc_type=doc_type, doc_number=doc_number, year=year)
+        )
 
     async def used_control_documents(
         self, keys: Iterable[dispatch_history.ControlDocumentKey]
     ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
-        return await dispatch_history.used_control_documents(self._session, keys)
+        return await self._database.run(partial(dispatch_history.used_control_documents, keys=keys))
 
     async def overdue_regularizations(
         self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
     ) -> tuple[str, ...]:
-        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
+        return await self._database.run(
+            partial(dispatch_history.overdue_regularizations, party=party, kind=kind, as_of=as_of)
+        )
 
     async def premises_incidents(
         self, party: tuple[str, str], establishment: str
     ) -> tuple[tuple[date, date | None], ...]:
-        return await dispatch_history.premises_incidents(self._session, party, establishment)
+        return await self._database.run(
+            partial(dispatch_history.premises_incidents, party=party, establishment=establishment)
+        )
 
 
 @asynccontextmanager
 async def reading(store: Store) -> AsyncIterator[AnswerFactReader]:
     """A reader of the store's facts on a reader connection (not the writer): Core
     statements only, no ORM session to build and close for each job."""
-    async with store.database.read() as connection:
-        yield AnswerFactReader(connection)
+    yield AnswerFactReader(store.database)

@@ -21,11 +21,11 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailboxes import dispatch_history, ledgers
 from mailboxes.line_ends import canonical_line_ends
@@ -45,6 +45,8 @@ from mailboxes.schema import (
 from mailboxes.store import Change, Store, relay_entry
 
 __all__ = ["AnsweredJob", "Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
+
+T = TypeVar("T")
 
 MAX_ERROR_LENGTH = 2000
 DEFAULT_CLAIM_BYTES = 32 * 1024 * 1024
@@ -104,15 +106,15 @@ def _answer(row: Any) -> RecordedAnswer:
     )
 
 
-async def answers_on_file(
-    session: AsyncSession | AsyncConnection, keys: Collection[tuple[str, str]]
+def answers_on_file(
+    connection: Connection, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], RecordedAnswer | None]:
     """The answers on file for (agent code, reference) pairs (None where there is none)."""
     wanted = list(dict.fromkeys(keys))
     answers: dict[tuple[str, str], RecordedAnswer | None] = {}
     for start in range(0, len(wanted), 200):
         chunk = wanted[start : start + 200]
-        rows = await session.execute(
+        rows = connection.execute(
             select(
                 DeclarationRow.agent_code,
                 DeclarationRow.agent_reference,
@@ -321,6 +323,12 @@ class Answering:
         self._series: dict[tuple[str, int, str], list[int]] = {}  # [last taken, last written]
         self._months: dict[ledgers.MonthKey, _HeldMonth] = {}
 
+    async def _sync(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(connection, ...)`` on this transaction's connection."""
+        return await self._session.run_sync(
+            lambda session: function(session.connection(), *args, **kwargs)
+        )
+
     async def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
@@ -336,7 +344,7 @@ class Answering:
     async def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
         wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
-        self._answers.update(await answers_on_file(self._session, wanted))
+        self._answers.update(await self._sync(answers_on_file, wanted))
 
     async def recorded_answers(
         self, keys: Collection[tuple[str, str]]
@@ -493,8 +501,8 @@ class Answering:
                 )
         months, self._months = self._months, {}
         for key, month in months.items():
-            await ledgers.add_to_month(
-                self._session,
+            await self._sync(
+                ledgers.add_to_month,
                 key,
                 numbered=month.numbered,
                 base=month.base,
@@ -617,7 +625,7 @@ class Answering:
         self, keys: Iterable[dispatch_history.ControlDocumentKey]
     ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
         """The declaration number that already used each of ``keys``, for those used."""
-        return await dispatch_history.used_control_documents(self._session, keys)
+        return await self._sync(dispatch_history.used_control_documents, keys)
 
     async def record_control_documents(
         self,
@@ -627,8 +635,8 @@ class Answering:
         office: str,
         used_at: datetime,
     ) -> None:
-        await dispatch_history.record_control_documents(
-            self._session,
+        await self._sync(
+            dispatch_history.record_control_documents,
             keys,
             declaration_number=declaration_number,
             office=office,
@@ -644,8 +652,8 @@ class Answering:
         kind: dispatch_history.PendingKind,
         due_on: date,
     ) -> None:
-        await dispatch_history.record_pending_regularization(
-            self._session,
+        await self._sync(
+            dispatch_history.record_pending_regularization,
             declaration_number=declaration_number,
             office=office,
             party=party,
@@ -656,12 +664,12 @@ class Answering:
     async def overdue_regularizations(
         self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
     ) -> tuple[str, ...]:
-        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
+        return await self._sync(dispatch_history.overdue_regularizations, party, kind, as_of)
 
     async def premises_incidents(
         self, party: tuple[str, str], establishment: str
     ) -> tuple[tuple[date, date | None], ...]:
-        return await dispatch_history.premises_incidents(self._session, party, establishment)
+        return await self._sync(dispatch_history.premises_incidents, party, establishment)
 
     # endregion
     # region ledgers: channel months and the import history (``mailboxes.ledgers``)
@@ -681,7 +689,7 @@ class Answering:
         """
         held = self._months.get(key)
         if held is None:
-            month = await ledgers.take_month(self._session, key, previous, limit_from)
+            month = await self._sync(ledgers.take_month, key, previous, limit_from)
             self._months[key] = _HeldMonth(month)
             return month
         before = held.now()
@@ -694,8 +702,8 @@ class Answering:
         """Add a declaration's channel to its month (taken with ``take_channel_month``)."""
         held = self._months.get(key)
         if held is None:
-            await ledgers.count_channel(
-                self._session, key, base=base, red=red, mandatory_red=mandatory_red
+            await self._sync(
+                ledgers.count_channel, key, base=base, red=red, mandatory_red=mandatory_red
             )
             return
         held.base += base
@@ -705,7 +713,7 @@ class Answering:
     async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
         """The importer's recorded imports of the year (FOB, US cents), this transaction's
         own included."""
-        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+        return await self._sync(ledgers.importer_fobs, doc_type, doc_number, year)
 
     async def record_import(
         self,
@@ -718,8 +726,8 @@ class Answering:
         fob_cents: int,
         received_at: datetime,
     ) -> None:
-        await ledgers.record_import(
-            self._session,
+        await self._sync(
+            ledgers.record_import,
             {
                 "number": number,
                 "office_code": office,

@@ -1,7 +1,7 @@
 """What numbering keeps besides the number: channel months and the import history.
 
 Both are written in the answering transaction (``mailboxes.jobs.Answering`` calls these with
-its session), so they commit with the number or not at all. The pipeline decides (the red
+its connection), so they commit with the number or not at all. The pipeline decides (the red
 limit, the channel, whether an import is recorded); here are only the statements, built once.
 
 Channel months: the month's row is locked for the rest of the transaction by the
@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Insert, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
@@ -73,9 +72,9 @@ _MONTH_COLUMNS = (
 )
 
 
-def _insert_ignoring_twin(session: AsyncSession) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
+def _insert_ignoring_twin(connection: Connection) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the connection's database."""
+    dialect = connection.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(ChannelMonthRow).on_conflict_do_nothing()
     if dialect == "sqlite":
@@ -83,11 +82,11 @@ def _insert_ignoring_twin(session: AsyncSession) -> Insert:
     return insert(ChannelMonthRow)
 
 
-async def numbered_between(
-    session: AsyncSession, office: str, regime: str, start: datetime, end: datetime
+def numbered_between(
+    connection: Connection, office: str, regime: str, start: datetime, end: datetime
 ) -> int:
     """Declarations of ``office`` and ``regime`` accepted (numbered) in [start, end)."""
-    numbered = await session.scalar(
+    numbered = connection.scalar(
         select(func.count())
         .select_from(DeclarationRow)
         .where(
@@ -101,8 +100,8 @@ async def numbered_between(
     return int(numbered or 0)
 
 
-async def take_month(
-    session: AsyncSession,
+def take_month(
+    connection: Connection,
     key: MonthKey,
     previous: tuple[datetime, datetime],
     limit_from: Callable[[int], str],
@@ -116,11 +115,11 @@ async def take_month(
         .values(numbered=ChannelMonthRow.numbered + 1)
         .returning(*_MONTH_COLUMNS)
     )
-    row = (await session.execute(take)).one_or_none()
+    row = connection.execute(take).one_or_none()
     if row is None:
-        before = await numbered_between(session, key.office, key.regime, *previous)
-        await session.execute(
-            _insert_ignoring_twin(session).values(
+        before = numbered_between(connection, key.office, key.regime, *previous)
+        connection.execute(
+            _insert_ignoring_twin(connection).values(
                 office_code=key.office,
                 year=key.year,
                 month=key.month,
@@ -132,16 +131,16 @@ async def take_month(
                 mandatory_red=0,
             )
         )
-        row = (await session.execute(take)).one()
+        row = connection.execute(take).one()
     return ChannelMonth(row[0], row[1] - 1, row[2], row[3], row[4])
 
 
-async def count_channel(
-    session: AsyncSession, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
+def count_channel(
+    connection: Connection, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
 ) -> None:
     """Add the declaration's channel to the month's counts (its row already locked)."""
     if base or red or mandatory_red:
-        await session.execute(
+        connection.execute(
             update(ChannelMonthRow)
             .where(*_key(key))
             .values(
@@ -152,8 +151,8 @@ async def count_channel(
         )
 
 
-async def add_to_month(
-    session: AsyncSession,
+def add_to_month(
+    connection: Connection,
     key: MonthKey,
     *,
     numbered: int = 0,
@@ -163,7 +162,7 @@ async def add_to_month(
 ) -> None:
     """Add several declarations to a month at once (its row locked by ``take_month``)."""
     if numbered or base or red or mandatory_red:
-        await session.execute(
+        connection.execute(
             update(ChannelMonthRow)
             .where(*_key(key))
             .values(
@@ -175,26 +174,29 @@ async def add_to_month(
         )
 
 
-async def channel_month(session: AsyncSession, key: MonthKey) -> ChannelMonth | None:
-    row = (await session.execute(select(*_MONTH_COLUMNS).where(*_key(key)))).one_or_none()
+def channel_month(connection: Connection, key: MonthKey) -> ChannelMonth | None:
+    row = connection.execute(select(*_MONTH_COLUMNS).where(*_key(key))).one_or_none()
     return None if row is None else ChannelMonth(*row)
 
 
-async def importer_fobs(
-    session: AsyncSession | AsyncConnection, doc_type: str, doc_number: str, year: int
-) -> list[int]:
+def importer_fobs(connection: Connection, doc_type: str, doc_number: str, year: int) -> list[int]:
     """FOB values (US cents) of an importer's recorded imports of a year, oldest first."""
-    cents = await session.scalars(
-        select(ImportHistoryRow.fob_cents)
-        .where(
-            ImportHistoryRow.party_doc_type == doc_type,
-            ImportHistoryRow.party_doc_number == doc_number,
-            ImportHistoryRow.year == year,
-        )
-        .order_by(ImportHistoryRow.received_at)
+    cents = connection.scalars(
+        _IMPORTER_FOBS, {"doc_type": doc_type, "doc_number": doc_number, "year": year}
     )
     return list(cents)
 
 
-async def record_import(session: AsyncSession, row: dict[str, object]) -> None:
-    await session.execute(insert(ImportHistoryRow).values(**row))
+def record_import(connection: Connection, row: dict[str, object]) -> None:
+    connection.execute(insert(ImportHistoryRow), row)
+
+
+_IMPORTER_FOBS = (
+    select(ImportHistoryRow.fob_cents)
+    .where(
+        ImportHistoryRow.party_doc_type == bindparam("doc_type"),
+        ImportHistoryRow.party_doc_number == bindparam("doc_number"),
+        ImportHistoryRow.year == bindparam("year"),
+    )
+    .order_by(ImportHistoryRow.received_at)
+)
