@@ -342,17 +342,12 @@ class Answering(FactReader):
     def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
         """File several new messages, each (owner, folder, raw), with one statement; their
         content ids, in order (an acceptance's reply and office copy)."""
-        rows = []
+        rows: list[dict[str, object]] = []
         for _, _, raw in mails:
             raw = canonical_line_ends(raw)
             rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
-        # One multi-row VALUES statement. Its ids are generated row after row (SQLite's
-        # rowid, PostgreSQL's sequence), so in ascending order they follow the rows; the
-        # order RETURNING lists them in is not promised by either.
-        result = self._connection.execute(
-            insert(MessageContentRow).values(rows).returning(MessageContentRow.id)
-        )
-        content_ids = sorted(int(content_id) for content_id in result.scalars())
+        # As the store's deliveries write theirs: one statement built once, ids in order.
+        content_ids = self._store.insert_numbered(self._connection, MessageContentRow, rows)
         for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
             self.redeliver(owner, folder, content_id)
         return content_ids

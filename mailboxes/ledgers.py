@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Insert, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
@@ -54,14 +54,21 @@ class ChannelMonth:
     mandatory_red: int
 
 
-def _key(key: MonthKey) -> tuple[ColumnElement[bool], ...]:
-    return (
-        ChannelMonthRow.office_code == key.office,
-        ChannelMonthRow.year == key.year,
-        ChannelMonthRow.month == key.month,
-        ChannelMonthRow.regime == key.regime,
-    )
+def _key(key: MonthKey) -> dict[str, object]:
+    return {
+        "k_office": key.office,
+        "k_year": key.year,
+        "k_month": key.month,
+        "k_regime": key.regime,
+    }
 
+
+_OF_KEY = (
+    ChannelMonthRow.office_code == bindparam("k_office"),
+    ChannelMonthRow.year == bindparam("k_year"),
+    ChannelMonthRow.month == bindparam("k_month"),
+    ChannelMonthRow.regime == bindparam("k_regime"),
+)
 
 _MONTH_COLUMNS = (
     ChannelMonthRow.red_limit,
@@ -71,15 +78,29 @@ _MONTH_COLUMNS = (
     ChannelMonthRow.mandatory_red,
 )
 
-
-def _insert_ignoring_twin(connection: Connection) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the connection's database."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(ChannelMonthRow).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(ChannelMonthRow).on_conflict_do_nothing()
-    return insert(ChannelMonthRow)
+# Built once: the answering transaction runs them for every month it numbers in.
+_MONTH = select(*_MONTH_COLUMNS).where(*_OF_KEY)
+_TAKE = (
+    update(ChannelMonthRow)
+    .where(*_OF_KEY)
+    .values(numbered=ChannelMonthRow.numbered + 1)
+    .returning(*_MONTH_COLUMNS)
+)
+_ADD = (
+    update(ChannelMonthRow)
+    .where(*_OF_KEY)
+    .values(
+        numbered=ChannelMonthRow.numbered + bindparam("add_numbered"),
+        base=ChannelMonthRow.base + bindparam("add_base"),
+        red=ChannelMonthRow.red + bindparam("add_red"),
+        mandatory_red=ChannelMonthRow.mandatory_red + bindparam("add_mandatory_red"),
+    )
+)
+_INSERT_IGNORING_TWIN: dict[str, Insert] = {
+    "postgresql": postgresql.insert(ChannelMonthRow).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(ChannelMonthRow).on_conflict_do_nothing(),
+}
+"""``INSERT ... ON CONFLICT DO NOTHING`` in each dialect."""
 
 
 def numbered_between(
@@ -109,29 +130,25 @@ def take_month(
     """Count one more numbered declaration and lock the month's row; the month as it was
     before this declaration. A month's first declaration creates the row, its limit given
     by ``limit_from`` the number of declarations numbered in ``previous`` ([start, end))."""
-    take = (
-        update(ChannelMonthRow)
-        .where(*_key(key))
-        .values(numbered=ChannelMonthRow.numbered + 1)
-        .returning(*_MONTH_COLUMNS)
-    )
-    row = connection.execute(take).one_or_none()
+    where = _key(key)
+    row = connection.execute(_TAKE, where).one_or_none()
     if row is None:
         before = numbered_between(connection, key.office, key.regime, *previous)
         connection.execute(
-            _insert_ignoring_twin(connection).values(
-                office_code=key.office,
-                year=key.year,
-                month=key.month,
-                regime=key.regime,
-                red_limit=limit_from(before),
-                numbered=0,
-                base=0,
-                red=0,
-                mandatory_red=0,
-            )
+            _INSERT_IGNORING_TWIN.get(connection.dialect.name, insert(ChannelMonthRow)),
+            {
+                "office_code": key.office,
+                "year": key.year,
+                "month": key.month,
+                "regime": key.regime,
+                "red_limit": limit_from(before),
+                "numbered": 0,
+                "base": 0,
+                "red": 0,
+                "mandatory_red": 0,
+            },
         )
-        row = connection.execute(take).one()
+        row = connection.execute(_TAKE, where).one()
     return ChannelMonth(row[0], row[1] - 1, row[2], row[3], row[4])
 
 
@@ -139,16 +156,7 @@ def count_channel(
     connection: Connection, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
 ) -> None:
     """Add the declaration's channel to the month's counts (its row already locked)."""
-    if base or red or mandatory_red:
-        connection.execute(
-            update(ChannelMonthRow)
-            .where(*_key(key))
-            .values(
-                base=ChannelMonthRow.base + base,
-                red=ChannelMonthRow.red + red,
-                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
-            )
-        )
+    add_to_month(connection, key, base=base, red=red, mandatory_red=mandatory_red)
 
 
 def add_to_month(
@@ -162,20 +170,17 @@ def add_to_month(
 ) -> None:
     """Add several declarations to a month at once (its row locked by ``take_month``)."""
     if numbered or base or red or mandatory_red:
-        connection.execute(
-            update(ChannelMonthRow)
-            .where(*_key(key))
-            .values(
-                numbered=ChannelMonthRow.numbered + numbered,
-                base=ChannelMonthRow.base + base,
-                red=ChannelMonthRow.red + red,
-                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
-            )
-        )
+        added = {
+            "add_numbered": numbered,
+            "add_base": base,
+            "add_red": red,
+            "add_mandatory_red": mandatory_red,
+        }
+        connection.execute(_ADD, {**_key(key), **added})
 
 
 def channel_month(connection: Connection, key: MonthKey) -> ChannelMonth | None:
-    row = connection.execute(select(*_MONTH_COLUMNS).where(*_key(key))).one_or_none()
+    row = connection.execute(_MONTH, _key(key)).one_or_none()
     return None if row is None else ChannelMonth(*row)
 
 
