@@ -1,61 +1,129 @@
-"""Read-only queries for the facts an answer is decided on, before the writer transaction.
+"""The facts an answer is decided on, asked of one connection: the answers on file, an
+importer's imports of the year, the control documents already used, overdue
+regularizations, premises records.
 
-The answering step reads what it needs (the answers on file for the job's references, an
-importer's imports of the year, the control documents already used, overdue regularizations,
-premises records) in a read session of its own, decides outside any transaction, and checks
-in the writer transaction only that those facts still hold (``gateway.pipeline.commit``).
-The same questions are asked of ``mailboxes.jobs.Answering`` inside the transaction, with the
-same statements.
+One reader, ``FactReader``, for both places the questions are asked: before the writer
+transaction, where the answering step reads a job's facts in one unit of work on a reader
+(``read_facts``) and decides outside any transaction; and inside it, where
+``mailboxes.jobs.Answering`` (a ``FactReader`` on the writer's connection) lets the commit
+check that those facts still hold and read them again when one moved
+(``gateway.pipeline.commit``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
-from contextlib import asynccontextmanager
-from datetime import date
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, select, tuple_
 
 from mailboxes import dispatch_history, ledgers
-from mailboxes.jobs import RecordedAnswer, answers_on_file
+from mailboxes.schema import DeclarationRow, DeclarationStatus
 from mailboxes.store import Store
 
-__all__ = ["AnswerFactReader", "reading"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "FactReader",
+    "RecordedAnswer",
+    "answers_on_file",
+    "read_facts",
+    "recorded_answer",
+]
+
+T = TypeVar("T")
 
 
-class AnswerFactReader:
-    """The questions, asked on one reader connection."""
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """The answer on file for an agent's reference."""
 
-    def __init__(self, session: AsyncConnection) -> None:
-        self._session = session
+    status: DeclarationStatus
+    number: str | None
+    channel: str | None
+    reply_content_id: int
+    received_at: datetime | None = None
+    document_digest: str | None = None
+    """None for answers recorded before digests were kept: taken as the same document."""
 
-    async def recorded_answers(
+
+def recorded_answer(row: Any) -> RecordedAnswer:
+    """An answer from a result row with the columns of ``ANSWER_COLUMNS``."""
+    return RecordedAnswer(
+        status=DeclarationStatus(row.status),
+        number=row.number,
+        channel=row.channel,
+        reply_content_id=row.reply_content_id,
+        received_at=row.received_at,
+        document_digest=row.document_digest,
+    )
+
+
+ANSWER_COLUMNS = (
+    DeclarationRow.status,
+    DeclarationRow.number,
+    DeclarationRow.channel,
+    DeclarationRow.reply_content_id,
+    DeclarationRow.received_at,
+    DeclarationRow.document_digest,
+)
+
+_ANSWERS = select(DeclarationRow.agent_code, DeclarationRow.agent_reference, *ANSWER_COLUMNS).where(
+    tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(
+        bindparam("keys", expanding=True)
+    )
+)
+
+
+def answers_on_file(
+    connection: Connection, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], RecordedAnswer | None]:
+    """The answers on file for (agent code, reference) pairs (None where there is none)."""
+    wanted = list(dict.fromkeys(keys))
+    answers: dict[tuple[str, str], RecordedAnswer | None] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start : start + 200]
+        rows = connection.execute(_ANSWERS, {"keys": chunk})
+        found = {(row.agent_code, row.agent_reference): recorded_answer(row) for row in rows}
+        for key in chunk:
+            answers[key] = found.get(key)
+    return answers
+
+
+class FactReader:
+    """The questions, asked on one connection (inside the caller's unit of work)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def recorded_answers(
         self, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], RecordedAnswer | None]:
-        return await answers_on_file(self._session, keys)
+        return answers_on_file(self._connection, keys)
 
-    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
-        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
+    def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        """The importer's recorded imports of the year (FOB, US cents), oldest first."""
+        return ledgers.importer_fobs(self._connection, doc_type, doc_number, year)
 
-    async def used_control_documents(
+    def used_control_documents(
         self, keys: Iterable[dispatch_history.ControlDocumentKey]
     ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
-        return await dispatch_history.used_control_documents(self._session, keys)
+        """The declaration number that already used each of ``keys``, for those used."""
+        return dispatch_history.used_control_documents(self._connection, keys)
 
-    async def overdue_regularizations(
+    def overdue_regularizations(
         self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
     ) -> tuple[str, ...]:
-        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
+        return dispatch_history.overdue_regularizations(self._connection, party, kind, as_of)
 
-    async def premises_incidents(
+    def premises_incidents(
         self, party: tuple[str, str], establishment: str
     ) -> tuple[tuple[date, date | None], ...]:
-        return await dispatch_history.premises_incidents(self._session, party, establishment)
+        return dispatch_history.premises_incidents(self._connection, party, establishment)
 
 
-@asynccontextmanager
-async def reading(store: Store) -> AsyncIterator[AnswerFactReader]:
-    """A reader of the store's facts on a reader connection (not the writer): Core
-    statements only, no ORM session to build and close for each job."""
-    async with store.database.read() as connection:
-        yield AnswerFactReader(connection)
+async def read_facts(store: Store, work: Callable[[FactReader], T]) -> T:
+    """``work(reader)`` as one unit of work on a reader of the store (it sees the last
+    commit): every question a job's answer needs, one hand-off to the database."""
+    return await store.database.run(lambda connection: work(FactReader(connection)))

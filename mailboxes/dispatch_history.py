@@ -20,7 +20,8 @@ dispatches that must be regularized.
 
 Written and read inside the answering transaction (through ``mailboxes.jobs.Answering``),
 so they commit with the number or not at all, and survive restarts; the office's records go
-through ``OfficeRecords``, a transaction of their own.
+through ``OfficeRecords``, a transaction of their own. Each function is a statement on the
+unit of work's connection (``Database.run``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 
-from sqlalchemy import Date, Index, String, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Connection, Date, Index, String, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailboxes.schema import Base, UTCDateTime
@@ -109,56 +110,46 @@ class ControlDocumentKey:
     number: str
 
 
-async def used_control_documents(
-    session: AsyncSession | AsyncConnection, keys: Iterable[ControlDocumentKey]
+def used_control_documents(
+    connection: Connection, keys: Iterable[ControlDocumentKey]
 ) -> Mapping[ControlDocumentKey, str]:
     """The declaration number that already used each of ``keys``, for those used."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(
-            ControlDocumentUseRow.entity_code,
-            ControlDocumentUseRow.document_code,
-            ControlDocumentUseRow.number,
-            ControlDocumentUseRow.declaration_number,
-        ).where(
-            tuple_(
-                ControlDocumentUseRow.entity_code,
-                ControlDocumentUseRow.document_code,
-                ControlDocumentUseRow.number,
-            ).in_([(k.entity_code, k.document_code, k.number) for k in wanted])
-        )
+    rows = connection.execute(
+        _USED, {"keys": [(k.entity_code, k.document_code, k.number) for k in wanted]}
     )
     return {ControlDocumentKey(e, d, n): number for e, d, n, number in rows}
 
 
-async def record_control_documents(
-    session: AsyncSession,
+def record_control_documents(
+    connection: Connection,
     keys: Iterable[ControlDocumentKey],
     *,
     declaration_number: str,
     office: str,
     used_at: datetime,
 ) -> None:
-    """Record the control documents of a declaration being numbered (flushed at once, so a
+    """Record the control documents of a declaration being numbered (written at once, so a
     later declaration of the same transaction sees them)."""
-    for key in sorted(set(keys)):
-        session.add(
-            ControlDocumentUseRow(
-                entity_code=key.entity_code,
-                document_code=key.document_code,
-                number=key.number,
-                declaration_number=declaration_number,
-                office_code=office,
-                used_at=used_at,
-            )
-        )
-    await session.flush()
+    rows = [
+        {
+            "entity_code": key.entity_code,
+            "document_code": key.document_code,
+            "number": key.number,
+            "declaration_number": declaration_number,
+            "office_code": office,
+            "used_at": used_at,
+        }
+        for key in sorted(set(keys))
+    ]
+    if rows:
+        connection.execute(insert(ControlDocumentUseRow), rows)
 
 
-async def record_pending_regularization(
-    session: AsyncSession,
+def record_pending_regularization(
+    connection: Connection,
     *,
     declaration_number: str,
     office: str,
@@ -167,8 +158,8 @@ async def record_pending_regularization(
     due_on: date,
 ) -> None:
     """Record a dispatch numbered that must be regularized by ``due_on``."""
-    session.add(
-        RegularizationRow(
+    connection.execute(
+        insert(RegularizationRow).values(
             declaration_number=declaration_number,
             office_code=office,
             party_doc_type=party[0],
@@ -178,33 +169,24 @@ async def record_pending_regularization(
             regularized_on=None,
         )
     )
-    await session.flush()
 
 
-async def overdue_regularizations(
-    session: AsyncSession | AsyncConnection, party: tuple[str, str], kind: PendingKind, as_of: date
+def overdue_regularizations(
+    connection: Connection, party: tuple[str, str], kind: PendingKind, as_of: date
 ) -> tuple[str, ...]:
     """The importer's dispatches of ``kind`` still unregularized after their deadline."""
-    numbers = await session.scalars(
-        select(RegularizationRow.declaration_number)
-        .where(
-            RegularizationRow.party_doc_type == party[0],
-            RegularizationRow.party_doc_number == party[1],
-            RegularizationRow.kind == kind.value,
-            RegularizationRow.regularized_on.is_(None),
-            RegularizationRow.due_on < as_of,
-        )
-        .order_by(RegularizationRow.declaration_number)
+    numbers = connection.scalars(
+        _OVERDUE, {"doc_type": party[0], "doc_number": party[1], "kind": kind.value, "as_of": as_of}
     )
     return tuple(numbers)
 
 
-async def record_unfit_premises(
-    session: AsyncSession, party: tuple[str, str], establishment: str, on: date
+def record_unfit_premises(
+    connection: Connection, party: tuple[str, str], establishment: str, on: date
 ) -> None:
     """Record a code 44 for the premises on ``on``."""
-    session.add(
-        UnfitPremisesRow(
+    connection.execute(
+        insert(UnfitPremisesRow).values(
             party_doc_type=party[0],
             party_doc_number=party[1],
             establishment=establishment,
@@ -212,14 +194,13 @@ async def record_unfit_premises(
             cleared_on=None,
         )
     )
-    await session.flush()
 
 
-async def clear_unfit_premises(
-    session: AsyncSession, party: tuple[str, str], establishment: str, on: date
+def clear_unfit_premises(
+    connection: Connection, party: tuple[str, str], establishment: str, on: date
 ) -> bool:
     """Record the expedient that cures the premises' open code 44; False if none is open."""
-    result = await session.execute(
+    result = connection.execute(
         update(UnfitPremisesRow)
         .where(
             UnfitPremisesRow.party_doc_type == party[0],
@@ -229,28 +210,22 @@ async def clear_unfit_premises(
         )
         .values(cleared_on=on)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
 
 
-async def premises_incidents(
-    session: AsyncSession | AsyncConnection, party: tuple[str, str], establishment: str
+def premises_incidents(
+    connection: Connection, party: tuple[str, str], establishment: str
 ) -> tuple[tuple[date, date | None], ...]:
     """The premises' code 44 records: (recorded on, cleared on), oldest first."""
-    rows = await session.execute(
-        select(UnfitPremisesRow.recorded_on, UnfitPremisesRow.cleared_on)
-        .where(
-            UnfitPremisesRow.party_doc_type == party[0],
-            UnfitPremisesRow.party_doc_number == party[1],
-            UnfitPremisesRow.establishment == establishment,
-        )
-        .order_by(UnfitPremisesRow.recorded_on)
+    rows = connection.execute(
+        _PREMISES, {"doc_type": party[0], "doc_number": party[1], "establishment": establishment}
     )
     return tuple((recorded, cleared) for recorded, cleared in rows)
 
 
-async def mark_regularized(session: AsyncSession, declaration_number: str, on: date) -> bool:
+def mark_regularized(connection: Connection, declaration_number: str, on: date) -> bool:
     """Record that a dispatch was regularized on ``on``; False if it is not pending."""
-    result = await session.execute(
+    result = connection.execute(
         update(RegularizationRow)
         .where(
             RegularizationRow.declaration_number == declaration_number,
@@ -258,7 +233,41 @@ async def mark_regularized(session: AsyncSession, declaration_number: str, on: d
         )
         .values(regularized_on=on)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
+
+
+_USED = select(
+    ControlDocumentUseRow.entity_code,
+    ControlDocumentUseRow.document_code,
+    ControlDocumentUseRow.number,
+    ControlDocumentUseRow.declaration_number,
+).where(
+    tuple_(
+        ControlDocumentUseRow.entity_code,
+        ControlDocumentUseRow.document_code,
+        ControlDocumentUseRow.number,
+    ).in_(bindparam("keys", expanding=True))
+)
+_OVERDUE = (
+    select(RegularizationRow.declaration_number)
+    .where(
+        RegularizationRow.party_doc_type == bindparam("doc_type"),
+        RegularizationRow.party_doc_number == bindparam("doc_number"),
+        RegularizationRow.kind == bindparam("kind"),
+        RegularizationRow.regularized_on.is_(None),
+        RegularizationRow.due_on < bindparam("as_of"),
+    )
+    .order_by(RegularizationRow.declaration_number)
+)
+_PREMISES = (
+    select(UnfitPremisesRow.recorded_on, UnfitPremisesRow.cleared_on)
+    .where(
+        UnfitPremisesRow.party_doc_type == bindparam("doc_type"),
+        UnfitPremisesRow.party_doc_number == bindparam("doc_number"),
+        UnfitPremisesRow.establishment == bindparam("establishment"),
+    )
+    .order_by(UnfitPremisesRow.recorded_on)
+)
 
 
 class OfficeRecords:
@@ -269,13 +278,18 @@ class OfficeRecords:
         self._store = store
 
     async def mark_regularized(self, declaration_number: str, on: date) -> bool:
-        async with self._store.database.write_session() as session, session.begin():
-            return await mark_regularized(session, declaration_number, on)
+        return await self._store.database.run(
+            partial(mark_regularized, declaration_number=declaration_number, on=on), write=True
+        )
 
     async def premises_unfit(self, party: tuple[str, str], establishment: str, on: date) -> None:
-        async with self._store.database.write_session() as session, session.begin():
-            await record_unfit_premises(session, party, establishment, on)
+        await self._store.database.run(
+            partial(record_unfit_premises, party=party, establishment=establishment, on=on),
+            write=True,
+        )
 
     async def premises_fit(self, party: tuple[str, str], establishment: str, on: date) -> bool:
-        async with self._store.database.write_session() as session, session.begin():
-            return await clear_unfit_premises(session, party, establishment, on)
+        return await self._store.database.run(
+            partial(clear_unfit_premises, party=party, establishment=establishment, on=on),
+            write=True,
+        )

@@ -7,7 +7,9 @@ workers took is answered once.
 A job is answered in one write transaction that delivers the replies, files the office
 copies, records the declarations, takes the numbers and marks the job done. Nothing of it is
 visible before the commit, so a crash anywhere before it leaves the job pending with no reply
-sent and no number taken: the job is simply redone.
+sent and no number taken: the job is simply redone. The transaction is one unit of work
+(``JobQueue.answer``, on ``Database.run``): on SQLite it runs whole in the database's
+thread, one hand-off from the event loop however many statements its jobs take.
 
 A job's ``attempts`` count its own failures only (``record_error``): claiming takes nothing
 from it, so a node that dies with jobs in hand costs none of them an attempt. Reading a mail,
@@ -17,17 +19,22 @@ the only work proportional to what a sender sends, runs in worker processes whos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes import dispatch_history, ledgers
+from mailboxes.answer_facts import (
+    ANSWER_COLUMNS,
+    FactReader,
+    RecordedAnswer,
+    answers_on_file,
+    recorded_answer,
+)
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
@@ -42,9 +49,11 @@ from mailboxes.schema import (
     OfficeHandoverRow,
     RelayRow,
 )
-from mailboxes.store import Change, Store, relay_entry
+from mailboxes.store import Change, Store, relay_entry, reserve_uids
 
 __all__ = ["AnsweredJob", "Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
+
+T = TypeVar("T")
 
 MAX_ERROR_LENGTH = 2000
 DEFAULT_CLAIM_BYTES = 32 * 1024 * 1024
@@ -69,19 +78,6 @@ class ClaimedJob:
         return self.job.id
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedAnswer:
-    """The answer on file for an agent's reference."""
-
-    status: DeclarationStatus
-    number: str | None
-    channel: str | None
-    reply_content_id: int
-    received_at: datetime | None = None
-    document_digest: str | None = None
-    """None for answers recorded before digests were kept: taken as the same document."""
-
-
 class AnsweredJob(Protocol):
     """The job an answer is recorded for (an ``IntakeJob``, or a plan that answers one)."""
 
@@ -92,45 +88,8 @@ class AnsweredJob(Protocol):
     def received_at(self) -> datetime: ...
 
 
-def _answer(row: Any) -> RecordedAnswer:
-    """An answer from a result row with status, number, channel and reply_content_id."""
-    return RecordedAnswer(
-        status=DeclarationStatus(row.status),
-        number=row.number,
-        channel=row.channel,
-        reply_content_id=row.reply_content_id,
-        received_at=row.received_at,
-        document_digest=row.document_digest,
-    )
-
-
-async def answers_on_file(
-    session: AsyncSession | AsyncConnection, keys: Collection[tuple[str, str]]
-) -> dict[tuple[str, str], RecordedAnswer | None]:
-    """The answers on file for (agent code, reference) pairs (None where there is none)."""
-    wanted = list(dict.fromkeys(keys))
-    answers: dict[tuple[str, str], RecordedAnswer | None] = {}
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start : start + 200]
-        rows = await session.execute(
-            select(
-                DeclarationRow.agent_code,
-                DeclarationRow.agent_reference,
-                DeclarationRow.status,
-                DeclarationRow.number,
-                DeclarationRow.channel,
-                DeclarationRow.reply_content_id,
-                DeclarationRow.received_at,
-                DeclarationRow.document_digest,
-            ).where(tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(chunk))
-        )
-        found = {(row.agent_code, row.agent_reference): _answer(row) for row in rows}
-        for key in chunk:
-            answers[key] = found.get(key)
-    return answers
-
-
-def _job(row: IntakeJobRow) -> IntakeJob:
+def _job(row: Any) -> IntakeJob:
+    """A job from a row with ``_JOB_COLUMNS``."""
     return IntakeJob(
         id=row.id,
         office_code=row.office_code,
@@ -142,6 +101,46 @@ def _job(row: IntakeJobRow) -> IntakeJob:
     )
 
 
+_JOB_COLUMNS = (
+    IntakeJobRow.id,
+    IntakeJobRow.office_code,
+    IntakeJobRow.sender,
+    IntakeJobRow.recipient,
+    IntakeJobRow.state,
+    IntakeJobRow.attempts,
+    IntakeJobRow.received_at,
+    IntakeJobRow.error,
+)
+
+_PENDING_IDS = (
+    select(IntakeJobRow.id)
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .order_by(IntakeJobRow.id)
+)
+_PENDING_SIZES = (
+    select(IntakeJobRow.id, MessageContentRow.size)
+    .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .order_by(IntakeJobRow.id)
+)
+_CLAIMED = (
+    select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
+    .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+    .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
+    .where(
+        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
+        IntakeJobRow.state == JobState.PENDING.value,
+    )
+    .order_by(IntakeJobRow.id)
+)
+_RECORD_ERROR = (
+    update(IntakeJobRow)
+    .where(IntakeJobRow.id == bindparam("job"), IntakeJobRow.state == JobState.PENDING.value)
+    .values(attempts=IntakeJobRow.attempts + 1, error=bindparam("why"))
+)
+_JOB = select(*_JOB_COLUMNS).where(IntakeJobRow.id == bindparam("job"))
+
+
 class JobQueue:
     """Pending intake jobs of one store, for the one pipeline worker of the node."""
 
@@ -149,16 +148,15 @@ class JobQueue:
         self._store = store
 
     async def pending_ids(self) -> list[int]:
-        async with self._store.database.read_session() as session:
-            query = (
-                select(IntakeJobRow.id)
-                .where(IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-            )
-            held = self._store.routing.current.held_offices
+        held = self._store.routing.current.held_offices
+
+        def read(connection: Connection) -> list[int]:
+            query = _PENDING_IDS
             if held:
                 query = query.where(IntakeJobRow.office_code.not_in(held))
-            return list(await session.scalars(query))
+            return list(connection.scalars(query))
+
+        return await self._store.database.run(read)
 
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
@@ -170,77 +168,76 @@ class JobQueue:
         run of large mails is not all held in memory at once. Nothing is written: a job's
         attempts are counted when it fails (``record_error``), not when it is taken.
         """
-        async with self._store.database.read_session() as session:
-            query = (
-                select(IntakeJobRow.id, MessageContentRow.size)
-                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-                .where(IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-                .limit(limit)
-            )
-            if exclude:
-                query = query.where(IntakeJobRow.id.not_in(list(exclude)))
-            held = self._store.routing.current.held_offices
+        held = self._store.routing.current.held_offices
+        excluded = list(exclude)
+
+        def read(connection: Connection) -> list[ClaimedJob]:
+            query = _PENDING_SIZES.limit(limit)
+            if excluded:
+                query = query.where(IntakeJobRow.id.not_in(excluded))
             if held:  # moved here; numbering not handed over yet
                 query = query.where(IntakeJobRow.office_code.not_in(held))
             ids: list[int] = []
             total = 0
-            for job_id, size in await session.execute(query):
+            for job_id, size in connection.execute(query):
                 total += size
                 if ids and total > max_bytes:
                     break
                 ids.append(job_id)
             if not ids:
                 return []
-            rows = await session.execute(
-                select(IntakeJobRow, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
-                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-                .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
-                .where(IntakeJobRow.id.in_(ids), IntakeJobRow.state == JobState.PENDING.value)
-                .order_by(IntakeJobRow.id)
-            )
             return [
                 ClaimedJob(
                     job=replace(_job(row), attempts=row.attempts + 1),
-                    raw=bytes(raw),
-                    sender_agent_code=agent_code,
+                    raw=bytes(row.raw),
+                    sender_agent_code=row.agent_code,
                     last_error=row.error,
-                    sender_role=role,
+                    sender_role=row.role,
                 )
-                for row, raw, agent_code, role in rows
+                for row in connection.execute(_CLAIMED, {"ids": ids})
             ]
+
+        return await self._store.database.run(read)
 
     async def record_error(self, job_id: int, error: str) -> None:
         """Count a failure of the job and note why; it stays pending for the next attempt."""
-        async with self._store.database.write_session() as session, session.begin():
-            await session.execute(
-                update(IntakeJobRow)
-                .where(IntakeJobRow.id == job_id, IntakeJobRow.state == JobState.PENDING.value)
-                .values(attempts=IntakeJobRow.attempts + 1, error=error[:MAX_ERROR_LENGTH])
-            )
+
+        def write(connection: Connection) -> None:
+            connection.execute(_RECORD_ERROR, {"job": job_id, "why": error[:MAX_ERROR_LENGTH]})
+
+        await self._store.database.run(write, write=True)
 
     async def job(self, job_id: int) -> tuple[IntakeJob, str | None]:
         """A job's current row and last error (for tests and operators)."""
-        async with self._store.database.read_session() as session:
-            row = await session.get(IntakeJobRow, job_id)
-            if row is None:
-                raise KeyError(job_id)
-            return _job(row), row.error
 
-    @asynccontextmanager
-    async def answering(self, now: datetime) -> AsyncIterator[Answering]:
-        """One write transaction to answer jobs in; committed when the block exits cleanly.
+        def read(connection: Connection) -> Any:
+            return connection.execute(_JOB, {"job": job_id}).one_or_none()
 
-        ``now`` dates the messages written. Listeners of the store hear about the mailboxes
-        written once the commit is done.
+        row = await self._store.database.run(read)
+        if row is None:
+            raise KeyError(job_id)
+        return _job(row), row.error
+
+    async def answer(self, now: datetime, work: Callable[[Answering], T]) -> T:
+        """``work(answering)`` as one write transaction, committed when it returns; its
+        result. It raises: nothing of it is written.
+
+        ``now`` dates the messages written. ``work`` runs as a unit of work
+        (``Database.run``): on SQLite in the database connection's thread, so it must not
+        touch the event loop, and the whole transaction is one hand-off to that thread.
+        Listeners of the store hear about the mailboxes written once the commit is done.
         """
-        async with self._store.database.write_session() as session:
-            async with session.begin():
-                answering = Answering(self._store, session, now)
-                yield answering
-                await answering.write_pending()
-            if answering.touched or answering.relayed:
-                self._store.notify(Change(frozenset(answering.touched), relayed=answering.relayed))
+
+        def unit(connection: Connection) -> tuple[Answering, T]:
+            answering = Answering(self._store, connection, now)
+            result = work(answering)
+            answering.write_pending()
+            return answering, result
+
+        answering, result = await self._store.database.run(unit, write=True)
+        if answering.touched or answering.relayed:
+            self._store.notify(Change(frozenset(answering.touched), relayed=answering.relayed))
+        return result
 
 
 @dataclass(slots=True)
@@ -266,16 +263,18 @@ class _HeldMonth:
         )
 
 
-class Answering:
-    """Operations inside the answering transaction (see ``JobQueue.answering``).
+class Answering(FactReader):
+    """Operations inside the answering transaction (see ``JobQueue.answer``): statements on
+    its connection, in the database's thread.
 
-    Written with Core statements rather than ORM objects: a job takes a dozen statements and
-    this transaction holds the store's only writer, so it is kept short.
+    It answers the questions of a ``FactReader`` too, seeing the transaction's own writes
+    (the answers it recorded, the control documents and imports it wrote). Core statements,
+    built once: a job takes a dozen and this transaction holds the store's only writer.
     """
 
-    def __init__(self, store: Store, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, store: Store, connection: Connection, now: datetime) -> None:
+        super().__init__(connection)
         self._store = store
-        self._session = session
         self.now = now
         self.touched: set[tuple[str, str]] = set()
         self.relayed = False
@@ -288,53 +287,35 @@ class Answering:
         self._series: dict[tuple[str, int, str], list[int]] = {}  # [last taken, last written]
         self._months: dict[ledgers.MonthKey, _HeldMonth] = {}
 
-    async def pending_among(self, job_ids: Collection[int]) -> set[int]:
+    def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
-        ids = await self._session.scalars(
-            select(IntakeJobRow.id)
-            .where(IntakeJobRow.id.in_(list(job_ids)), IntakeJobRow.state == JobState.PENDING.value)
-            # Locked until the commit: a second worker that claimed the same job waits here,
-            # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
-            .with_for_update(of=IntakeJobRow)
-        )
-        return set(ids)
+        return set(self._connection.scalars(_PENDING_AMONG, {"ids": list(job_ids)}))
 
-    async def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
+    def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
         wanted = [key for key in dict.fromkeys(keys) if key not in self._answers]
-        self._answers.update(await answers_on_file(self._session, wanted))
+        if wanted:
+            self._answers.update(answers_on_file(self._connection, wanted))
 
-    async def recorded_answers(
+    def recorded_answers(
         self, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], RecordedAnswer | None]:
         """The answers on file for (agent code, reference) pairs, this transaction's own
         included."""
-        await self.prefetch_answers(keys)
+        self.prefetch_answers(keys)
         return {key: self._answers[key] for key in keys}
 
-    async def recorded_answer(self, agent_code: str, agent_reference: str) -> RecordedAnswer | None:
+    def recorded_answer(self, agent_code: str, agent_reference: str) -> RecordedAnswer | None:
         key = (agent_code, agent_reference)
         if key not in self._answers:
-            row = (
-                await self._session.execute(
-                    select(
-                        DeclarationRow.status,
-                        DeclarationRow.number,
-                        DeclarationRow.channel,
-                        DeclarationRow.reply_content_id,
-                        DeclarationRow.received_at,
-                        DeclarationRow.document_digest,
-                    ).where(
-                        DeclarationRow.agent_code == agent_code,
-                        DeclarationRow.agent_reference == agent_reference,
-                    )
-                )
+            row = self._connection.execute(
+                _ANSWER, {"agent": agent_code, "reference": agent_reference}
             ).one_or_none()
-            self._answers[key] = None if row is None else _answer(row)
+            self._answers[key] = None if row is None else recorded_answer(row)
         return self._answers[key]
 
-    async def next_correlative(self, office_code: str, year: int, regime: str) -> int:
+    def next_correlative(self, office_code: str, year: int, regime: str) -> int:
         """Take the next number of the office's series for that year and regime (1, 2, ...).
 
         One statement, ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the series' first
@@ -347,60 +328,42 @@ class Answering:
         if held is not None:  # the row is locked by this transaction since its first number
             held[0] += 1
             return held[0]
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
-        take = dialect.insert(DeclarationCounterRow).values(
-            office_code=office_code, year=year, regime=regime, last=1
-        )
-        take = take.on_conflict_do_update(
-            index_elements=["office_code", "year", "regime"],
-            set_={"last": DeclarationCounterRow.last + 1},
-        ).returning(DeclarationCounterRow.last)
-        taken = int((await self._session.execute(take)).scalar_one())
+        take = _TAKE_NUMBER[self._connection.dialect.name]
+        values = {"office_code": office_code, "year": year, "regime": regime, "last": 1}
+        taken = int(self._connection.execute(take, values).scalar_one())
         self._series[series] = [taken, taken]
         return taken
 
-    async def deliver(self, owner: str, folder: str, raw: bytes) -> int:
+    def deliver(self, owner: str, folder: str, raw: bytes) -> int:
         """File a new message in ``owner``'s ``folder``; returns its content id."""
-        raw = canonical_line_ends(raw)
-        content_id: int = (
-            await self._session.execute(
-                insert(MessageContentRow)
-                .values(raw=raw, size=len(raw), created_at=self.now)
-                .returning(MessageContentRow.id)
-            )
-        ).scalar_one()
-        await self.redeliver(owner, folder, content_id)
+        (content_id,) = self.deliver_all([(owner, folder, raw)])
         return content_id
 
-    async def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
+    def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
         """File several new messages, each (owner, folder, raw), with one statement; their
         content ids, in order (an acceptance's reply and office copy)."""
-        rows = []
+        rows: list[dict[str, object]] = []
         for _, _, raw in mails:
             raw = canonical_line_ends(raw)
             rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
-        # One multi-row VALUES statement. Its ids are generated row after row (SQLite's
-        # rowid, PostgreSQL's sequence), so in ascending order they follow the rows; the
-        # order RETURNING lists them in is not promised by either.
-        result = await self._session.execute(
-            insert(MessageContentRow).values(rows).returning(MessageContentRow.id)
-        )
-        content_ids = sorted(int(content_id) for content_id in result.scalars())
+        # As the store's deliveries write theirs: one statement built once, ids in order.
+        content_ids = self._store.insert_numbered(self._connection, MessageContentRow, rows)
         for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
-            await self.redeliver(owner, folder, content_id)
+            self.redeliver(owner, folder, content_id)
         return content_ids
 
-    async def redeliver(self, owner: str, folder: str, content_id: int) -> None:
+    def redeliver(self, owner: str, folder: str, content_id: int) -> None:
         """File an existing message (by content id) in ``owner``'s ``folder`` once more."""
         self._filings.setdefault((owner, folder), []).append(content_id)
         self.touched.add((owner, folder))
 
-    async def write_pending(self) -> None:
+    def write_pending(self) -> None:
         """Write what is gathered for the end of the transaction: filings, answers, jobs done.
 
         UIDs are taken once per mailbox for all its new messages, and the messages, new
         answers and job states written in one statement each, not a few per message.
         """
+        connection = self._connection
         filings, self._filings = self._filings, {}
         routes = self._store.routing.current
         rows = []
@@ -412,8 +375,8 @@ class Answering:
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
                 continue
-            mailbox_id, reserved = await self._store.allocate_uids(
-                self._session, owner, folder, len(content_ids), self.now
+            mailbox_id, reserved = reserve_uids(
+                connection, owner, folder, len(content_ids), self.now
             )
             rows += [
                 {
@@ -429,39 +392,30 @@ class Answering:
                 )
             ]
         if rows:
-            await self._session.execute(insert(MailboxMessageRow), rows)
+            connection.execute(insert(MailboxMessageRow), rows)
         if relays:
-            await self._session.execute(insert(RelayRow), relays)
-        await self._write_held()
+            connection.execute(insert(RelayRow), relays)
+        self._write_held()
         answers, self._new_answers = self._new_answers, []
         if answers:
-            await self._session.execute(insert(DeclarationRow), answers)
+            connection.execute(insert(DeclarationRow), answers)
         done, self._done = self._done, []
         if done:
-            await self._session.execute(
-                update(IntakeJobRow)
-                .where(IntakeJobRow.id.in_(done))
-                .values(state=JobState.DONE.value, finished_at=self.now, error=None)
-            )
+            connection.execute(_DONE, {"ids": done, "now": self.now})
 
-    async def _write_held(self) -> None:
+    def _write_held(self) -> None:
         """The numbers and month counts taken since each row was locked, one statement a row."""
         series, self._series = self._series, {}
         for (office_code, year, regime), (taken, written) in series.items():
             if taken != written:
-                await self._session.execute(
-                    update(DeclarationCounterRow)
-                    .where(
-                        DeclarationCounterRow.office_code == office_code,
-                        DeclarationCounterRow.year == year,
-                        DeclarationCounterRow.regime == regime,
-                    )
-                    .values(last=taken)
+                self._connection.execute(
+                    _SET_NUMBER,
+                    {"office": office_code, "in_year": year, "in_regime": regime, "taken": taken},
                 )
         months, self._months = self._months, {}
         for key, month in months.items():
-            await ledgers.add_to_month(
-                self._session,
+            ledgers.add_to_month(
+                self._connection,
                 key,
                 numbered=month.numbered,
                 base=month.base,
@@ -469,7 +423,7 @@ class Answering:
                 mandatory_red=month.mandatory_red,
             )
 
-    async def record_answer(
+    def record_answer(
         self,
         *,
         job: AnsweredJob,
@@ -488,7 +442,7 @@ class Answering:
 
         An accepted answer is final: recording over it is a programming error.
         """
-        on_file = await self.recorded_answer(agent_code, agent_reference)
+        on_file = self.recorded_answer(agent_code, agent_reference)
         if on_file is not None and on_file.status is DeclarationStatus.ACCEPTED:
             raise ValueError(
                 f"{agent_code}/{agent_reference} was already accepted as {on_file.number}"
@@ -511,7 +465,7 @@ class Answering:
                 {"agent_code": agent_code, "agent_reference": agent_reference, **values}
             )
         else:
-            await self._session.execute(
+            self._connection.execute(
                 update(DeclarationRow)
                 .where(
                     DeclarationRow.agent_code == agent_code,
@@ -528,34 +482,28 @@ class Answering:
             document_digest=document_digest,
         )
 
-    async def mark_done(self, job_id: int) -> None:
+    def mark_done(self, job_id: int) -> None:
         """The job is answered (written with the others at the end of the transaction)."""
         self._done.append(job_id)
 
-    async def handed_over(self, office: str) -> bool:
+    def handed_over(self, office: str) -> bool:
         """Whether this node has handed ``office``'s numbering to another node since it last
         received it: from then on, a late job of the office must not be numbered here."""
-        last: dict[str, int] = {}
-        rows = await self._session.execute(
-            select(OfficeHandoverRow.direction, func.max(OfficeHandoverRow.serial))
-            .where(OfficeHandoverRow.office_code == office)
-            .group_by(OfficeHandoverRow.direction)
-        )
-        for direction, serial in rows:
-            last[direction] = int(serial)
+        last = {
+            direction: int(serial)
+            for direction, serial in self._connection.execute(_HANDOVERS, {"office": office})
+        }
         return "sent" in last and last["sent"] > last.get("received", 0)
 
-    async def forward(self, job: IntakeJob, node: str) -> None:
+    def forward(self, job: IntakeJob, node: str) -> None:
         """Relay the job's submission, as received, to ``node`` instead of answering it here.
 
         For a job whose office moved to ``node`` after its RCPT was accepted here: once this
         node has handed the office's numbering over, numbering it here would repeat a number.
         """
-        content_id = await self._session.scalar(
-            select(IntakeJobRow.content_id).where(IntakeJobRow.id == job.id)
-        )
+        content_id = self._connection.scalar(_JOB_CONTENT_ID, {"job": job.id})
         assert content_id is not None
-        await self._session.execute(
+        self._connection.execute(
             insert(RelayRow).values(
                 **relay_entry(content_id, job.sender, job.recipient, node, self.now)
             )
@@ -563,30 +511,15 @@ class Answering:
         self.relayed = True
         self._done.append(job.id)
 
-    async def mark_failed(self, job_id: int, error: str) -> None:
-        await self._finish(job_id, JobState.FAILED, error)
-
-    async def _finish(self, job_id: int, state: JobState, error: str | None) -> None:
-        await self._session.execute(
-            update(IntakeJobRow)
-            .where(IntakeJobRow.id == job_id)
-            .values(
-                state=state.value,
-                finished_at=self.now,
-                error=None if error is None else error[:MAX_ERROR_LENGTH],
-            )
+    def mark_failed(self, job_id: int, error: str) -> None:
+        """The job is given up: it stays answered as failed, with why."""
+        self._connection.execute(
+            _FAILED, {"job": job_id, "now": self.now, "why": error[:MAX_ERROR_LENGTH]}
         )
 
-    # region dispatch history: control documents used, regularizations, premises
-    # (``mailboxes.dispatch_history``)
+    # region what numbering leaves behind (``mailboxes.dispatch_history``, ``mailboxes.ledgers``)
 
-    async def used_control_documents(
-        self, keys: Iterable[dispatch_history.ControlDocumentKey]
-    ) -> Mapping[dispatch_history.ControlDocumentKey, str]:
-        """The declaration number that already used each of ``keys``, for those used."""
-        return await dispatch_history.used_control_documents(self._session, keys)
-
-    async def record_control_documents(
+    def record_control_documents(
         self,
         keys: Iterable[dispatch_history.ControlDocumentKey],
         *,
@@ -594,15 +527,15 @@ class Answering:
         office: str,
         used_at: datetime,
     ) -> None:
-        await dispatch_history.record_control_documents(
-            self._session,
+        dispatch_history.record_control_documents(
+            self._connection,
             keys,
             declaration_number=declaration_number,
             office=office,
             used_at=used_at,
         )
 
-    async def record_pending_regularization(
+    def record_pending_regularization(
         self,
         *,
         declaration_number: str,
@@ -611,8 +544,8 @@ class Answering:
         kind: dispatch_history.PendingKind,
         due_on: date,
     ) -> None:
-        await dispatch_history.record_pending_regularization(
-            self._session,
+        dispatch_history.record_pending_regularization(
+            self._connection,
             declaration_number=declaration_number,
             office=office,
             party=party,
@@ -620,20 +553,7 @@ class Answering:
             due_on=due_on,
         )
 
-    async def overdue_regularizations(
-        self, party: tuple[str, str], kind: dispatch_history.PendingKind, as_of: date
-    ) -> tuple[str, ...]:
-        return await dispatch_history.overdue_regularizations(self._session, party, kind, as_of)
-
-    async def premises_incidents(
-        self, party: tuple[str, str], establishment: str
-    ) -> tuple[tuple[date, date | None], ...]:
-        return await dispatch_history.premises_incidents(self._session, party, establishment)
-
-    # endregion
-    # region ledgers: channel months and the import history (``mailboxes.ledgers``)
-
-    async def take_channel_month(
+    def take_channel_month(
         self,
         key: ledgers.MonthKey,
         *,
@@ -648,33 +568,28 @@ class Answering:
         """
         held = self._months.get(key)
         if held is None:
-            month = await ledgers.take_month(self._session, key, previous, limit_from)
+            month = ledgers.take_month(self._connection, key, previous, limit_from)
             self._months[key] = _HeldMonth(month)
             return month
         before = held.now()
         held.numbered += 1
         return before
 
-    async def count_channel(
+    def count_channel(
         self, key: ledgers.MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
     ) -> None:
         """Add a declaration's channel to its month (taken with ``take_channel_month``)."""
         held = self._months.get(key)
         if held is None:
-            await ledgers.count_channel(
-                self._session, key, base=base, red=red, mandatory_red=mandatory_red
+            ledgers.count_channel(
+                self._connection, key, base=base, red=red, mandatory_red=mandatory_red
             )
             return
         held.base += base
         held.red += red
         held.mandatory_red += mandatory_red
 
-    async def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
-        """The importer's recorded imports of the year (FOB, US cents), this transaction's
-        own included."""
-        return await ledgers.importer_fobs(self._session, doc_type, doc_number, year)
-
-    async def record_import(
+    def record_import(
         self,
         *,
         number: str,
@@ -685,8 +600,8 @@ class Answering:
         fob_cents: int,
         received_at: datetime,
     ) -> None:
-        await ledgers.record_import(
-            self._session,
+        ledgers.record_import(
+            self._connection,
             {
                 "number": number,
                 "office_code": office,
@@ -699,3 +614,53 @@ class Answering:
         )
 
     # endregion
+
+
+_PENDING_AMONG = (
+    select(IntakeJobRow.id)
+    .where(
+        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
+        IntakeJobRow.state == JobState.PENDING.value,
+    )
+    # Locked until the commit: a second worker that claimed the same job waits here, then
+    # sees it done (PostgreSQL re-checks the condition) and does not answer twice.
+    .with_for_update(of=IntakeJobRow)
+)
+_ANSWER = select(*ANSWER_COLUMNS).where(
+    DeclarationRow.agent_code == bindparam("agent"),
+    DeclarationRow.agent_reference == bindparam("reference"),
+)
+_TAKE_NUMBER = {
+    dialect.__name__.rpartition(".")[2]: dialect.insert(DeclarationCounterRow)
+    .on_conflict_do_update(
+        index_elements=["office_code", "year", "regime"],
+        set_={"last": DeclarationCounterRow.last + 1},
+    )
+    .returning(DeclarationCounterRow.last)
+    for dialect in (postgresql, sqlite)
+}
+_SET_NUMBER = (
+    update(DeclarationCounterRow)
+    .where(
+        DeclarationCounterRow.office_code == bindparam("office"),
+        DeclarationCounterRow.year == bindparam("in_year"),
+        DeclarationCounterRow.regime == bindparam("in_regime"),
+    )
+    .values(last=bindparam("taken"))
+)
+_DONE = (
+    update(IntakeJobRow)
+    .where(IntakeJobRow.id.in_(bindparam("ids", expanding=True)))
+    .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
+)
+_FAILED = (
+    update(IntakeJobRow)
+    .where(IntakeJobRow.id == bindparam("job"))
+    .values(state=JobState.FAILED.value, finished_at=bindparam("now"), error=bindparam("why"))
+)
+_HANDOVERS = (
+    select(OfficeHandoverRow.direction, func.max(OfficeHandoverRow.serial))
+    .where(OfficeHandoverRow.office_code == bindparam("office"))
+    .group_by(OfficeHandoverRow.direction)
+)
+_JOB_CONTENT_ID = select(IntakeJobRow.content_id).where(IntakeJobRow.id == bindparam("job"))

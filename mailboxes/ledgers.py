@@ -1,7 +1,7 @@
 """What numbering keeps besides the number: channel months and the import history.
 
 Both are written in the answering transaction (``mailboxes.jobs.Answering`` calls these with
-its session), so they commit with the number or not at all. The pipeline decides (the red
+its connection), so they commit with the number or not at all. The pipeline decides (the red
 limit, the channel, whether an import is recorded); here are only the statements, built once.
 
 Channel months: the month's row is locked for the rest of the transaction by the
@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Insert, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
@@ -55,14 +54,21 @@ class ChannelMonth:
     mandatory_red: int
 
 
-def _key(key: MonthKey) -> tuple[ColumnElement[bool], ...]:
-    return (
-        ChannelMonthRow.office_code == key.office,
-        ChannelMonthRow.year == key.year,
-        ChannelMonthRow.month == key.month,
-        ChannelMonthRow.regime == key.regime,
-    )
+def _key(key: MonthKey) -> dict[str, object]:
+    return {
+        "k_office": key.office,
+        "k_year": key.year,
+        "k_month": key.month,
+        "k_regime": key.regime,
+    }
 
+
+_OF_KEY = (
+    ChannelMonthRow.office_code == bindparam("k_office"),
+    ChannelMonthRow.year == bindparam("k_year"),
+    ChannelMonthRow.month == bindparam("k_month"),
+    ChannelMonthRow.regime == bindparam("k_regime"),
+)
 
 _MONTH_COLUMNS = (
     ChannelMonthRow.red_limit,
@@ -72,22 +78,36 @@ _MONTH_COLUMNS = (
     ChannelMonthRow.mandatory_red,
 )
 
+# Built once: the answering transaction runs them for every month it numbers in.
+_MONTH = select(*_MONTH_COLUMNS).where(*_OF_KEY)
+_TAKE = (
+    update(ChannelMonthRow)
+    .where(*_OF_KEY)
+    .values(numbered=ChannelMonthRow.numbered + 1)
+    .returning(*_MONTH_COLUMNS)
+)
+_ADD = (
+    update(ChannelMonthRow)
+    .where(*_OF_KEY)
+    .values(
+        numbered=ChannelMonthRow.numbered + bindparam("add_numbered"),
+        base=ChannelMonthRow.base + bindparam("add_base"),
+        red=ChannelMonthRow.red + bindparam("add_red"),
+        mandatory_red=ChannelMonthRow.mandatory_red + bindparam("add_mandatory_red"),
+    )
+)
+_INSERT_IGNORING_TWIN: dict[str, Insert] = {
+    "postgresql": postgresql.insert(ChannelMonthRow).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(ChannelMonthRow).on_conflict_do_nothing(),
+}
+"""``INSERT ... ON CONFLICT DO NOTHING`` in each dialect."""
 
-def _insert_ignoring_twin(session: AsyncSession) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(ChannelMonthRow).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(ChannelMonthRow).on_conflict_do_nothing()
-    return insert(ChannelMonthRow)
 
-
-async def numbered_between(
-    session: AsyncSession, office: str, regime: str, start: datetime, end: datetime
+def numbered_between(
+    connection: Connection, office: str, regime: str, start: datetime, end: datetime
 ) -> int:
     """Declarations of ``office`` and ``regime`` accepted (numbered) in [start, end)."""
-    numbered = await session.scalar(
+    numbered = connection.scalar(
         select(func.count())
         .select_from(DeclarationRow)
         .where(
@@ -101,8 +121,8 @@ async def numbered_between(
     return int(numbered or 0)
 
 
-async def take_month(
-    session: AsyncSession,
+def take_month(
+    connection: Connection,
     key: MonthKey,
     previous: tuple[datetime, datetime],
     limit_from: Callable[[int], str],
@@ -110,50 +130,37 @@ async def take_month(
     """Count one more numbered declaration and lock the month's row; the month as it was
     before this declaration. A month's first declaration creates the row, its limit given
     by ``limit_from`` the number of declarations numbered in ``previous`` ([start, end))."""
-    take = (
-        update(ChannelMonthRow)
-        .where(*_key(key))
-        .values(numbered=ChannelMonthRow.numbered + 1)
-        .returning(*_MONTH_COLUMNS)
-    )
-    row = (await session.execute(take)).one_or_none()
+    where = _key(key)
+    row = connection.execute(_TAKE, where).one_or_none()
     if row is None:
-        before = await numbered_between(session, key.office, key.regime, *previous)
-        await session.execute(
-            _insert_ignoring_twin(session).values(
-                office_code=key.office,
-                year=key.year,
-                month=key.month,
-                regime=key.regime,
-                red_limit=limit_from(before),
-                numbered=0,
-                base=0,
-                red=0,
-                mandatory_red=0,
-            )
+        before = numbered_between(connection, key.office, key.regime, *previous)
+        connection.execute(
+            _INSERT_IGNORING_TWIN.get(connection.dialect.name, insert(ChannelMonthRow)),
+            {
+                "office_code": key.office,
+                "year": key.year,
+                "month": key.month,
+                "regime": key.regime,
+                "red_limit": limit_from(before),
+                "numbered": 0,
+                "base": 0,
+                "red": 0,
+                "mandatory_red": 0,
+            },
         )
-        row = (await session.execute(take)).one()
+        row = connection.execute(_TAKE, where).one()
     return ChannelMonth(row[0], row[1] - 1, row[2], row[3], row[4])
 
 
-async def count_channel(
-    session: AsyncSession, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
+def count_channel(
+    connection: Connection, key: MonthKey, *, base: int = 0, red: int = 0, mandatory_red: int = 0
 ) -> None:
     """Add the declaration's channel to the month's counts (its row already locked)."""
-    if base or red or mandatory_red:
-        await session.execute(
-            update(ChannelMonthRow)
-            .where(*_key(key))
-            .values(
-                base=ChannelMonthRow.base + base,
-                red=ChannelMonthRow.red + red,
-                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
-            )
-        )
+    add_to_month(connection, key, base=base, red=red, mandatory_red=mandatory_red)
 
 
-async def add_to_month(
-    session: AsyncSession,
+def add_to_month(
+    connection: Connection,
     key: MonthKey,
     *,
     numbered: int = 0,
@@ -163,38 +170,38 @@ async def add_to_month(
 ) -> None:
     """Add several declarations to a month at once (its row locked by ``take_month``)."""
     if numbered or base or red or mandatory_red:
-        await session.execute(
-            update(ChannelMonthRow)
-            .where(*_key(key))
-            .values(
-                numbered=ChannelMonthRow.numbered + numbered,
-                base=ChannelMonthRow.base + base,
-                red=ChannelMonthRow.red + red,
-                mandatory_red=ChannelMonthRow.mandatory_red + mandatory_red,
-            )
-        )
+        added = {
+            "add_numbered": numbered,
+            "add_base": base,
+            "add_red": red,
+            "add_mandatory_red": mandatory_red,
+        }
+        connection.execute(_ADD, {**_key(key), **added})
 
 
-async def channel_month(session: AsyncSession, key: MonthKey) -> ChannelMonth | None:
-    row = (await session.execute(select(*_MONTH_COLUMNS).where(*_key(key)))).one_or_none()
+def channel_month(connection: Connection, key: MonthKey) -> ChannelMonth | None:
+    row = connection.execute(_MONTH, _key(key)).one_or_none()
     return None if row is None else ChannelMonth(*row)
 
 
-async def importer_fobs(
-    session: AsyncSession | AsyncConnection, doc_type: str, doc_number: str, year: int
-) -> list[int]:
+def importer_fobs(connection: Connection, doc_type: str, doc_number: str, year: int) -> list[int]:
     """FOB values (US cents) of an importer's recorded imports of a year, oldest first."""
-    cents = await session.scalars(
-        select(ImportHistoryRow.fob_cents)
-        .where(
-            ImportHistoryRow.party_doc_type == doc_type,
-            ImportHistoryRow.party_doc_number == doc_number,
-            ImportHistoryRow.year == year,
-        )
-        .order_by(ImportHistoryRow.received_at)
+    cents = connection.scalars(
+        _IMPORTER_FOBS, {"doc_type": doc_type, "doc_number": doc_number, "year": year}
     )
     return list(cents)
 
 
-async def record_import(session: AsyncSession, row: dict[str, object]) -> None:
-    await session.execute(insert(ImportHistoryRow).values(**row))
+def record_import(connection: Connection, row: dict[str, object]) -> None:
+    connection.execute(insert(ImportHistoryRow), row)
+
+
+_IMPORTER_FOBS = (
+    select(ImportHistoryRow.fob_cents)
+    .where(
+        ImportHistoryRow.party_doc_type == bindparam("doc_type"),
+        ImportHistoryRow.party_doc_number == bindparam("doc_number"),
+        ImportHistoryRow.year == bindparam("year"),
+    )
+    .order_by(ImportHistoryRow.received_at)
+)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import ColumnElement, Connection, Update, bindparam, delete, insert, update
 
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
@@ -60,24 +60,37 @@ def reserve(
     ``mailbox`` is a row id or (owner, name). Returns the mailbox id and what was taken, or
     ``None`` if the mailbox does not exist (any more).
     """
+    counts = {"taken": count, "unseen_taken": unseen}
     if isinstance(mailbox, int):
-        where = MailboxRow.id == mailbox
+        row = connection.execute(_RESERVE_BY_ID, {"mailbox": mailbox, **counts}).one_or_none()
     else:
-        where = (MailboxRow.owner == mailbox[0]) & (MailboxRow.name == mailbox[1])
-    row = connection.execute(
-        update(MailboxRow)
-        .where(where)
-        .values(
-            uid_next=MailboxRow.uid_next + count,
-            message_count=MailboxRow.message_count + count,
-            unseen_count=MailboxRow.unseen_count + unseen,
-            highest_modseq=MailboxRow.highest_modseq + 1,
-        )
-        .returning(MailboxRow.id, MailboxRow.uid_next, MailboxRow.highest_modseq)
-    ).one_or_none()
+        where = {"owner_is": mailbox[0], "name_is": mailbox[1]}
+        row = connection.execute(_RESERVE_BY_NAME, {**where, **counts}).one_or_none()
     if row is None:
         return None
     return row.id, Reserved(row.uid_next - count, row.highest_modseq)
+
+
+def _reserve(where: ColumnElement[bool]) -> Update:
+    """The ``UPDATE ... RETURNING`` of ``reserve`` (built once: deliveries run it for each
+    mailbox they write)."""
+    return (
+        update(MailboxRow)
+        .where(where)
+        .values(
+            uid_next=MailboxRow.uid_next + bindparam("taken"),
+            message_count=MailboxRow.message_count + bindparam("taken"),
+            unseen_count=MailboxRow.unseen_count + bindparam("unseen_taken"),
+            highest_modseq=MailboxRow.highest_modseq + 1,
+        )
+        .returning(MailboxRow.id, MailboxRow.uid_next, MailboxRow.highest_modseq)
+    )
+
+
+_RESERVE_BY_ID = _reserve(MailboxRow.id == bindparam("mailbox"))
+_RESERVE_BY_NAME = _reserve(
+    (MailboxRow.owner == bindparam("owner_is")) & (MailboxRow.name == bindparam("name_is"))
+)
 
 
 def bump(connection: Connection, mailbox_id: int) -> int | None:

@@ -672,8 +672,7 @@ class Store:
 
     async def channel_month(self, key: ledgers.MonthKey) -> ledgers.ChannelMonth | None:
         """An office's channel month of one regime (None before its first number)."""
-        async with self.database.read_session() as session:
-            return await ledgers.channel_month(session, key)
+        return await self.database.run(partial(ledgers.channel_month, key=key))
 
     async def count_contents(self) -> int:
         def count(connection: Connection) -> int:

@@ -3,14 +3,16 @@
 The three steps are public so a worker can run them apart:
 
 1. **Read** what the decision needs before the writer transaction:
-   ``read_answer_facts(source, view, analysis)`` with ``mailboxes.answer_facts.reading``.
+   ``read_answer_facts(source, view, analysis)`` in one unit of work on a reader
+   (``mailboxes.answer_facts.read_facts``).
 2. **Decide** (``gateway.pipeline.core.decide``): pure, picklable values in and out, so it
    may run in another process. Every reply, office copy and response attachment is composed
    here; an acceptance leaves only its number and channel to fill.
-3. **Commit** (``gateway.pipeline.commit.commit``) inside ``JobQueue.answering()``: take the
+3. **Commit** (``gateway.pipeline.commit.commit``) inside ``JobQueue.answer()``: take the
    number, choose the channel from the month's counts, fill, file, record, mark done. Nothing
    of it is visible before the transaction commits, so a crash leaves the job pending with no
-   reply sent and no number taken.
+   reply sent and no number taken. It is synchronous: the transaction is one unit of work,
+   run in the database's thread on SQLite.
 
 ``answer_in_transaction`` commits a plan decided beforehand and, when ``commit`` finds that a
 fact moved (``FactsChanged``), reads the facts again through the transaction and decides the
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from gateway.pipeline import replies
 from gateway.pipeline.commit import FactsChanged, commit
@@ -38,7 +41,7 @@ from gateway.pipeline.core import (
 from gateway.pipeline.core import unanswerable as _unanswerable
 from gateway.pipeline.dispatch_facts import AnswerFactSource, read_answer_facts
 from gateway.pipeline.process import Analysis, SubmissionHeaders
-from mailboxes.answer_facts import reading
+from mailboxes.answer_facts import read_facts
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.store import Store
 
@@ -92,12 +95,11 @@ async def plan_job(
     the facts with ``read_answer_facts`` and sends ``decide`` its (picklable) arguments.
     """
     view = JobView.of(claimed, analysis.headers)
-    async with reading(store) as source:
-        facts = await read_answer_facts(source, view, analysis)
+    facts = await read_facts(store, partial(read_answer_facts, view=view, analysis=analysis))
     return decide(view, analysis, facts, settings, now)
 
 
-async def answer_in_transaction(
+def answer_in_transaction(
     answering: Answering,
     claimed: ClaimedJob,
     analysis: Analysis,
@@ -113,7 +115,7 @@ async def answer_in_transaction(
     """
     view = JobView.of(claimed, analysis.headers)
     if plan is None:
-        facts = await read_answer_facts(answering, view, analysis)
+        facts = read_answer_facts(answering, view, analysis)
         plan = decide(view, analysis, facts, settings, answering.now)
     if plan.not_answered is not None:
         _log.info(
@@ -122,26 +124,26 @@ async def answer_in_transaction(
     answered: list[Answered] = []
     for _ in range(len(analysis.outcomes) + 2):
         try:
-            return answered + await commit(answering, plan)
+            return answered + commit(answering, plan)
         except FactsChanged as changed:
             if changed.transaction_lost:
                 raise
             _log.info("job %d decided again: %s", claimed.id, changed)
             answered += changed.answered
             start = changed.resume_at
-            facts = await read_answer_facts(answering, view, analysis, start=start)
+            facts = read_answer_facts(answering, view, analysis, start=start)
             plan = decide(view, analysis, facts, settings, answering.now, start=start)
     raise RuntimeError(f"job {claimed.id}: its facts kept changing inside one transaction")
 
 
-async def answer_job(
+def answer_job(
     answering: Answering, claimed: ClaimedJob, analysis: Analysis, settings: AnswerSettings
 ) -> list[Answered]:
     """File one reply per outcome, number the accepted declarations, mark the job done."""
-    return await answer_in_transaction(answering, claimed, analysis, settings)
+    return answer_in_transaction(answering, claimed, analysis, settings)
 
 
-async def fail_job(
+def fail_job(
     answering: Answering,
     claimed: ClaimedJob,
     settings: AnswerSettings,
@@ -163,6 +165,6 @@ async def fail_job(
             submission=headers,
         )
         reply = replies.failure(envelope, claimed.job.attempts - 1)
-        await answering.deliver(claimed.job.sender, AGENT_FOLDER, reply)
-    await answering.mark_failed(claimed.id, error)
+        answering.deliver(claimed.job.sender, AGENT_FOLDER, reply)
+    answering.mark_failed(claimed.id, error)
     return [Answered("failed")]

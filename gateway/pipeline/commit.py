@@ -1,6 +1,8 @@
 """Write an ``AnswerPlan`` in the answering transaction: number, channel, rows, mails, done.
 
-What runs here is short by design (the transaction holds SQLite's only writer): check that the
+What runs here is short by design (the transaction holds SQLite's only writer), and
+synchronous: the whole transaction is one unit of work of the store (``JobQueue.answer``),
+run on SQLite in the database's thread, so it never touches the event loop. Check that the
 facts the plan relied on still hold, take the number, read the month's channel counts and
 apply the pure channel policy (``gateway.pipeline.quota``), fill the number and channel into
 the templates, file the mails, record the rows, mark the job done. No parsing, no composing.
@@ -65,27 +67,27 @@ class FactsChanged(Exception):
         self.transaction_lost = transaction_lost
 
 
-async def _changed(answering: Answering, relied: FactsRelied) -> str | None:
+def _changed(answering: Answering, relied: FactsRelied) -> str | None:
     """What moved among the facts a decision relied on, or None."""
     if relied.on_file is not None:
         key, status, number = relied.on_file
-        on_file = await answering.recorded_answer(*key)
+        on_file = answering.recorded_answer(*key)
         current = (None, None) if on_file is None else (on_file.status, on_file.number)
         if current != (status, number):
             return f"the answer on file for reference {key[1]} changed"
     if relied.control_documents is not None:
         refs = [ref for ref, _ in relied.control_documents]
         then = {ref: use for ref, use in relied.control_documents if use is not None}
-        if await control_document_uses(answering, refs) != then:
+        if control_document_uses(answering, refs) != then:
             return "a control document was used by another declaration meanwhile"
     if relied.imports is not None:
         doc_type, doc_number, year, count = relied.imports
-        if len(await answering.importer_fobs(doc_type, doc_number, year)) != count:
+        if len(answering.importer_fobs(doc_type, doc_number, year)) != count:
             return "the importer's imports of the year changed"
     return None
 
 
-async def _record(
+def _record(
     answering: Answering,
     plan: AnswerPlan,
     record: AnswerRecord,
@@ -93,7 +95,7 @@ async def _record(
     number: str | None = None,
     channel: str | None = None,
 ) -> None:
-    await answering.record_answer(
+    answering.record_answer(
         job=plan,
         agent_code=record.agent_code,
         agent_reference=record.agent_reference,
@@ -108,9 +110,9 @@ async def _record(
     )
 
 
-async def _accept(answering: Answering, plan: AnswerPlan, document: Acceptance) -> Answered:
-    number = str(await take_in_series(answering, document.series))
-    decision = await channel_for(
+def _accept(answering: Answering, plan: AnswerPlan, document: Acceptance) -> Answered:
+    number = str(take_in_series(answering, document.series))
+    decision = channel_for(
         answering,
         document.channel,
         received_at=plan.received_at,
@@ -121,7 +123,7 @@ async def _accept(answering: Answering, plan: AnswerPlan, document: Acceptance) 
     channel: Channel = decision.channel
     filling = Filling(number, channel, decision.reason)
     try:
-        await record_left_behind(
+        record_left_behind(
             answering,
             document.left,
             number=number,
@@ -132,41 +134,41 @@ async def _accept(answering: Answering, plan: AnswerPlan, document: Acceptance) 
         raise FactsChanged(
             plan.job_id, plan.start, [], str(exc.orig), transaction_lost=True
         ) from exc
-    reply_id, _ = await answering.deliver_all(
+    reply_id, _ = answering.deliver_all(
         [
             (plan.sender, AGENT_FOLDER, fill(document.reply, filling)),
             (plan.recipient, document.folder(channel), fill(document.office_copy, filling)),
         ]
     )
-    await _record(answering, plan, document.record, reply_id, number, channel.value)
+    _record(answering, plan, document.record, reply_id, number, channel.value)
     return Answered("accepted", document.reference, number, channel.value)
 
 
-async def commit(answering: Answering, plan: AnswerPlan) -> list[Answered]:
+def commit(answering: Answering, plan: AnswerPlan) -> list[Answered]:
     """Write ``plan``; the job is marked done when the plan answers it to its end.
 
     Raises ``FactsChanged`` (see the module) when the rest of the job must be decided again.
     """
     if plan.not_answered is not None:
-        await answering.mark_done(plan.job_id)
+        answering.mark_done(plan.job_id)
         return [Answered("not-answered")]
     answered: list[Answered] = []
     for offset, document in enumerate(plan.documents):
-        why = await _changed(answering, document.relied)
+        why = _changed(answering, document.relied)
         if why is not None:
             raise FactsChanged(plan.job_id, plan.start + offset, answered, why)
         if isinstance(document, Acceptance):
-            answered.append(await _accept(answering, plan, document))
+            answered.append(_accept(answering, plan, document))
         elif isinstance(document, Reply):
-            reply_id = await answering.deliver(plan.sender, AGENT_FOLDER, document.mail)
+            reply_id = answering.deliver(plan.sender, AGENT_FOLDER, document.mail)
             if document.record is not None:
-                await _record(answering, plan, document.record, reply_id)
+                _record(answering, plan, document.record, reply_id)
             answered.append(document.answered)
         else:
-            await answering.redeliver(plan.sender, AGENT_FOLDER, document.reply_content_id)
+            answering.redeliver(plan.sender, AGENT_FOLDER, document.reply_content_id)
             answered.append(document.answered)
     if plan.resume_at is not None:
         why = "it depends on an earlier declaration of the same mail"
         raise FactsChanged(plan.job_id, plan.resume_at, answered, why)
-    await answering.mark_done(plan.job_id)
+    answering.mark_done(plan.job_id)
     return answered

@@ -45,7 +45,8 @@ from gateway.pipeline.process import (
     SubmissionHeaders,
     UnreadableDeclaration,
 )
-from mailboxes.jobs import ClaimedJob, RecordedAnswer
+from mailboxes.answer_facts import RecordedAnswer
+from mailboxes.jobs import ClaimedJob
 from mailboxes.schema import DeclarationStatus, Role
 from validators.engine import RuleContext, transmission_date, validate
 from validators.policy.channels import ChannelInputs, channel_inputs

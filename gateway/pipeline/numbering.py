@@ -16,14 +16,14 @@ from validators.policy.numbering import DeclarationNumber, Series, series_of
 __all__ = ["take_in_series", "take_number"]
 
 
-async def take_in_series(answering: Answering, series: Series) -> DeclarationNumber:
+def take_in_series(answering: Answering, series: Series) -> DeclarationNumber:
     """The next number of ``series``."""
-    correlative = await answering.next_correlative(series.office, series.year, series.regime)
+    correlative = answering.next_correlative(series.office, series.year, series.regime)
     return series.number(correlative)
 
 
-async def take_number(
+def take_number(
     answering: Answering, *, office: str, received_at: datetime, regime: str
 ) -> DeclarationNumber:
     """The next number of ``office``'s series for the receipt year and ``regime``."""
-    return await take_in_series(answering, series_of(office, received_at, regime))
+    return take_in_series(answering, series_of(office, received_at, regime))

@@ -36,7 +36,7 @@ from validators.policy.channels import (
 __all__ = ["MonthState", "assign_channel", "channel_for", "month_counts"]
 
 
-async def channel_for(
+def channel_for(
     answering: Answering,
     inputs: ChannelInputs,
     *,
@@ -50,7 +50,7 @@ async def channel_for(
     if month is None:
         return choose_channel(inputs, number=number, seed=seed)
     key = MonthKey(month.office, month.year, month.month, month.regime)
-    row = await answering.take_channel_month(
+    row = answering.take_channel_month(
         key,
         previous=previous_month(month.year, month.month),
         limit_from=limit_for(month.office, month.year, month.month),
@@ -58,13 +58,11 @@ async def channel_for(
     quota = (RedLimit.decode(row.red_limit), MonthCounts(base=row.base, red=row.red))
     decision = choose_channel(inputs, number=number, seed=seed, quota=quota)
     count = counted(decision)
-    await answering.count_channel(
-        key, base=count.base, red=count.red, mandatory_red=count.mandatory_red
-    )
+    answering.count_channel(key, base=count.base, red=count.red, mandatory_red=count.mandatory_red)
     return decision
 
 
-async def assign_channel(
+def assign_channel(
     answering: Answering,
     declaration: DUA | OE,
     *,
@@ -78,7 +76,7 @@ async def assign_channel(
     inputs = channel_inputs(
         declaration, office=office, as_of=transmission_date(received_at), reference=reference
     )
-    return await channel_for(
+    return channel_for(
         answering,
         inputs,
         received_at=received_at,

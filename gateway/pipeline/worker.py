@@ -29,6 +29,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
@@ -54,7 +55,7 @@ from gateway.pipeline.pool import (
     Submission,
 )
 from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
-from mailboxes.answer_facts import reading
+from mailboxes.answer_facts import read_facts
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
@@ -70,10 +71,12 @@ DEFAULT_CHANNEL_SEED = b"teledespacho/canal-de-control"
 FAILED_PASS_LOG_INTERVAL = 60.0
 """Seconds between two logged failures of a whole pass (the others are counted)."""
 
-BeforeCommit = Callable[[Sequence[int]], Awaitable[None]]
+BeforeCommit = Callable[[Sequence[int]], None]
 """Called with the batch's job ids just before the answering commit (fault injection, metrics).
 
-Raising there rolls the whole batch back, exactly like a crash before the commit."""
+It runs inside the answering transaction, a unit of work of the store (on SQLite in the
+database's thread, not on the event loop). Raising there rolls the whole batch back, exactly
+like a crash before the commit."""
 
 
 def _describe(error: BaseException) -> str:
@@ -275,7 +278,9 @@ class PipelineWorker:
                     done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
                     ready: dict[ClaimedJob, _Read] = {}
                     plans: dict[int, AnswerPlan] = {}
-                    for task in done:
+                    # Oldest first: jobs read by the same time are answered in the order
+                    # they came (``done`` is a set).
+                    for task in sorted(done, key=lambda t: reading[t].id):
                         item = reading.pop(task)
                         ready[item], plan = task.result()
                         if plan is not None:
@@ -321,8 +326,9 @@ class PipelineWorker:
             return read, None
         view = JobView.of(item, read.headers)
         try:
-            async with reading(self._store) as source:
-                facts = await read_answer_facts(source, view, read)
+            facts = await read_facts(
+                self._store, partial(read_answer_facts, view=view, analysis=read)
+            )
         except Exception:  # the store's trouble, not the job's: decided in the transaction
             log.warning("job %d: reading its facts failed; decided when answered", item.id)
             return read, None
@@ -387,19 +393,7 @@ class PipelineWorker:
         was rolled back.
         """
         now = self._clock.now()
-        answered: list[tuple[ClaimedJob, Answered]] = []
-        async with self._queue.answering(now) as answering:
-            pending = await answering.pending_among([item.id for item in batch])
-            await answering.prefetch_answers(
-                [key for item in batch for key in own_references(item, _analysis(results[item]))]
-            )
-            for item in batch:
-                if item.id in pending:  # another attempt may have answered it already
-                    plan = plans.get(item.id)
-                    for one in await self._answer(answering, item, results[item], plan):
-                        answered.append((item, one))
-            if self.before_commit is not None:
-                await self.before_commit([item.id for item in batch])
+        answered = await self._queue.answer(now, partial(self._answer_batch, batch, results, plans))
         for item, one in answered:
             event(
                 log,
@@ -414,21 +408,44 @@ class PipelineWorker:
                 seconds=(now - item.job.received_at).total_seconds(),
             )
 
-    async def _answer(
+    def _answer_batch(
+        self,
+        batch: Sequence[ClaimedJob],
+        results: dict[ClaimedJob, _Read],
+        plans: dict[int, AnswerPlan],
+        answering: Answering,
+    ) -> list[tuple[ClaimedJob, Answered]]:
+        """The answering transaction: one unit of work of the store, run (on SQLite) in the
+        database's thread. Only commits plans, decides again what must be, writes."""
+        answered: list[tuple[ClaimedJob, Answered]] = []
+        pending = answering.pending_among([item.id for item in batch])
+        answering.prefetch_answers(
+            [key for item in batch for key in own_references(item, _analysis(results[item]))]
+        )
+        for item in batch:
+            if item.id in pending:  # another attempt may have answered it already
+                plan = plans.get(item.id)
+                for one in self._answer(answering, item, results[item], plan):
+                    answered.append((item, one))
+        if self.before_commit is not None:
+            self.before_commit([item.id for item in batch])
+        return answered
+
+    def _answer(
         self, answering: Answering, item: ClaimedJob, read: _Read, plan: AnswerPlan | None
     ) -> list[Answered]:
         moved_to = self._store.routing.current.remote_node(item.job.recipient)
-        if moved_to is not None and await answering.handed_over(item.job.office_code):
+        if moved_to is not None and answering.handed_over(item.job.office_code):
             # Accepted here just before the office moved, committed after its numbering was
             # handed over: numbering it here would repeat a number. Its new node answers it.
-            await answering.forward(item.job, moved_to)
+            answering.forward(item.job, moved_to)
             return [Answered("forwarded")]
         if isinstance(read, SubmissionHeaders):
             error = item.last_error or "intentos agotados"
-            return await fail_job(answering, item, self._settings, read, error)
+            return fail_job(answering, item, self._settings, read, error)
         if isinstance(read, Exception):
             raise read
-        return await answer_in_transaction(answering, item, read, self._settings, plan=plan)
+        return answer_in_transaction(answering, item, read, self._settings, plan=plan)
 
     # endregion
 

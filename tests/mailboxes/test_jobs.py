@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from config.clock import FixedClock
 from gateway.directory import INTAKE_FOLDER
 from mailboxes import ledgers
-from mailboxes.jobs import JobQueue
+from mailboxes.jobs import Answering, JobQueue
 from mailboxes.records import Recipient
 from mailboxes.schema import DeclarationStatus, JobState
 from mailboxes.store import Change, Store
@@ -67,25 +70,77 @@ async def test_an_answer_is_visible_only_after_its_commit(store: Store, clock: F
     class Abort(Exception):
         pass
 
+    def aborted(answering: Answering) -> None:
+        answering.deliver(AGENT, "INBOX", b"reply")
+        answering.mark_done(job_id)
+        raise Abort
+
     with pytest.raises(Abort):
-        async with queue.answering(clock.now()) as answering:
-            await answering.deliver(AGENT, "INBOX", b"reply")
-            await answering.mark_done(job_id)
-            raise Abort
+        await queue.answer(clock.now(), aborted)
     assert await store.list_messages(AGENT) == []
     assert (await queue.job(job_id))[0].state == JobState.PENDING.value
     assert changes == []
 
-    async with queue.answering(clock.now()) as answering:
-        assert await answering.pending_among([job_id, 999]) == {job_id}
-        content_id = await answering.deliver(AGENT, "INBOX", b"reply 1")
-        await answering.deliver(AGENT, "INBOX", b"reply 2")
-        await answering.redeliver(OFFICE, "INBOX", content_id)
-        await answering.mark_done(claimed.id)
+    def answered(answering: Answering) -> set[int]:
+        pending = answering.pending_among([job_id, 999])
+        content_id = answering.deliver(AGENT, "INBOX", b"reply 1")
+        answering.deliver(AGENT, "INBOX", b"reply 2")
+        answering.redeliver(OFFICE, "INBOX", content_id)
+        answering.mark_done(claimed.id)
+        return pending
+
+    assert await queue.answer(clock.now(), answered) == {job_id}
     assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2]
     assert await store.read_message(OFFICE, "INBOX", 1) == b"reply 1"
     assert (await queue.job(job_id))[0].state == JobState.DONE.value
     assert changes == [Change(frozenset({(AGENT, "INBOX"), (OFFICE, "INBOX")}))]
+
+
+async def test_an_answering_transaction_is_one_hand_off_to_the_database_thread(
+    store: Store, clock: FixedClock, hand_offs: list[int]
+):
+    """However many jobs and statements: number, month, mails, answers, jobs done."""
+    if not store.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    job_ids = [await queue_job(store) for _ in range(3)]
+    claimed = await JobQueue(store).claim(3)
+    month = ledgers.MonthKey("118", 2026, 11, "10")
+    window = (clock.now(), clock.now())
+
+    def answer_all(answering: Answering) -> list[int]:
+        pending = answering.pending_among(job_ids)
+        answering.prefetch_answers([("4821", f"R-{job.id}") for job in claimed])
+        numbers = []
+        for job in claimed:
+            numbers.append(answering.next_correlative("118", 2026, "10"))
+            answering.take_channel_month(month, previous=window, limit_from=str)
+            answering.count_channel(month, base=1)
+            reply, _ = answering.deliver_all(
+                [(AGENT, "INBOX", b"aceptada"), (OFFICE, "Verde", b"copia")]
+            )
+            answering.record_answer(
+                job=job.job,
+                agent_code="4821",
+                agent_reference=f"R-{job.id}",
+                document_type="DUA",
+                regime="10",
+                office_code="118",
+                status=DeclarationStatus.ACCEPTED,
+                reply_content_id=reply,
+                number=f"118-2026-10-{numbers[-1]:06d}",
+                channel="verde",
+            )
+            answering.mark_done(job.id)
+        assert pending == set(job_ids)
+        return numbers
+
+    queue = JobQueue(store)
+    hand_offs[0] = 0
+    assert await queue.answer(clock.now(), answer_all) == [1, 2, 3]
+    assert hand_offs[0] == 1
+    assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3]
+    states = [(await queue.job(job_id))[0].state for job_id in job_ids]
+    assert states == [JobState.DONE.value] * 3
 
 
 async def test_a_rejection_on_file_may_be_replaced_but_not_an_acceptance(
@@ -93,7 +148,7 @@ async def test_a_rejection_on_file_may_be_replaced_but_not_an_acceptance(
 ):
     await queue_job(store)
     (claimed,) = await JobQueue(store).claim(1)
-    common = {
+    common: dict[str, Any] = {
         "job": claimed.job,
         "agent_code": "4821",
         "agent_reference": "R-1",
@@ -101,41 +156,66 @@ async def test_a_rejection_on_file_may_be_replaced_but_not_an_acceptance(
         "regime": "10",
         "office_code": "118",
     }
-    async with JobQueue(store).answering(clock.now()) as answering:
-        first = await answering.deliver(AGENT, "INBOX", b"rechazada")
-        await answering.record_answer(
-            **common, status=DeclarationStatus.REJECTED, reply_content_id=first
-        )
-    async with JobQueue(store).answering(clock.now()) as answering:
-        rejected = await answering.recorded_answer("4821", "R-1")
+
+    def reject(answering: Answering) -> int:
+        first = answering.deliver(AGENT, "INBOX", b"rechazada")
+        answering.record_answer(**common, status=DeclarationStatus.REJECTED, reply_content_id=first)
+        return first
+
+    def accept(answering: Answering) -> int:
+        rejected = answering.recorded_answer("4821", "R-1")
         assert rejected is not None and rejected.status is DeclarationStatus.REJECTED
-        second = await answering.deliver(AGENT, "INBOX", b"aceptada")
-        await answering.record_answer(
+        second = answering.deliver(AGENT, "INBOX", b"aceptada")
+        answering.record_answer(
             **common,
             status=DeclarationStatus.ACCEPTED,
             reply_content_id=second,
             number="118-2026-10-000001",
             channel="verde",
         )
-    async with JobQueue(store).answering(clock.now()) as answering:
-        await answering.prefetch_answers([("4821", "R-1"), ("4821", "R-2")])
-        on_file = await answering.recorded_answer("4821", "R-1")
+        return second
+
+    first = await JobQueue(store).answer(clock.now(), reject)
+    second = await JobQueue(store).answer(clock.now(), accept)
+
+    def replace_acceptance(answering: Answering) -> None:
+        answering.prefetch_answers([("4821", "R-1"), ("4821", "R-2")])
+        on_file = answering.recorded_answer("4821", "R-1")
         assert on_file is not None
         assert (on_file.number, on_file.reply_content_id) == ("118-2026-10-000001", second)
-        assert await answering.recorded_answer("4821", "R-2") is None
-        with pytest.raises(ValueError, match="already accepted"):
-            await answering.record_answer(
-                **common, status=DeclarationStatus.REJECTED, reply_content_id=first
-            )
+        assert answering.recorded_answer("4821", "R-2") is None
+        answering.record_answer(**common, status=DeclarationStatus.REJECTED, reply_content_id=first)
+
+    with pytest.raises(ValueError, match="already accepted"):
+        await JobQueue(store).answer(clock.now(), replace_acceptance)
 
 
 async def test_uids_stay_consecutive_across_intake_and_answers(store: Store, clock: FixedClock):
     await store.deliver("otro@agencias.pe", [AGENT], b"hola")
-    async with JobQueue(store).answering(datetime(2026, 11, 2, tzinfo=UTC)) as answering:
+
+    def three(answering: Answering) -> None:
         for n in range(3):
-            await answering.deliver(AGENT, "INBOX", f"r{n}".encode())
+            answering.deliver(AGENT, "INBOX", f"r{n}".encode())
+
+    await JobQueue(store).answer(datetime(2026, 11, 2, tzinfo=UTC), three)
     await store.deliver("otro@agencias.pe", [AGENT], b"chau")
     assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3, 4, 5]
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL sent by every engine meanwhile (a unit of work on SQLite runs on an engine of
+    its own, in the database's thread)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 async def test_numbers_and_month_counts_taken_several_in_one_transaction(
@@ -146,19 +226,17 @@ async def test_numbers_and_month_counts_taken_several_in_one_transaction(
     month = ledgers.MonthKey("118", 2026, 11, "10")
     window = (clock.now(), clock.now())
     seen = []
-    statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(store.database.writer.sync_engine, "before_cursor_execute", count)
-    async with JobQueue(store).answering(clock.now()) as answering:
-        numbers = [await answering.next_correlative("118", 2026, "10") for _ in range(3)]
-        numbers.append(await answering.next_correlative("118", 2026, "40"))
+    def several(answering: Answering) -> list[int]:
+        numbers = [answering.next_correlative("118", 2026, "10") for _ in range(3)]
+        numbers.append(answering.next_correlative("118", 2026, "40"))
         for base, red in ((1, 0), (0, 1), (1, 0)):
-            seen.append(await answering.take_channel_month(month, previous=window, limit_from=str))
-            await answering.count_channel(month, base=base, red=red)
-    event.remove(store.database.writer.sync_engine, "before_cursor_execute", count)
+            seen.append(answering.take_channel_month(month, previous=window, limit_from=str))
+            answering.count_channel(month, base=base, red=red)
+        return numbers
+
+    with statements_run() as statements:
+        numbers = await JobQueue(store).answer(clock.now(), several)
     assert numbers == [1, 2, 3, 1]
     # Series 10: its first number, then the last one written; series 40: one number.
     assert sum("declaration_counters" in s for s in statements) == 3
@@ -166,10 +244,15 @@ async def test_numbers_and_month_counts_taken_several_in_one_transaction(
     # written once at the end; not two statements per declaration.
     assert sum("INTO channel_months" in s or "UPDATE channel_months" in s for s in statements) == 4
     assert [(m.numbered, m.base, m.red) for m in seen] == [(0, 0, 0), (1, 1, 0), (2, 1, 1)]
-    async with JobQueue(store).answering(clock.now()) as answering:
-        assert await answering.next_correlative("118", 2026, "10") == 4
-        after = await answering.take_channel_month(month, previous=window, limit_from=str)
-        await answering.count_channel(month, mandatory_red=1)
+
+    def one_more(answering: Answering) -> tuple[int, ledgers.ChannelMonth]:
+        number = answering.next_correlative("118", 2026, "10")
+        after = answering.take_channel_month(month, previous=window, limit_from=str)
+        answering.count_channel(month, mandatory_red=1)
+        return number, after
+
+    number, after = await JobQueue(store).answer(clock.now(), one_more)
+    assert number == 4
     assert (after.numbered, after.base, after.red, after.mandatory_red) == (3, 2, 1, 0)
     stored = await store.channel_month(month)
     assert stored is not None
@@ -179,20 +262,16 @@ async def test_numbers_and_month_counts_taken_several_in_one_transaction(
 async def test_a_reply_and_its_office_copy_are_written_with_one_statement(
     store: Store, clock: FixedClock
 ):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(store.database.writer.sync_engine, "before_cursor_execute", count)
-    async with JobQueue(store).answering(clock.now()) as answering:
-        ids = await answering.deliver_all(
+    def both(answering: Answering) -> list[int]:
+        return answering.deliver_all(
             [
                 (AGENT, "INBOX", b"Subject: respuesta\n\nA\n"),
                 (OFFICE, "Rojo", b"Subject: copia\r\n\r\nB\r\n"),
             ]
         )
-    event.remove(store.database.writer.sync_engine, "before_cursor_execute", count)
+
+    with statements_run() as statements:
+        ids = await JobQueue(store).answer(clock.now(), both)
     assert sum("INSERT INTO message_contents" in s for s in statements) == 1
     assert len(set(ids)) == 2
     (reply,) = await store.list_messages(AGENT)

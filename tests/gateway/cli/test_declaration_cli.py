@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -32,15 +33,17 @@ async def _store(data_dir: Path) -> Store:
 async def _pending(data_dir: Path) -> None:
     store = await _store(data_dir)
     try:
-        async with store.database.write_session() as session, session.begin():
-            await record_pending_regularization(
-                session,
+        await store.database.run(
+            partial(
+                record_pending_regularization,
                 declaration_number=NUMBER,
                 office="118",
                 party=PARTY,
                 kind=PendingKind.URGENT,
                 due_on=date(2026, 3, 17),
-            )
+            ),
+            write=True,
+        )
     finally:
         await store.close()
 
@@ -48,10 +51,14 @@ async def _pending(data_dir: Path) -> None:
 async def _overdue(data_dir: Path) -> tuple[str, ...]:
     store = await _store(data_dir)
     try:
-        async with store.database.read_session() as session:
-            return await overdue_regularizations(
-                session, PARTY, PendingKind.URGENT, date(2026, 4, 1)
+        return await store.database.run(
+            partial(
+                overdue_regularizations,
+                party=PARTY,
+                kind=PendingKind.URGENT,
+                as_of=date(2026, 4, 1),
             )
+        )
     finally:
         await store.close()
 
@@ -90,7 +97,8 @@ def test_the_office_records_code_44_and_its_cure(
 async def _incidents(data_dir: Path) -> tuple[tuple[date, date | None], ...]:
     store = await _store(data_dir)
     try:
-        async with store.database.read_session() as session:
-            return await premises_incidents(session, PARTY, "0003")
+        return await store.database.run(
+            partial(premises_incidents, party=PARTY, establishment="0003")
+        )
     finally:
         await store.close()

@@ -47,8 +47,10 @@ def test_bad_tables_are_refused_with_the_entry_named(
 
 async def file_acceptance(store: Store, folder: str, number: str) -> None:
     """What the pipeline does for an acceptance: file the office copy, in its transaction."""
-    async with JobQueue(store).answering(datetime(2026, 11, 2, tzinfo=UTC)) as answering:
-        await answering.deliver(OFFICE, folder, office_copy(number, "rojo"))
+    await JobQueue(store).answer(
+        datetime(2026, 11, 2, tzinfo=UTC),
+        lambda answering: answering.deliver(OFFICE, folder, office_copy(number, "rojo")),
+    )
 
 
 async def test_a_filing_folder_appears_in_list_when_first_used(imap: Running) -> None:

@@ -22,8 +22,9 @@ from tests.gateway.pipeline.helpers import (
     OTHER_AGENT,
     OTHER_CODE,
 )
+from tests.mailboxes.test_database import hand_offs
 
-__all__ = ["database_url", "store"]
+__all__ = ["database_url", "hand_offs", "store"]
 
 PASSWORD = "clave-1997"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -15,6 +16,7 @@ from config.reference import shipped_reference
 from edi_formats.models import DUA, ControlDocument
 from gateway.mail.template import Template
 from gateway.pipeline.answer import (
+    Answered,
     AnswerSettings,
     FactsChanged,
     JobView,
@@ -36,8 +38,8 @@ from gateway.pipeline.core import (
 )
 from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, Decision
 from gateway.pipeline.process import Analysis, SubmissionHeaders, analyse
-from mailboxes.answer_facts import reading
-from mailboxes.jobs import ClaimedJob, JobQueue, RecordedAnswer
+from mailboxes.answer_facts import RecordedAnswer, read_facts
+from mailboxes.jobs import Answering, ClaimedJob, JobQueue
 from mailboxes.schema import DeclarationStatus
 from mailboxes.store import Store
 from tests.gateway.pipeline.helpers import (
@@ -272,11 +274,11 @@ async def test_read_decide_commit_in_three_steps(
     claimed = await claim_one(accounts, submission(flat(PLAIN)))
     analysis = analysed(offices, flat(PLAIN))
     job = JobView.of(claimed, analysis.headers)
-    async with reading(accounts) as source:  # before the writer transaction
-        facts = await read_answer_facts(source, job, analysis)
+    facts = await read_facts(  # before the writer transaction, one unit of work
+        accounts, lambda source: read_answer_facts(source, job, analysis)
+    )
     plan = decide(job, analysis, facts, settings(offices), clock.now())
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        (answered,) = await commit(answering, plan)
+    (answered,) = await JobQueue(accounts).answer(clock.now(), partial(commit, plan=plan))
     assert answered.verdict == "accepted" and answered.number == "118-2026-10-000001"
     (reply,) = await mailbox(accounts, AGENT)
     assert reply["X-Teledespacho-Number"] == answered.number
@@ -284,6 +286,29 @@ async def test_read_decide_commit_in_three_steps(
     (copy,) = await mailbox(accounts, OFFICE)
     assert copy["Subject"].startswith(f"DUA {answered.number} canal ")
     assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
+
+
+async def test_reading_the_facts_and_committing_are_one_hand_off_each(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock, hand_offs: list[int]
+) -> None:
+    """On SQLite: every fact a job needs is read in one unit of work, and its answering
+    transaction (number, channel month, reply and office copy, answer, job done) is one."""
+    if not accounts.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    documents = [flat(PLAIN), flat(medicines("M-1", "RS-3"))]
+    claimed = await claim_one(accounts, submission(*documents))
+    analysis = analysed(offices, *documents)
+    job = JobView.of(claimed, analysis.headers)
+    await read_facts(accounts, partial(read_answer_facts, view=job, analysis=analysis))
+    hand_offs[0] = 0
+    facts = await read_facts(accounts, partial(read_answer_facts, view=job, analysis=analysis))
+    assert hand_offs[0] == 1
+    plan = decide(job, analysis, facts, settings(offices), clock.now())
+    hand_offs[0] = 0
+    answered = await JobQueue(accounts).answer(clock.now(), partial(commit, plan=plan))
+    assert hand_offs[0] == 1
+    assert [a.verdict for a in answered] == ["accepted", "accepted"]
+    assert len(await mailbox(accounts, OFFICE)) == 2
 
 
 async def test_plan_job_decides_before_the_transaction(
@@ -295,10 +320,12 @@ async def test_plan_job_decides_before_the_transaction(
         offices, flat(PLAIN), flat(declaration(reference="B-2", breaks="STR-SERIES"))
     )
     plan = await plan_job(accounts, claimed, analysis, settings(offices), clock.now())
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        answered = await answer_in_transaction(
+    answered = await JobQueue(accounts).answer(
+        clock.now(),
+        lambda answering: answer_in_transaction(
             answering, claimed, analysis, settings(offices), plan
-        )
+        ),
+    )
     assert [a.verdict for a in answered] == ["accepted", "rejected"]
     assert len(await mailbox(accounts, AGENT)) == 2
 
@@ -317,18 +344,21 @@ async def test_a_control_document_used_meanwhile_is_caught_at_commit(
     plans = []
     for claimed, analysis in zip((first, second), analyses, strict=True):
         job = JobView.of(claimed, analysis.headers)
-        async with reading(accounts) as source:
-            facts = await read_answer_facts(source, job, analysis)
+        facts = await read_facts(accounts, partial(read_answer_facts, view=job, analysis=analysis))
         plans.append(decide(job, analysis, facts, settings(offices), clock.now()))
     assert all(isinstance(plan.documents[0], Acceptance) for plan in plans)
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        (accepted,) = await commit(answering, plans[0])
+
+    def both(answering: Answering) -> tuple[Answered, Answered]:
+        (accepted,) = commit(answering, plans[0])
         with pytest.raises(FactsChanged) as changed:
-            await commit(answering, plans[1])
+            commit(answering, plans[1])
         assert changed.value.resume_at == 0 and not changed.value.transaction_lost
-        (again,) = await answer_in_transaction(
+        (again,) = answer_in_transaction(
             answering, second, analyses[1], settings(offices), plans[1]
         )
+        return accepted, again
+
+    accepted, again = await JobQueue(accounts).answer(clock.now(), both)
     assert accepted.verdict == "accepted" and again.verdict == "rejected"
     replies = await mailbox(accounts, AGENT)
     assert len(replies) == 2
@@ -348,14 +378,17 @@ async def test_a_reference_accepted_meanwhile_is_caught_at_commit(
     plans = []
     for claimed in (first, second):
         job = JobView.of(claimed, analysis.headers)
-        async with reading(accounts) as source:
-            facts = await read_answer_facts(source, job, analysis)
+        facts = await read_facts(accounts, partial(read_answer_facts, view=job, analysis=analysis))
         plans.append(decide(job, analysis, facts, settings(offices), clock.now()))
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        (accepted,) = await commit(answering, plans[0])
-        (repeated,) = await answer_in_transaction(
+
+    def both(answering: Answering) -> tuple[Answered, Answered]:
+        (accepted,) = commit(answering, plans[0])
+        (repeated,) = answer_in_transaction(
             answering, second, analysis, settings(offices), plans[1]
         )
+        return accepted, repeated
+
+    accepted, repeated = await JobQueue(accounts).answer(clock.now(), both)
     assert (accepted.verdict, repeated.verdict) == ("accepted", "repeated")
     assert repeated.number == accepted.number
     first_reply, second_reply = await mailbox(accounts, AGENT)
@@ -368,8 +401,10 @@ async def test_one_mail_with_dependent_declarations_is_answered_in_rounds(
     documents = [flat(medicines("M-1", "RS-9")), flat(medicines("M-2", "RS-9"))]
     claimed = await claim_one(accounts, submission(*documents))
     analysis = analysed(offices, *documents)
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        answered = await answer_in_transaction(answering, claimed, analysis, settings(offices))
+    answered = await JobQueue(accounts).answer(
+        clock.now(),
+        lambda answering: answer_in_transaction(answering, claimed, analysis, settings(offices)),
+    )
     assert [a.verdict for a in answered] == ["accepted", "rejected"]
     assert (await JobQueue(accounts).job(claimed.id))[0].state == "done"
 
@@ -390,14 +425,12 @@ async def test_the_control_document_key_is_the_last_guard(
     for claimed, reference in zip((first, second), ("K-1", "K-2"), strict=True):
         analysis = analysed(offices, flat(medicines(reference, "RS-5")))
         plans.append(await plan_job(accounts, claimed, analysis, settings(offices), clock.now()))
-    async with JobQueue(accounts).answering(clock.now()) as answering:
-        await commit(answering, plans[0])
+    await JobQueue(accounts).answer(clock.now(), partial(commit, plan=plans[0]))
     (document,) = plans[1].documents
     assert isinstance(document, Acceptance)
     blind = replace(plans[1], documents=(replace(document, relied=FactsRelied()),))
     with pytest.raises(FactsChanged) as lost:
-        async with JobQueue(accounts).answering(clock.now()) as answering:
-            await commit(answering, blind)
+        await JobQueue(accounts).answer(clock.now(), partial(commit, plan=blind))
     assert lost.value.transaction_lost
     assert len(await mailbox(accounts, AGENT)) == 1  # the second reply was rolled back
     assert (await JobQueue(accounts).job(second.id))[0].state == "pending"

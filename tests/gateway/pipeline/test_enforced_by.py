@@ -49,10 +49,10 @@ def test_the_answering_step_calls_what_the_catalog_names() -> None:
     assert "if not outcome.accepted:" in decided  # NUMBER: no number for a rejection
     assert "series_of(" in decided  # NUMBER: the series, taken at commit
     assert commit.take_in_series is _resolve("gateway.pipeline.numbering.take_in_series")
-    assert "await take_in_series(" in committed  # NUMBER
-    assert "await answering.recorded_answer(" in committed  # DUP: still the answer on file
+    assert "take_in_series(" in committed  # NUMBER
+    assert "answering.recorded_answer(" in committed  # DUP: still the answer on file
     assert commit.channel_for is _resolve("gateway.pipeline.quota.channel_for")
-    assert "await channel_for(" in committed  # CH-ASSIGN
+    assert "channel_for(" in committed  # CH-ASSIGN
     assert quota.choose_channel is _resolve("validators.policy.channels.choose_channel")
     assert _resolve("validators.policy.channels.select_channel") is select_channel
 

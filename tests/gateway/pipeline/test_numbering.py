@@ -33,11 +33,13 @@ def test_the_year_is_the_lima_calendar_year():
 
 async def test_numbers_follow_each_other_per_series(store: Store):
     when = datetime(1997, 3, 3, 15, 0, tzinfo=UTC)
-    async with JobQueue(store).answering(when) as answering:
-        taken = [
-            str(await take_number(answering, office="118", received_at=when, regime=regime))
+    taken = await JobQueue(store).answer(
+        when,
+        lambda answering: [
+            str(take_number(answering, office="118", received_at=when, regime=regime))
             for regime in ("10", "10", "40", "10")
-        ]
+        ],
+    )
     assert taken == [
         "118-1997-10-000001",
         "118-1997-10-000002",
@@ -53,5 +55,7 @@ async def test_a_full_series_refuses_a_seventh_digit(store: Store):
             DeclarationCounterRow(office_code="118", year=1997, regime="10", last=MAX_CORRELATIVE)
         )
     with pytest.raises(NumberingExhausted):
-        async with JobQueue(store).answering(when) as answering:
-            await take_number(answering, office="118", received_at=when, regime="10")
+        await JobQueue(store).answer(
+            when,
+            lambda answering: take_number(answering, office="118", received_at=when, regime="10"),
+        )

@@ -11,11 +11,7 @@ from config import OfficeRegistry
 from config.clock import FixedClock
 from edi_formats.models import DUA, ControlDocument, Modality
 from gateway.pipeline import PipelineWorker
-from mailboxes.dispatch_history import (
-    clear_unfit_premises,
-    mark_regularized,
-    record_unfit_premises,
-)
+from mailboxes.dispatch_history import OfficeRecords
 from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
 from tests.gateway.pipeline.helpers import AGENT, DOMAIN, body_text, flat, mailbox, submission
@@ -111,12 +107,10 @@ async def test_an_unregularized_urgent_dispatch_bars_the_next_until_regularized(
     late = day + timedelta(days=20)
     status, text = await _send(accounts, worker, clock, late, urgent(late, "U3"))
     assert status == "rejected" and "URG-REGULARIZE" in text and number in text
-    async with accounts.database.write_session() as session, session.begin():
-        assert await mark_regularized(session, number, late)
+    assert await OfficeRecords(accounts).mark_regularized(number, late)
     status, _ = await _send(accounts, worker, clock, late, urgent(late, "U4"))
     assert status == "accepted"  # U2's deadline runs from its own discharge: not yet overdue
-    async with accounts.database.write_session() as session, session.begin():
-        assert not await mark_regularized(session, number, late)  # recorded once
+    assert not await OfficeRecords(accounts).mark_regularized(number, late)  # recorded once
 
 
 async def test_premises_with_code_44_are_refused_through_the_store(
@@ -130,12 +124,10 @@ async def test_premises_with_code_44_are_refused_through_the_store(
         day, "Z1", modality=Modality(code="1-0", arrival_point="04"), observations_7_38=place
     )
     party = (dua.importer.doc_type.value, dua.importer.doc_number)
-    async with accounts.database.write_session() as session, session.begin():
-        await record_unfit_premises(session, party, "0003", day - timedelta(days=3))
+    await OfficeRecords(accounts).premises_unfit(party, "0003", day - timedelta(days=3))
     status, text = await _send(accounts, worker, clock, day, dua)
     assert status == "rejected" and "MOD-04-PREMISES" in text and "E.A.:0003" in text
-    async with accounts.database.write_session() as session, session.begin():
-        assert await clear_unfit_premises(session, party, "0003", day)
+    assert await OfficeRecords(accounts).premises_fit(party, "0003", day)
     cured = _dua(
         day, "Z2", modality=Modality(code="1-0", arrival_point="04"), observations_7_38=place
     )

@@ -17,7 +17,7 @@ from edi_formats.codes import GoodsState
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel
 from gateway.pipeline.quota import MonthState, assign_channel, month_counts
-from mailboxes.jobs import JobQueue
+from mailboxes.jobs import Answering, JobQueue
 from mailboxes.schema import DeclarationRow, IntakeJobRow, MessageContentRow
 from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
@@ -49,10 +49,11 @@ async def number_many(
     items: list[tuple[int, DUA | OE, datetime]],
 ) -> list[Channel]:
     """Assign the channel of each (correlative, declaration, receipt) in one transaction."""
-    channels = []
-    async with JobQueue(store).answering(items[-1][2]) as answering:
+
+    def assign_all(answering: Answering) -> list[Channel]:
+        channels = []
         for correlative, decl, received in items:
-            decision = await assign_channel(
+            decision = assign_channel(
                 answering,
                 decl,
                 office=office,
@@ -62,7 +63,9 @@ async def number_many(
                 reference=shipped_reference(),
             )
             channels.append(decision.channel)
-    return channels
+        return channels
+
+    return await JobQueue(store).answer(items[-1][2], assign_all)
 
 
 async def counts_of(store: Store, office: str, year: int, month: int) -> MonthState:
