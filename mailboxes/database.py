@@ -12,8 +12,8 @@ plain function of a synchronous SQLAlchemy ``Connection``, run as one transactio
 SQLite the whole function runs in the thread that owns the pooled connection (aiosqlite's),
 so a read or a delivery is one hand-off between the event loop and that thread, not two or
 three per statement; on PostgreSQL it runs on the loop (asyncpg has no thread to reach),
-each statement a network round trip as before. The sessions stay for the modules that
-still use the ORM.
+each statement a network round trip as before. Every operation of the store goes through
+``run``; the session factories and ``read`` remain for tests and tools that look at rows.
 """
 
 from __future__ import annotations

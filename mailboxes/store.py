@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.clock import Clock
 from mailboxes import ledgers, maildrops, modseq
@@ -517,15 +516,6 @@ class Store:
             insert(table), [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
         return ids
-
-    async def allocate_uids(
-        self, session: AsyncSession, owner: str, folder: str, count: int, now: datetime
-    ) -> tuple[int, Reserved]:
-        """``reserve_uids`` inside an ORM session's transaction (for the modules that still
-        write through sessions)."""
-        return await session.run_sync(
-            lambda sync: reserve_uids(sync.connection(), owner, folder, count, now)
-        )
 
     # endregion
     # region reading
