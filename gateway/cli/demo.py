@@ -74,6 +74,7 @@ def _config(root: Path, name: str, ports: dict[str, dict[str, int]]) -> str:
         f"smtps_port = {mine['smtps']}",
         f"pop3s_port = {mine['pop3s']}",
         f"imaps_port = {mine['imaps']}",
+        f"http_port = {mine['http']}",
         "",
         "[topology.agent_homes]",
         *(f'"{agent.address}" = "{HQ}"' for agent in DEMO_AGENTS),
@@ -127,7 +128,7 @@ class _Demo:
         self.ports = {
             name: {
                 service: _free_port()
-                for service in ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps")
+                for service in ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps", "http")
             }
             for name in (HQ, CALLAO, TACNA, PISCO)
         }
