@@ -524,13 +524,16 @@ class MailboxData(MailboxDataInterface[Message]):
     async def _current(
         self, uids: Sequence[int], known: Callable[[int], CachedMessage], with_content: bool
     ) -> list[Message]:
-        preload = with_content and len(uids) == 1
-        found = await self._folders.find(self.info.id, uids, with_raw=preload)
+        if with_content and len(uids) == 1:  # a single FETCH: metadata and bytes at once
+            (uid,) = uids
+            one = await self._folders.find_one(self.info.id, uid)
+            return [self._message(one) if one is not None else Message.expunged_copy(known(uid))]
+        found = await self._folders.find(self.info.id, uids)
         messages = [
             self._message(found[uid]) if uid in found else Message.expunged_copy(known(uid))
             for uid in uids
         ]
-        if with_content and not preload:
+        if with_content:
             ContentBatch(self, [m for m in messages if not m.expunged])
         return messages
 
