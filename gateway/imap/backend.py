@@ -57,7 +57,7 @@ from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet,
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
-from gateway.imap.selected import IncrementalSelected, RecentFlags
+from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
 from gateway.logins import LoginChecks, LoginRefused
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.errors import StoreError
@@ -323,6 +323,8 @@ class Session(BaseSession[Message]):
         super().__init__(owner)
         self._config = config
         self._mailbox_set = mailbox_set
+        self._kept: tuple[str, MailboxData] | None = None
+        """The selected folder, by the name it was selected with (``_selected_data``)."""
 
     @property
     def config(self) -> Config:
@@ -338,6 +340,18 @@ class Session(BaseSession[Message]):
         except KeyError as exc:
             raise MailboxNotFound(name, try_create=try_create) from exc
 
+    async def _selected_data(self, selected: SelectedMailbox) -> MailboxData:
+        """The selected folder, looked up again only when the session's view no longer
+        stands (``MailboxData.trusts``): a rename or delete in this process bumps the
+        folder's version first. Each lookup cost a namespace walk, a registry lookup and a
+        new ``MailboxData``, on every FETCH."""
+        kept = self._kept
+        if kept is not None and kept[0] == selected.lookup and kept[1].trusts(selected):
+            return kept[1]
+        mbx = await self._data(selected.lookup)
+        self._kept = (selected.lookup, mbx)
+        return mbx
+
     async def select_mailbox(
         self, name: str, readonly: bool = False
     ) -> tuple[MailboxSnapshot, SelectedMailbox]:
@@ -352,22 +366,34 @@ class Session(BaseSession[Message]):
             name,
         )
         snapshot = await mbx.load(selected, claim_recent=not selected.readonly)
+        self._kept = (name, mbx)
         return snapshot, selected
 
     async def fetch_messages(
         self, selected: SelectedMailbox, sequence_set: SequenceSet, set_seen: bool
     ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
-        mbx = await self._data(selected.lookup)
-        listed = selected.messages.get_all(sequence_set)
-        cached = [message for _, message in listed]
+        mbx = await self._selected_data(selected)
+        view = selected.messages
         with_content = _command_reads_content()
-        if set_seen:
-            current = await mbx.update_many(cached, frozenset({Seen}), FlagOp.ADD)
-            if with_content:
-                ContentBatch(mbx, [m for m in current if not m.expunged])
+        if not set_seen and isinstance(view, IncrementalMessages):
+            # By UID: the view makes a message object only for one found gone.
+            numbered = view.get_uids(sequence_set)
+            uids = [uid for _, uid in numbered]
+            current = await mbx.get_viewed(uids, view, with_content=with_content)
+            seqs = [seq for seq, _ in numbered]
         else:
-            current = await mbx.get_many(cached, with_content=with_content)
-        pairs = [(seq, message) for (seq, _), message in zip(listed, current, strict=True)]
+            listed = view.get_all(sequence_set)
+            cached = [message for _, message in listed]
+            if set_seen:
+                current = await mbx.update_many(cached, frozenset({Seen}), FlagOp.ADD)
+                if with_content:
+                    ContentBatch(mbx, [m for m in current if not m.expunged])
+            else:
+                current = await mbx.get_many(cached, with_content=with_content)
+            seqs = [seq for seq, _ in listed]
+        pairs = list(zip(seqs, current, strict=True))
+        if mbx.trusts(selected):  # what ``update_selected`` would find, without its call
+            return pairs, selected
         return pairs, await mbx.update_selected(selected)
 
     async def update_flags(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode, b64encode
+from collections.abc import Iterable
 from typing import Any, Final
 
 from pymap.context import current_command
@@ -46,6 +47,7 @@ from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
 from gateway.imap import fast_fetch
+from gateway.imap.selected import IncrementalSelected
 
 __all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
 
@@ -191,7 +193,11 @@ class State(ConnectionState):
         set_seen = not selected.readonly and cmd.parsed.sets_seen
         messages, updates = await self.session.fetch_messages(selected, cmd.sequence_set, set_seen)
         responses, expunged = await fast_fetch.answer(cmd, selected, messages)
-        self._selected, untagged = updates.fork(cmd)
+        untagged: Iterable[UntaggedResponse]
+        if updates is selected and isinstance(selected, IncrementalSelected) and selected.settle():
+            untagged = ()  # nothing to announce: the view goes on as it is, unforked
+        else:
+            self._selected, untagged = updates.fork(cmd)
         return fast_fetch.render(cmd, responses, expunged, untagged)
 
 

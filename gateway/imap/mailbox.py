@@ -409,6 +409,19 @@ class MailboxData(MailboxDataInterface[Message]):
         selected.mod_sequence = _Seen(version, changes.state.highest_modseq, now)
         return changes
 
+    def trusts(self, selected: SelectedMailbox) -> bool:
+        """Whether a quick command may take the session's view of this folder as it is:
+        nothing in this process changed the folder since the session last looked, less than
+        ``RECHECK_SECONDS`` ago (what ``update_selected`` skips the store for)."""
+        seen = selected.mod_sequence
+        mailbox_id = selected.mailbox_id  # the same object while the session keeps its data
+        return (
+            type(seen) is _Seen
+            and seen.version == self._state.version
+            and (mailbox_id is self._mailbox_id or mailbox_id == self._mailbox_id)
+            and asyncio.get_running_loop().time() - seen.checked < RECHECK_SECONDS
+        )
+
     @store_errors
     async def update_selected(
         self, selected: SelectedMailbox, *, wait_on: Event | None = None
@@ -497,13 +510,30 @@ class MailboxData(MailboxDataInterface[Message]):
         ``with_content``: the caller will read their bytes. One message comes with them in
         the same query; more get a ``ContentBatch``.
         """
-        preload = with_content and len(cached) == 1
-        found = await self._folders.find(self.info.id, [c.uid for c in cached], with_raw=preload)
+        known = {c.uid: c for c in cached}
+        return await self._current([c.uid for c in cached], known.__getitem__, with_content)
+
+    @store_errors
+    async def get_viewed(
+        self, uids: Sequence[int], view: IncrementalMessages, *, with_content: bool
+    ) -> list[Message]:
+        """``get_many`` for messages of the session's view, named by UID: the view's own
+        message is made only for one that is gone (for its expunged copy)."""
+        return await self._current(uids, view.message, with_content)
+
+    async def _current(
+        self, uids: Sequence[int], known: Callable[[int], CachedMessage], with_content: bool
+    ) -> list[Message]:
+        if with_content and len(uids) == 1:  # a single FETCH: metadata and bytes at once
+            (uid,) = uids
+            one = await self._folders.find_one(self.info.id, uid)
+            return [self._message(one) if one is not None else Message.expunged_copy(known(uid))]
+        found = await self._folders.find(self.info.id, uids)
         messages = [
-            self._message(found[c.uid]) if c.uid in found else Message.expunged_copy(c)
-            for c in cached
+            self._message(found[uid]) if uid in found else Message.expunged_copy(known(uid))
+            for uid in uids
         ]
-        if with_content and not preload:
+        if with_content:
             ContentBatch(self, [m for m in messages if not m.expunged])
         return messages
 

@@ -359,6 +359,30 @@ class IncrementalSelected(SelectedMailbox):
         self._reset_log()
         return copy, untagged
 
+    def settle(self) -> bool:
+        """When nothing is logged to announce, make this view ready for the next command in
+        place, as ``fork``'s copy would be, and say so (then there is nothing to fork).
+
+        A FETCH that changed nothing, with nothing new from other sessions, is most
+        commands; forking it cost a new view object (added to the weak ``SelectedSet``) and
+        a walk of empty logs. A view with anything to announce, deleted, just selected
+        (not forked yet) or silenced by a ``STORE .SILENT`` is forked as before.
+        """
+        if self._is_deleted or self._silenced_flags or self._silenced_sflags:
+            return False
+        if not self._kwargs.get("_started", True):
+            return False  # the first fork after SELECT starts the announcements
+        log = self.log
+        if log.expunged_log or log.flags_log or log.exists != log.announced:
+            return False
+        session_flags = self._session_flags
+        if not isinstance(session_flags, RecentFlags) or session_flags.added:
+            return False
+        if len(session_flags.recent_uids) != log.announced_recent:
+            return False
+        self._hide_expunged = False
+        return True
+
     def _reset_log(self) -> None:
         log = self.log
         log.expunged_log.clear()

@@ -190,3 +190,23 @@ async def test_changes_since_a_modseq_are_only_what_changed(folders: Folders, st
     )
     await folders.delete(OWNER, "INBOX")
     assert await folders.changes_since(inbox.id, seen) is None
+
+
+async def test_find_one_reads_what_find_reads(folders: Folders, store: Store) -> None:
+    # find_one skips SQLAlchemy's execution on SQLite: same values, types converted alike.
+    await store.deliver("a@x.pe", [OWNER], b"Subject: uno\r\n\r\nx\r\n")
+    inbox = await folders.ensure(OWNER, "INBOX")
+    other = await folders.create(OWNER, "Archivo")
+    uid = await folders.append(
+        inbox.id, b"Subject: dos\n\ny\n", flags={"\\Seen", "$Etiqueta"}, internal_date=WHEN
+    )
+    for each in (1, uid):
+        one = await folders.find_one(inbox.id, each)
+        assert one is not None
+        assert one == (await folders.find(inbox.id, [each], with_raw=True))[each]
+        assert one.raw == await folders.content(inbox.id, each)
+    again = await folders.find_one(inbox.id, uid)
+    assert again is not None and again.internal_date == WHEN and again.internal_date.tzinfo
+    assert again.flags == frozenset({"\\Seen", "$Etiqueta"})
+    assert await folders.find_one(inbox.id, 99) is None
+    assert await folders.find_one(other.id, 1) is None

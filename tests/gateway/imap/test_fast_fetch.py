@@ -8,14 +8,19 @@ and the same changes made by another session in between; every answer is compare
 from __future__ import annotations
 
 import asyncio
+import poplib
 import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from pymap.parsing import Params
 
-from gateway.imap import fast_fetch
+from gateway.imap import fast_fetch, mailbox
+from gateway.imap.mailbox import MailboxSet
+from gateway.imap.selected import IncrementalSelected
 from mailboxes.store import Store
-from tests.gateway.imap.conftest import AGENT, OTHER_AGENT, PASSWORD, Running, mail
+from tests.gateway.imap.conftest import AGENT, OTHER_AGENT, PASSWORD, Running, in_thread, mail
 
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 
@@ -222,3 +227,145 @@ async def test_fetch_before_select_gets_pymaps_answer(imap: Running) -> None:
             await client.close()
     assert answers[True] == answers[False]
     assert answers[True].startswith(b"t2 BAD"), answers[True]
+
+
+# --- A view kept between FETCHes --------------------------------------------------------
+#
+# A FETCH that changes nothing reuses the session's folder and keeps its view unforked
+# when nothing is left to announce (``IncrementalSelected.settle``); whatever happens in
+# between (another session's flags and expunges, new mail, a COPY into the mailbox, a POP3
+# DELE the process only sees by looking, the session's own STORE .SILENT and \Seen) must be
+# announced exactly when and as pymap's own way announces it.
+
+
+async def _pop3_dele(running: Running, user: str, number: int) -> None:
+    def dele() -> None:
+        pop = poplib.POP3("127.0.0.1", running.pop3_port, timeout=10)
+        try:
+            pop.user(user)
+            pop.pass_(PASSWORD)
+            pop.dele(number)
+        finally:
+            pop.quit()
+
+    await in_thread(dele)
+
+
+Change = Callable[[Running, RawClient, str], Awaitable[object]]
+
+
+def _other(*lines: bytes) -> Change:
+    async def change(running: Running, other: RawClient, user: str) -> None:
+        for line in lines:
+            await other.command(line)
+
+    return change
+
+
+async def _deliver_one(running: Running, other: RawClient, user: str) -> None:
+    await running.store.deliver("z@example.pe", [user], mail("seis"))
+
+
+async def _pop3_first(running: Running, other: RawClient, user: str) -> None:
+    await _pop3_dele(running, user, 1)
+
+
+STEPS: list[tuple[Change | None, bytes]] = [
+    (None, b"UID FETCH 1 (BODY.PEEK[])"),
+    (None, b"UID FETCH 2 (UID FLAGS BODY.PEEK[])"),  # nothing changed: no update
+    (None, b"FETCH 1:2 (FLAGS)"),
+    (_other(b"UID STORE 1 +FLAGS (\\Flagged)"), b"UID FETCH 2 (BODY.PEEK[])"),
+    (_other(b"UID STORE 2 +FLAGS ($Etiqueta)"), b"UID FETCH 2 (FLAGS)"),  # merged in
+    (_deliver_one, b"FETCH 1 (FLAGS)"),  # EXISTS, RECENT, FETCH of the new one
+    (None, b"UID FETCH 5 (BODY.PEEK[HEADER.FIELDS (Subject)])"),
+    (_other(b"UID STORE 2 +FLAGS.SILENT (\\Deleted)", b"EXPUNGE"), b"FETCH 2 (UID)"),
+    (None, b"FETCH 2 (UID FLAGS)"),  # still hidden from sequence-number commands
+    (None, b"UID FETCH 1 (FLAGS)"),  # now the EXPUNGE
+    (None, b"UID STORE 1 +FLAGS.SILENT (\\Answered)"),  # pymap's way, silenced
+    (None, b"UID FETCH 1 (FLAGS)"),
+    (_other(b"UID STORE 1 -FLAGS.SILENT (\\Answered)"), b"UID FETCH 1 (UID)"),
+    (None, b"UID FETCH 3 (BODY[])"),  # sets \Seen: its FLAGS merged into the answer
+    (None, b"UID FETCH 3 (FLAGS)"),
+    (None, b"FETCH 2 (RFC822)"),  # \Seen by sequence number
+    (_other(b"UID COPY 1 INBOX"), b"UID FETCH 1 (FLAGS)"),  # a copy into the mailbox
+    (None, b"UID FETCH 6 (UID FLAGS BODY.PEEK[])"),
+    (_pop3_first, b"UID FETCH 1 (BODY.PEEK[])"),  # gone by POP3: seen when looked at
+    (None, b"UID FETCH 1 (FLAGS)"),
+    (None, b"NOOP"),
+    (None, b"UID FETCH 1:6 (UID FLAGS)"),
+]
+
+
+async def _steps(running: Running, user: str, *, fast: bool) -> list[bytes]:
+    running.server.fast_fetch = fast
+    await _deliver(running.store, user)
+    client = await RawClient.login(running, user)
+    other = await RawClient.login(running, user)
+    try:
+        answers = []
+        for change, line in STEPS:
+            if change is not None:
+                await change(running, other, user)
+            answers.append(await client.command(line))
+        return answers
+    finally:
+        await client.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("recheck", [60.0, 0.0], ids=["view-trusted", "store-read-each-time"])
+async def test_kept_view_answers_as_pymap_with_changes_between_commands(
+    imap: Running, monkeypatch: pytest.MonkeyPatch, recheck: float
+) -> None:
+    # 60 s: within a burst the view is trusted (the POP3 DELE is seen only later, by
+    # both ways alike); 0 s: every FETCH looks at the store, and nothing is kept.
+    monkeypatch.setattr(mailbox, "RECHECK_SECONDS", recheck)
+    fast = await _steps(imap, AGENT, fast=True)
+    slow = await _steps(imap, OTHER_AGENT, fast=False)
+    for (_, line), ours, theirs in zip(STEPS, fast, slow, strict=True):
+        assert ours == theirs, line
+    answers = fast
+    assert answers[1].count(b" FETCH (") == 1  # nothing changed: nothing announced
+    assert b"* 1 FETCH (FLAGS (\\Flagged \\Recent) UID 1)" in answers[3]
+    assert b"$Etiqueta" in answers[4] and answers[4].count(b" FETCH (") == 1  # merged
+    assert b"* 5 EXISTS" in answers[5]
+    assert b"EXPUNGE\r\n" not in answers[7] + answers[8]  # hidden from FETCH n
+    assert b"* 2 EXPUNGE" in answers[9] + answers[10]
+    assert b"* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))" in answers[12]
+    assert b"UID 3 FLAGS (\\Recent \\Seen))" in answers[13]
+    assert b"* 5 EXISTS" in answers[16]
+    assert b"EXPUNGEISSUED" in answers[18]
+
+
+async def test_quiet_fetches_neither_fork_the_view_nor_look_the_folder_up(
+    imap: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _deliver(imap.store, AGENT)
+    client = await RawClient.login(imap, AGENT)
+    other = await RawClient.login(imap, AGENT)
+    calls = {"fork": 0, "lookup": 0}
+    fork, lookup = IncrementalSelected.fork, MailboxSet.get_mailbox
+
+    def counted_fork(self: IncrementalSelected, command: Any) -> Any:
+        calls["fork"] += 1
+        return fork(self, command)
+
+    async def counted_lookup(self: MailboxSet, name: str) -> Any:
+        calls["lookup"] += 1
+        return await lookup(self, name)
+
+    monkeypatch.setattr(mailbox, "RECHECK_SECONDS", 60.0)
+    monkeypatch.setattr(IncrementalSelected, "fork", counted_fork)
+    monkeypatch.setattr(MailboxSet, "get_mailbox", counted_lookup)
+    try:
+        for uid in (1, 2, 3, 4, 1):
+            await client.command(b"UID FETCH %d (UID FLAGS BODY.PEEK[])" % uid)
+        assert calls == {"fork": 0, "lookup": 0}
+        await other.command(b"UID STORE 2 +FLAGS.SILENT (\\Flagged)")
+        calls.update(fork=0, lookup=0)
+        answer = await client.command(b"UID FETCH 1 (BODY.PEEK[])")
+        assert b"* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2)" in answer
+        assert calls == {"fork": 1, "lookup": 1}  # looked again, announced
+    finally:
+        await client.close()
+        await other.close()
