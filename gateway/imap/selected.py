@@ -145,10 +145,10 @@ def _bounds(element: Any, maximum: int) -> tuple[int, int] | None:
 class SharedView:
     """A mailbox's messages as of one modseq, kept for the next session that selects it.
 
-    The first SELECT reads the mailbox from the store; the next ones start from a copy of
-    this (two copies made in C: the UID list and the message map) and ask the store only
-    for what changed since ``modseq``. Messages are never changed in place (a change
-    replaces the entry), so sessions may share them.
+    The first SELECT reads the mailbox from the store; the next ones start from this and
+    ask the store only for what changed since ``modseq``. A session uses the UID list and
+    the message map as they are until its view first changes, and copies them then (two
+    copies made in C); nothing changes them in place, so sessions may share them.
     """
 
     mailbox_id: Any
@@ -164,6 +164,8 @@ class IncrementalMessages(SynchronizedMessages):
         self._sorted: list[int] = []
         self._entries: dict[int, tuple[datetime, str]] = {}
         """Internal date and flags text by UID (no object per message: see the module)."""
+        self._borrowed = False
+        """``_sorted`` and ``_entries`` are a ``SharedView``'s: copied before any change."""
         self._pending_remove: set[int] = set()
         self.announced = 0
         """How many messages (the first ones of ``_sorted``) the client was told of."""
@@ -190,10 +192,19 @@ class IncrementalMessages(SynchronizedMessages):
         return SharedView(mailbox_id, modseq, uids, cache)
 
     def adopt(self, view: SharedView) -> None:
-        """Start from a shared view (an empty, unforked log only)."""
+        """Start from a shared view (an empty, unforked log only), copied only when the
+        session's view first changes: a SELECT with nothing new since copies nothing."""
         assert not self._sorted, "adopt a view only into a new session"
-        self._sorted = view.uids.copy()
-        self._entries = view.messages.copy()
+        self._sorted = view.uids
+        self._entries = view.messages
+        self._borrowed = True
+
+    def _own(self) -> None:
+        """Before a change: a borrowed view becomes this session's own copy."""
+        if self._borrowed:
+            self._sorted = self._sorted.copy()
+            self._entries = self._entries.copy()
+            self._borrowed = False
 
     @property
     def exists(self) -> int:
@@ -225,6 +236,7 @@ class IncrementalMessages(SynchronizedMessages):
     def load(self, page: Iterable[tuple[int, str, datetime]]) -> None:
         """Messages a SELECT read from the store ((UID, flags text, internal date), ascending
         UID), into a view that has announced nothing yet: nothing is logged."""
+        self._own()
         ordered, cache = self._sorted, self._entries
         for uid, text, when in page:
             if not ordered or uid > ordered[-1]:
@@ -243,8 +255,9 @@ class IncrementalMessages(SynchronizedMessages):
         return None
 
     def _update(self, messages: Iterable[CachedMessage]) -> None:
-        ordered = self._sorted
         for message in messages:
+            self._own()
+            ordered = self._sorted
             uid = message.uid
             key = flags_key(message.permanent_flags)
             known = self._entries.get(uid)
@@ -265,6 +278,8 @@ class IncrementalMessages(SynchronizedMessages):
         doomed = {uid for uid in uids if uid in self._entries}
         doomed.update(uid for uid in self._pending_remove if uid in self._entries)
         self._pending_remove.clear()
+        if doomed:
+            self._own()
         for uid in sorted(doomed, reverse=True):  # higher first: lower numbers stay valid
             index = bisect_left(self._sorted, uid)
             del self._sorted[index]
