@@ -3,7 +3,8 @@
 Extracting, parsing and validating a mail is pure CPU (``process.analyse``). Run in the
 node's process it would hold the GIL, so one core at most, and a slow mail would slow every
 SMTP, POP3 and IMAP session with it. Each of the pool's processes reads one mail at a time;
-the pool hands a mail to an idle process and waits for its answer in a thread. The same
+the pool hands a mail to an idle process and waits for its answer in a thread (one
+hand-off per request: the request is sent from that thread too). The same
 processes decide the answers (``core.decide``: composing the replies is the other large
 cost), from the analysis and the facts the worker read from the store.
 
@@ -194,6 +195,12 @@ class _Worker:
             self.connection.close()
 
 
+def _exchange(connection: Connection, request: object) -> object:
+    """Send ``request`` to a process and wait for its answer (in a thread: both block)."""
+    connection.send(request)
+    return connection.recv()
+
+
 def _stop_all(workers: list[_Worker]) -> None:
     """Close every pipe (a process waiting for its next request then exits) and reap them;
     a process still reading a mail is killed."""
@@ -298,9 +305,10 @@ class AnalysisPool:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
         idle, worker = await self._take()
         try:
-            await asyncio.to_thread(worker.connection.send, request)
+            # One hand-off to a thread for the request and its answer: each hand-off costs
+            # the event loop a wake-up, and the request is small next to the mail's reading.
             answer: object = await asyncio.wait_for(
-                asyncio.to_thread(worker.connection.recv), seconds
+                asyncio.to_thread(_exchange, worker.connection, request), seconds
             )
         except TimeoutError:
             self._kill(worker)
