@@ -354,8 +354,10 @@ class AnalysisPool:
         try:
             # One hand-off to a thread for the request and its answer: each hand-off costs
             # the event loop a wake-up, and the request is small next to the mail's reading.
+            # The executor's future itself is awaited (``to_thread`` would add a task).
+            loop = asyncio.get_running_loop()
             answer = await asyncio.wait_for(
-                asyncio.to_thread(_exchange, worker.connection, request), seconds
+                loop.run_in_executor(None, _exchange, worker.connection, request), seconds
             )
         except TimeoutError:
             self._kill(worker)
