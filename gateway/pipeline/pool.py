@@ -343,10 +343,10 @@ class AnalysisPool:
 
     async def _ask(self, request: object, *, seconds: float) -> object | None:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
-        answer = await self._exchange(request, seconds=seconds)
+        answer = await self._request(request, seconds=seconds)
         return answer if answer is None or isinstance(answer, _Failure) else answer[0]
 
-    async def _exchange(
+    async def _request(
         self, request: object, *, seconds: float
     ) -> tuple[object, bytes] | _Failure | None:
         """``_ask``, with the pickle the answer came as."""
@@ -382,7 +382,7 @@ class AnalysisPool:
         Raises AnalysisFailed when reading failed in the gateway (not in a document: those
         failures are answered per document).
         """
-        exchanged = await self._exchange(submission, seconds=self.budget.seconds)
+        exchanged = await self._request(submission, seconds=self.budget.seconds)
         if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
             return await self._over_time(submission.raw)
