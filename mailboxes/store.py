@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
@@ -49,6 +49,8 @@ from mailboxes.schema import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import Insert, Select
+
     from mailboxes.notify import ChangeFeed
 
 __all__ = [
@@ -510,10 +512,11 @@ class Store:
                     insert(table).returning(table.id, sort_by_parameter_order=True), rows
                 )
             )
-        highest = connection.scalar(select(func.max(table.id))) or 0
+        highest_id, insert_rows = _numbered_statements(table)
+        highest = connection.scalar(highest_id) or 0
         ids = list(range(highest + 1, highest + 1 + len(rows)))
         connection.execute(
-            insert(table), [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
+            insert_rows, [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
         return ids
 
@@ -751,3 +754,12 @@ def drop_orphans(connection: Connection, content_ids: Sequence[int]) -> None:
             ~exists().where(RelayRow.content_id == MessageContentRow.id),
         )
     )
+
+
+@cache
+def _numbered_statements(
+    table: type[MessageContentRow] | type[IntakeJobRow],
+) -> tuple[Select[int], Insert]:
+    """``insert_numbered``'s statements for ``table`` on SQLite, built once: building them
+    anew cost more than running them, in a transaction every delivery and answer takes."""
+    return select(func.max(table.id)), insert(table)

@@ -3,7 +3,8 @@
 Extracting, parsing and validating a mail is pure CPU (``process.analyse``). Run in the
 node's process it would hold the GIL, so one core at most, and a slow mail would slow every
 SMTP, POP3 and IMAP session with it. Each of the pool's processes reads one mail at a time;
-the pool hands a mail to an idle process and waits for its answer in a thread. The same
+the pool hands a mail to an idle process and waits for its answer in a thread (one
+hand-off per request: the request is sent from that thread too). The same
 processes decide the answers (``core.decide``: composing the replies is the other large
 cost), from the analysis and the facts the worker read from the store.
 
@@ -29,9 +30,11 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import pickle
 import signal
 import traceback
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -93,6 +96,37 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class _Decide:
+    """A ``Decision`` as sent: the analysis as the bytes it came back as, when the pool still
+    has them (pickling it again cost the node's process more than the rest of the request)."""
+
+    view: JobView
+    analysis: Analysis | _Pickled
+    facts: AnswerFacts
+    now: datetime
+
+
+class _Pickled:
+    """A value as the pickle it came through the pipe as; sent on as those bytes, and
+    unpickled as the value on the other side."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[Callable[[bytes], object], tuple[bytes]]:
+        return pickle.loads, (self.data,)
+
+
+_KEPT_PICKLES = 256
+"""Analyses whose pickles the pool keeps for their decision (the jobs in hand, and more)."""
+_KEPT_PICKLE_BYTES = 64 * 1024
+"""A larger analysis is pickled again for its decision rather than kept (rare, and bounds
+what the kept pickles hold: at most 16 MB)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Answering:
     """The ``AnswerSettings`` a process cannot build itself (offices, reference tables and
     catalog it already has)."""
@@ -147,9 +181,10 @@ def _serve(connection: Connection, setup: _Setup) -> None:
                     reference=reference,
                 )
                 result = analyse(request.raw, context, registry, setup.budget)
-            elif isinstance(request, Decision):
+            elif isinstance(request, _Decide):
                 if settings is None:
                     raise RuntimeError("this pool was started without answer settings")
+                assert isinstance(request.analysis, Analysis)  # _Pickled unpickles as one
                 result = decide(
                     request.view, request.analysis, request.facts, settings, request.now
                 )
@@ -192,6 +227,15 @@ class _Worker:
         # must see the end of it, not a descriptor number reused by something else.
         with contextlib.suppress(OSError):
             self.connection.close()
+
+
+def _exchange(connection: Connection, request: object) -> tuple[object, bytes]:
+    """Send ``request`` to a process and wait for its answer (in a thread: both block); the
+    answer, and the pickle it came as."""
+    connection.send(request)
+    data = connection.recv_bytes()
+    answer: object = pickle.loads(data)  # noqa: S301 - our own process's answer, as recv() would
+    return answer, data
 
 
 def _stop_all(workers: list[_Worker]) -> None:
@@ -241,6 +285,9 @@ class AnalysisPool:
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] | None = None
         self._starting = asyncio.Lock()  # requests arriving during the start wait for it
+        self._pickles: OrderedDict[int, tuple[Analysis, bytes]] = OrderedDict()
+        """Analyses read here (by ``id``: the object is held, so its id is not reused) and
+        the pickles they came as, until their decision is sent."""
         self.replaced = 0
         """Processes killed (overrun, found dead, cancelled) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
@@ -296,11 +343,21 @@ class AnalysisPool:
 
     async def _ask(self, request: object, *, seconds: float) -> object | None:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
+        answer = await self._request(request, seconds=seconds)
+        return answer if answer is None or isinstance(answer, _Failure) else answer[0]
+
+    async def _request(
+        self, request: object, *, seconds: float
+    ) -> tuple[object, bytes] | _Failure | None:
+        """``_ask``, with the pickle the answer came as."""
         idle, worker = await self._take()
         try:
-            await asyncio.to_thread(worker.connection.send, request)
-            answer: object = await asyncio.wait_for(
-                asyncio.to_thread(worker.connection.recv), seconds
+            # One hand-off to a thread for the request and its answer: each hand-off costs
+            # the event loop a wake-up, and the request is small next to the mail's reading.
+            # The executor's future itself is awaited (``to_thread`` would add a task).
+            loop = asyncio.get_running_loop()
+            answer = await asyncio.wait_for(
+                loop.run_in_executor(None, _exchange, worker.connection, request), seconds
             )
         except TimeoutError:
             self._kill(worker)
@@ -325,13 +382,20 @@ class AnalysisPool:
         Raises AnalysisFailed when reading failed in the gateway (not in a document: those
         failures are answered per document).
         """
-        answer = await self._ask(submission, seconds=self.budget.seconds)
-        if answer is None:
+        exchanged = await self._request(submission, seconds=self.budget.seconds)
+        if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
             return await self._over_time(submission.raw)
+        if isinstance(exchanged, _Failure):
+            raise AnalysisFailed(exchanged.error)
+        answer, data = exchanged
         if isinstance(answer, _Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, Analysis)
+        if len(data) <= _KEPT_PICKLE_BYTES:
+            self._pickles[id(answer)] = (answer, data)
+            if len(self._pickles) > _KEPT_PICKLES:
+                self._pickles.popitem(last=False)
         return answer
 
     async def decide(self, decision: Decision) -> AnswerPlan:
@@ -340,7 +404,12 @@ class AnalysisPool:
         Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
         failure, like a mail that could not be read.
         """
-        answer = await self._ask(decision, seconds=self.budget.seconds)
+        kept = self._pickles.pop(id(decision.analysis), None)
+        analysis: Analysis | _Pickled = decision.analysis
+        if kept is not None and kept[0] is decision.analysis:
+            analysis = _Pickled(kept[1])
+        request = _Decide(decision.view, analysis, decision.facts, decision.now)
+        answer = await self._ask(request, seconds=self.budget.seconds)
         if answer is None:
             raise AnalysisFailed(f"deciding the answers overran {self.budget.seconds:g}s")
         if isinstance(answer, _Failure):

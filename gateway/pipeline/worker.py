@@ -4,8 +4,9 @@ It wakes when the store commits a new job (``Store.subscribe``) and, as a safety
 ``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
 event loop stays free), and their answers decided there too, from the facts read in a read
 session (decide, then commit); the worker keeps up to ``batch_size`` jobs in hand and commits
-whatever has been decided, in one write transaction, which shares the cost of a durable
-commit, and in which nothing is parsed or composed.
+whatever has been decided (waiting ``gather_seconds`` for jobs still being read), in one write
+transaction, which shares the cost of a durable commit, and in which nothing is parsed or
+composed.
 A mail that takes long delays only itself: its neighbours are answered as soon as they are
 read. If the answering transaction fails, those jobs are answered again one per transaction,
 so one failing job does not hold back its neighbours.
@@ -118,6 +119,7 @@ class PipelineWorker:
         max_attempts: int = 3,
         retry_delay: float = 2.0,
         poll_interval: float = 5.0,
+        gather_seconds: float = 0.005,
         before_commit: BeforeCommit | None = None,
         before_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -149,6 +151,10 @@ class PipelineWorker:
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval
+        self.gather_seconds = gather_seconds
+        """How long jobs that are read wait for others still being read, to be answered in
+        the same transaction (its fixed cost shared; one analysis process finishes one job
+        at a time, so without it most transactions answer a single job)."""
         self.before_commit = before_commit
         self.before_pass = before_pass
         """Awaited before each pass over the queue (a test rig's delayed answers)."""
@@ -276,6 +282,9 @@ class PipelineWorker:
                     if not reading:
                         return
                     done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
+                    if len(done) < len(reading) and self.gather_seconds > 0:
+                        await asyncio.wait(reading, timeout=self.gather_seconds)
+                        done = {task for task in reading if task.done()}
                     ready: dict[ClaimedJob, _Read] = {}
                     plans: dict[int, AnswerPlan] = {}
                     # Oldest first: jobs read by the same time are answered in the order

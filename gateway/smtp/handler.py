@@ -71,6 +71,12 @@ _REQUESTS: weakref.WeakSet[Envelope] = weakref.WeakSet()
 """Envelopes carrying a mailbox request to the registration address (the desk's)."""
 
 
+_SCOPES: weakref.WeakKeyDictionary[Session, tuple[str, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The offices a session's agent was granted for (``_in_scope``), with the agent's address."""
+
+
 class PeerNode(str):
     """A session authenticated as a peer node (its name), which relays mail into this one."""
 
@@ -264,21 +270,32 @@ class SubmissionHandler:
             return replies.RELAY_DENIED
         if recipient.relay_to is not None and _peer(session) is not None:
             return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
-        if not await self._in_scope(_account(session), recipient.address):
+        if not await self._in_scope(session, recipient.address):
             return replies.OFFICE_NOT_IN_SCOPE
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
         _resolved(envelope)[recipient.address] = recipient
         return replies.OK
 
-    async def _in_scope(self, account: Account | None, address: str) -> bool:
-        """An agent whose mailbox was granted for some offices declares to those only."""
+    async def _in_scope(self, session: Session, address: str) -> bool:
+        """An agent whose mailbox was granted for some offices declares to those only.
+
+        The grant is read once per session, at its first RCPT to an office (as the account
+        itself is read once, at AUTH): an agent sending a day's declarations on one
+        connection costs the store one read, not one per mail.
+        """
+        account = _account(session)
         if account is None or account.role is not Role.AGENT:
             return True
         office = intake_office_code(address, self.directory.domain)
         if office is None:
             return True
-        scope = await self._scopes.office_scope(account.address)
+        known = _SCOPES.get(session)
+        if known is not None and known[0] == account.address:
+            scope = known[1]
+        else:
+            scope = await self._scopes.office_scope(account.address)
+            _SCOPES[session] = (account.address, scope)
         return not scope or office in scope
 
     def _rcpt_request(self, session: Session, envelope: Envelope, address: str) -> str:

@@ -28,6 +28,11 @@ MAX_LINE_OCTETS: Final = 64 * 1024
 longer lines (HTML mail, long base64-less bodies); Postfix takes them too and only refuses
 the message by its size. aiosmtpd would read the whole body and then answer ``500``."""
 
+_ATOM: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PATH: Final = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>")
+"""``<local@domain>`` with a dot-atom local part and a plain domain: what nearly every client
+sends, and what the email package's header parser (aiosmtpd's ``_getaddr``) returns as is."""
+
 _HAS_CODE: Final = re.compile(r"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}\b")
 _NO_CODE: Final = frozenset({"334", "354"})
 
@@ -158,6 +163,29 @@ class SubmissionProtocol(SMTP):
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's address parsing, without the email package's header parser for a plain
+        ``<local@domain>`` path (a tenth of the node's time per submission went there).
+
+        Anything else (quoted local parts, address literals, comments, source routes) is
+        parsed by aiosmtpd as before; the results are the same for every input
+        (``tests/gateway/smtp/test_address_parsing.py``).
+        """
+        found = _PLAIN_PATH.match(arg)
+        if found is not None:
+            rest = arg[found.end() :]
+            if not rest or rest[0] in " \t":
+                rest = rest.lstrip(" \t")
+                if not rest.startswith("("):  # a comment: the parser drops it
+                    address = found.group(1)
+                    if self.local_part_limit and len(address.rpartition("@")[0]) > (
+                        self.local_part_limit
+                    ):
+                        return None, None
+                    return address, rest
+        parsed: tuple[str | None, str | None] = super()._getaddr(arg)
+        return parsed
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         if _unbalanced(arg):

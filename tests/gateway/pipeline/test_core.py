@@ -36,7 +36,7 @@ from gateway.pipeline.core import (
     references_on_file,
     wanted_facts,
 )
-from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, Decision
+from gateway.pipeline.pool import AnalysisFailed, AnalysisPool, Decision, Submission
 from gateway.pipeline.process import Analysis, SubmissionHeaders, analyse
 from mailboxes.answer_facts import RecordedAnswer, read_facts
 from mailboxes.jobs import Answering, ClaimedJob, JobQueue
@@ -434,3 +434,26 @@ async def test_the_control_document_key_is_the_last_guard(
     assert lost.value.transaction_lost
     assert len(await mailbox(accounts, AGENT)) == 1  # the second reply was rolled back
     assert (await JobQueue(accounts).job(second.id))[0].state == "pending"
+
+
+async def test_a_mail_read_by_the_pool_is_decided_there_as_the_node_would(
+    offices: OfficeRegistry,
+) -> None:
+    """The analysis goes back to the process as the pickle it came in (not pickled again):
+    the plan is the one decided here from the same analysis."""
+    raw = submission(flat(PLAIN), flat(declaration(reference="B", breaks="STR-SERIES")))
+    pool = AnalysisPool(
+        1, offices=offices, reference=shipped_reference(), answers=settings(offices)
+    )
+    try:
+        analysis = await pool.analyse(Submission(raw, AS_OF, "118", AGENT_CODE))
+        assert analysis == analysed(
+            offices, flat(PLAIN), flat(declaration(reference="B", breaks="STR-SERIES"))
+        )
+        job = view()
+        facts = facts_for(job, analysis)
+        here = decide(job, analysis, facts, settings(offices), NOW)
+        assert await pool.decide(Decision(job, analysis, facts, NOW)) == here
+        assert await pool.decide(Decision(job, analysis, facts, NOW)) == here  # pickled again
+    finally:
+        await pool.close()

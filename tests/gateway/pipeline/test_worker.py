@@ -456,6 +456,31 @@ async def test_a_crash_at_the_commit_is_redone_without_duplicates_or_gaps(
     assert await job_state(accounts, job_id) == (JobState.DONE.value, 1, None)
 
 
+async def test_jobs_read_meanwhile_are_answered_in_one_transaction(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    """One analysis process finishes one job at a time: the jobs read while the first
+    waits its ``gather_seconds`` share its transaction instead of one each."""
+    batches: list[int] = []
+    for n in range(6):
+        raw = submission(flat(declaration(reference=f"G-{n}")), message_id=f"<g-{n}@agencias.pe>")
+        await submit(accounts, raw)
+    gathering = make_worker(
+        accounts,
+        offices,
+        clock,
+        gather_seconds=5.0,
+        before_commit=lambda ids: batches.append(len(ids)),
+    )
+    try:
+        await gathering.run_until_idle()
+    finally:
+        await gathering.stop()
+    assert batches == [6]  # without gathering: [1, 5], the first answered alone
+    numbers = sorted(r["X-Teledespacho-Number"] for r in await mailbox(accounts, AGENT))
+    assert numbers == [f"118-2026-10-{n:06d}" for n in range(1, 7)]
+
+
 async def test_a_worker_stopped_mid_transaction_loses_nothing_and_repeats_nothing(
     accounts: Store, offices: OfficeRegistry, clock: FixedClock
 ):

@@ -45,20 +45,22 @@ async def test_approval_creates_a_working_account(node: Node) -> None:
         + render_declaration(dua, WireFormat("flat")).replace(b"\n", b"\r\n")
     )
 
-    def submit() -> tuple[int, int]:
+    def submit() -> tuple[int, int, int]:
         with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
             client.login(NEW_MAILBOX, password)
             client.mail(NEW_MAILBOX)
             outside_scope = client.rcpt("aduana-154@aduanas.gob.pe")[0]  # Arequipa: not asked
             client.rset()
             client.sendmail(NEW_MAILBOX, ["aduana-127@aduanas.gob.pe"], raw)
+            client.mail(NEW_MAILBOX)  # the grant is read once a session: it still holds
+            still_outside = client.rcpt("aduana-154@aduanas.gob.pe")[0]
         with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
             client.login(AGENT1, DEMO_PASSWORD)  # an account added by hand has no scope
             client.mail(AGENT1)
             unscoped = client.rcpt("aduana-154@aduanas.gob.pe")[0]
-        return outside_scope, unscoped
+        return outside_scope, still_outside, unscoped
 
-    assert await asyncio.to_thread(submit) == (550, 250)
+    assert await asyncio.to_thread(submit) == (550, 550, 250)
     await wait_for_mail(node, NEW_MAILBOX, within=20)
     [answer] = await letters(node, NEW_MAILBOX, password)
     assert answer["Subject"].startswith("ACEPTADA"), body_text(answer)
