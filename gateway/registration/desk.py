@@ -8,8 +8,8 @@ pending request under a new number, and answers the requester, all in one transa
 before the ``250``.
 
 Where answers go: the requester is usually not hosted anywhere this deployment knows. The
-node's only outbound path is its peers' relay queue (``Store.hosted_elsewhere``, the same
-route replies to agents homed on another node take). An address a peer hosts gets its answer
+node's only outbound path is its peers' relay queue (the routing snapshot's ``remote_node``, the
+same route replies to agents homed on another node take). An address a peer hosts gets its answer
 relayed there; any other address gets it filed here, under that address: held at the node
 until its owner can read it. When the requested mailbox is the requester's own address, as
 it usually is, the approved account finds the whole exchange in its INBOX. Nothing is ever
