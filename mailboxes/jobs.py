@@ -49,7 +49,7 @@ from mailboxes.schema import (
     OfficeHandoverRow,
     RelayRow,
 )
-from mailboxes.store import Change, Store, relay_entry, reserve_uids
+from mailboxes.store import JOB_COLUMNS, Change, Store, intake_job, relay_entry, reserve_uids
 
 __all__ = ["AnsweredJob", "Answering", "ClaimedJob", "JobQueue", "RecordedAnswer"]
 
@@ -88,29 +88,7 @@ class AnsweredJob(Protocol):
     def received_at(self) -> datetime: ...
 
 
-def _job(row: Any) -> IntakeJob:
-    """A job from a row with ``_JOB_COLUMNS``."""
-    return IntakeJob(
-        id=row.id,
-        office_code=row.office_code,
-        sender=row.sender,
-        recipient=row.recipient,
-        state=row.state,
-        attempts=row.attempts,
-        received_at=row.received_at,
-    )
-
-
-_JOB_COLUMNS = (
-    IntakeJobRow.id,
-    IntakeJobRow.office_code,
-    IntakeJobRow.sender,
-    IntakeJobRow.recipient,
-    IntakeJobRow.state,
-    IntakeJobRow.attempts,
-    IntakeJobRow.received_at,
-    IntakeJobRow.error,
-)
+_JOB_COLUMNS = (*JOB_COLUMNS, IntakeJobRow.error)
 
 _PENDING_IDS = (
     select(IntakeJobRow.id)
@@ -188,7 +166,7 @@ class JobQueue:
                 return []
             return [
                 ClaimedJob(
-                    job=replace(_job(row), attempts=row.attempts + 1),
+                    job=replace(intake_job(row), attempts=row.attempts + 1),
                     raw=bytes(row.raw),
                     sender_agent_code=row.agent_code,
                     last_error=row.error,
@@ -216,7 +194,7 @@ class JobQueue:
         row = await self._store.database.run(read)
         if row is None:
             raise KeyError(job_id)
-        return _job(row), row.error
+        return intake_job(row), row.error
 
     async def answer(self, now: datetime, work: Callable[[Answering], T]) -> T:
         """``work(answering)`` as one write transaction, committed when it returns; its

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -150,16 +150,33 @@ _ACCOUNT = select(
 
 _ACCOUNTS = select(*_ACCOUNT.selected_columns).order_by(AccountRow.address)
 
-_PENDING_JOBS = (
-    select(
-        IntakeJobRow.id,
-        IntakeJobRow.office_code,
-        IntakeJobRow.sender,
-        IntakeJobRow.recipient,
-        IntakeJobRow.state,
-        IntakeJobRow.attempts,
-        IntakeJobRow.received_at,
+JOB_COLUMNS = (
+    IntakeJobRow.id,
+    IntakeJobRow.office_code,
+    IntakeJobRow.sender,
+    IntakeJobRow.recipient,
+    IntakeJobRow.state,
+    IntakeJobRow.attempts,
+    IntakeJobRow.received_at,
+)
+"""The columns of an ``IntakeJob`` (``intake_job``)."""
+
+
+def intake_job(row: Any) -> IntakeJob:
+    """A job from a row with ``JOB_COLUMNS`` (others may follow)."""
+    return IntakeJob(
+        id=row.id,
+        office_code=row.office_code,
+        sender=row.sender,
+        recipient=row.recipient,
+        state=row.state,
+        attempts=row.attempts,
+        received_at=row.received_at,
     )
+
+
+_PENDING_JOBS = (
+    select(*JOB_COLUMNS)
     .where(IntakeJobRow.state == JobState.PENDING.value)
     .order_by(IntakeJobRow.id)
 )
@@ -649,7 +666,7 @@ class Store:
 
     async def pending_jobs(self) -> list[IntakeJob]:
         def read(connection: Connection) -> list[IntakeJob]:
-            return [IntakeJob(**row._mapping) for row in connection.execute(_PENDING_JOBS)]
+            return [intake_job(row) for row in connection.execute(_PENDING_JOBS)]
 
         return await self.database.run(read)
 
