@@ -3,8 +3,6 @@ filled into a template exactly where a reply composed whole would have them."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -16,6 +14,7 @@ from edi_formats.detect import WireFormat
 from edi_formats.responses import Channel
 from gateway.pipeline import replies
 from gateway.pipeline.process import ReadDeclaration, SubmissionHeaders, analyse
+from tests.gateway.mail.checks import crlf_only, head_fit_for_the_wire, without_defects
 from tests.gateway.pipeline.helpers import (
     AGENT,
     AGENT_CODE,
@@ -47,14 +46,9 @@ def envelope(subject: str = "Declaración de prueba") -> replies.ReplyEnvelope:
 
 
 def parse(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    for part in message.walk():
-        assert not part.defects, (part.get_content_type(), part.defects)
-    assert raw.count(b"\n") == raw.count(b"\r\n")
-    head = raw.split(b"\r\n\r\n", 1)[0]
-    assert all(len(line) <= 998 and line.isascii() for line in head.split(b"\r\n"))
-    return message
+    crlf_only(raw)
+    head_fit_for_the_wire(raw)
+    return without_defects(raw)
 
 
 def segments(interchange: bytes) -> list[bytes]:

@@ -3,15 +3,13 @@ a real message identifier."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime
-from email.message import EmailMessage
 
 import pytest
 
 from gateway.registration import letters
 from mailboxes.registrations import MailboxRequest, RequestState
+from tests.gateway.mail.checks import without_defects
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 REQUEST = MailboxRequest(
@@ -29,14 +27,6 @@ REQUEST = MailboxRequest(
 )
 
 
-def parse(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    for part in message.walk():
-        assert not part.defects, part.defects
-    return message
-
-
 @pytest.mark.parametrize(
     ("in_reply_to", "threaded"),
     [("<solicitud.1@piscosur.com.pe>", True), ("no es un identificador", False), (None, False)],
@@ -52,11 +42,11 @@ def test_letters_parse_back_and_thread_only_to_an_identifier(
         letters.rejection(origin, REQUEST, reason="El RUC no corresponde a una agencia."),
     ]
     for raw in written:
-        message = parse(raw)
+        message = without_defects(raw)
         assert message["From"].addresses[0].display_name == "Teledespacho - Registro de buzones"
         assert message["In-Reply-To"] == (in_reply_to if threaded else None)
         assert (message["References"] is not None) is threaded
-    approved = parse(written[2])
+    approved = without_defects(written[2])
     body = approved.get_body(("plain",))
     assert body is not None and "clave-ñ-123" in body.get_content()
     assert approved["Subject"] == "Solicitud de buzón N° 12 aprobada"

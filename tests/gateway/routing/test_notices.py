@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from gateway.routing import handover
 from gateway.routing.dsn import FailedDelivery, delivery_status_notification
 from mailboxes.handover import CounterValue
+from tests.gateway.mail.checks import crlf_only, without_defects
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
 
 def parse(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    for part in message.walk():
-        assert not part.defects, (part.get_content_type(), part.defects)
-    assert raw.count(b"\n") == raw.count(b"\r\n")
-    return message
+    crlf_only(raw)
+    return without_defects(raw)
 
 
 def test_a_dsn_is_a_delivery_status_report_with_the_original_headers() -> None:
