@@ -14,13 +14,13 @@ stand-in number it is replaced in place; what depends on the channel is kept onc
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from edi_formats.responses import Channel
+from gateway.mail import wrap
 from gateway.mail.headers import field
 from gateway.mail.mime import attachment, text_part
 
@@ -104,16 +104,7 @@ def fill_text(text: Text, filling: Filling) -> str:
             paragraph = "".join(
                 filling.value(p) if isinstance(p, Slot) else p for p in piece.pieces
             )
-            out.append(
-                textwrap.fill(
-                    " ".join(paragraph.split()),
-                    piece.width,
-                    initial_indent=piece.indent,
-                    subsequent_indent=piece.indent,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
+            out.append(wrap.paragraph(paragraph, piece.width, piece.indent))
     return "".join(out)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,7 +30,7 @@ from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel, DeclarationResponse, ResponseFinding, ResponseStatus
-from gateway.mail import Part, address_field, attachment, field, ids_field, text_part
+from gateway.mail import Part, address_field, attachment, field, ids_field, text_part, wrap
 from gateway.mail.template import (
     STAND_IN,
     Attachment,
@@ -127,7 +126,7 @@ def _lima(instant: datetime) -> str:
 
 
 def _shorten(text: str) -> str:
-    return textwrap.shorten(text, 200, placeholder=" ...")
+    return wrap.shorten(text, 200, placeholder=" ...")
 
 
 def _kind(declaration: DUA | OE | None) -> str:
@@ -137,25 +136,12 @@ def _kind(declaration: DUA | OE | None) -> str:
 
 
 def _fill(text: str, indent: str) -> str:
-    return textwrap.fill(
-        " ".join(text.split()),
-        WIDTH,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return wrap.paragraph(text, WIDTH, indent)
 
 
 def _hanging(text: str, indent: int = 25) -> str:
     """A labelled line whose continuation lines align under the value."""
-    return textwrap.fill(
-        text,
-        WIDTH,
-        subsequent_indent=" " * indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return wrap.hanging(text, WIDTH, indent)
 
 
 def _findings_text(
