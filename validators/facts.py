@@ -62,4 +62,6 @@ class DispatchFacts(Protocol):
 
 def dispatch_facts(facts: Facts | None) -> DispatchFacts | None:
     """The dispatch history among the context's facts, when the pipeline supplied it."""
+    if facts is None:  # offline and in analysis: no store (and a protocol check is slow)
+        return None
     return facts if isinstance(facts, DispatchFacts) else None
