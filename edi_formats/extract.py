@@ -27,6 +27,7 @@ from edi_formats.detect import FLAT_SIGNATURE, WireFormat
 from edi_formats.edifact.scan import declared_codec, interchange_end
 from edi_formats.flatfile.envelope import python_codec, read_envelope
 from edi_formats.flowed import unflow
+from edi_formats.mimetree import well_formed_tree
 
 __all__ = [
     "MAX_DOCUMENTS",
@@ -128,7 +129,10 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
     try:
         # compat32: the modern policy builds a header object for every header of every part,
         # about eight times the cost; extraction needs only types, parameters and payloads.
-        message = email.message_from_bytes(raw_mail, policy=email.policy.compat32)
+        # A well-formed mail's tree is split without the feed parser (``mimetree``).
+        message = well_formed_tree(raw_mail) or email.message_from_bytes(
+            raw_mail, policy=email.policy.compat32
+        )
         too_deep: list[Message] = []
         leaves = list(_leaf_parts(message, 0, too_deep))
     except Exception as exc:  # the stdlib parser is lenient; this is a last resort
