@@ -24,7 +24,7 @@ from email.message import Message
 from email.policy import compat32
 from typing import Final
 
-__all__ = ["MAX_NESTING", "well_formed_tree"]
+__all__ = ["MAX_NESTING", "Delimiter", "well_formed_tree"]
 
 MAX_NESTING: Final = 30
 """Deeper multiparts are left to the email package (which the analysis budget bounds)."""
@@ -38,12 +38,36 @@ class _Unusual(Exception):
     """The mail is not one the shortcut builds exactly; the email package parses it."""
 
 
-def _boundary_pattern(boundary: str) -> re.Pattern[str]:
-    """The feed parser's delimiter line for ``boundary`` (email.feedparser, ``boundaryre``)."""
-    return re.compile(
-        "(?P<sep>" + re.escape("--" + boundary) + r")(?P<end>--)?(?P<ws>[ \t]*)"
-        r"(?P<linesep>\r\n|\r|\n)?$"
-    )
+class Delimiter:
+    """The feed parser's delimiter line for a boundary (``boundaryre`` in email.feedparser:
+    ``--boundary``, ``--`` if closing, blanks, a line end), matched without compiling a
+    pattern per mail: each mail has its own boundary, so the ``re`` cache never helps.
+
+    Exact for the lines ``well_formed_tree`` reads: at most one line end, at their end, and
+    no lone CR.
+    """
+
+    __slots__ = ("separator",)
+
+    def __init__(self, boundary: str) -> None:
+        self.separator = "--" + boundary
+
+    def match(self, line: str) -> tuple[bool, str | None] | None:
+        """(closing, line end or None) when ``line`` is a delimiter; None otherwise."""
+        if not line.startswith(self.separator):
+            return None
+        rest = line[len(self.separator) :]
+        if rest.startswith("--"):
+            tail = rest[2:].lstrip(" \t")
+            if tail in _LINE_ENDS:
+                return True, tail or None
+        tail = rest.lstrip(" \t")
+        if tail in _LINE_ENDS:
+            return False, tail or None
+        return None
+
+
+_LINE_ENDS: Final = ("", "\n", "\r\n")
 
 
 class _Lines:
@@ -55,7 +79,7 @@ class _Lines:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.position = 0
-        self.delimiters: list[re.Pattern[str]] = []
+        self.delimiters: list[Delimiter] = []
 
     def at_end(self) -> bool:
         if self.position >= len(self.lines):
@@ -154,7 +178,9 @@ def _parts(reader: _Lines, message: Message, depth: int) -> None:
     encoding = str(message.get("content-transfer-encoding", "8bit")).lower()
     if boundary is None or encoding not in ("7bit", "8bit", "binary"):
         raise _Unusual
-    delimiter = _boundary_pattern(boundary)
+    if "\r" in boundary or "\n" in boundary:
+        raise _Unusual  # no line can hold its delimiter; not worth following
+    delimiter = Delimiter(boundary)
     preamble: list[str] = []
     while not reader.at_end():
         line = reader.lines[reader.position]
@@ -171,10 +197,10 @@ def _parts(reader: _Lines, message: Message, depth: int) -> None:
             raise _Unusual  # no closing delimiter
         found = delimiter.match(reader.take())
         assert found is not None
-        if found.group("end"):
+        closing, line_end = found
+        if closing:
             if not message.is_multipart():
                 raise _Unusual  # closed before any part
-            closing_eol = found.group("linesep")
             break
         if reader.at_end() or delimiter.match(reader.lines[reader.position]):
             raise _Unusual  # an empty part, or repeated delimiters
@@ -187,7 +213,7 @@ def _parts(reader: _Lines, message: Message, depth: int) -> None:
             elif part.epilogue is not None:
                 part.epilogue = _without_eol(part.epilogue)
         message.attach(part)
-    epilogue = [""] if closing_eol else []
+    epilogue = [""] if line_end else []
     epilogue += reader.rest()
     if epilogue and epilogue[0][:1] in ("\r", "\n"):
         epilogue[0] = epilogue[0][2:] if epilogue[0].startswith("\r\n") else epilogue[0][1:]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from email.message import Message
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edi_formats.mimetree import MAX_NESTING, well_formed_tree
+from edi_formats.mimetree import MAX_NESTING, Delimiter, well_formed_tree
 
 
 def by_the_email_package(raw: bytes) -> Message:
@@ -158,3 +159,27 @@ def entities(draw: st.DrawFn, depth: int = 0) -> bytes:
 @given(raw=entities(), crlf=st.booleans())
 def test_random_mails_get_the_same_tree_or_none(raw: bytes, crlf: bool) -> None:
     agrees(raw.replace(b"\n", b"\r\n") if crlf else raw)
+
+
+def feed_parser_delimiter(boundary: str) -> re.Pattern[str]:
+    """``boundaryre`` as email.feedparser compiles it."""
+    return re.compile(
+        "(?P<sep>" + re.escape("--" + boundary) + r")(?P<end>--)?(?P<ws>[ \t]*)"
+        r"(?P<linesep>\r\n|\r|\n)?$"
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    boundary=st.text(alphabet="ab-= _.\t", min_size=1, max_size=4),
+    middle=st.text(alphabet="ab- \t=", max_size=6),
+    end=st.sampled_from(["", "\n", "\r\n"]),
+)
+def test_a_delimiter_line_is_the_feed_parsers(boundary: str, middle: str, end: str) -> None:
+    for line in (f"--{boundary}{middle}{end}", f"{middle}{end}", f"--{boundary}--{middle}{end}"):
+        theirs = feed_parser_delimiter(boundary).match(line)
+        ours = Delimiter(boundary).match(line)
+        if theirs is None:
+            assert ours is None, line
+        else:
+            assert ours == (bool(theirs.group("end")), theirs.group("linesep")), line
