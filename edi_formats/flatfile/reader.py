@@ -539,7 +539,10 @@ def _values(record: RecordSpec, fields: list[str], line: int, raw_line: str) -> 
                     f"{spec.label}: carácter de control U+{ord(control.group()):04X} no permitido",
                     _where_field(line, record, index),
                 )
-    return [
-        _convert(fields[index + 1], spec, line, record, index)
-        for index, spec in enumerate(record.fields)
-    ]
+    values: list[Any] = []
+    for index, spec in enumerate(record.fields):
+        if spec.kind is FieldKind.TEXT:  # most fields: _convert's first case, inlined
+            values.append(fields[index + 1].strip(" ") or None)
+        else:
+            values.append(_convert(fields[index + 1], spec, line, record, index))
+    return values
