@@ -10,6 +10,10 @@ the attachment in base64), and the mail stays valid MIME whatever the values.
 The number has a fixed width (``OOO-YYYY-RR-NNNNNN``), so in an attachment rendered with a
 stand-in number it is replaced in place; what depends on the channel is kept once per channel
 (three small variants).
+
+The values here are plain frozen dataclasses, not slotted ones: a template crosses a process
+pipe for every acceptance, and Python 3.11 pickles a slotted dataclass through a Python-level
+``__getstate__``/``__setstate__``, several times slower than an ordinary object's.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ class Slot(StrEnum):
     REASON = "reason"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Filling:
     """The values filled in at numbering."""
 
@@ -68,7 +72,7 @@ class Filling:
         return self.reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ByChannel:
     """Text that differs per channel (what the channel means for the broker, say)."""
 
@@ -78,7 +82,7 @@ class ByChannel:
         return dict(self.texts)[channel]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Wrapped:
     """A paragraph with slots, wrapped to ``width`` once they are filled."""
 
@@ -108,7 +112,7 @@ def fill_text(text: Text, filling: Filling) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Field:
     """A header field whose value has slots."""
 
@@ -116,7 +120,7 @@ class Field:
     value: Text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TextPart:
     """A ``text/plain`` part (its fields and body) whose text has slots; the charset is
     chosen once the text is whole."""
@@ -124,7 +128,7 @@ class TextPart:
     text: Text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Attachment:
     """An attachment per channel, rendered with the stand-in number at ``offsets``."""
 
@@ -147,7 +151,7 @@ class Attachment:
 Hole = Field | TextPart | Attachment
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Template:
     """Finished bytes and holes, in order (a picklable value)."""
 

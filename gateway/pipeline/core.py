@@ -23,6 +23,10 @@ Documents of one mail that depend on each other (the same reference twice, a con
 document or an importer without RUC shared with an earlier declaration of the mail) cannot be
 decided together before the earlier one is numbered: the plan stops before such a document
 (``AnswerPlan.resume_at``), and the rest is decided again once the first part is written.
+
+The values that cross the pipe (the plan, the view, the facts) are plain frozen dataclasses,
+not slotted ones: Python 3.11 pickles a slotted dataclass through Python-level code, several
+times slower (see ``gateway.mail.template``).
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ __all__ = [
 AGENT_FOLDER = "INBOX"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnswerSettings:
     """What answering needs besides the job: the reference tables and the catalog (``None``:
     the shipped one) validate again with the store's facts."""
@@ -102,7 +106,7 @@ class AnswerSettings:
     """Which office folder an accepted declaration is filed in (INBOX unless configured)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Answered:
     """What one document of a job was answered, for the operator's log."""
 
@@ -114,7 +118,7 @@ class Answered:
     channel: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class JobView:
     """The job as the core sees it: who sent what to which office, and when."""
 
@@ -142,7 +146,7 @@ class JobView:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnswerFacts:
     """What the store knew when the facts were read: the answers on file for the job's own
     references, and the facts each declaration the rules ask about needs."""
@@ -197,7 +201,7 @@ def wanted_facts(view: JobView, analysis: Analysis, start: int = 0) -> list[Want
 # -- the plan -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnswerRecord:
     """The answer to remember for an agent's reference (its reply's id known once filed)."""
 
@@ -209,7 +213,7 @@ class AnswerRecord:
     document_digest: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FactsRelied:
     """The facts on file a document's decision relied on, checked again at commit."""
 
@@ -222,7 +226,7 @@ class FactsRelied:
     """(doc type, doc number, year, imports then) of an importer without RUC."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reply:
     """A finished answer: rejected, unreadable, no declaration."""
 
@@ -232,7 +236,7 @@ class Reply:
     relied: FactsRelied
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Resend:
     """The same declaration again under an accepted reference: the reply on file."""
 
@@ -241,7 +245,7 @@ class Resend:
     relied: FactsRelied
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Acceptance:
     """An accepted declaration: numbered in ``series``, its channel chosen from
     ``channel``, then the templates filled and everything recorded."""
@@ -264,7 +268,7 @@ class Acceptance:
 DocumentPlan = Reply | Resend | Acceptance
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnswerPlan:
     """Everything to write for a job (from document ``start`` on), as values."""
 
