@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from edi_formats.encodings import ACCEPTED_ENCODINGS, canonical_encoding
@@ -42,9 +43,14 @@ def escape_field(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
+def _steps(attr: str) -> tuple[str, ...]:
+    return tuple(attr.split("."))
+
+
 def resolve_attr(obj: Any, attr: str) -> Any:
     """``obj.a.b`` for ``attr == "a.b"``; None as soon as a step is None."""
-    for step in attr.split("."):
+    for step in _steps(attr):
         if obj is None:
             return None
         obj = getattr(obj, step)
@@ -55,6 +61,8 @@ def format_value(value: Any, kind: FieldKind) -> str:
     """The canonical text of one field value (docs/formats.md, "Field types")."""
     if value is None:
         return ""
+    if kind is FieldKind.TEXT:  # most fields
+        return escape_field(str(value.value if isinstance(value, Enum) else value))
     if kind is FieldKind.FLAG:
         return "S" if value else "N"
     if kind is FieldKind.TIMESTAMP:
