@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,8 +13,9 @@ from hypothesis import strategies as st
 
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile import reader
+from edi_formats.flatfile.layout import FieldKind
 from edi_formats.flatfile.reader import MAX_FLAT_BYTES, parse_flat, split_fields
-from edi_formats.flatfile.writer import render_flat
+from edi_formats.flatfile.writer import format_value, render_flat, resolve_attr
 from edi_formats.models import DUA, OE
 from tests.edi_formats.factories import full_dua, full_oe, minimal_dua
 from tests.edi_formats.strategies import declarations
@@ -453,3 +457,42 @@ def _mutations(draw: st.DrawFn) -> bytes:
 @given(_mutations())
 def test_fuzz_mutated_files_only_raise_syntax_errors(data: bytes) -> None:
     _parse_or_syntax_error(data)
+
+
+class _Colour(Enum):
+    RED = "ro|jo"
+
+
+class _Code(StrEnum):
+    TEN = "10"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (None, FieldKind.TEXT, ""),
+        ("a|b\\c", FieldKind.TEXT, "a\\|b\\\\c"),
+        (_Colour.RED, FieldKind.TEXT, "ro\\|jo"),
+        (_Code.TEN, FieldKind.TEXT, "10"),
+        (7, FieldKind.TEXT, "7"),
+        (True, FieldKind.FLAG, "S"),
+        (False, FieldKind.FLAG, "N"),
+        (date(1997, 3, 4), FieldKind.DATE, "19970304"),
+        (Decimal("1.50"), FieldKind.DECIMAL, "1.50"),
+        (Decimal("1E+2"), FieldKind.DECIMAL, "100"),
+        (Decimal("12"), FieldKind.INTEGER, "12"),
+        (datetime(1997, 3, 4, 9, 30, tzinfo=UTC), FieldKind.TIMESTAMP, "1997-03-04T09:30:00+00:00"),
+    ],
+)
+def test_each_kind_of_value_has_one_canonical_text(
+    value: object, kind: FieldKind, text: str
+) -> None:
+    assert format_value(value, kind) == text
+
+
+def test_an_attribute_path_stops_at_the_first_absent_step() -> None:
+    dua = full_dua()
+    assert dua.insurance is not None
+    assert resolve_attr(dua, "insurance.number") == dua.insurance.number
+    assert resolve_attr(dua, "totals.fob") == dua.totals.fob
+    assert resolve_attr(dua.model_copy(update={"insurance": None}), "insurance.number") is None
