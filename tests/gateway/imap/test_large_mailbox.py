@@ -122,15 +122,18 @@ async def test_deliveries_keep_their_latency_while_a_large_mailbox_is_read(node:
 
 
 SMTP_CLIENT = """
-import smtplib, sys, time
+import select, smtplib, sys, time
 port, sender, password, owner, count = sys.argv[1:6]
+until_told = sys.argv[6:] == ["until-told"]  # then go on past count until stdin closes
 with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as client:
     client.login(sender, password)
-    for n in range(int(count)):
+    n = 0
+    while n < int(count) or (until_told and not select.select([sys.stdin], [], [], 0)[0]):
         message = f"From: {sender}\\r\\nTo: {owner}\\r\\nSubject: medida {n}\\r\\n\\r\\nx\\r\\n"
         started = time.perf_counter()
         client.sendmail(sender, [owner], message.encode())
         print(time.perf_counter() - started, flush=True)
+        n += 1
 """
 
 SELECTING_CLIENT = """
@@ -157,7 +160,12 @@ def _client(script: str, *args: object) -> Awaitable[asyncio.subprocess.Process]
     """A client in its own process: a thread here would share the interpreter lock with
     the node, and time the interpreter rather than the node."""
     return asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, *map(str, args), stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-c",
+        script,
+        *map(str, args),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
 
 
@@ -185,23 +193,29 @@ async def test_a_delivery_waits_under_50_ms_for_another_clients_select(node: Nod
     smtp = (node.port("smtp"), SENDER, DEMO_PASSWORD, OWNER)
     alone = sorted(await _timed(await _client(SMTP_CLIENT, *smtp, 150), asyncio.Event()))
     started = asyncio.Event()
-    deliveries = asyncio.create_task(_timed(await _client(SMTP_CLIENT, *smtp, 150), started))
+    # At least 150 deliveries, and on until the other client has selected twice: on a
+    # loaded machine its first SELECT may take longer than 150 deliveries.
+    delivering = await _client(SMTP_CLIENT, *smtp, 150, "until-told")
+    deliveries = asyncio.create_task(_timed(delivering, started))
     await started.wait()  # the deliveries are under way: now the other client selects
     reader = await _client(SELECTING_CLIENT, node.port("imap"), OWNER, DEMO_PASSWORD)
-    assert reader.stdout is not None
+    assert reader.stdout is not None and delivering.stdin is not None
     selects = 0
     try:
-        while not deliveries.done():
+        while selects < 2 or not deliveries.done():
             line = await asyncio.wait_for(reader.stdout.readline(), timeout=60)
             assert int(line) >= HUGE
             selects += 1
+            if selects == 2:
+                delivering.stdin.close()  # enough: the deliveries end after their 150th
     finally:
         reader.terminate()
         await reader.wait()
     meanwhile = sorted(await deliveries)
-    assert selects >= 2, "the deliveries ended before the first SELECT did"
-    assert meanwhile[-3] - alone[-3] < SELECT_BOUND, (
+    assert selects >= 2 and len(meanwhile) >= 150
+    third_worst = meanwhile[-(3 * len(meanwhile) // 150)]  # the same share as 3 of 150
+    assert third_worst - alone[-3] < SELECT_BOUND, (
         f"while {selects} SELECTs of a {HUGE}-message mailbox ran (the first one reading "
-        f"it), the third-worst delivery took {meanwhile[-3] * 1000:.0f} ms, against "
+        f"it), the third-worst delivery in 150 took {third_worst * 1000:.0f} ms, against "
         f"{alone[-3] * 1000:.0f} ms alone"
     )
