@@ -18,7 +18,8 @@ import pytest
 
 from dialup_sim.control import DropAfter, Status, send_control
 from dialup_sim.phonebook import Address
-from gateway.cli import main
+from gateway.cli import build_parser, main
+from gateway.cli import modem as modem_cli
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 
@@ -243,6 +244,8 @@ async def test_the_control_port_sets_and_reports_the_carrier_drop(
         (["--target", "127.0.0.1:25", "--ber", "2"], 2, "bit-error rate"),
         (["--target", "127.0.0.1:25", "--lines", "0"], 2, "at least one line"),
         (["--target", "127.0.0.1:25", "--control", "6401"], 2, "expected HOST:PORT"),
+        (["--target", "127.0.0.1:25", "--ring-cadence", "2"], 2, "ON/OFF"),
+        (["--target", "127.0.0.1:25", "--ring-cadence", "0/4"], 2, "ring cadence"),
     ],
 )
 def test_bad_settings_are_one_line_errors(
@@ -251,6 +254,15 @@ def test_bad_settings_are_one_line_errors(
     assert main(["modem", *args]) == status
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "on", "off"), [([], 2.0, 4.0), (["--ring-cadence", "1.5/3"], 1.5, 3.0)]
+)
+def test_the_ring_cadence_is_a_setting_of_the_line(flag: list[str], on: float, off: float) -> None:
+    args = build_parser("modem").parse_args(["modem", "--target", "127.0.0.1:25", *flag])
+    timing = modem_cli.settings_from(args).timing
+    assert (timing.ring_on, timing.ring_off) == (on, off)
 
 
 def test_a_busy_listen_port_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
