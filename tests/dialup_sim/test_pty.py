@@ -82,6 +82,9 @@ async def test_dial_on_the_pty_and_keep_the_call_across_reopening(
     def first_session() -> tuple[bytes, bytes, bytes]:
         fd = open_device(path)
         try:
+            attrs = termios.tcgetattr(fd)
+            attrs[2] &= ~termios.HUPCL  # "stty -hupcl": closing the device keeps DTR up
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
             os.write(fd, b"ATE0\r")
             ok = read_until(fd, b"OK\r\n")
             os.write(fd, b"ATDT0800\r")
@@ -105,6 +108,31 @@ async def test_dial_on_the_pty_and_keep_the_call_across_reopening(
     assert echoed == b"ping"
     assert await asyncio.to_thread(second_session) == b"pong"
     assert proxy.pool.in_use == 1
+
+
+async def test_closing_the_device_drops_dtr_under_hupcl_as_a_serial_port_does(
+    echo_server: Echo, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(echo_server.address, hayes=True, time_scale=50.0)
+    path = proxy.open_pty()
+
+    def session() -> int:
+        fd = open_device(path)
+        try:
+            cflag = termios.tcgetattr(fd)[2]  # as the modem left the line: HUPCL, as ttyS
+            os.write(fd, b"ATE0\rATDT0800\r")
+            read_until(fd, b"REL\r\n")
+            return cflag
+        finally:
+            os.close(fd)  # the last close drops DTR: &D2 hangs up
+
+    cflag = await asyncio.to_thread(session)
+    assert cflag & termios.HUPCL
+    deadline = time.monotonic() + 10
+    while proxy.pool.in_use:
+        assert time.monotonic() < deadline, "closing the device did not hang up"
+        await asyncio.sleep(0.01)
+    assert proxy.reports[-1].reason == "DTR dropped"
 
 
 async def test_setting_the_speed_to_zero_drops_dtr_and_hangs_up(

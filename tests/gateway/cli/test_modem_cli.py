@@ -10,6 +10,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -194,6 +195,8 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
     agent_writer.close()
     node_writer.close()
 
+    call_checked = threading.Event()
+
     def pty_node() -> bytes:
         fd = os.open(device, os.O_RDWR | os.O_NOCTTY)
         try:
@@ -204,6 +207,7 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
             os.write(fd, b"ATA\r")
             while b"REL\r\n" not in seen:
                 seen += os.read(fd, 100)
+            call_checked.wait(10)  # closing the device drops DTR (HUPCL): keep the call
             return seen
         finally:
             os.close(fd)
@@ -212,7 +216,11 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
     await asyncio.sleep(0.1)  # the node program is on the device before the call comes
     agent_reader, agent_writer = await asyncio.open_connection("127.0.0.1", modem.port)
     agent_writer.write(b"ATE0\rATDT0901\r")
-    assert (await read_until(agent_reader, b"REL\r\n")).endswith(b"\r\nCONNECT 9600/REL\r\n")
+    try:
+        agent_saw = await read_until(agent_reader, b"REL\r\n")
+    finally:
+        call_checked.set()
+    assert agent_saw.endswith(b"\r\nCONNECT 9600/REL\r\n")
     assert (await asyncio.wait_for(ringing, 10)).endswith(b"\r\nCONNECT 9600/REL\r\n")
     agent_writer.close()
 
