@@ -12,13 +12,14 @@ import subprocess
 
 import pytest
 
-from tests.dialup_sim.conftest import Echo, ProxyFactory
+from tests.dialup_sim.conftest import Echo, ProxyFactory, needs_pty_hangup
 from tests.tools import needs
 
 pytestmark = [
     pytest.mark.slow,
     needs("agetty"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="agetty and a pty hang-up need root"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="agetty needs root"),
+    needs_pty_hangup,
 ]
 
 AGETTY = shutil.which("agetty") or "/usr/sbin/agetty"

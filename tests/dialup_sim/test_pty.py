@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import select
 import signal
@@ -14,7 +15,9 @@ import tty
 
 import pytest
 
-from tests.dialup_sim.conftest import Echo, ProxyFactory
+from dialup_sim import pty_port
+from dialup_sim.pty_port import open_pty
+from tests.dialup_sim.conftest import Echo, ProxyFactory, needs_pty_hangup
 
 pytestmark = pytest.mark.slow
 
@@ -165,12 +168,7 @@ async def test_setting_the_speed_to_zero_drops_dtr_and_hangs_up(
     assert proxy.pool.in_use == 0
 
 
-needs_hangup = pytest.mark.skipif(
-    os.geteuid() != 0, reason="hanging up a pseudo-terminal needs CAP_SYS_ADMIN"
-)
-
-
-@needs_hangup
+@needs_pty_hangup
 async def test_carrier_loss_hangs_up_a_line_whose_clocal_is_off(
     echo_server: Echo, start_proxy: ProxyFactory
 ) -> None:
@@ -246,3 +244,28 @@ async def test_under_clocal_carrier_loss_is_only_no_carrier(
     cflag, ok = await asyncio.to_thread(session)
     assert cflag & termios.CLOCAL
     assert ok == b"\r\nOK\r\n"
+
+
+async def test_without_cap_sys_admin_the_line_stays_as_under_clocal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = open_pty(asyncio.get_running_loop(), asyncio.Protocol())
+    fd = open_device(transport.slave_path)
+    try:
+        clocal(fd, False)
+
+        def refused(*args: object) -> None:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(pty_port.fcntl, "ioctl", refused)  # what the kernel answers
+        with caplog.at_level(logging.WARNING, logger="dialup_sim.pty_port"):
+            assert not transport.carrier_lost()
+            assert not transport.carrier_lost()
+        assert [r.getMessage() for r in caplog.records] == [
+            f"cannot hang up {transport.slave_path} when the carrier drops "
+            "(Operation not permitted): programs there see NO CARRIER only"
+        ]
+        assert os.write(fd, b"AT\r") == 3  # the program's line still works
+    finally:
+        os.close(fd)
+        transport.close()
