@@ -123,6 +123,8 @@ class PtyTransport(asyncio.Transport):
         attrs = self._line_settings()
         if attrs is None or attrs[_CFLAG] & termios.CLOCAL or self._closing:
             return False
+        if self._nobody_on_the_device():
+            return False  # nobody to hang up
         try:
             slave = os.open(self.slave_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         except OSError:
