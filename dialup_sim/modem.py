@@ -56,7 +56,7 @@ from dialup_sim.result_codes import (
     format_result,
     visible_result,
 )
-from dialup_sim.sregisters import SRegisterError
+from dialup_sim.sregisters import RING_COUNT_RESET, SRegisterError
 from dialup_sim.stats import CallReport
 from dialup_sim.timing import CallTiming
 from dialup_sim.vendors import (
@@ -485,10 +485,14 @@ class Modem:
         registers = self.profile.registers
         if ring is not None and ring.ri_off is not None and ring.ri_off <= now:
             ring.ri_off = None
+        timing = self._timing
         while ring is not None and self._ringing is ring and ring.next_ring <= now:
-            at = ring.last_ring = ring.next_ring
-            ring.next_ring += self._timing.ring_period
-            ring.ri_off = at + self._timing.ring_on if at + self._timing.ring_on > now else None
+            at = ring.next_ring
+            if ring.last_ring >= 0 and at - (ring.last_ring + timing.ring_on) >= RING_COUNT_RESET:
+                registers.set(1, 0)  # silence long enough: the count starts again
+            ring.last_ring = at
+            ring.next_ring += timing.ring_period
+            ring.ri_off = at + timing.ring_on if at + timing.ring_on > now else None
             self._result(Result.RING)
             count = min(registers[1] + 1, 255)
             registers.set(1, count)

@@ -385,6 +385,7 @@ class _Session(asyncio.Protocol):
         self._closed = False
         self._comport: ComPort | None = None
         self._dcd = False  # as last reported by the modem
+        self._pty_hangup = False  # DCD fell on a pty: hang it up after this service
 
     # Caller side (asyncio.Protocol).
 
@@ -568,6 +569,10 @@ class _Session(asyncio.Protocol):
                 break
             for event in events:
                 self._dispatch(event, now)
+        if self._pty_hangup:
+            self._pty_hangup = False
+            if isinstance(self._caller, PtyTransport) and not self._closed:
+                self._caller.carrier_lost()
         self._flow_control(engine, now)
         if self._comport is not None and not self._closed:
             self._comport.update()
@@ -612,6 +617,8 @@ class _Session(asyncio.Protocol):
             self._dcd = event.on
             if self._comport is not None and not self._closed:
                 self._comport.update()  # in order with the result codes around it
+            if not event.on and isinstance(self._caller, PtyTransport):
+                self._pty_hangup = True  # once the results of this instant are written
 
     def _ring(self, event: DialRequested, answerers: list[_Session], now: float) -> None:
         """Ring the first idle modem of the number's bank; BUSY when none is idle."""

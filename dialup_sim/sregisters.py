@@ -12,6 +12,7 @@ from typing import Final
 __all__ = [
     "DEFAULTS",
     "REGISTER_COUNT",
+    "RING_COUNT_RESET",
     "SRegisterError",
     "SRegisters",
 ]
@@ -21,7 +22,7 @@ REGISTER_COUNT: Final = 31
 
 DEFAULTS: Final[dict[int, int]] = {
     0: 0,  # rings before auto-answer (0 = off)
-    1: 0,  # ring counter
+    1: 0,  # ring counter (cleared after RING_COUNT_RESET seconds without a ring)
     2: 43,  # escape character '+' (128..255 disables the escape)
     3: 13,  # command line terminator (CR)
     4: 10,  # response formatting character (LF)
@@ -36,6 +37,9 @@ DEFAULTS: Final[dict[int, int]] = {
     25: 5,  # DTR change detect time, 0.01 s
     30: 0,  # inactivity timer, 10 s units (0 = off)
 }
+
+RING_COUNT_RESET: Final = 8.0
+"""Seconds without a ring after which S1 starts again from zero (Hayes)."""
 
 _LIMITS: Final[dict[int, tuple[int, int]]] = {3: (0, 127), 4: (0, 127), 5: (0, 127)}
 

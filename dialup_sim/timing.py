@@ -3,10 +3,13 @@
 The S-registers give the limits (S6 blind-dial wait, S7 carrier wait, S8 comma pause, S11
 tone length); these constants give what the network and the far modem take, chosen to
 match a 1997 call: a tone or two of ringback, V.32 training, then the MNP link request.
+The ring cadence of an incoming call is the exchange's, not the modem's: no register of
+the modems simulated here sets it, so it is a setting of the line (``--ring-cadence``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["CallTiming"]
@@ -21,8 +24,17 @@ class CallTiming:
     training: float = 3.0  # answer tone, V.32 training
     mnp_negotiation: float = 0.5  # LR / LA exchange, when error control is attempted
     busy_detect: float = 2.0  # busy cadence recognised (X3/X4)
-    ring_period: float = 6.0  # incoming call: a RING every 6 s (2 s of ring, 4 s of silence)
-    ring_on: float = 2.0  # RI is on during the ring burst
+    ring_on: float = 2.0  # incoming call: seconds of ring (RI on, one RING result)
+    ring_off: float = 4.0  # seconds of silence between two rings
+
+    def __post_init__(self) -> None:
+        if not (0 < self.ring_on < math.inf and 0 < self.ring_off < math.inf):
+            raise ValueError("a ring cadence needs some ring and some silence")
+
+    @property
+    def ring_period(self) -> float:
+        """From the start of one ring to the start of the next."""
+        return self.ring_on + self.ring_off
 
     def dial_seconds(
         self, digits: str, *, pulse: bool, tone_length: float, pauses: int, comma: float

@@ -65,7 +65,7 @@ class VendorProfile:
     max_line: int  # characters after AT, spaces not counted
     busy_levels: frozenset[int]  # X levels that listen for the busy tone
     dial_tone_levels: frozenset[int]  # X levels that wait for dial tone
-    listing_registers: tuple[int, ...] = (0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+    listing_registers: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
     no_answer_needs_quiet_dial: bool = False
     """``NO ANSWER`` only for a dial string with ``@`` (wait for quiet answer); a call that
     rings unanswered without it ends ``NO CARRIER`` after S7 (U.S. Robotics' table)."""
@@ -182,7 +182,6 @@ USR_SPORTSTER: Final = VendorProfile(
     max_line=56,
     busy_levels=frozenset({3, 4, 5, 6, 7}),
     dial_tone_levels=frozenset({2, 4, 6, 7}),
-    listing_registers=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
     no_answer_needs_quiet_dial=True,
 )
 

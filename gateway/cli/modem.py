@@ -22,6 +22,7 @@ from dialup_sim.phonebook import (
 from dialup_sim.proxy import ModemProxy, ProxySettings
 from dialup_sim.result_codes import LINE_RATES
 from dialup_sim.stats import CallReport
+from dialup_sim.timing import CallTiming
 from dialup_sim.vendors import DEFAULT_PROFILE, PROFILES, vendor_profile
 
 __all__ = ["register", "run"]
@@ -114,6 +115,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "a node's chaos_modem_control names it",
     )
     parser.add_argument(
+        "--ring-cadence",
+        default="2/4",
+        metavar="ON/OFF",
+        help="incoming calls: seconds of ring and of silence, as the exchange sends them (2/4)",
+    )
+    parser.add_argument(
         "--tick-ms", type=float, default=10.0, help="real ms between services of a busy call"
     )
     parser.set_defaults(handler=run)
@@ -133,6 +140,7 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         if not sep or not normalize_number(number):
             raise PhonebookError(f"--answer wants NUMBER=HOST:PORT, got {entry!r}")
         answer[number] = parse_address(address, any_port=True)
+    ring_on, ring_off = parse_cadence(args.ring_cadence)
     return ProxySettings(
         listen=parse_address(args.listen, any_port=True),
         target=parse_address(args.target),
@@ -153,7 +161,19 @@ def settings_from(args: argparse.Namespace) -> ProxySettings:
         dte_bps=args.dte_bps,
         answer=answer,
         rfc2217=args.rfc2217,
+        timing=CallTiming(ring_on=ring_on, ring_off=ring_off),
     )
+
+
+def parse_cadence(text: str) -> tuple[float, float]:
+    """``ON/OFF`` in seconds, e.g. ``2/4`` (``ValueError`` otherwise)."""
+    on, sep, off = text.partition("/")
+    try:
+        if sep:
+            return float(on), float(off)
+    except ValueError:
+        pass
+    raise ValueError(f"--ring-cadence wants ON/OFF seconds (e.g. 2/4), got {text!r}")
 
 
 def run(args: argparse.Namespace) -> int:

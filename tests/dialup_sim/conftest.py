@@ -99,6 +99,30 @@ async def start_proxy() -> AsyncIterator[ProxyFactory]:
             await proxy.close()
 
 
+def _can_hang_up_a_pty() -> bool:
+    """TIOCVHANGUP needs CAP_SYS_ADMIN, which root in a container often lacks: try it."""
+    import fcntl
+    import os
+    import pty
+
+    from dialup_sim.pty_port import TIOCVHANGUP
+
+    master, slave = pty.openpty()
+    try:
+        fcntl.ioctl(slave, TIOCVHANGUP)
+    except OSError:
+        return False
+    finally:
+        os.close(slave)
+        os.close(master)
+    return True
+
+
+needs_pty_hangup = pytest.mark.skipif(
+    not _can_hang_up_a_pty(), reason="hanging up a pseudo-terminal needs CAP_SYS_ADMIN"
+)
+
+
 def free_port() -> int:
     import socket
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dialup_sim.events import DialOutcome
 from dialup_sim.line import MnpLevel
 from dialup_sim.modem import Mode
+from dialup_sim.timing import CallTiming
+from dialup_sim.vendors import PROFILES
 from tests.dialup_sim.harness import ModemHarness
 
 RING = b"\r\nRING\r\n"
@@ -13,8 +17,8 @@ NO_CARRIER = b"\r\nNO CARRIER\r\n"
 HANDSHAKE = 3.5
 
 
-def idle(setup: str = "") -> ModemHarness:
-    dte = ModemHarness()
+def idle(setup: str = "", **options: object) -> ModemHarness:
+    dte = ModemHarness(**options)
     dte.command("ATE0" + setup)
     dte.screen.clear()
     return dte
@@ -30,6 +34,39 @@ def test_rings_every_six_seconds_and_s1_counts_them() -> None:
     assert dte.advance(22.0) == RING
     assert dte.command("ATS1?") == b"\r\n003\r\n\r\nOK\r\n"
     assert dte.mode() is Mode.COMMAND and not dte.answered  # S0=0: nobody answers
+
+
+def test_the_ring_cadence_is_the_exchanges_one_second_on_two_off() -> None:
+    dte = idle(timing=CallTiming(ring_on=1.0, ring_off=2.0))
+    assert dte.ring(at=0.0)
+    assert dte.modem.ring_indicator(0.9) and not dte.modem.ring_indicator(1.1)
+    assert dte.advance(2.99) == b""
+    assert dte.advance(3.0) == RING
+    assert dte.modem.ring_indicator(3.5) and not dte.modem.ring_indicator(4.0)
+    assert dte.modem.next_deadline() == 4.0  # RI drops, then the next ring at 6.0
+    assert dte.advance(6.0) == RING
+    assert dte.command("ATS1?", at=6.5) == b"\r\n003\r\n\r\nOK\r\n"
+
+
+def test_s1_restarts_when_no_ring_comes_for_eight_seconds() -> None:
+    # Hayes: the ring count is cleared after eight seconds without a ring, so a cadence
+    # with eight seconds of silence never reaches S0=2 and the modem never answers.
+    dte = idle("S0=2", timing=CallTiming(ring_on=2.0, ring_off=8.0))
+    dte.ring(at=0.0)
+    assert dte.advance(30.0).count(b"RING") == 3
+    assert not dte.answered and dte.modem.profile.registers[1] == 1
+    dte = idle("S0=2", timing=CallTiming(ring_on=2.0, ring_off=5.9))
+    dte.ring(at=0.0)
+    dte.advance(7.9)
+    assert [a.call_id for a in dte.answered] == [77]
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_at_v_shows_s0_and_the_ring_count(name: str) -> None:
+    dte = idle("S0=3", vendor=PROFILES[name])
+    dte.ring(at=0.0)
+    listing = dte.command("AT&V", at=1.0).decode().split()
+    assert {"S00:003", "S01:001"} <= set(listing), listing
 
 
 def test_auto_answer_after_s0_rings() -> None:

@@ -169,6 +169,35 @@ def test_usr_x1_waits_out_s7_on_busy_and_x3_hears_it() -> None:
     assert dte.advance(40.0).endswith(b"\r\nBUSY\r\n")
 
 
+# Rockwell's CARRIER codes and the CONNECT code at each rate, as the Westermo TD-22 manual's
+# table (40-47) and a Rockwell-based Tandy 14,400 fax modem's result-code sheet (faxback
+# 3252: CONNECT 7200 = 13, 14400 = 15, CARRIER from 40) give them.
+ROCKWELL_CARRIER = [
+    (300, 40, 1),
+    (1200, 46, 5),
+    (2400, 47, 10),
+    (4800, 48, 11),
+    (7200, 49, 13),
+    (9600, 50, 12),
+    (12000, 51, 14),
+    (14400, 52, 15),
+]
+
+
+@pytest.mark.parametrize(("rate", "carrier", "connect"), ROCKWELL_CARRIER)
+def test_rockwell_carrier_codes_at_every_rate(rate: int, carrier: int, connect: int) -> None:
+    dte = connected(HAYES, "W1V0", bps=rate)
+    assert dte.screen == f"{carrier}\r82\r66\r{connect}\r".encode()  # 66 COMPRESSION: CLASS 5
+    dte = connected(HAYES, "W1\\N0", bps=rate)
+    words = "CONNECT" if rate == 300 else f"CONNECT {rate}"  # code 1 is 300 bps
+    assert (
+        dte.screen
+        == (
+            f"\r\nCARRIER {rate}\r\n\r\nPROTOCOL: NONE\r\n\r\nCOMPRESSION: NONE\r\n\r\n{words}\r\n"
+        ).encode()
+    )
+
+
 def test_w1_adds_rockwells_carrier_protocol_and_compression_messages() -> None:
     assert connected(HAYES, "W1").screen == (
         b"\r\nCARRIER 9600\r\n\r\nPROTOCOL: ALTERNATE, +CLASS 4\r\n"

@@ -10,6 +10,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -18,7 +19,8 @@ import pytest
 
 from dialup_sim.control import DropAfter, Status, send_control
 from dialup_sim.phonebook import Address
-from gateway.cli import main
+from gateway.cli import build_parser, main
+from gateway.cli import modem as modem_cli
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
 
@@ -193,6 +195,8 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
     agent_writer.close()
     node_writer.close()
 
+    call_checked = threading.Event()
+
     def pty_node() -> bytes:
         fd = os.open(device, os.O_RDWR | os.O_NOCTTY)
         try:
@@ -203,6 +207,7 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
             os.write(fd, b"ATA\r")
             while b"REL\r\n" not in seen:
                 seen += os.read(fd, 100)
+            call_checked.wait(10)  # closing the device drops DTR (HUPCL): keep the call
             return seen
         finally:
             os.close(fd)
@@ -211,7 +216,11 @@ async def test_answering_modems_on_tcp_and_on_a_pty(
     await asyncio.sleep(0.1)  # the node program is on the device before the call comes
     agent_reader, agent_writer = await asyncio.open_connection("127.0.0.1", modem.port)
     agent_writer.write(b"ATE0\rATDT0901\r")
-    assert (await read_until(agent_reader, b"REL\r\n")).endswith(b"\r\nCONNECT 9600/REL\r\n")
+    try:
+        agent_saw = await read_until(agent_reader, b"REL\r\n")
+    finally:
+        call_checked.set()
+    assert agent_saw.endswith(b"\r\nCONNECT 9600/REL\r\n")
     assert (await asyncio.wait_for(ringing, 10)).endswith(b"\r\nCONNECT 9600/REL\r\n")
     agent_writer.close()
 
@@ -243,6 +252,8 @@ async def test_the_control_port_sets_and_reports_the_carrier_drop(
         (["--target", "127.0.0.1:25", "--ber", "2"], 2, "bit-error rate"),
         (["--target", "127.0.0.1:25", "--lines", "0"], 2, "at least one line"),
         (["--target", "127.0.0.1:25", "--control", "6401"], 2, "expected HOST:PORT"),
+        (["--target", "127.0.0.1:25", "--ring-cadence", "2"], 2, "ON/OFF"),
+        (["--target", "127.0.0.1:25", "--ring-cadence", "0/4"], 2, "ring cadence"),
     ],
 )
 def test_bad_settings_are_one_line_errors(
@@ -251,6 +262,15 @@ def test_bad_settings_are_one_line_errors(
     assert main(["modem", *args]) == status
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "on", "off"), [([], 2.0, 4.0), (["--ring-cadence", "1.5/3"], 1.5, 3.0)]
+)
+def test_the_ring_cadence_is_a_setting_of_the_line(flag: list[str], on: float, off: float) -> None:
+    args = build_parser("modem").parse_args(["modem", "--target", "127.0.0.1:25", *flag])
+    timing = modem_cli.settings_from(args).timing
+    assert (timing.ring_on, timing.ring_off) == (on, off)
 
 
 def test_a_busy_listen_port_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
