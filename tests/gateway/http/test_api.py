@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 import smtplib
 
 import httpx
@@ -353,3 +354,54 @@ async def test_reset_empties_the_node_and_keeps_the_accounts(rig: Node) -> None:
         again = (await agent.get("/api/declarations/API-RESET", params={"wait": 20})).json()
     assert again["status"] == "accepted"
     assert again["number"] == first["number"]
+
+
+def _two_recipients(node: Node) -> list[int]:
+    """One session, one mail to two recipients; the RCPT codes it saw."""
+    with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as smtp:
+        smtp.login(AGENT, DEMO_PASSWORD)
+        smtp.mail(AGENT)
+        codes = [smtp.rcpt(OFFICE)[0], smtp.rcpt("aduana-172@aduanas.gob.pe")[0]]
+        smtp.rset()
+    return codes
+
+
+async def test_chaos_counts_sessions_not_commands(rig: Node) -> None:
+    """The next N sessions: a session naming two recipients is one of them, and each of
+    its RCPTs gets the fault; the Nth session after it is still faulted."""
+    async with client(rig, ADMIN) as admin:
+        fault = {"stage": "rcpt", "code": 452, "sessions": 2}
+        assert (await admin.put("/api/admin/chaos", json={"smtp": fault})).status_code == 200
+    assert await asyncio.to_thread(_two_recipients, rig) == [452, 452]
+    assert await asyncio.to_thread(_two_recipients, rig) == [452, 452]
+    assert await asyncio.to_thread(_two_recipients, rig) == [250, 250]
+
+
+def _greetings(node: Node) -> tuple[int, int]:
+    """EHLO, then (as clients do when EHLO is refused) HELO, in one session."""
+    with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as smtp:
+        return smtp.ehlo()[0], smtp.helo()[0]
+
+
+async def test_chaos_at_the_greeting_answers_helo_too(rig: Node) -> None:
+    """A client refused at EHLO falls back to HELO (RFC 5321 §3.2); the fault holds for
+    the whole session, and the session counts once."""
+    async with client(rig, ADMIN) as admin:
+        fault = {"stage": "helo", "code": 452, "sessions": 1}
+        assert (await admin.put("/api/admin/chaos", json={"smtp": fault})).status_code == 200
+    assert await asyncio.to_thread(_greetings, rig) == (452, 452)
+    assert await asyncio.to_thread(_greetings, rig) == (250, 250)
+
+
+async def test_each_chaos_switch_is_logged(rig: Node, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.chaos")
+    async with client(rig, ADMIN) as admin:
+        fault = {"stage": "mail", "code": 451, "sessions": 1}
+        await admin.put("/api/admin/chaos", json={"smtp": fault, "answer_delay": 2})
+        await asyncio.to_thread(_smtp_session, rig)
+        await admin.delete("/api/admin/chaos")
+    logged = [r.getMessage() for r in caplog.records if r.name == "gateway.chaos"]
+    assert "chaos: next 1 SMTP sessions answer 451 at mail" in logged
+    assert "chaos: the pipeline answers 2.0 s late" in logged
+    assert "chaos: answered 451 at mail (0 more)" in logged
+    assert logged[-1] == "chaos: switched off"
