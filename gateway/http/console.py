@@ -6,7 +6,7 @@ import email
 import email.policy
 import secrets
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any
@@ -118,6 +118,16 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=128)]) -
     return response
 
 
+def _day_start(text: str, *, next_day: bool = False) -> datetime | None:
+    """The start (UTC, as the API's ``since``/``until``) of a form's ``YYYY-MM-DD`` day, or
+    of the day after; None for an empty field. ``ValueError`` for anything else."""
+    if not text:
+        return None
+    day = date.fromisoformat(text)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
 @router.get("/declaraciones")
 async def declarations_page(
     request: Request,
@@ -125,22 +135,39 @@ async def declarations_page(
     canal: Annotated[str, Query(max_length=16)] = "",
     agente: Annotated[str, Query(max_length=16)] = "",
     referencia: Annotated[str, Query(max_length=32)] = "",
+    desde: Annotated[str, Query(max_length=10)] = "",
+    hasta: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     found = _session(request)
     if found is None:
         return _to_login()
     caller, csrf = found
     context = _context(request)
+    try:
+        since, until = _day_start(desde), _day_start(hasta, next_day=True)
+        bad_date = False
+    except ValueError:
+        since = until = None
+        bad_date = True
     wanted = DeclarationFilter(
         status=estado if estado in ("accepted", "rejected") else None,
         channel=canal if canal in ("verde", "naranja", "rojo") else None,
         agent_code=agente or None,
         reference=referencia or None,
+        since=since,
+        until=until,
         limit=200,
     )
     entries = await context.ledger.declarations(caller.scope, wanted)
     pending = await context.ledger.pending_jobs(caller.scope, limit=50)
-    filters = {"estado": estado, "canal": canal, "agente": agente, "referencia": referencia}
+    filters = {
+        "estado": estado,
+        "canal": canal,
+        "agente": agente,
+        "referencia": referencia,
+        "desde": desde,
+        "hasta": hasta,
+    }
     return _page(
         request,
         "declarations.html",
@@ -149,6 +176,7 @@ async def declarations_page(
         entries=entries,
         pending=pending,
         filters=filters,
+        bad_date=bad_date,
     )
 
 

@@ -134,3 +134,27 @@ async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> N
             page = await http.get("/estado")
         assert "1 en espera; la más antigua espera" in page.text
         await admin.delete("/api/admin/chaos")
+
+
+async def test_the_list_filters_by_date(rig: Node) -> None:
+    """The fixture's clock says 2026-11-02: ``desde`` and ``hasta`` bound the day received."""
+    body = render_declaration(declaration(reference="CONSOLA-FECHA"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/CONSOLA-FECHA", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http)
+
+        async def listed(**dates: str) -> bool:
+            page = await http.get("/declaraciones", params=dates)
+            assert page.status_code == 200
+            return "CONSOLA-FECHA" in page.text
+
+        assert await listed(desde="2026-11-02", hasta="2026-11-02")
+        assert await listed(desde="", hasta="")  # the form's empty fields: no bound
+        assert not await listed(desde="2026-11-03")
+        assert not await listed(hasta="2026-11-01")
+        refused = await http.get("/declaraciones", params={"desde": "ayer"})
+        assert refused.status_code == 200
+        assert "Fecha inválida" in refused.text
+        assert 'name="desde"' in refused.text and 'type="date"' in refused.text
