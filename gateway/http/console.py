@@ -27,7 +27,7 @@ from gateway.http.auth import (
 from gateway.http.charts import bars, channel_shares, latency_buckets
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
-from mailboxes.ledger import DeclarationFilter
+from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
 from validators.policy.channels import RedLimit
 
@@ -271,6 +271,14 @@ async def status_page(request: Request) -> Response:
     context = _context(request)
     depth, oldest = await context.ledger.queue_depth(caller.scope)
     now = context.clock.now()
+    hq = caller.scope.everything
+    offices: list[tuple[OfficeLoad, float | None]] = []
+    if hq:  # every office this node hosts, those with nothing yet too
+        loads = await context.ledger.office_loads(caller.scope)
+        for code in sorted(context.directory.hosted_offices):
+            load = loads.get(code, OfficeLoad(code))
+            age = (now - load.oldest).total_seconds() if load.oldest is not None else None
+            offices.append((load, age))
     return _page(
         request,
         "status.html",
@@ -278,9 +286,10 @@ async def status_page(request: Request) -> Response:
         csrf,
         depth=depth,
         oldest_age=(now - oldest).total_seconds() if oldest is not None else None,
-        relays=await context.ledger.relay_queue() if caller.scope.everything else [],
+        relays=await context.ledger.relay_queue() if hq else [],
         peers=context.peers,
-        hq=caller.scope.everything,
+        hq=hq,
+        offices=offices,
     )
 
 

@@ -158,3 +158,36 @@ async def test_the_list_filters_by_date(rig: Node) -> None:
         assert refused.status_code == 200
         assert "Fecha inválida" in refused.text
         assert 'name="desde"' in refused.text and 'type="date"' in refused.text
+
+
+async def test_headquarters_sees_each_office_it_hosts(rig: Node) -> None:
+    body = render_declaration(declaration(reference="CONSOLA-SEDE"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/CONSOLA-SEDE", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-000@aduanas.gob.pe")
+        page = (await http.get("/estado")).text
+    table = re.search(r'<table id="aduanas">.*?</table>', page, re.S)
+    assert table is not None, page
+    rows = dict(re.findall(r"<tr><td>(\d{3})</td>(.*?)</tr>", table.group(0), re.S))
+    assert set(rows) == {office.code for office in rig.hosted_offices}
+    cells = lambda code: re.findall(r"<td>([^<]*)</td>", rows[code])  # noqa: E731
+    assert cells("118") == ["0", "—", "1", "1", "0"]  # queue, oldest, answered, accepted, rejected
+    assert cells("172") == ["0", "—", "0", "0", "0"]
+    async with client(rig, None) as http:  # an office sees no such table
+        await _logged_in(http)
+        assert 'id="aduanas"' not in (await http.get("/estado")).text
+    async with client(rig, ADMIN) as admin:  # one held in the queue shows with its age
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        held = render_declaration(declaration(reference="CONSOLA-COLA"), WireFormat.JSON)
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=held)
+        async with client(rig, None) as http:
+            await _logged_in(http, "aduana-000@aduanas.gob.pe")
+            page = (await http.get("/estado")).text
+        await admin.delete("/api/admin/chaos")
+    row = re.search(r"<tr><td>118</td>(.*?)</tr>", page, re.S)
+    assert row is not None
+    queued, age, *_ = re.findall(r"<td>([^<]*)</td>", row.group(1))
+    assert queued == "1" and float(age) >= 0
