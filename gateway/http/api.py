@@ -27,7 +27,7 @@ from mailboxes.ledger import DeclarationFilter
 from mailboxes.reset import reset_demo
 from mailboxes.store import Change
 
-__all__ = ["router"]
+__all__ = ["day_start", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +139,24 @@ async def list_declarations(
             channel=channel,
             agent_code=agent,
             reference=reference,
-            since=_day(since),
-            until=_day(until, end=True),
+            since=day_start(since),
+            until=day_start(until, end=True),
             limit=limit,
         ),
     )
     return [await declaration_state(context.ledger, entry) for entry in entries]
 
 
-def _day(value: date | None, *, end: bool = False) -> datetime | None:
+def day_start(value: date | None, *, end: bool = False) -> datetime | None:
+    """The UTC start of ``value``'s day (``since``), or of the day after (``until``, whole
+    days); None for no bound, as for the day after the calendar's last."""
     if value is None:
         return None
-    start = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
+    if end:
+        if value == date.max:
+            return None
+        value += timedelta(days=1)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 async def _state(request: Request, caller: Caller, reference: str) -> DeclarationState | None:
@@ -380,8 +385,19 @@ class ClockOut(BaseModel):
     date: date
 
 
+EmulatedDay = Annotated[
+    date,
+    Field(
+        ge=date(1900, 1, 1),
+        le=date(2099, 12, 31),
+        description="Del 1900-01-01 al 2099-12-31: más allá, las cuentas del nodo con fechas "
+        "(los últimos 400 días de los gráficos, los plazos) saldrían del calendario",
+    ),
+]
+
+
 class ClockIn(BaseModel):
-    date: date
+    date: EmulatedDay
 
 
 @router.get("/admin/clock", response_model=ClockOut, summary="La fecha del nodo")

@@ -6,7 +6,7 @@ import email
 import email.policy
 import secrets
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from gateway.http.api import day_start
 from gateway.http.auth import (
     SESSION_COOKIE,
     Caller,
@@ -118,14 +119,10 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=128)]) -
     return response
 
 
-def _day_start(text: str, *, next_day: bool = False) -> datetime | None:
-    """The start (UTC, as the API's ``since``/``until``) of a form's ``YYYY-MM-DD`` day, or
-    of the day after; None for an empty field. ``ValueError`` for anything else."""
-    if not text:
-        return None
-    day = date.fromisoformat(text)
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + timedelta(days=1) if next_day else start
+def _day_start(text: str, *, end: bool = False) -> datetime | None:
+    """A form's ``YYYY-MM-DD`` as the API's ``since``/``until`` reads it; None for an empty
+    field, ``ValueError`` for anything else."""
+    return day_start(date.fromisoformat(text), end=end) if text else None
 
 
 @router.get("/declaraciones")
@@ -144,7 +141,7 @@ async def declarations_page(
     caller, csrf = found
     context = _context(request)
     try:
-        since, until = _day_start(desde), _day_start(hasta, next_day=True)
+        since, until = _day_start(desde), _day_start(hasta, end=True)
         bad_date = False
     except ValueError:
         since = until = None

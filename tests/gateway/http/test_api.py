@@ -112,14 +112,18 @@ async def test_by_number_and_job_and_scopes(rig: Node) -> None:
         ("get", "/api/jobs/99999999999999999999999", {}, 422, "path.job"),
         ("get", f"/api/mailboxes/{AGENT}/messages/9223372036854775808", {}, 422, "path.uid"),
         ("get", "/api/mailboxes/aduana-118@aduanas.gob.pe/messages", {}, 403, "address"),
+        ("get", "/api/declarations?since=9999-12-31&until=9999-12-31", {}, 200, None),
     ],
 )
 async def test_bad_input_is_a_4xx_problem_naming_the_field(
-    rig: Node, method: str, url: str, kwargs: dict[str, object], status: int, field: str
+    rig: Node, method: str, url: str, kwargs: dict[str, object], status: int, field: str | None
 ) -> None:
     async with client(rig) as http:
         answer = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
     assert answer.status_code == status, answer.text
+    if field is None:  # the calendar's ends: a valid request that finds nothing
+        assert answer.json() == []
+        return
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["status"] == status
     assert answer.json()["field"] == field
@@ -405,3 +409,25 @@ async def test_each_chaos_switch_is_logged(rig: Node, caplog: pytest.LogCaptureF
     assert "chaos: the pipeline answers 2.0 s late" in logged
     assert "chaos: answered 451 at mail (0 more)" in logged
     assert logged[-1] == "chaos: switched off"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2100-01-01", "9999-12-31"])
+async def test_an_emulated_date_out_of_the_calendar_is_refused(rig: Node, day: str) -> None:
+    """Dates at the ends of Python's calendar would overflow the first sum with them (the
+    charts' last 400 days, a deadline) into a 500 on later requests: refused up front."""
+    async with client(rig, ADMIN) as admin:
+        refused = await admin.put("/api/admin/clock", json={"date": day})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "body.date"
+    assert rig.clock.now().date().isoformat() == "2026-11-02"
+
+
+async def test_the_emulated_date_is_the_date_the_node_receives_on(rig: Node) -> None:
+    body = render_declaration(declaration(reference="API-1997"), WireFormat.JSON)
+    async with client(rig, ADMIN) as admin, client(rig) as agent:
+        assert (await admin.put("/api/admin/clock", json={"date": "1997-03-03"})).is_success
+        await agent.post("/api/declarations", content=body)
+        state = (await agent.get("/api/declarations/API-1997", params={"wait": 20})).json()
+    assert state["status"] in ("accepted", "rejected")
+    assert state["received_at"].startswith("1997-03-03")
+    assert state["answered_at"].startswith("1997-03-03")

@@ -154,6 +154,8 @@ async def test_the_list_filters_by_date(rig: Node) -> None:
         assert await listed(desde="", hasta="")  # the form's empty fields: no bound
         assert not await listed(desde="2026-11-03")
         assert not await listed(hasta="2026-11-01")
+        assert not await listed(desde="9999-12-31", hasta="9999-12-31")  # the calendar's end
+        assert not await listed(desde="0001-01-01", hasta="0001-01-01")
         refused = await http.get("/declaraciones", params={"desde": "ayer"})
         assert refused.status_code == 200
         assert "Fecha inválida" in refused.text
