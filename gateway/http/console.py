@@ -25,12 +25,12 @@ from gateway.http.auth import (
     login,
     retry_after,
 )
-from gateway.http.charts import bars, channel_shares, latency_buckets
+from gateway.http.charts import bars, channel_shares, latency_buckets, limit_bars
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
 from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
-from validators.policy.channels import RedLimit
+from validators.policy.channels import LimitKind, RedLimit
 
 __all__ = ["router"]
 
@@ -241,16 +241,23 @@ async def charts_page(request: Request) -> Response:
         for finding in state.findings:
             if finding.severity == "error":
                 reasons[f"{finding.rule_id}: {finding.citation or ''}"] += 1
-    red_months = [
-        (share, RedLimit.decode(share.red_limit).describe())
-        for share in await context.ledger.red_shares(caller.scope)
-    ]
+    red_months = []
+    against = []
+    for share in await context.ledger.red_shares(caller.scope):
+        limit = RedLimit.decode(share.red_limit)
+        red_months.append((share, limit.describe()))
+        part = share.red / share.base if share.base else 0.0
+        ceiling = limit.kind is LimitKind.AT_MOST
+        within = part <= limit.share if ceiling else part > limit.share
+        label = f"{share.office_code} {share.month} r{share.regime}"
+        against.append((label, part, float(limit.share), within, limit.describe()))
     return _page(
         request,
         "charts.html",
         caller,
         csrf,
         red_months=red_months,
+        red_against=limit_bars(against),
         per_day=per_day,
         shares=channel_shares(stats.channels),
         reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),

@@ -193,3 +193,31 @@ async def test_headquarters_sees_each_office_it_hosts(rig: Node) -> None:
     assert row is not None
     queued, age, *_ = re.findall(r"<td>([^<]*)</td>", row.group(1))
     assert queued == "1" and float(age) >= 0
+
+
+async def test_the_charts_draw_each_month_against_its_red_limit(rig: Node) -> None:
+    """Each office-month-regime's red share is a bar with its limit drawn across it, and
+    the rejections' reasons and the answer times are charted too."""
+    good = render_declaration(declaration(reference="GRAFICO-1"), WireFormat.JSON)
+    bad = render_declaration(
+        declaration(reference="GRAFICO-2", breaks="STR-TOTALS"), WireFormat.JSON
+    )
+    async with client(rig) as agent:
+        for body, reference in ((good, "GRAFICO-1"), (bad, "GRAFICO-2")):
+            await agent.post("/api/declarations", content=body)
+            await agent.get(f"/api/declarations/{reference}", params={"wait": 20})
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = (await http.get("/graficos")).text
+    chart = re.search(r'<svg id="rojo-limite".*?</svg>', page, re.S)
+    assert chart is not None, page
+    (row,) = re.findall(r'<g class="limite">(.*?)</g>', chart.group(0), re.S)
+    assert "118 2026-11" in row
+    (limit,) = re.findall(r"<line [^>]*><title>([^<]*)</title>", row)
+    assert limit.startswith("límite: ") and "de rojo en el mes" in limit
+    reasons = re.search(r'<svg id="motivos".*?</svg>', page, re.S)
+    assert reasons is not None and "STR-TOTALS" in reasons.group(0)
+    latency = re.search(r'<svg id="demora".*?</svg>', page, re.S)
+    assert latency is not None
+    counts = [int(n) for n in re.findall(r"<title>[^<]*: (\d+)</title>", latency.group(0))]
+    assert sum(counts) == 2  # both answers, each in one bucket
