@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import logging
 import smtplib
 
@@ -17,7 +18,7 @@ from gateway.chaos import Chaos
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.http.rig import ADMIN, client
-from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, OTHER_CODE, declaration
 
 
 async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
@@ -73,7 +74,10 @@ async def test_rejection_carries_findings_with_citations(rig: Node) -> None:
     assert verdict["status"] == "rejected"
     assert verdict["number"] is None
     assert verdict["findings"]
-    assert all(f["citation"] for f in verdict["findings"])
+    assert all(f["citation"] and f["message"] for f in verdict["findings"])
+    (totals,) = [f for f in verdict["findings"] if f["rule_id"] == "STR-TOTALS"]
+    assert totals["severity"] == "error" and totals["field"]  # the casilla at fault
+    assert verdict["received_at"] <= verdict["answered_at"]
 
 
 async def test_by_number_and_job_and_scopes(rig: Node) -> None:
@@ -431,3 +435,44 @@ async def test_the_emulated_date_is_the_date_the_node_receives_on(rig: Node) -> 
     assert state["status"] in ("accepted", "rejected")
     assert state["received_at"].startswith("1997-03-03")
     assert state["answered_at"].startswith("1997-03-03")
+
+
+async def _events(
+    http: httpx.AsyncClient, wanted: int, seen: list[tuple[str, str]], opened: asyncio.Event
+) -> None:
+    """Read the live feed's events (name, reference or sender) into ``seen`` until
+    ``wanted`` have come; ``opened`` is set once the stream is subscribed."""
+    async with http.stream("GET", "/api/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        opened.set()
+        name = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data = json.loads(line.removeprefix("data: "))
+                seen.append((name, data.get("reference") or data["sender"]))
+                if len(seen) >= wanted:
+                    return
+
+
+async def test_the_live_feed_streams_what_the_caller_may_see(rig: Node) -> None:
+    """Each agent hears its own arrivals and answers, and none of the other's: the other
+    agent's stream, open all along, carries its own declaration's events only."""
+    mine: list[tuple[str, str]] = []
+    theirs: list[tuple[str, str]] = []
+    opened = [asyncio.Event(), asyncio.Event()]
+    body = render_declaration(declaration(reference="API-VIVO"), WireFormat.JSON)
+    other_body = render_declaration(
+        declaration(reference="API-OTRO", agent_code=OTHER_CODE), WireFormat.JSON
+    )
+    async with client(rig) as agent, client(rig, OTHER_AGENT) as other:
+        listening = asyncio.create_task(_events(agent, 2, mine, opened[0]))
+        overhearing = asyncio.create_task(_events(other, 2, theirs, opened[1]))
+        await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 20)
+        await agent.post("/api/declarations", content=body)
+        await asyncio.wait_for(listening, 20)
+        await other.post("/api/declarations", content=other_body)
+        await asyncio.wait_for(overhearing, 20)
+    assert mine == [("arrival", AGENT), ("answer", "API-VIVO")]
+    assert theirs == [("arrival", OTHER_AGENT), ("answer", "API-OTRO")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -60,6 +61,16 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
         assert accepted["number"] in page.text and "Correo original" in page.text
         rejected = await http.get("/declaraciones/CONSOLA-2")
         assert "RECHAZADA" in rejected.text and "Norma" in rejected.text
+        async with client(rig) as agent:  # each finding's casilla and citation on the page
+            state = (await agent.get("/api/declarations/CONSOLA-2")).json()
+        shown = html.unescape(rejected.text)
+        for finding in state["findings"]:
+            assert f"<td>{finding['field'] or '—'}</td><td>{finding['message']}</td>" in shown
+            assert f"<td>{finding['citation']}</td>" in shown
+        for heading in ("Correo original", "Respuesta", "Respuesta legible por máquina"):
+            assert f"<h2>{heading}</h2>" in shown
+        assert '"status": "rejected"' in shown  # the machine-readable response
+        assert "Subject: RECHAZADA" in shown  # the reply mail
         charts = await http.get("/graficos")
         assert charts.status_code == 200 and "<svg" in charts.text
         limits = re.search(r'<table id="limites">.*?</table>', charts.text, re.S)
