@@ -109,7 +109,9 @@ async def post_declaration(
     status_url = f"/api/jobs/{done.job_id}"
     if done.reference is not None:
         status_url = f"/api/declarations/{done.reference}"
-    log.info("api submission job=%d office=%s by=%s", done.job_id, done.office, caller.account)
+    log.info(
+        "api submission job=%d office=%s by=%s", done.job_id, done.office, caller.account.address
+    )
     return SubmissionOut(
         job=done.job_id,
         office=done.office,

@@ -25,6 +25,7 @@ _TITLES = {
     422: "Datos inválidos",
     429: "Demasiadas solicitudes",
     502: "Sin respuesta de un servicio vecino",
+    507: "Almacenamiento insuficiente",
 }
 
 

@@ -7,6 +7,7 @@ handler does before its 250), and the pipeline answers by mail.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -19,8 +20,11 @@ from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
 from mailboxes.records import Account
 from mailboxes.schema import Role
+from mailboxes.store import StorageFull
 
 __all__ = ["RecentSubmissions", "Submitted", "compose", "submit"]
+
+log = logging.getLogger(__name__)
 
 _ATTACHMENT = {
     WireFormat.JSON: ("application", "json", "declaracion.json"),
@@ -114,7 +118,15 @@ async def submit(
     raw, message_id = compose(
         account, to, body, fmt, identity.agent_reference, format_datetime(context.clock.now())
     )
-    job_ids = await context.store.deliver(account.address, [recipient], raw)
+    try:
+        job_ids = await context.store.deliver(account.address, [recipient], raw)
+    except StorageFull as exc:  # as SMTP's 451: the operator's to fix, one line each time
+        log.error("API submission by %s refused (507): the store is full: %s", account.address, exc)
+        raise Problem(
+            507,
+            "el almacén del nodo está lleno: no se guardó nada, vuelva a intentarlo",
+            headers={"Retry-After": "60"},
+        ) from None
     if len(job_ids) != 1:
         raise Problem(409, "la declaración no generó un trabajo de recepción")
     return Submitted(job_ids[0], code, identity.agent_reference, message_id)

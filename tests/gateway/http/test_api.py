@@ -19,6 +19,7 @@ from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests.gateway.http.rig import ADMIN, client
 from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, OTHER_CODE, declaration
+from tests.gateway.smtp.test_disk_full import cap_database
 
 
 async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
@@ -476,3 +477,23 @@ async def test_the_live_feed_streams_what_the_caller_may_see(rig: Node) -> None:
         await asyncio.wait_for(overhearing, 20)
     assert mine == [("arrival", AGENT), ("answer", "API-VIVO")]
     assert theirs == [("arrival", OTHER_AGENT), ("answer", "API-OTRO")]
+
+
+async def test_a_full_disk_is_a_507_problem_logged_in_one_line(
+    rig: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As SMTP answers 451: nothing stored, one line in the log, and it works once there is
+    room again; not a 500 with a traceback."""
+    big = render_declaration(declaration(reference="API-LLENO", series=60), WireFormat.JSON)
+    await cap_database(rig, 2)
+    caplog.set_level(logging.INFO)
+    async with client(rig) as agent:
+        refused = await agent.post("/api/declarations", content=big)
+        assert refused.status_code == 507, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"]
+        full = [r for r in caplog.records if "full" in r.getMessage()]
+        assert len(full) == 1 and full[0].exc_info is None
+        assert "Traceback" not in caplog.text
+        await cap_database(rig, 1_000_000)
+        assert (await agent.post("/api/declarations", content=big)).status_code == 202
