@@ -301,7 +301,7 @@ class Node:
             test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
             peers=s.topology.peers,
             token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
-            logins=self.logins, modem_control=s.chaos_modem_control,
+            logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
         )  # fmt: skip
         self.http = http = HttpServer(
             context, host=s.host, port=s.http_port, https_port=s.https_port,

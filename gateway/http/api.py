@@ -103,7 +103,14 @@ async def post_declaration(
 ) -> SubmissionOut:
     context = _context(request)
     body = await _bounded_body(request, context.max_body)
-    done = await submit(context, caller.account, body, office)
+    done = await submit(
+        context,
+        caller.account,
+        body,
+        office,
+        client=request.client.host if request.client is not None else None,
+        protocol=request.url.scheme.upper(),
+    )
     if done.reference is not None:
         request.app.state.submitted.add(caller.account.address, done.reference, done.job_id)
     status_url = f"/api/jobs/{done.job_id}"

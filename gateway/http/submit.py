@@ -8,6 +8,7 @@ handler does before its 250), and the pipeline answers by mail.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -18,6 +19,7 @@ from edi_formats.detect import WireFormat, detect_format
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
+from gateway.smtp.trace import SubmissionFacts, prepare_submission
 from mailboxes.records import Account
 from mailboxes.schema import Role
 from mailboxes.store import StorageFull
@@ -89,8 +91,16 @@ def compose(
 
 
 async def submit(
-    context: HttpContext, account: Account, body: bytes, office: str | None
+    context: HttpContext,
+    account: Account,
+    body: bytes,
+    office: str | None,
+    *,
+    client: str | None = None,
+    protocol: str = "HTTP",
 ) -> Submitted:
+    """Take ``body`` from ``account`` as a mail to the office's intake; ``client`` (its IP
+    address) and ``protocol`` go into the trace field a mailed submission gets."""
     if account.role is not Role.AGENT:
         raise Problem(403, "solo un agente de aduana presenta declaraciones")
     if not body.strip():
@@ -115,9 +125,21 @@ async def submit(
     scope = await context.scopes.office_scope(account.address)
     if scope and code not in scope:
         raise Problem(403, f"su buzón no está habilitado para la aduana {code}", field="office")
+    now = context.clock.now()
     raw, message_id = compose(
-        account, to, body, fmt, identity.agent_reference, format_datetime(context.clock.now())
+        account, to, body, fmt, identity.agent_reference, format_datetime(now)
     )
+    facts = SubmissionFacts(
+        user=account.address,
+        helo=None,
+        client_ip=client,
+        node_host=context.hostname,
+        recipients=(to,),
+        queue_id=secrets.token_hex(6).upper(),
+        when=now,
+        protocol=protocol,
+    )
+    raw = prepare_submission(raw, facts)  # the header only: a few fields composed here
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
     except StorageFull as exc:  # as SMTP's 451: the operator's to fix, one line each time

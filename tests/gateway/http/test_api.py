@@ -497,3 +497,23 @@ async def test_a_full_disk_is_a_507_problem_logged_in_one_line(
         assert "Traceback" not in caplog.text
         await cap_database(rig, 1_000_000)
         assert (await agent.post("/api/declarations", content=big)).status_code == 202
+
+
+async def test_the_intake_copy_is_traced_as_a_submission_is(rig: Node) -> None:
+    """A mailed declaration is stored under a ``Received:`` field naming the client, the
+    account and this node (RFC 5321 §4.4, RFC 6409 §8); one posted to the API likewise,
+    with the protocol it came by."""
+    body = render_declaration(declaration(reference="API-TRAZA"), WireFormat.JSON)
+    async with client(rig) as agent:
+        await agent.post("/api/declarations", content=body)
+        await agent.get("/api/declarations/API-TRAZA", params={"wait": 20})
+    assert rig.store is not None
+    (info,) = await rig.store.list_messages(OFFICE, "Recibidos")
+    raw = await rig.store.read_message(OFFICE, "Recibidos", info.uid)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    (trace,) = message.get_all("Received")
+    assert raw.startswith(b"Received: ")  # prepended, as a relay's trace is
+    assert "from unknown ([127.0.0.1])" in trace
+    assert f"(Authenticated sender: {AGENT})" in trace
+    assert f"by {rig.settings.greeting_name} (Teledespacho) with HTTP id " in trace
+    assert f"for <{OFFICE}>;" in trace
