@@ -7,18 +7,19 @@ handler does before its 250), and the pipeline answers by mail.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from edi_formats.codec import peek_identity
+from edi_formats.codec import DeclarationIdentity, peek_identity
 from edi_formats.detect import WireFormat, detect_format
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
+from gateway.mail import address_field, attachment, field, ids_field, message, multipart, text_part
 from gateway.smtp.trace import SubmissionFacts, prepare_submission
 from mailboxes.records import Account
 from mailboxes.schema import Role
@@ -76,18 +77,50 @@ class RecentSubmissions:
 def compose(
     account: Account, to: str, body: bytes, fmt: WireFormat, reference: str | None, when: str
 ) -> tuple[bytes, str]:
-    """The mail an agent's client would send, with the declaration attached."""
-    message = EmailMessage()
-    message["From"] = account.address
-    message["To"] = to
-    message["Subject"] = f"Declaración {reference or ''}".strip()
-    message["Date"] = when
+    """The mail an agent's client would send, with the declaration attached (in base64:
+    its bytes reach the pipeline exactly as posted), written as bytes (``gateway.mail``)."""
     message_id = make_msgid(domain=account.address.rpartition("@")[2] or None)
-    message["Message-ID"] = message_id
-    message.set_content("Declaración enviada por la interfaz de integración.\n")
     maintype, subtype, filename = _ATTACHMENT[fmt]
-    message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes(), message_id
+    content = multipart(
+        "mixed",
+        [
+            text_part("Declaración enviada por la interfaz de integración.\n"),
+            attachment(body, f"{maintype}/{subtype}", filename),
+        ],
+    )
+    fields = [
+        address_field("From", account.address),
+        address_field("To", to),
+        field("Subject", f"Declaración {reference or ''}".strip()),
+        field("Date", when),
+        ids_field("Message-ID", message_id),
+    ]
+    return message(fields, content), message_id
+
+
+def _identify(body: bytes) -> tuple[WireFormat, DeclarationIdentity]:
+    """The body's format and the declaration's office and reference; 415 if none."""
+    fmt = detect_format(body)
+    if fmt is None:
+        raise Problem(
+            415,
+            "el cuerpo no es una declaración reconocible (JSON, archivo plano o CUSDEC)",
+            field="body",
+        )
+    return fmt, peek_identity(body, fmt)
+
+
+def _mail(
+    account: Account,
+    to: str,
+    body: bytes,
+    fmt: WireFormat,
+    reference: str | None,
+    facts: SubmissionFacts,
+) -> tuple[bytes, str]:
+    """The mail as the node stores a submission: composed, then traced (``Received:``)."""
+    raw, message_id = compose(account, to, body, fmt, reference, format_datetime(facts.when))
+    return prepare_submission(raw, facts), message_id
 
 
 async def submit(
@@ -105,14 +138,8 @@ async def submit(
         raise Problem(403, "solo un agente de aduana presenta declaraciones")
     if not body.strip():
         raise Problem(400, "el cuerpo está vacío: envíe una declaración", field="body")
-    fmt = detect_format(body)
-    if fmt is None:
-        raise Problem(
-            415,
-            "el cuerpo no es una declaración reconocible (JSON, archivo plano o CUSDEC)",
-            field="body",
-        )
-    identity = peek_identity(body, fmt)
+    # Reading the body and composing the mail are proportional to it: off the event loop.
+    fmt, identity = await asyncio.to_thread(_identify, body)
     code = office or identity.office
     if code is None:
         raise Problem(
@@ -126,9 +153,6 @@ async def submit(
     if scope and code not in scope:
         raise Problem(403, f"su buzón no está habilitado para la aduana {code}", field="office")
     now = context.clock.now()
-    raw, message_id = compose(
-        account, to, body, fmt, identity.agent_reference, format_datetime(now)
-    )
     facts = SubmissionFacts(
         user=account.address,
         helo=None,
@@ -139,7 +163,9 @@ async def submit(
         when=now,
         protocol=protocol,
     )
-    raw = prepare_submission(raw, facts)  # the header only: a few fields composed here
+    raw, message_id = await asyncio.to_thread(
+        _mail, account, to, body, fmt, identity.agent_reference, facts
+    )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
     except StorageFull as exc:  # as SMTP's 451: the operator's to fix, one line each time

@@ -517,3 +517,31 @@ async def test_the_intake_copy_is_traced_as_a_submission_is(rig: Node) -> None:
     assert f"(Authenticated sender: {AGENT})" in trace
     assert f"by {rig.settings.greeting_name} (Teledespacho) with HTTP id " in trace
     assert f"for <{OFFICE}>;" in trace
+
+
+async def test_a_large_declaration_does_not_hold_up_the_event_loop(rig: Node) -> None:
+    """Reading and composing a posted declaration is proportional to it: done in a worker
+    thread, so the node's loop (which this test shares) keeps ticking meanwhile. A 19 MB
+    body held it 1.0-1.5 s when composed on the loop with the email package; now the
+    longest pause is about 0.1-0.2 s (the transfer itself), and the bound is 0.5 s."""
+    body = render_declaration(declaration(reference="API-GRANDE"), WireFormat.JSON)
+    big = body[:-1] + b" " * (19 * 1024 * 1024) + body[-1:]
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = loop.time()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    async with client(rig) as agent:
+        posted = await agent.post("/api/declarations", content=big)
+    done.set()
+    await ticker
+    assert posted.status_code == 202, posted.text
+    assert max(gaps) < 0.5, sorted(gaps)[-5:]
