@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -264,12 +265,27 @@ async def list_folders(request: Request, caller: CallerDep, address: str) -> lis
     return await context.store.list_folders(_owner(caller, context, address))
 
 
-@router.get("/mailboxes/{address}/messages", response_model=list[MessageOut], summary="Mensajes")
+MAX_PAGE = 5000
+
+
+@router.get(
+    "/mailboxes/{address}/messages",
+    response_model=list[MessageOut],
+    summary="Mensajes, en orden de UID, una página a la vez",
+)
 async def list_messages(
-    request: Request, caller: CallerDep, address: str, folder: Folder = "INBOX"
+    request: Request,
+    caller: CallerDep,
+    address: str,
+    folder: Folder = "INBOX",
+    after: Annotated[int, Query(ge=0, le=2**32 - 1, description="Desde el UID siguiente")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Mensajes por página")] = 500,
 ) -> list[MessageOut]:
+    """A page: what the loop turns into JSON is bounded however large the mailbox is."""
     context = _context(request)
     owner = _owner(caller, context, address)
+    listed = await context.store.list_messages(owner, folder)
+    start = bisect.bisect_right(listed, after, key=lambda info: info.uid)
     return [
         MessageOut(
             uid=info.uid,
@@ -278,7 +294,7 @@ async def list_messages(
             flags=sorted(info.flags),
             url=f"/api/mailboxes/{owner}/messages/{info.uid}?folder={folder}",
         )
-        for info in await context.store.list_messages(owner, folder)
+        for info in listed[start : start + limit]
     ]
 
 

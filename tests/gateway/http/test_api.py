@@ -545,3 +545,22 @@ async def test_a_large_declaration_does_not_hold_up_the_event_loop(rig: Node) ->
     await ticker
     assert posted.status_code == 202, posted.text
     assert max(gaps) < 0.5, sorted(gaps)[-5:]
+
+
+async def test_a_mailbox_is_listed_a_page_at_a_time(rig: Node) -> None:
+    """However large the mailbox, one answer holds at most ``limit`` messages (500 unless
+    asked), in UID order from ``after``: a rig pages through by the last UID it got."""
+    assert rig.store is not None
+    for n in range(7):
+        await rig.store.deliver(OTHER_AGENT, [AGENT], f"Subject: {n}\r\n\r\nhola\r\n".encode())
+    async with client(rig) as agent:
+        url = f"/api/mailboxes/{AGENT}/messages"
+        everything = (await agent.get(url)).json()
+        first = (await agent.get(url, params={"limit": 3})).json()
+        rest = (await agent.get(url, params={"limit": 3, "after": first[-1]["uid"]})).json()
+        last = (await agent.get(url, params={"limit": 3, "after": rest[-1]["uid"]})).json()
+        too_many = await agent.get(url, params={"limit": 100_000})
+    assert len(everything) == 7
+    assert [m["uid"] for m in first + rest + last] == [m["uid"] for m in everything]
+    assert [len(first), len(rest), len(last)] == [3, 3, 1]
+    assert too_many.status_code == 422 and too_many.json()["field"] == "query.limit"
