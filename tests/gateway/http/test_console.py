@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import httpx
 
@@ -30,6 +31,16 @@ async def _logged_in(http: httpx.AsyncClient, user: str = OFFICE) -> str:
     return answer.headers["location"]
 
 
+async def _answered(rig: Node, reference: str, breaks: str | None = None) -> dict[str, Any]:
+    """Post a declaration through the API as the agent, and its state once answered."""
+    body = render_declaration(declaration(reference=reference, breaks=breaks), WireFormat.JSON)
+    async with client(rig) as agent:
+        assert (await agent.post("/api/declarations", content=body)).status_code == 202
+        answered = await agent.get(f"/api/declarations/{reference}", params={"wait": 20})
+    state: dict[str, Any] = answered.json()
+    return state
+
+
 async def test_login_needs_the_form_token(rig: Node) -> None:
     async with client(rig, None) as http:
         await http.get("/login")
@@ -41,15 +52,8 @@ async def test_login_needs_the_form_token(rig: Node) -> None:
 
 
 async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-1"), WireFormat.JSON)
-    broken = render_declaration(
-        declaration(reference="CONSOLA-2", breaks="STR-TOTALS"), WireFormat.JSON
-    )
-    async with client(rig) as agent:
-        for document in (body, broken):
-            assert (await agent.post("/api/declarations", content=document)).status_code == 202
-        accepted = (await agent.get("/api/declarations/CONSOLA-1", params={"wait": 20})).json()
-        await agent.get("/api/declarations/CONSOLA-2", params={"wait": 20})
+    accepted = await _answered(rig, "CONSOLA-1")
+    await _answered(rig, "CONSOLA-2", breaks="STR-TOTALS")
     async with client(rig, None) as http:
         await _logged_in(http)
         listing = await http.get("/declaraciones")
@@ -84,10 +88,7 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
 
 
 async def test_another_office_does_not_see_them(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-3"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-3", params={"wait": 20})
+    await _answered(rig, "CONSOLA-3")
     async with client(rig, None) as http:
         await _logged_in(http, "aduana-172@aduanas.gob.pe")
         assert "CONSOLA-3" not in (await http.get("/declaraciones")).text
@@ -103,10 +104,7 @@ async def test_cookie_session_cannot_post_to_the_api_without_the_token(rig: Node
 
 
 async def test_mailboxes_and_a_message_of_the_office(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-4"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-4", params={"wait": 20})
+    await _answered(rig, "CONSOLA-4")
     async with client(rig, None) as http:
         await _logged_in(http)
         page = await http.get("/buzones")
@@ -149,10 +147,7 @@ async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> N
 
 async def test_the_list_filters_by_date(rig: Node) -> None:
     """The fixture's clock says 2026-11-02: ``desde`` and ``hasta`` bound the day received."""
-    body = render_declaration(declaration(reference="CONSOLA-FECHA"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-FECHA", params={"wait": 20})
+    await _answered(rig, "CONSOLA-FECHA")
     async with client(rig, None) as http:
         await _logged_in(http)
 
@@ -174,10 +169,7 @@ async def test_the_list_filters_by_date(rig: Node) -> None:
 
 
 async def test_headquarters_sees_each_office_it_hosts(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-SEDE"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-SEDE", params={"wait": 20})
+    await _answered(rig, "CONSOLA-SEDE")
     async with client(rig, None) as http:
         await _logged_in(http, "aduana-000@aduanas.gob.pe")
         page = (await http.get("/estado")).text
@@ -209,14 +201,8 @@ async def test_headquarters_sees_each_office_it_hosts(rig: Node) -> None:
 async def test_the_charts_draw_each_month_against_its_red_limit(rig: Node) -> None:
     """Each office-month-regime's red share is a bar with its limit drawn across it, and
     the rejections' reasons and the answer times are charted too."""
-    good = render_declaration(declaration(reference="GRAFICO-1"), WireFormat.JSON)
-    bad = render_declaration(
-        declaration(reference="GRAFICO-2", breaks="STR-TOTALS"), WireFormat.JSON
-    )
-    async with client(rig) as agent:
-        for body, reference in ((good, "GRAFICO-1"), (bad, "GRAFICO-2")):
-            await agent.post("/api/declarations", content=body)
-            await agent.get(f"/api/declarations/{reference}", params={"wait": 20})
+    await _answered(rig, "GRAFICO-1")
+    await _answered(rig, "GRAFICO-2", breaks="STR-TOTALS")
     async with client(rig, None) as http:
         await _logged_in(http)
         page = (await http.get("/graficos")).text
