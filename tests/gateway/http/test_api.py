@@ -234,7 +234,20 @@ async def test_test_rig_administration_needs_admin_and_setting(rig: Node, node: 
         )
         assert answer.status_code == 403
     async with client(node, "aduana-000@aduanas.gob.pe") as hq:  # setting off on ``node``
-        assert (await hq.get("/api/admin/clock")).status_code == 403
+        switches = [
+            ("GET", "/api/admin/clock", None),
+            ("PUT", "/api/admin/clock", {"date": "1997-03-03"}),
+            ("POST", "/api/admin/reset", None),
+            ("GET", "/api/admin/chaos", None),
+            ("PUT", "/api/admin/chaos", {"answer_delay": 1}),
+            ("DELETE", "/api/admin/chaos", None),
+        ]
+        for method, url, body in switches:
+            refused = await hq.request(method, url, json=body)
+            assert refused.status_code == 403, (method, url)
+            assert "http_test_rig" in refused.json()["detail"]
+    assert node.chaos.answer_delay == 0 and node.chaos.smtp is None
+    assert node.clock.now().date().isoformat() == "2026-11-02"
     async with client(rig, ADMIN) as admin:
         bad = await admin.put(
             "/api/admin/chaos", json={"smtp": {"stage": "mail", "code": 500, "sessions": 1}}
