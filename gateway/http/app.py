@@ -31,6 +31,7 @@ def create_app(context: HttpContext) -> FastAPI:
     app.state.sessions = Sessions()
     app.state.submitted = RecentSubmissions()
     install_problem_handlers(app)
+    console.install_login_redirect(app)
     app.include_router(api.router)
     app.include_router(console.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

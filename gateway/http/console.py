@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -32,7 +32,7 @@ from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
 from validators.policy.channels import LimitKind, RedLimit
 
-__all__ = ["router"]
+__all__ = ["LoggedIn", "LoginNeeded", "install_login_redirect", "router"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -56,6 +56,28 @@ def _session(request: Request) -> tuple[Caller, str] | None:
 
 def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
+
+
+class LoginNeeded(Exception):
+    """A console page asked for without a session: answered with the way to the login."""
+
+
+def _logged_in(request: Request) -> tuple[Caller, str]:
+    found = _session(request)
+    if found is None:
+        raise LoginNeeded
+    return found
+
+
+LoggedIn = Annotated[tuple[Caller, str], Depends(_logged_in)]
+"""A page's caller and its session's CSRF token; without a session, the login form."""
+
+
+def install_login_redirect(app: FastAPI) -> None:
+    async def to_login(_request: Request, _exc: Exception) -> Response:
+        return _to_login()
+
+    app.add_exception_handler(LoginNeeded, to_login)
 
 
 def _page(request: Request, name: str, caller: Caller, csrf: str, **values: Any) -> Response:
@@ -128,6 +150,7 @@ def _day_start(text: str, *, end: bool = False) -> datetime | None:
 @router.get("/declaraciones")
 async def declarations_page(
     request: Request,
+    session: LoggedIn,
     estado: Annotated[str, Query(max_length=16)] = "",
     canal: Annotated[str, Query(max_length=16)] = "",
     agente: Annotated[str, Query(max_length=16)] = "",
@@ -135,10 +158,7 @@ async def declarations_page(
     desde: Annotated[str, Query(max_length=10)] = "",
     hasta: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
     try:
         since, until = _day_start(desde), _day_start(hasta, end=True)
@@ -193,11 +213,8 @@ def _parts(raw: bytes) -> str:
 
 
 @router.get("/declaraciones/{reference}")
-async def declaration_page(request: Request, reference: str) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def declaration_page(request: Request, session: LoggedIn, reference: str) -> Response:
+    caller, csrf = session
     context = _context(request)
     entry = await context.ledger.find(caller.scope, reference[:32])
     if entry is None:
@@ -219,11 +236,8 @@ async def declaration_page(request: Request, reference: str) -> Response:
 
 
 @router.get("/graficos")
-async def charts_page(request: Request) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def charts_page(request: Request, session: LoggedIn) -> Response:
+    caller, csrf = session
     context = _context(request)
     since = context.clock.now() - timedelta(days=400)
     stats = await context.ledger.statistics(caller.scope, since)
@@ -266,12 +280,9 @@ async def charts_page(request: Request) -> Response:
 
 
 @router.get("/estado")
-async def status_page(request: Request) -> Response:
+async def status_page(request: Request, session: LoggedIn) -> Response:
     """The queue depth and age, the relay queue and the peers (what Headquarters watches)."""
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
     depth, oldest = await context.ledger.queue_depth(caller.scope)
     now = context.clock.now()
@@ -310,11 +321,8 @@ async def _mailboxes(context: HttpContext, caller: Caller) -> list[str]:
 
 
 @router.get("/buzones")
-async def mailboxes_page(request: Request) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def mailboxes_page(request: Request, session: LoggedIn) -> Response:
+    caller, csrf = session
     context = _context(request)
     boxes = []
     for owner in await _mailboxes(context, caller):
@@ -327,14 +335,12 @@ async def mailboxes_page(request: Request) -> Response:
 @router.get("/buzones/{owner}/{uid}")
 async def message_page(
     request: Request,
+    session: LoggedIn,
     owner: str,
     uid: Annotated[int, PathParam(ge=1, le=2**32 - 1)],
     carpeta: Annotated[str, Query(max_length=255)],
 ) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
     if not caller.may_read_mailbox(owner, context.domain):
         return HTMLResponse("No puede leer ese buzón.", status_code=403)
