@@ -577,3 +577,22 @@ async def test_a_mailbox_is_listed_a_page_at_a_time(rig: Node) -> None:
     assert [m["uid"] for m in first + rest + last] == [m["uid"] for m in everything]
     assert [len(first), len(rest), len(last)] == [3, 3, 1]
     assert too_many.status_code == 422 and too_many.json()["field"] == "query.limit"
+
+
+async def test_the_openapi_document_describes_errors_as_they_are_sent(rig: Node) -> None:
+    """Every 4xx goes out as application/problem+json (RFC 9457) with ``field``: the document
+    says so for each operation, instead of FastAPI's default 422 body, which is never sent."""
+    async with client(rig, None) as http:
+        document = (await http.get("/api/openapi.json")).json()
+    validate(document)
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "field"} <= set(problem["properties"])
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for code in ("422", "4XX"):
+                content = operation["responses"][code]["content"]
+                assert list(content) == ["application/problem+json"], (method, path, code)
+                assert content["application/problem+json"]["schema"] == {
+                    "$ref": "#/components/schemas/Problem"
+                }
