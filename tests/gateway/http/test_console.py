@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+import socket
+from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from config.clock import FixedClock
+from config.topology import Peer, RelayTiming, Topology
 from edi_formats.codec import WireFormat, render_declaration
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
-from tests.gateway.http.rig import ADMIN, client
-from tests.gateway.pipeline.helpers import OFFICE, declaration
+from tests.conftest import FAST_HASHER
+from tests.gateway.http.rig import ADMIN, client, rig_settings
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+from tests.node_clients import smtp_send
 
 
 def _csrf(page: str) -> str:
@@ -218,3 +226,35 @@ async def test_the_charts_draw_each_month_against_its_red_limit(rig: Node) -> No
     assert latency is not None
     counts = [int(n) for n in re.findall(r"<title>[^<]*: (\d+)</title>", latency.group(0))]
     assert sum(counts) == 2  # both answers, each in one bucket
+
+
+async def test_headquarters_sees_the_relay_queue_and_the_nodes_it_relays_to(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A node that relays an agent's mail to a peer that does not answer: Headquarters'
+    page lists the peer, and the mail waiting for it in the relay queue."""
+    with socket.socket() as probe:  # a port nothing listens on: the peer is down
+        probe.bind(("127.0.0.1", 0))
+        down = probe.getsockname()[1]
+    topology = Topology(
+        peers={"callao": Peer(smtp_port=down, secret=SecretStr("secreto"))},
+        agent_homes={OTHER_AGENT: "callao"},
+        relay=RelayTiming(first_retry_seconds=3600),
+    )
+    node = Node(rig_settings(tmp_path, topology=topology), clock=clock, hasher=FAST_HASHER)
+    await node.start(demo=True)
+    try:
+        await asyncio.to_thread(
+            smtp_send, node, AGENT, [OTHER_AGENT], b"Subject: hola\r\n\r\nPrueba\r\n"
+        )
+        async with client(node, None) as http:
+            await _logged_in(http, "aduana-000@aduanas.gob.pe")
+            page = html.unescape((await http.get("/estado")).text)
+    finally:
+        await node.stop()
+    peers = re.search(r'<ul id="nodos">(.*?)</ul>', page, re.S)
+    assert peers is not None and re.findall(r"<li>(.*?)</li>", peers.group(1)) == ["callao"]
+    queue = re.search(r'<table id="reenvio">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert queue is not None, page
+    (row,) = re.findall(r"<tr>(.*?)</tr>", queue.group(1))
+    assert re.findall(r"<td>([^<]*)</td>", row)[:2] == ["callao", "1"]
