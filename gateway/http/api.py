@@ -338,6 +338,7 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
     seen = {(d.id, d.answered_at) for d in await context.ledger.declarations(scope)}
 
     async def stream() -> AsyncIterator[str]:
+        nonlocal seen
         context.feeds.add(changes)
         try:
             yield "retry: 2000\n\n"
@@ -355,10 +356,10 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
                     if job is not None:
                         data = {"job": job.id, "office": job.office_code, "sender": job.sender}
                         yield f"event: arrival\ndata: {json.dumps(data)}\n\n"
-                for entry in reversed(await context.ledger.declarations(scope)):
-                    if (entry.id, entry.answered_at) in seen:
-                        continue
-                    seen.add((entry.id, entry.answered_at))
+                listing = await context.ledger.declarations(scope)
+                fresh = [e for e in reversed(listing) if (e.id, e.answered_at) not in seen]
+                seen = {(e.id, e.answered_at) for e in listing}  # bounded by the listing
+                for entry in fresh:
                     data = {
                         "reference": entry.agent_reference,
                         "status": entry.status,
