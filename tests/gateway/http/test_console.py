@@ -258,3 +258,24 @@ async def test_headquarters_sees_the_relay_queue_and_the_nodes_it_relays_to(
     assert queue is not None, page
     (row,) = re.findall(r"<tr>(.*?)</tr>", queue.group(1))
     assert re.findall(r"<td>([^<]*)</td>", row)[:2] == ["callao", "1"]
+
+
+async def test_the_list_filters_by_channel_agent_and_reference_or_number(rig: Node) -> None:
+    first = await _answered(rig, "CONSOLA-F1")
+    await _answered(rig, "CONSOLA-F2", breaks="STR-TOTALS")
+    async with client(rig, None) as http:
+        await _logged_in(http)
+
+        async def shown(**wanted: str) -> set[str]:
+            page = (await http.get("/declaraciones", params=wanted)).text
+            return set(re.findall(r">(CONSOLA-F\d)</a>", page))
+
+        assert await shown() == {"CONSOLA-F1", "CONSOLA-F2"}
+        assert await shown(canal=first["channel"]) == {"CONSOLA-F1"}
+        others = {"verde", "naranja", "rojo"} - {first["channel"]}
+        for channel in others:
+            assert await shown(canal=channel) == set()
+        assert await shown(agente="4821") == {"CONSOLA-F1", "CONSOLA-F2"}
+        assert await shown(agente="5307") == set()
+        assert await shown(referencia="CONSOLA-F2") == {"CONSOLA-F2"}
+        assert await shown(referencia=first["number"]) == {"CONSOLA-F1"}
