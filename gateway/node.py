@@ -310,6 +310,7 @@ class Node:
             peers=s.topology.peers,
             token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
             logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
+            auth_requires_tls=s.auth_requires_tls,
         )  # fmt: skip
         self.http = http = HttpServer(
             context, host=s.host, port=s.http_port, https_port=s.https_port,

@@ -34,6 +34,7 @@ __all__ = [
     "basic_caller",
     "caller_of",
     "client_of",
+    "credentials_allowed",
     "login",
     "retry_after",
 ]
@@ -154,6 +155,13 @@ def retry_after(context: HttpContext) -> str:
     return str(max(1, math.ceil(context.logins.limits.max_penalty_seconds)))
 
 
+def credentials_allowed(request: Request) -> bool:
+    """Whether a password or token may come by this request's connection: always, unless
+    ``auth_requires_tls`` asks for HTTPS (as the mail ports refuse AUTH before TLS)."""
+    context: HttpContext = request.app.state.context
+    return not context.auth_requires_tls or request.url.scheme == "https"
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "desconocido"
 
@@ -164,6 +172,8 @@ async def basic_caller(request: Request) -> Caller | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
+    if not credentials_allowed(request):
+        raise Problem(403, "este nodo acepta contraseñas y tokens solo por HTTPS")
     scheme, _, blob = header.partition(" ")
     if scheme.lower() == "bearer":
         return await _bearer(context, blob.strip())

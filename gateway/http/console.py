@@ -22,6 +22,7 @@ from gateway.http.auth import (
     Caller,
     TooManyFailures,
     client_of,
+    credentials_allowed,
     login,
     retry_after,
 )
@@ -38,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
 LOGIN_CSRF_COOKIE = "td_login_csrf"
+_TLS_REQUIRED = "Este nodo acepta la contraseña solo por HTTPS: ingrese por su puerto HTTPS."
 MAX_SHOWN_MAIL = 256 * 1024
 MAX_LISTED_MESSAGES = 100
 
@@ -93,7 +95,14 @@ async def home(request: Request) -> Response:
 async def login_form(request: Request, error: str | None = None) -> Response:
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
-        request, "login.html", {"csrf": token, "error": error, "caller": None}
+        request,
+        "login.html",
+        {
+            "csrf": token,
+            "error": error,
+            "caller": None,
+            "tls_required": not credentials_allowed(request),
+        },
     )
     secure = request.url.scheme == "https"  # over HTTPS the cookies never go back in clear
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
@@ -110,6 +119,8 @@ async def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         return HTMLResponse("Formulario vencido: vuelva a cargar la página.", status_code=403)
+    if not credentials_allowed(request):
+        return HTMLResponse(_TLS_REQUIRED, status_code=403)
     try:
         caller = await login(_context(request), usuario, clave, client_of(request))
     except TooManyFailures:

@@ -41,6 +41,8 @@ class HttpContext:
     """The modem simulator's control port the chaos switch ``modem`` goes to (None: none)."""
     hostname: str = "localhost"
     """This node's name in the trace of what the API takes (as in the SMTP greeting)."""
+    auth_requires_tls: bool = False
+    """Passwords and tokens over HTTPS only, as the mail ports take AUTH only after TLS."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -74,6 +76,7 @@ class HttpContext:
         logins: LoginChecks | None = None,
         modem_control: str | None = None,
         hostname: str = "localhost",
+        auth_requires_tls: bool = False,
     ) -> HttpContext:
         return cls(
             store,
@@ -89,4 +92,5 @@ class HttpContext:
             logins,
             parse_address(modem_control) if modem_control else None,
             hostname,
+            auth_requires_tls,
         )
