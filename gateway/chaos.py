@@ -1,9 +1,10 @@
 """Fault injection for test rigs: the next N SMTP sessions answer a chosen code at a chosen
 stage; the pipeline's answers come late; the modem drops carrier after N bytes.
 
-State, no sockets: the SMTP adapter asks ``smtp_fault`` at each stage and answers what it
-gets; the pipeline awaits ``answer_pause`` before each pass. Switched on and off through
-the HTTP administration, only on a node whose settings allow it; each switch is logged.
+State, no sockets: the SMTP adapter asks ``smtp_fault`` when a session first reaches a
+stage and answers what it gets there for the rest of the session; the pipeline awaits
+``answer_pause`` before each pass. Switched on and off through the HTTP administration,
+only on a node whose settings allow it; each switch is logged.
 
 The modem is another process (``teledispatch modem``): it holds its own carrier-drop switch,
 set through its control port (``dialup_sim.control``); the HTTP administration passes the
@@ -101,7 +102,9 @@ class Chaos:
                     await self._released.wait()
 
     def smtp_fault(self, stage: Stage) -> str | None:
-        """The reply a session reaching ``stage`` must give instead of its own, if any."""
+        """The reply a session reaching ``stage`` for the first time must give instead of its
+        own, if any: each call is one session (it takes one of N, or one draw), so the SMTP
+        adapter asks once per session and stage and keeps the answer for the session."""
         fault = self._smtp
         if fault is None or fault.stage != stage:
             return None

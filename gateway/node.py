@@ -112,6 +112,14 @@ class Node:
         host = self.settings.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.http.port}/"
 
+    @property
+    def console_tls_url(self) -> str | None:
+        """The console over HTTPS, when ``https_port`` is set."""
+        if self.http is None or self.http.https_port is None:
+            return None
+        host = self.settings.host
+        return f"https://{f'[{host}]' if ':' in host else host}:{self.http.https_port}/"
+
     async def start(self, *, demo: bool = False) -> None:
         settings = self.settings
         if settings.database_url is None:
@@ -301,7 +309,8 @@ class Node:
             test_rig=s.http_test_rig, chaos=self.chaos, max_body=s.max_message_size,
             peers=s.topology.peers,
             token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
-            logins=self.logins, modem_control=s.chaos_modem_control,
+            logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
+            auth_requires_tls=s.auth_requires_tls,
         )  # fmt: skip
         self.http = http = HttpServer(
             context, host=s.host, port=s.http_port, https_port=s.https_port,
@@ -379,6 +388,8 @@ async def run_until_signalled(node: Node, *, demo: bool) -> None:
     await node.start(demo=demo)
     if demo and node.http is not None:
         print(f"Consola: {node.console_url}  (aduana-118@aduanas.gob.pe, clave demo)", flush=True)
+        if node.console_tls_url is not None:
+            print(f"Consola (HTTPS): {node.console_tls_url}", flush=True)
     try:
         await stop.wait()
     finally:

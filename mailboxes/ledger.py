@@ -32,6 +32,7 @@ __all__ = [
     "DeclarationFilter",
     "JobEntry",
     "Ledger",
+    "OfficeLoad",
     "RedShare",
     "RelayDepth",
     "Scope",
@@ -104,6 +105,17 @@ class RelayDepth:
     count: int
     oldest: datetime | None
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeLoad:
+    """One office at a glance: its intake queue and the declarations answered for it."""
+
+    office_code: str
+    pending: int = 0
+    oldest: datetime | None = None
+    accepted: int = 0
+    rejected: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +294,45 @@ class Ledger:
         def read(connection: Connection) -> tuple[int, datetime | None]:
             count, oldest = connection.execute(query).one()
             return int(count or 0), _aware(oldest)
+
+        return await self._read(read)
+
+    async def office_loads(self, scope: Scope) -> dict[str, OfficeLoad]:
+        """Per office with anything to show: queue depth and oldest arrival, and how many
+        declarations were accepted and rejected (two grouped reads, not one per office)."""
+        queued = (
+            _scoped_jobs(scope)
+            .where(IntakeJobRow.state == JobState.PENDING.value)
+            .with_only_columns(
+                IntakeJobRow.office_code,
+                func.count(IntakeJobRow.id),
+                func.min(IntakeJobRow.received_at),
+            )
+            .group_by(IntakeJobRow.office_code)
+        )
+        answered = (
+            _scoped_declarations(scope)
+            .with_only_columns(
+                DeclarationRow.office_code, DeclarationRow.status, func.count(DeclarationRow.id)
+            )
+            .group_by(DeclarationRow.office_code, DeclarationRow.status)
+        )
+
+        def read(connection: Connection) -> dict[str, OfficeLoad]:
+            waiting = {code: (int(n), _aware(at)) for code, n, at in connection.execute(queued)}
+            counts = Counter[tuple[str, str]]()
+            for code, status, n in connection.execute(answered):
+                counts[code, status] += int(n)
+            codes = set(waiting) | {code for code, _ in counts}
+            return {
+                code: OfficeLoad(
+                    code,
+                    *waiting.get(code, (0, None)),
+                    accepted=counts[code, "accepted"],
+                    rejected=counts[code, "rejected"],
+                )
+                for code in codes
+            }
 
         return await self._read(read)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from mailboxes.ledger import DeclarationFilter
 from mailboxes.reset import reset_demo
 from mailboxes.store import Change
 
-__all__ = ["router"]
+__all__ = ["day_start", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +104,22 @@ async def post_declaration(
 ) -> SubmissionOut:
     context = _context(request)
     body = await _bounded_body(request, context.max_body)
-    done = await submit(context, caller.account, body, office)
+    done = await submit(
+        context,
+        caller.account,
+        body,
+        office,
+        client=request.client.host if request.client is not None else None,
+        protocol=request.url.scheme.upper(),
+    )
     if done.reference is not None:
         request.app.state.submitted.add(caller.account.address, done.reference, done.job_id)
     status_url = f"/api/jobs/{done.job_id}"
     if done.reference is not None:
         status_url = f"/api/declarations/{done.reference}"
-    log.info("api submission job=%d office=%s by=%s", done.job_id, done.office, caller.account)
+    log.info(
+        "api submission job=%d office=%s by=%s", done.job_id, done.office, caller.account.address
+    )
     return SubmissionOut(
         job=done.job_id,
         office=done.office,
@@ -139,19 +149,24 @@ async def list_declarations(
             channel=channel,
             agent_code=agent,
             reference=reference,
-            since=_day(since),
-            until=_day(until, end=True),
+            since=day_start(since),
+            until=day_start(until, end=True),
             limit=limit,
         ),
     )
     return [await declaration_state(context.ledger, entry) for entry in entries]
 
 
-def _day(value: date | None, *, end: bool = False) -> datetime | None:
+def day_start(value: date | None, *, end: bool = False) -> datetime | None:
+    """The UTC start of ``value``'s day (``since``), or of the day after (``until``, whole
+    days); None for no bound, as for the day after the calendar's last."""
     if value is None:
         return None
-    start = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
+    if end:
+        if value == date.max:
+            return None
+        value += timedelta(days=1)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 async def _state(request: Request, caller: Caller, reference: str) -> DeclarationState | None:
@@ -250,12 +265,27 @@ async def list_folders(request: Request, caller: CallerDep, address: str) -> lis
     return await context.store.list_folders(_owner(caller, context, address))
 
 
-@router.get("/mailboxes/{address}/messages", response_model=list[MessageOut], summary="Mensajes")
+MAX_PAGE = 5000
+
+
+@router.get(
+    "/mailboxes/{address}/messages",
+    response_model=list[MessageOut],
+    summary="Mensajes, en orden de UID, una página a la vez",
+)
 async def list_messages(
-    request: Request, caller: CallerDep, address: str, folder: Folder = "INBOX"
+    request: Request,
+    caller: CallerDep,
+    address: str,
+    folder: Folder = "INBOX",
+    after: Annotated[int, Query(ge=0, le=2**32 - 1, description="Desde el UID siguiente")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Mensajes por página")] = 500,
 ) -> list[MessageOut]:
+    """A page: what the loop turns into JSON is bounded however large the mailbox is."""
     context = _context(request)
     owner = _owner(caller, context, address)
+    listed = await context.store.list_messages(owner, folder)
+    start = bisect.bisect_right(listed, after, key=lambda info: info.uid)
     return [
         MessageOut(
             uid=info.uid,
@@ -264,7 +294,7 @@ async def list_messages(
             flags=sorted(info.flags),
             url=f"/api/mailboxes/{owner}/messages/{info.uid}?folder={folder}",
         )
-        for info in await context.store.list_messages(owner, folder)
+        for info in listed[start : start + limit]
     ]
 
 
@@ -308,6 +338,7 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
     seen = {(d.id, d.answered_at) for d in await context.ledger.declarations(scope)}
 
     async def stream() -> AsyncIterator[str]:
+        nonlocal seen
         context.feeds.add(changes)
         try:
             yield "retry: 2000\n\n"
@@ -325,10 +356,10 @@ async def events(request: Request, caller: CallerDep) -> StreamingResponse:
                     if job is not None:
                         data = {"job": job.id, "office": job.office_code, "sender": job.sender}
                         yield f"event: arrival\ndata: {json.dumps(data)}\n\n"
-                for entry in reversed(await context.ledger.declarations(scope)):
-                    if (entry.id, entry.answered_at) in seen:
-                        continue
-                    seen.add((entry.id, entry.answered_at))
+                listing = await context.ledger.declarations(scope)
+                fresh = [e for e in reversed(listing) if (e.id, e.answered_at) not in seen]
+                seen = {(e.id, e.answered_at) for e in listing}  # bounded by the listing
+                for entry in fresh:
                     data = {
                         "reference": entry.agent_reference,
                         "status": entry.status,
@@ -380,8 +411,19 @@ class ClockOut(BaseModel):
     date: date
 
 
+EmulatedDay = Annotated[
+    date,
+    Field(
+        ge=date(1900, 1, 1),
+        le=date(2099, 12, 31),
+        description="Del 1900-01-01 al 2099-12-31: más allá, las cuentas del nodo con fechas "
+        "(los últimos 400 días de los gráficos, los plazos) saldrían del calendario",
+    ),
+]
+
+
 class ClockIn(BaseModel):
-    date: date
+    date: EmulatedDay
 
 
 @router.get("/admin/clock", response_model=ClockOut, summary="La fecha del nodo")

@@ -12,10 +12,12 @@ from edi_formats.models import DUA, OE
 from gateway.http import api, console
 from gateway.http.auth import Sessions
 from gateway.http.context import HttpContext
-from gateway.http.problems import install_problem_handlers
+from gateway.http.problems import PROBLEM_JSON, ProblemDocument, install_problem_handlers
 from gateway.http.submit import RecentSubmissions
 
 __all__ = ["create_app"]
+
+_REF = "#/components/schemas/{model}"
 
 
 def create_app(context: HttpContext) -> FastAPI:
@@ -31,6 +33,7 @@ def create_app(context: HttpContext) -> FastAPI:
     app.state.sessions = Sessions()
     app.state.submitted = RecentSubmissions()
     install_problem_handlers(app)
+    console.install_login_redirect(app)
     app.include_router(api.router)
     app.include_router(console.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -47,10 +50,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     _, definitions = models_json_schema(
         [(DUA, "validation"), (OE, "validation")],
-        ref_template="#/components/schemas/{model}",
+        ref_template=_REF,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(definitions.get("$defs", {}))
+    _problems_for_errors(document)
     body = document["paths"]["/api/declarations"]["post"]["requestBody"]["content"]
     body["application/json"]["schema"] = {
         "oneOf": [
@@ -60,3 +64,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     }
     app.openapi_schema = document
     return document
+
+
+def _problems_for_errors(document: dict[str, Any]) -> None:
+    """Each operation's errors as they are sent: problem+json (``ProblemDocument``), not
+    FastAPI's default 422 body (``HTTPValidationError``), which this API never sends."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = ProblemDocument.model_json_schema(ref_template=_REF)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    answer = {"content": {PROBLEM_JSON: {"schema": {"$ref": _REF.format(model="Problem")}}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses["422"] = {"description": "Datos inválidos (el campo en falta)", **answer}
+            responses["4XX"] = {"description": "Solicitud rechazada", **answer}

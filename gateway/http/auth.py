@@ -9,7 +9,10 @@ from __future__ import annotations
 import binascii
 import math
 import secrets
+import time
 from base64 import b64decode
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -31,6 +34,7 @@ __all__ = [
     "basic_caller",
     "caller_of",
     "client_of",
+    "credentials_allowed",
     "login",
     "retry_after",
 ]
@@ -73,23 +77,58 @@ class Caller:
 class Sessions:
     """The console's logins: an unguessable cookie value -> the account and its CSRF token.
 
-    Held in memory: a restart logs everyone out, which a server-side session may do.
+    Held in memory: a restart logs everyone out, which a server-side session may do. A
+    session ends after ``idle_seconds`` without a request, and past ``limit`` sessions the
+    least recently used one ends, so logins cannot grow the node's memory without bound.
+    Kept in order of last use, so the ended ones are found at the front.
     """
 
-    def __init__(self) -> None:
-        self._by_id: dict[str, tuple[Caller, str]] = {}
+    def __init__(
+        self,
+        *,
+        idle_seconds: float = 8 * 3600,
+        limit: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._idle = idle_seconds
+        self._limit = limit
+        self._clock = clock
+        self._by_id: OrderedDict[str, tuple[Caller, str, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
 
     def open(self, caller: Caller) -> tuple[str, str]:
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        self._by_id[session_id] = (caller, csrf)
+        self._forget_idle()
+        self._by_id[session_id] = (caller, csrf, self._clock())
+        while len(self._by_id) > self._limit:
+            self._by_id.popitem(last=False)
         return session_id, csrf
 
     def get(self, session_id: str | None) -> tuple[Caller, str] | None:
-        return None if session_id is None else self._by_id.get(session_id)
+        """The session's account and token, its idle time starting again; None if ended."""
+        self._forget_idle()
+        found = None if session_id is None else self._by_id.get(session_id)
+        if found is None:
+            return None
+        assert session_id is not None
+        caller, csrf, _ = found
+        self._by_id[session_id] = (caller, csrf, self._clock())
+        self._by_id.move_to_end(session_id)
+        return caller, csrf
 
     def close(self, session_id: str | None) -> None:
         if session_id is not None:
             self._by_id.pop(session_id, None)
+
+    def _forget_idle(self) -> None:
+        oldest = self._clock() - self._idle
+        while self._by_id:
+            session_id, (_, _, used) = next(iter(self._by_id.items()))
+            if used > oldest:
+                break
+            del self._by_id[session_id]
 
 
 class TooManyFailures(Exception):
@@ -116,6 +155,13 @@ def retry_after(context: HttpContext) -> str:
     return str(max(1, math.ceil(context.logins.limits.max_penalty_seconds)))
 
 
+def credentials_allowed(request: Request) -> bool:
+    """Whether a password or token may come by this request's connection: always, unless
+    ``auth_requires_tls`` asks for HTTPS (as the mail ports refuse AUTH before TLS)."""
+    context: HttpContext = request.app.state.context
+    return not context.auth_requires_tls or request.url.scheme == "https"
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "desconocido"
 
@@ -126,6 +172,8 @@ async def basic_caller(request: Request) -> Caller | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
+    if not credentials_allowed(request):
+        raise Problem(403, "este nodo acepta contraseñas y tokens solo por HTTPS")
     scheme, _, blob = header.partition(" ")
     if scheme.lower() == "bearer":
         return await _bearer(context, blob.strip())

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Bar", "bars", "channel_shares", "latency_buckets"]
+__all__ = ["Bar", "LimitBar", "bars", "channel_shares", "latency_buckets", "limit_bars"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +50,28 @@ def latency_buckets(seconds: Iterable[float]) -> list[tuple[str, float]]:
         else:
             counts[labels[-1]] += 1
     return [(label, float(counts[label])) for label in labels]
+
+
+@dataclass(frozen=True, slots=True)
+class LimitBar:
+    """A month's red share (``share``) with the limit fixed for it (``limit``) drawn across."""
+
+    label: str
+    share: float
+    limit: float
+    within: bool
+    """The share keeps to the limit (a ceiling not passed, a floor reached)."""
+    limit_text: str
+    share_x: float
+    limit_x: float
+    """Of the chart's width (0..1): where the bar ends and where the limit's line stands."""
+
+
+def limit_bars(items: Sequence[tuple[str, float, float, bool, str]]) -> list[LimitBar]:
+    """(label, share, limit, within, the limit in words) -> bars on one scale: up to half
+    again the largest of them, so a 15 % limit is not a sliver of a 0..100 % axis."""
+    top = min(1.0, 1.5 * max((max(s, lim) for _, s, lim, _, _ in items), default=0)) or 1.0
+    return [
+        LimitBar(label, share, limit, within, text, min(1.0, share / top), min(1.0, limit / top))
+        for label, share, limit, within, text in items
+    ]

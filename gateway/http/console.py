@@ -6,37 +6,40 @@ import email
 import email.policy
 import secrets
 from collections import Counter
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from gateway.http.api import day_start
 from gateway.http.auth import (
     SESSION_COOKIE,
     Caller,
     TooManyFailures,
     client_of,
+    credentials_allowed,
     login,
     retry_after,
 )
-from gateway.http.charts import bars, channel_shares, latency_buckets
+from gateway.http.charts import bars, channel_shares, latency_buckets, limit_bars
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
-from mailboxes.ledger import DeclarationFilter
+from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
-from validators.policy.channels import RedLimit
+from validators.policy.channels import LimitKind, RedLimit
 
-__all__ = ["router"]
+__all__ = ["LoggedIn", "LoginNeeded", "install_login_redirect", "router"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
 LOGIN_CSRF_COOKIE = "td_login_csrf"
+_TLS_REQUIRED = "Este nodo acepta la contraseña solo por HTTPS: ingrese por su puerto HTTPS."
 MAX_SHOWN_MAIL = 256 * 1024
 MAX_LISTED_MESSAGES = 100
 
@@ -57,6 +60,28 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+class LoginNeeded(Exception):
+    """A console page asked for without a session: answered with the way to the login."""
+
+
+def _logged_in(request: Request) -> tuple[Caller, str]:
+    found = _session(request)
+    if found is None:
+        raise LoginNeeded
+    return found
+
+
+LoggedIn = Annotated[tuple[Caller, str], Depends(_logged_in)]
+"""A page's caller and its session's CSRF token; without a session, the login form."""
+
+
+def install_login_redirect(app: FastAPI) -> None:
+    async def to_login(_request: Request, _exc: Exception) -> Response:
+        return _to_login()
+
+    app.add_exception_handler(LoginNeeded, to_login)
+
+
 def _page(request: Request, name: str, caller: Caller, csrf: str, **values: Any) -> Response:
     return templates.TemplateResponse(request, name, {"caller": caller, "csrf": csrf, **values})
 
@@ -70,7 +95,14 @@ async def home(request: Request) -> Response:
 async def login_form(request: Request, error: str | None = None) -> Response:
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
-        request, "login.html", {"csrf": token, "error": error, "caller": None}
+        request,
+        "login.html",
+        {
+            "csrf": token,
+            "error": error,
+            "caller": None,
+            "tls_required": not credentials_allowed(request),
+        },
     )
     secure = request.url.scheme == "https"  # over HTTPS the cookies never go back in clear
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
@@ -87,6 +119,8 @@ async def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         return HTMLResponse("Formulario vencido: vuelva a cargar la página.", status_code=403)
+    if not credentials_allowed(request):
+        return HTMLResponse(_TLS_REQUIRED, status_code=403)
     try:
         caller = await login(_context(request), usuario, clave, client_of(request))
     except TooManyFailures:
@@ -118,29 +152,50 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=128)]) -
     return response
 
 
+def _day_start(text: str, *, end: bool = False) -> datetime | None:
+    """A form's ``YYYY-MM-DD`` as the API's ``since``/``until`` reads it; None for an empty
+    field, ``ValueError`` for anything else."""
+    return day_start(date.fromisoformat(text), end=end) if text else None
+
+
 @router.get("/declaraciones")
 async def declarations_page(
     request: Request,
+    session: LoggedIn,
     estado: Annotated[str, Query(max_length=16)] = "",
     canal: Annotated[str, Query(max_length=16)] = "",
     agente: Annotated[str, Query(max_length=16)] = "",
     referencia: Annotated[str, Query(max_length=32)] = "",
+    desde: Annotated[str, Query(max_length=10)] = "",
+    hasta: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
+    try:
+        since, until = _day_start(desde), _day_start(hasta, end=True)
+        bad_date = False
+    except ValueError:
+        since = until = None
+        bad_date = True
     wanted = DeclarationFilter(
         status=estado if estado in ("accepted", "rejected") else None,
         channel=canal if canal in ("verde", "naranja", "rojo") else None,
         agent_code=agente or None,
         reference=referencia or None,
+        since=since,
+        until=until,
         limit=200,
     )
     entries = await context.ledger.declarations(caller.scope, wanted)
     pending = await context.ledger.pending_jobs(caller.scope, limit=50)
-    filters = {"estado": estado, "canal": canal, "agente": agente, "referencia": referencia}
+    filters = {
+        "estado": estado,
+        "canal": canal,
+        "agente": agente,
+        "referencia": referencia,
+        "desde": desde,
+        "hasta": hasta,
+    }
     return _page(
         request,
         "declarations.html",
@@ -149,6 +204,7 @@ async def declarations_page(
         entries=entries,
         pending=pending,
         filters=filters,
+        bad_date=bad_date,
     )
 
 
@@ -168,11 +224,8 @@ def _parts(raw: bytes) -> str:
 
 
 @router.get("/declaraciones/{reference}")
-async def declaration_page(request: Request, reference: str) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def declaration_page(request: Request, session: LoggedIn, reference: str) -> Response:
+    caller, csrf = session
     context = _context(request)
     entry = await context.ledger.find(caller.scope, reference[:32])
     if entry is None:
@@ -194,11 +247,8 @@ async def declaration_page(request: Request, reference: str) -> Response:
 
 
 @router.get("/graficos")
-async def charts_page(request: Request) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def charts_page(request: Request, session: LoggedIn) -> Response:
+    caller, csrf = session
     context = _context(request)
     since = context.clock.now() - timedelta(days=400)
     stats = await context.ledger.statistics(caller.scope, since)
@@ -216,16 +266,23 @@ async def charts_page(request: Request) -> Response:
         for finding in state.findings:
             if finding.severity == "error":
                 reasons[f"{finding.rule_id}: {finding.citation or ''}"] += 1
-    red_months = [
-        (share, RedLimit.decode(share.red_limit).describe())
-        for share in await context.ledger.red_shares(caller.scope)
-    ]
+    red_months = []
+    against = []
+    for share in await context.ledger.red_shares(caller.scope):
+        limit = RedLimit.decode(share.red_limit)
+        red_months.append((share, limit.describe()))
+        part = share.red / share.base if share.base else 0.0
+        ceiling = limit.kind is LimitKind.AT_MOST
+        within = part <= limit.share if ceiling else part > limit.share
+        label = f"{share.office_code} {share.month} r{share.regime}"
+        against.append((label, part, float(limit.share), within, limit.describe()))
     return _page(
         request,
         "charts.html",
         caller,
         csrf,
         red_months=red_months,
+        red_against=limit_bars(against),
         per_day=per_day,
         shares=channel_shares(stats.channels),
         reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),
@@ -234,15 +291,20 @@ async def charts_page(request: Request) -> Response:
 
 
 @router.get("/estado")
-async def status_page(request: Request) -> Response:
+async def status_page(request: Request, session: LoggedIn) -> Response:
     """The queue depth and age, the relay queue and the peers (what Headquarters watches)."""
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
     depth, oldest = await context.ledger.queue_depth(caller.scope)
     now = context.clock.now()
+    hq = caller.scope.everything
+    offices: list[tuple[OfficeLoad, float | None]] = []
+    if hq:  # every office this node hosts, those with nothing yet too
+        loads = await context.ledger.office_loads(caller.scope)
+        for code in sorted(context.directory.hosted_offices):
+            load = loads.get(code, OfficeLoad(code))
+            age = (now - load.oldest).total_seconds() if load.oldest is not None else None
+            offices.append((load, age))
     return _page(
         request,
         "status.html",
@@ -250,9 +312,10 @@ async def status_page(request: Request) -> Response:
         csrf,
         depth=depth,
         oldest_age=(now - oldest).total_seconds() if oldest is not None else None,
-        relays=await context.ledger.relay_queue() if caller.scope.everything else [],
+        relays=await context.ledger.relay_queue() if hq else [],
         peers=context.peers,
-        hq=caller.scope.everything,
+        hq=hq,
+        offices=offices,
     )
 
 
@@ -269,11 +332,8 @@ async def _mailboxes(context: HttpContext, caller: Caller) -> list[str]:
 
 
 @router.get("/buzones")
-async def mailboxes_page(request: Request) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+async def mailboxes_page(request: Request, session: LoggedIn) -> Response:
+    caller, csrf = session
     context = _context(request)
     boxes = []
     for owner in await _mailboxes(context, caller):
@@ -286,14 +346,12 @@ async def mailboxes_page(request: Request) -> Response:
 @router.get("/buzones/{owner}/{uid}")
 async def message_page(
     request: Request,
+    session: LoggedIn,
     owner: str,
     uid: Annotated[int, PathParam(ge=1, le=2**32 - 1)],
     carpeta: Annotated[str, Query(max_length=255)],
 ) -> Response:
-    found = _session(request)
-    if found is None:
-        return _to_login()
-    caller, csrf = found
+    caller, csrf = session
     context = _context(request)
     if not caller.may_read_mailbox(owner, context.domain):
         return HTMLResponse("No puede leer ese buzón.", status_code=403)

@@ -32,13 +32,17 @@ class HttpContext:
     chaos: Chaos = field(default_factory=Chaos)
     max_body: int = 20 * 1024 * 1024
     peers: tuple[str, ...] = ()
+    """The nodes this one relays to (``[topology.peers]``)."""
     token_secret: str | None = None
     """Checks bearer tokens (``http_token_secret``); None: tokens are refused."""
-    """The nodes this one relays to (``[topology.peers]``)."""
     logins: LoginChecks | None = None
     """The node's login checks, shared with SMTP, POP3 and IMAP (penalty, cache, threads)."""
     modem_control: Address | None = None
     """The modem simulator's control port the chaos switch ``modem`` goes to (None: none)."""
+    hostname: str = "localhost"
+    """This node's name in the trace of what the API takes (as in the SMTP greeting)."""
+    auth_requires_tls: bool = False
+    """Passwords and tokens over HTTPS only, as the mail ports take AUTH only after TLS."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -71,6 +75,8 @@ class HttpContext:
         token_secret: str | None = None,
         logins: LoginChecks | None = None,
         modem_control: str | None = None,
+        hostname: str = "localhost",
+        auth_requires_tls: bool = False,
     ) -> HttpContext:
         return cls(
             store,
@@ -85,4 +91,6 @@ class HttpContext:
             token_secret,
             logins,
             parse_address(modem_control) if modem_control else None,
+            hostname,
+            auth_requires_tls,
         )

@@ -7,9 +7,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemDocument",
+    "install_problem_handlers",
+    "problem_response",
+]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -25,7 +32,24 @@ _TITLES = {
     422: "Datos inválidos",
     429: "Demasiadas solicitudes",
     502: "Sin respuesta de un servicio vecino",
+    507: "Almacenamiento insuficiente",
 }
+
+
+class ProblemDocument(BaseModel):
+    """The body of every 4xx (and 5xx) the API sends, for the OpenAPI document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = Field(
+        default=None, description="El parámetro o la parte del cuerpo en falta (query.wait...)"
+    )
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="Cada campo inválido, cuando son varios"
+    )
 
 
 class Problem(Exception):

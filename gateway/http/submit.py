@@ -7,20 +7,27 @@ handler does before its 250), and the pipeline answers by mail.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from edi_formats.codec import peek_identity
+from edi_formats.codec import DeclarationIdentity, peek_identity
 from edi_formats.detect import WireFormat, detect_format
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
+from gateway.mail import address_field, attachment, field, ids_field, message, multipart, text_part
+from gateway.smtp.trace import SubmissionFacts, prepare_submission
 from mailboxes.records import Account
 from mailboxes.schema import Role
+from mailboxes.store import StorageFull
 
 __all__ = ["RecentSubmissions", "Submitted", "compose", "submit"]
+
+log = logging.getLogger(__name__)
 
 _ATTACHMENT = {
     WireFormat.JSON: ("application", "json", "declaracion.json"),
@@ -70,27 +77,29 @@ class RecentSubmissions:
 def compose(
     account: Account, to: str, body: bytes, fmt: WireFormat, reference: str | None, when: str
 ) -> tuple[bytes, str]:
-    """The mail an agent's client would send, with the declaration attached."""
-    message = EmailMessage()
-    message["From"] = account.address
-    message["To"] = to
-    message["Subject"] = f"Declaración {reference or ''}".strip()
-    message["Date"] = when
+    """The mail an agent's client would send, with the declaration attached (in base64:
+    its bytes reach the pipeline exactly as posted), written as bytes (``gateway.mail``)."""
     message_id = make_msgid(domain=account.address.rpartition("@")[2] or None)
-    message["Message-ID"] = message_id
-    message.set_content("Declaración enviada por la interfaz de integración.\n")
     maintype, subtype, filename = _ATTACHMENT[fmt]
-    message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes(), message_id
+    content = multipart(
+        "mixed",
+        [
+            text_part("Declaración enviada por la interfaz de integración.\n"),
+            attachment(body, f"{maintype}/{subtype}", filename),
+        ],
+    )
+    fields = [
+        address_field("From", account.address),
+        address_field("To", to),
+        field("Subject", f"Declaración {reference or ''}".strip()),
+        field("Date", when),
+        ids_field("Message-ID", message_id),
+    ]
+    return message(fields, content), message_id
 
 
-async def submit(
-    context: HttpContext, account: Account, body: bytes, office: str | None
-) -> Submitted:
-    if account.role is not Role.AGENT:
-        raise Problem(403, "solo un agente de aduana presenta declaraciones")
-    if not body.strip():
-        raise Problem(400, "el cuerpo está vacío: envíe una declaración", field="body")
+def _identify(body: bytes) -> tuple[WireFormat, DeclarationIdentity]:
+    """The body's format and the declaration's office and reference; 415 if none."""
     fmt = detect_format(body)
     if fmt is None:
         raise Problem(
@@ -98,7 +107,39 @@ async def submit(
             "el cuerpo no es una declaración reconocible (JSON, archivo plano o CUSDEC)",
             field="body",
         )
-    identity = peek_identity(body, fmt)
+    return fmt, peek_identity(body, fmt)
+
+
+def _mail(
+    account: Account,
+    to: str,
+    body: bytes,
+    fmt: WireFormat,
+    reference: str | None,
+    facts: SubmissionFacts,
+) -> tuple[bytes, str]:
+    """The mail as the node stores a submission: composed, then traced (``Received:``)."""
+    raw, message_id = compose(account, to, body, fmt, reference, format_datetime(facts.when))
+    return prepare_submission(raw, facts), message_id
+
+
+async def submit(
+    context: HttpContext,
+    account: Account,
+    body: bytes,
+    office: str | None,
+    *,
+    client: str | None = None,
+    protocol: str = "HTTP",
+) -> Submitted:
+    """Take ``body`` from ``account`` as a mail to the office's intake; ``client`` (its IP
+    address) and ``protocol`` go into the trace field a mailed submission gets."""
+    if account.role is not Role.AGENT:
+        raise Problem(403, "solo un agente de aduana presenta declaraciones")
+    if not body.strip():
+        raise Problem(400, "el cuerpo está vacío: envíe una declaración", field="body")
+    # Reading the body and composing the mail are proportional to it: off the event loop.
+    fmt, identity = await asyncio.to_thread(_identify, body)
     code = office or identity.office
     if code is None:
         raise Problem(
@@ -111,10 +152,29 @@ async def submit(
     scope = await context.scopes.office_scope(account.address)
     if scope and code not in scope:
         raise Problem(403, f"su buzón no está habilitado para la aduana {code}", field="office")
-    raw, message_id = compose(
-        account, to, body, fmt, identity.agent_reference, format_datetime(context.clock.now())
+    now = context.clock.now()
+    facts = SubmissionFacts(
+        user=account.address,
+        helo=None,
+        client_ip=client,
+        node_host=context.hostname,
+        recipients=(to,),
+        queue_id=secrets.token_hex(6).upper(),
+        when=now,
+        protocol=protocol,
     )
-    job_ids = await context.store.deliver(account.address, [recipient], raw)
+    raw, message_id = await asyncio.to_thread(
+        _mail, account, to, body, fmt, identity.agent_reference, facts
+    )
+    try:
+        job_ids = await context.store.deliver(account.address, [recipient], raw)
+    except StorageFull as exc:  # as SMTP's 451: the operator's to fix, one line each time
+        log.error("API submission by %s refused (507): the store is full: %s", account.address, exc)
+        raise Problem(
+            507,
+            "el almacén del nodo está lleno: no se guardó nada, vuelva a intentarlo",
+            headers={"Retry-After": "60"},
+        ) from None
     if len(job_ids) != 1:
         raise Problem(409, "la declaración no generó un trabajo de recepción")
     return Submitted(job_ids[0], code, identity.agent_reference, message_id)

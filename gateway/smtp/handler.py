@@ -18,6 +18,7 @@ from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
+from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
 from gateway.logins import LoginChecks, LoginRefused
@@ -178,6 +179,21 @@ class SubmissionHandler:
     # endregion
     # region envelope
 
+    def refusal_at(self, server: SMTP, session: Session, stage: Stage) -> str | None:
+        """A reply that stands in for this handler's own at ``stage``; None: none, as here.
+        The test rig's faults come in through this (``gateway.smtp.chaotic``)."""
+        return None
+
+    async def handle_HELO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str
+    ) -> str:
+        """aiosmtpd's own HELO, after ``refusal_at``."""
+        refusal = self.refusal_at(server, session, "helo")
+        if refusal is not None:
+            return refusal
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
     async def handle_EHLO(
         self,
         server: SMTP,
@@ -186,6 +202,9 @@ class SubmissionHandler:
         hostname: str,
         responses: list[str],
     ) -> list[str]:
+        refusal = self.refusal_at(server, session, "helo")
+        if refusal is not None:
+            return [refusal]
         session.host_name = hostname
         # aiosmtpd reads commands one at a time from a buffered stream, so pipelined
         # commands already work; it just does not say so.
@@ -199,6 +218,9 @@ class SubmissionHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        refusal = self.refusal_at(server, session, "mail")
+        if refusal is not None:
+            return refusal
         if _peer(session) is not None:  # a peer hands over mail from anyone, or bounces
             try:
                 # aiosmtpd needs a non-empty mail_from; "<>" stands for the null path here.
@@ -237,6 +259,9 @@ class SubmissionHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        refusal = self.refusal_at(server, session, "rcpt")
+        if refusal is not None:
+            return refusal
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return replies.TOO_MANY_RECIPIENTS
         if self.registration is not None and (
@@ -317,6 +342,9 @@ class SubmissionHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Commit the message (and any intake jobs) before answering 250."""
+        refusal = self.refusal_at(server, session, "data")
+        if refusal is not None:
+            return refusal
         assert envelope.mail_from is not None
         raw = envelope.original_content
         assert isinstance(raw, bytes)

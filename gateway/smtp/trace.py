@@ -49,6 +49,8 @@ class SubmissionFacts:
     recipients: tuple[str, ...]
     queue_id: str
     when: datetime
+    protocol: str = "ESMTPA"
+    """How it came: RFC 3848's ``ESMTPA``, or ``HTTP``/``HTTPS`` for the integration API."""
 
 
 def prepare_submission(raw: bytes, facts: SubmissionFacts) -> bytes:
@@ -133,7 +135,7 @@ def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
     lines = [
         f"Received: from {helo}{client}",
         f"\t(Authenticated sender: {facts.user})",
-        f"\tby {facts.node_host} (Teledespacho) with ESMTPA id {facts.queue_id}",
+        f"\tby {facts.node_host} (Teledespacho) with {facts.protocol} id {facts.queue_id}",
     ]
     if len(facts.recipients) == 1:
         lines.append(f"\tfor <{facts.recipients[0]}>;")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import re
+import socket
+from pathlib import Path
+from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from config.clock import FixedClock
+from config.topology import Peer, RelayTiming, Topology
 from edi_formats.codec import WireFormat, render_declaration
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
-from tests.gateway.http.rig import ADMIN, client
-from tests.gateway.pipeline.helpers import OFFICE, declaration
+from tests.conftest import FAST_HASHER
+from tests.gateway.http.rig import ADMIN, client, rig_settings
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+from tests.node_clients import smtp_send
 
 
 def _csrf(page: str) -> str:
@@ -29,6 +39,16 @@ async def _logged_in(http: httpx.AsyncClient, user: str = OFFICE) -> str:
     return answer.headers["location"]
 
 
+async def _answered(rig: Node, reference: str, breaks: str | None = None) -> dict[str, Any]:
+    """Post a declaration through the API as the agent, and its state once answered."""
+    body = render_declaration(declaration(reference=reference, breaks=breaks), WireFormat.JSON)
+    async with client(rig) as agent:
+        assert (await agent.post("/api/declarations", content=body)).status_code == 202
+        answered = await agent.get(f"/api/declarations/{reference}", params={"wait": 20})
+    state: dict[str, Any] = answered.json()
+    return state
+
+
 async def test_login_needs_the_form_token(rig: Node) -> None:
     async with client(rig, None) as http:
         await http.get("/login")
@@ -40,15 +60,8 @@ async def test_login_needs_the_form_token(rig: Node) -> None:
 
 
 async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-1"), WireFormat.JSON)
-    broken = render_declaration(
-        declaration(reference="CONSOLA-2", breaks="STR-TOTALS"), WireFormat.JSON
-    )
-    async with client(rig) as agent:
-        for document in (body, broken):
-            assert (await agent.post("/api/declarations", content=document)).status_code == 202
-        accepted = (await agent.get("/api/declarations/CONSOLA-1", params={"wait": 20})).json()
-        await agent.get("/api/declarations/CONSOLA-2", params={"wait": 20})
+    accepted = await _answered(rig, "CONSOLA-1")
+    await _answered(rig, "CONSOLA-2", breaks="STR-TOTALS")
     async with client(rig, None) as http:
         await _logged_in(http)
         listing = await http.get("/declaraciones")
@@ -60,6 +73,16 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
         assert accepted["number"] in page.text and "Correo original" in page.text
         rejected = await http.get("/declaraciones/CONSOLA-2")
         assert "RECHAZADA" in rejected.text and "Norma" in rejected.text
+        async with client(rig) as agent:  # each finding's casilla and citation on the page
+            state = (await agent.get("/api/declarations/CONSOLA-2")).json()
+        shown = html.unescape(rejected.text)
+        for finding in state["findings"]:
+            assert f"<td>{finding['field'] or '—'}</td><td>{finding['message']}</td>" in shown
+            assert f"<td>{finding['citation']}</td>" in shown
+        for heading in ("Correo original", "Respuesta", "Respuesta legible por máquina"):
+            assert f"<h2>{heading}</h2>" in shown
+        assert '"status": "rejected"' in shown  # the machine-readable response
+        assert "Subject: RECHAZADA" in shown  # the reply mail
         charts = await http.get("/graficos")
         assert charts.status_code == 200 and "<svg" in charts.text
         limits = re.search(r'<table id="limites">.*?</table>', charts.text, re.S)
@@ -73,10 +96,7 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
 
 
 async def test_another_office_does_not_see_them(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-3"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-3", params={"wait": 20})
+    await _answered(rig, "CONSOLA-3")
     async with client(rig, None) as http:
         await _logged_in(http, "aduana-172@aduanas.gob.pe")
         assert "CONSOLA-3" not in (await http.get("/declaraciones")).text
@@ -92,10 +112,7 @@ async def test_cookie_session_cannot_post_to_the_api_without_the_token(rig: Node
 
 
 async def test_mailboxes_and_a_message_of_the_office(rig: Node) -> None:
-    body = render_declaration(declaration(reference="CONSOLA-4"), WireFormat.JSON)
-    async with client(rig) as agent:
-        await agent.post("/api/declarations", content=body)
-        await agent.get("/api/declarations/CONSOLA-4", params={"wait": 20})
+    await _answered(rig, "CONSOLA-4")
     async with client(rig, None) as http:
         await _logged_in(http)
         page = await http.get("/buzones")
@@ -134,3 +151,131 @@ async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> N
             page = await http.get("/estado")
         assert "1 en espera; la más antigua espera" in page.text
         await admin.delete("/api/admin/chaos")
+
+
+async def test_the_list_filters_by_date(rig: Node) -> None:
+    """The fixture's clock says 2026-11-02: ``desde`` and ``hasta`` bound the day received."""
+    await _answered(rig, "CONSOLA-FECHA")
+    async with client(rig, None) as http:
+        await _logged_in(http)
+
+        async def listed(**dates: str) -> bool:
+            page = await http.get("/declaraciones", params=dates)
+            assert page.status_code == 200
+            return "CONSOLA-FECHA" in page.text
+
+        assert await listed(desde="2026-11-02", hasta="2026-11-02")
+        assert await listed(desde="", hasta="")  # the form's empty fields: no bound
+        assert not await listed(desde="2026-11-03")
+        assert not await listed(hasta="2026-11-01")
+        assert not await listed(desde="9999-12-31", hasta="9999-12-31")  # the calendar's end
+        assert not await listed(desde="0001-01-01", hasta="0001-01-01")
+        refused = await http.get("/declaraciones", params={"desde": "ayer"})
+        assert refused.status_code == 200
+        assert "Fecha inválida" in refused.text
+        assert 'name="desde"' in refused.text and 'type="date"' in refused.text
+
+
+async def test_headquarters_sees_each_office_it_hosts(rig: Node) -> None:
+    await _answered(rig, "CONSOLA-SEDE")
+    async with client(rig, None) as http:
+        await _logged_in(http, "aduana-000@aduanas.gob.pe")
+        page = (await http.get("/estado")).text
+    table = re.search(r'<table id="aduanas">.*?</table>', page, re.S)
+    assert table is not None, page
+    rows = dict(re.findall(r"<tr><td>(\d{3})</td>(.*?)</tr>", table.group(0), re.S))
+    assert set(rows) == {office.code for office in rig.hosted_offices}
+    cells = lambda code: re.findall(r"<td>([^<]*)</td>", rows[code])  # noqa: E731
+    assert cells("118") == ["0", "—", "1", "1", "0"]  # queue, oldest, answered, accepted, rejected
+    assert cells("172") == ["0", "—", "0", "0", "0"]
+    async with client(rig, None) as http:  # an office sees no such table
+        await _logged_in(http)
+        assert 'id="aduanas"' not in (await http.get("/estado")).text
+    async with client(rig, ADMIN) as admin:  # one held in the queue shows with its age
+        await admin.put("/api/admin/chaos", json={"answer_delay": 30})
+        held = render_declaration(declaration(reference="CONSOLA-COLA"), WireFormat.JSON)
+        async with client(rig) as agent:
+            await agent.post("/api/declarations", content=held)
+        async with client(rig, None) as http:
+            await _logged_in(http, "aduana-000@aduanas.gob.pe")
+            page = (await http.get("/estado")).text
+        await admin.delete("/api/admin/chaos")
+    row = re.search(r"<tr><td>118</td>(.*?)</tr>", page, re.S)
+    assert row is not None
+    queued, age, *_ = re.findall(r"<td>([^<]*)</td>", row.group(1))
+    assert queued == "1" and float(age) >= 0
+
+
+async def test_the_charts_draw_each_month_against_its_red_limit(rig: Node) -> None:
+    """Each office-month-regime's red share is a bar with its limit drawn across it, and
+    the rejections' reasons and the answer times are charted too."""
+    await _answered(rig, "GRAFICO-1")
+    await _answered(rig, "GRAFICO-2", breaks="STR-TOTALS")
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = (await http.get("/graficos")).text
+    chart = re.search(r'<svg id="rojo-limite".*?</svg>', page, re.S)
+    assert chart is not None, page
+    (row,) = re.findall(r'<g class="limite">(.*?)</g>', chart.group(0), re.S)
+    assert "118 2026-11" in row
+    (limit,) = re.findall(r"<line [^>]*><title>([^<]*)</title>", row)
+    assert limit.startswith("límite: ") and "de rojo en el mes" in limit
+    reasons = re.search(r'<svg id="motivos".*?</svg>', page, re.S)
+    assert reasons is not None and "STR-TOTALS" in reasons.group(0)
+    latency = re.search(r'<svg id="demora".*?</svg>', page, re.S)
+    assert latency is not None
+    counts = [int(n) for n in re.findall(r"<title>[^<]*: (\d+)</title>", latency.group(0))]
+    assert sum(counts) == 2  # both answers, each in one bucket
+
+
+async def test_headquarters_sees_the_relay_queue_and_the_nodes_it_relays_to(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A node that relays an agent's mail to a peer that does not answer: Headquarters'
+    page lists the peer, and the mail waiting for it in the relay queue."""
+    with socket.socket() as probe:  # a port nothing listens on: the peer is down
+        probe.bind(("127.0.0.1", 0))
+        down = probe.getsockname()[1]
+    topology = Topology(
+        peers={"callao": Peer(smtp_port=down, secret=SecretStr("secreto"))},
+        agent_homes={OTHER_AGENT: "callao"},
+        relay=RelayTiming(first_retry_seconds=3600),
+    )
+    node = Node(rig_settings(tmp_path, topology=topology), clock=clock, hasher=FAST_HASHER)
+    await node.start(demo=True)
+    try:
+        await asyncio.to_thread(
+            smtp_send, node, AGENT, [OTHER_AGENT], b"Subject: hola\r\n\r\nPrueba\r\n"
+        )
+        async with client(node, None) as http:
+            await _logged_in(http, "aduana-000@aduanas.gob.pe")
+            page = html.unescape((await http.get("/estado")).text)
+    finally:
+        await node.stop()
+    peers = re.search(r'<ul id="nodos">(.*?)</ul>', page, re.S)
+    assert peers is not None and re.findall(r"<li>(.*?)</li>", peers.group(1)) == ["callao"]
+    queue = re.search(r'<table id="reenvio">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert queue is not None, page
+    (row,) = re.findall(r"<tr>(.*?)</tr>", queue.group(1))
+    assert re.findall(r"<td>([^<]*)</td>", row)[:2] == ["callao", "1"]
+
+
+async def test_the_list_filters_by_channel_agent_and_reference_or_number(rig: Node) -> None:
+    first = await _answered(rig, "CONSOLA-F1")
+    await _answered(rig, "CONSOLA-F2", breaks="STR-TOTALS")
+    async with client(rig, None) as http:
+        await _logged_in(http)
+
+        async def shown(**wanted: str) -> set[str]:
+            page = (await http.get("/declaraciones", params=wanted)).text
+            return set(re.findall(r">(CONSOLA-F\d)</a>", page))
+
+        assert await shown() == {"CONSOLA-F1", "CONSOLA-F2"}
+        assert await shown(canal=first["channel"]) == {"CONSOLA-F1"}
+        others = {"verde", "naranja", "rojo"} - {first["channel"]}
+        for channel in others:
+            assert await shown(canal=channel) == set()
+        assert await shown(agente="4821") == {"CONSOLA-F1", "CONSOLA-F2"}
+        assert await shown(agente="5307") == set()
+        assert await shown(referencia="CONSOLA-F2") == {"CONSOLA-F2"}
+        assert await shown(referencia=first["number"]) == {"CONSOLA-F1"}

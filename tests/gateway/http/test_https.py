@@ -20,6 +20,7 @@ import pytest
 from config.clock import FixedClock
 from config.settings import Settings, load_settings
 from gateway.demo import DEMO_PASSWORD
+from gateway.http.tokens import issue_token
 from gateway.node import Node, NodeStartError
 from tests.conftest import FAST_HASHER
 
@@ -131,3 +132,44 @@ async def test_a_busy_https_port_is_a_one_line_start_error(
         with pytest.raises(NodeStartError, match=rf"cannot listen for HTTPS on 127.0.0.1:{port}"):
             await node.start()
     assert node.http is None and node.store is None
+
+
+async def test_with_auth_requires_tls_passwords_and_tokens_go_over_https_only(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """As the mail ports refuse AUTH before TLS under ``auth_requires_tls``, the plain HTTP
+    port refuses Basic passwords, bearer tokens and the console's login form; HTTPS takes
+    them. What needs no credential (the OpenAPI document, the login form) stays readable."""
+    settings = _settings(tmp_path, auth_requires_tls=True, http_token_secret="s" * 32)
+    node = Node(settings, clock=clock, hasher=FAST_HASHER)
+    await node.start(demo=True)
+    try:
+        token = issue_token("s" * 32, OFFICE, seconds=600)
+        base = f"http://127.0.0.1:{node.port('http')}"
+        async with httpx.AsyncClient(base_url=base) as plain:
+            assert (await plain.get("/api/openapi.json")).status_code == 200
+            for credentials in (
+                {"auth": (OFFICE, DEMO_PASSWORD)},
+                {"headers": {"Authorization": f"Bearer {token}"}},
+            ):
+                refused = await plain.get("/api/declarations", **credentials)  # type: ignore[arg-type]
+                assert refused.status_code == 403, refused.text
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert "HTTPS" in refused.json()["detail"]
+            form = await plain.get("/login")
+            assert form.status_code == 200 and "HTTPS" in form.text
+            token_field = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert token_field is not None
+            login = {"usuario": OFFICE, "clave": DEMO_PASSWORD, "csrf": token_field.group(1)}
+            refused_login = await plain.post("/login", data=login)
+            assert refused_login.status_code == 403
+            assert "set-cookie" not in refused_login.headers
+        async with https(node, OFFICE) as secure:
+            assert (await secure.get("/api/declarations")).status_code == 200
+        async with https(node) as secure:
+            bearer = await secure.get(
+                "/api/declarations", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert bearer.status_code == 200
+    finally:
+        await node.stop()

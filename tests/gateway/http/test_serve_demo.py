@@ -22,6 +22,7 @@ async def test_demo_prints_the_console_url(tmp_path: Path) -> None:
         sys.executable, "-m", "gateway", "serve", "--demo",
         "--data-dir", str(tmp_path / "data"),
         "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0", "--http-port", "0",
+        "--https-port", "0",
         env={**os.environ, **FAST_ENV},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
@@ -32,6 +33,9 @@ async def test_demo_prints_the_console_url(tmp_path: Path) -> None:
             line = (await process.stdout.readline()).decode()
         found = re.match(r"Consola: (http://127\.0\.0\.1:\d+/) ", line)
         assert found is not None, line
+        async with asyncio.timeout(30):  # with HTTPS on, its URL too
+            tls_line = (await process.stdout.readline()).decode()
+        assert re.match(r"Consola \(HTTPS\): https://127\.0\.0\.1:\d+/$", tls_line), tls_line
         async with httpx.AsyncClient(base_url=found.group(1)) as http:
             home = await http.get("/")
             assert home.status_code == 303
