@@ -31,6 +31,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import Any
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
@@ -254,53 +255,80 @@ class PipelineWorker:
         """One pass: every job that can be taken now is taken once (failures wait a retry).
 
         Up to ``batch_size`` jobs (and ``DEFAULT_CLAIM_BYTES`` of mail) are in hand; the pool
-        reads them, and whatever has been read is answered together, in one transaction,
-        while the processes read the next ones. More are claimed when half have been answered.
+        reads them, and whatever has been read is answered together, in one transaction.
+        The transaction runs beside the reading: while it commits, the processes read and
+        decide the next jobs, and more are claimed once half of those in hand are read.
         """
         async with self._lock:
             failed: set[int] = set()
             reading: dict[asyncio.Task[_Prepared], ClaimedJob] = {}
+            read: dict[ClaimedJob, _Prepared] = {}  # waiting for the next transaction
+            answering: asyncio.Task[set[int]] | None = None
+            in_transaction: list[ClaimedJob] = []
             capacity = max(self.batch_size, 2 * self._pool.size)
             try:
                 exhausted = False
                 while True:
-                    held = sum(len(item.raw) for item in reading.values())
+                    in_hand = [*reading.values(), *read, *in_transaction]
+                    held = sum(len(item.raw) for item in in_hand)
                     if (
                         not exhausted
                         and not self._stopping
                         and len(reading) <= capacity // 2
-                        and (not reading or held < DEFAULT_CLAIM_BYTES)
+                        and len(in_hand) < capacity
+                        and (not in_hand or held < DEFAULT_CLAIM_BYTES)
                     ):
+                        room = capacity - len(in_hand)
                         claimed = await self._queue.claim(
-                            capacity - len(reading),
-                            exclude=[*self._waiting(), *failed, *(i.id for i in reading.values())],
+                            room,
+                            exclude=[*self._waiting(), *failed, *(i.id for i in in_hand)],
                             max_bytes=max(1, DEFAULT_CLAIM_BYTES - held),
                         )
-                        exhausted = len(claimed) < capacity - len(reading)
+                        exhausted = len(claimed) < room
                         for item in claimed:
                             reading[asyncio.create_task(self._prepare(item))] = item
-                    if not reading:
+                    if not reading and not read and answering is None:
                         return
-                    done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
-                    if len(done) < len(reading) and self.gather_seconds > 0:
+                    waited: set[asyncio.Future[Any]] = {*reading}
+                    if answering is not None:
+                        waited.add(answering)
+                    if waited:
+                        await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                    if (
+                        answering is None
+                        and reading
+                        and self.gather_seconds > 0
+                        and not all(task.done() for task in reading)
+                    ):
+                        # Nothing is being committed: wait a little for jobs still being
+                        # read, so they share the transaction.
                         await asyncio.wait(reading, timeout=self.gather_seconds)
-                        done = {task for task in reading if task.done()}
-                    ready: dict[ClaimedJob, _Read] = {}
-                    plans: dict[int, AnswerPlan] = {}
-                    # Oldest first: jobs read by the same time are answered in the order
-                    # they came (``done`` is a set).
-                    for task in sorted(done, key=lambda t: reading[t].id):
-                        item = reading.pop(task)
-                        ready[item], plan = task.result()
-                        if plan is not None:
-                            plans[item.id] = plan
-                    failed |= await self._process(ready, plans)
-                    exhausted = exhausted and bool(reading)  # once all is answered, look again
+                    for task in [task for task in reading if task.done()]:
+                        read[reading.pop(task)] = task.result()
+                    if answering is not None and answering.done():
+                        failed |= answering.result()
+                        answering, in_transaction = None, []
+                        exhausted = exhausted and bool(reading or read)
+                    if answering is None and read:
+                        # Oldest first: jobs read by the same time are answered in the order
+                        # they came.
+                        in_transaction = sorted(read, key=lambda item: item.id)
+                        ready = {item: read[item][0] for item in in_transaction}
+                        plans = {
+                            item.id: plan
+                            for item in in_transaction
+                            if (plan := read[item][1]) is not None
+                        }
+                        read = {}
+                        answering = asyncio.create_task(self._process(ready, plans))
             finally:
                 for task in reading:
                     task.cancel()
-                if reading:
-                    await asyncio.gather(*reading, return_exceptions=True)
+                if answering is not None:
+                    answering.cancel()
+                pending = [*reading, *([answering] if answering is not None else [])]
+                if pending:
+                    await asyncio.gather(*pending, return_exceptions=True)
 
     def _waiting(self) -> list[int]:
         now = asyncio.get_running_loop().time()
