@@ -1,4 +1,7 @@
-"""The analysis pool out of descriptors: it says so, and keeps its size for when they return.
+"""The analysis pool: requests queued in its processes, and out of descriptors.
+
+A process holds the next request while it reads one; each answer goes to its own request, a
+request queued behind a slow one is read by another process, a cancelled one costs no process.
 
 A killed process is replaced on the next request. When the node was out of file
 descriptors, starting the replacement failed and the dead process was dropped from the pool:
@@ -75,5 +78,76 @@ async def test_a_start_without_descriptors_fails_and_is_tried_again(
         async with asyncio.timeout(30):
             analysis = await pool.analyse(submission(part_bomb(3)))
         assert isinstance(analysis.outcomes[0], NothingReadable)  # read, and found wanting
+    finally:
+        await pool.close()
+
+
+def numbered(n: int) -> bytes:
+    return (
+        f"From: a@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nSubject: n\r\n"
+        f"Message-ID: <m-{n}@agencias.pe>\r\n\r\nnada\r\n"
+    ).encode()
+
+
+async def test_each_answer_goes_to_its_own_request(offices: OfficeRegistry) -> None:
+    """A process holds two requests at once: the answers still come back to their own."""
+    pool = AnalysisPool(1, offices=offices, reference=shipped_reference())
+    try:
+        async with asyncio.timeout(60):
+            analyses = await asyncio.gather(
+                *(pool.analyse(submission(numbered(n))) for n in range(40))
+            )
+        assert [a.headers.message_id for a in analyses] == [
+            f"<m-{n}@agencias.pe>" for n in range(40)
+        ]
+        assert pool.replaced == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_request_behind_a_slow_one_is_read_by_another_process(
+    offices: OfficeRegistry,
+) -> None:
+    """Requests queued in a process behind a mail that takes seconds are sent to the other
+    process too, and answered while the slow one is still read."""
+    pool = AnalysisPool(
+        2,
+        offices=offices,
+        reference=shipped_reference(),
+        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
+    )
+    try:
+        await pool.start()
+        async with asyncio.timeout(60):
+            slow = asyncio.create_task(pool.analyse(submission(part_bomb(60_000))))
+            await asyncio.sleep(0)  # the slow one is sent first
+            quick = await asyncio.gather(*(pool.analyse(submission(numbered(n))) for n in range(4)))
+            assert not slow.done()  # all four answered while the slow one is read
+            assert [a.headers.message_id for a in quick] == [
+                f"<m-{n}@agencias.pe>" for n in range(4)
+            ]
+            await slow
+        assert pool.replaced == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
+    """Its answer is dropped when it comes; the process goes on with the next request."""
+    pool = AnalysisPool(
+        1,
+        offices=offices,
+        reference=shipped_reference(),
+        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
+    )
+    try:
+        await pool.start()
+        async with asyncio.timeout(60):
+            abandoned = asyncio.create_task(pool.analyse(submission(part_bomb(5_000))))
+            await asyncio.sleep(0.05)
+            abandoned.cancel()
+            analysis = await pool.analyse(submission(numbered(7)))
+        assert analysis.headers.message_id == "<m-7@agencias.pe>"
+        assert pool.replaced == 0
     finally:
         await pool.close()
