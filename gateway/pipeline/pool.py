@@ -430,10 +430,10 @@ class AnalysisPool:
             return
         call = worker.calls[0]
         loop = asyncio.get_running_loop()
-        worker.timers = [
-            loop.call_later(call.seconds, self._overran, worker, call),
-            loop.call_later(_STEAL_AFTER, self._unqueue, worker, call),
-        ]
+        if call.seconds <= _STEAL_AFTER:
+            worker.timers = [loop.call_later(call.seconds, self._overran, worker, call)]
+        else:  # one timer a request: the overrun's is set only for a slow one
+            worker.timers = [loop.call_later(_STEAL_AFTER, self._unqueue, worker, call)]
 
     def _overran(self, worker: _Worker, call: _Call) -> None:
         if worker.killed or not worker.calls or worker.calls[0] is not call:
@@ -449,6 +449,8 @@ class AnalysisPool:
         if worker.killed or not worker.calls or worker.calls[0] is not call:
             return
         worker.stalled = True
+        loop = asyncio.get_running_loop()
+        worker.timers = [loop.call_later(call.seconds - _STEAL_AFTER, self._overran, worker, call)]
         behind = [queued for queued in list(worker.calls)[1:] if not queued.future.done()]
         self._waiting.extendleft(reversed(behind))
         self._dispatch()
