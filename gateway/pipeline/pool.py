@@ -39,7 +39,7 @@ import traceback
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -47,8 +47,17 @@ from multiprocessing.process import BaseProcess
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.imap.filing import OfficeFiling
-from gateway.pipeline.core import AnswerFacts, AnswerPlan, AnswerSettings, JobView, decide
+from gateway.pipeline.core import (
+    AnswerFacts,
+    AnswerPlan,
+    AnswerSettings,
+    JobView,
+    decide,
+    references_on_file,
+    wanted_facts,
+)
 from gateway.pipeline.process import (
+    AnalysedMail,
     Analysis,
     AnalysisBudget,
     SubmissionHeaders,
@@ -85,6 +94,9 @@ class Submission:
     as_of: date
     addressed_office: str
     sender_agent_code: str | None
+    view: JobView | None = None
+    """The job (its headers still unread): with it, the process answers an ``AnalysedMail``
+    listing what the answer's facts are (``AnalysisPool.read``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +105,7 @@ class Decision:
     of the ``AnswerSettings`` was sent when the process started."""
 
     view: JobView
-    analysis: Analysis
+    analysis: Analysis | AnalysedMail
     facts: AnswerFacts
     now: datetime
 
@@ -184,6 +196,8 @@ def _serve(connection: Connection, setup: _Setup) -> None:
                     reference=reference,
                 )
                 result = analyse(request.raw, context, registry, setup.budget)
+                if request.view is not None:
+                    result = _listed(result, replace(request.view, headers=result.headers))
             elif isinstance(request, _Decide):
                 if settings is None:
                     raise RuntimeError("this pool was started without answer settings")
@@ -223,6 +237,15 @@ class _Call:
     data: bytes
     seconds: float
     future: asyncio.Future[_Answer]
+
+
+def _listed(analysis: Analysis, view: JobView) -> AnalysedMail:
+    """The analysis as the node needs it, with the facts its answer will ask for."""
+    return AnalysedMail.of(
+        analysis,
+        tuple(references_on_file(view, analysis)),
+        tuple(wanted_facts(view, analysis)),
+    )
 
 
 class _Worker:
@@ -564,16 +587,40 @@ class AnalysisPool:
                 self._pickles.popitem(last=False)
         return answer
 
+    async def read(self, submission: Submission) -> AnalysedMail:
+        """``analyse``, answered as an ``AnalysedMail`` (``submission.view`` given): the
+        analysis stays a pickle in this process.
+
+        Raises AnalysisFailed as ``analyse`` does.
+        """
+        if submission.view is None:
+            raise ValueError("reading a mail as an AnalysedMail needs its job's view")
+        exchanged = await self._request(submission, seconds=self.budget.seconds)
+        if exchanged is None:
+            log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
+            return AnalysedMail.of(await self._over_time(submission.raw))  # nothing to look up
+        if isinstance(exchanged, _Failure):
+            raise AnalysisFailed(exchanged.error)
+        answer = exchanged[0]
+        if isinstance(answer, _Failure):
+            raise AnalysisFailed(answer.error)
+        assert isinstance(answer, AnalysedMail)
+        return answer
+
     async def decide(self, decision: Decision) -> AnswerPlan:
         """``core.decide`` in a worker process (composing the replies is CPU too).
 
         Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
         failure, like a mail that could not be read.
         """
-        kept = self._pickles.pop(id(decision.analysis), None)
-        analysis: Analysis | _Pickled = decision.analysis
-        if kept is not None and kept[0] is decision.analysis:
-            analysis = _Pickled(kept[1])
+        analysis: Analysis | _Pickled
+        if isinstance(decision.analysis, AnalysedMail):
+            analysis = _Pickled(decision.analysis.pickled)
+        else:
+            kept = self._pickles.pop(id(decision.analysis), None)
+            analysis = decision.analysis
+            if kept is not None and kept[0] is decision.analysis:
+                analysis = _Pickled(kept[1])
         request = _Decide(decision.view, analysis, decision.facts, decision.now)
         answer = await self._ask(request, seconds=self.budget.seconds)
         if answer is None:

@@ -47,7 +47,7 @@ from gateway.pipeline.answer import (
     answer_in_transaction,
     fail_job,
     own_references,
-    read_answer_facts,
+    read_listed_facts,
 )
 from gateway.pipeline.pool import (
     AnalysisFailed,
@@ -56,7 +56,7 @@ from gateway.pipeline.pool import (
     RulesFactory,
     Submission,
 )
-from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
+from gateway.pipeline.process import AnalysedMail, AnalysisBudget, SubmissionHeaders
 from mailboxes.answer_facts import read_facts
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
@@ -93,9 +93,9 @@ def default_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_Read = Analysis | SubmissionHeaders | Exception
-"""What reading a claimed job gave: its analysis; only its headers, for a job that has used
-its attempts and is answered as failed; or why reading failed."""
+_Read = AnalysedMail | SubmissionHeaders | Exception
+"""What reading a claimed job gave: its analysis (as the node needs it); only its headers,
+for a job that has used its attempts and is answered as failed; or why reading failed."""
 
 _Prepared = tuple[_Read, AnswerPlan | None]
 """What was read, and the answers decided from it before the transaction (None: decided in
@@ -342,12 +342,13 @@ class PipelineWorker:
         try:
             if item.job.attempts > self.max_attempts:
                 return await self._pool.headers(item.raw)
-            return await self._pool.analyse(
+            return await self._pool.read(
                 Submission(
                     raw=item.raw,
                     as_of=transmission_date(item.job.received_at),
                     addressed_office=item.job.office_code,
                     sender_agent_code=item.sender_agent_code,
+                    view=JobView.of(item, SubmissionHeaders()),
                 )
             )
         except AnalysisFailed as exc:
@@ -359,12 +360,13 @@ class PipelineWorker:
         facts read in a read session, ``decide`` run in a worker process. The transaction
         then only commits the plan (and decides again only if a fact moved meanwhile)."""
         read = await self._read(item)
-        if not isinstance(read, Analysis):
+        if not isinstance(read, AnalysedMail):
             return read, None
         view = JobView.of(item, read.headers)
         try:
             facts = await read_facts(
-                self._store, partial(read_answer_facts, view=view, analysis=read)
+                self._store,
+                partial(read_listed_facts, references=read.references, wanted=read.wanted),
             )
         except Exception:  # the store's trouble, not the job's: decided in the transaction
             log.warning("job %d: reading its facts failed; decided when answered", item.id)
@@ -381,7 +383,7 @@ class PipelineWorker:
     ) -> set[int]:
         """Answer jobs that have been read; the ids of those that failed."""
         for item, result in ready.items():
-            if isinstance(result, Analysis):
+            if isinstance(result, AnalysedMail):
                 for problem in result.problems:
                     log.error("job %d: a document failed the reader: %s", item.id, problem)
         failed = {
@@ -457,7 +459,7 @@ class PipelineWorker:
         answered: list[tuple[ClaimedJob, Answered]] = []
         pending = answering.pending_among([item.id for item in batch])
         answering.prefetch_answers(
-            [key for item in batch for key in own_references(item, _analysis(results[item]))]
+            [key for item in batch for key in own_references(item, _analysed(results[item]))]
         )
         for item in batch:
             if item.id in pending:  # another attempt may have answered it already
@@ -487,5 +489,5 @@ class PipelineWorker:
     # endregion
 
 
-def _analysis(read: _Read) -> Analysis | None:
-    return read if isinstance(read, Analysis) else None
+def _analysed(read: _Read) -> AnalysedMail | None:
+    return read if isinstance(read, AnalysedMail) else None

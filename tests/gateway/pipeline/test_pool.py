@@ -14,16 +14,37 @@ import asyncio
 import contextlib
 import os
 import resource
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
 from config import OfficeRegistry
 from config.reference import shipped_reference
-from gateway.pipeline.pool import AnalysisPool, Submission
-from gateway.pipeline.process import AnalysisBudget, NothingReadable
+from gateway.pipeline.answer import read_answer_facts, read_listed_facts
+from gateway.pipeline.core import decide, references_on_file, wanted_facts
+from gateway.pipeline.pool import AnalysisPool, Decision, Submission
+from gateway.pipeline.process import (
+    AnalysedMail,
+    AnalysisBudget,
+    NothingReadable,
+    SubmissionHeaders,
+)
+from mailboxes.answer_facts import RecordedAnswer
+from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, flat
+from tests.gateway.pipeline.helpers import submission as core_submission
 from tests.gateway.pipeline.test_budget import part_bomb
+from tests.gateway.pipeline.test_core import (
+    NOW,
+    PLAIN,
+    analysed,
+    facts_for,
+    medicines,
+    settings,
+    view,
+)
 
 
 def submission(raw: bytes) -> Submission:
@@ -151,3 +172,65 @@ async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> 
         assert pool.replaced == 0
     finally:
         await pool.close()
+
+
+async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a_pickle(
+    offices: OfficeRegistry,
+) -> None:
+    """``read``: the node gets the references and facts to look up and the analysis as
+    bytes; the facts read from those lists, and the plan decided from those bytes, are the
+    ones the whole analysis gives."""
+    documents = [flat(PLAIN), flat(medicines("M-1", "RS-3")), flat(PLAIN)]
+    job = view()
+    analysis = analysed(offices, *documents)
+    pool = AnalysisPool(
+        1, offices=offices, reference=shipped_reference(), answers=settings(offices)
+    )
+    try:
+        mail = await pool.read(
+            Submission(
+                core_submission(*documents),
+                AS_OF,
+                "118",
+                AGENT_CODE,
+                view=replace(job, headers=SubmissionHeaders()),
+            )
+        )
+        assert isinstance(mail, AnalysedMail)
+        assert mail.analysis() == analysis
+        assert (mail.headers, mail.problems, mail.outcome_count) == (
+            analysis.headers,
+            analysis.problems,
+            3,
+        )
+        assert list(mail.references) == references_on_file(job, analysis)
+        assert list(mail.wanted) == wanted_facts(job, analysis) != []
+        listed = read_listed_facts(Nothing(), mail.references, mail.wanted)
+        assert listed == read_answer_facts(Nothing(), job, analysis)
+        facts = facts_for(job, analysis)
+        job = replace(job, headers=mail.headers)
+        here = decide(job, analysis, facts, settings(offices), NOW)
+        assert await pool.decide(Decision(job, mail, facts, NOW)) == here
+    finally:
+        await pool.close()
+
+
+class Nothing:
+    """A store with no earlier declaration (an ``AnswerFactSource``)."""
+
+    def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]:
+        return dict.fromkeys(keys)
+
+    def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        return []
+
+    def used_control_documents(self, keys: Iterable[Any]) -> dict[Any, str]:
+        return {}
+
+    def overdue_regularizations(self, party: Any, kind: Any, as_of: Any) -> tuple[str, ...]:
+        return ()
+
+    def premises_incidents(self, party: Any, establishment: str) -> tuple[Any, ...]:
+        return ()
