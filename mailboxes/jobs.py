@@ -260,6 +260,8 @@ class Answering(FactReader):
         self._filings: dict[tuple[str, str], list[int]] = {}
         self._done: list[int] = []
         self._new_answers: list[dict[str, Any]] = []
+        self._contents: list[dict[str, object]] = []
+        self._next_content_id: int | None = None
         # Rows this transaction has locked with its first statement on them; later uses
         # count here and are written once, in ``write_pending`` (see ``next_correlative``).
         self._series: dict[tuple[str, int, str], list[int]] = {}  # [last taken, last written]
@@ -324,8 +326,18 @@ class Answering(FactReader):
         for _, _, raw in mails:
             raw = canonical_line_ends(raw)
             rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
-        # As the store's deliveries write theirs: one statement built once, ids in order.
-        content_ids = self._store.insert_numbered(self._connection, MessageContentRow, rows)
+        if self._store.database.is_sqlite:
+            # SQLite's single writer is this transaction's until it ends: the ids are taken
+            # here, the highest read once, and every content of the transaction is written
+            # in one statement with the filings (two statements, not two per acceptance).
+            if self._next_content_id is None:
+                self._next_content_id = (self._connection.scalar(_HIGHEST_CONTENT_ID) or 0) + 1
+            first = self._next_content_id
+            content_ids = list(range(first, first + len(rows)))
+            self._next_content_id = first + len(rows)
+            self._contents += [{**r, "id": i} for r, i in zip(rows, content_ids, strict=True)]
+        else:  # one statement, ids in order (``RETURNING``)
+            content_ids = self._store.insert_numbered(self._connection, MessageContentRow, rows)
         for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
             self.redeliver(owner, folder, content_id)
         return content_ids
@@ -342,6 +354,7 @@ class Answering(FactReader):
         answers and job states written in one statement each, not a few per message.
         """
         connection = self._connection
+        self._write_contents()
         filings, self._filings = self._filings, {}
         routes = self._store.routing.current
         rows = []
@@ -380,6 +393,13 @@ class Answering(FactReader):
         done, self._done = self._done, []
         if done:
             connection.execute(_DONE, {"ids": done, "now": self.now})
+
+    def _write_contents(self) -> None:
+        """The contents delivered so far (on SQLite, gathered by ``deliver_all``): written
+        before any row that refers to them."""
+        contents, self._contents = self._contents, []
+        if contents:
+            self._connection.execute(_INSERT_CONTENTS, contents)
 
     def _write_held(self) -> None:
         """The numbers and month counts taken since each row was locked, one statement a row."""
@@ -443,6 +463,7 @@ class Answering(FactReader):
                 {"agent_code": agent_code, "agent_reference": agent_reference, **values}
             )
         else:
+            self._write_contents()  # the reply it now refers to
             self._connection.execute(
                 update(DeclarationRow)
                 .where(
@@ -604,6 +625,8 @@ _PENDING_AMONG = (
     # sees it done (PostgreSQL re-checks the condition) and does not answer twice.
     .with_for_update(of=IntakeJobRow)
 )
+_HIGHEST_CONTENT_ID = select(func.max(MessageContentRow.id))
+_INSERT_CONTENTS = insert(MessageContentRow)
 _ANSWER = select(*ANSWER_COLUMNS).where(
     DeclarationRow.agent_code == bindparam("agent"),
     DeclarationRow.agent_reference == bindparam("reference"),

@@ -278,3 +278,39 @@ async def test_a_reply_and_its_office_copy_are_written_with_one_statement(
     (copy,) = await store.list_messages(OFFICE, "Rojo")
     assert await store.read_message(AGENT, "INBOX", reply.uid) == b"Subject: respuesta\r\n\r\nA\r\n"
     assert await store.read_message(OFFICE, "Rojo", copy.uid) == b"Subject: copia\r\n\r\nB\r\n"
+
+
+async def test_the_replies_of_a_whole_transaction_are_written_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    """On SQLite, whose one writer the transaction holds, the content ids are taken in the
+    transaction and every reply and copy of it goes in one statement (with one look at the
+    highest id), not two statements per acceptance. PostgreSQL takes one per ``deliver_all``
+    (``RETURNING`` gives the ids)."""
+
+    def batch(answering: Answering) -> list[int]:
+        ids: list[int] = []
+        for n in range(4):
+            ids += answering.deliver_all(
+                [(AGENT, "INBOX", f"respuesta {n}".encode()), (OFFICE, "Verde", b"copia")]
+            )
+        ids.append(answering.deliver(AGENT, "INBOX", b"rechazo"))
+        answering.redeliver(AGENT, "INBOX", ids[0])
+        return ids
+
+    await store.deliver("otro@agencias.pe", [AGENT], b"hola")
+    with statements_run() as statements:
+        ids = await JobQueue(store).answer(clock.now(), batch)
+    inserts = sum("INSERT INTO message_contents" in s for s in statements)
+    assert inserts == (1 if store.database.is_sqlite else 5)
+    assert len(set(ids)) == 9
+    listed = await store.list_messages(AGENT)
+    assert [m.uid for m in listed] == list(range(1, 8))
+    bodies = [await store.read_message(AGENT, "INBOX", m.uid) for m in listed]
+    assert bodies == [
+        b"hola",
+        *(f"respuesta {n}".encode() for n in range(4)),
+        b"rechazo",
+        b"respuesta 0",
+    ]
+    assert len(await store.list_messages(OFFICE, "Verde")) == 4
