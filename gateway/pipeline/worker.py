@@ -41,6 +41,7 @@ from gateway.imap.filing import OfficeFiling
 from gateway.limits import RateLimitedLog
 from gateway.pipeline.answer import (
     Answered,
+    AnswerFacts,
     AnswerPlan,
     AnswerSettings,
     JobView,
@@ -57,7 +58,7 @@ from gateway.pipeline.pool import (
     Submission,
 )
 from gateway.pipeline.process import AnalysedMail, AnalysisBudget, SubmissionHeaders
-from mailboxes.answer_facts import read_facts
+from mailboxes.answer_facts import FactReader, read_facts
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
@@ -140,6 +141,7 @@ class PipelineWorker:
             registry=self._registry,
             filing=filing or OfficeFiling(),
         )
+        self._facts = _FactsReader(store)
         self._pool = AnalysisPool(
             processes,
             offices=offices,
@@ -364,10 +366,7 @@ class PipelineWorker:
             return read, None
         view = JobView.of(item, read.headers)
         try:
-            facts = await read_facts(
-                self._store,
-                partial(read_listed_facts, references=read.references, wanted=read.wanted),
-            )
+            facts = await self._facts.read(read)
         except Exception:  # the store's trouble, not the job's: decided in the transaction
             log.warning("job %d: reading its facts failed; decided when answered", item.id)
             return read, None
@@ -487,6 +486,61 @@ class PipelineWorker:
         return answer_in_transaction(answering, item, read, self._settings, plan=plan)
 
     # endregion
+
+
+class _FactsReader:
+    """Reads the answer's facts of the jobs read meanwhile together, in one unit of work.
+
+    Jobs come back from the processes a few at a time; while one read session runs, the
+    jobs read meanwhile wait for the next, so a busy node takes one hand-off to the database
+    for many jobs rather than one each. A job whose questions fail gets the error alone.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queued: list[tuple[AnalysedMail, asyncio.Future[AnswerFacts]]] = []
+        self._reading: asyncio.Task[None] | None = None
+
+    async def read(self, mail: AnalysedMail) -> AnswerFacts:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AnswerFacts] = loop.create_future()
+        self._queued.append((mail, future))
+        if self._reading is None:
+            self._reading = loop.create_task(self._read_queued(), name="answer-facts")
+        return await future
+
+    async def _read_queued(self) -> None:
+        batch: list[tuple[AnalysedMail, asyncio.Future[AnswerFacts]]] = []
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                mails = [mail for mail, _ in batch]
+                try:
+                    results = await read_facts(self._store, partial(_facts_of, mails))
+                except Exception as exc:
+                    results = [exc] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():  # its job was cancelled meanwhile
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._reading = None
+            for _, future in batch:  # cancelled itself (the loop's end): none waits for ever
+                future.cancel()
+
+
+def _facts_of(mails: list[AnalysedMail], reader: FactReader) -> list[AnswerFacts | Exception]:
+    """In the read session: each mail's facts, or why its questions failed."""
+    results: list[AnswerFacts | Exception] = []
+    for mail in mails:
+        try:
+            results.append(read_listed_facts(reader, mail.references, mail.wanted))
+        except Exception as exc:
+            results.append(exc)
+    return results
 
 
 def _analysed(read: _Read) -> AnalysedMail | None:
