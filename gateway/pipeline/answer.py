@@ -23,6 +23,7 @@ with the signature the worker has always used.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
 
@@ -42,7 +43,7 @@ from gateway.pipeline.core import unanswerable as _unanswerable
 from gateway.pipeline.dispatch_facts import AnswerFactSource, read_answer_facts
 from gateway.pipeline.dispatch_facts import read_facts as known_facts
 from gateway.pipeline.process import AnalysedMail, Analysis, SubmissionHeaders
-from mailboxes.answer_facts import read_facts
+from mailboxes.answer_facts import RecordedAnswer, read_facts
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.store import Store
 from validators.policy.dispatch import WantedFacts
@@ -86,10 +87,19 @@ def read_listed_facts(
     source: AnswerFactSource,
     references: tuple[tuple[str, str], ...],
     wanted: tuple[WantedFacts, ...],
+    *,
+    on_file: Mapping[tuple[str, str], RecordedAnswer | None] | None = None,
 ) -> AnswerFacts:
     """``read_answer_facts`` for a mail whose references and wanted facts were listed where
-    it was read (an ``AnalysedMail``): the same questions, without its analysis."""
-    answers = source.recorded_answers(references)
+    it was read (an ``AnalysedMail``): the same questions, without its analysis.
+
+    ``on_file``: the answers on file, already read for these references and others (the
+    mails read together ask for theirs in one statement).
+    """
+    if on_file is None:
+        answers = source.recorded_answers(references)
+    else:
+        answers = {key: on_file[key] for key in references}
     return AnswerFacts(
         answers, {asked: known_facts(source, asked) for asked in dict.fromkeys(wanted)}
     )

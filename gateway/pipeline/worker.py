@@ -533,11 +533,13 @@ class _FactsReader:
 
 
 def _facts_of(mails: list[AnalysedMail], reader: FactReader) -> list[AnswerFacts | Exception]:
-    """In the read session: each mail's facts, or why its questions failed."""
+    """In the read session: each mail's facts, or why its questions failed. The answers on
+    file for all of them are asked in one statement."""
+    on_file = reader.recorded_answers([key for mail in mails for key in mail.references])
     results: list[AnswerFacts | Exception] = []
     for mail in mails:
         try:
-            results.append(read_listed_facts(reader, mail.references, mail.wanted))
+            results.append(read_listed_facts(reader, mail.references, mail.wanted, on_file=on_file))
         except Exception as exc:
             results.append(exc)
     return results

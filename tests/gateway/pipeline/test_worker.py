@@ -42,6 +42,7 @@ from tests.gateway.pipeline.helpers import (
 )
 from tests.gateway.pipeline.rigged_rules import dying_rules, exploding_rules
 from tests.gateway.pipeline.test_core import analysed
+from tests.mailboxes.test_jobs import statements_run
 from validators.samples import break_rule, sample_declaration
 
 NUMBER = re.compile(r"^118-2026-10-\d{6}$")
@@ -723,7 +724,8 @@ async def test_the_facts_of_jobs_read_meanwhile_are_read_in_one_unit_of_work(
     accounts: Store, offices: OfficeRegistry, hand_offs: list[int]
 ) -> None:
     """Jobs come back from the processes a few at a time: those read while a read session
-    runs, or before it starts, share one, and each gets the facts it would have got alone."""
+    runs, or before it starts, share one (and one statement asks for their answers on file),
+    and each gets the facts it would have got alone."""
     if not accounts.database.is_sqlite:
         pytest.skip("asyncpg has no thread to hand work to")
 
@@ -735,8 +737,10 @@ async def test_the_facts_of_jobs_read_meanwhile_are_read_in_one_unit_of_work(
     reader = _FactsReader(accounts)
     await reader.read(mails[0])  # connections opened, statements compiled
     hand_offs[0] = 0
-    together = await asyncio.gather(*(reader.read(mail) for mail in mails))
+    with statements_run() as statements:
+        together = await asyncio.gather(*(reader.read(mail) for mail in mails))
     assert hand_offs[0] == 1
+    assert sum("FROM declarations" in s for s in statements) == 1  # the answers on file
     first = asyncio.create_task(reader.read(mails[0]))
     await asyncio.sleep(0)  # its session has started
     rest = await asyncio.gather(*(reader.read(mail) for mail in mails[1:]))
