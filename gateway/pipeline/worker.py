@@ -4,9 +4,10 @@ It wakes when the store commits a new job (``Store.subscribe``) and, as a safety
 ``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
 event loop stays free), and their answers decided there too, from the facts read in a read
 session (decide, then commit); the worker keeps up to ``batch_size`` jobs in hand and commits
-whatever has been decided (waiting ``gather_seconds`` for jobs still being read), in one write
-transaction, which shares the cost of a durable commit, and in which nothing is parsed or
-composed.
+whatever has been decided in one write transaction, which shares the cost of a durable commit,
+and in which nothing is parsed or composed. The transaction runs beside the reading: the jobs
+decided meanwhile go in the next one (when none is running, the first waits
+``gather_seconds`` for jobs still being read).
 A mail that takes long delays only itself: its neighbours are answered as soon as they are
 read. If the answering transaction fails, those jobs are answered again one per transaction,
 so one failing job does not hold back its neighbours.
