@@ -260,6 +260,9 @@ class Answering(FactReader):
         self._filings: dict[tuple[str, str], list[int]] = {}
         self._done: list[int] = []
         self._new_answers: list[dict[str, Any]] = []
+        self._contents: list[dict[str, object]] = []
+        self._next_content_id: int | None = None  # SQLite
+        self._content_ids: list[int] = []  # PostgreSQL: taken from the sequence, not used yet
         # Rows this transaction has locked with its first statement on them; later uses
         # count here and are written once, in ``write_pending`` (see ``next_correlative``).
         self._series: dict[tuple[str, int, str], list[int]] = {}  # [last taken, last written]
@@ -324,11 +327,31 @@ class Answering(FactReader):
         for _, _, raw in mails:
             raw = canonical_line_ends(raw)
             rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
-        # As the store's deliveries write theirs: one statement built once, ids in order.
-        content_ids = self._store.insert_numbered(self._connection, MessageContentRow, rows)
+        # The ids are taken here and every content of the transaction is written in one
+        # statement at its end (``write_pending``): not two statements per acceptance.
+        content_ids = self._take_content_ids(len(rows))
+        self._contents += [{**r, "id": i} for r, i in zip(rows, content_ids, strict=True)]
         for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
             self.redeliver(owner, folder, content_id)
         return content_ids
+
+    def _take_content_ids(self, count: int) -> list[int]:
+        """``count`` new content ids. SQLite's single writer is this transaction's until it
+        ends: the ids follow the highest, read once. PostgreSQL's come from the table's
+        sequence, a few dozen at a time (those left unused are a gap, as a rollback leaves)."""
+        if self._store.database.is_sqlite:
+            if self._next_content_id is None:
+                self._next_content_id = (self._connection.scalar(_HIGHEST_CONTENT_ID) or 0) + 1
+            first = self._next_content_id
+            self._next_content_id += count
+            return list(range(first, first + count))
+        if len(self._content_ids) < count:
+            wanted = max(count, _CONTENT_IDS_TAKEN) - len(self._content_ids)
+            self._content_ids += sorted(
+                self._connection.scalars(_NEXT_CONTENT_IDS, {"count": wanted})
+            )
+        taken, self._content_ids = self._content_ids[:count], self._content_ids[count:]
+        return taken
 
     def redeliver(self, owner: str, folder: str, content_id: int) -> None:
         """File an existing message (by content id) in ``owner``'s ``folder`` once more."""
@@ -342,6 +365,7 @@ class Answering(FactReader):
         answers and job states written in one statement each, not a few per message.
         """
         connection = self._connection
+        self._write_contents()
         filings, self._filings = self._filings, {}
         routes = self._store.routing.current
         rows = []
@@ -380,6 +404,13 @@ class Answering(FactReader):
         done, self._done = self._done, []
         if done:
             connection.execute(_DONE, {"ids": done, "now": self.now})
+
+    def _write_contents(self) -> None:
+        """The contents delivered so far (gathered by ``deliver_all``): written before any
+        row that refers to them."""
+        contents, self._contents = self._contents, []
+        if contents:
+            self._connection.execute(_INSERT_CONTENTS, contents)
 
     def _write_held(self) -> None:
         """The numbers and month counts taken since each row was locked, one statement a row."""
@@ -443,6 +474,7 @@ class Answering(FactReader):
                 {"agent_code": agent_code, "agent_reference": agent_reference, **values}
             )
         else:
+            self._write_contents()  # the reply it now refers to
             self._connection.execute(
                 update(DeclarationRow)
                 .where(
@@ -604,6 +636,13 @@ _PENDING_AMONG = (
     # sees it done (PostgreSQL re-checks the condition) and does not answer twice.
     .with_for_update(of=IntakeJobRow)
 )
+_CONTENT_IDS_TAKEN = 32
+"""Content ids a transaction takes at once (an acceptance uses two)."""
+_HIGHEST_CONTENT_ID = select(func.max(MessageContentRow.id))
+_NEXT_CONTENT_IDS = select(
+    func.nextval(func.pg_get_serial_sequence(MessageContentRow.__tablename__, "id"))
+).select_from(func.generate_series(1, bindparam("count")))
+_INSERT_CONTENTS = insert(MessageContentRow)
 _ANSWER = select(*ANSWER_COLUMNS).where(
     DeclarationRow.agent_code == bindparam("agent"),
     DeclarationRow.agent_reference == bindparam("reference"),

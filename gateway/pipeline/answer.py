@@ -23,6 +23,7 @@ with the signature the worker has always used.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
 
@@ -40,10 +41,12 @@ from gateway.pipeline.core import (
 )
 from gateway.pipeline.core import unanswerable as _unanswerable
 from gateway.pipeline.dispatch_facts import AnswerFactSource, read_answer_facts
-from gateway.pipeline.process import Analysis, SubmissionHeaders
-from mailboxes.answer_facts import read_facts
+from gateway.pipeline.dispatch_facts import read_facts as known_facts
+from gateway.pipeline.process import AnalysedMail, Analysis, SubmissionHeaders
+from mailboxes.answer_facts import RecordedAnswer, read_facts
 from mailboxes.jobs import Answering, ClaimedJob
 from mailboxes.store import Store
+from validators.policy.dispatch import WantedFacts
 
 __all__ = [
     "AGENT_FOLDER",
@@ -62,6 +65,7 @@ __all__ = [
     "own_references",
     "plan_job",
     "read_answer_facts",
+    "read_listed_facts",
     "unanswerable",
 ]
 
@@ -69,12 +73,36 @@ _log = logging.getLogger(__name__)
 
 
 def own_references(
-    claimed: ClaimedJob, analysis: Analysis | Exception | None
+    claimed: ClaimedJob, analysis: Analysis | AnalysedMail | Exception | None
 ) -> list[tuple[str, str]]:
     """The (agent code, reference) pairs whose answers on file the job may need."""
+    if isinstance(analysis, AnalysedMail):
+        return list(analysis.references)
     if not isinstance(analysis, Analysis):
         return []
     return references_on_file(JobView.of(claimed, analysis.headers), analysis)
+
+
+def read_listed_facts(
+    source: AnswerFactSource,
+    references: tuple[tuple[str, str], ...],
+    wanted: tuple[WantedFacts, ...],
+    *,
+    on_file: Mapping[tuple[str, str], RecordedAnswer | None] | None = None,
+) -> AnswerFacts:
+    """``read_answer_facts`` for a mail whose references and wanted facts were listed where
+    it was read (an ``AnalysedMail``): the same questions, without its analysis.
+
+    ``on_file``: the answers on file, already read for these references and others (the
+    mails read together ask for theirs in one statement).
+    """
+    if on_file is None:
+        answers = source.recorded_answers(references)
+    else:
+        answers = {key: on_file[key] for key in references}
+    return AnswerFacts(
+        answers, {asked: known_facts(source, asked) for asked in dict.fromkeys(wanted)}
+    )
 
 
 def unanswerable(claimed: ClaimedJob, headers: SubmissionHeaders) -> str | None:
@@ -102,7 +130,7 @@ async def plan_job(
 def answer_in_transaction(
     answering: Answering,
     claimed: ClaimedJob,
-    analysis: Analysis,
+    analysed: Analysis | AnalysedMail,
     settings: AnswerSettings,
     plan: AnswerPlan | None = None,
 ) -> list[Answered]:
@@ -111,10 +139,19 @@ def answer_in_transaction(
     When a fact moved since the plan was decided, or the plan stops before a document that
     depends on an earlier one of the mail, the facts are read again through ``answering``
     (which sees this transaction's writes) and the rest is decided again. A lost transaction
-    (``FactsChanged.transaction_lost``) is raised for the caller to roll back and redo.
+    (``FactsChanged.transaction_lost``) is raised for the caller to roll back and redo. An
+    ``AnalysedMail``'s analysis is unpickled only then.
     """
-    view = JobView.of(claimed, analysis.headers)
+    view = JobView.of(claimed, analysed.headers)
+    if isinstance(analysed, AnalysedMail):
+        outcome_count = analysed.outcome_count
+        analysis = None
+    else:
+        outcome_count = len(analysed.outcomes)
+        analysis = analysed
     if plan is None:
+        if analysis is None:
+            analysis = _unpickled(analysed)
         facts = read_answer_facts(answering, view, analysis)
         plan = decide(view, analysis, facts, settings, answering.now)
     if plan.not_answered is not None:
@@ -122,7 +159,7 @@ def answer_in_transaction(
             "job %d from %r filed without an answer: %s", claimed.id, view.sender, plan.not_answered
         )
     answered: list[Answered] = []
-    for _ in range(len(analysis.outcomes) + 2):
+    for _ in range(outcome_count + 2):
         try:
             return answered + commit(answering, plan)
         except FactsChanged as changed:
@@ -131,9 +168,15 @@ def answer_in_transaction(
             _log.info("job %d decided again: %s", claimed.id, changed)
             answered += changed.answered
             start = changed.resume_at
+            if analysis is None:
+                analysis = _unpickled(analysed)
             facts = read_answer_facts(answering, view, analysis, start=start)
             plan = decide(view, analysis, facts, settings, answering.now, start=start)
     raise RuntimeError(f"job {claimed.id}: its facts kept changing inside one transaction")
+
+
+def _unpickled(analysed: Analysis | AnalysedMail) -> Analysis:
+    return analysed.analysis() if isinstance(analysed, AnalysedMail) else analysed
 
 
 def answer_job(

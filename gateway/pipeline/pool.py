@@ -2,11 +2,12 @@
 
 Extracting, parsing and validating a mail is pure CPU (``process.analyse``). Run in the
 node's process it would hold the GIL, so one core at most, and a slow mail would slow every
-SMTP, POP3 and IMAP session with it. Each of the pool's processes reads one mail at a time;
-the pool hands a mail to an idle process and waits for its answer in a thread (one
-hand-off per request: the request is sent from that thread too). The same
-processes decide the answers (``core.decide``: composing the replies is the other large
-cost), from the analysis and the facts the worker read from the store.
+SMTP, POP3 and IMAP session with it. Each of the pool's processes reads one mail at a time
+and holds the next request in its pipe, so it never waits for the node between two; the
+requests are written and the answers read by the event loop (a stream over each pipe), with
+no thread and no hand-off. A request queued behind one that runs long is sent to another
+process too. The same processes decide the answers (``core.decide``: composing the replies
+is the other large cost), from the analysis and the facts the worker read from the store.
 
 The budget is enforced in the processes: a mail beyond its bytes, MIME parts or nesting is
 answered without being parsed, and a process that overruns ``seconds`` on one mail is killed
@@ -32,11 +33,13 @@ import logging
 import multiprocessing
 import pickle
 import signal
+import socket
+import struct
 import traceback
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -44,8 +47,17 @@ from multiprocessing.process import BaseProcess
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.imap.filing import OfficeFiling
-from gateway.pipeline.core import AnswerFacts, AnswerPlan, AnswerSettings, JobView, decide
+from gateway.pipeline.core import (
+    AnswerFacts,
+    AnswerPlan,
+    AnswerSettings,
+    JobView,
+    decide,
+    references_on_file,
+    wanted_facts,
+)
 from gateway.pipeline.process import (
+    AnalysedMail,
     Analysis,
     AnalysisBudget,
     SubmissionHeaders,
@@ -82,6 +94,9 @@ class Submission:
     as_of: date
     addressed_office: str
     sender_agent_code: str | None
+    view: JobView | None = None
+    """The job (its headers still unread): with it, the process answers an ``AnalysedMail``
+    listing what the answer's facts are (``AnalysisPool.read``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +105,7 @@ class Decision:
     of the ``AnswerSettings`` was sent when the process started."""
 
     view: JobView
-    analysis: Analysis
+    analysis: Analysis | AnalysedMail
     facts: AnswerFacts
     now: datetime
 
@@ -181,6 +196,8 @@ def _serve(connection: Connection, setup: _Setup) -> None:
                     reference=reference,
                 )
                 result = analyse(request.raw, context, registry, setup.budget)
+                if request.view is not None:
+                    result = _listed(result, replace(request.view, headers=result.headers))
             elif isinstance(request, _Decide):
                 if settings is None:
                     raise RuntimeError("this pool was started without answer settings")
@@ -198,57 +215,134 @@ def _serve(connection: Connection, setup: _Setup) -> None:
             return
 
 
+_DEPTH = 2
+"""Requests a process holds at once: the one it reads and the next, already in its pipe, so
+it never waits for the node between two requests."""
+
+_STEAL_AFTER = 0.25
+"""Seconds a process may spend on one request before the requests queued behind it are sent
+to another process too (a slow mail delays only itself; the first answer is taken)."""
+
+_UNPICKLE_ON_LOOP = 256 * 1024
+"""Answers up to this size are unpickled on the event loop; a larger one in a thread."""
+
+_Answer = tuple[object, bytes] | _Failure | None
+"""A process's answer and the pickle it came as; a failure; None: it overran its time."""
+
+
+@dataclass(eq=False, slots=True)
+class _Call:
+    """One request as sent (its pickle) and the future its answer is set on."""
+
+    data: bytes
+    seconds: float
+    future: asyncio.Future[_Answer]
+
+
+def _listed(analysis: Analysis, view: JobView) -> AnalysedMail:
+    """The analysis as the node needs it, with the facts its answer will ask for."""
+    return AnalysedMail.of(
+        analysis,
+        tuple(references_on_file(view, analysis)),
+        tuple(wanted_facts(view, analysis)),
+    )
+
+
 class _Worker:
-    """One process and the parent's end of its pipe."""
+    """One process, the parent's end of its socket pair (an asyncio stream once attached),
+    and the requests sent to it, oldest (the one it reads) first."""
 
     def __init__(self, context: multiprocessing.context.ForkServerContext, setup: _Setup) -> None:
-        self.connection, child = context.Pipe()
+        # What ``Pipe()`` makes, with the parent's end kept as a socket for the event loop.
+        self.socket, child_socket = socket.socketpair()
+        child = Connection(child_socket.detach())
         self.process: BaseProcess = context.Process(
             target=_serve, args=(child, setup), name="teledespacho-analysis", daemon=True
         )
         try:
             self.process.start()
         except BaseException:
-            self.connection.close()
+            self.socket.close()
             raise
         finally:
             child.close()
         self.killed = False
+        self.calls: deque[_Call] = deque()
+        self.writer: asyncio.StreamWriter | None = None
+        self.reading: asyncio.Task[None] | None = None
+        self.timers: list[asyncio.TimerHandle] = []
+        self.stalled = False
+        """Its current request has run past ``_STEAL_AFTER``: nothing more is queued here."""
+
+    def free(self) -> bool:
+        """Whether a request sent now would be read at once or right after the current one."""
+        return (
+            not self.killed
+            and self.writer is not None
+            and len(self.calls) < _DEPTH
+            and not (self.calls and self.stalled)
+        )
+
+    def send(self, call: _Call) -> None:
+        assert self.writer is not None
+        self.calls.append(call)
+        # multiprocessing's framing, which the process's ``Connection.recv`` reads.
+        header = struct.pack("!i", len(call.data))
+        if len(call.data) > 16384:
+            self.writer.write(header)
+            self.writer.write(call.data)
+        else:
+            self.writer.write(header + call.data)
+
+    def stop_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
 
     def kill(self) -> None:
         """Kill the process now (a signal: does not block); ``reap`` it later."""
         self.killed = True
+        self.stop_timers()
         with contextlib.suppress(OSError, ValueError):
             self.process.kill()
+        self.close_pipe()
+
+    def close_pipe(self) -> None:
+        """Close the parent's end: a process waiting for its next request then exits."""
+        if self.writer is not None:
+            self.writer.transport.abort()
+        else:
+            self.socket.close()
 
     def reap(self) -> None:
         self.process.join(5)
-        # Closed once the process is gone: a thread may still be reading the pipe, and it
-        # must see the end of it, not a descriptor number reused by something else.
-        with contextlib.suppress(OSError):
-            self.connection.close()
 
 
-def _exchange(connection: Connection, request: object) -> tuple[object, bytes]:
-    """Send ``request`` to a process and wait for its answer (in a thread: both block); the
-    answer, and the pickle it came as."""
-    connection.send(request)
-    data = connection.recv_bytes()
-    answer: object = pickle.loads(data)  # noqa: S301 - our own process's answer, as recv() would
-    return answer, data
+async def _answers(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The pickles a process sends, in multiprocessing's framing, until its end of the pipe
+    closes."""
+    try:
+        while True:
+            (size,) = struct.unpack("!i", await reader.readexactly(4))
+            if size == -1:
+                (size,) = struct.unpack("!Q", await reader.readexactly(8))
+            yield await reader.readexactly(size)
+    except (asyncio.IncompleteReadError, OSError):
+        return
 
 
 def _stop_all(workers: list[_Worker]) -> None:
-    """Close every pipe (a process waiting for its next request then exits) and reap them;
-    a process still reading a mail is killed."""
+    """Reap every process, its pipe closed (a process waiting for its next request then
+    exits); a process still reading a mail is killed."""
     for worker in workers:
-        if not worker.killed:
+        if not worker.killed:  # from any thread: the loop's transport may still hold it
             with contextlib.suppress(OSError):
-                worker.connection.close()
+                worker.socket.shutdown(socket.SHUT_RDWR)
     for worker in workers:
         worker.process.join(2)
         if worker.process.is_alive():
-            worker.kill()
+            with contextlib.suppress(OSError, ValueError):
+                worker.process.kill()
         worker.reap()
     workers.clear()
 
@@ -283,13 +377,18 @@ class AnalysisPool:
         )
         self._context = multiprocessing.get_context("forkserver")
         self._workers: list[_Worker] = []
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._started = False
         self._starting = asyncio.Lock()  # requests arriving during the start wait for it
+        self._waiting: deque[_Call] = deque()
+        """Requests no process can take yet, oldest first."""
+        self._replacing: asyncio.Task[None] | None = None
+        self._replace_failed = False
+        """Starting a process failed: not tried again before the next request."""
         self._pickles: OrderedDict[int, tuple[Analysis, bytes]] = OrderedDict()
         """Analyses read here (by ``id``: the object is held, so its id is not reused) and
         the pickles they came as, until their decision is sent."""
         self.replaced = 0
-        """Processes killed (overrun, found dead, cancelled) and replaced on their next use."""
+        """Processes killed (overrun, found dead) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
         self._finalizer = weakref.finalize(self, _stop_all, self._workers)
 
@@ -297,14 +396,13 @@ class AnalysisPool:
         """Start the processes now rather than for the first mail (a second, the first time:
         the fork server imports the readers)."""
         async with self._starting:
-            if self._idle is not None:
+            if self._started:
                 return
             self._context.set_forkserver_preload(_PRELOAD)
             started = await asyncio.to_thread(self._start_all)
-            idle: asyncio.Queue[_Worker] = asyncio.Queue()
             for worker in started:
-                idle.put_nowait(worker)
-            self._idle = idle  # only now: a start that failed (no descriptors) is tried again
+                await self._attach(worker)
+            self._started = True  # only now: a start that failed (no descriptors) is tried again
 
     def _start_all(self) -> list[_Worker]:
         started: list[_Worker] = []
@@ -317,22 +415,119 @@ class AnalysisPool:
         self._workers += started
         return started
 
-    async def _take(self) -> tuple[asyncio.Queue[_Worker], _Worker]:
-        await self.start()
-        idle = self._idle
-        assert idle is not None
-        worker = await idle.get()
-        if worker.killed:  # on its last request: a fresh process takes its place
-            try:
-                worker = await asyncio.to_thread(self._replace, worker)
-            except BaseException:
-                # Starting one failed (out of descriptors, say): the dead one keeps its
-                # place, so the next request tries again and the pool never shrinks.
-                idle.put_nowait(worker)
-                raise
-        return idle, worker
+    async def _attach(self, worker: _Worker) -> None:
+        """Read the process's answers on the event loop: no thread, no hand-off."""
+        reader, worker.writer = await asyncio.open_connection(sock=worker.socket)
+        worker.reading = asyncio.get_running_loop().create_task(
+            self._read_answers(worker, reader), name="analysis-answers"
+        )
 
-    def _replace(self, worker: _Worker) -> _Worker:
+    async def _read_answers(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
+        async for data in _answers(reader):
+            if worker.killed or not worker.calls:
+                return
+            call = worker.calls.popleft()
+            self._next_in(worker)
+            self._dispatch()  # the process has room again: keep it fed first
+            if call.future.done():  # abandoned, or answered by another process
+                continue
+            answer: object
+            try:
+                if len(data) <= _UNPICKLE_ON_LOOP:
+                    answer = pickle.loads(data)  # noqa: S301 - our own process's answer
+                else:
+                    answer = await asyncio.to_thread(pickle.loads, data)
+            except Exception as exc:
+                answer = _Failure(f"the analysis answer could not be read ({exc!r})")
+            if not call.future.done():
+                call.future.set_result(answer if isinstance(answer, _Failure) else (answer, data))
+        if not worker.killed:  # the process died: a crash, or killed from outside
+            self._kill(worker)
+            self._lost(worker, "the analysis process died (EOFError)")
+
+    def _next_in(self, worker: _Worker) -> None:
+        """The process starts its next request: its time and its queue's patience start."""
+        worker.stop_timers()
+        worker.stalled = False
+        if not worker.calls:
+            return
+        call = worker.calls[0]
+        loop = asyncio.get_running_loop()
+        if call.seconds <= _STEAL_AFTER:
+            worker.timers = [loop.call_later(call.seconds, self._overran, worker, call)]
+        else:  # one timer a request: the overrun's is set only for a slow one
+            worker.timers = [loop.call_later(_STEAL_AFTER, self._unqueue, worker, call)]
+
+    def _overran(self, worker: _Worker, call: _Call) -> None:
+        if worker.killed or not worker.calls or worker.calls[0] is not call:
+            return
+        self._kill(worker)
+        worker.calls.popleft()
+        if not call.future.done():
+            call.future.set_result(None)
+        self._lost(worker, "")
+
+    def _unqueue(self, worker: _Worker, call: _Call) -> None:
+        """The process is slow on ``call``: what waits behind it goes to another process too."""
+        if worker.killed or not worker.calls or worker.calls[0] is not call:
+            return
+        worker.stalled = True
+        loop = asyncio.get_running_loop()
+        worker.timers = [loop.call_later(call.seconds - _STEAL_AFTER, self._overran, worker, call)]
+        behind = [queued for queued in list(worker.calls)[1:] if not queued.future.done()]
+        self._waiting.extendleft(reversed(behind))
+        self._dispatch()
+
+    def _lost(self, worker: _Worker, why: str) -> None:
+        """A killed process's requests: the one it was reading failed with ``why`` (unless
+        already answered), the ones behind it are sent again."""
+        calls = list(worker.calls)
+        worker.calls.clear()
+        if calls and not calls[0].future.done():
+            calls[0].future.set_result(_Failure(why))
+        self._waiting.extendleft(reversed([c for c in calls[1:] if not c.future.done()]))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Send waiting requests to processes with room, the least busy first."""
+        while self._waiting:
+            call = self._waiting[0]
+            if call.future.done():
+                self._waiting.popleft()
+                continue
+            free = [worker for worker in self._workers if worker.free()]
+            if not free:
+                break
+            worker = min(free, key=lambda w: len(w.calls))
+            self._waiting.popleft()
+            worker.send(call)
+            if len(worker.calls) == 1:
+                self._next_in(worker)
+        if self._waiting and self._replacing is None and not self._replace_failed:
+            dead = next((worker for worker in self._workers if worker.killed), None)
+            if dead is not None:
+                self._replacing = asyncio.get_running_loop().create_task(self._replace(dead))
+
+    async def _replace(self, dead: _Worker) -> None:
+        """A fresh process in the place of a killed one."""
+        try:
+            fresh = await asyncio.to_thread(self._start_in_place_of, dead)
+            await self._attach(fresh)
+        except Exception as exc:
+            # Starting one failed (out of descriptors, say): the dead one keeps its place,
+            # so the next request tries again and the pool never shrinks. Requests no live
+            # process can take fail with the reason.
+            self._replace_failed = True
+            if not any(not worker.killed for worker in self._workers):
+                waiting, self._waiting = self._waiting, deque()
+                for call in waiting:
+                    if not call.future.done():
+                        call.future.set_exception(exc)
+        finally:
+            self._replacing = None
+        self._dispatch()
+
+    def _start_in_place_of(self, worker: _Worker) -> _Worker:
         worker.reap()  # first: its pipe's descriptors are free again for the fresh one
         fresh = _Worker(self._context, self._setup)
         if worker in self._workers:
@@ -346,31 +541,25 @@ class AnalysisPool:
         answer = await self._request(request, seconds=seconds)
         return answer if answer is None or isinstance(answer, _Failure) else answer[0]
 
-    async def _request(
-        self, request: object, *, seconds: float
-    ) -> tuple[object, bytes] | _Failure | None:
-        """``_ask``, with the pickle the answer came as."""
-        idle, worker = await self._take()
-        try:
-            # One hand-off to a thread for the request and its answer: each hand-off costs
-            # the event loop a wake-up, and the request is small next to the mail's reading.
-            # The executor's future itself is awaited (``to_thread`` would add a task).
-            loop = asyncio.get_running_loop()
-            answer = await asyncio.wait_for(
-                loop.run_in_executor(None, _exchange, worker.connection, request), seconds
-            )
-        except TimeoutError:
-            self._kill(worker)
-            return None
-        except (EOFError, OSError) as exc:  # the process died: a crash, or killed from outside
-            self._kill(worker)
-            return _Failure(f"the analysis process died ({type(exc).__name__})")
-        except BaseException:  # cancelled mid-request: its answer would go to the next one
-            self._kill(worker)
-            raise
-        finally:
-            idle.put_nowait(worker)
-        return answer
+    async def _request(self, request: object, *, seconds: float) -> _Answer:
+        """``_ask``, with the pickle the answer came as.
+
+        The request is written to a process's pipe on the event loop (it never blocks: the
+        loop's transport buffers it) and its answer read there too, so a request costs no
+        thread and no hand-off; a process holds the next request while it reads one.
+        A request whose caller is cancelled is abandoned: its answer, when it comes, is
+        dropped (the process goes on with the next one).
+        """
+        await self.start()
+        self._replace_failed = False
+        call = _Call(
+            pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
+            seconds,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._waiting.append(call)
+        self._dispatch()
+        return await call.future
 
     def _kill(self, worker: _Worker) -> None:
         worker.kill()
@@ -398,16 +587,40 @@ class AnalysisPool:
                 self._pickles.popitem(last=False)
         return answer
 
+    async def read(self, submission: Submission) -> AnalysedMail:
+        """``analyse``, answered as an ``AnalysedMail`` (``submission.view`` given): the
+        analysis stays a pickle in this process.
+
+        Raises AnalysisFailed as ``analyse`` does.
+        """
+        if submission.view is None:
+            raise ValueError("reading a mail as an AnalysedMail needs its job's view")
+        exchanged = await self._request(submission, seconds=self.budget.seconds)
+        if exchanged is None:
+            log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
+            return AnalysedMail.of(await self._over_time(submission.raw))  # nothing to look up
+        if isinstance(exchanged, _Failure):
+            raise AnalysisFailed(exchanged.error)
+        answer = exchanged[0]
+        if isinstance(answer, _Failure):
+            raise AnalysisFailed(answer.error)
+        assert isinstance(answer, AnalysedMail)
+        return answer
+
     async def decide(self, decision: Decision) -> AnswerPlan:
         """``core.decide`` in a worker process (composing the replies is CPU too).
 
         Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
         failure, like a mail that could not be read.
         """
-        kept = self._pickles.pop(id(decision.analysis), None)
-        analysis: Analysis | _Pickled = decision.analysis
-        if kept is not None and kept[0] is decision.analysis:
-            analysis = _Pickled(kept[1])
+        analysis: Analysis | _Pickled
+        if isinstance(decision.analysis, AnalysedMail):
+            analysis = _Pickled(decision.analysis.pickled)
+        else:
+            kept = self._pickles.pop(id(decision.analysis), None)
+            analysis = decision.analysis
+            if kept is not None and kept[0] is decision.analysis:
+                analysis = _Pickled(kept[1])
         request = _Decide(decision.view, analysis, decision.facts, decision.now)
         answer = await self._ask(request, seconds=self.budget.seconds)
         if answer is None:
@@ -428,5 +641,20 @@ class AnalysisPool:
 
     async def close(self) -> None:
         """Stop the processes (a request in hand is abandoned)."""
-        self._idle = None
+        self._started = False
+        for worker in self._workers:
+            worker.stop_timers()
+            if not worker.killed:
+                worker.close_pipe()
+            if worker.reading is not None:
+                worker.reading.cancel()
+        calls = [*self._waiting, *(call for w in self._workers for call in w.calls)]
+        self._waiting.clear()
+        for call in calls:
+            if not call.future.done():
+                call.future.set_result(_Failure("the analysis pool was closed"))
+        if self._replacing is not None:
+            self._replacing.cancel()
+            with contextlib.suppress(BaseException):
+                await self._replacing
         await asyncio.to_thread(_stop_all, self._workers)

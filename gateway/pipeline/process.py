@@ -12,11 +12,12 @@ parsed at all; its answer names the limit.
 
 from __future__ import annotations
 
+import pickle
 import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from edi_formats.codec import (
     DeclarationIdentity,
@@ -30,11 +31,13 @@ from edi_formats.models import DUA, OE
 from gateway.mail.reading import decode_words, header_values
 from validators.engine import RuleContext, validate
 from validators.findings import Finding, has_errors
+from validators.policy.dispatch import WantedFacts
 from validators.policy.sender import not_an_agent
 from validators.registry import RuleRegistry
 
 __all__ = [
     "MAX_REFERENCES",
+    "AnalysedMail",
     "Analysis",
     "AnalysisBudget",
     "NothingReadable",
@@ -135,6 +138,50 @@ class Analysis:
     problems: tuple[str, ...] = ()
     """For the operator's log: what failed in the gateway while reading (a traceback per
     document answered ``FMT-FAILED``); never shown to the agent."""
+
+
+class AnalysedMail(NamedTuple):
+    """What the node needs of a mail's ``Analysis``, and the analysis as its pickle.
+
+    The node reads the answer's facts and commits with these few values; the analysis itself
+    (the declarations as read, their findings) goes back to a worker process to be decided,
+    as the bytes it came as. Unpickling it in the node cost more than everything else the
+    node did with it; it is unpickled there only when an answer must be decided again in the
+    transaction. A named tuple, not a dataclass: it unpickles without Python code.
+    """
+
+    headers: SubmissionHeaders
+    problems: tuple[str, ...]
+    """As ``Analysis.problems``: for the operator's log."""
+    outcome_count: int
+    references: tuple[tuple[str, str], ...]
+    """The (agent code, reference) pairs whose answers on file the job may need
+    (``core.references_on_file``)."""
+    wanted: tuple[WantedFacts, ...]
+    """The facts its declarations may need to be validated again (``core.wanted_facts``)."""
+    pickled: bytes
+
+    @classmethod
+    def of(
+        cls,
+        analysis: Analysis,
+        references: tuple[tuple[str, str], ...] = (),
+        wanted: tuple[WantedFacts, ...] = (),
+    ) -> AnalysedMail:
+        data = pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(
+            analysis.headers,
+            analysis.problems,
+            len(analysis.outcomes),
+            references,
+            wanted,
+            data,
+        )
+
+    def analysis(self) -> Analysis:
+        analysis = pickle.loads(self.pickled)  # noqa: S301 - pickled by ``of``, in our process
+        assert isinstance(analysis, Analysis)
+        return analysis
 
 
 _WANTED: Final = ("message-id", "references", "subject", "auto-submitted", "precedence", "list-id")

@@ -4,9 +4,10 @@ It wakes when the store commits a new job (``Store.subscribe``) and, as a safety
 ``poll_interval`` seconds. Mails are read in worker processes (``pool``: all cores, and the
 event loop stays free), and their answers decided there too, from the facts read in a read
 session (decide, then commit); the worker keeps up to ``batch_size`` jobs in hand and commits
-whatever has been decided (waiting ``gather_seconds`` for jobs still being read), in one write
-transaction, which shares the cost of a durable commit, and in which nothing is parsed or
-composed.
+whatever has been decided in one write transaction, which shares the cost of a durable commit,
+and in which nothing is parsed or composed. The transaction runs beside the reading: the jobs
+decided meanwhile go in the next one (when none is running, the first waits
+``gather_seconds`` for jobs still being read).
 A mail that takes long delays only itself: its neighbours are answered as soon as they are
 read. If the answering transaction fails, those jobs are answered again one per transaction,
 so one failing job does not hold back its neighbours.
@@ -31,6 +32,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import Any
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
@@ -40,13 +42,14 @@ from gateway.imap.filing import OfficeFiling
 from gateway.limits import RateLimitedLog
 from gateway.pipeline.answer import (
     Answered,
+    AnswerFacts,
     AnswerPlan,
     AnswerSettings,
     JobView,
     answer_in_transaction,
     fail_job,
     own_references,
-    read_answer_facts,
+    read_listed_facts,
 )
 from gateway.pipeline.pool import (
     AnalysisFailed,
@@ -55,8 +58,8 @@ from gateway.pipeline.pool import (
     RulesFactory,
     Submission,
 )
-from gateway.pipeline.process import Analysis, AnalysisBudget, SubmissionHeaders
-from mailboxes.answer_facts import read_facts
+from gateway.pipeline.process import AnalysedMail, AnalysisBudget, SubmissionHeaders
+from mailboxes.answer_facts import FactReader, read_facts
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
@@ -92,9 +95,9 @@ def default_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_Read = Analysis | SubmissionHeaders | Exception
-"""What reading a claimed job gave: its analysis; only its headers, for a job that has used
-its attempts and is answered as failed; or why reading failed."""
+_Read = AnalysedMail | SubmissionHeaders | Exception
+"""What reading a claimed job gave: its analysis (as the node needs it); only its headers,
+for a job that has used its attempts and is answered as failed; or why reading failed."""
 
 _Prepared = tuple[_Read, AnswerPlan | None]
 """What was read, and the answers decided from it before the transaction (None: decided in
@@ -139,6 +142,7 @@ class PipelineWorker:
             registry=self._registry,
             filing=filing or OfficeFiling(),
         )
+        self._facts = _FactsReader(store)
         self._pool = AnalysisPool(
             processes,
             offices=offices,
@@ -254,53 +258,80 @@ class PipelineWorker:
         """One pass: every job that can be taken now is taken once (failures wait a retry).
 
         Up to ``batch_size`` jobs (and ``DEFAULT_CLAIM_BYTES`` of mail) are in hand; the pool
-        reads them, and whatever has been read is answered together, in one transaction,
-        while the processes read the next ones. More are claimed when half have been answered.
+        reads them, and whatever has been read is answered together, in one transaction.
+        The transaction runs beside the reading: while it commits, the processes read and
+        decide the next jobs, and more are claimed once half of those in hand are read.
         """
         async with self._lock:
             failed: set[int] = set()
             reading: dict[asyncio.Task[_Prepared], ClaimedJob] = {}
+            read: dict[ClaimedJob, _Prepared] = {}  # waiting for the next transaction
+            answering: asyncio.Task[set[int]] | None = None
+            in_transaction: list[ClaimedJob] = []
             capacity = max(self.batch_size, 2 * self._pool.size)
             try:
                 exhausted = False
                 while True:
-                    held = sum(len(item.raw) for item in reading.values())
+                    in_hand = [*reading.values(), *read, *in_transaction]
+                    held = sum(len(item.raw) for item in in_hand)
                     if (
                         not exhausted
                         and not self._stopping
                         and len(reading) <= capacity // 2
-                        and (not reading or held < DEFAULT_CLAIM_BYTES)
+                        and len(in_hand) < capacity
+                        and (not in_hand or held < DEFAULT_CLAIM_BYTES)
                     ):
+                        room = capacity - len(in_hand)
                         claimed = await self._queue.claim(
-                            capacity - len(reading),
-                            exclude=[*self._waiting(), *failed, *(i.id for i in reading.values())],
+                            room,
+                            exclude=[*self._waiting(), *failed, *(i.id for i in in_hand)],
                             max_bytes=max(1, DEFAULT_CLAIM_BYTES - held),
                         )
-                        exhausted = len(claimed) < capacity - len(reading)
+                        exhausted = len(claimed) < room
                         for item in claimed:
                             reading[asyncio.create_task(self._prepare(item))] = item
-                    if not reading:
+                    if not reading and not read and answering is None:
                         return
-                    done, _ = await asyncio.wait(reading, return_when=asyncio.FIRST_COMPLETED)
-                    if len(done) < len(reading) and self.gather_seconds > 0:
+                    waited: set[asyncio.Future[Any]] = {*reading}
+                    if answering is not None:
+                        waited.add(answering)
+                    if waited:
+                        await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                    if (
+                        answering is None
+                        and reading
+                        and self.gather_seconds > 0
+                        and not all(task.done() for task in reading)
+                    ):
+                        # Nothing is being committed: wait a little for jobs still being
+                        # read, so they share the transaction.
                         await asyncio.wait(reading, timeout=self.gather_seconds)
-                        done = {task for task in reading if task.done()}
-                    ready: dict[ClaimedJob, _Read] = {}
-                    plans: dict[int, AnswerPlan] = {}
-                    # Oldest first: jobs read by the same time are answered in the order
-                    # they came (``done`` is a set).
-                    for task in sorted(done, key=lambda t: reading[t].id):
-                        item = reading.pop(task)
-                        ready[item], plan = task.result()
-                        if plan is not None:
-                            plans[item.id] = plan
-                    failed |= await self._process(ready, plans)
-                    exhausted = exhausted and bool(reading)  # once all is answered, look again
+                    for task in [task for task in reading if task.done()]:
+                        read[reading.pop(task)] = task.result()
+                    if answering is not None and answering.done():
+                        failed |= answering.result()
+                        answering, in_transaction = None, []
+                        exhausted = exhausted and bool(reading or read)
+                    if answering is None and read:
+                        # Oldest first: jobs read by the same time are answered in the order
+                        # they came.
+                        in_transaction = sorted(read, key=lambda item: item.id)
+                        ready = {item: read[item][0] for item in in_transaction}
+                        plans = {
+                            item.id: plan
+                            for item in in_transaction
+                            if (plan := read[item][1]) is not None
+                        }
+                        read = {}
+                        answering = asyncio.create_task(self._process(ready, plans))
             finally:
                 for task in reading:
                     task.cancel()
-                if reading:
-                    await asyncio.gather(*reading, return_exceptions=True)
+                if answering is not None:
+                    answering.cancel()
+                pending = [*reading, *([answering] if answering is not None else [])]
+                if pending:
+                    await asyncio.gather(*pending, return_exceptions=True)
 
     def _waiting(self) -> list[int]:
         now = asyncio.get_running_loop().time()
@@ -314,12 +345,13 @@ class PipelineWorker:
         try:
             if item.job.attempts > self.max_attempts:
                 return await self._pool.headers(item.raw)
-            return await self._pool.analyse(
+            return await self._pool.read(
                 Submission(
                     raw=item.raw,
                     as_of=transmission_date(item.job.received_at),
                     addressed_office=item.job.office_code,
                     sender_agent_code=item.sender_agent_code,
+                    view=JobView.of(item, SubmissionHeaders()),
                 )
             )
         except AnalysisFailed as exc:
@@ -331,13 +363,11 @@ class PipelineWorker:
         facts read in a read session, ``decide`` run in a worker process. The transaction
         then only commits the plan (and decides again only if a fact moved meanwhile)."""
         read = await self._read(item)
-        if not isinstance(read, Analysis):
+        if not isinstance(read, AnalysedMail):
             return read, None
         view = JobView.of(item, read.headers)
         try:
-            facts = await read_facts(
-                self._store, partial(read_answer_facts, view=view, analysis=read)
-            )
+            facts = await self._facts.read(read)
         except Exception:  # the store's trouble, not the job's: decided in the transaction
             log.warning("job %d: reading its facts failed; decided when answered", item.id)
             return read, None
@@ -353,7 +383,7 @@ class PipelineWorker:
     ) -> set[int]:
         """Answer jobs that have been read; the ids of those that failed."""
         for item, result in ready.items():
-            if isinstance(result, Analysis):
+            if isinstance(result, AnalysedMail):
                 for problem in result.problems:
                     log.error("job %d: a document failed the reader: %s", item.id, problem)
         failed = {
@@ -429,7 +459,7 @@ class PipelineWorker:
         answered: list[tuple[ClaimedJob, Answered]] = []
         pending = answering.pending_among([item.id for item in batch])
         answering.prefetch_answers(
-            [key for item in batch for key in own_references(item, _analysis(results[item]))]
+            [key for item in batch for key in own_references(item, _analysed(results[item]))]
         )
         for item in batch:
             if item.id in pending:  # another attempt may have answered it already
@@ -459,5 +489,62 @@ class PipelineWorker:
     # endregion
 
 
-def _analysis(read: _Read) -> Analysis | None:
-    return read if isinstance(read, Analysis) else None
+class _FactsReader:
+    """Reads the answer's facts of the jobs read meanwhile together, in one unit of work.
+
+    Jobs come back from the processes a few at a time; while one read session runs, the
+    jobs read meanwhile wait for the next, so a busy node takes one hand-off to the database
+    for many jobs rather than one each. A job whose questions fail gets the error alone.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queued: list[tuple[AnalysedMail, asyncio.Future[AnswerFacts]]] = []
+        self._reading: asyncio.Task[None] | None = None
+
+    async def read(self, mail: AnalysedMail) -> AnswerFacts:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AnswerFacts] = loop.create_future()
+        self._queued.append((mail, future))
+        if self._reading is None:
+            self._reading = loop.create_task(self._read_queued(), name="answer-facts")
+        return await future
+
+    async def _read_queued(self) -> None:
+        batch: list[tuple[AnalysedMail, asyncio.Future[AnswerFacts]]] = []
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                mails = [mail for mail, _ in batch]
+                try:
+                    results = await read_facts(self._store, partial(_facts_of, mails))
+                except Exception as exc:
+                    results = [exc] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():  # its job was cancelled meanwhile
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._reading = None
+            for _, future in batch:  # cancelled itself (the loop's end): none waits for ever
+                future.cancel()
+
+
+def _facts_of(mails: list[AnalysedMail], reader: FactReader) -> list[AnswerFacts | Exception]:
+    """In the read session: each mail's facts, or why its questions failed. The answers on
+    file for all of them are asked in one statement."""
+    on_file = reader.recorded_answers([key for mail in mails for key in mail.references])
+    results: list[AnswerFacts | Exception] = []
+    for mail in mails:
+        try:
+            results.append(read_listed_facts(reader, mail.references, mail.wanted, on_file=on_file))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _analysed(read: _Read) -> AnalysedMail | None:
+    return read if isinstance(read, AnalysedMail) else None

@@ -278,3 +278,48 @@ async def test_a_reply_and_its_office_copy_are_written_with_one_statement(
     (copy,) = await store.list_messages(OFFICE, "Rojo")
     assert await store.read_message(AGENT, "INBOX", reply.uid) == b"Subject: respuesta\r\n\r\nA\r\n"
     assert await store.read_message(OFFICE, "Rojo", copy.uid) == b"Subject: copia\r\n\r\nB\r\n"
+
+
+async def test_the_replies_of_a_whole_transaction_are_written_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    """The content ids are taken in the transaction (SQLite: one look at the highest id, its
+    one writer being the transaction's; PostgreSQL: a few dozen from the sequence at once)
+    and every reply and copy of it goes in one statement, not two per acceptance."""
+
+    def batch(answering: Answering) -> list[int]:
+        ids: list[int] = []
+        for n in range(4):
+            ids += answering.deliver_all(
+                [(AGENT, "INBOX", f"respuesta {n}".encode()), (OFFICE, "Verde", b"copia")]
+            )
+        ids.append(answering.deliver(AGENT, "INBOX", b"rechazo"))
+        answering.redeliver(AGENT, "INBOX", ids[0])
+        return ids
+
+    await store.deliver("otro@agencias.pe", [AGENT], b"hola")
+    with statements_run() as statements:
+        ids = await JobQueue(store).answer(clock.now(), batch)
+    assert sum("INSERT INTO message_contents" in s for s in statements) == 1
+    assert sum("max(message_contents.id)" in s or "nextval" in s for s in statements) == 1
+    assert len(set(ids)) == 9
+
+    def many(answering: Answering) -> list[int]:  # more than are taken at once
+        return [answering.deliver(OFFICE, "Rojo", f"copia {n}".encode()) for n in range(40)]
+
+    more = await JobQueue(store).answer(clock.now(), many)
+    assert len(set(more)) == 40 and not set(more) & set(ids)
+    rojo = await store.list_messages(OFFICE, "Rojo")
+    assert [await store.read_message(OFFICE, "Rojo", m.uid) for m in rojo] == [
+        f"copia {n}".encode() for n in range(40)
+    ]
+    listed = await store.list_messages(AGENT)
+    assert [m.uid for m in listed] == list(range(1, 8))
+    bodies = [await store.read_message(AGENT, "INBOX", m.uid) for m in listed]
+    assert bodies == [
+        b"hola",
+        *(f"respuesta {n}".encode() for n in range(4)),
+        b"rechazo",
+        b"respuesta 0",
+    ]
+    assert len(await store.list_messages(OFFICE, "Verde")) == 4

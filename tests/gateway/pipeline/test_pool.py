@@ -1,4 +1,7 @@
-"""The analysis pool out of descriptors: it says so, and keeps its size for when they return.
+"""The analysis pool: requests queued in its processes, and out of descriptors.
+
+A process holds the next request while it reads one; each answer goes to its own request, a
+request queued behind a slow one is read by another process, a cancelled one costs no process.
 
 A killed process is replaced on the next request. When the node was out of file
 descriptors, starting the replacement failed and the dead process was dropped from the pool:
@@ -11,16 +14,37 @@ import asyncio
 import contextlib
 import os
 import resource
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
 from config import OfficeRegistry
 from config.reference import shipped_reference
-from gateway.pipeline.pool import AnalysisPool, Submission
-from gateway.pipeline.process import AnalysisBudget, NothingReadable
+from gateway.pipeline.answer import read_answer_facts, read_listed_facts
+from gateway.pipeline.core import decide, references_on_file, wanted_facts
+from gateway.pipeline.pool import AnalysisPool, Decision, Submission
+from gateway.pipeline.process import (
+    AnalysedMail,
+    AnalysisBudget,
+    NothingReadable,
+    SubmissionHeaders,
+)
+from mailboxes.answer_facts import RecordedAnswer
+from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, flat
+from tests.gateway.pipeline.helpers import submission as core_submission
 from tests.gateway.pipeline.test_budget import part_bomb
+from tests.gateway.pipeline.test_core import (
+    NOW,
+    PLAIN,
+    analysed,
+    facts_for,
+    medicines,
+    settings,
+    view,
+)
 
 
 def submission(raw: bytes) -> Submission:
@@ -77,3 +101,136 @@ async def test_a_start_without_descriptors_fails_and_is_tried_again(
         assert isinstance(analysis.outcomes[0], NothingReadable)  # read, and found wanting
     finally:
         await pool.close()
+
+
+def numbered(n: int) -> bytes:
+    return (
+        f"From: a@agencias.pe\r\nTo: aduana-118@aduanas.gob.pe\r\nSubject: n\r\n"
+        f"Message-ID: <m-{n}@agencias.pe>\r\n\r\nnada\r\n"
+    ).encode()
+
+
+async def test_each_answer_goes_to_its_own_request(offices: OfficeRegistry) -> None:
+    """A process holds two requests at once: the answers still come back to their own."""
+    pool = AnalysisPool(1, offices=offices, reference=shipped_reference())
+    try:
+        async with asyncio.timeout(60):
+            analyses = await asyncio.gather(
+                *(pool.analyse(submission(numbered(n))) for n in range(40))
+            )
+        assert [a.headers.message_id for a in analyses] == [
+            f"<m-{n}@agencias.pe>" for n in range(40)
+        ]
+        assert pool.replaced == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_request_behind_a_slow_one_is_read_by_another_process(
+    offices: OfficeRegistry,
+) -> None:
+    """Requests queued in a process behind a mail that takes seconds are sent to the other
+    process too, and answered while the slow one is still read."""
+    pool = AnalysisPool(
+        2,
+        offices=offices,
+        reference=shipped_reference(),
+        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
+    )
+    try:
+        await pool.start()
+        async with asyncio.timeout(60):
+            slow = asyncio.create_task(pool.analyse(submission(part_bomb(60_000))))
+            await asyncio.sleep(0)  # the slow one is sent first
+            quick = await asyncio.gather(*(pool.analyse(submission(numbered(n))) for n in range(4)))
+            assert not slow.done()  # all four answered while the slow one is read
+            assert [a.headers.message_id for a in quick] == [
+                f"<m-{n}@agencias.pe>" for n in range(4)
+            ]
+            await slow
+        assert pool.replaced == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
+    """Its answer is dropped when it comes; the process goes on with the next request."""
+    pool = AnalysisPool(
+        1,
+        offices=offices,
+        reference=shipped_reference(),
+        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
+    )
+    try:
+        await pool.start()
+        async with asyncio.timeout(60):
+            abandoned = asyncio.create_task(pool.analyse(submission(part_bomb(5_000))))
+            await asyncio.sleep(0.05)
+            abandoned.cancel()
+            analysis = await pool.analyse(submission(numbered(7)))
+        assert analysis.headers.message_id == "<m-7@agencias.pe>"
+        assert pool.replaced == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a_pickle(
+    offices: OfficeRegistry,
+) -> None:
+    """``read``: the node gets the references and facts to look up and the analysis as
+    bytes; the facts read from those lists, and the plan decided from those bytes, are the
+    ones the whole analysis gives."""
+    documents = [flat(PLAIN), flat(medicines("M-1", "RS-3")), flat(PLAIN)]
+    job = view()
+    analysis = analysed(offices, *documents)
+    pool = AnalysisPool(
+        1, offices=offices, reference=shipped_reference(), answers=settings(offices)
+    )
+    try:
+        mail = await pool.read(
+            Submission(
+                core_submission(*documents),
+                AS_OF,
+                "118",
+                AGENT_CODE,
+                view=replace(job, headers=SubmissionHeaders()),
+            )
+        )
+        assert isinstance(mail, AnalysedMail)
+        assert mail.analysis() == analysis
+        assert (mail.headers, mail.problems, mail.outcome_count) == (
+            analysis.headers,
+            analysis.problems,
+            3,
+        )
+        assert list(mail.references) == references_on_file(job, analysis)
+        assert list(mail.wanted) == wanted_facts(job, analysis) != []
+        listed = read_listed_facts(Nothing(), mail.references, mail.wanted)
+        assert listed == read_answer_facts(Nothing(), job, analysis)
+        facts = facts_for(job, analysis)
+        job = replace(job, headers=mail.headers)
+        here = decide(job, analysis, facts, settings(offices), NOW)
+        assert await pool.decide(Decision(job, mail, facts, NOW)) == here
+    finally:
+        await pool.close()
+
+
+class Nothing:
+    """A store with no earlier declaration (an ``AnswerFactSource``)."""
+
+    def recorded_answers(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordedAnswer | None]:
+        return dict.fromkeys(keys)
+
+    def importer_fobs(self, doc_type: str, doc_number: str, year: int) -> list[int]:
+        return []
+
+    def used_control_documents(self, keys: Iterable[Any]) -> dict[Any, str]:
+        return {}
+
+    def overdue_regularizations(self, party: Any, kind: Any, as_of: Any) -> tuple[str, ...]:
+        return ()
+
+    def premises_incidents(self, party: Any, establishment: str) -> tuple[Any, ...]:
+        return ()

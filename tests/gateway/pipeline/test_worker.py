@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,10 @@ from config import OfficeRegistry
 from config.clock import FixedClock
 from edi_formats.codec import WireFormat, parse_response, render_declaration
 from gateway.pipeline import PipelineWorker
+from gateway.pipeline.answer import AnswerFacts, read_listed_facts
+from gateway.pipeline.process import AnalysedMail
+from gateway.pipeline.worker import _FactsReader
+from mailboxes.answer_facts import read_facts
 from mailboxes.jobs import JobQueue
 from mailboxes.schema import DeclarationCounterRow, IntakeJobRow, JobState
 from mailboxes.store import Change, Store
@@ -36,6 +41,8 @@ from tests.gateway.pipeline.helpers import (
     submit,
 )
 from tests.gateway.pipeline.rigged_rules import dying_rules, exploding_rules
+from tests.gateway.pipeline.test_core import analysed
+from tests.mailboxes.test_jobs import statements_run
 from validators.samples import break_rule, sample_declaration
 
 NUMBER = re.compile(r"^118-2026-10-\d{6}$")
@@ -711,3 +718,39 @@ async def test_a_pass_that_fails_again_and_again_is_logged_once(
         await worker.stop()
     failures = [r for r in caplog.records if r.getMessage().startswith("pipeline pass failed")]
     assert len(failures) == 1 and failures[0].exc_info is not None
+
+
+async def test_the_facts_of_jobs_read_meanwhile_are_read_in_one_unit_of_work(
+    accounts: Store, offices: OfficeRegistry, hand_offs: list[int]
+) -> None:
+    """Jobs come back from the processes a few at a time: those read while a read session
+    runs, or before it starts, share one (and one statement asks for their answers on file),
+    and each gets the facts it would have got alone."""
+    if not accounts.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+
+    def mail(reference: str) -> AnalysedMail:
+        analysis = analysed(offices, flat(declaration(reference=reference)))
+        return AnalysedMail.of(analysis, ((AGENT_CODE, reference),))
+
+    mails = [mail(f"F-{n}") for n in range(6)]
+    reader = _FactsReader(accounts)
+    await reader.read(mails[0])  # connections opened, statements compiled
+    hand_offs[0] = 0
+    with statements_run() as statements:
+        together = await asyncio.gather(*(reader.read(mail) for mail in mails))
+    assert hand_offs[0] == 1
+    assert sum("FROM declarations" in s for s in statements) == 1  # the answers on file
+    first = asyncio.create_task(reader.read(mails[0]))
+    await asyncio.sleep(0)  # its session has started
+    rest = await asyncio.gather(*(reader.read(mail) for mail in mails[1:]))
+    assert [await first, *rest] == together
+    assert hand_offs[0] == 3  # the first alone, the five read meanwhile together
+    alone = [
+        await read_facts(
+            accounts, partial(read_listed_facts, references=m.references, wanted=m.wanted)
+        )
+        for m in mails
+    ]
+    assert together == alone
+    assert together[3] == AnswerFacts({(AGENT_CODE, "F-3"): None}, {})
