@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import resource
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -51,6 +51,21 @@ def submission(raw: bytes) -> Submission:
     return Submission(raw, as_of=date(2026, 11, 2), addressed_office="118", sender_agent_code=None)
 
 
+@contextlib.asynccontextmanager
+async def pool_of(
+    offices: OfficeRegistry, size: int = 1, *, seconds: float | None = None, **options: Any
+) -> AsyncIterator[AnalysisPool]:
+    """A pool (not started) closed at the end; ``seconds``: a time budget, and parts enough
+    for the part bombs that take that long."""
+    if seconds is not None:
+        options["budget"] = AnalysisBudget(max_parts=1_000_000, seconds=seconds)
+    pool = AnalysisPool(size, offices=offices, reference=shipped_reference(), **options)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 @contextlib.contextmanager
 def no_descriptors_left() -> Iterator[None]:
     """Every descriptor number this process may still open is taken (holes too)."""
@@ -70,13 +85,7 @@ def no_descriptors_left() -> Iterator[None]:
 
 
 async def test_a_replacement_that_cannot_start_keeps_its_place(offices: OfficeRegistry) -> None:
-    pool = AnalysisPool(
-        1,
-        offices=offices,
-        reference=shipped_reference(),
-        budget=AnalysisBudget(max_parts=1_000_000, seconds=0.2),
-    )
-    try:
+    async with pool_of(offices, seconds=0.2) as pool:
         await pool.start()
         with no_descriptors_left(), pytest.raises(OSError):
             # Seconds of parsing: killed at 0.2 s, and no process can take its place.
@@ -85,22 +94,17 @@ async def test_a_replacement_that_cannot_start_keeps_its_place(offices: OfficeRe
         async with asyncio.timeout(30):  # descriptors again: the next mail is read
             analysis = await pool.analyse(submission(part_bomb(3)))
         assert isinstance(analysis.outcomes[0], NothingReadable)  # read, and found wanting
-    finally:
-        await pool.close()
 
 
 async def test_a_start_without_descriptors_fails_and_is_tried_again(
     offices: OfficeRegistry,
 ) -> None:
-    pool = AnalysisPool(1, offices=offices, reference=shipped_reference())
-    try:
+    async with pool_of(offices) as pool:
         with no_descriptors_left(), pytest.raises(OSError):
             await pool.start()
         async with asyncio.timeout(30):
             analysis = await pool.analyse(submission(part_bomb(3)))
         assert isinstance(analysis.outcomes[0], NothingReadable)  # read, and found wanting
-    finally:
-        await pool.close()
 
 
 def numbered(n: int) -> bytes:
@@ -112,8 +116,7 @@ def numbered(n: int) -> bytes:
 
 async def test_each_answer_goes_to_its_own_request(offices: OfficeRegistry) -> None:
     """A process holds two requests at once: the answers still come back to their own."""
-    pool = AnalysisPool(1, offices=offices, reference=shipped_reference())
-    try:
+    async with pool_of(offices) as pool:
         async with asyncio.timeout(60):
             analyses = await asyncio.gather(
                 *(pool.analyse(submission(numbered(n))) for n in range(40))
@@ -122,8 +125,6 @@ async def test_each_answer_goes_to_its_own_request(offices: OfficeRegistry) -> N
             f"<m-{n}@agencias.pe>" for n in range(40)
         ]
         assert pool.replaced == 0
-    finally:
-        await pool.close()
 
 
 async def test_a_request_behind_a_slow_one_is_read_by_another_process(
@@ -131,13 +132,7 @@ async def test_a_request_behind_a_slow_one_is_read_by_another_process(
 ) -> None:
     """Requests queued in a process behind a mail that takes seconds are sent to the other
     process too, and answered while the slow one is still read."""
-    pool = AnalysisPool(
-        2,
-        offices=offices,
-        reference=shipped_reference(),
-        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
-    )
-    try:
+    async with pool_of(offices, 2, seconds=60) as pool:
         await pool.start()
         async with asyncio.timeout(60):
             slow = asyncio.create_task(pool.analyse(submission(part_bomb(60_000))))
@@ -149,19 +144,11 @@ async def test_a_request_behind_a_slow_one_is_read_by_another_process(
             ]
             await slow
         assert pool.replaced == 0
-    finally:
-        await pool.close()
 
 
 async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
     """Its answer is dropped when it comes; the process goes on with the next request."""
-    pool = AnalysisPool(
-        1,
-        offices=offices,
-        reference=shipped_reference(),
-        budget=AnalysisBudget(max_parts=1_000_000, seconds=60),
-    )
-    try:
+    async with pool_of(offices, seconds=60) as pool:
         await pool.start()
         async with asyncio.timeout(60):
             abandoned = asyncio.create_task(pool.analyse(submission(part_bomb(5_000))))
@@ -170,8 +157,6 @@ async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> 
             analysis = await pool.analyse(submission(numbered(7)))
         assert analysis.headers.message_id == "<m-7@agencias.pe>"
         assert pool.replaced == 0
-    finally:
-        await pool.close()
 
 
 async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a_pickle(
@@ -183,10 +168,7 @@ async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a
     documents = [flat(PLAIN), flat(medicines("M-1", "RS-3")), flat(PLAIN)]
     job = view()
     analysis = analysed(offices, *documents)
-    pool = AnalysisPool(
-        1, offices=offices, reference=shipped_reference(), answers=settings(offices)
-    )
-    try:
+    async with pool_of(offices, answers=settings(offices)) as pool:
         mail = await pool.read(
             Submission(
                 core_submission(*documents),
@@ -211,8 +193,6 @@ async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a
         job = replace(job, headers=mail.headers)
         here = decide(job, analysis, facts, settings(offices), NOW)
         assert await pool.decide(Decision(job, mail, facts, NOW)) == here
-    finally:
-        await pool.close()
 
 
 class Nothing:
