@@ -223,11 +223,29 @@ _STEAL_AFTER = 0.25
 """Seconds a process may spend on one request before the requests queued behind it are sent
 to another process too (a slow mail delays only itself; the first answer is taken)."""
 
-_UNPICKLE_ON_LOOP = 256 * 1024
-"""Answers up to this size are unpickled on the event loop; a larger one in a thread."""
+_PICKLE_ON_LOOP = 256 * 1024
+"""Requests carrying up to this many bytes are pickled on the event loop, and answers up to
+this size unpickled there; larger ones in a thread (a copy proportional to the mail)."""
 
 _Answer = tuple[object, bytes] | _Failure | None
 """A process's answer and the pickle it came as; a failure; None: it overran its time."""
+
+
+def _bulky(request: object) -> bool:
+    """Whether pickling ``request`` copies more than ``_PICKLE_ON_LOOP`` bytes: a large mail,
+    or an analysis not kept as its pickle (its size unknown until pickled)."""
+    carried: bytes
+    if isinstance(request, Submission):
+        carried = request.raw
+    elif isinstance(request, bytes):  # a mail whose headers are asked
+        carried = request
+    elif isinstance(request, _Decide):
+        if not isinstance(request.analysis, _Pickled):
+            return True
+        carried = request.analysis.data
+    else:
+        return False
+    return len(carried) > _PICKLE_ON_LOOP
 
 
 @dataclass(eq=False, slots=True)
@@ -433,7 +451,7 @@ class AnalysisPool:
                 continue
             answer: object
             try:
-                if len(data) <= _UNPICKLE_ON_LOOP:
+                if len(data) <= _PICKLE_ON_LOOP:
                     answer = pickle.loads(data)  # noqa: S301 - our own process's answer
                 else:
                     answer = await asyncio.to_thread(pickle.loads, data)
@@ -552,11 +570,11 @@ class AnalysisPool:
         """
         await self.start()
         self._replace_failed = False
-        call = _Call(
-            pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
-            seconds,
-            asyncio.get_running_loop().create_future(),
-        )
+        if _bulky(request):
+            data = await asyncio.to_thread(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
+        else:
+            data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        call = _Call(data, seconds, asyncio.get_running_loop().create_future())
         self._waiting.append(call)
         self._dispatch()
         return await call.future

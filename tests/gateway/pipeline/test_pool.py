@@ -24,8 +24,16 @@ import pytest
 from config import OfficeRegistry
 from config.reference import shipped_reference
 from gateway.pipeline.answer import read_answer_facts, read_listed_facts
-from gateway.pipeline.core import decide, references_on_file, wanted_facts
-from gateway.pipeline.pool import AnalysisPool, Decision, Submission
+from gateway.pipeline.core import AnswerFacts, decide, references_on_file, wanted_facts
+from gateway.pipeline.pool import (
+    _PICKLE_ON_LOOP,
+    AnalysisPool,
+    Decision,
+    Submission,
+    _bulky,
+    _Decide,
+    _Pickled,
+)
 from gateway.pipeline.process import (
     AnalysedMail,
     AnalysisBudget,
@@ -214,3 +222,17 @@ class Nothing:
 
     def premises_incidents(self, party: Any, establishment: str) -> tuple[Any, ...]:
         return ()
+
+
+def test_a_request_carrying_a_large_mail_is_pickled_off_the_event_loop(
+    offices: OfficeRegistry,
+) -> None:
+    """Pickling copies the mail: beyond ``_PICKLE_ON_LOOP`` bytes it is done in a thread,
+    as a large answer is unpickled in one."""
+    small, large = b"x" * _PICKLE_ON_LOOP, b"x" * (_PICKLE_ON_LOOP + 1)
+    assert not _bulky(submission(small)) and _bulky(submission(large))
+    assert not _bulky(small) and _bulky(large)  # a mail whose headers are asked
+    job, none = view(), AnswerFacts({}, {})
+    kept = [_Decide(job, _Pickled(data), none, NOW) for data in (small, large)]
+    assert [_bulky(request) for request in kept] == [False, True]
+    assert _bulky(_Decide(job, analysed(offices, flat(PLAIN)), none, NOW))  # size unknown
