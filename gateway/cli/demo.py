@@ -55,10 +55,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     topology.set_defaults(handler=run)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports. The probes stay bound until all are taken: a
+    probe closed at once lets the kernel hand the same port to the next one."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def _config(root: Path, name: str, ports: dict[str, dict[str, int]]) -> str:
@@ -125,13 +129,10 @@ class _Demo:
         self.say = say
         self.clock = SystemClock()
         self.nodes: dict[str, Node] = {}
-        self.ports = {
-            name: {
-                service: _free_port()
-                for service in ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps", "http")
-            }
-            for name in (HQ, CALLAO, TACNA, PISCO)
-        }
+        services = ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps", "http")
+        names = (HQ, CALLAO, TACNA, PISCO)
+        free = iter(_free_ports(len(services) * len(names)))
+        self.ports = {name: {service: next(free) for service in services} for name in names}
 
     def write_configs(self) -> None:
         (self.root / "offices.toml").write_text(render_offices(load_offices()), "utf-8")
