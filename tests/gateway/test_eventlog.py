@@ -49,3 +49,15 @@ def test_plain_records_keep_their_message(caplog: pytest.LogCaptureFixture) -> N
     (record,) = caplog.records
     assert json.loads(EventFormatter("json").format(record))["message"] == "disk full"
     assert EventFormatter("text").format(record).endswith("teledespacho.test: disk full")
+
+
+def test_text_lines_start_as_the_logging_packages_own_formatter_writes_them() -> None:
+    """The date and time are made once a second: records a second apart, and again the
+    first second, each get their own, as ``logging.Formatter`` gives them."""
+    ours = EventFormatter("text")
+    standard = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("teledespacho.test")
+    for created in (1_764_806_400.0, 1_764_806_400.999, 1_764_806_401.5, 1_764_806_400.25):
+        record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "a %s", ("b",), None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert ours.format(record) == standard.format(record)
