@@ -18,9 +18,10 @@ Only the header section is read, field by field; the body's bytes are kept as th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime, getaddresses
 from typing import Final
 
@@ -137,6 +138,19 @@ def _is_domain(name: str) -> bool:
     return 0 < len(name) <= 255 and all(_LABEL.match(label) for label in labels)
 
 
+def _date_text(when: datetime) -> str:
+    """``format_datetime(when)``, made once per second: each submission's trace field has
+    one, hundreds a second."""
+    return _date_of_second(when.replace(microsecond=0), when.utcoffset())
+
+
+@functools.lru_cache(maxsize=4)
+def _date_of_second(second: datetime, _offset: timedelta | None) -> str:
+    """The offset is part of the key: datetimes of one instant in two zones compare equal
+    and are written differently."""
+    return format_datetime(second)
+
+
 def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
     helo = facts.helo or ""
     if not (_is_domain(helo) or _LITERAL.match(helo)):
@@ -155,5 +169,5 @@ def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
         lines.append(f"\tfor <{facts.recipients[0]}>;")
     else:
         lines[-1] += ";"
-    lines.append(f"\t{format_datetime(facts.when)}")
+    lines.append(f"\t{_date_text(facts.when)}")
     return eol.join(line.encode("utf-8") for line in lines) + eol

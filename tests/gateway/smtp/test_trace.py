@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
-from email.utils import getaddresses
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime, getaddresses
 
 import pytest
 
@@ -15,6 +15,7 @@ from gateway.smtp.trace import (
     _PLAIN_ADDRESS,
     ForgedSender,
     SubmissionFacts,
+    _date_text,
     prepare_submission,
     without_node_fields,
 )
@@ -176,3 +177,19 @@ def test_a_field_of_many_continuation_lines_is_read_in_time_proportional_to_it()
     assert time.monotonic() - started < 10
     head, _, _ = out.partition(b"\r\n\r\n")
     assert b"X-Teledespacho" not in head and head.endswith(b"\r\nSubject: s")
+
+
+def test_the_trace_date_is_written_as_format_datetime_writes_it() -> None:
+    """Made once a second: the same instant in another zone, or a naive time of the same
+    wall clock, is written anew."""
+    lima = timezone(timedelta(hours=-5))
+    instant = datetime(1997, 3, 3, 14, 5, 7, 120, tzinfo=UTC)
+    for when in (
+        instant,
+        instant.replace(microsecond=999_999),
+        instant.astimezone(lima),
+        instant.replace(tzinfo=None),
+        instant,
+        instant + timedelta(seconds=1),
+    ):
+        assert _date_text(when) == format_datetime(when)
