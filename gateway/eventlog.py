@@ -25,9 +25,21 @@ _TEXT_SAFE: Final = frozenset(
 
 
 def event(logger: logging.Logger, name: str, **fields: object) -> None:
-    """Log the event ``name`` with ``fields`` at INFO (None values are left out)."""
+    """Log the event ``name`` with ``fields`` at INFO (None values are left out).
+
+    The record is made here rather than by ``logger.info``, which would walk the stack to
+    find its caller: this function, every time (``_SOURCE``)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
     present = {key: value for key, value in fields.items() if value is not None}
-    logger.info(name, extra={_FIELDS: present})
+    record = logger.makeRecord(
+        logger.name, logging.INFO, *_SOURCE, name, (), None, "event", {_FIELDS: present}
+    )
+    logger.handle(record)
+
+
+_SOURCE: Final = (event.__code__.co_filename, event.__code__.co_firstlineno)
+"""Where an event's record says it was logged (``logger.info`` would find this function)."""
 
 
 class EventFormatter(logging.Formatter):

@@ -61,3 +61,15 @@ def test_text_lines_start_as_the_logging_packages_own_formatter_writes_them() ->
         record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "a %s", ("b",), None)
         record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
         assert ours.format(record) == standard.format(record)
+
+
+def test_an_event_is_a_record_at_info_from_the_event_function(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = _record(caplog, job=7)
+    assert record.levelno == logging.INFO and record.name == "teledespacho.test"
+    assert record.funcName == "event" and record.pathname.endswith("eventlog.py")
+    logger = logging.getLogger("teledespacho.test")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        event(logger, "answer", job=8)  # below the logger's level: nothing
+    assert len(caplog.records) == 1
