@@ -499,9 +499,9 @@ class Store:
                         }
                     )
         if entries:
-            connection.execute(insert(MailboxMessageRow), entries)
+            connection.execute(_INSERT_ENTRIES, entries)
         if relays:
-            connection.execute(insert(RelayRow), relays)
+            connection.execute(_INSERT_RELAYS, relays)
         for request in batch:
             if request.also is not None:
                 request.also(connection)
@@ -775,6 +775,12 @@ def drop_orphans(connection: Connection, content_ids: Sequence[int]) -> None:
             ~exists().where(RelayRow.content_id == MessageContentRow.id),
         )
     )
+
+
+_INSERT_ENTRIES: Final = insert(MailboxMessageRow)
+_INSERT_RELAYS: Final = insert(RelayRow)
+"""A delivery's statements, built once (as ``_numbered_statements``): every intake batch
+runs them."""
 
 
 @cache
