@@ -24,8 +24,18 @@ def normalize_address(address: str) -> str:
         or not local
         or not domain
         or "@" in local
-        or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in candidate)
+        or _has_blank_or_control(candidate)
         or len(candidate) > 320
     ):
         raise InvalidAddress(f"not a mail address: {address!r}")
     return f"{local.lower()}@{domain.lower()}"
+
+
+def _has_blank_or_control(text: str) -> bool:
+    """Whether ``text`` has a space (any Unicode blank) or a control character.
+
+    Nearly every address is printable ASCII, where that is a space or what ``isprintable``
+    refuses, found in C; other text is looked at character by character."""
+    if text.isascii():
+        return " " in text or not text.isprintable()
+    return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text)

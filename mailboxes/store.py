@@ -389,7 +389,9 @@ class Store:
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
         try:
-            return await asyncio.shield(request.done)
+            # A caller cancelled meanwhile cancels ``done``, not the delivery: it is written
+            # with its batch all the same, and its result dropped.
+            return await request.done
         except Exception as exc:
             if _is_storage_full(exc):
                 raise StorageFull(str(exc).partition("\n")[0]) from exc
@@ -424,9 +426,11 @@ class Store:
         try:
             (job_ids,) = await self._write_batch([request])
         except Exception as exc:
-            request.done.set_exception(exc)
+            if not request.done.done():
+                request.done.set_exception(exc)
         else:
-            request.done.set_result(job_ids)
+            if not request.done.done():
+                request.done.set_result(job_ids)
 
     async def _write_batch(self, batch: Sequence[_Delivery]) -> list[list[int]]:
         """Write a batch in one transaction with a handful of bulk statements, all of it one
@@ -495,9 +499,9 @@ class Store:
                         }
                     )
         if entries:
-            connection.execute(insert(MailboxMessageRow), entries)
+            connection.execute(_INSERT_ENTRIES, entries)
         if relays:
-            connection.execute(insert(RelayRow), relays)
+            connection.execute(_INSERT_RELAYS, relays)
         for request in batch:
             if request.also is not None:
                 request.also(connection)
@@ -771,6 +775,12 @@ def drop_orphans(connection: Connection, content_ids: Sequence[int]) -> None:
             ~exists().where(RelayRow.content_id == MessageContentRow.id),
         )
     )
+
+
+_INSERT_ENTRIES: Final = insert(MailboxMessageRow)
+_INSERT_RELAYS: Final = insert(RelayRow)
+"""A delivery's statements, built once (as ``_numbered_statements``): every intake batch
+runs them."""
 
 
 @cache

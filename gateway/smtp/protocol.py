@@ -11,6 +11,7 @@ greeting, EHLO/HELO lines, ``334`` and ``354`` carry none (RFC 2034 §3, Postfix
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from typing import AnyStr, Final
@@ -67,8 +68,11 @@ ENHANCED: Final[dict[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def with_enhanced_code(reply: str) -> str:
-    """``reply`` with an RFC 3463 code after its basic code, unless it has one or takes none."""
+    """``reply`` with an RFC 3463 code after its basic code, unless it has one or takes none.
+
+    Kept for the replies seen last: most are the same few lines, three to a mail."""
     basic = reply[:3]
     if basic in _NO_CODE or _HAS_CODE.match(reply) or len(reply) < 4 or reply[3] not in " -":
         return reply
@@ -98,7 +102,7 @@ class SubmissionProtocol(SMTP):
             await super().push(status)
 
     def _is_greeting(self, status: str) -> bool:
-        return status.startswith(f"220 {self.hostname} ")
+        return status.startswith("220 ") and status.startswith(f"220 {self.hostname} ")
 
     async def handle_exception(self, error: Exception) -> str:
         """A failed STARTTLS handshake is the client's (it distrusts the certificate, or

@@ -140,6 +140,7 @@ class _Session(RegistrationAwareSMTP):
         self._login_timer: asyncio.TimerHandle | None = None
         self._in_data = False
         self._shutting_down = False
+        self._idle_deadline = 0.0  # loop time; see _reset_timeout
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -182,6 +183,27 @@ class _Session(RegistrationAwareSMTP):
             return
         transport.write(b"421 4.4.2 %s %s\r\n" % (self.hostname.encode(), text.encode()))
         transport.close()
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """aiosmtpd's (the client has ``duration`` seconds for its next command) without a
+        new timer per command: the timer set stays while it is due no later than the new
+        deadline, and when due it looks at the deadline again (``_idle_due``)."""
+        deadline = self.loop.time() + (duration or self._timeout_duration)
+        self._idle_deadline = deadline
+        handle = self._timeout_handle
+        if handle is not None and not handle.cancelled():
+            if handle.when() <= deadline:
+                return
+            handle.cancel()
+        self._timeout_handle = self.loop.call_at(deadline, self._idle_due)
+
+    def _idle_due(self) -> None:
+        if self.loop.time() < self._idle_deadline:  # a command came after the timer was set
+            self._timeout_handle = self.loop.call_at(self._idle_deadline, self._idle_due)
+            return
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()  # spent: marked so, a later reset sets a new one
+        self._timeout_cb()
 
     def _timeout_cb(self) -> None:
         assert self.session is not None

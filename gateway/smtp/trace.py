@@ -18,9 +18,10 @@ Only the header section is read, field by field; the body's bytes are kept as th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime, getaddresses
 from typing import Final
 
@@ -33,6 +34,12 @@ NODE_FIELD_PREFIX: Final = b"x-teledespacho-"
 _FIELD = re.compile(rb"([!-9;-~]+)[ \t]*:")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 _LITERAL = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]\Z")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ADDRESS = re.compile(rf"[ \t]*(?:({_ADDR_SPEC})|<({_ADDR_SPEC})>)[ \t]*")
+"""A ``From:``/``Sender:`` value that is one plain ``local@domain``, bare or in angle
+brackets, with no display name or comment: ``getaddresses`` returns that address as is
+(``tests/gateway/smtp/test_trace.py`` compares the two for many shapes)."""
 
 
 class ForgedSender(ValueError):
@@ -85,29 +92,37 @@ def without_node_fields(raw: bytes) -> bytes:
 
 def _split(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The header fields (lower-cased name, the field's bytes with its continuation lines)
-    and the rest (from the blank line, or the first line that is not a header, on)."""
-    fields: list[tuple[bytes, bytes]] = []
+    and the rest (from the blank line, or the first line that is not a header, on).
+
+    A field is one slice of ``raw``, cut once its last continuation line is known: adding
+    line by line would copy a field of many continuation lines once per line."""
+    names: list[bytes] = []
+    starts: list[int] = []
     position = 0
-    while position < len(raw):
+    size = len(raw)
+    while position < size:
         end = raw.find(b"\n", position)
-        end = len(raw) if end < 0 else end + 1
-        line = raw[position:end]
-        if line[:1] in (b" ", b"\t") and fields:
-            name, field = fields[-1]
-            fields[-1] = (name, field + line)
-        else:
-            match = _FIELD.match(line)
+        end = size if end < 0 else end + 1
+        if raw[position : position + 1] not in (b" ", b"\t") or not names:
+            match = _FIELD.match(raw, position, end)
             if match is None:
                 break
-            fields.append((match.group(1).lower(), line))
+            names.append(match.group(1).lower())
+            starts.append(position)
         position = end
+    ends = [*starts[1:], position] if starts else []
+    fields = [(name, raw[start:end]) for name, start, end in zip(names, starts, ends, strict=True)]
     return fields, raw[position:]
 
 
 def _check_own(field: bytes, user: str) -> None:
     _, _, value = field.partition(b":")
     text = value.decode("utf-8", "replace").replace("\r", "").replace("\n", "")
-    addresses = [address for _, address in getaddresses([text])]
+    plain = _PLAIN_ADDRESS.fullmatch(text)
+    if plain is not None:  # what nearly every client writes: the parser would return it
+        addresses = [plain.group(1) or plain.group(2)]
+    else:
+        addresses = [address for _, address in getaddresses([text])]
     if not addresses:
         raise ForgedSender("no address in the From: or Sender: field")
     for address in addresses:
@@ -121,6 +136,19 @@ def _check_own(field: bytes, user: str) -> None:
 def _is_domain(name: str) -> bool:
     labels = name.removesuffix(".").split(".")
     return 0 < len(name) <= 255 and all(_LABEL.match(label) for label in labels)
+
+
+def _date_text(when: datetime) -> str:
+    """``format_datetime(when)``, made once per second: each submission's trace field has
+    one, hundreds a second."""
+    return _date_of_second(when.replace(microsecond=0), when.utcoffset())
+
+
+@functools.lru_cache(maxsize=4)
+def _date_of_second(second: datetime, _offset: timedelta | None) -> str:
+    """The offset is part of the key: datetimes of one instant in two zones compare equal
+    and are written differently."""
+    return format_datetime(second)
 
 
 def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
@@ -141,5 +169,5 @@ def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
         lines.append(f"\tfor <{facts.recipients[0]}>;")
     else:
         lines[-1] += ";"
-    lines.append(f"\t{format_datetime(facts.when)}")
+    lines.append(f"\t{_date_text(facts.when)}")
     return eol.join(line.encode("utf-8") for line in lines) + eol

@@ -49,3 +49,27 @@ def test_plain_records_keep_their_message(caplog: pytest.LogCaptureFixture) -> N
     (record,) = caplog.records
     assert json.loads(EventFormatter("json").format(record))["message"] == "disk full"
     assert EventFormatter("text").format(record).endswith("teledespacho.test: disk full")
+
+
+def test_text_lines_start_as_the_logging_packages_own_formatter_writes_them() -> None:
+    """The date and time are made once a second: records a second apart, and again the
+    first second, each get their own, as ``logging.Formatter`` gives them."""
+    ours = EventFormatter("text")
+    standard = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("teledespacho.test")
+    for created in (1_764_806_400.0, 1_764_806_400.999, 1_764_806_401.5, 1_764_806_400.25):
+        record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "a %s", ("b",), None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert ours.format(record) == standard.format(record)
+
+
+def test_an_event_is_a_record_at_info_from_the_event_function(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = _record(caplog, job=7)
+    assert record.levelno == logging.INFO and record.name == "teledespacho.test"
+    assert record.funcName == "event" and record.pathname.endswith("eventlog.py")
+    logger = logging.getLogger("teledespacho.test")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        event(logger, "answer", job=8)  # below the logger's level: nothing
+    assert len(caplog.records) == 1

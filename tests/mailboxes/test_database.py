@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import aiosqlite
 import pytest
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select
 
 from mailboxes.schema import SubscriptionRow
 from mailboxes.store import Store
@@ -83,6 +83,31 @@ async def test_a_read_and_a_delivery_are_one_hand_off_each(
     hand_offs[0] = 0
     assert await store.read_message("b@x.pe", "INBOX", 2) == b"segundo"
     assert hand_offs[0] == 1  # was 8
+
+
+async def test_writes_in_a_row_take_the_writer_from_the_pool_once(store: Store) -> None:
+    """Writes that follow one another check the single writer out once, and give it back
+    to the pool as soon as none is left: a session waiting for it gets it then."""
+    if not store.database.is_sqlite:
+        pytest.skip("PostgreSQL has no single writer")
+    database = store.database
+    checkouts = [0]
+
+    def count(*_: object) -> None:
+        checkouts[0] += 1
+
+    event.listen(database.writer.sync_engine.pool, "checkout", count)
+    try:
+        await asyncio.gather(
+            *(database.run(_subscribe(f"run {n}"), write=True) for n in range(20))  # type: ignore[arg-type]
+        )
+        assert checkouts[0] == 1  # was one per write
+        async with database.write_session() as session, session.begin():
+            session.add(SubscriptionRow(owner="a@x.pe", name="sesion"))
+        assert checkouts[0] == 2
+    finally:
+        event.remove(database.writer.sync_engine.pool, "checkout", count)
+    assert await database.run(_count) == 21
 
 
 def _descriptors() -> set[str]:

@@ -97,6 +97,30 @@ async def test_concurrent_deliveries_are_group_committed_in_order(store: Store) 
     assert sorted(bodies) == [b"%03d" % n for n in range(200)]
 
 
+async def test_a_delivery_whose_caller_gave_up_is_written_with_its_batch(store: Store) -> None:
+    """A client that hangs up while its mail is being committed cancels only its wait: the
+    mail is stored, and its batch neighbours, even one that fails alone, are answered."""
+
+    def fails(_connection: object) -> None:
+        raise RuntimeError("no")
+
+    first = asyncio.ensure_future(store.deliver("a@x.pe", ["b@x.pe"], b"first"))
+    await asyncio.sleep(0)  # its batch is on its way to the database
+    abandoned = asyncio.ensure_future(store.deliver("a@x.pe", ["b@x.pe"], b"abandoned"))
+    failing = asyncio.ensure_future(store.deliver("a@x.pe", ["b@x.pe"], b"x", also=fails))
+    kept = asyncio.ensure_future(store.deliver("a@x.pe", ["b@x.pe"], b"kept"))
+    await asyncio.sleep(0)
+    abandoned.cancel()
+    await first
+    with pytest.raises(RuntimeError):
+        await failing
+    await kept
+    assert abandoned.cancelled()
+    infos = await store.list_messages("b@x.pe")
+    bodies = {await store.read_message("b@x.pe", "INBOX", info.uid) for info in infos}
+    assert bodies == {b"first", b"abandoned", b"kept"}
+
+
 async def test_internal_date_comes_from_the_clock_and_is_aware(
     store: Store, clock: FixedClock
 ) -> None:

@@ -29,12 +29,9 @@ class SmtpServer:
     store: Store
 
 
-@pytest.fixture
-async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
-    await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
-    await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
-    await store.create_account(OFFICE, PASSWORD, role="office", office_code="118")
-    directory = LocalDirectory(
+def directory(store: Store) -> LocalDirectory:
+    """The node's directory for the test domain, hosting offices 118 and 127."""
+    return LocalDirectory(
         store,
         Router(
             RoutingSnapshot(
@@ -46,8 +43,15 @@ async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
             )
         ),
     )
+
+
+@pytest.fixture
+async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
+    await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
+    await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
+    await store.create_account(OFFICE, PASSWORD, role="office", office_code="118")
     server = await start_smtp_server(
-        SubmissionHandler(store, directory),
+        SubmissionHandler(store, directory(store)),
         host="127.0.0.1",
         port=0,
         hostname="test.aduanas.gob.pe",

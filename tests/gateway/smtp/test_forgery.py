@@ -27,20 +27,34 @@ FORGED_REPLY = (
 )
 
 
-async def test_a_forged_office_reply_is_refused_and_nothing_is_stored(node: Node) -> None:
+LONG_BODY = b"Declaracion aceptada.\r\n" * 4000  # past the size read on the event loop
+LONG_HEADER = b"Comments: relleno\r\n" * 300  # a header section past the same bound
+SHAPES = {
+    "small": lambda raw: raw,
+    "long body": lambda raw: raw + LONG_BODY,
+    "long header": lambda raw: LONG_HEADER + raw,
+}
+"""A declaration's mail is prepared on the event loop, a large one in a thread: both alike."""
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_a_forged_office_reply_is_refused_and_nothing_is_stored(
+    node: Node, shape: str
+) -> None:
     with pytest.raises(smtplib.SMTPDataError) as refused:
-        await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], FORGED_REPLY)
+        await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], SHAPES[shape](FORGED_REPLY))
     assert refused.value.smtp_code == 550
     assert b"5.7.1" in refused.value.smtp_error
     assert node.store is not None
     assert await node.store.list_messages(OTHER) == []
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 async def test_with_its_own_from_the_mail_arrives_traced_and_without_the_nodes_fields(
-    node: Node,
+    node: Node, shape: str
 ) -> None:
-    own = FORGED_REPLY.replace(
-        b"Teledespacho Aduana 118 <aduana-118@aduanas.gob.pe>", AGENT.encode()
+    own = SHAPES[shape](
+        FORGED_REPLY.replace(b"Teledespacho Aduana 118 <aduana-118@aduanas.gob.pe>", AGENT.encode())
     )
     await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], own)
     (stored,) = await asyncio.to_thread(pop3_fetch_raw, node, OTHER)
@@ -50,7 +64,8 @@ async def test_with_its_own_from_the_mail_arrives_traced_and_without_the_nodes_f
     assert b"(Authenticated sender: agente1@agencias.pe)" in header
     assert b"with ESMTPA id " in header and b"for <agente2@agencias.pe>;" in header
     assert b"x-teledespacho-" not in header.lower()
-    assert stored.endswith(b"\r\n\r\nDeclaracion aceptada.\r\n")
+    assert stored.endswith(own.partition(b"\r\n\r\n")[2])
+    assert b"\r\n\r\nDeclaracion aceptada.\r\n" in stored
 
 
 async def test_the_office_replies_keep_their_fields(node: Node) -> None:

@@ -3,14 +3,19 @@ header fields held to the authenticated account."""
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime, getaddresses
 
 import pytest
 
 from gateway.smtp.trace import (
+    _PLAIN_ADDRESS,
     ForgedSender,
     SubmissionFacts,
+    _date_text,
     prepare_submission,
     without_node_fields,
 )
@@ -110,3 +115,81 @@ def test_mail_entering_otherwise_loses_only_the_nodes_fields() -> None:
     assert without_node_fields(raw) == b"From: x@y.pe\r\nSubject: s\r\n" + BODY
     clean = b"From: x@y.pe\r\n" + BODY
     assert without_node_fields(clean) is clean
+
+
+PLAIN_SHAPES = [
+    "agente1@agencias.pe",
+    " <agente1@agencias.pe> ",
+    "\tAGENTE1@Agencias.PE",
+    "a.b+c@d-e.f.pe",
+    "<a@b.pe",
+    "a@b.pe>",
+    "<<a@b.pe>>",
+    ".a@b.pe",
+    "a.@b.pe",
+    "a..b@c.pe",
+    "a@b..pe",
+    "a@.b.pe",
+    "a@b.pe.",
+    "a@[127.0.0.1]",
+    '"quoted local"@b.pe',
+    "Uno <a@b.pe>",
+    "a@b.pe (Uno)",
+    "a@b.pe, c@d.pe",
+    "a@b.pe;",
+    "@relay.pe:a@b.pe",
+    "a@b@c.pe",
+    "á@b.pe",
+    "x" * 330 + "@b.pe",
+]
+ALPHABET = 'ab.@<>(), \t"[]:;-+=_x1'
+
+
+def assert_plain_shape_parses_alike(text: str) -> None:
+    plain = _PLAIN_ADDRESS.fullmatch(text)
+    if plain is not None:
+        assert getaddresses([text]) == [("", plain.group(1) or plain.group(2))], text
+
+
+@pytest.mark.parametrize("text", PLAIN_SHAPES)
+def test_the_plain_address_shortcut_finds_what_the_header_parser_finds(text: str) -> None:
+    assert_plain_shape_parses_alike(text)
+
+
+def test_the_plain_address_shortcut_agrees_with_the_parser_on_random_values() -> None:
+    draw = random.Random(13)
+    for _ in range(5000):
+        inner = "".join(draw.choice(ALPHABET) for _ in range(draw.randint(0, 14)))
+        assert_plain_shape_parses_alike(inner if draw.random() < 0.5 else f"<{inner}>")
+
+
+def test_an_address_too_long_to_host_is_refused_by_the_shortcut_as_by_the_parser() -> None:
+    with pytest.raises(ForgedSender):
+        prepared(b"From: " + b"x" * 330 + b"@agencias.pe\r\n")
+
+
+def test_a_field_of_many_continuation_lines_is_read_in_time_proportional_to_it() -> None:
+    """Each continuation line used to copy the whole field read so far: these 3 MB took
+    over a minute (of a thread holding the interpreter). Read once, under a second."""
+    header = b"X-Teledespacho-Status: x\r\n" + b" \r\n" * 1_000_000 + b"Subject: s\r\n"
+    started = time.monotonic()
+    out = prepared(header)
+    assert time.monotonic() - started < 10
+    head, _, _ = out.partition(b"\r\n\r\n")
+    assert b"X-Teledespacho" not in head and head.endswith(b"\r\nSubject: s")
+
+
+def test_the_trace_date_is_written_as_format_datetime_writes_it() -> None:
+    """Made once a second: the same instant in another zone, or a naive time of the same
+    wall clock, is written anew."""
+    lima = timezone(timedelta(hours=-5))
+    instant = datetime(1997, 3, 3, 14, 5, 7, 120, tzinfo=UTC)
+    for when in (
+        instant,
+        instant.replace(microsecond=999_999),
+        instant.astimezone(lima),
+        instant.replace(tzinfo=None),
+        instant,
+        instant + timedelta(seconds=1),
+    ):
+        assert _date_text(when) == format_datetime(when)
