@@ -85,7 +85,7 @@ class AnalysisFailed(Exception):
     failure, counted against its attempts and retried."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Submission:
     """What a worker process needs to read one mail: its bytes and the rule context's
     per-mail values (the rest was sent when the process started)."""
@@ -110,7 +110,7 @@ class Decision:
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Decide:
     """A ``Decision`` as sent: the analysis as the bytes it came back as, when the pool still
     has them (pickling it again cost the node's process more than the rest of the request)."""
@@ -160,7 +160,7 @@ class _Setup:
     answering: _Answering | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Failure:
     error: str
 

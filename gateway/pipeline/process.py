@@ -65,7 +65,7 @@ _MIME_SHAPE: Final = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class AnalysisBudget:
     """How much of the gateway one submission may take; beyond it, the mail is not read.
 
@@ -84,7 +84,7 @@ class AnalysisBudget:
             raise ValueError("every analysis limit must be positive")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class SubmissionHeaders:
     """What the replies need from the submission's header: threading and a subject to quote."""
 
@@ -95,7 +95,7 @@ class SubmissionHeaders:
     """Sent by a program, not a person (RFC 3834 §2, §5): answering it could start a loop."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class ReadDeclaration:
     """A declaration that was read and validated; accepted when no finding is an error."""
 
@@ -108,7 +108,7 @@ class ReadDeclaration:
         return not has_errors(self.findings)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class UnreadableDeclaration:
     """A document found in the mail that could not be read as a declaration.
 
@@ -121,7 +121,7 @@ class UnreadableDeclaration:
     identity: DeclarationIdentity = field(default_factory=DeclarationIdentity)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class NothingReadable:
     """The mail held no declaration at all; ``notes`` say what it held instead."""
 
@@ -131,7 +131,7 @@ class NothingReadable:
 Outcome = ReadDeclaration | UnreadableDeclaration | NothingReadable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Analysis:
     headers: SubmissionHeaders
     outcomes: tuple[Outcome, ...]

@@ -274,7 +274,7 @@ def _drawn(draw: Decimal, red: Decimal) -> Channel:
     return Channel.VERDE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class ChannelInputs:
     """What the channel of a declaration depends on besides its number and the month's counts.
 
