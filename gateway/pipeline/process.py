@@ -160,6 +160,9 @@ class AnalysedMail(NamedTuple):
     wanted: tuple[WantedFacts, ...]
     """The facts its declarations may need to be validated again (``core.wanted_facts``)."""
     pickled: bytes
+    kept: int | None = None
+    """The key under which the process that read the mail still holds its analysis, for
+    deciding it there without unpickling it (``pool``); None: not held."""
 
     @classmethod
     def of(
@@ -167,6 +170,7 @@ class AnalysedMail(NamedTuple):
         analysis: Analysis,
         references: tuple[tuple[str, str], ...] = (),
         wanted: tuple[WantedFacts, ...] = (),
+        kept: int | None = None,
     ) -> AnalysedMail:
         data = pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(
@@ -176,6 +180,7 @@ class AnalysedMail(NamedTuple):
             references,
             wanted,
             data,
+            kept,
         )
 
     def analysis(self) -> Analysis:
