@@ -159,8 +159,9 @@ _KEPT_PICKLE_BYTES = 64 * 1024
 """A larger analysis is pickled again for its decision rather than kept (rare, and bounds
 what the kept pickles hold: at most 16 MB)."""
 _HELD_IN_PROCESS = 128
-"""Analyses a process holds for their decisions (``_Keep``), the oldest dropped first; each
-at most ``_KEPT_PICKLE_BYTES`` as a pickle, so at most 8 MB."""
+"""Analyses a process holds for their decisions (``_Keep``), the oldest dropped first. A
+decision takes its analysis out, so a process holds about the jobs in hand (the worker's
+batch, 32 by default); each is held only if its pickle is at most ``_KEPT_PICKLE_BYTES``."""
 
 
 @dataclass(frozen=True, slots=True)
