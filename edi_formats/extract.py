@@ -15,6 +15,7 @@ import codecs
 import email
 import email.header
 import email.policy
+import email.utils
 import html
 import json
 import re
@@ -143,9 +144,10 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
     for number, part in enumerate(leaves, start=1):
         label = f"parte {number}"
         try:
-            label, is_body = _describe(part, body_seen)
+            params = _Params(part)
+            label, is_body = _describe(part, params, body_seen)
             body_seen = body_seen or is_body
-            _process_part(part, label, is_body, collector)
+            _process_part(part, params, label, is_body, collector)
         except Exception as exc:  # one broken part must not hide the others
             collector.note(f"{label}: ilegible ({type(exc).__name__})")
     if too_deep:
@@ -191,10 +193,44 @@ def _decoded(name: str) -> str:
         return name
 
 
-def _describe(part: Message, body_seen: bool) -> tuple[str, bool]:
+class _Params:
+    """A part's Content-Type parameters, parsed on first use and then kept: ``get_param``
+    parses the whole field again for every parameter asked (charset, format, name...)."""
+
+    __slots__ = ("_found", "_part")
+
+    def __init__(self, part: Message) -> None:
+        self._part = part
+        self._found: dict[str, str | tuple[str, str, str]] | None = None
+
+    def get(self, name: str) -> str | tuple[str, str, str] | None:
+        """What ``part.get_param(name)`` gives (the first parameter of that name, unquoted);
+        None when absent. A malformed field raises as ``get_param`` does, on every call."""
+        if self._found is None:
+            found: dict[str, str | tuple[str, str, str]] = {}
+            for key, value in self._part.get_params() or ():
+                found.setdefault(key.lower(), value)
+            self._found = found
+        return self._found.get(name)
+
+
+def _filename(part: Message, params: _Params) -> str | None:
+    """``part.get_filename()``: the Content-Disposition's filename, else the Content-Type's
+    name (from ``params``, parsed once)."""
+    missing = object()
+    filename: object = part.get_param("filename", missing, "content-disposition")
+    if filename is missing:
+        filename = params.get("name")
+        if filename is None:
+            return None
+    assert isinstance(filename, str | tuple)
+    return email.utils.collapse_rfc2231_value(filename).strip()
+
+
+def _describe(part: Message, params: _Params, body_seen: bool) -> tuple[str, bool]:
     """A Spanish label for the part ("adjunto DUA.TXT", "cuerpo"), and whether it is the body."""
     try:
-        filename = part.get_filename()
+        filename = _filename(part, params)
     except Exception:  # malformed RFC 2231 parameters
         filename = None
     if filename:
@@ -215,15 +251,15 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _param(part: Message, name: str) -> str | None:
+def _param(params: _Params, name: str) -> str | None:
     """A Content-Type parameter, lower-cased; None when absent or malformed."""
-    value = part.get_param(name)
+    value = params.get(name)
     return value.strip().lower() if isinstance(value, str) else None
 
 
-def _declared_charset(part: Message) -> str | None:
+def _declared_charset(params: _Params) -> str | None:
     """The part's charset parameter when Python knows it; None otherwise."""
-    charset = part.get_param("charset")
+    charset = params.get("charset")
     if not isinstance(charset, str):
         return None
     try:
@@ -232,15 +268,17 @@ def _declared_charset(part: Message) -> str | None:
         return None
 
 
-def _process_part(part: Message, label: str, is_body: bool, collector: _Collector) -> None:
+def _process_part(
+    part: Message, params: _Params, label: str, is_body: bool, collector: _Collector
+) -> None:
     data = _payload_bytes(part)
     content_type = part.get_content_type()
-    transcode_from = _declared_charset(part) if is_body else None
+    transcode_from = _declared_charset(params) if is_body else None
     if content_type == "text/html" and is_body:
         data = _html_to_text(data, transcode_from)
         transcode_from = "utf-8"
-    elif content_type == "text/plain" and _param(part, "format") == "flowed":
-        data = unflow(data, delsp=_param(part, "delsp") == "yes")
+    elif content_type == "text/plain" and _param(params, "format") == "flowed":
+        data = unflow(data, delsp=_param(params, "delsp") == "yes")
     found = _scan(data, label, collector, uu_depth=0, transcode_from=transcode_from)
     if not found:
         _note_nothing(data, label, content_type, collector)

@@ -31,7 +31,6 @@ MAX_NESTING: Final = 30
 
 # The feed parser's patterns (email.feedparser): a header or continuation line, a blank line.
 _HEADER_LINE: Final = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
-_EOL: Final = re.compile(r"(\r\n|\r|\n)\Z")
 
 
 class _Unusual(Exception):
@@ -221,5 +220,9 @@ def _parts(reader: _Lines, message: Message, depth: int) -> None:
 
 
 def _without_eol(text: str) -> str:
-    found = _EOL.search(text)
-    return text[: -len(found.group(0))] if found else text
+    """``text`` without its final line break (CRLF, CR or LF), if it ends with one."""
+    if text.endswith("\r\n"):  # not a search for a pattern anchored at the end: that
+        return text[:-2]  # tries every position of a body, the whole body each time
+    if text.endswith(("\r", "\n")):
+        return text[:-1]
+    return text

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 __all__ = ["DispatchFacts", "Facts", "ImportHistory", "dispatch_facts"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class ImportHistory:
     """The imports numbered to one importer in one calendar year, by FOB value (US$)."""
 

@@ -23,7 +23,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Finding:
     """One problem in one declaration.
 

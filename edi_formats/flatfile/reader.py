@@ -11,7 +11,7 @@ counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,7 +34,6 @@ from edi_formats.flatfile.layout import (
     TRAILER_RECORD,
     DocumentLayout,
     FieldKind,
-    FieldSpec,
     RecordSpec,
 )
 from edi_formats.models import DUA, OE
@@ -96,42 +95,55 @@ def split_fields(line: str) -> list[str]:
     return fields
 
 
-def _convert(raw: str, spec: FieldSpec, line: int, record: RecordSpec, index: int) -> Any:
-    """The typed value of one field (None when empty); FMT-FIELD when it cannot be read."""
-    text = raw.strip(" ")
-    if not text:
-        return None
-    kind = spec.kind
-    if kind is FieldKind.TEXT:
-        return text
-    if kind is FieldKind.DECIMAL:
-        if _DECIMAL.fullmatch(text):
-            return Decimal(text.replace(",", "."))
-        reason = f"importe no válido {text[:30]!r}"
-    elif kind is FieldKind.INTEGER:
-        if _INTEGER.fullmatch(text):
-            return int(text)
-        reason = f"número entero no válido {text[:30]!r}"
-    elif kind is FieldKind.DATE:
-        if _DATE.fullmatch(text):
-            try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                pass
-        reason = f"fecha no válida {text[:30]!r} (formato AAAAMMDD)"
-    elif kind is FieldKind.TIMESTAMP:
+class _Unreadable(ValueError):
+    """A field's text is not of its kind; the argument says why, in a broker's words."""
+
+
+def _decimal(text: str) -> Decimal:
+    if _DECIMAL.fullmatch(text):
+        return Decimal(text.replace(",", "."))
+    raise _Unreadable(f"importe no válido {text[:30]!r}")
+
+
+def _integer(text: str) -> int:
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    raise _Unreadable(f"número entero no válido {text[:30]!r}")
+
+
+def _date(text: str) -> date:
+    if _DATE.fullmatch(text):
         try:
-            stamp = datetime.fromisoformat(text)
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
-            stamp = None
-        if stamp is not None and stamp.tzinfo is not None:
-            return stamp
-        reason = f"fecha y hora no válida {text[:40]!r} (ISO 8601 con zona horaria)"
-    elif text in ("S", "N"):
+            pass
+    raise _Unreadable(f"fecha no válida {text[:30]!r} (formato AAAAMMDD)")
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        stamp = None
+    if stamp is not None and stamp.tzinfo is not None:
+        return stamp
+    raise _Unreadable(f"fecha y hora no válida {text[:40]!r} (ISO 8601 con zona horaria)")
+
+
+def _flag(text: str) -> bool:
+    if text in ("S", "N"):
         return text == "S"
-    else:
-        reason = f"se espera S o N, no {text[:30]!r}"
-    raise _error("FMT-FIELD", f"{spec.label}: {reason}", _where_field(line, record, index))
+    raise _Unreadable(f"se espera S o N, no {text[:30]!r}")
+
+
+_READERS: Final[dict[FieldKind, Callable[[str], Any]]] = {
+    FieldKind.DECIMAL: _decimal,
+    FieldKind.INTEGER: _integer,
+    FieldKind.DATE: _date,
+    FieldKind.TIMESTAMP: _timestamp,
+    FieldKind.FLAG: _flag,
+}
+"""How a field of each kind but text is read from its (stripped, non-empty) text."""
 
 
 @dataclass(frozen=True)
@@ -143,14 +155,17 @@ class _Plan:
     is_list: bool
     is_scalar_list: bool
     slots: tuple[tuple[tuple[str, ...], str], ...]
+    typed: tuple[tuple[int, Callable[[str], Any]], ...]
+    """The fields that are not text, by index, and how each is read (``_READERS``)."""
 
 
-_PLANS: dict[int, _Plan] = {}
+_PLANS: dict[int, tuple[RecordSpec, _Plan]] = {}
+"""By ``id`` of a record spec, which is held so that the id is not reused."""
 
 
 def _plan(record: RecordSpec) -> _Plan:
-    plan = _PLANS.get(id(record))
-    if plan is None:
+    known = _PLANS.get(id(record))
+    if known is None:
         steps = tuple(record.target.removesuffix("[]").split(".")) if record.target else ()
         slots = []
         for spec in record.fields:
@@ -162,9 +177,14 @@ def _plan(record: RecordSpec) -> _Plan:
             is_list=record.is_list,
             is_scalar_list=record.is_scalar_list,
             slots=tuple(slots),
+            typed=tuple(
+                (index, _READERS[spec.kind])
+                for index, spec in enumerate(record.fields)
+                if spec.kind is not FieldKind.TEXT
+            ),
         )
-        _PLANS[id(record)] = plan
-    return plan
+        known = _PLANS[id(record)] = (record, plan)
+    return known[1]
 
 
 @dataclass
@@ -314,6 +334,21 @@ def _store(state: _State, record: RecordSpec, is_child: bool, values: list[Any],
         state.parent_obj = obj
 
 
+_RECORD_CODES: dict[int, tuple[DocumentLayout, frozenset[str]]] = {}
+"""By ``id`` of a layout, which is held so that the id is not reused."""
+
+
+def _record_codes(layout: DocumentLayout) -> frozenset[str]:
+    """The codes of the layout's records, computed once per layout."""
+    known = _RECORD_CODES.get(id(layout))
+    if known is None:
+        known = _RECORD_CODES[id(layout)] = (
+            layout,
+            frozenset(record.code for record in layout.all_records()),
+        )
+    return known[1]
+
+
 def _check_trailer(state: _State, fields: list[str], line: int) -> None:
     where = _where(line, TRAILER_RECORD)
     total_text = fields[1].strip() if len(fields) > 1 else ""
@@ -326,7 +361,7 @@ def _check_trailer(state: _State, fields: list[str], line: int) -> None:
             f"el registro TRL indica {int(total_text)} registros, pero el archivo tiene {total}",
             where,
         )
-    known = {record.code for record in state.layout.all_records()}
+    known = _record_codes(state.layout)
     declared: dict[str, int] = {}
     for tally in fields[2:]:
         code, _, number = tally.strip().partition("=")
@@ -337,6 +372,8 @@ def _check_trailer(state: _State, fields: list[str], line: int) -> None:
                 where,
             )
         declared[code] = int(number)
+    if {code: count for code, count in declared.items() if count} == state.counts:
+        return  # every count as sent (the loop below names the first one that is not)
     for code in sorted(known | declared.keys()):
         sent = state.counts.get(code, 0)
         stated = declared.get(code, 0)
@@ -530,6 +567,8 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
 
 
 def _values(record: RecordSpec, fields: list[str], line: int, raw_line: str) -> list[Any]:
+    """The record's values: text as it is, the other kinds read (``_READERS``); None when
+    empty."""
     if _CONTROL.search(raw_line, len(record.code)) is not None:
         for index, spec in enumerate(record.fields):
             control = _CONTROL.search(fields[index + 1])
@@ -539,10 +578,16 @@ def _values(record: RecordSpec, fields: list[str], line: int, raw_line: str) -> 
                     f"{spec.label}: carácter de control U+{ord(control.group()):04X} no permitido",
                     _where_field(line, record, index),
                 )
-    values: list[Any] = []
-    for index, spec in enumerate(record.fields):
-        if spec.kind is FieldKind.TEXT:  # most fields: _convert's first case, inlined
-            values.append(fields[index + 1].strip(" ") or None)
-        else:
-            values.append(_convert(fields[index + 1], spec, line, record, index))
+    values: list[Any] = [text.strip(" ") or None for text in fields]
+    del values[0]  # the record code
+    for index, read in _plan(record).typed:
+        text = values[index]
+        if text is not None:
+            try:
+                values[index] = read(text)
+            except _Unreadable as why:
+                spec = record.fields[index]
+                raise _error(
+                    "FMT-FIELD", f"{spec.label}: {why}", _where_field(line, record, index)
+                ) from None
     return values

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from gateway.mail.headers import LINE
@@ -35,6 +36,7 @@ _ATTRIBUTE_CHARS: Final = frozenset(
 )
 _BASE64_LINE: Final = 57
 """Octets per base64 line: 76 characters (RFC 2045 §6.8)."""
+_BASE64_CHARS: Final = 76
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,16 @@ def qp_body(text: str, charset: str) -> bytes:
 
 def base64_body(data: bytes) -> bytes:
     """``data`` in base64, 76-character lines ending in CRLF."""
-    return b"".join(
-        binascii.b2a_base64(data[start : start + _BASE64_LINE], newline=False) + b"\r\n"
-        for start in range(0, len(data), _BASE64_LINE)
+    # Encoded whole, then cut: 57 octets (a multiple of 3) are exactly one 76-character line.
+    encoded = binascii.b2a_base64(data, newline=False)
+    if not encoded:
+        return b""
+    return (
+        b"\r\n".join(
+            encoded[start : start + _BASE64_CHARS]
+            for start in range(0, len(encoded), _BASE64_CHARS)
+        )
+        + b"\r\n"
     )
 
 
@@ -98,9 +107,13 @@ def structured(name: str, value: str, params: Mapping[str, str] = {}) -> bytes:
 def text_part(text: str, charset: str | None = None) -> Part:
     """A ``text/plain`` part in quoted-printable."""
     charset = charset or text_charset(text)
+    return Part(_text_headers(charset), qp_body(text, charset))
+
+
+@lru_cache(maxsize=16)  # two charsets in practice; written for every reply
+def _text_headers(charset: str) -> bytes:
     headers = structured("Content-Type", "text/plain", {"charset": charset})
-    headers += b"Content-Transfer-Encoding: quoted-printable\r\n"
-    return Part(headers, qp_body(text, charset))
+    return headers + b"Content-Transfer-Encoding: quoted-printable\r\n"
 
 
 def literal_part(
@@ -123,10 +136,15 @@ def attachment(
     data: bytes, content_type: str, filename: str, params: Mapping[str, str] = {}
 ) -> Part:
     """An attachment in base64 with its file name."""
-    headers = structured("Content-Type", content_type, params)
-    headers += b"Content-Transfer-Encoding: base64\r\n"
+    headers = _attachment_type(content_type, tuple(params.items()))
     headers += structured("Content-Disposition", "attachment", {"filename": filename})
     return Part(headers, base64_body(data))
+
+
+@lru_cache(maxsize=64)  # a few types; written for every reply
+def _attachment_type(content_type: str, params: tuple[tuple[str, str], ...]) -> bytes:
+    headers = structured("Content-Type", content_type, dict(params))
+    return headers + b"Content-Transfer-Encoding: base64\r\n"
 
 
 def boundary_for(parts: Sequence[Part]) -> str:

@@ -79,7 +79,10 @@ class ByChannel:
     texts: tuple[tuple[Channel, str], ...]
 
     def text(self, channel: Channel) -> str:
-        return dict(self.texts)[channel]
+        for each, text in self.texts:
+            if each is channel:
+                return text
+        raise KeyError(channel)
 
 
 @dataclass(frozen=True)
@@ -96,18 +99,25 @@ Text = tuple[Piece, ...]
 
 
 def fill_text(text: Text, filling: Filling) -> str:
+    return _filled(text, _values(filling), filling.channel)
+
+
+def _values(filling: Filling) -> dict[Slot, str]:
+    """Each slot's value, looked up once per mail rather than once per hole."""
+    return {slot: filling.value(slot) for slot in Slot}
+
+
+def _filled(text: Text, values: dict[Slot, str], channel: Channel) -> str:
     out: list[str] = []
     for piece in text:
         if isinstance(piece, Slot):  # before str: a Slot is a str
-            out.append(filling.value(piece))
+            out.append(values[piece])
         elif isinstance(piece, str):
             out.append(piece)
         elif isinstance(piece, ByChannel):
-            out.append(piece.text(filling.channel))
+            out.append(piece.text(channel))
         else:
-            paragraph = "".join(
-                filling.value(p) if isinstance(p, Slot) else p for p in piece.pieces
-            )
+            paragraph = "".join(values[p] if isinstance(p, Slot) else p for p in piece.pieces)
             out.append(wrap.paragraph(paragraph, piece.width, piece.indent))
     return "".join(out)
 
@@ -169,19 +179,21 @@ def _part(headers: bytes, body: bytes) -> bytes:
 def fill(template: Template, filling: Filling) -> bytes:
     """The mail with ``filling``'s values in its holes."""
     out: list[bytes] = []
+    values = _values(filling)
+    channel = filling.channel
     for piece in template.pieces:
         if isinstance(piece, bytes):
             out.append(piece)
         elif isinstance(piece, Field):
-            out.append(field(piece.name, fill_text(piece.value, filling)))
+            out.append(field(piece.name, _filled(piece.value, values, channel)))
         elif isinstance(piece, TextPart):
-            part = text_part(fill_text(piece.text, filling))
+            part = text_part(_filled(piece.text, values, channel))
             out.append(_part(part.headers, part.body))
         else:
             part = attachment(
                 piece.bytes_for(filling),
                 piece.content_type,
-                fill_text(piece.filename, filling),
+                _filled(piece.filename, values, channel),
                 dict(piece.params),
             )
             out.append(_part(part.headers, part.body))

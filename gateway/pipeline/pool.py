@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import pickle
@@ -85,7 +86,7 @@ class AnalysisFailed(Exception):
     failure, counted against its attempts and retried."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Submission:
     """What a worker process needs to read one mail: its bytes and the rule context's
     per-mail values (the rest was sent when the process started)."""
@@ -110,15 +111,33 @@ class Decision:
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Decide:
     """A ``Decision`` as sent: the analysis as the bytes it came back as, when the pool still
     has them (pickling it again cost the node's process more than the rest of the request)."""
 
     view: JobView
-    analysis: Analysis | _Pickled
+    analysis: Analysis | _Pickled | _Held
     facts: AnswerFacts
     now: datetime
+
+
+@dataclass(frozen=True)  # not slotted: crosses the pipe
+class _Keep:
+    """A ``Submission`` (its view given) whose analysis the process keeps under ``key`` for
+    the decision, which then needs no unpickling (``_Held``)."""
+
+    submission: Submission
+    key: int
+
+
+@dataclass(frozen=True)  # not slotted: crosses the pipe
+class _Held:
+    """An analysis a process may still hold under ``key`` (``_Keep``), and its pickle for a
+    process that does not: another one took the request, or the one that read it died."""
+
+    key: int
+    data: bytes
 
 
 class _Pickled:
@@ -139,6 +158,10 @@ _KEPT_PICKLES = 256
 _KEPT_PICKLE_BYTES = 64 * 1024
 """A larger analysis is pickled again for its decision rather than kept (rare, and bounds
 what the kept pickles hold: at most 16 MB)."""
+_HELD_IN_PROCESS = 128
+"""Analyses a process holds for their decisions (``_Keep``), the oldest dropped first. A
+decision takes its analysis out, so a process holds about the jobs in hand (the worker's
+batch, 32 by default); each is held only if its pickle is at most ``_KEPT_PICKLE_BYTES``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +183,7 @@ class _Setup:
     answering: _Answering | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Failure:
     error: str
 
@@ -180,6 +203,8 @@ def _serve(connection: Connection, setup: _Setup) -> None:
             registry=registry,
             filing=setup.answering.filing,
         )
+    held: OrderedDict[int, Analysis] = OrderedDict()
+    """Analyses read here, by their ``_Keep`` key, until their decision comes."""
     while True:
         try:
             request = connection.recv()
@@ -187,24 +212,36 @@ def _serve(connection: Connection, setup: _Setup) -> None:
             return
         try:
             result: object
-            if isinstance(request, Submission):
+            if isinstance(request, Submission | _Keep):
+                submission = request if isinstance(request, Submission) else request.submission
                 context = RuleContext(
-                    as_of=request.as_of,
+                    as_of=submission.as_of,
                     offices=setup.offices,
-                    addressed_office=request.addressed_office,
-                    sender_agent_code=request.sender_agent_code,
+                    addressed_office=submission.addressed_office,
+                    sender_agent_code=submission.sender_agent_code,
                     reference=reference,
                 )
-                result = analyse(request.raw, context, registry, setup.budget)
-                if request.view is not None:
-                    result = _listed(result, replace(request.view, headers=result.headers))
+                analysis = analyse(submission.raw, context, registry, setup.budget)
+                result = analysis
+                if submission.view is not None:
+                    listed = _listed(analysis, replace(submission.view, headers=analysis.headers))
+                    if isinstance(request, _Keep) and len(listed.pickled) <= _KEPT_PICKLE_BYTES:
+                        held[request.key] = analysis
+                        if len(held) > _HELD_IN_PROCESS:
+                            held.popitem(last=False)
+                        listed = listed._replace(kept=request.key)
+                    result = listed
             elif isinstance(request, _Decide):
                 if settings is None:
                     raise RuntimeError("this pool was started without answer settings")
-                assert isinstance(request.analysis, Analysis)  # _Pickled unpickles as one
-                result = decide(
-                    request.view, request.analysis, request.facts, settings, request.now
-                )
+                analysed = request.analysis
+                if isinstance(analysed, _Held):
+                    kept = held.pop(analysed.key, None)
+                    if kept is None:  # read by another process, or by one that died since
+                        kept = pickle.loads(analysed.data)  # noqa: S301 - this pool's pickle
+                    analysed = kept
+                assert isinstance(analysed, Analysis)  # _Pickled unpickles as one
+                result = decide(request.view, analysed, request.facts, settings, request.now)
             else:
                 result = read_headers(request)
         except Exception as exc:
@@ -227,20 +264,19 @@ _PICKLE_ON_LOOP = 256 * 1024
 """Requests carrying up to this many bytes are pickled on the event loop, and answers up to
 this size unpickled there; larger ones in a thread (a copy proportional to the mail)."""
 
-_Answer = tuple[object, bytes] | _Failure | None
-"""A process's answer and the pickle it came as; a failure; None: it overran its time."""
-
 
 def _bulky(request: object) -> bool:
     """Whether pickling ``request`` copies more than ``_PICKLE_ON_LOOP`` bytes: a large mail,
     or an analysis not kept as its pickle (its size unknown until pickled)."""
     carried: bytes
+    if isinstance(request, _Keep):
+        request = request.submission
     if isinstance(request, Submission):
         carried = request.raw
     elif isinstance(request, bytes):  # a mail whose headers are asked
         carried = request
     elif isinstance(request, _Decide):
-        if not isinstance(request.analysis, _Pickled):
+        if not isinstance(request.analysis, _Pickled | _Held):
             return True
         carried = request.analysis.data
     else:
@@ -255,6 +291,8 @@ class _Call:
     data: bytes
     seconds: float
     future: asyncio.Future[_Answer]
+    prefer: _Worker | None = None
+    """The process to send it to when it has room (the one holding its analysis)."""
 
 
 def _listed(analysis: Analysis, view: JobView) -> AnalysedMail:
@@ -336,6 +374,11 @@ class _Worker:
         self.process.join(5)
 
 
+_Answer = tuple[object, bytes, _Worker] | _Failure | None
+"""A process's answer, the pickle it came as and the process; a failure; None: it overran
+its time."""
+
+
 async def _answers(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
     """The pickles a process sends, in multiprocessing's framing, until its end of the pipe
     closes."""
@@ -405,6 +448,10 @@ class AnalysisPool:
         self._pickles: OrderedDict[int, tuple[Analysis, bytes]] = OrderedDict()
         """Analyses read here (by ``id``: the object is held, so its id is not reused) and
         the pickles they came as, until their decision is sent."""
+        self._keys = itertools.count(1)
+        self._holders: OrderedDict[int, _Worker] = OrderedDict()
+        """The process holding each analysis read as an ``AnalysedMail`` (by its ``kept``
+        key), until its decision is sent there."""
         self.replaced = 0
         """Processes killed (overrun, found dead) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
@@ -458,7 +505,9 @@ class AnalysisPool:
             except Exception as exc:
                 answer = _Failure(f"the analysis answer could not be read ({exc!r})")
             if not call.future.done():
-                call.future.set_result(answer if isinstance(answer, _Failure) else (answer, data))
+                call.future.set_result(
+                    answer if isinstance(answer, _Failure) else (answer, data, worker)
+                )
         if not worker.killed:  # the process died: a crash, or killed from outside
             self._kill(worker)
             self._lost(worker, "the analysis process died (EOFError)")
@@ -516,7 +565,7 @@ class AnalysisPool:
             free = [worker for worker in self._workers if worker.free()]
             if not free:
                 break
-            worker = min(free, key=lambda w: len(w.calls))
+            worker = call.prefer if call.prefer in free else min(free, key=lambda w: len(w.calls))
             self._waiting.popleft()
             worker.send(call)
             if len(worker.calls) == 1:
@@ -554,13 +603,17 @@ class AnalysisPool:
             self._workers.append(fresh)
         return fresh
 
-    async def _ask(self, request: object, *, seconds: float) -> object | None:
+    async def _ask(
+        self, request: object, *, seconds: float, prefer: _Worker | None = None
+    ) -> object | None:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
-        answer = await self._request(request, seconds=seconds)
+        answer = await self._request(request, seconds=seconds, prefer=prefer)
         return answer if answer is None or isinstance(answer, _Failure) else answer[0]
 
-    async def _request(self, request: object, *, seconds: float) -> _Answer:
-        """``_ask``, with the pickle the answer came as.
+    async def _request(
+        self, request: object, *, seconds: float, prefer: _Worker | None = None
+    ) -> _Answer:
+        """``_ask``, with the pickle the answer came as and the process that sent it.
 
         The request is written to a process's pipe on the event loop (it never blocks: the
         loop's transport buffers it) and its answer read there too, so a request costs no
@@ -574,7 +627,7 @@ class AnalysisPool:
             data = await asyncio.to_thread(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        call = _Call(data, seconds, asyncio.get_running_loop().create_future())
+        call = _Call(data, seconds, asyncio.get_running_loop().create_future(), prefer)
         self._waiting.append(call)
         self._dispatch()
         return await call.future
@@ -595,7 +648,7 @@ class AnalysisPool:
             return await self._over_time(submission.raw)
         if isinstance(exchanged, _Failure):
             raise AnalysisFailed(exchanged.error)
-        answer, data = exchanged
+        answer, data, _ = exchanged
         if isinstance(answer, _Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, Analysis)
@@ -613,16 +666,21 @@ class AnalysisPool:
         """
         if submission.view is None:
             raise ValueError("reading a mail as an AnalysedMail needs its job's view")
-        exchanged = await self._request(submission, seconds=self.budget.seconds)
+        request = _Keep(submission, next(self._keys))
+        exchanged = await self._request(request, seconds=self.budget.seconds)
         if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
             return AnalysedMail.of(await self._over_time(submission.raw))  # nothing to look up
         if isinstance(exchanged, _Failure):
             raise AnalysisFailed(exchanged.error)
-        answer = exchanged[0]
+        answer, _, worker = exchanged
         if isinstance(answer, _Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, AnalysedMail)
+        if answer.kept is not None:
+            self._holders[answer.kept] = worker
+            if len(self._holders) > _KEPT_PICKLES:
+                self._holders.popitem(last=False)
         return answer
 
     async def decide(self, decision: Decision) -> AnswerPlan:
@@ -631,16 +689,21 @@ class AnalysisPool:
         Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
         failure, like a mail that could not be read.
         """
-        analysis: Analysis | _Pickled
+        analysis: Analysis | _Pickled | _Held
+        holder = None
         if isinstance(decision.analysis, AnalysedMail):
-            analysis = _Pickled(decision.analysis.pickled)
+            mail = decision.analysis
+            analysis = _Pickled(mail.pickled)
+            if mail.kept is not None:
+                holder = self._holders.pop(mail.kept, None)
+                analysis = _Held(mail.kept, mail.pickled)
         else:
             kept = self._pickles.pop(id(decision.analysis), None)
             analysis = decision.analysis
             if kept is not None and kept[0] is decision.analysis:
                 analysis = _Pickled(kept[1])
         request = _Decide(decision.view, analysis, decision.facts, decision.now)
-        answer = await self._ask(request, seconds=self.budget.seconds)
+        answer = await self._ask(request, seconds=self.budget.seconds, prefer=holder)
         if answer is None:
             raise AnalysisFailed(f"deciding the answers overran {self.budget.seconds:g}s")
         if isinstance(answer, _Failure):

@@ -65,7 +65,7 @@ _MIME_SHAPE: Final = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class AnalysisBudget:
     """How much of the gateway one submission may take; beyond it, the mail is not read.
 
@@ -84,7 +84,7 @@ class AnalysisBudget:
             raise ValueError("every analysis limit must be positive")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class SubmissionHeaders:
     """What the replies need from the submission's header: threading and a subject to quote."""
 
@@ -95,7 +95,7 @@ class SubmissionHeaders:
     """Sent by a program, not a person (RFC 3834 §2, §5): answering it could start a loop."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class ReadDeclaration:
     """A declaration that was read and validated; accepted when no finding is an error."""
 
@@ -108,7 +108,7 @@ class ReadDeclaration:
         return not has_errors(self.findings)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class UnreadableDeclaration:
     """A document found in the mail that could not be read as a declaration.
 
@@ -121,7 +121,7 @@ class UnreadableDeclaration:
     identity: DeclarationIdentity = field(default_factory=DeclarationIdentity)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class NothingReadable:
     """The mail held no declaration at all; ``notes`` say what it held instead."""
 
@@ -131,7 +131,7 @@ class NothingReadable:
 Outcome = ReadDeclaration | UnreadableDeclaration | NothingReadable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Analysis:
     headers: SubmissionHeaders
     outcomes: tuple[Outcome, ...]
@@ -160,6 +160,9 @@ class AnalysedMail(NamedTuple):
     wanted: tuple[WantedFacts, ...]
     """The facts its declarations may need to be validated again (``core.wanted_facts``)."""
     pickled: bytes
+    kept: int | None = None
+    """The key under which the process that read the mail still holds its analysis, for
+    deciding it there without unpickling it (``pool``); None: not held."""
 
     @classmethod
     def of(
@@ -167,6 +170,7 @@ class AnalysedMail(NamedTuple):
         analysis: Analysis,
         references: tuple[tuple[str, str], ...] = (),
         wanted: tuple[WantedFacts, ...] = (),
+        kept: int | None = None,
     ) -> AnalysedMail:
         data = pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(
@@ -176,6 +180,7 @@ class AnalysedMail(NamedTuple):
             references,
             wanted,
             data,
+            kept,
         )
 
     def analysis(self) -> Analysis:

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from config.reference import Flow, ReferenceData, shipped_reference
@@ -198,18 +200,21 @@ def shares_apply(declaration: DUA | OE, reference: ReferenceData, office: str, a
     return isinstance(declaration, DUA) and quota_in_force(reference, office, as_of)
 
 
-def _always_examined_entities(reference: ReferenceData, flow: Flow) -> dict[str, str]:
+@lru_cache(maxsize=16)  # the same for every declaration (the tables are immutable)
+def _always_examined_entities(reference: ReferenceData, flow: Flow) -> Mapping[str, str]:
     """Entities every annex of which sends the flow's goods to mandatory examination."""
     annexes: dict[str, list[bool]] = {}
     for annex in reference.annexes.values():
         if flow in annex.flows:
             for entity in annex.entities:
                 annexes.setdefault(entity, []).append(flow in annex.mandatory_red)
-    return {
-        entity: reference.entity_label(entity)
-        for entity, examined in annexes.items()
-        if examined and all(examined)
-    }
+    return MappingProxyType(
+        {
+            entity: reference.entity_label(entity)
+            for entity, examined in annexes.items()
+            if examined and all(examined)
+        }
+    )
 
 
 def _mandatory_goods(item: Series, flow: Flow, reference: ReferenceData) -> str | None:
@@ -274,7 +279,7 @@ def _drawn(draw: Decimal, red: Decimal) -> Channel:
     return Channel.VERDE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class ChannelInputs:
     """What the channel of a declaration depends on besides its number and the month's counts.
 

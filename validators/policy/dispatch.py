@@ -69,7 +69,7 @@ def needs_facts(declaration: DUA | OE) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class WantedFacts:
     """The questions to ask the store about one declaration on ``as_of``."""
 
@@ -103,7 +103,7 @@ def wanted(declaration: DUA | OE, as_of: date) -> WantedFacts:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class KnownFacts:
     """The store's answers to ``WantedFacts``, as ``validators.facts`` asks them.
 
@@ -162,7 +162,7 @@ class PendingRegularization:
     due_on: date
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class LeftBehind:
     """What numbering a declaration records for later ones (its number filled in then)."""
 

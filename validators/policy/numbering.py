@@ -58,7 +58,7 @@ def numbering_year(received_at: datetime) -> int:
     return transmission_date(received_at).year
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class Series:
     """The numbering series of an office, year and regime."""
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Final
 
+from config.reference import ReferenceData
 from edi_formats.models import DUA, OE
 from validators.context import RuleContext
 from validators.findings import Severity
@@ -44,9 +46,13 @@ def tasa_threshold(ctx: RuleContext) -> tuple[Decimal, str] | None:
     """Three UIT of the transmission year in US dollars rounded to cents, and how it was
     computed (Spanish); None when the tables hold no UIT or no rate for that year or any
     earlier one. For showing only: ``tasa_applies`` compares exactly."""
-    year = ctx.as_of.year
-    uit = ctx.reference.uit(year)
-    rate = ctx.reference.exchange_rate(year)
+    return _threshold(ctx.reference, ctx.as_of.year)
+
+
+@lru_cache(maxsize=32)  # the same for every declaration of a year (tables are immutable)
+def _threshold(reference: ReferenceData, year: int) -> tuple[Decimal, str] | None:
+    uit = reference.uit(year)
+    rate = reference.exchange_rate(year)
     if uit is None or rate is None:
         return None
     in_soles = uit.value * TASA_UIT_MULTIPLE

@@ -32,6 +32,7 @@ from gateway.pipeline.pool import (
     Submission,
     _bulky,
     _Decide,
+    _Held,
     _Pickled,
 )
 from gateway.pipeline.process import (
@@ -201,6 +202,37 @@ async def test_a_mail_read_for_the_node_lists_its_facts_and_keeps_its_analysis_a
         job = replace(job, headers=mail.headers)
         here = decide(job, analysis, facts, settings(offices), NOW)
         assert await pool.decide(Decision(job, mail, facts, NOW)) == here
+
+
+async def test_a_decision_is_made_where_the_analysis_is_held_or_from_its_pickle(
+    offices: OfficeRegistry,
+) -> None:
+    """The process that read a mail keeps its analysis for the decision (the node sends its
+    key); a process that does not hold it (another one, or a replacement of a process that
+    died) decides from the pickle sent along: the same plan either way."""
+    documents = [flat(PLAIN), flat(medicines("M-1", "RS-3"))]
+    job = view()
+    raw = core_submission(*documents)
+    read_view = replace(job, headers=SubmissionHeaders())
+    async with pool_of(offices, answers=settings(offices)) as pool:
+        mails = [
+            await pool.read(Submission(raw, AS_OF, "118", AGENT_CODE, view=read_view))
+            for _ in range(3)
+        ]
+        assert len({mail.kept for mail in mails}) == 3 and None not in {m.kept for m in mails}
+        analysis = mails[0].analysis()
+        facts = facts_for(job, analysis)
+        job = replace(job, headers=mails[0].headers)
+        here = decide(job, analysis, facts, settings(offices), NOW)
+        assert await pool.decide(Decision(job, mails[0], facts, NOW)) == here
+        unknown = _Decide(job, _Held(10**9, mails[1].pickled), facts, NOW)  # held elsewhere
+        assert await pool._ask(unknown, seconds=30) == here
+        (worker,) = pool._workers
+        worker.process.kill()  # the holder dies: its replacement decides from the pickle
+        assert worker.reading is not None
+        await worker.reading  # the pool has seen it die (a request sent before would fail)
+        assert await pool.decide(Decision(job, mails[2], facts, NOW)) == here
+        assert pool.replaced == 1
 
 
 class Nothing:
