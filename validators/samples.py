@@ -554,7 +554,9 @@ def _restricted_goods(d: DUA | OE) -> DUA | OE:
 
 
 def _break_restr_doc(d: DUA | OE) -> DUA | OE:
-    return _restricted_goods(d)
+    # Without any control document: one left by an earlier break (a DIGEMID certificate)
+    # would be the very permit the medicines need.
+    return _set_series(_restricted_goods(d), 0, control_documents=())
 
 
 def _break_restr_entity(d: DUA | OE) -> DUA | OE:
