@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, select, tuple_
+from sqlalchemy import Connection, bindparam, select
 
 from mailboxes import dispatch_history, ledgers
 from mailboxes.schema import DeclarationRow, DeclarationStatus
@@ -70,10 +70,13 @@ ANSWER_COLUMNS = (
 )
 
 _ANSWERS = select(DeclarationRow.agent_code, DeclarationRow.agent_reference, *ANSWER_COLUMNS).where(
-    tuple_(DeclarationRow.agent_code, DeclarationRow.agent_reference).in_(
-        bindparam("keys", expanding=True)
-    )
+    DeclarationRow.agent_code.in_(bindparam("codes", expanding=True)),
+    DeclarationRow.agent_reference.in_(bindparam("references", expanding=True)),
 )
+"""The answers for any of some agents' codes and any of some references: a superset of the
+pairs asked (the caller keeps those), found through the (agent code, reference) key on every
+backend. A pair list (``(agent_code, agent_reference) IN (VALUES ...)``) is not: SQLite
+scanned the whole table for it, a cost that grew with every declaration on file."""
 
 
 def answers_on_file(
@@ -84,8 +87,15 @@ def answers_on_file(
     answers: dict[tuple[str, str], RecordedAnswer | None] = {}
     for start in range(0, len(wanted), 200):
         chunk = wanted[start : start + 200]
-        rows = connection.execute(_ANSWERS, {"keys": chunk})
-        found = {(row.agent_code, row.agent_reference): recorded_answer(row) for row in rows}
+        codes = sorted({code for code, _ in chunk})
+        references = sorted({reference for _, reference in chunk})
+        rows = connection.execute(_ANSWERS, {"codes": codes, "references": references})
+        asked = set(chunk)
+        found = {
+            key: recorded_answer(row)
+            for row in rows
+            if (key := (row.agent_code, row.agent_reference)) in asked
+        }
         for key in chunk:
             answers[key] = found.get(key)
     return answers
