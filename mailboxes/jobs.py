@@ -20,7 +20,7 @@ the only work proportional to what a sender sends, runs in worker processes whos
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -103,6 +103,11 @@ _PENDING_SIZES = (
     .where(IntakeJobRow.state == JobState.PENDING.value)
     .order_by(IntakeJobRow.id)
 )
+_PENDING_SIZES_BUT = _PENDING_SIZES.where(
+    IntakeJobRow.id.not_in(bindparam("excluded", expanding=True))
+).limit(bindparam("limit"))
+"""``_PENDING_SIZES``, up to ``limit`` jobs, none of ``excluded`` (built once, not per claim:
+a statement made anew is keyed for the compiled cache each time)."""
 _CLAIMED = (
     select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
     .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
@@ -152,14 +157,14 @@ class JobQueue:
         excluded = list(exclude)
 
         def read(connection: Connection) -> list[ClaimedJob]:
-            query = _PENDING_SIZES.limit(limit)
-            if excluded:
-                query = query.where(IntakeJobRow.id.not_in(excluded))
             if held:  # moved here; numbering not handed over yet
-                query = query.where(IntakeJobRow.office_code.not_in(held))
+                query = _PENDING_SIZES_BUT.where(IntakeJobRow.office_code.not_in(held))
+            else:
+                query = _PENDING_SIZES_BUT
+            taken = {"limit": limit, "excluded": excluded}
             ids: list[int] = []
             total = 0
-            for job_id, size in connection.execute(query):
+            for job_id, size in connection.execute(query, taken):
                 total += size
                 if ids and total > max_bytes:
                     break
@@ -168,7 +173,16 @@ class JobQueue:
                 return []
             return [
                 ClaimedJob(
-                    job=replace(intake_job(row), attempts=row.attempts + 1),
+                    # ``attempts`` counts this one (``intake_job`` with one more attempt)
+                    job=IntakeJob(
+                        row.id,
+                        row.office_code,
+                        row.sender,
+                        row.recipient,
+                        row.state,
+                        row.attempts + 1,
+                        row.received_at,
+                    ),
                     raw=bytes(row.raw),
                     sender_agent_code=row.agent_code,
                     last_error=row.error,
