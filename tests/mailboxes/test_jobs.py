@@ -350,13 +350,18 @@ async def test_answers_on_file_are_looked_up_by_exact_pair_through_the_key(
             )
 
     await JobQueue(store).answer(clock.now(), record)
-    asked = [("4821", "R-1"), ("4821", "R-2"), ("5307", "R-1"), ("5307", "R-2")]
+    asked = [("4821", "R-1"), ("4821", "R-2"), ("5307", "R-1"), ("5307", "R-2"), ("9999", "R-1")]
     with statements_run() as statements:
         found = await read_facts(store, lambda reader: reader.recorded_answers(asked))
     assert {key for key, answer in found.items() if answer is not None} == {
         ("4821", "R-1"),
         ("5307", "R-2"),
     }
+    assert set(found) == set(asked)
+    many = [(f"{n:04d}", f"R-{n}") for n in range(300)] + [("5307", "R-2")]  # two statements
+    found = await read_facts(store, lambda reader: reader.recorded_answers(many))
+    assert set(found) == set(many)
+    assert [key for key, answer in found.items() if answer is not None] == [("5307", "R-2")]
     (lookup,) = [s for s in statements if "FROM declarations" in s]
     if store.database.is_sqlite:
 
