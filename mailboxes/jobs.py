@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Dialect, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Dialect,
+    Executable,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mailboxes import dispatch_history, ledgers
@@ -287,7 +297,10 @@ class Answering(FactReader):
     def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
-        return set(self._connection.scalars(_PENDING_AMONG, {"ids": list(job_ids)}))
+        if not job_ids:
+            return set()
+        statement, ids = _pending_among(list(job_ids))
+        return set(self._connection.scalars(statement, ids))
 
     def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
@@ -410,7 +423,8 @@ class Answering(FactReader):
         _INSERT_ANSWER.run(connection, answers)
         done, self._done = self._done, []
         if done:
-            connection.execute(_DONE, {"ids": done, "now": self.now})
+            statement, ids = _done(done)
+            connection.execute(statement, {**ids, "now": self.now})
 
     def _write_contents(self) -> None:
         """The contents delivered so far (gathered by ``deliver_all``): written before any
@@ -630,16 +644,54 @@ class Answering(FactReader):
     # endregion
 
 
-_PENDING_AMONG = (
-    select(IntakeJobRow.id)
-    .where(
-        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
-        IntakeJobRow.state == JobState.PENDING.value,
-    )
-    # Locked until the commit: a second worker that claimed the same job waits here, then
-    # sees it done (PostgreSQL re-checks the condition) and does not answer twice.
-    .with_for_update(of=IntakeJobRow)
-)
+def _ids_in_list(ids: Sequence[int]) -> tuple[int, dict[str, int]]:
+    """``ids`` as the parameters ``id0, id1, ...`` of an ``IN`` list whose length is the next
+    power of two, the last id repeated (a repeat in ``IN`` changes nothing): the statements
+    of the answering transaction that name its jobs are built and compiled once per size,
+    not rendered again at each execution as an expanding list is."""
+    size = 1 << (len(ids) - 1).bit_length()
+    padded = [*ids, *[ids[-1]] * (size - len(ids))]
+    return size, {f"id{n}": job_id for n, job_id in enumerate(padded)}
+
+
+def _listed(size: int) -> list[BindParameter[int]]:
+    return [bindparam(f"id{n}") for n in range(size)]
+
+
+_PENDING_AMONG: dict[int, Executable] = {}
+
+
+def _pending_among(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
+    size, bound = _ids_in_list(ids)
+    statement = _PENDING_AMONG.get(size)
+    if statement is None:
+        statement = (
+            select(IntakeJobRow.id)
+            .where(IntakeJobRow.id.in_(_listed(size)), IntakeJobRow.state == JobState.PENDING.value)
+            # Locked until the commit: a second worker that claimed the same job waits here,
+            # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
+            .with_for_update(of=IntakeJobRow)
+        )
+        _PENDING_AMONG[size] = statement
+    return statement, bound
+
+
+_DONE: dict[int, Executable] = {}
+
+
+def _done(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
+    size, bound = _ids_in_list(ids)
+    statement = _DONE.get(size)
+    if statement is None:
+        statement = (
+            update(IntakeJobRow)
+            .where(IntakeJobRow.id.in_(_listed(size)))
+            .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
+        )
+        _DONE[size] = statement
+    return statement, bound
+
+
 _CONTENT_IDS_TAKEN = 32
 """Content ids a transaction takes at once (an acceptance uses two)."""
 _HIGHEST_CONTENT_ID = select(func.max(MessageContentRow.id))
@@ -759,11 +811,6 @@ _SET_NUMBER = (
         DeclarationCounterRow.regime == bindparam("in_regime"),
     )
     .values(last=bindparam("taken"))
-)
-_DONE = (
-    update(IntakeJobRow)
-    .where(IntakeJobRow.id.in_(bindparam("ids", expanding=True)))
-    .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
 )
 _FAILED = (
     update(IntakeJobRow)
