@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mailboxes import dispatch_history, ledgers
+from mailboxes import dispatch_history, ledgers, modseq
 from mailboxes.answer_facts import (
     ANSWER_COLUMNS,
     FactReader,
@@ -398,19 +398,25 @@ class Answering(FactReader):
         now = self.now
         rows: list[tuple[object, ...]] = []
         relays = []
+        local: dict[tuple[str, str], list[int]] = {}
         for (owner, folder), content_ids in filings.items():
             node = routes.remote_node(owner)
             if node is not None:  # e.g. an agent homed on another node: relay the reply
                 self.touched.discard((owner, folder))
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
-                continue
-            mailbox_id, reserved = reserve_uids(
-                connection, owner, folder, len(content_ids), self.now
-            )
-            modseq = reserved.modseq
+            else:
+                local[(owner, folder)] = content_ids
+        # Every mailbox's UIDs in one statement; a mailbox not there yet is created.
+        taken = modseq.reserve_unseen(connection, {key: len(ids) for key, ids in local.items()})
+        for (owner, folder), content_ids in local.items():
+            found = taken.get((owner, folder))
+            if found is None:
+                found = reserve_uids(connection, owner, folder, len(content_ids), now)
+            mailbox_id, reserved = found
+            stamp = reserved.modseq
             rows += [
-                (mailbox_id, uid, content_id, now, "", modseq)
+                (mailbox_id, uid, content_id, now, "", stamp)
                 for uid, content_id in zip(
                     reserved.uids(len(content_ids)), content_ids, strict=True
                 )

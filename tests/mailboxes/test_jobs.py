@@ -14,6 +14,7 @@ from config.clock import FixedClock
 from gateway.directory import INTAKE_FOLDER
 from mailboxes import ledgers
 from mailboxes.answer_facts import read_facts
+from mailboxes.folders import Folders
 from mailboxes.jobs import Answering, JobQueue
 from mailboxes.records import Recipient
 from mailboxes.schema import DeclarationStatus, JobState
@@ -372,3 +373,40 @@ async def test_answers_on_file_are_looked_up_by_exact_pair_through_the_key(
 
         steps = await store.database.run(plan)
         assert not [step for step in steps if step.startswith("SCAN declarations")], steps
+
+
+async def test_the_uids_of_every_mailbox_of_a_transaction_are_taken_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    """Replies to several agents: one ``UPDATE`` takes the UIDs of all their mailboxes, each
+    by its own count; a mailbox that does not exist yet is created as before."""
+    other = "agente2@agencias.pe"
+    await store.deliver("otro@agencias.pe", [AGENT, other], b"hola")
+
+    def replies(answering: Answering) -> None:
+        for n in range(3):
+            answering.deliver(AGENT, "INBOX", f"a{n}".encode())
+        answering.deliver(other, "INBOX", b"b0")
+        answering.deliver(OFFICE, "Verde", b"copia")  # its first message
+
+    with statements_run() as statements:
+        await JobQueue(store).answer(clock.now(), replies)
+    taking = [s for s in statements if s.lstrip().startswith("UPDATE mailboxes")]
+    assert len(taking) == 2  # the two agents' at once; then the office's, found missing
+    assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3, 4]
+    assert [m.uid for m in await store.list_messages(other)] == [1, 2]
+    assert [m.uid for m in await store.list_messages(OFFICE, "Verde")] == [1]
+    mine = await store.list_messages(AGENT)
+    assert [await store.read_message(AGENT, "INBOX", m.uid) for m in mine] == [
+        b"hola",
+        b"a0",
+        b"a1",
+        b"a2",
+    ]
+    folders = Folders(store)
+    for owner, messages in ((AGENT, 4), (other, 2)):
+        inbox = await folders.get(owner, "INBOX")
+        assert inbox is not None
+        state = await folders.state(inbox.id)
+        assert state is not None
+        assert (state.messages, state.unseen, state.uid_next) == (messages, messages, messages + 1)
