@@ -108,10 +108,15 @@ def reserve_unseen(
         ((mailbox, count),) = wanted.items()
         found = reserve(connection, mailbox, count, unseen=count)
         return {} if found is None else {mailbox: found}
+    # Padded to a power of two with the last mailbox repeated (the repeat changes nothing: a
+    # row is updated once, by the first CASE branch it matches), so that a few statements,
+    # each compiled once, serve every batch.
     keys = list(wanted)
-    statement = _RESERVE_MANY.get(len(keys))
+    size = 1 << (len(keys) - 1).bit_length()
+    keys += [keys[-1]] * (size - len(keys))
+    statement = _RESERVE_MANY.get(size)
     if statement is None:
-        statement = _RESERVE_MANY[len(keys)] = _reserve_many(len(keys))
+        statement = _RESERVE_MANY[size] = _reserve_many(size)
     bound: dict[str, object] = {}
     for n, (owner, name) in enumerate(keys):
         bound |= {f"owner{n}": owner, f"name{n}": name, f"taken{n}": wanted[(owner, name)]}
@@ -124,7 +129,8 @@ def reserve_unseen(
 
 def _reserve_many(size: int) -> Update:
     """The ``UPDATE ... RETURNING`` of ``reserve_unseen`` for ``size`` mailboxes (built once
-    per size): each row moves by its own count, chosen by a ``CASE`` on its name."""
+    per size): each row moves by its own count, chosen by a ``CASE`` on its name. Its first
+    compilation takes milliseconds, hence the few sizes."""
     named = [
         (MailboxRow.owner == bindparam(f"owner{n}")) & (MailboxRow.name == bindparam(f"name{n}"))
         for n in range(size)
