@@ -20,14 +20,24 @@ the only work proportional to what a sender sends, runs in worker processes whos
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Dialect,
+    Executable,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mailboxes import dispatch_history, ledgers
+from mailboxes import dispatch_history, ledgers, modseq
 from mailboxes.answer_facts import (
     ANSWER_COLUMNS,
     FactReader,
@@ -39,6 +49,7 @@ from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
     AccountRow,
+    Base,
     DeclarationCounterRow,
     DeclarationRow,
     DeclarationStatus,
@@ -48,6 +59,7 @@ from mailboxes.schema import (
     MessageContentRow,
     OfficeHandoverRow,
     RelayRow,
+    UTCDateTime,
 )
 from mailboxes.store import JOB_COLUMNS, Change, Store, intake_job, relay_entry, reserve_uids
 
@@ -101,6 +113,11 @@ _PENDING_SIZES = (
     .where(IntakeJobRow.state == JobState.PENDING.value)
     .order_by(IntakeJobRow.id)
 )
+_PENDING_SIZES_BUT = _PENDING_SIZES.where(
+    IntakeJobRow.id.not_in(bindparam("excluded", expanding=True))
+).limit(bindparam("limit"))
+"""``_PENDING_SIZES``, up to ``limit`` jobs, none of ``excluded`` (built once, not per claim:
+a statement made anew is keyed for the compiled cache each time)."""
 _CLAIMED = (
     select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
     .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
@@ -150,14 +167,14 @@ class JobQueue:
         excluded = list(exclude)
 
         def read(connection: Connection) -> list[ClaimedJob]:
-            query = _PENDING_SIZES.limit(limit)
-            if excluded:
-                query = query.where(IntakeJobRow.id.not_in(excluded))
             if held:  # moved here; numbering not handed over yet
-                query = query.where(IntakeJobRow.office_code.not_in(held))
+                query = _PENDING_SIZES_BUT.where(IntakeJobRow.office_code.not_in(held))
+            else:
+                query = _PENDING_SIZES_BUT
+            taken = {"limit": limit, "excluded": excluded}
             ids: list[int] = []
             total = 0
-            for job_id, size in connection.execute(query):
+            for job_id, size in connection.execute(query, taken):
                 total += size
                 if ids and total > max_bytes:
                     break
@@ -166,7 +183,16 @@ class JobQueue:
                 return []
             return [
                 ClaimedJob(
-                    job=replace(intake_job(row), attempts=row.attempts + 1),
+                    # ``attempts`` counts this one (``intake_job`` with one more attempt)
+                    job=IntakeJob(
+                        row.id,
+                        row.office_code,
+                        row.sender,
+                        row.recipient,
+                        row.state,
+                        row.attempts + 1,
+                        row.received_at,
+                    ),
                     raw=bytes(row.raw),
                     sender_agent_code=row.agent_code,
                     last_error=row.error,
@@ -259,8 +285,8 @@ class Answering(FactReader):
         self._answers: dict[tuple[str, str], RecordedAnswer | None] = {}
         self._filings: dict[tuple[str, str], list[int]] = {}
         self._done: list[int] = []
-        self._new_answers: list[dict[str, Any]] = []
-        self._contents: list[dict[str, object]] = []
+        self._new_answers: list[tuple[object, ...]] = []  # in _INSERT_ANSWER's columns
+        self._contents: list[tuple[object, ...]] = []  # in _INSERT_CONTENT's columns
         self._next_content_id: int | None = None  # SQLite
         self._content_ids: list[int] = []  # PostgreSQL: taken from the sequence, not used yet
         # Rows this transaction has locked with its first statement on them; later uses
@@ -271,7 +297,10 @@ class Answering(FactReader):
     def pending_among(self, job_ids: Collection[int]) -> set[int]:
         """Which of ``job_ids`` still wait for their answer (an earlier attempt may have
         committed one after all)."""
-        return set(self._connection.scalars(_PENDING_AMONG, {"ids": list(job_ids)}))
+        if not job_ids:
+            return set()
+        statement, ids = _pending_among(list(job_ids))
+        return set(self._connection.scalars(statement, ids))
 
     def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
@@ -323,15 +352,13 @@ class Answering(FactReader):
     def deliver_all(self, mails: Sequence[tuple[str, str, bytes]]) -> list[int]:
         """File several new messages, each (owner, folder, raw), with one statement; their
         content ids, in order (an acceptance's reply and office copy)."""
-        rows: list[dict[str, object]] = []
-        for _, _, raw in mails:
-            raw = canonical_line_ends(raw)
-            rows.append({"raw": raw, "size": len(raw), "created_at": self.now})
         # The ids are taken here and every content of the transaction is written in one
         # statement at its end (``write_pending``): not two statements per acceptance.
-        content_ids = self._take_content_ids(len(rows))
-        self._contents += [{**r, "id": i} for r, i in zip(rows, content_ids, strict=True)]
-        for (owner, folder, _), content_id in zip(mails, content_ids, strict=True):
+        content_ids = self._take_content_ids(len(mails))
+        now = self.now
+        for (owner, folder, raw), content_id in zip(mails, content_ids, strict=True):
+            raw = canonical_line_ends(raw)
+            self._contents.append((content_id, raw, len(raw), now))
             self.redeliver(owner, folder, content_id)
         return content_ids
 
@@ -368,49 +395,48 @@ class Answering(FactReader):
         self._write_contents()
         filings, self._filings = self._filings, {}
         routes = self._store.routing.current
-        rows = []
+        now = self.now
+        rows: list[tuple[object, ...]] = []
         relays = []
+        local: dict[tuple[str, str], list[int]] = {}
         for (owner, folder), content_ids in filings.items():
             node = routes.remote_node(owner)
             if node is not None:  # e.g. an agent homed on another node: relay the reply
                 self.touched.discard((owner, folder))
                 self.relayed = True
                 relays += [relay_entry(c, "", owner, node, self.now) for c in content_ids]
-                continue
-            mailbox_id, reserved = reserve_uids(
-                connection, owner, folder, len(content_ids), self.now
-            )
+            else:
+                local[(owner, folder)] = content_ids
+        # Every mailbox's UIDs in one statement; a mailbox not there yet is created.
+        taken = modseq.reserve_unseen(connection, {key: len(ids) for key, ids in local.items()})
+        for (owner, folder), content_ids in local.items():
+            found = taken.get((owner, folder))
+            if found is None:
+                found = reserve_uids(connection, owner, folder, len(content_ids), now)
+            mailbox_id, reserved = found
+            stamp = reserved.modseq
             rows += [
-                {
-                    "mailbox_id": mailbox_id,
-                    "uid": uid,
-                    "content_id": content_id,
-                    "internal_date": self.now,
-                    "flags": "",
-                    "modseq": reserved.modseq,
-                }
+                (mailbox_id, uid, content_id, now, "", stamp)
                 for uid, content_id in zip(
                     reserved.uids(len(content_ids)), content_ids, strict=True
                 )
             ]
-        if rows:
-            connection.execute(insert(MailboxMessageRow), rows)
+        _INSERT_FILED.run(connection, rows)
         if relays:
             connection.execute(insert(RelayRow), relays)
         self._write_held()
         answers, self._new_answers = self._new_answers, []
-        if answers:
-            connection.execute(insert(DeclarationRow), answers)
+        _INSERT_ANSWER.run(connection, answers)
         done, self._done = self._done, []
         if done:
-            connection.execute(_DONE, {"ids": done, "now": self.now})
+            statement, ids = _done(done)
+            connection.execute(statement, {**ids, "now": self.now})
 
     def _write_contents(self) -> None:
         """The contents delivered so far (gathered by ``deliver_all``): written before any
         row that refers to them."""
         contents, self._contents = self._contents, []
-        if contents:
-            self._connection.execute(_INSERT_CONTENTS, contents)
+        _INSERT_CONTENT.run(self._connection, contents)
 
     def _write_held(self) -> None:
         """The numbers and month counts taken since each row was locked, one statement a row."""
@@ -456,23 +482,21 @@ class Answering(FactReader):
             raise ValueError(
                 f"{agent_code}/{agent_reference} was already accepted as {on_file.number}"
             )
-        values = {
-            "document_type": document_type,
-            "regime": regime,
-            "office_code": office_code,
-            "status": status.value,
-            "number": number,
-            "channel": channel,
-            "reply_content_id": reply_content_id,
-            "job_id": job.id,
-            "received_at": job.received_at,
-            "answered_at": self.now,
-            "document_digest": document_digest,
-        }
+        values = (
+            document_type,
+            regime,
+            office_code,
+            status.value,
+            number,
+            channel,
+            reply_content_id,
+            job.id,
+            job.received_at,
+            self.now,
+            document_digest,
+        )
         if on_file is None:
-            self._new_answers.append(
-                {"agent_code": agent_code, "agent_reference": agent_reference, **values}
-            )
+            self._new_answers.append((agent_code, agent_reference, *values))
         else:
             self._write_contents()  # the reply it now refers to
             self._connection.execute(
@@ -481,7 +505,7 @@ class Answering(FactReader):
                     DeclarationRow.agent_code == agent_code,
                     DeclarationRow.agent_reference == agent_reference,
                 )
-                .values(**values)
+                .values(dict(zip(_ANSWER_VALUES, values, strict=True)))
             )
         self._answers[(agent_code, agent_reference)] = RecordedAnswer(
             status=status,
@@ -626,23 +650,152 @@ class Answering(FactReader):
     # endregion
 
 
-_PENDING_AMONG = (
-    select(IntakeJobRow.id)
-    .where(
-        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
-        IntakeJobRow.state == JobState.PENDING.value,
-    )
-    # Locked until the commit: a second worker that claimed the same job waits here, then
-    # sees it done (PostgreSQL re-checks the condition) and does not answer twice.
-    .with_for_update(of=IntakeJobRow)
-)
+def _ids_in_list(ids: Sequence[int]) -> tuple[int, dict[str, int]]:
+    """``ids`` as the parameters ``id0, id1, ...`` of an ``IN`` list whose length is the next
+    power of two, the last id repeated (a repeat in ``IN`` changes nothing): the statements
+    of the answering transaction that name its jobs are built and compiled once per size,
+    not rendered again at each execution as an expanding list is."""
+    size = 1 << (len(ids) - 1).bit_length()
+    padded = [*ids, *[ids[-1]] * (size - len(ids))]
+    return size, {f"id{n}": job_id for n, job_id in enumerate(padded)}
+
+
+def _listed(size: int) -> list[BindParameter[int]]:
+    return [bindparam(f"id{n}") for n in range(size)]
+
+
+_PENDING_AMONG: dict[int, Executable] = {}
+
+
+def _pending_among(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
+    size, bound = _ids_in_list(ids)
+    statement = _PENDING_AMONG.get(size)
+    if statement is None:
+        statement = (
+            select(IntakeJobRow.id)
+            .where(IntakeJobRow.id.in_(_listed(size)), IntakeJobRow.state == JobState.PENDING.value)
+            # Locked until the commit: a second worker that claimed the same job waits here,
+            # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
+            .with_for_update(of=IntakeJobRow)
+        )
+        _PENDING_AMONG[size] = statement
+    return statement, bound
+
+
+_DONE: dict[int, Executable] = {}
+
+
+def _done(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
+    size, bound = _ids_in_list(ids)
+    statement = _DONE.get(size)
+    if statement is None:
+        statement = (
+            update(IntakeJobRow)
+            .where(IntakeJobRow.id.in_(_listed(size)))
+            .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
+        )
+        _DONE[size] = statement
+    return statement, bound
+
+
 _CONTENT_IDS_TAKEN = 32
 """Content ids a transaction takes at once (an acceptance uses two)."""
 _HIGHEST_CONTENT_ID = select(func.max(MessageContentRow.id))
 _NEXT_CONTENT_IDS = select(
     func.nextval(func.pg_get_serial_sequence(MessageContentRow.__tablename__, "id"))
 ).select_from(func.generate_series(1, bindparam("count")))
-_INSERT_CONTENTS = insert(MessageContentRow)
+
+
+class _Insert:
+    """An ``INSERT`` of some columns of a table, compiled once per dialect and run with one
+    tuple of values per row (``executemany``).
+
+    The answering transaction writes a few rows to each of its tables for every job: given
+    as dicts to a Core ``insert``, each row went through ``construct_params`` and every
+    column's bind processor. Here each column is processed at once for all the rows, and a
+    date column converts each distinct value once (a transaction's rows share their dates).
+    The values stored are the same: they pass the columns' own bind processors, and the
+    statement is the one SQLAlchemy compiles for the dialect.
+    """
+
+    def __init__(self, table: type[Base], columns: Sequence[str]) -> None:
+        self._table = table
+        self._columns = tuple(columns)
+        self._compiled: dict[tuple[str, str], _CompiledInsert] = {}
+
+    def run(self, connection: Connection, rows: Sequence[Sequence[object]]) -> None:
+        """Insert ``rows`` (each a tuple in the columns' order) with one statement."""
+        if not rows:
+            return
+        dialect = connection.dialect
+        compiled = self._compiled.get((dialect.name, dialect.driver))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, dialect.driver)] = self._compile(dialect)
+        columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+        for index, (process, distinct) in compiled.processors.items():
+            values = columns[index]
+            if distinct:
+                converted = {value: process(value) for value in set(values)}
+                columns[index] = [converted[value] for value in values]
+            else:
+                columns[index] = [process(value) for value in values]
+        ordered = [columns[index] for index in compiled.order]
+        parameters = list(zip(*ordered, strict=True))
+        if not compiled.positional:
+            names = compiled.names
+            connection.exec_driver_sql(
+                compiled.sql, [dict(zip(names, row, strict=True)) for row in parameters]
+            )
+        elif len(parameters) == 1:
+            connection.exec_driver_sql(compiled.sql, parameters[0])
+        else:
+            connection.exec_driver_sql(compiled.sql, parameters)
+
+    def _compile(self, dialect: Dialect) -> _CompiledInsert:
+        compiled = insert(self._table).compile(dialect=dialect, column_keys=list(self._columns))
+        positional = bool(compiled.positional)
+        names = tuple(compiled.positiontup or ()) if positional else self._columns
+        order = tuple(self._columns.index(name) for name in names)
+        processors: dict[int, tuple[Callable[[Any], Any], bool]] = {}
+        for index, name in enumerate(self._columns):
+            column_type = self._table.__table__.c[name].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[index] = (process, isinstance(column_type, UTCDateTime))
+        return _CompiledInsert(compiled.string, positional, names, order, processors)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledInsert:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    """The bound columns, in the statement's order."""
+    order: tuple[int, ...]
+    """For each of ``names``, its index among the ``_Insert``'s columns."""
+    processors: dict[int, tuple[Callable[[Any], Any], bool]]
+    """Bind processors by column index, and whether to convert each distinct value once."""
+
+
+_INSERT_CONTENT = _Insert(MessageContentRow, ("id", "raw", "size", "created_at"))
+_INSERT_FILED = _Insert(
+    MailboxMessageRow,
+    ("mailbox_id", "uid", "content_id", "internal_date", "flags", "modseq"),
+)
+_ANSWER_VALUES = (
+    "document_type",
+    "regime",
+    "office_code",
+    "status",
+    "number",
+    "channel",
+    "reply_content_id",
+    "job_id",
+    "received_at",
+    "answered_at",
+    "document_digest",
+)
+_INSERT_ANSWER = _Insert(DeclarationRow, ("agent_code", "agent_reference", *_ANSWER_VALUES))
 _ANSWER = select(*ANSWER_COLUMNS).where(
     DeclarationRow.agent_code == bindparam("agent"),
     DeclarationRow.agent_reference == bindparam("reference"),
@@ -664,11 +817,6 @@ _SET_NUMBER = (
         DeclarationCounterRow.regime == bindparam("in_regime"),
     )
     .values(last=bindparam("taken"))
-)
-_DONE = (
-    update(IntakeJobRow)
-    .where(IntakeJobRow.id.in_(bindparam("ids", expanding=True)))
-    .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
 )
 _FAILED = (
     update(IntakeJobRow)

@@ -15,14 +15,35 @@ become visible in the order they were given.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Update, bindparam, delete, insert, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Update,
+    bindparam,
+    case,
+    delete,
+    insert,
+    or_,
+    update,
+)
 
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
-__all__ = ["SEEN", "Reserved", "adjust", "bump", "chunks", "remove", "reserve", "unseen"]
+__all__ = [
+    "SEEN",
+    "Reserved",
+    "adjust",
+    "bump",
+    "chunks",
+    "remove",
+    "reserve",
+    "reserve_unseen",
+    "unseen",
+]
 
 SEEN = "\\Seen"
 
@@ -69,6 +90,72 @@ def reserve(
     if row is None:
         return None
     return row.id, Reserved(row.uid_next - count, row.highest_modseq)
+
+
+def reserve_unseen(
+    connection: Connection, wanted: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], tuple[int, Reserved]]:
+    """``reserve`` for several mailboxes at once, each (owner, name) with its count of new
+    unseen messages, in one ``UPDATE``; what was taken, by mailbox (those that do not exist
+    are missing from it).
+
+    The answering transaction files replies in a mailbox per agent of its batch: one
+    statement for all of them, not one each.
+    """
+    if not wanted:
+        return {}
+    if len(wanted) == 1:
+        ((mailbox, count),) = wanted.items()
+        found = reserve(connection, mailbox, count, unseen=count)
+        return {} if found is None else {mailbox: found}
+    # Padded to a power of two with the last mailbox repeated (the repeat changes nothing: a
+    # row is updated once, by the first CASE branch it matches), so that a few statements,
+    # each compiled once, serve every batch.
+    keys = list(wanted)
+    size = 1 << (len(keys) - 1).bit_length()
+    keys += [keys[-1]] * (size - len(keys))
+    statement = _RESERVE_MANY.get(size)
+    if statement is None:
+        statement = _RESERVE_MANY[size] = _reserve_many(size)
+    bound: dict[str, object] = {}
+    for n, (owner, name) in enumerate(keys):
+        bound |= {f"owner{n}": owner, f"name{n}": name, f"taken{n}": wanted[(owner, name)]}
+    reserved: dict[tuple[str, str], tuple[int, Reserved]] = {}
+    for row in connection.execute(statement, bound):
+        count = wanted[(row.owner, row.name)]
+        reserved[(row.owner, row.name)] = row.id, Reserved(row.uid_next - count, row.highest_modseq)
+    return reserved
+
+
+def _reserve_many(size: int) -> Update:
+    """The ``UPDATE ... RETURNING`` of ``reserve_unseen`` for ``size`` mailboxes (built once
+    per size): each row moves by its own count, chosen by a ``CASE`` on its name. Its first
+    compilation takes milliseconds, hence the few sizes."""
+    named = [
+        (MailboxRow.owner == bindparam(f"owner{n}")) & (MailboxRow.name == bindparam(f"name{n}"))
+        for n in range(size)
+    ]
+    taken = case(*[(where, bindparam(f"taken{n}", type_=Integer)) for n, where in enumerate(named)])
+    return (
+        update(MailboxRow)
+        .where(or_(*named))
+        .values(
+            uid_next=MailboxRow.uid_next + taken,
+            message_count=MailboxRow.message_count + taken,
+            unseen_count=MailboxRow.unseen_count + taken,
+            highest_modseq=MailboxRow.highest_modseq + 1,
+        )
+        .returning(
+            MailboxRow.id,
+            MailboxRow.owner,
+            MailboxRow.name,
+            MailboxRow.uid_next,
+            MailboxRow.highest_modseq,
+        )
+    )
+
+
+_RESERVE_MANY: dict[int, Update] = {}
 
 
 def _reserve(where: ColumnElement[bool]) -> Update:

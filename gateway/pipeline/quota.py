@@ -11,8 +11,10 @@ count; on SQLite the answering transaction already holds the only writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from config.reference import ReferenceData
 from edi_formats.models import DUA, OE
@@ -35,6 +37,15 @@ from validators.policy.channels import (
 
 __all__ = ["MonthState", "assign_channel", "channel_for", "month_counts"]
 
+# Pure functions of a month (and the office), asked again for every declaration numbered:
+# the answering transaction keeps each answer instead of recomputing the Lima calendar's
+# instants and the month's length (they were a third of ``channel_for``'s time).
+_previous_month: Callable[[int, int], tuple[datetime, datetime]] = lru_cache(maxsize=64)(
+    previous_month
+)
+_limit_for: Callable[[str, int, int], Callable[[int], str]] = lru_cache(maxsize=1024)(limit_for)
+_red_limit: Callable[[str], RedLimit] = lru_cache(maxsize=1024)(RedLimit.decode)
+
 
 def channel_for(
     answering: Answering,
@@ -52,10 +63,10 @@ def channel_for(
     key = MonthKey(month.office, month.year, month.month, month.regime)
     row = answering.take_channel_month(
         key,
-        previous=previous_month(month.year, month.month),
-        limit_from=limit_for(month.office, month.year, month.month),
+        previous=_previous_month(month.year, month.month),
+        limit_from=_limit_for(month.office, month.year, month.month),
     )
-    quota = (RedLimit.decode(row.red_limit), MonthCounts(base=row.base, red=row.red))
+    quota = (_red_limit(row.red_limit), MonthCounts(base=row.base, red=row.red))
     decision = choose_channel(inputs, number=number, seed=seed, quota=quota)
     count = counted(decision)
     answering.count_channel(key, base=count.base, red=count.red, mandatory_red=count.mandatory_red)

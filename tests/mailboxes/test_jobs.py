@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from config.clock import FixedClock
 from gateway.directory import INTAKE_FOLDER
 from mailboxes import ledgers
+from mailboxes.answer_facts import read_facts
+from mailboxes.folders import Folders
 from mailboxes.jobs import Answering, JobQueue
 from mailboxes.records import Recipient
 from mailboxes.schema import DeclarationStatus, JobState
@@ -323,3 +325,88 @@ async def test_the_replies_of_a_whole_transaction_are_written_with_one_statement
         b"respuesta 0",
     ]
     assert len(await store.list_messages(OFFICE, "Verde")) == 4
+
+
+async def test_answers_on_file_are_looked_up_by_exact_pair_through_the_key(
+    store: Store, clock: FixedClock
+):
+    """Asked for many (agent code, reference) pairs at once, the store answers each pair and
+    only it (another agent's answer for the same reference is not this one's), and on SQLite
+    through the table's key, not by scanning every declaration on file."""
+    await queue_job(store)
+    (claimed,) = await JobQueue(store).claim(1)
+
+    def record(answering: Answering) -> None:
+        for code, reference in (("4821", "R-1"), ("5307", "R-2")):
+            reply = answering.deliver(AGENT, "INBOX", f"rechazo {reference}".encode())
+            answering.record_answer(
+                job=claimed.job,
+                agent_code=code,
+                agent_reference=reference,
+                document_type="DUA",
+                regime="10",
+                office_code="118",
+                status=DeclarationStatus.REJECTED,
+                reply_content_id=reply,
+            )
+
+    await JobQueue(store).answer(clock.now(), record)
+    asked = [("4821", "R-1"), ("4821", "R-2"), ("5307", "R-1"), ("5307", "R-2"), ("9999", "R-1")]
+    with statements_run() as statements:
+        found = await read_facts(store, lambda reader: reader.recorded_answers(asked))
+    assert {key for key, answer in found.items() if answer is not None} == {
+        ("4821", "R-1"),
+        ("5307", "R-2"),
+    }
+    assert set(found) == set(asked)
+    many = [(f"{n:04d}", f"R-{n}") for n in range(300)] + [("5307", "R-2")]  # two statements
+    found = await read_facts(store, lambda reader: reader.recorded_answers(many))
+    assert set(found) == set(many)
+    assert [key for key, answer in found.items() if answer is not None] == [("5307", "R-2")]
+    (lookup,) = [s for s in statements if "FROM declarations" in s]
+    if store.database.is_sqlite:
+
+        def plan(connection: Connection) -> list[str]:
+            blanks = ("",) * lookup.count("?")
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + lookup, blanks)
+            return [str(row[-1]) for row in rows]
+
+        steps = await store.database.run(plan)
+        assert not [step for step in steps if step.startswith("SCAN declarations")], steps
+
+
+async def test_the_uids_of_every_mailbox_of_a_transaction_are_taken_with_one_statement(
+    store: Store, clock: FixedClock
+):
+    """Replies to several agents: one ``UPDATE`` takes the UIDs of all their mailboxes, each
+    by its own count; a mailbox that does not exist yet is created as before."""
+    other = "agente2@agencias.pe"
+    await store.deliver("otro@agencias.pe", [AGENT, other], b"hola")
+
+    def replies(answering: Answering) -> None:
+        for n in range(3):
+            answering.deliver(AGENT, "INBOX", f"a{n}".encode())
+        answering.deliver(other, "INBOX", b"b0")
+        answering.deliver(OFFICE, "Verde", b"copia")  # its first message
+
+    with statements_run() as statements:
+        await JobQueue(store).answer(clock.now(), replies)
+    taking = [s for s in statements if s.lstrip().startswith("UPDATE mailboxes")]
+    assert len(taking) == 2  # the two agents' at once; then the office's, found missing
+    assert [m.uid for m in await store.list_messages(AGENT)] == [1, 2, 3, 4]
+    assert [m.uid for m in await store.list_messages(other)] == [1, 2]
+    assert [m.uid for m in await store.list_messages(OFFICE, "Verde")] == [1]
+    mine = await store.list_messages(AGENT)
+    assert [await store.read_message(AGENT, "INBOX", m.uid) for m in mine] == [
+        b"hola",
+        b"a0",
+        b"a1",
+        b"a2",
+    ]
+    folders = Folders(store)
+    for owner, messages in ((AGENT, 4), (other, 2)):
+        inbox = await folders.get(owner, "INBOX")
+        assert inbox is not None
+        state = await folders.state(inbox.id)
+        assert state is not None
+        assert (state.messages, state.unseen, state.uid_next) == (messages, messages, messages + 1)
