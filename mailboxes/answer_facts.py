@@ -12,14 +12,16 @@ check that those facts still hold and read them again when one moved
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Executable, bindparam, select
+from sqlalchemy import Connection, Executable, select
 
 from mailboxes import dispatch_history, ledgers
+from mailboxes.fixed_lists import parameters, placeholders
 from mailboxes.schema import DeclarationRow, DeclarationStatus
 from mailboxes.store import Store
 
@@ -70,36 +72,18 @@ ANSWER_COLUMNS = (
 )
 
 
+@cache
 def _answers(codes: int, references: int) -> Executable:
     """The answers for any of ``codes`` agent codes and any of ``references`` references: a
     superset of the pairs asked (the caller keeps those), found through the (agent code,
     reference) key on every backend. A pair list (``(agent_code, agent_reference) IN
     (VALUES ...)``) is not: SQLite scanned the whole table for it, a cost that grew with
-    every declaration on file."""
-    statement = _ANSWERS.get((codes, references))
-    if statement is None:
-        statement = select(
-            DeclarationRow.agent_code, DeclarationRow.agent_reference, *ANSWER_COLUMNS
-        ).where(
-            DeclarationRow.agent_code.in_([bindparam(f"c{n}") for n in range(codes)]),
-            DeclarationRow.agent_reference.in_([bindparam(f"r{n}") for n in range(references)]),
-        )
-        _ANSWERS[(codes, references)] = statement
-    return statement
-
-
-_ANSWERS: dict[tuple[int, int], Executable] = {}
-"""The statements of ``_answers`` by list lengths, each a power of two: built and compiled
-once, where an expanding list is rendered into the SQL again at every execution (that took
-half of a lookup's time, and a read session is often this one lookup)."""
-
-
-def _padded(values: Sequence[str], prefix: str) -> dict[str, str]:
-    """``values`` as the parameters ``{prefix}0, {prefix}1, ...`` of a list whose length is
-    the next power of two, the last value repeated (a repeat in ``IN`` changes nothing)."""
-    size = 1 << (len(values) - 1).bit_length()
-    padded = [*values, *[values[-1]] * (size - len(values))]
-    return {f"{prefix}{n}": value for n, value in enumerate(padded)}
+    every declaration on file. Built once per pair of sizes (``fixed_lists``): an expanding
+    list, rendered again at every execution, took half of a lookup's time."""
+    return select(DeclarationRow.agent_code, DeclarationRow.agent_reference, *ANSWER_COLUMNS).where(
+        DeclarationRow.agent_code.in_(placeholders(codes, "c")),
+        DeclarationRow.agent_reference.in_(placeholders(references, "r")),
+    )
 
 
 def answers_on_file(
@@ -110,8 +94,8 @@ def answers_on_file(
     answers: dict[tuple[str, str], RecordedAnswer | None] = {}
     for start in range(0, len(wanted), 200):
         chunk = wanted[start : start + 200]
-        codes = _padded(sorted({code for code, _ in chunk}), "c")
-        references = _padded(sorted({reference for _, reference in chunk}), "r")
+        codes = parameters(sorted({code for code, _ in chunk}), "c")
+        references = parameters(sorted({reference for _, reference in chunk}), "r")
         rows = connection.execute(_answers(len(codes), len(references)), {**codes, **references})
         asked = set(chunk)
         found = {

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
     Connection,
     Dialect,
     Executable,
@@ -45,6 +45,7 @@ from mailboxes.answer_facts import (
     answers_on_file,
     recorded_answer,
 )
+from mailboxes.fixed_lists import parameters, placeholders
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
@@ -650,52 +651,39 @@ class Answering(FactReader):
     # endregion
 
 
-def _ids_in_list(ids: Sequence[int]) -> tuple[int, dict[str, int]]:
-    """``ids`` as the parameters ``id0, id1, ...`` of an ``IN`` list whose length is the next
-    power of two, the last id repeated (a repeat in ``IN`` changes nothing): the statements
-    of the answering transaction that name its jobs are built and compiled once per size,
-    not rendered again at each execution as an expanding list is."""
-    size = 1 << (len(ids) - 1).bit_length()
-    padded = [*ids, *[ids[-1]] * (size - len(ids))]
-    return size, {f"id{n}": job_id for n, job_id in enumerate(padded)}
-
-
-def _listed(size: int) -> list[BindParameter[int]]:
-    return [bindparam(f"id{n}") for n in range(size)]
-
-
-_PENDING_AMONG: dict[int, Executable] = {}
-
-
 def _pending_among(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
-    size, bound = _ids_in_list(ids)
-    statement = _PENDING_AMONG.get(size)
-    if statement is None:
-        statement = (
-            select(IntakeJobRow.id)
-            .where(IntakeJobRow.id.in_(_listed(size)), IntakeJobRow.state == JobState.PENDING.value)
-            # Locked until the commit: a second worker that claimed the same job waits here,
-            # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
-            .with_for_update(of=IntakeJobRow)
+    bound = parameters(ids, "id")
+    return _pending_among_statement(len(bound)), bound
+
+
+@cache
+def _pending_among_statement(size: int) -> Executable:
+    """The jobs among ``size`` ids that still wait (built once per size: ``fixed_lists``)."""
+    return (
+        select(IntakeJobRow.id)
+        .where(
+            IntakeJobRow.id.in_(placeholders(size, "id")),
+            IntakeJobRow.state == JobState.PENDING.value,
         )
-        _PENDING_AMONG[size] = statement
-    return statement, bound
-
-
-_DONE: dict[int, Executable] = {}
+        # Locked until the commit: a second worker that claimed the same job waits here,
+        # then sees it done (PostgreSQL re-checks the condition) and does not answer twice.
+        .with_for_update(of=IntakeJobRow)
+    )
 
 
 def _done(ids: Sequence[int]) -> tuple[Executable, dict[str, int]]:
-    size, bound = _ids_in_list(ids)
-    statement = _DONE.get(size)
-    if statement is None:
-        statement = (
-            update(IntakeJobRow)
-            .where(IntakeJobRow.id.in_(_listed(size)))
-            .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
-        )
-        _DONE[size] = statement
-    return statement, bound
+    bound = parameters(ids, "id")
+    return _done_statement(len(bound)), bound
+
+
+@cache
+def _done_statement(size: int) -> Executable:
+    """``size`` jobs marked done (built once per size: ``fixed_lists``)."""
+    return (
+        update(IntakeJobRow)
+        .where(IntakeJobRow.id.in_(placeholders(size, "id")))
+        .values(state=JobState.DONE.value, finished_at=bindparam("now"), error=None)
+    )
 
 
 _CONTENT_IDS_TAKEN = 32

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from mailboxes.fixed_lists import padded
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
 __all__ = [
@@ -108,15 +110,10 @@ def reserve_unseen(
         ((mailbox, count),) = wanted.items()
         found = reserve(connection, mailbox, count, unseen=count)
         return {} if found is None else {mailbox: found}
-    # Padded to a power of two with the last mailbox repeated (the repeat changes nothing: a
-    # row is updated once, by the first CASE branch it matches), so that a few statements,
-    # each compiled once, serve every batch.
-    keys = list(wanted)
-    size = 1 << (len(keys) - 1).bit_length()
-    keys += [keys[-1]] * (size - len(keys))
-    statement = _RESERVE_MANY.get(size)
-    if statement is None:
-        statement = _RESERVE_MANY[size] = _reserve_many(size)
+    # Padded (``fixed_lists``; a row is updated once, by the first CASE branch it matches),
+    # so that a few statements, each compiled once, serve every batch.
+    keys = padded(list(wanted))
+    statement = _reserve_many(len(keys))
     bound: dict[str, object] = {}
     for n, (owner, name) in enumerate(keys):
         bound |= {f"owner{n}": owner, f"name{n}": name, f"taken{n}": wanted[(owner, name)]}
@@ -127,6 +124,7 @@ def reserve_unseen(
     return reserved
 
 
+@cache
 def _reserve_many(size: int) -> Update:
     """The ``UPDATE ... RETURNING`` of ``reserve_unseen`` for ``size`` mailboxes (built once
     per size): each row moves by its own count, chosen by a ``CASE`` on its name. Its first
@@ -153,9 +151,6 @@ def _reserve_many(size: int) -> Update:
             MailboxRow.highest_modseq,
         )
     )
-
-
-_RESERVE_MANY: dict[int, Update] = {}
 
 
 def _reserve(where: ColumnElement[bool]) -> Update:
