@@ -27,7 +27,6 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Connection,
-    Dialect,
     Executable,
     bindparam,
     func,
@@ -45,12 +44,12 @@ from mailboxes.answer_facts import (
     answers_on_file,
     recorded_answer,
 )
+from mailboxes.bulk_insert import Insert, scalar
 from mailboxes.fixed_lists import parameters, placeholders
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (
     AccountRow,
-    Base,
     DeclarationCounterRow,
     DeclarationRow,
     DeclarationStatus,
@@ -60,7 +59,6 @@ from mailboxes.schema import (
     MessageContentRow,
     OfficeHandoverRow,
     RelayRow,
-    UTCDateTime,
 )
 from mailboxes.store import JOB_COLUMNS, Change, Store, intake_job, relay_entry, reserve_uids
 
@@ -369,7 +367,7 @@ class Answering(FactReader):
         sequence, a few dozen at a time (those left unused are a gap, as a rollback leaves)."""
         if self._store.database.is_sqlite:
             if self._next_content_id is None:
-                self._next_content_id = (self._connection.scalar(_HIGHEST_CONTENT_ID) or 0) + 1
+                self._next_content_id = (scalar(self._connection, _HIGHEST_CONTENT_ID) or 0) + 1
             first = self._next_content_id
             self._next_content_id += count
             return list(range(first, first + count))
@@ -694,79 +692,8 @@ _NEXT_CONTENT_IDS = select(
 ).select_from(func.generate_series(1, bindparam("count")))
 
 
-class _Insert:
-    """An ``INSERT`` of some columns of a table, compiled once per dialect and run with one
-    tuple of values per row (``executemany``).
-
-    The answering transaction writes a few rows to each of its tables for every job: given
-    as dicts to a Core ``insert``, each row went through ``construct_params`` and every
-    column's bind processor. Here each column is processed at once for all the rows, and a
-    date column converts each distinct value once (a transaction's rows share their dates).
-    The values stored are the same: they pass the columns' own bind processors, and the
-    statement is the one SQLAlchemy compiles for the dialect.
-    """
-
-    def __init__(self, table: type[Base], columns: Sequence[str]) -> None:
-        self._table = table
-        self._columns = tuple(columns)
-        self._compiled: dict[tuple[str, str], _CompiledInsert] = {}
-
-    def run(self, connection: Connection, rows: Sequence[Sequence[object]]) -> None:
-        """Insert ``rows`` (each a tuple in the columns' order) with one statement."""
-        if not rows:
-            return
-        dialect = connection.dialect
-        compiled = self._compiled.get((dialect.name, dialect.driver))
-        if compiled is None:
-            compiled = self._compiled[(dialect.name, dialect.driver)] = self._compile(dialect)
-        columns: list[Sequence[object]] = list(zip(*rows, strict=True))
-        for index, (process, distinct) in compiled.processors.items():
-            values = columns[index]
-            if distinct:
-                converted = {value: process(value) for value in set(values)}
-                columns[index] = [converted[value] for value in values]
-            else:
-                columns[index] = [process(value) for value in values]
-        ordered = [columns[index] for index in compiled.order]
-        parameters = list(zip(*ordered, strict=True))
-        if not compiled.positional:
-            names = compiled.names
-            connection.exec_driver_sql(
-                compiled.sql, [dict(zip(names, row, strict=True)) for row in parameters]
-            )
-        elif len(parameters) == 1:
-            connection.exec_driver_sql(compiled.sql, parameters[0])
-        else:
-            connection.exec_driver_sql(compiled.sql, parameters)
-
-    def _compile(self, dialect: Dialect) -> _CompiledInsert:
-        compiled = insert(self._table).compile(dialect=dialect, column_keys=list(self._columns))
-        positional = bool(compiled.positional)
-        names = tuple(compiled.positiontup or ()) if positional else self._columns
-        order = tuple(self._columns.index(name) for name in names)
-        processors: dict[int, tuple[Callable[[Any], Any], bool]] = {}
-        for index, name in enumerate(self._columns):
-            column_type = self._table.__table__.c[name].type
-            process = column_type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                processors[index] = (process, isinstance(column_type, UTCDateTime))
-        return _CompiledInsert(compiled.string, positional, names, order, processors)
-
-
-@dataclass(frozen=True, slots=True)
-class _CompiledInsert:
-    sql: str
-    positional: bool
-    names: tuple[str, ...]
-    """The bound columns, in the statement's order."""
-    order: tuple[int, ...]
-    """For each of ``names``, its index among the ``_Insert``'s columns."""
-    processors: dict[int, tuple[Callable[[Any], Any], bool]]
-    """Bind processors by column index, and whether to convert each distinct value once."""
-
-
-_INSERT_CONTENT = _Insert(MessageContentRow, ("id", "raw", "size", "created_at"))
-_INSERT_FILED = _Insert(
+_INSERT_CONTENT = Insert(MessageContentRow, ("id", "raw", "size", "created_at"))
+_INSERT_FILED = Insert(
     MailboxMessageRow,
     ("mailbox_id", "uid", "content_id", "internal_date", "flags", "modseq"),
 )
@@ -783,7 +710,7 @@ _ANSWER_VALUES = (
     "answered_at",
     "document_digest",
 )
-_INSERT_ANSWER = _Insert(DeclarationRow, ("agent_code", "agent_reference", *_ANSWER_VALUES))
+_INSERT_ANSWER = Insert(DeclarationRow, ("agent_code", "agent_reference", *_ANSWER_VALUES))
 _ANSWER = select(*ANSWER_COLUMNS).where(
     DeclarationRow.agent_code == bindparam("agent"),
     DeclarationRow.agent_reference == bindparam("reference"),

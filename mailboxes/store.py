@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from config.clock import Clock
 from mailboxes import ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
+from mailboxes.bulk_insert import Insert, scalar
 from mailboxes.database import Database
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.maildrops import Listing, Maildrops
@@ -49,7 +50,7 @@ from mailboxes.schema import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import Insert, Select
+    from sqlalchemy import Select
 
     from mailboxes.notify import ChangeFeed
 
@@ -460,7 +461,7 @@ class Store:
             mailbox_id, reserved = reserve_uids(connection, owner, folder, count, now)
             next_uid[owner, folder] = (mailbox_id, reserved.first_uid)
             modseq_of[mailbox_id] = reserved.modseq
-        entries: list[dict[str, object]] = []
+        entries: list[tuple[object, ...]] = []
         jobs: list[dict[str, object]] = []
         job_content: list[int] = []
         relays: list[dict[str, object]] = []
@@ -475,16 +476,8 @@ class Store:
                     continue
                 mailbox_id, uid = next_uid[target.address, target.folder]
                 next_uid[target.address, target.folder] = (mailbox_id, uid + 1)
-                entries.append(
-                    {
-                        "mailbox_id": mailbox_id,
-                        "uid": uid,
-                        "content_id": content_id,
-                        "internal_date": now,
-                        "flags": "",
-                        "modseq": modseq_of[mailbox_id],
-                    }
-                )
+                # in _INSERT_ENTRIES' columns
+                entries.append((mailbox_id, uid, content_id, now, "", modseq_of[mailbox_id]))
                 if target.intake_office is not None:
                     job_content.append(content_id)
                     jobs.append(
@@ -498,8 +491,7 @@ class Store:
                             "received_at": now,
                         }
                     )
-        if entries:
-            connection.execute(_INSERT_ENTRIES, entries)
+        _INSERT_ENTRIES.run(connection, entries)
         if relays:
             connection.execute(_INSERT_RELAYS, relays)
         for request in batch:
@@ -533,11 +525,16 @@ class Store:
                     insert(table).returning(table.id, sort_by_parameter_order=True), rows
                 )
             )
-        highest_id, insert_rows = _numbered_statements(table)
-        highest = connection.scalar(highest_id) or 0
+        highest = scalar(connection, _highest_id(table)) or 0
         ids = list(range(highest + 1, highest + 1 + len(rows)))
-        connection.execute(
-            insert_rows, [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
+        statement = _numbered_insert(table, tuple(rows[0]))
+        columns = statement.columns[1:]
+        statement.run(
+            connection,
+            [
+                (id_, *(row[column] for column in columns))
+                for row, id_ in zip(rows, ids, strict=True)
+            ],
         )
         return ids
 
@@ -777,16 +774,24 @@ def drop_orphans(connection: Connection, content_ids: Sequence[int]) -> None:
     )
 
 
-_INSERT_ENTRIES: Final = insert(MailboxMessageRow)
+_INSERT_ENTRIES: Final = Insert(
+    MailboxMessageRow, ("mailbox_id", "uid", "content_id", "internal_date", "flags", "modseq")
+)
 _INSERT_RELAYS: Final = insert(RelayRow)
-"""A delivery's statements, built once (as ``_numbered_statements``): every intake batch
-runs them."""
+"""A delivery's statements, built once (as ``_highest_id``, ``_numbered_insert``): every
+intake batch runs them."""
 
 
 @cache
-def _numbered_statements(
-    table: type[MessageContentRow] | type[IntakeJobRow],
-) -> tuple[Select[int], Insert]:
-    """``insert_numbered``'s statements for ``table`` on SQLite, built once: building them
-    anew cost more than running them, in a transaction every delivery and answer takes."""
-    return select(func.max(table.id)), insert(table)
+def _highest_id(table: type[MessageContentRow] | type[IntakeJobRow]) -> Select[tuple[int]]:
+    """``insert_numbered``'s read of the highest id on SQLite, built once: building it anew
+    cost more than running it, in a transaction every delivery and answer takes."""
+    return select(func.max(table.id))
+
+
+@cache
+def _numbered_insert(
+    table: type[MessageContentRow] | type[IntakeJobRow], columns: tuple[str, ...]
+) -> Insert:
+    """``insert_numbered``'s insert of ``columns`` (the rows' keys) and the ``id`` first."""
+    return Insert(table, ("id", *columns))

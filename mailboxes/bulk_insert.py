@@ -1,0 +1,150 @@
+"""Fixed statements run straight on the driver's cursor, with ready parameter tuples.
+
+Every intake batch and every answering transaction runs the same few inserts and ``max(id)``
+reads. Through ``Connection.execute`` each costs SQLAlchemy's execution context, compiled
+cache lookup and result set-up, several times what SQLite itself spends on it. Here the SQL
+is compiled once per dialect by SQLAlchemy and the values pass the columns' own bind
+processors, so the statements and the values stored are those SQLAlchemy would send; only
+the way to the driver is shorter. On SQLite (the ``pysqlite`` driver the store's connections
+use) they go to the ``sqlite3`` cursor, a driver failure raised as SQLAlchemy's own error
+(the servers catch ``StoreError``); elsewhere (PostgreSQL) through ``exec_driver_sql``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from sqlalchemy import Connection, Dialect, Select, insert
+from sqlalchemy.exc import DBAPIError
+
+from mailboxes.schema import Base, UTCDateTime
+
+__all__ = ["Insert", "scalar"]
+
+
+def _on_cursor(connection: Connection) -> Any | None:
+    """The ``sqlite3`` connection under ``connection``, or None to go through SQLAlchemy:
+    for another driver (its cursor is not a plain one, e.g. an adapted asyncio driver), and
+    while anything listens to the connection's statements (events fire on that path only)."""
+    if connection.dialect.driver != "pysqlite":
+        return None
+    if connection._has_events or connection.engine._has_events:
+        return None
+    return connection.connection.driver_connection
+
+
+def _raise_wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> NoReturn:
+    """A driver failure as SQLAlchemy raises it (``IntegrityError``, ``OperationalError``...)."""
+    dbapi = connection.dialect.loaded_dbapi
+    raise DBAPIError.instance(
+        sql, parameters, exc, dbapi.Error, dialect=connection.dialect
+    ) from exc
+
+
+def _sql(statement: Select[Any], dialect: Dialect) -> str:
+    compiled = statement.compile(dialect=dialect)
+    assert not compiled.binds, "a fixed statement without parameters"
+    return str(compiled.string)
+
+
+_SCALARS: dict[tuple[int, str, str], tuple[Select[Any], str]] = {}
+
+
+def scalar(connection: Connection, statement: Select[Any]) -> Any:
+    """The first column of the first row of ``statement`` (built once, no parameters and no
+    result processing: e.g. a ``max(id)``), or None when there is no row."""
+    dialect = connection.dialect
+    key = (id(statement), dialect.name, dialect.driver)
+    known = _SCALARS.get(key)
+    if known is None or known[0] is not statement:
+        known = _SCALARS[key] = (statement, _sql(statement, dialect))
+    sql = known[1]
+    raw = _on_cursor(connection)
+    if raw is None:
+        return connection.exec_driver_sql(sql).scalar()
+    try:
+        row = raw.execute(sql).fetchone()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        _raise_wrapped(connection, sql, (), exc)
+    return None if row is None else row[0]
+
+
+class Insert:
+    """An ``INSERT`` of some columns of a table, compiled once per dialect and run with one
+    tuple of values per row (``executemany``).
+
+    Given as dicts to a Core ``insert``, each row went through ``construct_params`` and every
+    column's bind processor. Here each column is processed at once for all the rows, and a
+    date column converts each distinct value once (a transaction's rows share their dates).
+    """
+
+    def __init__(self, table: type[Base], columns: Sequence[str]) -> None:
+        self._table = table
+        self._columns = tuple(columns)
+        self._compiled: dict[tuple[str, str], _CompiledInsert] = {}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._columns
+
+    def run(self, connection: Connection, rows: Sequence[Sequence[object]]) -> None:
+        """Insert ``rows`` (each a tuple in the columns' order) with one statement."""
+        if not rows:
+            return
+        dialect = connection.dialect
+        compiled = self._compiled.get((dialect.name, dialect.driver))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, dialect.driver)] = self._compile(dialect)
+        columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+        for index, (process, distinct) in compiled.processors.items():
+            values = columns[index]
+            if distinct:
+                converted = {value: process(value) for value in set(values)}
+                columns[index] = [converted[value] for value in values]
+            else:
+                columns[index] = [process(value) for value in values]
+        ordered = [columns[index] for index in compiled.order]
+        parameters = list(zip(*ordered, strict=True))
+        if not compiled.positional:
+            names = compiled.names
+            connection.exec_driver_sql(
+                compiled.sql, [dict(zip(names, row, strict=True)) for row in parameters]
+            )
+            return
+        raw = _on_cursor(connection)
+        if raw is not None:
+            try:
+                raw.executemany(compiled.sql, parameters)
+            except connection.dialect.loaded_dbapi.Error as exc:
+                _raise_wrapped(connection, compiled.sql, parameters, exc)
+        elif len(parameters) == 1:
+            connection.exec_driver_sql(compiled.sql, parameters[0])
+        else:
+            connection.exec_driver_sql(compiled.sql, parameters)
+
+    def _compile(self, dialect: Dialect) -> _CompiledInsert:
+        compiled = insert(self._table).compile(dialect=dialect, column_keys=list(self._columns))
+        positional = bool(compiled.positional)
+        names = tuple(compiled.positiontup or ()) if positional else self._columns
+        order = tuple(self._columns.index(name) for name in names)
+        processors: dict[int, tuple[Callable[[Any], Any], bool]] = {}
+        for index, name in enumerate(self._columns):
+            column_type = self._table.__table__.c[name].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[index] = (process, isinstance(column_type, UTCDateTime))
+        return _CompiledInsert(compiled.string, positional, names, order, processors)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledInsert:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    """The bound columns, in the statement's order."""
+    order: tuple[int, ...]
+    """For each of ``names``, its index among the ``Insert``'s columns."""
+    processors: dict[int, tuple[Callable[[Any], Any], bool]]
+    """Bind processors by column index, and whether to convert each distinct value once."""

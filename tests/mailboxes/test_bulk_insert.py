@@ -1,0 +1,93 @@
+"""``mailboxes.bulk_insert``: the fixed statements run on the driver's cursor store what
+SQLAlchemy's own statements store, byte for byte, and fail as SQLAlchemy's do."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+
+from mailboxes.bulk_insert import Insert, _on_cursor, scalar
+from mailboxes.errors import AlreadyStored
+from mailboxes.schema import IntakeJobRow, MessageContentRow
+from mailboxes.store import Store
+
+LIMA = timezone(timedelta(hours=-5))
+WHEN = datetime(2026, 11, 2, 10, 30, 5, 123456, tzinfo=LIMA)
+CONTENT = Insert(MessageContentRow, ("id", "raw", "size", "created_at"))
+JOB = Insert(
+    IntakeJobRow,
+    ("id", "content_id", "office_code", "sender", "recipient", "state", "attempts", "received_at"),
+)
+
+
+def _stored(connection: Connection, table: str, ids: tuple[int, int]) -> list[tuple[object, ...]]:
+    """The rows as the driver gives them back (no result processing), ids left out."""
+    if connection.dialect.name == "sqlite":  # the storage class too: TEXT is not BLOB
+        columns = {
+            "message_contents": "raw, typeof(raw), size, created_at, typeof(created_at)",
+            "intake_jobs": "content_id, office_code, sender, recipient, state, attempts, "
+            "received_at, typeof(received_at)",
+        }[table]
+    else:
+        columns = {
+            "message_contents": "raw, size, created_at",
+            "intake_jobs": "content_id, office_code, sender, recipient, state, attempts, "
+            "received_at",
+        }[table]
+    first, second = ids
+    rows = connection.exec_driver_sql(
+        f"SELECT {columns} FROM {table} WHERE id IN ({first:d}, {second:d}) ORDER BY id"
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+async def test_rows_are_stored_as_sqlalchemy_stores_them(store: Store) -> None:
+    def write(connection: Connection) -> None:
+        # SQLite's statements go to the sqlite3 cursor, not through SQLAlchemy
+        assert (_on_cursor(connection) is None) == (connection.dialect.name != "sqlite")
+        connection.execute(
+            insert(MessageContentRow),
+            [{"id": 1, "raw": b"Subject: a\r\n\r\n\x00\xff", "size": 16, "created_at": WHEN}],
+        )
+        CONTENT.run(connection, [(2, b"Subject: a\r\n\r\n\x00\xff", 16, WHEN)])
+        job = {
+            "content_id": 1,
+            "office_code": "118",
+            "sender": "agente@agencias.pe",
+            "recipient": "dua@aduanet.gob.pe",
+            "state": "pending",
+            "attempts": 0,
+            "received_at": WHEN,
+        }
+        connection.execute(insert(IntakeJobRow), [{"id": 1, **job}])
+        JOB.run(connection, [(2, *job.values())])
+
+    await store.database.run(write, write=True)
+
+    def read(connection: Connection) -> tuple[object, ...]:
+        return (
+            _stored(connection, "message_contents", (1, 2)),
+            _stored(connection, "intake_jobs", (1, 2)),
+            scalar(connection, select(func.max(IntakeJobRow.id))),
+        )
+
+    contents, jobs, highest = await store.database.run(read)
+    assert len(contents) == 2 and contents[0] == contents[1]
+    assert len(jobs) == 2 and jobs[0] == jobs[1]
+    assert highest == 2
+
+
+async def test_a_failed_insert_raises_sqlalchemys_error(store: Store) -> None:
+    def twice(connection: Connection) -> None:
+        CONTENT.run(connection, [(7, b"x", 1, WHEN)])
+        CONTENT.run(connection, [(7, b"y", 1, WHEN)])
+
+    with pytest.raises(AlreadyStored):
+        await store.database.run(twice, write=True)
+
+    def count(connection: Connection) -> object:
+        return scalar(connection, select(func.count(MessageContentRow.id)))
+
+    assert await store.database.run(count) == 0  # the transaction was rolled back whole
