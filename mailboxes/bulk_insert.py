@@ -18,10 +18,11 @@ from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Dialect, Select, insert
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.base import Executable
 
 from mailboxes.schema import Base, UTCDateTime
 
-__all__ = ["Insert", "scalar"]
+__all__ = ["Insert", "execute", "scalar"]
 
 
 def _on_cursor(connection: Connection) -> Any | None:
@@ -69,6 +70,74 @@ def scalar(connection: Connection, statement: Select[Any]) -> Any:
     except connection.dialect.loaded_dbapi.Error as exc:
         _raise_wrapped(connection, sql, (), exc)
     return None if row is None else row[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledStatement:
+    statement: Executable
+    sql: str | None
+    """None: the statement's results need SQLAlchemy's processing, so it goes through it."""
+    construct_params: Callable[[dict[str, Any]], dict[str, Any]]
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_STATEMENTS: dict[tuple[int, str, str], _CompiledStatement] = {}
+
+
+def execute(
+    connection: Connection, statement: Executable, parameters: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of ``statement`` (built once: no expanding parameters), run with
+    ``parameters`` as SQLAlchemy would bind them; as plain tuples on SQLite's cursor, whose
+    columns are read by position. A statement whose result columns SQLAlchemy would convert
+    (dates...) goes through ``Connection.execute`` as before."""
+    raw = _on_cursor(connection)
+    if raw is None:
+        return _through_sqlalchemy(connection, statement, parameters)
+    dialect = connection.dialect
+    key = (id(statement), dialect.name, dialect.driver)
+    known = _STATEMENTS.get(key)
+    if known is None or known.statement is not statement:
+        known = _STATEMENTS[key] = _compile_statement(statement, dialect)
+    if known.sql is None:
+        return _through_sqlalchemy(connection, statement, parameters)
+    bound = known.construct_params(parameters)
+    values = tuple(
+        bound[name] if process is None else process(bound[name])
+        for name, process in zip(known.names, known.processors, strict=True)
+    )
+    try:
+        return raw.execute(known.sql, values).fetchall()  # type: ignore[no-any-return]
+    except connection.dialect.loaded_dbapi.Error as exc:
+        _raise_wrapped(connection, known.sql, values, exc)
+
+
+def _through_sqlalchemy(
+    connection: Connection, statement: Executable, parameters: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    result = connection.execute(statement, parameters)
+    return result.all() if result.returns_rows else []
+
+
+def _compile_statement(statement: Executable, dialect: Dialect) -> _CompiledStatement:
+    compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    processed = any(
+        column_type.result_processor(dialect, None) is not None
+        for *_, column_type in compiled._result_columns
+    )
+    names = tuple(compiled.positiontup or ())
+    processors = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiled.bind_names.items()
+    }
+    return _CompiledStatement(
+        statement,
+        None if processed or not compiled.positional else str(compiled.string),
+        compiled.construct_params,
+        names,
+        tuple(processors.get(name) for name in names),
+    )
 
 
 class Insert:

@@ -44,7 +44,7 @@ from mailboxes.answer_facts import (
     answers_on_file,
     recorded_answer,
 )
-from mailboxes.bulk_insert import Insert, scalar
+from mailboxes.bulk_insert import Insert, execute, scalar
 from mailboxes.fixed_lists import parameters, placeholders
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
@@ -299,7 +299,7 @@ class Answering(FactReader):
         if not job_ids:
             return set()
         statement, ids = _pending_among(list(job_ids))
-        return set(self._connection.scalars(statement, ids))
+        return {row[0] for row in execute(self._connection, statement, ids)}
 
     def prefetch_answers(self, keys: Collection[tuple[str, str]]) -> None:
         """Look up the answers on file for many (agent code, reference) pairs at once."""
@@ -339,7 +339,8 @@ class Answering(FactReader):
             return held[0]
         take = _TAKE_NUMBER[self._connection.dialect.name]
         values = {"office_code": office_code, "year": year, "regime": regime, "last": 1}
-        taken = int(self._connection.execute(take, values).scalar_one())
+        (row,) = execute(self._connection, take, values)
+        taken = int(row[0])
         self._series[series] = [taken, taken]
         return taken
 
@@ -429,7 +430,7 @@ class Answering(FactReader):
         done, self._done = self._done, []
         if done:
             statement, ids = _done(done)
-            connection.execute(statement, {**ids, "now": self.now})
+            execute(connection, statement, {**ids, "now": self.now})
 
     def _write_contents(self) -> None:
         """The contents delivered so far (gathered by ``deliver_all``): written before any
@@ -442,7 +443,8 @@ class Answering(FactReader):
         series, self._series = self._series, {}
         for (office_code, year, regime), (taken, written) in series.items():
             if taken != written:
-                self._connection.execute(
+                execute(
+                    self._connection,
                     _SET_NUMBER,
                     {"office": office_code, "in_year": year, "in_regime": regime, "taken": taken},
                 )

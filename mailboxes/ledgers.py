@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mailboxes.bulk_insert import execute
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
 __all__ = [
@@ -131,7 +132,8 @@ def take_month(
     before this declaration. A month's first declaration creates the row, its limit given
     by ``limit_from`` the number of declarations numbered in ``previous`` ([start, end))."""
     where = _key(key)
-    row = connection.execute(_TAKE, where).one_or_none()
+    found = execute(connection, _TAKE, where)
+    row = found[0] if found else None
     if row is None:
         before = numbered_between(connection, key.office, key.regime, *previous)
         connection.execute(
@@ -148,7 +150,7 @@ def take_month(
                 "mandatory_red": 0,
             },
         )
-        row = connection.execute(_TAKE, where).one()
+        (row,) = execute(connection, _TAKE, where)
     return ChannelMonth(row[0], row[1] - 1, row[2], row[3], row[4])
 
 
@@ -176,7 +178,7 @@ def add_to_month(
             "add_red": red,
             "add_mandatory_red": mandatory_red,
         }
-        connection.execute(_ADD, {**_key(key), **added})
+        execute(connection, _ADD, {**_key(key), **added})
 
 
 def channel_month(connection: Connection, key: MonthKey) -> ChannelMonth | None:

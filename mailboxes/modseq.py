@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from mailboxes.bulk_insert import execute
 from mailboxes.fixed_lists import padded
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
@@ -85,13 +86,14 @@ def reserve(
     """
     counts = {"taken": count, "unseen_taken": unseen}
     if isinstance(mailbox, int):
-        row = connection.execute(_RESERVE_BY_ID, {"mailbox": mailbox, **counts}).one_or_none()
+        rows = execute(connection, _RESERVE_BY_ID, {"mailbox": mailbox, **counts})
     else:
         where = {"owner_is": mailbox[0], "name_is": mailbox[1]}
-        row = connection.execute(_RESERVE_BY_NAME, {**where, **counts}).one_or_none()
-    if row is None:
+        rows = execute(connection, _RESERVE_BY_NAME, {**where, **counts})
+    if not rows:
         return None
-    return row.id, Reserved(row.uid_next - count, row.highest_modseq)
+    ((mailbox_id, uid_next, highest_modseq),) = rows  # _reserve's columns
+    return mailbox_id, Reserved(uid_next - count, highest_modseq)
 
 
 def reserve_unseen(
@@ -118,9 +120,9 @@ def reserve_unseen(
     for n, (owner, name) in enumerate(keys):
         bound |= {f"owner{n}": owner, f"name{n}": name, f"taken{n}": wanted[(owner, name)]}
     reserved: dict[tuple[str, str], tuple[int, Reserved]] = {}
-    for row in connection.execute(statement, bound):
-        count = wanted[(row.owner, row.name)]
-        reserved[(row.owner, row.name)] = row.id, Reserved(row.uid_next - count, row.highest_modseq)
+    for mailbox_id, owner, name, uid_next, highest_modseq in execute(connection, statement, bound):
+        count = wanted[(owner, name)]
+        reserved[(owner, name)] = mailbox_id, Reserved(uid_next - count, highest_modseq)
     return reserved
 
 

@@ -213,11 +213,15 @@ def statements_run() -> Iterator[list[str]]:
     def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         statements.append(statement)
 
+    had_events = Engine._has_events
     event.listen(Engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
         event.remove(Engine, "before_cursor_execute", count)
+        # SQLAlchemy leaves the flag set; the store's fixed statements would then all go the
+        # way that fires events (``mailboxes.bulk_insert``) in every later test
+        Engine._has_events = had_events  # type: ignore[misc]
 
 
 async def test_numbers_and_month_counts_taken_several_in_one_transaction(
