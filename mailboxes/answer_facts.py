@@ -12,7 +12,7 @@ check that those facts still hold and read them again when one moved
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Executable, select
 
 from mailboxes import dispatch_history, ledgers
+from mailboxes.bulk_insert import execute
 from mailboxes.fixed_lists import parameters, placeholders
 from mailboxes.schema import DeclarationRow, DeclarationStatus
 from mailboxes.store import Store
@@ -50,15 +51,16 @@ class RecordedAnswer:
     """None for answers recorded before digests were kept: taken as the same document."""
 
 
-def recorded_answer(row: Any) -> RecordedAnswer:
-    """An answer from a result row with the columns of ``ANSWER_COLUMNS``."""
+def recorded_answer(row: Sequence[Any]) -> RecordedAnswer:
+    """An answer from a result row with the columns of ``ANSWER_COLUMNS``, in that order."""
+    status, number, channel, reply_content_id, received_at, document_digest = row
     return RecordedAnswer(
-        status=DeclarationStatus(row.status),
-        number=row.number,
-        channel=row.channel,
-        reply_content_id=row.reply_content_id,
-        received_at=row.received_at,
-        document_digest=row.document_digest,
+        status=DeclarationStatus(status),
+        number=number,
+        channel=channel,
+        reply_content_id=reply_content_id,
+        received_at=received_at,
+        document_digest=document_digest,
     )
 
 
@@ -96,12 +98,10 @@ def answers_on_file(
         chunk = wanted[start : start + 200]
         codes = parameters(sorted({code for code, _ in chunk}), "c")
         references = parameters(sorted({reference for _, reference in chunk}), "r")
-        rows = connection.execute(_answers(len(codes), len(references)), {**codes, **references})
+        rows = execute(connection, _answers(len(codes), len(references)), {**codes, **references})
         asked = set(chunk)
         found = {
-            key: recorded_answer(row)
-            for row in rows
-            if (key := (row.agent_code, row.agent_reference)) in asked
+            key: recorded_answer(row[2:]) for row in rows if (key := (row[0], row[1])) in asked
         }
         for key in chunk:
             answers[key] = found.get(key)

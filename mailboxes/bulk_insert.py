@@ -76,10 +76,12 @@ def scalar(connection: Connection, statement: Select[Any]) -> Any:
 class _CompiledStatement:
     statement: Executable
     sql: str | None
-    """None: the statement's results need SQLAlchemy's processing, so it goes through it."""
+    """None: a statement SQLAlchemy binds by name here, left to go through it."""
     construct_params: Callable[[dict[str, Any]], dict[str, Any]]
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[Callable[[Any], Any] | None, ...] | None
+    """The result columns' processors (a stored date read back as one), None if none has."""
 
 
 _STATEMENTS: dict[tuple[int, str, str], _CompiledStatement] = {}
@@ -89,9 +91,8 @@ def execute(
     connection: Connection, statement: Executable, parameters: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
     """The rows of ``statement`` (built once: no expanding parameters), run with
-    ``parameters`` as SQLAlchemy would bind them; as plain tuples on SQLite's cursor, whose
-    columns are read by position. A statement whose result columns SQLAlchemy would convert
-    (dates...) goes through ``Connection.execute`` as before."""
+    ``parameters`` as SQLAlchemy would bind them and their columns converted as it would
+    convert them (a date); as plain tuples on SQLite's cursor, read by position."""
     raw = _on_cursor(connection)
     if raw is None:
         return _through_sqlalchemy(connection, statement, parameters)
@@ -108,9 +109,19 @@ def execute(
         for name, process in zip(known.names, known.processors, strict=True)
     )
     try:
-        return raw.execute(known.sql, values).fetchall()  # type: ignore[no-any-return]
+        rows: list[tuple[Any, ...]] = raw.execute(known.sql, values).fetchall()
     except connection.dialect.loaded_dbapi.Error as exc:
         _raise_wrapped(connection, known.sql, values, exc)
+    results = known.results
+    if results is None or not rows:
+        return rows
+    return [
+        tuple(
+            value if process is None else process(value)
+            for value, process in zip(row, results, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def _through_sqlalchemy(
@@ -122,8 +133,8 @@ def _through_sqlalchemy(
 
 def _compile_statement(statement: Executable, dialect: Dialect) -> _CompiledStatement:
     compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-    processed = any(
-        column_type.result_processor(dialect, None) is not None
+    results = tuple(
+        column_type.dialect_impl(dialect).result_processor(dialect, None)
         for *_, column_type in compiled._result_columns
     )
     names = tuple(compiled.positiontup or ())
@@ -133,10 +144,11 @@ def _compile_statement(statement: Executable, dialect: Dialect) -> _CompiledStat
     }
     return _CompiledStatement(
         statement,
-        None if processed or not compiled.positional else str(compiled.string),
+        str(compiled.string) if compiled.positional else None,
         compiled.construct_params,
         names,
         tuple(processors.get(name) for name in names),
+        results if any(process is not None for process in results) else None,
     )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
-from mailboxes.bulk_insert import Insert, _on_cursor, scalar
+from mailboxes.bulk_insert import Insert, _on_cursor, execute, scalar
 from mailboxes.errors import AlreadyStored
 from mailboxes.schema import IntakeJobRow, MessageContentRow
 from mailboxes.store import Store
@@ -91,3 +91,24 @@ async def test_a_failed_insert_raises_sqlalchemys_error(store: Store) -> None:
         return scalar(connection, select(func.count(MessageContentRow.id)))
 
     assert await store.database.run(count) == 0  # the transaction was rolled back whole
+
+
+async def test_rows_read_back_as_sqlalchemy_reads_them(store: Store) -> None:
+    """A statement's columns, a date among them, converted as ``Connection.execute`` does."""
+    query = select(IntakeJobRow.id, IntakeJobRow.sender, IntakeJobRow.received_at).where(
+        IntakeJobRow.office_code == bindparam("office")
+    )
+
+    def write(connection: Connection) -> None:
+        CONTENT.run(connection, [(1, b"x", 1, WHEN)])
+        JOB.run(connection, [(1, 1, "118", "a@agencias.pe", "dua@x.pe", "pending", 0, WHEN)])
+
+    await store.database.run(write, write=True)
+
+    def read(connection: Connection) -> tuple[object, object]:
+        fast = execute(connection, query, {"office": "118"})
+        usual = connection.execute(query, {"office": "118"}).all()
+        return [tuple(row) for row in fast], [tuple(row) for row in usual]
+
+    fast, usual = await store.database.run(read)
+    assert fast == usual == [(1, "a@agencias.pe", WHEN)]
