@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Executable, select
 
 from mailboxes import dispatch_history, ledgers
-from mailboxes.bulk_insert import execute
 from mailboxes.fixed_lists import parameters, placeholders
+from mailboxes.fixed_statements import execute
 from mailboxes.schema import DeclarationRow, DeclarationStatus
 from mailboxes.store import Store
 

@@ -44,8 +44,8 @@ from mailboxes.answer_facts import (
     answers_on_file,
     recorded_answer,
 )
-from mailboxes.bulk_insert import Insert, execute, scalar
 from mailboxes.fixed_lists import parameters, placeholders
+from mailboxes.fixed_statements import Insert, execute, scalar
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import IntakeJob
 from mailboxes.schema import (

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mailboxes.bulk_insert import execute
+from mailboxes.fixed_statements import execute
 from mailboxes.schema import ChannelMonthRow, DeclarationRow, DeclarationStatus, ImportHistoryRow
 
 __all__ = [

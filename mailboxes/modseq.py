@@ -32,8 +32,8 @@ from sqlalchemy import (
     update,
 )
 
-from mailboxes.bulk_insert import execute
 from mailboxes.fixed_lists import padded
+from mailboxes.fixed_statements import execute
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
 __all__ = [

@@ -27,8 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from config.clock import Clock
 from mailboxes import ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
-from mailboxes.bulk_insert import Insert, scalar
 from mailboxes.database import Database
+from mailboxes.fixed_statements import Insert, scalar
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.maildrops import Listing, Maildrops
 from mailboxes.migrate import upgrade

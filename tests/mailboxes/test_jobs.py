@@ -220,7 +220,7 @@ def statements_run() -> Iterator[list[str]]:
     finally:
         event.remove(Engine, "before_cursor_execute", count)
         # SQLAlchemy leaves the flag set; the store's fixed statements would then all go the
-        # way that fires events (``mailboxes.bulk_insert``) in every later test
+        # way that fires events (``mailboxes.fixed_statements``) in every later test
         Engine._has_events = had_events  # type: ignore[misc]
 
 

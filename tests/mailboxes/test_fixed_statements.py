@@ -1,5 +1,5 @@
-"""``mailboxes.bulk_insert``: the fixed statements run on the driver's cursor store what
-SQLAlchemy's own statements store, byte for byte, and fail as SQLAlchemy's do."""
+"""``mailboxes.fixed_statements``: statements run on the driver's cursor store and read
+what SQLAlchemy's own store and read, byte for byte, and fail as SQLAlchemy's do."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Connection, bindparam, func, insert, select
 
-from mailboxes.bulk_insert import Insert, _on_cursor, execute, scalar
 from mailboxes.errors import AlreadyStored
+from mailboxes.fixed_statements import Insert, _on_cursor, execute, scalar
 from mailboxes.schema import IntakeJobRow, MessageContentRow
 from mailboxes.store import Store
 

@@ -1,13 +1,15 @@
 """Fixed statements run straight on the driver's cursor, with ready parameter tuples.
 
-Every intake batch and every answering transaction runs the same few inserts and ``max(id)``
-reads. Through ``Connection.execute`` each costs SQLAlchemy's execution context, compiled
-cache lookup and result set-up, several times what SQLite itself spends on it. Here the SQL
-is compiled once per dialect by SQLAlchemy and the values pass the columns' own bind
-processors, so the statements and the values stored are those SQLAlchemy would send; only
-the way to the driver is shorter. On SQLite (the ``pysqlite`` driver the store's connections
-use) they go to the ``sqlite3`` cursor, a driver failure raised as SQLAlchemy's own error
-(the servers catch ``StoreError``); elsewhere (PostgreSQL) through ``exec_driver_sql``.
+Every intake batch and every answering transaction runs the same few statements: inserts,
+``max(id)`` reads, a number or a month's row taken, UIDs reserved, answers on file looked up.
+Through ``Connection.execute`` each costs SQLAlchemy's execution context, compiled cache
+lookup and result set-up, several times what SQLite itself spends on it. Here the SQL is
+compiled once per dialect by SQLAlchemy, the values pass the binds' own processors and the
+result columns theirs, so what is stored and read is what SQLAlchemy would store and read;
+only the way to the driver is shorter. On SQLite (the ``pysqlite`` driver the store's
+connections use) they go to the ``sqlite3`` cursor, a driver failure raised as SQLAlchemy's
+own error (the servers catch ``StoreError``); elsewhere (PostgreSQL), and while anything
+listens to a connection's statements, through SQLAlchemy as before.
 """
 
 from __future__ import annotations
