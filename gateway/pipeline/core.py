@@ -365,6 +365,48 @@ class AnswerPlan:
         """The job's id (what ``Answering.record_answer`` files the answer under)."""
         return self.job_id
 
+    def __reduce__(self) -> tuple[Callable[..., AnswerPlan], tuple[object, ...]]:
+        """Its fields without their names, the instant flat (see ``JobView.__reduce__``)."""
+        return _answer_plan, (
+            self.job_id,
+            self.sender,
+            self.recipient,
+            self.office_code,
+            flat_instant(self.received_at),
+            self.channel_seed,
+            self.documents,
+            self.not_answered,
+            self.start,
+            self.resume_at,
+        )
+
+
+def _answer_plan(
+    job_id: int,
+    sender: str,
+    recipient: str,
+    office_code: str,
+    received_at: _FlatInstant,
+    channel_seed: bytes,
+    documents: tuple[DocumentPlan, ...],
+    not_answered: str | None,
+    start: int,
+    resume_at: int | None,
+) -> AnswerPlan:
+    """An ``AnswerPlan`` from what its ``__reduce__`` gave."""
+    return AnswerPlan(
+        job_id,
+        sender,
+        recipient,
+        office_code,
+        instant(received_at),
+        channel_seed,
+        documents,
+        not_answered,
+        start,
+        resume_at,
+    )
+
 
 # -- deciding -------------------------------------------------------------------------------------
 
