@@ -70,12 +70,6 @@ class ByChannel:
 
     texts: tuple[tuple[Channel, str], ...]
 
-    def text(self, channel: Channel) -> str:
-        for each, text in self.texts:
-            if each is channel:
-                return text
-        raise KeyError(channel)
-
 
 @dataclass(frozen=True)
 class Wrapped:
