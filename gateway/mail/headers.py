@@ -102,7 +102,14 @@ def field(name: str, value: str) -> bytes:
     one logical line.
     """
     value = " ".join(value.split())
-    if len(name) + 2 + len(value) <= LINE and not any(map(_needs_encoding, value.split())):
+    # No word needs encoding (``_needs_encoding``): the words are printable ASCII without
+    # "=?", and what joins them is a space (checked on the whole value at once: cheaper).
+    if (
+        len(name) + 2 + len(value) <= LINE
+        and value.isascii()
+        and value.isprintable()
+        and "=?" not in value
+    ):
         return f"{name}: {value}\r\n".encode("ascii")
     return _fold(name, _tokens(value))
 

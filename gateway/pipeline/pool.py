@@ -54,6 +54,8 @@ from gateway.pipeline.core import (
     AnswerSettings,
     JobView,
     decide,
+    flat_instant,
+    instant,
     references_on_file,
     wanted_facts,
 )
@@ -99,6 +101,31 @@ class Submission:
     """The job (its headers still unread): with it, the process answers an ``AnalysedMail``
     listing what the answer's facts are (``AnalysisPool.read``)."""
 
+    def __reduce__(self) -> tuple[Callable[..., Submission], tuple[object, ...]]:
+        """Pickled flat (see ``JobView.__reduce__``): sent for every mail."""
+        as_of: date | int = self.as_of
+        if type(as_of) is date:
+            as_of = as_of.toordinal()
+        return _submission, (
+            self.raw,
+            as_of,
+            self.addressed_office,
+            self.sender_agent_code,
+            self.view,
+        )
+
+
+def _submission(
+    raw: bytes,
+    as_of: date | int,
+    addressed_office: str,
+    sender_agent_code: str | None,
+    view: JobView | None,
+) -> Submission:
+    if isinstance(as_of, int):
+        as_of = date.fromordinal(as_of)
+    return Submission(raw, as_of, addressed_office, sender_agent_code, view)
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -121,6 +148,23 @@ class _Decide:
     facts: AnswerFacts
     now: datetime
 
+    def __reduce__(self) -> tuple[Callable[..., _Decide], tuple[object, ...]]:
+        """Pickled flat (see ``JobView.__reduce__``): sent for every job."""
+        analysis: object = self.analysis
+        if isinstance(analysis, _Held):
+            analysis = (analysis.key, analysis.data)
+        return _decide, (self.view, analysis, self.facts, flat_instant(self.now))
+
+
+def _decide(
+    view: JobView,
+    analysis: Analysis | tuple[int, bytes],
+    facts: AnswerFacts,
+    now: datetime | tuple[int, int, int, int, int, int, int, int],
+) -> _Decide:
+    held = _Held(*analysis) if isinstance(analysis, tuple) else analysis
+    return _Decide(view, held, facts, instant(now))
+
 
 @dataclass(frozen=True)  # not slotted: crosses the pipe
 class _Keep:
@@ -129,6 +173,10 @@ class _Keep:
 
     submission: Submission
     key: int
+
+    def __reduce__(self) -> tuple[Callable[..., _Keep], tuple[object, ...]]:
+        """Its fields without their names (cheaper for the node to pickle than its state)."""
+        return _Keep, (self.submission, self.key)
 
 
 @dataclass(frozen=True)  # not slotted: crosses the pipe

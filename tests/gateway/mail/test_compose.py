@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -53,6 +54,15 @@ def test_fields_fold_at_78_and_decode_to_what_was_given(value: str):
         if b"=?" in line:  # RFC 2047 §2: a line with encoded words is at most 76
             assert len(line) <= 76, line
     assert without_defects(raw)["Subject"] == " ".join(value.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\n=?aZ09-\x7f\x1fñ€\u2028"), max_size=60))
+def test_a_field_is_written_as_is_exactly_when_no_word_needs_encoding(value: str):
+    words = value.split()
+    plain = all(re.fullmatch(r"[\x21-\x7e]*", word) and "=?" not in word for word in words)
+    as_is = f"Subject: {' '.join(words)}\r\n".encode()
+    assert (field("Subject", value) == as_is) == plain
 
 
 @settings(max_examples=200, deadline=None)

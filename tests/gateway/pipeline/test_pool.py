@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import resource
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from gateway.pipeline.pool import (
     _bulky,
     _Decide,
     _Held,
+    _Keep,
     _Pickled,
 )
 from gateway.pipeline.process import (
@@ -268,3 +270,43 @@ def test_a_request_carrying_a_large_mail_is_pickled_off_the_event_loop(
     kept = [_Decide(job, _Pickled(data), none, NOW) for data in (small, large)]
     assert [_bulky(request) for request in kept] == [False, True]
     assert _bulky(_Decide(job, analysed(offices, flat(PLAIN)), none, NOW))  # size unknown
+
+
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        NOW,
+        NOW.replace(tzinfo=timezone(timedelta(hours=-5))),
+        NOW.replace(tzinfo=None),
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=UTC),
+    ],
+)
+def test_the_requests_cross_the_pipe_flat_and_come_back_equal(
+    offices: OfficeRegistry, received_at: datetime
+) -> None:
+    """Views, mails and decisions are pickled as builtins (no class but the one that rebuilds
+    them): every instant, date and header comes back as it was."""
+    job = replace(
+        view(), received_at=received_at, headers=SubmissionHeaders("<a@b>", "<r@b>", "Asunto", True)
+    )
+    mail = Submission(b"raw", date(2026, 11, 2), "118", AGENT_CODE, job)
+    none = AnswerFacts({}, {})
+    requests = [
+        job,
+        mail,
+        replace(mail, view=None),
+        _Keep(mail, 3),
+        _Decide(job, _Held(3, b"pickle"), none, received_at),
+        _Decide(job, analysed(offices, flat(PLAIN)), none, NOW),
+    ]
+    for request in requests:
+        again = pickle.loads(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
+        assert again == request
+        assert type(again) is type(request)
+    (again_job, again_decision) = (pickle.loads(pickle.dumps(r)) for r in (job, requests[4]))
+    assert again_job.received_at.tzinfo == received_at.tzinfo
+    assert again_job.received_at.fold == received_at.fold
+    assert isinstance(again_decision, _Decide) and again_decision.now.tzinfo == received_at.tzinfo
+    flat_pickle = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
+    if received_at.tzinfo is UTC:
+        assert b"datetime" not in flat_pickle and b"SubmissionHeaders" not in flat_pickle
