@@ -19,14 +19,15 @@ from edi_formats.edifact import parse_cusdec, parse_cusres, render_cusdec, rende
 from edi_formats.edifact.contrl import is_syntax_error, render_contrl
 from edi_formats.edifact.identity import edifact_identity, request_references
 from edi_formats.edifact.syntax import split_messages
+from edi_formats.encodings import ACCEPTED_ENCODINGS
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile.envelope import read_envelope
 from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
 from edi_formats.flatfile.reader import parse_flat, read_flat, split_fields
-from edi_formats.flatfile.writer import render_flat, render_records
+from edi_formats.flatfile.writer import format_value, record_values, render_flat, render_records
 from edi_formats.jsonfmt import parse_json, render_json
 from edi_formats.models import DUA, OE, AgentCode, AgentReference, OfficeCode
-from edi_formats.responses import DeclarationResponse
+from edi_formats.responses import Channel, DeclarationResponse
 from edi_formats.validation_errors import describe_error, json_path
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "peek_identity",
     "render_declaration",
     "render_response",
+    "render_response_channels",
     "render_syntax_report",
     "split_document",
 ]
@@ -108,6 +110,59 @@ def render_response(
         return resp.model_dump_json(indent=2).encode("utf-8") + b"\n"
     references = request_references(request) if request is not None else None
     return render_cusres(resp, request=references)
+
+
+def render_response_channels(
+    resp: DeclarationResponse, fmt: WireFormat, request: bytes | None = None
+) -> dict[Channel, bytes]:
+    """``render_response`` of the accepted ``resp`` with each channel, byte for byte.
+
+    An acceptance is composed before its channel is chosen, so its response is rendered for
+    every channel. A flat file is rendered once: the channels' files differ only in the
+    channel's field of the response record (the first after the envelope), written again for
+    each. A CUSRES's interchange reference digests the whole response, so each is rendered
+    whole (the request's references read once).
+    """
+    if resp.channel is None:
+        raise ValueError("only an accepted response has a channel")
+    if fmt is WireFormat.FLAT:
+        return _flat_channels(resp)
+    variants = {channel: _with_channel(resp, channel) for channel in Channel}
+    if fmt is WireFormat.JSON:
+        return {channel: render_response(each, fmt) for channel, each in variants.items()}
+    references = request_references(request) if request is not None else None
+    return {channel: render_cusres(each, request=references) for channel, each in variants.items()}
+
+
+def _with_channel(resp: DeclarationResponse, channel: Channel) -> DeclarationResponse:
+    """``resp`` with another channel: validating it again would check only what it checked
+    (a member of ``Channel``, on an accepted response)."""
+    assert isinstance(channel, Channel) and resp.channel is not None
+    return resp if channel is resp.channel else resp.model_copy(update={"channel": channel})
+
+
+_RESPONSE_RECORD: Final = RESPONSE_LAYOUT.records[0]
+_CHANNEL_FIELD: Final = next(
+    index for index, spec in enumerate(_RESPONSE_RECORD.fields) if spec.attr == "channel"
+)
+
+
+def _flat_channels(resp: DeclarationResponse) -> dict[Channel, bytes]:
+    whole = render_records(resp, RESPONSE_LAYOUT)
+    envelope_end = whole.index(b"\n") + 1
+    codec = ACCEPTED_ENCODINGS[whole[:envelope_end].rstrip().decode("ascii").split("|")[4]]
+    values = record_values(_RESPONSE_RECORD, resp)
+    before = "|".join((_RESPONSE_RECORD.code, *values[:_CHANNEL_FIELD], "")).encode(codec)
+    after = "|".join(("", *values[_CHANNEL_FIELD + 1 :])).encode(codec) + b"\r\n"
+    written = before + values[_CHANNEL_FIELD].encode(codec) + after
+    if not whole.startswith(written, envelope_end):  # never, while RES is the first record
+        return {
+            channel: render_response(_with_channel(resp, channel), WireFormat.FLAT)
+            for channel in Channel
+        }
+    head, tail = whole[:envelope_end] + before, whole[envelope_end + len(written) - len(after) :]
+    kind = _RESPONSE_RECORD.fields[_CHANNEL_FIELD].kind
+    return {channel: head + format_value(channel, kind).encode(codec) + tail for channel in Channel}
 
 
 def render_syntax_report(

@@ -28,7 +28,14 @@ from edi_formats.flatfile.layout import (
 )
 from edi_formats.models import DUA, OE
 
-__all__ = ["escape_field", "format_value", "render_flat", "render_records", "resolve_attr"]
+__all__ = [
+    "escape_field",
+    "format_value",
+    "record_values",
+    "render_flat",
+    "render_records",
+    "resolve_attr",
+]
 
 DEFAULT_ENCODING = "ISO-8859-1"
 NEWLINE = "\r\n"
@@ -103,9 +110,13 @@ def _objects(record: RecordSpec, owner: Any) -> Iterator[Any]:
         yield found
 
 
+def record_values(record: RecordSpec, obj: Any) -> list[str]:
+    """The texts of the fields of the line ``render_records`` writes for ``obj``."""
+    return [format_value(_field_value(obj, spec), spec.kind) for spec in record.fields]
+
+
 def _line(record: RecordSpec, obj: Any) -> str:
-    values = [format_value(_field_value(obj, spec), spec.kind) for spec in record.fields]
-    return "|".join((record.code, *values))
+    return "|".join((record.code, *record_values(record, obj)))
 
 
 def render_flat(decl: DUA | OE, *, encoding: str | None = None) -> bytes:

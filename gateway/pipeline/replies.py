@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Final
 
-from edi_formats.codec import render_response, render_syntax_report
+from edi_formats.codec import render_response, render_response_channels, render_syntax_report
 from edi_formats.codes import ModalityCode
 from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
@@ -409,7 +409,8 @@ def acceptance_template(envelope: ReplyEnvelope, outcome: ReadDeclaration, serie
     """The acceptance, with the number (of ``series``, ``118-2026-10-``) and the channel left
     to fill.
 
-    The response is rendered once per channel with a stand-in number put in place at filling.
+    The response is rendered for each channel (``render_response_channels``: a flat file once,
+    its response record once per channel) with a stand-in number put in place at filling.
     A CUSRES's interchange reference (UNB 0020) is a digest of the response, so it is the
     digest of the response with the stand-in number: as canonical, and as unique (the
     response names the agent's reference and the receipt instant).
@@ -455,15 +456,22 @@ def acceptance_template(envelope: ReplyEnvelope, outcome: ReadDeclaration, serie
         )
     )
 
+    rendered: dict[str, dict[Channel, bytes]] = {}
+
     def render(number: str, channel: Channel) -> bytes:
-        response = response_for(
-            outcome,
-            received_at=envelope.received_at,
-            office=envelope.office_code,
-            number=number,
-            channel=channel,
-        )
-        return render_response(response, fmt, outcome.document.data)
+        """The response with ``number``, rendered for every channel at its first call."""
+        by_channel = rendered.get(number)
+        if by_channel is None:
+            response = response_for(
+                outcome,
+                received_at=envelope.received_at,
+                office=envelope.office_code,
+                number=number,
+                channel=channel,
+            )
+            by_channel = render_response_channels(response, fmt, outcome.document.data)
+            rendered[number] = by_channel
+        return by_channel[channel]
 
     variants = number_slots(render, series)
     content_type, params = _response_type(fmt, variants[0][1])

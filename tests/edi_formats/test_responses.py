@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from edi_formats.codec import WireFormat, parse_response, render_response
+from edi_formats.codec import (
+    WireFormat,
+    parse_response,
+    render_response,
+    render_response_channels,
+)
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.responses import Channel, DeclarationResponse, ResponseFinding, ResponseStatus
 from tests.edi_formats.strategies import models_of
@@ -54,6 +59,44 @@ def test_round_trip(fmt: WireFormat, response: DeclarationResponse) -> None:
     data = render_response(response, fmt)
     assert parse_response(data) == response
     assert render_response(parse_response(data), fmt) == data
+
+
+def _accepted_as(reference: str, message: str) -> DeclarationResponse:
+    accepted = _accepted()
+    finding = accepted.findings[0].model_copy(update={"message": message})
+    return DeclarationResponse.model_validate(
+        {**dict(accepted), "agent_reference": reference, "findings": (finding,)}
+    )
+
+
+@pytest.mark.parametrize("fmt", list(WireFormat))
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("19970303-DUA-001", "sin contenedores"),
+        ("verde|rojo\\", "canal verde | naranja"),  # a channel's name elsewhere, escapes
+        ("REF-1", "Ωmega: no cabe en ISO-8859-1"),  # the flat file goes in UTF-8
+    ],
+)
+def test_the_channels_responses_are_each_channels_rendering(
+    fmt: WireFormat, reference: str, message: str
+) -> None:
+    """Rendered for every channel at once (a flat file once, its channel spliced), each is
+    byte for byte what rendering the response with that channel gives."""
+    response = _accepted_as(reference, message)
+    request = render_response(response, WireFormat.EDIFACT)
+    by_channel = render_response_channels(response, fmt, request)
+    assert list(by_channel) == list(Channel)
+    for channel, data in by_channel.items():
+        expected = response.model_copy(update={"channel": channel})
+        assert data == render_response(
+            DeclarationResponse.model_validate(dict(expected)), fmt, request
+        )
+
+
+def test_only_an_acceptance_is_rendered_per_channel() -> None:
+    with pytest.raises(ValueError, match="channel"):
+        render_response_channels(_rejected(), WireFormat.FLAT)
 
 
 def test_flat_rendering() -> None:
