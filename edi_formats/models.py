@@ -19,9 +19,10 @@ Conventions every format follows:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -123,6 +124,26 @@ SeriesNumber = Annotated[int, Field(ge=1, le=99_999)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __reduce__(self) -> tuple[Callable[[type[_M], str], _M], tuple[type[Self], str]]:
+        """Pickled as its JSON, read back validated.
+
+        A declaration crosses the analysis pool's pipe with every analysis, and pydantic
+        pickles each nested model through Python-level ``__getstate__`` (a DUA of two series
+        took 57 µs to pickle); its JSON is written in one call (10 µs) and validated back
+        (42 µs, against 49 to unpickle). Only the fields that were set are written, so the
+        copy has the same fields set, and the validation it goes through again checks
+        nothing its original did not pass.
+        """
+        return _from_json, (type(self), self.model_dump_json(exclude_unset=True))
+
+
+_M = TypeVar("_M", bound=_Frozen)
+
+
+def _from_json(model: type[_M], data: str) -> _M:
+    """A model from what its ``__reduce__`` gave."""
+    return model.model_validate_json(data)
 
 
 # -- parts shared by DUA and O/E ------------------------------------------------------------
