@@ -19,12 +19,16 @@ from edi_formats.edifact import parse_cusdec, parse_cusres, render_cusdec, rende
 from edi_formats.edifact.contrl import is_syntax_error, render_contrl
 from edi_formats.edifact.identity import edifact_identity, request_references
 from edi_formats.edifact.syntax import split_messages
-from edi_formats.encodings import ACCEPTED_ENCODINGS
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.flatfile.envelope import read_envelope
 from edi_formats.flatfile.layout import LAYOUTS, RESPONSE_LAYOUT
 from edi_formats.flatfile.reader import parse_flat, read_flat, split_fields
-from edi_formats.flatfile.writer import format_value, record_values, render_flat, render_records
+from edi_formats.flatfile.writer import (
+    format_value,
+    render_flat,
+    render_records,
+    render_records_varying,
+)
 from edi_formats.jsonfmt import parse_json, render_json
 from edi_formats.models import DUA, OE, AgentCode, AgentReference, OfficeCode
 from edi_formats.responses import Channel, DeclarationResponse
@@ -119,9 +123,9 @@ def render_response_channels(
 
     An acceptance is composed before its channel is chosen, so its response is rendered for
     every channel. A flat file is rendered once: the channels' files differ only in the
-    channel's field of the response record (the first after the envelope), written again for
-    each. A CUSRES's interchange reference digests the whole response, so each is rendered
-    whole (the request's references read once).
+    channel's field of the response record, written for each (``render_records_varying``).
+    A CUSRES's interchange reference digests the whole response, so each is rendered whole
+    (the request's references read once).
     """
     if resp.channel is None:
         raise ValueError("only an accepted response has a channel")
@@ -141,28 +145,15 @@ def _with_channel(resp: DeclarationResponse, channel: Channel) -> DeclarationRes
     return resp if channel is resp.channel else resp.model_copy(update={"channel": channel})
 
 
-_RESPONSE_RECORD: Final = RESPONSE_LAYOUT.records[0]
-_CHANNEL_FIELD: Final = next(
-    index for index, spec in enumerate(_RESPONSE_RECORD.fields) if spec.attr == "channel"
+_CHANNEL_KIND: Final = next(
+    spec.kind for spec in RESPONSE_LAYOUT.records[0].fields if spec.attr == "channel"
 )
 
 
 def _flat_channels(resp: DeclarationResponse) -> dict[Channel, bytes]:
-    whole = render_records(resp, RESPONSE_LAYOUT)
-    envelope_end = whole.index(b"\n") + 1
-    codec = ACCEPTED_ENCODINGS[whole[:envelope_end].rstrip().decode("ascii").split("|")[4]]
-    values = record_values(_RESPONSE_RECORD, resp)
-    before = "|".join((_RESPONSE_RECORD.code, *values[:_CHANNEL_FIELD], "")).encode(codec)
-    after = "|".join(("", *values[_CHANNEL_FIELD + 1 :])).encode(codec) + b"\r\n"
-    written = before + values[_CHANNEL_FIELD].encode(codec) + after
-    if not whole.startswith(written, envelope_end):  # never, while RES is the first record
-        return {
-            channel: render_response(_with_channel(resp, channel), WireFormat.FLAT)
-            for channel in Channel
-        }
-    head, tail = whole[:envelope_end] + before, whole[envelope_end + len(written) - len(after) :]
-    kind = _RESPONSE_RECORD.fields[_CHANNEL_FIELD].kind
-    return {channel: head + format_value(channel, kind).encode(codec) + tail for channel in Channel}
+    texts = [format_value(channel, _CHANNEL_KIND) for channel in Channel]
+    files = render_records_varying(resp, RESPONSE_LAYOUT, "channel", texts)
+    return dict(zip(Channel, files, strict=True))
 
 
 def render_syntax_report(

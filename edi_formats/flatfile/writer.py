@@ -9,7 +9,7 @@ and rendering that model again gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -31,9 +31,9 @@ from edi_formats.models import DUA, OE
 __all__ = [
     "escape_field",
     "format_value",
-    "record_values",
     "render_flat",
     "render_records",
+    "render_records_varying",
     "resolve_attr",
 ]
 
@@ -131,11 +131,45 @@ def render_flat(decl: DUA | OE, *, encoding: str | None = None) -> bytes:
 
 def render_records(obj: Any, layout: DocumentLayout, *, encoding: str | None = None) -> bytes:
     """Envelope, one line per record of ``layout`` that ``obj`` fills, and the trailer."""
+    return _encoded(NEWLINE.join(_lines(obj, layout)) + NEWLINE, layout, encoding)
+
+
+def render_records_varying(
+    obj: Any, layout: DocumentLayout, attr: str, texts: Sequence[str]
+) -> list[bytes]:
+    """``render_records(obj, layout)`` once per text of ``texts``, each written as the field
+    ``attr`` of the layout's first record (a field's canonical text: ``format_value``'s).
+
+    The files of an accepted response differ only in its channel: rendered once, the field
+    written for each.
+    """
+    first = layout.records[0]
+    index = next(i for i, spec in enumerate(first.fields) if spec.attr == attr)
+    varying: list[list[str]] = []
+    lines = _lines(obj, layout, varying)
+    if len(varying) != 1:
+        raise ValueError(f"the first record of {layout.document_type} is not written once")
+    values = varying[0]
+    rest = NEWLINE.join(lines[1:]) + NEWLINE
+    out = []
+    for text in texts:
+        values[index] = text
+        out.append(_encoded("|".join((first.code, *values)) + NEWLINE + rest, layout, None))
+    return out
+
+
+def _lines(obj: Any, layout: DocumentLayout, first: list[list[str]] | None = None) -> list[str]:
+    """The record lines of ``obj`` and the trailer; the values of the first record's lines
+    go in ``first`` when given."""
     lines: list[str] = []
     counts: dict[str, int] = {}
     for record in layout.records:
         for item in _objects(record, obj):
-            lines.append(_line(record, item))
+            if first is not None and record is layout.records[0]:
+                first.append(record_values(record, item))
+                lines.append("")  # written by the caller
+            else:
+                lines.append(_line(record, item))
             counts[record.code] = counts.get(record.code, 0) + 1
             for child in record.children:
                 for child_item in _objects(child, item):
@@ -144,8 +178,11 @@ def render_records(obj: Any, layout: DocumentLayout, *, encoding: str | None = N
     total = len(lines) + 2
     tallies = (f"{r.code}={counts.get(r.code, 0)}" for r in layout.all_records())
     lines.append("|".join((TRAILER_RECORD, str(total), *tallies)))
-    body = NEWLINE.join(lines) + NEWLINE
+    return lines
 
+
+def _encoded(body: str, layout: DocumentLayout, encoding: str | None) -> bytes:
+    """The envelope naming the encoding, and ``body`` in it."""
     name = canonical_encoding(encoding) if encoding is not None else DEFAULT_ENCODING
     if name is None:
         raise ValueError(f"unsupported encoding {encoding!r}")
