@@ -122,8 +122,15 @@ class ReplyEnvelope:
 # -- pieces -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)  # an acceptance and its office copy give the same instant
 def _lima(instant: datetime) -> str:
     return instant.astimezone(PERU_TIME).strftime("%d/%m/%Y %H:%M") + " (hora de Lima)"
+
+
+@lru_cache(maxsize=64)  # an acceptance and its office copy are dated alike
+def _date_field(instant: datetime) -> bytes:
+    """The Date field of a mail sent at ``instant``, in Lima's time (RFC 5322 3.3)."""
+    return field("Date", format_datetime(instant.astimezone(PERU_TIME)))
 
 
 def _shorten(text: str) -> str:
@@ -217,7 +224,7 @@ def _origin(
         _recurring_address("From", address, f"Teledespacho Aduana {envelope.office_code}"),
         _recurring_address("To", to),
         subject if isinstance(subject, Field) else field("Subject", subject),
-        field("Date", format_datetime(envelope.date.astimezone(PERU_TIME))),
+        _date_field(envelope.date),
         ids_field("Message-ID", _message_id(envelope, kind)),
         _AUTO_REPLIED,
     ]
