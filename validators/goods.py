@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Final
 
 from config.reference import Flow, ProhibitedGoods, ReferenceData, RestrictedGoods
@@ -51,7 +52,7 @@ def restricted_goods(
     ``as_of``; none when TPROD 98/99 says the goods are not restricted."""
     if series.tprod in (TPROD_NOT_RESTRICTED, TPROD_NEITHER):
         return ()
-    return reference.restricted_for(series.subpartida, flow, as_of)
+    return _restricted_for(reference, series.subpartida, flow, as_of)
 
 
 def prohibited_goods(
@@ -62,7 +63,25 @@ def prohibited_goods(
     prohibited."""
     if series.tprod in (TPROD_NOT_PROHIBITED, TPROD_NEITHER):
         return ()
-    return reference.prohibited_for(series.subpartida, flow, series.state, as_of)
+    return _prohibited_for(reference, series.subpartida, flow, series.state, as_of)
+
+
+# A series is looked up by a dozen rules and the channel; the tables are immutable (and a
+# ``ReferenceData`` is hashed by identity), so each answer is found once per process.
+
+
+@lru_cache(maxsize=4096)
+def _restricted_for(
+    reference: ReferenceData, subpartida: str, flow: Flow, as_of: date | None
+) -> tuple[RestrictedGoods, ...]:
+    return reference.restricted_for(subpartida, flow, as_of)
+
+
+@lru_cache(maxsize=4096)
+def _prohibited_for(
+    reference: ReferenceData, subpartida: str, flow: Flow, state: str | None, as_of: date | None
+) -> tuple[ProhibitedGoods, ...]:
+    return reference.prohibited_for(subpartida, flow, state, as_of)
 
 
 def competent_entities(goods: Iterable[RestrictedGoods]) -> frozenset[str]:

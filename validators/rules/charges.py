@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Final
 
-from config.reference import ReferenceData
+from config.reference import ReferenceData, YearValue
 from edi_formats.models import DUA, OE
 from validators.context import RuleContext
 from validators.findings import Severity
@@ -69,12 +69,16 @@ def _threshold(reference: ReferenceData, year: int) -> tuple[Decimal, str] | Non
 def tasa_applies(value: Decimal, ctx: RuleContext) -> bool:
     """Whether a customs value (US$) exceeds three UIT of the year, compared exactly in soles:
     ``value x rate > 3 x UIT`` (no rounding of the threshold to cents)."""
-    year = ctx.as_of.year
-    uit = ctx.reference.uit(year)
-    rate = ctx.reference.exchange_rate(year)
+    uit, rate = _year_values(ctx.reference, ctx.as_of.year)
     if uit is None or rate is None:
         return False
     return value * rate.value > uit.value * TASA_UIT_MULTIPLE
+
+
+@lru_cache(maxsize=32)  # the same for every declaration of a year (tables are immutable)
+def _year_values(reference: ReferenceData, year: int) -> tuple[YearValue | None, YearValue | None]:
+    """The UIT and the exchange rate that apply in ``year``."""
+    return reference.uit(year), reference.exchange_rate(year)
 
 
 @rule(
