@@ -19,9 +19,11 @@ import email.utils
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from edi_formats.detect import FLAT_SIGNATURE, WireFormat
@@ -193,6 +195,44 @@ def _decoded(name: str) -> str:
         return name
 
 
+_ParamValue = str | tuple[str, str, str]
+
+
+def _field_params(part: Message, header: str) -> Mapping[str, _ParamValue] | None:
+    """``part.get_params(header=header)`` by lower-cased name, the first of each name kept
+    (what ``part.get_param`` finds); None when the part has no such field."""
+    value = part.get(header)
+    if isinstance(value, str):
+        return _params_of(header, value)
+    if value is None:
+        return None
+    return _first_of_each(part.get_params(header=header))  # a field the policy sanitized
+
+
+@lru_cache(maxsize=256)
+def _params_of(header: str, value: str) -> Mapping[str, _ParamValue] | None:
+    """The parameters of a field, parsed by the email package as it parses a part's.
+
+    Parts' fields recur from mail to mail (``text/plain; charset="utf-8"``, the agent's
+    software's ``attachment; filename="DUA.TXT"``), and the email package parses the whole
+    field for every parameter asked. A malformed field raises on every call, as it does.
+    """
+    probe = Message(policy=email.policy.compat32)
+    probe[header] = value
+    return _first_of_each(probe.get_params(header=header))
+
+
+def _first_of_each(
+    params: Sequence[tuple[str, _ParamValue]] | None,
+) -> Mapping[str, _ParamValue] | None:
+    if params is None:
+        return None
+    found: dict[str, _ParamValue] = {}
+    for key, value in params:
+        found.setdefault(key.lower(), value)
+    return MappingProxyType(found)  # shared by every part with the same field
+
+
 class _Params:
     """A part's Content-Type parameters, parsed on first use and then kept: ``get_param``
     parses the whole field again for every parameter asked (charset, format, name...)."""
@@ -201,25 +241,22 @@ class _Params:
 
     def __init__(self, part: Message) -> None:
         self._part = part
-        self._found: dict[str, str | tuple[str, str, str]] | None = None
+        self._found: Mapping[str, _ParamValue] | None = None
 
-    def get(self, name: str) -> str | tuple[str, str, str] | None:
+    def get(self, name: str) -> _ParamValue | None:
         """What ``part.get_param(name)`` gives (the first parameter of that name, unquoted);
         None when absent. A malformed field raises as ``get_param`` does, on every call."""
         if self._found is None:
-            found: dict[str, str | tuple[str, str, str]] = {}
-            for key, value in self._part.get_params() or ():
-                found.setdefault(key.lower(), value)
-            self._found = found
+            self._found = _field_params(self._part, "content-type") or {}
         return self._found.get(name)
 
 
 def _filename(part: Message, params: _Params) -> str | None:
     """``part.get_filename()``: the Content-Disposition's filename, else the Content-Type's
     name (from ``params``, parsed once)."""
-    missing = object()
-    filename: object = part.get_param("filename", missing, "content-disposition")
-    if filename is missing:
+    disposition = _field_params(part, "content-disposition")
+    filename: _ParamValue | None = None if disposition is None else disposition.get("filename")
+    if filename is None:
         filename = params.get("name")
         if filename is None:
             return None

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import time
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi_formats.detect import WireFormat, detect_format
-from edi_formats.extract import MAX_DOCUMENTS, extract_documents
+from edi_formats.extract import MAX_DOCUMENTS, _filename, _Params, extract_documents
 
 FLAT = "TDH|TELEDESPACHO|01|DUA|CP850\r\nDEC|118|10\r\nIMP|RUC|20100070970|ÑANDÚ SAC\r\nTRL|4\r\n"
 FLAT_CP850 = FLAT.encode("cp850")
@@ -317,3 +318,32 @@ def test_a_non_ascii_file_name_is_named_as_the_client_wrote_it(disposition: str)
     (document,) = extract_documents(raw).documents
     assert document.source == "adjunto AÑO97.TXT"
     assert document.data == FLAT_CP850
+
+
+@pytest.mark.parametrize(
+    ("content_type", "disposition"),
+    [
+        ('text/plain; charset="utf-8"', None),
+        ("application/octet-stream; name=DUA.TXT", 'attachment; filename="OTRO.TXT"'),
+        ("application/octet-stream; name=DUA.TXT", "attachment"),
+        ("application/octet-stream; NAME=uno.txt; name=dos.txt", "inline; filename="),
+        ("text/plain", "attachment; filename*=iso-8859-1''a%F1o.txt"),
+        ("text/plain", 'attachment; filename*0="DU"; filename*1="A.TXT"'),
+        ('text/plain; charset="iso-8859-1"; format=flowed; delsp=yes', None),
+        ('text/plain; name="a\\"b.txt"', 'attachment; FileName="MAY.TXT"'),
+    ],
+)
+def test_a_parts_parameters_are_what_the_email_package_reads(
+    content_type: str, disposition: str | None
+) -> None:
+    """Fields that recur from mail to mail are parsed once per process; each part still gets
+    what ``get_param`` and ``get_filename`` give it, the first time and again."""
+    head = f"Content-Type: {content_type}\r\n"
+    if disposition is not None:
+        head += f"Content-Disposition: {disposition}\r\n"
+    for _ in range(2):
+        part = message_from_bytes(head.encode() + b"\r\nx\r\n", policy=policy.compat32)
+        params = _Params(part)
+        for name in ("charset", "name", "format", "delsp", "missing"):
+            assert params.get(name) == part.get_param(name)
+        assert _filename(part, params) == part.get_filename()
