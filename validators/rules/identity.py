@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 from edi_formats.codes import PartyDocType
@@ -57,6 +58,11 @@ def id_ruc_digits(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
         )
 
 
+_ruc_problem: Final = lru_cache(maxsize=4096)(ruc_problem)
+"""``ruc_problem`` of a declared party's RUC (at most 15 characters): importers and exporters
+recur from declaration to declaration."""
+
+
 def id_ruc_check_digit(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     """A RUC has 11 digits, prefix 10/15/17/20 and a valid modulo-11 check digit.
 
@@ -65,7 +71,7 @@ def id_ruc_check_digit(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Prob
     where, doc_type, number = _party(declaration)
     if doc_type is not PartyDocType.RUC:
         return
-    problem = ruc_problem(number)
+    problem = _ruc_problem(number)
     if problem is not None:
         yield Problem(f"{where}.doc_number", f"{party_box(declaration)}: {problem}.")
 

@@ -26,6 +26,7 @@ __all__ = ["PLACE_7_38", "RULES", "mod_04_place", "mod_ant_manifest", "mod_code"
 
 _BOX = "Recuadro Destinación"
 _VALID_CODES: Final = frozenset(code.value for code in ModalityCode)
+_VALID_LIST: Final = ", ".join(code.value for code in ModalityCode)
 
 PLACE_7_38: Final = re.compile(
     r"^E\.A\.:\s*(?P<code>\d{4})\s+(?P<address>.*?[A-Za-zÁÉÍÓÚÑáéíóúñ].*?)"
@@ -57,11 +58,10 @@ def mod_code(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
     if not isinstance(declaration, DUA):
         return
     m = declaration.modality
-    valid = ", ".join(code.value for code in ModalityCode)
     if m.code not in _VALID_CODES:
         yield Problem(
             "modality.code",
-            f"{_BOX}: la modalidad {m.code} no existe; use una de {valid} "
+            f"{_BOX}: la modalidad {m.code} no existe; use una de {_VALID_LIST} "
             "(anticipado, urgencia, socorro, excepcional).",
         )
         return
