@@ -131,7 +131,7 @@ def render_response_channels(
         raise ValueError("only an accepted response has a channel")
     if fmt is WireFormat.FLAT:
         return _flat_channels(resp)
-    variants = {channel: _with_channel(resp, channel) for channel in Channel}
+    variants = {channel: _with_channel(resp, channel) for channel in _CHANNELS}
     if fmt is WireFormat.JSON:
         return {channel: render_response(each, fmt) for channel, each in variants.items()}
     references = request_references(request) if request is not None else None
@@ -145,15 +145,19 @@ def _with_channel(resp: DeclarationResponse, channel: Channel) -> DeclarationRes
     return resp if channel is resp.channel else resp.model_copy(update={"channel": channel})
 
 
-_CHANNEL_KIND: Final = next(
-    spec.kind for spec in RESPONSE_LAYOUT.records[0].fields if spec.attr == "channel"
+_CHANNELS: Final = tuple(Channel)
+_CHANNEL_TEXTS: Final = tuple(
+    format_value(channel, spec.kind)
+    for channel in _CHANNELS
+    for spec in RESPONSE_LAYOUT.records[0].fields
+    if spec.attr == "channel"
 )
+"""Each channel as the response record's field writes it."""
 
 
 def _flat_channels(resp: DeclarationResponse) -> dict[Channel, bytes]:
-    texts = [format_value(channel, _CHANNEL_KIND) for channel in Channel]
-    files = render_records_varying(resp, RESPONSE_LAYOUT, "channel", texts)
-    return dict(zip(Channel, files, strict=True))
+    files = render_records_varying(resp, RESPONSE_LAYOUT, "channel", _CHANNEL_TEXTS)
+    return dict(zip(_CHANNELS, files, strict=True))
 
 
 def render_syntax_report(

@@ -412,6 +412,11 @@ def _meaning(channel: Channel) -> str:
     return _hanging(f"  Canal asignado:        {channel.value.upper()}: {CHANNEL_MEANING[channel]}")
 
 
+_CHANNELS: Final = tuple(Channel)
+_MEANINGS: Final = ByChannel(tuple((channel, _meaning(channel)) for channel in _CHANNELS))
+"""What each channel means, as an acceptance says it (the same in every acceptance)."""
+
+
 def acceptance_template(envelope: ReplyEnvelope, outcome: ReadDeclaration, series: str) -> Template:
     """The acceptance, with the number (of ``series``, ``118-2026-10-``) and the channel left
     to fill.
@@ -458,7 +463,7 @@ def acceptance_template(envelope: ReplyEnvelope, outcome: ReadDeclaration, serie
             "\n".join(before) + "\n  Número de declaración: ",
             Slot.NUMBER,
             "\n",
-            ByChannel(tuple((channel, _meaning(channel)) for channel in Channel)),
+            _MEANINGS,
             "\n" + _text(after),
         )
     )
@@ -700,7 +705,7 @@ def office_copy_template(
         content_type,
         (),
         (Slot.NUMBER, f".{extension}"),
-        tuple((channel, data, ()) for channel in Channel),
+        tuple((channel, data, ()) for channel in _CHANNELS),
     )
     return _template(fields, text, [copy])
 
