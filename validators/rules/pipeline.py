@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Final
 
-from edi_formats.models import DUA, OE
+from edi_formats.models import DUA, OE, model_json
 from validators.context import RuleContext
 from validators.findings import Finding, Severity
 from validators.registry import Problem, rule
@@ -99,7 +99,7 @@ def dup(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 def document_fingerprint(declaration: DUA | OE) -> str:
     """What DUP compares: the declaration as read, whatever its format or its mail (a
     re-sent mail with other headers, or the same DUA as JSON, is the same declaration)."""
-    return hashlib.sha256(declaration.model_dump_json().encode()).hexdigest()
+    return hashlib.sha256(model_json(declaration).encode()).hexdigest()
 
 
 def reference_taken(declaration: DUA | OE, *, number: str, accepted_on: date | None) -> Finding:
