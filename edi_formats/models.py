@@ -149,7 +149,11 @@ def _from_json(model: type[_M], data: str) -> _M:
     return model.model_validate_json(data)
 
 
-_JSON_KEPT: Final = 256
+_JSON_KEPT: Final = 128
+"""Models whose JSON is kept: about the analyses a pool process holds for their decisions."""
+_JSON_KEPT_CHARS: Final = 16 * 1024
+"""A longer JSON (a declaration of some twenty-five series or more) is not kept, nor its model:
+what the memo holds stays within a few megabytes."""
 _json_kept: OrderedDict[int, tuple[_Frozen, str]] = OrderedDict()
 """The JSON of the models asked last, by ``id`` (each model held, so its id is not reused)."""
 
@@ -164,9 +168,10 @@ def model_json(model: _Frozen) -> str:
     if kept is not None and kept[0] is model:
         return kept[1]
     text = model.model_dump_json()
-    _json_kept[id(model)] = (model, text)
-    if len(_json_kept) > _JSON_KEPT:
-        _json_kept.popitem(last=False)
+    if len(text) <= _JSON_KEPT_CHARS:
+        _json_kept[id(model)] = (model, text)
+        if len(_json_kept) > _JSON_KEPT:
+            _json_kept.popitem(last=False)
     return text
 
 

@@ -52,6 +52,8 @@ def test_a_models_json_is_its_own_however_many_are_asked() -> None:
         other = first.model_copy(update={"agent_reference": f"B-{index}"})
         assert model_json(other) == other.model_dump_json()
     assert model_json(first) == first.model_dump_json()
+    large = full_dua(200)  # beyond what the memo keeps
+    assert model_json(large) == model_json(large) == large.model_dump_json()
 
 
 def test_a_pickle_is_validated_when_read() -> None:
