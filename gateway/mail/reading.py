@@ -21,6 +21,8 @@ __all__ = ["decode_words", "header_values"]
 MAX_HEADER: Final = 256 * 1024
 """Header bytes looked at: a submission's header section is never this long."""
 _FOLD: Final = re.compile(rb"\r?\n(?=[ \t])")
+_CRLF_FOLD: Final = re.compile(rb"\r\n(?=[ \t])")
+_LF_FOLD: Final = re.compile(rb"\n(?=[ \t])")
 _ENCODED: Final = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([^?\s]*)\?=")
 _BETWEEN_WORDS: Final = re.compile(r"(\?=)\s+(=\?)")
 
@@ -33,6 +35,19 @@ def _head(raw: bytes) -> bytes:
     bare = raw.find(b"\n\n", 0, MAX_HEADER if end < 0 else end + 1)
     ends = [at for at in (end, bare) if at >= 0]
     return raw[: min(ends)] if ends else raw[:MAX_HEADER]
+
+
+def _unfolded(head: bytes) -> bytes:
+    """``head`` with each line break before a space or tab taken out (RFC 5322 §2.2.3).
+
+    In two passes, CRLF then bare LF: an expression that starts with a fixed "\\r\\n" or
+    "\\n" is searched for several times faster than one with an optional "\\r" first. The
+    second pass would also join a bare LF to a line the first one unfolded: a header with
+    LF then CRLF before a blank is unfolded in one pass, as such.
+    """
+    if b"\n\r\n" in head:
+        return _FOLD.sub(b"", head)
+    return _LF_FOLD.sub(b"", _CRLF_FOLD.sub(b"", head))
 
 
 @lru_cache(maxsize=16)  # the same few names for every submission
@@ -49,7 +64,7 @@ def header_values(raw: bytes, names: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     head = _head(raw)
     if b"\n " in head or b"\n\t" in head:  # a folded field
-        head = _FOLD.sub(b"", head)
+        head = _unfolded(head)
     for line in head.splitlines():
         # A field is ``name: value``, the name printable ASCII but ":" (RFC 5322 §2.2), then
         # optional blanks: what is before the first ":" is the name when it is a wanted one.

@@ -7,7 +7,7 @@ import email.policy
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.mail import field, message, text_part
@@ -94,6 +94,7 @@ def _regex_reading(raw: bytes, names: list[str]) -> dict[str, str]:
         max_size=40,
     ).map(b"".join)
 )
+@example(b"Subject: a\n\r\n b\r\n\r\n")  # LF, then CRLF and a blank: not a fold
 def test_fields_read_as_a_regular_expression_per_line_read_them(raw: bytes) -> None:
     names = ["subject", "message-id", "list-id"]
     assert header_values(raw, names) == _regex_reading(raw, names)
