@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edi_formats.responses import Channel
-from gateway.mail import address_field, attachment, field, ids_field, message, multipart, text_part
+from gateway.mail import (
+    address_field,
+    attachment,
+    field,
+    headers,
+    ids_field,
+    message,
+    multipart,
+    text_part,
+)
 from gateway.mail.template import (
     Attachment,
     ByChannel,
@@ -54,6 +63,20 @@ def test_fields_fold_at_78_and_decode_to_what_was_given(value: str):
         if b"=?" in line:  # RFC 2047 §2: a line with encoded words is at most 76
             assert len(line) <= 76, line
     assert without_defects(raw)["Subject"] == " ".join(value.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["Subject", "X-Teledespacho-Reference", "X" * 70]),
+    st.lists(
+        st.sampled_from([" ", "a", "ref.:", "=", "?", "-", "x" * 30, "y" * 90]), max_size=40
+    ).map("".join),
+)
+def test_a_long_ascii_field_folds_as_the_general_folding_does(name: str, value: str):
+    """Printable ASCII (an acceptance's subject with a long reference) takes a shorter way
+    to the same lines as any other value."""
+    words = " ".join(value.split())
+    assert field(name, value) == headers._fold(name, headers._tokens(words))
 
 
 @settings(max_examples=300, deadline=None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.mail import field, message, text_part
-from gateway.mail.reading import decode_words, header_values
+from gateway.mail.reading import MAX_HEADER, decode_words, header_values
 from gateway.pipeline.process import read_headers
 
 SAMPLES = [
@@ -46,3 +47,54 @@ def test_garbage_never_raises() -> None:
     for raw in (b"", b"\x00\xff" * 50, b":\r\n\r\n", b"=?x?q?" * 100):
         read_headers(raw)
     assert decode_words("=?utf-8?q?=ZZ?= sin codificar").endswith(" sin codificar")
+
+
+def _regex_reading(raw: bytes, names: list[str]) -> dict[str, str]:
+    """The reading as a regular expression per line did it (the reference)."""
+    raw = raw[:MAX_HEADER]
+    ends = [at for at in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if at >= 0]
+    head = raw[: min(ends)] if ends else raw
+    found: dict[str, str] = {}
+    for line in re.sub(rb"\r?\n(?=[ \t])", b"", head).splitlines():
+        match = re.match(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:(.*)$", line, re.DOTALL)
+        if match is None:
+            continue
+        name = match[1].decode("ascii").lower()
+        if name in names and name not in found:
+            found[name] = match[2].decode("utf-8", "replace").strip()
+            if len(found) == len(names):
+                break
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"Subject",
+                b"subject",
+                b"SUBJECT ",
+                b"Message-ID",
+                b"list-id",
+                b"X-Otro",
+                b" ",
+                b"\t",
+                b":",
+                b": ",
+                b"valor",
+                b"\xc3\xb1",
+                b"\xff",
+                b"\r\n",
+                b"\n",
+                b"\r",
+                b"\x00",
+            ]
+        ),
+        max_size=40,
+    ).map(b"".join)
+)
+@example(b"Subject: a\n\r\n b\r\n\r\n")  # LF, then CRLF and a blank: not a fold
+def test_fields_read_as_a_regular_expression_per_line_read_them(raw: bytes) -> None:
+    names = ["subject", "message-id", "list-id"]
+    assert header_values(raw, names) == _regex_reading(raw, names)
