@@ -82,8 +82,10 @@ class DataDecoder:
         """The mail as sent, its transparency dots removed (RFC 5321 §4.5.2)."""
         if not self.done or self.refusal is not None:
             raise RuntimeError("no content: the data is not read to its end, or refused")
-        stuffed = b"\r\n" + b"".join(self._parts)
-        return stuffed.replace(b"\r\n.", b"\r\n")[2:]
+        stuffed = b"".join(self._parts)  # one piece, as most mails come: itself, no copy
+        if stuffed.startswith(b"."):
+            stuffed = stuffed[1:]
+        return stuffed.replace(b"\r\n.", b"\r\n")  # itself when no line is stuffed
 
     def _take(self, lines: bytes) -> None:
         """Whole lines (each ending in CRLF), the first one perhaps begun in ``_partial``."""
@@ -92,12 +94,18 @@ class DataDecoder:
         size = self._size + len(lines)
         if self.refusal is None:
             too_much = self.max_size is not None and size > self.max_size
-            split = lines.split(b"\r\n")
-            if too_much or max(map(len, split)) + 2 > self.max_line:
-                self._refuse(self._first_limit(split[:-1]))
+            # A piece no longer than a line may be holds no line too long: most pieces, a
+            # whole mail, are not cut into lines to find that out.
+            if too_much or (len(lines) > self.max_line and self._longest(lines) > self.max_line):
+                self._refuse(self._first_limit(lines.split(b"\r\n")[:-1]))
             else:
                 self._parts.append(lines)
         self._size = size
+
+    @staticmethod
+    def _longest(lines: bytes) -> int:
+        """The longest of ``lines``, its CRLF counted."""
+        return max(map(len, lines.split(b"\r\n"))) + 2
 
     def _first_limit(self, lines: list[bytes]) -> DataRefusal:
         """Which limit the lines pass first (only for the piece where one is passed). A

@@ -51,8 +51,10 @@ def _prepared_quickly(raw: bytes) -> bool:
     """Whether ``prepare_submission`` has little to do: few header lines, few octets."""
     if len(raw) > INLINE_MAX_SIZE:
         return False
-    head = raw[:INLINE_MAX_HEADER]
-    return b"\n\r\n" in head or b"\n\n" in head  # where the header reading stops
+    # where the header reading stops, looked for in place (a slice would copy it)
+    return raw.find(b"\n\r\n", 0, INLINE_MAX_HEADER) >= 0 or (
+        raw.find(b"\n\n", 0, INLINE_MAX_HEADER) >= 0
+    )
 
 
 def _resolved(envelope: Envelope) -> dict[str, Recipient]:

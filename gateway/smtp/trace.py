@@ -31,7 +31,9 @@ __all__ = ["ForgedSender", "SubmissionFacts", "prepare_submission", "without_nod
 
 NODE_FIELD_PREFIX: Final = b"x-teledespacho-"
 
-_FIELD = re.compile(rb"([!-9;-~]+)[ \t]*:")
+_FIELD_LINES = re.compile(rb"([!-9;-~]+)[ \t]*:[^\n]*(?:\n|\Z)(?:[ \t][^\n]*(?:\n|\Z))*")
+"""A header field: its name and colon, the rest of its line and its continuation lines
+(each line up to its LF, or to the end of the mail)."""
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 _LITERAL = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]\Z")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -79,7 +81,7 @@ def prepare_submission(raw: bytes, facts: SubmissionFacts) -> bytes:
         _check_own(field, facts.user)
     if not senders[b"from"]:
         added.append(b"From: <" + facts.user.encode() + b">" + eol)
-    return _received(facts, eol) + b"".join(added) + b"".join(kept) + body
+    return b"".join([_received(facts, eol), *added, *kept, body])  # the mail copied once
 
 
 def without_node_fields(raw: bytes) -> bytes:
@@ -94,24 +96,16 @@ def _split(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The header fields (lower-cased name, the field's bytes with its continuation lines)
     and the rest (from the blank line, or the first line that is not a header, on).
 
-    A field is one slice of ``raw``, cut once its last continuation line is known: adding
-    line by line would copy a field of many continuation lines once per line."""
-    names: list[bytes] = []
-    starts: list[int] = []
+    A field is one slice of ``raw``, read by one match with its continuation lines: a step
+    per field, not per line, and no copying a field of many continuation lines per line."""
+    fields: list[tuple[bytes, bytes]] = []
     position = 0
-    size = len(raw)
-    while position < size:
-        end = raw.find(b"\n", position)
-        end = size if end < 0 else end + 1
-        if raw[position : position + 1] not in (b" ", b"\t") or not names:
-            match = _FIELD.match(raw, position, end)
-            if match is None:
-                break
-            names.append(match.group(1).lower())
-            starts.append(position)
+    match = _FIELD_LINES.match(raw)
+    while match is not None:
+        end = match.end()
+        fields.append((match.group(1).lower(), raw[position:end]))
         position = end
-    ends = [*starts[1:], position] if starts else []
-    fields = [(name, raw[start:end]) for name, start, end in zip(names, starts, ends, strict=True)]
+        match = _FIELD_LINES.match(raw, position)
     return fields, raw[position:]
 
 
@@ -152,22 +146,32 @@ def _date_of_second(second: datetime, _offset: timedelta | None) -> str:
 
 
 def _received(facts: SubmissionFacts, eol: bytes) -> bytes:
-    helo = facts.helo or ""
+    head = _received_head(
+        facts.helo, facts.client_ip, facts.user, facts.node_host, facts.protocol, eol
+    )
+    newline = eol.decode()
+    if len(facts.recipients) == 1:
+        tail = f"{facts.queue_id}{newline}\tfor <{facts.recipients[0]}>;"
+    else:
+        tail = f"{facts.queue_id};"
+    return head + f"{tail}{newline}\t{_date_text(facts.when)}{newline}".encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _received_head(
+    helo: str | None, client_ip: str | None, user: str, node_host: str, protocol: str, eol: bytes
+) -> bytes:
+    """The trace field up to its id: the same for every mail of a session, made once (kept
+    for the sessions seen last)."""
+    helo = helo or ""
     if not (_is_domain(helo) or _LITERAL.match(helo)):
         helo = "unknown"  # whatever the client said is not a name: do not repeat it
     client = ""
-    if facts.client_ip:
-        client = (
-            f" ([IPv6:{facts.client_ip}])" if ":" in facts.client_ip else f" ([{facts.client_ip}])"
-        )
+    if client_ip:
+        client = f" ([IPv6:{client_ip}])" if ":" in client_ip else f" ([{client_ip}])"
     lines = [
         f"Received: from {helo}{client}",
-        f"\t(Authenticated sender: {facts.user})",
-        f"\tby {facts.node_host} (Teledespacho) with {facts.protocol} id {facts.queue_id}",
+        f"\t(Authenticated sender: {user})",
+        f"\tby {node_host} (Teledespacho) with {protocol} id ",
     ]
-    if len(facts.recipients) == 1:
-        lines.append(f"\tfor <{facts.recipients[0]}>;")
-    else:
-        lines[-1] += ";"
-    lines.append(f"\t{_date_text(facts.when)}")
-    return eol.join(line.encode("utf-8") for line in lines) + eol
+    return eol.join(line.encode("utf-8") for line in lines)

@@ -16,6 +16,7 @@ from gateway.smtp.trace import (
     ForgedSender,
     SubmissionFacts,
     _date_text,
+    _split,
     prepare_submission,
     without_node_fields,
 )
@@ -193,3 +194,36 @@ def test_the_trace_date_is_written_as_format_datetime_writes_it() -> None:
         instant + timedelta(seconds=1),
     ):
         assert _date_text(when) == format_datetime(when)
+
+
+def split_line_by_line(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The header fields read the plain way, a line at a time: a line that starts with a
+    blank continues the field before it; one that is not ``name:`` ends the header."""
+    fields: list[tuple[bytes, bytes]] = []
+    position = 0
+    while position < len(raw):
+        end = raw.find(b"\n", position)
+        end = len(raw) if end < 0 else end + 1
+        line = raw[position:end]
+        if line[:1] in (b" ", b"\t") and fields:
+            name, field = fields[-1]
+            fields[-1] = (name, field + line)
+        else:
+            name, colon, _ = line.partition(b":")
+            name = name.rstrip(b" \t")
+            if not colon or not name or any(c < 33 or c > 126 or c == 58 for c in name):
+                break
+            fields.append((name.lower(), line))
+        position = end
+    return fields, raw[position:]
+
+
+def test_the_header_is_read_field_by_field_as_line_by_line() -> None:
+    """A field is read with its continuation lines in one step: the same fields and rest
+    as reading a line at a time, for every shape of line ends, blanks and names."""
+    pieces = [b"a", b"B", b":", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\n ", b"\n\t", b"From",
+              b"X-Teledespacho-N", b"\xff", b"-", b"(", b"\x00", b"\x7f", b"\r\n\r\n"]  # fmt: skip
+    draw = random.Random(7)
+    for _ in range(20_000):
+        raw = b"".join(draw.choice(pieces) for _ in range(draw.randint(0, 14)))
+        assert _split(raw) == split_line_by_line(raw), raw
