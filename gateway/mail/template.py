@@ -38,6 +38,7 @@ __all__ = [
     "Slot",
     "Template",
     "TextPart",
+    "WireHole",
     "Wrapped",
     "fill",
     "fill_text",
@@ -169,6 +170,7 @@ _FlatAttachment = tuple[
     str, tuple[tuple[str, str], ...], _FlatText, tuple[tuple[str, bytes, tuple[int, ...]], ...]
 ]
 _FlatHole = _FlatField | _FlatTextPart | _FlatAttachment
+WireHole = _FlatHole
 """A hole in the wire form, told apart by its length: (name, text) for a field, (text,) for a
 text part, (content type, params, file name, (channel's value, data, offsets) per channel)
 for an attachment."""
@@ -199,6 +201,13 @@ class Template:
 
     def __init__(self, pieces: Iterable[bytes | Hole | _FlatHole]) -> None:
         object.__setattr__(self, "pieces", tuple(_flat(piece) for piece in pieces))
+
+    @classmethod
+    def of_wire(cls, pieces: tuple[bytes | WireHole, ...]) -> Template:
+        """The template whose ``pieces`` these are (already in the wire form)."""
+        template = object.__new__(cls)
+        object.__setattr__(template, "pieces", pieces)
+        return template
 
     @property
     def complete(self) -> bool:

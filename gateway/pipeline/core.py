@@ -34,13 +34,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Final
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from edi_formats.models import DUA, OE
 from edi_formats.responses import Channel
 from gateway.imap.filing import OfficeFiling
-from gateway.mail.template import Template
+from gateway.mail.template import Template, WireHole
 from gateway.pipeline import replies
 from gateway.pipeline.process import (
     Analysis,
@@ -56,8 +58,10 @@ from validators.engine import RuleContext, transmission_date, validate
 from validators.policy.channels import ChannelInputs, channel_inputs
 from validators.policy.dispatch import (
     ControlDocumentRef,
+    ImportRecord,
     KnownFacts,
     LeftBehind,
+    PendingRegularization,
     WantedFacts,
     control_documents,
     left_behind,
@@ -338,8 +342,117 @@ class Acceptance:
     def folder(self, channel: Channel) -> str:
         return dict(self.folders)[channel]
 
+    def __reduce__(self) -> tuple[Callable[..., Acceptance], tuple[object, ...]]:
+        """Pickled flat, as builtins: a plan comes back through the pipe for every job, and
+        the node unpickles it on its event loop. As nested dataclasses (each one's field
+        names, a class looked up by name, an enum called for each channel and status) an
+        acceptance's plan took the node ~25 µs to unpickle."""
+        series, channel, record, left = self.series, self.channel, self.record, self.left
+        return _acceptance, (
+            self.reference,
+            series.office,
+            series.year,
+            series.regime,
+            channel.office,
+            channel.mandatory,
+            channel.relief,
+            str(channel.weight),
+            channel.shares,
+            self.reply.pieces,
+            self.office_copy.pieces,
+            tuple((channel.value, folder) for channel, folder in self.folders),
+            _flat_record(record),
+            left.import_record,
+            left.control_documents,
+            left.pending,
+            *_flat_relied(self.relied),
+        )
+
 
 DocumentPlan = Reply | Resend | Acceptance
+
+_CHANNELS: Final = {channel.value: channel for channel in Channel}
+_STATUSES: Final = {status.value: status for status in DeclarationStatus}
+"""Enum members by value: looked up in a dict, not by calling the enum (Python code)."""
+
+_FlatRecord = tuple[str, str, str, str, str, str]
+_FlatOnFile = tuple[tuple[str, str], str | None, str | None] | None
+
+
+def _flat_record(record: AnswerRecord) -> _FlatRecord:
+    return (
+        record.agent_code,
+        record.agent_reference,
+        record.document_type,
+        record.regime,
+        record.status.value,
+        record.document_digest,
+    )
+
+
+def _record_of(flat: _FlatRecord) -> AnswerRecord:
+    agent_code, reference, document_type, regime, status, digest = flat
+    return AnswerRecord(agent_code, reference, document_type, regime, _STATUSES[status], digest)
+
+
+def _flat_relied(relied: FactsRelied) -> tuple[object, object, object]:
+    on_file: _FlatOnFile = None
+    if relied.on_file is not None:
+        key, status, number = relied.on_file
+        on_file = (key, None if status is None else status.value, number)
+    return on_file, relied.control_documents, relied.imports
+
+
+def _relied_of(
+    on_file: _FlatOnFile,
+    control_documents: tuple[tuple[ControlDocumentRef, str | None], ...] | None,
+    imports: tuple[str, str, int, int] | None,
+) -> FactsRelied:
+    if on_file is None and control_documents is None and imports is None:
+        return _NOTHING_RELIED
+    facts = None
+    if on_file is not None:
+        key, status, number = on_file
+        facts = (key, None if status is None else _STATUSES[status], number)
+    return FactsRelied(facts, control_documents, imports)
+
+
+_NOTHING_RELIED: Final = FactsRelied()
+
+
+def _acceptance(
+    reference: str,
+    series_office: str,
+    year: int,
+    regime: str,
+    channel_office: str,
+    mandatory: str | None,
+    relief: bool,
+    weight: str,
+    shares: bool,
+    reply: tuple[bytes | WireHole, ...],
+    office_copy: tuple[bytes | WireHole, ...],
+    folders: tuple[tuple[str, str], ...],
+    record: _FlatRecord,
+    import_record: ImportRecord | None,
+    control_documents: tuple[ControlDocumentRef, ...],
+    pending: PendingRegularization | None,
+    on_file: _FlatOnFile,
+    relied_documents: tuple[tuple[ControlDocumentRef, str | None], ...] | None,
+    imports: tuple[str, str, int, int] | None,
+) -> Acceptance:
+    """An ``Acceptance`` from what its ``__reduce__`` gave."""
+    return Acceptance(
+        reference,
+        Series(series_office, year, regime),
+        ChannelInputs(channel_office, mandatory, relief, Decimal(weight), shares),
+        Template.of_wire(reply),
+        Template.of_wire(office_copy),
+        tuple((_CHANNELS[channel], folder) for channel, folder in folders),
+        _record_of(record),
+        LeftBehind(import_record, control_documents, pending),
+        _relied_of(on_file, relied_documents, imports),
+    )
 
 
 @dataclass(frozen=True)

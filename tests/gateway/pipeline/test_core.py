@@ -14,6 +14,7 @@ from config import OfficeRegistry
 from config.clock import FixedClock
 from config.reference import shipped_reference
 from edi_formats.models import DUA, ControlDocument
+from edi_formats.responses import Channel
 from gateway.mail.template import Template
 from gateway.pipeline.answer import (
     Answered,
@@ -238,6 +239,38 @@ def test_decide_is_deterministic_and_its_values_pickle(offices: OfficeRegistry) 
     assert again == plan
     assert isinstance(plan, AnswerPlan) and isinstance(plan.documents[0], Acceptance)
     assert isinstance(plan.documents[0].reply, Template)
+
+
+@pytest.mark.parametrize(
+    "relied",
+    [
+        FactsRelied(),
+        FactsRelied(on_file=((AGENT_CODE, "P-1"), DeclarationStatus.REJECTED, None)),
+        FactsRelied(on_file=((AGENT_CODE, "P-1"), None, None), imports=("DNI", "1", 2026, 2)),
+    ],
+)
+def test_an_acceptance_crosses_the_pipe_as_builtins(
+    offices: OfficeRegistry, relied: FactsRelied
+) -> None:
+    """An acceptance's plan comes back for every job: pickled with no class but the functions
+    that rebuild it, it comes back equal, every value of its own type."""
+    job = view()
+    analysis = analysed(offices, flat(PLAIN))
+    plan = decide(job, analysis, facts_for(job, analysis), settings(offices), NOW)
+    acceptance = plan.documents[0]
+    assert isinstance(acceptance, Acceptance)
+    plan = replace(plan, documents=(replace(acceptance, relied=relied),))
+    data = pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)
+    for module in (b"validators.", b"gateway.mail", b"edi_formats", b"mailboxes", b"decimal"):
+        assert module not in data  # no class of theirs looked up by name
+    assert data.count(b"gateway.pipeline.core") == 1  # the functions that rebuild the plan
+    again = pickle.loads(data)
+    assert again == plan and hash(again.documents[0].series) == hash(acceptance.series)
+    document = again.documents[0]
+    assert type(document.reply) is Template and type(document.record.status) is DeclarationStatus
+    assert [type(channel) for channel, _ in document.folders] == [Channel] * 3
+    assert document.folder(Channel.ROJO) == acceptance.folder(Channel.ROJO)
+    assert again.documents[0].relied == relied
 
 
 async def test_the_analysis_pool_decides_the_plan_the_node_would(offices: OfficeRegistry) -> None:
