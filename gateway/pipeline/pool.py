@@ -346,6 +346,14 @@ class _Call:
     """The process to send it to when it has room (the one holding its analysis)."""
 
 
+def _patience(call: _Call, *, stalled: bool) -> float:
+    """Seconds from a request's start to its next limit: its overrun, or before that (for a
+    request that may run longer) the moment the ones behind it go to another process."""
+    if stalled or call.seconds <= _STEAL_AFTER:
+        return call.seconds
+    return _STEAL_AFTER
+
+
 def _listed(analysis: Analysis, view: JobView) -> AnalysedMail:
     """The analysis as the node needs it, with the facts its answer will ask for."""
     return AnalysedMail.of(
@@ -377,7 +385,11 @@ class _Worker:
         self.calls: deque[_Call] = deque()
         self.writer: asyncio.StreamWriter | None = None
         self.reading: asyncio.Task[None] | None = None
-        self.timers: list[asyncio.TimerHandle] = []
+        self.timer: asyncio.TimerHandle | None = None
+        """Armed while it reads: at the latest when its current request's next limit is due
+        (it may fire earlier, for a request read before; it is armed again then)."""
+        self.started = 0.0
+        """When it started its current request (the event loop's clock)."""
         self.stalled = False
         """Its current request has run past ``_STEAL_AFTER``: nothing more is queued here."""
 
@@ -402,9 +414,9 @@ class _Worker:
             self.writer.write(header + call.data)
 
     def stop_timers(self) -> None:
-        for timer in self.timers:
-            timer.cancel()
-        self.timers.clear()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def kill(self) -> None:
         """Kill the process now (a signal: does not block); ``reap`` it later."""
@@ -564,37 +576,46 @@ class AnalysisPool:
             self._lost(worker, "the analysis process died (EOFError)")
 
     def _next_in(self, worker: _Worker) -> None:
-        """The process starts its next request: its time and its queue's patience start."""
-        worker.stop_timers()
+        """The process starts its next request: its time and its queue's patience start.
+
+        Its timer stays armed from one request to the next (most take a millisecond: arming
+        and cancelling one per request cost the node more than the rest of the bookkeeping);
+        it is armed anew only when the new request's limit is due before it fires.
+        """
         worker.stalled = False
         if not worker.calls:
             return
+        loop = asyncio.get_running_loop()
+        worker.started = loop.time()
+        due = worker.started + _patience(worker.calls[0], stalled=False)
+        if worker.timer is None or worker.timer.when() > due:
+            worker.stop_timers()
+            worker.timer = loop.call_at(due, self._check, worker)
+
+    def _check(self, worker: _Worker) -> None:
+        """The process's timer: its current request overran ``seconds`` (killed), or ran past
+        ``_STEAL_AFTER`` (what waits behind it goes to another process too), or neither yet
+        (the timer was armed for a request read before: armed again for this one)."""
+        worker.timer = None
+        if worker.killed or not worker.calls:
+            return
         call = worker.calls[0]
         loop = asyncio.get_running_loop()
-        if call.seconds <= _STEAL_AFTER:
-            worker.timers = [loop.call_later(call.seconds, self._overran, worker, call)]
-        else:  # one timer a request: the overrun's is set only for a slow one
-            worker.timers = [loop.call_later(_STEAL_AFTER, self._unqueue, worker, call)]
-
-    def _overran(self, worker: _Worker, call: _Call) -> None:
-        if worker.killed or not worker.calls or worker.calls[0] is not call:
+        if loop.time() >= worker.started + call.seconds:
+            self._kill(worker)
+            worker.calls.popleft()
+            if not call.future.done():
+                call.future.set_result(None)
+            self._lost(worker, "")
             return
-        self._kill(worker)
-        worker.calls.popleft()
-        if not call.future.done():
-            call.future.set_result(None)
-        self._lost(worker, "")
-
-    def _unqueue(self, worker: _Worker, call: _Call) -> None:
-        """The process is slow on ``call``: what waits behind it goes to another process too."""
-        if worker.killed or not worker.calls or worker.calls[0] is not call:
-            return
-        worker.stalled = True
-        loop = asyncio.get_running_loop()
-        worker.timers = [loop.call_later(call.seconds - _STEAL_AFTER, self._overran, worker, call)]
-        behind = [queued for queued in list(worker.calls)[1:] if not queued.future.done()]
-        self._waiting.extendleft(reversed(behind))
-        self._dispatch()
+        stalls = not worker.stalled and loop.time() >= worker.started + _STEAL_AFTER
+        worker.stalled = worker.stalled or stalls
+        due = worker.started + _patience(call, stalled=worker.stalled)
+        worker.timer = loop.call_at(due, self._check, worker)
+        if stalls:
+            behind = [queued for queued in list(worker.calls)[1:] if not queued.future.done()]
+            self._waiting.extendleft(reversed(behind))
+            self._dispatch()
 
     def _lost(self, worker: _Worker, why: str) -> None:
         """A killed process's requests: the one it was reading failed with ``why`` (unless

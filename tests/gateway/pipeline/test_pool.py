@@ -157,6 +157,34 @@ async def test_a_request_behind_a_slow_one_is_read_by_another_process(
         assert pool.replaced == 0
 
 
+async def test_a_slow_mail_read_after_quick_ones_has_its_whole_time(
+    offices: OfficeRegistry,
+) -> None:
+    """A process's timer outlives its requests (armed for a quick mail read before): a slow
+    mail read next is still given its whole time from its own start, then answered as over
+    time, and the mail queued behind it is read by another process meanwhile."""
+    async with pool_of(offices, 2, seconds=1.0) as pool:
+        await pool.start()
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(60):
+            await asyncio.gather(*(pool.analyse(submission(numbered(n))) for n in range(8)))
+            await asyncio.sleep(0.15)  # the processes' timers, armed then, are due meanwhile
+            sent = loop.time()
+            slow = asyncio.create_task(pool.analyse(submission(part_bomb(300_000))))
+            await asyncio.sleep(0)  # the slow one is sent first
+            quick = await asyncio.gather(*(pool.analyse(submission(numbered(n))) for n in range(4)))
+            assert not slow.done()
+            assert [a.headers.message_id for a in quick] == [
+                f"<m-{n}@agencias.pe>" for n in range(4)
+            ]
+            over = await slow
+            took = loop.time() - sent
+        assert isinstance(over.outcomes[0], NothingReadable)
+        assert "excedió los 1 segundos" in over.outcomes[0].notes[0]
+        assert 1.0 <= took < 30  # never cut short by a timer armed for an earlier mail
+        assert pool.replaced == 1
+
+
 async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
     """Its answer is dropped when it comes; the process goes on with the next request."""
     async with pool_of(offices, seconds=60) as pool:
