@@ -313,6 +313,16 @@ class Reply:
     record: AnswerRecord | None
     relied: FactsRelied
 
+    def __reduce__(self) -> tuple[Callable[..., Reply], tuple[object, ...]]:
+        """Pickled flat, as builtins (see ``Acceptance.__reduce__``)."""
+        record = None if self.record is None else _flat_record(self.record)
+        return _reply, (
+            *_flat_answered(self.answered),
+            self.mail,
+            record,
+            *_flat_relied(self.relied),
+        )
+
 
 @dataclass(frozen=True)
 class Resend:
@@ -418,6 +428,32 @@ def _relied_of(
 
 
 _NOTHING_RELIED: Final = FactsRelied()
+
+_FlatAnswered = tuple[str, str | None, str | None, str | None]
+
+
+def _flat_answered(answered: Answered) -> _FlatAnswered:
+    return (answered.verdict, answered.reference, answered.number, answered.channel)
+
+
+def _reply(
+    verdict: str,
+    reference: str | None,
+    number: str | None,
+    channel: str | None,
+    mail: bytes,
+    record: _FlatRecord | None,
+    on_file: _FlatOnFile,
+    relied_documents: tuple[tuple[ControlDocumentRef, str | None], ...] | None,
+    imports: tuple[str, str, int, int] | None,
+) -> Reply:
+    """A ``Reply`` from what its ``__reduce__`` gave."""
+    return Reply(
+        Answered(verdict, reference, number, channel),
+        mail,
+        None if record is None else _record_of(record),
+        _relied_of(on_file, relied_documents, imports),
+    )
 
 
 def _acceptance(

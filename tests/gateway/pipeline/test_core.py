@@ -273,6 +273,24 @@ def test_an_acceptance_crosses_the_pipe_as_builtins(
     assert again.documents[0].relied == relied
 
 
+@pytest.mark.parametrize("relied", [FactsRelied(), FactsRelied(imports=("DNI", "1", 2026, 2))])
+def test_a_rejection_crosses_the_pipe_as_builtins(
+    offices: OfficeRegistry, relied: FactsRelied
+) -> None:
+    job = view()
+    analysis = analysed(offices, flat(declaration(reference="B", breaks="STR-SERIES")))
+    plan = decide(job, analysis, facts_for(job, analysis), settings(offices), NOW)
+    reply = plan.documents[0]
+    assert isinstance(reply, Reply) and reply.record is not None
+    for record in (reply.record, None):
+        sent = replace(plan, documents=(replace(reply, record=record, relied=relied),))
+        data = pickle.dumps(sent, pickle.HIGHEST_PROTOCOL)
+        assert b"mailboxes" not in data and data.count(b"gateway.pipeline.core") == 1
+        again = pickle.loads(data)
+        assert again == sent
+        assert record is None or type(again.documents[0].record.status) is DeclarationStatus
+
+
 async def test_the_analysis_pool_decides_the_plan_the_node_would(offices: OfficeRegistry) -> None:
     job = view()
     analysis = analysed(offices, flat(PLAIN), flat(declaration(reference="B", breaks="STR-SERIES")))
