@@ -86,8 +86,12 @@ def _wire(reply: str, smtputf8: bool) -> bytes:
     return with_enhanced_code(reply).encode("utf-8" if smtputf8 else "ascii")
 
 
+@functools.lru_cache(maxsize=256)
 def _unbalanced(argument: str | None) -> bool:
-    """``FROM:<a@b`` or ``TO:a@b>``: the path's angle brackets do not pair up."""
+    """``FROM:<a@b`` or ``TO:a@b>``: the path's angle brackets do not pair up.
+
+    Kept for the arguments seen last: a session repeats its MAIL and RCPT in every mail
+    (an argument is one command line, bounded by aiosmtpd's command size limit)."""
     if argument is None:
         return False
     path = argument.split(":", 1)[-1].strip().split(" ", 1)[0]
