@@ -113,6 +113,11 @@ _ROUTED: weakref.WeakKeyDictionary[Session, _Routed] = weakref.WeakKeyDictionary
 only when the routing snapshot was replaced (an office moved) or the address differs."""
 
 
+_SENDERS: weakref.WeakKeyDictionary[Session, tuple[object, str, str]] = weakref.WeakKeyDictionary()
+"""A session's last accepted sender: its login, the address as given, the address kept. The
+check is the login's own address against the one given, and neither changes in between."""
+
+
 class PeerNode(str):
     """A session authenticated as a peer node (its name), which relays mail into this one."""
 
@@ -256,6 +261,11 @@ class SubmissionHandler:
         refusal = self.refusal_at(server, session, "mail")
         if refusal is not None:
             return refusal
+        known = _SENDERS.get(session)
+        if known is not None and known[0] is session.auth_data and known[1] == address:
+            envelope.mail_from = known[2]
+            envelope.mail_options.extend(mail_options)
+            return replies.OK
         if _peer(session) is not None:  # a peer hands over mail from anyone, or bounces
             try:
                 # aiosmtpd needs a non-empty mail_from; "<>" stands for the null path here.
@@ -282,6 +292,8 @@ class SubmissionHandler:
             return replies.BAD_ADDRESS
         if account is not None and sender != account.address:
             return replies.SENDER_NOT_OWNED
+        if account is not None:
+            _SENDERS[session] = (account, address, sender)
         envelope.mail_from = sender
         envelope.mail_options.extend(mail_options)
         return replies.OK
