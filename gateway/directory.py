@@ -60,6 +60,12 @@ class LocalDirectory:
         return self._router.domain.lower()
 
     @property
+    def routes(self) -> RoutingSnapshot:
+        """The router's current snapshot: a decision made from it stands while it is current
+        (the router replaces it whole when an office moves)."""
+        return self._router.current
+
+    @property
     def hosted_offices(self) -> frozenset[str]:
         """The offices whose intake this node serves, by the current routing snapshot."""
         return self._router.current.hosted_offices
@@ -95,17 +101,20 @@ class LocalDirectory:
             local, domain = domain, self.domain
         return local.lower() == "postmaster" and domain.lower() == self.domain
 
-    async def resolve(self, address: str) -> Recipient | None:
+    async def resolve(
+        self, address: str, routes: RoutingSnapshot | None = None
+    ) -> Recipient | None:
         """Where mail to ``address`` goes on this node, or ``None`` if it is not hosted here.
 
         An address a peer hosts (by the router's current snapshot) resolves to a recipient
-        queued for relay to that peer. Raises ``InvalidAddress`` for something that is not
-        an address at all.
+        queued for relay to that peer. ``routes``: the snapshot to decide by (the current
+        one if not given). Raises ``InvalidAddress`` for something that is not an address
+        at all.
         """
         if self._postmaster(address):
             return Recipient(self.postmaster)
         normalized = normalize_address(address)
-        routes = self._router.current  # one snapshot for the whole decision
+        routes = routes or self._router.current  # one snapshot for the whole decision
         node = routes.remote_node(normalized)
         if node is not None:
             return Recipient(normalized, relay_to=node)

@@ -30,7 +30,9 @@ class ChaoticHandler(SubmissionHandler):
         )
 
     def refusal_at(self, server: SMTP, session: Session, stage: Stage) -> str | None:
-        decided = self._decided.setdefault(session, {})
+        decided = self._decided.get(session)  # no new dict and weak reference per command
+        if decided is None:
+            decided = self._decided[session] = {}
         if stage not in decided:
             decided[stage] = self.chaos.smtp_fault(stage)
         reply = decided[stage]

@@ -14,6 +14,7 @@ import logging
 import secrets
 import weakref
 from base64 import b64decode
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
@@ -24,6 +25,7 @@ from gateway.eventlog import event
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
+from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import replies
 from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
@@ -93,6 +95,27 @@ _SCOPES: weakref.WeakKeyDictionary[Session, tuple[str, frozenset[str]]] = (
     weakref.WeakKeyDictionary()
 )
 """The offices a session's agent was granted for (``_in_scope``), with the agent's address."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Routed:
+    """A session's last accepted RCPT to an office's intake or a peer's address, with what
+    it was decided from: the routing snapshot, the address as given, the session's login."""
+
+    routes: RoutingSnapshot
+    address: str
+    login: object
+    recipient: Recipient
+
+
+_ROUTED: weakref.WeakKeyDictionary[Session, _Routed] = weakref.WeakKeyDictionary()
+"""An agent names the same office in every mail of a session: the decision is taken again
+only when the routing snapshot was replaced (an office moved) or the address differs."""
+
+
+_SENDERS: weakref.WeakKeyDictionary[Session, tuple[object, str, str]] = weakref.WeakKeyDictionary()
+"""A session's last accepted sender: its login, the address as given, the address kept. The
+check is the login's own address against the one given, and neither changes in between."""
 
 
 class PeerNode(str):
@@ -238,6 +261,11 @@ class SubmissionHandler:
         refusal = self.refusal_at(server, session, "mail")
         if refusal is not None:
             return refusal
+        known = _SENDERS.get(session)
+        if known is not None and known[0] is session.auth_data and known[1] == address:
+            envelope.mail_from = known[2]
+            envelope.mail_options.extend(mail_options)
+            return replies.OK
         if _peer(session) is not None:  # a peer hands over mail from anyone, or bounces
             try:
                 # aiosmtpd needs a non-empty mail_from; "<>" stands for the null path here.
@@ -264,6 +292,8 @@ class SubmissionHandler:
             return replies.BAD_ADDRESS
         if account is not None and sender != account.address:
             return replies.SENDER_NOT_OWNED
+        if account is not None:
+            _SENDERS[session] = (account, address, sender)
         envelope.mail_from = sender
         envelope.mail_options.extend(mail_options)
         return replies.OK
@@ -281,6 +311,16 @@ class SubmissionHandler:
             return refusal
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return replies.TOO_MANY_RECIPIENTS
+        routes = self.directory.routes
+        routed = _ROUTED.get(session)
+        if (
+            routed is not None
+            and routed.routes is routes
+            and routed.address == address
+            and routed.login is session.auth_data
+            and envelope not in _REQUESTS
+        ):
+            return self._accept(envelope, routed.recipient, rcpt_options)
         if self.registration is not None and (
             envelope in _REQUESTS or self.registration.is_registration(address)
         ):
@@ -303,7 +343,7 @@ class SubmissionHandler:
                 envelope.rcpt_tos.append(normalize_address(address))
                 return replies.OK
         try:
-            recipient = await self.directory.resolve(address)
+            recipient = await self.directory.resolve(address, routes)
         except InvalidAddress:
             return replies.BAD_ADDRESS
         if recipient is None:
@@ -314,6 +354,13 @@ class SubmissionHandler:
             return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
         if not await self._in_scope(session, recipient.address):
             return replies.OFFICE_NOT_IN_SCOPE
+        if recipient.intake_office is not None or recipient.relay_to is not None:
+            # facts of the snapshot alone (an account's mailbox is looked up each time)
+            _ROUTED[session] = _Routed(routes, address, session.auth_data, recipient)
+        return self._accept(envelope, recipient, rcpt_options)
+
+    @staticmethod
+    def _accept(envelope: Envelope, recipient: Recipient, rcpt_options: list[str]) -> str:
         envelope.rcpt_tos.append(recipient.address)
         envelope.rcpt_options.extend(rcpt_options)
         _resolved(envelope)[recipient.address] = recipient

@@ -68,11 +68,8 @@ ENHANCED: Final[dict[str, str]] = {
 }
 
 
-@functools.lru_cache(maxsize=256)
 def with_enhanced_code(reply: str) -> str:
-    """``reply`` with an RFC 3463 code after its basic code, unless it has one or takes none.
-
-    Kept for the replies seen last: most are the same few lines, three to a mail."""
+    """``reply`` with an RFC 3463 code after its basic code, unless it has one or takes none."""
     basic = reply[:3]
     if basic in _NO_CODE or _HAS_CODE.match(reply) or len(reply) < 4 or reply[3] not in " -":
         return reply
@@ -80,8 +77,21 @@ def with_enhanced_code(reply: str) -> str:
     return f"{reply[:4]}{enhanced} {reply[4:]}".rstrip()
 
 
+@functools.lru_cache(maxsize=256)
+def _wire(reply: str, smtputf8: bool) -> bytes:
+    """``reply`` as written: its enhanced code added, encoded as aiosmtpd encodes it.
+
+    Kept for the replies seen last: most are the same few lines, three to a mail, and
+    aiosmtpd writes bytes as given. An encoding error is raised, and never kept, as before."""
+    return with_enhanced_code(reply).encode("utf-8" if smtputf8 else "ascii")
+
+
+@functools.lru_cache(maxsize=256)
 def _unbalanced(argument: str | None) -> bool:
-    """``FROM:<a@b`` or ``TO:a@b>``: the path's angle brackets do not pair up."""
+    """``FROM:<a@b`` or ``TO:a@b>``: the path's angle brackets do not pair up.
+
+    Kept for the arguments seen last: a session repeats its MAIL and RCPT in every mail
+    (an argument is one command line, bounded by aiosmtpd's command size limit)."""
     if argument is None:
         return False
     path = argument.split(":", 1)[-1].strip().split(" ", 1)[0]
@@ -97,7 +107,7 @@ class SubmissionProtocol(SMTP):
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str) and not self._bare_replies and not self._is_greeting(status):
-            await super().push(with_enhanced_code(status))
+            await super().push(_wire(status, self.enable_SMTPUTF8))
         else:
             await super().push(status)
 

@@ -116,6 +116,25 @@ async def test_cannot_send_as_another_address(smtp_server: SmtpServer) -> None:
     assert refused.value.code == 553
 
 
+async def test_each_mail_of_a_session_checks_its_own_sender(smtp_server: SmtpServer) -> None:
+    """The sender is checked against the login at every MAIL, whatever came before."""
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
+    replies = []
+    async with client:
+        await client.login(AGENT, PASSWORD)
+        for sender in (AGENT, AGENT.upper(), OTHER_AGENT, AGENT, "", AGENT):  # "": <>
+            replies.append(await client.execute_command(b"MAIL", f"FROM:<{sender}>".encode()))
+            await client.rset()
+    assert [(reply.code, reply.message) for reply in replies] == [
+        (250, "2.0.0 OK"),
+        (250, "2.0.0 OK"),
+        (553, "5.7.1 Sender address is not the authenticated user's"),
+        (250, "2.0.0 OK"),
+        (250, "2.0.0 OK"),
+        (250, "2.0.0 OK"),
+    ]
+
+
 async def test_no_open_relay(smtp_server: SmtpServer) -> None:
     client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port)
     async with client:
