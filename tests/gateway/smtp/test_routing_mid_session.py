@@ -6,31 +6,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 
 import aiosmtplib
 import pytest
 
-from config.offices import Office, OfficeMode, OfficeRegistry
+from config.offices import Office, OfficeRegistry
 from config.topology import Peer, Topology
 from gateway.directory import LocalDirectory
 from gateway.routing.router import Router, RoutingSnapshot
 from gateway.smtp import SubmissionHandler, start_smtp_server
 from mailboxes.store import Store
 from tests.gateway.smtp.conftest import AGENT, DOMAIN, PASSWORD, SIZE_LIMIT
+from tests.offices import decentralized_office as office
 
 INTAKE = f"aduana-127@{DOMAIN}"
 MESSAGE = f"From: {AGENT}\r\nTo: {INTAKE}\r\nSubject: DUA\r\n\r\nuna declaracion\r\n"
-
-
-def office(code: str, node: str) -> Office:
-    return Office(
-        code=code,
-        name=f"Aduana {code}",
-        mode=OfficeMode.DECENTRALIZED,
-        node=node,
-        teledispatch_from=date(1997, 1, 1),
-    )
 
 
 def routes(*offices: Office) -> RoutingSnapshot:

@@ -7,28 +7,16 @@ old one keeps a consistent picture and the next reader sees the move entirely.
 
 from __future__ import annotations
 
-from datetime import date
-
 from config.clock import FixedClock
-from config.offices import Office, OfficeMode, OfficeRegistry
+from config.offices import OfficeRegistry
 from config.topology import Topology
 from gateway.directory import LocalDirectory
 from gateway.routing.moves import OfficeMoves
 from gateway.routing.router import Router, RoutingSnapshot
 from mailboxes.store import Store
+from tests.offices import decentralized_office as office
 
 DOMAIN = "aduanas.gob.pe"
-
-
-def office(code: str, node: str, **extra: object) -> Office:
-    return Office(
-        code=code,
-        name=f"Aduana {code}",
-        mode=OfficeMode.DECENTRALIZED,
-        node=node,
-        teledispatch_from=date(1997, 1, 1),
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 async def test_a_move_replaces_the_snapshot_everyone_reads(store: Store, clock: FixedClock) -> None:
