@@ -14,8 +14,10 @@ a dotted group whose fields are all empty is absent (``None``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Final
 
 __all__ = [
@@ -80,6 +82,11 @@ class RecordSpec:
     def is_scalar_list(self) -> bool:
         return self.is_list and len(self.fields) == 1 and self.fields[0].attr is None
 
+    @cached_property
+    def child_positions(self) -> Mapping[str, int]:
+        """The index of each code's first child: the reader places a line by its code."""
+        return _first_positions(self.children)
+
 
 @dataclass(frozen=True)
 class DocumentLayout:
@@ -92,6 +99,11 @@ class DocumentLayout:
     records: tuple[RecordSpec, ...]
     fixed: tuple[tuple[str, str], ...] = ()
 
+    @cached_property
+    def positions(self) -> Mapping[str, int]:
+        """The index of each code's first record: the reader places a line by its code."""
+        return _first_positions(self.records)
+
     def all_records(self) -> tuple[RecordSpec, ...]:
         """Every record type, children right after their parent (the trailer's count order)."""
         out: list[RecordSpec] = []
@@ -99,6 +111,13 @@ class DocumentLayout:
             out.append(record)
             out.extend(record.children)
         return tuple(out)
+
+
+def _first_positions(records: tuple[RecordSpec, ...]) -> Mapping[str, int]:
+    positions: dict[str, int] = {}
+    for index, record in enumerate(records):
+        positions.setdefault(record.code, index)
+    return positions
 
 
 _T = FieldKind.TEXT

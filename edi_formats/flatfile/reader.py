@@ -224,26 +224,11 @@ def _check_skipped(state: _State, up_to: int, line: int) -> None:
             )
 
 
-_POSITIONS: dict[int, tuple[tuple[RecordSpec, ...], dict[str, int]]] = {}
-"""By ``id`` of a tuple of record specs, which is held so that the id is not reused."""
-
-
-def _positions(records: tuple[RecordSpec, ...]) -> dict[str, int]:
-    """The index of the first record of each code, found once per tuple of records."""
-    known = _POSITIONS.get(id(records))
-    if known is None:
-        positions: dict[str, int] = {}
-        for index, record in enumerate(records):
-            positions.setdefault(record.code, index)
-        known = _POSITIONS[id(records)] = (records, positions)
-    return known[1]
-
-
 def _place(state: _State, code: str, line: int) -> tuple[RecordSpec, bool]:
     """The spec of record ``code`` at ``line`` if it may appear here; (spec, is_child)."""
     parent = state.parent
     if parent is not None:
-        index = _positions(parent.children).get(code)
+        index = parent.child_positions.get(code)
         if index is not None:
             child = parent.children[index]
             if index < state.child_slot:
@@ -266,7 +251,7 @@ def _place(state: _State, code: str, line: int) -> tuple[RecordSpec, bool]:
                 )
             return child, True
     records = state.layout.records
-    index = _positions(records).get(code)
+    index = state.layout.positions.get(code)
     if index is not None:
         record = records[index]
         if index < state.slot:
