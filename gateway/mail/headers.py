@@ -107,22 +107,8 @@ def field(name: str, value: str) -> bytes:
     if value.isascii() and value.isprintable() and "=?" not in value + name:
         if len(name) + 2 + len(value) <= LINE:
             return f"{name}: {value}\r\n".encode("ascii")
-        return _fold_plain(name, value.split(" "))
+        return _fold(name, [(word, False) for word in value.split(" ")])  # none to encode
     return _fold(name, _tokens(value))
-
-
-def _fold_plain(name: str, words: list[str]) -> bytes:
-    """``_fold`` for words none of which is encoded (an acceptance's subject with a long
-    reference, say): the same lines, without looking at each word for what to encode."""
-    lines: list[str] = []
-    line = f"{name}:"
-    for word in words:
-        if LINE - len(line) - 1 < len(word) and line.strip() and not line.endswith(":"):
-            lines.append(line)
-            line = ""
-        line += f" {word}"
-    lines.append(line)
-    return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
 def _phrase(display: str) -> list[tuple[str, bool]]:
