@@ -114,7 +114,8 @@ class LocalDirectory:
         if self._postmaster(address):
             return Recipient(self.postmaster)
         normalized = normalize_address(address)
-        routes = routes or self._router.current  # one snapshot for the whole decision
+        if routes is None:
+            routes = self._router.current  # one snapshot for the whole decision
         node = routes.remote_node(normalized)
         if node is not None:
             return Recipient(normalized, relay_to=node)
