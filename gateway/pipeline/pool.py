@@ -637,8 +637,9 @@ class AnalysisPool:
 
         A request preferring a process (a decision, to the one holding its analysis) waits
         for room there while that process is alive and not stuck on a slow request: another
-        process would have to unpickle the analysis and validate its declarations again (a
-        tenth more CPU per declaration with two processes); the requests behind it go on.
+        process would have to unpickle the analysis and validate its declarations again (with
+        two processes, a tenth more of their CPU per declaration); the requests behind it go
+        on.
         """
         later: list[_Call] = []
         while self._waiting:

@@ -271,7 +271,7 @@ async def test_a_decision_waits_for_the_process_holding_its_analysis(
 ) -> None:
     """When the holder's pipe is full, the decision waits for room there: another process
     would decide it too, but only after unpickling the analysis and validating its
-    declarations again, a tenth more CPU per declaration with two processes. Behind a
+    declarations again (with two processes, a tenth more of their CPU). Behind a
     holder stuck on a slow mail, it is decided by another process from the pickle."""
     job = view()
     raw = core_submission(flat(PLAIN))
