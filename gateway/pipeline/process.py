@@ -290,7 +290,10 @@ def over_budget(raw: bytes, budget: AnalysisBudget) -> str | None:
 
     Counts MIME parts and nesting from the delimiter lines of the boundaries the mail
     declares, in one scan that stops at the first limit passed: a part bomb is refused for
-    the price of reading ``max_parts`` delimiters.
+    the price of reading ``max_parts`` delimiters. A mail too short to hold more delimiter
+    lines than ``max_parts``, and naming ``boundary`` no more often than ``max_depth``, can
+    pass neither limit: it is not scanned (most declaration mails are a few kilobytes, and
+    the scan cost ten times the count).
     """
     if len(raw) > budget.max_bytes:
         return (
@@ -298,6 +301,25 @@ def over_budget(raw: bytes, budget: AnalysisBudget) -> str | None:
             f"{budget.max_bytes:,} bytes; no se examinó. Envíe sus declaraciones en mensajes "
             "más pequeños."
         ).replace(",", " ")
+    if len(raw) < _fewest_bytes(budget.max_parts + 1) and (
+        raw.lower().count(b"boundary") <= budget.max_depth
+    ):
+        return None
+    return _scanned(raw, budget)
+
+
+def _fewest_bytes(delimiters: int) -> int:
+    """The shortest mail with this many delimiter lines: each is ``--`` and one character
+    of a boundary, and all but the last end in a line break."""
+    return 4 * delimiters - 1
+
+
+def _scanned(raw: bytes, budget: AnalysisBudget) -> str | None:
+    """``over_budget`` for the parts and the nesting, found by scanning ``raw``.
+
+    Each boundary declared opens a container (a nesting level: ``boundary`` names it, once);
+    each delimiter line of an open boundary is a part.
+    """
     open_containers: list[bytes] = []  # boundaries of the multiparts open here, innermost last
     parts = 0
     for found in _MIME_SHAPE.finditer(raw):

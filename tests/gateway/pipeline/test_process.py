@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import quopri
+import random
 
 import pytest
 
@@ -18,6 +19,7 @@ from gateway.pipeline.process import (
     over_budget,
     read_headers,
 )
+from gateway.pipeline.process import _scanned as scanned_over_budget
 from tests.edi_formats.test_flowed import thunderbird_wrap
 from tests.gateway.pipeline.helpers import (
     AGENT_CODE,
@@ -263,6 +265,32 @@ BUDGET = AnalysisBudget(max_bytes=100_000, max_parts=10, max_depth=3)
 def test_the_budget_counts_parts_nesting_and_bytes(raw: bytes, limit: str | None) -> None:
     found = over_budget(raw, BUDGET)
     assert found is None if limit is None else (found is not None and limit in found)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 10])
+def test_the_densest_mail_one_part_over_the_budget_is_refused(parts: int) -> None:
+    """The shortest lines that count as parts: a mail short enough to skip the scan never
+    holds more than ``max_parts`` of them."""
+    budget = AnalysisBudget(max_parts=parts, max_depth=1)
+    head = b"boundary=b\n"  # all a parser needs to count the lines below as parts
+    assert over_budget(head + b"\n".join([b"--b"] * parts), budget) is None
+    assert over_budget(head + b"\n".join([b"--b"] * (parts + 1)), budget) is not None
+    assert over_budget(b"boundary=a\n--a\n" * 2, budget) is not None  # nested two deep
+
+
+_PIECES = (
+    b"boundary=a", b'BOUNDARY = "b"', b"boundary=", b"--a", b"--a--", b"--b", b"--b--",
+    b"--", b"-- ", b"\r\n", b"\n", b"\n", b"\n", b"x", b"Content-Type: multipart/mixed; ",
+)  # fmt: skip
+
+
+def test_a_mail_skipped_by_its_length_is_one_the_scan_passes() -> None:
+    """Whatever the mail and the budget, ``over_budget`` answers as the scan does."""
+    draw = random.Random(13)
+    for _ in range(3000):
+        raw = b"".join(draw.choices(_PIECES, k=draw.randrange(1, 60)))
+        budget = AnalysisBudget(max_parts=draw.randrange(1, 20), max_depth=draw.randrange(1, 4))
+        assert over_budget(raw, budget) == scanned_over_budget(raw, budget), raw
 
 
 def test_a_mail_over_its_budget_is_answered_unread(context: RuleContext) -> None:
