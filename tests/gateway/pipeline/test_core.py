@@ -4,7 +4,7 @@ committed with a check that the facts it relied on still hold."""
 from __future__ import annotations
 
 import pickle
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -31,6 +31,7 @@ from gateway.pipeline.core import (
     Acceptance,
     AnswerFacts,
     AnswerPlan,
+    AnswerRecord,
     FactsRelied,
     Reply,
     Resend,
@@ -58,7 +59,9 @@ from tests.gateway.pipeline.helpers import (
     submit,
 )
 from validators.engine import RuleContext
-from validators.policy.dispatch import KnownFacts
+from validators.policy.channels import ChannelInputs
+from validators.policy.dispatch import KnownFacts, LeftBehind
+from validators.policy.numbering import Series
 from validators.rules.pipeline import document_fingerprint
 from validators.samples import break_rule, sample_declaration
 
@@ -289,6 +292,26 @@ def test_a_rejection_crosses_the_pipe_as_builtins(
         again = pickle.loads(data)
         assert again == sent
         assert record is None or type(again.documents[0].record.status) is DeclarationStatus
+
+
+@pytest.mark.parametrize(
+    ("carried", "names"),
+    [
+        (Acceptance, "reference series channel reply office_copy folders record left relied"),
+        (Reply, "answered mail record relied"),
+        (Answered, "verdict reference number channel"),
+        (AnswerRecord, "agent_code agent_reference document_type regime status document_digest"),
+        (FactsRelied, "on_file control_documents imports"),
+        (Series, "office year regime"),
+        (ChannelInputs, "office mandatory relief weight shares"),
+        (LeftBehind, "import_record control_documents pending"),
+    ],
+)
+def test_the_flat_forms_name_every_field_they_carry(carried: type, names: str) -> None:
+    """``Acceptance.__reduce__`` and ``Reply.__reduce__`` list these fields by hand: a field
+    added to one of these classes must be added to them too, or the plan would lose it on
+    the pipe whenever it keeps its default (the round trips above would not notice)."""
+    assert [each.name for each in fields(carried)] == names.split()
 
 
 async def test_the_analysis_pool_decides_the_plan_the_node_would(offices: OfficeRegistry) -> None:
