@@ -734,7 +734,7 @@ async def test_the_facts_of_jobs_read_meanwhile_are_read_in_one_unit_of_work(
         return AnalysedMail.of(analysis, ((AGENT_CODE, reference),))
 
     mails = [mail(f"F-{n}") for n in range(6)]
-    reader = _FactsReader(accounts)
+    reader = _FactsReader(accounts, gather_seconds=0)  # no waiting: only what came meanwhile
     await reader.read(mails[0])  # connections opened, statements compiled
     hand_offs[0] = 0
     with statements_run() as statements:
@@ -754,3 +754,43 @@ async def test_the_facts_of_jobs_read_meanwhile_are_read_in_one_unit_of_work(
     ]
     assert together == alone
     assert together[3] == AnswerFacts({(AGENT_CODE, "F-3"): None}, {})
+
+
+async def test_a_facts_session_waits_for_the_jobs_close_behind_the_first(
+    accounts: Store, offices: OfficeRegistry, hand_offs: list[int]
+) -> None:
+    """Jobs come back from the processes one at a time: each used to take a session (and a
+    hand-off to the database thread) of its own. A session now waits for ``enough`` jobs (or
+    ``gather_seconds``) and reads them together."""
+    if not accounts.database.is_sqlite:
+        pytest.skip("asyncpg has no thread to hand work to")
+    mails = [
+        AnalysedMail.of(
+            analysed(offices, flat(declaration(reference=f"G-{n}"))), ((AGENT_CODE, f"G-{n}"),)
+        )
+        for n in range(3)
+    ]
+    reader = _FactsReader(accounts, gather_seconds=3600, enough=3)
+    await asyncio.gather(*(reader.read(mail) for mail in mails))  # connections opened
+    hand_offs[0] = 0
+    first = asyncio.create_task(reader.read(mails[0]))
+    await asyncio.sleep(0)  # its session has started, and waits
+    second = asyncio.create_task(reader.read(mails[1]))
+    await asyncio.sleep(0)
+    assert not first.done() and hand_offs[0] == 0
+    third = await reader.read(mails[2])  # the third is enough: the session reads all three
+    assert [await first, await second, third] == [
+        AnswerFacts({(AGENT_CODE, f"G-{n}"): None}, {}) for n in range(3)
+    ]
+    assert hand_offs[0] == 1
+
+
+async def test_a_lone_job_s_facts_are_read_once_the_gathering_time_is_over(
+    accounts: Store, offices: OfficeRegistry
+) -> None:
+    mail = AnalysedMail.of(
+        analysed(offices, flat(declaration(reference="L-1"))), ((AGENT_CODE, "L-1"),)
+    )
+    reader = _FactsReader(accounts, gather_seconds=0.01, enough=8)
+    facts = await asyncio.wait_for(reader.read(mail), 30)
+    assert facts == AnswerFacts({(AGENT_CODE, "L-1"): None}, {})
