@@ -209,7 +209,7 @@ what the kept pickles hold: at most 16 MB)."""
 _HELD_IN_PROCESS = 128
 """Analyses a process holds for their decisions (``_Keep``), the oldest dropped first. A
 decision takes its analysis out, so a process holds about the jobs in hand (the worker's
-batch, 32 by default); each is held only if its pickle is at most ``_KEPT_PICKLE_BYTES``."""
+batch, 64 by default); each is held only if its pickle is at most ``_KEPT_PICKLE_BYTES``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,7 @@ class PipelineWorker:
         filing: OfficeFiling | None = None,
         processes: int = 1,
         budget: AnalysisBudget | None = None,
-        batch_size: int = 32,
+        batch_size: int = 64,
         max_attempts: int = 3,
         retry_delay: float = 2.0,
         poll_interval: float = 5.0,
@@ -152,6 +152,9 @@ class PipelineWorker:
             answers=self._settings,
         )
         self.batch_size = batch_size
+        """Jobs in hand at most. A claim (about a millisecond of the node's CPU, whatever it
+        takes) comes once half of them are read, and one transaction answers what has been
+        read: 64 rather than 32 halves the claims and makes the transactions larger."""
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval
