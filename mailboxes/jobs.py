@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Connection,
     Executable,
+    Select,
     bindparam,
     func,
     insert,
@@ -112,21 +113,34 @@ _PENDING_SIZES = (
     .where(IntakeJobRow.state == JobState.PENDING.value)
     .order_by(IntakeJobRow.id)
 )
-_PENDING_SIZES_BUT = _PENDING_SIZES.where(
-    IntakeJobRow.id.not_in(bindparam("excluded", expanding=True))
-).limit(bindparam("limit"))
-"""``_PENDING_SIZES``, up to ``limit`` jobs, none of ``excluded`` (built once, not per claim:
-a statement made anew is keyed for the compiled cache each time)."""
-_CLAIMED = (
-    select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
-    .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-    .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
-    .where(
-        IntakeJobRow.id.in_(bindparam("ids", expanding=True)),
-        IntakeJobRow.state == JobState.PENDING.value,
+
+
+@cache
+def _pending_sizes_but(size: int) -> Select[int, int]:
+    """``_PENDING_SIZES``, up to ``limit`` jobs, none of ``size`` excluded ids (built once
+    per size: ``fixed_lists``; a claim runs it every time half the jobs in hand are read)."""
+    query = _PENDING_SIZES
+    if size:
+        query = query.where(IntakeJobRow.id.not_in(placeholders(size, "excluded")))
+    return query.limit(bindparam("limit"))
+
+
+@cache
+def _claimed(size: int) -> Executable:
+    """The claimed jobs among ``size`` ids, with their mails and senders (built once per
+    size)."""
+    return (
+        select(*_JOB_COLUMNS, MessageContentRow.raw, AccountRow.agent_code, AccountRow.role)
+        .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+        .outerjoin(AccountRow, AccountRow.address == IntakeJobRow.sender)
+        .where(
+            IntakeJobRow.id.in_(placeholders(size, "id")),
+            IntakeJobRow.state == JobState.PENDING.value,
+        )
+        .order_by(IntakeJobRow.id)
     )
-    .order_by(IntakeJobRow.id)
-)
+
+
 _RECORD_ERROR = (
     update(IntakeJobRow)
     .where(IntakeJobRow.id == bindparam("job"), IntakeJobRow.state == JobState.PENDING.value)
@@ -166,38 +180,51 @@ class JobQueue:
         excluded = list(exclude)
 
         def read(connection: Connection) -> list[ClaimedJob]:
-            if held:  # moved here; numbering not handed over yet
-                query = _PENDING_SIZES_BUT.where(IntakeJobRow.office_code.not_in(held))
+            taken: dict[str, object] = {"limit": limit}
+            if excluded:
+                taken |= parameters(excluded, "excluded")
+            query = _pending_sizes_but(len(taken) - 1)
+            if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
+                sizes: Iterable[Any] = connection.execute(
+                    query.where(IntakeJobRow.office_code.not_in(held)), taken
+                )
             else:
-                query = _PENDING_SIZES_BUT
-            taken = {"limit": limit, "excluded": excluded}
+                sizes = execute(connection, query, taken)
             ids: list[int] = []
             total = 0
-            for job_id, size in connection.execute(query, taken):
+            for job_id, size in sizes:
                 total += size
                 if ids and total > max_bytes:
                     break
                 ids.append(job_id)
             if not ids:
                 return []
+            bound = parameters(ids, "id")
             return [
                 ClaimedJob(
                     # ``attempts`` counts this one (``intake_job`` with one more attempt)
                     job=IntakeJob(
-                        row.id,
-                        row.office_code,
-                        row.sender,
-                        row.recipient,
-                        row.state,
-                        row.attempts + 1,
-                        row.received_at,
+                        job_id, office, sender, recipient, state, attempts + 1, received_at
                     ),
-                    raw=bytes(row.raw),
-                    sender_agent_code=row.agent_code,
-                    last_error=row.error,
-                    sender_role=row.role,
+                    raw=bytes(raw),
+                    sender_agent_code=agent_code,
+                    last_error=error,
+                    sender_role=role,
                 )
-                for row in connection.execute(_CLAIMED, {"ids": ids})
+                # In ``_claimed``'s columns (``_JOB_COLUMNS``, then the mail and the sender).
+                for (
+                    job_id,
+                    office,
+                    sender,
+                    recipient,
+                    state,
+                    attempts,
+                    received_at,
+                    error,
+                    raw,
+                    agent_code,
+                    role,
+                ) in execute(connection, _claimed(len(bound)), bound)
             ]
 
         return await self._store.database.run(read)

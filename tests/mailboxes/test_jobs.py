@@ -62,6 +62,21 @@ async def test_claims_skip_excluded_jobs_and_stop_at_the_byte_budget(store: Stor
     assert alone.id == ids[0]
 
 
+async def test_claims_of_other_sizes_run_the_same_statements(store: Store):
+    """A claim comes every time half the jobs in hand are read, with lists of ids (those
+    excluded, those taken) of every length. Padded (``fixed_lists``), they name the same
+    few statements, each compiled once, not SQL rendered anew for every length."""
+    ids = [await queue_job(store) for _ in range(8)]
+    queue = JobQueue(store)
+    with statements_run() as three:
+        first = await queue.claim(3, exclude=ids[:3])
+    with statements_run() as four:
+        second = await queue.claim(4, exclude=ids[:4])
+    assert [c.id for c in first] == ids[3:6]
+    assert [c.id for c in second] == ids[4:8]
+    assert len(three) == 2 and three == four
+
+
 async def test_an_answer_is_visible_only_after_its_commit(store: Store, clock: FixedClock):
     job_id = await queue_job(store)
     queue = JobQueue(store)
