@@ -180,10 +180,9 @@ class JobQueue:
         excluded = list(exclude)
 
         def read(connection: Connection) -> list[ClaimedJob]:
-            taken: dict[str, object] = {"limit": limit}
-            if excluded:
-                taken |= parameters(excluded, "excluded")
-            query = _pending_sizes_but(len(taken) - 1)
+            excluding = parameters(excluded, "excluded") if excluded else {}
+            taken = {"limit": limit, **excluding}
+            query = _pending_sizes_but(len(excluding))
             if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
                 sizes: Iterable[Any] = connection.execute(
                     query.where(IntakeJobRow.office_code.not_in(held)), taken

@@ -547,8 +547,8 @@ class _FactsReader:
                 future.cancel()
 
     async def _gathered(self) -> None:
-        """Until ``enough`` jobs wait (eight: the hand-off is then a small share of the
-        session), or for ``gather_seconds`` more."""
+        """Until ``enough`` jobs wait (eight by default: the hand-off is then a small share
+        of the session), or for ``gather_seconds`` more."""
         if len(self._queued) >= self._enough or self._gather_seconds <= 0:
             return
         loop = asyncio.get_running_loop()
