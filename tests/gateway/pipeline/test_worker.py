@@ -770,15 +770,16 @@ async def test_a_facts_session_waits_for_the_jobs_close_behind_the_first(
         )
         for n in range(3)
     ]
-    reader = _FactsReader(accounts, gather_seconds=3600, enough=3)
-    await asyncio.gather(*(reader.read(mail) for mail in mails))  # connections opened
+    reader = _FactsReader(accounts, gather_seconds=3600, enough=3)  # only ``enough`` ends it
+    # connections opened; a regression fails within 30 s rather than waiting out the hour
+    await asyncio.wait_for(asyncio.gather(*(reader.read(mail) for mail in mails)), 30)
     hand_offs[0] = 0
     first = asyncio.create_task(reader.read(mails[0]))
     await asyncio.sleep(0)  # its session has started, and waits
     second = asyncio.create_task(reader.read(mails[1]))
     await asyncio.sleep(0)
     assert not first.done() and hand_offs[0] == 0
-    third = await reader.read(mails[2])  # the third is enough: the session reads all three
+    third = await asyncio.wait_for(reader.read(mails[2]), 30)  # enough: all three read
     assert [await first, await second, third] == [
         AnswerFacts({(AGENT_CODE, f"G-{n}"): None}, {}) for n in range(3)
     ]
