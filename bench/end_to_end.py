@@ -10,8 +10,8 @@ the declarations. Each node line also says how long after the last submission's 
 last reply was committed (the answer path's drain).
 
 A round is 800 declarations by default (8 agents x 100): it measures the rate a node keeps
-up. A round of 200 (``--per-agent 25``) lasts about 0.35 s, a fifth of which is the drain
-after the last submission: it measures the answer path's latency as much as its rate.
+up. A round of 200 (``--per-agent 25``) lasts about a third of a second, a fifth of it the
+drain after the last submission: it measures the answer path's latency as much as its rate.
 
 The baseline is a bare aiosmtpd sink in its own process: aiosmtpd's ``SMTP`` requiring the
 same AUTH (PLAIN, the password compared as is) and answering 250 to DATA, keeping nothing;
