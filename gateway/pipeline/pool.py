@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -251,6 +252,8 @@ def _serve(connection: Connection, setup: _Setup) -> None:
             registry=registry,
             filing=setup.answering.filing,
         )
+    gc.collect()
+    gc.freeze()  # the tables and rules read above stay: the collector's full passes skip them
     held: OrderedDict[int, Analysis] = OrderedDict()
     """Analyses read here, by their ``_Keep`` key, until their decision comes."""
     while True:
