@@ -543,8 +543,11 @@ class _FactsReader:
                         future.set_result(result)
         finally:
             self._reading = None
-            for _, future in batch:  # cancelled itself (the loop's end): none waits for ever
+            # Cancelled itself (the loop's end): none waits for ever, whether its session was
+            # reading or still gathering.
+            for _, future in [*batch, *self._queued]:
                 future.cancel()
+            self._queued = []
 
     async def _gathered(self) -> None:
         """Until ``enough`` jobs wait (eight by default: the hand-off is then a small share

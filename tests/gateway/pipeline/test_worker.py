@@ -795,3 +795,24 @@ async def test_a_lone_job_s_facts_are_read_once_the_gathering_time_is_over(
     reader = _FactsReader(accounts, gather_seconds=0.01, enough=8)
     facts = await asyncio.wait_for(reader.read(mail), 30)
     assert facts == AnswerFacts({(AGENT_CODE, "L-1"): None}, {})
+
+
+async def test_jobs_waiting_for_a_gathering_session_are_not_left_waiting_when_it_ends(
+    accounts: Store, offices: OfficeRegistry
+) -> None:
+    """The session is cancelled (the loop's end) while it still gathers: the jobs queued
+    for it are cancelled with it, not left waiting for a session that never comes."""
+    mail = AnalysedMail.of(
+        analysed(offices, flat(declaration(reference="C-1"))), ((AGENT_CODE, "C-1"),)
+    )
+    reader = _FactsReader(accounts, gather_seconds=3600, enough=8)
+    waiting = asyncio.create_task(reader.read(mail))
+    for _ in range(100):  # queued; its session starts, and gathers
+        if reader._filled is not None:
+            break
+        await asyncio.sleep(0)
+    session = reader._reading
+    assert session is not None and reader._filled is not None and not waiting.done()
+    session.cancel()
+    await asyncio.wait({waiting}, timeout=5)
+    assert waiting.cancelled()
