@@ -152,9 +152,10 @@ class PipelineWorker:
             answers=self._settings,
         )
         self.batch_size = batch_size
-        """Jobs in hand at most. A claim (about a millisecond of the node's CPU, whatever it
-        takes) comes once half of them are read, and one transaction answers what has been
-        read: 64 rather than 32 halves the claims and makes the transactions larger."""
+        """Jobs in hand at most. A claim (about half a millisecond of the node's CPU,
+        whatever it takes) comes once half of them are read, and one transaction answers
+        what has been read: 64 rather than 32 halves the claims and makes the transactions
+        larger."""
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval
