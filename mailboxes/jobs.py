@@ -19,7 +19,7 @@ the only work proportional to what a sender sends, runs in worker processes whos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -28,7 +28,6 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Connection,
     Executable,
-    Select,
     bindparam,
     func,
     insert,
@@ -107,22 +106,21 @@ _PENDING_IDS = (
     .where(IntakeJobRow.state == JobState.PENDING.value)
     .order_by(IntakeJobRow.id)
 )
-_PENDING_SIZES = (
+CLAIM_PAGE = 256
+"""Pending jobs a claim reads at a time while it skips the excluded ones."""
+
+_PENDING_SIZES_AFTER = (
     select(IntakeJobRow.id, MessageContentRow.size)
     .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .where(IntakeJobRow.state == JobState.PENDING.value, IntakeJobRow.id > bindparam("after"))
     .order_by(IntakeJobRow.id)
+    .limit(bindparam("limit"))
 )
+"""A page of pending jobs and their mails' sizes, oldest first, after the job ``after``.
 
-
-@cache
-def _pending_sizes_but(size: int) -> Select[int, int]:
-    """``_PENDING_SIZES``, up to ``limit`` jobs, none of ``size`` excluded ids (built once
-    per size: ``fixed_lists``; a claim runs it every time half the jobs in hand are read)."""
-    query = _PENDING_SIZES
-    if size:
-        query = query.where(IntakeJobRow.id.not_in(placeholders(size, "excluded")))
-    return query.limit(bindparam("limit"))
+Excluded jobs are skipped as the page is read, not named in the statement: they are the
+jobs in hand and those waiting out a retry delay, as many as fail, and a statement binds a
+bounded number of parameters (32 767 on PostgreSQL)."""
 
 
 @cache
@@ -171,31 +169,44 @@ class JobQueue:
     ) -> list[ClaimedJob]:
         """Up to ``limit`` pending jobs, oldest first, each with its submission.
 
-        ``exclude`` names jobs the caller has in hand or is not ready to retry yet. The
+        ``exclude`` names jobs the caller has in hand or is not ready to retry yet, any
+        number of them: they are skipped as the pending jobs are read, a page at a time. The
         submissions taken add up to at most ``max_bytes`` (always at least one job), so a
         run of large mails is not all held in memory at once. Nothing is written: a job's
         attempts are counted when it fails (``record_error``), not when it is taken.
         """
+        if limit < 1:
+            return []
         held = self._store.routing.current.held_offices
-        excluded = list(exclude)
+        excluded = frozenset(exclude)
+        page = min(limit + len(excluded), CLAIM_PAGE)
+
+        def pending(connection: Connection) -> Iterator[Sequence[Any]]:
+            after = 0
+            while True:
+                taken = {"after": after, "limit": page}
+                if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
+                    query = _PENDING_SIZES_AFTER.where(IntakeJobRow.office_code.not_in(held))
+                    rows: Sequence[Sequence[Any]] = connection.execute(query, taken).all()
+                else:
+                    rows = execute(connection, _PENDING_SIZES_AFTER, taken)
+                yield from rows
+                if len(rows) < page:
+                    return
+                after = rows[-1][0]
 
         def read(connection: Connection) -> list[ClaimedJob]:
-            excluding = parameters(excluded, "excluded") if excluded else {}
-            taken = {"limit": limit, **excluding}
-            query = _pending_sizes_but(len(excluding))
-            if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
-                sizes: Iterable[Any] = connection.execute(
-                    query.where(IntakeJobRow.office_code.not_in(held)), taken
-                )
-            else:
-                sizes = execute(connection, query, taken)
             ids: list[int] = []
             total = 0
-            for job_id, size in sizes:
+            for job_id, size in pending(connection):
+                if job_id in excluded:
+                    continue
                 total += size
                 if ids and total > max_bytes:
                     break
                 ids.append(job_id)
+                if len(ids) == limit:
+                    break
             if not ids:
                 return []
             bound = parameters(ids, "id")

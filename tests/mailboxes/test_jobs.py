@@ -15,7 +15,7 @@ from gateway.directory import INTAKE_FOLDER
 from mailboxes import ledgers
 from mailboxes.answer_facts import read_facts
 from mailboxes.folders import Folders
-from mailboxes.jobs import Answering, JobQueue
+from mailboxes.jobs import CLAIM_PAGE, Answering, JobQueue
 from mailboxes.records import Recipient
 from mailboxes.schema import DeclarationStatus, JobState
 from mailboxes.store import Change, Store
@@ -60,6 +60,19 @@ async def test_claims_skip_excluded_jobs_and_stop_at_the_byte_budget(store: Stor
     assert [c.id for c in claimed] == ids[1:3]
     (alone,) = await queue.claim(10, exclude=ids[1:], max_bytes=10)  # one job even if larger
     assert alone.id == ids[0]
+
+
+async def test_a_claim_excluding_more_ids_than_a_statement_can_bind_still_claims(store: Store):
+    """Jobs waiting out a retry delay are excluded from every claim, and a pass's failures
+    with them: however many there are, a claim binds a fixed few parameters (SQLite takes
+    at most 32 766 in one statement) and still finds the jobs that may be taken."""
+    ids = [await queue_job(store) for _ in range(3 * CLAIM_PAGE)]
+    queue = JobQueue(store)
+    far_away = range(10**6, 10**6 + 40_000)  # no such jobs: they cost the claim nothing
+    with statements_run() as run:
+        claimed = await queue.claim(4, exclude=[*ids[:-5], ids[-3], *far_away])
+    assert [c.id for c in claimed] == [*ids[-5:-3], *ids[-2:]]
+    assert len(run) <= 5  # the pending jobs read a page at a time, then the jobs taken
 
 
 async def test_claims_of_other_sizes_run_the_same_statements(store: Store):
