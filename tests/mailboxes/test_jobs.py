@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from mailboxes.answer_facts import read_facts
 from mailboxes.folders import Folders
 from mailboxes.jobs import CLAIM_PAGE, Answering, JobQueue
 from mailboxes.records import Recipient
+from mailboxes.routing import FixedRouting
 from mailboxes.schema import DeclarationStatus, JobState
 from mailboxes.store import Change, Store
 
@@ -73,6 +75,36 @@ async def test_a_claim_excluding_more_ids_than_a_statement_can_bind_still_claims
         claimed = await queue.claim(4, exclude=[*ids[:-5], ids[-3], *far_away])
     assert [c.id for c in claimed] == [*ids[-5:-3], *ids[-2:]]
     assert len(run) <= 5  # the pending jobs read a page at a time, then the jobs taken
+
+
+@dataclass(frozen=True)
+class _Holding:
+    """Routes with offices moved in whose numbering is not handed over yet."""
+
+    held_offices: frozenset[str]
+
+    def remote_node(self, address: str) -> str | None:
+        return None
+
+
+async def test_a_claim_leaves_the_jobs_of_held_offices_however_many_come_first(
+    store: Store, clock: FixedClock
+):
+    other = Recipient("aduana-235@aduanas.gob.pe", INTAKE_FOLDER, "235")
+    held = [await queue_job(store) for _ in range(CLAIM_PAGE + 3)]
+    (free,) = await store.deliver(AGENT, [other], b"Subject: y\r\n\r\nDUA\r\n")
+    holding = await Store.open(
+        store.database.url,
+        clock=clock,
+        hasher=store.hasher,
+        migrate=False,
+        routing=FixedRouting(_Holding(frozenset({"118"}))),
+    )
+    try:
+        (claimed,) = await JobQueue(holding).claim(10, exclude=held[:2])
+    finally:
+        await holding.close()
+    assert claimed.id == free
 
 
 async def test_claims_of_other_sizes_run_the_same_statements(store: Store):
