@@ -180,16 +180,19 @@ class JobQueue:
         held = self._store.routing.current.held_offices
         excluded = frozenset(exclude)
         page = min(limit + len(excluded), CLAIM_PAGE)
+        query = _PENDING_SIZES_AFTER
+        if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
+            query = query.where(IntakeJobRow.office_code.not_in(held))
 
         def pending(connection: Connection) -> Iterator[Sequence[Any]]:
             after = 0
             while True:
                 taken = {"after": after, "limit": page}
-                if held:  # moved here; numbering not handed over yet (rare: no fixed statement)
-                    query = _PENDING_SIZES_AFTER.where(IntakeJobRow.office_code.not_in(held))
-                    rows: Sequence[Sequence[Any]] = connection.execute(query, taken).all()
-                else:
-                    rows = execute(connection, _PENDING_SIZES_AFTER, taken)
+                rows: Sequence[Sequence[Any]] = (
+                    connection.execute(query, taken).all()
+                    if held
+                    else execute(connection, query, taken)
+                )
                 yield from rows
                 if len(rows) < page:
                     return
