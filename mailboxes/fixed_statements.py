@@ -6,17 +6,20 @@ Through ``Connection.execute`` each costs SQLAlchemy's execution context, compil
 lookup and result set-up, several times what SQLite itself spends on it. Here the SQL is
 compiled once per dialect by SQLAlchemy, the values pass the binds' own processors and the
 result columns theirs, so what is stored and read is what SQLAlchemy would store and read;
-only the way to the driver is shorter. On SQLite (the ``pysqlite`` driver the store's
-connections use) they go to the ``sqlite3`` cursor, a driver failure raised as SQLAlchemy's
-own error (the servers catch ``StoreError``); elsewhere (PostgreSQL), and while anything
-listens to a connection's statements, through SQLAlchemy as before.
+only the way to the driver is shorter. They go to a cursor of the connection's DBAPI
+connection, which is what SQLAlchemy itself calls: on SQLite (the ``pysqlite`` driver the
+store's connections use) the ``sqlite3`` cursor; on PostgreSQL the cursor of SQLAlchemy's
+adapter over asyncpg (which begins the transaction, prepares and caches the statement and
+translates asyncpg's errors, as on SQLAlchemy's path). A driver failure is raised as
+SQLAlchemy's own error (the servers catch ``StoreError``). With another driver, and while
+anything listens to a connection's statements, they go through SQLAlchemy as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 from sqlalchemy import Connection, Dialect, Select, insert
 from sqlalchemy.exc import DBAPIError
@@ -27,15 +30,19 @@ from mailboxes.schema import Base, UTCDateTime
 __all__ = ["Insert", "execute", "scalar"]
 
 
+_ON_CURSOR: Final = frozenset({"pysqlite", "asyncpg"})
+"""The drivers whose DBAPI cursors take the statements here (the store's two)."""
+
+
 def _on_cursor(connection: Connection) -> Any | None:
-    """The ``sqlite3`` connection under ``connection``, or None to go through SQLAlchemy:
-    for another driver (its cursor is not a plain one, e.g. an adapted asyncio driver), and
-    while anything listens to the connection's statements (events fire on that path only)."""
-    if connection.dialect.driver != "pysqlite":
+    """The DBAPI connection under ``connection``, or None to go through SQLAlchemy: for a
+    driver the store does not use, and while anything listens to the connection's
+    statements (events fire on SQLAlchemy's path only)."""
+    if connection.dialect.driver not in _ON_CURSOR:
         return None
     if connection._has_events or connection.engine._has_events:
         return None
-    return connection.connection.driver_connection
+    return connection.connection.dbapi_connection
 
 
 def _raise_wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> NoReturn:
@@ -68,7 +75,9 @@ def scalar(connection: Connection, statement: Select[Any]) -> Any:
     if raw is None:
         return connection.exec_driver_sql(sql).scalar()
     try:
-        row = raw.execute(sql).fetchone()
+        cursor = raw.cursor()
+        cursor.execute(sql)
+        row = cursor.fetchone()
     except connection.dialect.loaded_dbapi.Error as exc:
         _raise_wrapped(connection, sql, (), exc)
     return None if row is None else row[0]
@@ -94,7 +103,7 @@ def execute(
 ) -> Sequence[Sequence[Any]]:
     """The rows of ``statement`` (built once: no expanding parameters), run with
     ``parameters`` as SQLAlchemy would bind them and their columns converted as it would
-    convert them (a date); as plain tuples on SQLite's cursor, read by position."""
+    convert them (a date); as plain tuples, read by position."""
     raw = _on_cursor(connection)
     if raw is None:
         return _through_sqlalchemy(connection, statement, parameters)
@@ -111,9 +120,13 @@ def execute(
         for name, process in zip(known.names, known.processors, strict=True)
     )
     try:
-        rows: list[tuple[Any, ...]] = raw.execute(known.sql, values).fetchall()
+        cursor = raw.cursor()
+        cursor.execute(known.sql, values)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
     except connection.dialect.loaded_dbapi.Error as exc:
         _raise_wrapped(connection, known.sql, values, exc)
+    if rows and type(rows[0]) is not tuple:  # asyncpg's records: plain tuples, as SQLite's
+        rows = [tuple(row) for row in rows]
     results = known.results
     if results is None or not rows:
         return rows
@@ -199,7 +212,7 @@ class Insert:
         raw = _on_cursor(connection)
         if raw is not None:
             try:
-                raw.executemany(compiled.sql, parameters)
+                raw.cursor().executemany(compiled.sql, parameters)
             except connection.dialect.loaded_dbapi.Error as exc:
                 _raise_wrapped(connection, compiled.sql, parameters, exc)
         elif len(parameters) == 1:

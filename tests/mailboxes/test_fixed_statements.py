@@ -3,6 +3,7 @@ what SQLAlchemy's own store and read, byte for byte, and fail as SQLAlchemy's do
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -45,8 +46,8 @@ def _stored(connection: Connection, table: str, ids: tuple[int, int]) -> list[tu
 
 async def test_rows_are_stored_as_sqlalchemy_stores_them(store: Store) -> None:
     def write(connection: Connection) -> None:
-        # SQLite's statements go to the sqlite3 cursor, not through SQLAlchemy
-        assert (_on_cursor(connection) is None) == (connection.dialect.name != "sqlite")
+        # The statements go to the DBAPI cursor on both backends, not through SQLAlchemy
+        assert _on_cursor(connection) is not None
         connection.execute(
             insert(MessageContentRow),
             [{"id": 1, "raw": b"Subject: a\r\n\r\n\x00\xff", "size": 16, "created_at": WHEN}],
@@ -112,3 +113,21 @@ async def test_rows_read_back_as_sqlalchemy_reads_them(store: Store) -> None:
 
     fast, usual = await store.database.run(read)
     assert fast == usual == [(1, "a@agencias.pe", WHEN)]
+
+
+async def test_rows_come_back_as_plain_tuples(store: Store) -> None:
+    """On both backends (asyncpg's cursor gives records of its own)."""
+
+    def write(connection: Connection) -> None:
+        CONTENT.run(connection, [(1, b"x", 1, WHEN)])
+
+    await store.database.run(write, write=True)
+    query = select(MessageContentRow.id, MessageContentRow.size).where(
+        MessageContentRow.id == bindparam("id")
+    )
+
+    def read(connection: Connection) -> Sequence[Sequence[object]]:
+        return execute(connection, query, {"id": 1})
+
+    rows = await store.database.run(read)
+    assert rows == [(1, 1)] and all(type(row) is tuple for row in rows)
