@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from config.clock import Clock
 from mailboxes import ledgers, maildrops, modseq
@@ -520,11 +521,7 @@ class Store:
         here and the rows go in one ``executemany``. PostgreSQL batches the ``RETURNING``.
         """
         if not self.database.is_sqlite:
-            return list(
-                connection.scalars(
-                    insert(table).returning(table.id, sort_by_parameter_order=True), rows
-                )
-            )
+            return list(connection.scalars(_returning_insert(table), rows))
         highest = scalar(connection, _highest_id(table)) or 0
         ids = list(range(highest + 1, highest + 1 + len(rows)))
         statement = _numbered_insert(table, tuple(rows[0]))
@@ -787,6 +784,15 @@ def _highest_id(table: type[MessageContentRow] | type[IntakeJobRow]) -> Select[t
     """``insert_numbered``'s read of the highest id on SQLite, built once: building it anew
     cost more than running it, in a transaction every delivery and answer takes."""
     return select(func.max(table.id))
+
+
+@cache
+def _returning_insert(
+    table: type[MessageContentRow] | type[IntakeJobRow],
+) -> ReturningInsert[tuple[int]]:
+    """``insert_numbered``'s insert on PostgreSQL, built once: SQLAlchemy then finds it in its
+    compiled cache by identity (built anew, it cost a quarter of the call's CPU)."""
+    return insert(table).returning(table.id, sort_by_parameter_order=True)
 
 
 @cache
