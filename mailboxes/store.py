@@ -790,8 +790,8 @@ def _highest_id(table: type[MessageContentRow] | type[IntakeJobRow]) -> Select[t
 def _returning_insert(
     table: type[MessageContentRow] | type[IntakeJobRow],
 ) -> ReturningInsert[tuple[int]]:
-    """``insert_numbered``'s insert on PostgreSQL, built once: SQLAlchemy then finds it in its
-    compiled cache by identity (built anew, it cost a quarter of the call's CPU)."""
+    """``insert_numbered``'s insert on PostgreSQL, built once: built anew for every intake
+    batch, the call took a quarter more CPU (287 µs against 225 for three rows)."""
     return insert(table).returning(table.id, sort_by_parameter_order=True)
 
 
