@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from mailboxes import modseq
+from mailboxes.fixed_statements import execute
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.modseq import SEEN, Reserved, chunks, unseen
 from mailboxes.schema import (
@@ -140,38 +141,6 @@ def _stored(row: Row[Any]) -> StoredMessage:
     )
 
 
-class _OneRow:
-    """A Core ``SELECT`` compiled once for SQLite and run on the DBAPI connection, its
-    values converted by the columns' own types as SQLAlchemy would convert them (the
-    statement stays the one SQLAlchemy statement; only the per-execution work is skipped).
-    """
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self._statement = statement
-        self._compiled: tuple[str, tuple[str, ...], list[Any]] | None = None
-
-    def first(self, connection: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        compiled = self._compiled
-        if compiled is None:
-            dialect = connection.dialect
-            built = self._statement.compile(dialect=dialect)
-            assert built.positiontup is not None  # SQLite's paramstyle is positional
-            processors = [  # what a Result applies to each column (the type's own)
-                column.type._cached_result_processor(dialect, None)
-                for column in self._statement.selected_columns
-            ]
-            compiled = self._compiled = (str(built), tuple(built.positiontup), processors)
-        sql, names, processors = compiled
-        raw: Any = connection.connection.driver_connection
-        row = raw.execute(sql, tuple(params[name] for name in names)).fetchone()
-        if row is None:
-            return None
-        return tuple(
-            value if process is None else process(value)
-            for value, process in zip(row, processors, strict=True)
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class FolderState:
     """A folder's counters, kept by every change (``mailboxes.modseq``), never counted."""
@@ -222,7 +191,6 @@ _FIND_RAW = _message_columns(with_raw=True).where(_IN_FOLDER, _UIDS)
 _FIND_ONE_RAW = _message_columns(with_raw=True).where(
     _IN_FOLDER, MailboxMessageRow.uid == bindparam("uid")
 )
-_FIND_ONE_RAW_ROW = _OneRow(_FIND_ONE_RAW)
 _CONTENTS = (
     select(MailboxMessageRow.uid, MessageContentRow.raw)
     .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
@@ -420,18 +388,15 @@ class Folders:
     async def find_one(self, folder_id: int, uid: int) -> StoredMessage | None:
         """One message with its bytes, if it is in the folder (a single FETCH's one read).
 
-        On SQLite the statement runs on the database connection itself (``_OneRow``): for
-        this read SQLAlchemy's work per execution was four times SQLite's.
+        The statement runs on the driver's cursor (``fixed_statements``): for this read
+        SQLAlchemy's work per execution was four times SQLite's.
         """
 
         def read(connection: Connection) -> StoredMessage | None:
-            if connection.dialect.driver != "pysqlite":  # in the connection's own thread
-                row = connection.execute(_FIND_ONE_RAW, {"folder": folder_id, "uid": uid}).first()
-                return None if row is None else _stored(row)
-            found = _FIND_ONE_RAW_ROW.first(connection, {"folder": folder_id, "uid": uid})
-            if found is None:
+            found = execute(connection, _FIND_ONE_RAW, {"folder": folder_id, "uid": uid})
+            if not found:
                 return None
-            uid_, content_id, internal_date, flags, size, raw = found
+            ((uid_, content_id, internal_date, flags, size, raw),) = found
             return StoredMessage(
                 uid_, content_id, internal_date, frozenset(flags.split()), size, bytes(raw)
             )

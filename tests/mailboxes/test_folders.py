@@ -193,7 +193,7 @@ async def test_changes_since_a_modseq_are_only_what_changed(folders: Folders, st
 
 
 async def test_find_one_reads_what_find_reads(folders: Folders, store: Store) -> None:
-    # find_one skips SQLAlchemy's execution on SQLite: same values, types converted alike.
+    # find_one skips SQLAlchemy's execution: same values, types converted alike.
     await store.deliver("a@x.pe", [OWNER], b"Subject: uno\r\n\r\nx\r\n")
     inbox = await folders.ensure(OWNER, "INBOX")
     other = await folders.create(OWNER, "Archivo")
