@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import ReturningInsert
 
 from config.clock import Clock
-from mailboxes import ledgers, maildrops, modseq
+from mailboxes import intake_statement, ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
 from mailboxes.fixed_statements import Insert, scalar
@@ -111,6 +111,11 @@ class _Delivery:
     raw: bytes
     done: asyncio.Future[list[int]] = field(repr=False)
     also: AlsoWrite | None = None
+
+
+def _in_one_statement(delivery: _Delivery) -> bool:
+    """Whether ``intake_statement`` can write it: nothing relayed, no statements of its own."""
+    return delivery.also is None and all(t.relay_to is None for t in delivery.recipients)
 
 
 _AccountFields = Row[str, str, str | None, str | None, str, str | None]
@@ -436,10 +441,31 @@ class Store:
 
     async def _write_batch(self, batch: Sequence[_Delivery]) -> list[list[int]]:
         """Write a batch in one transaction with a handful of bulk statements, all of it one
-        hand-off to the database thread (``_write_rows``); then tell the listeners."""
-        change, results = await self.database.run(
-            partial(self._write_rows, batch, self.clock.now()), write=True
-        )
+        hand-off to the database thread (``_write_rows``); then tell the listeners.
+
+        On PostgreSQL a batch filed in existing mailboxes is written with one statement
+        instead (``intake_statement``): one round trip from the event loop, not six.
+        """
+        now = self.clock.now()
+        if not self.database.is_sqlite and all(_in_one_statement(r) for r in batch):
+            delivered = [(r.sender, r.raw, r.recipients) for r in batch]
+            try:
+                results = await self.database.run(
+                    partial(intake_statement.write, batch=delivered, now=now),
+                    write=True,
+                    one_statement=True,
+                )
+            except IntegrityError:  # a mailbox's first delivery: the transaction creates it
+                pass
+            else:
+                self.notify(
+                    Change(
+                        frozenset((t.address, t.folder) for r in batch for t in r.recipients),
+                        tuple(job_id for jobs in results for job_id in jobs),
+                    )
+                )
+                return results
+        change, results = await self.database.run(partial(self._write_rows, batch, now), write=True)
         self.notify(change)
         return results
 

@@ -1,0 +1,215 @@
+"""An intake batch on PostgreSQL: one statement, the same rows as the transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event, func, select
+
+from config.clock import FixedClock
+from mailboxes.records import Recipient
+from mailboxes.schema import IntakeJobRow, MailboxMessageRow, MailboxRow, MessageContentRow
+from mailboxes.store import Store
+from tests.conftest import FAST_HASHER
+from tests.postgres import fresh_database_url
+
+OFFICE = "aduana-118@aduanas.gob.pe"
+AGENT = "agente1@agencias.pe"
+INTAKE = Recipient(OFFICE, intake_office="118")
+
+Batch = list[tuple[str, list[Recipient], bytes]]
+"""Deliveries made together (one group commit): sender, recipients, bytes."""
+
+BATCH: Batch = [
+    (AGENT, [INTAKE, Recipient(AGENT, "Sent")], b"Subject: one\r\n\r\nuno\r\n"),
+    (AGENT, [Recipient(AGENT)], b"Subject: two\r\n\r\ndos\r\n"),
+    ("", [INTAKE, Recipient(AGENT)], b"Subject: three\r\n\r\ntres\r\n"),
+    (AGENT, [INTAKE], b"Subject: four\r\n\r\ncuatro\r\n"),
+]
+MAILBOXES = [(OFFICE, "INBOX"), (AGENT, "INBOX"), (AGENT, "Sent")]
+
+
+@pytest.fixture
+async def postgres_store(clock: FixedClock) -> AsyncIterator[Store]:
+    store = await Store.open(await fresh_database_url(), clock=clock, hasher=FAST_HASHER)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def deliver_together(
+    store: Store, batch: Batch, also: Callable[[Connection], None] | None = None
+) -> list[list[int]]:
+    """``batch`` delivered at once, so that it is written as one batch."""
+    return list(
+        await asyncio.gather(
+            *(store.deliver(sender, targets, raw, also=also) for sender, targets, raw in batch)
+        )
+    )
+
+
+async def create_mailboxes(store: Store) -> None:
+    for owner, folder in MAILBOXES:
+        await store.deliver(AGENT, [Recipient(owner, folder)], b"Subject: first\r\n\r\n.\r\n")
+
+
+async def rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything an intake writes, with contents named by their bytes rather than by id."""
+    async with store.database.read() as connection:
+        mailboxes = (
+            await connection.execute(
+                select(
+                    MailboxRow.owner,
+                    MailboxRow.name,
+                    MailboxRow.uid_validity,
+                    MailboxRow.uid_next,
+                    MailboxRow.message_count,
+                    MailboxRow.unseen_count,
+                    MailboxRow.highest_modseq,
+                ).order_by(MailboxRow.owner, MailboxRow.name)
+            )
+        ).all()
+        filed = (
+            await connection.execute(
+                select(
+                    MailboxRow.owner,
+                    MailboxRow.name,
+                    MailboxMessageRow.uid,
+                    MessageContentRow.raw,
+                    MessageContentRow.size,
+                    MessageContentRow.created_at,
+                    MailboxMessageRow.internal_date,
+                    MailboxMessageRow.flags,
+                    MailboxMessageRow.modseq,
+                )
+                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+                .order_by(MailboxRow.owner, MailboxRow.name, MailboxMessageRow.uid)
+            )
+        ).all()
+        jobs = (
+            await connection.execute(
+                select(
+                    IntakeJobRow.id,
+                    MessageContentRow.raw,
+                    IntakeJobRow.office_code,
+                    IntakeJobRow.sender,
+                    IntakeJobRow.recipient,
+                    IntakeJobRow.state,
+                    IntakeJobRow.attempts,
+                    IntakeJobRow.received_at,
+                    IntakeJobRow.finished_at,
+                    IntakeJobRow.error,
+                )
+                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+                .order_by(IntakeJobRow.id)
+            )
+        ).all()
+        contents = await connection.scalar(select(func.count(MessageContentRow.id)))
+    return {
+        "mailboxes": [tuple(row) for row in mailboxes],
+        "filed": [tuple(row) for row in filed],
+        "jobs": [tuple(row) for row in jobs],
+        "contents": [(contents,)],
+    }
+
+
+class Observed:
+    """What runs for a store's writes: the statements SQLAlchemy hands to the driver, and
+    the transaction commands the driver sends (its query log: ``BEGIN``, ``COMMIT``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.statements: list[str] = []
+        self.commands: list[str] = []
+        self._engine = store.database.writer.sync_engine
+        self._logging: list[Any] = []
+
+    def _executed(self, *args: Any) -> None:
+        self.statements.append(args[2])
+
+    def _sent(self, query: Any) -> None:
+        self.commands.append(query.query.strip().rstrip(";").upper())
+
+    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        driver.add_query_logger(self._sent)
+        self._logging.append(driver)
+
+    def __enter__(self) -> Observed:
+        event.listen(self._engine, "before_cursor_execute", self._executed)
+        event.listen(self._engine, "checkout", self._checked_out)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._executed)
+        event.remove(self._engine, "checkout", self._checked_out)
+        for driver in self._logging:
+            driver.remove_query_logger(self._sent)
+
+
+async def test_a_batch_is_one_statement_outside_a_transaction_block(
+    postgres_store: Store,
+) -> None:
+    """Each intake commit is time the submitting clients wait for their 250: on PostgreSQL
+    a batch is one round trip, not BEGIN, four statements and COMMIT."""
+    store = postgres_store
+    await create_mailboxes(store)
+    with Observed(store) as by_statement:
+        job_ids = await deliver_together(store, BATCH)
+    with Observed(store) as by_transaction:  # the way that stays, for what the statement skips
+        await deliver_together(store, BATCH, also=lambda connection: None)
+    assert len(by_statement.statements) == 1
+    assert by_statement.statements[0].lstrip().startswith("WITH delivery")
+    assert by_statement.commands == []
+    assert len(by_transaction.statements) > 1
+    assert by_transaction.commands[0].startswith("BEGIN")
+    assert by_transaction.commands[-1] == "COMMIT"
+    first = min(job_ids[0])
+    assert job_ids == [[first], [], [first + 1], [first + 2]]
+    assert {job.id for job in await store.pending_jobs()} >= {first, first + 1, first + 2}
+
+
+async def test_it_writes_what_the_transaction_writes(clock: FixedClock) -> None:
+    """The same deliveries, one store by the statement and one by the transaction (a
+    delivery with statements of its own takes it): the same rows, UIDs and counts."""
+    written = []
+    for also in (None, lambda connection: None):
+        store = await Store.open(await fresh_database_url(), clock=clock, hasher=FAST_HASHER)
+        try:
+            await create_mailboxes(store)
+            job_ids = await deliver_together(store, BATCH, also=also)
+            written.append((job_ids, await rows(store)))
+        finally:
+            await store.close()
+    (statement_jobs, by_statement), (transaction_jobs, by_transaction) = written
+    assert by_statement == by_transaction
+    assert statement_jobs == transaction_jobs
+    # uid_next, messages, unseen: the office's first mail and three intakes; the agent's...
+    assert [row[3:6] for row in by_statement["mailboxes"]] == [(5, 4, 4), (4, 3, 3), (3, 2, 2)]
+
+
+async def test_a_new_mailbox_in_the_batch_is_created_by_the_transaction(
+    postgres_store: Store,
+) -> None:
+    """The statement cannot create a mailbox: refused whole, the batch is written by the
+    transaction, and nothing of the refused statement remains."""
+    store = postgres_store
+    await create_mailboxes(store)
+    newcomer = "agente2@agencias.pe"
+    batch: Batch = [
+        (AGENT, [INTAKE], b"Subject: a\r\n\r\na\r\n"),
+        (AGENT, [Recipient(newcomer), INTAKE], b"Subject: b\r\n\r\nb\r\n"),
+    ]
+    job_ids = await deliver_together(store, batch)
+    written = await rows(store)
+    assert written["contents"] == [(len(MAILBOXES) + 2,)]
+    assert [(m.uid, m.size) for m in await store.list_messages(newcomer)] == [(1, 17)]
+    assert [len(jobs) for jobs in job_ids] == [1, 1]
+    assert [row[1] for row in written["jobs"]] == [
+        b"Subject: a\r\n\r\na\r\n",
+        b"Subject: b\r\n\r\nb\r\n",
+    ]
