@@ -6,8 +6,9 @@ theirs), with 1 and 2 pipeline workers. ``--agents`` agents each submit ``--per-
 DUAs over their own authenticated SMTP connection, all at once; the clock stops when the
 last reply is committed (every intake job done). CPU per declaration is the CPU time of the
 node's process and its descendants (the analysis processes) over that interval, divided by
-the declarations. Each node line also says how long after the last submission's ``250`` the
-last reply was committed (the answer path's drain).
+the declarations; on PostgreSQL, the database server's processes spend their own besides,
+printed apart (the sink has no database). Each node line also says how long after the last
+submission's ``250`` the last reply was committed (the answer path's drain).
 
 A round is 800 declarations by default (8 agents x 100): it measures the rate a node keeps
 up. A round of 200 (``--per-agent 25``) lasts about a third of a second, a fifth of it the
@@ -158,6 +159,8 @@ class Round:
     """Of which the server's own process (the event loop: SMTP, answering, commits)."""
     drain_ms: float = 0.0
     """From the last submission's ``250`` to the last reply committed (the node only)."""
+    database_ms: float | None = None
+    """CPU milliseconds per item of PostgreSQL's server (the node on PostgreSQL only)."""
 
 
 def cpu_per_item(before: tuple[float, float], after: tuple[float, float], items: int) -> Round:
@@ -217,8 +220,15 @@ async def answered(store: Store, node: asyncio.subprocess.Process, jobs: int) ->
 
 
 async def node_round(
-    workload: Workload, warm_up: Workload, url: str, data_dir: Path, workers: int
+    workload: Workload,
+    warm_up: Workload,
+    url: str,
+    data_dir: Path,
+    workers: int,
+    database_pid: int | None = None,
 ) -> Round:
+    """One timed round of the node; ``database_pid``: PostgreSQL's server, whose CPU over the
+    round is counted apart."""
     await prepare(url, [(address, code) for address, code in agents(len(workload))])
     port = free_port()
     command = [
@@ -239,6 +249,7 @@ async def node_round(
         await answered(store, node, warm)
         total = sum(len(batch) for batch in workload.values())
         cpu_before = tree_cpu(node.pid)
+        database_before = tree_cpu(database_pid) if database_pid is not None else None
         start = time.perf_counter()
         await send_all(port, workload)
         submitted = time.perf_counter()
@@ -246,9 +257,12 @@ async def node_round(
         end = time.perf_counter()
         elapsed = end - start
         cpu = cpu_per_item(cpu_before, tree_cpu(node.pid), total)
+        database_ms = None
+        if database_pid is not None and database_before is not None:
+            database_ms = cpu_per_item(database_before, tree_cpu(database_pid), total).cpu_ms
         if (got := await accepted(store)) != warm + total:
             raise SystemExit(f"only {got} of {warm + total} declarations were accepted")
-        return Round(total / elapsed, cpu.cpu_ms, cpu.own_ms, (end - submitted) * 1000)
+        return Round(total / elapsed, cpu.cpu_ms, cpu.own_ms, (end - submitted) * 1000, database_ms)
     finally:
         await store.close()
         node.terminate()
@@ -317,11 +331,18 @@ def postgres() -> Any:
     return PostgresServer.start()
 
 
+def postmaster(server: Any) -> int:
+    """The process id of ``server``'s postmaster: its backends are its children."""
+    return int((server.datadir / "postmaster.pid").read_text().split()[0])
+
+
 def best(rounds: list[Round]) -> Round:
     """The fastest round's rate and drain, and the CPU of the round that used least."""
     frugal = min(rounds, key=lambda r: r.cpu_ms)
     fastest = max(rounds, key=lambda r: r.per_second)
-    return Round(fastest.per_second, frugal.cpu_ms, frugal.own_ms, fastest.drain_ms)
+    return Round(
+        fastest.per_second, frugal.cpu_ms, frugal.own_ms, fastest.drain_ms, frugal.database_ms
+    )
 
 
 async def main_async(args: Any) -> None:
@@ -353,7 +374,10 @@ async def main_async(args: Any) -> None:
                         if server is None or backend == "sqlite"
                         else await server.create_database()
                     )
-                    result = await node_round(workload, warm_up, url, data_dir, workers)
+                    database = postmaster(server) if backend == "postgresql" else None
+                    result = await node_round(
+                        workload, warm_up, url, data_dir, workers, database_pid=database
+                    )
                     node.setdefault((backend, workers), []).append(result)
     if server is not None:
         server.stop()
@@ -370,10 +394,15 @@ async def main_async(args: Any) -> None:
     )
     for (backend, workers), rounds in node.items():
         mine = best(rounds)
+        database = (
+            f"; PostgreSQL's server {mine.database_ms:.2f} besides"
+            if mine.database_ms is not None
+            else ""
+        )
         print(
             f"teledespacho {backend:10} {workers} worker{'s' if workers > 1 else ' '}:"
             f" {mine.per_second:8.1f} declarations/s  {mine.cpu_ms:6.2f} ms CPU per declaration"
-            f" ({mine.own_ms:.2f} in the node's process)"
+            f" ({mine.own_ms:.2f} in the node's process{database})"
             f"  last reply {mine.drain_ms:.0f} ms after the last submission"
             f"  ratio {mine.per_second / baseline.per_second:.2f}"
         )
