@@ -38,8 +38,10 @@ where its copies go (none relayed)."""
 
 # ``delivery``: each mail with its content id, taken from the sequence row by row (the CTE is
 # materialized: nextval runs once per row). ``target``: each copy, with its place among the
-# copies for the same mailbox and, for an intake, its job id. ``box``: every mailbox's UIDs
-# taken at once, as ``modseq.reserve`` takes them. The UPDATE and the INSERTs all run, and
+# copies for the same mailbox. ``job``: the intakes' job ids, taken in the order the mails
+# came (the window above sorts the copies by mailbox: ids taken there would follow the
+# offices' names). ``box``: every mailbox's UIDs taken at once, as ``modseq.reserve`` takes
+# them. The UPDATE and the INSERTs all run, and
 # the constraints are checked at the end of the statement, so the filings and the jobs may
 # refer to contents written beside them.
 _WRITE: Final = text("""
@@ -53,14 +55,15 @@ WITH delivery AS MATERIALIZED (
     SELECT content_id, raw, octet_length(raw), :now FROM delivery
 ), target AS MATERIALIZED (
     SELECT t.ord, t.delivery, t.owner, t.folder, t.office,
-        row_number() OVER (PARTITION BY t.owner, t.folder ORDER BY t.ord) AS place,
-        CASE WHEN t.office IS NOT NULL
-            THEN CAST(nextval(pg_get_serial_sequence('intake_jobs', 'id')) AS INTEGER)
-        END AS job_id
+        row_number() OVER (PARTITION BY t.owner, t.folder ORDER BY t.ord) AS place
     FROM unnest(
         CAST(:deliveries AS INTEGER[]), CAST(:owners AS VARCHAR[]),
         CAST(:folders AS VARCHAR[]), CAST(:offices AS VARCHAR[])
     ) WITH ORDINALITY AS t(delivery, owner, folder, office, ord)
+), job AS MATERIALIZED (
+    SELECT intake.ord,
+        CAST(nextval(pg_get_serial_sequence('intake_jobs', 'id')) AS INTEGER) AS job_id
+    FROM (SELECT ord FROM target WHERE office IS NOT NULL ORDER BY ord) AS intake
 ), box AS (
     UPDATE mailboxes SET
         uid_next = mailboxes.uid_next + wanted.taken,
@@ -81,12 +84,13 @@ WITH delivery AS MATERIALIZED (
 ), queued AS (
     INSERT INTO intake_jobs
         (id, content_id, office_code, sender, recipient, state, attempts, received_at)
-    SELECT target.job_id, delivery.content_id, target.office, delivery.sender, target.owner,
+    SELECT job.job_id, delivery.content_id, target.office, delivery.sender, target.owner,
         :pending, 0, :now
-    FROM target JOIN delivery ON delivery.ord = target.delivery
-    WHERE target.job_id IS NOT NULL
+    FROM job
+    JOIN target ON target.ord = job.ord
+    JOIN delivery ON delivery.ord = target.delivery
 )
-SELECT target.delivery, target.job_id FROM target ORDER BY target.ord
+SELECT target.delivery, job.job_id FROM job JOIN target ON target.ord = job.ord ORDER BY job.ord
 """).bindparams(
     bindparam("raws", type_=ARRAY(LargeBinary)),
     bindparam("senders", type_=ARRAY(String)),
@@ -129,7 +133,6 @@ def write(connection: Connection, batch: Sequence[Delivered], now: datetime) -> 
         },
     )
     jobs: list[list[int]] = [[] for _ in batch]
-    for delivery, job_id in rows:
-        if job_id is not None:
-            jobs[delivery - 1].append(job_id)
+    for delivery, job_id in rows:  # the intakes only, in the order they came
+        jobs[delivery - 1].append(job_id)
     return jobs

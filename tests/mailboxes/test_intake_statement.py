@@ -17,8 +17,10 @@ from tests.conftest import FAST_HASHER
 from tests.postgres import fresh_database_url
 
 OFFICE = "aduana-118@aduanas.gob.pe"
+OTHER_OFFICE = "aduana-235@aduanas.gob.pe"
 AGENT = "agente1@agencias.pe"
 INTAKE = Recipient(OFFICE, intake_office="118")
+OTHER_INTAKE = Recipient(OTHER_OFFICE, intake_office="235")
 
 Batch = list[tuple[str, list[Recipient], bytes]]
 """Deliveries made together (one group commit): sender, recipients, bytes."""
@@ -26,10 +28,12 @@ Batch = list[tuple[str, list[Recipient], bytes]]
 BATCH: Batch = [
     (AGENT, [INTAKE, Recipient(AGENT, "Sent")], b"Subject: one\r\n\r\nuno\r\n"),
     (AGENT, [Recipient(AGENT)], b"Subject: two\r\n\r\ndos\r\n"),
-    ("", [INTAKE, Recipient(AGENT)], b"Subject: three\r\n\r\ntres\r\n"),
+    ("", [OTHER_INTAKE, Recipient(AGENT)], b"Subject: three\r\n\r\ntres\r\n"),
     (AGENT, [INTAKE], b"Subject: four\r\n\r\ncuatro\r\n"),
 ]
-MAILBOXES = [(OFFICE, "INBOX"), (AGENT, "INBOX"), (AGENT, "Sent")]
+"""The second office's intake comes before the first office's last: jobs are numbered in
+the order the mails came, whichever office they are for."""
+MAILBOXES = [(OFFICE, "INBOX"), (OTHER_OFFICE, "INBOX"), (AGENT, "INBOX"), (AGENT, "Sent")]
 
 
 @pytest.fixture
@@ -188,8 +192,15 @@ async def test_it_writes_what_the_transaction_writes(clock: FixedClock) -> None:
     (statement_jobs, by_statement), (transaction_jobs, by_transaction) = written
     assert by_statement == by_transaction
     assert statement_jobs == transaction_jobs
-    # uid_next, messages, unseen: the office's first mail and three intakes; the agent's...
-    assert [row[3:6] for row in by_statement["mailboxes"]] == [(5, 4, 4), (4, 3, 3), (3, 2, 2)]
+    # uid_next, messages, unseen: each mailbox's first mail and what the batch filed there
+    assert [row[3:6] for row in by_statement["mailboxes"]] == [
+        (4, 3, 3),
+        (3, 2, 2),
+        (4, 3, 3),
+        (3, 2, 2),
+    ]
+    first = statement_jobs[0][0]
+    assert statement_jobs == [[first], [], [first + 1], [first + 2]]
 
 
 async def test_a_new_mailbox_in_the_batch_is_created_by_the_transaction(
