@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import aiosqlite
 import pytest
 from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from mailboxes.schema import SubscriptionRow
 from mailboxes.store import Store
@@ -31,6 +32,20 @@ def _count(connection: Connection) -> int:
 async def test_a_unit_of_work_commits_whole_or_not_at_all(store: Store) -> None:
     database = store.database
     await database.run(_subscribe("Archivo"), write=True)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await database.run(_subscribe("Otro", fail=True), write=True)  # type: ignore[arg-type]
+    assert await database.run(_count) == 1
+
+
+async def test_a_one_statement_unit_commits_its_statement_alone(store: Store) -> None:
+    """``one_statement``: on PostgreSQL no transaction block around it, on SQLite a unit as
+    any other; on both its statement is committed, and a refused one leaves nothing."""
+    database = store.database
+    await database.run(_subscribe("Archivo"), write=True, one_statement=True)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):  # the same mailbox subscribed twice
+        await database.run(_subscribe("Archivo"), write=True, one_statement=True)  # type: ignore[arg-type]
+    assert await database.run(_count) == 1
+    # The connection goes back to the pool as it came: the next unit is a transaction again.
     with pytest.raises(RuntimeError):
         await database.run(_subscribe("Otro", fail=True), write=True)  # type: ignore[arg-type]
     assert await database.run(_count) == 1
