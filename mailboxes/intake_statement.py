@@ -41,9 +41,8 @@ where its copies go (none relayed)."""
 # copies for the same mailbox. ``job``: the intakes' job ids, taken in the order the mails
 # came (the window above sorts the copies by mailbox: ids taken there would follow the
 # offices' names). ``box``: every mailbox's UIDs taken at once, as ``modseq.reserve`` takes
-# them. The UPDATE and the INSERTs all run, and
-# the constraints are checked at the end of the statement, so the filings and the jobs may
-# refer to contents written beside them.
+# them. The UPDATE and the INSERTs all run, and the constraints are checked at the end of
+# the statement, so the filings and the jobs may refer to contents written beside them.
 _WRITE: Final = text("""
 WITH delivery AS MATERIALIZED (
     SELECT d.ord, d.raw, d.sender,
