@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import Connection, func, select
 
 from config.clock import FixedClock
 from mailboxes.records import Recipient
 from mailboxes.schema import IntakeJobRow, MailboxMessageRow, MailboxRow, MessageContentRow
 from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
+from tests.mailboxes.observed import Observed
 from tests.postgres import fresh_database_url
 
 OFFICE = "aduana-118@aduanas.gob.pe"
@@ -120,39 +121,6 @@ async def rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         "jobs": [tuple(row) for row in jobs],
         "contents": [(contents,)],
     }
-
-
-class Observed:
-    """What runs for a store's writes: the statements SQLAlchemy hands to the driver, and
-    the transaction commands the driver sends (its query log: ``BEGIN``, ``COMMIT``)."""
-
-    def __init__(self, store: Store) -> None:
-        self.statements: list[str] = []
-        self.commands: list[str] = []
-        self._engine = store.database.writer.sync_engine
-        self._logging: list[Any] = []
-
-    def _executed(self, *args: Any) -> None:
-        self.statements.append(args[2])
-
-    def _sent(self, query: Any) -> None:
-        self.commands.append(query.query.strip().rstrip(";").upper())
-
-    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        driver.add_query_logger(self._sent)
-        self._logging.append(driver)
-
-    def __enter__(self) -> Observed:
-        event.listen(self._engine, "before_cursor_execute", self._executed)
-        event.listen(self._engine, "checkout", self._checked_out)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._executed)
-        event.remove(self._engine, "checkout", self._checked_out)
-        for driver in self._logging:
-            driver.remove_query_logger(self._sent)
 
 
 async def test_a_batch_is_one_statement_outside_a_transaction_block(
