@@ -80,7 +80,12 @@ class Database:
             event.listen(self.writer.sync_engine, "begin", _begin_immediate)
             event.listen(self.reader.sync_engine, "begin", _begin_deferred)
         else:
-            self.writer = self.reader = create_async_engine(url, pool_size=10, max_overflow=10)
+            # Named, not left to the server's default: the answering transaction relies on
+            # it (a job locked by another worker is seen done once that commits), and so do
+            # reads without a transaction block (``run``).
+            self.writer = self.reader = create_async_engine(
+                url, pool_size=10, max_overflow=10, isolation_level="READ COMMITTED"
+            )
         self.write_session = async_sessionmaker(self.writer, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.reader, expire_on_commit=False)
         self._lent: weakref.WeakKeyDictionary[Any, _Lent] = weakref.WeakKeyDictionary()
@@ -99,11 +104,16 @@ class Database:
 
         ``one_statement``: ``work`` runs a single statement, a transaction by itself. On
         PostgreSQL it then runs without ``BEGIN`` and ``COMMIT``: one round trip, not three.
+
+        A read on PostgreSQL runs without them too. Each of its statements sees what was
+        committed when it began, as it would inside a transaction at ``READ COMMITTED`` (the
+        engine's level): a read loses nothing by it and saves two round trips from the event
+        loop (claims and facts run several a second).
         """
         engine = self.writer if write else self.reader
         if not self.is_sqlite:
             async with engine.connect() as connection:
-                if one_statement:
+                if one_statement or not write:
                     await connection.execution_options(isolation_level="AUTOCOMMIT")
                     return await connection.run_sync(work)
                 return await connection.run_sync(_transaction, work)

@@ -1,4 +1,4 @@
-"""What a store sends to PostgreSQL: its statements and its transaction commands."""
+"""What a database sends to PostgreSQL: its statements and its transaction commands."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ from typing import Any
 
 from sqlalchemy import event
 
-from mailboxes.store import Store
+from mailboxes.database import Database
 
 __all__ = ["Observed"]
 
 
 class Observed:
-    """What runs for a store's writes: the statements SQLAlchemy hands to the driver, and
+    """What runs on a database's writer: the statements SQLAlchemy hands to the driver, and
     the transaction commands the driver sends (its query log: ``BEGIN``, ``COMMIT``)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, database: Database) -> None:
         self.statements: list[str] = []
         self.commands: list[str] = []
-        self._engine = store.database.writer.sync_engine
+        self._engine = database.writer.sync_engine
         self._logging: list[Any] = []
 
     def _executed(self, *args: Any) -> None:

@@ -198,7 +198,7 @@ async def test_the_end_of_an_answering_transaction_is_one_statement(
             accept(answering, job, f"R-{n}", folder)
         statements_before_end.append(len(observed.statements))
 
-    with Observed(store) as observed:
+    with Observed(store.database) as observed:
         await JobQueue(store).answer(clock.now(), lambda a: answer_all(a, observed))
     (end,) = observed.statements[statements_before_end[0] :]
     assert end.lstrip().startswith("WITH content AS")

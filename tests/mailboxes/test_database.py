@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from mailboxes.database import Database
 from mailboxes.schema import SubscriptionRow
 from mailboxes.store import Store
+from tests.mailboxes.observed import Observed
 
 
 def _subscribe(name: str, fail: bool = False) -> object:
@@ -161,3 +163,36 @@ async def test_a_node_opens_its_connections_before_it_needs_them(store: Store) -
     go.set()
     assert await asyncio.gather(*waiting) == [1, 1, 1]
     assert _descriptors() <= opened  # nothing new was opened
+
+
+def _isolation(connection: Connection) -> str:
+    return str(connection.exec_driver_sql("SHOW transaction_isolation").scalar())
+
+
+async def test_postgresql_reads_without_a_transaction_block_and_writes_at_read_committed(
+    store: Store,
+) -> None:
+    """A read sends no ``BEGIN`` or ``COMMIT`` (two round trips fewer); a write does, at
+    ``READ COMMITTED`` even where the server's default is another level: the level at which
+    a transaction's statements each see the last commits, as statements outside one do."""
+    if store.database.is_sqlite:
+        pytest.skip("PostgreSQL's transaction commands")
+    url = store.database.url
+    name = url.rsplit("/", 1)[1]
+    level = "ALTER DATABASE {} SET default_transaction_isolation TO 'repeatable read'"
+
+    def stricter(connection: Connection) -> None:
+        connection.exec_driver_sql(level.format(name))
+
+    await store.database.run(stricter, write=True, one_statement=True)
+    fresh = Database(url)  # its connections are new: they get the database's default
+    try:
+        with Observed(fresh) as observed:
+            assert await fresh.run(_count) == 0
+            read = list(observed.commands)
+            assert await fresh.run(_isolation, write=True) == "read committed"
+        assert read == []
+        assert observed.commands[0].startswith("BEGIN")
+        assert observed.commands[-1] == "COMMIT"
+    finally:
+        await fresh.dispose()

@@ -130,9 +130,10 @@ async def test_a_batch_is_one_statement_outside_a_transaction_block(
     a batch is one round trip, not BEGIN, four statements and COMMIT."""
     store = postgres_store
     await create_mailboxes(store)
-    with Observed(store) as by_statement:
+    with Observed(store.database) as by_statement:
         job_ids = await deliver_together(store, BATCH)
-    with Observed(store) as by_transaction:  # the way that stays, for what the statement skips
+    # The way that stays, for what the statement skips:
+    with Observed(store.database) as by_transaction:
         await deliver_together(store, BATCH, also=lambda connection: None)
     assert len(by_statement.statements) == 1
     assert by_statement.statements[0].lstrip().startswith("WITH delivery")
