@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from mailboxes.records import Change
 
-__all__ = ["CHANNEL", "ChangeFeed", "decode_change", "encode_change"]
+__all__ = ["CHANNEL", "ChangeFeed", "decode_change", "encode_change", "merged"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,15 @@ def decode_change(payload: str) -> tuple[str, Change]:
     return origin, Change(mailboxes, jobs, relayed)
 
 
+def merged(first: Change, then: Change) -> Change:
+    """One change that names what both name."""
+    return Change(
+        first.mailboxes | then.mailboxes,
+        first.job_ids + then.job_ids,
+        first.relayed or then.relayed,
+    )
+
+
 def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -87,28 +96,40 @@ class ChangeFeed:
         self._on_remote = on_remote
         self.origin = uuid.uuid4().hex
         self._connection: Any = None
-        self._lock = asyncio.Lock()
-        self._sending: set[asyncio.Task[None]] = set()
+        self._waiting: Change | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._connection = await asyncpg.connect(self._dsn)
         await self._connection.add_listener(CHANNEL, self._received)
 
     def publish(self, change: Change) -> None:
-        """Send ``change`` in the background (called after the commit, from sync code)."""
+        """Send ``change`` in the background (called after the commit, from sync code).
+
+        Changes published while a notice is on its way wait for it and go together, as
+        one: under load a node commits faster than it can notify, and each notice is a
+        round trip, a commit on the server and a notice heard by every store listening,
+        this one included. Listeners lose nothing by it: a notice says which mailboxes and
+        jobs to look at, not what happened to them.
+        """
         if self._connection is None:
             return
-        task = asyncio.get_running_loop().create_task(self._send(change))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        waiting = self._waiting
+        self._waiting = change if waiting is None else merged(waiting, change)
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
 
-    async def _send(self, change: Change) -> None:
+    async def _send_waiting(self) -> None:
         try:
-            async with self._lock:
-                for payload in encode_change(self.origin, change):
-                    await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-        except Exception:
-            log.exception("cannot publish a change notice")
+            while self._waiting is not None and self._connection is not None:
+                change, self._waiting = self._waiting, None
+                try:
+                    for payload in encode_change(self.origin, change):
+                        await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                except Exception:
+                    log.exception("cannot publish a change notice")
+        finally:
+            self._sender = None
 
     def _received(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -120,8 +141,8 @@ class ChangeFeed:
             self._on_remote(change)
 
     async def close(self) -> None:
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()

@@ -44,3 +44,33 @@ async def test_a_delivery_in_one_process_wakes_listeners_of_another(clock: Fixed
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_changes_published_while_a_notice_is_on_its_way_go_together(
+    clock: FixedClock,
+) -> None:
+    """A burst of commits costs a notice or two, not one each; the other store hears
+    every mailbox and job of them, in the order they came."""
+    url = await fresh_database_url()
+    writer = await Store.open(url, clock=clock, hasher=FAST_HASHER)
+    reader = await Store.open(url, clock=clock, hasher=FAST_HASHER, migrate=False)
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    reader.subscribe(heard.put_nowait)
+    burst = [Change(frozenset({(f"agente{n}@agencias.pe", "INBOX")}), (n,)) for n in range(20)]
+    try:
+        for change in burst:  # as commits in the same turn of the event loop publish them
+            writer.notify(change)
+        mailboxes: set[tuple[str, str]] = set()
+        jobs: list[int] = []
+        notices = 0
+        while len(jobs) < len(burst):
+            change = await asyncio.wait_for(heard.get(), 5)
+            notices += 1
+            mailboxes |= change.mailboxes
+            jobs += change.job_ids
+        assert mailboxes == {box for change in burst for box in change.mailboxes}
+        assert jobs == list(range(20))
+        assert notices <= 2
+    finally:
+        await writer.close()
+        await reader.close()
