@@ -25,6 +25,7 @@ from typing import Final
 
 from sqlalchemy import ARRAY, Connection, Integer, LargeBinary, String, bindparam, text
 
+from mailboxes import modseq
 from mailboxes.fixed_statements import execute
 from mailboxes.ledgers import MonthKey
 from mailboxes.schema import JobState, UTCDateTime
@@ -62,11 +63,11 @@ class AnswerEnd:
 
 
 # ``target``: each filing with its place among those of its mailbox. ``box``: every
-# mailbox's UIDs taken at once, as ``modseq.reserve`` takes them (the intake statement's
-# ``box``); ``filed`` joins it, so a mailbox that is not there files nothing and the last
-# query names it. The constraints are checked at the end of the statement, so the filings
-# and the answers may refer to contents written beside them.
-_WRITE: Final = text("""
+# mailbox's UIDs taken at once (``modseq``'s query, a constant: nothing sent from outside is
+# put in the text); ``filed`` joins it, so a mailbox that is not there files nothing and the
+# last query names it. The constraints are checked at the end of the statement, so the
+# filings and the answers may refer to contents written beside them.
+_WRITE: Final = text(f"""
 WITH content AS (
     INSERT INTO message_contents (id, raw, size, created_at)
     SELECT c.id, c.raw, octet_length(c.raw), :now
@@ -77,17 +78,7 @@ WITH content AS (
     FROM unnest(
         CAST(:owners AS VARCHAR[]), CAST(:folders AS VARCHAR[]), CAST(:filed AS INTEGER[])
     ) WITH ORDINALITY AS t(owner, folder, content_id, ord)
-), box AS (
-    UPDATE mailboxes SET
-        uid_next = mailboxes.uid_next + wanted.taken,
-        message_count = mailboxes.message_count + wanted.taken,
-        unseen_count = mailboxes.unseen_count + wanted.taken,
-        highest_modseq = mailboxes.highest_modseq + 1
-    FROM (SELECT owner, folder, count(*) AS taken FROM target GROUP BY owner, folder) AS wanted
-    WHERE mailboxes.owner = wanted.owner AND mailboxes.name = wanted.folder
-    RETURNING mailboxes.id, mailboxes.owner, mailboxes.name,
-        mailboxes.uid_next - wanted.taken AS first_uid, mailboxes.highest_modseq
-), filed AS (
+), {modseq.RESERVE_FOR_TARGET}, filed AS (
     INSERT INTO mailbox_messages (mailbox_id, uid, content_id, internal_date, flags, modseq)
     SELECT box.id, box.first_uid + target.place - 1, target.content_id, :now, '',
         box.highest_modseq
@@ -136,7 +127,7 @@ SELECT DISTINCT target.owner, target.folder
 FROM target
 LEFT JOIN box ON box.owner = target.owner AND box.name = target.folder
 WHERE box.id IS NULL
-""").bindparams(
+""").bindparams(  # noqa: S608 (the text is made of constants only)
     bindparam("now", type_=UTCDateTime()),
     bindparam("content_ids", type_=ARRAY(Integer)),
     bindparam("raws", type_=ARRAY(LargeBinary)),

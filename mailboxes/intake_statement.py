@@ -26,6 +26,7 @@ from typing import Final
 
 from sqlalchemy import ARRAY, Connection, Integer, LargeBinary, String, bindparam, text
 
+from mailboxes import modseq
 from mailboxes.fixed_statements import execute
 from mailboxes.records import Recipient
 from mailboxes.schema import JobState, UTCDateTime
@@ -40,10 +41,11 @@ where its copies go (none relayed)."""
 # materialized: nextval runs once per row). ``target``: each copy, with its place among the
 # copies for the same mailbox. ``job``: the intakes' job ids, taken in the order the mails
 # came (the window above sorts the copies by mailbox: ids taken there would follow the
-# offices' names). ``box``: every mailbox's UIDs taken at once, as ``modseq.reserve`` takes
-# them. The UPDATE and the INSERTs all run, and the constraints are checked at the end of
-# the statement, so the filings and the jobs may refer to contents written beside them.
-_WRITE: Final = text("""
+# offices' names). ``box``: every mailbox's UIDs taken at once (``modseq``'s query, a
+# constant: nothing sent from outside is put in the text). The UPDATE and the INSERTs all
+# run, and the constraints are checked at the end of the statement, so the filings and the
+# jobs may refer to contents written beside them.
+_WRITE: Final = text(f"""
 WITH delivery AS MATERIALIZED (
     SELECT d.ord, d.raw, d.sender,
         CAST(nextval(pg_get_serial_sequence('message_contents', 'id')) AS INTEGER) AS content_id
@@ -63,17 +65,7 @@ WITH delivery AS MATERIALIZED (
     SELECT intake.ord,
         CAST(nextval(pg_get_serial_sequence('intake_jobs', 'id')) AS INTEGER) AS job_id
     FROM (SELECT ord FROM target WHERE office IS NOT NULL ORDER BY ord) AS intake
-), box AS (
-    UPDATE mailboxes SET
-        uid_next = mailboxes.uid_next + wanted.taken,
-        message_count = mailboxes.message_count + wanted.taken,
-        unseen_count = mailboxes.unseen_count + wanted.taken,
-        highest_modseq = mailboxes.highest_modseq + 1
-    FROM (SELECT owner, folder, count(*) AS taken FROM target GROUP BY owner, folder) AS wanted
-    WHERE mailboxes.owner = wanted.owner AND mailboxes.name = wanted.folder
-    RETURNING mailboxes.id, mailboxes.owner, mailboxes.name,
-        mailboxes.uid_next - wanted.taken AS first_uid, mailboxes.highest_modseq
-), filed AS (
+), {modseq.RESERVE_FOR_TARGET}, filed AS (
     INSERT INTO mailbox_messages (mailbox_id, uid, content_id, internal_date, flags, modseq)
     SELECT box.id, box.first_uid + target.place - 1, delivery.content_id, :now, '',
         box.highest_modseq
@@ -90,7 +82,7 @@ WITH delivery AS MATERIALIZED (
     JOIN delivery ON delivery.ord = target.delivery
 )
 SELECT target.delivery, job.job_id FROM job JOIN target ON target.ord = job.ord ORDER BY job.ord
-""").bindparams(
+""").bindparams(  # noqa: S608 (the text is made of constants only)
     bindparam("raws", type_=ARRAY(LargeBinary)),
     bindparam("senders", type_=ARRAY(String)),
     bindparam("now", type_=UTCDateTime()),

@@ -37,6 +37,7 @@ from mailboxes.fixed_statements import execute
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
 
 __all__ = [
+    "RESERVE_FOR_TARGET",
     "SEEN",
     "Reserved",
     "adjust",
@@ -94,6 +95,24 @@ def reserve(
         return None
     ((mailbox_id, uid_next, highest_modseq),) = rows  # _reserve's columns
     return mailbox_id, Reserved(uid_next - count, highest_modseq)
+
+
+RESERVE_FOR_TARGET = """box AS (
+    UPDATE mailboxes SET
+        uid_next = mailboxes.uid_next + wanted.taken,
+        message_count = mailboxes.message_count + wanted.taken,
+        unseen_count = mailboxes.unseen_count + wanted.taken,
+        highest_modseq = mailboxes.highest_modseq + 1
+    FROM (SELECT owner, folder, count(*) AS taken FROM target GROUP BY owner, folder) AS wanted
+    WHERE mailboxes.owner = wanted.owner AND mailboxes.name = wanted.folder
+    RETURNING mailboxes.id, mailboxes.owner, mailboxes.name,
+        mailboxes.uid_next - wanted.taken AS first_uid, mailboxes.highest_modseq
+)"""
+"""``reserve_unseen`` as a query of a PostgreSQL ``WITH`` statement: the ``box`` of each
+mailbox named by the statement's ``target`` rows (``owner``, ``folder``), one new unseen
+message per row; its first UID and the modseq to stamp. Mailboxes that do not exist have no
+``box``. The statements that file messages with one round trip share it
+(``intake_statement``, ``answer_statement``)."""
 
 
 def reserve_unseen(
