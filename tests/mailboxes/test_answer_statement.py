@@ -3,12 +3,10 @@ separate statements SQLite runs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -40,15 +38,6 @@ OFFICE = "aduana-118@aduanas.gob.pe"
 MONTH = ledgers.MonthKey("118", 2026, 11, "10")
 
 
-@pytest.fixture
-async def postgres_store(clock: FixedClock) -> AsyncIterator[Store]:
-    store = await Store.open(await fresh_database_url(), clock=clock, hasher=FAST_HASHER)
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def three_jobs(store: Store) -> list[ClaimedJob]:
     """Three DUAs queued for the office and claimed; the agent's inbox and the office's
     green folder exist already, with a message each."""
@@ -72,24 +61,27 @@ def accept(answering: Answering, job: ClaimedJob, reference: str, copy_folder: s
             (OFFICE, copy_folder, f"copia {reference}".encode()),
         ]
     )
-    answering.record_answer(
-        job=job.job,
-        agent_code="4821",
-        agent_reference=reference,
-        document_type="DUA",
-        regime="10",
-        office_code="118",
-        status=DeclarationStatus.ACCEPTED,
-        reply_content_id=reply,
-        number=f"118-2026-10-{number:06d}",
-        channel="rojo" if red else "verde",
-        document_digest=f"digest {reference}",
-    )
+    number_text = f"118-2026-10-{number:06d}"
+    channel = "rojo" if red else "verde"
+    record(answering, job, reference, reply, number_text, channel, f"digest {reference}")
     answering.mark_done(job.id)
 
 
 def reject(answering: Answering, job: ClaimedJob, reference: str, to: str = AGENT) -> None:
     reply = answering.deliver(to, "INBOX", f"rechazada {reference}".encode())
+    record(answering, job, reference, reply)
+
+
+def record(
+    answering: Answering,
+    job: ClaimedJob,
+    reference: str,
+    reply: int,
+    number: str | None = None,
+    channel: str | None = None,
+    digest: str | None = None,
+) -> None:
+    """An answer of the agent 4821 for a DUA of office 118: accepted when numbered."""
     answering.record_answer(
         job=job.job,
         agent_code="4821",
@@ -97,8 +89,11 @@ def reject(answering: Answering, job: ClaimedJob, reference: str, to: str = AGEN
         document_type="DUA",
         regime="10",
         office_code="118",
-        status=DeclarationStatus.REJECTED,
+        status=DeclarationStatus.REJECTED if number is None else DeclarationStatus.ACCEPTED,
         reply_content_id=reply,
+        number=number,
+        channel=channel,
+        document_digest=digest,
     )
 
 

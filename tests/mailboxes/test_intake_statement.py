@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import Connection, func, select
 
 from config.clock import FixedClock
@@ -35,15 +34,6 @@ BATCH: Batch = [
 """The second office's intake comes before the first office's last: jobs are numbered in
 the order the mails came, whichever office they are for."""
 MAILBOXES = [(OFFICE, "INBOX"), (OTHER_OFFICE, "INBOX"), (AGENT, "INBOX"), (AGENT, "Sent")]
-
-
-@pytest.fixture
-async def postgres_store(clock: FixedClock) -> AsyncIterator[Store]:
-    store = await Store.open(await fresh_database_url(), clock=clock, hasher=FAST_HASHER)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def deliver_together(
