@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -75,12 +75,12 @@ def decode_change(payload: str) -> tuple[str, Change]:
     return origin, Change(mailboxes, jobs, relayed)
 
 
-def merged(first: Change, then: Change) -> Change:
-    """One change that names what both name."""
+def merged(changes: Sequence[Change]) -> Change:
+    """One change that names what they all name, their jobs in order."""
     return Change(
-        first.mailboxes | then.mailboxes,
-        first.job_ids + then.job_ids,
-        first.relayed or then.relayed,
+        frozenset().union(*(change.mailboxes for change in changes)),
+        tuple(job for change in changes for job in change.job_ids),
+        any(change.relayed for change in changes),
     )
 
 
@@ -96,7 +96,7 @@ class ChangeFeed:
         self._on_remote = on_remote
         self.origin = uuid.uuid4().hex
         self._connection: Any = None
-        self._waiting: Change | None = None
+        self._waiting: list[Change] = []
         self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -114,17 +114,16 @@ class ChangeFeed:
         """
         if self._connection is None:
             return
-        waiting = self._waiting
-        self._waiting = change if waiting is None else merged(waiting, change)
+        self._waiting.append(change)  # merged when sent: once, however long the wait
         if self._sender is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
 
     async def _send_waiting(self) -> None:
         try:
-            while self._waiting is not None and self._connection is not None:
-                change, self._waiting = self._waiting, None
+            while self._waiting and self._connection is not None:
+                changes, self._waiting = self._waiting, []
                 try:
-                    for payload in encode_change(self.origin, change):
+                    for payload in encode_change(self.origin, merged(changes)):
                         await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
                 except Exception:
                     log.exception("cannot publish a change notice")
