@@ -10,10 +10,11 @@ from sqlalchemy import Connection, func, select
 
 from config.clock import FixedClock
 from mailboxes.records import Recipient
-from mailboxes.schema import IntakeJobRow, MailboxMessageRow, MailboxRow, MessageContentRow
-from mailboxes.store import Store
+from mailboxes.schema import IntakeJobRow, MessageContentRow
+from mailboxes.store import JOB_COLUMNS, Store
 from tests.conftest import FAST_HASHER
 from tests.mailboxes.observed import Observed
+from tests.mailboxes.stored import FILED_ROWS, MAILBOX_ROWS, stored
 from tests.postgres import fresh_database_url
 
 OFFICE = "aduana-118@aduanas.gob.pe"
@@ -54,63 +55,15 @@ async def create_mailboxes(store: Store) -> None:
 
 async def rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Everything an intake writes, with contents named by their bytes rather than by id."""
-    async with store.database.read() as connection:
-        mailboxes = (
-            await connection.execute(
-                select(
-                    MailboxRow.owner,
-                    MailboxRow.name,
-                    MailboxRow.uid_validity,
-                    MailboxRow.uid_next,
-                    MailboxRow.message_count,
-                    MailboxRow.unseen_count,
-                    MailboxRow.highest_modseq,
-                ).order_by(MailboxRow.owner, MailboxRow.name)
-            )
-        ).all()
-        filed = (
-            await connection.execute(
-                select(
-                    MailboxRow.owner,
-                    MailboxRow.name,
-                    MailboxMessageRow.uid,
-                    MessageContentRow.raw,
-                    MessageContentRow.size,
-                    MessageContentRow.created_at,
-                    MailboxMessageRow.internal_date,
-                    MailboxMessageRow.flags,
-                    MailboxMessageRow.modseq,
-                )
-                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
-                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-                .order_by(MailboxRow.owner, MailboxRow.name, MailboxMessageRow.uid)
-            )
-        ).all()
-        jobs = (
-            await connection.execute(
-                select(
-                    IntakeJobRow.id,
-                    MessageContentRow.raw,
-                    IntakeJobRow.office_code,
-                    IntakeJobRow.sender,
-                    IntakeJobRow.recipient,
-                    IntakeJobRow.state,
-                    IntakeJobRow.attempts,
-                    IntakeJobRow.received_at,
-                    IntakeJobRow.finished_at,
-                    IntakeJobRow.error,
-                )
-                .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-                .order_by(IntakeJobRow.id)
-            )
-        ).all()
-        contents = await connection.scalar(select(func.count(MessageContentRow.id)))
-    return {
-        "mailboxes": [tuple(row) for row in mailboxes],
-        "filed": [tuple(row) for row in filed],
-        "jobs": [tuple(row) for row in jobs],
-        "contents": [(contents,)],
-    }
+    jobs = (
+        select(*JOB_COLUMNS, IntakeJobRow.finished_at, IntakeJobRow.error, MessageContentRow.raw)
+        .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
+        .order_by(IntakeJobRow.id)
+    )
+    contents = select(func.count(MessageContentRow.id))
+    return await stored(
+        store, {"mailboxes": MAILBOX_ROWS, "filed": FILED_ROWS, "jobs": jobs, "contents": contents}
+    )
 
 
 async def test_a_batch_is_one_statement_outside_a_transaction_block(
@@ -152,7 +105,7 @@ async def test_it_writes_what_the_transaction_writes(clock: FixedClock) -> None:
     assert by_statement == by_transaction
     assert statement_jobs == transaction_jobs
     # uid_next, messages, unseen: each mailbox's first mail and what the batch filed there
-    assert [row[3:6] for row in by_statement["mailboxes"]] == [
+    assert [row[2:5] for row in by_statement["mailboxes"]] == [
         (4, 3, 3),
         (3, 2, 2),
         (4, 3, 3),
@@ -179,7 +132,7 @@ async def test_a_new_mailbox_in_the_batch_is_created_by_the_transaction(
     assert written["contents"] == [(len(MAILBOXES) + 2,)]
     assert [(m.uid, m.size) for m in await store.list_messages(newcomer)] == [(1, 17)]
     assert [len(jobs) for jobs in job_ids] == [1, 1]
-    assert [row[1] for row in written["jobs"]] == [
+    assert [row[-1] for row in written["jobs"]] == [
         b"Subject: a\r\n\r\na\r\n",
         b"Subject: b\r\n\r\nb\r\n",
     ]
