@@ -67,6 +67,11 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def socket_url(self, database: str) -> str:
+        """``database`` through the server's Unix socket, as a node beside its server reaches
+        it (docs/topology.md)."""
+        return f"postgresql+asyncpg://postgres@/{database}?host={self.root}&port={self.port}"
+
     def _run(self, *argv: str) -> None:
         command = [str(argv[0]), *argv[1:]]
         if self.user is not None:

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 import aiosqlite
 import pytest
 from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from mailboxes.database import Database
 from mailboxes.schema import SubscriptionRow
 from mailboxes.store import Store
 from tests.mailboxes.observed import Observed
+from tests.postgres import postgres_server
 
 
 def _subscribe(name: str, fail: bool = False) -> object:
@@ -196,3 +198,26 @@ async def test_postgresql_reads_without_a_transaction_block_and_writes_at_read_c
         assert observed.commands[-1] == "COMMIT"
     finally:
         await fresh.dispose()
+
+
+def _over(connection: Connection) -> tuple[str, bool]:
+    row = connection.exec_driver_sql(
+        "SELECT current_database(), inet_server_addr() IS NULL"  # NULL: a Unix socket
+    ).one()
+    return str(row[0]), bool(row[1])
+
+
+async def test_a_postgresql_server_beside_the_node_is_reached_through_its_socket() -> None:
+    """The URL docs/topology.md gives for a server on the same machine (``?host=`` naming
+    its socket's directory) connects over that socket, not TCP, for reads and writes."""
+    server = postgres_server()
+    name = make_url(await server.create_database()).database
+    assert name is not None
+    database = Database(server.socket_url(name))
+    try:
+        assert await database.run(_over) == (name, True)
+        assert await database.run(_over, write=True) == (name, True)
+        await database.run(_subscribe("INBOX"), write=True)
+        assert await database.run(_count) == 1
+    finally:
+        await database.dispose()
