@@ -9,8 +9,9 @@ import signal
 import sys
 from collections.abc import Callable
 
+from config.backoff import Backoff
 from dialup_sim.phonebook import PhonebookError, parse_address
-from gateway.clients.office_watch import Acceptance, Backoff, OfficeWatcher, WatchRefused
+from gateway.clients.office_watch import Acceptance, OfficeWatcher, WatchRefused
 
 __all__ = ["register", "run"]
 

@@ -26,6 +26,7 @@ from typing import Any, Final, TypeVar
 import aioimaplib
 from pymap.parsing.modutf7 import modutf7_encode
 
+from config.backoff import Backoff
 from gateway.clients.responses import (
     announces_new_messages,
     parse_fetch,
@@ -36,7 +37,6 @@ from gateway.clients.responses import (
 
 __all__ = [
     "Acceptance",
-    "Backoff",
     "OfficeWatcher",
     "WatchRefused",
     "acceptance_from_headers",
@@ -104,24 +104,6 @@ def mailbox_argument(name: str) -> str:
     sends arguments as they are, so ``Canal rojo`` would be two arguments)."""
     encoded = modutf7_encode(name).decode("ascii")
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-@dataclass
-class Backoff:
-    """Delays between reconnection attempts: doubling from ``initial`` up to ``maximum``."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-    factor: float = 2.0
-    _next: float | None = None
-
-    def next_delay(self) -> float:
-        delay = self.initial if self._next is None else self._next
-        self._next = min(self.maximum, delay * self.factor)
-        return delay
-
-    def reset(self) -> None:
-        self._next = None
 
 
 Report = Callable[[Acceptance], None]

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from config.backoff import Backoff
 from gateway.clients.office_watch import (
     Acceptance,
-    Backoff,
     OfficeWatcher,
     WatchRefused,
     acceptance_from_headers,
@@ -46,13 +46,6 @@ def test_only_accepted_declarations_are_acceptances() -> None:
     assert accepted.line() == "118-2026-10-000042  despachador 4821  canal rojo  ref. REF-42"
     assert acceptance_from_headers(4, office_copy("x", status="rejected")) is None
     assert acceptance_from_headers(5, b"Subject: hola\r\n\r\n") is None
-
-
-def test_backoff_doubles_up_to_its_maximum_and_resets() -> None:
-    backoff = Backoff(initial=0.5, maximum=3.0)
-    assert [backoff.next_delay() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    backoff.reset()
-    assert backoff.next_delay() == 0.5
 
 
 # -- the watcher against real servers --------------------------------------------------------

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.clients.office_watch import Backoff, OfficeWatcher
+from config.backoff import Backoff
+from gateway.clients.office_watch import OfficeWatcher
 from gateway.imap import ImapServer
 from gateway.imap.filing import FilingError, OfficeFiling
 from mailboxes.jobs import JobQueue
