@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from sqlalchemy.engine import make_url
 
+from config.backoff import Backoff
 from mailboxes.records import Change
 
 __all__ = ["CHANNEL", "ChangeFeed", "decode_change", "encode_change", "merged"]
@@ -29,6 +30,13 @@ log = logging.getLogger(__name__)
 CHANNEL = "teledespacho_changes"
 MAX_PAYLOAD = 7000
 """PostgreSQL refuses notices of 8000 bytes or more; larger changes are sent in parts."""
+MAX_WAITING = 1000
+"""Changes waiting to be sent beyond this many are merged into one, which keeps only the
+newest ``MAX_WAITING`` job numbers. Only a connection that cannot be restored while the
+database still takes commits (its ``max_connections`` reached) lets them pile up; the jobs
+whose numbers are dropped are found on the other processes' poll interval."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds a (re)connection may take before it counts as failed."""
 
 
 def encode_change(origin: str, change: Change) -> list[str]:
@@ -89,19 +97,53 @@ def _dsn(url: str) -> str:
 
 
 class ChangeFeed:
-    """One connection that publishes this store's changes and hears the other stores'."""
+    """One connection that publishes this store's changes and hears the other stores'.
 
-    def __init__(self, url: str, on_remote: Callable[[Change], None]) -> None:
+    When the server drops the connection (a restart, an administrator's
+    ``pg_terminate_backend``, ``idle_session_timeout`` on a quiet node) the feed says so
+    once, keeps what it still has to publish, and reconnects on the project's backoff;
+    once listening again it says so once more and sends what waited. Notices the other
+    stores sent meanwhile are not heard again, and need not be: the pipeline worker, the
+    relay queue and IMAP IDLE look at the store on their poll interval anyway.
+    """
+
+    def __init__(
+        self, url: str, on_remote: Callable[[Change], None], *, backoff: Backoff | None = None
+    ) -> None:
         self._dsn = _dsn(url)
         self._on_remote = on_remote
+        self._backoff = backoff or Backoff()
         self.origin = uuid.uuid4().hex
+        self._open = False
         self._connection: Any = None
+        """``None`` before ``start``, after ``close`` and while reconnecting."""
         self._waiting: list[Change] = []
+        self._dropped_jobs = 0
         self._sender: asyncio.Task[None] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+
+    @property
+    def application_name(self) -> str:
+        """What the server's ``pg_stat_activity`` shows for this feed's connection."""
+        return f"teledespacho-notices-{self.origin}"
 
     async def start(self) -> None:
-        self._connection = await asyncpg.connect(self._dsn)
-        await self._connection.add_listener(CHANNEL, self._received)
+        self._connection = await self._connect()
+        self._open = True
+
+    async def _connect(self) -> Any:
+        connection = await asyncpg.connect(
+            self._dsn,
+            timeout=CONNECT_TIMEOUT,
+            server_settings={"application_name": self.application_name},
+        )
+        try:
+            await connection.add_listener(CHANNEL, self._received)
+        except BaseException:
+            connection.terminate()
+            raise
+        connection.add_termination_listener(self._terminated)
+        return connection
 
     def publish(self, change: Change) -> None:
         """Send ``change`` in the background (called after the commit, from sync code).
@@ -110,23 +152,37 @@ class ChangeFeed:
         one: under load a node commits faster than it can notify, and each notice is a
         round trip, a commit on the server and a notice heard by every store listening,
         this one included. Listeners lose nothing by it: a notice says which mailboxes and
-        jobs to look at, not what happened to them.
+        jobs to look at, not what happened to them. While the connection is being
+        restored they wait for it, at most ``MAX_WAITING`` changes' worth (see there).
         """
-        if self._connection is None:
+        if not self._open:
             return
         self._waiting.append(change)  # merged when sent: once, however long the wait
-        if self._sender is None:
+        if len(self._waiting) > MAX_WAITING:
+            self._compact_waiting()
+        if self._sender is None and self._connection is not None:
             self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
+
+    def _compact_waiting(self) -> None:
+        whole = merged(self._waiting)
+        kept = whole.job_ids[-MAX_WAITING:]
+        self._dropped_jobs += len(whole.job_ids) - len(kept)
+        self._waiting = [Change(whole.mailboxes, kept, whole.relayed)]
 
     async def _send_waiting(self) -> None:
         try:
             while self._waiting and self._connection is not None:
+                connection = self._connection
                 changes, self._waiting = self._waiting, []
                 try:
                     for payload in encode_change(self.origin, merged(changes)):
-                        await self._connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-                except Exception:
-                    log.exception("cannot publish a change notice")
+                        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    if not connection.is_closed():
+                        log.exception("cannot publish a change notice")
+                        continue
+                    self._waiting[:0] = changes  # sent again once reconnected
+                    self._lost(connection, error)
         finally:
             self._sender = None
 
@@ -139,7 +195,52 @@ class ChangeFeed:
         if origin != self.origin:
             self._on_remote(change)
 
+    def _terminated(self, connection: Any) -> None:
+        self._lost(connection, None)
+
+    def _lost(self, connection: Any, error: BaseException | None) -> None:
+        """``connection`` is gone: say so once and reconnect in the background."""
+        if connection is not self._connection or not self._open:
+            return  # already known, or closed by ``close``
+        self._connection = None
+        log.warning(
+            "lost the connection for change notices (%s); reconnecting, and until then "
+            "the other processes' changes are seen on the poll interval",
+            error or "closed by the server",
+        )
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        attempts = 0
+        while True:
+            await asyncio.sleep(self._backoff.next_delay())
+            attempts += 1
+            try:
+                connection = await self._connect()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.debug("change notices: reconnection attempt %d failed: %s", attempts, e)
+                continue
+            break
+        self._backoff.reset()
+        self._connection, self._reconnecting = connection, None
+        dropped, self._dropped_jobs = self._dropped_jobs, 0
+        log.info(
+            "change notices restored after %d attempts; %d changes waited to be sent%s",
+            attempts,
+            len(self._waiting),
+            f" ({dropped} job numbers dropped; their jobs are found on the poll interval)"
+            if dropped
+            else "",
+        )
+        if self._waiting and self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
+
     async def close(self) -> None:
+        self._open = False
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            await asyncio.gather(self._reconnecting, return_exceptions=True)
+            self._reconnecting = None
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)
         connection, self._connection = self._connection, None

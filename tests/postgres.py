@@ -124,14 +124,15 @@ class PostgresServer:
         from mailboxes.database import Database
         from mailboxes.migrate import upgrade
 
-        await self._admin(f"CREATE DATABASE {TEMPLATE}")
+        await self.admin(f"CREATE DATABASE {TEMPLATE}")
         database = Database(self.url(TEMPLATE))
         try:
             await upgrade(database)
         finally:
             await database.dispose()
 
-    async def _admin(self, statement: str) -> None:
+    async def admin(self, statement: str) -> None:
+        """Run ``statement`` as the superuser, connected to the ``postgres`` database."""
         import asyncpg
 
         connection = await asyncpg.connect(
@@ -149,7 +150,7 @@ class PostgresServer:
             self.template_ready = True
         name = f"test_{os.getpid()}_{next(self._names)}"
         template = TEMPLATE if migrated else "template0"
-        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+        await self.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 
     def stop(self) -> None:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 
 from sqlalchemy import Connection, text
 
+from config.backoff import Backoff
 from config.clock import FixedClock
-from mailboxes.notify import MAX_PAYLOAD, decode_change, encode_change
+from mailboxes.notify import (
+    MAX_PAYLOAD,
+    MAX_WAITING,
+    ChangeFeed,
+    decode_change,
+    encode_change,
+    merged,
+)
 from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
@@ -117,3 +128,147 @@ async def test_changes_published_while_a_notice_is_on_its_way_go_together(
     finally:
         await writer.close()
         await reader.close()
+
+
+# -- a feed whose connection the server drops -------------------------------------------------
+
+QUICK = Backoff(initial=0.05, maximum=0.2)
+
+
+class Told(logging.Handler):
+    """The feed's log records, and a way to wait for one that says something."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._said = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self._said.set()
+
+    async def said(self, words: str, *, times: int = 1) -> None:
+        while sum(words in record.getMessage() for record in self.records) < times:
+            self._said.clear()
+            await asyncio.wait_for(self._said.wait(), 10)
+
+    def at(self, level: int) -> list[logging.LogRecord]:
+        return [record for record in self.records if record.levelno >= level]
+
+
+@contextmanager
+def told() -> Iterator[Told]:
+    handler = Told()
+    logger = logging.getLogger("mailboxes.notify")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@asynccontextmanager
+async def feeds(url: str, heard: asyncio.Queue[Change]) -> AsyncIterator[tuple[ChangeFeed, ...]]:
+    """A publishing feed and a listening one on the database at ``url``."""
+    publisher = ChangeFeed(url, lambda _change: None, backoff=QUICK)
+    listener = ChangeFeed(url, heard.put_nowait, backoff=QUICK)
+    await publisher.start()
+    await listener.start()
+    try:
+        yield publisher, listener
+    finally:
+        await publisher.close()
+        await listener.close()
+
+
+async def _cut(feed: ChangeFeed) -> None:
+    await postgres_server().admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        f" WHERE application_name = '{feed.application_name}'"
+    )
+
+
+async def _allow_connections(url: str, allowed: bool) -> None:
+    name = url.rsplit("/", 1)[1]
+    await postgres_server().admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}")
+
+
+def _job(n: int) -> Change:
+    return Change(frozenset({(f"agente{n % 7}@agencias.pe", "INBOX")}), (n,))
+
+
+async def _heard_until(heard: asyncio.Queue[Change], last_job: int) -> Change:
+    """What the notices heard name, up to the one that names ``last_job``."""
+    changes: list[Change] = []
+    while not changes or last_job not in changes[-1].job_ids:
+        changes.append(await asyncio.wait_for(heard.get(), 10))
+    return merged(changes)
+
+
+async def test_a_feed_whose_connection_is_dropped_listens_again() -> None:
+    """Cut by the server, a listening feed says so once, reconnects and hears again."""
+    url = await fresh_database_url()
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    with told() as log:
+        async with feeds(url, heard) as (publisher, listener):
+            await _cut(listener)
+            await log.said("change notices restored")
+            publisher.publish(_job(1))
+            assert (await asyncio.wait_for(heard.get(), 10)).job_ids == (1,)
+    assert [record.getMessage() for record in log.at(logging.WARNING)] == [
+        "lost the connection for change notices (closed by the server); reconnecting, and"
+        " until then the other processes' changes are seen on the poll interval"
+    ]
+    assert not any(record.exc_info for record in log.records)
+
+
+async def test_changes_published_while_reconnecting_wait_and_are_told_once() -> None:
+    """The server refuses new connections for a while: the changes published meanwhile
+    are sent when the feed gets back, and the log says it once, not once per change."""
+    url = await fresh_database_url()
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    with told() as log:
+        async with feeds(url, heard) as (publisher, _listener):
+            await _allow_connections(url, False)
+            try:
+                await _cut(publisher)
+                await log.said("lost the connection")
+                for n in range(30):
+                    publisher.publish(_job(n))
+                    await asyncio.sleep(0)  # each in its own turn, as commits publish them
+                await log.said("reconnection attempt", times=2)
+            finally:
+                await _allow_connections(url, True)
+            assert (await _heard_until(heard, 29)).job_ids == tuple(range(30))
+    assert [record.levelname for record in log.at(logging.INFO)] == ["WARNING", "INFO"]
+    assert "restored after" in log.at(logging.INFO)[1].getMessage()
+    assert "30 changes waited" in log.at(logging.INFO)[1].getMessage()
+    assert not any(record.exc_info for record in log.records)
+
+
+async def test_changes_that_pile_up_while_reconnecting_are_bounded() -> None:
+    """Beyond ``MAX_WAITING`` the waiting changes become one: every mailbox is still told,
+    with the newest job numbers; the log says how many numbers were dropped."""
+    url = await fresh_database_url()
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    published = 3 * MAX_WAITING + 5
+    with told() as log:
+        async with feeds(url, heard) as (publisher, _listener):
+            await _allow_connections(url, False)
+            try:
+                await _cut(publisher)
+                await log.said("lost the connection")
+                for n in range(published):
+                    publisher.publish(_job(n))
+            finally:
+                await _allow_connections(url, True)
+            told_of = await _heard_until(heard, published - 1)
+    assert told_of.mailboxes == {box for n in range(7) for box in _job(n).mailboxes}
+    jobs = told_of.job_ids
+    assert list(jobs) == sorted(jobs)
+    assert MAX_WAITING <= len(jobs) <= 2 * MAX_WAITING
+    restored = log.at(logging.INFO)[-1].getMessage()
+    assert f"({published - len(jobs)} job numbers dropped;" in restored
