@@ -11,7 +11,8 @@ connection, which is what SQLAlchemy itself calls: on SQLite (the ``pysqlite`` d
 store's connections use) the ``sqlite3`` cursor; on PostgreSQL the cursor of SQLAlchemy's
 adapter over asyncpg (which begins the transaction, prepares and caches the statement and
 translates asyncpg's errors, as on SQLAlchemy's path). A driver failure is raised as
-SQLAlchemy's own error (the servers catch ``StoreError``). With another driver, and while
+SQLAlchemy's own error (the servers catch ``StoreError``), and a lost server invalidates
+the pool's connections as on SQLAlchemy's path. With another driver, and while
 anything listens to a connection's statements, they go through SQLAlchemy as before.
 """
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import Connection, Dialect, Select, insert
+from sqlalchemy.engine.interfaces import DBAPIModule
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 
@@ -45,11 +47,22 @@ def _on_cursor(connection: Connection) -> Any | None:
     return connection.connection.dbapi_connection
 
 
-def _raise_wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) -> NoReturn:
-    """A driver failure as SQLAlchemy raises it (``IntegrityError``, ``OperationalError``...)."""
-    dbapi = connection.dialect.loaded_dbapi
+def _raise_wrapped(
+    connection: Connection, sql: str, parameters: Any, exc: DBAPIModule.Error, cursor: Any
+) -> NoReturn:
+    """A driver failure as SQLAlchemy raises it (``IntegrityError``, ``OperationalError``...).
+
+    One that says the server is gone (a restart cut the connection) goes through
+    SQLAlchemy's own handling, which invalidates the connection and the pool's older ones:
+    the next use connects anew instead of failing on them for good. Any other leaves the
+    transaction as it is, for the unit of work to carry on or roll back (SQLAlchemy's
+    handling would roll back a transaction begun outside it, as ``_Lent``'s are).
+    """
+    dialect = connection.dialect
+    if dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor):
+        connection._handle_dbapi_exception(exc, sql, parameters, cursor, None)
     raise DBAPIError.instance(
-        sql, parameters, exc, dbapi.Error, dialect=connection.dialect
+        sql, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect
     ) from exc
 
 
@@ -74,12 +87,12 @@ def scalar(connection: Connection, statement: Select[Any]) -> Any:
     raw = _on_cursor(connection)
     if raw is None:
         return connection.exec_driver_sql(sql).scalar()
+    cursor = raw.cursor()
     try:
-        cursor = raw.cursor()
         cursor.execute(sql)
         row = cursor.fetchone()
     except connection.dialect.loaded_dbapi.Error as exc:
-        _raise_wrapped(connection, sql, (), exc)
+        _raise_wrapped(connection, sql, (), exc, cursor)
     return None if row is None else row[0]
 
 
@@ -119,12 +132,12 @@ def execute(
         bound[name] if process is None else process(bound[name])
         for name, process in zip(known.names, known.processors, strict=True)
     )
+    cursor = raw.cursor()
     try:
-        cursor = raw.cursor()
         cursor.execute(known.sql, values)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     except connection.dialect.loaded_dbapi.Error as exc:
-        _raise_wrapped(connection, known.sql, values, exc)
+        _raise_wrapped(connection, known.sql, values, exc, cursor)
     if rows and type(rows[0]) is not tuple:  # asyncpg's records: plain tuples, as SQLite's
         rows = [tuple(row) for row in rows]
     results = known.results
@@ -211,10 +224,11 @@ class Insert:
             return
         raw = _on_cursor(connection)
         if raw is not None:
+            cursor = raw.cursor()
             try:
-                raw.cursor().executemany(compiled.sql, parameters)
+                cursor.executemany(compiled.sql, parameters)
             except connection.dialect.loaded_dbapi.Error as exc:
-                _raise_wrapped(connection, compiled.sql, parameters, exc)
+                _raise_wrapped(connection, compiled.sql, parameters, exc, cursor)
         elif len(parameters) == 1:
             connection.exec_driver_sql(compiled.sql, parameters[0])
         else:

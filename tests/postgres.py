@@ -153,6 +153,21 @@ class PostgresServer:
         await self.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 
+    def restart(self) -> None:
+        """Stop the server, cutting off its clients as an operator's restart does, and
+        start it again on the same port (blocks: call it from a thread)."""
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-m",
+            "fast",
+            "-l",  # the server's output to its log, not to our pipes (we would wait on them)
+            str(self.root / "server.log"),
+            "-w",
+            "restart",
+        )
+
     def stop(self) -> None:
         if self.datadir.exists():
             with contextlib.suppress(subprocess.CalledProcessError):
