@@ -96,6 +96,19 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _refused_by_the_server(error: Exception) -> bool:
+    """Whether a failed notice is the server's answer to it, over a connection that still
+    works, rather than a sign that the connection is gone.
+
+    Not only the driver's connection errors mean gone: a restart whose goodbye was read
+    before the end of the connection leaves asyncpg refusing every operation
+    (``InternalClientError``) without ever calling the termination listeners.
+    """
+    return isinstance(error, asyncpg.PostgresError) and not isinstance(
+        error, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
+    )
+
+
 class ChangeFeed:
     """One connection that publishes this store's changes and hears the other stores'.
 
@@ -177,8 +190,8 @@ class ChangeFeed:
                 try:
                     for payload in encode_change(self.origin, merged(changes)):
                         await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    if not connection.is_closed():
+                except Exception as error:
+                    if _refused_by_the_server(error) and not connection.is_closed():
                         log.exception("cannot publish a change notice")
                         continue
                     self._waiting[:0] = changes  # sent again once reconnected
@@ -203,6 +216,7 @@ class ChangeFeed:
         if connection is not self._connection or not self._open:
             return  # already known, or closed by ``close``
         self._connection = None
+        connection.terminate()  # if the driver still holds it open, half dead
         log.warning(
             "lost the connection for change notices (%s); reconnecting, and until then "
             "the other processes' changes are seen on the poll interval",

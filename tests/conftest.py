@@ -14,6 +14,9 @@ from config.settings import Settings
 from gateway.node import Node
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
+from tests.postgres import own_server
+
+__all__ = ["FAST_HASHER", "own_server"]
 
 # Every node a test starts (in process or as a subprocess) serves HTTP on a free port unless
 # the test names one: the default 8025 would make parallel nodes collide.

@@ -11,6 +11,7 @@ On a developer's machine without PostgreSQL the tests that need it are skipped; 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import itertools
@@ -20,12 +21,19 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "fresh_database_url", "postgres_server", "skip_without_postgres"]
+__all__ = [
+    "PostgresServer",
+    "fresh_database_url",
+    "own_server",
+    "postgres_server",
+    "skip_without_postgres",
+]
 
 TEMPLATE = "teledespacho_template"
 
@@ -192,3 +200,14 @@ def postgres_server() -> PostgresServer:
 async def fresh_database_url(*, migrated: bool = True) -> str:
     """The URL of a new database on the session's server."""
     return await postgres_server().create_database(migrated=migrated)
+
+
+@pytest.fixture
+async def own_server() -> AsyncIterator[PostgresServer]:
+    """A server for one test alone, for what would disturb the others' (a restart)."""
+    skip_without_postgres()
+    started = await asyncio.to_thread(PostgresServer.start)
+    try:
+        yield started
+    finally:
+        await asyncio.to_thread(started.stop)

@@ -20,24 +20,16 @@ from gateway.node import Node
 from tests.conftest import FAST_HASHER
 from tests.gateway.pipeline.helpers import declaration, flat, submission
 from tests.node_clients import AGENT, smtp_send, submit_and_wait
-from tests.postgres import PostgresServer, skip_without_postgres
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[PostgresServer]:
-    skip_without_postgres()
-    started = await asyncio.to_thread(PostgresServer.start)
-    try:
-        yield started
-    finally:
-        await asyncio.to_thread(started.stop)
-
-
-@pytest.fixture
-async def node(server: PostgresServer, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
+async def node(
+    own_server: PostgresServer, tmp_path: Path, clock: FixedClock
+) -> AsyncIterator[Node]:
     settings = Settings(
         data_dir=tmp_path / "node",
-        database_url=await server.create_database(migrated=False),
+        database_url=await own_server.create_database(migrated=False),
         smtp_port=0,
         pop3_port=0,
         imap_port=0,
@@ -60,12 +52,12 @@ def _dua(reference: str) -> bytes:
 
 
 async def test_declarations_are_answered_after_the_database_restarts(
-    node: Node, server: PostgresServer
+    node: Node, own_server: PostgresServer
 ) -> None:
     (before,) = await submit_and_wait(node, _dua("ANTES-1"), 1)
     assert before["X-Teledespacho-Status"] == "accepted"
 
-    await asyncio.to_thread(server.restart)
+    await asyncio.to_thread(own_server.restart)
     probe = b"Subject: tras el reinicio\r\n\r\nhola\r\n"
     try:  # the first submission may meet a connection the restart cut
         await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 
+import pytest
 from sqlalchemy import Connection, text
 
 from config.backoff import Backoff
@@ -23,7 +24,7 @@ from mailboxes.notify import (
 from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
-from tests.postgres import fresh_database_url, postgres_server
+from tests.postgres import PostgresServer, fresh_database_url, postgres_server
 
 OWNER = "agente1@agencias.pe"
 
@@ -272,3 +273,26 @@ async def test_changes_that_pile_up_while_reconnecting_are_bounded() -> None:
     assert MAX_WAITING <= len(jobs) <= 2 * MAX_WAITING
     restored = log.at(logging.INFO)[-1].getMessage()
     assert f"({published - len(jobs)} job numbers dropped;" in restored
+
+
+async def test_a_notice_sent_as_the_server_goes_down_waits_for_the_next_connection(
+    own_server: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restart reaches a busy node: the server's goodbye has been read on the feed's
+    connection, but not yet the end of the connection, when the next notice goes out. The
+    driver then refuses the notice without ever reporting the connection lost; the notice
+    is kept and sent once the feed is back."""
+    url = await own_server.create_database(migrated=False)
+    heard: asyncio.Queue[Change] = asyncio.Queue()
+    with told() as log:
+        async with feeds(url, heard) as (publisher, _listener):
+            own_server.restart()  # blocking on purpose: nothing is read meanwhile
+            await asyncio.sleep(0)  # one turn of the loop: the goodbye read, the end not yet
+            publisher.publish(_job(1))
+            await log.said("change notices restored", times=2)  # both feeds
+    restored = [record.getMessage() for record in log.records if "restored" in record.msg]
+    assert sorted(message.split("; ")[1] for message in restored) == [
+        "0 changes waited to be sent",  # the listener's
+        "1 changes waited to be sent",  # the publisher's: the notice was kept
+    ]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

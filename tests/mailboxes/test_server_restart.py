@@ -10,7 +10,7 @@ else's databases.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
@@ -20,20 +20,10 @@ from mailboxes.errors import StoreError
 from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
-from tests.postgres import PostgresServer, skip_without_postgres
+from tests.postgres import PostgresServer
 
 OWNER = "agente1@agencias.pe"
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[PostgresServer]:
-    skip_without_postgres()
-    started = await asyncio.to_thread(PostgresServer.start)
-    try:
-        yield started
-    finally:
-        await asyncio.to_thread(started.stop)
 
 
 async def _after_one_failure_at_most(use: Callable[[], Awaitable[T]]) -> T:
@@ -45,14 +35,14 @@ async def _after_one_failure_at_most(use: Callable[[], Awaitable[T]]) -> T:
 
 
 async def test_deliveries_and_reads_carry_on_after_the_server_restarts(
-    server: PostgresServer, clock: FixedClock
+    own_server: PostgresServer, clock: FixedClock
 ) -> None:
-    store = await Store.open(await server.create_database(), clock=clock, hasher=FAST_HASHER)
+    store = await Store.open(await own_server.create_database(), clock=clock, hasher=FAST_HASHER)
     try:
         for _ in range(3):  # more than one pooled connection in use before the restart
             await store.deliver("x@agencias.pe", [Recipient(OWNER)], b"Subject: a\r\n\r\nx\r\n")
         assert len(await store.list_messages(OWNER)) == 3
-        await asyncio.to_thread(server.restart)
+        await asyncio.to_thread(own_server.restart)
 
         await _after_one_failure_at_most(
             lambda: store.deliver("x@agencias.pe", [Recipient(OWNER)], b"Subject: b\r\n\r\nx\r\n")
@@ -67,15 +57,15 @@ async def test_deliveries_and_reads_carry_on_after_the_server_restarts(
 
 
 async def test_stores_hear_each_other_again_after_the_server_restarts(
-    server: PostgresServer, clock: FixedClock
+    own_server: PostgresServer, clock: FixedClock
 ) -> None:
-    url = await server.create_database()
+    url = await own_server.create_database()
     writer = await Store.open(url, clock=clock, hasher=FAST_HASHER)
     reader = await Store.open(url, clock=clock, hasher=FAST_HASHER, migrate=False)
     heard: asyncio.Queue[Change] = asyncio.Queue()
     reader.subscribe(heard.put_nowait)
     try:
-        await asyncio.to_thread(server.restart)
+        await asyncio.to_thread(own_server.restart)
         for _ in range(100):  # until the reader listens again: a delivery each 0.1 s
             await _after_one_failure_at_most(
                 lambda: writer.deliver("x@agencias.pe", [Recipient(OWNER)], b"Subject: d\r\n\r\n")
