@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import resource
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Final
 
 __all__ = [
     "FD_RESERVE",
+    "PASS_FAILURE_LOG_INTERVAL",
     "ConnectionLimits",
     "RateLimitedLog",
     "Refusal",
@@ -31,6 +33,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+PASS_FAILURE_LOG_INTERVAL: Final = 60.0
+"""Seconds between tracebacks of a background pass that keeps failing (the store unreachable,
+the descriptor limit): each pass retries after its poll interval, one line a minute says it."""
 
 FD_RESERVE: Final = 64
 """File descriptors kept free of client connections: the store, its WAL, the listeners, logs."""
@@ -62,6 +68,15 @@ class RateLimitedLog:
             return None
         held, self._held, self._last = self._held, 0, now
         return held
+
+    def exception(self, logger: logging.Logger, message: str, now: float) -> None:
+        """Log the exception being handled: with its traceback when due, else as one
+        ``DEBUG`` line (for whoever follows the node that closely)."""
+        held = self.due(now)
+        if held is None:
+            logger.debug("%s: %s", message, sys.exc_info()[1])
+        else:
+            logger.exception("%s (%d more since the last such line)", message, held)
 
 
 @dataclass

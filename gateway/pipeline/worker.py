@@ -39,7 +39,7 @@ from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.eventlog import event
 from gateway.imap.filing import OfficeFiling
-from gateway.limits import RateLimitedLog
+from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.pipeline.answer import (
     Answered,
     AnswerFacts,
@@ -71,9 +71,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_SEED = b"teledespacho/canal-de-control"
 """Seed of the reproducible channel draw; a deployment sets its own (see ``channels``)."""
-
-FAILED_PASS_LOG_INTERVAL = 60.0
-"""Seconds between two logged failures of a whole pass (the others are counted)."""
 
 BeforeCommit = Callable[[Sequence[int]], None]
 """Called with the batch's job ids just before the answering commit (fault injection, metrics).
@@ -167,7 +164,7 @@ class PipelineWorker:
         self.before_pass = before_pass
         """Awaited before each pass over the queue (a test rig's delayed answers)."""
         self._retry_at: dict[int, float] = {}
-        self._failed_passes = RateLimitedLog(FAILED_PASS_LOG_INTERVAL)
+        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -229,13 +226,11 @@ class PipelineWorker:
             except Exception:
                 # The store's trouble (a disk, the descriptor limit) fails pass after pass:
                 # one traceback per interval says it, with how many more failed meanwhile.
-                held = self._failed_passes.due(asyncio.get_running_loop().time())
-                if held is not None:
-                    log.exception(
-                        "pipeline pass failed; retrying after the poll interval "
-                        "(%d more failed passes not logged)",
-                        held,
-                    )
+                self._failed_passes.exception(
+                    log,
+                    "pipeline pass failed; retrying after the poll interval",
+                    asyncio.get_running_loop().time(),
+                )
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from config.clock import Clock
 from config.offices import OfficeRegistry, load_offices
+from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing import handover
 from gateway.routing.router import Router
 from mailboxes.handover import CounterValue, handovers, receive_handover, send_handover
@@ -46,6 +47,7 @@ class OfficeMoves:
         self._stamp: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
 
     @property
     def node_name(self) -> str:
@@ -69,8 +71,10 @@ class OfficeMoves:
             await asyncio.sleep(self.poll_seconds)
             try:
                 await self.refresh()
-            except Exception:
-                log.exception("office registry refresh failed")
+            except Exception:  # the store unreachable: pass after pass, one line a minute
+                self._failed_passes.exception(
+                    log, "office registry refresh failed", asyncio.get_running_loop().time()
+                )
 
     async def refresh(self) -> None:
         """Reload the registry if its file changed, then settle the moves."""

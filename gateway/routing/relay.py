@@ -24,6 +24,7 @@ import aiosmtplib
 
 from config.clock import Clock
 from config.topology import Peer, RelayTiming
+from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing.dsn import FailedDelivery, delivery_status_notification
 from gateway.routing.router import Router
 from mailboxes.records import Recipient
@@ -84,6 +85,7 @@ class RelayWorker:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
 
     @property
     def queue(self) -> RelayQueue:
@@ -117,8 +119,10 @@ class RelayWorker:
             self._wake.clear()
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("relay pass failed")
+            except Exception:  # the store unreachable: pass after pass, one line a minute
+                self._failed_passes.exception(
+                    log, "relay pass failed", asyncio.get_running_loop().time()
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.timing.poll_seconds)
 

@@ -53,6 +53,25 @@ def test_log_gate_says_how_many_were_held_back() -> None:
     assert gate.due(15.0) is None
 
 
+def test_a_failure_held_back_is_a_debug_line_and_the_next_traceback_counts_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gate = RateLimitedLog(interval=60)
+    logger = logging.getLogger("tests.passes")
+    with caplog.at_level(logging.DEBUG, logger="tests.passes"):
+        for now in (0.0, 1.0, 2.0, 61.0):
+            try:
+                raise OSError(111, "Connection refused")
+            except OSError:
+                gate.exception(logger, "pass failed", now)
+    assert [(r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
+        ("ERROR", "pass failed (0 more since the last such line)", True),
+        ("DEBUG", "pass failed: [Errno 111] Connection refused", False),
+        ("DEBUG", "pass failed: [Errno 111] Connection refused", False),
+        ("ERROR", "pass failed (2 more since the last such line)", True),
+    ]
+
+
 def test_cap_is_lowered_to_fit_the_descriptor_limit() -> None:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert fd_bounded_cap(10**9) == soft - FD_RESERVE

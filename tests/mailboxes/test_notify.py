@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 import pytest
@@ -24,6 +24,7 @@ from mailboxes.notify import (
 from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
+from tests.logs import told
 from tests.postgres import PostgresServer, fresh_database_url, postgres_server
 
 OWNER = "agente1@agencias.pe"
@@ -136,41 +137,6 @@ async def test_changes_published_while_a_notice_is_on_its_way_go_together(
 QUICK = Backoff(initial=0.05, maximum=0.2)
 
 
-class Told(logging.Handler):
-    """The feed's log records, and a way to wait for one that says something."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self._said = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self._said.set()
-
-    async def said(self, words: str, *, times: int = 1) -> None:
-        while sum(words in record.getMessage() for record in self.records) < times:
-            self._said.clear()
-            await asyncio.wait_for(self._said.wait(), 10)
-
-    def at(self, level: int) -> list[logging.LogRecord]:
-        return [record for record in self.records if record.levelno >= level]
-
-
-@contextmanager
-def told() -> Iterator[Told]:
-    handler = Told()
-    logger = logging.getLogger("mailboxes.notify")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 @asynccontextmanager
 async def feeds(url: str, heard: asyncio.Queue[Change]) -> AsyncIterator[tuple[ChangeFeed, ...]]:
     """A publishing feed and a listening one on the database at ``url``."""
@@ -213,7 +179,7 @@ async def test_a_feed_whose_connection_is_dropped_listens_again() -> None:
     """Cut by the server, a listening feed says so once, reconnects and hears again."""
     url = await fresh_database_url()
     heard: asyncio.Queue[Change] = asyncio.Queue()
-    with told() as log:
+    with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, listener):
             await _cut(listener)
             await log.said("change notices restored")
@@ -231,7 +197,7 @@ async def test_changes_published_while_reconnecting_wait_and_are_told_once() -> 
     are sent when the feed gets back, and the log says it once, not once per change."""
     url = await fresh_database_url()
     heard: asyncio.Queue[Change] = asyncio.Queue()
-    with told() as log:
+    with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, _listener):
             await _allow_connections(url, False)
             try:
@@ -256,7 +222,7 @@ async def test_changes_that_pile_up_while_reconnecting_are_bounded() -> None:
     url = await fresh_database_url()
     heard: asyncio.Queue[Change] = asyncio.Queue()
     published = 3 * MAX_WAITING + 5
-    with told() as log:
+    with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, _listener):
             await _allow_connections(url, False)
             try:
@@ -284,7 +250,7 @@ async def test_a_notice_sent_as_the_server_goes_down_waits_for_the_next_connecti
     is kept and sent once the feed is back."""
     url = await own_server.create_database(migrated=False)
     heard: asyncio.Queue[Change] = asyncio.Queue()
-    with told() as log:
+    with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, _listener):
             own_server.restart()  # blocking on purpose: nothing is read meanwhile
             await asyncio.sleep(0)  # one turn of the loop: the goodbye read, the end not yet
