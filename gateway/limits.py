@@ -21,8 +21,8 @@ from enum import Enum
 from typing import Final
 
 __all__ = [
+    "FAILURE_LOG_INTERVAL",
     "FD_RESERVE",
-    "PASS_FAILURE_LOG_INTERVAL",
     "ConnectionLimits",
     "RateLimitedLog",
     "Refusal",
@@ -34,9 +34,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PASS_FAILURE_LOG_INTERVAL: Final = 60.0
-"""Seconds between tracebacks of a background pass that keeps failing (the store unreachable,
-the descriptor limit): each pass retries after its poll interval, one line a minute says it."""
+FAILURE_LOG_INTERVAL: Final = 60.0
+"""Seconds between two tracebacks of a failure that recurs (the store unreachable, the
+descriptor limit): a background pass retries on its poll interval and every client's
+command meets it again, but one line a minute says it."""
 
 FD_RESERVE: Final = 64
 """File descriptors kept free of client connections: the store, its WAL, the listeners, logs."""
@@ -69,14 +70,14 @@ class RateLimitedLog:
         held, self._held, self._last = self._held, 0, now
         return held
 
-    def exception(self, logger: logging.Logger, message: str, now: float) -> None:
+    def exception(self, logger: logging.Logger, now: float, message: str, *args: object) -> None:
         """Log the exception being handled: with its traceback when due, else as one
         ``DEBUG`` line (for whoever follows the node that closely)."""
         held = self.due(now)
         if held is None:
-            logger.debug("%s: %s", message, sys.exc_info()[1])
+            logger.debug(message + ": %s", *args, sys.exc_info()[1])
         else:
-            logger.exception("%s (%d more since the last such line)", message, held)
+            logger.exception(message + " (%d more since the last such line)", *args, held)
 
 
 @dataclass

@@ -109,22 +109,7 @@ class PostgresServer:
             "UTF8",
             "--no-sync",
         )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={server.port} "
-            f"-c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200"
-        )
-        server._run(
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(server.datadir),
-            "-o",
-            options,
-            "-l",
-            str(root / "server.log"),
-            "-w",
-            "start",
-        )
+        server.resume()
         atexit.register(server.stop)
         return server
 
@@ -161,6 +146,30 @@ class PostgresServer:
         await self.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 
+    def resume(self) -> None:
+        """Start the server (again, after ``halt``), on its port (blocks)."""
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-l",  # the server's output to its log, not to our pipes (we would wait on them)
+            str(self.root / "server.log"),
+            "-w",
+            "start",
+        )
+
+    def halt(self) -> None:
+        """Stop the server, cutting off its clients, and keep its data for ``resume``
+        (blocks: call it from a thread)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
     def restart(self) -> None:
         """Stop the server, cutting off its clients as an operator's restart does, and
         start it again on the same port (blocks: call it from a thread)."""
@@ -170,7 +179,7 @@ class PostgresServer:
             str(self.datadir),
             "-m",
             "fast",
-            "-l",  # the server's output to its log, not to our pipes (we would wait on them)
+            "-l",  # as in ``resume``
             str(self.root / "server.log"),
             "-w",
             "restart",

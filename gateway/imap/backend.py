@@ -202,13 +202,16 @@ def _cleartext_secret(credentials: ServerCredentials) -> str | None:
 
 
 class LoginUnavailable(ResponseError):
-    """Too many failed logins lately: ``NO [UNAVAILABLE]``, Dovecot's answer to a temporary
-    authentication failure (pymap's ``TemporaryFailure`` says ``[INUSE]``, which is not it)."""
+    """A login that cannot be checked now: ``NO [UNAVAILABLE]`` (RFC 5530), Dovecot's answer
+    to a temporary authentication failure (pymap's ``TemporaryFailure`` says ``[INUSE]``,
+    which is not it). Too many failed logins lately, or the store unreachable."""
+
+    def __init__(self, text: str = "Too many failed logins lately, try again later.") -> None:
+        super().__init__(text)
+        self.text = text
 
     def get_response(self, tag: bytes) -> ResponseNo:
-        return ResponseNo(
-            tag, b"Too many failed logins lately, try again later.", ResponseCode.of(b"UNAVAILABLE")
-        )
+        return ResponseNo(tag, self.text.encode(), ResponseCode.of(b"UNAVAILABLE"))
 
 
 def _client() -> str | None:
@@ -246,7 +249,8 @@ class Login(LoginInterface):
         except LoginRefused as exc:
             raise LoginUnavailable() from exc
         except StoreError as exc:
-            raise TemporaryFailure("The mail store is unavailable, try again.") from exc
+            self.backing.store_failed("IMAP login as %r: the store failed", credentials.authcid)
+            raise LoginUnavailable("The mail store is unavailable, try again later.") from exc
         if account is None:
             raise InvalidAuth()
         return Identity(account, self)
@@ -291,6 +295,7 @@ class Identity(IdentityInterface):
             namespace = await login.namespace_for(self.account)
             await login.backing.folders.ensure(self.name, INBOX)  # INBOX always exists
         except StoreError as exc:
+            login.backing.store_failed("IMAP session of %s: the store failed", self.name)
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
         yield Session(self.name, login.config, MailboxSet(login.backing, namespace))
 

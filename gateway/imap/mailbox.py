@@ -20,9 +20,9 @@ import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterable, Callable, Collection, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
 from pymap.bytes import Writeable
@@ -54,6 +54,7 @@ from gateway.imap.selected import (
     flags_of_names,
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from mailboxes.errors import StoreError
 from mailboxes.folders import (
     INBOX,
@@ -80,17 +81,25 @@ _FLAG_CHANGE = {
 }
 
 
+class _Backed(Protocol):
+    _backing: Backing
+
+
+B = TypeVar("B", bound=_Backed)
+
+
 def store_errors(
-    method: Callable[P, Coroutine[Any, Any, R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Database failures become ``NO [INUSE]`` for the command, not a dropped connection."""
+    method: Callable[Concatenate[B, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[B, P], Coroutine[Any, Any, R]]:
+    """Database failures become ``NO [INUSE]`` for the command, not a dropped connection;
+    logged through the server's gate (an IDLE session meets them every poll)."""
 
     @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    async def wrapper(self: B, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await method(*args, **kwargs)
+            return await method(self, *args, **kwargs)
         except StoreError as exc:
-            log.exception("IMAP: store failure in %s", method.__qualname__)
+            self._backing.store_failed("IMAP: store failure in %s", method.__qualname__)
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
 
     return wrapper
@@ -106,6 +115,12 @@ class Backing:
     idle_poll: float = 5.0
     """Seconds an IDLE waits before looking at the store anyway (changes made by other
     processes, and removals the store does not announce, such as POP3's)."""
+    failures: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(FAILURE_LOG_INTERVAL))
+    """One traceback a minute for the store's failures, whichever session meets them."""
+
+    def store_failed(self, message: str, *args: object) -> None:
+        """Log the store failure being handled (in an ``except`` block), through ``failures``."""
+        self.failures.exception(log, asyncio.get_running_loop().time(), message, *args)
 
 
 RECHECK_SECONDS: Final = 0.5

@@ -39,7 +39,7 @@ from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
 from gateway.eventlog import event
 from gateway.imap.filing import OfficeFiling
-from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.pipeline.answer import (
     Answered,
     AnswerFacts,
@@ -164,7 +164,7 @@ class PipelineWorker:
         self.before_pass = before_pass
         """Awaited before each pass over the queue (a test rig's delayed answers)."""
         self._retry_at: dict[int, float] = {}
-        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
+        self._failed_passes = RateLimitedLog(FAILURE_LOG_INTERVAL)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -228,8 +228,8 @@ class PipelineWorker:
                 # one traceback per interval says it, with how many more failed meanwhile.
                 self._failed_passes.exception(
                     log,
-                    "pipeline pass failed; retrying after the poll interval",
                     asyncio.get_running_loop().time(),
+                    "pipeline pass failed; retrying after the poll interval",
                 )
             if self._stopping:
                 return

@@ -22,7 +22,13 @@ import ssl
 from collections.abc import Iterator
 from typing import Final
 
-from gateway.limits import ConnectionLimits, peer_address, say_and_close
+from gateway.limits import (
+    FAILURE_LOG_INTERVAL,
+    ConnectionLimits,
+    RateLimitedLog,
+    peer_address,
+    say_and_close,
+)
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.pop3 import replies
 from gateway.pop3.apop import apop_digest_matches, make_greeting_timestamp
@@ -92,6 +98,8 @@ class Pop3Server:
         self.max_bad_commands = max_bad_commands
         self.max_auth_failures = max_auth_failures
         self.locks = MaildropLocks()
+        self.store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
+        """One traceback a minute for the store's failures, whichever session meets them."""
         self._greetings = itertools.count(1)
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._server: asyncio.Server | None = None
@@ -270,7 +278,9 @@ class _Connection:
             elif isinstance(event, StartTlsRequested):
                 await self._start_tls()
         except _StoreFailed:
-            log.exception("POP3 %s store failure", self.peer)
+            self.server.store_failures.exception(
+                log, asyncio.get_running_loop().time(), "POP3 %s store failure", self.peer
+            )
             self.session.request_failed()
 
     async def _start_tls(self) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from config.clock import Clock
 from config.offices import OfficeRegistry, load_offices
-from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing import handover
 from gateway.routing.router import Router
 from mailboxes.handover import CounterValue, handovers, receive_handover, send_handover
@@ -47,7 +47,7 @@ class OfficeMoves:
         self._stamp: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
+        self._failed_passes = RateLimitedLog(FAILURE_LOG_INTERVAL)
 
     @property
     def node_name(self) -> str:
@@ -73,7 +73,7 @@ class OfficeMoves:
                 await self.refresh()
             except Exception:  # the store unreachable: pass after pass, one line a minute
                 self._failed_passes.exception(
-                    log, "office registry refresh failed", asyncio.get_running_loop().time()
+                    log, asyncio.get_running_loop().time(), "office registry refresh failed"
                 )
 
     async def refresh(self) -> None:

@@ -24,7 +24,7 @@ import aiosmtplib
 
 from config.clock import Clock
 from config.topology import Peer, RelayTiming
-from gateway.limits import PASS_FAILURE_LOG_INTERVAL, RateLimitedLog
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing.dsn import FailedDelivery, delivery_status_notification
 from gateway.routing.router import Router
 from mailboxes.records import Recipient
@@ -85,7 +85,7 @@ class RelayWorker:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._failed_passes = RateLimitedLog(PASS_FAILURE_LOG_INTERVAL)
+        self._failed_passes = RateLimitedLog(FAILURE_LOG_INTERVAL)
 
     @property
     def queue(self) -> RelayQueue:
@@ -121,7 +121,7 @@ class RelayWorker:
                 await self.run_once()
             except Exception:  # the store unreachable: pass after pass, one line a minute
                 self._failed_passes.exception(
-                    log, "relay pass failed", asyncio.get_running_loop().time()
+                    log, asyncio.get_running_loop().time(), "relay pass failed"
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.timing.poll_seconds)

@@ -22,6 +22,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
@@ -149,6 +150,12 @@ class SubmissionHandler:
         self.handovers = handovers
         self.registration = registration
         self._scopes = MailboxRequests(store)
+        self._store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
+
+    def _store_failed(self, message: str, *args: object) -> None:
+        """Log the failure being handled: one traceback a minute, however many sessions
+        meet it (the store unreachable fails every AUTH and every DATA)."""
+        self._store_failures.exception(log, asyncio.get_running_loop().time(), message, *args)
 
     # region AUTH
 
@@ -209,7 +216,7 @@ class SubmissionHandler:
         except LoginRefused:
             return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         except Exception:
-            log.exception("authentication backend failed")
+            self._store_failed("AUTH from %s: the store failed", client)
             return AuthResult(success=False, handled=False, message=replies.AUTH_TEMP_FAIL)
         if account is None:
             log.info("%s failed AUTH as %r", client, user)
@@ -456,7 +463,7 @@ class SubmissionHandler:
             log.error("delivery from %s refused (451): the store is full: %s", sender, exc)
             return replies.STORAGE_FULL
         except Exception:
-            log.exception("delivery from %s failed", envelope.mail_from)
+            self._store_failed("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR
         event(
             log,

@@ -63,7 +63,7 @@ def test_a_failure_held_back_is_a_debug_line_and_the_next_traceback_counts_it(
             try:
                 raise OSError(111, "Connection refused")
             except OSError:
-                gate.exception(logger, "pass failed", now)
+                gate.exception(logger, now, "pass %s", "failed")
     assert [(r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
         ("ERROR", "pass failed (0 more since the last such line)", True),
         ("DEBUG", "pass failed: [Errno 111] Connection refused", False),

@@ -54,7 +54,7 @@ async def test_passes_against_a_stopped_database_log_one_traceback_each(
     with told("gateway.routing.relay") as relayed, told("gateway.routing.moves") as moved:
         try:
             await moves.start()  # settles once while the server is up
-            await asyncio.to_thread(own_server.stop)
+            await asyncio.to_thread(own_server.halt)
             await relay.start()
             await relayed.said("relay pass failed", times=PASSES)
             await moved.said("office registry refresh failed", times=PASSES)

@@ -1,0 +1,143 @@
+"""A node on PostgreSQL rides out its database server's restart or outage.
+
+A restart cuts every connection of the node. A submission the node is committing then is
+answered ``451`` (the client sends it again); from the next one on, the node takes mail,
+answers declarations and reports them as before, without a restart of its own. While the
+server is down, every login is refused with its protocol's temporary code and the node's
+log says so with one traceback a protocol, not one a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import poplib
+import smtplib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from config.clock import FixedClock
+from config.settings import Settings
+from gateway.demo import DEMO_PASSWORD
+from gateway.node import Node
+from tests.conftest import FAST_HASHER
+from tests.gateway.pipeline.helpers import declaration, flat, submission
+from tests.logs import Told, told
+from tests.node_clients import AGENT, smtp_send, submit_and_wait
+from tests.postgres import PostgresServer
+
+
+@pytest.fixture
+async def node(
+    own_server: PostgresServer, tmp_path: Path, clock: FixedClock
+) -> AsyncIterator[Node]:
+    settings = Settings(
+        data_dir=tmp_path / "node",
+        database_url=await own_server.create_database(migrated=False),
+        smtp_port=0,
+        pop3_port=0,
+        imap_port=0,
+        smtps_port=0,
+        pop3s_port=0,
+        imaps_port=0,
+        host_all_offices=True,
+    )
+    running = Node(settings, clock=clock, hasher=FAST_HASHER)
+    await running.start(demo=True)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def _dua(reference: str) -> bytes:
+    return submission(flat(declaration(reference=reference, agent_code=AGENT.agent_code)),
+                      sender=AGENT.address)  # fmt: skip
+
+
+async def test_declarations_are_answered_after_the_database_restarts(
+    node: Node, own_server: PostgresServer
+) -> None:
+    (before,) = await submit_and_wait(node, _dua("ANTES-1"), 1)
+    assert before["X-Teledespacho-Status"] == "accepted"
+
+    await asyncio.to_thread(own_server.restart)
+    probe = b"Subject: tras el reinicio\r\n\r\nhola\r\n"
+    try:  # the first submission may meet a connection the restart cut
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+    except smtplib.SMTPResponseException as refused:
+        assert 400 <= refused.smtp_code < 500, refused
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+
+    replies = await submit_and_wait(node, _dua("DESPUES-1"), 3)  # the probe, two answers
+    after = [reply for reply in replies if reply["X-Teledespacho-Reference"] == "DESPUES-1"]
+    assert [reply["X-Teledespacho-Status"] for reply in after] == ["accepted"]
+    assert after[0]["X-Teledespacho-Number"] != before["X-Teledespacho-Number"]
+
+
+ATTEMPTS = 3
+
+
+def _smtp_login(node: Node) -> str:
+    try:
+        with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=10) as client:
+            client.login(AGENT.address, DEMO_PASSWORD)
+    except smtplib.SMTPAuthenticationError as refused:
+        return f"{refused.smtp_code} {refused.smtp_error.decode()}"
+    return "235"
+
+
+def _pop3_login(node: Node) -> str:
+    client = poplib.POP3("127.0.0.1", node.port("pop3"), timeout=10)
+    try:
+        client.user(AGENT.address)
+        return client.pass_(DEMO_PASSWORD).decode()[:3]
+    except poplib.error_proto as refused:
+        return str(refused.args[0].decode())
+    finally:
+        client.close()
+
+
+def _imap_login(node: Node) -> str:
+    client = imaplib.IMAP4("127.0.0.1", node.port("imap"), timeout=10)
+    try:
+        return str(client.login(AGENT.address, DEMO_PASSWORD)[0])
+    except imaplib.IMAP4.error as refused:  # a tagged NO: its text, as bytes
+        return f"NO {refused.args[0].decode()}"
+    finally:
+        client.shutdown()
+
+
+def _one_traceback(log: Told) -> bool:
+    return len([record for record in log.records if record.exc_info]) == 1
+
+
+async def test_logins_while_the_database_is_down_are_refused_for_now(
+    node: Node, own_server: PostgresServer
+) -> None:
+    with (
+        told("gateway.smtp.handler") as smtp_log,
+        told("gateway.pop3.server") as pop3_log,
+        told("gateway.imap.mailbox") as imap_log,
+    ):
+        await asyncio.to_thread(own_server.halt)
+        answers = [
+            await asyncio.to_thread(login, node)
+            for _ in range(ATTEMPTS)
+            for login in (_smtp_login, _pop3_login, _imap_login)
+        ]
+    assert set(answers[0::3]) == {"454 4.7.0 Temporary authentication failure"}
+    assert set(answers[1::3]) == {"-ERR [SYS/TEMP] temporary failure, try again later"}
+    assert set(answers[2::3]) == {
+        "NO [UNAVAILABLE] The mail store is unavailable, try again later."
+    }
+    assert _one_traceback(smtp_log) and _one_traceback(pop3_log) and _one_traceback(imap_log)
+
+    await asyncio.to_thread(own_server.resume)
+    for login, welcome in ((_smtp_login, "235"), (_pop3_login, "+OK"), (_imap_login, "OK")):
+        answer = await asyncio.to_thread(login, node)
+        if answer != welcome:  # the first may meet a connection the outage cut
+            answer = await asyncio.to_thread(login, node)
+        assert answer == welcome
