@@ -70,14 +70,24 @@ class RateLimitedLog:
         held, self._held, self._last = self._held, 0, now
         return held
 
-    def exception(self, logger: logging.Logger, now: float, message: str, *args: object) -> None:
-        """Log the exception being handled: with its traceback when due, else as one
-        ``DEBUG`` line (for whoever follows the node that closely)."""
+    def exception(
+        self,
+        logger: logging.Logger,
+        now: float,
+        message: str,
+        *args: object,
+        error: BaseException | None = None,
+    ) -> None:
+        """Log ``error`` (by default the exception being handled): with its traceback when
+        due, else as one ``DEBUG`` line (for whoever follows the node that closely)."""
+        error = error or sys.exc_info()[1]
         held = self.due(now)
         if held is None:
-            logger.debug(message + ": %s", *args, sys.exc_info()[1])
+            logger.debug(message + ": %s", *args, error)
         else:
-            logger.exception(message + " (%d more since the last such line)", *args, held)
+            logger.error(
+                message + " (%d more since the last such line)", *args, held, exc_info=error
+            )
 
 
 @dataclass

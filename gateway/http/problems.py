@@ -1,7 +1,10 @@
-"""Errors as RFC 9457 problem documents: a 4xx that names the field, never a 500 for bad input."""
+"""Errors as RFC 9457 problem documents: a 4xx that names the field, never a 500 for bad input,
+and a 503 with ``Retry-After`` while the store cannot be reached."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
+from mailboxes.errors import StoreError
 
 __all__ = [
     "PROBLEM_JSON",
@@ -18,7 +24,12 @@ __all__ = [
     "problem_response",
 ]
 
+log = logging.getLogger(__name__)
+
 PROBLEM_JSON = "application/problem+json"
+
+STORE_RETRY_SECONDS = 30
+"""``Retry-After`` of a request the store could not serve (a database restarting)."""
 
 _TITLES = {
     400: "Solicitud inválida",
@@ -32,6 +43,7 @@ _TITLES = {
     422: "Datos inválidos",
     429: "Demasiadas solicitudes",
     502: "Sin respuesta de un servicio vecino",
+    503: "Servicio no disponible por ahora",
     507: "Almacenamiento insuficiente",
 }
 
@@ -132,6 +144,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
+
+    async def on_store_failure(request: Request, exc: Exception) -> JSONResponse:
+        # Every request meets the same outage: one traceback a minute says it.
+        store_failures.exception(
+            log,
+            asyncio.get_running_loop().time(),
+            "HTTP %s %s: the store failed",
+            request.method,
+            request.url.path,
+            error=exc,
+        )
+        return problem_response(
+            503,
+            "los buzones de la aduana no responden por ahora; intente de nuevo en unos segundos",
+            instance=request.url.path,
+            headers={"Retry-After": str(STORE_RETRY_SECONDS)},
+        )
+
+    for failure in StoreError:
+        app.add_exception_handler(failure, on_store_failure)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

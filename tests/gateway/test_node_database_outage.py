@@ -13,8 +13,11 @@ import asyncio
 import imaplib
 import poplib
 import smtplib
+import urllib.request
+from base64 import b64encode
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.error import HTTPError
 
 import pytest
 
@@ -110,6 +113,23 @@ def _imap_login(node: Node) -> str:
         client.shutdown()
 
 
+def _http_listing(node: Node) -> str:
+    """The agent's declarations over the API: the status, and a 503's ``Retry-After`` and
+    problem type."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{node.port('http')}/api/declarations",
+        headers={
+            "Authorization": "Basic "
+            + b64encode(f"{AGENT.address}:{DEMO_PASSWORD}".encode()).decode()
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(response.status)
+    except HTTPError as refused:
+        return f"{refused.code} {refused.headers['Retry-After']} {refused.headers['Content-Type']}"
+
+
 def _one_traceback(log: Told) -> bool:
     return len([record for record in log.records if record.exc_info]) == 1
 
@@ -121,22 +141,30 @@ async def test_logins_while_the_database_is_down_are_refused_for_now(
         told("gateway.smtp.handler") as smtp_log,
         told("gateway.pop3.server") as pop3_log,
         told("gateway.imap.mailbox") as imap_log,
+        told("gateway.http.problems") as http_log,
     ):
         await asyncio.to_thread(own_server.halt)
         answers = [
             await asyncio.to_thread(login, node)
             for _ in range(ATTEMPTS)
-            for login in (_smtp_login, _pop3_login, _imap_login)
+            for login in (_smtp_login, _pop3_login, _imap_login, _http_listing)
         ]
-    assert set(answers[0::3]) == {"454 4.7.0 Temporary authentication failure"}
-    assert set(answers[1::3]) == {"-ERR [SYS/TEMP] temporary failure, try again later"}
-    assert set(answers[2::3]) == {
+    assert set(answers[0::4]) == {"454 4.7.0 Temporary authentication failure"}
+    assert set(answers[1::4]) == {"-ERR [SYS/TEMP] temporary failure, try again later"}
+    assert set(answers[2::4]) == {
         "NO [UNAVAILABLE] The mail store is unavailable, try again later."
     }
-    assert _one_traceback(smtp_log) and _one_traceback(pop3_log) and _one_traceback(imap_log)
+    assert set(answers[3::4]) == {"503 30 application/problem+json"}
+    for log in (smtp_log, pop3_log, imap_log, http_log):
+        assert _one_traceback(log), log.records
 
     await asyncio.to_thread(own_server.resume)
-    for login, welcome in ((_smtp_login, "235"), (_pop3_login, "+OK"), (_imap_login, "OK")):
+    for login, welcome in (
+        (_smtp_login, "235"),
+        (_pop3_login, "+OK"),
+        (_imap_login, "OK"),
+        (_http_listing, "200"),
+    ):
         answer = await asyncio.to_thread(login, node)
         if answer != welcome:  # the first may meet a connection the outage cut
             answer = await asyncio.to_thread(login, node)
