@@ -42,6 +42,7 @@ from typing import Any, Final, NoReturn
 from proxyprotocol.sock import SocketInfo
 from pymap.concurrent import Event
 from pymap.config import IMAPConfig
+from pymap.exceptions import TemporaryFailure
 from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
 from pymap.parsing import Params
@@ -89,9 +90,11 @@ class Bounds:
     """What a logged-in APPEND may hold besides one largest literal."""
     literal_other: int = 4096
     """Largest literal of any other command (pymap's own limit for them)."""
+    store_retry: float = 5.0
+    """Seconds an IDLE waits, after the store failed, before it looks at the store again."""
 
     def __post_init__(self) -> None:
-        if self.login_timeout <= 0 or self.idle_timeout <= 0:
+        if self.login_timeout <= 0 or self.idle_timeout <= 0 or self.store_retry <= 0:
             raise ValueError("IMAP timeouts must be positive")
 
 
@@ -289,8 +292,16 @@ class BoundedConnection(IMAPConnection):
                 await asyncio.gather(updates, return_exceptions=True)
 
     async def handle_updates(self, state: ConnectionState, done: Event, cmd: IdleCommand) -> None:
+        """pymap's loop of IDLE updates, carried on after the store failed (a database
+        restarting): in pymap the failure ends the task, and the client, still in IDLE,
+        hears of no new mail until it sends ``DONE``. Here the session looks again after
+        ``store_retry`` seconds (the failure was logged where it happened)."""
         self._idle_updates = asyncio.current_task()  # pymap runs this as IDLE's updates task
-        await super().handle_updates(state, done, cmd)
+        while not done.is_set():
+            try:
+                await super().handle_updates(state, done, cmd)
+            except TemporaryFailure:
+                await done.wait(timeout=self.bounds.store_retry)
 
     async def read_idle_done(self, cmd: IdleCommand) -> bool:
         self._start_command()  # an IDLE lasts up to the idle timeout, then BYE

@@ -88,7 +88,9 @@ class ImapServer:
         )
         self._implicit_config = Config.build(tls=False, login_before_tls=True, **common)
         self.backend = Backend.for_store(store, self.config, logins=logins)
-        self.bounds = replace(bounds or Bounds(), literal_after_login=max_message_size)
+        self.bounds = replace(
+            bounds or Bounds(), literal_after_login=max_message_size, store_retry=idle_poll
+        )
         self.limits = limits
         self.fast_fetch = fast_fetch
         self._tls_context = tls_context

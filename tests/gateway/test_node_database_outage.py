@@ -26,6 +26,7 @@ from config.settings import Settings
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests.conftest import FAST_HASHER
+from tests.gateway.imap.test_idle import login as imap_idle_login
 from tests.gateway.pipeline.helpers import declaration, flat, submission
 from tests.logs import Told, told
 from tests.node_clients import AGENT, smtp_send, submit_and_wait
@@ -169,3 +170,31 @@ async def test_logins_while_the_database_is_down_are_refused_for_now(
         if answer != welcome:  # the first may meet a connection the outage cut
             answer = await asyncio.to_thread(login, node)
         assert answer == welcome
+
+
+async def test_an_idle_session_hears_new_mail_again_after_the_database_comes_back(
+    node: Node, own_server: PostgresServer
+) -> None:
+    """IDLE looks at the store every few seconds; a look that fails during the outage must
+    not end the pushing of updates for the rest of the IDLE."""
+    client = await imap_idle_login(node.port("imap"), AGENT.address)
+    try:
+        idle = await client.idle_start(timeout=120)
+        with told("gateway.imap.mailbox") as imap_log:
+            await asyncio.to_thread(own_server.halt)
+            await imap_log.said("store failure in MailboxData.update_selected")
+        await asyncio.to_thread(own_server.resume)
+        probe = b"Subject: de vuelta\r\n\r\nhola\r\n"
+        try:  # the first submission may meet a connection the outage cut
+            await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+        except smtplib.SMTPResponseException as refused:
+            assert 400 <= refused.smtp_code < 500, refused
+            await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+        pushed: list[bytes] = []
+        async with asyncio.timeout(20):
+            while not any(line.endswith(b"EXISTS") for line in pushed):
+                pushed += [bytes(line) for line in await client.wait_server_push(timeout=20)]
+        client.idle_done()
+        await asyncio.wait_for(idle, 10)
+    finally:
+        await client.logout()
