@@ -231,8 +231,14 @@ class ChangeFeed:
             attempts += 1
             try:
                 connection = await self._connect()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                log.debug("change notices: reconnection attempt %d failed: %s", attempts, e)
+            except Exception as error:  # whatever it is, the next attempt may succeed
+                quiet = attempts < 8 or attempts & (attempts - 1)  # say it at 8, 16, 32...
+                log.log(
+                    logging.DEBUG if quiet else logging.WARNING,
+                    "change notices: reconnection attempt %d failed: %s",
+                    attempts,
+                    error,
+                )
                 continue
             break
         self._backoff.reset()
