@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 from tests.postgres import own_server
 
-__all__ = ["FAST_HASHER", "own_server"]
+__all__ = ["FAST_HASHER", "demo_node", "own_server"]
 
 # Every node a test starts (in process or as a subprocess) serves HTTP on a free port unless
 # the test names one: the default 8025 would make parallel nodes collide.
@@ -45,16 +46,15 @@ async def store(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Store]:
         await opened.close()
 
 
-@pytest.fixture
-async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
-    """A whole node hosting every office, on free loopback ports, with the demo accounts.
-
-    Demo accounts: each office's ``aduana-<code>@aduanas.gob.pe`` and the agents in
-    ``gateway.demo.DEMO_AGENTS``, all with password ``gateway.demo.DEMO_PASSWORD``.
-    Ports: ``node.port("smtp")``, ``node.port("pop3")``; the store: ``node.store``.
-    """
+@asynccontextmanager
+async def demo_node(
+    data_dir: Path, clock: FixedClock, *, database_url: str | None = None
+) -> AsyncIterator[Node]:
+    """A whole node hosting every office, on free loopback ports, with the demo accounts;
+    its store under ``data_dir`` (SQLite) or at ``database_url``."""
     settings = Settings(
-        data_dir=tmp_path / "node",
+        data_dir=data_dir,
+        database_url=database_url,
         smtp_port=0,
         pop3_port=0,
         imap_port=0,
@@ -69,3 +69,15 @@ async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
         yield running
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
+    """A whole node hosting every office, on free loopback ports, with the demo accounts.
+
+    Demo accounts: each office's ``aduana-<code>@aduanas.gob.pe`` and the agents in
+    ``gateway.demo.DEMO_AGENTS``, all with password ``gateway.demo.DEMO_PASSWORD``.
+    Ports: ``node.port("smtp")``, ``node.port("pop3")``; the store: ``node.store``.
+    """
+    async with demo_node(tmp_path / "node", clock) as running:
+        yield running

@@ -22,10 +22,9 @@ from urllib.error import HTTPError
 import pytest
 
 from config.clock import FixedClock
-from config.settings import Settings
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
-from tests.conftest import FAST_HASHER
+from tests.conftest import demo_node
 from tests.gateway.imap.test_idle import login as imap_idle_login
 from tests.gateway.pipeline.helpers import declaration, flat, submission
 from tests.logs import Told, told
@@ -37,23 +36,19 @@ from tests.postgres import PostgresServer
 async def node(
     own_server: PostgresServer, tmp_path: Path, clock: FixedClock
 ) -> AsyncIterator[Node]:
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        database_url=await own_server.create_database(migrated=False),
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        smtps_port=0,
-        pop3s_port=0,
-        imaps_port=0,
-        host_all_offices=True,
-    )
-    running = Node(settings, clock=clock, hasher=FAST_HASHER)
-    await running.start(demo=True)
-    try:
+    database_url = await own_server.create_database(migrated=False)
+    async with demo_node(tmp_path / "node", clock, database_url=database_url) as running:
         yield running
-    finally:
-        await running.stop()
+
+
+async def _send_probe(node: Node, probe: bytes) -> None:
+    """Mail ``probe`` to the agent itself, again if the first try meets a connection the
+    restart or the outage cut (then it is answered ``4xx``)."""
+    try:
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+    except smtplib.SMTPResponseException as refused:
+        assert 400 <= refused.smtp_code < 500, refused
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
 
 
 def _dua(reference: str) -> bytes:
@@ -68,12 +63,7 @@ async def test_declarations_are_answered_after_the_database_restarts(
     assert before["X-Teledespacho-Status"] == "accepted"
 
     await asyncio.to_thread(own_server.restart)
-    probe = b"Subject: tras el reinicio\r\n\r\nhola\r\n"
-    try:  # the first submission may meet a connection the restart cut
-        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
-    except smtplib.SMTPResponseException as refused:
-        assert 400 <= refused.smtp_code < 500, refused
-        await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+    await _send_probe(node, b"Subject: tras el reinicio\r\n\r\nhola\r\n")
 
     replies = await submit_and_wait(node, _dua("DESPUES-1"), 3)  # the probe, two answers
     after = [reply for reply in replies if reply["X-Teledespacho-Reference"] == "DESPUES-1"]
@@ -184,12 +174,7 @@ async def test_an_idle_session_hears_new_mail_again_after_the_database_comes_bac
             await asyncio.to_thread(own_server.halt)
             await imap_log.said("store failure in MailboxData.update_selected")
         await asyncio.to_thread(own_server.resume)
-        probe = b"Subject: de vuelta\r\n\r\nhola\r\n"
-        try:  # the first submission may meet a connection the outage cut
-            await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
-        except smtplib.SMTPResponseException as refused:
-            assert 400 <= refused.smtp_code < 500, refused
-            await asyncio.to_thread(smtp_send, node, AGENT.address, [AGENT.address], probe)
+        await _send_probe(node, b"Subject: de vuelta\r\n\r\nhola\r\n")
         pushed: list[bytes] = []
         async with asyncio.timeout(20):
             while not any(line.endswith(b"EXISTS") for line in pushed):

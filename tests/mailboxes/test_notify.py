@@ -24,7 +24,7 @@ from mailboxes.notify import (
 from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
-from tests.logs import told
+from tests.logs import Told, told
 from tests.postgres import PostgresServer, fresh_database_url, postgres_server
 
 OWNER = "agente1@agencias.pe"
@@ -163,6 +163,19 @@ async def _allow_connections(url: str, allowed: bool) -> None:
     await postgres_server().admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}")
 
 
+@asynccontextmanager
+async def cut_and_refused(url: str, feed: ChangeFeed, log: Told) -> AsyncIterator[None]:
+    """``feed``'s connection cut, and the server refusing new connections to the database
+    at ``url`` until the block ends."""
+    await _allow_connections(url, False)
+    try:
+        await _cut(feed)
+        await log.said("lost the connection")
+        yield
+    finally:
+        await _allow_connections(url, True)
+
+
 def _job(n: int) -> Change:
     return Change(frozenset({(f"agente{n % 7}@agencias.pe", "INBOX")}), (n,))
 
@@ -200,16 +213,11 @@ async def test_changes_published_while_reconnecting_wait_and_are_told_once() -> 
     heard: asyncio.Queue[Change] = asyncio.Queue()
     with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, _listener):
-            await _allow_connections(url, False)
-            try:
-                await _cut(publisher)
-                await log.said("lost the connection")
+            async with cut_and_refused(url, publisher, log):
                 for n in range(30):
                     publisher.publish(_job(n))
                     await asyncio.sleep(0)  # each in its own turn, as commits publish them
                 await log.said("reconnection attempt", times=9)
-            finally:
-                await _allow_connections(url, True)
             assert (await _heard_until(heard, 29)).job_ids == tuple(range(30))
     lost, still, restored = (record.getMessage() for record in log.at(logging.INFO))
     assert lost.startswith("lost the connection for change notices")
@@ -227,14 +235,9 @@ async def test_changes_that_pile_up_while_reconnecting_are_bounded() -> None:
     published = 3 * MAX_WAITING + 5
     with told("mailboxes.notify") as log:
         async with feeds(url, heard) as (publisher, _listener):
-            await _allow_connections(url, False)
-            try:
-                await _cut(publisher)
-                await log.said("lost the connection")
+            async with cut_and_refused(url, publisher, log):
                 for n in range(published):
                     publisher.publish(_job(n))
-            finally:
-                await _allow_connections(url, True)
             told_of = await _heard_until(heard, published - 1)
     assert told_of.mailboxes == {box for n in range(7) for box in _job(n).mailboxes}
     jobs = told_of.job_ids
