@@ -3,7 +3,8 @@
 One server per test session (started on first use, stopped at exit), in a temporary
 directory, listening on a free loopback port and on a unix socket in that directory. The
 schema is migrated once into a template database; each test gets a copy of it
-(``CREATE DATABASE ... TEMPLATE``), which costs milliseconds.
+(``CREATE DATABASE ... TEMPLATE``), which costs milliseconds. A test that restarts or halts
+its server (``own_server``) gets one of its own, started in about a second.
 
 On a developer's machine without PostgreSQL the tests that need it are skipped; in CI
 (``CI`` set, and ``.ci/run`` installs the ``postgresql`` package) they fail instead.
