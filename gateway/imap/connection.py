@@ -295,7 +295,11 @@ class BoundedConnection(IMAPConnection):
         """pymap's loop of IDLE updates, carried on after the store failed (a database
         restarting): in pymap the failure ends the task, and the client, still in IDLE,
         hears of no new mail until it sends ``DONE``. Here the session looks again after
-        ``store_retry`` seconds (the failure was logged where it happened)."""
+        ``store_retry`` seconds (the failure was logged where it happened).
+
+        Upstream, ``IMAPConnection.handle_updates`` would catch the backend's
+        ``ResponseError`` around ``receive_updates`` and wait before the next round,
+        rather than let it end the task."""
         self._idle_updates = asyncio.current_task()  # pymap runs this as IDLE's updates task
         while not done.is_set():
             try:
