@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
-__all__ = ["AlreadyStored", "StoreError"]
+__all__ = ["AlreadyStored", "StoreError", "store_unavailable"]
 
 StoreError: Final = (SQLAlchemyError, OSError)
 """Any failure of the database under the store, for ``except``: a failed statement, a locked
@@ -19,3 +19,12 @@ the socket's ``OSError`` when it connects, and SQLAlchemy passes it on as it is)
 
 AlreadyStored = IntegrityError
 """A row another transaction wrote first (e.g. a message picked up by another process)."""
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` is the database's trouble rather than the work's: the server out of
+    reach or its connection lost (a restart), the database locked or out of space. Work
+    that met it is nobody's fault and may succeed as it is a little later."""
+    if isinstance(error, OSError | OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

@@ -60,6 +60,7 @@ from gateway.pipeline.pool import (
 )
 from gateway.pipeline.process import AnalysedMail, AnalysisBudget, SubmissionHeaders
 from mailboxes.answer_facts import FactReader, read_facts
+from mailboxes.errors import store_unavailable
 from mailboxes.jobs import DEFAULT_CLAIM_BYTES, Answering, ClaimedJob, JobQueue
 from mailboxes.store import Change, Store
 from validators.engine import transmission_date
@@ -391,10 +392,15 @@ class PipelineWorker:
             if isinstance(result, Exception)
         }
         batch = [item for item in ready if item.id not in failed]
+        # A failure that is the store's (a connection lost, the server out of reach) is
+        # raised, not charged to the jobs: the pass fails, and they wait for the next one
+        # with their attempts as they were.
         try:
             if batch:
                 await self._answer_together(batch, ready, plans)
         except Exception as exc:
+            if store_unavailable(exc):
+                raise
             if len(batch) == 1:
                 log.exception("job %d: answering failed", batch[0].id)
                 failed[batch[0].id] = _describe(exc)
@@ -404,12 +410,16 @@ class PipelineWorker:
                     try:
                         await self._answer_together([item], ready, plans)
                     except Exception as alone:
+                        if store_unavailable(alone):
+                            raise
                         log.exception("job %d: answering failed", item.id)
                         failed[item.id] = _describe(alone)
         for job_id, error in failed.items():
             try:
                 await self._queue.record_error(job_id, error)
-            except Exception:
+            except Exception as exc:
+                if store_unavailable(exc):
+                    raise
                 log.exception("job %d: cannot record the error", job_id)
         loop_time = asyncio.get_running_loop().time()
         for item in ready:

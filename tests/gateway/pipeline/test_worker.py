@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from functools import partial
 
@@ -21,6 +23,7 @@ from gateway.pipeline.answer import AnswerFacts, read_listed_facts
 from gateway.pipeline.process import AnalysedMail
 from gateway.pipeline.worker import _FactsReader
 from mailboxes.answer_facts import read_facts
+from mailboxes.errors import StoreError
 from mailboxes.jobs import JobQueue
 from mailboxes.schema import DeclarationCounterRow, IntakeJobRow, JobState
 from mailboxes.store import Change, Store
@@ -43,6 +46,7 @@ from tests.gateway.pipeline.helpers import (
 from tests.gateway.pipeline.rigged_rules import dying_rules, exploding_rules
 from tests.gateway.pipeline.test_core import analysed
 from tests.mailboxes.test_jobs import statements_run
+from tests.postgres import postgres_server
 from validators.samples import break_rule, sample_declaration
 
 NUMBER = re.compile(r"^118-2026-10-\d{6}$")
@@ -461,6 +465,56 @@ async def test_a_crash_at_the_commit_is_redone_without_duplicates_or_gaps(
     assert reply["X-Teledespacho-Number"] == "118-2026-10-000001"
     assert len(await mailbox(accounts, OFFICE)) == 1
     assert await job_state(accounts, job_id) == (JobState.DONE.value, 1, None)
+
+
+def _cut_connections(database: str) -> None:
+    """Terminate every connection to ``database`` and wait until they are gone, from a
+    thread of its own (a ``before_commit`` hook runs inside the transaction)."""
+    statement = (
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+        f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+    )
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, postgres_server().admin(statement)).result()
+
+
+async def test_a_lost_database_connection_charges_no_job_an_attempt(
+    accounts: Store, offices: OfficeRegistry, clock: FixedClock
+) -> None:
+    """Every answering transaction of a pass loses its connection (the server restarted,
+    an administrator cut it): the store's trouble, not the jobs'. The pass fails as a
+    whole; no job is charged an attempt, of which it has three before its agent is told of
+    an internal error, and the next pass answers them all."""
+    if accounts.database.is_sqlite:
+        pytest.skip("a connection the server cuts is PostgreSQL's")
+    database = accounts.database.url.rsplit("/", 1)[1]
+    cutting = True
+    cuts: list[Sequence[int]] = []
+
+    def cut(job_ids: Sequence[int]) -> None:
+        if cutting:
+            cuts.append(job_ids)
+            _cut_connections(database)
+
+    jobs = [
+        await submit(accounts, submission(flat(declaration(reference=f"CUT-{n}"))))
+        for n in range(3)
+    ]
+    worker = make_worker(accounts, offices, clock, before_commit=cut)
+    with contextlib.suppress(*StoreError):
+        await worker.process_available()
+    cutting = False
+    await worker.run_until_idle()
+
+    assert cuts  # the pass did reach its commits
+    assert [await job_state(accounts, job) for job in jobs] == [(JobState.DONE.value, 0, None)] * 3
+    replies = await mailbox(accounts, AGENT)
+    assert sorted(reply["X-Teledespacho-Reference"] for reply in replies) == [
+        "CUT-0",
+        "CUT-1",
+        "CUT-2",
+    ]
+    assert {reply["X-Teledespacho-Status"] for reply in replies} == {"accepted"}
 
 
 async def test_jobs_read_meanwhile_are_answered_in_one_transaction(
