@@ -13,8 +13,10 @@ import asyncio
 import imaplib
 import poplib
 import smtplib
+import threading
 import urllib.request
 from base64 import b64encode
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.error import HTTPError
@@ -28,7 +30,7 @@ from tests.conftest import demo_node
 from tests.gateway.imap.test_idle import login as imap_idle_login
 from tests.gateway.pipeline.helpers import declaration, flat, submission
 from tests.logs import Told, told
-from tests.node_clients import AGENT, smtp_send, submit_and_wait
+from tests.node_clients import AGENT, OFFICE, pop3_fetch, smtp_send, submit_and_wait
 from tests.postgres import PostgresServer
 
 
@@ -183,3 +185,69 @@ async def test_an_idle_session_hears_new_mail_again_after_the_database_comes_bac
         await asyncio.wait_for(idle, 10)
     finally:
         await client.logout()
+
+
+async def test_every_declaration_acknowledged_across_a_restart_is_answered_once(
+    node: Node, own_server: PostgresServer
+) -> None:
+    """Agents keep sending while the server restarts: each ``250`` was a commit (its
+    declaration answered exactly once), each refusal a ``4xx`` the agent may send again,
+    and nothing is answered that was not acknowledged."""
+    acknowledged: list[str] = []
+    refusals: list[int] = []
+    sending = threading.Event()
+    sending.set()
+    loop = asyncio.get_running_loop()
+    acknowledging = asyncio.Event()
+
+    async def acknowledged_at_least(count: int) -> None:
+        async with asyncio.timeout(30):
+            while len(acknowledged) < count:
+                await acknowledging.wait()
+                acknowledging.clear()
+
+    def agent(number: int) -> None:
+        sent = 0
+        while sending.is_set():
+            reference = f"R{number}-{sent}"
+            raw = _dua(reference)
+            try:
+                with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=30) as client:
+                    client.login(AGENT.address, DEMO_PASSWORD)
+                    client.sendmail(AGENT.address, [OFFICE], raw)
+            except smtplib.SMTPRecipientsRefused as refused:
+                refusals.extend(code for code, _ in refused.recipients.values())
+            except smtplib.SMTPResponseException as refused:
+                refusals.append(refused.smtp_code)
+            else:
+                acknowledged.append(reference)
+                sent += 1
+                loop.call_soon_threadsafe(acknowledging.set)
+
+    assert node.store is not None
+    answered = asyncio.Event()
+    unsubscribe = node.store.subscribe(lambda change: answered.set())
+    agents = [threading.Thread(target=agent, args=(number,)) for number in range(3)]
+    try:
+        for thread in agents:
+            thread.start()
+        await acknowledged_at_least(6)
+        await asyncio.to_thread(own_server.restart)
+        await acknowledged_at_least(len(acknowledged) + 6)  # the node takes mail again
+    finally:
+        sending.clear()
+        for thread in agents:
+            await asyncio.to_thread(thread.join)
+    try:
+        async with asyncio.timeout(60):
+            while len(await node.store.list_messages(AGENT.address)) < len(acknowledged):
+                await answered.wait()
+                answered.clear()
+    finally:
+        unsubscribe()
+
+    replies = await asyncio.to_thread(pop3_fetch, node, AGENT.address)
+    references = Counter(reply["X-Teledespacho-Reference"] for reply in replies)
+    assert references == Counter(acknowledged)
+    assert {reply["X-Teledespacho-Status"] for reply in replies} == {"accepted"}
+    assert all(400 <= code < 500 for code in refusals), refusals
