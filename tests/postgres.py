@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 __all__ = [
     "PostgresServer",
+    "database_name",
     "fresh_database_url",
     "own_server",
     "postgres_server",
@@ -137,6 +139,14 @@ class PostgresServer:
         finally:
             await connection.close()
 
+    async def cut_connections(self, where: str) -> None:
+        """Terminate the server's connections that match ``where`` (a condition on
+        ``pg_stat_activity``; never the connection asking), waiting until they are gone."""
+        await self.admin(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            f" WHERE ({where}) AND pid <> pg_backend_pid()"
+        )
+
     async def create_database(self, *, migrated: bool = True) -> str:
         """A new database (a copy of the migrated template, or empty); its URL."""
         if migrated and not self.template_ready:
@@ -193,6 +203,13 @@ class PostgresServer:
                     str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
                 )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def database_name(url: str) -> str:
+    """The database a URL of ``PostgresServer.url`` or ``socket_url`` names."""
+    name = make_url(url).database
+    assert name is not None, url
+    return name
 
 
 _server: PostgresServer | None = None

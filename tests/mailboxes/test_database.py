@@ -10,14 +10,13 @@ from collections.abc import Iterator
 import aiosqlite
 import pytest
 from sqlalchemy import Connection, event, func, insert, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from mailboxes.database import Database
 from mailboxes.schema import SubscriptionRow
 from mailboxes.store import Store
 from tests.mailboxes.observed import Observed
-from tests.postgres import postgres_server
+from tests.postgres import database_name, postgres_server
 
 
 def _subscribe(name: str, fail: bool = False) -> object:
@@ -180,7 +179,7 @@ async def test_postgresql_reads_without_a_transaction_block_and_writes_at_read_c
     if store.database.is_sqlite:
         pytest.skip("PostgreSQL's transaction commands")
     url = store.database.url
-    name = url.rsplit("/", 1)[1]
+    name = database_name(url)
     level = "ALTER DATABASE {} SET default_transaction_isolation TO 'repeatable read'"
 
     def stricter(connection: Connection) -> None:
@@ -211,8 +210,7 @@ async def test_a_postgresql_server_beside_the_node_is_reached_through_its_socket
     """The URL docs/topology.md gives for a server on the same machine (``?host=`` naming
     its socket's directory) connects over that socket, not TCP, for reads and writes."""
     server = postgres_server()
-    name = make_url(await server.create_database()).database
-    assert name is not None
+    name = database_name(await server.create_database())
     database = Database(server.socket_url(name))
     try:
         assert await database.run(_over) == (name, True)

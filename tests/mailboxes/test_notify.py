@@ -25,7 +25,7 @@ from mailboxes.records import Recipient
 from mailboxes.store import Change, Store
 from tests.conftest import FAST_HASHER
 from tests.logs import Told, told
-from tests.postgres import PostgresServer, fresh_database_url, postgres_server
+from tests.postgres import PostgresServer, database_name, fresh_database_url, postgres_server
 
 OWNER = "agente1@agencias.pe"
 
@@ -63,13 +63,13 @@ async def test_a_delivery_in_one_process_wakes_listeners_of_another(clock: Fixed
 
 
 def _feeds_over_a_socket(database: str, connection: Connection) -> int:
-    """The notice connections (their last command ``LISTEN`` or a notice) on a Unix socket."""
+    """The notice connections (named ``teledespacho-notices-…``) on a Unix socket."""
     return int(
         connection.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = :database"
                 " AND client_addr IS NULL"  # NULL: a Unix socket
-                " AND (query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_notify%')"
+                " AND application_name LIKE 'teledespacho-notices-%'"
             ),
             {"database": database},
         )
@@ -81,7 +81,7 @@ async def test_stores_through_the_servers_socket_hear_and_are_heard(clock: Fixed
     """A node beside its server may name the server's socket (docs/topology.md): its
     notices go through that socket too, both ways."""
     url = await fresh_database_url()
-    name = url.rsplit("/", 1)[1]
+    name = database_name(url)
     beside = await Store.open(
         postgres_server().socket_url(name), clock=clock, hasher=FAST_HASHER, migrate=False
     )
@@ -152,14 +152,11 @@ async def feeds(url: str, heard: asyncio.Queue[Change]) -> AsyncIterator[tuple[C
 
 
 async def _cut(feed: ChangeFeed) -> None:
-    await postgres_server().admin(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        f" WHERE application_name = '{feed.application_name}'"
-    )
+    await postgres_server().cut_connections(f"application_name = '{feed.application_name}'")
 
 
 async def _allow_connections(url: str, allowed: bool) -> None:
-    name = url.rsplit("/", 1)[1]
+    name = database_name(url)
     await postgres_server().admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}")
 
 

@@ -46,7 +46,7 @@ from tests.gateway.pipeline.helpers import (
 from tests.gateway.pipeline.rigged_rules import dying_rules, exploding_rules
 from tests.gateway.pipeline.test_core import analysed
 from tests.mailboxes.test_jobs import statements_run
-from tests.postgres import postgres_server
+from tests.postgres import database_name, postgres_server
 from validators.samples import break_rule, sample_declaration
 
 NUMBER = re.compile(r"^118-2026-10-\d{6}$")
@@ -470,12 +470,9 @@ async def test_a_crash_at_the_commit_is_redone_without_duplicates_or_gaps(
 def _cut_connections(database: str) -> None:
     """Terminate every connection to ``database`` and wait until they are gone, from a
     thread of its own (a ``before_commit`` hook runs inside the transaction)."""
-    statement = (
-        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-        f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
-    )
+    cutting = postgres_server().cut_connections(f"datname = '{database}'")
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, postgres_server().admin(statement)).result()
+        thread.submit(asyncio.run, cutting).result()
 
 
 async def test_a_lost_database_connection_charges_no_job_an_attempt(
@@ -487,7 +484,7 @@ async def test_a_lost_database_connection_charges_no_job_an_attempt(
     an internal error, and the next pass answers them all."""
     if accounts.database.is_sqlite:
         pytest.skip("a connection the server cuts is PostgreSQL's")
-    database = accounts.database.url.rsplit("/", 1)[1]
+    database = database_name(accounts.database.url)
     cutting = True
     cuts: list[Sequence[int]] = []
 
