@@ -23,10 +23,13 @@ class Told(logging.Handler):
         self.records.append(record)
         self._said.set()
 
-    async def said(self, words: str, *, times: int = 1) -> None:
-        while sum(words in record.getMessage() for record in self.records) < times:
-            self._said.clear()
-            await asyncio.wait_for(self._said.wait(), 10)
+    async def said(self, words: str, *, times: int = 1, within: float = 10) -> None:
+        """Until ``words`` have been said ``times`` times, for at most ``within`` seconds in
+        all (however many other records come meanwhile)."""
+        async with asyncio.timeout(within):
+            while sum(words in record.getMessage() for record in self.records) < times:
+                self._said.clear()
+                await self._said.wait()
 
     def at(self, level: int) -> list[logging.LogRecord]:
         return [record for record in self.records if record.levelno >= level]
