@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped,import-not-found,unused-ignore]
 from sqlalchemy.engine import make_url
 
-from config.backoff import Backoff
+from config.backoff import Backoff, told_again
 from mailboxes.records import Change
 
 __all__ = ["CHANNEL", "ChangeFeed", "decode_change", "encode_change", "merged"]
@@ -232,9 +232,8 @@ class ChangeFeed:
             try:
                 connection = await self._connect()
             except Exception as error:  # whatever it is, the next attempt may succeed
-                quiet = attempts < 8 or attempts & (attempts - 1)  # say it at 8, 16, 32...
                 log.log(
-                    logging.DEBUG if quiet else logging.WARNING,
+                    logging.WARNING if told_again(attempts) else logging.DEBUG,
                     "change notices: reconnection attempt %d failed: %s",
                     attempts,
                     error,
