@@ -26,6 +26,7 @@ from config.topology import PickupSource
 from gateway.clients.pickup_readers import PickupError, open_reader
 from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
+from gateway.pickup.outage import Outage, Tell
 from gateway.smtp.trace import without_node_fields
 from mailboxes.errors import AlreadyStored
 from mailboxes.pickup import pass_over, seen, seen_keys
@@ -39,6 +40,34 @@ log = logging.getLogger(__name__)
 def unseen(keys: Collection[str], done: Collection[str]) -> list[str]:
     """The keys not imported yet, in the source's order."""
     return [key for key in keys if key not in done]
+
+
+def _failed(source: PickupSource, outage: Outage, error: Exception, *, expected: bool) -> None:
+    """Log a failed poll as ``outage`` tells: a source unreachable or refusing (``expected``)
+    as a warning, anything else as an error with its traceback the first time; the polls in
+    between at ``DEBUG``."""
+    reason = (str(error).splitlines() or [""])[0] or type(error).__name__
+    if not expected:
+        reason = f"{type(error).__name__}: {reason}"
+    tell = outage.failed(reason)
+    level = logging.WARNING if expected else logging.ERROR
+    if tell is Tell.NEW:
+        log.log(
+            level,
+            "pickup from %s failed: %s; polled again every %g s",
+            source.name,
+            reason,
+            source.poll_seconds,
+            exc_info=None if expected else error,
+        )
+    else:
+        log.log(
+            level if tell is Tell.STILL else logging.DEBUG,
+            "pickup from %s still fails (%d polls in a row): %s",
+            source.name,
+            outage.failures,
+            reason,
+        )
 
 
 class PickupWorker:
@@ -99,13 +128,19 @@ class PickupWorker:
                 await task
 
     async def _run(self, source: PickupSource) -> None:
+        outage = Outage()
         while True:
             try:
                 await self.pick_up(source)
             except (OSError, TimeoutError, PickupError) as exc:
-                log.warning("pickup from %s failed: %s", source.name, exc)
-            except Exception:
-                log.exception("pickup from %s failed", source.name)
+                _failed(source, outage, exc, expected=True)
+            except Exception as exc:
+                _failed(source, outage, exc, expected=False)
+            else:
+                if failures := outage.worked():
+                    log.info(
+                        "pickup from %s works again after %d failed poll(s)", source.name, failures
+                    )
             await asyncio.sleep(source.poll_seconds)
 
     async def run_once(self) -> int:

@@ -6,6 +6,7 @@ POP3 maildrop, takes mail from anyone: the node leaves it where it is."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from mailboxes.records import Recipient
 from tests.conftest import FAST_HASHER
 from tests.gateway.pickup.dkim_keys import dns_for, lookup, signed
 from tests.gateway.pipeline.helpers import AS_OF, flat, submission
-from tests.gateway.topology.conftest import HQ, Cluster
+from tests.gateway.topology.conftest import HQ, Cluster, free_port
 from tests.gateway.topology.helpers import wait_for_mail
+from tests.logs import told
 from validators.samples import sample_declaration
 
 AGENT = DEMO_AGENTS[0]
@@ -43,14 +45,14 @@ def dua(reference: str) -> bytes:
     )
 
 
-@pytest.fixture
-async def isp(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
+async def start_isp(tmp_path: Path, clock: FixedClock, *, imap_port: int = 0) -> Node:
+    """A second node playing the agents' ISP, with its two mailboxes."""
     settings = Settings(
         node_name="isp",
         data_dir=tmp_path / "isp",
         smtp_port=0,
         pop3_port=0,
-        imap_port=0,
+        imap_port=imap_port,
         smtps_port=None,
         pop3s_port=None,
         imaps_port=None,
@@ -60,6 +62,12 @@ async def isp(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
     assert node.store is not None
     for box in (ISP_IMAP_BOX, ISP_POP3_BOX):
         await node.store.create_account(box, ISP_PASSWORD, role="agent", agent_code=box[:8])
+    return node
+
+
+@pytest.fixture
+async def isp(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
+    node = await start_isp(tmp_path, clock)
     try:
         yield node
     finally:
@@ -67,13 +75,17 @@ async def isp(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
 
 
 def sources(isp: Node) -> list[PickupSource]:
+    return sources_at(isp.port("imap"), isp.port("pop3"))
+
+
+def sources_at(imap_port: int, pop3_port: int) -> list[PickupSource]:
     common = {"host": "127.0.0.1", "password": ISP_PASSWORD, "deliver_to": PISCO_INTAKE}
     return [
         PickupSource.model_validate(
             {
                 "name": "isp-imap",
                 "protocol": "imap",
-                "port": isp.port("imap"),
+                "port": imap_port,
                 "user": ISP_IMAP_BOX,
                 "folder": AGENTS_FOLDER,
                 "agent": AGENT.address,
@@ -81,7 +93,7 @@ def sources(isp: Node) -> list[PickupSource]:
             | common
         ),
         PickupSource.model_validate(
-            {"name": "isp-pop3", "protocol": "pop3", "port": isp.port("pop3"), "user": ISP_POP3_BOX}
+            {"name": "isp-pop3", "protocol": "pop3", "port": pop3_port, "user": ISP_POP3_BOX}
             | common
         ),
     ]
@@ -123,6 +135,35 @@ async def test_each_message_is_imported_once_across_passes_and_restarts(
     # The messages stay at the ISP (the records, not deletions, prevent a second import).
     assert len(await isp.store.list_messages(ISP_IMAP_BOX, AGENTS_FOLDER)) == 3
     assert len(await isp.store.list_messages(ISP_POP3_BOX)) == 1
+
+
+async def test_a_source_down_is_told_once_then_ever_more_rarely_and_when_it_works_again(
+    cluster: Cluster, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The ISP is down for a while: its first failed poll is a warning, the next ones are
+    told at the 8th, 16th… in a row, not one warning per poll; the first poll that works
+    again says so."""
+    imap_port = free_port()  # nothing listens there yet
+    source = sources_at(imap_port, free_port())[0].model_copy(update={"poll_seconds": 0.01})
+    cluster.pickup[HQ] = [source]
+    await cluster.stop(HQ)
+    with told("gateway.pickup.worker") as said:
+        await cluster.start(HQ)
+        await said.said("still fails (9 polls in a row)")
+        told_of_it = [r.getMessage() for r in said.at(logging.WARNING)]
+        assert len(told_of_it) == 2, told_of_it
+        assert told_of_it[0].startswith("pickup from isp-imap failed: ")
+        assert told_of_it[0].endswith("; polled again every 0.01 s")
+        assert told_of_it[1].startswith("pickup from isp-imap still fails (8 polls in a row): ")
+        assert not any(r.exc_info for r in said.records)
+
+        isp = await start_isp(tmp_path, clock, imap_port=imap_port)
+        try:
+            await in_agents_folder(isp, dua("BACK-1"))
+            await said.said("works again after ")
+            assert len(await wait_for_mail(cluster[HQ], AGENT.address)) == 1
+        finally:
+            await isp.stop()
 
 
 async def test_a_forged_from_in_an_inbox_is_not_numbered_as_the_agents(
