@@ -64,10 +64,12 @@ def _where(line: int, record: str | None = None) -> str:
 
 
 def _where_field(line: int, record: RecordSpec, index: int) -> str:
+    """Where a field is, as a broker finds it: the line, the record, the field's number and
+    what the field holds in the layout's words (``país de origen``), with its casilla."""
     spec = record.fields[index]
     casilla = f", casilla {spec.casilla}" if spec.casilla else ""
     number = index + 2  # field 1 is the record code, as docs/formats.md numbers them
-    return f"línea {line}, registro {record.code}, campo {number} ({spec.name}{casilla})"
+    return f"línea {line}, registro {record.code}, campo {number} ({spec.label}{casilla})"
 
 
 def split_fields(line: str) -> list[str]:
@@ -496,7 +498,7 @@ def read_flat(
         raise _error(
             "FMT-FIELD",
             f"tipo de documento {envelope.document_type[:10]!r} no válido; se espera {expected}",
-            f"línea {line_number}, registro {ENVELOPE_RECORD}, campo 4 (document_type)",
+            f"línea {line_number}, registro {ENVELOPE_RECORD}, campo 4 (tipo de documento)",
         )
     text, _ = decode_text(data, envelope.encoding)
     state = _read_records(text, line_number, layout)

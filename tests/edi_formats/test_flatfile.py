@@ -148,7 +148,7 @@ def test_cp1252_text_declared_as_latin_1_is_a_control_character_error() -> None:
     data = render_flat(decl, encoding="CP1252").replace(b"|CP1252\r\n", b"|ISO-8859-1\r\n")
     error = _syntax_error(data)
     assert error.code == "FMT-CONTROL"
-    assert error.position == "línea 9, registro OBS, campo 2 (text)"
+    assert error.position == "línea 9, registro OBS, campo 2 (observaciones)"
 
 
 # -- structure errors ---------------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_wrong_version_or_document_type() -> None:
     assert "versión" in _syntax_error(data.replace(b"|01|", b"|02|", 1)).message
     error = _syntax_error(data.replace(b"|DUA|", b"|DAM|", 1))
     assert error.code == "FMT-FIELD"
-    assert error.position == "línea 1, registro TDH, campo 4 (document_type)"
+    assert error.position == "línea 1, registro TDH, campo 4 (tipo de documento)"
 
 
 # -- field errors -------------------------------------------------------------------------
@@ -281,13 +281,17 @@ def test_wrong_field_count() -> None:
     assert "tiene 8 campos; se esperan 7" in error.message
 
 
+ISSUED_ON_7_37 = "fecha de emisión, casilla 7.37"
+"""A field as a position names it: in the layout's words, with its casilla."""
+
+
 @pytest.mark.parametrize(
     ("prefix", "field", "value", "reason", "where"),
     [
-        ("CTL|08", 5, "19970231", "fecha no válida", "CTL, campo 5 (issued_on, casilla 7.37)"),
-        ("CTL|08", 5, "03/03/1997", "fecha no válida", "CTL, campo 5 (issued_on, casilla 7.37)"),
-        ("SER|2|", 6, "12.5.1", "importe no válido", "SER, campo 6 (quantity)"),
-        ("SER|2|", 14, "-1", "número entero no válido", "SER, campo 14 (packages)"),
+        ("CTL|08", 5, "19970231", "fecha no válida", f"CTL, campo 5 ({ISSUED_ON_7_37})"),
+        ("CTL|08", 5, "03/03/1997", "fecha no válida", f"CTL, campo 5 ({ISSUED_ON_7_37})"),
+        ("SER|2|", 6, "12.5.1", "importe no válido", "SER, campo 6 (cantidad)"),
+        ("SER|2|", 14, "-1", "número entero no válido", "SER, campo 14 (bultos de la serie)"),
     ],
 )
 def test_unreadable_values_name_line_record_and_field(
@@ -314,7 +318,8 @@ def test_flag_must_be_s_or_n() -> None:
     lines = _lines(minimal_dua())
     lines[1] = lines[1].replace("|R1|N|", "|R1|X|")
     error = _syntax_error(_join(lines))
-    assert error.position == "línea 2, registro DEC, campo 10 (sworn_statement)"
+    sworn_statement = "declaración jurada en lugar de factura"
+    assert error.position == f"línea 2, registro DEC, campo 10 ({sworn_statement})"
 
 
 def test_control_characters_in_a_field_name_it() -> None:
@@ -322,7 +327,7 @@ def test_control_characters_in_a_field_name_it() -> None:
     lines[2] = lines[2].replace("ÑANDÚ", "ÑAN\x07DÚ")
     error = _syntax_error(_join(lines))
     assert error.code == "FMT-CONTROL"
-    assert error.position == "línea 3, registro IMP, campo 4 (name)"
+    assert error.position == "línea 3, registro IMP, campo 4 (nombre o razón social)"
     assert "U+0007" in error.message
 
 
@@ -346,12 +351,12 @@ def test_model_refusals_become_syntax_errors_naming_the_field() -> None:
     lines[1] = lines[1].replace("|118|", "|1180|", 1)
     error = _syntax_error(_join(lines))
     assert error.code == "FMT-VALUE"
-    assert error.position == "línea 2, registro DEC, campo 2 (office)"
+    assert error.position == "línea 2, registro DEC, campo 2 (aduana de despacho)"
     # Says what is expected, not only that it is wrong.
     assert error.message.startswith(
         'formato no válido; se espera 3 dígitos, p. ej. "118". Además: '
     )
-    assert f"línea {index + 1}, registro SER, campo 3 (subpartida)" in error.message
+    assert f"línea {index + 1}, registro SER, campo 3 (subpartida nacional)" in error.message
 
 
 def test_incomplete_group_names_the_missing_field() -> None:
@@ -359,7 +364,7 @@ def test_incomplete_group_names_the_missing_field() -> None:
     lines[3] = lines[3].replace("|118|1997|123|", "|118||123|")
     error = _syntax_error(_join(lines))
     assert error.code == "FMT-VALUE"
-    assert error.position == "línea 4, registro TRN, campo 4 (manifest_year)"
+    assert error.position == "línea 4, registro TRN, campo 4 (año del manifiesto)"
     assert error.message == "falta el dato obligatorio"
 
 
@@ -368,7 +373,7 @@ def test_empty_scalar_list_value() -> None:
     index = next(i for i, line in enumerate(lines) if line.startswith("CNT"))
     lines[index] = "CNT|"
     error = _syntax_error(_join(lines))
-    assert error.position == f"línea {index + 1}, registro CNT, campo 2 (container)"
+    assert error.position == f"línea {index + 1}, registro CNT, campo 2 (número de contenedor)"
 
 
 def test_overlong_line_is_refused() -> None:
