@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
+from edi_formats.boxes import box_label
 from edi_formats.encodings import decode_text
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE, Declaration
@@ -99,10 +100,15 @@ def _json_syntax_reason(detail: str) -> str:
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
-    """JSON path of an error, without the union tag pydantic puts first."""
+    """Where an error is: its JSON path (without the union tag pydantic puts first), and the
+    field as the form names it, ``series[1].origin_country (Serie 2, país de origen)``."""
+    document_type: Literal["DUA", "OE"] | None = None
     if loc and loc[0] in ("DUA", "OE"):
+        document_type = "DUA" if loc[0] == "DUA" else "OE"
         loc = loc[1:]
-    return json_path(loc)
+    path = json_path(loc)
+    named = box_label(path, document_type) if document_type is not None else None
+    return f"{path} ({named})" if named is not None else path
 
 
 def declaration_schema(kind: Literal["dua", "oe"] | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from edi_formats.boxes import DocumentType, box_label
 from edi_formats.edifact import codes as c
 from edi_formats.edifact.cusdec_detail import DETAIL_HANDLERS, apply_contacts
 from edi_formats.edifact.cusdec_header import HEADER_HANDLERS
@@ -84,21 +85,24 @@ def _validation_errors(reader: Reader, exc: ValidationError) -> list[Declaration
 
 
 def _validation_error(reader: Reader, detail: Any) -> DeclarationSyntaxError:
+    """The model's refusal in the broker's words: the field as the form names it (``Serie 2,
+    país de origen``), never the model's path, and the segment it came from."""
     loc: Path = tuple(detail["loc"])
-    field_path = json_path(loc)
+    document_type: DocumentType = "DUA" if reader.dua else "OE"
+    named = box_label(json_path(loc), document_type) or json_path(loc)
     if detail["type"] == "missing":
         tail = loc[2:] if loc and loc[0] == "series" else loc
         if len(loc) >= 4 and loc[2] == "control_documents":
             tail = loc[4:]
         wanted = _REQUIRED.get(tail) or _REQUIRED.get(loc)
         where = _position(reader, loc[:-1]) or "cabecera del mensaje (antes de UNS+D)"
-        message = (
-            f"{field_path}: falta {wanted}"
-            if wanted
-            else f"{field_path}: falta el dato obligatorio"
-        )
+        if wanted:  # it names the segment and the field: say only whose it is
+            within = box_label(json_path(loc[:-1]), document_type) if loc[:-1] else None
+            message = f"{within}: falta {wanted}" if within else f"falta {wanted}"
+        else:
+            message = f"{named}: falta el dato obligatorio"
         return error("EDI-SEGMENT", message, where)
-    return error("EDI-VALUE", f"{field_path}: {describe_error(detail)}", _position(reader, loc))
+    return error("EDI-VALUE", f"{named}: {describe_error(detail)}", _position(reader, loc))
 
 
 def raise_all(errors: list[DeclarationSyntaxError]) -> None:

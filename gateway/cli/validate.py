@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from config import load_offices
 from config.clock import SystemClock
+from edi_formats.boxes import box_label
 from edi_formats.codec import DeclarationSyntaxError, parse_declaration
 from edi_formats.models import DUA, OE
 from gateway.cli.sample import iso_date
-from validators.boxes import box_label
 from validators.engine import RuleContext, transmission_date, validate
 from validators.findings import Finding, Severity, has_errors
 

@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Final
 
+from edi_formats.boxes import DocumentType, box_label
 from edi_formats.codec import render_response, render_response_channels, render_syntax_report
 from edi_formats.codes import ModalityCode
 from edi_formats.detect import WireFormat
@@ -46,7 +47,6 @@ from gateway.mail.template import (
     number_slots,
 )
 from gateway.pipeline.process import ReadDeclaration, SubmissionHeaders, UnreadableDeclaration
-from validators.boxes import DocumentType, box_label
 from validators.engine import PERU_TIME
 from validators.findings import Finding, Severity
 

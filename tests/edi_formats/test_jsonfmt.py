@@ -63,16 +63,17 @@ def test_unknown_document_type() -> None:
     assert error.message == "document_type debe ser 'DUA' u 'OE'"
 
 
-def test_model_errors_name_the_json_path() -> None:
+def test_model_errors_name_the_json_path_and_the_field_as_the_form_does() -> None:
     data = json.loads(render_json(full_dua()))
     data["series"][1]["subpartida"] = "84713000A0"
     del data["totals"]["cif"]
     data["extra"] = 1
     error = _syntax_error(json.dumps(data).encode())
     assert error.code == "FMT-VALUE"
-    assert error.position == "totals.cif"
+    assert error.position == "totals.cif (Total CIF)"
     assert error.message.startswith("falta el dato obligatorio. Además: ")
-    assert "series[1].subpartida: formato no válido" in error.message
+    subpartida = "series[1].subpartida (Serie 2, subpartida nacional): formato no válido"
+    assert subpartida in error.message
     assert "extra: campo no previsto en la declaración" in error.message
 
 
@@ -80,7 +81,7 @@ def test_control_characters_are_refused() -> None:
     data = json.loads(render_json(full_oe()))
     data["observations"] = "línea 1\nlínea 2"
     error = _syntax_error(json.dumps(data).encode())
-    assert (error.code, error.position) == ("FMT-VALUE", "observations")
+    assert (error.code, error.position) == ("FMT-VALUE", "observations (Observaciones)")
 
 
 def test_deep_nesting_and_empty_input() -> None:
@@ -143,9 +144,12 @@ def test_a_syntax_error_is_explained_in_spanish() -> None:
 def test_numbers_and_codes_are_read_as_the_schema_types_them() -> None:
     """A code is text (office 019 is not the number 19); a count is a number, not text."""
     office = _error_of({"office": 118})
-    assert office.position == "office" and "texto entre comillas" in office.message
+    assert (
+        office.position == "office (Aduana de despacho)"
+        and "texto entre comillas" in office.message
+    )
     packages = _error_of({"totals.packages": "5"})
-    assert packages.position == "totals.packages"
+    assert packages.position == "totals.packages (Total bultos)"
     assert "número entero, sin comillas" in packages.message
     schema = declaration_schema("dua")
     assert schema["properties"]["office"]["type"] == "string"

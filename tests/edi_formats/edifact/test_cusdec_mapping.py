@@ -412,5 +412,20 @@ def test_the_item_count_in_cnt_is_checked() -> None:
 
 def test_a_value_the_model_refuses_is_named() -> None:
     error = _error(with_segments(DUA_BODY, {"LOC+22+118": "LOC+22+1180"}))
-    assert error.code == "EDI-VALUE" and error.message.startswith("office:")
+    assert error.code == "EDI-VALUE" and error.message.startswith("Aduana de despacho: ")
     assert error.position == "segmento 4 del mensaje (LOC), elemento 2"
+
+
+def test_a_refusal_names_the_field_as_the_form_does_never_the_models_path() -> None:
+    """What the model refuses deep in a list is told with the form's words ("Serie 1",
+    "país del proveedor"), not as ``invoices[0].supplier.country``."""
+    supplier = "NAD+SU+++Müller GmbH+Köln++++DE"
+    body = with_segments(DUA_BODY, {supplier: supplier.replace("+DE", "+D1")})
+    body.remove("MOA+38:1000:USD")  # the first series
+    found = {problem.code: problem.message for problem in _error(body).every}
+    assert found["EDI-VALUE"].startswith(
+        "Factura o documento equivalente 1, proveedor de la factura: país del proveedor: "
+        "formato no válido; se espera el código ISO de 2 letras"
+    )
+    assert found["EDI-SEGMENT"] == "Serie 1: falta MOA+38 (valor FOB de la serie)"
+    assert not any("[" in message or "_" in message for message in found.values())

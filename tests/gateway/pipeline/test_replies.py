@@ -10,6 +10,7 @@ from email.message import EmailMessage
 import pytest
 
 from config import OfficeRegistry
+from edi_formats.boxes import box_label
 from edi_formats.codec import parse_response
 from edi_formats.detect import WireFormat
 from edi_formats.errors import DeclarationSyntaxError
@@ -33,7 +34,6 @@ from tests.gateway.pipeline.helpers import (
     flat,
     submission,
 )
-from validators.boxes import box_label
 from validators.engine import RuleContext
 
 RECEIVED = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)

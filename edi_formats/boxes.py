@@ -1,10 +1,12 @@
-"""The boxes of the DUA and O/E forms, as a broker names them, for a finding's field.
+"""The boxes of the DUA and O/E forms, as a broker names them: the one way a field is named.
 
-Findings point at a field of the model (``series[0].cif``) so that programs can find it; a
-broker reads the form. This table turns the path into the words of the form: the casilla's
-number where the procedures name it (7.3, 7.13, 7.24, 7.37 and 7.38 of the DUA, 3.7 and 3.9
-of its format B, 4.13 of the O/E) and its label everywhere. The path itself stays in the
-machine-readable response.
+Findings, and what the readers refuse, point at a field of the model (``series[0].cif``) so
+that programs can find it; a broker reads the form. This table turns the path into the words
+of the form: the casilla's number where the procedures name it (7.3, 7.13, 7.24, 7.37 and
+7.38 of the DUA, 3.7 and 3.9 of its format B, 4.13 of the O/E) and its label everywhere. A
+field the table does not word is named with the flat-file layout's words for it
+(``field_names``), which cover every field. The path itself stays in the machine-readable
+response.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-__all__ = ["box_label"]
+from edi_formats.field_names import field_name
+
+__all__ = ["DocumentType", "box_label"]
 
 DocumentType = Literal["DUA", "OE"]
 
 _INDEX: Final = re.compile(r"\[(\d+)\]")
+_STEPS: Final = re.compile(r"\[\d+\]|[^.\[\]]+")
+"""The steps of a path: ``invoices``, ``[0]``, ``supplier``."""
 
 # Path with every index written [i] -> label (with its casilla number where a norm gives it).
 _LABELS: Final[dict[str, str]] = {
@@ -104,9 +110,21 @@ def box_label(path: str | None, document_type: DocumentType | None = None) -> st
     indexes = [int(found) + 1 for found in _INDEX.findall(path)]
     shape = _INDEX.sub("[i]", path)
     if shape.startswith("series[i]"):
-        return _series_label(shape.removeprefix("series[i]").lstrip("."), indexes, document_type)
-    label = _LABELS.get(shape)
-    return label.format(None, *indexes) if label else None
+        label = _series_label(shape.removeprefix("series[i]").lstrip("."), indexes, document_type)
+    else:
+        label = _LABELS[shape].format(None, *indexes) if shape in _LABELS else None
+    return label if label is not None else _layout_label(path, document_type)
+
+
+def _layout_label(path: str, document_type: DocumentType | None) -> str | None:
+    """``Factura 1, proveedor de la factura: país del proveedor``, from the layout's words."""
+    loc = tuple(int(step[1:-1]) if step.startswith("[") else step for step in _STEPS.findall(path))
+    for kind in (document_type,) if document_type else ("DUA", "OE"):
+        named = field_name(kind, loc)
+        if named is not None:
+            text = f"{named.within}: {named.label}" if named.within else named.label
+            return text[:1].upper() + text[1:]
+    return None
 
 
 def _series_label(rest: str, indexes: list[int], document_type: DocumentType | None) -> str | None:

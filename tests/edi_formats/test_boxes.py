@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from config import OfficeRegistry
-from validators.boxes import box_label
-from validators.engine import RuleContext, validate
-from validators.rules import CATALOG
-from validators.samples import break_rule, sample_declaration
+from edi_formats.boxes import box_label
 
 
 @pytest.mark.parametrize(
@@ -38,24 +32,14 @@ def test_paths_read_as_the_form(path: str, document_type: str, label: str) -> No
     assert box_label(path, document_type) == label  # type: ignore[arg-type]
 
 
+def test_a_field_the_table_does_not_word_is_named_with_the_layouts_words() -> None:
+    label = box_label("invoices[0].supplier.country", "DUA")
+    assert label == "Factura o documento equivalente 1, proveedor de la factura: país del proveedor"
+    assert box_label("totals", "DUA") == "Totales"
+    assert box_label("consignee", "OE") == "Consignatario en el exterior"
+
+
 def test_an_unknown_path_gets_no_label_rather_than_a_wrong_one() -> None:
     assert box_label("nothing.here") is None
     assert box_label(None) is None
     assert box_label("series[0].unheard_of") is None
-
-
-def test_every_field_a_rule_reports_has_the_forms_words(offices: OfficeRegistry) -> None:
-    """Break each rule of the catalog in a sample: every field it names has a label."""
-    as_of = date(2026, 11, 2)
-    unlabelled = set()
-    for kind in ("dua", "oe"):
-        for rule_id in CATALOG.ids():
-            try:
-                broken = break_rule(sample_declaration(kind, as_of=as_of), rule_id)
-            except (KeyError, ValueError):
-                continue  # the rule has no sample breaking it for this document
-            context = RuleContext(as_of=as_of, offices=offices, addressed_office=broken.office)
-            for finding in validate(broken, context):
-                if finding.field and box_label(finding.field, broken.document_type) is None:
-                    unlabelled.add(finding.field)
-    assert unlabelled == set()
