@@ -101,9 +101,10 @@ _CONTROL_DOCUMENT_BOX: Final[dict[DocumentType, str]] = {"DUA": "7.37", "OE": "4
 
 
 def box_label(path: str | None, document_type: DocumentType | None = None) -> str | None:
-    """The form's words for ``path`` (``series[0].cif`` -> ``Serie 1 — valor CIF``).
+    """The form's words for ``path`` (``series[0].cif`` -> ``Serie 1, valor CIF``).
 
-    None when the path names no box this table knows: better no label than a wrong one.
+    None when neither this table nor the layouts know the path: better no label than a
+    wrong one.
     """
     if not path:
         return None

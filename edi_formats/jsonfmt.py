@@ -12,7 +12,7 @@ from typing import Any, Final, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from edi_formats.boxes import box_label
+from edi_formats.boxes import DocumentType, box_label
 from edi_formats.encodings import decode_text
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.models import DUA, OE, Declaration
@@ -102,7 +102,7 @@ def _json_syntax_reason(detail: str) -> str:
 def _path(loc: tuple[int | str, ...]) -> str:
     """Where an error is: its JSON path (without the union tag pydantic puts first), and the
     field as the form names it, ``series[1].origin_country (Serie 2, país de origen)``."""
-    document_type: Literal["DUA", "OE"] | None = None
+    document_type: DocumentType | None = None
     if loc and loc[0] in ("DUA", "OE"):
         document_type = "DUA" if loc[0] == "DUA" else "OE"
         loc = loc[1:]
