@@ -85,10 +85,11 @@ _EXPECTED: Final = """\
 Lo que la aduana espera: una o más declaraciones (DUA de importación o Orden de
 Embarque de exportación), cada una en uno de estos formatos:
   - archivo plano de Teledespacho, que empieza con la línea TDH|TELEDESPACHO|
+  - UN/EDIFACT: un intercambio CUSDEC del directorio D.96B (de UNB a UNZ)
   - JSON: un objeto con "document_type": "DUA" u "OE"
 como archivo adjunto (con cualquier nombre), pegada en el texto del mensaje o en un
 bloque uuencode. Puede enviar varias en un mismo mensaje: recibirá una respuesta por
-cada una. Un ejemplo válido se obtiene con: teledispatch sample dua"""
+cada una."""
 
 _SIGNATURE: Final = (
     "--\nMensaje generado automáticamente por el servidor de Teledespacho de la aduana.\n"

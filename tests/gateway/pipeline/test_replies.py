@@ -146,6 +146,19 @@ def test_the_body_is_latin_1_when_it_can_be(note: str, charset: str):
     assert note in body_text(message)
 
 
+def test_what_the_office_expects_names_every_format_it_reads_and_no_command_of_ours():
+    """A broker told that a mail held nothing readable learns the three formats the office
+    reads, EDIFACT among them, in the customs' words; not a command of this software."""
+    document = ExtractedDocument(b"UNA:+.? 'UNB+UNOA:2+X+Y'", "cuerpo", WireFormat.EDIFACT)
+    error = DeclarationSyntaxError("EDI-ENVELOPE", "falta UNH", "segmento 2 del intercambio")
+    unreadable = replies.unreadable(envelope(), UnreadableDeclaration(document, error))
+    for raw in (replies.nothing_readable(envelope(), []), unreadable):
+        text = " ".join(body_text(parse(raw)).split())
+        assert "archivo plano de Teledespacho" in text and '"document_type": "DUA"' in text
+        assert "UN/EDIFACT: un intercambio CUSDEC" in text
+        assert "teledispatch" not in text.lower()
+
+
 def test_the_failure_reply_says_nothing_was_numbered():
     message = parse(replies.failure(envelope(), attempts=3))
     assert message["X-Teledespacho-Status"] == "rejected"
