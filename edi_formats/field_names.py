@@ -20,16 +20,13 @@ __all__ = ["FieldName", "field_name"]
 
 @dataclass(frozen=True)
 class FieldName:
-    """``serie 2, país de origen``: the records on the way (``within``), then the field."""
+    """The records on the way (``within``: ``serie 2``), then the field (``país de origen``)."""
 
     within: str
     """``serie 2``, ``importador``, ``factura o documento equivalente 1, proveedor de la
     factura`` (list entries counted from 1); empty at the document's top."""
     label: str
     """``país de origen``, ``observaciones de la serie (casilla 7.37)``."""
-
-    def __str__(self) -> str:
-        return f"{self.within}, {self.label}" if self.within else self.label
 
 
 @dataclass(frozen=True)
