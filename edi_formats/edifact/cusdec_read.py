@@ -86,10 +86,12 @@ def _validation_errors(reader: Reader, exc: ValidationError) -> list[Declaration
 
 def _validation_error(reader: Reader, detail: Any) -> DeclarationSyntaxError:
     """The model's refusal in the broker's words: the field as the form names it (``Serie 2,
-    país de origen``), never the model's path, and the segment it came from."""
+    país de origen``; the model's path only where the form names nothing), and the segment
+    it came from."""
     loc: Path = tuple(detail["loc"])
     document_type: DocumentType = "DUA" if reader.dua else "OE"
-    named = box_label(json_path(loc), document_type) or json_path(loc)
+    path = json_path(loc)
+    named = box_label(path, document_type) or path
     if detail["type"] == "missing":
         tail = loc[2:] if loc and loc[0] == "series" else loc
         if len(loc) >= 4 and loc[2] == "control_documents":
