@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from pydantic import TypeAdapter, ValidationError
@@ -91,13 +91,20 @@ def split_document(data: bytes, fmt: WireFormat | None) -> list[bytes]:
     return [data]
 
 
-def render_declaration(decl: DUA | OE, fmt: WireFormat) -> bytes:
-    """``decl`` in canonical ``fmt``; parse_declaration reads it back to an equal model."""
+def render_declaration(
+    decl: DUA | OE, fmt: WireFormat, *, prepared_at: datetime | None = None
+) -> bytes:
+    """``decl`` in canonical ``fmt``; parse_declaration reads it back to an equal model.
+
+    ``prepared_at``: when the sender's software prepared it, as its local time (an
+    EDIFACT interchange's UNB says so; the other formats carry no such date). Left out, a
+    fixed date keeps the output canonical: no clock is read here.
+    """
     if fmt is WireFormat.FLAT:
         return render_flat(decl)
     if fmt is WireFormat.JSON:
         return render_json(decl)
-    return render_cusdec(decl)
+    return render_cusdec(decl, prepared_at=prepared_at)
 
 
 def render_response(

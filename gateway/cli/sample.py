@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, datetime
 
 from config.clock import SystemClock
 from edi_formats.codec import DeclarationSyntaxError, WireFormat, render_declaration
-from validators.engine import transmission_date
+from validators.engine import PERU_TIME, transmission_date
 from validators.samples import BREAKABLE, break_rule, sample_declaration
 
 
@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    as_of: date = args.as_of or transmission_date(SystemClock().now())
+    now = SystemClock().now()
+    as_of: date = args.as_of or transmission_date(now)
     try:
         declaration = sample_declaration(
             args.kind,
@@ -70,9 +71,18 @@ def run(args: argparse.Namespace) -> int:
                 2,
             )
     try:
-        data = render_declaration(declaration, WireFormat(args.format))
+        data = render_declaration(
+            declaration, WireFormat(args.format), prepared_at=_prepared_at(as_of, now)
+        )
     except DeclarationSyntaxError as exc:
         return fail(f"{exc.code}: {exc.message}", 2)
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
     return 0
+
+
+def _prepared_at(as_of: date, now: datetime) -> datetime:
+    """When the agent's software in Peru prepared the sample: its date, at the minute it is
+    in Lima (UNB's date and time; an interchange carries its sender's local time)."""
+    in_peru = now.astimezone(PERU_TIME)
+    return datetime.combine(as_of, in_peru.time().replace(second=0, microsecond=0))

@@ -6,13 +6,17 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from edi_formats.codec import WireFormat, detect_format, parse_declaration
+from edi_formats.edifact.codes import CUSDEC
+from edi_formats.edifact.syntax import read_interchange
 from gateway.cli import main
 from tests.validators.test_samples import SAMPLE_DATE
+from validators.context import PERU_TIME
 from validators.rules import CATALOG
 from validators.samples import BREAKABLE
 
@@ -50,6 +54,19 @@ def test_sample_is_in_the_asked_format_and_valid(
     assert (declaration.office, declaration.agent_code) == ("235", "77")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["validate", "-", "--as-of", AS_OF, "--office", "235"]) == 0
+
+
+def test_an_edifact_sample_is_prepared_on_its_date_in_peru(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """The interchange's UNB says when the agent's software prepared it: the sample's date,
+    at the hour it is in Peru, not a fixed day of 1997 beside a declaration of today."""
+    before = datetime.now(PERU_TIME).replace(second=0, microsecond=0, tzinfo=None)
+    data = _sample(capsysbinary, "dua", "--format", "edifact")
+    after = datetime.now(PERU_TIME).replace(tzinfo=None)
+    prepared = read_interchange(data, CUSDEC).prepared
+    assert prepared.date() == date.fromisoformat(AS_OF)
+    assert before.time() <= prepared.time() <= after.time() or after.date() != before.date()
 
 
 @pytest.mark.parametrize(
