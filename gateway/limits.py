@@ -24,6 +24,7 @@ __all__ = [
     "FAILURE_LOG_INTERVAL",
     "FD_RESERVE",
     "ConnectionLimits",
+    "FullStoreLog",
     "RateLimitedLog",
     "Refusal",
     "fd_bounded_cap",
@@ -88,6 +89,49 @@ class RateLimitedLog:
             logger.error(
                 message + " (%d more since the last such line)", *args, held, exc_info=error
             )
+
+
+@dataclass
+class FullStoreLog:
+    """How a store without room is told to the operator: at ``ERROR`` when the refusals
+    start and once per ``interval`` while they go on (with how many came between), then
+    once when a delivery is taken again. The caller logs each refusal itself, at ``INFO``,
+    naming who was refused: clients retrying against a full disk would otherwise fill the
+    log, on that same disk, with a line per try.
+    """
+
+    what: str
+    """What is refused, for the lines: ``SMTP deliveries``, ``API submissions``."""
+    interval: float = FAILURE_LOG_INTERVAL
+    _gate: RateLimitedLog = field(init=False)
+    _refused: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._gate = RateLimitedLog(self.interval)
+
+    def refused(self, logger: logging.Logger, now: float, reason: str) -> None:
+        """One more refused for want of room (``reason``: the database's own words)."""
+        self._refused += 1
+        held = self._gate.due(now)
+        if held is not None:
+            logger.error(
+                "the store is full (%s): %s are refused until there is room"
+                " (%d more since the last such line)",
+                reason,
+                self.what,
+                held,
+            )
+
+    def taken(self, logger: logging.Logger) -> None:
+        """A delivery was written: if some were refused before it, say the store has room."""
+        if self._refused:
+            logger.warning(
+                "the store has room again: %s are taken, after %d refused for want of room",
+                self.what,
+                self._refused,
+            )
+            self._refused = 0
+            self._gate = RateLimitedLog(self.interval)  # the next shortage is told at once
 
 
 @dataclass

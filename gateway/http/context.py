@@ -11,6 +11,7 @@ from config.clock import Clock
 from dialup_sim.phonebook import Address, parse_address
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
+from gateway.limits import FullStoreLog
 from gateway.logins import LoginChecks
 from mailboxes.ledger import Ledger
 from mailboxes.registrations import MailboxRequests
@@ -47,6 +48,10 @@ class HttpContext:
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
     scopes: MailboxRequests = field(init=False)
+    store_full: FullStoreLog = field(
+        default_factory=lambda: FullStoreLog("API submissions"), init=False
+    )
+    """How a store without room is told in the log (``gateway.limits``)."""
 
     def close_feeds(self) -> None:
         for queue in self.feeds:

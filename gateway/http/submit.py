@@ -168,13 +168,15 @@ async def submit(
     )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
-    except StorageFull as exc:  # as SMTP's 451: the operator's to fix, one line each time
-        log.error("API submission by %s refused (507): the store is full: %s", account.address, exc)
+    except StorageFull as exc:  # as SMTP's 452: the operator's to fix, told once
+        log.info("API submission by %s refused (507): the store is full", account.address)
+        context.store_full.refused(log, asyncio.get_running_loop().time(), str(exc))
         raise Problem(
             507,
             "el almacén del nodo está lleno: no se guardó nada, vuelva a intentarlo",
             headers={"Retry-After": "60"},
         ) from None
+    context.store_full.taken(log)
     if len(job_ids) != 1:
         raise Problem(409, "la declaración no generó un trabajo de recepción")
     return Submitted(job_ids[0], code, identity.agent_reference, message_id)

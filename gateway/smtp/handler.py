@@ -22,7 +22,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
-from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
+from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
 from gateway.routing.handover import HandoverError, handover_office
@@ -151,6 +151,7 @@ class SubmissionHandler:
         self.registration = registration
         self._scopes = MailboxRequests(store)
         self._store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
+        self._store_full = FullStoreLog("SMTP deliveries")
 
     def _store_failed(self, message: str, *args: object) -> None:
         """Log the failure being handled: one traceback a minute, however many sessions
@@ -460,11 +461,13 @@ class SubmissionHandler:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
             job_ids = await self.store.deliver(sender, targets, raw)
         except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
-            log.error("delivery from %s refused (451): the store is full: %s", sender, exc)
+            log.info("delivery from %s refused (452): the store is full", sender or "<>")
+            self._store_full.refused(log, asyncio.get_running_loop().time(), str(exc))
             return replies.STORAGE_FULL
         except Exception:
             self._store_failed("delivery from %s failed", envelope.mail_from)
             return replies.LOCAL_ERROR
+        self._store_full.taken(log)
         event(
             log,
             "submission",

@@ -20,7 +20,7 @@ AUTH_REQUIRED: Final = "530 5.7.0 Authentication required"
 OFFICE_NOT_IN_SCOPE: Final = "550 5.7.1 This mailbox is not enabled for that customs office"
 REQUEST_ALONE: Final = "452 4.5.3 Send the mailbox request in a message of its own"
 LOCAL_ERROR: Final = "451 4.3.0 Local error in processing, try again later"
-STORAGE_FULL: Final = "451 4.3.1 Mail system full, try again later"
+STORAGE_FULL: Final = "452 4.3.1 Insufficient system storage, try again later"
 
 
 def queued(job_ids: list[int]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from gateway.limits import (
     FD_RESERVE,
     ConnectionLimits,
+    FullStoreLog,
     RateLimitedLog,
     Refusal,
     fd_bounded_cap,
@@ -69,6 +70,41 @@ def test_a_failure_held_back_is_a_debug_line_and_the_next_traceback_counts_it(
         ("DEBUG", "pass failed: [Errno 111] Connection refused", False),
         ("DEBUG", "pass failed: [Errno 111] Connection refused", False),
         ("ERROR", "pass failed (2 more since the last such line)", True),
+    ]
+
+
+def test_a_full_store_is_told_once_a_minute_and_once_when_it_has_room(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    full = FullStoreLog("SMTP deliveries", interval=60)
+    logger = logging.getLogger("tests.full")
+    with caplog.at_level(logging.DEBUG, logger="tests.full"):
+        full.taken(logger)  # nothing was refused: nothing to say
+        for now in (0.0, 1.0, 59.0, 60.0, 61.0):
+            full.refused(logger, now, "database or disk is full")
+        full.taken(logger)
+        full.taken(logger)
+        full.refused(logger, 62.0, "database or disk is full")  # a new shortage: told at once
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "ERROR",
+            "the store is full (database or disk is full): SMTP deliveries are refused"
+            " until there is room (0 more since the last such line)",
+        ),
+        (
+            "ERROR",
+            "the store is full (database or disk is full): SMTP deliveries are refused"
+            " until there is room (2 more since the last such line)",
+        ),
+        (
+            "WARNING",
+            "the store has room again: SMTP deliveries are taken, after 5 refused for want of room",
+        ),
+        (
+            "ERROR",
+            "the store is full (database or disk is full): SMTP deliveries are refused"
+            " until there is room (0 more since the last such line)",
+        ),
     ]
 
 

@@ -492,24 +492,31 @@ async def test_the_live_feed_streams_what_the_caller_may_see(rig: Node) -> None:
     assert theirs == [("arrival", OTHER_AGENT), ("answer", "API-OTRO")]
 
 
-async def test_a_full_disk_is_a_507_problem_logged_in_one_line(
+async def test_a_full_disk_is_a_507_problem_told_once(
     rig: Node, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """As SMTP answers 451: nothing stored, one line in the log, and it works once there is
-    room again; not a 500 with a traceback."""
+    """As SMTP answers 452: nothing stored, the operator told once (each refusal an INFO
+    line), and it works once there is room again, which the log says; not a 500 with a
+    traceback."""
     big = render_declaration(declaration(reference="API-LLENO", series=60), WireFormat.JSON)
     await cap_database(rig, 2)
     caplog.set_level(logging.INFO)
     async with client(rig) as agent:
-        refused = await agent.post("/api/declarations", content=big)
-        assert refused.status_code == 507, refused.text
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.headers["retry-after"]
-        full = [r for r in caplog.records if "full" in r.getMessage()]
-        assert len(full) == 1 and full[0].exc_info is None
+        for _ in range(2):
+            refused = await agent.post("/api/declarations", content=big)
+            assert refused.status_code == 507, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"]
+        told = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(told) == 1 and "full" in told[0].getMessage()
+        refusals = [r for r in caplog.records if r.levelno == logging.INFO and "full" in r.msg]
+        assert len(refusals) == 2
         assert "Traceback" not in caplog.text
+        caplog.clear()
         await cap_database(rig, 1_000_000)
         assert (await agent.post("/api/declarations", content=big)).status_code == 202
+        again = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(again) == 1 and "2" in again[0].getMessage()
 
 
 async def test_the_intake_copy_is_traced_as_a_submission_is(rig: Node) -> None:

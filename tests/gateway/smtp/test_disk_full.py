@@ -1,5 +1,7 @@
-"""A full disk: DATA is answered 451 and nothing is stored; the log says so in one line per
-refusal, with no traceback; once there is room again, mail flows.
+"""A full disk: DATA is answered 452 4.3.1 (insufficient system storage) and nothing is
+stored; the log tells the operator once (then once a minute while refusals go on), each
+refusal in an INFO line, never a traceback; once there is room again, mail flows and the
+log says so.
 
 The disk is made full the way SQLite sees it: ``max_page_count`` caps the database file of
 the store's one writing connection, so a write fails with SQLITE_FULL ("database or disk is
@@ -29,25 +31,30 @@ async def cap_database(node: Node, extra_pages: int) -> None:
         await connection.exec_driver_sql(f"PRAGMA max_page_count = {pages + extra_pages}")
 
 
-async def test_a_full_disk_is_answered_451_and_logged_in_one_line(
+async def test_a_full_disk_is_answered_452_and_told_once(
     node: Node, caplog: pytest.LogCaptureFixture
 ) -> None:
     await cap_database(node, 10)
     caplog.set_level(logging.INFO)
     caplog.clear()
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(smtplib.SMTPDataError) as refused:
             await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], BIG)
-        assert refused.value.smtp_code == 451
+        assert refused.value.smtp_code == 452
+        assert refused.value.smtp_error.startswith(b"4.3.1 ")
     assert node.store is not None
     assert await node.store.list_messages(OTHER) == []
 
     mine = [r for r in caplog.records if r.name.startswith(("gateway", "mailboxes"))]
-    full = [r for r in mine if "full" in r.getMessage()]
-    assert len(full) == 2, [r.getMessage() for r in mine]
-    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in full)
-    assert all(r.exc_info is None for r in mine if r.levelno >= logging.WARNING)
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in mine)
+    told = [r for r in mine if r.levelno >= logging.WARNING]
+    assert len(told) == 1 and "full" in told[0].getMessage(), [r.getMessage() for r in told]
+    refusals = [r for r in mine if r.levelno == logging.INFO and "full" in r.getMessage()]
+    assert len(refusals) == 3 and all(AGENT in r.getMessage() for r in refusals)
 
+    caplog.clear()
     await cap_database(node, 1_000_000)  # room again
     await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], BIG)
     assert len(await node.store.list_messages(OTHER)) == 1
+    again = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(again) == 1 and "3" in again[0].getMessage(), [r.getMessage() for r in again]
