@@ -268,7 +268,13 @@ class _Lent:
         self._connection: Connection | None = None
 
     def run(self, work: Work[T]) -> T:
-        """In the connection's thread: ``work`` between ``BEGIN`` and ``COMMIT``."""
+        """In the connection's thread: ``work`` between ``BEGIN`` and ``COMMIT``.
+
+        Whatever fails, the ``COMMIT`` included, the unit is rolled back before the error goes
+        on: a ``COMMIT`` that fails (a full disk as the journal is written, a deferred
+        constraint) leaves SQLite's transaction open, and the next unit's ``BEGIN`` would be
+        refused, and every one after it, on the node's only writer.
+        """
         connection = self._connection
         if connection is None:
             connection = self._connection = self._engine.connect()
@@ -276,15 +282,22 @@ class _Lent:
         raw.execute(self._begin)  # the statements below join it (SQLAlchemy's begin is a no-op)
         try:
             result = work(connection)
+            connection.commit()
+            if raw.in_transaction:  # nothing was executed through SQLAlchemy
+                raw.commit()
         except BaseException:
-            connection.rollback()
-            if raw.in_transaction:
-                raw.rollback()
+            self._roll_back(connection)
             raise
-        connection.commit()
-        if raw.in_transaction:  # nothing was executed through SQLAlchemy
-            raw.commit()
         return result
+
+    def _roll_back(self, connection: Connection) -> None:
+        """Undo the unit on both sides; a failure here must not hide the one being raised."""
+        try:
+            connection.rollback()
+        except Exception:  # the SQLAlchemy side is unusable: the next unit makes a new one
+            self._connection = None  # (not invalidated: that would close the shared sqlite3)
+        if self._raw.in_transaction:
+            self._raw.rollback()
 
 
 def _transaction(connection: Connection, work: Work[T]) -> T:

@@ -40,6 +40,34 @@ async def test_a_unit_of_work_commits_whole_or_not_at_all(store: Store) -> None:
     assert await database.run(_count) == 1
 
 
+def _tables_with_a_deferred_reference(connection: Connection) -> None:
+    connection.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    connection.exec_driver_sql(
+        "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+
+
+def _orphan(connection: Connection) -> None:
+    connection.exec_driver_sql("INSERT INTO child VALUES (42)")  # refused only at COMMIT
+    _subscribe("Archivo")(connection)  # type: ignore[operator]
+
+
+async def test_a_commit_that_fails_leaves_the_writer_ready_for_the_next_unit(
+    store: Store,
+) -> None:
+    """A COMMIT may fail after every statement passed: a full disk when the journal is
+    written, a deferred constraint (as here). The unit is undone whole and the writer takes
+    the next one; it once stayed inside the failed transaction, and every write of the node
+    failed ("cannot start a transaction within a transaction") until it was restarted."""
+    database = store.database
+    await database.run(_tables_with_a_deferred_reference, write=True)
+    with pytest.raises(IntegrityError):
+        await database.run(_orphan, write=True)
+    assert await database.run(_count) == 0
+    await database.run(_subscribe("Archivo"), write=True)  # type: ignore[arg-type]
+    assert await database.run(_count) == 1
+
+
 async def test_a_one_statement_unit_commits_its_statement_alone(store: Store) -> None:
     """``one_statement``: on PostgreSQL no transaction block around it, on SQLite a unit as
     any other; on both its statement is committed, and a refused one leaves nothing."""
