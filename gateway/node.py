@@ -35,6 +35,8 @@ from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import SmtpServer
 from gateway.smtp.chaotic import ChaoticHandler
 from gateway.tls import NodeTls, TlsSetupError, node_tls
+from mailboxes.database import store_location
+from mailboxes.errors import StoreError, failure_reason
 from mailboxes.passwords import PasswordHasher
 from mailboxes.store import Store
 
@@ -153,8 +155,9 @@ class Node:
                 routing=router,  # replies to agents of other nodes; held offices' jobs
             )
             await store.database.open_connections()  # before clients can take descriptors
-        except OSError as exc:
-            raise NodeStartError(f"cannot open the store: {exc}") from exc
+        except StoreError as exc:  # unreachable, unreadable (not a database), refused login
+            where = store_location(settings.effective_database_url)
+            raise NodeStartError(f"cannot open the store {where}: {failure_reason(exc)}") from None
         self.store = store
         if demo:
             created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)

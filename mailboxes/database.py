@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection, QueuePool, StaticPool
 
-__all__ = ["Database", "Work"]
+__all__ = ["Database", "Work", "store_location"]
 
 T = TypeVar("T")
 
@@ -298,6 +298,15 @@ class _Lent:
             self._connection = None  # (not invalidated: that would close the shared sqlite3)
         if self._raw.in_transaction:
             self._raw.rollback()
+
+
+def store_location(url: str) -> str:
+    """Where the store is, as an operator names it: SQLite's file, or the server's URL
+    without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
 
 
 def _transaction(connection: Connection, work: Work[T]) -> T:

@@ -10,7 +10,7 @@ from typing import Final
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
-__all__ = ["AlreadyStored", "StoreError", "store_unavailable"]
+__all__ = ["AlreadyStored", "StoreError", "failure_reason", "store_unavailable"]
 
 StoreError: Final = (SQLAlchemyError, OSError)
 """Any failure of the database under the store, for ``except``: a failed statement, a locked
@@ -28,3 +28,10 @@ def store_unavailable(error: BaseException) -> bool:
     if isinstance(error, OSError | OperationalError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def failure_reason(error: BaseException) -> str:
+    """What the database itself said, in one line: the driver's message without SQLAlchemy's
+    wrapping, its statement and its link (``file is not a database``)."""
+    said = str(getattr(error, "orig", None) or error).strip()
+    return said.splitlines()[0] if said else type(error).__name__

@@ -190,6 +190,21 @@ def test_busy_port_is_a_one_line_error(serve: ServeProcess) -> None:
     assert f"127.0.0.1:{serve.smtp_port}" in errors[0]
 
 
+def test_a_store_that_is_not_a_database_is_a_one_line_error(serve: ServeProcess) -> None:
+    """A file in the store's place that SQLite cannot read (a copy cut short, another
+    program's file): one line naming the file and SQLite's reason, not 190 of traceback."""
+    serve.data_dir.mkdir(parents=True)
+    database = serve.data_dir / "teledespacho.db"
+    database.write_bytes(b"not a database, " * 400)
+    process = serve.start()
+    assert process.wait(timeout=30) == 1
+    output = serve.output()
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("teledispatch:")]
+    assert len(errors) == 1, output
+    assert str(database) in errors[0] and "file is not a database" in errors[0]
+
+
 def test_unreadable_config_is_a_one_line_error(serve: ServeProcess, tmp_path: Path) -> None:
     process = serve.start("--config", str(tmp_path / "absent.toml"))
     assert process.wait(timeout=30) == 2
