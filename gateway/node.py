@@ -35,6 +35,7 @@ from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import SmtpServer
 from gateway.smtp.chaotic import ChaoticHandler
 from gateway.tls import NodeTls, TlsSetupError, node_tls
+from gateway.tls.renewal import CertificateRenewal
 from mailboxes.database import store_location
 from mailboxes.errors import StoreError, failure_reason
 from mailboxes.passwords import PasswordHasher
@@ -87,6 +88,7 @@ class Node:
     _pop3: Pop3Server | None = field(default=None, init=False)
     _imap: ImapServer | None = field(default=None, init=False)
     tls: NodeTls | None = field(default=None, init=False)
+    renewal: CertificateRenewal | None = field(default=None, init=False)
     chaos: Chaos = field(default_factory=Chaos, init=False)
     http: HttpServer | None = field(default=None, init=False)
 
@@ -302,6 +304,8 @@ class Node:
             )
             await self.pickup.start()
             await self._start_http(store, directory)
+            self.renewal = CertificateRenewal(settings, tls.context)  # a node runs for months
+            self.renewal.start()
         except BaseException:
             await self.stop()
             raise
@@ -375,6 +379,9 @@ class Node:
         if self.logins is not None:
             self.logins.close()
             self.logins = None
+        if self.renewal is not None:
+            await self.renewal.stop()
+            self.renewal = None
         if self.store is not None:
             await self.store.close()
             self.store = None
