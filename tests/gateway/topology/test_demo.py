@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.cli import main
-from gateway.cli.demo import _free_ports
+from gateway.cli.demo import _free_ports, outgoing_port_range
 
 
 def test_the_topology_demo_relays_moves_and_reports_ok(
@@ -28,3 +28,14 @@ def test_the_demo_takes_distinct_ports_for_its_listeners() -> None:
     # certain for probes closed one by one.
     ports = _free_ports(400)
     assert len(set(ports)) == 400
+
+
+def test_the_demos_ports_are_none_an_outgoing_connection_may_take() -> None:
+    """Ports the kernel hands out for port 0 come from the same range as the local ports of
+    outgoing connections: one reserved so was taken by a node's own connection before the
+    node listened on it ("Address already in use"). The demo's lie below that range."""
+    low, high = outgoing_port_range()
+    assert 1024 < low <= high
+    ports = _free_ports(28)
+    assert len(set(ports)) == 28
+    assert all(1024 <= port < low for port in ports), (low, sorted(ports))
