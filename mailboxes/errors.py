@@ -6,11 +6,12 @@ know that the store failed, not which database library it uses.
 
 from __future__ import annotations
 
+import errno
 from typing import Final
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
-__all__ = ["AlreadyStored", "StoreError", "failure_reason", "store_unavailable"]
+__all__ = ["AlreadyStored", "StoreError", "failure_reason", "storage_full", "store_unavailable"]
 
 StoreError: Final = (SQLAlchemyError, OSError)
 """Any failure of the database under the store, for ``except``: a failed statement, a locked
@@ -35,3 +36,24 @@ def failure_reason(error: BaseException) -> str:
     wrapping, its statement and its link (``file is not a database``)."""
     said = str(getattr(error, "orig", None) or error).strip()
     return said.splitlines()[0] if said else type(error).__name__
+
+
+_SQLITE_FULL: Final = 13
+_POSTGRES_DISK_FULL: Final = "53100"
+
+
+def storage_full(error: BaseException) -> bool:
+    """Whether a database error (wrapped by SQLAlchemy, the driver, or neither) is a full
+    disk: SQLite's SQLITE_FULL, PostgreSQL's disk_full, or the OS's ENOSPC."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False

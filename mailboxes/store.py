@@ -11,7 +11,6 @@ cost of a durable commit (an fsync) is shared without delaying a lone delivery.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 from array import array
 from collections import Counter
@@ -29,6 +28,7 @@ from config.clock import Clock
 from mailboxes import intake_statement, ledgers, maildrops, modseq
 from mailboxes.addresses import normalize_address
 from mailboxes.database import Database
+from mailboxes.errors import storage_full
 from mailboxes.fixed_statements import Insert, scalar
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.maildrops import Listing, Maildrops
@@ -76,27 +76,6 @@ class AccountExists(ValueError):
 
 class StorageFull(Exception):
     """The database's disk (or its size limit) is full: nothing was written; try later."""
-
-
-_SQLITE_FULL = 13
-_POSTGRES_DISK_FULL = "53100"
-
-
-def _is_storage_full(error: BaseException) -> bool:
-    """Whether a database error (wrapped by SQLAlchemy, the driver, or neither) is a full
-    disk: SQLite's SQLITE_FULL, PostgreSQL's disk_full, or the OS's ENOSPC."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
-            return True
-        if getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
-            return True
-        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL:
-            return True
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
-    return False
 
 
 AlsoWrite = Callable[[Connection], None]
@@ -400,7 +379,7 @@ class Store:
             # with its batch all the same, and its result dropped.
             return await request.done
         except Exception as exc:
-            if _is_storage_full(exc):
+            if storage_full(exc):
                 raise StorageFull(str(exc).partition("\n")[0]) from exc
             raise
 

@@ -11,7 +11,7 @@ commands, nothing changed in this process (the registry's version) means no quer
 Storage errors follow pymap's contract: a missing mailbox is ``KeyError``, a taken name is
 ``ValueError`` (the session turns them into ``[NONEXISTENT]``/``[TRYCREATE]`` and
 ``[ALREADYEXISTS]``), and a database failure is ``TemporaryFailure`` (``NO [INUSE]``) rather
-than pymap's ``BYE [SERVERBUG]``.
+than pymap's ``BYE [SERVERBUG]``; a store without room is ``NO [OVERQUOTA]`` (``NoRoom``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,13 @@ from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
 from pymap.bytes import Writeable
 from pymap.concurrent import Event
 from pymap.context import current_command
-from pymap.exceptions import MailboxError, MailboxNotFound, NotAllowedError, TemporaryFailure
+from pymap.exceptions import (
+    MailboxError,
+    MailboxNotFound,
+    NotAllowedError,
+    ResponseError,
+    TemporaryFailure,
+)
 from pymap.flags import FlagOp
 from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
@@ -37,7 +43,7 @@ from pymap.message import BaseMessage
 from pymap.mime import MessageContent
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
-from pymap.parsing.response import ResponseCode
+from pymap.parsing.response import ResponseCode, ResponseNo
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
 from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
@@ -54,8 +60,8 @@ from gateway.imap.selected import (
     flags_of_names,
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
-from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
-from mailboxes.errors import StoreError
+from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
+from mailboxes.errors import StoreError, storage_full
 from mailboxes.folders import (
     INBOX,
     FlagChange,
@@ -88,6 +94,18 @@ class _Backed(Protocol):
 B = TypeVar("B", bound=_Backed)
 
 
+class NoRoom(ResponseError):
+    """What cannot be written for want of room in the store: ``NO [OVERQUOTA]``, Dovecot's
+    answer to a full disk (RFC 5530 has no code nearer), not the ``[INUSE]`` of a store
+    failure: a client tells its user there is no room, not that a mailbox is busy."""
+
+    def __init__(self) -> None:
+        super().__init__("Not enough room in the mail store, try again later.")
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
+
+
 def store_errors(
     method: Callable[Concatenate[B, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[B, P], Coroutine[Any, Any, R]]:
@@ -99,6 +117,10 @@ def store_errors(
         try:
             return await method(self, *args, **kwargs)
         except StoreError as exc:
+            if storage_full(exc):  # Dovecot's answer to a full disk, told as SMTP tells it
+                log.info("IMAP: %s refused: the store is full", method.__qualname__)
+                self._backing.full.refused(log, asyncio.get_running_loop().time(), str(exc))
+                raise NoRoom() from None
             self._backing.store_failed("IMAP: store failure in %s", method.__qualname__)
             raise TemporaryFailure("The mail store is unavailable, try again.") from exc
 
@@ -117,6 +139,8 @@ class Backing:
     processes, and removals the store does not announce, such as POP3's)."""
     failures: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(FAILURE_LOG_INTERVAL))
     """One traceback a minute for the store's failures, whichever session meets them."""
+    full: FullStoreLog = field(default_factory=lambda: FullStoreLog("IMAP writes"))
+    """A store without room, told once a minute whichever session meets it."""
 
     def store_failed(self, message: str, *args: object) -> None:
         """Log the store failure being handled (in an ``except`` block), through ``failures``."""

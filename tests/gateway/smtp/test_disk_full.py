@@ -18,17 +18,23 @@ import pytest
 
 from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
+from mailboxes.store import Store
 from tests.node_clients import smtp_send
 
 AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 BIG = b"From: " + AGENT.encode() + b"\r\nSubject: grande\r\n\r\n" + (b"y" * 76 + b"\r\n") * 5000
 
 
-async def cap_database(node: Node, extra_pages: int) -> None:
-    assert node.store is not None
-    async with node.store.database.writer.connect() as connection:
+async def cap_store(store: Store, extra_pages: int) -> None:
+    """Let the store's SQLite file grow by ``extra_pages`` at most (then SQLITE_FULL)."""
+    async with store.database.writer.connect() as connection:
         pages = (await connection.exec_driver_sql("PRAGMA page_count")).scalar_one()
         await connection.exec_driver_sql(f"PRAGMA max_page_count = {pages + extra_pages}")
+
+
+async def cap_database(node: Node, extra_pages: int) -> None:
+    assert node.store is not None
+    await cap_store(node.store, extra_pages)
 
 
 async def test_a_full_disk_is_answered_452_and_told_once(

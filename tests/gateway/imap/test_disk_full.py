@@ -1,0 +1,28 @@
+"""A full store over IMAP: ``NO [OVERQUOTA]`` for what cannot be written, as Dovecot answers a
+full disk ("Not enough disk space"), not ``[INUSE]`` (a mailbox someone else holds); once
+there is room again, the same APPEND is taken.
+
+The store's file is capped as ``tests.gateway.smtp.test_disk_full`` caps it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mailboxes.store import Store
+from tests.gateway.imap.conftest import Running, in_thread, mail
+from tests.gateway.smtp.test_disk_full import cap_store
+
+
+async def test_an_append_to_a_full_store_is_no_overquota(imap: Running, store: Store) -> None:
+    if not store.database.is_sqlite:
+        pytest.skip("fills SQLite's file")
+    client = await in_thread(imap.login)
+    big = mail("grande", "y" * 76 + "\r\n") * 3000
+    await cap_store(store, 2)
+    typ, data = await in_thread(lambda: client.append("INBOX", None, None, big))
+    assert typ == "NO"
+    assert data[0].startswith(b"[OVERQUOTA] "), data
+    await cap_store(store, 1_000_000)
+    typ, data = await in_thread(lambda: client.append("INBOX", None, None, big))
+    assert typ == "OK", data
