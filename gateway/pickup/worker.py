@@ -17,7 +17,6 @@ is.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Collection
 
@@ -28,6 +27,7 @@ from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.outage import Outage, Tell
 from gateway.smtp.trace import without_node_fields
+from gateway.tasks import cancel_and_wait
 from mailboxes.errors import AlreadyStored
 from mailboxes.pickup import pass_over, seen, seen_keys
 from mailboxes.store import Store
@@ -122,10 +122,7 @@ class PickupWorker:
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run(self, source: PickupSource) -> None:
         outage = Outage()

@@ -12,7 +12,6 @@ that file and, when it changes, routes the office's new mail to its new node at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from config.offices import OfficeRegistry, load_offices
 from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing import handover
 from gateway.routing.router import Router
+from gateway.tasks import cancel_and_wait
 from mailboxes.handover import CounterValue, handovers, receive_handover, send_handover
 from mailboxes.store import Change, Store
 
@@ -62,9 +62,7 @@ class OfficeMoves:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

@@ -27,6 +27,7 @@ from config.topology import Peer, RelayTiming
 from gateway.limits import FAILURE_LOG_INTERVAL, RateLimitedLog
 from gateway.routing.dsn import FailedDelivery, delivery_status_notification
 from gateway.routing.router import Router
+from gateway.tasks import cancel_and_wait
 from mailboxes.records import Recipient
 from mailboxes.relay import RelayItem, RelayQueue
 from mailboxes.store import Change, Store
@@ -106,9 +107,7 @@ class RelayWorker:
             self._unsubscribe = None
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     def _on_change(self, change: Change) -> None:
         if change.relayed:

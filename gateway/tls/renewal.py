@@ -15,7 +15,6 @@ into it is what each later handshake presents (sessions already open keep theirs
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import ssl
@@ -26,6 +25,7 @@ from typing import Final
 from cryptography import x509
 
 from config.settings import Settings
+from gateway.tasks import cancel_and_wait
 from gateway.tls.contexts import server_context
 from gateway.tls.local_ca import ensure_local_ca, server_names
 
@@ -59,9 +59,7 @@ class CertificateRenewal:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def _run(self) -> None:
