@@ -19,7 +19,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -28,6 +27,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+
+from tests.ports import free_port as _free_port
 
 __all__ = [
     "PostgresServer",
@@ -52,12 +53,6 @@ def skip_without_postgres() -> None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL server binaries are not installed")
         pytest.skip("PostgreSQL server binaries are not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -65,7 +65,7 @@ def outgoing_port_range() -> tuple[int, int]:
         return 32768, 60999  # Linux's default
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """``count`` distinct loopback ports free now, below the range of outgoing connections.
 
     The demo writes every node's ports into the configs, then starts the nodes one by one.
@@ -156,7 +156,7 @@ class _Demo:
         self.nodes: dict[str, Node] = {}
         services = ("smtp", "pop3", "imap", "smtps", "pop3s", "imaps", "http")
         names = (HQ, CALLAO, TACNA, PISCO)
-        free = iter(_free_ports(len(services) * len(names)))
+        free = iter(free_ports(len(services) * len(names)))
         self.ports = {name: {service: next(free) for service in services} for name in names}
 
     def write_configs(self) -> None:

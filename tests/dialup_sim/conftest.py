@@ -121,11 +121,3 @@ def _can_hang_up_a_pty() -> bool:
 needs_pty_hangup = pytest.mark.skipif(
     not _can_hang_up_a_pty(), reason="hanging up a pseudo-terminal needs CAP_SYS_ADMIN"
 )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])

@@ -13,8 +13,9 @@ from dialup_sim.line import MnpLevel
 from dialup_sim.noise import NoiseSettings
 from dialup_sim.phonebook import Address, Phonebook
 from dialup_sim.proxy import ModemProxy
-from tests.dialup_sim.conftest import Echo, ProxyFactory, Sink, free_port
+from tests.dialup_sim.conftest import Echo, ProxyFactory, Sink
 from tests.dialup_sim.samples import mail_text
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 

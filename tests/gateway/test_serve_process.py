@@ -24,18 +24,13 @@ from mailboxes.schema import IntakeJobRow, JobState
 from mailboxes.store import Store
 from tests.conftest import FAST_HASHER
 from tests.node_clients import untraced
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
 AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 OFFICE = "aduana-118@aduanas.gob.pe"
 FAST_ENV = {"TELEDISPATCH_ARGON2_MEMORY_KIB": "8", "TELEDISPATCH_ARGON2_TIME_COST": "1"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ServeProcess:

@@ -3,7 +3,6 @@ Tacna, and any extra node a test adds (Pisco after a move, an ISP)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
 from gateway.pickup.evidence import DnsLookup
 from tests.conftest import FAST_HASHER
+from tests.ports import free_port
 
 HQ = "sede-central"
 CALLAO = "callao-maritima"
@@ -30,12 +30,6 @@ QUICK_PENALTY = LoginLimits(penalty_seconds=0.05, max_penalty_seconds=1.0)
 FAST_RELAY = RelayTiming(
     first_retry_seconds=60, max_retry_seconds=600, give_up_hours=2, poll_seconds=0.05
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

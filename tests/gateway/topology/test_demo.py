@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.cli import main
-from gateway.cli.demo import _free_ports, outgoing_port_range
+from gateway.cli.demo import free_ports, outgoing_port_range
 
 
 def test_the_topology_demo_relays_moves_and_reports_ok(
@@ -26,7 +26,7 @@ def test_the_demo_takes_distinct_ports_for_its_listeners() -> None:
     # Probes closed one by one could be handed the same port twice (about 1 chance in 70 for
     # the demo's 28): a node then failed to start now and then. 400 make a repeat near
     # certain for probes closed one by one.
-    ports = _free_ports(400)
+    ports = free_ports(400)
     assert len(set(ports)) == 400
 
 
@@ -36,6 +36,6 @@ def test_the_demos_ports_are_none_an_outgoing_connection_may_take() -> None:
     node listened on it ("Address already in use"). The demo's lie below that range."""
     low, high = outgoing_port_range()
     assert 1024 < low <= high
-    ports = _free_ports(28)
+    ports = free_ports(28)
     assert len(set(ports)) == 28
     assert all(1024 <= port < low for port in ports), (low, sorted(ports))
