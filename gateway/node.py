@@ -159,7 +159,7 @@ class Node:
             await store.database.open_connections()  # before clients can take descriptors
         except StoreError as exc:  # unreachable, unreadable (not a database), refused login
             where = store_location(settings.effective_database_url)
-            raise NodeStartError(f"cannot open the store {where}: {failure_reason(exc)}") from None
+            raise NodeStartError(f"cannot open the store {where}: {failure_reason(exc)}") from exc
         self.store = store
         if demo:
             created = await ensure_demo_accounts(store, self.hosted_offices, settings.domain)

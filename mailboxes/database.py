@@ -291,7 +291,8 @@ class _Lent:
         return result
 
     def _roll_back(self, connection: Connection) -> None:
-        """Undo the unit on both sides; a failure here must not hide the one being raised."""
+        """Undo the unit on both sides: SQLite's transaction is rolled back even when
+        SQLAlchemy's side cannot be."""
         try:
             connection.rollback()
         except Exception:  # the SQLAlchemy side is unusable: the next unit makes a new one
