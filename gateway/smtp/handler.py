@@ -30,6 +30,7 @@ from gateway.routing.router import RoutingSnapshot
 from gateway.smtp import replies
 from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
+from mailboxes.errors import StoreError
 from mailboxes.records import Account, Recipient
 from mailboxes.registrations import MailboxRequests
 from mailboxes.schema import Role
@@ -352,16 +353,20 @@ class SubmissionHandler:
                 return replies.OK
         try:
             recipient = await self.directory.resolve(address, routes)
+            if recipient is None:
+                if await self.directory.hosts_domain(normalize_address(address)):
+                    return replies.NO_SUCH_USER
+                return replies.RELAY_DENIED
+            if recipient.relay_to is not None and _peer(session) is not None:
+                return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
+            if not await self._in_scope(session, recipient.address):
+                return replies.OFFICE_NOT_IN_SCOPE
         except InvalidAddress:
             return replies.BAD_ADDRESS
-        if recipient is None:
-            if await self.directory.hosts_domain(normalize_address(address)):
-                return replies.NO_SUCH_USER
-            return replies.RELAY_DENIED
-        if recipient.relay_to is not None and _peer(session) is not None:
-            return replies.RELAY_DENIED  # one hop: a peer only hands over what we host
-        if not await self._in_scope(session, recipient.address):
-            return replies.OFFICE_NOT_IN_SCOPE
+        except StoreError:  # answered, not passed on: aiosmtpd takes a ConnectionResetError
+            # (the database's connection, reset by its restart) for the client's, and hangs up
+            self._store_failed("RCPT to %s: the store failed", address)
+            return replies.LOCAL_ERROR
         if recipient.intake_office is not None or recipient.relay_to is not None:
             # facts of the snapshot alone (an account's mailbox is looked up each time)
             _ROUTED[session] = _Routed(routes, address, session.auth_data, recipient)
