@@ -16,9 +16,7 @@ import contextlib
 import email
 import email.policy
 import logging
-import random
 import re
-import socket
 import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -33,6 +31,7 @@ from edi_formats.codec import WireFormat, render_declaration
 from gateway.cli.office import write_atomically
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
+from gateway.ports import free_ports
 from validators.engine import transmission_date
 from validators.samples import sample_declaration
 
@@ -54,40 +53,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     topology = kinds.add_parser("topology", help="three nodes, relay and an office move")
     topology.add_argument("--timeout", type=float, default=30.0, help="per step, seconds")
     topology.set_defaults(handler=run)
-
-
-def outgoing_port_range() -> tuple[int, int]:
-    """The local ports the kernel gives outgoing connections (and binding to port 0)."""
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999  # Linux's default
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports free now, below the range of outgoing connections.
-
-    The demo writes every node's ports into the configs, then starts the nodes one by one.
-    A port from that range (what binding to port 0 gives) could be taken meanwhile by an
-    outgoing connection, a node's own, and its node then failed to start: "Address already
-    in use". The probes stay bound until all are taken, so none is handed out twice.
-    """
-    low, _ = outgoing_port_range()
-    candidates = list(range(max(1024, low // 2), low))
-    random.shuffle(candidates)
-    found: list[int] = []
-    with contextlib.ExitStack() as held:
-        for port in candidates:
-            probe = held.enter_context(socket.socket())
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue  # another program listens there
-            found.append(port)
-            if len(found) == count:
-                return found
-    raise OSError(f"fewer than {count} free loopback ports below {low}")
 
 
 def _config(root: Path, name: str, ports: dict[str, dict[str, int]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.cli import main
-from gateway.cli.demo import free_ports, outgoing_port_range
+from gateway.ports import free_ports, outgoing_port_range
 
 
 def test_the_topology_demo_relays_moves_and_reports_ok(
