@@ -6,8 +6,10 @@ Seed 003 (INTA-PE.00.06) publishes with the procedure the codes of the control e
 competent entities, the flows they restrict, the offices they are confined to, whether their
 goods are always examined); a *reference* table of restricted and prohibited goods by
 subpartida prefix, with a loader for an official annex list that replaces it annex by annex;
-the UIT by year and the reference exchange rate the dispatch fee (TASA) needs; and the dates,
-per office where a seed phases a procedure in, from which each cited procedure applies.
+the UIT by year and the reference exchange rate the dispatch fee (TASA) needs; the dates,
+per office where a seed phases a procedure in, from which each cited procedure applies; and
+the ISO 3166-1 country codes with the days each was assigned and withdrawn, since a code
+valid today (RS, SS) was not in 1998 and one valid then (YU, AN) is not today.
 
 Every table is a CSV file under ``config/data/``; a setting names a replacement file with the
 same columns (see docs/reference-data.md). Tables are read once, checked, and kept as
@@ -39,6 +41,7 @@ __all__ = [
     "AnnexKind",
     "ControlDocumentType",
     "ControlEntity",
+    "Country",
     "Flow",
     "ProhibitedGoods",
     "ReferenceData",
@@ -62,6 +65,7 @@ column): no day reaches it, so the procedure's rules never apply there."""
 _TWO_DIGITS: Final = re.compile(r"^\d{2}$")
 _OFFICE: Final = re.compile(r"^\d{3}$")
 _PREFIX: Final = re.compile(r"^\d{2,10}$")
+_COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
 
 _Goods = TypeVar("_Goods", "RestrictedGoods", "ProhibitedGoods")
 
@@ -202,6 +206,23 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class Country:
+    """One period of an ISO 3166-1 alpha-2 code: the code means ``name`` from ``assigned``
+    (None: before the table's first day) until the day before ``withdrawn`` (None: still)."""
+
+    code: str
+    name: str
+    assigned: date | None
+    withdrawn: date | None
+    replaced_by: tuple[str, ...] = ()
+
+    def in_force(self, as_of: date) -> bool:
+        return (self.assigned is None or self.assigned <= as_of) and (
+            self.withdrawn is None or as_of < self.withdrawn
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class YearValue:
     """A yearly value and the year it belongs to (an earlier one when a year is missing)."""
 
@@ -248,6 +269,9 @@ class ReferenceData:
     uit_by_year: Mapping[int, Decimal]
     rate_by_year: Mapping[int, Decimal]
     schedules: Mapping[str, Schedule]
+    countries: Mapping[str, tuple[Country, ...]]
+    """Each code's periods, earliest first (two periods: CS was Serbia and Montenegro after
+    Czechoslovakia)."""
     _restricted_index: dict[str, tuple[RestrictedGoods, ...]] = field(init=False, repr=False)
     _restricted_lengths: tuple[int, ...] = field(init=False, repr=False)
     _prohibited_index: dict[str, tuple[ProhibitedGoods, ...]] = field(init=False, repr=False)
@@ -299,6 +323,28 @@ class ReferenceData:
         """The schedule of ``procedure`` (KeyError if the table has none)."""
         return self.schedules[procedure]
 
+    def country(self, code: str, as_of: date) -> Country | None:
+        """The period of ``code`` in force on ``as_of``, or None."""
+        return next((c for c in self.countries.get(code, ()) if c.in_force(as_of)), None)
+
+    def successors(self, withdrawn: Country, as_of: date) -> tuple[str, ...]:
+        """The codes in force on ``as_of`` that replaced ``withdrawn``, following codes that
+        were replaced in their turn (YU by CS, CS by RS and ME)."""
+        found: list[str] = []
+        pending, seen = list(withdrawn.replaced_by), {withdrawn.code}
+        while pending:
+            code = pending.pop(0)
+            if code in seen:
+                continue
+            seen.add(code)
+            if self.country(code, as_of) is not None:
+                found.append(code)
+                continue
+            for period in self.countries.get(code, ()):
+                if period.withdrawn is not None and period.withdrawn <= as_of:
+                    pending.extend(period.replaced_by)
+        return tuple(found)
+
     def entity_label(self, code: str) -> str:
         entity = self.entities.get(code)
         return entity.label if entity is not None else code
@@ -320,6 +366,7 @@ class ReferenceFiles:
     uit: Path | None = None
     exchange_rates: Path | None = None
     office_schedules: Path | None = None
+    countries: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReferenceFiles:
@@ -333,6 +380,7 @@ class ReferenceFiles:
             uit=settings.uit_file,
             exchange_rates=settings.exchange_rates_file,
             office_schedules=settings.office_schedules_file,
+            countries=settings.countries_file,
         )
 
 
@@ -609,6 +657,54 @@ def _load_schedules(path: Path | None) -> dict[str, Schedule]:
     return schedules
 
 
+def _load_countries(path: Path | None) -> dict[str, tuple[Country, ...]]:
+    periods: dict[str, list[Country]] = {}
+    for row in _table("countries.csv", path, ("code", "name", "from", "until")):
+        code = row["code"]
+        if not _COUNTRY.match(code):
+            raise row.fail(f"country code {code!r} is not two capital letters")
+        if not row["name"]:
+            raise row.fail("name is required")
+        country = Country(
+            code,
+            row["name"],
+            _optional_date(row, "from"),
+            _optional_date(row, "until"),
+            _ordered_codes(row, "replaced_by"),
+        )
+        if country.assigned and country.withdrawn and country.withdrawn <= country.assigned:
+            raise row.fail("until must come after from")
+        for other in periods.get(code, ()):
+            if _overlap(country, other):
+                raise row.fail(f"{code} has two periods that overlap")
+        periods.setdefault(code, []).append(country)
+    for row_periods in periods.values():
+        for country in row_periods:
+            unknown = [code for code in country.replaced_by if code not in periods]
+            if unknown:
+                source = str(path or "config/data/countries.csv")
+                raise ReferenceDataError(
+                    f"{source}: {country.code} is replaced by {', '.join(unknown)}, "
+                    "which the table does not list"
+                )
+    return {
+        code: tuple(sorted(found, key=lambda c: c.assigned or date.min))
+        for code, found in periods.items()
+    }
+
+
+def _ordered_codes(row: _Row, column: str) -> tuple[str, ...]:
+    """The country codes of ``column`` in the file's order (it says which to offer first)."""
+    _codes(row, column, _COUNTRY)  # checks them
+    return tuple(part.strip() for part in row[column].split("|") if part.strip())
+
+
+def _overlap(one: Country, other: Country) -> bool:
+    return (one.assigned or date.min) < (other.withdrawn or date.max) and (
+        other.assigned or date.min
+    ) < (one.withdrawn or date.max)
+
+
 # -- the official annex list ----------------------------------------------------------------------
 
 
@@ -679,6 +775,7 @@ def load_reference(files: ReferenceFiles | None = None) -> ReferenceData:
         uit_by_year=_load_yearly("uit.csv", files.uit, "uit_pen"),
         rate_by_year=_load_yearly("exchange_rates.csv", files.exchange_rates, "pen_per_usd"),
         schedules=_load_schedules(files.office_schedules),
+        countries=_load_countries(files.countries),
     )
 
 

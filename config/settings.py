@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     """Reference soles per US dollar by year (TASA compares a US$ value with the UIT)."""
     office_schedules_file: Path | None = None
     """From when each cited procedure applies, per office where a seed phases it in."""
+    countries_file: Path | None = None
+    """ISO 3166-1 country codes with the days each was assigned and withdrawn."""
 
     host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)

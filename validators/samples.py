@@ -332,6 +332,11 @@ def _break_str_subpartida(d: DUA | OE) -> DUA | OE:
     return _set_series(d, 0, subpartida=d.series[0].subpartida[:8])
 
 
+def _break_str_country(d: DUA | OE) -> DUA | OE:
+    # The United Kingdom's code is GB; UK is a broker's slip that ISO 3166-1 never assigned.
+    return _set_series(d, 0, origin_country="UK")
+
+
 def _break_str_amounts(d: DUA | OE) -> DUA | OE:
     quantity = d.series[0].quantity or Decimal(1)
     return _set_series(d, 0, quantity=-abs(quantity) or Decimal(-1))
@@ -659,6 +664,7 @@ BREAKABLE: Final[dict[str, Callable[[DUA | OE], DUA | OE]]] = {
     "STR-REQUIRED": _break_str_required,
     "STR-SERIES": _break_str_series,
     "STR-SUBPARTIDA": _break_str_subpartida,
+    "STR-COUNTRY": _break_str_country,
     "STR-AMOUNTS": _break_str_amounts,
     "STR-TOTALS": _break_str_totals,
     "STR-CIF": _break_str_cif,

@@ -105,6 +105,23 @@ def test_office_schedules_give_per_office_start_dates() -> None:
         shipped_reference().schedule("NO-SUCH")
 
 
+def test_country_codes_carry_the_days_iso_3166_1_assigned_and_withdrew_them() -> None:
+    reference = shipped_reference()
+    in_force_today = [c for c in reference.countries if reference.country(c, date(2026, 12, 5))]
+    assert len(in_force_today) == 249  # ISO 3166-1's officially assigned codes since 2011
+    yugoslavia = reference.country("YU", date(2003, 7, 22))
+    assert yugoslavia is not None and yugoslavia.replaced_by == ("CS",)
+    assert reference.country("YU", date(2003, 7, 23)) is None
+    serbia_and_montenegro = reference.country("CS", date(2003, 7, 23))
+    assert serbia_and_montenegro is not None and serbia_and_montenegro.name == (
+        "Serbia and Montenegro"
+    )
+    assert reference.successors(yugoslavia, date(2006, 9, 26)) == ("RS", "ME")
+    assert reference.country("RS", date(2006, 9, 25)) is None
+    assert reference.country("GB", date(1997, 1, 1)) is not None
+    assert "UK" not in reference.countries
+
+
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, "utf-8")
@@ -141,6 +158,18 @@ def test_settings_name_the_replacements(tmp_path: Path, monkeypatch: pytest.Monk
         ("office_schedules", "procedure,office,from\nX,118,2010-01-01\n", "has no '*' row"),
         ("office_schedules", "procedure,office,from\nX,*,2010-13-01\n", "is not a date"),
         ("annexes", "annex,kind\n1,restricted\n", "missing column(s)"),
+        ("countries", "code,name,from,until\nuk,X,,\n", "line 2: country code 'uk' is not"),
+        ("countries", "code,name,from,until\nXA,X,2001-01-01,2000-01-01\n", "until must come"),
+        (
+            "countries",
+            "code,name,from,until\nXA,X,,2001-01-01\nXA,Y,2000-01-01,\n",
+            "line 3: XA has two periods that overlap",
+        ),
+        (
+            "countries",
+            "code,name,from,until,replaced_by\nXA,X,,2001-01-01,XB\n",
+            "XA is replaced by XB, which the table does not list",
+        ),
     ],
 )
 def test_a_broken_table_names_its_file_and_line(

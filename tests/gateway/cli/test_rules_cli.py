@@ -101,8 +101,8 @@ def test_in_1997_only_what_was_in_force_then_cited_by_norm(
     ids = {item["id"] for item in listed}
     assert ids == {
         "TD-OFFICE", "TD-SENDER", "REG-CODE", "STR-REQUIRED", "STR-SERIES", "STR-SUBPARTIDA",
-        "STR-AMOUNTS", "STR-TOTALS", "STR-CIF", "STR-WEIGHT", "STR-DATES", "ID-RUC", "NUMBER",
-        "DUP", "CH-ASSIGN", "PROHIBITED",
+        "STR-COUNTRY", "STR-AMOUNTS", "STR-TOTALS", "STR-CIF", "STR-WEIGHT", "STR-DATES",
+        "ID-RUC", "NUMBER", "DUP", "CH-ASSIGN", "PROHIBITED",
     }  # fmt: skip
     for item in listed:
         citation = item["citation"]
