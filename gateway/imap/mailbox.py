@@ -501,6 +501,7 @@ class MailboxData(MailboxDataInterface[Message]):
             )
         except FolderNotFound as exc:
             raise self._vanished() from exc
+        self._backing.full.taken(log)
         self._changed()
         return Message(uid, when, _flags(flags), mailbox=self)
 
@@ -521,6 +522,7 @@ class MailboxData(MailboxDataInterface[Message]):
             pairs = await self._folders.copy(self.info.id, uids, destination.info.id)
         except FolderNotFound as exc:
             raise destination._vanished() from exc
+        self._backing.full.taken(log)
         destination._changed()
         return pairs
 

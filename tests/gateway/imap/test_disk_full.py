@@ -1,11 +1,13 @@
 """A full store over IMAP: ``NO [OVERQUOTA]`` for what cannot be written, as Dovecot answers a
 full disk ("Not enough disk space"), not ``[INUSE]`` (a mailbox someone else holds); once
-there is room again, the same APPEND is taken.
+there is room again, the same APPEND is taken and the operator is told so, once.
 
 The store's file is capped as ``tests.gateway.smtp.test_disk_full`` caps it.
 """
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 
@@ -14,7 +16,9 @@ from tests.gateway.imap.conftest import Running, in_thread, mail
 from tests.gateway.smtp.test_disk_full import cap_store
 
 
-async def test_an_append_to_a_full_store_is_no_overquota(imap: Running, store: Store) -> None:
+async def test_an_append_to_a_full_store_is_no_overquota(
+    imap: Running, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     if not store.database.is_sqlite:
         pytest.skip("fills SQLite's file")
     client = await in_thread(imap.login)
@@ -23,6 +27,13 @@ async def test_an_append_to_a_full_store_is_no_overquota(imap: Running, store: S
     typ, data = await in_thread(lambda: client.append("INBOX", None, None, big))
     assert typ == "NO"
     assert data[0].startswith(b"[OVERQUOTA] "), data
+    caplog.set_level(logging.INFO)
+    caplog.clear()
     await cap_store(store, 1_000_000)
-    typ, data = await in_thread(lambda: client.append("INBOX", None, None, big))
-    assert typ == "OK", data
+    for _ in range(2):
+        typ, data = await in_thread(lambda: client.append("INBOX", None, None, big))
+        assert typ == "OK", data
+    told = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert told == [
+        "the store has room again: IMAP writes are taken, after 1 refused for want of room"
+    ]
