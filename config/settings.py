@@ -102,10 +102,14 @@ class Settings(BaseSettings):
     imap_idle_timeout: float = Field(default=1800.0, gt=0)
     """Seconds a logged-in IMAP client may take for each command, IDLE included (RFC 3501:
     at least 30 min)."""
+    http_request_timeout: float = Field(default=60.0, gt=0)
+    """Seconds an HTTP client has to send a whole request, headers and body, from its first
+    byte (from connecting, for the first request); then ``408`` and the connection closed."""
     max_connections: int = Field(default=1000, ge=1)
-    """Open SMTP, POP3 and IMAP connections in all; lowered to fit the descriptor limit."""
+    """Open SMTP, POP3, IMAP and HTTP connections in all; lowered to fit the descriptor
+    limit."""
     max_connections_per_address: int = Field(default=50, ge=1)
-    """Open SMTP, POP3 and IMAP connections from one client address."""
+    """Open SMTP, POP3, IMAP and HTTP connections from one client address."""
     emulated_date: date | None = None
     """Run the node's calendar from this date (e.g. 1997-03-03)."""
     office_folders: dict[str, Any] = Field(default_factory=dict)

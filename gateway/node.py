@@ -18,6 +18,7 @@ from gateway.chaos import Chaos
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
 from gateway.http import HttpContext, HttpListenError, HttpServer
+from gateway.http.connections import HttpConnectionRules
 from gateway.imap import ImapServer
 from gateway.imap.connection import Bounds
 from gateway.imap.filing import OfficeFiling
@@ -320,8 +321,10 @@ class Node:
             logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
             auth_requires_tls=s.auth_requires_tls,
         )  # fmt: skip
+        assert self.limits is not None
+        rules = HttpConnectionRules(self.limits, request_timeout=s.http_request_timeout)
         self.http = http = HttpServer(
-            context, host=s.host, port=s.http_port, https_port=s.https_port,
+            context, host=s.host, port=s.http_port, rules=rules, https_port=s.https_port,
             tls_context=self.tls.context if self.tls is not None else None,
         )  # fmt: skip
         try:

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import ssl
 from collections.abc import Iterator
+from typing import cast
 
 import uvicorn
 from fastapi import FastAPI
 
 from gateway.http.app import create_app
+from gateway.http.connections import HttpConnectionRules, LimitedH11Protocol
 from gateway.http.context import HttpContext
 
 __all__ = ["HttpListenError", "HttpServer"]
@@ -47,10 +50,18 @@ class _Listener:
     """One uvicorn server on one socket bound here (a busy port is an ``OSError`` now)."""
 
     def __init__(
-        self, app: FastAPI, host: str, port: int, tls_context: ssl.SSLContext | None
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        tls_context: ssl.SSLContext | None,
+        rules: HttpConnectionRules,
     ) -> None:
+        # uvicorn calls its protocol "class" with keywords only; a partial carries the rules.
+        protocol = functools.partial(LimitedH11Protocol, rules=rules)
         config = uvicorn.Config(
             app,
+            http=cast("type[asyncio.Protocol]", protocol),
             lifespan="off",
             log_config=None,  # the node's logging, not uvicorn's own
             access_log=False,
@@ -90,11 +101,13 @@ class HttpServer:
         *,
         host: str,
         port: int,
+        rules: HttpConnectionRules,
         https_port: int | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         if https_port is not None and tls_context is None:
             raise ValueError("an HTTPS port needs the node's TLS context")
+        self._rules = rules
         self._host = host
         self._ports = (port, https_port)
         self._tls_context = tls_context
@@ -125,7 +138,7 @@ class HttpServer:
 
     async def _bind(self, name: str, port: int, tls: ssl.SSLContext | None) -> _Listener:
         try:
-            return _Listener(self._app, self._host, port, tls)
+            return _Listener(self._app, self._host, port, tls, self._rules)
         except OSError as exc:
             await self.stop()
             where = f"{self._host}:{port}"
