@@ -6,9 +6,11 @@ client that trusts the node's CA for IMAPS trusts the console too). uvicorn take
 setting per server, so each listener is its own ``uvicorn.Server`` over the shared app:
 sessions, CSRF tokens and live feeds are the same whichever port a browser uses.
 
-A client that speaks plain HTTP to the TLS port fails the handshake inside asyncio's SSL
-transport, before uvicorn sees a connection: the socket is closed and asyncio logs it only
-in debug mode (an ``SSLError`` is an ``OSError``), so no traceback per connection.
+The TLS port runs its handshakes itself (``gateway.tls.handshake``), as the mail ports do:
+each connection is counted from its first packet and has ``http_request_timeout`` to finish
+its handshake. A client that speaks plain HTTP to it fails the handshake before uvicorn
+sees a connection: it is closed, and the failures are told one line per ten seconds, never
+a traceback per connection.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import functools
 import logging
 import socket
 import ssl
-from collections.abc import Iterator
-from typing import cast
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import uvicorn
 from fastapi import FastAPI
@@ -28,6 +30,7 @@ from fastapi import FastAPI
 from gateway.http.app import create_app
 from gateway.http.connections import HttpConnectionRules, LimitedH11Protocol
 from gateway.http.context import HttpContext
+from gateway.tls.handshake import TlsHandshake, TlsHandshakes
 
 __all__ = ["HttpListenError", "HttpServer"]
 
@@ -58,7 +61,12 @@ class _Listener:
         rules: HttpConnectionRules,
     ) -> None:
         # uvicorn calls its protocol "class" with keywords only; a partial carries the rules.
-        protocol = functools.partial(LimitedH11Protocol, rules=rules)
+        protocol: Callable[..., asyncio.Protocol] = functools.partial(
+            LimitedH11Protocol, rules=rules
+        )
+        if tls_context is not None:  # the handshake counted and timed like the mail ports'
+            handshakes = TlsHandshakes("HTTPS", tls_context, rules.limits, rules.request_timeout)
+            protocol = functools.partial(_after_handshake, protocol, handshakes)
         config = uvicorn.Config(
             app,
             http=cast("type[asyncio.Protocol]", protocol),
@@ -69,10 +77,8 @@ class _Listener:
             limit_concurrency=200,
             h11_max_incomplete_event_size=64 * 1024,
         )
-        # uvicorn builds its SSL context from files in ``load``; loaded here, the node's own
-        # context takes that place, and ``serve`` (which loads only once) listens with it.
+        # uvicorn's own TLS (``config.ssl``) stays off: ``TlsHandshake`` runs it.
         config.load()
-        config.ssl = tls_context
         self.server = _EmbeddedServer(config)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.create_server((host, port), family=family, backlog=128)
@@ -92,6 +98,14 @@ class _Listener:
                 await self.task
             self.task = None
         self.socket.close()
+
+
+def _after_handshake(
+    protocol: Callable[..., asyncio.Protocol], handshakes: TlsHandshakes, **uvicorn_args: Any
+) -> asyncio.Protocol:
+    """What uvicorn's listener makes for each HTTPS connection: the TLS handshake, then
+    uvicorn's protocol (made with uvicorn's arguments) on the TLS transport."""
+    return TlsHandshake(lambda: protocol(**uvicorn_args), handshakes)
 
 
 class HttpServer:

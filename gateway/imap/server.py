@@ -32,6 +32,7 @@ from gateway.imap.backend import Backend, Config
 from gateway.imap.connection import BoundedConnection, Bounds
 from gateway.limits import ConnectionLimits, peer_address, say_and_close
 from gateway.logins import LoginChecks
+from gateway.tls.handshake import TlsHandshakes, start_tls_server
 from mailboxes.store import Store
 
 __all__ = ["ImapServer", "start_imap_server"]
@@ -119,9 +120,10 @@ class ImapServer:
         if self._tls_context is None or self._server is None:
             raise RuntimeError("implicit TLS needs a TLS context and a started server")
         handle = functools.partial(self._handle, self._implicit_config)
-        self._implicit_server = await asyncio.start_server(
-            handle, host=host, port=port, ssl=self._tls_context
+        handshakes = TlsHandshakes(
+            "IMAPS", self._tls_context, self.limits, self.bounds.login_timeout
         )
+        self._implicit_server = await start_tls_server(handle, handshakes, host=host, port=port)
         return self._implicit_server
 
     async def aclose(self, *, grace: float = 5.0) -> None:

@@ -45,6 +45,7 @@ from gateway.pop3.events import (
 from gateway.pop3.locks import MaildropLocks
 from gateway.pop3.maildrop import StoredListing
 from gateway.pop3.session import DEFAULT_MAX_AUTH_FAILURES, DEFAULT_MAX_BAD_COMMANDS, Pop3Session
+from gateway.tls.handshake import TlsHandshakes, start_tls_server
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.store import Store
 
@@ -114,11 +115,9 @@ class Pop3Server:
         """Also listen where the connection is TLS from the start (``aclose`` ends both)."""
         if self.tls_context is None:
             raise RuntimeError("implicit TLS needs a TLS context")
-        self._implicit_server = await asyncio.start_server(
-            functools.partial(self._handle, secure=True),
-            host=host,
-            port=port,
-            ssl=self.tls_context,
+        handshakes = TlsHandshakes("POP3S", self.tls_context, self.limits, self.login_timeout)
+        self._implicit_server = await start_tls_server(
+            functools.partial(self._handle, secure=True), handshakes, host=host, port=port
         )
         return self._implicit_server
 

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import syntax
 from gateway.limits import ConnectionLimits, peer_address
 from gateway.smtp.handler import SubmissionHandler
 from gateway.smtp.registration import RegistrationAwareSMTP
+from gateway.tls.handshake import TlsHandshakes, listen_tls
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_LOGIN_TIMEOUT", "SmtpServer", "start_smtp_server"]
 
@@ -79,13 +80,13 @@ class SmtpServer:
         ``implicit_tls``, every connection is TLS from its first byte (RFC 8314)."""
         if implicit_tls and self.tls_context is None:
             raise ValueError("implicit TLS needs a TLS context")
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            functools.partial(self._protocol, implicit_tls),
-            host=host,
-            port=port,
-            ssl=self.tls_context if implicit_tls else None,
-        )
+        make = functools.partial(self._protocol, implicit_tls)
+        if implicit_tls:
+            assert self.tls_context is not None
+            handshakes = TlsHandshakes("SMTPS", self.tls_context, self.limits, self.login_timeout)
+            server = await listen_tls(make, handshakes, host=host, port=port)
+        else:
+            server = await asyncio.get_running_loop().create_server(make, host=host, port=port)
         self._servers.append(server)
         return server
 
