@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import email.policy
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,8 @@ from typing import Any
 import aiosmtplib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.postgres, from the checkout
+
+from baseline import free_port
 
 from config.clock import SystemClock
 from edi_formats.codec import WireFormat, render_declaration
@@ -91,12 +92,6 @@ def mails(address: str, agent_code: str, per_agent: int, series: int, run: str) 
         )
         out.append(message.as_bytes(policy=email.policy.SMTP))
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_listening(port: int, within: float = 60) -> None:

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import base64
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,14 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from baseline import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "agente1@agencias.pe", "demo"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_listening(port: int, within: float = 60) -> None:

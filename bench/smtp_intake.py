@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,15 +19,10 @@ import time
 from pathlib import Path
 
 import aiosmtplib
+from baseline import free_port
 
 SENDER, RECIPIENT, PASSWORD = "agente1@agencias.pe", "agente2@agencias.pe", "demo"
 BODY = ("Linea de declaracion " * 3 + "\r\n") * 64  # ~4 KB
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def message(n: int) -> bytes:
@@ -53,7 +47,9 @@ async def drive(port: int, clients: int, messages: int, *, login: bool) -> float
     """Send clients x messages; return messages per second."""
 
     async def one_client(index: int) -> None:
-        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=60)
+        # Plain SMTP, as the sink speaks it (and the 1997 clients did): no STARTTLS, which
+        # aiosmtplib would otherwise start as soon as the node offers it.
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=60)
         async with smtp:
             if login:
                 await smtp.login(SENDER, PASSWORD)
