@@ -270,8 +270,9 @@ class ReferenceData:
     rate_by_year: Mapping[int, Decimal]
     schedules: Mapping[str, Schedule]
     countries: Mapping[str, tuple[Country, ...]]
-    """Each code's periods, earliest first (two periods: CS was Serbia and Montenegro after
-    Czechoslovakia)."""
+    """Each code's periods, earliest first (a code ISO assigned again has several: CS was
+    Czechoslovakia until 1993, Serbia and Montenegro from 2003; the shipped table starts in
+    1997 and holds the second)."""
     _restricted_index: dict[str, tuple[RestrictedGoods, ...]] = field(init=False, repr=False)
     _restricted_lengths: tuple[int, ...] = field(init=False, repr=False)
     _prohibited_index: dict[str, tuple[ProhibitedGoods, ...]] = field(init=False, repr=False)

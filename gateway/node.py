@@ -304,14 +304,16 @@ class Node:
                 dkim_dns=self.dkim_dns,
             )
             await self.pickup.start()
-            await self._start_http(store, directory)
+            await self._start_http(store, directory, limits)
             self.renewal = CertificateRenewal(settings, tls.context)  # a node runs for months
             self.renewal.start()
         except BaseException:
             await self.stop()
             raise
 
-    async def _start_http(self, store: Store, directory: LocalDirectory) -> None:
+    async def _start_http(
+        self, store: Store, directory: LocalDirectory, limits: ConnectionLimits
+    ) -> None:
         s = self.settings
         context = HttpContext.build(
             store, directory, self.clock, s.domain, admins=s.http_admins,
@@ -321,8 +323,7 @@ class Node:
             logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
             auth_requires_tls=s.auth_requires_tls,
         )  # fmt: skip
-        assert self.limits is not None
-        rules = HttpConnectionRules(self.limits, request_timeout=s.http_request_timeout)
+        rules = HttpConnectionRules(limits, request_timeout=s.http_request_timeout)
         self.http = http = HttpServer(
             context, host=s.host, port=s.http_port, rules=rules, https_port=s.https_port,
             tls_context=self.tls.context if self.tls is not None else None,

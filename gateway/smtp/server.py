@@ -78,15 +78,14 @@ class SmtpServer:
     async def start(self, *, host: str, port: int, implicit_tls: bool = False) -> asyncio.Server:
         """Listen on ``host:port`` (port 0: any free port) in the running loop; with
         ``implicit_tls``, every connection is TLS from its first byte (RFC 8314)."""
-        if implicit_tls and self.tls_context is None:
-            raise ValueError("implicit TLS needs a TLS context")
         make = functools.partial(self._protocol, implicit_tls)
-        if implicit_tls:
-            assert self.tls_context is not None
+        if not implicit_tls:
+            server = await asyncio.get_running_loop().create_server(make, host=host, port=port)
+        elif self.tls_context is None:
+            raise ValueError("implicit TLS needs a TLS context")
+        else:
             handshakes = TlsHandshakes("SMTPS", self.tls_context, self.limits, self.login_timeout)
             server = await listen_tls(make, handshakes, host=host, port=port)
-        else:
-            server = await asyncio.get_running_loop().create_server(make, host=host, port=port)
         self._servers.append(server)
         return server
 
