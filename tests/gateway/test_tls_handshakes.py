@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from config.settings import Settings
 from gateway.node import Node
 from gateway.tls.handshake import _Relay
 from tests.conftest import FAST_HASHER
+from tests.gateway.test_tls import trusting
 
 PER_ADDRESS = 4
 HANDSHAKE_TIME = 1.0
@@ -55,17 +55,12 @@ async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
         await running.stop()
 
 
-def _trusting(node: Node) -> ssl.SSLContext:
-    assert node.tls is not None and node.tls.ca is not None
-    return ssl.create_default_context(cafile=str(node.tls.ca.ca_file))
-
-
 async def _tls_greeting(node: Node, service: str, source: str) -> bytes:
     """A TLS client's first line from ``service`` (for HTTPS: the status line of ``GET /``)."""
     reader, writer = await asyncio.open_connection(
         "127.0.0.1",
         node.port(service),
-        ssl=_trusting(node),
+        ssl=trusting(node),
         server_hostname="localhost",
         local_addr=(source, 0),
     )
