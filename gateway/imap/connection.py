@@ -215,6 +215,13 @@ class BoundedConnection(IMAPConnection):
         await self._bye(b"Autologout; idle for too long.")
         raise EOFError()
 
+    async def start_tls(self) -> None:
+        """pymap's STARTTLS, within what is left of the time to log in (STARTTLS comes
+        before login): asyncio alone would give the handshake 60 s, whatever
+        ``login_timeout`` says."""
+        remaining = max(self._login_deadline - self._loop.time(), 0.001)
+        await self.writer.start_tls(self.config.ssl_context, ssl_handshake_timeout=remaining)
+
     def close(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()

@@ -293,7 +293,9 @@ class _Connection:
         buffered = getattr(self.reader, "_buffer", None)
         if isinstance(buffered, bytearray):
             buffered.clear()
-        async with asyncio.timeout(self.server.idle_timeout):
+        # STLS comes before login: the handshake has what is left of the time to log in
+        # (asyncio alone would give it 60 s, whatever login_timeout says).
+        async with asyncio.timeout_at(self._deadline()):
             await self.writer.start_tls(self.server.tls_context)
         self.session.tls_started()
 

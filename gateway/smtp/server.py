@@ -141,9 +141,17 @@ class _Session(RegistrationAwareSMTP):
         self._in_data = False
         self._shutting_down = False
         self._idle_deadline = 0.0  # loop time; see _reset_timeout
+        self._tls_up = False  # a STARTTLS handshake completed
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._address is not None:
+            # aiosmtpd calls this again when a STARTTLS handshake completes: the same
+            # connection, counted once (counting it again leaked one count per STARTTLS
+            # session, and an address was refused after 50 of them).
+            self._tls_up = True
+            super().connection_made(transport)
+            return
         server = self._server
         address = peer_address(transport.get_extra_info("peername"))
         if server.limits is not None:
@@ -180,6 +188,14 @@ class _Session(RegistrationAwareSMTP):
         """``421`` and close (RFC 5321 section 3.8), unless the connection is already gone."""
         transport = self.transport
         if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            return
+        raw = self._original_transport
+        if isinstance(raw, asyncio.Transport) and not self._tls_up:
+            # In a STARTTLS handshake that never finished: nothing can be said in the clear
+            # any more, and asyncio's TLS layer never reports the loss of a connection
+            # whose handshake did not finish, so the session ends here or never does.
+            raw.abort()
+            self.connection_lost(None)
             return
         transport.write(b"421 4.4.2 %s %s\r\n" % (self.hostname.encode(), text.encode()))
         transport.close()
