@@ -8,7 +8,7 @@ open after 30 s). And SMTP never released the count of either: a connection clos
 STARTTLS handshake was never reported lost to the session, and a completed STARTTLS was
 counted a second time. With ``max_connections_per_address`` at 2, two such sessions from
 one address had it refused for good (seen 70 s later: ``421 4.7.0 ... Too many
-connections from your address``); with the default, 50 STARTTLS submissions did.
+connections from your address``); with the default limit, 50 STARTTLS submissions would.
 """
 
 from __future__ import annotations
