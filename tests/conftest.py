@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,21 +49,23 @@ async def store(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Store]:
 
 @asynccontextmanager
 async def demo_node(
-    data_dir: Path, clock: FixedClock, *, database_url: str | None = None
+    data_dir: Path, clock: FixedClock, *, database_url: str | None = None, **overrides: Any
 ) -> AsyncIterator[Node]:
     """A whole node hosting every office, on free loopback ports, with the demo accounts;
-    its store under ``data_dir`` (SQLite) or at ``database_url``."""
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        smtps_port=0,
-        pop3s_port=0,
-        imaps_port=0,
-        host_all_offices=True,
-    )
+    its store under ``data_dir`` (SQLite) or at ``database_url``; ``overrides`` are further
+    settings (or replace these)."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "smtp_port": 0,
+        "pop3_port": 0,
+        "imap_port": 0,
+        "smtps_port": 0,
+        "pop3s_port": 0,
+        "imaps_port": 0,
+        "host_all_offices": True,
+    }
+    settings = Settings(**(values | overrides))
     running = Node(settings, clock=clock, hasher=FAST_HASHER)
     await running.start(demo=True)
     try:

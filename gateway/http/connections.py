@@ -76,10 +76,11 @@ class HttpConnectionRules:
     the whole request, body included, has arrived."""
 
 
-def request_incomplete(their_state: object, pending: bytes) -> bool:
-    """Whether the client has begun a request and not finished sending it: reading its
-    headers (bytes waiting in h11's buffer) or its body."""
-    return their_state is h11.SEND_BODY or (their_state is h11.IDLE and bool(pending))
+def request_incomplete(conn: h11.Connection) -> bool:
+    """Whether the client has begun a request and not finished sending it: its body, or its
+    headers (bytes waiting in h11's buffer, looked at only then: reading them copies it)."""
+    state = conn.their_state
+    return state is h11.SEND_BODY or (state is h11.IDLE and bool(conn.trailing_data[0]))
 
 
 class LimitedH11Protocol(H11Protocol):
@@ -105,8 +106,7 @@ class LimitedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        pending, _ = self.conn.trailing_data
-        if request_incomplete(self.conn.their_state, pending):
+        if request_incomplete(self.conn):
             if self._request_due is None:
                 self._arm()
         else:

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
-from config.settings import Settings
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
-from tests.conftest import FAST_HASHER
+from tests.conftest import demo_node
 from tests.gateway.test_tls import trusting
 from tests.node_clients import AGENT
 
@@ -40,24 +39,16 @@ ASKS = {
 
 @pytest.fixture
 async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
+    async with demo_node(
+        tmp_path / "node",
+        clock,
         smtps_port=False,
         pop3s_port=False,
         imaps_port=False,
-        host_all_offices=True,
         login_timeout=LOGIN_TIMEOUT,
         max_connections_per_address=1,  # a connection whose count leaked refuses the next
-    )
-    running = Node(settings, clock=clock, hasher=FAST_HASHER)
-    await running.start(demo=True)
-    try:
+    ) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 async def _line_starting(reader: asyncio.StreamReader, prefix: bytes) -> None:

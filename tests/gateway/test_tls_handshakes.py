@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 
 from config.clock import FixedClock
-from config.settings import Settings
 from gateway.node import Node
 from gateway.tls.handshake import _Relay
-from tests.conftest import FAST_HASHER
+from tests.conftest import demo_node
 from tests.gateway.test_tls import trusting
 
 PER_ADDRESS = 4
@@ -32,27 +31,16 @@ GREETINGS = {"smtps": b"220 ", "pop3s": b"+OK", "imaps": b"* OK", "https": None}
 
 @pytest.fixture
 async def node(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Node]:
-    settings = Settings(
-        data_dir=tmp_path / "node",
-        smtp_port=0,
-        pop3_port=0,
-        imap_port=0,
-        smtps_port=0,
-        pop3s_port=0,
-        imaps_port=0,
+    async with demo_node(
+        tmp_path / "node",
+        clock,
         http_port=0,
         https_port=0,
-        host_all_offices=True,
         login_timeout=HANDSHAKE_TIME,
         http_request_timeout=HANDSHAKE_TIME,
         max_connections_per_address=PER_ADDRESS,
-    )
-    running = Node(settings, clock=clock, hasher=FAST_HASHER)
-    await running.start(demo=True)
-    try:
+    ) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 async def _tls_greeting(node: Node, service: str, source: str) -> bytes:
