@@ -11,6 +11,15 @@ client without a limit. Here, before any byte is buffered:
   so the tagged ``BAD [TOOBIG]`` is followed by ``* BYE`` and the connection is closed
   rather than read and thrown away (RFC 7888 section 4), after a short lingering close so
   that the answer is not lost to a TCP reset;
+- after login, a command other than APPEND is bounded as a whole too (64 KiB, literals
+  included), and every command in its number of literals: pymap parses a command again from
+  its start at each synchronizing literal, and the node looked for a non-synchronizing one
+  from the start of everything received. A logged-in ``SEARCH`` sent as endless 4 KB
+  literals grew the node's memory without end, and the work for each literal with all
+  those before it: after 40 MB, every other client waited more than a second for a
+  greeting;
+- a command nested deeper than ``nesting.MAX_NESTING`` (parentheses, SEARCH's ``OR`` and
+  ``NOT``) is answered ``BAD [LIMIT]`` before pymap's recursive parser meets it;
 - a command line longer than the stream's line limit gets ``* BYE`` and a close;
 - a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
   it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
@@ -61,6 +70,7 @@ from pymap.parsing.specials import Tag
 from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
 
 from gateway.imap import fast_fetch
+from gateway.imap.nesting import MAX_NESTING, nesting
 
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 
@@ -90,6 +100,14 @@ class Bounds:
     """What a logged-in APPEND may hold besides one largest literal."""
     literal_other: int = 4096
     """Largest literal of any other command (pymap's own limit for them)."""
+    command_other: int = 64 * 1024
+    """Largest command other than APPEND after login, literals included."""
+    literals_other: int = 64
+    """Most literals in one command other than APPEND (a LOGIN has two, a SEARCH a few)."""
+    literals_append: int = 256
+    """Most literals in one APPEND: the messages of a MULTIAPPEND (RFC 3502), and any
+    mailbox name sent as one. pymap reads such a command again from its start at each
+    synchronizing literal, so the cost of one command grows with the square of this."""
     store_retry: float = 5.0
     """Seconds an IDLE waits, after the store failed, before it looks at the store again."""
 
@@ -99,11 +117,28 @@ class Bounds:
 
 
 class LiteralTooBig(InvalidCommand):
-    """A command refused for a literal larger than the connection accepts: ``BAD [TOOBIG]``."""
+    """A command refused for a literal larger than the connection accepts, or one literal
+    more than a command may have: ``BAD [TOOBIG]``."""
+
+    def __init__(
+        self, params: Params, parse_exc: NotParseable | None, text: bytes = b"Literal too big."
+    ) -> None:
+        super().__init__(params, parse_exc)
+        self._text = text
 
     @property
     def message(self) -> bytes:
-        return b"[TOOBIG] Literal too big."
+        return b"[TOOBIG] " + self._text
+
+
+class NestedTooDeeply(InvalidCommand):
+    """A command nested deeper than ``MAX_NESTING``: ``BAD [LIMIT]`` (RFC 5530)."""
+
+    @property
+    def message(self) -> bytes:
+        return b"[LIMIT] Too deeply nested: at most %d levels of parentheses, OR and NOT." % (
+            MAX_NESTING
+        )
 
 
 class BoundedConnection(IMAPConnection):
@@ -131,6 +166,7 @@ class BoundedConnection(IMAPConnection):
         self._state: ConnectionState | None = None
         self._said_bye = False
         self._command_bytes = 0  # of the command being read, literals included
+        self._command_literals = 0  # literals of the command being read, so far
         self._command_name: bytes | None = None  # APPEND may carry a message
         self._idle_updates: asyncio.Task[Any] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
@@ -154,20 +190,33 @@ class BoundedConnection(IMAPConnection):
     def _deadline(self) -> float:
         return self._command_deadline if self.logged_in else self._login_deadline
 
-    def _literal_limit(self, received: int) -> int:
-        """How large the next literal may be, ``received`` bytes into the command."""
+    def _literal_refusal(self, length: int, received: int) -> bytes | None:
+        """Why the next literal, of ``length`` bytes ``received`` bytes into the command, is
+        refused (the text of its ``BAD [TOOBIG]``); None: it is taken, and counted."""
         bounds = self.bounds
+        appending = self._command_name == b"APPEND"
+        if self._command_literals >= (
+            bounds.literals_append if appending else bounds.literals_other
+        ):
+            return b"Too many literals in one command."
         if not self.logged_in:
-            room = bounds.command_before_login - received
-            return min(bounds.literal_before_login, room)
-        if self._command_name != b"APPEND":
-            return bounds.literal_other
-        room = bounds.literal_after_login + bounds.command_slack - received
-        return min(bounds.literal_after_login, room)
+            largest, room = bounds.literal_before_login, bounds.command_before_login - received
+        elif appending:
+            largest = bounds.literal_after_login
+            room = bounds.literal_after_login + bounds.command_slack - received
+        else:
+            largest, room = bounds.literal_other, bounds.command_other - received
+        if length > largest:
+            return b"Literal too big."
+        if length > room:
+            return b"Command too big."
+        self._command_literals += 1
+        return None
 
     def _start_command(self) -> None:
         self._command_deadline = self._loop.time() + self.bounds.idle_timeout
         self._command_bytes = 0
+        self._command_literals = 0
         self._command_name = None
 
     async def _timed(self, read: Coroutine[Any, Any, bytes]) -> bytes:
@@ -239,20 +288,28 @@ class BoundedConnection(IMAPConnection):
         if self._command_name is None:
             name = _COMMAND_NAME.match(buf)
             self._command_name = name.group(1).upper() if name else b""
+        # Where the last line read starts in ``buf``: a literal's announcement is looked for
+        # there only. (Upstream, pymap's ``readline`` would do the same: it searches all of
+        # ``buf``, again after each literal.)
+        line_start = 0
         while True:
             if not buf.endswith(b"\n"):
                 raise EOFError()
             lit_plus = (
-                self._literal_plus.search(buf) if buf.endswith((b"+}\n", b"+}\r\n")) else None
+                self._literal_plus.search(buf, line_start)
+                if buf.endswith((b"+}\n", b"+}\r\n"))
+                else None
             )
             if lit_plus is None:
                 self._print("%s -->| %s", buf)  # type: ignore[arg-type]  # as pymap does
                 self._command_bytes += len(buf)
                 return memoryview(buf)
             length = int(lit_plus.group(1))
-            if length > self._literal_limit(self._command_bytes + len(buf)):
-                await self._refuse_nonsync_literal(buf, length)
+            refusal = self._literal_refusal(length, self._command_bytes + len(buf))
+            if refusal is not None:
+                await self._refuse_nonsync_literal(buf, length, refusal)
             buf += await self._timed(self.reader.readexactly(length))
+            line_start = len(buf)
             buf += await self._timed(self.reader.readline())
 
     async def read_continuation(self, literal_length: int) -> memoryview:
@@ -271,16 +328,26 @@ class BoundedConnection(IMAPConnection):
                 return fast
         conts: list[memoryview] = []
         while True:
+            # APPEND nests no deeper than its flag list, and may carry megabytes of message.
+            if self._command_name != b"APPEND" and nesting(b"".join((line, *conts))) > MAX_NESTING:
+                log.info("IMAP %s: a command nested too deeply refused", self.peer)
+                return NestedTooDeeply(self._params_with_tag(line), None)
             params = self.params.copy(ParsingState(continuations=conts))
             try:
                 cmd, _ = self.commands.parse(line, params)
             except ParsingInterrupt as interrupt:
                 expected = interrupt.expected
-                if isinstance(expected, ExpectContinuation) and (
-                    expected.literal_length > self._literal_limit(self._command_bytes)
-                ):
-                    log.info("IMAP %s: literal of %d refused", self.peer, expected.literal_length)
-                    return LiteralTooBig(self._params_with_tag(line), None)
+                if isinstance(expected, ExpectContinuation):
+                    length = expected.literal_length
+                    refusal = self._literal_refusal(length, self._command_bytes)
+                    if refusal is not None:
+                        log.info(
+                            "IMAP %s: literal of %d refused: %s",
+                            self.peer,
+                            length,
+                            refusal.decode(),
+                        )
+                        return LiteralTooBig(self._params_with_tag(line), None, refusal)
                 await self._interrupt(state, interrupt, conts)
             else:
                 if isinstance(cmd, InvalidCommand) and _too_big(cmd.parse_exc):
@@ -353,10 +420,15 @@ class BoundedConnection(IMAPConnection):
             self._said_bye = True
             self.writer.transport.abort()
 
-    async def _refuse_nonsync_literal(self, buf: bytearray, length: int) -> None:
-        log.info("IMAP %s: non-synchronizing literal of %d refused, closing", self.peer, length)
+    async def _refuse_nonsync_literal(self, buf: bytearray, length: int, refusal: bytes) -> None:
+        log.info(
+            "IMAP %s: non-synchronizing literal of %d refused, closing: %s",
+            self.peer,
+            length,
+            refusal.decode(),
+        )
         tag = self._params_with_tag(memoryview(buf)).tag
-        await self.write_response(ResponseBad(tag, b"Literal too big.", TOOBIG))
+        await self.write_response(ResponseBad(tag, refusal, TOOBIG))
         await self._bye(b"Literal too big, closing.", TOOBIG)
         await self._linger()
         raise EOFError()

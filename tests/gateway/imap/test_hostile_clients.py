@@ -160,6 +160,83 @@ def test_many_small_literals_before_login_are_bounded_in_total(imap: Imap) -> No
     assert b"a1 BAD [TOOBIG]" in answer and b"* BYE" in answer
 
 
+def test_endless_literals_after_login_are_bounded_in_total(node: Node, imap: Imap) -> None:
+    # Each literal is within the 4 KB a SEARCH may have; the node used to take any number of
+    # them, held them all, and looked for the next one from the start of everything received:
+    # after 40 MB, another client waited over a second for its greeting.
+    imap.login()
+    assert imap.command(b"a1 SELECT INBOX\r\n")[-1].startswith(b"a1 OK")
+    before = node.rss()
+    imap.send(b"a2 SEARCH SUBJECT {4096+}\r\n")
+    for _ in range(17):  # 68 KiB: past the 64 KiB a command other than APPEND may hold
+        imap.send(b"s" * 4096 + b" SUBJECT {4096+}\r\n")
+    imap.send(b"s" * 4096 + b"\r\n")
+    answer = b"".join(imap.until_tagged(b"a2")) + imap.file.read()
+    assert answer.startswith(b"a2 BAD [TOOBIG] Command too big.\r\n* BYE [TOOBIG]"), answer
+    assert node.rss() - before < 16 * 1024 * 1024
+    still_serving(node)
+
+
+def test_synchronizing_literals_are_counted(imap: Imap) -> None:
+    # pymap parses a command again from its start at each literal: a command of thousands of
+    # one-byte literals cost the node the square of that.
+    imap.login()
+    assert imap.command(b"a1 SELECT INBOX\r\n")[-1].startswith(b"a1 OK")
+    imap.send(b"a2 SEARCH SUBJECT {1}\r\n")
+    for _ in range(63):
+        assert imap.line().startswith(b"+ ")
+        imap.send(b"x SUBJECT {1}\r\n")
+    assert imap.line().startswith(b"+ ")  # the 64th literal is still welcome
+    imap.send(b"x SUBJECT {1}\r\n")
+    assert imap.line() == b"a2 BAD [TOOBIG] Too many literals in one command.\r\n"
+    # The session goes on, and a search of a few literals is read as before.
+    search = b"a3 SEARCH" + b" OR SUBJECT {1}\r\nx" * 20 + b" ALL\r\n"
+    pieces = search.split(b"\r\n")
+    imap.send(pieces[0] + b"\r\n")
+    for piece in pieces[1:-1]:
+        assert imap.line().startswith(b"+ ")
+        imap.send(piece + b"\r\n")
+    assert imap.until_tagged(b"a3")[-1].startswith(b"a3 OK")
+
+
+def test_a_multiappend_holds_at_most_256_messages(node: Node, imap: Imap) -> None:
+    imap.login()
+    message = b"Subject: uno\r\n\r\nx\r\n"
+    literal = b" {%d+}\r\n" % len(message) + message
+    reply = imap.command(b"a1 APPEND INBOX" + literal * 256 + b"\r\n")
+    assert reply[-1].startswith(b"a1 OK"), reply
+    imap.send(b"a2 APPEND INBOX" + literal * 257 + b"\r\n")
+    answer = b"".join(imap.until_tagged(b"a2")) + imap.file.read()
+    assert answer.startswith(b"a2 BAD [TOOBIG] Too many literals in one command.\r\n* BYE")
+    still_serving(node)
+
+
+def test_a_search_nested_too_deeply_is_refused_and_the_session_goes_on(
+    node: Node, imap: Imap
+) -> None:
+    # pymap's parser recursed once a level: 300 parentheses ended the session with
+    # [SERVERBUG] and logged a traceback of thousands of lines.
+    imap.login()
+    assert imap.command(b"a1 SELECT INBOX\r\n")[-1].startswith(b"a1 OK")
+    for tag, criteria in [
+        (b"a2", b"(" * 300 + b"ALL" + b")" * 300),
+        (b"a3", b"OR " * 101 + b"ALL " * 102),
+        (b"a4", b"NOT (" * 60 + b"ALL" + b")" * 60),
+    ]:
+        reply = imap.command(tag + b" UID SEARCH " + criteria + b"\r\n")
+        assert reply == [
+            tag + b" BAD [LIMIT] Too deeply nested: at most 100 levels of parentheses, OR and"
+            b" NOT.\r\n"
+        ], reply
+    assert imap.command(b"a5 SEARCH " + b"(" * 100 + b"ALL" + b")" * 100 + b"\r\n")[-1].startswith(
+        b"a5 OK"
+    )
+    assert imap.command(b"a6 SEARCH " + b"OR " * 99 + b"ALL " * 100 + b"\r\n")[-1].startswith(
+        b"a6 OK"
+    )
+    still_serving(node)
+
+
 def test_endless_command_line_gets_bye(node: Node, imap: Imap) -> None:
     before = node.rss()
     imap.send(b"a1 NOOP " + b"x" * (1024 * 1024))  # and no line end
