@@ -93,6 +93,8 @@ _JSON_REASONS: Final = (
 
 
 def _json_syntax_reason(detail: str) -> str:
+    if "recursion limit" in detail:  # well formed, but deeper than the parser goes
+        return "JSON demasiado anidado: demasiadas llaves o corchetes abiertos uno dentro de otro"
     for english, spanish in _JSON_REASONS:
         if english in detail:
             return f"JSON mal formado: {spanish}"

@@ -141,6 +141,16 @@ def test_a_syntax_error_is_explained_in_spanish() -> None:
     assert "trailing" not in caught.value.message
 
 
+def test_json_nested_too_deeply_is_said_to_be_so() -> None:
+    # Well formed, but deeper than the parser goes: it was answered "JSON mal formado".
+    deep = b"[" * 3000 + b"]" * 3000
+    with pytest.raises(DeclarationSyntaxError) as caught:
+        parse_json(b'{"document_type": "DUA", "office": "118", "x": %s}' % deep)
+    assert caught.value.message == (
+        "JSON demasiado anidado: demasiadas llaves o corchetes abiertos uno dentro de otro"
+    )
+
+
 def test_numbers_and_codes_are_read_as_the_schema_types_them() -> None:
     """A code is text (office 019 is not the number 19); a count is a number, not text."""
     office = _error_of({"office": 118})
