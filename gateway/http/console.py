@@ -209,8 +209,18 @@ async def declarations_page(
 
 
 def _parts(raw: bytes) -> str:
-    """A mail as text for the page: headers and its text parts, within a bound."""
-    message = email.message_from_bytes(raw[:MAX_SHOWN_MAIL], policy=email.policy.default)
+    """A mail as text for the page: headers and its text parts, within a bound; as it was
+    sent when a header field nests deeper than the email package can read (its parser
+    recurses once per nested comment: such a submission made its declaration's page fail)."""
+    shown = raw[:MAX_SHOWN_MAIL]
+    try:
+        return _read_parts(shown)
+    except RecursionError:
+        return shown.decode("utf-8", "replace")
+
+
+def _read_parts(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     head = "".join(f"{name}: {value}\n" for name, value in message.items())
     body = message.get_body(preferencelist=("plain",))

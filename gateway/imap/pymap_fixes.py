@@ -27,16 +27,27 @@ fix is; drop it when pymap ships that fix (checked against pymap 0.36.7).
    protocol's attributes on each call, tens of microseconds apiece, a fifth of a single
    ``UID FETCH``'s cost. Upstream fix: test for ``__index__``/``__bytes__`` (what those
    protocol checks mean) with ``hasattr``, as ``_format_mod`` below does.
+5. **Header fields nested too deeply.** ``ParsedHeaders`` (ENVELOPE, BODYSTRUCTURE, SEARCH
+   on addresses) parses each field with the standard library's header registry, whose
+   parser recurses once per level of an RFC 5322 comment: a ``From:`` of 3 000 parentheses,
+   mailed by anyone, raised ``RecursionError`` and ended every session that fetched the
+   message's ENVELOPE. Here such a field is left out of the parsed view, as a field that is
+   not there (its bytes stay in the message, ``BODY[HEADER]`` still returns them). Upstream
+   fix (CPython's ``email._header_value_parser``): read comments with a loop and a depth
+   count instead of recursing, as ``_parse_headers`` cannot.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from email.headerregistry import BaseHeader
+from email.policy import SMTP
 from typing import Any, Final
 
 import pymap.bytes
+import pymap.mime.parsed
 import pymap.parsing.command.auth
 import pymap.parsing.modutf7
 import pymap.parsing.response.specials
@@ -160,6 +171,21 @@ def _format_mod(self: pymap.bytes.BytesFormat, other: Any) -> bytes:
     raise NotImplementedError()
 
 
+@classmethod  # type: ignore[misc]
+def _parse_headers(
+    cls: type[pymap.mime.parsed.ParsedHeaders], values: Sequence[Sequence[bytes]]
+) -> Iterator[BaseHeader]:
+    """``ParsedHeaders._parse``, leaving out a field nested deeper than the parser can go."""
+    for value in values:
+        name, text = SMTP.header_source_parse(
+            [line.decode("ascii", "surrogateescape") for line in value]
+        )
+        try:
+            yield cls._registry(name, text)
+        except RecursionError:
+            continue
+
+
 def install() -> None:
     """Put the fixes in place (idempotent). Modules that imported the decoder by name get it too."""
     pymap.parsing.modutf7.modutf7_decode = _modutf7_decode
@@ -170,3 +196,4 @@ def install() -> None:
     pymap.parsing.command.auth.modutf7_decode = _modutf7_decode  # type: ignore[attr-defined]
     SearchKey._parse_astring_filter = _parse_astring_filter  # type: ignore[method-assign,assignment]
     pymap.bytes.BytesFormat.__mod__ = _format_mod  # type: ignore[method-assign]
+    pymap.mime.parsed.ParsedHeaders._parse = _parse_headers  # type: ignore[method-assign,assignment]

@@ -25,7 +25,6 @@ layer over pymap 0.36.7, with the upstream fix each patch stands for.
 
 from __future__ import annotations
 
-import email.utils
 import weakref
 from collections.abc import Callable, Sequence
 from email.header import decode_header, make_header
@@ -46,6 +45,8 @@ from pymap.parsing.response.fetch import (
 )
 from pymap.parsing.specials.fetchattr import FetchAttribute
 from pymap.parsing.specials.flag import Flag, Wildcard
+
+from gateway.mail.reading import addresses
 
 __all__ = ["LoadedMessage", "Snapshot", "install"]
 
@@ -68,7 +69,7 @@ def _addresses(raw: str | None) -> List | Nil:
     """RFC 3501 ``env-from`` etc.: ``((name NIL mailbox host) ...)`` from the raw field."""
     if not raw:
         return Nil()
-    parsed = [(name, address) for name, address in email.utils.getaddresses([raw]) if address]
+    parsed = [(name, address) for name, address in addresses([raw]) if address]
     if not parsed:
         return Nil()
     entries = []

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from email.utils import getaddresses
 from functools import lru_cache
 from typing import Final
 
-__all__ = ["decode_words", "header_values"]
+__all__ = ["addresses", "decode_words", "header_values"]
 
 MAX_HEADER: Final = 256 * 1024
 """Header bytes looked at: a submission's header section is never this long."""
@@ -102,3 +103,19 @@ def decode_words(value: str) -> str:
     if "=?" not in value:
         return value
     return _ENCODED.sub(_decoded, _BETWEEN_WORDS.sub(r"\1\2", value))
+
+
+def addresses(fields: Iterable[str]) -> list[tuple[str, str]]:
+    """The (display name, address) pairs of address fields' values, as
+    ``email.utils.getaddresses`` reads them; none from fields nested deeper than it can read.
+
+    RFC 5322 comments nest, and that parser recurses once a level: a ``From:`` of 3 000
+    parentheses, which anyone can write, raised ``RecursionError`` wherever it was read (an
+    SMTP ``451`` and a traceback of thousands of lines at each retry; an IMAP session ended).
+    Such a field holds no address that can be read. (Upstream, CPython's
+    ``email._parseaddr`` would read comments with a loop and a depth count.)
+    """
+    try:
+        return getaddresses(list(fields))
+    except RecursionError:
+        return []

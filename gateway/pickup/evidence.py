@@ -15,12 +15,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import getaddresses
 from typing import Final
 
 import dkim
 from dkim.dnsplug import get_txt
 
+from gateway.mail.reading import addresses as read_addresses
 from mailboxes.addresses import InvalidAddress, normalize_address
 
 __all__ = ["Attribution", "DnsLookup", "signed_sender"]
@@ -43,7 +43,7 @@ def signed_sender(
 ) -> Attribution:
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
     fields = headers.get_all("From") or []
-    addresses = getaddresses([str(field) for field in fields])
+    addresses = read_addresses(str(field) for field in fields)
     if len(fields) != 1 or len(addresses) != 1:
         return Attribution(None, "it has no single From: address")
     try:

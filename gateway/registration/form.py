@@ -166,13 +166,32 @@ def _offices(value: str, registry: OfficeRegistry, problems: list[str]) -> tuple
     return tuple(codes)
 
 
+UNREADABLE: Final = (
+    "el mensaje no pudo leerse: un campo de su encabezado tiene demasiados paréntesis "
+    "anidados; envíe el formulario en un mensaje sencillo"
+)
+
+
 def read_request(
     raw: bytes, *, sender: str, registry: OfficeRegistry, domain: str
 ) -> MailboxRequestForm | IncompleteRequest:
     """Read the form from the mail ``raw`` sent by ``sender`` (its envelope address).
 
-    ``raw`` is bounded by the caller (the registration address's size limit).
+    ``raw`` is bounded by the caller (the registration address's size limit). The email
+    package reads header fields with a parser that recurses once per nested comment (RFC
+    5322): a ``Content-Type`` of 3 000 parentheses, mailed by anyone without logging in, was
+    a ``451`` (try again, forever) and a traceback of thousands of lines at each try. Such a
+    mail is an incomplete request: its sender is told so.
     """
+    try:
+        return _read_form(raw, sender=sender, registry=registry, domain=domain)
+    except RecursionError:
+        return IncompleteRequest((UNREADABLE,))
+
+
+def _read_form(
+    raw: bytes, *, sender: str, registry: OfficeRegistry, domain: str
+) -> MailboxRequestForm | IncompleteRequest:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     found: dict[str, str] = {}

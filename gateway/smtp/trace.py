@@ -22,9 +22,10 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 from typing import Final
 
+from gateway.mail.reading import addresses as read_addresses
 from mailboxes.addresses import InvalidAddress, normalize_address
 
 __all__ = ["ForgedSender", "SubmissionFacts", "prepare_submission", "without_node_fields"]
@@ -116,7 +117,7 @@ def _check_own(field: bytes, user: str) -> None:
     if plain is not None:  # what nearly every client writes: the parser would return it
         addresses = [plain.group(1) or plain.group(2)]
     else:
-        addresses = [address for _, address in getaddresses([text])]
+        addresses = [address for _, address in read_addresses([text])]
     if not addresses:
         raise ForgedSender("no address in the From: or Sender: field")
     for address in addresses:

@@ -19,7 +19,7 @@ from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests.conftest import FAST_HASHER
 from tests.gateway.http.rig import ADMIN, client, rig_settings
-from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration
+from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration, flat, submission
 from tests.node_clients import smtp_send
 
 
@@ -93,6 +93,25 @@ async def test_office_sees_its_declarations_and_pages(rig: Node) -> None:
         assert (await http.post("/logout", data={"csrf": "otro"})).status_code == 403
         assert (await http.post("/logout", data={"csrf": _csrf(listing.text)})).status_code == 303
         assert (await http.get("/declaraciones")).headers["location"] == "/login"
+
+
+async def test_a_submission_with_a_header_nested_past_reading_still_has_its_page(
+    rig: Node,
+) -> None:
+    # The email package's header parser recurses once per nested comment: the page of a
+    # declaration whose mail had such a Reply-To failed with a 500 and a traceback.
+    raw = submission(flat(declaration(reference="CONSOLA-5")))
+    raw = b"Reply-To: " + b"(" * 3000 + b")" * 3000 + b" <x@agencias.pe>\r\n" + raw
+    await asyncio.to_thread(smtp_send, rig, AGENT, [OFFICE], raw)
+    async with client(rig) as agent:
+        answered = await agent.get("/api/declarations/CONSOLA-5", params={"wait": 20})
+    state = answered.json()
+    assert state["status"] == "accepted", state
+    async with client(rig, None) as http:
+        await _logged_in(http)
+        page = await http.get(f"/declaraciones/{state['number']}")
+    assert page.status_code == 200
+    assert "CONSOLA-5" in page.text and "Reply-To: ((((" in page.text  # the mail as sent
 
 
 async def test_another_office_does_not_see_them(rig: Node) -> None:

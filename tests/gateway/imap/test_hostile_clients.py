@@ -261,6 +261,37 @@ def test_8bit_search_without_charset_is_answered_not_dropped(imap: Imap) -> None
     assert imap.command(b"a4 NOOP\r\n")[-1].startswith(b"a4 OK")
 
 
+def test_a_header_nested_too_deeply_does_not_end_the_sessions_that_read_it(imap: Imap) -> None:
+    # RFC 5322 comments nest, and Python's header parsers recurse once a level: anyone could
+    # mail an office a From of 3 000 parentheses, and every session that then fetched its
+    # ENVELOPE (as Thunderbird does for each message) ended without an answer.
+    deep = b"(" * 3000 + b")" * 3000
+    mails = [
+        b"From: " + deep + b" <a@b.pe>\r\nTo: x" + deep + b"@b.pe\r\nSubject: uno\r\n\r\nhola\r\n",
+        b"From: a@b.pe\r\nContent-Type: text/plain; " + deep + b" charset=utf-8\r\n"
+        b"Content-Disposition: attachment; " + deep + b" filename=x\r\n\r\nhola\r\n",
+    ]
+    imap.login()
+    assert imap.command(b"a1 CREATE Hondo\r\n")[-1].startswith(b"a1 OK")
+    for mail in mails:
+        reply = imap.command(b"a2 APPEND Hondo {%d+}\r\n" % len(mail) + mail + b"\r\n")
+        assert reply[-1].startswith(b"a2 OK")
+    assert imap.command(b"a3 SELECT Hondo\r\n")[-1].startswith(b"a3 OK")
+    for tag, items in [
+        (b"a4", b"ENVELOPE"),
+        (b"a5", b"BODYSTRUCTURE"),
+        (b"a6", b"(FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT)])"),
+    ]:
+        reply = imap.command(tag + b" FETCH 1:2 " + items + b"\r\n")
+        assert reply[-1].startswith(tag + b" OK"), reply[-1]
+        assert len(reply) >= 3  # both messages answered
+    envelope = imap.command(b"a7 FETCH 1 ENVELOPE\r\n")[0]
+    assert b'"uno"' in envelope  # what could be read is there
+    for tag, criteria in [(b"a8", b"FROM a"), (b"a9", b"TO x"), (b"b1", b"SUBJECT uno")]:
+        assert imap.command(tag + b" SEARCH " + criteria + b"\r\n")[-1].startswith(tag + b" OK")
+    assert imap.command(b"b2 NOOP\r\n")[-1].startswith(b"b2 OK")
+
+
 def many_part_mail(parts: int = 100_000) -> bytes:
     head = (
         b"From: %s\r\nTo: %s\r\nSubject: muchas partes\r\nMIME-Version: 1.0\r\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.mail import field, message, text_part
-from gateway.mail.reading import MAX_HEADER, decode_words, header_values
+from gateway.mail.reading import MAX_HEADER, addresses, decode_words, header_values
 from gateway.pipeline.process import read_headers
 
 SAMPLES = [
@@ -98,3 +99,12 @@ def _regex_reading(raw: bytes, names: list[str]) -> dict[str, str]:
 def test_fields_read_as_a_regular_expression_per_line_read_them(raw: bytes) -> None:
     names = ["subject", "message-id", "list-id"]
     assert header_values(raw, names) == _regex_reading(raw, names)
+
+
+def test_addresses_are_read_as_the_email_package_reads_them() -> None:
+    fields = ["Agente Uno <agente1@agencias.pe>, (nota) otro@agencias.pe", "x@y.pe"]
+    assert addresses(fields) == email.utils.getaddresses(fields)
+
+
+def test_a_field_nested_past_reading_holds_no_address() -> None:
+    assert addresses(["(" * 3000 + ")" * 3000 + " <a@b.pe>"]) == []

@@ -56,3 +56,10 @@ def test_only_the_sources_senders_and_one_from() -> None:
 
 def test_an_unpublished_key_proves_nothing() -> None:
     assert signed_sender(signed(MESSAGE, "agencias.pe"), SENDERS, lookup({})).sender is None
+
+
+def test_a_from_nested_past_reading_proves_nothing() -> None:
+    # The address parser recursed once per nested comment: the pickup pass raised instead.
+    deep = MESSAGE.replace(b"From: Agente Uno", b"From: " + b"(" * 3000 + b")" * 3000)
+    found = signed_sender(signed(deep, "agencias.pe"), SENDERS, DNS)
+    assert found.sender is None and found.reason == "it has no single From: address"

@@ -6,7 +6,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from config.offices import load_offices
-from gateway.registration.form import IncompleteRequest, MailboxRequestForm, read_request
+from gateway.registration.form import (
+    UNREADABLE,
+    IncompleteRequest,
+    MailboxRequestForm,
+    read_request,
+)
 from tests.gateway.registration.helpers import FORM, request_mail
 
 REGISTRY = load_offices()
@@ -76,3 +81,14 @@ def test_a_mailbox_in_the_customs_domain_is_not_given() -> None:
     read = _read(request_mail(SENDER, FORM + "buzon: aduana-999@aduanas.gob.pe\n"))
     assert isinstance(read, IncompleteRequest)
     assert "dominio de la aduana" in read.problems[0]
+
+
+def test_a_header_nested_past_reading_is_an_incomplete_request() -> None:
+    # The email package recursed once per nested comment of the Content-Type: the node
+    # answered 451 (try again, forever) to anyone who mailed this, without logging in.
+    deep = "(" * 3000 + ")" * 3000
+    raw = request_mail(SENDER).replace(
+        b"Content-Type: text/plain;", b"Content-Type: text/plain; " + deep.encode() + b";"
+    )
+    assert deep.encode() in raw
+    assert _read(raw) == IncompleteRequest((UNREADABLE,))

@@ -86,6 +86,19 @@ async def test_an_incomplete_request_is_answered_with_what_is_missing(node: Node
     assert await MailboxRequests(node.store).listing() == []
 
 
+async def test_a_request_nested_past_reading_is_answered_not_retried(node: Node) -> None:
+    # A Content-Type of 3 000 nested comments was a 451, and a traceback, at every retry.
+    deep = b"(" * 3000 + b")" * 3000
+    raw = request_mail(AGENT2).replace(
+        b"Content-Type: text/plain;", b"Content-Type: text/plain; " + deep + b";"
+    )
+    reply = await asyncio.to_thread(mail_without_auth, node, AGENT2, [REGISTRATION], raw)
+    assert "not a complete request" in reply
+    [answer] = await letters(node)
+    assert answer["X-Teledespacho-Request-Status"] == "incomplete"
+    assert "demasiados paréntesis anidados" in " ".join(body_text(answer).split())
+
+
 async def test_the_registration_address_takes_nothing_else_without_auth(node: Node) -> None:
     assert node.store is not None
 

@@ -50,6 +50,20 @@ async def test_a_forged_office_reply_is_refused_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize("shape", SHAPES)
+async def test_a_from_nested_past_reading_is_refused_for_good(node: Node, shape: str) -> None:
+    # Python's address parser recursed once per nested comment: the node answered 451 (try
+    # again, forever) and logged a traceback of thousands of lines at each try.
+    deep = b"(" * 3000 + b")" * 3000
+    mail = b"From: " + deep + b" <" + AGENT.encode() + b">\r\nSubject: hondo\r\n\r\nhola\r\n"
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await asyncio.to_thread(smtp_send, node, AGENT, [OTHER], SHAPES[shape](mail))
+    assert refused.value.smtp_code == 550
+    assert b"5.7.1" in refused.value.smtp_error
+    assert node.store is not None
+    assert await node.store.list_messages(OTHER) == []
+
+
+@pytest.mark.parametrize("shape", SHAPES)
 async def test_with_its_own_from_the_mail_arrives_traced_and_without_the_nodes_fields(
     node: Node, shape: str
 ) -> None:
