@@ -301,6 +301,7 @@ class Node:
                 sources=settings.topology.pickup,
                 directory=directory,
                 clock=self.clock,
+                max_message=settings.max_message_size,
                 dkim_dns=self.dkim_dns,
             )
             await self.pickup.start()

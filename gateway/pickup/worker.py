@@ -23,6 +23,7 @@ from collections.abc import Collection
 from config.clock import Clock
 from config.topology import PickupSource
 from gateway.clients.pickup_readers import PickupError, open_reader
+from gateway.clients.pop3 import MAX_RESPONSE
 from gateway.directory import LocalDirectory
 from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.outage import Outage, Tell
@@ -79,6 +80,7 @@ class PickupWorker:
         directory: LocalDirectory,
         clock: Clock,
         timeout: float = 30.0,
+        max_message: int = MAX_RESPONSE,
         dkim_dns: DnsLookup | None = None,
     ) -> None:
         self._store = store
@@ -86,8 +88,12 @@ class PickupWorker:
         self._directory = directory
         self._clock = clock
         self.timeout = timeout
+        """Seconds each step of a poll may take in all (logging in, the listing, a message)."""
+        self.max_message = max_message
+        """Largest message taken from a source; a larger one fails the poll and stays there."""
         self._tasks: list[asyncio.Task[None]] = []
-        self._lock = asyncio.Lock()
+        self._locks = {source.name: asyncio.Lock() for source in sources}
+        """One pass at a time over each source; a slow source holds up no other."""
         self._left: dict[str, int] = {}
         self._dkim_dns = dkim_dns
         """How DKIM keys are looked up (None: the DNS); tests answer from a table."""
@@ -146,12 +152,12 @@ class PickupWorker:
 
     async def pick_up(self, source: PickupSource) -> int:
         """Import the new messages of one source; how many."""
-        async with self._lock:
+        async with self._locks.setdefault(source.name, asyncio.Lock()):
             target = await self._directory.resolve(source.deliver_to)
             if target is None or target.relay_to is not None:
                 raise PickupError(f"{source.deliver_to} is not hosted by this node")
             imported = 0
-            async with open_reader(source, self.timeout) as reader:
+            async with open_reader(source, self.timeout, self.max_message) as reader:
                 listing = await reader.listing()
                 done = await seen_keys(self._store, source.name, listing.mailbox_key)
                 waiting = unseen(listing.keys, done)

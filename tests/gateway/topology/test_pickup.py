@@ -6,6 +6,7 @@ POP3 maildrop, takes mail from anyone: the node leaves it where it is."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from mailboxes.jobs import JobQueue
 from mailboxes.records import Recipient
 from tests.conftest import FAST_HASHER
 from tests.gateway.pickup.dkim_keys import dns_for, lookup, signed
+from tests.gateway.pickup.fakes import fake_server, trickling_imap
 from tests.gateway.pipeline.helpers import AS_OF, flat, submission
 from tests.gateway.topology.conftest import HQ, Cluster, free_port
 from tests.gateway.topology.helpers import wait_for_mail
@@ -164,6 +166,24 @@ async def test_a_source_down_is_told_once_then_ever_more_rarely_and_when_it_work
             assert len(await wait_for_mail(cluster[HQ], AGENT.address)) == 1
         finally:
             await isp.stop()
+
+
+async def test_a_source_that_never_finishes_answering_holds_up_no_other(
+    cluster: Cluster, isp: Node
+) -> None:
+    """The first source answers a line at a time, for ever: the worker's one lock held every
+    other source's polls behind it, each step of its poll for the whole time a step may take
+    (30 s), poll after poll."""
+    await in_agents_folder(isp, dua("ISP-7"))
+    async with fake_server(trickling_imap) as port:
+        slow = sources_at(port, free_port())[0].model_copy(update={"name": "isp-lenta"})
+        cluster.pickup[HQ] = [slow, sources(isp)[0]]
+        await cluster.stop(HQ)
+        hq = await cluster.start(HQ)  # its pickup polls each source at once, slow one first
+        assert hq.store is not None
+        async with asyncio.timeout(10):
+            while not await hq.store.list_messages(PISCO_INTAKE, "Recibidos"):  # noqa: ASYNC110 - the node imports in the background; nothing to wait on from here
+                await asyncio.sleep(0.05)
 
 
 async def test_a_forged_from_in_an_inbox_is_not_numbered_as_the_agents(
