@@ -109,6 +109,10 @@ class Listing:
 class Reader(Protocol):
     async def listing(self) -> Listing: ...
 
+    async def size(self, key: str) -> int | None:
+        """The message's size as the server gives it (None: it does not say)."""
+        ...
+
     async def fetch(self, key: str) -> bytes: ...
 
 
@@ -131,6 +135,13 @@ class ImapReader:
         uids = parse_search(found.lines[:-1])  # the last line is the completion's text
         return Listing(str(validity), [str(uid) for uid in uids])
 
+    async def size(self, key: str) -> int | None:
+        response = await self._client.uid("fetch", key, "(RFC822.SIZE)")
+        if response.result != "OK":
+            raise PickupError(f"cannot fetch the size of UID {key}")
+        sizes = [item.size for item in parse_fetch(response.lines) if str(item.uid) == key]
+        return sizes[0] if sizes else None
+
     async def fetch(self, key: str) -> bytes:
         response = await self._client.uid("fetch", key, "(BODY.PEEK[])")
         if response.result != "OK":
@@ -147,14 +158,20 @@ class Pop3Reader:
         self._session = session
         self._io_seconds = io_seconds
         self._numbers: dict[str, int] = {}
+        self._sizes: dict[int, int] = {}
 
     async def listing(self) -> Listing:
         try:
             keys = await _bounded(self._sock, self._io_seconds, self._session.unique_ids)
+            sizes = await _bounded(self._sock, self._io_seconds, self._session.scan_listing)
         except Pop3Error as exc:
-            raise PickupError(f"UIDL refused: {exc}") from exc
+            raise PickupError(f"UIDL or LIST refused: {exc}") from exc
         self._numbers = {uidl: number for number, uidl in keys.items()}
+        self._sizes = dict(sizes)
         return Listing("pop3", list(self._numbers))
+
+    async def size(self, key: str) -> int | None:
+        return self._sizes.get(self._numbers[key])
 
     async def fetch(self, key: str) -> bytes:
         try:

@@ -90,7 +90,7 @@ class PickupWorker:
         self.timeout = timeout
         """Seconds each step of a poll may take in all (logging in, the listing, a message)."""
         self.max_message = max_message
-        """Largest message taken from a source; a larger one fails the poll and stays there."""
+        """Largest message taken from a source; a larger one is left there, and said so."""
         self._tasks: list[asyncio.Task[None]] = []
         self._locks = {source.name: asyncio.Lock() for source in sources}
         """One pass at a time over each source; a slow source holds up no other."""
@@ -165,8 +165,22 @@ class PickupWorker:
                     self._leave(source, len(waiting))
                     return 0
                 for key in waiting:
-                    raw = await reader.fetch(key)
                     record = seen(source.name, listing.mailbox_key, key, self._clock.now())
+                    size = await reader.size(key)
+                    if size is not None and size > self.max_message:
+                        # Fetching it would fail this poll and every next one, and hold up
+                        # the messages after it.
+                        log.warning(
+                            "pickup from %s: message %s left at the source: %d bytes, larger "
+                            "than max_message_size (%d)",
+                            source.name,
+                            key,
+                            size,
+                            self.max_message,
+                        )
+                        await pass_over(self._store, record)
+                        continue
+                    raw = await reader.fetch(key)
                     sender = source.agent or await self._signed_sender(source, key, raw)
                     try:
                         if sender is None:

@@ -118,3 +118,23 @@ async def test_a_pop3_server_answering_a_line_at_a_time_for_ever_times_out() -> 
         assert time.monotonic() - started < 5
         # The thread that was reading is not left behind: its socket was shut down.
         await asyncio.wait_for(ended.wait(), 5)
+
+
+async def test_a_pop3_listing_gives_each_message_its_size_before_it_is_fetched() -> None:
+    # The worker leaves at the source a message larger than the node takes, before fetching.
+    async def maildrop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"+OK fake POP3\r\n")
+        answers = {
+            b"UIDL": b"+OK\r\n1 uid-uno\r\n2 uid-dos\r\n.\r\n",
+            b"LIST": b"+OK\r\n1 120\r\n2 30000000\r\n.\r\n",
+        }
+        while line := await reader.readline():
+            writer.write(answers.get(line.strip(), b"+OK\r\n"))
+
+    async with (
+        fake_server(maildrop) as port,
+        open_reader(source("pop3", port), 5, max_message=1024 * 1024) as reader,
+    ):
+        listing = await reader.listing()
+        assert listing.keys == ["uid-uno", "uid-dos"]
+        assert [await reader.size(key) for key in listing.keys] == [120, 30_000_000]

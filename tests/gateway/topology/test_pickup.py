@@ -186,6 +186,33 @@ async def test_a_source_that_never_finishes_answering_holds_up_no_other(
                 await asyncio.sleep(0.05)
 
 
+async def test_a_message_larger_than_the_node_takes_is_left_and_holds_up_none_after_it(
+    cluster: Cluster, isp: Node
+) -> None:
+    """Pickup took any size (SMTP refuses a message over ``max_message_size``); bounding the
+    fetch alone would have failed every poll at that message, and the ones after it."""
+    await in_agents_folder(isp, dua("ISP-7"))
+    cluster.pickup[HQ] = sources(isp)[:1]
+    await cluster.stop(HQ)
+    hq = await cluster.start(HQ)
+    assert hq.pickup is not None and hq.store is not None
+    await hq.pickup.run_once()  # after the pass made at start, which took ISP-7
+    hq.pickup.max_message = 8 * 1024
+    big = dua("ISP-GRANDE").replace(b"\r\n\r\n", b"\r\nComments: " + b"x" * 10_000 + b"\r\n\r\n", 1)
+    with told("gateway.pickup.worker") as said:  # by this pass, or the node's own meanwhile
+        await in_agents_folder(isp, big)
+        await in_agents_folder(isp, dua("ISP-8"))
+        await hq.pickup.run_once()
+    told_of_it = [r.getMessage() for r in said.records if "max_message_size" in r.getMessage()]
+    assert len(told_of_it) == 1, told_of_it
+    assert told_of_it[0].endswith(
+        "left at the source: 11572 bytes, larger than max_message_size (8192)"
+    )
+    assert await hq.pickup.run_once() == 0  # not fetched again
+    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 2
+    assert len(await isp.store.list_messages(ISP_IMAP_BOX, AGENTS_FOLDER)) == 3  # all stay
+
+
 async def test_a_forged_from_in_an_inbox_is_not_numbered_as_the_agents(
     cluster: Cluster, isp: Node, caplog: pytest.LogCaptureFixture
 ) -> None:
