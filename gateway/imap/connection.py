@@ -71,6 +71,7 @@ from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingSta
 
 from gateway.imap import fast_fetch
 from gateway.imap.nesting import MAX_NESTING, nesting
+from gateway.tls.plaintext import drop_buffered
 
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 
@@ -267,7 +268,17 @@ class BoundedConnection(IMAPConnection):
     async def start_tls(self) -> None:
         """pymap's STARTTLS, within what is left of the time to log in (STARTTLS comes
         before login): asyncio alone would give the handshake 60 s, whatever
-        ``login_timeout`` says."""
+        ``login_timeout`` says.
+
+        Commands the client pipelined in plain text behind STARTTLS are dropped first: pymap
+        read them once TLS was up, as if they had come encrypted (``b NOOP`` sent in the
+        same packet as ``a STARTTLS`` was answered after the handshake; CVE-2011-0411).
+        Upstream, pymap's ``start_tls`` would empty the reader before upgrading."""
+        dropped = drop_buffered(self.reader)
+        if dropped:
+            log.info(
+                "IMAP %s: %d bytes sent after STARTTLS in plain text dropped", self.peer, dropped
+            )
         remaining = max(self._login_deadline - self._loop.time(), 0.001)
         await self.writer.start_tls(self.config.ssl_context, ssl_handshake_timeout=remaining)
 

@@ -46,6 +46,7 @@ from gateway.pop3.locks import MaildropLocks
 from gateway.pop3.maildrop import StoredListing
 from gateway.pop3.session import DEFAULT_MAX_AUTH_FAILURES, DEFAULT_MAX_BAD_COMMANDS, Pop3Session
 from gateway.tls.handshake import TlsHandshakes, start_tls_server
+from gateway.tls.plaintext import drop_buffered
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.store import Store
 
@@ -286,13 +287,9 @@ class _Connection:
         """Send ``+OK``, then the handshake; a failed one ends the connection (as Dovecot)."""
         assert self.server.tls_context is not None
         await self._flush()
-        # Plain text the client sent after STLS and before the handshake must not be read as
-        # if it came encrypted (RFC 2595 §4, the STARTTLS injection of CVE-2011-0411); the
-        # session dropped what it had, this drops what the stream holds. StreamReader has no
-        # public way to do it (aiosmtpd clears the same buffer).
-        buffered = getattr(self.reader, "_buffer", None)
-        if isinstance(buffered, bytearray):
-            buffered.clear()
+        # The session dropped the plain text it had read after STLS; this drops what the
+        # stream holds (gateway.tls.plaintext).
+        drop_buffered(self.reader)
         # STLS comes before login: the handshake has what is left of the time to log in
         # (asyncio alone would give it 60 s, whatever login_timeout says).
         async with asyncio.timeout_at(self._deadline()):

@@ -272,3 +272,27 @@ def stls_injection(node: Node) -> bytes:
 
 async def test_plain_text_pipelined_after_stls_is_dropped(node: Node) -> None:
     assert await asyncio.to_thread(stls_injection, node) == b"-ERR send USER first\r\n"
+
+
+def imap_starttls_injection(node: Node) -> list[bytes]:
+    """A LOGIN pipelined in plain text after STARTTLS must not count once TLS is up."""
+    with socket.create_connection((HOST, node.port("imap")), timeout=10) as raw:
+        stream = raw.makefile("rb")
+        stream.readline()  # greeting
+        raw.sendall(f'a STARTTLS\r\nb LOGIN {USER} "{DEMO_PASSWORD}"\r\n'.encode())
+        assert stream.readline().startswith(b"a OK")
+        with trusting(node).wrap_socket(raw, server_hostname=HOST) as tls:
+            tls.sendall(b"c SELECT INBOX\r\n")
+            encrypted = tls.makefile("rb")
+            lines = [encrypted.readline()]
+            while not lines[-1].startswith(b"c "):
+                lines.append(encrypted.readline())
+            return lines
+
+
+async def test_plain_text_pipelined_after_imap_starttls_is_dropped(node: Node) -> None:
+    # pymap read the LOGIN once TLS was up, as if it had come encrypted: the session was
+    # logged in by text anyone on the path could have put there (CVE-2011-0411).
+    lines = await asyncio.to_thread(imap_starttls_injection, node)
+    assert not any(line.startswith(b"b ") for line in lines), lines
+    assert lines[-1].startswith((b"c BAD", b"c NO")), lines  # not logged in
