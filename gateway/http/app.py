@@ -13,6 +13,7 @@ from gateway.http import api, console
 from gateway.http.auth import Sessions
 from gateway.http.context import HttpContext
 from gateway.http.problems import PROBLEM_JSON, ProblemDocument, install_problem_handlers
+from gateway.http.security_headers import SecurityHeaders
 from gateway.http.submit import RecentSubmissions
 
 __all__ = ["create_app"]
@@ -36,6 +37,7 @@ def create_app(context: HttpContext) -> FastAPI:
     console.install_login_redirect(app)
     app.include_router(api.router)
     app.include_router(console.router)
+    app.add_middleware(SecurityHeaders)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -114,6 +114,17 @@ async def test_a_submission_with_a_header_nested_past_reading_still_has_its_page
     assert "CONSOLA-5" in page.text and "Reply-To: ((((" in page.text  # the mail as sent
 
 
+async def test_every_answer_forbids_framing_and_type_guessing(rig: Node) -> None:
+    # Another site could show the console in a frame of its own and lead the office's
+    # clicks (clickjacking); the pages said nothing against it.
+    async with client(rig, None) as http:
+        for answer in [await http.get("/login"), await http.get("/api/declarations")]:
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["referrer-policy"] == "same-origin"
+
+
 async def test_another_office_does_not_see_them(rig: Node) -> None:
     await _answered(rig, "CONSOLA-3")
     async with client(rig, None) as http:
