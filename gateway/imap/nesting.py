@@ -29,11 +29,11 @@ Clients build searches a few levels deep; pymap's parser gives out past about 24
 
 _TOKEN: Final = re.compile(
     rb"""
-      (\()                                 # 1: a list opens
-    | (\))                                 # 2: a list closes
-    | "(?:[^"\\\r\n]|\\.)*"?              # a quoted string, skipped
-    | \{(\d{1,20})\+?\}\r?\n               # 3: a literal's length; its bytes follow
-    | (?<![^\ (])(?:OR|NOT)(?=[\ ()\r\n]|\Z)  # a search key's operator
+      (\()                                      # 1: a list opens
+    | (\))                                      # 2: a list closes
+    | "(?:[^"\\\r\n]|\\.)*"?                   # a quoted string, skipped
+    | \{(\d{1,20})\+?\}\r?\n                    # 3: a literal's length; its bytes follow
+    | (?<![^\ (])(?:OR|NOT)(?=[\ ()\r\n]|\Z)   # a search key's operator
     """,
     re.IGNORECASE | re.VERBOSE,
 )
