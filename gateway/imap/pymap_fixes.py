@@ -1,5 +1,5 @@
-"""Local fixes to pymap's command parsing (and one to its response formatting), installed
-before pymap parses anything.
+"""Local fixes to pymap's command parsing, its response formatting and its reading of header
+fields, installed before pymap parses anything.
 
 ``install()`` runs when ``gateway.imap`` is imported (the package's first statement), so no
 IMAP connection of this node ever meets the unpatched code. Each fix says what the upstream
