@@ -19,12 +19,13 @@ name the modality 0-0 as the date's norm does (``deferred_name``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Final
 
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE
 from validators.context import RuleContext
+from validators.dates import shifted
 from validators.registry import Problem, rule
 from validators.rules.box_7_38 import EXTENSION, stated
 from validators.rules.sources import DS_367, INTA_PG01A, cite_001, cite_004
@@ -73,10 +74,6 @@ def _modality(declaration: DUA | OE) -> str | None:
     return declaration.modality.code if isinstance(declaration, DUA) else None
 
 
-def _days(n: int) -> timedelta:
-    return timedelta(days=n)
-
-
 @rule(
     "DL-ANTICIPADO",
     title="Anticipado: dentro de los 15 días antes de la llegada",
@@ -97,7 +94,7 @@ def dl_anticipado(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             "llegada del medio de transporte para computar su plazo.",
         )
         return
-    opens = arrival - _days(ANTICIPADO_DAYS_BEFORE_ARRIVAL)
+    opens = shifted(arrival, -ANTICIPADO_DAYS_BEFORE_ARRIVAL)
     if ctx.as_of < opens:
         yield Problem(
             _ARRIVAL,
@@ -119,7 +116,7 @@ def _urgent_late(declaration: DUA, ctx: RuleContext) -> Iterator[Problem]:
     discharged = declaration.transport.discharge_end_date
     if discharged is None:
         return
-    closes = discharged + _days(URGENTE_DAYS_AFTER_DISCHARGE)
+    closes = shifted(discharged, URGENTE_DAYS_AFTER_DISCHARGE)
     if ctx.as_of > closes:
         yield Problem(
             _DISCHARGE,
@@ -151,7 +148,7 @@ def dl_urgente_2010(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem
             "medio de transporte para computar su plazo.",
         )
         return
-    opens = arrival - _days(URGENTE_DAYS_BEFORE_ARRIVAL)
+    opens = shifted(arrival, -URGENTE_DAYS_BEFORE_ARRIVAL)
     if ctx.as_of < opens:
         yield Problem(
             _ARRIVAL,
@@ -198,7 +195,7 @@ def dl_excepcional(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]
             f"fecha para computar su plazo de {EXCEPCIONAL_DAYS_AFTER_DISCHARGE} días.",
         )
         return
-    closes: date = discharged + _days(EXCEPCIONAL_DAYS_AFTER_DISCHARGE)
+    closes: date = shifted(discharged, EXCEPCIONAL_DAYS_AFTER_DISCHARGE)
     if ctx.as_of > closes:
         yield Problem(
             _DISCHARGE,
@@ -228,8 +225,8 @@ def dl_diferido(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
             f"para computar su plazo de {DIFERIDO_DAYS_AFTER_DISCHARGE} días.",
         )
         return
-    closes = discharged + _days(DIFERIDO_DAYS_AFTER_DISCHARGE)
-    extended = closes + _days(DIFERIDO_EXTENSION_DAYS)
+    closes = shifted(discharged, DIFERIDO_DAYS_AFTER_DISCHARGE)
+    extended = shifted(closes, DIFERIDO_EXTENSION_DAYS)
     if ctx.as_of <= closes:
         return
     term = (

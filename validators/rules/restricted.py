@@ -18,17 +18,17 @@ out (``validators.goods``). Each rule checks one thing, so a rejection says whic
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Final
 
 from config.reference import Flow, RestrictedGoods
 from edi_formats.codes import ModalityCode
 from edi_formats.models import DUA, OE, ControlDocument, ExportSeries, ImportSeries
 from validators.context import RuleContext
+from validators.dates import plus_months, plus_years, shifted
 from validators.findings import Severity
 from validators.goods import (
     TPROD_CODES,
@@ -213,7 +213,7 @@ def _later_warning(
     assert isinstance(declaration, DUA)
     discharged = declaration.transport.discharge_end_date
     deadline = (
-        f"hasta el {day(discharged + timedelta(days=REGULARIZATION_DAYS))}"
+        f"hasta el {day(shifted(discharged, REGULARIZATION_DAYS))}"
         if discharged is not None
         else f"dentro de los {REGULARIZATION_DAYS} días calendario siguientes al término de "
         "la descarga"
@@ -392,19 +392,6 @@ def restr_office(declaration: DUA | OE, ctx: RuleContext) -> Iterator[Problem]:
 # -- RESTR-VALIDITY -----------------------------------------------------------------------------
 
 
-def _plus_years(start: date, years: int) -> date:
-    year = start.year + years
-    return start.replace(year=year, day=min(start.day, calendar.monthrange(year, start.month)[1]))
-
-
-def _plus_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return start.replace(
-        year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1])
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ValidityTerm:
     """How long an entity's control document is valid, by seed 003.
@@ -428,21 +415,21 @@ VALIDITY_TERMS: Final = (
         "la autorización de ingreso o salida de la DIQPF",
         "treinta días calendario computados a partir del día siguiente de su emisión",
         "VII.A 4.1.1 c",
-        lambda issued: issued + timedelta(days=30),
+        lambda issued: shifted(issued, 30),
     ),
     ValidityTerm(
         "02",
         "la resolución directoral de la DICSCAMEC",
         "un año desde la fecha que indica la resolución",
         "VII.A 3.1 b",
-        lambda issued: _plus_years(issued, 1),
+        lambda issued: plus_years(issued, 1),
     ),
     ValidityTerm(
         "03",
         "el certificado oficial de importación o exportación de estupefacientes",
         "ciento ochenta días calendario contados desde su emisión",
         "VII.A 5.1.4 d",
-        lambda issued: issued + timedelta(days=179),
+        lambda issued: shifted(issued, 179),
         annex="12",
     ),
     ValidityTerm(
@@ -450,7 +437,7 @@ VALIDITY_TERMS: Final = (
         "el permiso zoosanitario de importación del SENASA",
         "noventa días calendario contados a partir de su emisión",
         "VII.A 6.1.3 a",
-        lambda issued: issued + timedelta(days=89),
+        lambda issued: shifted(issued, 89),
         annex="20",
     ),
     ValidityTerm(
@@ -465,7 +452,7 @@ VALIDITY_TERMS: Final = (
         "el permiso de internamiento del MTC para importación temporal",
         "hasta seis meses",
         "VII.A 1 d",
-        lambda issued: _plus_months(issued, 6),
+        lambda issued: plus_months(issued, 6),
         regimes=frozenset({"20"}),
     ),
 )

@@ -135,3 +135,24 @@ def test_deadlines_not_in_force_in_1997(offices: OfficeRegistry) -> None:
         findings_of(change(late, office="118"), _on(offices, date(1997, 3, 3)), "DL-EXCEPCIONAL")
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "modality", "arrival", "discharged"),
+    [
+        ("DL-ANTICIPADO", ANTICIPADO, date(1, 1, 1), None),
+        ("DL-URGENTE", URGENCIA, ARRIVAL, date(9999, 12, 31)),
+        ("DL-DIFERIDO", EXCEPCIONAL, ARRIVAL, date(9999, 12, 31)),
+    ],
+)
+def test_a_date_at_the_calendars_end_is_answered_not_an_internal_error(
+    offices: OfficeRegistry,
+    rule_id: str,
+    modality: Modality,
+    arrival: date,
+    discharged: date | None,
+) -> None:
+    """Terms counted from a typo such as 0001-01-01 or 9999-12-31 went past Python's calendar:
+    the rule raised, and the broker read "Error interno de la aduana" for their own date."""
+    findings = findings_of(_dua(modality, arrival, discharged), _on(offices, ARRIVAL), rule_id)
+    assert all("Error interno" not in finding.message for finding in findings), findings

@@ -216,6 +216,21 @@ def test_entity_terms(
     assert "venció el" in finding.message and "INTA-PE.00.06 VII.A" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("entity", "subpartida"), [("17", "2914110000"), ("02", "9302000000"), ("05", "0201100000")]
+)
+def test_a_document_issued_at_the_calendars_end_is_answered_not_an_internal_error(
+    ctx: RuleContext, entity: str, subpartida: str
+) -> None:
+    # Its term (30 days, a year, 90 days) went past Python's calendar: the rule raised.
+    document = ControlDocument(
+        entity_code=entity, document_code="01", number="DOC-1", issued_on=date(9999, 12, 31)
+    )
+    decl = first(sample_dua(), subpartida=subpartida, control_documents=(document,))
+    findings = findings_of(decl, ctx, "RESTR-VALIDITY")
+    assert all("Error interno" not in finding.message for finding in findings), findings
+
+
 def test_a_declared_expiry_beyond_the_term_is_refused(ctx: RuleContext) -> None:
     long = doc("17", issued=-5, expires=60)
     decl = first(sample_dua(), subpartida="2914110000", control_documents=(long,))
