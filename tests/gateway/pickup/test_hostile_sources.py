@@ -62,7 +62,7 @@ async def test_a_literal_larger_than_a_message_may_be_is_refused_when_announced(
         writer.write(b"* SEARCH 1\r\n%s OK searched\r\n" % tag)
         await next_tag(reader)  # UID FETCH 1
         writer.write(b"* 1 FETCH (UID 1 BODY[] {999999999999}\r\n")
-        while True:  # streamed slowly: aioimaplib's timer would start again with each piece
+        while True:  # streamed slowly: all of it was kept until the command's time ran out
             writer.write(b"x" * 1024)
             await writer.drain()
             await asyncio.sleep(0.05)
