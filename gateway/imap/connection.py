@@ -16,8 +16,7 @@ client without a limit. Here, before any byte is buffered:
   its start at each synchronizing literal, and the node looked for a non-synchronizing one
   from the start of everything received. A logged-in ``SEARCH`` sent as endless 4 KB
   literals grew the node's memory without end, and the work for each literal with all
-  those before it: after 40 MB, every other client waited more than a second for a
-  greeting;
+  those before it: after 40 MB, another client waited 1.4 s for its greeting;
 - a command nested deeper than ``nesting.MAX_NESTING`` (parentheses, SEARCH's ``OR`` and
   ``NOT``) is answered ``BAD [LIMIT]`` before pymap's recursive parser meets it;
 - a command line longer than the stream's line limit gets ``* BYE`` and a close;
