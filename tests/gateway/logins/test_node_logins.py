@@ -4,6 +4,7 @@ account, whatever the protocol; a good login still works; good logins are rememb
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -19,40 +20,61 @@ SLACK = 0.9  # asyncio may wake a sleeper a hair early by the clock the test rea
 Login = Callable[[Node, str, str], Awaitable[tuple[str, float]]]
 
 
+class Laps:
+    """Time between the answers of successive logins.
+
+    A failure's penalty runs from that failure, not from the next attempt's ``AUTH``: the
+    time the client takes to connect again and greet is part of the wait. Measured from the
+    ``AUTH`` alone, a wait was short by that much on a busy machine (0.51 s for 0.8).
+    """
+
+    def __init__(self) -> None:
+        self._mark = time.monotonic()
+
+    def lap(self) -> float:
+        now = time.monotonic()
+        gap, self._mark = now - self._mark, now
+        return gap
+
+
 async def test_failures_from_one_address_double_its_wait_in_every_protocol(guarded: Node) -> None:
     source = "127.0.0.2"
     first, took = await smtp_auth(guarded, "nobody1@agencias.pe", "x", source)
     assert first.startswith("535") and took < PENALTY
+    laps = Laps()
     # A new account each time: only the address's own record slows these down.
-    reply, took = await pop3_login(guarded, "nobody2@agencias.pe", "x", source)
-    assert reply.startswith("-ERR [AUTH]") and took >= PENALTY * SLACK
-    reply, took = await imap_login(guarded, "nobody3@agencias.pe", "x", source)
-    assert reply.startswith("a1 NO") and took >= 2 * PENALTY * SLACK
-    reply, took = await smtp_auth(guarded, "nobody4@agencias.pe", "x", source)
-    assert reply.startswith("535") and took >= 4 * PENALTY * SLACK
+    reply, _ = await pop3_login(guarded, "nobody2@agencias.pe", "x", source)
+    assert reply.startswith("-ERR [AUTH]") and laps.lap() >= PENALTY * SLACK
+    reply, _ = await imap_login(guarded, "nobody3@agencias.pe", "x", source)
+    assert reply.startswith("a1 NO") and laps.lap() >= 2 * PENALTY * SLACK
+    reply, _ = await smtp_auth(guarded, "nobody4@agencias.pe", "x", source)
+    assert reply.startswith("535") and laps.lap() >= 4 * PENALTY * SLACK
     # Another address is not slowed down by them.
     reply, took = await smtp_auth(guarded, AGENT, DEMO_PASSWORD, "127.0.0.3")
     assert reply.startswith("235") and took < PENALTY
 
 
 async def test_failures_on_one_account_slow_down_every_new_address(guarded: Node) -> None:
+    reply, took = await smtp_auth(guarded, OTHER, "wrong", "127.0.1.1")
+    assert reply.startswith("535") and took < PENALTY
+    laps = Laps()
     waits = []
-    for n, login in enumerate((smtp_auth, pop3_login, imap_login, smtp_auth)):
-        reply, took = await login(guarded, OTHER, "wrong", f"127.0.1.{n + 1}")
+    for n, login in enumerate((pop3_login, imap_login, smtp_auth), start=2):
+        reply, _ = await login(guarded, OTHER, "wrong", f"127.0.1.{n}")
         assert "235" not in reply and "+OK" not in reply
-        waits.append(took)
-    assert waits[0] < PENALTY
-    assert waits[1] >= PENALTY * SLACK
-    assert waits[2] >= 2 * PENALTY * SLACK
-    assert waits[3] >= 4 * PENALTY * SLACK
+        waits.append(laps.lap())
+    assert waits[0] >= PENALTY * SLACK
+    assert waits[1] >= 2 * PENALTY * SLACK
+    assert waits[2] >= 4 * PENALTY * SLACK
 
 
 async def test_the_right_password_still_works_after_the_penalty(guarded: Node) -> None:
     source = "127.0.0.4"
     for _ in range(3):
         await smtp_auth(guarded, AGENT, "wrong", source)
-    reply, took = await smtp_auth(guarded, AGENT, DEMO_PASSWORD, source)
-    assert reply.startswith("235") and took >= 4 * PENALTY * SLACK
+    laps = Laps()
+    reply, _ = await smtp_auth(guarded, AGENT, DEMO_PASSWORD, source)
+    assert reply.startswith("235") and laps.lap() >= 4 * PENALTY * SLACK
     # Forgiven: the next one is not delayed, in any protocol.
     reply, took = await pop3_login(guarded, AGENT, DEMO_PASSWORD, source)
     assert reply.startswith("+OK") and took < PENALTY
@@ -63,10 +85,11 @@ async def test_a_guesser_elsewhere_does_not_slow_down_the_owner(guarded: Node) -
     assert reply.startswith("235")
     for n in range(4):
         await smtp_auth(guarded, AGENT, "guess", f"127.0.2.{n + 1}")
+    laps = Laps()
     reply, took = await imap_login(guarded, AGENT, DEMO_PASSWORD, "127.0.0.5")
     assert reply.startswith("a1 OK") and took < PENALTY
-    reply, took = await smtp_auth(guarded, AGENT, DEMO_PASSWORD, "127.0.2.9")  # a new address
-    assert reply.startswith("235") and took >= PENALTY * SLACK
+    reply, _ = await smtp_auth(guarded, AGENT, DEMO_PASSWORD, "127.0.2.9")  # a new address
+    assert reply.startswith("235") and laps.lap() >= PENALTY * SLACK
 
 
 async def test_attempts_waiting_too_long_are_refused_unchecked_as_temporary(guarded: Node) -> None:
@@ -99,8 +122,13 @@ async def test_attempts_waiting_too_long_are_refused_unchecked_as_temporary(guar
 async def test_the_peer_login_has_the_same_penalty(guarded: Node) -> None:
     # This node has no peers: any node name is a wrong peer login, penalised like the rest.
     source = "127.0.0.7"
-    waits = [(await smtp_auth(guarded, "callao-maritima", "guess", source))[1] for _ in range(3)]
-    assert waits[1] >= PENALTY * SLACK and waits[2] >= 2 * PENALTY * SLACK
+    await smtp_auth(guarded, "callao-maritima", "guess", source)
+    laps = Laps()
+    waits = []
+    for _ in range(2):
+        await smtp_auth(guarded, "callao-maritima", "guess", source)
+        waits.append(laps.lap())
+    assert waits[0] >= PENALTY * SLACK and waits[1] >= 2 * PENALTY * SLACK
 
 
 @pytest.mark.parametrize("login", [smtp_auth, pop3_login, imap_login])
