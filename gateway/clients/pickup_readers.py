@@ -120,7 +120,6 @@ class ImapReader:
     def __init__(self, client: Any, source: PickupSource) -> None:
         self._client = client
         self._source = source
-        self._listing: Listing | None = None
 
     async def listing(self) -> Listing:
         response = await self._client.select(self._source.folder)

@@ -92,7 +92,7 @@ class PickupWorker:
         self.max_message = max_message
         """Largest message taken from a source; a larger one is left there, and said so."""
         self._tasks: list[asyncio.Task[None]] = []
-        self._locks = {source.name: asyncio.Lock() for source in sources}
+        self._locks: dict[str, asyncio.Lock] = {}
         """One pass at a time over each source; a slow source holds up no other."""
         self._left: dict[str, int] = {}
         self._dkim_dns = dkim_dns

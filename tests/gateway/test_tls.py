@@ -258,41 +258,41 @@ def test_tls_ca_command_prints_the_file_and_its_fingerprint(tmp_path: Path) -> N
     assert constraints.value.ca
 
 
-def stls_injection(node: Node) -> bytes:
-    """USER pipelined in plain text after STLS must not count once TLS is up."""
-    with socket.create_connection((HOST, node.port("pop3")), timeout=10) as raw:
+def after_upgrade(
+    node: Node, service: str, plain: str, ready: bytes, encrypted: bytes, last: bytes
+) -> list[bytes]:
+    """Send ``plain`` (the upgrade command, and what a client or someone on the path
+    pipelines behind it) in one packet; once TLS is up, send ``encrypted`` and read the
+    answers up to the line starting with ``last``."""
+    with socket.create_connection((HOST, node.port(service)), timeout=10) as raw:
         stream = raw.makefile("rb")
         stream.readline()  # greeting
-        raw.sendall(f"STLS\r\nUSER {USER}\r\n".encode())
-        assert stream.readline().startswith(b"+OK")
+        raw.sendall(plain.encode())
+        assert stream.readline().startswith(ready)
         with trusting(node).wrap_socket(raw, server_hostname=HOST) as tls:
-            tls.sendall(f"PASS {DEMO_PASSWORD}\r\n".encode())
-            return tls.makefile("rb").readline()
+            tls.sendall(encrypted)
+            answers = tls.makefile("rb")
+            lines = [answers.readline()]
+            while not lines[-1].startswith(last):
+                lines.append(answers.readline())
+            return lines
 
 
 async def test_plain_text_pipelined_after_stls_is_dropped(node: Node) -> None:
-    assert await asyncio.to_thread(stls_injection, node) == b"-ERR send USER first\r\n"
-
-
-def imap_starttls_injection(node: Node) -> list[bytes]:
-    """A LOGIN pipelined in plain text after STARTTLS must not count once TLS is up."""
-    with socket.create_connection((HOST, node.port("imap")), timeout=10) as raw:
-        stream = raw.makefile("rb")
-        stream.readline()  # greeting
-        raw.sendall(f'a STARTTLS\r\nb LOGIN {USER} "{DEMO_PASSWORD}"\r\n'.encode())
-        assert stream.readline().startswith(b"a OK")
-        with trusting(node).wrap_socket(raw, server_hostname=HOST) as tls:
-            tls.sendall(b"c SELECT INBOX\r\n")
-            encrypted = tls.makefile("rb")
-            lines = [encrypted.readline()]
-            while not lines[-1].startswith(b"c "):
-                lines.append(encrypted.readline())
-            return lines
+    # USER pipelined in plain text after STLS must not count once TLS is up.
+    lines = await asyncio.to_thread(
+        after_upgrade, node, "pop3", f"STLS\r\nUSER {USER}\r\n", b"+OK",
+        f"PASS {DEMO_PASSWORD}\r\n".encode(), b"",
+    )  # fmt: skip
+    assert lines == [b"-ERR send USER first\r\n"]
 
 
 async def test_plain_text_pipelined_after_imap_starttls_is_dropped(node: Node) -> None:
     # pymap read the LOGIN once TLS was up, as if it had come encrypted: the session was
     # logged in by text anyone on the path could have put there (CVE-2011-0411).
-    lines = await asyncio.to_thread(imap_starttls_injection, node)
+    lines = await asyncio.to_thread(
+        after_upgrade, node, "imap", f'a STARTTLS\r\nb LOGIN {USER} "{DEMO_PASSWORD}"\r\n',
+        b"a OK", b"c SELECT INBOX\r\n", b"c ",
+    )  # fmt: skip
     assert not any(line.startswith(b"b ") for line in lines), lines
     assert lines[-1].startswith((b"c BAD", b"c NO")), lines  # not logged in
