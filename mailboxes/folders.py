@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mailboxes import modseq
 from mailboxes.fixed_statements import execute
+from mailboxes.keywords import KeywordLimit, refused_keywords
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.modseq import SEEN, Reserved, chunks, unseen
 from mailboxes.schema import (
@@ -479,7 +480,12 @@ class Folders:
     async def append(
         self, folder_id: int, raw: bytes, *, flags: Collection[str], internal_date: datetime
     ) -> int:
-        """Store a new message at the end of the folder; its UID."""
+        """Store a new message at the end of the folder; its UID.
+
+        ``KeywordLimit`` if ``flags`` hold more keywords, or longer, than a message may.
+        """
+        if (refused := refused_keywords((), flags)) is not None:
+            raise KeywordLimit(refused)
         raw = canonical_line_ends(raw)
         text = _flags_text(flags)
         now = self.store.clock.now()
@@ -533,7 +539,11 @@ class Folders:
     async def update_flags(
         self, folder_id: int, uids: Collection[int], flags: frozenset[str], change: FlagChange
     ) -> dict[int, frozenset[str]]:
-        """Change the flags of those messages; the resulting flags of the ones that exist."""
+        """Change the flags of those messages; the resulting flags of the ones that exist.
+
+        ``KeywordLimit``, and nothing changed, if a message would carry more keywords, or
+        longer, than a message may.
+        """
 
         def write(connection: Connection) -> dict[int, frozenset[str]]:
             result: dict[int, frozenset[str]] = {}
@@ -547,6 +557,8 @@ class Folders:
                 for row in rows:
                     current = frozenset(row.flags.split())
                     result[row.uid] = updated = change.apply(current, flags)
+                    if (refused := refused_keywords(current, updated)) is not None:
+                        raise KeywordLimit(refused)  # the transaction is rolled back whole
                     if updated != current:
                         changed.append(
                             {"row_id": row.id, "new_flags": _flags_text(updated), "stamp": stamp}

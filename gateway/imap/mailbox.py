@@ -72,6 +72,7 @@ from mailboxes.folders import (
     Folders,
     StoredMessage,
 )
+from mailboxes.keywords import KeywordLimit
 
 __all__ = ["Backing", "LoadedMessage", "MailboxData", "MailboxSet", "Message"]
 
@@ -104,6 +105,14 @@ class NoRoom(ResponseError):
 
     def get_response(self, tag: bytes) -> ResponseNo:
         return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
+
+
+class OverKeywordLimit(ResponseError):
+    """A ``STORE`` or ``APPEND`` over the keyword limits (``mailboxes.keywords``), nothing
+    changed: ``NO [LIMIT]`` (RFC 5530), as Cyrus answers the 129th keyword of a mailbox."""
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"LIMIT"))
 
 
 def store_errors(
@@ -501,6 +510,8 @@ class MailboxData(MailboxDataInterface[Message]):
             )
         except FolderNotFound as exc:
             raise self._vanished() from exc
+        except KeywordLimit as exc:
+            raise OverKeywordLimit(str(exc)) from None
         self._backing.full.taken(log)
         self._changed()
         return Message(uid, when, _flags(flags), mailbox=self)
@@ -590,9 +601,12 @@ class MailboxData(MailboxDataInterface[Message]):
     ) -> list[Message]:
         """STORE in one transaction, in order; an expunged copy for the messages gone."""
         uids = [c.uid for c in cached]
-        result = await self._folders.update_flags(
-            self.info.id, uids, _names(flag_set), _FLAG_CHANGE[mode]
-        )
+        try:
+            result = await self._folders.update_flags(
+                self.info.id, uids, _names(flag_set), _FLAG_CHANGE[mode]
+            )
+        except KeywordLimit as exc:
+            raise OverKeywordLimit(str(exc)) from None
         self._changed()
         messages: list[Message] = []
         for c in cached:

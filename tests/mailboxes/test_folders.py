@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mailboxes.folders import FlagChange, FolderExists, FolderNotFound, Folders
+from mailboxes.keywords import MAX_KEYWORDS, KeywordLimit
 from mailboxes.store import Store
 
 OWNER = "aduana-118@aduanas.gob.pe"
@@ -210,3 +211,22 @@ async def test_find_one_reads_what_find_reads(folders: Folders, store: Store) ->
     assert again.flags == frozenset({"\\Seen", "$Etiqueta"})
     assert await folders.find_one(inbox.id, 99) is None
     assert await folders.find_one(other.id, 1) is None
+
+
+async def test_keywords_over_the_limits_change_nothing(folders: Folders, store: Store) -> None:
+    for n in range(3):
+        await store.deliver("a@x.pe", [OWNER], b"Subject: %d\r\n\r\nx\r\n" % n)
+    inbox = await folders.ensure(OWNER, "INBOX")
+    tags = frozenset({"$Forwarded", "$label1"})
+    await folders.update_flags(inbox.id, [1], tags, FlagChange.ADD)
+    many = frozenset(f"k{n}" for n in range(MAX_KEYWORDS - 1))
+    # message 1 would carry 65 keywords, 2 and 3 only 63: the whole STORE is refused
+    with pytest.raises(KeywordLimit, match="at most 64 keywords"):
+        await folders.update_flags(inbox.id, [2, 3, 1], many, FlagChange.ADD)
+    with pytest.raises(KeywordLimit, match="at most 50 characters"):
+        await folders.update_flags(inbox.id, [2], frozenset({"k" * 60}), FlagChange.REPLACE)
+    flags = {m.uid: m.flags for m in await store.list_messages(OWNER)}
+    assert flags == {1: tags, 2: frozenset(), 3: frozenset()}
+    with pytest.raises(KeywordLimit):
+        await folders.append(inbox.id, b"x\r\n", flags=many | tags, internal_date=WHEN)
+    assert len(await store.list_messages(OWNER)) == 3

@@ -386,3 +386,37 @@ async def test_a_folder_deleted_elsewhere_is_reported_missing(imap: Running) -> 
     typ, data, names = await in_thread(append_again)
     assert (typ, data) == ("NO", [b"[TRYCREATE] Mailbox does not exist."])
     assert names == [b'(\\HasNoChildren) "/" INBOX']
+
+
+async def test_keywords_past_the_limits_are_refused_with_limit(imap: Running) -> None:
+    # Unbounded, one STORE 1:* of 60 KB of keywords added 60 KB to every message, and each
+    # repetition as much again.
+    for n in range(2):
+        await imap.store.deliver("z@example.pe", [AGENT], mail(f"m{n}"))
+    flood = " ".join(f"k{n:05d}" for n in range(5000))
+
+    def session() -> list[tuple[str, bytes]]:
+        client = imap.login()
+        client.select("INBOX")
+        answers = []
+        for command in [
+            ("STORE", "1:*", "+FLAGS", "($Forwarded $label1)"),
+            ("STORE", "1:*", "+FLAGS", f"({flood})"),
+            ("STORE", "1", "FLAGS", f"({'L' * 60000})"),
+        ]:
+            try:
+                typ, data = client.uid(*command)
+                answers.append((typ, data[0] or b""))
+            except client.error as exc:  # imaplib raises on NO to UID commands
+                answers.append(("NO", str(exc).encode()))
+        typ, data = client.append("INBOX", f"({flood})", None, mail("m3"))
+        answers.append((typ, data[0] or b""))
+        return answers
+
+    tagged, flooded, long, appended = await in_thread(session)
+    assert tagged[0] == "OK"
+    for refused in (flooded, long, appended):
+        assert refused[0] == "NO" and b"[LIMIT]" in refused[1], refused
+    assert b"64 keywords" in flooded[1] and b"50 characters" in long[1]
+    listed = await imap.store.list_messages(AGENT)
+    assert [m.flags for m in listed] == [frozenset({"$Forwarded", "$label1"})] * 2
