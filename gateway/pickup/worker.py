@@ -95,6 +95,10 @@ class PickupWorker:
         self._locks: dict[str, asyncio.Lock] = {}
         """One pass at a time over each source; a slow source holds up no other."""
         self._left: dict[str, int] = {}
+        self._too_big: dict[str, set[tuple[str, str]]] = {}
+        """Per source, the messages left there as too big and already said so: told once, and
+        not recorded as taken, so a node restarted with a larger ``max_message_size`` takes
+        them. Only the ones still waiting at the last poll are kept."""
         self._dkim_dns = dkim_dns
         """How DKIM keys are looked up (None: the DNS); tests answer from a table."""
 
@@ -164,21 +168,24 @@ class PickupWorker:
                 if source.agent is None and source.senders is None:
                     self._leave(source, len(waiting))
                     return 0
+                told = self._too_big.get(source.name, set())
+                too_big = self._too_big[source.name] = set()
                 for key in waiting:
                     record = seen(source.name, listing.mailbox_key, key, self._clock.now())
                     size = await reader.size(key)
                     if size is not None and size > self.max_message:
                         # Fetching it would fail this poll and every next one, and hold up
                         # the messages after it.
-                        log.warning(
-                            "pickup from %s: message %s left at the source: %d bytes, larger "
-                            "than max_message_size (%d)",
-                            source.name,
-                            key,
-                            size,
-                            self.max_message,
-                        )
-                        await pass_over(self._store, record)
+                        if (listing.mailbox_key, key) not in told:
+                            log.warning(
+                                "pickup from %s: message %s left at the source: %d bytes, "
+                                "larger than max_message_size (%d)",
+                                source.name,
+                                key,
+                                size,
+                                self.max_message,
+                            )
+                        too_big.add((listing.mailbox_key, key))
                         continue
                     raw = await reader.fetch(key)
                     sender = source.agent or await self._signed_sender(source, key, raw)

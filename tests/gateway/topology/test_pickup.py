@@ -190,7 +190,8 @@ async def test_a_message_larger_than_the_node_takes_is_left_and_holds_up_none_af
     cluster: Cluster, isp: Node
 ) -> None:
     """Pickup took any size (SMTP refuses a message over ``max_message_size``); bounding the
-    fetch alone would have failed every poll at that message, and the ones after it."""
+    fetch alone would have failed every poll at that message, and the ones after it. Once
+    the limit is raised, the message is taken: it was recorded as taken when left, for good."""
     await in_agents_folder(isp, dua("ISP-7"))
     cluster.pickup[HQ] = sources(isp)[:1]
     await cluster.stop(HQ)
@@ -208,9 +209,15 @@ async def test_a_message_larger_than_the_node_takes_is_left_and_holds_up_none_af
     assert told_of_it[0].endswith(
         "left at the source: 11572 bytes, larger than max_message_size (8192)"
     )
-    assert await hq.pickup.run_once() == 0  # not fetched again
+    with told("gateway.pickup.worker") as said:
+        assert await hq.pickup.run_once() == 0  # not fetched again, and not told again
+    assert not [r for r in said.records if "max_message_size" in r.getMessage()]
     assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 2
     assert len(await isp.store.list_messages(ISP_IMAP_BOX, AGENTS_FOLDER)) == 3  # all stay
+
+    hq.pickup.max_message = 64 * 1024  # as a node restarted with a larger limit
+    assert await hq.pickup.run_once() == 1
+    assert len(await hq.store.list_messages(PISCO_INTAKE, "Recibidos")) == 3
 
 
 async def test_a_forged_from_in_an_inbox_is_not_numbered_as_the_agents(
