@@ -39,6 +39,7 @@ __all__ = [
     "DeclarationSyntaxError",
     "WireFormat",
     "detect_format",
+    "identify",
     "parse_declaration",
     "parse_response",
     "peek_identity",
@@ -288,3 +289,10 @@ def peek_identity(data: bytes, fmt: WireFormat | None = None) -> DeclarationIden
         agent_code=_checked("agent_code", found.get("agent_code")),
         agent_reference=_checked("agent_reference", found.get("agent_reference")),
     )
+
+
+def identify(data: bytes) -> tuple[WireFormat | None, DeclarationIdentity]:
+    """The format ``data`` is written in and what ``peek_identity`` finds in it; (None, an
+    empty identity) when it is no declaration we know."""
+    fmt = detect_format(data)
+    return fmt, peek_identity(data, fmt) if fmt is not None else DeclarationIdentity()

@@ -323,6 +323,7 @@ class Node:
             token_secret=s.http_token_secret.get_secret_value() if s.http_token_secret else None,
             logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
             auth_requires_tls=s.auth_requires_tls,
+            identify=self.worker.pool.identify if self.worker is not None else None,
         )  # fmt: skip
         rules = HttpConnectionRules(limits, request_timeout=s.http_request_timeout)
         self.http = http = HttpServer(

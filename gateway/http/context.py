@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 from config.clock import Clock
 from dialup_sim.phonebook import Address, parse_address
+from edi_formats.codec import DeclarationIdentity, WireFormat
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
 from gateway.limits import FullStoreLog
@@ -17,7 +18,11 @@ from mailboxes.ledger import Ledger
 from mailboxes.registrations import MailboxRequests
 from mailboxes.store import Change, Store
 
-__all__ = ["HttpContext"]
+__all__ = ["HttpContext", "Identify"]
+
+Identify = Callable[[bytes], Awaitable[tuple[WireFormat | None, DeclarationIdentity]]]
+"""Reads a document's format and identity out of the node's process (the analysis pool's
+``identify``)."""
 
 
 @dataclass
@@ -44,6 +49,8 @@ class HttpContext:
     """This node's name in the trace of what the API takes (as in the SMTP greeting)."""
     auth_requires_tls: bool = False
     """Passwords and tokens over HTTPS only, as the mail ports take AUTH only after TLS."""
+    identify: Identify | None = None
+    """Where a submitted document larger than a few KB is identified (None: in a thread)."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -82,6 +89,7 @@ class HttpContext:
         modem_control: str | None = None,
         hostname: str = "localhost",
         auth_requires_tls: bool = False,
+        identify: Identify | None = None,
     ) -> HttpContext:
         return cls(
             store,
@@ -98,4 +106,5 @@ class HttpContext:
             parse_address(modem_control) if modem_control else None,
             hostname,
             auth_requires_tls,
+            identify,
         )

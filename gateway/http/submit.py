@@ -13,9 +13,10 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import format_datetime, make_msgid
+from typing import Final
 
-from edi_formats.codec import DeclarationIdentity, peek_identity
-from edi_formats.detect import WireFormat, detect_format
+from edi_formats.codec import DeclarationIdentity, identify
+from edi_formats.detect import WireFormat
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
@@ -98,16 +99,25 @@ def compose(
     return message(fields, content), message_id
 
 
-def _identify(body: bytes) -> tuple[WireFormat, DeclarationIdentity]:
+_IN_THREAD: Final = 64 * 1024
+"""A body up to this size is identified in a thread of the node; a larger one by the analysis
+processes (``HttpContext.identify``): json's parser holds the GIL for a whole document, and a
+20 MB one held every session of the node for seconds."""
+
+
+async def _identify(context: HttpContext, body: bytes) -> tuple[WireFormat, DeclarationIdentity]:
     """The body's format and the declaration's office and reference; 415 if none."""
-    fmt = detect_format(body)
+    if context.identify is None or len(body) <= _IN_THREAD:
+        fmt, identity = await asyncio.to_thread(identify, body)
+    else:
+        fmt, identity = await context.identify(body)
     if fmt is None:
         raise Problem(
             415,
             "el cuerpo no es una declaración reconocible (JSON, archivo plano o CUSDEC)",
             field="body",
         )
-    return fmt, peek_identity(body, fmt)
+    return fmt, identity
 
 
 def _mail(
@@ -139,7 +149,7 @@ async def submit(
     if not body.strip():
         raise Problem(400, "el cuerpo está vacío: envíe una declaración", field="body")
     # Reading the body and composing the mail are proportional to it: off the event loop.
-    fmt, identity = await asyncio.to_thread(_identify, body)
+    fmt, identity = await _identify(context, body)
     code = office or identity.office
     if code is None:
         raise Problem(

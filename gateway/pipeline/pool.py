@@ -48,6 +48,8 @@ from multiprocessing.process import BaseProcess
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
+from edi_formats.codec import DeclarationIdentity, WireFormat, identify
+from edi_formats.detect import detect_format
 from gateway.imap.filing import OfficeFiling
 from gateway.pipeline.core import (
     AnswerFacts,
@@ -232,6 +234,13 @@ class _Setup:
     answering: _Answering | None
 
 
+@dataclass(frozen=True)  # not slotted: crosses the pipe
+class _Identify:
+    """A document whose format and identity are asked (``edi_formats.codec.identify``)."""
+
+    body: bytes
+
+
 @dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Failure:
     error: str
@@ -293,6 +302,8 @@ def _serve(connection: Connection, setup: _Setup) -> None:
                     analysed = kept
                 assert isinstance(analysed, Analysis)  # _Pickled unpickles as one
                 result = decide(request.view, analysed, request.facts, settings, request.now)
+            elif isinstance(request, _Identify):
+                result = identify(request.body)
             else:
                 result = read_headers(request)
         except Exception as exc:
@@ -329,6 +340,8 @@ def _bulky(request: object) -> bool:
         carried = request.raw
     elif isinstance(request, bytes):  # a mail whose headers are asked
         carried = request
+    elif isinstance(request, _Identify):
+        carried = request.body
     elif isinstance(request, _Decide):
         if not isinstance(request.analysis, _Pickled | _Held):
             return True
@@ -811,6 +824,16 @@ class AnalysisPool:
         cannot be read in time)."""
         answer = await self._ask(raw, seconds=self.budget.seconds)
         return answer if isinstance(answer, SubmissionHeaders) else SubmissionHeaders()
+
+    async def identify(self, body: bytes) -> tuple[WireFormat | None, DeclarationIdentity]:
+        """``edi_formats.codec.identify`` in a worker process, for a document of any size:
+        json's parser holds the GIL for a whole document, so in a thread of the node a 20 MB
+        one stopped every session for seconds and held hundreds of MB. A document that
+        cannot be read in time keeps its format and no identity."""
+        answer = await self._ask(_Identify(body), seconds=self.budget.seconds)
+        if isinstance(answer, tuple):
+            return answer
+        return detect_format(body), DeclarationIdentity()
 
     async def close(self) -> None:
         """Stop the processes (a request in hand is abandoned)."""

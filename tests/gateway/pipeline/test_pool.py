@@ -24,6 +24,7 @@ import pytest
 
 from config import OfficeRegistry
 from config.reference import shipped_reference
+from edi_formats.codec import DeclarationIdentity, WireFormat, identify, render_declaration
 from gateway.pipeline.answer import read_answer_facts, read_listed_facts
 from gateway.pipeline.core import AnswerFacts, decide, references_on_file, wanted_facts
 from gateway.pipeline.pool import (
@@ -35,6 +36,7 @@ from gateway.pipeline.pool import (
     _bulky,
     _Decide,
     _Held,
+    _Identify,
     _Keep,
     _Pickled,
 )
@@ -45,7 +47,7 @@ from gateway.pipeline.process import (
     SubmissionHeaders,
 )
 from mailboxes.answer_facts import RecordedAnswer
-from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, flat
+from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, declaration, flat
 from tests.gateway.pipeline.helpers import submission as core_submission
 from tests.gateway.pipeline.test_budget import part_bomb
 from tests.gateway.pipeline.test_core import (
@@ -117,6 +119,20 @@ async def test_a_start_without_descriptors_fails_and_is_tried_again(
         async with asyncio.timeout(30):
             analysis = await pool.analyse(submission(part_bomb(3)))
         assert isinstance(analysis.outcomes[0], NothingReadable)  # read, and found wanting
+
+
+async def test_a_document_is_identified_in_a_process(offices: OfficeRegistry) -> None:
+    """What the API asks of a large posted body: its format and identity, from a process
+    (json's parser holds the GIL for a whole document: a thread of the node would stop
+    every session meanwhile). One that cannot be read in time keeps its format alone."""
+    document = render_declaration(declaration(reference="POOL-ID"), WireFormat.JSON)
+    slow = b'{"document_type": "DUA", "office": "118", "x": [' + b"[]," * 3_000_000 + b"[]]}"
+    async with pool_of(offices, seconds=0.2) as pool, asyncio.timeout(30):
+        assert await pool.identify(document) == identify(document)
+        assert (await pool.identify(document))[1].agent_reference == "POOL-ID"
+        assert await pool.identify(b"no es una declaracion") == (None, DeclarationIdentity())
+        assert await pool.identify(slow) == (WireFormat.JSON, DeclarationIdentity())
+        assert pool.replaced == 1  # the process that overran
 
 
 def numbered(n: int) -> bytes:
@@ -344,6 +360,7 @@ def test_a_request_carrying_a_large_mail_is_pickled_off_the_event_loop(
     small, large = b"x" * _PICKLE_ON_LOOP, b"x" * (_PICKLE_ON_LOOP + 1)
     assert not _bulky(submission(small)) and _bulky(submission(large))
     assert not _bulky(small) and _bulky(large)  # a mail whose headers are asked
+    assert not _bulky(_Identify(small)) and _bulky(_Identify(large))  # a document identified
     job, none = view(), AnswerFacts({}, {})
     kept = [_Decide(job, _Pickled(data), none, NOW) for data in (small, large)]
     assert [_bulky(request) for request in kept] == [False, True]
