@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from edi_formats.models import DUA, OE
 from gateway.http import api, console
 from gateway.http.auth import Sessions
+from gateway.http.body_limit import BodyLimit
 from gateway.http.context import HttpContext
 from gateway.http.problems import PROBLEM_JSON, ProblemDocument, install_problem_handlers
 from gateway.http.security_headers import SecurityHeaders
@@ -37,7 +38,8 @@ def create_app(context: HttpContext) -> FastAPI:
     console.install_login_redirect(app)
     app.include_router(api.router)
     app.include_router(console.router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, on every answer
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import json
 import logging
 import smtplib
+import socket
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -615,3 +618,64 @@ async def test_the_openapi_document_describes_errors_as_they_are_sent(rig: Node)
                 assert content["application/problem+json"]["schema"] == {
                     "$ref": "#/components/schemas/Problem"
                 }
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "chunked"])
+async def test_a_body_no_operation_takes_is_refused_before_it_is_read(
+    rig: Node, announced: bool
+) -> None:
+    """FastAPI reads a body, and parses its JSON, before it asks who is calling: any body
+    but a declaration's is refused past 64 KiB, announced or not, before the caller is
+    even known."""
+    body = b'{"fecha": "' + b"x" * (100 * 1024) + b'"}'
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body[:50_000]
+        yield body[50_000:]
+
+    content = body if announced else chunks()
+    async with client(rig, None) as anyone:
+        answer = await anyone.put("/api/admin/clock", content=content)
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["x-frame-options"] == "DENY"  # the answers' headers, as every one
+    assert answer.json()["detail"] == "el cuerpo de esta solicitud excede 65536 bytes"
+    async with client(rig, ADMIN) as admin:  # a body within the limit is read as before
+        assert (await admin.get("/api/admin/clock")).status_code == 200
+        assert (await admin.put("/api/admin/clock", json={})).status_code == 422
+
+
+async def test_a_large_body_from_a_stranger_does_not_hold_up_the_event_loop(rig: Node) -> None:
+    """An unauthenticated PUT of 12 MB of small JSON values was read whole and parsed on the
+    loop before its 401: every session of the node waited 1.1 s for each. Now it is refused
+    at its length, and the loop (which this test shares) keeps ticking."""
+    body = b'{"x": [' + b"[]," * (4 * 1024 * 1024) + b"[]]}"
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = loop.time()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    head = (
+        b"PUT /api/admin/clock HTTP/1.1\r\nHost: nodo\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+
+    def stranger() -> bytes:
+        with socket.create_connection(("127.0.0.1", rig.port("http")), timeout=10) as sock:
+            with contextlib.suppress(ConnectionError):  # refused, closed before all was sent
+                sock.sendall(head + body)
+            return sock.recv(200).split(b"\r\n")[0]
+
+    ticker = asyncio.create_task(tick())
+    status = await asyncio.to_thread(stranger)
+    done.set()
+    await ticker
+    assert status.startswith(b"HTTP/1.1 413 "), status
+    assert max(gaps) < 0.5, sorted(gaps)[-5:]
