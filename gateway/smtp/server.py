@@ -14,11 +14,12 @@ import functools
 import logging
 import ssl
 import warnings
-from typing import Final
+from typing import AnyStr, Final
 
 from aiosmtpd.smtp import syntax
 
 from gateway.limits import ConnectionLimits, peer_address
+from gateway.smtp.error_budget import ErrorBudget
 from gateway.smtp.handler import SubmissionHandler
 from gateway.smtp.registration import RegistrationAwareSMTP
 from gateway.tls.handshake import TlsHandshakes, listen_tls
@@ -142,6 +143,7 @@ class _Session(RegistrationAwareSMTP):
         self._shutting_down = False
         self._idle_deadline = 0.0  # loop time; see _reset_timeout
         self._tls_up = False  # a STARTTLS handshake completed
+        self._budget = ErrorBudget()
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -241,6 +243,57 @@ class _Session(RegistrationAwareSMTP):
     def abort(self) -> None:
         if isinstance(self.transport, asyncio.WriteTransport):
             self.transport.abort()
+
+    # The commands that deliver nothing, counted in the session's ``ErrorBudget``.
+
+    @syntax("NOOP [ignored]")
+    async def smtp_NOOP(self, arg: str) -> None:
+        self._budget.command("NOOP")
+        await super().smtp_NOOP(arg)
+
+    @syntax("RSET")
+    async def smtp_RSET(self, arg: str) -> None:
+        self._budget.command("RSET")
+        await super().smtp_RSET(arg)
+
+    @syntax("VRFY <address>")
+    async def smtp_VRFY(self, arg: str) -> None:
+        self._budget.command("VRFY")
+        await super().smtp_VRFY(arg)
+
+    @syntax("HELP [command]")
+    async def smtp_HELP(self, arg: str) -> None:
+        self._budget.command("HELP")
+        await super().smtp_HELP(arg)
+
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, arg: str) -> None:
+        self._budget.command("EHLO")
+        await super().smtp_EHLO(arg)
+
+    @syntax("HELO hostname")
+    async def smtp_HELO(self, arg: str) -> None:
+        self._budget.command("HELO")
+        await super().smtp_HELO(arg)
+
+    async def push(self, status: AnyStr) -> None:
+        """Every reply, counted in the session's ``ErrorBudget``: the reply that spends it is
+        followed by ``421`` and the close, as Postfix's "too many errors"."""
+        await super().push(status)
+        if not isinstance(status, str) or self._bare_replies:
+            return
+        if self._in_data and status.startswith("250"):
+            self._budget.delivered()  # DATA's final reply: the message is committed
+            return
+        self._budget.replied(status)
+        transport = self.transport
+        if self._budget.spent and transport is not None and not transport.is_closing():
+            log.info(
+                "SMTP %s: %d errors without a message delivered, closing",
+                self._address,
+                self._budget.errors,
+            )
+            self._goodbye("Error: too many errors")
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
