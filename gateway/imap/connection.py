@@ -94,6 +94,10 @@ class Bounds:
     """Largest literal before login (a user name or password needs far less)."""
     command_before_login: int = 16 * 1024
     """Largest command before login, literals included."""
+    commands_before_login: int = 50
+    """Commands before login: a client needs a few (CAPABILITY, STARTTLS, LOGIN or
+    AUTHENTICATE). Unbounded, one that never logged in had 5 000 pipelined ``NOOP``s answered
+    for as long as its login time, and again on its next connection."""
     literal_after_login: int = 20 * 1024 * 1024
     """Largest APPEND literal after login: the node's message size."""
     command_slack: int = 64 * 1024
@@ -168,6 +172,7 @@ class BoundedConnection(IMAPConnection):
         self._command_bytes = 0  # of the command being read, literals included
         self._command_literals = 0  # literals of the command being read, so far
         self._command_name: bytes | None = None  # APPEND may carry a message
+        self._commands_before_login = 0
         self._idle_updates: asyncio.Task[Any] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._reading: asyncio.Task[Any] | None = None  # the task waiting for the client
@@ -331,6 +336,13 @@ class BoundedConnection(IMAPConnection):
 
     async def read_command(self, state: ConnectionState) -> Command:
         self._start_command()
+        if not self.logged_in:
+            self._commands_before_login += 1
+            if self._commands_before_login > self.bounds.commands_before_login:
+                log.info("IMAP %s: too many commands without a login, closing", self.peer)
+                await self._bye(b"Too many commands without a login, closing.")
+                await self._linger()
+                raise EOFError()
         line = await self.readline()
         if self.fast_fetch:
             fast = fast_fetch.parse(line, self.params)

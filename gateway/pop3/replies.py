@@ -39,6 +39,7 @@ __all__ = [
     "TLS_UNAVAILABLE",
     "TOO_MANY_AUTH_FAILURES",
     "TOO_MANY_BAD_COMMANDS",
+    "TOO_MANY_COMMANDS_BEFORE_LOGIN",
     "UNKNOWN_COMMAND",
     "UNKNOWN_MECHANISM",
     "UPDATE_FAILED",
@@ -124,6 +125,7 @@ EMPTY_COMMAND: Final = Reply(False, "empty command")
 LINE_TOO_LONG: Final = Reply(False, "command line too long")
 BAD_ENCODING: Final = Reply(False, "command line is not valid UTF-8 text")
 TOO_MANY_BAD_COMMANDS: Final = Reply(False, "too many bad commands, closing")
+TOO_MANY_COMMANDS_BEFORE_LOGIN: Final = Reply(False, "too many commands without a login, closing")
 
 # --- TRANSACTION -------------------------------------------------------------------------
 NO_SUCH_MESSAGE: Final = Reply(False, "no such message")

@@ -43,10 +43,20 @@ from gateway.pop3.maildrop import (
 from gateway.pop3.replies import Reply
 from gateway.pop3.state import HANDLERS, State, Trigger, next_state
 
-__all__ = ["DEFAULT_MAX_AUTH_FAILURES", "DEFAULT_MAX_BAD_COMMANDS", "Pop3Session"]
+__all__ = [
+    "DEFAULT_MAX_AUTH_FAILURES",
+    "DEFAULT_MAX_BAD_COMMANDS",
+    "MAX_COMMANDS_BEFORE_LOGIN",
+    "Pop3Session",
+]
 
 DEFAULT_MAX_BAD_COMMANDS: Final = 10
 DEFAULT_MAX_AUTH_FAILURES: Final = 3
+MAX_COMMANDS_BEFORE_LOGIN: Final = 50
+"""Commands a session may send before it logs in: a client needs a few (CAPA, STLS, CAPA
+again, USER and PASS or AUTH). Unbounded, one that never logged in had 5 000 pipelined
+``CAPA``s answered (55 000 lines) for as long as its login time, and again on its next
+connection."""
 
 # RFC 1939 section 7 / RFC 822 msg-id: "<" printable characters other than angle brackets ">".
 _TIMESTAMP: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
@@ -137,6 +147,7 @@ class Pop3Session:
         self._pending: _Pending | None = None
         self._bad_commands = 0
         self._auth_failures = 0
+        self._commands_before_login = 0
 
     # --- the sans-IO surface ---------------------------------------------------------------
 
@@ -260,6 +271,12 @@ class Pop3Session:
     def _run_line(self, line: bytes | Overlong) -> Event | None:
         """Run one command line; every ``Pop3Error`` becomes its ``-ERR`` reply here."""
         user, self._pending_user = self._pending_user, None  # PASS must come right after USER
+        if self._state is State.AUTHORIZATION:
+            self._commands_before_login += 1
+            if self._commands_before_login > MAX_COMMANDS_BEFORE_LOGIN:
+                self._reply(replies.TOO_MANY_COMMANDS_BEFORE_LOGIN)
+                self._transition(Trigger.GIVE_UP)
+                return None
         try:
             if isinstance(line, Overlong):
                 raise BadCommand(replies.LINE_TOO_LONG)

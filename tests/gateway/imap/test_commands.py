@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import imaplib
 import re
+import socket
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -420,3 +421,31 @@ async def test_keywords_past_the_limits_are_refused_with_limit(imap: Running) ->
     assert b"64 keywords" in flooded[1] and b"50 characters" in long[1]
     listed = await imap.store.list_messages(AGENT)
     assert [m.flags for m in listed] == [frozenset({"$Forwarded", "$label1"})] * 2
+
+
+async def test_a_client_that_never_logs_in_is_closed_after_its_commands(imap: Running) -> None:
+    """Unbounded, a client that never logged in had 5 000 pipelined ``NOOP``s answered, for
+    its whole login time; a login within the limit goes on as ever."""
+
+    def flood() -> list[bytes]:
+        with socket.create_connection(("127.0.0.1", imap.port), timeout=10) as sock:
+            reader = sock.makefile("rb")
+            reader.readline()  # the greeting
+            sock.sendall(b"a NOOP\r\n" * 200)  # all read at once: the close is no reset
+            return list(iter(reader.readline, b""))
+
+    lines = await in_thread(flood)
+    assert lines == [b"a OK NOOP completed.\r\n"] * 50 + [
+        b"* BYE Too many commands without a login, closing.\r\n"
+    ]
+
+    def patient() -> tuple[str, list[bytes | None]]:
+        client = imap.client()
+        for _ in range(48):
+            client.noop()
+        client.login(AGENT, PASSWORD)
+        for _ in range(100):
+            client.noop()
+        return client.select("INBOX")
+
+    assert (await in_thread(patient))[0] == "OK"

@@ -17,6 +17,7 @@ from gateway.pop3 import (
     apop_digest,
     replies,
 )
+from gateway.pop3.session import MAX_COMMANDS_BEFORE_LOGIN
 from tests.gateway.pop3.peer import (
     APOP_SECRET,
     PASSWORD,
@@ -455,6 +456,24 @@ def test_too_many_bad_commands_close_the_connection(peer: InMemoryPeer) -> None:
     )
     assert session.state is State.CLOSED
     assert peer.events == [ConnectionClosed()]
+
+
+def test_a_session_that_never_logs_in_is_closed_after_its_commands(peer: InMemoryPeer) -> None:
+    """Unbounded, a client that never logged in had 5 000 pipelined ``CAPA``s answered, for
+    its whole login time; a login within the limit goes on as ever."""
+    session = new_session()
+    out = peer.run(session, b"CAPA\r\n" * 5_000)
+    capa = peer.run(new_session(), b"CAPA\r\n")[len(session_greeting()) :]
+    assert out == session_greeting() + capa * MAX_COMMANDS_BEFORE_LOGIN + ok(
+        replies.TOO_MANY_COMMANDS_BEFORE_LOGIN
+    )
+    assert session.state is State.CLOSED
+    assert peer.events == [ConnectionClosed()]
+
+    patient = new_session()
+    peer.run(patient, b"CAPA\r\n" * (MAX_COMMANDS_BEFORE_LOGIN - 2) + login_bytes())
+    assert patient.state is State.TRANSACTION
+    assert peer.run(patient, b"NOOP\r\n" * 100) == b"+OK\r\n" * 100  # logged in: no limit
 
 
 def test_refusals_do_not_count_as_bad_commands(peer: InMemoryPeer) -> None:
