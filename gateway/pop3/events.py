@@ -88,6 +88,10 @@ class StartTlsRequested:
 class ConnectionClosed:
     """The session is over (QUIT, peer gone, or too many errors); close the connection."""
 
+    gave_up: str | None = None
+    """Why the session sent the client away (too many errors...), for the log; None: it
+    said QUIT or went away."""
+
 
 Event = (
     AuthRequested

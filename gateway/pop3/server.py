@@ -252,6 +252,8 @@ class _Connection:
                     data = await self.reader.read(READ_CHUNK)
                 session.receive_data(data)
             elif isinstance(event, ConnectionClosed):
+                if event.gave_up is not None:
+                    log.info("POP3 %s sent away: %s", self.peer, event.gave_up)
                 await self._flush()
                 return
             else:

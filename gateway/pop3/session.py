@@ -148,6 +148,7 @@ class Pop3Session:
         self._bad_commands = 0
         self._auth_failures = 0
         self._commands_before_login = 0
+        self._gave_up: str | None = None  # why the session sent the client away
 
     # --- the sans-IO surface ---------------------------------------------------------------
 
@@ -181,7 +182,7 @@ class Pop3Session:
             raise Pop3UsageError(f"answer the pending {self._pending.what} first")
         while True:
             if self._state is State.CLOSED:
-                return ConnectionClosed()
+                return ConnectionClosed(self._gave_up)
             line = self._lines.next_line()
             if line is None:
                 if self._lines.at_eof:
@@ -207,8 +208,7 @@ class Pop3Session:
         self._take_pending(_AwaitingAuth)
         self._auth_failures += 1
         if self._auth_failures >= self._max_auth_failures:
-            self._reply(replies.TOO_MANY_AUTH_FAILURES)
-            self._transition(Trigger.GIVE_UP)
+            self._give_up(replies.TOO_MANY_AUTH_FAILURES)
         else:
             self._reply(replies.AUTH_REJECTED)
 
@@ -218,8 +218,7 @@ class Pop3Session:
         self._take_pending(_AwaitingAuth)
         self._auth_failures += 1
         if self._auth_failures >= self._max_auth_failures:
-            self._reply(replies.TOO_MANY_AUTH_FAILURES)
-            self._transition(Trigger.GIVE_UP)
+            self._give_up(replies.TOO_MANY_AUTH_FAILURES)
         else:
             self._reply(replies.LOGIN_THROTTLED)
 
@@ -274,8 +273,7 @@ class Pop3Session:
         if self._state is State.AUTHORIZATION:
             self._commands_before_login += 1
             if self._commands_before_login > MAX_COMMANDS_BEFORE_LOGIN:
-                self._reply(replies.TOO_MANY_COMMANDS_BEFORE_LOGIN)
-                self._transition(Trigger.GIVE_UP)
+                self._give_up(replies.TOO_MANY_COMMANDS_BEFORE_LOGIN)
                 return None
         try:
             if isinstance(line, Overlong):
@@ -293,8 +291,7 @@ class Pop3Session:
             if exc.counts_as_bad_command:
                 self._bad_commands += 1
                 if self._bad_commands >= self._max_bad_commands:
-                    self._reply(replies.TOO_MANY_BAD_COMMANDS)
-                    self._transition(Trigger.GIVE_UP)
+                    self._give_up(replies.TOO_MANY_BAD_COMMANDS)
                     return None
             self._reply(exc.reply)
             return None
@@ -470,6 +467,12 @@ class Pop3Session:
 
     def _transition(self, trigger: Trigger) -> None:
         self._state = next_state(self._state, trigger)
+
+    def _give_up(self, reply: Reply) -> None:
+        """Send the client away with ``reply``, whose text the log gives as the reason."""
+        self._reply(reply)
+        self._gave_up = reply.text
+        self._transition(Trigger.GIVE_UP)
 
     def _take_pending(self, kind: type[_PendingT]) -> _PendingT:
         pending = self._pending

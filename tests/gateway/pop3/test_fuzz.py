@@ -114,7 +114,7 @@ def run(data: bytes, chunks: list[bytes], limit: int) -> tuple[bytes, InMemoryPe
     session = new_session(max_bad_commands=limit, max_auth_failures=limit)
     out = peer.run_chunks(session, [*chunks, b""])
     assert session.state is State.CLOSED, "EOF must always end the session"
-    assert peer.events[-1] == ConnectionClosed()
+    assert isinstance(peer.events[-1], ConnectionClosed)
     return out, peer
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from gateway.pop3 import apop_digest, replies
 from gateway.pop3.server import Pop3Server, start_pop3_server
 from mailboxes.store import Store
+from tests.logs import told
 
 T = TypeVar("T")
 
@@ -344,9 +345,21 @@ async def test_overlong_and_malformed_lines_get_err_and_the_session_goes_on(pop3
 
 
 async def test_too_many_bad_commands_close_the_connection(pop3: Running) -> None:
-    reply = await raw_conversation(pop3.port, b"HELO\r\n" * 20, close_early=False)
+    with told("gateway.pop3.server") as said:
+        reply = await raw_conversation(pop3.port, b"HELO\r\n" * 20, close_early=False)
+        await said.said("sent away: too many bad commands, closing")
     assert lines(reply)[-1] == replies.TOO_MANY_BAD_COMMANDS.to_bytes()[:-2]
     assert len(lines(reply)) == 1 + 10
+
+
+async def test_a_client_that_never_logs_in_is_sent_away(pop3: Running) -> None:
+    """5 000 pipelined ``CAPA``s from a client that never logged in were all answered."""
+    with told("gateway.pop3.server") as said:
+        reply = await raw_conversation(pop3.port, b"CAPA\r\n" * 100, close_early=False)
+        await said.said("sent away: too many commands without a login, closing")
+    assert lines(reply)[-1] == replies.TOO_MANY_COMMANDS_BEFORE_LOGIN.to_bytes()[:-2]
+    assert lines(reply).count(replies.CAPABILITY_LIST_FOLLOWS.to_bytes()[:-2]) == 50
+    assert len([r for r in said.records if "sent away" in r.getMessage()]) == 1
 
 
 async def test_commands_one_byte_at_a_time_over_the_socket(pop3: Running) -> None:

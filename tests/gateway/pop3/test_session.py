@@ -455,7 +455,7 @@ def test_too_many_bad_commands_close_the_connection(peer: InMemoryPeer) -> None:
         + ok(replies.TOO_MANY_BAD_COMMANDS)
     )
     assert session.state is State.CLOSED
-    assert peer.events == [ConnectionClosed()]
+    assert peer.events == [ConnectionClosed(gave_up="too many bad commands, closing")]
 
 
 def test_a_session_that_never_logs_in_is_closed_after_its_commands(peer: InMemoryPeer) -> None:
@@ -468,7 +468,7 @@ def test_a_session_that_never_logs_in_is_closed_after_its_commands(peer: InMemor
         replies.TOO_MANY_COMMANDS_BEFORE_LOGIN
     )
     assert session.state is State.CLOSED
-    assert peer.events == [ConnectionClosed()]
+    assert peer.events == [ConnectionClosed(gave_up="too many commands without a login, closing")]
 
     patient = new_session()
     peer.run(patient, b"CAPA\r\n" * (MAX_COMMANDS_BEFORE_LOGIN - 2) + login_bytes())
