@@ -30,6 +30,7 @@ from edi_formats.flatfile.envelope import (
 from edi_formats.flatfile.layout import (
     LAYOUTS,
     MAX_LINE_CHARS,
+    MAX_LINES,
     MAX_RECORDS,
     TRAILER_RECORD,
     DocumentLayout,
@@ -512,7 +513,10 @@ def _read_records(text: str, envelope_line: int, layout: DocumentLayout) -> _Sta
     """Check the record grammar and collect the values; the model is validated by the caller."""
     state = _State(layout=layout, root=dict(layout.fixed))
     state.slot_counts = [0] * len(layout.records)
-    lines = text.rstrip(" \t\r\n\x1a").split("\n")
+    text = text.rstrip(" \t\r\n\x1a")
+    if text.count("\n") >= MAX_LINES:
+        raise _error("FMT-LIMIT", f"demasiadas líneas (máximo {MAX_LINES})")
+    lines = text.split("\n")
     trailer_seen = False
     for index in range(envelope_line, len(lines)):
         number = index + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
@@ -391,6 +392,24 @@ def test_oversized_file_is_refused_before_reading() -> None:
     error = _syntax_error(data)
     assert error.code == "FMT-LIMIT"
     assert time.perf_counter() - started < 1.0
+
+
+def test_lines_are_counted_before_the_file_is_split() -> None:
+    """Split first, 14 MB of two-character lines held 3.5 million strings (229 MB at the
+    peak) before the first of them was found wrong. A file of a line per record and a blank
+    line after each is still read."""
+    lines = _lines(minimal_dua())
+    data = _join(lines[:-1] + ["XY"] * 3_500_000 + lines[-1:])
+    tracemalloc.start()
+    try:
+        error = _syntax_error(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (error.code, error.message) == ("FMT-LIMIT", "demasiadas líneas (máximo 1000000)")
+    assert peak < 50 * 1024 * 1024
+    spaced = [part for line in _lines(full_dua()) for part in (line, "")]
+    assert parse_flat(_join(spaced)) == full_dua()
 
 
 def test_record_limit(monkeypatch: pytest.MonkeyPatch) -> None:
