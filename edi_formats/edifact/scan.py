@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from edi_formats.edifact.charsets import level_for
-from edi_formats.edifact.lexer import segments, service_chars_for
+from edi_formats.edifact.lexer import MAX_SEGMENTS, segments, service_chars_for
 
 __all__ = ["declared_codec", "interchange_end"]
 
@@ -37,7 +37,8 @@ def interchange_end(data: bytes, start: int, limit: int) -> int:
         limit = following.start() if following else len(data)
     text = data[head:limit].decode("latin-1")
     lexed = service_chars_for(text)
-    for segment in segments(text, lexed.chars, lexed.body):
+    # Past MAX_SEGMENTS the reader refuses the interchange whole: no need to look further.
+    for segment in segments(text, lexed.chars, lexed.body, limit=MAX_SEGMENTS + 2):
         if segment.terminated and segment.tag.strip(" \t") == "UNZ":
             return head + segment.end
     return start + len(data[start:limit].rstrip())

@@ -18,6 +18,8 @@ from typing import Final
 from edi_formats.detect import strip_preamble
 from edi_formats.edifact.charsets import SyntaxLevel, choose_level, level_for
 from edi_formats.edifact.lexer import (
+    MAX_SEGMENT_CHARS,
+    MAX_SEGMENTS,
     WRITE_CHARS,
     RawSegment,
     ServiceChars,
@@ -145,6 +147,12 @@ def _decode(body: bytes, level: SyntaxLevel, chars: ServiceChars) -> str:
 def _tokenize(text: str, chars: ServiceChars, level: SyntaxLevel) -> list[EdiSegment]:
     found: list[EdiSegment] = []
     for raw in segments(text, chars):
+        if raw.oversized:
+            raise _error(
+                "EDI-LIMIT",
+                f"segmento demasiado largo (máximo {MAX_SEGMENT_CHARS} caracteres)",
+                f"segmento {raw.number} del intercambio ({raw.tag[:3]})",
+            )
         if not raw.terminated:
             after = f" (después de {found[-1].tag})" if found else ""
             raise _error(
@@ -214,6 +222,8 @@ def read_interchange(data: bytes, expected: MessageType) -> Interchange:
     text = _decode(body, level, chars)
     if "\x00" in text:
         raise _error("EDI-CHARSET", "el intercambio contiene caracteres nulos (0x00)")
+    if text.count(chars.terminator) > MAX_SEGMENTS:
+        raise _error("EDI-LIMIT", f"demasiados segmentos (máximo {MAX_SEGMENTS})")
     return _check_envelope(
         _tokenize(text, chars, level), level, syntax_version, chars, has_una, expected
     )
@@ -402,6 +412,8 @@ def split_messages(data: bytes) -> list[bytes] | None:
         return None
     text = strip_preamble(data).decode("latin-1")
     lexed = service_chars_for(text)
+    if text.count(lexed.chars.terminator) > MAX_SEGMENTS:
+        return None  # read whole, and refused for it
     found = list(segments(text, lexed.chars, lexed.body))
     if not found or found[0].tag != "UNB" or not all(s.terminated for s in found):
         return None

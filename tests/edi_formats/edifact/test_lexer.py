@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from edi_formats.codec import DeclarationIdentity, peek_identity
 from edi_formats.edifact.identity import edifact_identity
 from edi_formats.edifact.lexer import (
     DEFAULT_CHARS,
     LEVEL_B_CHARS,
+    MAX_SEGMENT_CHARS,
     ServiceChars,
     escape,
     lex,
@@ -97,3 +100,24 @@ def test_mail_text_after_a_space_release_interchange_is_not_part_of_it() -> None
     ).encode()
     documents = extract_documents(mail).documents
     assert [document.data.strip() for document in documents] == [interchange.encode()]
+
+
+@pytest.mark.parametrize(
+    "long",
+    [
+        "FTX" + "+" * 20_000 + "'",  # data separators
+        "FTX+" + ":" * 20_000 + "'",  # component separators
+        "FTX+" + "?'" * 10_000 + "'",  # released terminators: where does it end?
+        "FTX+" + "x" * 20_000,  # no terminator at all
+    ],
+    ids=["elements", "components", "released", "unterminated"],
+)
+def test_a_segment_too_long_to_split_comes_flagged_and_last(long: str) -> None:
+    """Split, one of 14 MB of data separators made 14 million lists (1.2 GB, 42 s)."""
+    text = "UNA:+.? 'UNB+UNOC:3+X'" + long + "UNZ+1'"
+    _, found = lex(text)
+    assert [(s.tag, s.oversized) for s in found] == [("UNB", False), ("FTX", True)]
+    assert found[1].elements == [["FTX"]]
+    assert found[1].end - found[1].offset == MAX_SEGMENT_CHARS
+    _, fits = lex("UNA:+.? 'UNB+UNOC:3+X'FTX+" + "x" * (MAX_SEGMENT_CHARS - 4) + "'UNZ+1'")
+    assert [(s.tag, s.oversized) for s in fits] == [("UNB", False), ("FTX", False), ("UNZ", False)]

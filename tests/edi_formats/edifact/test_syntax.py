@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from edi_formats.codec import parse_declaration
 from edi_formats.edifact.codes import CUSDEC
+from edi_formats.edifact.lexer import MAX_SEGMENT_CHARS, MAX_SEGMENTS
 from edi_formats.edifact.syntax import read_interchange
 from edi_formats.errors import DeclarationSyntaxError
 from tests.edi_formats.edifact.builders import interchange, sample, sample_body, with_segments
@@ -92,6 +95,35 @@ def test_an_unterminated_segment_names_its_position() -> None:
     assert error.code == "EDI-SYNTAX"
     assert error.position is not None and error.position.startswith("segmento ")
     assert "no termina" in error.message
+
+
+def test_a_segment_too_long_is_refused_at_once() -> None:
+    """14 MB of data separators in one segment took 42 s and 1.2 GB to be found wrong."""
+    data = interchange(sample_body())
+    cut = data.index(b"UNS+D'")
+    huge = data[:cut] + b"FTX" + b"+" * 14_000_000 + b"'" + data[cut:]
+    started = time.perf_counter()
+    error = _error(huge)
+    assert time.perf_counter() - started < 5  # 42 s before
+    assert (error.code, error.message) == (
+        "EDI-LIMIT",
+        f"segmento demasiado largo (máximo {MAX_SEGMENT_CHARS} caracteres)",
+    )
+    assert error.position is not None and error.position.endswith("del intercambio (FTX)")
+
+
+def test_too_many_segments_are_refused_before_any_is_read() -> None:
+    """3.5 million empty segments took over a minute to be found wrong."""
+    data = interchange(sample_body())
+    cut = data.index(b"UNS+D'")
+    many = data[:cut] + b"FTX'" * (MAX_SEGMENTS + 1) + data[cut:]
+    started = time.perf_counter()
+    error = _error(many)
+    assert time.perf_counter() - started < 5
+    assert (error.code, error.message) == (
+        "EDI-LIMIT",
+        f"demasiados segmentos (máximo {MAX_SEGMENTS})",
+    )
 
 
 @pytest.mark.parametrize(
