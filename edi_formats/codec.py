@@ -29,6 +29,7 @@ from edi_formats.flatfile.writer import (
     render_records,
     render_records_varying,
 )
+from edi_formats.json_limits import over_json_limits
 from edi_formats.jsonfmt import parse_json, render_json
 from edi_formats.models import DUA, OE, AgentCode, AgentReference, OfficeCode
 from edi_formats.responses import Channel, DeclarationResponse
@@ -275,7 +276,7 @@ def peek_identity(data: bytes, fmt: WireFormat | None = None) -> DeclarationIden
         found: dict[str, Any] = {}
         if fmt is WireFormat.FLAT:
             found = _flat_identity(data)
-        elif fmt is WireFormat.JSON:
+        elif fmt is WireFormat.JSON and over_json_limits(data) is None:
             loaded = json.loads(strip_preamble(data).decode("utf-8", "replace"))
             found = loaded if isinstance(loaded, dict) else {}
         elif fmt is WireFormat.EDIFACT:

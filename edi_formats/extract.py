@@ -30,6 +30,7 @@ from edi_formats.detect import FLAT_SIGNATURE, WireFormat
 from edi_formats.edifact.scan import declared_codec, interchange_end
 from edi_formats.flatfile.envelope import python_codec, read_envelope
 from edi_formats.flowed import unflow
+from edi_formats.json_limits import over_json_limits
 from edi_formats.mimetree import well_formed_tree
 
 __all__ = [
@@ -523,19 +524,28 @@ def _json_end(data: bytes, as_text: str, start: int) -> int | None:
     ``as_text`` is ``data`` decoded as ISO-8859-1, so character offsets are byte offsets
     (JSON's structure is ASCII; what strings hold does not matter here). Well-formed JSON ends
     where the object does. A malformed object that names ``document_type`` is still a
-    declaration (its reply must say what is wrong), taken up to its last ``}``.
+    declaration (its reply must say what is wrong), taken up to its last ``}``; so is one too
+    large to parse (``json_limits``).
     """
     opening = as_text.index("{", start)
+    if over_json_limits(data, opening) is not None:  # the reader refuses it, unparsed
+        return _unparsed_json_end(data, start)
     try:
         value, end = json.JSONDecoder().raw_decode(as_text, opening)
     except (ValueError, RecursionError):
-        if data.find(_JSON_DISCRIMINATOR, start) < 0:
-            return None
-        closing = data.rfind(b"}", start)
-        return closing + 1 if closing > start else len(data)
+        return _unparsed_json_end(data, start)
     if not isinstance(value, dict) or "document_type" not in value:
         return None
     return end
+
+
+def _unparsed_json_end(data: bytes, start: int) -> int | None:
+    """End of a JSON declaration that could not be parsed: its last ``}``; None when it
+    names no ``document_type``."""
+    if data.find(_JSON_DISCRIMINATOR, start) < 0:
+        return None
+    closing = data.rfind(b"}", start)
+    return closing + 1 if closing > start else len(data)
 
 
 def _transcode(chunk: bytes, fmt: WireFormat, charset: str) -> bytes:

@@ -15,13 +15,13 @@ from pydantic import TypeAdapter, ValidationError
 from edi_formats.boxes import DocumentType, box_label
 from edi_formats.encodings import decode_text
 from edi_formats.errors import DeclarationSyntaxError
+from edi_formats.json_limits import over_json_limits
 from edi_formats.models import DUA, OE, Declaration
 from edi_formats.schema_words import in_spanish
 from edi_formats.validation_errors import describe_error, json_path
 
 __all__ = ["declaration_schema", "parse_json", "render_json"]
 
-MAX_JSON_BYTES: Final = 32 * 1024 * 1024
 _MAX_REPORTED_ERRORS: Final = 5
 _ADAPTER: Final[TypeAdapter[DUA | OE]] = TypeAdapter(Declaration)
 _LINE_COLUMN: Final = re.compile(r"at line (\d+) column (\d+)")
@@ -38,10 +38,8 @@ def parse_json(data: bytes) -> DUA | OE:
     UTF-8 as RFC 8259 says (a byte-order mark is tolerated); text in one of the era's 8-bit
     encodings is read with the same guess as an undeclared flat file.
     """
-    if len(data) > MAX_JSON_BYTES:
-        raise DeclarationSyntaxError(
-            "FMT-LIMIT", f"documento demasiado grande (máximo {MAX_JSON_BYTES} bytes)"
-        )
+    if (too_large := over_json_limits(data)) is not None:
+        raise DeclarationSyntaxError("FMT-LIMIT", too_large)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
