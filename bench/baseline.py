@@ -144,9 +144,11 @@ def running(command: list[str], *ports: int) -> Iterator[None]:
         server.wait(30)
 
 
-def node_command(data_dir: Path, ports: Ports) -> list[str]:
+def node_command(data_dir: Path, ports: Ports, *options: str) -> list[str]:
+    """``teledispatch serve`` on ``ports`` and free ones for the rest, TLS ports off: it
+    never meets a node already running on the default ports (the README's, say)."""
     return [
-        sys.executable, "-m", "gateway", "serve", "--data-dir", str(data_dir),
+        sys.executable, "-m", "gateway", "serve", *options, "--data-dir", str(data_dir),
         "--smtp-port", str(ports.smtp or free_port()), "--pop3-port", str(ports.pop3),
         "--imap-port", str(ports.imap), "--http-port", str(free_port()),
         "--smtps-port", "off", "--pop3s-port", "off", "--imaps-port", "off",

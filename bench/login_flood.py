@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from baseline import free_port
+from baseline import Ports, free_port, node_command
 
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "agente1@agencias.pe", "demo"
@@ -96,11 +96,8 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()
-        command = [
-            sys.executable, "-m", "gateway", "serve", "--demo", "--data-dir", scratch,
-            "--smtp-port", str(port), "--pop3-port", str(free_port()),
-            "--imap-port", str(free_port()),
-        ]  # fmt: skip
+        ports = Ports(imap=free_port(), pop3=free_port(), smtp=port)
+        command = node_command(Path(scratch), ports, "--demo")
         if not args.cache:
             config = Path(scratch) / "node.toml"
             config.write_text("[logins]\ncache_size = 0\n")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import aiosmtplib
-from baseline import free_port
+from baseline import Ports, free_port, node_command
 
 SENDER, RECIPIENT, PASSWORD = "agente1@agencias.pe", "agente2@agencias.pe", "demo"
 BODY = ("Linea de declaracion " * 3 + "\r\n") * 64  # ~4 KB
@@ -97,12 +97,8 @@ async def main() -> None:
         cpu: dict[str, float] = {"node": float("inf"), "sink": float("inf")}
         for attempt in range(args.rounds):  # alternate, keep each one's best
             node_port, sink_port = free_port(), free_port()
-            node = [
-                sys.executable, "-m", "gateway", "serve", "--demo",
-                "--data-dir", str(Path(scratch) / f"node{attempt}"),
-                "--smtp-port", str(node_port), "--pop3-port", str(free_port()),
-                "--imap-port", str(free_port()),
-            ]  # fmt: skip
+            ports = Ports(imap=free_port(), pop3=free_port(), smtp=node_port)
+            node = node_command(Path(scratch) / f"node{attempt}", ports, "--demo")
             sink = [
                 sys.executable, "-m", "aiosmtpd", "-n",
                 "-l", f"127.0.0.1:{sink_port}", "-c", "aiosmtpd.handlers.Sink",
