@@ -6,6 +6,7 @@ import asyncio
 import base64
 
 from tests.gateway.smtp.conftest import AGENT, OTHER_AGENT, PASSWORD, SmtpServer
+from tests.logs import told
 
 PLAIN = base64.b64encode(f"\0{AGENT}\0{PASSWORD}".encode()).decode()
 
@@ -103,3 +104,27 @@ async def test_forged_sender_is_refused(smtp_server: SmtpServer) -> None:
     assert await client.command(f"MAIL FROM:<{OTHER_AGENT}>") == 553
     assert await client.command(f"MAIL FROM:<{AGENT.upper()}>") == 250  # same address
     await client.close()
+
+
+async def test_an_auth_response_longer_than_a_line_is_refused_and_the_session_goes_on(
+    smtp_server: SmtpServer,
+) -> None:
+    """aiosmtpd's AUTH read the client's response with ``readline``, which raised past the
+    reader's limit: ``451 Local error``, a traceback in the log, and the rest of the line
+    read as commands."""
+    client = await RawClient.connect(smtp_server)
+    try:
+        assert await client.command("EHLO pc486") == 250
+        with told("mail.log") as aiosmtpd_said, told("gateway.smtp") as we_said:
+            assert await client.command("AUTH LOGIN") == 334
+            client.writer.write(b"QUFB" * 50_000 + b"\r\n")  # 200 KB, one line
+            assert await client.reply() == (
+                500,
+                ["5.5.6 Authentication Exchange line is too long"],
+            )
+            assert await client.command(f"AUTH PLAIN {PLAIN}") == 235  # as if nothing was
+        logged = aiosmtpd_said.records + we_said.records
+        assert not [r for r in logged if r.exc_info], [r.getMessage() for r in logged]
+        assert await client.command("QUIT") == 221
+    finally:
+        await client.close()
