@@ -19,6 +19,9 @@ client without a limit. Here, before any byte is buffered:
   those before it: after 40 MB, another client waited 1.4 s for its greeting;
 - a command nested deeper than ``nesting.MAX_NESTING`` (parentheses, SEARCH's ``OR`` and
   ``NOT``) is answered ``BAD [LIMIT]`` before pymap's recursive parser meets it;
+- a number longer than Python converts (a sequence set, a literal's length) is answered
+  ``BAD``: pymap's ``int`` raised ``ValueError`` there, and the session ended with
+  ``[SERVERBUG]`` and a traceback, before login too;
 - a command line longer than the stream's line limit gets ``* BYE`` and a close;
 - a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
   it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
@@ -78,6 +81,8 @@ log = logging.getLogger(__name__)
 
 TOOBIG: Final = ResponseCode.of(b"TOOBIG")
 _COMMAND_NAME: Final = re.compile(rb"\S+ +(?:UID +)?([A-Za-z]+)")
+_LENGTH_DIGITS: Final = 20
+"""Longest literal length read as a number; a longer one is too big for any bound."""
 LINGER_SECONDS: Final = 2.0
 LINGER_BYTES: Final = 16 * 1024 * 1024
 
@@ -133,6 +138,16 @@ class LiteralTooBig(InvalidCommand):
     @property
     def message(self) -> bytes:
         return b"[TOOBIG] " + self._text
+
+
+class NumberOutOfRange(InvalidCommand):
+    """A command holding a number longer than Python converts (4 300 digits: pymap reads
+    numbers with ``int``, whose ``ValueError`` escaped its parser): ``BAD``. IMAP's numbers
+    have at most 20 digits (RFC 3501, RFC 7162's 63-bit mod-sequences)."""
+
+    @property
+    def message(self) -> bytes:
+        return b"Number out of range."
 
 
 class NestedTooDeeply(InvalidCommand):
@@ -319,7 +334,8 @@ class BoundedConnection(IMAPConnection):
                 self._print("%s -->| %s", buf)  # type: ignore[arg-type]  # as pymap does
                 self._command_bytes += len(buf)
                 return memoryview(buf)
-            length = int(lit_plus.group(1))
+            digits = lit_plus.group(1)
+            length = int(digits) if len(digits) <= _LENGTH_DIGITS else 1 << 64
             refusal = self._literal_refusal(length, self._command_bytes + len(buf))
             if refusal is not None:
                 await self._refuse_nonsync_literal(buf, length, refusal)
@@ -357,6 +373,9 @@ class BoundedConnection(IMAPConnection):
             params = self.params.copy(ParsingState(continuations=conts))
             try:
                 cmd, _ = self.commands.parse(line, params)
+            except ValueError:  # a number past what ``int`` converts (pymap's parsers use it)
+                log.info("IMAP %s: a command with a number out of range refused", self.peer)
+                return NumberOutOfRange(self._params_with_tag(line), None)
             except ParsingInterrupt as interrupt:
                 expected = interrupt.expected
                 if isinstance(expected, ExpectContinuation):

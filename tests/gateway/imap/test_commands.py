@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from mailboxes.folders import Folders
 from tests.gateway.imap.conftest import AGENT, PASSWORD, Running, in_thread, mail
+from tests.logs import told
 
 
 def declaration_mail() -> bytes:
@@ -449,3 +450,45 @@ async def test_a_client_that_never_logs_in_is_closed_after_its_commands(imap: Ru
         return client.select("INBOX")
 
     assert (await in_thread(patient))[0] == "OK"
+
+
+async def test_a_number_too_long_to_convert_is_refused_and_the_session_goes_on(
+    imap: Running,
+) -> None:
+    """pymap reads numbers with ``int``, which refuses more than 4 300 digits: its
+    ``ValueError`` ended the session with ``[SERVERBUG]`` and a traceback, before login too."""
+    huge = b"9" * 5000
+
+    def session() -> list[bytes]:
+        with socket.create_connection(("127.0.0.1", imap.port), timeout=10) as sock:
+            reader = sock.makefile("rb")
+            reader.readline()  # the greeting
+            answers = []
+            for line in [
+                b"a LOGIN {%b}" % huge,  # a literal's length
+                b'b LOGIN %b "%b"' % (AGENT.encode(), PASSWORD.encode()),
+                b"c SELECT INBOX",
+                b"d UID FETCH 1:%b (FLAGS)" % huge,  # a sequence set
+                b"e FETCH 1 (BODY[]<0.%b>)" % huge,  # a partial range
+                b"f NOOP",
+            ]:
+                sock.sendall(line + b"\r\n")
+                tag = line.split(b" ", 1)[0]
+                while not (answer := reader.readline()).startswith(tag + b" "):
+                    assert answer, line
+                answers.append(answer)
+            sock.sendall(b"g {1%b+}\r\n" % huge)  # announced, not to be waited for
+            answers.append(reader.readline())
+            return answers
+
+    with told("gateway.imap") as said:
+        answers = await in_thread(session)
+    assert answers[0] == b"a BAD Number out of range.\r\n"
+    assert answers[1].startswith(b"b OK ") and answers[2].startswith(b"c OK ")
+    assert answers[3:6] == [
+        b"d BAD Number out of range.\r\n",
+        b"e BAD Number out of range.\r\n",
+        b"f OK NOOP completed.\r\n",
+    ]
+    assert answers[6] == b"g BAD [TOOBIG] Literal too big.\r\n"
+    assert not [r for r in said.records if r.exc_info]
