@@ -21,6 +21,7 @@ import functools
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -30,11 +31,38 @@ from fastapi import FastAPI
 from gateway.http.app import create_app
 from gateway.http.connections import HttpConnectionRules, LimitedH11Protocol
 from gateway.http.context import HttpContext
+from gateway.limits import RateLimitedLog
 from gateway.tls.handshake import TlsHandshake, TlsHandshakes
 
 __all__ = ["HttpListenError", "HttpServer"]
 
 log = logging.getLogger(__name__)
+
+
+class _InvalidRequestsOncePerInterval(logging.Filter):
+    """uvicorn says "Invalid HTTP request received." at ``WARNING`` for every request it
+    cannot read (and answers it ``400``): a client sending garbage on connection after
+    connection wrote a line to the log each time. One such line passes per ``interval``
+    seconds, saying how many were held back since the last, as refusals are told."""
+
+    MESSAGE = "Invalid HTTP request received."
+
+    def __init__(self, interval: float = 10.0) -> None:
+        super().__init__()
+        self._gate = RateLimitedLog(interval)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != self.MESSAGE:
+            return True
+        held = self._gate.due(time.monotonic())
+        if held is None:
+            return False
+        if held:
+            record.msg, record.args = "%s (%d more since the last such line)", (self.MESSAGE, held)
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_InvalidRequestsOncePerInterval())
 
 
 class HttpListenError(Exception):

@@ -23,6 +23,7 @@ from gateway.node import Node
 from tests.gateway.http.rig import ADMIN, client
 from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, OTHER_CODE, declaration
 from tests.gateway.smtp.test_disk_full import cap_database
+from tests.logs import told
 
 
 async def test_openapi_document_names_the_stable_urls(rig: Node) -> None:
@@ -675,3 +676,23 @@ async def test_a_large_body_from_a_stranger_does_not_hold_up_the_event_loop(rig:
         status = await asyncio.to_thread(stranger)
     assert status.startswith(b"HTTP/1.1 413 "), status
     assert max(gaps) < 0.5, sorted(gaps)[-5:]
+
+
+async def test_requests_uvicorn_cannot_read_are_told_once_in_a_while(rig: Node) -> None:
+    """uvicorn logs a line for each request it cannot read: garbage sent on connection after
+    connection wrote the log a line each. Each still gets its 400."""
+
+    def garbage() -> list[bytes]:
+        statuses = []
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1", rig.port("http")), timeout=10) as sock:
+                sock.sendall(b"GARBAGE\r\n\r\n")
+                statuses.append(sock.recv(100).split(b"\r\n")[0])
+        return statuses
+
+    with told("uvicorn.error") as said:
+        statuses = await asyncio.to_thread(garbage)
+    assert statuses == [b"HTTP/1.1 400 Bad Request"] * 20
+    told_of_it = [r for r in said.records if "Invalid HTTP request" in r.getMessage()]
+    # One line in ten seconds (none, if another test had it said just before): 20 before.
+    assert len(told_of_it) <= 1, [r.getMessage() for r in told_of_it]
