@@ -7,7 +7,8 @@ waited 1.1 s for its ``401``, as often as it was sent. Here a body is read befor
 application sees it, at most ``limit`` bytes (64 KiB: the largest form or JSON any operation
 takes is a few hundred bytes), and a longer one, announced or not, is answered ``413`` with
 nothing parsed. A declaration (``POST /api/declarations``) is the one body that may be
-large: its operation reads it itself, up to ``max_message_size``, off the loop.
+large: its operation reads it itself (``api._bounded_body``, up to ``max_message_size``)
+once the caller is known, so a stranger never has megabytes held here.
 
 Pure ASGI, as ``SecurityHeaders``: the body read here is handed on as one message, and what
 comes after (a disconnect, for the live feed) straight from the server.

@@ -50,7 +50,8 @@ class HttpContext:
     auth_requires_tls: bool = False
     """Passwords and tokens over HTTPS only, as the mail ports take AUTH only after TLS."""
     identify: Identify | None = None
-    """Where a submitted document larger than a few KB is identified (None: in a thread)."""
+    """Where a submitted document over 64 KiB is identified (``submit._IN_THREAD``; None:
+    in a thread, whatever its size)."""
     feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
     """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
     ledger: Ledger = field(init=False)
