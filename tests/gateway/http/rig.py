@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +39,14 @@ def client(node: Node, user: str | None = "agente1@agencias.pe") -> httpx.AsyncC
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{node.port('http')}", auth=auth, timeout=30
     )
+
+
+async def median_seconds(get: Callable[[], Awaitable[httpx.Response]], times: int = 7) -> float:
+    """The median time of ``times`` requests, each answered ``200``: one slow request on a
+    loaded machine does not move it."""
+    took = []
+    for _ in range(times):
+        started = time.perf_counter()
+        assert (await get()).status_code == 200
+        took.append(time.perf_counter() - started)
+    return statistics.median(took)
