@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mailboxes.schema import Role
 
-__all__ = ["Account", "Change", "IntakeJob", "MessageInfo", "Recipient"]
+__all__ = ["Account", "Change", "IntakeJob", "MailboxTail", "MessageInfo", "Recipient"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,15 @@ class MessageInfo:
     size: int
     internal_date: datetime
     flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxTail:
+    """The newest messages of a mailbox, and how many it holds in all."""
+
+    total: int
+    messages: list[MessageInfo]
+    """Ascending UID, the last of the mailbox last."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from mailboxes.maildrops import Listing, Maildrops
 from mailboxes.migrate import upgrade
 from mailboxes.modseq import Reserved
 from mailboxes.passwords import PasswordHasher
-from mailboxes.records import Account, Change, IntakeJob, MessageInfo, Recipient
+from mailboxes.records import Account, Change, IntakeJob, MailboxTail, MessageInfo, Recipient
 from mailboxes.routing import LOCAL_ONLY, RoutingSource
 from mailboxes.schema import (
     AccountRow,
@@ -185,6 +185,30 @@ _READ_MESSAGE = (
 
 def _flags(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+_LISTED: Final = (
+    select(
+        MailboxMessageRow.uid,
+        MailboxRow.uid_validity,
+        MessageContentRow.size,
+        MailboxMessageRow.internal_date,
+        MailboxMessageRow.flags,
+    )
+    .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
+    .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
+)
+"""What a listing shows of each message; ``list_messages`` and ``latest_messages`` add which."""
+
+
+def _message_info(row: Row[int, int, int, datetime, str]) -> MessageInfo:
+    return MessageInfo(
+        uid=row.uid,
+        uid_validity=row.uid_validity,
+        size=row.size,
+        internal_date=row.internal_date,
+        flags=_flags(row.flags),
+    )
 
 
 class Store:
@@ -557,34 +581,41 @@ class Store:
 
         return await self.database.run(read)
 
-    async def list_messages(self, address: str, folder: str = "INBOX") -> list[MessageInfo]:
-        """Messages of a mailbox in ascending UID order (empty if the mailbox does not exist)."""
+    async def list_messages(
+        self, address: str, folder: str = "INBOX", *, after: int = 0, limit: int | None = None
+    ) -> list[MessageInfo]:
+        """Messages of a mailbox in ascending UID order: those past UID ``after``, at most
+        ``limit`` of them (empty if the mailbox does not exist). A page is read through the
+        mailbox's UID index, so it costs what it holds, not what the mailbox holds."""
         owner = normalize_address(address)
+        statement = _LISTED.where(
+            MailboxRow.owner == owner, MailboxRow.name == folder, MailboxMessageRow.uid > after
+        ).order_by(MailboxMessageRow.uid)
+        if limit is not None:
+            statement = statement.limit(limit)
 
         def read(connection: Connection) -> list[MessageInfo]:
-            rows = connection.execute(
-                select(
-                    MailboxMessageRow.uid,
-                    MailboxRow.uid_validity,
-                    MessageContentRow.size,
-                    MailboxMessageRow.internal_date,
-                    MailboxMessageRow.flags,
-                )
-                .join(MailboxRow, MailboxRow.id == MailboxMessageRow.mailbox_id)
-                .join(MessageContentRow, MessageContentRow.id == MailboxMessageRow.content_id)
-                .where(MailboxRow.owner == owner, MailboxRow.name == folder)
-                .order_by(MailboxMessageRow.uid)
-            )
-            return [
-                MessageInfo(
-                    uid=r.uid,
-                    uid_validity=r.uid_validity,
-                    size=r.size,
-                    internal_date=r.internal_date,
-                    flags=_flags(r.flags),
-                )
-                for r in rows
-            ]
+            return [_message_info(row) for row in connection.execute(statement)]
+
+        return await self.database.run(read)
+
+    async def latest_messages(self, address: str, folder: str, count: int) -> MailboxTail:
+        """How many messages a mailbox holds and its last ``count`` of them, ascending UID:
+        what a page showing the newest mail needs, read without the rest of the mailbox."""
+        owner = normalize_address(address)
+        newest = (
+            _LISTED.where(MailboxRow.owner == owner, MailboxRow.name == folder)
+            .order_by(MailboxMessageRow.uid.desc())
+            .limit(count)
+        )
+        total = select(MailboxRow.message_count).where(
+            MailboxRow.owner == owner, MailboxRow.name == folder
+        )
+
+        def read(connection: Connection) -> MailboxTail:
+            rows = list(connection.execute(newest))
+            held = connection.scalar(total) or 0
+            return MailboxTail(held, [_message_info(row) for row in reversed(rows)])
 
         return await self.database.run(read)
 

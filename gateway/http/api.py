@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -284,8 +283,7 @@ async def list_messages(
     """A page: what the loop turns into JSON is bounded however large the mailbox is."""
     context = _context(request)
     owner = _owner(caller, context, address)
-    listed = await context.store.list_messages(owner, folder)
-    start = bisect.bisect_right(listed, after, key=lambda info: info.uid)
+    listed = await context.store.list_messages(owner, folder, after=after, limit=limit)
     return [
         MessageOut(
             uid=info.uid,
@@ -294,7 +292,7 @@ async def list_messages(
             flags=sorted(info.flags),
             url=f"/api/mailboxes/{owner}/messages/{info.uid}?folder={folder}",
         )
-        for info in listed[start : start + limit]
+        for info in listed
     ]
 
 

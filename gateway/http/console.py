@@ -348,8 +348,13 @@ async def mailboxes_page(request: Request, session: LoggedIn) -> Response:
     boxes = []
     for owner in await _mailboxes(context, caller):
         for folder in await context.store.list_folders(owner):
-            messages = await context.store.list_messages(owner, folder)
-            boxes.append((owner, folder, messages[-MAX_LISTED_MESSAGES:]))
+            boxes.append(
+                (
+                    owner,
+                    folder,
+                    await context.store.latest_messages(owner, folder, MAX_LISTED_MESSAGES),
+                )
+            )
     return _page(request, "mailboxes.html", caller, csrf, boxes=boxes)
 
 

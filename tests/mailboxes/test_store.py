@@ -97,6 +97,23 @@ async def test_concurrent_deliveries_are_group_committed_in_order(store: Store) 
     assert sorted(bodies) == [b"%03d" % n for n in range(200)]
 
 
+async def test_a_mailbox_is_read_a_page_or_its_newest_messages_at_a_time(store: Store) -> None:
+    """``list_messages`` pages by UID (the API's paging), ``latest_messages`` gives the newest
+    and the count (the console's page): both after an expunge has left a gap in the UIDs."""
+    await asyncio.gather(*(store.deliver("a@x.pe", ["b@x.pe"], b"%03d" % n) for n in range(12)))
+    await store.expunge("b@x.pe", "INBOX", [5, 6])
+    page = [info.uid for info in await store.list_messages("b@x.pe", after=4, limit=3)]
+    rest = [info.uid for info in await store.list_messages("b@x.pe", after=9)]
+    tail = await store.latest_messages("b@x.pe", "INBOX", 3)
+    assert page == [7, 8, 9]
+    assert rest == [10, 11, 12]
+    assert tail.total == 10 and [info.uid for info in tail.messages] == [10, 11, 12]
+    assert (await store.latest_messages("b@x.pe", "INBOX", 50)).total == 10
+    nowhere = await store.latest_messages("b@x.pe", "Archivo", 3)
+    assert nowhere.total == 0 and nowhere.messages == []
+    assert await store.list_messages("b@x.pe", "Archivo", after=0, limit=3) == []
+
+
 async def test_a_delivery_whose_caller_gave_up_is_written_with_its_batch(store: Store) -> None:
     """A client that hangs up while its mail is being committed cancels only its wait: the
     mail is stored, and its batch neighbours, even one that fails alone, are answered."""

@@ -17,8 +17,9 @@ from config.topology import Peer, RelayTiming, Topology
 from edi_formats.codec import WireFormat, render_declaration
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
+from tests import mailbox_fill
 from tests.conftest import FAST_HASHER
-from tests.gateway.http.rig import ADMIN, client, rig_settings
+from tests.gateway.http.rig import ADMIN, client, median_seconds, rig_settings
 from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, declaration, flat, submission
 from tests.node_clients import smtp_send
 
@@ -158,6 +159,26 @@ async def test_mailboxes_and_a_message_of_the_office(rig: Node) -> None:
         await _logged_in(http, "aduana-172@aduanas.gob.pe")
         assert "aduana-118@" not in (await http.get("/buzones")).text
         assert (await http.get(links[0])).status_code == 403
+
+
+async def test_the_mailboxes_page_shows_the_newest_of_a_large_mailbox_and_its_count(
+    rig: Node,
+) -> None:
+    """The page lists the 100 newest messages of each mailbox and says how many it holds,
+    reading no more than those: with 20 150 messages it takes about as long as with 150 (the
+    page read the whole mailbox before, and said "(100)" however many there were)."""
+    assert rig.store is not None
+    await mailbox_fill.fill(rig.store, OTHER_AGENT, AGENT, 150)
+    async with client(rig, None) as http:
+        await _logged_in(http, AGENT)
+        small = await median_seconds(lambda: http.get("/buzones"))
+        await mailbox_fill.fill(rig.store, OTHER_AGENT, AGENT, 20_000, first=150)
+        large = await median_seconds(lambda: http.get("/buzones"))
+        page = (await http.get("/buzones")).text
+    assert "(20150 mensajes; los 100 más recientes)" in page
+    uids = [int(uid) for uid in re.findall(r'href="/buzones/[^/]+/(\d+)\?carpeta=INBOX"', page)]
+    assert uids == list(range(20_150, 20_050, -1))  # newest first
+    assert large < 5 * small, (large, small)
 
 
 async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> None:

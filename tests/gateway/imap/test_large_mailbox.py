@@ -27,6 +27,7 @@ from collections.abc import Awaitable
 
 from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
 from gateway.node import Node
+from tests import mailbox_fill
 
 LARGE = 10_000
 DELIVERIES = 40
@@ -39,17 +40,7 @@ OWNER, SENDER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 
 
 def small(n: int) -> bytes:
-    return f"From: {SENDER}\r\nTo: {OWNER}\r\nSubject: relleno {n}\r\n\r\nx\r\n".encode()
-
-
-async def fill(node: Node) -> None:
-    """``LARGE`` messages through the store: concurrent deliveries commit in batches."""
-    assert node.store is not None
-    step = 2000
-    for start in range(0, LARGE, step):
-        await asyncio.gather(
-            *(node.store.deliver(SENDER, [OWNER], small(n)) for n in range(start, start + step))
-        )
+    return mailbox_fill.small(SENDER, OWNER, n)
 
 
 def timed_deliveries(node: Node, stop: threading.Event) -> list[float]:
@@ -97,7 +88,8 @@ def idle_on(node: Node, stop: threading.Event, ready: threading.Event) -> None:
 
 
 async def test_deliveries_keep_their_latency_while_a_large_mailbox_is_read(node: Node) -> None:
-    await fill(node)
+    assert node.store is not None
+    await mailbox_fill.fill(node.store, SENDER, OWNER, LARGE)
     stop, ready = threading.Event(), threading.Event()
     rounds = [0]
     readers = [
@@ -186,10 +178,7 @@ async def test_a_delivery_waits_under_50_ms_for_another_clients_select(node: Nod
     of 150 deliveries (a loaded machine preempts a process now and then) stays within
     50 ms of the third-worst of 150 made alone just before."""
     assert node.store is not None
-    for start in range(0, HUGE, 5000):
-        await asyncio.gather(
-            *(node.store.deliver(SENDER, [OWNER], small(n)) for n in range(start, start + 5000))
-        )
+    await mailbox_fill.fill(node.store, SENDER, OWNER, HUGE)
     smtp = (node.port("smtp"), SENDER, DEMO_PASSWORD, OWNER)
     alone = sorted(await _timed(await _client(SMTP_CLIENT, *smtp, 150), asyncio.Event()))
     started = asyncio.Event()
