@@ -9,12 +9,13 @@ values. Who may see what is the caller's decision, expressed as a ``Scope`` pass
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, case, func, or_, select
 
 from mailboxes.database import Work
 from mailboxes.schema import (
@@ -25,6 +26,7 @@ from mailboxes.schema import (
     MessageContentRow,
     RelayRow,
 )
+from mailboxes.sql_time import seconds_between, utc_day, utc_month
 from mailboxes.store import Store
 
 __all__ = [
@@ -393,27 +395,44 @@ class Ledger:
             raise KeyError(key)
         return raw
 
-    async def statistics(self, scope: Scope, since: datetime) -> Statistics:
-        """Counts for the console's charts, from the declarations answered since ``since``.
+    async def statistics(
+        self, scope: Scope, since: datetime, latency_edges: Sequence[float]
+    ) -> Statistics:
+        """Counts for the console's charts, from the declarations received since ``since``;
+        ``latency_edges``: the upper bounds, in seconds and ascending, of the answer times'
+        buckets.
 
-        Tallied where the rows are read (the database thread on SQLite), off the event loop.
+        The database groups them (``sql_time``), so the page reads a few hundred rows at
+        most whatever the number of declarations: read one by one into Python, 100 000 took
+        1.2 s, and on PostgreSQL held the event loop half a second of it.
         """
-        query = (
-            _scoped_declarations(scope)
-            .with_only_columns(
-                DeclarationRow.received_at,
-                DeclarationRow.answered_at,
-                DeclarationRow.status,
-                DeclarationRow.channel,
-            )
-            .where(DeclarationRow.received_at >= since)
-            .order_by(DeclarationRow.received_at)
+        recent = _scoped_declarations(scope).where(DeclarationRow.received_at >= since)
+        day = utc_day(DeclarationRow.received_at)
+        rejected = case((DeclarationRow.status == "rejected", 1), else_=0)
+        per_day = recent.with_only_columns(day, func.count(), func.sum(rejected)).group_by(day)
+        month = utc_month(DeclarationRow.received_at)
+        per_channel = recent.with_only_columns(
+            month, DeclarationRow.channel, func.count()
+        ).group_by(month, DeclarationRow.channel)
+        took = seconds_between(DeclarationRow.received_at, DeclarationRow.answered_at)
+        bucket = case(
+            *((took <= edge, index) for index, edge in enumerate(latency_edges)),
+            else_=len(latency_edges),
         )
+        timed = recent.with_only_columns(bucket.label("bucket")).subquery()
+        per_bucket = select(timed.c.bucket, func.count()).group_by(timed.c.bucket)
 
         def read(connection: Connection) -> Statistics:
-            stats = Statistics()
-            for row in connection.execute(query):
-                stats.add(row.received_at, row.answered_at, row.status, row.channel)
+            stats = Statistics(answers_within=[0] * (len(latency_edges) + 1))
+            for when, count, refused in connection.execute(per_day):
+                stats.per_day[when] = count
+                if refused:
+                    stats.rejected_per_day[when] = int(refused)
+            for when, channel, count in connection.execute(per_channel):
+                if channel is not None:  # a rejection has none
+                    stats.channels[when, channel] = count
+            for index, count in connection.execute(per_bucket):
+                stats.answers_within[index] = count
             return stats
 
         return await self._read(read)
@@ -425,21 +444,13 @@ def _entries(query: Select[Any], connection: Connection) -> list[DeclarationEntr
 
 @dataclass(slots=True)
 class Statistics:
-    """Declarations and rejections per day, channels per month, seconds from 250 to answer."""
+    """Declarations and rejections per day, channels per month, answers per time bucket."""
 
     per_day: Counter[str] = field(default_factory=Counter)
+    """By UTC day, ``YYYY-MM-DD``."""
     rejected_per_day: Counter[str] = field(default_factory=Counter)
     channels: Counter[tuple[str, str]] = field(default_factory=Counter)
-    answer_seconds: list[float] = field(default_factory=list)
-
-    def add(
-        self, received_at: datetime, answered_at: datetime, status: str, channel: str | None
-    ) -> None:
-        """Count one declaration."""
-        day = received_at.date().isoformat()
-        self.per_day[day] += 1
-        if status == "rejected":
-            self.rejected_per_day[day] += 1
-        if channel is not None:
-            self.channels[received_at.strftime("%Y-%m"), channel] += 1
-        self.answer_seconds.append(max(0.0, (answered_at - received_at).total_seconds()))
+    """By UTC month (``YYYY-MM``) and channel, the numbered declarations."""
+    answers_within: list[int] = field(default_factory=list)
+    """How many answers came within each of the edges asked for, the first that holds them;
+    the last count: after the last edge."""

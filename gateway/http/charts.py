@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Bar", "LimitBar", "bars", "channel_shares", "latency_buckets", "limit_bars"]
+__all__ = [
+    "LATENCY_EDGES",
+    "Bar",
+    "LimitBar",
+    "bars",
+    "channel_shares",
+    "latency_buckets",
+    "limit_bars",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +46,14 @@ def channel_shares(counts: Counter[tuple[str, str]]) -> list[tuple[str, dict[str
 LATENCY_EDGES = (1.0, 5.0, 30.0, 60.0, 300.0, 3600.0)
 
 
-def latency_buckets(seconds: Iterable[float]) -> list[tuple[str, float]]:
-    """How many answers came within 1 s, 5 s, 30 s... of the 250."""
-    counts = Counter[str]()
+def latency_buckets(counts: Sequence[int]) -> list[tuple[str, float]]:
+    """The answers within 1 s, 5 s, 30 s... of the 250, labelled: ``counts`` holds one
+    number per edge of ``LATENCY_EDGES`` (each answer in the first that holds it) and one
+    for those after the last."""
+    if len(counts) != len(LATENCY_EDGES) + 1:
+        raise ValueError(f"{len(LATENCY_EDGES) + 1} counts, not {len(counts)}")
     labels = [f"≤{edge:g} s" for edge in LATENCY_EDGES] + [f">{LATENCY_EDGES[-1]:g} s"]
-    for value in seconds:
-        for edge, label in zip(LATENCY_EDGES, labels, strict=False):
-            if value <= edge:
-                counts[label] += 1
-                break
-        else:
-            counts[labels[-1]] += 1
-    return [(label, float(counts[label])) for label in labels]
+    return [(label, float(count)) for label, count in zip(labels, counts, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from gateway.http.auth import (
     login,
     retry_after,
 )
-from gateway.http.charts import bars, channel_shares, latency_buckets, limit_bars
+from gateway.http.charts import LATENCY_EDGES, bars, channel_shares, latency_buckets, limit_bars
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
 from mailboxes.ledger import DeclarationFilter, OfficeLoad
@@ -261,7 +261,7 @@ async def charts_page(request: Request, session: LoggedIn) -> Response:
     caller, csrf = session
     context = _context(request)
     since = context.clock.now() - timedelta(days=400)
-    stats = await context.ledger.statistics(caller.scope, since)
+    stats = await context.ledger.statistics(caller.scope, since, LATENCY_EDGES)
     days = sorted(stats.per_day)[-31:]
     per_day = bars(
         [(day, float(stats.per_day[day])) for day in days],
@@ -296,7 +296,7 @@ async def charts_page(request: Request, session: LoggedIn) -> Response:
         per_day=per_day,
         shares=channel_shares(stats.channels),
         reasons=bars([(label, float(n)) for label, n in reasons.most_common(10)]),
-        latency=bars(latency_buckets(stats.answer_seconds)),
+        latency=bars(latency_buckets(stats.answers_within)),
     )
 
 

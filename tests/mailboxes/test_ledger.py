@@ -3,7 +3,7 @@ read is one hand-off to the database thread."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Connection, insert
@@ -69,10 +69,19 @@ async def test_a_reset_tells_the_listeners_which_mailboxes_went(store: Store) ->
 
 
 async def _answered(
-    store: Store, job_id: int, reference: str, *, number: str | None, channel: str | None
+    store: Store,
+    job_id: int,
+    reference: str,
+    *,
+    number: str | None,
+    channel: str | None,
+    received_at: datetime | None = None,
+    took: timedelta = timedelta(seconds=30),
 ) -> int:
-    """A declaration answered for ``job_id`` (as the pipeline writes it), with its reply."""
+    """A declaration answered for ``job_id`` (as the pipeline writes it), with its reply:
+    received ``took`` before now, or at ``received_at`` and answered ``took`` later."""
     now = store.clock.now()
+    received = now - took if received_at is None else received_at
 
     def write(connection: Connection) -> int:
         reply = connection.execute(
@@ -93,8 +102,8 @@ async def _answered(
                 channel=channel,
                 reply_content_id=reply,
                 job_id=job_id,
-                received_at=now - timedelta(seconds=30),
-                answered_at=now,
+                received_at=received,
+                answered_at=received + took,
             )
             .returning(DeclarationRow.id)
         ).scalar_one()
@@ -120,11 +129,50 @@ async def test_answered_declarations_as_each_scope_sees_them(store: Store) -> No
     only = await ledger.declarations(office, DeclarationFilter(status="rejected"))
     assert [d.agent_reference for d in only] == ["REF-2"]
     assert await ledger.reply(accepted) == b"Subject: respuesta REF-1"
-    stats = await ledger.statistics(office, store.clock.now() - timedelta(days=1))
+    stats = await ledger.statistics(office, store.clock.now() - timedelta(days=1), (1, 29, 30))
     day = store.clock.now().date().isoformat()
     assert (stats.per_day[day], stats.rejected_per_day[day]) == (2, 1)
     assert stats.channels == {(store.clock.now().strftime("%Y-%m"), "rojo"): 1}
-    assert stats.answer_seconds == [30.0, 30.0]
+    assert stats.answers_within == [0, 0, 2, 0]  # 30 s exactly: within "at most 30 s"
+
+
+async def test_chart_counts_are_grouped_by_utc_day_month_and_answer_time(store: Store) -> None:
+    """The database groups them: by the UTC day and month a declaration came in (a time
+    just before midnight in Lima is already the next day in UTC), and by the first bucket
+    whose edge its answer time does not pass, edges included."""
+    (job,) = await store.deliver(AGENT, [INTAKE_118], b"Subject: uno\r\n\r\nx\r\n")
+    lima = timezone(timedelta(hours=-5))
+    seen = [
+        (datetime(2026, 10, 31, 20, 0, tzinfo=lima), timedelta(seconds=0.5), "verde"),
+        (datetime(2026, 11, 1, 1, 0, tzinfo=UTC), timedelta(seconds=1), "rojo"),
+        (datetime(2026, 11, 1, 2, 0, tzinfo=UTC), timedelta(seconds=1.001), None),
+        (datetime(2026, 10, 31, 9, 0, tzinfo=UTC), timedelta(hours=2), "verde"),
+    ]
+    for n, (received, took, channel) in enumerate(seen):
+        number = None if channel is None else f"118-2026-10-{n:06d}"
+        await _answered(
+            store, job, f"R{n}", number=number, channel=channel, received_at=received, took=took
+        )
+    stats = await Ledger(store).statistics(
+        Scope(office_code="118"), datetime(2026, 10, 1, tzinfo=UTC), (1, 60)
+    )
+    assert stats.per_day == {"2026-10-31": 1, "2026-11-01": 3}
+    assert stats.rejected_per_day == {"2026-11-01": 1}
+    assert stats.channels == {
+        ("2026-10", "verde"): 1,
+        ("2026-11", "verde"): 1,
+        ("2026-11", "rojo"): 1,
+    }
+    assert stats.answers_within == [2, 1, 1]
+    later = await Ledger(store).statistics(
+        Scope(office_code="118"), datetime(2026, 11, 1, 1, 30, tzinfo=UTC), (1, 60)
+    )
+    assert later.per_day == {"2026-11-01": 1} and later.answers_within == [0, 1, 0]
+    assert (
+        await Ledger(store).statistics(
+            Scope(office_code="172"), datetime(2026, 1, 1, tzinfo=UTC), (1,)
+        )
+    ).answers_within == [0, 0]
 
 
 async def test_the_relay_queue_per_peer(store: Store) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,26 @@ async def median_seconds(get: Callable[[], Awaitable[httpx.Response]], times: in
         assert (await get()).status_code == 200
         took.append(time.perf_counter() - started)
     return statistics.median(took)
+
+
+@contextlib.asynccontextmanager
+async def loop_pauses() -> AsyncIterator[list[float]]:
+    """The event loop's pauses meanwhile: the time between ticks meant to come every 5 ms."""
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = loop.time()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield gaps
+    finally:
+        done.set()
+        await ticker

@@ -21,7 +21,7 @@ from gateway.chaos import Chaos
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from tests import mailbox_fill
-from tests.gateway.http.rig import ADMIN, client, median_seconds
+from tests.gateway.http.rig import ADMIN, client, loop_pauses, median_seconds
 from tests.gateway.pipeline.helpers import AGENT, OFFICE, OTHER_AGENT, OTHER_CODE, declaration
 from tests.gateway.smtp.test_disk_full import cap_database
 from tests.logs import told
@@ -542,29 +542,6 @@ async def test_the_intake_copy_is_traced_as_a_submission_is(rig: Node) -> None:
     assert f"(Authenticated sender: {AGENT})" in trace
     assert f"by {rig.settings.greeting_name} (Teledespacho) with HTTP id " in trace
     assert f"for <{OFFICE}>;" in trace
-
-
-@contextlib.asynccontextmanager
-async def loop_pauses() -> AsyncIterator[list[float]]:
-    """The event loop's pauses meanwhile: the time between ticks meant to come every 5 ms."""
-    loop = asyncio.get_running_loop()
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def tick() -> None:
-        last = loop.time()
-        while not done.is_set():
-            await asyncio.sleep(0.005)
-            now = loop.time()
-            gaps.append(now - last)
-            last = now
-
-    ticker = asyncio.create_task(tick())
-    try:
-        yield gaps
-    finally:
-        done.set()
-        await ticker
 
 
 @pytest.mark.parametrize(
