@@ -14,6 +14,7 @@ from mailboxes.folders import FlagChange, Folders
 from mailboxes.records import Recipient
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Change, Store
+from tests import mailbox_fill
 from tests.conftest import FAST_HASHER
 
 
@@ -112,6 +113,15 @@ async def test_a_mailbox_is_read_a_page_or_its_newest_messages_at_a_time(store: 
     nowhere = await store.latest_messages("b@x.pe", "Archivo", 3)
     assert nowhere.total == 0 and nowhere.messages == []
     assert await store.list_messages("b@x.pe", "Archivo", after=0, limit=3) == []
+
+
+async def test_more_messages_than_a_statement_may_name_are_expunged_at_once(store: Store) -> None:
+    """PostgreSQL takes at most 32 767 parameters in a statement: the contents left without
+    a message were named all in one, and an EXPUNGE of a folder of 33 000 failed whole."""
+    await mailbox_fill.fill(store, "a@x.pe", "b@x.pe", 33_000)
+    await store.expunge("b@x.pe", "INBOX", range(1, 33_001))
+    assert await store.list_messages("b@x.pe", limit=1) == []
+    assert await store.count_contents() == 0
 
 
 async def test_a_delivery_whose_caller_gave_up_is_written_with_its_batch(store: Store) -> None:
