@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from mailboxes import modseq
+from mailboxes.bound_lists import one_of
 from mailboxes.fixed_statements import execute
 from mailboxes.keywords import KeywordLimit, refused_keywords
 from mailboxes.line_ends import canonical_line_ends
@@ -185,7 +186,7 @@ _CHANGED = (
 )
 
 _IN_FOLDER = MailboxMessageRow.mailbox_id == bindparam("folder")
-_UIDS = MailboxMessageRow.uid.in_(bindparam("uids", expanding=True))
+_UIDS = one_of(MailboxMessageRow.uid, "uids")
 
 _FIND = _message_columns().where(_IN_FOLDER, _UIDS)
 _FIND_RAW = _message_columns(with_raw=True).where(_IN_FOLDER, _UIDS)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from mailboxes.bound_lists import one_of
 from mailboxes.fixed_lists import padded
 from mailboxes.fixed_statements import execute
 from mailboxes.schema import MailboxExpungeRow, MailboxMessageRow, MailboxRow
@@ -223,6 +224,16 @@ def adjust(connection: Connection, mailbox_id: int, *, messages: int = 0, unseen
         )
 
 
+_REMOVE = (
+    delete(MailboxMessageRow)
+    .where(
+        MailboxMessageRow.mailbox_id == bindparam("mailbox"),
+        one_of(MailboxMessageRow.uid, "uids"),
+    )
+    .returning(MailboxMessageRow.uid, MailboxMessageRow.content_id, MailboxMessageRow.flags)
+)
+
+
 def remove(connection: Connection, mailbox_id: int, uids: Collection[int]) -> list[int]:
     """Remove those messages of the mailbox; the content ids of the rows removed.
 
@@ -233,11 +244,7 @@ def remove(connection: Connection, mailbox_id: int, uids: Collection[int]) -> li
         return []
     removed: list[tuple[int, int, str]] = []
     for chunk in chunks(uids):
-        rows = connection.execute(
-            delete(MailboxMessageRow)
-            .where(MailboxMessageRow.mailbox_id == mailbox_id, MailboxMessageRow.uid.in_(chunk))
-            .returning(MailboxMessageRow.uid, MailboxMessageRow.content_id, MailboxMessageRow.flags)
-        )
+        rows = connection.execute(_REMOVE, {"mailbox": mailbox_id, "uids": chunk})
         removed.extend((row.uid, row.content_id, row.flags) for row in rows)
     if not removed:
         return []
