@@ -46,7 +46,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
@@ -67,12 +67,14 @@ from pymap.parsing.response import (
     ResponseBad,
     ResponseBye,
     ResponseCode,
+    UntaggedResponse,
 )
 from pymap.parsing.specials import Tag
 from pymap.parsing.state import ExpectContinuation, ParsingInterrupt, ParsingState
 
 from gateway.imap import fast_fetch
 from gateway.imap.nesting import MAX_NESTING, nesting
+from gateway.imap.slices import SlicedResponse
 from gateway.tls.plaintext import drop_buffered
 
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
@@ -432,6 +434,11 @@ class BoundedConnection(IMAPConnection):
         try:
             if isinstance(resp, fast_fetch.PreRendered):
                 self.writer.write(resp.data)  # rendered whole already
+            elif isinstance(resp, SlicedResponse):
+                gathered = _Gathered(self.writer)
+                resp.final = await resp.answer(_SliceSink(self, gathered))
+                await resp.final.async_write(gathered)
+                gathered.flush()
             else:
                 gathered = _Gathered(self.writer)
                 await resp.async_write(gathered)
@@ -502,6 +509,26 @@ class BoundedConnection(IMAPConnection):
 
 WRITE_CHUNK: Final = 64 * 1024
 _PYMAP_LOG: Final = logging.getLogger("pymap.imap")
+
+
+class _SliceSink:
+    """Where ``gateway.imap.slices`` sends a slice: written out, the client given the time
+    to take it if it is behind, then the event loop free for the other clients."""
+
+    def __init__(self, connection: BoundedConnection, gathered: _Gathered) -> None:
+        self._connection = connection
+        self._gathered = gathered
+
+    async def send(self, responses: Sequence[UntaggedResponse]) -> None:
+        for response in responses:
+            await response.async_write(self._gathered)
+        self._gathered.flush()
+        connection = self._connection
+        if connection.writer.transport.get_write_buffer_size():
+            await connection._drain_within_timeout()
+        if connection._said_bye or connection.writer.transport.is_closing():
+            raise ConnectionAbortedError("the client is gone")  # no more slices for it
+        await asyncio.sleep(0)
 
 
 class _Gathered:

@@ -21,19 +21,23 @@ from __future__ import annotations
 import binascii
 from base64 import b64decode, b64encode
 from collections.abc import Iterable
+from functools import partial
 from typing import Any, Final
 
 from pymap.context import current_command
+from pymap.exceptions import ResponseError
 from pymap.imap import IMAPConnection
 from pymap.imap.state import ConnectionState
 from pymap.parsing import EndLine, Params, Space
 from pymap.parsing.command import CommandAuth, CommandNoArgs, CommandSelect
 from pymap.parsing.command.nonauth import AuthenticateCommand
+from pymap.parsing.command.select import ExpungeCommand, FetchCommand, StoreCommand
 from pymap.parsing.commands import Commands, InvalidCommand
 from pymap.parsing.exceptions import NotParseable
 from pymap.parsing.primitives import Atom
 from pymap.parsing.response import (
     CommandResponse,
+    Response,
     ResponseCode,
     ResponseContinuation,
     ResponseNo,
@@ -46,7 +50,7 @@ from pysasl.creds.server import ServerCredentials
 from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
-from gateway.imap import fast_fetch
+from gateway.imap import fast_fetch, slices
 from gateway.imap.selected import IncrementalSelected
 
 __all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
@@ -178,11 +182,42 @@ class State(ConnectionState):
     async def do_command(self, cmd: Any) -> CommandResponse:
         if fast_fetch.is_fast(cmd) and self._session is not None and self._selected is not None:
             return await self._fast_fetch(cmd)
+        if isinstance(cmd, FetchCommand | StoreCommand) and self._session and self._selected:
+            if not cmd.uid:
+                self._selected.hide_expunged = True  # as pymap's do_fetch and do_store
+            uids = slices.uids_named(self._selected, cmd.sequence_set)
+            if uids is not None and len(uids) > slices.slice_size(cmd):
+                return slices.SlicedResponse(cmd.tag, partial(self._answer_in_slices, cmd, uids))
+        if isinstance(cmd, ExpungeCommand) and self._session and self._selected:
+            return slices.SlicedResponse(cmd.tag, partial(self._expunge_in_slices, cmd))
         if isinstance(cmd, InvalidCommand) and _bad_charset(cmd):
             code = ResponseCode.of(b"BADCHARSET (US-ASCII UTF-8)")
             return ResponseNo(cmd.tag, b"Unknown charset, use UTF-8.", code)
         response: CommandResponse = await super().do_command(cmd)
         return response
+
+    async def _answer_in_slices(
+        self, cmd: FetchCommand | StoreCommand, uids: list[int], sink: slices.Sink
+    ) -> Response:
+        """``gateway.imap.slices``, then the end of pymap's ``do_command``: the mailbox's
+        changes announced after the last slice."""
+        final, updates = await slices.answer_in_slices(cmd, uids, self.session, self.selected, sink)
+        if updates is not None:
+            self._selected, untagged = updates.fork(cmd)
+            await slices.send_in_slices(sink, list(untagged))
+        return final
+
+    async def _expunge_in_slices(self, cmd: ExpungeCommand, sink: slices.Sink) -> Response:
+        """pymap's ``do_expunge`` (which finds the messages a slice at a time), then its
+        announcements: a line per message removed, sent a slice at a time."""
+        try:
+            final, updates = await self.do_expunge(cmd)
+        except ResponseError as exc:
+            return exc.get_response(cmd.tag)
+        if updates is not None:
+            self._selected, untagged = updates.fork(cmd)
+            await slices.send_in_slices(sink, list(untagged))
+        return final
 
     async def _fast_fetch(self, cmd: fast_fetch.FastCommand) -> CommandResponse:
         """pymap's ``do_fetch`` and the end of its ``do_command``, formatted by

@@ -60,6 +60,7 @@ from gateway.imap.selected import (
     flags_of_names,
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
+from gateway.imap.slices import SLICE
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from mailboxes.errors import StoreError, storage_full
 from mailboxes.folders import (
@@ -670,10 +671,23 @@ class MailboxData(MailboxDataInterface[Message]):
     async def find(
         self, seq_set: SequenceSet, selected: SelectedMailbox
     ) -> AsyncIterable[tuple[int, Message]]:
-        listed = selected.messages.get_all(seq_set)
-        current = await self.get_many([cached for _, cached in listed])
-        for (seq, _), message in zip(listed, current, strict=True):
-            yield seq, message
+        """The messages ``seq_set`` names, read ``SLICE`` at a time: SEARCH and EXPUNGE walk
+        the whole mailbox here, and pymap does its work on each message as it comes, so the
+        event loop is free while the next slice is read (a ``SEARCH`` of 50 000 messages
+        read at once held every other client 2.3 s)."""
+        view = selected.messages
+        if not isinstance(view, IncrementalMessages):
+            listed = view.get_all(seq_set)
+            current = await self.get_many([cached for _, cached in listed])
+            for (seq, _), message in zip(listed, current, strict=True):
+                yield seq, message
+            return
+        numbered = view.get_uids(seq_set)
+        for start in range(0, len(numbered), SLICE):
+            part = numbered[start : start + SLICE]
+            found = await self.get_viewed([uid for _, uid in part], view, with_content=False)
+            for (seq, _), message in zip(part, found, strict=True):
+                yield seq, message
 
     async def find_deleted(self, seq_set: SequenceSet, selected: SelectedMailbox) -> Sequence[int]:
         session_flags = selected.session_flags
