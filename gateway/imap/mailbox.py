@@ -452,7 +452,12 @@ class MailboxData(MailboxDataInterface[Message]):
         changes = await self._folders.changes_since(self.info.id, modseq)
         if changes is None:
             return None
-        if changes.messages or changes.expunged:
+        view = selected.messages
+        # Expunges a FETCH, STORE or SEARCH hid are let out at the next catching up, news or
+        # none: pymap applies them only with the next removal it is given, and a client that
+        # sent NOOP after such a FETCH kept a message another session had expunged.
+        hidden = isinstance(view, IncrementalMessages) and view.holds_hidden_expunges
+        if changes.messages or changes.expunged or (hidden and not selected.hide_expunged):
             selected.add_updates([self._message(s) for s in changes.messages], changes.expunged)
         now = asyncio.get_running_loop().time()
         selected.mod_sequence = _Seen(version, changes.state.highest_modseq, now)

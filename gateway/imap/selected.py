@@ -211,6 +211,11 @@ class IncrementalMessages(SynchronizedMessages):
         return len(self._sorted)
 
     @property
+    def holds_hidden_expunges(self) -> bool:
+        """Whether expunges heard while a command hid them still wait to be announced."""
+        return bool(self._pending_remove)
+
+    @property
     def max_uid(self) -> int:
         return self._sorted[-1] if self._sorted else 0
 

@@ -67,3 +67,22 @@ async def test_a_later_select_sees_every_change_without_reading_the_mailbox(
     ]
     assert b"\\Flagged" in flags[0] and b"\\Seen" in flags[0]
     assert pages == [], "the second SELECT read the mailbox again"
+
+
+async def test_an_expunge_a_fetch_hid_is_told_at_the_next_noop(imap: Running) -> None:
+    """A FETCH by sequence number hides another session's EXPUNGE until it is answered
+    (RFC 3501 section 7.4.1); the NOOP after it must tell it. It did not: pymap lets hidden
+    expunges out only with the next removal it hears of, and the client kept showing a
+    message that was gone for as long as nothing else changed in the mailbox."""
+    for n in range(4):
+        await imap.store.deliver("z@example.pe", [AGENT], mail(f"uno {n}"))
+    client, other = await in_thread(imap.login), await in_thread(imap.login)
+    await in_thread(lambda: client.select("INBOX"))
+    await in_thread(lambda: other.select("INBOX"))
+    await in_thread(lambda: other.uid("STORE", "2", "+FLAGS.SILENT", "(\\Deleted)"))
+    await in_thread(other.expunge)
+    fetched = await in_thread(lambda: client.fetch("1:*", "(FLAGS)"))
+    assert len(fetched[1]) == 4  # answered as the client knew the mailbox
+    await in_thread(client.noop)
+    assert client.untagged_responses.get("EXPUNGE") == [b"2"]
+    assert await in_thread(lambda: client.select("INBOX")) == ("OK", [b"3"])
