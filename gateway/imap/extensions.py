@@ -183,8 +183,6 @@ class State(ConnectionState):
         if fast_fetch.is_fast(cmd) and self._session is not None and self._selected is not None:
             return await self._fast_fetch(cmd)
         if isinstance(cmd, FetchCommand | StoreCommand) and self._session and self._selected:
-            if not cmd.uid:
-                self._selected.hide_expunged = True  # as pymap's do_fetch and do_store
             uids = slices.uids_named(self._selected, cmd.sequence_set)
             if uids is not None and len(uids) > slices.slice_size(cmd):
                 return slices.SlicedResponse(cmd.tag, partial(self._answer_in_slices, cmd, uids))

@@ -131,8 +131,11 @@ async def answer_in_slices(
 ) -> tuple[Response, SelectedMailbox | None]:
     """``cmd`` answered over ``uids`` a slice at a time into ``sink``: the tagged response,
     and the mailbox whose changes are to be announced after it (pymap's ``fork``)."""
-    if not cmd.uid:
-        selected.hide_expunged = True
+    # The sequence numbers stay those the client knows until the last slice: a message
+    # another session expunges meanwhile is announced after it, as pymap does for FETCH
+    # and STORE. A UID command's too here (pymap may renumber during one), since its slices
+    # are read one after another and each would otherwise see the removal.
+    selected.hide_expunged = True
     done = ResponseOk(cmd.tag, cmd.command + b" completed.")
     updates: SelectedMailbox | None = None
     do_slice = _fetch_slice if isinstance(cmd, FetchCommand) else _store_slice

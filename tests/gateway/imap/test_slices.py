@@ -100,3 +100,27 @@ async def test_an_expunge_of_many_announces_each_message_once(imap: Running) -> 
         await client.close()
     assert answer.count(b" EXPUNGE\r\n") == KEPT
     assert await imap.store.list_messages(AGENT) == []
+
+
+async def test_numbers_hold_through_the_slices_when_another_session_expunges(
+    imap: Running,
+) -> None:
+    """Another session expunges message 2 just before a UID FETCH of all: the answer's
+    sequence numbers are those the client knows for every slice (the first slice's
+    catching up must not renumber the later ones), and the removal is announced after."""
+    await mailbox_fill.fill(imap.store, "z@example.pe", AGENT, MESSAGES)
+    client = await RawClient.login(imap, AGENT)
+    other = await RawClient.login(imap, AGENT)
+    try:
+        await other.command(b"UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+        await other.command(b"EXPUNGE")
+        answer = await client.command(b"UID FETCH 1:* (FLAGS)")
+        later = answer + await client.command(b"NOOP")
+    finally:
+        await client.close()
+        await other.close()
+    numbered = re.findall(rb"\* (\d+) FETCH \((?:FLAGS \([^)]*\) )?UID (\d+)", answer)
+    assert len(numbered) >= MESSAGES - 1
+    assert all(seq == uid for seq, uid in numbered), [p for p in numbered if p[0] != p[1]][:3]
+    assert later.count(b"* 2 EXPUNGE\r\n") == 1
+    assert later.index(b"* 2 EXPUNGE") > answer.rindex(b" FETCH (")
