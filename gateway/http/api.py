@@ -18,6 +18,7 @@ from dialup_sim.control import MAX_BYTES, ControlError, DropAfter, send_control
 from gateway.chaos import FaultCode, Stage
 from gateway.http.auth import Caller, caller_of
 from gateway.http.context import HttpContext
+from gateway.http.feed import PAUSE, Feed
 from gateway.http.problems import Problem
 from gateway.http.submit import submit
 from gateway.http.verdicts import DeclarationState, JobState, declaration_state, pending_state
@@ -25,7 +26,6 @@ from gateway.http.waiting import wait_for
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.ledger import DeclarationFilter
 from mailboxes.reset import reset_demo
-from mailboxes.store import Change
 
 __all__ = ["day_start", "router"]
 
@@ -326,50 +326,43 @@ async def get_message(
 async def events(request: Request, caller: CallerDep) -> StreamingResponse:
     context = _context(request)
     scope = caller.scope
-    changes: asyncio.Queue[Change | None] = asyncio.Queue(maxsize=64)
-
-    def heard(change: Change) -> None:
-        if changes.qsize() < changes.maxsize - 1:  # a burst collapses; room kept for None
-            changes.put_nowait(change)
-
-    unsubscribe = context.store.subscribe(heard)
+    feed = Feed(scope)
+    unsubscribe = context.store.subscribe(feed.hear)
     seen = {(d.id, d.answered_at) for d in await context.ledger.declarations(scope)}
 
     async def stream() -> AsyncIterator[str]:
         nonlocal seen
-        context.feeds.add(changes)
+        context.feeds.add(feed)
         try:
             yield "retry: 2000\n\n"
             while True:
-                try:
-                    async with asyncio.timeout(15):
-                        change = await changes.get()
-                except TimeoutError:
+                if not await feed.woken(within=15):
                     yield ": sigue\n\n"
                     continue
-                if change is None:  # the server is stopping
+                if feed.state.stopping:
                     return
-                for job_id in change.job_ids:
-                    job = await context.ledger.job(scope, job_id)
-                    if job is not None:
-                        data = {"job": job.id, "office": job.office_code, "sender": job.sender}
-                        yield f"event: arrival\ndata: {json.dumps(data)}\n\n"
-                listing = await context.ledger.declarations(scope)
-                fresh = [e for e in reversed(listing) if (e.id, e.answered_at) not in seen]
-                seen = {(e.id, e.answered_at) for e in listing}  # bounded by the listing
-                for entry in fresh:
-                    data = {
-                        "reference": entry.agent_reference,
-                        "status": entry.status,
-                        "number": entry.number,
-                        "channel": entry.channel,
-                        "office": entry.office_code,
-                        "agent_code": entry.agent_code,
-                        "id": entry.id,
-                    }
-                    yield f"event: answer\ndata: {json.dumps(data)}\n\n"
+                job_ids, answers = feed.state.take()
+                for job in await context.ledger.jobs(scope, job_ids) if job_ids else ():
+                    data = {"job": job.id, "office": job.office_code, "sender": job.sender}
+                    yield f"event: arrival\ndata: {json.dumps(data)}\n\n"
+                if answers:
+                    listing = await context.ledger.declarations(scope)
+                    fresh = [e for e in reversed(listing) if (e.id, e.answered_at) not in seen]
+                    seen = {(e.id, e.answered_at) for e in listing}  # bounded by the listing
+                    for entry in fresh:
+                        data = {
+                            "reference": entry.agent_reference,
+                            "status": entry.status,
+                            "number": entry.number,
+                            "channel": entry.channel,
+                            "office": entry.office_code,
+                            "agent_code": entry.agent_code,
+                            "id": entry.id,
+                        }
+                        yield f"event: answer\ndata: {json.dumps(data)}\n\n"
+                await asyncio.sleep(PAUSE)  # what comes meanwhile makes one pass
         finally:
-            context.feeds.discard(changes)
+            context.feeds.discard(feed)
             unsubscribe()
 
     return StreamingResponse(

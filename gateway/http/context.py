@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
@@ -12,11 +10,12 @@ from dialup_sim.phonebook import Address, parse_address
 from edi_formats.codec import DeclarationIdentity, WireFormat
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
+from gateway.http.feed import Feed
 from gateway.limits import FullStoreLog
 from gateway.logins import LoginChecks
 from mailboxes.ledger import Ledger
 from mailboxes.registrations import MailboxRequests
-from mailboxes.store import Change, Store
+from mailboxes.store import Store
 
 __all__ = ["HttpContext", "Identify"]
 
@@ -52,8 +51,8 @@ class HttpContext:
     identify: Identify | None = None
     """Where a submitted document over 64 KiB is identified (``submit._IN_THREAD``; None:
     in a thread, whatever its size)."""
-    feeds: set[asyncio.Queue[Change | None]] = field(default_factory=set, init=False)
-    """The live feeds' queues: ``None`` put in each tells it the server is stopping."""
+    feeds: set[Feed] = field(default_factory=set, init=False)
+    """The live feeds open, told when the server is stopping."""
     ledger: Ledger = field(init=False)
     scopes: MailboxRequests = field(init=False)
     store_full: FullStoreLog = field(
@@ -62,9 +61,8 @@ class HttpContext:
     """How a store without room is told in the log (``gateway.limits``)."""
 
     def close_feeds(self) -> None:
-        for queue in self.feeds:
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)
+        for feed in self.feeds:
+            feed.stop()
 
     def __post_init__(self) -> None:
         if self.logins is None:

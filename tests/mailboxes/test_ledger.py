@@ -44,6 +44,22 @@ async def test_queued_jobs_as_each_scope_sees_them(store: Store) -> None:
         await ledger.reply(1)  # no declaration answered yet
 
 
+async def test_a_burst_of_jobs_is_read_in_one_go_as_each_scope_sees_them(store: Store) -> None:
+    """What a live feed asks after a burst of arrivals: those of the ids its scope sees."""
+    mine = [
+        (await store.deliver(AGENT, [INTAKE_118], b"Subject: %d\r\n\r\nx\r\n" % n))[0]
+        for n in range(3)
+    ]
+    (theirs,) = await store.deliver("otro@agencias.pe", [INTAKE_172], b"Subject: 9\r\n\r\n")
+    ledger = Ledger(store)
+    wanted = {*mine, theirs, theirs + 100}
+    assert [j.id for j in await ledger.jobs(Scope(office_code="118"), wanted)] == mine
+    agent = Scope(agent_address=AGENT, agent_code="4821")
+    assert [j.id for j in await ledger.jobs(agent, wanted)] == mine
+    assert [j.id for j in await ledger.jobs(Scope(everything=True), wanted)] == [*mine, theirs]
+    assert await ledger.jobs(Scope(), wanted) == []
+
+
 async def test_reset_empties_mail_and_jobs_and_keeps_accounts(store: Store) -> None:
     await store.create_account(AGENT, "clave", role="agent", agent_code="4821")
     await store.deliver(AGENT, [INTAKE_118, Recipient(AGENT)], b"Subject: uno\r\n\r\nx\r\n")
