@@ -65,6 +65,7 @@ from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from mailboxes.errors import StoreError, storage_full
 from mailboxes.folders import (
     INBOX,
+    MAX_FOLDERS,
     FlagChange,
     FolderChanges,
     FolderExists,
@@ -72,6 +73,7 @@ from mailboxes.folders import (
     FolderNotFound,
     Folders,
     StoredMessage,
+    TooManyFolders,
 )
 from mailboxes.keywords import KeywordLimit
 
@@ -111,6 +113,17 @@ class NoRoom(ResponseError):
 class OverKeywordLimit(ResponseError):
     """A ``STORE`` or ``APPEND`` over the keyword limits (``mailboxes.keywords``), nothing
     changed: ``NO [LIMIT]`` (RFC 5530), as Cyrus answers the 129th keyword of a mailbox."""
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"LIMIT"))
+
+
+class OverFolderLimit(ResponseError):
+    """A CREATE past the folders an account may have (``mailboxes.folders.MAX_FOLDERS``):
+    ``NO [LIMIT]`` (RFC 5530), nothing created."""
+
+    def __init__(self) -> None:
+        super().__init__(f"Too many mailboxes: at most {MAX_FOLDERS} per account.")
 
     def get_response(self, tag: bytes) -> ResponseNo:
         return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"LIMIT"))
@@ -766,6 +779,8 @@ class MailboxSet(MailboxSetInterface[MailboxData]):
             info = await self._folders.create(self.owner, name)
         except FolderExists as exc:
             raise ValueError(name) from exc
+        except TooManyFolders:
+            raise OverFolderLimit() from None
         return MailboxData(self._backing, info).mailbox_id
 
     @store_errors
