@@ -86,7 +86,8 @@ below it (a dozen); Gmail allows 10 000 labels, Dovecot leaves it to quotas."""
 
 
 class TooManyFolders(Exception):
-    """The account has ``MAX_FOLDERS`` folders already: nothing was created."""
+    """The account has ``MAX_FOLDERS`` folders (or subscriptions) already: nothing was
+    made."""
 
 
 class FlagChange(enum.Enum):
@@ -604,10 +605,17 @@ class Folders:
         return await self._database.run(read)
 
     async def set_subscribed(self, owner: str, name: str, subscribed: bool) -> None:
+        """Subscribe or unsubscribe; ``TooManyFolders`` for a subscription past
+        ``MAX_FOLDERS`` (a name needs no folder to be subscribed, RFC 3501 §6.3.6: without
+        the bound, pipelined SUBSCRIBEs made rows without end)."""
+
         def write(connection: Connection) -> None:
             where = (SubscriptionRow.owner == owner) & (SubscriptionRow.name == name)
             present = connection.scalar(select(func.count()).where(where))
             if subscribed and not present:
+                held = connection.scalar(select(func.count()).where(SubscriptionRow.owner == owner))
+                if (held or 0) >= MAX_FOLDERS:
+                    raise TooManyFolders(owner)
                 connection.execute(insert(SubscriptionRow).values(owner=owner, name=name))
             elif not subscribed and present:
                 connection.execute(delete(SubscriptionRow).where(where))

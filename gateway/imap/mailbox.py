@@ -119,11 +119,11 @@ class OverKeywordLimit(ResponseError):
 
 
 class OverFolderLimit(ResponseError):
-    """A CREATE past the folders an account may have (``mailboxes.folders.MAX_FOLDERS``):
-    ``NO [LIMIT]`` (RFC 5530), nothing created."""
+    """A CREATE or SUBSCRIBE past what an account may have (``mailboxes.folders.MAX_FOLDERS``
+    folders, as many subscriptions): ``NO [LIMIT]`` (RFC 5530), nothing made."""
 
-    def __init__(self) -> None:
-        super().__init__(f"Too many mailboxes: at most {MAX_FOLDERS} per account.")
+    def __init__(self, what: str = "mailboxes") -> None:
+        super().__init__(f"Too many {what}: at most {MAX_FOLDERS} per account.")
 
     def get_response(self, tag: bytes) -> ResponseNo:
         return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"LIMIT"))
@@ -744,7 +744,10 @@ class MailboxSet(MailboxSetInterface[MailboxData]):
     async def set_subscribed(self, name: str, subscribed: bool) -> None:
         if name.upper() == INBOX:
             name = INBOX
-        await self._folders.set_subscribed(self.owner, name, subscribed)
+        try:
+            await self._folders.set_subscribed(self.owner, name, subscribed)
+        except TooManyFolders:
+            raise OverFolderLimit("subscriptions") from None
 
     @store_errors
     async def list_subscribed(self) -> ListTree:

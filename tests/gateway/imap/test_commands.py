@@ -512,3 +512,20 @@ async def test_an_account_creates_at_most_max_folders(imap: Running) -> None:
     assert (await in_thread(lambda: client.create("Una-mas")))[0] == "OK"
     await folders.ensure(AGENT, "Recibidos")  # one over: what the node files is made
     assert len(await folders.store.list_folders(AGENT)) == MAX_FOLDERS + 1
+
+
+async def test_an_account_subscribes_at_most_max_folders_names(imap: Running) -> None:
+    """A name needs no folder to be subscribed (RFC 3501 6.3.6): pipelined SUBSCRIBEs made
+    3 000 rows in two seconds, without end. Past ``MAX_FOLDERS`` they get ``NO [LIMIT]``;
+    unsubscribing makes room."""
+    folders = Folders(imap.store)
+    for n in range(MAX_FOLDERS - 1):
+        await folders.set_subscribed(AGENT, f"nada {n:04d}", True)
+    client = await in_thread(imap.login)
+    assert (await in_thread(lambda: client.subscribe("Ultima")))[0] == "OK"
+    refused = await in_thread(lambda: client.subscribe("Una-mas"))
+    assert refused[0] == "NO" and b"[LIMIT] Too many subscriptions" in refused[1][0], refused
+    assert (await in_thread(lambda: client.subscribe("Ultima")))[0] == "OK"  # no new row
+    assert (await in_thread(lambda: client.unsubscribe("Ultima")))[0] == "OK"
+    assert (await in_thread(lambda: client.subscribe("Una-mas")))[0] == "OK"
+    assert len(await folders.subscriptions(AGENT)) == MAX_FOLDERS
