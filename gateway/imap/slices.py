@@ -1,4 +1,5 @@
-"""FETCH and STORE over many messages, answered a slice at a time.
+"""FETCH and STORE over many messages, answered a slice at a time (and the announcements
+after any command, such as an EXPUNGE's, sent a slice at a time).
 
 pymap answers a command whole before writing it. On a mailbox of 50 000 messages a
 ``UID FETCH 1:* (FLAGS)`` built 50 000 message objects and responses in one step of the
