@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from gateway.imap.slices import CONTENT_SLICE, SLICE
+from gateway.imap.slices import SLICE
 from tests import mailbox_fill
 from tests.gateway.imap.conftest import AGENT, OTHER_AGENT, Running
 from tests.gateway.imap.test_fast_fetch import RawClient
@@ -48,8 +48,8 @@ async def _in_parts(client: RawClient, template: bytes, last: int, size: int) ->
     [
         (b"FETCH %s (FLAGS)", SLICE),
         (b"UID FETCH %s (FLAGS RFC822.SIZE)", SLICE),
-        (b"FETCH %s (UID ENVELOPE)", CONTENT_SLICE),
-        (b"FETCH %s (BODY.PEEK[HEADER.FIELDS (Subject)])", CONTENT_SLICE),
+        (b"FETCH %s (UID ENVELOPE)", SLICE),
+        (b"FETCH %s (BODY.PEEK[HEADER.FIELDS (Subject)])", SLICE),
     ],
 )
 async def test_a_fetch_in_slices_answers_as_its_parts_do(
