@@ -82,7 +82,7 @@ MAX_FOLDERS: Final = 1000
 """Folders one account may create. Without a bound a client's pipelined CREATEs made 5 000
 in six seconds, each a row every LIST, every page of the console and every backup carries
 (the console's page of that account: 2.2 s). Offices and the node's own folders are far
-below it (a dozen); Gmail allows 10 000 labels, Dovecot leaves it to quotas."""
+below it (a dozen)."""
 
 
 class TooManyFolders(Exception):
