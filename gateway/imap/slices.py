@@ -126,11 +126,14 @@ async def answer_in_slices(
     selected.hide_expunged = True
     done = ResponseOk(cmd.tag, cmd.command + b" completed.")
     updates: SelectedMailbox | None = None
-    do_slice = _fetch_slice if isinstance(cmd, FetchCommand) else _store_slice
     try:
         for start in range(0, len(uids), SLICE):
             part = SequenceSet.build(uids[start : start + SLICE], uid=True)
-            responses, updates, expunged = await do_slice(cmd, part, session, selected)
+            if isinstance(cmd, FetchCommand):
+                answered = await _fetch_slice(cmd, part, session, selected)
+            else:
+                answered = await _store_slice(cmd, part, session, selected)
+            responses, updates, expunged = answered
             if expunged:
                 done.code = _EXPUNGE_ISSUED
             await sink.send(responses)
@@ -140,13 +143,12 @@ async def answer_in_slices(
 
 
 async def _fetch_slice(
-    cmd: Many,
+    cmd: FetchCommand,
     part: SequenceSet,
     session: SessionInterface,
     selected: SelectedMailbox,
 ) -> tuple[list[UntaggedResponse], SelectedMailbox, bool]:
     """pymap's ``do_fetch`` for the messages of ``part``."""
-    assert isinstance(cmd, FetchCommand)
     set_seen = not selected.readonly and any(attr.set_seen for attr in cmd.attributes)
     messages, updates = await session.fetch_messages(selected, part, set_seen)
     responses: list[UntaggedResponse] = []
@@ -159,13 +161,12 @@ async def _fetch_slice(
 
 
 async def _store_slice(
-    cmd: Many,
+    cmd: StoreCommand,
     part: SequenceSet,
     session: SessionInterface,
     selected: SelectedMailbox,
 ) -> tuple[list[UntaggedResponse], SelectedMailbox, bool]:
     """pymap's ``do_store`` for the messages of ``part``."""
-    assert isinstance(cmd, StoreCommand)
     # Silenced whether or not the client asked: without .SILENT it is told each message's
     # flags in this slice, and the announcements after the last slice must not tell it
     # again (pymap merges the two into one FETCH when all is written at once).
