@@ -35,6 +35,13 @@ fix is; drop it when pymap ships that fix (checked against pymap 0.36.7).
    not there (its bytes stay in the message, ``BODY[HEADER]`` still returns them). Upstream
    fix (CPython's ``email._header_value_parser``): read comments with a loop and a depth
    count instead of recursing, as ``_parse_headers`` cannot.
+6. **SEARCH matching in quadratic time.** ``SearchCriteria._in`` (FROM, TO, CC, BCC, SUBJECT
+   and HEADER keys) matched with a case-insensitive regular expression, tried in full at
+   each position of the text: a header of a megabyte of ``a`` searched for 3 000 ``a`` and a
+   ``b`` held the event loop 2.6 s. Here it folds both sides and uses ``in``
+   (``gateway.imap.folding``; BODY and TEXT are matched the same way in
+   ``gateway.imap.shape``). Upstream fix: the same in ``_in`` and ``MessageContent``'s
+   ``contains``.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ from pymap.parsing import Params
 from pymap.parsing.exceptions import InvalidContent, NotParseable
 from pymap.parsing.specials.astring import AString
 from pymap.parsing.specials.searchkey import SearchKey
+from pymap.search import SearchCriteria
+
+from gateway.imap.folding import contains_text
 
 __all__ = ["InvalidModifiedUtf7", "decode_modutf7", "encode_modutf7", "install"]
 
@@ -186,6 +196,12 @@ def _parse_headers(
             continue
 
 
+@classmethod  # type: ignore[misc]
+def _in(cls: type[SearchCriteria], substr: str, data: str) -> bool:
+    """``SearchCriteria._in``: ``substr`` in ``data`` in either case, in linear time."""
+    return contains_text(substr, data)
+
+
 def install() -> None:
     """Put the fixes in place (idempotent). Modules that imported the decoder by name get it too."""
     pymap.parsing.modutf7.modutf7_decode = _modutf7_decode
@@ -197,3 +213,4 @@ def install() -> None:
     SearchKey._parse_astring_filter = _parse_astring_filter  # type: ignore[method-assign,assignment]
     pymap.bytes.BytesFormat.__mod__ = _format_mod  # type: ignore[method-assign]
     pymap.mime.parsed.ParsedHeaders._parse = _parse_headers  # type: ignore[method-assign,assignment]
+    SearchCriteria._in = _in  # type: ignore[method-assign,assignment]

@@ -1,0 +1,75 @@
+"""SEARCH over message text: what it finds, and that one client's SEARCH never holds the others.
+
+pymap matched BODY, TEXT and header keys with a case-insensitive regular expression, which
+tries the whole needle at every position of the text: a needle of 4 000 ``a`` then ``b``
+against a body of ``a``, both within every bound, held the event loop for seconds per
+megabyte (``gateway.imap.pymap_fixes``, fix 6).
+"""
+
+from __future__ import annotations
+
+import imaplib
+
+from tests.gateway.http.rig import loop_pauses
+from tests.gateway.imap.conftest import AGENT, Running, in_thread, mail
+
+NEEDLE = b"a" * 4000 + b"b"
+"""Within the bound of a literal after login (4 096 bytes), and the worst case for a matcher
+that starts over at each position."""
+RUN = 512 * 1024
+"""Characters of ``a`` in the hostile message: 1.8 s of the event loop before the fix (and a
+header field under ``MAX_PARSED_FIELD``, so that it is searched)."""
+
+
+def _uid_search(client: imaplib.IMAP4, key: str, literal: bytes) -> list[bytes]:
+    client.literal = literal  # type: ignore[attr-defined]  # imaplib sends it as {n} after key
+    status, data = client.uid("SEARCH", key)
+    assert status == "OK", data
+    return data[0].split() if data and data[0] else []
+
+
+async def _searched(imap: Running, key: str, needle: bytes) -> tuple[list[bytes], float]:
+    """UIDs found by ``UID SEARCH key <needle>``, and the event loop's longest pause meanwhile."""
+
+    def search() -> list[bytes]:
+        client = imap.login(AGENT)
+        client.select("INBOX")
+        return _uid_search(client, key, needle)
+
+    async with loop_pauses() as pauses:
+        found = await in_thread(search)
+    return found, max(pauses, default=0.0)
+
+
+async def test_a_body_search_finds_text_in_any_case(imap: Running) -> None:
+    await imap.store.deliver("z@example.pe", [AGENT], mail("uno", "Manifiesto de CARGA 118\r\n"))
+    await imap.store.deliver("z@example.pe", [AGENT], mail("dos", "nada que ver\r\n"))
+
+    found, _ = await _searched(imap, "BODY", b"manifiesto de carga")
+
+    assert found == [b"1"]
+
+
+async def test_a_body_search_of_a_hostile_needle_leaves_the_loop_free(imap: Running) -> None:
+    body = "a" * RUN + "\r\n"
+    await imap.store.deliver("z@example.pe", [AGENT], mail("larga", body))
+    await imap.store.deliver("z@example.pe", [AGENT], mail("corta", "aaab\r\n"))
+
+    found, pause = await _searched(imap, "BODY", NEEDLE)
+    found_short, _ = await _searched(imap, "TEXT", b"AAAB")
+
+    assert found == []
+    assert found_short == [b"2"]
+    assert pause < 0.25, f"the event loop was held {pause:.2f} s by one SEARCH"
+
+
+async def test_a_header_search_of_a_hostile_needle_leaves_the_loop_free(imap: Running) -> None:
+    hostile = mail("larga").replace(b"Subject:", b"X-Nota: " + b"a" * RUN + b"\r\nSubject:")
+    await imap.store.deliver("z@example.pe", [AGENT], hostile)
+
+    found, pause = await _searched(imap, "HEADER X-Nota", NEEDLE)
+    found_subject, _ = await _searched(imap, "SUBJECT", b"LARGA")
+
+    assert found == []
+    assert found_subject == [b"1"]
+    assert pause < 0.25, f"the event loop was held {pause:.2f} s by one SEARCH"
