@@ -11,6 +11,7 @@ thousand messages is one transaction here, not a thousand.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from argparse import ArgumentParser, Namespace
 from collections.abc import AsyncIterator, Iterable
@@ -43,6 +44,8 @@ from pymap.parsing.response import ResponseCode, ResponseNo
 from pymap.parsing.response.code import CopyUid
 from pymap.parsing.specials import FetchRequirement, SequenceSet
 from pymap.parsing.specials.flag import Flag, Seen
+from pymap.parsing.specials.searchkey import SearchKey
+from pymap.search import SearchCriteriaSet, SearchParams
 from pymap.selected import SelectedMailbox
 from pymap.token import AllTokens
 from pymap.user import UserMetadata
@@ -53,6 +56,7 @@ from pysasl.identity import Identity as SaslIdentity
 
 from config.clock import SystemClock
 from gateway.imap import extensions, fast_fetch
+from gateway.imap.content import INLINE_BYTES
 from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
@@ -400,6 +404,28 @@ class Session(BaseSession[Message]):
         if mbx.trusts(selected):  # what ``update_selected`` would find, without its call
             return pairs, selected
         return pairs, await mbx.update_selected(selected)
+
+    async def search_mailbox(
+        self, selected: SelectedMailbox, keys: frozenset[SearchKey]
+    ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
+        """pymap's SEARCH, with a large message matched in a worker thread: a text key over
+        a message of 19 MB (its parts decoded and case-folded, its header fields parsed)
+        held every other client 0.2-0.4 s on the loop."""
+        mbx = await self._selected_data(selected)
+        requirement = FetchRequirement.reduce(key.requirement for key in keys)
+        reads_content = not requirement.has_none(FetchRequirement.CONTENT)
+        params = SearchParams(selected, disabled=self.config.disable_search_keys)
+        search = SearchCriteriaSet(keys, params)
+        found: list[tuple[int, Message]] = []
+        async for seq, message in mbx.find(search.sequence_set, selected):
+            loaded = await message.load_content(requirement)
+            if reads_content and (message.size or 0) > INLINE_BYTES:
+                matched = await asyncio.to_thread(search.matches, seq, message, loaded)
+            else:
+                matched = search.matches(seq, message, loaded)
+            if matched:
+                found.append((seq, message))
+        return found, await mbx.update_selected(selected)
 
     async def update_flags(
         self,
