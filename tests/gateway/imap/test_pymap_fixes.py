@@ -7,6 +7,7 @@ import threading
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pymap.mime import MessageContent
 from pymap.parsing import Params
 from pymap.parsing.command.auth import ListCommand, SelectCommand
 from pymap.parsing.command.select import SearchCommand
@@ -16,7 +17,12 @@ from pymap.parsing.modutf7 import modutf7_encode
 from pymap.parsing.specials import Mailbox
 
 import gateway.imap  # noqa: F401  (installs the fixes, as the node does)
-from gateway.imap.pymap_fixes import InvalidModifiedUtf7, decode_modutf7, encode_modutf7
+from gateway.imap.pymap_fixes import (
+    MAX_PARSED_FIELD,
+    InvalidModifiedUtf7,
+    decode_modutf7,
+    encode_modutf7,
+)
 
 
 @given(st.text())  # every character but lone surrogates
@@ -97,3 +103,11 @@ def test_search_string_not_in_its_charset_is_invalid() -> None:
     assert isinstance(parse(b"a1 SEARCH SUBJECT {3+}\r\n\xff\xfe\xfd\r\n"), InvalidCommand)
     line = b"a1 SEARCH CHARSET US-ASCII SUBJECT {2+}\r\n\xc3\xb1\r\n"
     assert isinstance(parse(line), InvalidCommand)
+
+
+def test_a_header_field_too_long_to_parse_is_left_out() -> None:
+    long_field = b"X-Nota: " + b"a" * MAX_PARSED_FIELD + b"\r\n"
+    header = b"Subject: corta\r\n" + long_field + b"X-Nota: breve\r\n\r\n"
+    parsed = MessageContent.parse(header + b"cuerpo\r\n").header.parsed
+    assert [str(value) for value in parsed[b"x-nota"]] == ["breve"]
+    assert [str(value) for value in parsed[b"subject"]] == ["corta"]
