@@ -56,8 +56,14 @@ from pysasl.identity import Identity as SaslIdentity
 
 from config.clock import SystemClock
 from gateway.imap import extensions, fast_fetch
-from gateway.imap.content import INLINE_BYTES
-from gateway.imap.mailbox import Backing, ContentBatch, MailboxData, MailboxSet, Message
+from gateway.imap.mailbox import (
+    Backing,
+    ContentBatch,
+    MailboxData,
+    MailboxSet,
+    Message,
+    parsed_off_loop,
+)
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
@@ -408,18 +414,18 @@ class Session(BaseSession[Message]):
     async def search_mailbox(
         self, selected: SelectedMailbox, keys: frozenset[SearchKey]
     ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
-        """pymap's SEARCH, with a large message matched in a worker thread: a text key over
-        a message of 19 MB (its parts decoded and case-folded, its header fields parsed)
-        held every other client 0.2-0.4 s on the loop."""
+        """pymap's SEARCH, with a message too costly to parse on the loop also matched in a
+        worker thread: a text key over a message of 19 MB (its parts decoded and
+        case-folded, its header fields parsed) held every other client 0.2-0.4 s on the
+        loop."""
         mbx = await self._selected_data(selected)
         requirement = FetchRequirement.reduce(key.requirement for key in keys)
-        reads_content = not requirement.has_none(FetchRequirement.CONTENT)
         params = SearchParams(selected, disabled=self.config.disable_search_keys)
         search = SearchCriteriaSet(keys, params)
         found: list[tuple[int, Message]] = []
         async for seq, message in mbx.find(search.sequence_set, selected):
             loaded = await message.load_content(requirement)
-            if reads_content and (message.size or 0) > INLINE_BYTES:
+            if parsed_off_loop(loaded):
                 matched = await asyncio.to_thread(search.matches, seq, message, loaded)
             else:
                 matched = search.matches(seq, message, loaded)

@@ -11,8 +11,9 @@ and 10 000 parts in all; ours are lower because each part costs more in Python):
   depth is modelled as an opaque ``application/octet-stream`` leaf.
 
 Every byte of the message is still served by ``BODY[]``; only what the structure names is
-bounded. Messages above ``INLINE_BYTES`` are parsed in a worker thread, so the loop keeps
-answering other clients meanwhile.
+bounded. Messages above ``INLINE_BYTES``, or with more than ``INLINE_DELIMITERS`` lines that
+may delimit parts, are parsed in a worker thread, so the loop keeps answering other clients
+meanwhile: a part costs about 0.09 ms, so a mail of 10 KB and 999 parts took 0.09 s.
 
 The parse is pymap's own (``MessageContent._parse`` and its helpers, pinned pymap 0.36.7)
 with the part count and depth threaded through; upstream, a ``max_parts``/``max_depth``
@@ -31,14 +32,25 @@ from pymap.mime import MessageBody, MessageContent, MessageHeader
 
 from gateway.imap.shape import without_boundary_line_breaks
 
-__all__ = ["INLINE_BYTES", "MAX_DEPTH", "MAX_PARTS", "crlf", "load_content", "parse_bounded"]
+__all__ = [
+    "INLINE_BYTES",
+    "INLINE_DELIMITERS",
+    "MAX_DEPTH",
+    "MAX_PARTS",
+    "crlf",
+    "load_content",
+    "parse_bounded",
+    "parses_inline",
+]
 
 MAX_PARTS: Final = 1000
 """MIME parts modelled per message (the message itself counts as one)."""
 MAX_DEPTH: Final = 32
 """Levels of nesting modelled (multipart in multipart, message/rfc822 in either)."""
 INLINE_BYTES: Final = 64 * 1024
-"""Messages up to this size are parsed on the loop (a thread hop would cost more)."""
+"""Messages up to this size are parsed on the loop (a thread hop would cost more)..."""
+INLINE_DELIMITERS: Final = 100
+"""...if they have at most this many lines starting ``--``: a parse of up to about 9 ms."""
 
 _Line = tuple[int, int, int]
 _OPAQUE: Final = "application/octet-stream"
@@ -63,9 +75,14 @@ def parse_bounded(raw: bytes) -> MessageContent:
     return _content(data, memoryview(data), lines, 0, _Budget(MAX_PARTS - 1))
 
 
+def parses_inline(raw: bytes) -> bool:
+    """Whether ``raw`` is parsed on the event loop: small, and of few parts."""
+    return len(raw) <= INLINE_BYTES and raw.count(b"\n--") <= INLINE_DELIMITERS
+
+
 async def load_content(raw: bytes) -> MessageContent:
-    """``parse_bounded``, in a worker thread when the message is large."""
-    if len(raw) <= INLINE_BYTES:
+    """``parse_bounded``, in a worker thread unless the message ``parses_inline``."""
+    if parses_inline(raw):
         return parse_bounded(raw)
     return await asyncio.to_thread(parse_bounded, raw)
 

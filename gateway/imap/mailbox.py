@@ -44,12 +44,12 @@ from pymap.mime import MessageContent
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode, ResponseNo
-from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
+from pymap.parsing.specials import FetchAttribute, FetchRequirement, ObjectId, SequenceSet
 from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
-from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded
+from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded, parses_inline
 from gateway.imap.fast_fetch import is_fast
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
@@ -254,16 +254,54 @@ class Message(BaseMessage):
             raw = await self._mailbox.raw(self.uid)
         if raw is None:
             return LoadedMessage(self, requirement, None)
-        if len(raw) <= INLINE_BYTES:  # parsed when something asks for its parts
-            return _ParsedOnDemand(self, requirement, raw)
-        return LoadedMessage(self, requirement, await load_content(raw))  # off the loop
+        if parses_inline(raw) or (len(raw) <= INLINE_BYTES and not _reads_structure()):
+            return _ParsedOnDemand(self, requirement, raw)  # parsed if its parts are asked for
+        return _ParsedOffLoop(self, requirement, await load_content(raw))
+
+
+_WHOLE_OR_METADATA: Final = frozenset(
+    {b"UID", b"FLAGS", b"INTERNALDATE", b"MODSEQ", b"EMAILID", b"THREADID", b"RFC822.SIZE",
+     b"RFC822"}
+)  # fmt: skip
+
+
+def _reads_structure() -> bool:
+    """Whether the command being answered needs the messages' MIME structure: a SEARCH, or a
+    FETCH of anything but metadata and whole messages' bytes (``BODY[]``, ``RFC822``)."""
+    command = current_command.get(None)
+    if not (is_fast(command) or isinstance(command, FetchCommand)):
+        return True
+    return not all(_whole_or_metadata(attribute) for attribute in command.attributes)
+
+
+def _whole_or_metadata(attribute: FetchAttribute) -> bool:
+    if attribute.value in _WHOLE_OR_METADATA:
+        return True
+    section = attribute.section
+    return (
+        attribute.value in (b"BODY", b"BODY.PEEK")
+        and section is not None
+        and not section.parts
+        and section.specifier is None
+    )
+
+
+class _ParsedOffLoop(LoadedMessage):
+    """A loaded message too large, or of too many parts, to parse on the loop: parsed in a
+    worker thread as it was loaded (``gateway.imap.content``)."""
+
+
+def parsed_off_loop(loaded: LoadedMessage) -> bool:
+    """Whether ``loaded`` was too costly to parse on the event loop: what else walks its
+    whole content (a SEARCH's match) belongs off the loop too."""
+    return isinstance(loaded, _ParsedOffLoop)
 
 
 class _ParsedOnDemand(LoadedMessage):
     """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
     what most clients fetch, is the message's bytes as stored (a fifth of a single
-    FETCH's cost went to parsing a structure nothing used). Small messages only: a large
-    one is parsed off the loop beforehand."""
+    FETCH's cost went to parsing a structure nothing used). Messages that parse inline
+    only: a costlier one is parsed off the loop beforehand."""
 
     def __init__(self, message: Message, requirement: FetchRequirement, raw: bytes) -> None:
         super().__init__(message, requirement, None)
