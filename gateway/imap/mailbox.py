@@ -318,6 +318,13 @@ class _ParsedOnDemand(LoadedMessage):
             return Writeable.wrap(self._raw)
         return super().get_body(section, binary)
 
+    def get_size(self, section: Sequence[int] | None = None) -> int:
+        """``RFC822.SIZE`` from the bytes: pymap's measures the parsed message, and the
+        usual ``(UID RFC822.SIZE FLAGS BODY.PEEK[])`` parsed each message for it."""
+        if not section:
+            return len(self._raw)
+        return super().get_size(section)
+
     def __bytes__(self) -> bytes:
         return self._raw
 

@@ -47,6 +47,7 @@ def frozen_heap() -> Iterator[None]:
         ("(BODYSTRUCTURE)", b'"mixed"'),
         ("(ENVELOPE)", b'"partes"'),
         ("(BODY.PEEK[1])", b"x"),
+        ("(RFC822.SIZE)", b"RFC822.SIZE %d" % len(MANY_PARTS)),
     ],
 )
 @pytest.mark.usefixtures("frozen_heap")
