@@ -184,7 +184,7 @@ class State(ConnectionState):
             return await self._fast_fetch(cmd)
         if isinstance(cmd, FetchCommand | StoreCommand) and self._session and self._selected:
             uids = slices.uids_named(self._selected, cmd.sequence_set)
-            if uids is not None and len(uids) > slices.SLICE:
+            if uids is not None and slices.answered_in_slices(cmd, uids):
                 return slices.SlicedResponse(cmd.tag, partial(self._answer_in_slices, cmd, uids))
         if isinstance(cmd, ExpungeCommand) and self._session and self._selected:
             return slices.SlicedResponse(cmd.tag, partial(self._expunge_in_slices, cmd))

@@ -6,7 +6,8 @@ attribute, rendered by ``BytesFormat``, written piece by piece). Here a command 
 matches a strict grammar skips both:
 
 - **Parsing.** ``tag [UID ]FETCH set attributes`` with single spaces, a set of at most
-  ``MAX_MESSAGES`` messages written as numbers and ``n:m`` ranges (no ``*``), and an
+  ``MAX_MESSAGES`` messages (one, when the messages are read) written as numbers and
+  ``n:m`` ranges (no ``*``), and an
   attribute list that pymap's own parser read the same way before (``_AttributeCache``: a
   client sends the same few lists again and again). The command object is pymap's own
   ``FetchCommand``/``UidFetchCommand`` (as subclasses that say they came this way), so what
@@ -63,7 +64,9 @@ __all__ = [
 ]
 
 MAX_MESSAGES: Final = 64
-"""Most messages one command may name to be answered here (a bulk fetch goes to pymap)."""
+"""Most messages one command may name to be answered here (a bulk fetch goes to pymap);
+one only when the message is read (its bytes, size or envelope): the answer is made whole
+before it is written, so that is never more than one message."""
 
 _TAG: Final = rb"[\x21\x23\x24\x26\x27\x2C-\x5B\x5D\x5E-\x7A\x7C\x7E]+"  # pymap's Tag
 _NUMBER: Final = rb"[1-9][0-9]{0,9}"
@@ -196,7 +199,7 @@ def parse(line: bytes | bytearray | memoryview, params: Params) -> FastCommand |
     if count > MAX_MESSAGES:
         return None
     attributes = _ATTRIBUTES.get(bytes(attributes_text), uid, params)
-    if attributes is None:
+    if attributes is None or (attributes.loads and count > 1):
         return None
     command = FastUidFetch if uid else FastFetch
     return command(bytes(tag), SequenceSet(sequences, uid), attributes)

@@ -61,3 +61,62 @@ async def test_client_that_stops_reading_responses_is_cut_off(store: Store) -> N
             writer.close()
             connection_log.removeHandler(noticed)
             connection_log.setLevel(level)
+
+
+MESSAGES = 40
+"""Messages of 2 MB one FETCH asks for: 80 MB, each held whole and then buffered for the
+client before the fix (the node grew by 160-210 MB)."""
+
+
+def _peak_resident_reset() -> None:
+    """Start the kernel's count of this process's peak resident memory over (Linux)."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+def _peak_resident() -> int:
+    with open("/proc/self/status") as status:
+        [line] = [line for line in status if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+@pytest.mark.parametrize(
+    "command",
+    [b"FETCH 1:%d BODY.PEEK[]" % MESSAGES, b"FETCH 1:* (UID BODY.PEEK[])"],
+    ids=["numbered", "whole-mailbox"],
+)
+async def test_a_fetch_of_many_large_messages_is_written_as_the_client_reads(
+    store: Store, command: bytes
+) -> None:
+    await accounts(store)
+    big = mail("grande", ("x" * 78 + "\r\n") * 25_000)  # 2 MB
+    for _ in range(MESSAGES):
+        await store.deliver("z@example.pe", [AGENT], big)
+    noticed = _Noticed()
+    connection_log = logging.getLogger("gateway.imap.connection")
+    connection_log.addHandler(noticed)
+    level = connection_log.level
+    connection_log.setLevel(logging.INFO)
+    async for running in serve(store, bounds=Bounds(idle_timeout=0.5)):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", running.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        try:
+            writer.write(f'a LOGIN {AGENT} "{PASSWORD}"\r\nb SELECT INBOX\r\n'.encode())
+            await writer.drain()
+            while b"b OK" not in await reader.readline():
+                pass
+            _peak_resident_reset()
+            before = _peak_resident()
+            writer.write(b"c " + command + b"\r\n")  # and nothing more is read
+            await writer.drain()
+            async with asyncio.timeout(20):
+                await noticed.cut_off.wait()
+            grown = _peak_resident() - before
+        finally:
+            writer.close()
+            connection_log.removeHandler(noticed)
+            connection_log.setLevel(level)
+    assert grown < 10 * len(big), f"the node grew by {grown / 1e6:.0f} MB for one FETCH"
