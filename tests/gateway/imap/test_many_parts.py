@@ -25,7 +25,7 @@ MANY_PARTS = (
     + b"--b\r\n\r\nx\r\n" * PARTS
     + b"--b--\r\n"
 )
-MESSAGES = 30
+MESSAGES = 20
 
 
 @pytest.fixture
@@ -41,36 +41,35 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-@pytest.mark.parametrize(
-    ("items", "expect"),
-    [
-        ("(BODYSTRUCTURE)", b'"mixed"'),
-        ("(ENVELOPE)", b'"partes"'),
-        ("(BODY.PEEK[1])", b"x"),
-        ("(RFC822.SIZE)", b"RFC822.SIZE %d" % len(MANY_PARTS)),
-    ],
-)
+FETCHES = [
+    ("(BODYSTRUCTURE)", b'"mixed"'),
+    ("(ENVELOPE)", b'"partes"'),
+    ("(BODY.PEEK[1])", b"x"),
+    ("(RFC822.SIZE)", b"RFC822.SIZE %d" % len(MANY_PARTS)),
+]
+
+
 @pytest.mark.usefixtures("frozen_heap")
-async def test_a_fetch_of_many_part_messages_leaves_the_loop_free(
-    imap: Running, items: str, expect: bytes
-) -> None:
+async def test_a_fetch_of_many_part_messages_leaves_the_loop_free(imap: Running) -> None:
     for _ in range(MESSAGES):
         await imap.store.deliver("z@example.pe", [AGENT], MANY_PARTS)
+    client = await in_thread(lambda: imap.login(AGENT))
+    await in_thread(lambda: client.select("INBOX"))
 
-    def fetch() -> list[bytes]:
-        client = imap.login(AGENT)
-        client.select("INBOX")
-        status, data = client.fetch("1:*", items)
-        assert status == "OK", data
-        return [_answer(item) for item in data if item != b")"]
+    for items, expect in FETCHES:
 
-    async with loop_pauses() as pauses:
-        answers = await in_thread(fetch)
+        def fetch(items: str = items) -> list[bytes]:
+            status, data = client.fetch("1:*", items)
+            assert status == "OK", data
+            return [_answer(item) for item in data if item != b")"]
 
-    assert len(answers) == MESSAGES
-    assert all(expect in answer for answer in answers)
-    longest = max(pauses, default=0.0)
-    assert longest < 0.5, f"the event loop was held {longest:.2f} s by one FETCH"
+        async with loop_pauses() as pauses:
+            answers = await in_thread(fetch)
+
+        assert len(answers) == MESSAGES, items
+        assert all(expect in answer for answer in answers), items
+        longest = max(pauses, default=0.0)
+        assert longest < 0.5, f"the event loop was held {longest:.2f} s by FETCH 1:* {items}"
 
 
 async def test_the_structure_still_names_every_part_up_to_the_limit(imap: Running) -> None:
