@@ -105,9 +105,18 @@ def test_search_string_not_in_its_charset_is_invalid() -> None:
     assert isinstance(parse(line), InvalidCommand)
 
 
-def test_a_header_field_too_long_to_parse_is_left_out() -> None:
-    long_field = b"X-Nota: " + b"a" * MAX_PARSED_FIELD + b"\r\n"
+@pytest.mark.parametrize(
+    "long_field",
+    [
+        b"X-Nota: " + b"a" * MAX_PARSED_FIELD + b"\r\n",
+        # 2 000 parameters (17 KB) took the parser 0.07 s, 8 000 (100 KB) 0.35 s.
+        b"Content-Type: text/plain; " + b"; ".join(b"p%d=v" % n for n in range(2000)) + b"\r\n",
+    ],
+    ids=["one-word", "parameters"],
+)
+def test_a_header_field_too_long_to_parse_is_left_out(long_field: bytes) -> None:
     header = b"Subject: corta\r\n" + long_field + b"X-Nota: breve\r\n\r\n"
     parsed = MessageContent.parse(header + b"cuerpo\r\n").header.parsed
     assert [str(value) for value in parsed[b"x-nota"]] == ["breve"]
     assert [str(value) for value in parsed[b"subject"]] == ["corta"]
+    assert b"content-type" not in parsed or not parsed[b"content-type"]
