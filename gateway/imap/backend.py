@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from argparse import ArgumentParser, Namespace
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any, Final
@@ -68,6 +68,7 @@ from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
 from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
+from gateway.imap.wildcards import WILDCARDS_ON_LOOP, wildcards
 from gateway.logins import LoginChecks, LoginRefused
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.errors import StoreError
@@ -410,6 +411,33 @@ class Session(BaseSession[Message]):
         if mbx.trusts(selected):  # what ``update_selected`` would find, without its call
             return pairs, selected
         return pairs, await mbx.update_selected(selected)
+
+    async def list_mailboxes(
+        self,
+        ref_name: str,
+        filter_: str,
+        subscribed: bool = False,
+        selected: SelectedMailbox | None = None,
+    ) -> tuple[Iterable[tuple[str, str | None, Sequence[bytes]]], SelectedMailbox | None]:
+        """pymap's LIST and LSUB, with a pattern of many wildcards matched in a worker
+        thread: it may cost up to about a millisecond a folder (``gateway.imap.wildcards``),
+        and an account may have ``MAX_FOLDERS``; the usual ``*``, ``%`` or ``INBOX/%``
+        cost microseconds."""
+        if not filter_:
+            return await super().list_mailboxes(ref_name, filter_, subscribed, selected)
+        mailboxes = self.mailbox_set
+        tree = await (mailboxes.list_subscribed() if subscribed else mailboxes.list_mailboxes())
+        delimiter = mailboxes.delimiter
+
+        def matching() -> list[tuple[str, str | None, Sequence[bytes]]]:
+            return [
+                (entry.name, delimiter, entry.attributes)
+                for entry in tree.list_matching(ref_name, filter_)
+            ]
+
+        on_loop = wildcards(ref_name + filter_) <= WILDCARDS_ON_LOOP
+        found = matching() if on_loop else await asyncio.to_thread(matching)
+        return found, await self._load_updates(selected, None)
 
     async def search_mailbox(
         self, selected: SelectedMailbox, keys: frozenset[SearchKey]

@@ -50,6 +50,13 @@ fix is; drop it when pymap ships that fix (checked against pymap 0.36.7).
    (``gateway.imap.folding``; BODY and TEXT are matched the same way in
    ``gateway.imap.shape``). Upstream fix: the same in ``_in`` and ``MessageContent``'s
    ``contains``.
+7. **LIST patterns in exponential time.** ``ListTree.list_matching`` turned a pattern into
+   a regular expression that backtracks through every placing of its wildcards: a
+   logged-in ``LIST "" "*a*a*a*a*a*a*a*a*b"`` against a folder named with 40 ``a`` (which
+   the client may create) held the event loop 3.8 s, and each two more ``*`` ten times as
+   long. Here the pattern is matched by ``gateway.imap.wildcards``, without backtracking;
+   ``INBOX`` is matched in any case, as before. Upstream fix: the same matcher in
+   ``ListTree``.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ import pymap.parsing.command.auth
 import pymap.parsing.modutf7
 import pymap.parsing.response.specials
 import pymap.parsing.specials.mailbox
+from pymap.listtree import ListEntry, ListTree
 from pymap.parsing import Params
 from pymap.parsing.exceptions import InvalidContent, NotParseable
 from pymap.parsing.specials.astring import AString
@@ -74,6 +82,7 @@ from pymap.parsing.specials.searchkey import SearchKey
 from pymap.search import SearchCriteria
 
 from gateway.imap.folding import contains_text
+from gateway.imap.wildcards import ListPattern
 
 __all__ = ["MAX_PARSED_FIELD", "InvalidModifiedUtf7", "decode_modutf7", "encode_modutf7", "install"]
 
@@ -217,6 +226,20 @@ def _in(cls: type[SearchCriteria], substr: str, data: str) -> bool:
     return contains_text(substr, data)
 
 
+def _list_matching(self: ListTree, ref_name: str, filter_: str) -> Iterator[ListEntry]:
+    """``ListTree.list_matching``: the entries whose names match the pattern, ``INBOX`` in
+    any case."""
+    joined = ref_name + filter_
+    pattern = ListPattern(joined, self._delimiter)
+    inbox = ListPattern(joined.upper(), self._delimiter).matches("INBOX")
+    for entry in self.list():
+        if entry.name == "INBOX":
+            if inbox:
+                yield entry
+        elif pattern.matches(entry.name):
+            yield entry
+
+
 def install() -> None:
     """Put the fixes in place (idempotent). Modules that imported the decoder by name get it too."""
     pymap.parsing.modutf7.modutf7_decode = _modutf7_decode
@@ -229,3 +252,4 @@ def install() -> None:
     pymap.bytes.BytesFormat.__mod__ = _format_mod  # type: ignore[method-assign]
     pymap.mime.parsed.ParsedHeaders._parse = _parse_headers  # type: ignore[method-assign,assignment]
     SearchCriteria._in = _in  # type: ignore[method-assign,assignment]
+    ListTree.list_matching = _list_matching  # type: ignore[method-assign]
