@@ -48,8 +48,9 @@ from pymap.parsing.response.specials import (
 )
 from pymap.parsing.specials import FetchAttribute, FetchValue, ObjectId, SequenceSet
 from pymap.parsing.specials.flag import Flag
-from pymap.parsing.specials.sequenceset import MaxValue
 from pymap.selected import SelectedMailbox, SynchronizedMessages
+
+from gateway.imap.spans import spans_of
 
 __all__ = [
     "IncrementalMessages",
@@ -123,22 +124,6 @@ class RecentFlags(SessionFlags):
         self.added |= given - self._recent
         self._recent |= given
         return len(given)
-
-
-def _bounds(element: Any, maximum: int) -> tuple[int, int] | None:
-    """The inclusive range one sequence-set element covers, as ``SequenceSet.iter`` reads it
-    (``n:*`` above the maximum still means the last one)."""
-    if isinstance(element, int):
-        return (element, element) if element <= maximum else None
-    if isinstance(element, MaxValue):
-        return maximum, maximum
-    left, right = element
-    left = maximum if isinstance(left, MaxValue) else left
-    right = maximum if isinstance(right, MaxValue) else right
-    low = min(left, right)
-    if low > maximum:
-        return None
-    return low, min(max(left, right), maximum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,24 +283,13 @@ class IncrementalMessages(SynchronizedMessages):
     def _indexes(self, seq_set: SequenceSet) -> Iterator[int]:
         """Positions in ``_sorted`` the set names, ascending, each once."""
         ordered = self._sorted
-        spans: list[tuple[int, int]] = []
         maximum = self.max_uid if seq_set.uid else len(ordered)
-        for element in seq_set.value:
-            bounds = _bounds(element, maximum)
-            if bounds is None:
-                continue
-            low, high = bounds
+        for low, high in spans_of(seq_set, maximum):  # ascending and disjoint
             if seq_set.uid:
                 start, stop = bisect_left(ordered, low), bisect_right(ordered, high)
             else:
                 start, stop = max(low, 1) - 1, min(high, len(ordered))
-            if start < stop:
-                spans.append((start, stop))
-        spans.sort()
-        done = 0
-        for start, stop in spans:
-            yield from range(max(start, done), stop)
-            done = max(done, stop)
+            yield from range(start, stop)
 
     def get_uids(self, seq_set: SequenceSet) -> Sequence[tuple[int, int]]:
         ordered = self._sorted
