@@ -8,7 +8,11 @@ megabyte (``gateway.imap.pymap_fixes``, fix 6).
 
 from __future__ import annotations
 
+import gc
 import imaplib
+from collections.abc import Iterator
+
+import pytest
 
 from tests import mailbox_fill
 from tests.gateway.http.rig import loop_pauses
@@ -19,6 +23,19 @@ NEEDLE = b"a" * 4000 + b"b"
 that starts over at each position."""
 RUN = 512 * 1024
 """Characters of ``a`` in the hostile message: 1.8 s of the event loop before the fix."""
+
+
+@pytest.fixture
+def frozen_heap() -> Iterator[None]:
+    """As ``serve`` freezes what it holds once started: the collector's full passes over
+    this test process's own heap (0.1-0.3 s late in the suite) are a pause the node does
+    not have."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _uid_search(client: imaplib.IMAP4, key: str, literal: bytes) -> list[bytes]:
@@ -99,11 +116,13 @@ async def test_a_search_by_a_set_of_repeated_ranges_leaves_the_loop_free(imap: R
     assert longest < 0.5, f"the event loop was held {longest:.2f} s by one SEARCH"
 
 
+@pytest.mark.usefixtures("frozen_heap")
 async def test_a_search_of_thousands_of_keys_leaves_the_loop_free(imap: Running) -> None:
     # Each key is tried on each message: 5 000 distinct keys (within the 64 KiB a command may
-    # have) over a slice of 500 messages held every other client 0.7 s, slice after slice.
-    await mailbox_fill.fill(imap.store, "z@example.pe", AGENT, 2000)
-    keys = " ".join("UID 1:%d" % (10_000 + n) for n in range(5000))
+    # have) over a slice of 500 messages held every other client 0.6 s, slice after slice.
+    # Reading the command itself takes pymap 0.1-0.2 s, once.
+    await mailbox_fill.fill(imap.store, "z@example.pe", AGENT, 4000)
+    keys = " ".join(f"UID 1:{10_000 + n}" for n in range(5000))
 
     def search() -> list[bytes]:
         client = imap.login(AGENT)
@@ -115,6 +134,7 @@ async def test_a_search_of_thousands_of_keys_leaves_the_loop_free(imap: Running)
     async with loop_pauses() as pauses:
         found = await in_thread(search)
 
-    assert len(found) == 2000
-    longest = max(pauses, default=0.0)
-    assert longest < 0.25, f"the event loop was held {longest:.2f} s by one SEARCH"
+    assert len(found) == 4000
+    longest, second = sorted(pauses)[-1], sorted(pauses)[-2]
+    assert longest < 0.5, f"the event loop was held {longest:.2f} s by one SEARCH"
+    assert second < 0.25, f"the event loop was held {second:.2f} s more than once"
