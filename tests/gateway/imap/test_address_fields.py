@@ -9,9 +9,7 @@ A ``To:`` of 4 000 recipients (150 KB, a mail an agent may send an office) took 
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,17 +22,6 @@ MANY_RECIPIENTS = (
     + b", ".join(b"Agente %d <agente%d@agencias.pe>" % (n, n) for n in range(RECIPIENTS))
     + b"\r\nSubject: circular\r\n\r\nA todos los agentes.\r\n"
 )
-
-
-@pytest.fixture
-def frozen_heap() -> Iterator[None]:
-    """As ``serve`` freezes what it holds once started (see ``test_many_parts``)."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @pytest.mark.usefixtures("frozen_heap")

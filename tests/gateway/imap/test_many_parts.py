@@ -10,9 +10,6 @@ messages; what is left on it is writing one message's structure.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-
 import pytest
 
 from tests.gateway.http.rig import loop_pauses
@@ -26,19 +23,6 @@ MANY_PARTS = (
     + b"--b--\r\n"
 )
 MESSAGES = 20
-
-
-@pytest.fixture
-def frozen_heap() -> Iterator[None]:
-    """As ``serve`` freezes what it holds once started: the collector's full passes over
-    this test process's own heap (0.08-0.1 s each, and parsing 999 parts brings one on) are
-    a pause the node does not have."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 FETCHES = [

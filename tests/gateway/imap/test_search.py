@@ -8,9 +8,7 @@ megabyte (``gateway.imap.pymap_fixes``, fix 6).
 
 from __future__ import annotations
 
-import gc
 import imaplib
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,19 +21,6 @@ NEEDLE = b"a" * 4000 + b"b"
 that starts over at each position."""
 RUN = 512 * 1024
 """Characters of ``a`` in the hostile message: 1.8 s of the event loop before the fix."""
-
-
-@pytest.fixture
-def frozen_heap() -> Iterator[None]:
-    """As ``serve`` freezes what it holds once started: the collector's full passes over
-    this test process's own heap (0.1-0.3 s late in the suite) are a pause the node does
-    not have."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _uid_search(client: imaplib.IMAP4, key: str, literal: bytes) -> list[bytes]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -29,38 +31,50 @@ class _Noticed(logging.Handler):
             self.cut_off.set()
 
 
-async def test_client_that_stops_reading_responses_is_cut_off(store: Store) -> None:
-    await accounts(store)
-    big = mail("grande", ("x" * 78 + "\r\n") * 25_000)  # 2 MB
-    await store.deliver("z@example.pe", [AGENT], big)
+@asynccontextmanager
+async def _slow_client(
+    store: Store,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.Event]]:
+    """A client of a small receive buffer, logged in with INBOX selected, to a server that
+    cuts off after 0.5 s a client that does not read; the event is set when it does."""
     noticed = _Noticed()
     connection_log = logging.getLogger("gateway.imap.connection")
     connection_log.addHandler(noticed)
     level = connection_log.level
     connection_log.setLevel(logging.INFO)
-    async for running in serve(store, bounds=Bounds(idle_timeout=0.5)):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", running.port))
-        reader, writer = await asyncio.open_connection(sock=sock)
-        try:
-            writer.write(f'a LOGIN {AGENT} "{PASSWORD}"\r\nb SELECT INBOX\r\n'.encode())
-            writer.write(b"".join(b"c%d UID FETCH 1 BODY.PEEK[]\r\n" % n for n in range(10)))
-            await writer.drain()
-            async with asyncio.timeout(20):  # 20 MB asked for, never read
-                await noticed.cut_off.wait()
-            received = 0
-            with pytest.raises(ConnectionResetError):
-                async with asyncio.timeout(10):
-                    while chunk := await reader.read(1 << 20):
-                        received += len(chunk)
-                    raise ConnectionResetError("closed")  # an orderly close counts too
-            assert received < 10 * len(big)
-        finally:
-            writer.close()
-            connection_log.removeHandler(noticed)
-            connection_log.setLevel(level)
+    try:
+        async for running in serve(store, bounds=Bounds(idle_timeout=0.5)):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", running.port))
+            reader, writer = await asyncio.open_connection(sock=sock)
+            try:
+                writer.write(f'a LOGIN {AGENT} "{PASSWORD}"\r\nb SELECT INBOX\r\n'.encode())
+                yield reader, writer, noticed.cut_off
+            finally:
+                writer.close()
+    finally:
+        connection_log.removeHandler(noticed)
+        connection_log.setLevel(level)
+
+
+async def test_client_that_stops_reading_responses_is_cut_off(store: Store) -> None:
+    await accounts(store)
+    big = mail("grande", ("x" * 78 + "\r\n") * 25_000)  # 2 MB
+    await store.deliver("z@example.pe", [AGENT], big)
+    async with _slow_client(store) as (reader, writer, cut_off):
+        writer.write(b"".join(b"c%d UID FETCH 1 BODY.PEEK[]\r\n" % n for n in range(10)))
+        await writer.drain()
+        async with asyncio.timeout(20):  # 20 MB asked for, never read
+            await cut_off.wait()
+        received = 0
+        with pytest.raises(ConnectionResetError):
+            async with asyncio.timeout(10):
+                while chunk := await reader.read(1 << 20):
+                    received += len(chunk)
+                raise ConnectionResetError("closed")  # an orderly close counts too
+        assert received < 10 * len(big)
 
 
 MESSAGES = 20
@@ -92,33 +106,17 @@ async def test_a_fetch_of_many_large_messages_is_written_as_the_client_reads(
     big = mail("grande", ("x" * 78 + "\r\n") * 50_000)  # 4 MB
     for _ in range(MESSAGES):
         await store.deliver("z@example.pe", [AGENT], big)
-    noticed = _Noticed()
-    connection_log = logging.getLogger("gateway.imap.connection")
-    connection_log.addHandler(noticed)
-    level = connection_log.level
-    connection_log.setLevel(logging.INFO)
-    async for running in serve(store, bounds=Bounds(idle_timeout=0.5)):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", running.port))
-        reader, writer = await asyncio.open_connection(sock=sock)
-        try:
-            writer.write(f'a LOGIN {AGENT} "{PASSWORD}"\r\nb SELECT INBOX\r\n'.encode())
-            writer.write(b"w FETCH 1:2 BODY.PEEK[]\r\n")  # read: what the first FETCH of a
-            await writer.drain()  # process sets up is not counted
-            async with asyncio.timeout(20):
-                while not (await reader.readuntil(b"\r\n")).startswith(b"w OK"):
-                    pass
-            _peak_resident_reset()
-            before = _peak_resident()
-            writer.write(b"c " + command + b"\r\n")  # and nothing more is read
-            await writer.drain()
-            async with asyncio.timeout(20):
-                await noticed.cut_off.wait()
-            grown = _peak_resident() - before
-        finally:
-            writer.close()
-            connection_log.removeHandler(noticed)
-            connection_log.setLevel(level)
+    async with _slow_client(store) as (reader, writer, cut_off):
+        writer.write(b"w FETCH 1:2 BODY.PEEK[]\r\n")  # read: what the first FETCH of a
+        await writer.drain()  # process sets up is not counted
+        async with asyncio.timeout(20):
+            while not (await reader.readuntil(b"\r\n")).startswith(b"w OK"):
+                pass
+        _peak_resident_reset()
+        before = _peak_resident()
+        writer.write(b"c " + command + b"\r\n")  # and nothing more is read
+        await writer.drain()
+        async with asyncio.timeout(20):
+            await cut_off.wait()
+        grown = _peak_resident() - before
     assert grown < 8 * len(big), f"the node grew by {grown / 1e6:.0f} MB for one FETCH"
