@@ -300,8 +300,9 @@ def parsed_off_loop(loaded: LoadedMessage) -> bool:
 class _ParsedOnDemand(LoadedMessage):
     """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
     what most clients fetch, is the message's bytes as stored (a fifth of a single
-    FETCH's cost went to parsing a structure nothing used). Messages that parse inline
-    only: a costlier one is parsed off the loop beforehand."""
+    FETCH's cost went to parsing a structure nothing used). Only messages that parse
+    inline, or that the command reads whole (``BODY[]``, its size): a costlier one whose
+    parts are asked for is parsed off the loop beforehand."""
 
     def __init__(self, message: Message, requirement: FetchRequirement, raw: bytes) -> None:
         super().__init__(message, requirement, None)
