@@ -5,9 +5,10 @@ which backtracks through every way of placing each wildcard: ``LIST "" "*a*a*a*a
 against a folder named with 40 ``a`` took 3.8 s of the event loop, and two more ``*`` ten
 times that. Here the pattern is read as a sequence of literal pieces and wildcards, and a
 name is matched by carrying the set of positions the pattern so far can end at (bits of an
-integer), as an automaton does: each piece costs a search of the name, whatever came before.
-A name dies once no position is left, so a piece is looked at no more often than the name
-is long.
+integer), as an automaton does: each piece of text costs a search of the name (once per
+name however often the pattern repeats it), whatever came before. A name is dropped once no
+position is left, and each piece of text moves the first position on, so a name of n
+characters is done with within n pieces of text, however long the pattern.
 """
 
 from __future__ import annotations
