@@ -33,6 +33,7 @@ FETCHES = [
 ]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # IMAP's work alone
 @pytest.mark.usefixtures("frozen_heap")
 async def test_a_fetch_of_many_part_messages_leaves_the_loop_free(imap: Running) -> None:
     for _ in range(MESSAGES):

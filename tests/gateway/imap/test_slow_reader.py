@@ -94,6 +94,7 @@ def _peak_resident() -> int:
     return int(line.split()[1]) * 1024
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # IMAP's work alone
 @pytest.mark.parametrize(
     "command",
     [b"FETCH 1:%d BODY.PEEK[]" % MESSAGES, b"FETCH 1:* (UID BODY.PEEK[])"],
