@@ -353,8 +353,9 @@ def _scanned(raw: bytes, budget: AnalysisBudget) -> str | None:
 
 def time_exceeded(headers: SubmissionHeaders, budget: AnalysisBudget) -> Analysis:
     """The answer to a mail whose reading took longer than the budget allows."""
+    seconds = "el segundo" if budget.seconds == 1 else f"los {budget.seconds:g} segundos"
     note = (
-        f"la lectura del mensaje excedió los {budget.seconds:g} segundos que la aduana dedica "
+        f"la lectura del mensaje excedió {seconds} que la aduana dedica "
         "a un mensaje y se interrumpió. Envíe sus declaraciones en mensajes más pequeños o "
         "más simples."
     )

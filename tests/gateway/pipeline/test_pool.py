@@ -200,7 +200,7 @@ async def test_a_slow_mail_read_after_quick_ones_has_its_whole_time(
             over = await slow
             took = loop.time() - sent
         assert isinstance(over.outcomes[0], NothingReadable)
-        assert "excedió los 1 segundos" in over.outcomes[0].notes[0]
+        assert "excedió el segundo que la aduana dedica" in over.outcomes[0].notes[0]
         assert 1.0 <= took < 30  # never cut short by a timer armed for an earlier mail
         assert pool.replaced == 1
 
