@@ -73,6 +73,11 @@ log = logging.getLogger(__name__)
 DEFAULT_CHANNEL_SEED = b"teledespacho/canal-de-control"
 """Seed of the reproducible channel draw; a deployment sets its own (see ``channels``)."""
 
+TAKE_WHILE_STALLED = 0.05
+"""Seconds a pass waits for one of its jobs to be read or answered before it takes the jobs
+that came meanwhile: a mail that takes seconds to read holds one process, not the jobs that
+arrive behind it (the other processes read them). A busy pass takes them as its jobs are read."""
+
 BeforeCommit = Callable[[Sequence[int]], None]
 """Called with the batch's job ids just before the answering commit (fault injection, metrics).
 
@@ -171,11 +176,17 @@ class PipelineWorker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._in_hand: frozenset[int] = frozenset()
 
     @property
     def pool(self) -> AnalysisPool:
         """The worker processes that read the mails."""
         return self._pool
+
+    @property
+    def jobs_in_hand(self) -> frozenset[int]:
+        """The ids of the jobs taken and not yet answered: being read, read, or answering."""
+        return self._in_hand
 
     # region lifecycle
 
@@ -282,6 +293,7 @@ class PipelineWorker:
                         and (not in_hand or held < DEFAULT_CLAIM_BYTES)
                     ):
                         room = capacity - len(in_hand)
+                        self._wake.clear()  # what comes after the claim's look wakes it
                         claimed = await self._queue.claim(
                             room,
                             exclude=[*self._waiting(), *failed, *(i.id for i in in_hand)],
@@ -290,13 +302,18 @@ class PipelineWorker:
                         exhausted = len(claimed) < room
                         for item in claimed:
                             reading[asyncio.create_task(self._prepare(item))] = item
+                        self._in_hand = frozenset(i.id for i in (*in_hand, *claimed))
                     if not reading and not read and answering is None:
                         return
                     waited: set[asyncio.Future[Any]] = {*reading}
                     if answering is not None:
                         waited.add(answering)
                     if waited:
-                        await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                        done, _ = await asyncio.wait(
+                            waited, timeout=TAKE_WHILE_STALLED, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        if not done and self._wake.is_set():
+                            exhausted = False  # stalled on a slow mail: take what came since
                     if (
                         answering is None
                         and reading
@@ -325,6 +342,7 @@ class PipelineWorker:
                         read = {}
                         answering = asyncio.create_task(self._process(ready, plans))
             finally:
+                self._in_hand = frozenset()
                 for task in reading:
                     task.cancel()
                 if answering is not None:
