@@ -185,7 +185,8 @@ class PipelineWorker:
 
     @property
     def jobs_in_hand(self) -> frozenset[int]:
-        """The ids of the jobs taken and not yet answered: being read, read, or answering."""
+        """The ids of the jobs in hand at the pass's last claim (being read, read, or being
+        answered), with any answered since; empty between passes."""
         return self._in_hand
 
     # region lifecycle
