@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from email.header import decode_header, make_header
 from email.headerregistry import DateHeader, UnstructuredHeader
 from typing import Any, Final, cast
 
@@ -274,14 +273,9 @@ def decoded_text(part: MessageContent) -> str:
 
 
 def decoded_header(part: MessageContent) -> str:
-    """The header with RFC 2047 encoded words decoded."""
-    fields = []
-    for _, value in part.header.folded:
-        try:
-            fields.append(str(make_header(decode_header(bytes(value).decode("latin-1")))))
-        except (ValueError, LookupError):
-            fields.append(bytes(value).decode("latin-1"))
-    return "".join(fields)
+    """The header with RFC 2047 encoded words decoded (the same decoding as SEARCH HEADER's
+    ``decoded_headers``)."""
+    return "".join(decode_words(bytes(value).decode("latin-1")) for _, value in part.header.folded)
 
 
 class LoadedMessage(BaseLoadedMessage):
