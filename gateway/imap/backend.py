@@ -70,6 +70,7 @@ from gateway.imap.registry import MailboxRegistry
 from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
 from gateway.imap.wildcards import WILDCARDS_ON_LOOP, wildcards
 from gateway.logins import LoginChecks, LoginRefused
+from gateway.turns import Turns
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.errors import StoreError
 from mailboxes.folders import INBOX, Folders
@@ -323,10 +324,6 @@ class Identity(IdentityInterface):
         raise NotAllowedError("Accounts are managed with teledispatch account.")
 
 
-SEARCH_STEP: Final = 0.02
-"""Seconds a SEARCH matches messages before the event loop is let go to other clients."""
-
-
 def _command_reads_content() -> bool:
     """Whether the FETCH being answered sends message bytes (pymap gives us only set_seen)."""
     command = current_command.get(None)
@@ -448,16 +445,15 @@ class Session(BaseSession[Message]):
     ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
         """pymap's SEARCH, with a message too costly to parse on the loop also matched in a
         worker thread (a text key over a message of 19 MB, its parts decoded and
-        case-folded, its header fields parsed, held every other client 0.2-0.4 s), and the
-        loop let go every ``SEARCH_STEP`` (each key is tried on each message: 5 000 keys,
-        within a command's bound, held it 0.6 s a slice of 500 messages)."""
+        case-folded, its header fields parsed, held every other client 0.2-0.4 s), taking
+        turns on the loop between messages (``gateway.turns``): each key is tried on each
+        message, and 5 000 keys, within a command's bound, held it 0.6 s a slice of 500."""
         mbx = await self._selected_data(selected)
         requirement = FetchRequirement.reduce(key.requirement for key in keys)
         params = SearchParams(selected, disabled=self.config.disable_search_keys)
         search = SearchCriteriaSet(keys, params)
         found: list[tuple[int, Message]] = []
-        loop = asyncio.get_running_loop()
-        since = loop.time()
+        turns = Turns()
         async for seq, message in mbx.find(search.sequence_set, selected):
             loaded = await message.load_content(requirement)
             if parsed_off_loop(loaded):
@@ -466,9 +462,7 @@ class Session(BaseSession[Message]):
                 matched = search.matches(seq, message, loaded)
             if matched:
                 found.append((seq, message))
-            if loop.time() - since > SEARCH_STEP:
-                await asyncio.sleep(0)  # the other clients' turn
-                since = loop.time()
+            await turns.step()  # the other clients' turn, now and then
         return found, await mbx.update_selected(selected)
 
     async def update_flags(
