@@ -26,6 +26,9 @@ client without a limit. Here, before any byte is buffered:
 - a client has ``Bounds.login_timeout`` seconds from connecting to log in (however slowly
   it trickles bytes), then ``Bounds.idle_timeout`` seconds for each command, IDLE's ``DONE``
   included; on expiry it gets ``* BYE Autologout`` (RFC 3501 section 5.4);
+- a client that pipelines commands takes turns on the event loop with the others
+  (``gateway.turns``): commands already received never wait for the socket, and 50 000
+  ``NOOP`` written at once held every other client 2.7 s;
 - a client that stops reading our responses is cut off: before login at the login deadline,
   after it when one response takes longer than the idle timeout to be taken.
 
@@ -76,6 +79,7 @@ from gateway.imap import fast_fetch
 from gateway.imap.nesting import MAX_NESTING, nesting
 from gateway.imap.slices import SlicedResponse
 from gateway.tls.plaintext import drop_buffered
+from gateway.turns import Turns
 
 __all__ = ["BoundedConnection", "Bounds", "LiteralTooBig"]
 
@@ -194,6 +198,7 @@ class BoundedConnection(IMAPConnection):
         self._watchdog: asyncio.TimerHandle | None = None
         self._reading: asyncio.Task[Any] | None = None  # the task waiting for the client
         self._timed_out = False
+        self._turns = Turns()  # pipelined commands never wait for the client
 
     async def run(self, state: ConnectionState) -> None:
         self._state = state
@@ -353,6 +358,7 @@ class BoundedConnection(IMAPConnection):
         return memoryview(extra_literal + bytes(extra_line))
 
     async def read_command(self, state: ConnectionState) -> Command:
+        await self._turns.step()
         self._start_command()
         if not self.logged_in:
             self._commands_before_login += 1
