@@ -47,6 +47,7 @@ from gateway.pop3.maildrop import StoredListing
 from gateway.pop3.session import DEFAULT_MAX_AUTH_FAILURES, DEFAULT_MAX_BAD_COMMANDS, Pop3Session
 from gateway.tls.handshake import TlsHandshakes, start_tls_server
 from gateway.tls.plaintext import drop_buffered
+from gateway.turns import Turns
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.store import Store
 
@@ -243,7 +244,9 @@ class _Connection:
 
     async def _serve(self) -> None:
         session = self.session
+        turns = Turns()  # pipelined commands never wait for the client
         while True:
+            await turns.step()
             await self._flush()  # greeting, or the answer to the last request
             event = session.next_event()
             if isinstance(event, NeedData):
