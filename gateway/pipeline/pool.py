@@ -360,6 +360,9 @@ class _Call:
     future: asyncio.Future[_Answer]
     prefer: _Worker | None = None
     """The process to send it to when it has room (the one holding its analysis)."""
+    bulky: bool = False
+    """It carries a large mail or analysis (``_bulky``): read by a process holding no other
+    such request, with nothing queued behind it."""
 
 
 def _patience(call: _Call, *, stalled: bool) -> float:
@@ -416,12 +419,18 @@ class _Worker:
             and self.writer is not None
             and len(self.calls) < _DEPTH
             and not (self.calls and self.stalled)
+            and not self.holds_bulky()
         )
+
+    def holds_bulky(self) -> bool:
+        """Whether a large mail or analysis is among its requests (``_Call.bulky``)."""
+        return any(call.bulky for call in self.calls)
 
     def waited_for(self) -> bool:
         """Whether a request preferring this process waits for its room: it is alive and
-        not stuck on a slow request (then it goes to another process at once)."""
-        return not self.killed and not self.stalled
+        not stuck on a slow request or busy with a large one (then it goes to another process
+        at once)."""
+        return not self.killed and not self.stalled and not self.holds_bulky()
 
     def send(self, call: _Call) -> None:
         assert self.writer is not None
@@ -656,6 +665,13 @@ class AnalysisPool:
         process would have to unpickle the analysis and validate its declarations again (with
         two processes, a tenth more of their CPU per declaration); the requests behind it go
         on.
+
+        A large request (``_Call.bulky``: a mail or an analysis of megabytes, which may take
+        seconds to read) has its process to itself, nothing queued behind it. While small
+        requests wait, large ones take at most all processes but one, the small ones passing
+        them: ten DUAs of 2.6 MB from one agent filled both processes' pipes, each stalled
+        pipe was read twice (by its process and the other), and another agent's declaration,
+        sent after them, waited 21 s.
         """
         later: list[_Call] = []
         while self._waiting:
@@ -666,6 +682,9 @@ class AnalysisPool:
             if not free:
                 self._waiting.appendleft(call)
                 break
+            if call.bulky and self._small_ones_first():
+                later.append(call)
+                continue
             holder = call.prefer
             if holder is not None and holder not in free and holder.waited_for():
                 later.append(call)  # its analysis is there: room comes within a request
@@ -679,6 +698,15 @@ class AnalysisPool:
             dead = next((worker for worker in self._workers if worker.killed), None)
             if dead is not None:
                 self._replacing = asyncio.get_running_loop().create_task(self._replace(dead))
+
+    def _small_ones_first(self) -> bool:
+        """Whether a large request waits for the small ones queued behind it: all processes
+        but one hold a large request already (one, in a pool of one), and a small one waits."""
+        live = [worker for worker in self._workers if not worker.killed]
+        reading_bulky = sum(worker.holds_bulky() for worker in live)
+        if reading_bulky < max(1, len(live) - 1):
+            return False
+        return any(not call.bulky and not call.future.done() for call in self._waiting)
 
     async def _replace(self, dead: _Worker) -> None:
         """A fresh process in the place of a killed one."""
@@ -728,11 +756,13 @@ class AnalysisPool:
         """
         await self.start()
         self._replace_failed = False
-        if _bulky(request):
+        bulky = _bulky(request)
+        if bulky:
             data = await asyncio.to_thread(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        call = _Call(data, seconds, asyncio.get_running_loop().create_future(), prefer)
+        future = asyncio.get_running_loop().create_future()
+        call = _Call(data, seconds, future, prefer, bulky)
         self._waiting.append(call)
         self._dispatch()
         return await call.future

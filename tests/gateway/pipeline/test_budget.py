@@ -17,6 +17,7 @@ from typing import Any
 
 from config.clock import FixedClock
 from config.settings import Settings
+from gateway.demo import DEMO_AGENTS
 from gateway.directory import INTAKE_FOLDER
 from gateway.node import Node
 from gateway.pipeline.worker import PipelineWorker
@@ -86,12 +87,12 @@ async def replies_when(node: Node, condition: Callable[[list[EmailMessage]], boo
     return time.monotonic() - start
 
 
-async def intake(node: Node, raw: bytes) -> None:
+async def intake(node: Node, raw: bytes, sender: str = AGENT.address) -> None:
     """Queue ``raw`` for office 118 as the SMTP handler does once it has said 250 (over SMTP,
     a million lines take aiosmtpd seconds to receive: not what is measured here)."""
     assert node.store is not None
     recipient = Recipient(OFFICE, INTAKE_FOLDER, intake_office="118")
-    await node.store.deliver(AGENT.address, [recipient], raw)
+    await node.store.deliver(sender, [recipient], raw)
 
 
 async def until_in_hand(worker: PipelineWorker) -> None:
@@ -157,3 +158,42 @@ async def test_a_mail_that_overruns_its_time_is_cut_off_and_delays_no_other_offi
     assert refused["X-Teledespacho-Error"] is None
     text = " ".join(body_text(refused).split())
     assert "excedió los 2 segundos" in text
+
+
+async def test_large_mails_from_one_agent_do_not_hold_back_another_agents(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Ten DUAs of 2.6 MB from one agent (within every limit) once held another agent's
+    declaration, sent after them, 21 s: they filled both processes' pipes, and what was
+    queued behind a stalled one was read twice. A large mail now has a process to itself and
+    a small one passes those still waiting. Here twenty of 380 KB, queued just before it."""
+    other = DEMO_AGENTS[1]
+    async with running(tmp_path, clock) as node:
+        assert node.store is not None
+        for n in range(20):
+            large = sample_declaration(
+                "dua", as_of=date(2026, 11, 2), agent_code=AGENT.agent_code,
+                series_count=3000, reference=f"L{n}",
+            )  # fmt: skip
+            await intake(node, submission(flat(large), sender=AGENT.address))
+        small = sample_declaration(
+            "dua", as_of=date(2026, 11, 2), agent_code=other.agent_code, reference="S"
+        )
+        raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
+        await intake(node, raw, sender=other.address)
+        answered_before = len(await node.store.list_messages(AGENT.address))
+        committed = asyncio.Event()
+        unsubscribe = node.store.subscribe(lambda change: committed.set())
+        try:
+            async with asyncio.timeout(120):
+                while not await node.store.list_messages(other.address):
+                    await committed.wait()
+                    committed.clear()
+        finally:
+            unsubscribe()
+        passed_it = len(await node.store.list_messages(AGENT.address)) - answered_before
+        print(f"{answered_before} large answered before it came, {passed_it} after")
+
+    # Those already read or being read when it came may be answered first (one to four);
+    # before, it waited for all of them (11-17).
+    assert passed_it <= 6, f"{passed_it} large mails queued before it were answered first"
