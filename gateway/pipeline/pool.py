@@ -423,8 +423,9 @@ class _Worker:
         )
 
     def holds_bulky(self) -> bool:
-        """Whether a large mail or analysis is among its requests (``_Call.bulky``)."""
-        return any(call.bulky for call in self.calls)
+        """Whether a large mail or analysis is among its requests (``_Call.bulky``): the
+        last one, as nothing is sent behind such a request (``free``)."""
+        return bool(self.calls) and self.calls[-1].bulky
 
     def waited_for(self) -> bool:
         """Whether a request preferring this process waits for its room: it is alive and
