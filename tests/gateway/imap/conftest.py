@@ -45,8 +45,10 @@ class Running:
     clients: list[imaplib.IMAP4] = field(default_factory=list)
 
     def client(self) -> imaplib.IMAP4:
-        """An imaplib client, closed at teardown even when a test fails half-way."""
-        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        """An imaplib client, closed at teardown even when a test fails half-way. Its reads
+        wait up to a minute: the heaviest commands here take seconds, longer when another
+        test process shares the cores."""
+        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=60)
         self.clients.append(imap)
         return imap
 
