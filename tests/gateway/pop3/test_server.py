@@ -509,7 +509,8 @@ def test_greeting_name_must_be_a_host_name(store: Store) -> None:
 
 async def test_thousands_of_pipelined_commands_leave_the_loop_free(pop3: Running) -> None:
     # Commands already received never wait for the socket or the store: 200 000 NOOP written
-    # at once held every other client of the node 0.4 s.
+    # at once held every other client of the node 0.4 s (what the stream buffers, answered
+    # without a wait; then the next buffer).
     login = f"USER {AGENT}\r\nPASS {AGENT_PW}\r\n".encode()
     async with loop_pauses() as pauses:
         read = await in_thread(
@@ -518,4 +519,4 @@ async def test_thousands_of_pipelined_commands_leave_the_loop_free(pop3: Running
 
     assert read > 200_000 * len(b"+OK\r\n")  # every one was answered
     longest = max(pauses, default=0.0)
-    assert longest < 0.1, f"one client held the event loop {longest:.2f} s"
+    assert longest < 0.2, f"one client held the event loop {longest:.2f} s"
