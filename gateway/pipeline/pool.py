@@ -361,8 +361,8 @@ class _Call:
     prefer: _Worker | None = None
     """The process to send it to when it has room (the one holding its analysis)."""
     bulky: bool = False
-    """It carries a large mail or analysis (``_bulky``): read by a process holding no other
-    such request, with nothing queued behind it."""
+    """It carries a large mail or analysis (``_bulky``): sent to a process holding no other
+    such request, and nothing is sent behind it."""
 
 
 def _patience(call: _Call, *, stalled: bool) -> float:
@@ -668,11 +668,11 @@ class AnalysisPool:
         on.
 
         A large request (``_Call.bulky``: a mail or an analysis of megabytes, which may take
-        seconds to read) has its process to itself, nothing queued behind it. While small
-        requests wait, large ones take at most all processes but one, the small ones passing
-        them: ten DUAs of 2.6 MB from one agent filled both processes' pipes, each stalled
-        pipe was read twice (by its process and the other), and another agent's declaration,
-        sent after them, waited 21 s.
+        seconds to read) goes to a process holding no other, and nothing is queued behind
+        it. While small requests wait, large ones take at most all processes but one, the
+        small ones passing them: ten DUAs of 2.6 MB from one agent filled both processes'
+        pipes, each stalled pipe was read twice (by its process and the other), and another
+        agent's declaration, sent after them, waited 21 s.
         """
         later: list[_Call] = []
         while self._waiting:
