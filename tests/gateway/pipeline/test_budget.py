@@ -165,8 +165,9 @@ async def test_large_mails_from_one_agent_do_not_hold_back_another_agents(
 ) -> None:
     """Ten DUAs of 2.6 MB from one agent (within every limit) once held another agent's
     declaration, sent after them, 21 s: they filled both processes' pipes, and what was
-    queued behind a stalled one was read twice. A large mail now has a process to itself and
-    a small one passes those still waiting. Here twenty of 380 KB, queued just before it."""
+    queued behind a stalled one was read twice. Now nothing is queued behind a large mail,
+    and a small one passes those still waiting. Here twenty of 380 KB, queued just before
+    it."""
     other = DEMO_AGENTS[1]
     async with running(tmp_path, clock) as node:
         assert node.store is not None
