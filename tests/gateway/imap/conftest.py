@@ -58,6 +58,13 @@ class Running:
         return imap
 
 
+def fetched(item: bytes | tuple[bytes, bytes] | None) -> bytes:
+    """One item of imaplib's FETCH data as the bytes the server sent (a literal's prefix and
+    its bytes joined)."""
+    assert item is not None
+    return b"".join(item) if isinstance(item, tuple) else item
+
+
 async def in_thread(fn: Callable[[], T]) -> T:
     """Run blocking imaplib/poplib code while the servers keep running on the loop."""
     return await asyncio.to_thread(fn)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.gateway.http.rig import loop_pauses
-from tests.gateway.imap.conftest import AGENT, Running, in_thread
+from tests.gateway.imap.conftest import AGENT, Running, fetched, in_thread
 
 RECIPIENTS = 6000
 MANY_RECIPIENTS = (
@@ -33,9 +33,7 @@ async def test_the_envelope_of_many_recipients_leaves_the_loop_free(imap: Runnin
         client.select("INBOX")
         status, data = client.fetch("1", "(ENVELOPE)")
         assert status == "OK", data
-        item = data[0]
-        assert item is not None
-        return b"".join(item) if isinstance(item, tuple) else item
+        return fetched(data[0])
 
     async with loop_pauses() as pauses:
         answer = await in_thread(envelope)

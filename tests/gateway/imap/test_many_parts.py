@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.gateway.http.rig import loop_pauses
-from tests.gateway.imap.conftest import AGENT, Running, in_thread
+from tests.gateway.imap.conftest import AGENT, Running, fetched, in_thread
 
 PARTS = 999
 MANY_PARTS = (
@@ -46,7 +46,7 @@ async def test_a_fetch_of_many_part_messages_leaves_the_loop_free(imap: Running)
         def fetch(items: str = items) -> list[bytes]:
             status, data = client.fetch("1:*", items)
             assert status == "OK", data
-            return [_answer(item) for item in data if item != b")"]
+            return [fetched(item) for item in data if item != b")"]
 
         async with loop_pauses() as pauses:
             answers = await in_thread(fetch)
@@ -64,12 +64,7 @@ async def test_the_structure_still_names_every_part_up_to_the_limit(imap: Runnin
         client = imap.login(AGENT)
         client.select("INBOX")
         _, data = client.fetch("1", "(BODYSTRUCTURE)")
-        return _answer(data[0])
+        return fetched(data[0])
 
     answer = await in_thread(structure)
     assert answer.count(b'("text" "plain"') == PARTS
-
-
-def _answer(item: bytes | tuple[bytes, bytes] | None) -> bytes:
-    assert item is not None
-    return b"".join(item) if isinstance(item, tuple) else item
