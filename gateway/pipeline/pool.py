@@ -633,11 +633,10 @@ class AnalysisPool:
         call = worker.calls[0]
         loop = asyncio.get_running_loop()
         if loop.time() >= worker.started + call.seconds:
-            self._kill(worker)
             worker.calls.popleft()
             if not call.future.done():
                 call.future.set_result(None)
-            self._lost(worker, "")
+            self._retire(worker)  # the mails behind it are not at fault: read by another
             return
         stalls = not worker.stalled and loop.time() >= worker.started + _STEAL_AFTER
         worker.stalled = worker.stalled or stalls
@@ -647,6 +646,15 @@ class AnalysisPool:
             behind = [queued for queued in list(worker.calls)[1:] if not queued.future.done()]
             self._waiting.extendleft(reversed(behind))
             self._dispatch()
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill the process, its current request answered (it overran its time): it is
+        replaced, and the requests behind it go to another."""
+        behind = [call for call in worker.calls if not call.future.done()]
+        worker.calls.clear()
+        self._kill(worker)
+        self._waiting.extendleft(reversed(behind))
+        self._dispatch()
 
     def _lost(self, worker: _Worker, why: str) -> None:
         """A killed process's requests: the one it was reading failed with ``why`` (unless

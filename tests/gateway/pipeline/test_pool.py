@@ -49,6 +49,7 @@ from gateway.pipeline.process import (
 from mailboxes.answer_facts import RecordedAnswer
 from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, declaration, flat
 from tests.gateway.pipeline.helpers import submission as core_submission
+from tests.gateway.pipeline.rigged_rules import slow_rules
 from tests.gateway.pipeline.test_budget import part_bomb
 from tests.gateway.pipeline.test_core import (
     NOW,
@@ -59,6 +60,7 @@ from tests.gateway.pipeline.test_core import (
     settings,
     view,
 )
+from validators.samples import sample_declaration
 
 
 def submission(raw: bytes) -> Submission:
@@ -203,6 +205,34 @@ async def test_a_slow_mail_read_after_quick_ones_has_its_whole_time(
         assert "excedió el segundo que la aduana dedica" in over.outcomes[0].notes[0]
         assert 1.0 <= took < 30  # never cut short by a timer armed for an earlier mail
         assert pool.replaced == 1
+
+
+def airport(reference: str) -> Submission:
+    """A declaration for office 235, which the rigged catalogs single out."""
+    made = sample_declaration("dua", office="235", as_of=AS_OF, reference=reference)
+    raw = core_submission(flat(made), to="aduana-235@aduanas.gob.pe")
+    return Submission(raw, as_of=AS_OF, addressed_office="235", sender_agent_code=AGENT_CODE)
+
+
+async def test_a_mail_queued_behind_one_cut_off_is_read_by_the_fresh_process(
+    offices: OfficeRegistry,
+) -> None:
+    """With one process there is no other to take the mail queued behind one that overruns
+    its time: it waits, and the process started in place of the killed one reads it. It
+    once failed with the slow one (an attempt of its job spent on a neighbour's overrun)."""
+    async with pool_of(offices, 1, seconds=2.0, rules=slow_rules) as pool:
+        await pool.start()
+        async with asyncio.timeout(60):
+            slow = asyncio.create_task(pool.analyse(airport("LENTA")))
+            await asyncio.sleep(0)  # the slow one is sent first: the next waits behind it
+            quick = await pool.analyse(submission(numbered(1)))
+            over = await slow
+        assert pool.replaced == 1
+    assert quick.headers.message_id == "<m-1@agencias.pe>"
+    (read,) = quick.outcomes
+    assert isinstance(read, NothingReadable) and "excedió" not in " ".join(read.notes)
+    (cut_off,) = over.outcomes
+    assert isinstance(cut_off, NothingReadable) and "excedió los 2 segundos" in cut_off.notes[0]
 
 
 async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
