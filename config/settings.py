@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     """MIME parts of a submission beyond which it is answered without being read."""
     analysis_max_depth: int = Field(default=20, ge=1)
     """Nesting of MIME parts (mails forwarded inside mails) beyond which likewise."""
+    analysis_memory_mib: int = Field(default=768, ge=16)
+    """Memory (MiB) reading one submission may take in its worker process, beyond what the
+    process holds before its first mail; the mail is then answered as over the limit and
+    the process replaced. Linux only."""
 
     log_format: Literal["text", "json"] = "text"
     """The node's log lines: ``text`` (events as key=value pairs) or one JSON object a line."""

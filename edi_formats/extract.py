@@ -126,8 +126,9 @@ class _Collector:
 def extract_documents(raw_mail: bytes) -> ExtractionResult:
     """Every declaration in ``raw_mail`` (RFC 5322 bytes), in the order they appear.
 
-    Never raises. A mail without declarations gives no documents and notes that say what
-    the mail held instead.
+    Never raises but ``MemoryError``: the mail is then beyond the memory its reader may
+    take, which its caller answers. A mail without declarations gives no documents and
+    notes that say what the mail held instead.
     """
     collector = _Collector()
     try:
@@ -139,6 +140,8 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
         )
         too_deep: list[Message] = []
         leaves = list(_leaf_parts(message, 0, too_deep))
+    except MemoryError:
+        raise
     except Exception as exc:  # the stdlib parser is lenient; this is a last resort
         collector.note(f"mensaje ilegible ({type(exc).__name__}); se examina como texto")
         _scan(raw_mail, "mensaje", collector, uu_depth=0, transcode_from=None)
@@ -151,6 +154,8 @@ def extract_documents(raw_mail: bytes) -> ExtractionResult:
             label, is_body = _describe(part, params, body_seen)
             body_seen = body_seen or is_body
             _process_part(part, params, label, is_body, collector)
+        except MemoryError:
+            raise
         except Exception as exc:  # one broken part must not hide the others
             collector.note(f"{label}: ilegible ({type(exc).__name__})")
     if too_deep:
@@ -269,6 +274,8 @@ def _describe(part: Message, params: _Params, body_seen: bool) -> tuple[str, boo
     """A Spanish label for the part ("adjunto DUA.TXT", "cuerpo"), and whether it is the body."""
     try:
         filename = _filename(part, params)
+    except MemoryError:
+        raise
     except Exception:  # malformed RFC 2231 parameters
         filename = None
     if filename:

@@ -118,6 +118,8 @@ def well_formed_tree(raw: bytes) -> Message | None:
     reader = _Lines(lines)
     try:
         message = _entity(reader, 0, enclosed=False)
+    except MemoryError:
+        raise  # the mail is beyond its reader's memory: the email package would be too
     except Exception:  # _Unusual, or anything else: the email package decides, as before
         return None
     if reader.position != len(lines):

@@ -217,6 +217,7 @@ class Node:
                     max_parts=settings.analysis_max_parts,
                     max_depth=settings.analysis_max_depth,
                     seconds=settings.analysis_seconds,
+                    memory=settings.analysis_memory_mib * 1024 * 1024,
                 ),
                 before_pass=self.chaos.answer_pause,
             )

@@ -77,6 +77,8 @@ def validate(
                         item.citation,
                     )
                 )
+        except MemoryError:
+            raise  # not the rule's defect: the declaration is beyond the memory it may take
         except Exception:
             _log.exception("rule %s failed on declaration %s", item.id, declaration.agent_reference)
             findings.append(

@@ -10,9 +10,11 @@ process too. The same processes decide the answers (``core.decide``: composing t
 is the other large cost), from the analysis and the facts the worker read from the store.
 
 The budget is enforced in the processes: a mail beyond its bytes, MIME parts or nesting is
-answered without being parsed, and a process that overruns ``seconds`` on one mail is killed
-and replaced; the mail is answered with the limit it passed. A slow or hostile mail thus
-costs one process for at most ``seconds``, and never the other processes' mails.
+answered without being parsed; a process that overruns ``seconds`` on one mail is killed,
+one that runs out of its ``memory`` (a limit the kernel enforces) ends, and either is
+replaced; the mail is answered with the limit it passed. A slow, large or hostile mail thus
+costs one process for at most ``seconds`` and ``memory``, and never the other processes'
+mails.
 
 The processes are managed here rather than by ``concurrent.futures.ProcessPoolExecutor``:
 that executor cannot stop one task, and a worker killed under it breaks the whole pool
@@ -34,9 +36,11 @@ import itertools
 import logging
 import multiprocessing
 import pickle
+import resource
 import signal
 import socket
 import struct
+import sys
 import traceback
 import weakref
 from collections import OrderedDict, deque
@@ -68,6 +72,7 @@ from gateway.pipeline.process import (
     AnalysisBudget,
     SubmissionHeaders,
     analyse,
+    memory_exceeded,
     read_headers,
     time_exceeded,
 )
@@ -244,74 +249,126 @@ class _Identify:
 @dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
 class _Failure:
     error: str
+    beyond_memory: bool = False
+    """The request took more memory than the budget gives (the process then ends)."""
+
+
+_MEMORY_LIMITED = sys.platform == "linux"
+"""Whether the processes' memory is limited (``_limit_memory``)."""
+
+
+def _limit_memory(budget: AnalysisBudget) -> None:
+    """Cap this process's data at what it holds now plus ``budget.memory``.
+
+    The kernel then refuses the allocation beyond it, which Python raises as
+    ``MemoryError``: one mail can exhaust its own process's share, never the machine's
+    memory that the node and the other processes live in. Linux only (the data limit counts
+    every private writable mapping there since Linux 4.7; elsewhere it is not enforced).
+    """
+    if not _MEMORY_LIMITED:
+        return
+    with open("/proc/self/status", encoding="ascii") as status:
+        held = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:"))
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = held + budget.memory
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+class _Reader:
+    """A worker process's state: the tables, the rules, the answer settings, and the
+    analyses it read and holds until their decisions come."""
+
+    def __init__(self, setup: _Setup) -> None:
+        self.setup = setup
+        self.reference = setup.reference or shipped_reference()
+        self.registry = setup.rules(self.reference)
+        self.settings = None
+        if setup.answering is not None:
+            self.settings = AnswerSettings(
+                offices=setup.offices,
+                domain=setup.answering.domain,
+                channel_seed=setup.answering.channel_seed,
+                reference=self.reference,
+                registry=self.registry,
+                filing=setup.answering.filing,
+            )
+        self.held: OrderedDict[int, Analysis] = OrderedDict()
+        """Analyses read here, by their ``_Keep`` key, until their decision comes."""
+
+    def answer(self, request: object) -> object:
+        """The answer to one request of the pool."""
+        if isinstance(request, Submission | _Keep):
+            return self._read(request)
+        if isinstance(request, _Decide):
+            if self.settings is None:
+                raise RuntimeError("this pool was started without answer settings")
+            analysed = request.analysis
+            if isinstance(analysed, _Held):
+                kept = self.held.pop(analysed.key, None)
+                if kept is None:  # read by another process, or by one that died since
+                    kept = pickle.loads(analysed.data)  # noqa: S301 - this pool's pickle
+                analysed = kept
+            assert isinstance(analysed, Analysis)  # _Pickled unpickles as one
+            return decide(request.view, analysed, request.facts, self.settings, request.now)
+        if isinstance(request, _Identify):
+            return identify(request.body)
+        assert isinstance(request, bytes)
+        return read_headers(request)
+
+    def _read(self, request: Submission | _Keep) -> Analysis | AnalysedMail:
+        submission = request if isinstance(request, Submission) else request.submission
+        context = RuleContext(
+            as_of=submission.as_of,
+            offices=self.setup.offices,
+            addressed_office=submission.addressed_office,
+            sender_agent_code=submission.sender_agent_code,
+            reference=self.reference,
+        )
+        analysis = analyse(submission.raw, context, self.registry, self.setup.budget)
+        if submission.view is None:
+            return analysis
+        listed = _listed(analysis, replace(submission.view, headers=analysis.headers))
+        if isinstance(request, _Keep) and len(listed.pickled) <= _KEPT_PICKLE_BYTES:
+            self.held[request.key] = analysis
+            if len(self.held) > _HELD_IN_PROCESS:
+                self.held.popitem(last=False)
+            listed = listed._replace(kept=request.key)
+        return listed
 
 
 def _serve(connection: Connection, setup: _Setup) -> None:
-    """A worker process: read requests until the pool closes the pipe."""
+    """A worker process: read requests until the pool closes the pipe, or until one took
+    more memory than the budget allows (then the pool starts another in its place)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the node, which stops us
-    reference = setup.reference or shipped_reference()
-    registry = setup.rules(reference)
-    settings = None
-    if setup.answering is not None:
-        settings = AnswerSettings(
-            offices=setup.offices,
-            domain=setup.answering.domain,
-            channel_seed=setup.answering.channel_seed,
-            reference=reference,
-            registry=registry,
-            filing=setup.answering.filing,
-        )
+    reader = _Reader(setup)
     gc.collect()
     gc.freeze()  # the tables and rules read above stay: the collector's full passes skip them
-    held: OrderedDict[int, Analysis] = OrderedDict()
-    """Analyses read here, by their ``_Keep`` key, until their decision comes."""
+    _limit_memory(setup.budget)
     while True:
         try:
             request = connection.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, MemoryError):  # closed; or a mail beyond memory to receive
             return
+        over_memory = False
         try:
-            result: object
-            if isinstance(request, Submission | _Keep):
-                submission = request if isinstance(request, Submission) else request.submission
-                context = RuleContext(
-                    as_of=submission.as_of,
-                    offices=setup.offices,
-                    addressed_office=submission.addressed_office,
-                    sender_agent_code=submission.sender_agent_code,
-                    reference=reference,
-                )
-                analysis = analyse(submission.raw, context, registry, setup.budget)
-                result = analysis
-                if submission.view is not None:
-                    listed = _listed(analysis, replace(submission.view, headers=analysis.headers))
-                    if isinstance(request, _Keep) and len(listed.pickled) <= _KEPT_PICKLE_BYTES:
-                        held[request.key] = analysis
-                        if len(held) > _HELD_IN_PROCESS:
-                            held.popitem(last=False)
-                        listed = listed._replace(kept=request.key)
-                    result = listed
-            elif isinstance(request, _Decide):
-                if settings is None:
-                    raise RuntimeError("this pool was started without answer settings")
-                analysed = request.analysis
-                if isinstance(analysed, _Held):
-                    kept = held.pop(analysed.key, None)
-                    if kept is None:  # read by another process, or by one that died since
-                        kept = pickle.loads(analysed.data)  # noqa: S301 - this pool's pickle
-                    analysed = kept
-                assert isinstance(analysed, Analysis)  # _Pickled unpickles as one
-                result = decide(request.view, analysed, request.facts, settings, request.now)
-            elif isinstance(request, _Identify):
-                result = identify(request.body)
-            else:
-                result = read_headers(request)
+            data = pickle.dumps(reader.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            over_memory = True  # answered below, once this handler let go of the traceback
         except Exception as exc:
-            result = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            failure = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+            data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+        if over_memory:
+            reader.held.clear()
+            failure = _Failure("MemoryError", beyond_memory=True)
+            data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            connection.send(result)
+            connection.send_bytes(data)
         except (OSError, ValueError):
             return
+        if over_memory:
+            return  # a fresh process takes over: nothing of this one's heap is trusted
 
 
 _DEPTH = 6
@@ -401,6 +458,8 @@ class _Worker:
         finally:
             child.close()
         self.killed = False
+        self.ended = False
+        """Its end of the pipe closed: it is exiting (found out how, then killed)."""
         self.calls: deque[_Call] = deque()
         self.writer: asyncio.StreamWriter | None = None
         self.reading: asyncio.Task[None] | None = None
@@ -416,6 +475,7 @@ class _Worker:
         """Whether a request sent now would be read at once or right after the current one."""
         return (
             not self.killed
+            and not self.ended
             and self.writer is not None
             and len(self.calls) < _DEPTH
             and not (self.calls and self.stalled)
@@ -431,7 +491,7 @@ class _Worker:
         """Whether a request preferring this process waits for its room: it is alive and
         not stuck on a slow request or busy with a large one (then it goes to another process
         at once)."""
-        return not self.killed and not self.stalled and not self.holds_bulky()
+        return not self.killed and not self.ended and not self.stalled and not self.holds_bulky()
 
     def send(self, call: _Call) -> None:
         assert self.writer is not None
@@ -466,6 +526,12 @@ class _Worker:
 
     def reap(self) -> None:
         self.process.join(5)
+
+    def exit_code(self) -> int | None:
+        """How the process ended (``-signal`` when by a signal); None if it still runs a
+        second after closing its pipe. Blocks: run in a thread."""
+        self.process.join(1)
+        return self.process.exitcode
 
 
 _Answer = tuple[object, bytes, _Worker] | _Failure | None
@@ -588,8 +654,8 @@ class AnalysisPool:
             call = worker.calls.popleft()
             self._next_in(worker)
             self._dispatch()  # the process has room again: keep it fed first
-            if call.future.done():  # abandoned, or answered by another process
-                continue
+            if call.future.done() and len(data) > _PICKLE_ON_LOOP:
+                continue  # abandoned, or answered by another process (and not a _Failure)
             answer: object
             try:
                 if len(data) <= _PICKLE_ON_LOOP:
@@ -598,13 +664,27 @@ class AnalysisPool:
                     answer = await asyncio.to_thread(pickle.loads, data)
             except Exception as exc:
                 answer = _Failure(f"the analysis answer could not be read ({exc!r})")
+            if isinstance(answer, _Failure) and answer.beyond_memory:
+                self._retire(worker)
             if not call.future.done():
                 call.future.set_result(
                     answer if isinstance(answer, _Failure) else (answer, data, worker)
                 )
-        if not worker.killed:  # the process died: a crash, or killed from outside
-            self._kill(worker)
-            self._lost(worker, "the analysis process died (EOFError)")
+            if worker.killed:
+                return
+        if worker.killed:
+            return
+        # The process died: a crash, or killed from outside; or out of memory in native code
+        # (a Rust extension aborts when an allocation fails, where Python raises).
+        worker.ended = True  # nothing more is sent to it meanwhile
+        exit_code = await asyncio.to_thread(worker.exit_code)
+        if worker.killed:
+            return
+        self._kill(worker)
+        if exit_code == -signal.SIGABRT and _MEMORY_LIMITED:
+            self._lost(worker, _Failure("the analysis process aborted", beyond_memory=True))
+        else:
+            self._lost(worker, _Failure(f"the analysis process died (exit code {exit_code})"))
 
     def _next_in(self, worker: _Worker) -> None:
         """The process starts its next request: its time and its queue's patience start.
@@ -648,21 +728,21 @@ class AnalysisPool:
             self._dispatch()
 
     def _retire(self, worker: _Worker) -> None:
-        """Kill the process, its current request answered (it overran its time): it is
-        replaced, and the requests behind it go to another."""
+        """Kill the process, its current request answered (it overran its time, or ran out
+        of memory and ends): it is replaced, and the requests behind it go to another."""
         behind = [call for call in worker.calls if not call.future.done()]
         worker.calls.clear()
         self._kill(worker)
         self._waiting.extendleft(reversed(behind))
         self._dispatch()
 
-    def _lost(self, worker: _Worker, why: str) -> None:
-        """A killed process's requests: the one it was reading failed with ``why`` (unless
-        already answered), the ones behind it are sent again."""
+    def _lost(self, worker: _Worker, failure: _Failure) -> None:
+        """A killed process's requests: the one it was reading failed with ``failure``
+        (unless already answered), the ones behind it are sent again."""
         calls = list(worker.calls)
         worker.calls.clear()
         if calls and not calls[0].future.done():
-            calls[0].future.set_result(_Failure(why))
+            calls[0].future.set_result(failure)
         self._waiting.extendleft(reversed([c for c in calls[1:] if not c.future.done()]))
         self._dispatch()
 
@@ -787,9 +867,10 @@ class AnalysisPool:
         failures are answered per document).
         """
         exchanged = await self._request(submission, seconds=self.budget.seconds)
-        if exchanged is None:
-            log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
-            return await self._over_time(submission.raw)
+        beyond = await self._beyond_budget(exchanged, submission.raw)
+        if beyond is not None:
+            return beyond
+        assert exchanged is not None
         if isinstance(exchanged, _Failure):
             raise AnalysisFailed(exchanged.error)
         answer, data, _ = exchanged
@@ -812,9 +893,10 @@ class AnalysisPool:
             raise ValueError("reading a mail as an AnalysedMail needs its job's view")
         request = _Keep(submission, next(self._keys))
         exchanged = await self._request(request, seconds=self.budget.seconds)
-        if exchanged is None:
-            log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
-            return AnalysedMail.of(await self._over_time(submission.raw))  # nothing to look up
+        beyond = await self._beyond_budget(exchanged, submission.raw)
+        if beyond is not None:
+            return AnalysedMail.of(beyond)  # nothing to look up
+        assert exchanged is not None
         if isinstance(exchanged, _Failure):
             raise AnalysisFailed(exchanged.error)
         answer, _, worker = exchanged
@@ -855,8 +937,18 @@ class AnalysisPool:
         assert isinstance(answer, AnswerPlan)
         return answer
 
-    async def _over_time(self, raw: bytes) -> Analysis:
-        return time_exceeded(await self.headers(raw), self.budget)
+    async def _beyond_budget(self, exchanged: _Answer, raw: bytes) -> Analysis | None:
+        """The answer to a mail whose reading passed the budget's time or memory (its process
+        was killed, or ended), naming the limit; None when it did not."""
+        if exchanged is None:
+            log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
+            return time_exceeded(await self.headers(raw), self.budget)
+        failure = exchanged if isinstance(exchanged, _Failure) else exchanged[0]
+        if isinstance(failure, _Failure) and failure.beyond_memory:
+            megabytes = self.budget.memory / (1024 * 1024)
+            log.warning("a mail overran the analysis memory of %g MiB", megabytes)
+            return memory_exceeded(await self.headers(raw), self.budget)
+        return None
 
     async def headers(self, raw: bytes) -> SubmissionHeaders:
         """The submission's threading headers, read in a worker process (empty if they

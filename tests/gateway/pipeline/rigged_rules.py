@@ -15,7 +15,7 @@ from config.reference import ReferenceData
 from validators.registry import Rule, RuleRegistry
 from validators.rules import CATALOG
 
-__all__ = ["dying_rules", "exploding_rules", "slow_rules"]
+__all__ = ["aborting_rules", "dying_rules", "exploding_rules", "slow_rules"]
 
 
 class _Rigged(RuleRegistry):
@@ -48,6 +48,14 @@ class DyingRegistry(_Rigged):
         os._exit(70)
 
 
+class AbortingRegistry(_Rigged):
+    """The process reading them aborts, as a Rust extension (pydantic's core) does when an
+    allocation fails under the process's memory limit."""
+
+    def fault(self) -> None:
+        os.abort()
+
+
 class SlowRegistry(_Rigged):
     """Reading them takes a minute."""
 
@@ -61,6 +69,10 @@ def exploding_rules(reference: ReferenceData) -> RuleRegistry:
 
 def dying_rules(reference: ReferenceData) -> RuleRegistry:
     return DyingRegistry()
+
+
+def aborting_rules(reference: ReferenceData) -> RuleRegistry:
+    return AbortingRegistry()
 
 
 def slow_rules(reference: ReferenceData) -> RuleRegistry:

@@ -198,3 +198,30 @@ async def test_large_mails_from_one_agent_do_not_hold_back_another_agents(
     # Those already read or being read when it came may be answered first (one to four);
     # before, it waited for all of them (11-17).
     assert passed_it <= 6, f"{passed_it} large mails queued before it were answered first"
+
+
+async def test_a_mail_beyond_its_memory_is_refused_naming_the_limit(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """``analysis_memory_mib`` reaches the worker processes: a 2.6 MB DUA of 20 000 series,
+    within every other limit, takes more than 16 MiB to read. Its agent is told so; the
+    other office's declaration, sent after it, is numbered."""
+    big = sample_declaration(
+        "dua", as_of=date(2026, 11, 2), agent_code=AGENT.agent_code,
+        series_count=20_000, reference="GRANDE",
+    )  # fmt: skip
+    raw = submission(flat(big), sender=AGENT.address, message_id="<bomba@agencias.pe>")
+    async with running(tmp_path, clock, analysis_memory_mib=16) as node:
+        await intake(node, raw)
+        await asyncio.to_thread(smtp_send, node, AGENT.address, [AIRPORT], airport_dua())
+        await replies_when(node, lambda r: bool(by_reference(r, "AIR") and of_bomb(r)))
+        assert node.worker is not None and node.worker.pool.replaced == 1
+        replies = await mailbox(node.store, AGENT.address)  # type: ignore[arg-type]
+
+    (accepted,) = by_reference(replies, "AIR")
+    assert accepted["X-Teledespacho-Number"].startswith("235-2026-10-")
+    (refused,) = of_bomb(replies)
+    assert refused["Subject"] == "RECHAZADA mensaje sin declaraciones"
+    assert refused["X-Teledespacho-Error"] is None  # the agent's mail, not the gateway's fault
+    text = " ".join(body_text(refused).split())
+    assert "excedió los 16 MB de memoria que la aduana dedica a un mensaje" in text

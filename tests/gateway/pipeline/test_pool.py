@@ -44,12 +44,13 @@ from gateway.pipeline.process import (
     AnalysedMail,
     AnalysisBudget,
     NothingReadable,
+    ReadDeclaration,
     SubmissionHeaders,
 )
 from mailboxes.answer_facts import RecordedAnswer
 from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, declaration, flat
 from tests.gateway.pipeline.helpers import submission as core_submission
-from tests.gateway.pipeline.rigged_rules import slow_rules
+from tests.gateway.pipeline.rigged_rules import aborting_rules, slow_rules
 from tests.gateway.pipeline.test_budget import part_bomb
 from tests.gateway.pipeline.test_core import (
     NOW,
@@ -207,6 +208,54 @@ async def test_a_slow_mail_read_after_quick_ones_has_its_whole_time(
         assert pool.replaced == 1
 
 
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("wire", "series", "megabytes"),
+    [
+        (WireFormat.FLAT, 20_000, 8),  # out of memory while the mail is split
+        (WireFormat.FLAT, 20_000, 56),  # while the flat file is read
+        (WireFormat.EDIFACT, 4_000, 8),
+        (WireFormat.EDIFACT, 4_000, 40),  # while the interchange is read
+    ],
+)
+async def test_a_mail_beyond_its_memory_is_answered_naming_the_limit_and_its_process_replaced(
+    offices: OfficeRegistry,
+    caplog: pytest.LogCaptureFixture,
+    wire: WireFormat,
+    series: int,
+    megabytes: int,
+) -> None:
+    """A mail within every other limit whose reading takes more memory than the budget
+    gives: the kernel refuses its process the memory, the mail is answered naming the limit,
+    the process is replaced, and the mail queued behind it is read. Reading a 13 MB flat DUA
+    once took 390 MB of a process, two such mails twice that, with no limit at all; and a
+    failed allocation, wherever it came, must not be answered as a defect of one document
+    (``FMT-FAILED``, the readers' catch-all) or of one rule (the engine's)."""
+    big = core_submission(
+        render_declaration(declaration(reference="GRANDE", series=series), wire),
+        message_id="<grande@agencias.pe>",
+    )
+    small = core_submission(flat(declaration(reference="CHICA")))
+    async with pool_of(offices, budget=AnalysisBudget(memory=megabytes * MIB)) as pool:
+        async with asyncio.timeout(60):
+            read = await pool.analyse(submission(small))  # within the budget
+            over, behind = await asyncio.gather(
+                pool.analyse(submission(big)), pool.analyse(submission(numbered(1)))
+            )
+        assert pool.replaced == 1
+    assert isinstance(read.outcomes[0], ReadDeclaration)
+    (outcome,) = over.outcomes
+    assert isinstance(outcome, NothingReadable)
+    assert over.headers.message_id == "<grande@agencias.pe>"
+    limit = f"excedió los {megabytes} MB de memoria que la aduana dedica a un mensaje"
+    assert limit in outcome.notes[0]
+    assert behind.headers.message_id == "<m-1@agencias.pe>"
+    overruns = [r for r in caplog.records if "overran the analysis memory" in r.getMessage()]
+    assert len(overruns) == 1
+
+
 def airport(reference: str) -> Submission:
     """A declaration for office 235, which the rigged catalogs single out."""
     made = sample_declaration("dua", office="235", as_of=AS_OF, reference=reference)
@@ -233,6 +282,26 @@ async def test_a_mail_queued_behind_one_cut_off_is_read_by_the_fresh_process(
     assert isinstance(read, NothingReadable) and "excedió" not in " ".join(read.notes)
     (cut_off,) = over.outcomes
     assert isinstance(cut_off, NothingReadable) and "excedió los 2 segundos" in cut_off.notes[0]
+
+
+async def test_a_process_aborted_while_reading_a_mail_answers_it_as_over_its_memory(
+    offices: OfficeRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Rust extension aborts the process when an allocation fails (Python would raise
+    ``MemoryError``): a mail whose reading aborts its process is answered as over the
+    memory limit, once, rather than failing and being read again by process after
+    process. A process that dies otherwise still fails its mail (``test_worker``)."""
+    async with pool_of(offices, 1, rules=aborting_rules) as pool:
+        async with asyncio.timeout(60):
+            over = await pool.analyse(airport("ABORTA"))
+            after = await pool.analyse(submission(numbered(2)))
+        assert pool.replaced == 1
+    (outcome,) = over.outcomes
+    assert isinstance(outcome, NothingReadable)
+    assert "MB de memoria que la aduana dedica a un mensaje" in outcome.notes[0]
+    assert after.headers.message_id == "<m-2@agencias.pe>"
+    overruns = [r for r in caplog.records if "overran the analysis memory" in r.getMessage()]
+    assert len(overruns) == 1
 
 
 async def test_a_cancelled_request_costs_no_process(offices: OfficeRegistry) -> None:
