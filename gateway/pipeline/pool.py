@@ -386,26 +386,39 @@ _PICKLE_ON_LOOP = 256 * 1024
 """Requests carrying up to this many bytes are pickled on the event loop, and answers up to
 this size unpickled there; larger ones in a thread (a copy proportional to the mail)."""
 
+_LARGE = 64 * 1024
+"""Requests carrying more bytes are large (``_Call.large``): reading one may take a process
+for a good part of a second (an EDIFACT interchange of 140 KB, 600 series, took 0.2-0.5 s),
+where the usual declaration mail of a few kilobytes takes a millisecond."""
 
-def _bulky(request: object) -> bool:
-    """Whether pickling ``request`` copies more than ``_PICKLE_ON_LOOP`` bytes: a large mail,
-    or an analysis not kept as its pickle (its size unknown until pickled)."""
-    carried: bytes
+
+def _carried(request: object) -> int | None:
+    """The bytes ``request`` carries (its mail, document or analysis); None when not known
+    until it is pickled (an analysis not kept as its pickle)."""
     if isinstance(request, _Keep):
         request = request.submission
     if isinstance(request, Submission):
-        carried = request.raw
-    elif isinstance(request, bytes):  # a mail whose headers are asked
-        carried = request
-    elif isinstance(request, _Identify):
-        carried = request.body
-    elif isinstance(request, _Decide):
+        return len(request.raw)
+    if isinstance(request, bytes):  # a mail whose headers are asked
+        return len(request)
+    if isinstance(request, _Identify):
+        return len(request.body)
+    if isinstance(request, _Decide):
         if not isinstance(request.analysis, _Pickled | _Held):
-            return True
-        carried = request.analysis.data
-    else:
-        return False
-    return len(carried) > _PICKLE_ON_LOOP
+            return None
+        return len(request.analysis.data)
+    return 0
+
+
+def _pickled_in_thread(carried: int | None) -> bool:
+    """Whether pickling a request carrying ``carried`` bytes copies more than
+    ``_PICKLE_ON_LOOP``: then it is pickled off the event loop."""
+    return carried is None or carried > _PICKLE_ON_LOOP
+
+
+def _large(carried: int | None) -> bool:
+    """Whether a request carrying ``carried`` bytes is large (``_LARGE``)."""
+    return carried is None or carried > _LARGE
 
 
 @dataclass(eq=False, slots=True)
@@ -417,8 +430,8 @@ class _Call:
     future: asyncio.Future[_Answer]
     prefer: _Worker | None = None
     """The process to send it to when it has room (the one holding its analysis)."""
-    bulky: bool = False
-    """It carries a large mail or analysis (``_bulky``): sent to a process holding no other
+    large: bool = False
+    """It carries a large mail or analysis (``_large``): sent to a process holding no other
     such request, and nothing is sent behind it."""
 
 
@@ -479,19 +492,19 @@ class _Worker:
             and self.writer is not None
             and len(self.calls) < _DEPTH
             and not (self.calls and self.stalled)
-            and not self.holds_bulky()
+            and not self.holds_large()
         )
 
-    def holds_bulky(self) -> bool:
-        """Whether a large mail or analysis is among its requests (``_Call.bulky``): the
+    def holds_large(self) -> bool:
+        """Whether a large mail or analysis is among its requests (``_Call.large``): the
         last one, as nothing is sent behind such a request (``free``)."""
-        return bool(self.calls) and self.calls[-1].bulky
+        return bool(self.calls) and self.calls[-1].large
 
     def waited_for(self) -> bool:
         """Whether a request preferring this process waits for its room: it is alive and
         not stuck on a slow request or busy with a large one (then it goes to another process
         at once)."""
-        return not self.killed and not self.ended and not self.stalled and not self.holds_bulky()
+        return not self.killed and not self.ended and not self.stalled and not self.holds_large()
 
     def send(self, call: _Call) -> None:
         assert self.writer is not None
@@ -755,12 +768,14 @@ class AnalysisPool:
         two processes, a tenth more of their CPU per declaration); the requests behind it go
         on.
 
-        A large request (``_Call.bulky``: a mail or an analysis of megabytes, which may take
-        seconds to read) goes to a process holding no other, and nothing is queued behind
-        it. While small requests wait, large ones take at most all processes but one, the
-        small ones passing them: ten DUAs of 2.6 MB from one agent filled both processes'
-        pipes, each stalled pipe was read twice (by its process and the other), and another
-        agent's declaration, sent after them, waited 21 s.
+        A large request (``_Call.large``: a mail or an analysis of more than 64 KiB, which
+        may take from a fifth of a second to seconds to read) goes to a process holding no
+        other, and nothing is queued behind it. While small requests wait, large ones take
+        at most all processes but one, the small ones passing them: ten DUAs of 2.6 MB from
+        one agent filled both processes' pipes, each stalled pipe was read twice (by its
+        process and the other), and another agent's declaration, sent after them, waited
+        21 s; forty EDIFACT DUAs of 140 KB (then below the size of a large request) held
+        another agent's for 10 s.
         """
         later: list[_Call] = []
         while self._waiting:
@@ -771,7 +786,7 @@ class AnalysisPool:
             if not free:
                 self._waiting.appendleft(call)
                 break
-            if call.bulky and self._small_ones_first():
+            if call.large and self._small_ones_first():
                 later.append(call)
                 continue
             holder = call.prefer
@@ -792,10 +807,10 @@ class AnalysisPool:
         """Whether a large request waits for the small ones queued behind it: all processes
         but one hold a large request already (one, in a pool of one), and a small one waits."""
         live = [worker for worker in self._workers if not worker.killed]
-        reading_bulky = sum(worker.holds_bulky() for worker in live)
-        if reading_bulky < max(1, len(live) - 1):
+        reading_large = sum(worker.holds_large() for worker in live)
+        if reading_large < max(1, len(live) - 1):
             return False
-        return any(not call.bulky and not call.future.done() for call in self._waiting)
+        return any(not call.large and not call.future.done() for call in self._waiting)
 
     async def _replace(self, dead: _Worker) -> None:
         """A fresh process in the place of a killed one."""
@@ -845,13 +860,13 @@ class AnalysisPool:
         """
         await self.start()
         self._replace_failed = False
-        bulky = _bulky(request)
-        if bulky:
+        carried = _carried(request)
+        if _pickled_in_thread(carried):
             data = await asyncio.to_thread(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         future = asyncio.get_running_loop().create_future()
-        call = _Call(data, seconds, future, prefer, bulky)
+        call = _Call(data, seconds, future, prefer, _large(carried))
         self._waiting.append(call)
         self._dispatch()
         return await call.future

@@ -29,16 +29,19 @@ from gateway.pipeline.answer import read_answer_facts, read_listed_facts
 from gateway.pipeline.core import AnswerFacts, decide, references_on_file, wanted_facts
 from gateway.pipeline.pool import (
     _DEPTH,
+    _LARGE,
     _PICKLE_ON_LOOP,
     AnalysisPool,
     Decision,
     Submission,
-    _bulky,
+    _carried,
     _Decide,
     _Held,
     _Identify,
     _Keep,
+    _large,
     _Pickled,
+    _pickled_in_thread,
 )
 from gateway.pipeline.process import (
     AnalysedMail,
@@ -458,15 +461,22 @@ def test_a_request_carrying_a_large_mail_is_pickled_off_the_event_loop(
     offices: OfficeRegistry,
 ) -> None:
     """Pickling copies the mail: beyond ``_PICKLE_ON_LOOP`` bytes it is done in a thread,
-    as a large answer is unpickled in one."""
-    small, large = b"x" * _PICKLE_ON_LOOP, b"x" * (_PICKLE_ON_LOOP + 1)
-    assert not _bulky(submission(small)) and _bulky(submission(large))
-    assert not _bulky(small) and _bulky(large)  # a mail whose headers are asked
-    assert not _bulky(_Identify(small)) and _bulky(_Identify(large))  # a document identified
+    as a large answer is unpickled in one. Beyond ``_LARGE`` bytes (fewer) a request is
+    large: it may take a process a good part of a second."""
     job, none = view(), AnswerFacts({}, {})
-    kept = [_Decide(job, _Pickled(data), none, NOW) for data in (small, large)]
-    assert [_bulky(request) for request in kept] == [False, True]
-    assert _bulky(_Decide(job, analysed(offices, flat(PLAIN)), none, NOW))  # size unknown
+    for limit, holds in [(_PICKLE_ON_LOOP, _pickled_in_thread), (_LARGE, _large)]:
+        small, large = b"x" * limit, b"x" * (limit + 1)
+        requests = [
+            (submission(small), submission(large)),
+            (small, large),  # a mail whose headers are asked
+            (_Identify(small), _Identify(large)),  # a document identified
+            (_Decide(job, _Pickled(small), none, NOW), _Decide(job, _Pickled(large), none, NOW)),
+        ]
+        for within, beyond in requests:
+            assert not holds(_carried(within)) and holds(_carried(beyond))
+        unknown = _Decide(job, analysed(offices, flat(PLAIN)), none, NOW)  # size unknown
+        assert holds(_carried(unknown))
+    assert _LARGE < _PICKLE_ON_LOOP
 
 
 @pytest.mark.parametrize(
