@@ -433,6 +433,9 @@ class _Call:
     large: bool = False
     """It carries a large mail or analysis (``_large``): sent to a process holding no other
     such request, and nothing is sent behind it."""
+    finishing: bool = False
+    """It decides the answers of a mail already read: it goes before the mails still to
+    be read (``AnalysisPool.decide``)."""
 
 
 def _patience(call: _Call, *, stalled: bool) -> float:
@@ -866,8 +869,15 @@ class AnalysisPool:
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         future = asyncio.get_running_loop().create_future()
-        call = _Call(data, seconds, future, prefer, _large(carried))
-        self._waiting.append(call)
+        finishing = isinstance(request, _Decide)
+        call = _Call(data, seconds, future, prefer, _large(carried), finishing)
+        if finishing:
+            # Before the mails not read yet, after the decisions already waiting: a mail
+            # read is answered without waiting for every mail claimed after it.
+            ahead = itertools.takewhile(lambda queued: queued.finishing, self._waiting)
+            self._waiting.insert(sum(1 for _ in ahead), call)
+        else:
+            self._waiting.append(call)
         self._dispatch()
         return await call.future
 
