@@ -202,3 +202,7 @@ def test_an_interchange_of_several_messages_splits_into_one_per_message() -> Non
     wrong_count = "\r\n".join(text).replace("UNE+2+G1", "UNE+3+G1").encode("latin-1")
     assert split_messages(wrong_count) is None  # read whole: its errors are reported
     assert split_messages(interchange(body)) is None
+    # One message still, whose text names UNH and UNG (not taken for segments by a glance).
+    named = [*body[:1], "FTX+AAI+++UNH Y UNG SON ETIQUETAS", *body[1:]]
+    assert split_messages(interchange(named)) is None
+    assert read_interchange(interchange(named), CUSDEC).body[1].tag == "FTX"
