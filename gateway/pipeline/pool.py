@@ -276,9 +276,9 @@ def _limit_memory(budget: AnalysisBudget) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
-class _Reader:
-    """A worker process's state: the tables, the rules, the answer settings, and the
-    analyses it read and holds until their decisions come."""
+class _Service:
+    """What a worker process serves the pool with: the tables, the rules, the answer
+    settings, and the analyses it read and holds until their decisions come."""
 
     def __init__(self, setup: _Setup) -> None:
         self.setup = setup
@@ -342,7 +342,7 @@ def _serve(connection: Connection, setup: _Setup) -> None:
     """A worker process: read requests until the pool closes the pipe, or until one took
     more memory than the budget allows (then the pool starts another in its place)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the node, which stops us
-    reader = _Reader(setup)
+    service = _Service(setup)
     gc.collect()
     gc.freeze()  # the tables and rules read above stay: the collector's full passes skip them
     _limit_memory(setup.budget)
@@ -353,14 +353,14 @@ def _serve(connection: Connection, setup: _Setup) -> None:
             return
         over_memory = False
         try:
-            data = pickle.dumps(reader.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(service.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
             over_memory = True  # answered below, once this handler let go of the traceback
         except Exception as exc:
             failure = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
             data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
         if over_memory:
-            reader.held.clear()
+            service.held.clear()
             failure = _Failure("MemoryError", beyond_memory=True)
             data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
         try:
