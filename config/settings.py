@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     and clients that see the timestamp try it first, so it stays off unless wanted."""
 
     max_message_size: int = Field(default=20 * 1024 * 1024, ge=1024)
+    min_free_space_mib: int = Field(default=100, ge=0)
+    """MiB of the SQLite store's disk that incoming mail leaves free (SMTP answers 452, the
+    API 507, below it): the room in which what was taken is still answered. 0: none."""
 
     # Connections and time limits (docs/security.md).
     login_timeout: float = Field(default=60.0, gt=0)

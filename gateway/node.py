@@ -156,6 +156,7 @@ class Node:
                 clock=self.clock,
                 hasher=self.hasher or hasher_for(settings),
                 routing=router,  # replies to agents of other nodes; held offices' jobs
+                reserve=settings.min_free_space_mib * 1024 * 1024,
             )
             await store.database.open_connections()  # before clients can take descriptors
         except StoreError as exc:  # unreachable, unreadable (not a database), refused login

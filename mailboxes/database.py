@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +94,17 @@ class Database:
         self._opening_lanes = 0
         self._writing: _Lane | None = None
         """The writer's pooled connection while writes follow one another (``_write``)."""
+
+    def free_bytes(self) -> int | None:
+        """Bytes free on the disk of SQLite's file (to an unprivileged user); None for a
+        database whose disk is not this node's to see (a server, or in memory)."""
+        if not self.is_sqlite:
+            return None
+        path = make_url(self.url).database
+        if not path or path == ":memory:":
+            return None
+        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
+        return stat.f_bavail * stat.f_frsize
 
     async def run(self, work: Work[T], *, write: bool = False, one_statement: bool = False) -> T:
         """``work(connection)`` as one transaction; its result (plain values, not rows).

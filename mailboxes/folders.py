@@ -502,10 +502,12 @@ class Folders:
     ) -> int:
         """Store a new message at the end of the folder; its UID.
 
-        ``KeywordLimit`` if ``flags`` hold more keywords, or longer, than a message may.
+        ``KeywordLimit`` if ``flags`` hold more keywords, or longer, than a message may;
+        ``StorageFull`` below the store's reserve (``Store.check_room``).
         """
         if (refused := refused_keywords((), flags)) is not None:
             raise KeywordLimit(refused)
+        self.store.check_room(len(raw))
         raw = canonical_line_ends(raw)
         text = _flags_text(flags)
         now = self.store.clock.now()

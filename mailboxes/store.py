@@ -68,6 +68,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+MIB: Final = 1024 * 1024
 
 
 class AccountExists(ValueError):
@@ -75,7 +76,8 @@ class AccountExists(ValueError):
 
 
 class StorageFull(Exception):
-    """The database's disk (or its size limit) is full: nothing was written; try later."""
+    """The database's disk (or its size limit) is full, or would leave less than the store's
+    reserve free: nothing was written; try later."""
 
 
 AlsoWrite = Callable[[Connection], None]
@@ -219,8 +221,12 @@ class Store:
         clock: Clock,
         hasher: PasswordHasher,
         routing: RoutingSource = LOCAL_ONLY,
+        reserve: int = 0,
     ) -> None:
         self.database = database
+        self.reserve: Final = reserve
+        """Bytes of SQLite's disk that deliveries leave free (Postfix's ``queue_minfree``):
+        the room the answers to what was taken are written in. Not checked on a server."""
         self.routing: Final = routing
         """Where addresses live and which offices are held (the node's router, whose
         snapshot an office move replaces): the pipeline relays a filing for an address a
@@ -242,11 +248,12 @@ class Store:
         hasher: PasswordHasher,
         migrate: bool = True,
         routing: RoutingSource = LOCAL_ONLY,
+        reserve: int = 0,
     ) -> Store:
         database = Database(url)
         if migrate:
             await upgrade(database)
-        store = cls(database, clock=clock, hasher=hasher, routing=routing)
+        store = cls(database, clock=clock, hasher=hasher, routing=routing, reserve=reserve)
         if not database.is_sqlite:  # other processes may share the database: hear them
             from mailboxes.notify import ChangeFeed  # asyncpg is only needed here
 
@@ -373,6 +380,18 @@ class Store:
     # endregion
     # region delivery
 
+    def check_room(self, size: int) -> None:
+        """Raise ``StorageFull`` when writing ``size`` more bytes of a client's mail would
+        leave less than ``reserve`` free on SQLite's disk (one statvfs: microseconds)."""
+        if not self.reserve:
+            return
+        free = self.database.free_bytes()
+        if free is not None and free - size < self.reserve:
+            raise StorageFull(
+                f"{free // MIB:,} MiB free on its disk, {self.reserve // MIB:,} MiB kept "
+                "for the answers"
+            )
+
     async def deliver(
         self,
         sender: str,
@@ -380,18 +399,23 @@ class Store:
         raw: bytes,
         *,
         also: AlsoWrite | None = None,
+        own: bool = False,
     ) -> list[int]:
         """Store ``raw`` once for all recipients; return the intake job ids it queued.
 
         Returns only after the transaction is committed. ``also`` runs in that transaction:
         if it fails, the delivery fails too (and its batch neighbours are written alone).
-        Raises ``StorageFull`` when the disk is full.
+        Raises ``StorageFull`` when the disk is full, or (unless ``own``: the gateway's own
+        notice, written in the room kept for answers) would keep less than ``reserve`` free
+        once ``raw`` is written.
         """
         targets = tuple(
             Recipient(normalize_address(r)) if isinstance(r, str) else r for r in recipients
         )
         if not targets:
             raise ValueError("a delivery needs at least one recipient")
+        if not own:
+            self.check_room(len(raw))
         loop = asyncio.get_running_loop()
         raw = canonical_line_ends(raw)
         request = _Delivery(sender, targets, raw, loop.create_future(), also)

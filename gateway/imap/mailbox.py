@@ -76,6 +76,7 @@ from mailboxes.folders import (
     TooManyFolders,
 )
 from mailboxes.keywords import KeywordLimit
+from mailboxes.store import StorageFull
 
 __all__ = ["Backing", "LoadedMessage", "MailboxData", "MailboxSet", "Message"]
 
@@ -139,8 +140,9 @@ def store_errors(
     async def wrapper(self: B, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(self, *args, **kwargs)
-        except StoreError as exc:
-            if storage_full(exc):  # Dovecot's answer to a full disk, told as SMTP tells it
+        except (*StoreError, StorageFull) as exc:  # StorageFull: below the store's reserve
+            if isinstance(exc, StorageFull) or storage_full(exc):
+                # Dovecot's answer to a full disk, told as SMTP tells it
                 log.info("IMAP: %s refused: the store is full", method.__qualname__)
                 self._backing.full.refused(log, asyncio.get_running_loop().time(), str(exc))
                 raise NoRoom() from None

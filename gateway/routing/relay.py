@@ -222,6 +222,6 @@ class RelayWorker:
             now=self._clock.now(),
         )
         node = self._router.remote_node(item.sender)
-        await self._store.deliver("", [Recipient(item.sender, relay_to=node)], raw)
+        await self._store.deliver("", [Recipient(item.sender, relay_to=node)], raw, own=True)
 
     # endregion

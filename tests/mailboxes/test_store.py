@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from mailboxes.addresses import InvalidAddress
 from mailboxes.folders import FlagChange, Folders
 from mailboxes.records import Recipient
 from mailboxes.schema import Role
-from mailboxes.store import AccountExists, Change, Store
+from mailboxes.store import AccountExists, Change, StorageFull, Store
 from tests import mailbox_fill
 from tests.conftest import FAST_HASHER
 
@@ -236,3 +237,30 @@ async def test_a_kept_maildrop_listing_follows_deliveries_expunges_and_other_sto
         assert (await listed())[1] == [1]
     finally:
         await other.close()
+
+
+async def test_deliveries_leave_the_reserve_free_for_the_gateways_own_mail(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Incoming mail stops short of ``reserve`` bytes free on SQLite's disk (Postfix's
+    ``queue_minfree``), so what was taken can still be answered; the gateway's own notices
+    are written in it. Without it, one sender could fill the disk, and the answers to every
+    declaration already taken waited for an operator to make room."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    free = os.statvfs(tmp_path).f_bavail * os.statvfs(tmp_path).f_frsize
+    reserve = free + 2**30  # more than this disk has free: every incoming mail is refused
+    store = await Store.open(url, clock=clock, hasher=FAST_HASHER, reserve=reserve)
+    try:
+        with pytest.raises(StorageFull, match=r"MiB free on its disk, [\d,]+ MiB kept"):
+            await store.deliver("a@agencias.pe", ["b@agencias.pe"], b"Subject: x\r\n\r\nx\r\n")
+        assert await store.list_messages("b@agencias.pe") == []
+        await store.deliver("", ["b@agencias.pe"], b"Subject: aviso\r\n\r\nx\r\n", own=True)
+        assert len(await store.list_messages("b@agencias.pe")) == 1
+    finally:
+        await store.close()
+    store = await Store.open(url, clock=clock, hasher=FAST_HASHER, reserve=2**20)  # 1 MiB
+    try:
+        await store.deliver("a@agencias.pe", ["b@agencias.pe"], b"Subject: y\r\n\r\ny\r\n")
+        assert len(await store.list_messages("b@agencias.pe")) == 2
+    finally:
+        await store.close()

@@ -1,6 +1,7 @@
 """A full store over IMAP: ``NO [OVERQUOTA]`` for what cannot be written, as Dovecot answers a
 full disk ("Not enough disk space"), not ``[INUSE]`` (a mailbox someone else holds); once
-there is room again, the same APPEND is taken and the operator is told so, once.
+there is room again, the same APPEND is taken and the operator is told so, once. Below the
+store's reserve, an APPEND is refused the same way.
 
 The store's file is capped as ``tests.gateway.smtp.test_disk_full`` caps it.
 """
@@ -8,11 +9,16 @@ The store's file is capped as ``tests.gateway.smtp.test_disk_full`` caps it.
 from __future__ import annotations
 
 import logging
+import os
+from functools import partial
+from pathlib import Path
 
 import pytest
 
+from config.clock import FixedClock
 from mailboxes.store import Store
-from tests.gateway.imap.conftest import Running, in_thread, mail
+from tests.conftest import FAST_HASHER
+from tests.gateway.imap.conftest import Running, accounts, in_thread, mail, serve
 from tests.gateway.smtp.test_disk_full import cap_store
 
 
@@ -37,3 +43,24 @@ async def test_an_append_to_a_full_store_is_no_overquota(
     assert told == [
         "the store has room again: IMAP writes are taken, after 1 refused for want of room"
     ]
+
+
+async def test_an_append_below_the_stores_reserve_is_no_overquota(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """An APPEND is a client's mail like any delivery: it stops short of the reserve kept
+    free on SQLite's disk for the answers (``min_free_space_mib``)."""
+    stat = os.statvfs(tmp_path)
+    reserve = stat.f_bavail * stat.f_frsize + 2**30  # more than this disk has free
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    store = await Store.open(url, clock=clock, hasher=FAST_HASHER, reserve=reserve)
+    try:
+        await accounts(store)
+        async for running in serve(store):
+            client = await in_thread(running.login)
+            typ, data = await in_thread(partial(client.append, "INBOX", None, None, mail("x")))
+            assert typ == "NO"
+            assert data[0].startswith(b"[OVERQUOTA] "), data
+            await in_thread(client.logout)
+    finally:
+        await store.close()
