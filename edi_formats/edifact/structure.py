@@ -57,6 +57,28 @@ class _Level:
     group: int | None
     index: int = 0
     counts: dict[int, int] = field(default_factory=dict)
+    places: dict[str, tuple[int, ...]] = field(init=False)
+    """Where each tag may go in ``entries`` (a group by its trigger), in order."""
+
+    def __post_init__(self) -> None:
+        self.places = _places(self.entries)
+
+
+_PLACES: dict[int, tuple[tuple[Entry, ...], dict[str, tuple[int, ...]]]] = {}
+"""``_places`` of each table and group met, by identity (hashing a group would walk it)."""
+
+
+def _places(entries: tuple[Entry, ...]) -> dict[str, tuple[int, ...]]:
+    """Each tag's positions among ``entries``: a segment is looked up, not searched for."""
+    known = _PLACES.get(id(entries))
+    if known is not None and known[0] is entries:
+        return known[1]
+    found: dict[str, list[int]] = {}
+    for at, entry in enumerate(entries):
+        found.setdefault(_tag(entry), []).append(at)
+    places = {tag: tuple(positions) for tag, positions in found.items()}
+    _PLACES[id(entries)] = (entries, places)  # the entries kept: their id stays theirs
+    return places
 
 
 def _name(entry: Entry) -> str:
@@ -89,11 +111,10 @@ def check_structure(
     def find(level: _Level, tag: str) -> int | None:
         first = max(level.index, 1 if level.group is not None else 0)
         fallback = None
-        for at in range(first, len(level.entries)):
-            entry = level.entries[at]
-            if _tag(entry) != tag:
+        for at in level.places.get(tag, ()):
+            if at < first:
                 continue
-            if level.counts.get(at, 0) < entry.max:
+            if level.counts.get(at, 0) < level.entries[at].max:
                 return at
             if fallback is None:
                 fallback = at  # full: a later entry with the same tag may still take it
@@ -101,9 +122,11 @@ def check_structure(
 
     for tag, position in tags:
         depth = len(stack) - 1
-        while depth >= 0 and find(stack[depth], tag) is None:
+        at = find(stack[depth], tag)
+        while at is None and depth > 0:
             depth -= 1
-        if depth < 0:
+            at = find(stack[depth], tag)
+        if at is None:
             problems.append(
                 StructureProblem(
                     NOT_IN_POSITION,
@@ -117,8 +140,6 @@ def check_structure(
             missing_between(closing, closing.index + 1, len(closing.entries), position, tag)
         del stack[depth + 1 :]
         level = stack[depth]
-        at = find(level, tag)
-        assert at is not None
         missing_between(level, level.index + (1 if level.counts else 0), at, position, tag)
         if at != level.index:
             level.index = at
