@@ -178,15 +178,16 @@ def _segment(raw: RawSegment, level: SyntaxLevel) -> EdiSegment:
         value[0] if len(value) == 1 else tuple(value) for value in raw.elements[1:]
     )
     segment = EdiSegment(tag, elements, number, in_message=False)
-    for value in segment.values():
-        bad = level.first_forbidden(value)
-        if bad is not None:
-            raise _error(
-                "EDI-CHARSET",
-                f"el carácter {bad!r} (U+{ord(bad):04X}) no está permitido en "
-                f"{level.identifier} ({level.description})",
-                segment.where(),
-            )
+    # One search over the values joined by a space (which every level allows) finds the
+    # first character the level refuses, as a search of each value in turn would.
+    bad = level.first_forbidden(" ".join(segment.values()))
+    if bad is not None:
+        raise _error(
+            "EDI-CHARSET",
+            f"el carácter {bad!r} (U+{ord(bad):04X}) no está permitido en "
+            f"{level.identifier} ({level.description})",
+            segment.where(),
+        )
     return segment
 
 

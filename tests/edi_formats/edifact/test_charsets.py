@@ -39,6 +39,15 @@ def test_levels_map_to_codecs() -> None:
     assert level_for("UNOY", 4) is None
 
 
+def test_every_level_allows_the_space_a_segments_values_are_checked_joined_by() -> None:
+    """The reader checks a segment's values in one search, joined by a space: the first
+    character refused is the one a search of each value in turn finds, if no level refuses
+    the space itself."""
+    assert all(level.first_forbidden(" ") is None for level in SYNTAX_LEVELS.values())
+    error = _error(_importer_named("IMPORTADORA LIMA:SOCIEDAD An", "UNOA:3"))
+    assert "'n'" in error.message and "(NAD)" in (error.position or "")
+
+
 def test_unoc_carries_spanish_letters_in_iso_8859_1() -> None:
     data = _importer_named("IMPORTACIONES ÑANDÚ", "UNOC:3")
     assert "Ñ".encode("latin-1") in data
