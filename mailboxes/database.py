@@ -61,6 +61,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        file = make_url(url).database if self.is_sqlite else None
+        self._directory = (
+            os.path.dirname(os.path.abspath(file)) if file and file != ":memory:" else None
+        )
+        """The folder of SQLite's file (``free_bytes``); None for a server, or in memory."""
         if self.is_sqlite:
             # Every use of a pooled connection ends its own transaction (sessions and
             # connections close theirs, ``run`` its own in the thread), so the pool's
@@ -98,12 +103,9 @@ class Database:
     def free_bytes(self) -> int | None:
         """Bytes free on the disk of SQLite's file (to an unprivileged user); None for a
         database whose disk is not this node's to see (a server, or in memory)."""
-        if not self.is_sqlite:
+        if self._directory is None:
             return None
-        path = make_url(self.url).database
-        if not path or path == ":memory:":
-            return None
-        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
+        stat = os.statvfs(self._directory)
         return stat.f_bavail * stat.f_frsize
 
     async def run(self, work: Work[T], *, write: bool = False, one_statement: bool = False) -> T:
