@@ -347,18 +347,21 @@ def _serve(connection: Connection, setup: _Setup) -> None:
     gc.freeze()  # the tables and rules read above stay: the collector's full passes skip them
     _limit_memory(setup.budget)
     while True:
-        try:
-            request = connection.recv()
-        except (EOFError, OSError, MemoryError):  # closed; or a mail beyond memory to receive
-            return
         over_memory = False
         try:
-            data = pickle.dumps(service.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            over_memory = True  # answered below, once this handler let go of the traceback
-        except Exception as exc:
-            failure = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-            data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+            request = connection.recv()
+        except (EOFError, OSError):  # the pool closed the pipe
+            return
+        except MemoryError:  # a mail too large to receive within the budget
+            over_memory = True
+        if not over_memory:
+            try:
+                data = pickle.dumps(service.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
+            except MemoryError:
+                over_memory = True  # answered below, once this handler let go of the traceback
+            except Exception as exc:
+                failure = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+                data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
         if over_memory:
             service.held.clear()
             failure = _Failure("MemoryError", beyond_memory=True)
@@ -965,14 +968,17 @@ class AnalysisPool:
     async def _beyond_budget(self, exchanged: _Answer, raw: bytes) -> Analysis | None:
         """The answer to a mail whose reading passed the budget's time or memory (its process
         was killed, or ended), naming the limit; None when it did not."""
+        # Its headers for the answer's threading, from its first bytes only: the whole mail
+        # may be more than a process can take.
+        head = raw[:_PICKLE_ON_LOOP]
         if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
-            return time_exceeded(await self.headers(raw), self.budget)
+            return time_exceeded(await self.headers(head), self.budget)
         failure = exchanged if isinstance(exchanged, _Failure) else exchanged[0]
         if isinstance(failure, _Failure) and failure.beyond_memory:
             megabytes = self.budget.memory / (1024 * 1024)
             log.warning("a mail overran the analysis memory of %g MiB", megabytes)
-            return memory_exceeded(await self.headers(raw), self.budget)
+            return memory_exceeded(await self.headers(head), self.budget)
         return None
 
     async def headers(self, raw: bytes) -> SubmissionHeaders:

@@ -262,6 +262,29 @@ async def test_a_mail_beyond_its_memory_is_answered_naming_the_limit_and_its_pro
     assert len(overruns) == 1
 
 
+async def test_a_mail_too_large_to_receive_within_the_memory_is_answered_naming_it(
+    offices: OfficeRegistry,
+) -> None:
+    """A budget smaller than the mail itself (24 MB of text, 8 MiB): the process cannot
+    even receive it. It is answered as over the memory limit like a mail that fills the
+    memory while read; its process once ended without a word, and the job failed and was
+    retried, process after process."""
+    huge = (
+        core_submission(message_id="<enorme@agencias.pe>", body="x" * 76 + "\n")
+        + (b"y" * 78 + b"\r\n") * 300_000
+    )
+    async with pool_of(offices, budget=AnalysisBudget(memory=8 * MIB)) as pool:
+        async with asyncio.timeout(60):
+            over = await pool.analyse(submission(huge))
+            after = await pool.analyse(submission(numbered(3)))
+        assert pool.replaced == 1
+    (outcome,) = over.outcomes
+    assert isinstance(outcome, NothingReadable)
+    assert "excedió los 8 MB de memoria" in outcome.notes[0]
+    assert over.headers.message_id == "<enorme@agencias.pe>"  # the answer is threaded
+    assert after.headers.message_id == "<m-3@agencias.pe>"
+
+
 def airport(reference: str) -> Submission:
     """A declaration for office 235, which the rigged catalogs single out."""
     made = sample_declaration("dua", office="235", as_of=AS_OF, reference=reference)
