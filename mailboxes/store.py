@@ -333,9 +333,21 @@ class Store:
         row = await self._account_row(normalize_address(address))
         return None if row is None else _account(row)
 
-    async def list_accounts(self) -> list[Account]:
+    async def list_accounts(
+        self, *, roles: Collection[Role] = (), office_code: str | None = None
+    ) -> list[Account]:
+        """Every account, in address order; only those of ``roles`` (and of the office
+        ``office_code``) when given. Chosen in the query: an office's console page or IMAP
+        login, which want its departments, once read every agent's account (20 000 of them:
+        about 0.1 s holding the interpreter lock, every time)."""
+        query = _ACCOUNTS
+        if roles:
+            query = query.where(AccountRow.role.in_([Role(role).value for role in roles]))
+        if office_code is not None:
+            query = query.where(AccountRow.office_code == office_code)
+
         def read(connection: Connection) -> list[Account]:
-            return [_account(row) for row in connection.execute(_ACCOUNTS)]
+            return [_account(row) for row in connection.execute(query)]
 
         return await self.database.run(read)
 

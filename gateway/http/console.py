@@ -360,10 +360,8 @@ async def _mailboxes(context: HttpContext, caller: Caller) -> list[str]:
     """The mailboxes the caller may read: its own, and an office's intake and departments."""
     owners = {caller.account.address}
     if caller.account.role is not Role.AGENT:
-        for account in await context.store.list_accounts():
-            if account.role is not Role.AGENT and caller.may_read_mailbox(
-                account.address, context.domain
-            ):
+        for account in await context.store.list_accounts(roles=(Role.OFFICE, Role.DEPARTMENT)):
+            if caller.may_read_mailbox(account.address, context.domain):
                 owners.add(account.address)
     return sorted(owners)
 

@@ -281,9 +281,10 @@ class Login(LoginInterface):
     async def namespace_for(self, account: Account) -> FolderNamespace:
         departments: dict[str, str] = {}
         if self.config.share_departments and account.role is Role.OFFICE:
-            for other in await self.store.list_accounts():
-                if other.role is Role.DEPARTMENT and other.office_code == account.office_code:
-                    departments[department_label(other.address)] = other.address
+            for other in await self.store.list_accounts(
+                roles=(Role.DEPARTMENT,), office_code=account.office_code
+            ):
+                departments[department_label(other.address)] = other.address
         return FolderNamespace(account.address, departments)
 
 

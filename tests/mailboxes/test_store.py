@@ -12,7 +12,7 @@ import pytest
 from config.clock import FixedClock
 from mailboxes.addresses import InvalidAddress
 from mailboxes.folders import FlagChange, Folders
-from mailboxes.records import Recipient
+from mailboxes.records import Account, Recipient
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Change, StorageFull, Store
 from tests import mailbox_fill
@@ -264,3 +264,32 @@ async def test_deliveries_leave_the_reserve_free_for_the_gateways_own_mail(
         assert len(await store.list_messages("b@agencias.pe")) == 2
     finally:
         await store.close()
+
+
+async def test_accounts_are_listed_by_role_and_office_in_the_query(store: Store) -> None:
+    """An office's console page and IMAP login want its office's and departments' accounts:
+    chosen by the query, not by reading every agent's account (20 000 agents once made each
+    such page 0.1 s of the node's interpreter lock)."""
+    for code in ("118", "235"):
+        await store.create_account(
+            f"aduana-{code}@aduanas.gob.pe", "x", role=Role.OFFICE, office_code=code
+        )
+        await store.create_account(
+            f"despacho.{code}@aduanas.gob.pe", "x", role=Role.DEPARTMENT, office_code=code
+        )
+    for n in range(3):
+        await store.create_account(f"a{n}@agencias.pe", "x", role=Role.AGENT, agent_code=f"9{n}")
+
+    def addresses(accounts: list[Account]) -> list[str]:
+        return [account.address for account in accounts]
+
+    assert len(await store.list_accounts()) == 7
+    assert addresses(await store.list_accounts(roles=(Role.OFFICE, Role.DEPARTMENT))) == [
+        "aduana-118@aduanas.gob.pe",
+        "aduana-235@aduanas.gob.pe",
+        "despacho.118@aduanas.gob.pe",
+        "despacho.235@aduanas.gob.pe",
+    ]
+    departments = await store.list_accounts(roles=(Role.DEPARTMENT,), office_code="118")
+    assert addresses(departments) == ["despacho.118@aduanas.gob.pe"]
+    assert addresses(await store.list_accounts(roles=(Role.AGENT,), office_code="118")) == []
