@@ -55,6 +55,7 @@ from config.reference import ReferenceData, shipped_reference
 from edi_formats.codec import DeclarationIdentity, WireFormat, identify
 from edi_formats.detect import detect_format
 from gateway.imap.filing import OfficeFiling
+from gateway.mail.reading import MAX_HEADER
 from gateway.pipeline.core import (
     AnswerFacts,
     AnswerPlan,
@@ -674,7 +675,7 @@ class AnalysisPool:
             self._next_in(worker)
             self._dispatch()  # the process has room again: keep it fed first
             if call.future.done() and len(data) > _PICKLE_ON_LOOP:
-                continue  # abandoned, or answered by another process (and not a _Failure)
+                continue  # abandoned, or answered elsewhere (a memory failure is a few bytes)
             answer: object
             try:
                 if len(data) <= _PICKLE_ON_LOOP:
@@ -968,9 +969,9 @@ class AnalysisPool:
     async def _beyond_budget(self, exchanged: _Answer, raw: bytes) -> Analysis | None:
         """The answer to a mail whose reading passed the budget's time or memory (its process
         was killed, or ended), naming the limit; None when it did not."""
-        # Its headers for the answer's threading, from its first bytes only: the whole mail
-        # may be more than a process can take.
-        head = raw[:_PICKLE_ON_LOOP]
+        # Its headers for the answer's threading, from the bytes they are read in (the whole
+        # mail may be more than a process can take).
+        head = raw[:MAX_HEADER]
         if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
             return time_exceeded(await self.headers(head), self.budget)
