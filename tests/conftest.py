@@ -31,6 +31,13 @@ for _service in ("SMTPS", "POP3S", "IMAPS"):
 FAST_HASHER = PasswordHasher(time_cost=1, memory_kib=8, parallelism=1)
 
 
+def more_than_free(path: Path) -> int:
+    """Bytes more than the disk of ``path`` has free (by a GiB): a reserve of the store's
+    that no incoming mail can leave."""
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize + 2**30
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 2, 9, 30, tzinfo=UTC))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from mailboxes.records import Account, Recipient
 from mailboxes.schema import Role
 from mailboxes.store import AccountExists, Change, StorageFull, Store
 from tests import mailbox_fill
-from tests.conftest import FAST_HASHER
+from tests.conftest import FAST_HASHER, more_than_free
 
 
 def _database_files(directory: Path) -> bytes:
@@ -247,8 +246,7 @@ async def test_deliveries_leave_the_reserve_free_for_the_gateways_own_mail(
     are written in it. Without it, one sender could fill the disk, and the answers to every
     declaration already taken waited for an operator to make room."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    free = os.statvfs(tmp_path).f_bavail * os.statvfs(tmp_path).f_frsize
-    reserve = free + 2**30  # more than this disk has free: every incoming mail is refused
+    reserve = more_than_free(tmp_path)  # every incoming mail is refused
     store = await Store.open(url, clock=clock, hasher=FAST_HASHER, reserve=reserve)
     try:
         with pytest.raises(StorageFull, match=r"MiB free on its disk, [\d,]+ MiB kept"):

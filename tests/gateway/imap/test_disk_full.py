@@ -9,7 +9,6 @@ The store's file is capped as ``tests.gateway.smtp.test_disk_full`` caps it.
 from __future__ import annotations
 
 import logging
-import os
 from functools import partial
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from config.clock import FixedClock
 from mailboxes.store import Store
-from tests.conftest import FAST_HASHER
+from tests.conftest import FAST_HASHER, more_than_free
 from tests.gateway.imap.conftest import Running, accounts, in_thread, mail, serve
 from tests.gateway.smtp.test_disk_full import cap_store
 
@@ -50,8 +49,7 @@ async def test_an_append_below_the_stores_reserve_is_no_overquota(
 ) -> None:
     """An APPEND is a client's mail like any delivery: it stops short of the reserve kept
     free on SQLite's disk for the answers (``min_free_space_mib``)."""
-    stat = os.statvfs(tmp_path)
-    reserve = stat.f_bavail * stat.f_frsize + 2**30  # more than this disk has free
+    reserve = more_than_free(tmp_path)
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
     store = await Store.open(url, clock=clock, hasher=FAST_HASHER, reserve=reserve)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from email.message import EmailMessage
@@ -71,21 +71,39 @@ async def running(tmp_path: Path, clock: FixedClock, **settings: Any) -> AsyncIt
         await node.stop()
 
 
-async def replies_when(node: Node, condition: Callable[[list[EmailMessage]], bool]) -> float:
-    """Wait (on the store's commits) until the agent's INBOX satisfies ``condition``; the
-    time it took."""
+async def committed_until(
+    node: Node, done: Callable[[], Awaitable[bool]], *, seconds: float = 60
+) -> float:
+    """Wait on the store's commits until ``done()``; the time it took."""
     assert node.store is not None
     committed = asyncio.Event()
     unsubscribe = node.store.subscribe(lambda change: committed.set())
     start = time.monotonic()
     try:
-        async with asyncio.timeout(60):
-            while not condition(await mailbox(node.store, AGENT.address)):
+        async with asyncio.timeout(seconds):
+            while not await done():
                 await committed.wait()
                 committed.clear()
     finally:
         unsubscribe()
     return time.monotonic() - start
+
+
+async def replies_when(node: Node, condition: Callable[[list[EmailMessage]], bool]) -> float:
+    """Wait until the agent's INBOX satisfies ``condition``; the time it took."""
+    assert node.store is not None
+    store = node.store
+
+    async def done() -> bool:
+        return condition(await mailbox(store, AGENT.address))
+
+    return await committed_until(node, done)
+
+
+async def answered(node: Node, address: str) -> int:
+    """How many answers ``address`` has received."""
+    assert node.store is not None
+    return len(await node.store.list_messages(address))
 
 
 async def intake(node: Node, raw: bytes, sender: str = AGENT.address) -> None:
@@ -183,17 +201,13 @@ async def test_large_mails_from_one_agent_do_not_hold_back_another_agents(
         )
         raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
         await intake(node, raw, sender=other.address)
-        answered_before = len(await node.store.list_messages(AGENT.address))
-        committed = asyncio.Event()
-        unsubscribe = node.store.subscribe(lambda change: committed.set())
-        try:
-            async with asyncio.timeout(120):
-                while not await node.store.list_messages(other.address):
-                    await committed.wait()
-                    committed.clear()
-        finally:
-            unsubscribe()
-        passed_it = len(await node.store.list_messages(AGENT.address)) - answered_before
+        answered_before = await answered(node, AGENT.address)
+
+        async def other_answered() -> bool:
+            return await answered(node, other.address) > 0
+
+        await committed_until(node, other_answered, seconds=120)
+        passed_it = await answered(node, AGENT.address) - answered_before
         print(f"{answered_before} large answered before it came, {passed_it} after")
 
     # Those already read or being read when it came may be answered first (one to four);
@@ -254,23 +268,18 @@ async def test_slow_mails_of_moderate_size_from_one_agent_do_not_hold_back_anoth
         raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
         came = time.monotonic()
         await intake(node, raw, sender=other.address)
-        pending = 40 - len(await node.store.list_messages(AGENT.address))
-        committed = asyncio.Event()
-        unsubscribe = node.store.subscribe(lambda change: committed.set())
+        pending = 40 - await answered(node, AGENT.address)
         answered_in: float | None = None
-        try:
-            async with asyncio.timeout(120):
-                while len(await node.store.list_messages(AGENT.address)) < 40:
-                    if answered_in is None and await node.store.list_messages(other.address):
-                        answered_in = time.monotonic() - came
-                    await committed.wait()
-                    committed.clear()
-        finally:
-            unsubscribe()
+
+        async def all_answered() -> bool:
+            nonlocal answered_in
+            if answered_in is None and await answered(node, other.address):
+                answered_in = time.monotonic() - came
+            return await answered(node, AGENT.address) == 40
+
+        await committed_until(node, all_answered, seconds=120)
         rest_in = time.monotonic() - came
-        if answered_in is None:  # answered with the last of them, or after
-            assert await node.store.list_messages(other.address)
-            answered_in = rest_in
+        assert answered_in is not None, "it was answered after all of them"
         print(f"{pending} waiting when it came; it took {answered_in:.2f}s, they {rest_in:.2f}s")
 
     assert pending >= 10, "too few of them were still waiting to tell"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import smtplib
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from config.clock import FixedClock
 from gateway.demo import DEMO_AGENTS
 from gateway.node import Node
 from mailboxes.store import Store
-from tests.conftest import FAST_HASHER, demo_node
+from tests.conftest import FAST_HASHER, demo_node, more_than_free
 from tests.gateway.pipeline.helpers import AS_OF, flat, mailbox, submission, submit
 from tests.node_clients import smtp_send
 from validators.samples import sample_declaration
@@ -80,9 +79,8 @@ async def test_below_the_reserve_mail_is_refused_and_what_was_taken_is_answered(
     4.3.1; a declaration taken before (here by a store without the reserve, as when the
     disk had room) is still answered, in the room the reserve keeps. A sender filling the
     disk once stopped the answers to every declaration already taken."""
-    stat = os.statvfs(tmp_path)
-    free_mib = stat.f_bavail * stat.f_frsize // 2**20
-    async with demo_node(tmp_path / "node", clock, min_free_space_mib=free_mib + 1024) as node:
+    reserve_mib = more_than_free(tmp_path) // 2**20
+    async with demo_node(tmp_path / "node", clock, min_free_space_mib=reserve_mib) as node:
         assert node.store is not None and node.worker is not None
         earlier = await Store.open(node.store.database.url, clock=clock, hasher=FAST_HASHER)
         try:
