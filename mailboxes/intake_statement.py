@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import ARRAY, Connection, Integer, LargeBinary, String, bindparam, text
+from sqlalchemy import ARRAY, BigInteger, Connection, Integer, LargeBinary, String, bindparam, text
 
 from mailboxes import modseq
 from mailboxes.fixed_statements import execute
@@ -33,9 +33,10 @@ from mailboxes.schema import JobState, UTCDateTime
 
 __all__ = ["Delivered", "write"]
 
-Delivered = tuple[str, bytes, Sequence[Recipient]]
-"""A delivery as written here: its sender, its bytes (line ends already canonical), and
-where its copies go (none relayed)."""
+Delivered = tuple[str, bytes, Sequence[Recipient], Sequence[int]]
+"""A delivery as written here: its sender, its bytes (line ends already canonical), where
+its copies go (none relayed), and the turns of its intake copies, in their order
+(``mailboxes.turns``)."""
 
 # ``delivery``: each mail with its content id, taken from the sequence row by row (the CTE is
 # materialized: nextval runs once per row). ``target``: each copy, with its place among the
@@ -55,12 +56,13 @@ WITH delivery AS MATERIALIZED (
     INSERT INTO message_contents (id, raw, size, created_at)
     SELECT content_id, raw, octet_length(raw), :now FROM delivery
 ), target AS MATERIALIZED (
-    SELECT t.ord, t.delivery, t.owner, t.folder, t.office,
+    SELECT t.ord, t.delivery, t.owner, t.folder, t.office, t.turn,
         row_number() OVER (PARTITION BY t.owner, t.folder ORDER BY t.ord) AS place
     FROM unnest(
         CAST(:deliveries AS INTEGER[]), CAST(:owners AS VARCHAR[]),
-        CAST(:folders AS VARCHAR[]), CAST(:offices AS VARCHAR[])
-    ) WITH ORDINALITY AS t(delivery, owner, folder, office, ord)
+        CAST(:folders AS VARCHAR[]), CAST(:offices AS VARCHAR[]),
+        CAST(:turns AS BIGINT[])
+    ) WITH ORDINALITY AS t(delivery, owner, folder, office, turn, ord)
 ), job AS MATERIALIZED (
     SELECT intake.ord,
         CAST(nextval(pg_get_serial_sequence('intake_jobs', 'id')) AS INTEGER) AS job_id
@@ -74,9 +76,9 @@ WITH delivery AS MATERIALIZED (
     LEFT JOIN box ON box.owner = target.owner AND box.name = target.folder
 ), queued AS (
     INSERT INTO intake_jobs
-        (id, content_id, office_code, sender, recipient, state, attempts, received_at)
+        (id, content_id, office_code, sender, recipient, state, attempts, received_at, turn)
     SELECT job.job_id, delivery.content_id, target.office, delivery.sender, target.owner,
-        :pending, 0, :now
+        :pending, 0, :now, target.turn
     FROM job
     JOIN target ON target.ord = job.ord
     JOIN delivery ON delivery.ord = target.delivery
@@ -90,6 +92,7 @@ SELECT target.delivery, job.job_id FROM job JOIN target ON target.ord = job.ord 
     bindparam("owners", type_=ARRAY(String)),
     bindparam("folders", type_=ARRAY(String)),
     bindparam("offices", type_=ARRAY(String)),
+    bindparam("turns", type_=ARRAY(BigInteger)),
     bindparam("pending", type_=String),
 )
 
@@ -102,24 +105,28 @@ def write(connection: Connection, batch: Sequence[Delivered], now: datetime) -> 
     owners: list[str] = []
     folders: list[str] = []
     offices: list[str | None] = []
-    for number, (_, _, recipients) in enumerate(batch, start=1):
+    turns: list[int | None] = []
+    for number, (_, _, recipients, intake_turns) in enumerate(batch, start=1):
+        next_turn = iter(intake_turns)
         for recipient in recipients:
             assert recipient.relay_to is None, "a relayed copy takes the transaction"
             deliveries.append(number)
             owners.append(recipient.address)
             folders.append(recipient.folder)
             offices.append(recipient.intake_office)
+            turns.append(None if recipient.intake_office is None else next(next_turn))
     rows = execute(
         connection,
         _WRITE,
         {
-            "raws": [raw for _, raw, _ in batch],
-            "senders": [sender for sender, _, _ in batch],
+            "raws": [raw for _, raw, _, _ in batch],
+            "senders": [sender for sender, _, _, _ in batch],
             "now": now,
             "deliveries": deliveries,
             "owners": owners,
             "folders": folders,
             "offices": offices,
+            "turns": turns,
             "pending": JobState.PENDING.value,
         },
     )

@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -110,13 +111,17 @@ CLAIM_PAGE = 256
 """Pending jobs a claim reads at a time while it skips the excluded ones."""
 
 _PENDING_SIZES_AFTER = (
-    select(IntakeJobRow.id, MessageContentRow.size)
+    select(IntakeJobRow.id, MessageContentRow.size, IntakeJobRow.turn)
     .join(MessageContentRow, MessageContentRow.id == IntakeJobRow.content_id)
-    .where(IntakeJobRow.state == JobState.PENDING.value, IntakeJobRow.id > bindparam("after"))
-    .order_by(IntakeJobRow.id)
+    .where(
+        IntakeJobRow.state == JobState.PENDING.value,
+        tuple_(IntakeJobRow.turn, IntakeJobRow.id) > tuple_(bindparam("turn"), bindparam("after")),
+    )
+    .order_by(IntakeJobRow.turn, IntakeJobRow.id)
     .limit(bindparam("limit"))
 )
-"""A page of pending jobs and their mails' sizes, oldest first, after the job ``after``.
+"""A page of pending jobs, their mails' sizes and their turns, in turn (``mailboxes.turns``;
+the jobs of one turn oldest first), after the job ``after`` of turn ``turn``.
 
 Excluded jobs are skipped as the page is read, not named in the statement: they are the
 jobs in hand and those waiting out a retry delay, as many as fail, and a statement binds a
@@ -135,7 +140,7 @@ def _claimed(size: int) -> Executable:
             IntakeJobRow.id.in_(placeholders(size, "id")),
             IntakeJobRow.state == JobState.PENDING.value,
         )
-        .order_by(IntakeJobRow.id)
+        .order_by(IntakeJobRow.turn, IntakeJobRow.id)
     )
 
 
@@ -167,7 +172,8 @@ class JobQueue:
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
     ) -> list[ClaimedJob]:
-        """Up to ``limit`` pending jobs, oldest first, each with its submission.
+        """Up to ``limit`` pending jobs, in turn (``mailboxes.turns``: the senders in turn,
+        each sender's jobs oldest first), each with its submission.
 
         ``exclude`` names jobs the caller has in hand or is not ready to retry yet, any
         number of them: they are skipped as the pending jobs are read, a page at a time. The
@@ -185,9 +191,9 @@ class JobQueue:
             query = query.where(IntakeJobRow.office_code.not_in(held))
 
         def pending(connection: Connection) -> Iterator[Sequence[Any]]:
-            after = 0
+            turn, after = -1, 0
             while True:
-                taken = {"after": after, "limit": page}
+                taken = {"turn": turn, "after": after, "limit": page}
                 rows: Sequence[Sequence[Any]] = (
                     connection.execute(query, taken).all()
                     if held
@@ -196,24 +202,26 @@ class JobQueue:
                 yield from rows
                 if len(rows) < page:
                     return
-                after = rows[-1][0]
+                after, _, turn = rows[-1]
 
-        def read(connection: Connection) -> list[ClaimedJob]:
+        def read(connection: Connection) -> tuple[list[ClaimedJob], list[int]]:
             ids: list[int] = []
+            turns: list[int] = []
             total = 0
-            for job_id, size in pending(connection):
+            for job_id, size, turn in pending(connection):
                 if job_id in excluded:
                     continue
                 total += size
                 if ids and total > max_bytes:
                     break
                 ids.append(job_id)
+                turns.append(turn)
                 if len(ids) == limit:
                     break
             if not ids:
-                return []
+                return [], []
             bound = parameters(ids, "id")
-            return [
+            claimed = [
                 ClaimedJob(
                     # ``attempts`` counts this one (``intake_job`` with one more attempt)
                     job=IntakeJob(
@@ -239,8 +247,11 @@ class JobQueue:
                     role,
                 ) in execute(connection, _claimed(len(bound)), bound)
             ]
+            return claimed, turns
 
-        return await self._store.database.run(read)
+        claimed, turns = await self._store.database.run(read)
+        self._store.turns.claimed(turns)
+        return claimed
 
     async def record_error(self, job_id: int, error: str) -> None:
         """Count a failure of the job and note why; it stays pending for the next attempt."""

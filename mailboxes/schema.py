@@ -205,7 +205,10 @@ class IntakeJobRow(Base):
     """A submission to an office intake address, waiting for the declaration pipeline."""
 
     __tablename__ = "intake_jobs"
-    __table_args__ = (Index("ix_intake_jobs_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_intake_jobs_state_id", "state", "id"),
+        Index("ix_intake_jobs_state_turn_id", "state", "turn", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_id: Mapped[int] = mapped_column(ForeignKey("message_contents.id"))
@@ -217,6 +220,9 @@ class IntakeJobRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    turn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Its place in the queue, which the pipeline reads by turn (``mailboxes.turns``): the
+    jobs of different senders are taken in turn, not all of one sender's first."""
 
 
 class DeclarationStatus(StrEnum):

@@ -49,6 +49,7 @@ from mailboxes.schema import (
     Role,
     UidValidityFloorRow,
 )
+from mailboxes.turns import Turns
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -92,6 +93,8 @@ class _Delivery:
     raw: bytes
     done: asyncio.Future[list[int]] = field(repr=False)
     also: AlsoWrite | None = None
+    turns: tuple[int, ...] = ()
+    """The queue turns of its intake copies, in their order (``mailboxes.turns``)."""
 
 
 def _in_one_statement(delivery: _Delivery) -> bool:
@@ -148,6 +151,15 @@ JOB_COLUMNS = (
     IntakeJobRow.received_at,
 )
 """The columns of an ``IntakeJob`` (``intake_job``)."""
+
+
+_PENDING_TURNS = (
+    select(IntakeJobRow.sender, func.min(IntakeJobRow.turn), func.max(IntakeJobRow.turn))
+    .where(IntakeJobRow.state == JobState.PENDING.value)
+    .group_by(IntakeJobRow.sender)
+)
+"""Each sender with pending jobs, its lowest and highest turn: the queue's turns as a
+restarted node resumes them (``Turns.resume``)."""
 
 
 def intake_job(row: Any) -> IntakeJob:
@@ -222,6 +234,7 @@ class Store:
         hasher: PasswordHasher,
         routing: RoutingSource = LOCAL_ONLY,
         reserve: int = 0,
+        turns: Turns | None = None,
     ) -> None:
         self.database = database
         self.reserve: Final = reserve
@@ -238,6 +251,9 @@ class Store:
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
         self._maildrops = Maildrops()
+        self.turns: Final = Turns() if turns is None else turns
+        """The queue's turns (``mailboxes.turns``): taken by deliveries to an intake, moved
+        on by the pipeline's claims (``JobQueue.claim``)."""
 
     @classmethod
     async def open(
@@ -253,7 +269,19 @@ class Store:
         database = Database(url)
         if migrate:
             await upgrade(database)
-        store = cls(database, clock=clock, hasher=hasher, routing=routing, reserve=reserve)
+        pending = await database.run(
+            lambda connection: [
+                (sender, low, high) for sender, low, high in connection.execute(_PENDING_TURNS)
+            ]
+        )
+        store = cls(
+            database,
+            clock=clock,
+            hasher=hasher,
+            routing=routing,
+            reserve=reserve,
+            turns=Turns.resume(pending),
+        )
         if not database.is_sqlite:  # other processes may share the database: hear them
             from mailboxes.notify import ChangeFeed  # asyncpg is only needed here
 
@@ -430,7 +458,14 @@ class Store:
             self.check_room(len(raw))
         loop = asyncio.get_running_loop()
         raw = canonical_line_ends(raw)
-        request = _Delivery(sender, targets, raw, loop.create_future(), also)
+        # Taken here, on the event loop, where the claims tell the turns what they took. A
+        # batch that fails has taken its senders' turns all the same: they come a little later.
+        turns = tuple(
+            self.turns.take(sender, len(raw))
+            for t in targets
+            if t.intake_office is not None and t.relay_to is None
+        )
+        request = _Delivery(sender, targets, raw, loop.create_future(), also, turns)
         self._pending.append(request)
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
@@ -487,7 +522,7 @@ class Store:
         """
         now = self.clock.now()
         if not self.database.is_sqlite and all(_in_one_statement(r) for r in batch):
-            delivered = [(r.sender, r.raw, r.recipients) for r in batch]
+            delivered = [(r.sender, r.raw, r.recipients, r.turns) for r in batch]
             try:
                 results = await self.database.run(
                     partial(intake_statement.write, batch=delivered, now=now),
@@ -532,6 +567,7 @@ class Store:
         job_content: list[int] = []
         relays: list[dict[str, object]] = []
         for request, content_id in zip(batch, content_ids, strict=True):
+            next_turn = iter(request.turns)
             for target in request.recipients:
                 if target.relay_to is not None:
                     relays.append(
@@ -555,6 +591,7 @@ class Store:
                             "state": JobState.PENDING.value,
                             "attempts": 0,
                             "received_at": now,
+                            "turn": next(next_turn),
                         }
                     )
         _INSERT_ENTRIES.run(connection, entries)

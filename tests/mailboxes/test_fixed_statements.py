@@ -19,8 +19,11 @@ WHEN = datetime(2026, 11, 2, 10, 30, 5, 123456, tzinfo=LIMA)
 CONTENT = Insert(MessageContentRow, ("id", "raw", "size", "created_at"))
 JOB = Insert(
     IntakeJobRow,
-    ("id", "content_id", "office_code", "sender", "recipient", "state", "attempts", "received_at"),
-)
+    (
+        "id", "content_id", "office_code", "sender", "recipient", "state", "attempts",
+        "received_at", "turn",
+    ),
+)  # fmt: skip
 
 
 def _stored(connection: Connection, table: str, ids: tuple[int, int]) -> list[tuple[object, ...]]:
@@ -29,13 +32,13 @@ def _stored(connection: Connection, table: str, ids: tuple[int, int]) -> list[tu
         columns = {
             "message_contents": "raw, typeof(raw), size, created_at, typeof(created_at)",
             "intake_jobs": "content_id, office_code, sender, recipient, state, attempts, "
-            "received_at, typeof(received_at)",
+            "received_at, typeof(received_at), turn",
         }[table]
     else:
         columns = {
             "message_contents": "raw, size, created_at",
             "intake_jobs": "content_id, office_code, sender, recipient, state, attempts, "
-            "received_at",
+            "received_at, turn",
         }[table]
     first, second = ids
     rows = connection.exec_driver_sql(
@@ -61,6 +64,7 @@ async def test_rows_are_stored_as_sqlalchemy_stores_them(store: Store) -> None:
             "state": "pending",
             "attempts": 0,
             "received_at": WHEN,
+            "turn": 2**40,
         }
         connection.execute(insert(IntakeJobRow), [{"id": 1, **job}])
         JOB.run(connection, [(2, *job.values())])
@@ -102,7 +106,7 @@ async def test_rows_read_back_as_sqlalchemy_reads_them(store: Store) -> None:
 
     def write(connection: Connection) -> None:
         CONTENT.run(connection, [(1, b"x", 1, WHEN)])
-        JOB.run(connection, [(1, 1, "118", "a@agencias.pe", "dua@x.pe", "pending", 0, WHEN)])
+        JOB.run(connection, [(1, 1, "118", "a@agencias.pe", "dua@x.pe", "pending", 0, WHEN, 0)])
 
     await store.database.run(write, write=True)
 

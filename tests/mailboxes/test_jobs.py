@@ -23,11 +23,13 @@ from mailboxes.schema import DeclarationStatus, JobState
 from mailboxes.store import Change, Store
 
 AGENT = "agente1@agencias.pe"
+OTHER_AGENT = "agente2@agencias.pe"
 OFFICE = "aduana-118@aduanas.gob.pe"
+INTAKE = Recipient(OFFICE, INTAKE_FOLDER, "118")
 
 
 async def queue_job(store: Store, raw: bytes = b"Subject: x\r\n\r\nDUA\r\n") -> int:
-    (job_id,) = await store.deliver(AGENT, [Recipient(OFFICE, INTAKE_FOLDER, "118")], raw)
+    (job_id,) = await store.deliver(AGENT, [INTAKE], raw)
     return job_id
 
 
@@ -75,6 +77,35 @@ async def test_a_claim_excluding_more_ids_than_a_statement_can_bind_still_claims
         claimed = await queue.claim(4, exclude=[*ids[:-5], ids[-3], *far_away])
     assert [c.id for c in claimed] == [*ids[-5:-3], *ids[-2:]]
     assert len(run) == 4  # three pages of pending jobs, then the jobs taken
+
+
+async def test_one_senders_backlog_does_not_hold_another_senders_job(store: Store):
+    """Claimed oldest first, a single job waited for every job another sender had queued
+    before it. Taken in turn, it comes within the first turns of the backlog (here first:
+    a small mail counts less than one of the backlog's), once the jobs in hand are read,
+    not once the whole backlog is."""
+    flood = [await queue_job(store, b"x" * 60_000) for _ in range(40)]
+    (newcomer,) = await store.deliver(OTHER_AGENT, [INTAKE], b"Subject: y\r\n\r\nDUA\r\n")
+    queue = JobQueue(store)
+    first = await queue.claim(4)
+    assert [c.id for c in first] == [newcomer, *flood[:3]]
+    (later,) = await store.deliver(OTHER_AGENT, [INTAKE], b"Subject: z\r\n\r\nDUA\r\n")
+    second = await queue.claim(3, exclude=[c.id for c in first])
+    assert [c.id for c in second] == [later, *flood[3:5]]
+
+
+async def test_a_reopened_store_keeps_the_turns_of_the_jobs_it_finds_pending(
+    store: Store, clock: FixedClock
+):
+    flood = [await queue_job(store, b"x" * 60_000) for _ in range(10)]
+    reopened = await Store.open(store.database.url, clock=clock, hasher=store.hasher)
+    try:
+        (newcomer,) = await reopened.deliver(OTHER_AGENT, [INTAKE], b"Subject: y\r\n\r\n")
+        (more,) = await reopened.deliver(AGENT, [INTAKE], b"x" * 60_000)
+        claimed = await JobQueue(reopened).claim(20)
+    finally:
+        await reopened.close()
+    assert [c.id for c in claimed] == [flood[0], newcomer, *flood[1:], more]
 
 
 @dataclass(frozen=True)
