@@ -27,9 +27,9 @@ from collections.abc import Callable
 from config.clock import Clock
 from config.offices import OfficeRegistry
 from config.registration import RegistrationSettings
+from gateway.limiter import RateLimiter
 from gateway.registration.form import IncompleteRequest, MailboxRequestForm, read_request
 from gateway.registration.letters import Origin, acknowledgement, incomplete
-from gateway.registration.limiter import RateLimiter
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.records import Recipient
 from mailboxes.registrations import (

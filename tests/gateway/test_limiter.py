@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from gateway.registration.limiter import RateLimiter
+from gateway.limiter import RateLimiter
 
 
 def test_a_key_gets_its_limit_per_window_then_again_after_it() -> None:
@@ -50,3 +50,13 @@ def test_a_new_key_costs_no_scan_of_a_full_table() -> None:
         assert limiter.allow(f"new{n}", 1.0)
     assert time.perf_counter() - start < 2.0
     assert len(limiter._windows) == 200_000 and "k0" not in limiter._windows
+
+
+def test_amounts_add_up_to_the_limit_and_one_over_it_is_refused_uncounted() -> None:
+    limiter = RateLimiter(limit=1000, window=60.0)
+    assert limiter.allow("a", 0.0, 600)
+    assert not limiter.would_allow("a", 1.0, 401) and not limiter.allow("a", 1.0, 401)
+    assert limiter.would_allow("a", 1.0, 400) and limiter.allow("a", 1.0, 400)
+    assert not limiter.would_allow("a", 2.0)  # nothing left
+    assert not limiter.would_allow("b", 2.0, 1001)  # more than a whole window's
+    assert limiter.would_allow("a", 60.0, 1000) and limiter.allow("a", 60.0, 1000)

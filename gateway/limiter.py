@@ -1,6 +1,7 @@
 """A fixed-window rate limiter, sans-IO: the caller passes the time in (seconds, monotonic).
 
-One per key kind (sender address, client address). Memory is bounded: at most ``max_keys``
+One per key kind (sender address, client address), counting events or amounts (the bytes
+a sender submits: ``gateway.submissions``). Memory is bounded: at most ``max_keys``
 keys are remembered; when full, expired windows are dropped first and then the oldest ones,
 so a flood of distinct keys costs a bounded table, never the process. The table is kept in
 the order its windows started, so both are found at its front: looking for them across the
@@ -19,7 +20,7 @@ __all__ = ["RateLimiter"]
 @dataclass
 class RateLimiter:
     limit: int
-    """Events allowed per key in one window."""
+    """Events (or the sum of their amounts) allowed per key in one window."""
     window: float
     """Window length, seconds."""
     max_keys: int = 10_000
@@ -28,25 +29,26 @@ class RateLimiter:
     )
     """Each key's window start and count, in the order the windows started."""
 
-    def allow(self, key: str, now: float) -> bool:
-        """Count one event for ``key`` at ``now``; ``False`` if it is over the limit (then not
-        counted, so a refused client does not push its own window further)."""
+    def allow(self, key: str, now: float, amount: int = 1) -> bool:
+        """Count an event of ``amount`` for ``key`` at ``now``; ``False`` if it would go over
+        the limit (then not counted, so a refused client does not push its own window
+        further)."""
         started, count = self._windows.get(key, (now, 0))
         if now - started >= self.window:
             started, count = now, 0
             if key in self._windows:
                 self._windows.move_to_end(key)  # its new window starts last
-        if count >= self.limit:
+        if count + amount > self.limit:
             return False
         if key not in self._windows and len(self._windows) >= self.max_keys:
             self._make_room(now)
-        self._windows[key] = (started, count + 1)
+        self._windows[key] = (started, count + amount)
         return True
 
-    def would_allow(self, key: str, now: float) -> bool:
+    def would_allow(self, key: str, now: float, amount: int = 1) -> bool:
         """Whether ``allow`` would say yes now, without counting anything."""
         started, count = self._windows.get(key, (now, 0))
-        return now - started >= self.window or count < self.limit
+        return (0 if now - started >= self.window else count) + amount <= self.limit
 
     def _make_room(self, now: float) -> None:
         """Drop the expired windows, then the oldest until there is room: all at the front."""
