@@ -14,6 +14,7 @@ from config.clock import Clock, EmulatedClock, SystemClock
 from config.offices import Office, OfficeRegistry, load_offices
 from config.reference import ReferenceData, shipped_reference
 from config.settings import Settings
+from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Chaos
 from gateway.demo import ensure_demo_accounts
 from gateway.directory import LocalDirectory
@@ -83,6 +84,8 @@ class Node:
     moves: OfficeMoves | None = field(default=None, init=False)
     pickup: PickupWorker | None = field(default=None, init=False)
     limits: ConnectionLimits | None = field(default=None, init=False)
+    allowance: SubmissionAllowance | None = field(default=None, init=False)
+    """The bytes each agent may submit in a day, over SMTP and the API."""
     _smtp: SmtpServer | None = field(default=None, init=False)
     _restore_loop_errors: Callable[[], None] | None = field(default=None, init=False)
     logins: LoginChecks | None = field(default=None, init=False)
@@ -193,6 +196,9 @@ class Node:
                 settings=settings.registration,
                 clock=self.clock,
             )
+        self.allowance = allowance = SubmissionAllowance(
+            settings.submission_mib_per_day * 1024 * 1024
+        )
         max_connections = fd_bounded_cap(settings.max_connections)
         if max_connections < settings.max_connections:
             log.info("at most %d connections: the descriptor limit is lower", max_connections)
@@ -224,7 +230,9 @@ class Node:
             )
             await self.worker.start()
             self._smtp = smtp = SmtpServer(
-                ChaoticHandler(self.chaos, store, directory, logins, moves, desk),
+                ChaoticHandler(
+                    self.chaos, store, directory, logins, moves, desk, allowance=allowance
+                ),
                 hostname=settings.greeting_name,
                 max_message_size=settings.max_message_size,
                 idle_timeout=settings.smtp_idle_timeout,
@@ -326,6 +334,7 @@ class Node:
             logins=self.logins, modem_control=s.chaos_modem_control, hostname=s.greeting_name,
             auth_requires_tls=s.auth_requires_tls,
             identify=self.worker.pool.identify if self.worker is not None else None,
+            allowance=self.allowance,
         )  # fmt: skip
         rules = HttpConnectionRules(limits, request_timeout=s.http_request_timeout)
         self.http = http = HttpServer(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from config.clock import Clock
 from dialup_sim.phonebook import Address, parse_address
 from edi_formats.codec import DeclarationIdentity, WireFormat
+from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Chaos
 from gateway.directory import LocalDirectory
 from gateway.http.feed import Feed
@@ -51,6 +52,8 @@ class HttpContext:
     identify: Identify | None = None
     """Where a submitted document over 64 KiB is identified (``submit._IN_THREAD``; None:
     in a thread, whatever its size)."""
+    allowance: SubmissionAllowance | None = None
+    """The bytes each agent may submit in a day, shared with SMTP (None: no such bound)."""
     feeds: set[Feed] = field(default_factory=set, init=False)
     """The live feeds open, told when the server is stopping."""
     ledger: Ledger = field(init=False)
@@ -89,6 +92,7 @@ class HttpContext:
         hostname: str = "localhost",
         auth_requires_tls: bool = False,
         identify: Identify | None = None,
+        allowance: SubmissionAllowance | None = None,
     ) -> HttpContext:
         return cls(
             store,
@@ -106,4 +110,5 @@ class HttpContext:
             hostname,
             auth_requires_tls,
             identify,
+            allowance,
         )

@@ -176,6 +176,14 @@ async def submit(
     raw, message_id = await asyncio.to_thread(
         _mail, account, to, body, fmt, identity.agent_reference, facts
     )
+    if context.allowance is not None and not context.allowance.take(account.address, len(raw)):
+        log.info("API submission by %s refused (429): its daily allowance", account.address)
+        raise Problem(
+            429,
+            "ya presentó hoy todo lo que la aduana recibe de un remitente en un día: "
+            "vuelva a intentarlo más tarde",
+            headers={"Retry-After": "3600"},
+        )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
     except StorageFull as exc:  # as SMTP's 452: the operator's to fix, told once

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
 
+from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
@@ -135,7 +136,10 @@ class SubmissionHandler:
     hand over mail from any sender, for addresses this node hosts only.
 
     ``registration``: the desk that takes mailbox requests at the registration address, the
-    only recipient a session without AUTH may name (``gateway.smtp.registration``)."""
+    only recipient a session without AUTH may name (``gateway.smtp.registration``).
+
+    ``allowance``: the bytes each authenticated sender may submit in a day (shared with the
+    API); None: no such bound."""
 
     def __init__(
         self,
@@ -144,15 +148,26 @@ class SubmissionHandler:
         logins: LoginChecks | None = None,
         handovers: HandoverSink | None = None,
         registration: RegistrationDesk | None = None,
+        allowance: SubmissionAllowance | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.logins = logins or LoginChecks(store, hasher=store.hasher)
         self.handovers = handovers
         self.registration = registration
+        self.allowance = allowance
         self._scopes = MailboxRequests(store)
         self._store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
         self._store_full = FullStoreLog("SMTP deliveries")
+
+    def _has_room(self, address: str) -> bool:
+        """Whether the sender has any of its day's allowance left (asked at MAIL, so that
+        a sender past it is not made to send its mail for nothing)."""
+        return self.allowance is None or self.allowance.has_room(address)
+
+    def _take(self, address: str, size: int) -> bool:
+        """Count a mail against the sender's day; False when it does not fit."""
+        return self.allowance is None or self.allowance.take(address, size)
 
     def _store_failed(self, message: str, *args: object) -> None:
         """Log the failure being handled: one traceback a minute, however many sessions
@@ -272,6 +287,8 @@ class SubmissionHandler:
             return refusal
         known = _SENDERS.get(session)
         if known is not None and known[0] is session.auth_data and known[1] == address:
+            if not self._has_room(known[2]):  # the login's own address
+                return replies.ALLOWANCE_USED
             envelope.mail_from = known[2]
             envelope.mail_options.extend(mail_options)
             return replies.OK
@@ -301,6 +318,8 @@ class SubmissionHandler:
             return replies.BAD_ADDRESS
         if account is not None and sender != account.address:
             return replies.SENDER_NOT_OWNED
+        if account is not None and not self._has_room(account.address):
+            return replies.ALLOWANCE_USED
         if account is not None:
             _SENDERS[session] = (account, address, sender)
         envelope.mail_from = sender
@@ -443,6 +462,9 @@ class SubmissionHandler:
                 log.exception("mailbox request from %s failed", envelope.mail_from)
                 return replies.LOCAL_ERROR
         account = _account(session)
+        if account is not None and not self._take(account.address, len(raw)):
+            log.info("submission by %s refused (450): its daily allowance", account.address)
+            return replies.ALLOWANCE_USED
         if account is not None:  # a submission: trace it, and keep it from passing for others
             facts = SubmissionFacts(
                 user=account.address,

@@ -1,0 +1,65 @@
+"""One agent's day of submissions: past ``submission_mib_per_day`` its mail is refused, over
+SMTP (450 4.7.1, at DATA, then at MAIL once nothing is left) and the API (429) alike, and the
+other agents' mail goes on. Without it, one agent could fill the disk down to the store's
+reserve, after which every agent's mail was refused (452)."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from pathlib import Path
+
+import pytest
+
+from config.clock import FixedClock
+from edi_formats.codec import WireFormat, render_declaration
+from gateway.demo import DEMO_AGENTS, DEMO_PASSWORD
+from gateway.node import Node
+from tests.conftest import demo_node
+from tests.gateway.http.rig import client
+from tests.gateway.pipeline.helpers import declaration
+
+AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
+MIB = 1024 * 1024
+
+
+def mail(sender: str, size: int) -> bytes:
+    """A mail of exactly ``size`` bytes (lines of 78 and one a little longer)."""
+    head = f"From: {sender}\r\nSubject: {size}\r\n\r\n".encode()
+    lines, rest = divmod(size - len(head), 78)
+    return head + (b"y" * 76 + b"\r\n") * (lines - 1) + b"y" * (76 + rest) + b"\r\n"
+
+
+def send(node: Node, sender: str, raw: bytes) -> None:
+    with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=30) as smtp:
+        smtp.login(sender, DEMO_PASSWORD)
+        smtp.sendmail(sender, [OTHER if sender == AGENT else AGENT], raw)
+
+
+async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_goes_on(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    async with demo_node(tmp_path, clock, submission_mib_per_day=1, http_port=0) as node:
+        assert node.store is not None
+        for size in (400_000, 400_000):
+            await asyncio.to_thread(send, node, AGENT, mail(AGENT, size))
+        with pytest.raises(smtplib.SMTPDataError) as at_data:  # would pass the MiB
+            await asyncio.to_thread(send, node, AGENT, mail(AGENT, 300_000))
+        await asyncio.to_thread(send, node, OTHER, mail(OTHER, 300_000))  # its own day
+
+        big = declaration(reference="API-DIA", series=3000)  # a mail of about 400 KB
+        async with client(node) as http:  # the API counts against the same day
+            posted = await http.post(
+                "/api/declarations", content=render_declaration(big, WireFormat.FLAT)
+            )
+        await asyncio.to_thread(send, node, AGENT, mail(AGENT, MIB - 800_000))  # the rest
+        with pytest.raises(smtplib.SMTPSenderRefused) as at_mail:
+            await asyncio.to_thread(send, node, AGENT, mail(AGENT, 1000))
+        to_other = len(await node.store.list_messages(OTHER))
+        to_agent = len(await node.store.list_messages(AGENT))
+
+    assert at_data.value.smtp_code == 450 and at_data.value.smtp_error.startswith(b"4.7.1 ")
+    assert posted.status_code == 429, posted.text
+    assert "Retry-After" in posted.headers
+    assert at_mail.value.smtp_code == 450 and at_mail.value.smtp_error.startswith(b"4.7.1 ")
+    assert (to_other, to_agent) == (3, 1)
