@@ -36,7 +36,7 @@ __all__ = ["Delivered", "write"]
 Delivered = tuple[str, bytes, Sequence[Recipient], Sequence[int]]
 """A delivery as written here: its sender, its bytes (line ends already canonical), where
 its copies go (none relayed), and the turns of its intake copies, in their order
-(``mailboxes.turns``)."""
+(``mailboxes.sender_turns``)."""
 
 # ``delivery``: each mail with its content id, taken from the sequence row by row (the CTE is
 # materialized: nextval runs once per row). ``target``: each copy, with its place among the

@@ -120,7 +120,7 @@ _PENDING_SIZES_AFTER = (
     .order_by(IntakeJobRow.turn, IntakeJobRow.id)
     .limit(bindparam("limit"))
 )
-"""A page of pending jobs, their mails' sizes and their turns, in turn (``mailboxes.turns``;
+"""A page of pending jobs, their mails' sizes and their turns, in turn (``mailboxes.sender_turns``;
 the jobs of one turn oldest first), after the job ``after`` of turn ``turn``.
 
 Excluded jobs are skipped as the page is read, not named in the statement: they are the
@@ -172,7 +172,7 @@ class JobQueue:
     async def claim(
         self, limit: int, *, exclude: Collection[int] = (), max_bytes: int = DEFAULT_CLAIM_BYTES
     ) -> list[ClaimedJob]:
-        """Up to ``limit`` pending jobs, in turn (``mailboxes.turns``: the senders in turn,
+        """Up to ``limit`` pending jobs, in turn (``mailboxes.sender_turns``: the senders in turn,
         each sender's jobs oldest first), each with its submission.
 
         ``exclude`` names jobs the caller has in hand or is not ready to retry yet, any

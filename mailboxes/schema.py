@@ -221,7 +221,7 @@ class IntakeJobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     turn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    """Its place in the queue, which the pipeline reads by turn (``mailboxes.turns``): the
+    """Its place in the queue, which the pipeline reads by turn (``mailboxes.sender_turns``): the
     jobs of different senders are taken in turn, not all of one sender's first."""
 
 

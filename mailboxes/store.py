@@ -49,7 +49,7 @@ from mailboxes.schema import (
     Role,
     UidValidityFloorRow,
 )
-from mailboxes.turns import Turns
+from mailboxes.sender_turns import SenderTurns
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -94,7 +94,7 @@ class _Delivery:
     done: asyncio.Future[list[int]] = field(repr=False)
     also: AlsoWrite | None = None
     turns: tuple[int, ...] = ()
-    """The queue turns of its intake copies, in their order (``mailboxes.turns``)."""
+    """The queue turns of its intake copies, in their order (``mailboxes.sender_turns``)."""
 
 
 def _in_one_statement(delivery: _Delivery) -> bool:
@@ -159,7 +159,7 @@ _PENDING_TURNS = (
     .group_by(IntakeJobRow.sender)
 )
 """Each sender with pending jobs, its lowest and highest turn: the queue's turns as a
-restarted node resumes them (``Turns.resume``)."""
+restarted node resumes them (``SenderTurns.resume``)."""
 
 
 def intake_job(row: Any) -> IntakeJob:
@@ -234,7 +234,7 @@ class Store:
         hasher: PasswordHasher,
         routing: RoutingSource = LOCAL_ONLY,
         reserve: int = 0,
-        turns: Turns | None = None,
+        turns: SenderTurns | None = None,
     ) -> None:
         self.database = database
         self.reserve: Final = reserve
@@ -251,8 +251,8 @@ class Store:
         self._listeners: list[Callable[[Change], None]] = []
         self._feed: ChangeFeed | None = None
         self._maildrops = Maildrops()
-        self.turns: Final = Turns() if turns is None else turns
-        """The queue's turns (``mailboxes.turns``): taken by deliveries to an intake, moved
+        self.turns: Final = SenderTurns() if turns is None else turns
+        """The queue's turns (``mailboxes.sender_turns``): taken by deliveries to an intake, moved
         on by the pipeline's claims (``JobQueue.claim``)."""
 
     @classmethod
@@ -280,7 +280,7 @@ class Store:
             hasher=hasher,
             routing=routing,
             reserve=reserve,
-            turns=Turns.resume(pending),
+            turns=SenderTurns.resume(pending),
         )
         if not database.is_sqlite:  # other processes may share the database: hear them
             from mailboxes.notify import ChangeFeed  # asyncpg is only needed here

@@ -1,7 +1,7 @@
 """intake job turns
 
 Each pending job's place in the queue, which the pipeline reads by turn so that one
-sender's backlog does not hold every other sender's declarations (``mailboxes.turns``).
+sender's backlog does not hold every other sender's declarations (``mailboxes.sender_turns``).
 Jobs already queued keep turn 0: they are taken first, in the order they came.
 
 Revision ID: 0010

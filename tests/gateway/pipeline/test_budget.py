@@ -292,7 +292,7 @@ async def test_one_agents_backlog_does_not_hold_back_another_agents_declaration(
 ) -> None:
     """The queue was read oldest first: on the demo node one DUA waited 22 s behind the
     2 000 DUAs of 400 series another agent had sent before it, and longer the longer that
-    backlog. Taken in turn (``mailboxes.turns``), it waits for the jobs in hand, not the
+    backlog. Taken in turn (``mailboxes.sender_turns``), it waits for the jobs in hand, not the
     backlog: here 300 DUAs of 60 series queued at once, then another agent's one."""
     other = DEMO_AGENTS[1]
     backlog = 300

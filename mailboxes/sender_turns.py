@@ -4,10 +4,11 @@ Taken oldest first, one agent's backlog (thousands of declarations mailed at onc
 every other agent's answer until all of it was read: on the demo node a single small DUA
 waited 22 s behind another agent's 2 000 DUAs of 400 series, and the wait grew with the
 backlog. Each job is now given a turn as it is taken in, and the queue is read by turn:
-start-time fair queuing (as a mail server's queue manager takes its destinations in turn).
-A sender's jobs are spaced by their cost, and a sender with nothing waiting starts at the
-head of the queue, so a newcomer waits for the jobs already in hand and one turn of each
-other sender, never for someone else's backlog.
+self-clocked fair queuing. A job's turn is its sender's previous turn or the head of the
+queue (the last turn claimed), whichever is later, plus the job's cost; so a sender's jobs
+are spaced by their cost, and a sender with nothing waiting starts at the head. A newcomer
+waits for the jobs already in hand and a turn of each other sender, never for someone
+else's backlog.
 
 A job's cost is its mail's size, at least ``MIN_COST``: reading takes about as long as the
 bytes are many, and a run of tiny mails is not free. Turns only order the queue; two jobs
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["MIN_COST", "Turns", "cost"]
+__all__ = ["MIN_COST", "SenderTurns", "cost"]
 
 MIN_COST: Final = 4096
 """Bytes a mail counts for at least."""
@@ -32,7 +33,7 @@ def cost(size: int) -> int:
     return max(size, MIN_COST)
 
 
-class Turns:
+class SenderTurns:
     """The queue's head and each waiting sender's last turn.
 
     The head is the latest turn claimed: a sender whose last turn is behind it starts from
@@ -45,7 +46,7 @@ class Turns:
         self._last: dict[str, int] = {} if last is None else dict(last)
 
     @classmethod
-    def resume(cls, pending: Iterable[tuple[str, int, int]]) -> Turns:
+    def resume(cls, pending: Iterable[tuple[str, int, int]]) -> SenderTurns:
         """The turns of a queue read back from the store (a node restarted): ``pending``
         gives each sender with pending jobs, its lowest and its highest turn among them.
         The head is the lowest of all, which the next claim takes first."""
