@@ -18,7 +18,7 @@ from typing import Any
 from config.clock import FixedClock
 from config.settings import Settings
 from edi_formats.codec import WireFormat, render_declaration
-from gateway.demo import DEMO_AGENTS
+from gateway.demo import DEMO_AGENTS, DemoAgent
 from gateway.directory import INTAKE_FOLDER
 from gateway.node import Node
 from gateway.pipeline.worker import PipelineWorker
@@ -121,6 +121,28 @@ async def until_in_hand(worker: PipelineWorker) -> None:
             await asyncio.sleep(0.005)
 
 
+def small_dua(agent: DemoAgent) -> bytes:
+    """Another agent's one small declaration, whose wait the tests below measure."""
+    small = sample_declaration(
+        "dua", as_of=date(2026, 11, 2), agent_code=agent.agent_code, reference="S"
+    )
+    return submission(flat(small), sender=agent.address, message_id="<s@agencias.pe>")
+
+
+async def passed_by(node: Node, agent: DemoAgent) -> tuple[int, int]:
+    """Queue ``agent``'s small declaration behind what ``AGENT`` queued and wait for its
+    answer: how many of ``AGENT``'s had been answered when it came, and how many more
+    were answered before it."""
+    await intake(node, small_dua(agent), sender=agent.address)
+    before = await answered(node, AGENT.address)
+
+    async def agent_answered() -> bool:
+        return await answered(node, agent.address) > 0
+
+    await committed_until(node, agent_answered, seconds=120)
+    return before, await answered(node, AGENT.address) - before
+
+
 def by_reference(replies: list[EmailMessage], reference: str) -> list[EmailMessage]:
     return [r for r in replies if r["X-Teledespacho-Reference"] == reference]
 
@@ -196,18 +218,7 @@ async def test_large_mails_from_one_agent_do_not_hold_back_another_agents(
                 series_count=3000, reference=f"L{n}",
             )  # fmt: skip
             await intake(node, submission(flat(large), sender=AGENT.address))
-        small = sample_declaration(
-            "dua", as_of=date(2026, 11, 2), agent_code=other.agent_code, reference="S"
-        )
-        raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
-        await intake(node, raw, sender=other.address)
-        answered_before = await answered(node, AGENT.address)
-
-        async def other_answered() -> bool:
-            return await answered(node, other.address) > 0
-
-        await committed_until(node, other_answered, seconds=120)
-        passed_it = await answered(node, AGENT.address) - answered_before
+        answered_before, passed_it = await passed_by(node, other)
         print(f"{answered_before} large answered before it came, {passed_it} after")
 
     # Those already read or being read when it came may be answered first (one to four);
@@ -262,12 +273,8 @@ async def test_slow_mails_of_moderate_size_from_one_agent_do_not_hold_back_anoth
                 first.model_copy(update={"agent_reference": f"E{n}"}), WireFormat.EDIFACT
             )
             await intake(node, submission(interchange, sender=AGENT.address))
-        small = sample_declaration(
-            "dua", as_of=date(2026, 11, 2), agent_code=other.agent_code, reference="S"
-        )
-        raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
         came = time.monotonic()
-        await intake(node, raw, sender=other.address)
+        await intake(node, small_dua(other), sender=other.address)
         pending = 40 - await answered(node, AGENT.address)
         answered_in: float | None = None
 
@@ -305,20 +312,9 @@ async def test_one_agents_backlog_does_not_hold_back_another_agents_declaration(
         )
         for n in range(backlog)
     ]
-    small = sample_declaration(
-        "dua", as_of=date(2026, 11, 2), agent_code=other.agent_code, reference="S"
-    )
-    raw = submission(flat(small), sender=other.address, message_id="<s@agencias.pe>")
     async with running(tmp_path, clock) as node:
         await asyncio.gather(*(intake(node, mail) for mail in mails))
-        await intake(node, raw, sender=other.address)
-        answered_before = await answered(node, AGENT.address)
-
-        async def other_answered() -> bool:
-            return await answered(node, other.address) > 0
-
-        await committed_until(node, other_answered, seconds=120)
-        passed_it = await answered(node, AGENT.address) - answered_before
+        answered_before, passed_it = await passed_by(node, other)
         print(f"{backlog - answered_before} waiting when it came, {passed_it} answered first")
 
     assert backlog - answered_before >= 150, "too few of them were still waiting to tell"
