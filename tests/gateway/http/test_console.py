@@ -258,7 +258,8 @@ async def test_a_mail_of_thousands_of_parts_is_shown_without_holding_the_node(
         async with loop_pauses() as gaps:
             page = await http.get(f"/buzones/{OFFICE}/{info.uid}", params={"carpeta": "INBOX"})
     assert page.status_code == 200 and "partes" in page.text
-    assert max(gaps) < 0.3, sorted(gaps)[-3:]
+    # 10-30 ms here; 0.33 s once in a full suite on a busy machine; 1.1 s on the loop.
+    assert max(gaps) < 0.55, sorted(gaps)[-3:]
 
 
 async def test_status_shows_the_queue_and_headquarters_the_relay(rig: Node) -> None:

@@ -20,7 +20,11 @@ NEEDLE = b"a" * 4000 + b"b"
 """Within the bound of a literal after login (4 096 bytes), and the worst case for a matcher
 that starts over at each position."""
 RUN = 512 * 1024
-"""Characters of ``a`` in the hostile message: 1.8 s of the event loop before the fix."""
+"""Characters of ``a`` in the hostile message: 1.8 s of the event loop before the fix.
+
+The searches below hold it 7-9 ms; the bound leaves room for a busy machine (0.27 s seen
+once in a full suite)."""
+LONGEST_PAUSE = 0.6
 
 
 def _uid_search(client: imaplib.IMAP4, key: str, literal: bytes) -> list[bytes]:
@@ -63,7 +67,7 @@ async def test_a_body_search_of_a_hostile_needle_leaves_the_loop_free(imap: Runn
 
     assert found == []
     assert found_short == [b"2"]
-    assert pause < 0.25, f"the event loop was held {pause:.2f} s by one SEARCH"
+    assert pause < LONGEST_PAUSE, f"the event loop was held {pause:.2f} s by one SEARCH"
 
 
 async def test_a_header_search_of_a_hostile_needle_leaves_the_loop_free(imap: Running) -> None:
@@ -75,7 +79,7 @@ async def test_a_header_search_of_a_hostile_needle_leaves_the_loop_free(imap: Ru
 
     assert found == []
     assert found_subject == [b"1"]
-    assert pause < 0.25, f"the event loop was held {pause:.2f} s by one SEARCH"
+    assert pause < LONGEST_PAUSE, f"the event loop was held {pause:.2f} s by one SEARCH"
 
 
 async def test_a_search_by_a_set_of_repeated_ranges_leaves_the_loop_free(imap: Running) -> None:
