@@ -1,7 +1,7 @@
 """One agent's day of submissions: past ``submission_mib_per_day`` its mail is refused, over
-SMTP (450 4.7.1, at DATA, then at MAIL once nothing is left) and the API (429) alike, and the
-other agents' mail goes on. Without it, one agent could fill the disk down to the store's
-reserve, after which every agent's mail was refused (452)."""
+SMTP (450 4.7.1: at MAIL when its declared SIZE or nothing is left, else at DATA) and the
+API (429) alike, and the other agents' mail goes on. Without it, one agent could fill the
+disk down to the store's reserve, after which every agent's mail was refused (452)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,19 @@ def mail(sender: str, size: int) -> bytes:
 
 
 def send(node: Node, sender: str, raw: bytes) -> None:
+    """Send ``raw`` as smtplib does, declaring its ``SIZE`` (the node offers the extension)."""
     with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=30) as smtp:
         smtp.login(sender, DEMO_PASSWORD)
         smtp.sendmail(sender, [OTHER if sender == AGENT else AGENT], raw)
+
+
+def send_undeclared(node: Node, sender: str, raw: bytes) -> tuple[int, bytes]:
+    """Send ``raw`` without ``SIZE``, as a client that does not declare it; the reply to
+    its data."""
+    with smtplib.SMTP("127.0.0.1", node.port("smtp"), timeout=30) as smtp:
+        smtp.login(sender, DEMO_PASSWORD)
+        assert smtp.mail(sender)[0] == 250 and smtp.rcpt(OTHER)[0] == 250
+        return smtp.data(raw)
 
 
 async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_goes_on(
@@ -43,8 +53,11 @@ async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_
         assert node.store is not None
         for size in (400_000, 400_000):
             await asyncio.to_thread(send, node, AGENT, mail(AGENT, size))
-        with pytest.raises(smtplib.SMTPDataError) as at_data:  # would pass the MiB
+        with pytest.raises(smtplib.SMTPSenderRefused) as declared:  # would pass the MiB
             await asyncio.to_thread(send, node, AGENT, mail(AGENT, 300_000))
+        at_data = await asyncio.to_thread(  # the same, not declared: refused at its end
+            send_undeclared, node, AGENT, mail(AGENT, 300_000)
+        )
         await asyncio.to_thread(send, node, OTHER, mail(OTHER, 300_000))  # its own day
 
         big = declaration(reference="API-DIA", series=3000)  # a mail of about 400 KB
@@ -58,8 +71,12 @@ async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_
         to_other = len(await node.store.list_messages(OTHER))
         to_agent = len(await node.store.list_messages(AGENT))
 
-    assert at_data.value.smtp_code == 450 and at_data.value.smtp_error.startswith(b"4.7.1 ")
+    for code, text in (
+        (declared.value.smtp_code, declared.value.smtp_error),
+        at_data,
+        (at_mail.value.smtp_code, at_mail.value.smtp_error),
+    ):
+        assert code == 450 and text.startswith(b"4.7.1 "), (code, text)
     assert posted.status_code == 429, posted.text
     assert "Retry-After" in posted.headers
-    assert at_mail.value.smtp_code == 450 and at_mail.value.smtp_error.startswith(b"4.7.1 ")
     assert (to_other, to_agent) == (3, 1)
