@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     API 507, below it): the room in which what was taken is still answered. 0: none."""
     submission_mib_per_day: int = Field(default=512, ge=1)
     """MiB one agent may submit in a day (from its first mail counted), over SMTP and the API
-    together; past it, its mail is refused (450 4.7.1, the API 429) and the others' goes
+    together; past it, its mail is refused (452 4.7.1, the API 429) and the others' goes
     on. Counted in memory (``gateway.allowance``)."""
 
     # Connections and time limits (docs/security.md).

@@ -4,7 +4,7 @@ Incoming mail stops short of the store's reserve (``min_free_space_mib``), so wh
 is still answered; but one authenticated agent could fill the disk down to that reserve, and
 from then on every agent's mail was refused (``452``) until the operator made room. Each
 sender now has ``submission_mib_per_day``: past it, its own mail is refused for the rest of
-its day (``450 4.7.1``, the API's ``429``), and the other agents' goes on. As Postfix's rate
+its day (``452 4.7.1``, the API's ``429``), and the other agents' goes on. As Postfix's rate
 limits, it is kept in memory: a restarted node counts afresh.
 
 A mail is counted when it is taken, before it is stored: one whose storing then fails counts

@@ -176,12 +176,17 @@ async def submit(
     raw, message_id = await asyncio.to_thread(
         _mail, account, to, body, fmt, identity.agent_reference, facts
     )
-    if context.allowance is not None and not context.allowance.take(account.address, len(raw)):
-        log.info("API submission by %s refused (429): its daily allowance", account.address)
+    allowance = context.allowance
+    if allowance is not None and not allowance.take(account.address, len(raw)):
+        log.info("API submission by %s refused: over its daily allowance", account.address)
+        if len(raw) > allowance.bytes_per_day:
+            raise Problem(
+                413, "la declaración excede lo que la aduana recibe de un remitente en un día"
+            )
         raise Problem(
             429,
-            "ya presentó hoy todo lo que la aduana recibe de un remitente en un día: "
-            "vuelva a intentarlo más tarde",
+            "con esta declaración excedería lo que la aduana recibe de un remitente en un "
+            "día: vuelva a intentarlo más tarde",
             headers={"Retry-After": "3600"},
         )
     try:

@@ -82,6 +82,13 @@ def _declared_size(mail_options: list[str]) -> int:
     return 1
 
 
+def _over_allowance(allowance: SubmissionAllowance, size: int) -> str:
+    """Temporary, unless the mail is larger than a whole day's allowance: no retry passes."""
+    if size > allowance.bytes_per_day:
+        return replies.LARGER_THAN_A_DAY
+    return replies.ALLOWANCE_USED
+
+
 def _account(session: Session) -> Account | None:
     data = session.auth_data
     return data if isinstance(data, Account) else None
@@ -169,17 +176,21 @@ class SubmissionHandler:
         self._store_failures = RateLimitedLog(FAILURE_LOG_INTERVAL)
         self._store_full = FullStoreLog("SMTP deliveries")
 
-    def _has_room(self, address: str, mail_options: list[str]) -> bool:
-        """Whether what is left of the sender's day holds the size its ``MAIL`` declares
-        (RFC 1870 ``SIZE``; a byte if none), asked before the mail is sent: over a 9 600 bps
-        line, 20 MB take six hours to send only to be refused at the end."""
-        return self.allowance is None or self.allowance.has_room(
-            address, _declared_size(mail_options)
-        )
+    def _refusal_at_mail(self, address: str, mail_options: list[str]) -> str | None:
+        """The refusal of a ``MAIL`` whose declared size (RFC 1870 ``SIZE``; a byte if none)
+        what is left of the sender's day cannot hold, asked before the mail is sent: over a
+        9 600 bps line, 20 MB take six hours to send only to be refused at the end."""
+        size = _declared_size(mail_options)
+        if self.allowance is None or self.allowance.has_room(address, size):
+            return None
+        return _over_allowance(self.allowance, size)
 
-    def _take(self, address: str, size: int) -> bool:
-        """Count a mail against the sender's day; False when it does not fit."""
-        return self.allowance is None or self.allowance.take(address, size)
+    def _refusal_at_data(self, address: str, size: int) -> str | None:
+        """Count a mail against the sender's day; the refusal when it does not fit."""
+        if self.allowance is None or self.allowance.take(address, size):
+            return None
+        log.info("submission by %s refused: over its daily allowance", address)
+        return _over_allowance(self.allowance, size)
 
     def _store_failed(self, message: str, *args: object) -> None:
         """Log the failure being handled: one traceback a minute, however many sessions
@@ -299,8 +310,9 @@ class SubmissionHandler:
             return refusal
         known = _SENDERS.get(session)
         if known is not None and known[0] is session.auth_data and known[1] == address:
-            if not self._has_room(known[2], mail_options):  # the login's own address
-                return replies.ALLOWANCE_USED
+            refusal = self._refusal_at_mail(known[2], mail_options)  # the login's address
+            if refusal is not None:
+                return refusal
             envelope.mail_from = known[2]
             envelope.mail_options.extend(mail_options)
             return replies.OK
@@ -330,9 +342,10 @@ class SubmissionHandler:
             return replies.BAD_ADDRESS
         if account is not None and sender != account.address:
             return replies.SENDER_NOT_OWNED
-        if account is not None and not self._has_room(account.address, mail_options):
-            return replies.ALLOWANCE_USED
         if account is not None:
+            refusal = self._refusal_at_mail(account.address, mail_options)
+            if refusal is not None:
+                return refusal
             _SENDERS[session] = (account, address, sender)
         envelope.mail_from = sender
         envelope.mail_options.extend(mail_options)
@@ -474,9 +487,10 @@ class SubmissionHandler:
                 log.exception("mailbox request from %s failed", envelope.mail_from)
                 return replies.LOCAL_ERROR
         account = _account(session)
-        if account is not None and not self._take(account.address, len(raw)):
-            log.info("submission by %s refused (450): its daily allowance", account.address)
-            return replies.ALLOWANCE_USED
+        if account is not None:
+            refusal = self._refusal_at_data(account.address, len(raw))
+            if refusal is not None:
+                return refusal
         if account is not None:  # a submission: trace it, and keep it from passing for others
             facts = SubmissionFacts(
                 user=account.address,

@@ -21,7 +21,8 @@ OFFICE_NOT_IN_SCOPE: Final = "550 5.7.1 This mailbox is not enabled for that cus
 REQUEST_ALONE: Final = "452 4.5.3 Send the mailbox request in a message of its own"
 LOCAL_ERROR: Final = "451 4.3.0 Local error in processing, try again later"
 STORAGE_FULL: Final = "452 4.3.1 Insufficient system storage, try again later"
-ALLOWANCE_USED: Final = "450 4.7.1 This sender's daily submission allowance is used up, try later"
+ALLOWANCE_USED: Final = "452 4.7.1 Over this sender's daily submission allowance, try later"
+LARGER_THAN_A_DAY: Final = "552 5.3.4 Message larger than a day's submission allowance"
 
 
 def queued(job_ids: list[int]) -> str:

@@ -1,6 +1,7 @@
 """One agent's day of submissions: past ``submission_mib_per_day`` its mail is refused, over
-SMTP (450 4.7.1: at MAIL when its declared SIZE or nothing is left, else at DATA) and the
-API (429) alike, and the other agents' mail goes on. Without it, one agent could fill the
+SMTP (452 4.7.1: at MAIL when its declared SIZE or nothing is left, else at DATA; 552 5.3.4
+for a mail larger than a whole day) and the API (429; 413) alike, and the other agents' mail
+goes on. Without it, one agent could fill the
 disk down to the store's reserve, after which every agent's mail was refused (452)."""
 
 from __future__ import annotations
@@ -59,11 +60,17 @@ async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_
             send_undeclared, node, AGENT, mail(AGENT, 300_000)
         )
         await asyncio.to_thread(send, node, OTHER, mail(OTHER, 300_000))  # its own day
+        with pytest.raises(smtplib.SMTPSenderRefused) as never:  # no day will take it
+            await asyncio.to_thread(send, node, OTHER, mail(OTHER, MIB + 1))
 
         big = declaration(reference="API-DIA", series=3000)  # a mail of about 400 KB
         async with client(node) as http:  # the API counts against the same day
             posted = await http.post(
                 "/api/declarations", content=render_declaration(big, WireFormat.FLAT)
+            )
+            huge = declaration(reference="API-GRANDE", series=9000)  # about 1.2 MB
+            beyond = await http.post(
+                "/api/declarations", content=render_declaration(huge, WireFormat.FLAT)
             )
         await asyncio.to_thread(send, node, AGENT, mail(AGENT, MIB - 800_000))  # the rest
         with pytest.raises(smtplib.SMTPSenderRefused) as at_mail:
@@ -76,7 +83,9 @@ async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_
         at_data,
         (at_mail.value.smtp_code, at_mail.value.smtp_error),
     ):
-        assert code == 450 and text.startswith(b"4.7.1 "), (code, text)
+        assert code == 452 and text.startswith(b"4.7.1 "), (code, text)
+    assert never.value.smtp_code == 552 and never.value.smtp_error.startswith(b"5.3.4 ")
     assert posted.status_code == 429, posted.text
     assert "Retry-After" in posted.headers
+    assert beyond.status_code == 413, beyond.text
     assert (to_other, to_agent) == (3, 1)
