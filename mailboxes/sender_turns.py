@@ -77,5 +77,5 @@ class SenderTurns:
             self._last = {key: turn for key, turn in self._last.items() if turn > head}
 
     def waiting_senders(self) -> int:
-        """Senders with a turn ahead of the head (for tests and the log)."""
+        """Senders with a turn ahead of the head: all that is remembered between claims."""
         return len(self._last)
