@@ -43,6 +43,10 @@ class SubmissionAllowance:
         """Whether ``sender`` may submit ``size`` more bytes now (counting nothing)."""
         return self._limiter.would_allow(sender.lower(), self._monotonic(), size)
 
+    def resets_in(self, sender: str) -> float:
+        """Seconds until the sender's day ends and its allowance is whole again."""
+        return self._limiter.resets_in(sender.lower(), self._monotonic())
+
     def take(self, sender: str, size: int) -> bool:
         """Count a mail of ``size`` bytes from ``sender``; ``False`` (and nothing counted)
         when it does not fit in what is left of the sender's day."""

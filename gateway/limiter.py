@@ -50,6 +50,11 @@ class RateLimiter:
         started, count = self._windows.get(key, (now, 0))
         return (0 if now - started >= self.window else count) + amount <= self.limit
 
+    def resets_in(self, key: str, now: float) -> float:
+        """Seconds until ``key``'s window ends and its count starts again (0: no window)."""
+        started, _ = self._windows.get(key, (now - self.window, 0))
+        return max(0.0, started + self.window - now)
+
     def _make_room(self, now: float) -> None:
         """Drop the expired windows, then the oldest until there is room: all at the front."""
         windows = self._windows

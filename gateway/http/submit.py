@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -187,7 +188,7 @@ async def submit(
             429,
             "con esta declaración excedería lo que la aduana recibe de un remitente en un "
             "día: vuelva a intentarlo más tarde",
-            headers={"Retry-After": "3600"},
+            headers={"Retry-After": str(math.ceil(allowance.resets_in(account.address)))},
         )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)

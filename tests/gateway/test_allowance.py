@@ -16,6 +16,7 @@ def test_a_sender_has_its_bytes_a_day_whatever_the_case_of_its_address() -> None
     assert allowance.take("agente2@agencias.pe", 1000)  # another sender's own day
     now[0] = DAY - 1
     assert not allowance.has_room("agente1@agencias.pe")
+    assert allowance.resets_in("agente1@agencias.pe") == 1
     now[0] = DAY
     assert allowance.has_room("agente1@agencias.pe", 1000)
 

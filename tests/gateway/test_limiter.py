@@ -60,3 +60,12 @@ def test_amounts_add_up_to_the_limit_and_one_over_it_is_refused_uncounted() -> N
     assert not limiter.would_allow("a", 2.0)  # nothing left
     assert not limiter.would_allow("b", 2.0, 1001)  # more than a whole window's
     assert limiter.would_allow("a", 60.0, 1000) and limiter.allow("a", 60.0, 1000)
+
+
+def test_a_window_resets_when_its_length_has_passed_since_its_first_event() -> None:
+    limiter = RateLimiter(limit=2, window=60.0)
+    assert limiter.resets_in("a", 5.0) == 0.0  # no window yet
+    limiter.allow("a", 10.0)
+    limiter.allow("a", 30.0)
+    assert limiter.resets_in("a", 40.0) == 30.0
+    assert limiter.resets_in("a", 75.0) == 0.0
