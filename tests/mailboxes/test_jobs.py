@@ -97,6 +97,9 @@ async def test_one_senders_backlog_does_not_hold_another_senders_job(store: Stor
 async def test_a_reopened_store_keeps_the_turns_of_the_jobs_it_finds_pending(
     store: Store, clock: FixedClock
 ):
+    """As a restarted node finds it: the head at the lowest pending turn (the backlog's
+    first, taken first), each sender's last turn read back, so a newcomer comes right
+    after the head and the backlog's sender after its backlog."""
     flood = [await queue_job(store, b"x" * 60_000) for _ in range(10)]
     reopened = await Store.open(store.database.url, clock=clock, hasher=store.hasher)
     try:
