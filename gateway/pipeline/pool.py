@@ -34,6 +34,7 @@ import contextlib
 import gc
 import itertools
 import logging
+import math
 import multiprocessing
 import pickle
 import resource
@@ -386,6 +387,10 @@ _STEAL_AFTER = 0.25
 """Seconds a process may spend on one request before the requests queued behind it are sent
 to another process too (a slow mail delays only itself; the first answer is taken)."""
 
+_SMALL_LATELY = 1.0
+"""Seconds after a small request was sent during which small ones are taken to be still
+coming: one process is then kept from large requests (``AnalysisPool._kept_for_small``)."""
+
 _PICKLE_ON_LOOP = 256 * 1024
 """Requests carrying up to this many bytes are pickled on the event loop, and answers up to
 this size unpickled there; larger ones in a thread (a copy proportional to the mail)."""
@@ -632,6 +637,10 @@ class AnalysisPool:
         self._holders: OrderedDict[int, _Worker] = OrderedDict()
         """The process holding each analysis read as an ``AnalysedMail`` (by its ``kept``
         key), until its decision is sent there."""
+        self._small_sent = -math.inf
+        """When a small request was last sent (the event loop's clock)."""
+        self._recheck: asyncio.TimerHandle | None = None
+        """Armed while large requests wait only for small ones to stop coming."""
         self.replaced = 0
         """Processes killed (overrun, found dead) and replaced on their next use."""
         # Processes are not left behind by a pool dropped without close() (tests, errors).
@@ -793,7 +802,7 @@ class AnalysisPool:
             if not free:
                 self._waiting.appendleft(call)
                 break
-            if call.large and self._small_ones_first():
+            if call.large and self._kept_for_small():
                 later.append(call)
                 continue
             holder = call.prefer
@@ -802,22 +811,44 @@ class AnalysisPool:
                 continue
             worker = call.prefer if call.prefer in free else min(free, key=lambda w: len(w.calls))
             worker.send(call)
+            if not call.large:
+                self._small_sent = asyncio.get_running_loop().time()
             if len(worker.calls) == 1:
                 self._next_in(worker)
         self._waiting.extendleft(reversed(later))
+        if any(call.large for call in later):
+            self._recheck_when_small_ones_stop()
         if self._waiting and self._replacing is None and not self._replace_failed:
             dead = next((worker for worker in self._workers if worker.killed), None)
             if dead is not None:
                 self._replacing = asyncio.get_running_loop().create_task(self._replace(dead))
 
-    def _small_ones_first(self) -> bool:
-        """Whether a large request waits for the small ones queued behind it: all processes
-        but one hold a large request already (one, in a pool of one), and a small one waits."""
+    def _kept_for_small(self) -> bool:
+        """Whether a large request waits, keeping a process for small ones: all processes
+        but one hold a large request already (one, in a pool of one), and a small one waits
+        or one was sent within ``_SMALL_LATELY``. Small requests come in runs: a mail just
+        read is decided a few milliseconds later, by the process that read it. Given a large
+        mail meanwhile, with the other process on one too, that decision waited for one of
+        them to end (a 2.6 MB DUA takes a second to read, 20 MB ten)."""
         live = [worker for worker in self._workers if not worker.killed]
         reading_large = sum(worker.holds_large() for worker in live)
         if reading_large < max(1, len(live) - 1):
             return False
-        return any(not call.large and not call.future.done() for call in self._waiting)
+        if any(not call.large and not call.future.done() for call in self._waiting):
+            return True
+        return asyncio.get_running_loop().time() - self._small_sent < _SMALL_LATELY
+
+    def _recheck_when_small_ones_stop(self) -> None:
+        """Dispatch again once no small request has come for ``_SMALL_LATELY``: large ones
+        held back then take every process, though nothing else happens meanwhile."""
+        if self._recheck is not None:
+            self._recheck.cancel()
+        loop = asyncio.get_running_loop()
+        self._recheck = loop.call_at(self._small_sent + _SMALL_LATELY, self._rechecked)
+
+    def _rechecked(self) -> None:
+        self._recheck = None
+        self._dispatch()
 
     async def _replace(self, dead: _Worker) -> None:
         """A fresh process in the place of a killed one."""
@@ -1001,6 +1032,9 @@ class AnalysisPool:
     async def close(self) -> None:
         """Stop the processes (a request in hand is abandoned)."""
         self._started = False
+        if self._recheck is not None:
+            self._recheck.cancel()
+            self._recheck = None
         for worker in self._workers:
             worker.stop_timers()
             if not worker.killed:

@@ -494,6 +494,34 @@ async def test_a_decision_waits_for_the_process_holding_its_analysis(
         assert pool.replaced == 0
 
 
+async def test_a_decision_is_not_left_behind_large_mails(offices: OfficeRegistry) -> None:
+    """A process that had just read a small mail took the next large one a few
+    milliseconds before that mail's decision came; with the other process on a large mail
+    too, the decision waited for one of them to be read (a 2.6 MB DUA takes a second, 20 MB
+    ten). While small requests come, one process is kept from large ones: the decision is
+    made while both large mails wait or are read."""
+    job = view()
+    raw = core_submission(flat(PLAIN))
+    read_view = replace(job, headers=SubmissionHeaders())
+    async with pool_of(offices, 2, seconds=60, answers=settings(offices)) as pool:
+        await pool.start()
+        async with asyncio.timeout(60):
+            first = asyncio.create_task(pool.analyse(submission(part_bomb(300_000))))
+            while not any(worker.holds_large() for worker in pool._workers):  # noqa: ASYNC110
+                await asyncio.sleep(0.001)  # pickled in a thread, then sent: nothing tells
+            mail = await pool.read(Submission(raw, AS_OF, "118", AGENT_CODE, view=read_view))
+            second = asyncio.create_task(pool.analyse(submission(part_bomb(300_000))))
+            while not (  # noqa: ASYNC110
+                pool._waiting or sum(w.holds_large() for w in pool._workers) == 2
+            ):
+                await asyncio.sleep(0.001)  # the second is sent, or held back
+            facts = facts_for(job, mail.analysis())
+            job = replace(job, headers=mail.headers)
+            plan = await pool.decide(Decision(job, mail, facts, NOW))
+            assert not first.done() and not second.done()
+        assert plan == decide(job, mail.analysis(), facts, settings(offices), NOW)
+
+
 class Nothing:
     """A store with no earlier declaration (an ``AnswerFactSource``)."""
 
