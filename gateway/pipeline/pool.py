@@ -840,11 +840,15 @@ class AnalysisPool:
 
     def _recheck_when_small_ones_stop(self) -> None:
         """Dispatch again once no small request has come for ``_SMALL_LATELY``: large ones
-        held back then take every process, though nothing else happens meanwhile."""
+        held back then take every process, though nothing else happens meanwhile. (Held
+        back for a small one that waits, the timer is armed once that one is sent.)"""
+        at = self._small_sent + _SMALL_LATELY
+        loop = asyncio.get_running_loop()
+        if at <= loop.time() or (self._recheck is not None and self._recheck.when() == at):
+            return
         if self._recheck is not None:
             self._recheck.cancel()
-        loop = asyncio.get_running_loop()
-        self._recheck = loop.call_at(self._small_sent + _SMALL_LATELY, self._rechecked)
+        self._recheck = loop.call_at(at, self._rechecked)
 
     def _rechecked(self) -> None:
         self._recheck = None
