@@ -89,8 +89,7 @@ class LocalDirectory:
         expires, domains = self._account_domains
         now = time.monotonic()
         if expires <= now:
-            accounts = await self._store.list_accounts()
-            domains = frozenset(a.address.rpartition("@")[2] for a in accounts)
+            domains = await self._store.account_domains()
             self._account_domains = (now + self._cache_seconds, domains)
         return domain in domains
 

@@ -291,3 +291,16 @@ async def test_accounts_are_listed_by_role_and_office_in_the_query(store: Store)
     departments = await store.list_accounts(roles=(Role.DEPARTMENT,), office_code="118")
     assert addresses(departments) == ["despacho.118@aduanas.gob.pe"]
     assert addresses(await store.list_accounts(roles=(Role.AGENT,), office_code="118")) == []
+
+
+async def test_the_accounts_domains_are_chosen_in_the_query(store: Store) -> None:
+    """SMTP asks whether a recipient's domain is one the node keeps mailboxes for: with
+    20 000 agents, learning it by reading every account took 82-128 ms of the database
+    thread, holding the interpreter lock, once a cache period."""
+    assert await store.account_domains() == frozenset()
+    await store.create_account(
+        "aduana-118@aduanas.gob.pe", "x", role=Role.OFFICE, office_code="118"
+    )
+    for n, domain in enumerate(("agencias.pe", "Aduanet.COM.pe", "agencias.pe")):
+        await store.create_account(f"a{n}@{domain}", "x", role=Role.AGENT, agent_code=f"9{n}")
+    assert await store.account_domains() == {"aduanas.gob.pe", "agencias.pe", "aduanet.com.pe"}
