@@ -95,9 +95,9 @@ class Settings(BaseSettings):
     """MiB of the SQLite store's disk that incoming mail leaves free (SMTP answers 452, the
     API 507, below it): the room in which what was taken is still answered. 0: none."""
     submission_mib_per_day: int = Field(default=512, ge=1)
-    """MiB one agent may submit in a day (from its first mail counted), over SMTP and the API
-    together; past it, its mail is refused (452 4.7.1, the API 429) and the others' goes
-    on. Counted in memory (``gateway.allowance``)."""
+    """MiB one agent may submit in a day (from its first mail counted), over SMTP, the API and
+    IMAP APPEND together; past it, its mail is refused (452 4.7.1, the API 429, NO
+    [OVERQUOTA]) and the others' goes on. Counted in memory (``gateway.allowance``)."""
 
     # Connections and time limits (docs/security.md).
     login_timeout: float = Field(default=60.0, gt=0)

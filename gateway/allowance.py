@@ -1,4 +1,4 @@
-"""How many bytes each agent may submit in a day, over SMTP and the API together.
+"""How many bytes each agent may submit in a day, over SMTP, the API and IMAP APPEND together.
 
 Incoming mail stops short of the store's reserve (``min_free_space_mib``), so what was taken
 is still answered; but one authenticated agent could fill the disk down to that reserve, and

@@ -85,7 +85,7 @@ class Node:
     pickup: PickupWorker | None = field(default=None, init=False)
     limits: ConnectionLimits | None = field(default=None, init=False)
     allowance: SubmissionAllowance | None = field(default=None, init=False)
-    """The bytes each agent may submit in a day, over SMTP and the API."""
+    """The bytes each agent may submit in a day, over SMTP, the API and IMAP APPEND."""
     _smtp: SmtpServer | None = field(default=None, init=False)
     _restore_loop_errors: Callable[[], None] | None = field(default=None, init=False)
     logins: LoginChecks | None = field(default=None, init=False)
@@ -289,6 +289,7 @@ class Node:
                 tls_context=tls.context,
                 auth_requires_tls=settings.auth_requires_tls,
                 logins=logins,
+                allowance=allowance,
             )
             await self._listen(
                 "imap",

@@ -55,6 +55,7 @@ from pysasl.hashing import BuiltinHash
 from pysasl.identity import Identity as SaslIdentity
 
 from config.clock import SystemClock
+from gateway.allowance import SubmissionAllowance
 from gateway.imap import extensions, fast_fetch
 from gateway.imap.mailbox import (
     Backing,
@@ -531,9 +532,12 @@ class Backend(BackendInterface):
         *,
         owns_store: bool = False,
         logins: LoginChecks | None = None,
+        allowance: SubmissionAllowance | None = None,
     ) -> Backend:
         registry = MailboxRegistry()
-        backing = Backing(Folders(store), registry, store.clock, idle_poll=config.idle_poll)
+        backing = Backing(
+            Folders(store), registry, store.clock, idle_poll=config.idle_poll, allowance=allowance
+        )
         logins = logins or LoginChecks(store, hasher=store.hasher)
         return cls(Login(backing, config, logins), config, owns_store=owns_store)
 

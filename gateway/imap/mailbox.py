@@ -49,6 +49,7 @@ from pymap.parsing.specials.flag import Deleted, Flag, Recent, Seen, Wildcard, g
 from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
+from gateway.allowance import SubmissionAllowance
 from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded, parses_inline
 from gateway.imap.fast_fetch import is_fast
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
@@ -111,6 +112,18 @@ class NoRoom(ResponseError):
         return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
 
 
+class OverAllowance(ResponseError):
+    """An APPEND past what its mailbox's owner may add in a day (``gateway.allowance``),
+    nothing written: ``NO [OVERQUOTA]`` (RFC 5530: the user would be over quota after the
+    operation), as SMTP answers ``452 4.7.1``."""
+
+    def __init__(self) -> None:
+        super().__init__("Over this account's daily allowance of new mail, try again later.")
+
+    def get_response(self, tag: bytes) -> ResponseNo:
+        return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
+
+
 class OverKeywordLimit(ResponseError):
     """A ``STORE`` or ``APPEND`` over the keyword limits (``mailboxes.keywords``), nothing
     changed: ``NO [LIMIT]`` (RFC 5530), as Cyrus answers the 129th keyword of a mailbox."""
@@ -166,6 +179,8 @@ class Backing:
     """One traceback a minute for the store's failures, whichever session meets them."""
     full: FullStoreLog = field(default_factory=lambda: FullStoreLog("IMAP writes"))
     """A store without room, told once a minute whichever session meets it."""
+    allowance: SubmissionAllowance | None = None
+    """The bytes each account may add in a day (``gateway.allowance``); None: no bound."""
 
     def store_failed(self, message: str, *args: object) -> None:
         """Log the store failure being handled (in an ``except`` block), through ``failures``."""
@@ -571,6 +586,10 @@ class MailboxData(MailboxDataInterface[Message]):
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         flags = _names(append_msg.flag_set)
+        allowance = self._backing.allowance
+        if allowance is not None and not allowance.take(self.info.owner, len(append_msg.literal)):
+            log.info("IMAP: APPEND to %s refused: over its daily allowance", self.info.owner)
+            raise OverAllowance()
         try:
             uid = await self._folders.append(
                 self.info.id, append_msg.literal, flags=flags, internal_date=when

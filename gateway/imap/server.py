@@ -27,6 +27,7 @@ from uuid import uuid4
 from proxyprotocol.sock import SocketInfoLocal
 from pymap.context import connection_exit
 
+from gateway.allowance import SubmissionAllowance
 from gateway.imap import extensions
 from gateway.imap.backend import Backend, Config
 from gateway.imap.connection import BoundedConnection, Bounds
@@ -74,7 +75,10 @@ class ImapServer:
         auth_requires_tls: bool = False,
         logins: LoginChecks | None = None,
         fast_fetch: bool = True,
+        allowance: SubmissionAllowance | None = None,
     ) -> None:
+        """``allowance``: the bytes each account may add in a day, shared with SMTP and the
+        API (``gateway.allowance``); an APPEND counts against its mailbox's owner."""
         common: dict[str, Any] = {
             "host": "",
             "port": 0,
@@ -88,7 +92,7 @@ class ImapServer:
             tls=tls_context is not None, login_before_tls=not auth_requires_tls, **common
         )
         self._implicit_config = Config.build(tls=False, login_before_tls=True, **common)
-        self.backend = Backend.for_store(store, self.config, logins=logins)
+        self.backend = Backend.for_store(store, self.config, logins=logins, allowance=allowance)
         self.bounds = replace(
             bounds or Bounds(), literal_after_login=max_message_size, store_retry=idle_poll
         )
