@@ -103,22 +103,12 @@ B = TypeVar("B", bound=_Backed)
 class NoRoom(ResponseError):
     """What cannot be written for want of room in the store: ``NO [OVERQUOTA]``, Dovecot's
     answer to a full disk (RFC 5530 has no code nearer), not the ``[INUSE]`` of a store
-    failure: a client tells its user there is no room, not that a mailbox is busy."""
+    failure: a client tells its user there is no room, not that a mailbox is busy. Also
+    what would pass its owner's daily allowance (``gateway.allowance``; RFC 5530: the user
+    would be over quota after the operation), as SMTP answers ``452 4.7.1``."""
 
-    def __init__(self) -> None:
-        super().__init__("Not enough room in the mail store, try again later.")
-
-    def get_response(self, tag: bytes) -> ResponseNo:
-        return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
-
-
-class OverAllowance(ResponseError):
-    """An APPEND past what its mailbox's owner may add in a day (``gateway.allowance``),
-    nothing written: ``NO [OVERQUOTA]`` (RFC 5530: the user would be over quota after the
-    operation), as SMTP answers ``452 4.7.1``."""
-
-    def __init__(self) -> None:
-        super().__init__("Over this account's daily allowance of new mail, try again later.")
+    def __init__(self, text: str = "Not enough room in the mail store, try again later.") -> None:
+        super().__init__(text)
 
     def get_response(self, tag: bytes) -> ResponseNo:
         return ResponseNo(tag, str(self).encode(), ResponseCode.of(b"OVERQUOTA"))
@@ -589,7 +579,7 @@ class MailboxData(MailboxDataInterface[Message]):
         allowance = self._backing.allowance
         if allowance is not None and not allowance.take(self.info.owner, len(append_msg.literal)):
             log.info("IMAP: APPEND to %s refused: over its daily allowance", self.info.owner)
-            raise OverAllowance()
+            raise NoRoom("Over this account's daily allowance of new mail, try again later.")
         try:
             uid = await self._folders.append(
                 self.info.id, append_msg.literal, flags=flags, internal_date=when
