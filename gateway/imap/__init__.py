@@ -7,8 +7,10 @@ prints each accepted declaration is a client: ``gateway.clients.office_watch``.
 """
 
 from gateway.imap import pymap_fixes
+from gateway.mail import header_classes
 
 pymap_fixes.install()  # before any module below can make pymap parse a command
+header_classes.install()  # pymap's parse of header fields leaves no garbage for the collector
 
 from gateway.imap import extensions, shape  # noqa: E402
 
