@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import secrets
@@ -30,6 +29,7 @@ from gateway.http.auth import (
 from gateway.http.charts import LATENCY_EDGES, bars, channel_shares, latency_buckets, limit_bars
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
+from gateway.lane import in_lane
 from gateway.mail.reading import decode_words
 from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
@@ -278,8 +278,8 @@ async def declaration_page(request: Request, session: LoggedIn, reference: str) 
         entry=entry,
         state=state,
         state_json=state.model_dump_json(indent=2),
-        reply=await asyncio.to_thread(_parts, reply),
-        original=await asyncio.to_thread(_parts, original),
+        reply=await in_lane(_parts, reply),
+        original=await in_lane(_parts, original),
     )
 
 
@@ -407,5 +407,5 @@ async def message_page(
         owner=owner,
         folder=carpeta,
         uid=uid,
-        text=await asyncio.to_thread(_parts, raw),
+        text=await in_lane(_parts, raw),
     )

@@ -21,6 +21,7 @@ from edi_formats.detect import WireFormat
 from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
+from gateway.lane import in_lane
 from gateway.mail import address_field, attachment, field, ids_field, message, multipart, text_part
 from gateway.smtp.trace import SubmissionFacts, prepare_submission
 from mailboxes.records import Account
@@ -109,7 +110,7 @@ processes (``HttpContext.identify``): json's parser holds the GIL for a whole do
 async def _identify(context: HttpContext, body: bytes) -> tuple[WireFormat, DeclarationIdentity]:
     """The body's format and the declaration's office and reference; 415 if none."""
     if context.identify is None or len(body) <= _IN_THREAD:
-        fmt, identity = await asyncio.to_thread(identify, body)
+        fmt, identity = await in_lane(identify, body)
     else:
         fmt, identity = await context.identify(body)
     if fmt is None:
@@ -174,9 +175,7 @@ async def submit(
         when=now,
         protocol=protocol,
     )
-    raw, message_id = await asyncio.to_thread(
-        _mail, account, to, body, fmt, identity.agent_reference, facts
-    )
+    raw, message_id = await in_lane(_mail, account, to, body, fmt, identity.agent_reference, facts)
     allowance = context.allowance
     if allowance is not None and not allowance.take(account.address, len(raw)):
         log.info("API submission by %s refused: over its daily allowance", account.address)

@@ -7,7 +7,6 @@ worker thread: it is proportional to the message).
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 from datetime import datetime
@@ -19,6 +18,7 @@ from pydantic import BaseModel
 from edi_formats.codec import parse_response
 from edi_formats.errors import DeclarationSyntaxError
 from edi_formats.responses import DeclarationResponse, ResponseFinding
+from gateway.lane import in_lane
 from mailboxes.ledger import DeclarationEntry, JobEntry, Ledger
 
 __all__ = ["DeclarationState", "JobState", "declaration_state", "response_in_reply"]
@@ -76,7 +76,7 @@ def response_in_reply(raw: bytes, reference: str) -> DeclarationResponse | None:
 
 async def declaration_state(ledger: Ledger, entry: DeclarationEntry) -> DeclarationState:
     raw = await ledger.reply(entry.id)
-    response = await asyncio.to_thread(response_in_reply, raw, entry.agent_reference)
+    response = await in_lane(response_in_reply, raw, entry.agent_reference)
     return DeclarationState(
         reference=entry.agent_reference,
         status="accepted" if entry.status == "accepted" else "rejected",

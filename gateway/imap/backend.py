@@ -11,7 +11,6 @@ thousand messages is one transaction here, not a thousand.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from argparse import ArgumentParser, Namespace
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -57,19 +56,20 @@ from pysasl.identity import Identity as SaslIdentity
 from config.clock import SystemClock
 from gateway.allowance import SubmissionAllowance
 from gateway.imap import extensions, fast_fetch
+from gateway.imap.content import parsed_off_loop
 from gateway.imap.mailbox import (
     Backing,
     ContentBatch,
     MailboxData,
     MailboxSet,
     Message,
-    parsed_off_loop,
 )
 from gateway.imap.namespace import Namespace as FolderNamespace
 from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
 from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
 from gateway.imap.wildcards import WILDCARDS_ON_LOOP, wildcards
+from gateway.lane import in_lane
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.turns import Turns
 from mailboxes.addresses import InvalidAddress, normalize_address
@@ -439,7 +439,7 @@ class Session(BaseSession[Message]):
             ]
 
         on_loop = wildcards(ref_name + filter_) <= WILDCARDS_ON_LOOP
-        found = matching() if on_loop else await asyncio.to_thread(matching)
+        found = matching() if on_loop else await in_lane(matching)
         return found, await self._load_updates(selected, None)
 
     async def search_mailbox(
@@ -459,7 +459,7 @@ class Session(BaseSession[Message]):
         async for seq, message in mbx.find(search.sequence_set, selected):
             loaded = await message.load_content(requirement)
             if parsed_off_loop(loaded):
-                matched = await asyncio.to_thread(search.matches, seq, message, loaded)
+                matched = await in_lane(search.matches, seq, message, loaded)
             else:
                 matched = search.matches(seq, message, loaded)
             if matched:

@@ -22,24 +22,27 @@ argument to ``MessageContent.parse`` would make this module a single call.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import ContentTypeHeader
 from typing import Final
 
+from pymap.interfaces.message import LoadedMessageInterface
 from pymap.mime import MessageBody, MessageContent, MessageHeader
 
-from gateway.imap.shape import without_boundary_line_breaks
+from gateway.imap.shape import LoadedMessage, without_boundary_line_breaks
+from gateway.lane import in_lane
 
 __all__ = [
     "INLINE_BYTES",
     "INLINE_DELIMITERS",
     "MAX_DEPTH",
     "MAX_PARTS",
+    "ParsedOffLoop",
     "crlf",
     "load_content",
     "parse_bounded",
+    "parsed_off_loop",
     "parses_inline",
 ]
 
@@ -84,7 +87,18 @@ async def load_content(raw: bytes) -> MessageContent:
     """``parse_bounded``, in a worker thread unless the message ``parses_inline``."""
     if parses_inline(raw):
         return parse_bounded(raw)
-    return await asyncio.to_thread(parse_bounded, raw)
+    return await in_lane(parse_bounded, raw)
+
+
+class ParsedOffLoop(LoadedMessage):
+    """A loaded message too large, or of too many parts, to parse on the loop: parsed in the
+    lane (``gateway.lane``) as it was loaded."""
+
+
+def parsed_off_loop(loaded: LoadedMessageInterface) -> bool:
+    """Whether ``loaded`` was too costly to parse on the event loop: what else walks its
+    whole content (a SEARCH's match, a FETCH's values) belongs off the loop too."""
+    return isinstance(loaded, ParsedOffLoop)
 
 
 def _content(

@@ -50,7 +50,14 @@ from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
 from gateway.allowance import SubmissionAllowance
-from gateway.imap.content import INLINE_BYTES, crlf, load_content, parse_bounded, parses_inline
+from gateway.imap.content import (
+    INLINE_BYTES,
+    ParsedOffLoop,
+    crlf,
+    load_content,
+    parse_bounded,
+    parses_inline,
+)
 from gateway.imap.fast_fetch import is_fast
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
@@ -263,7 +270,7 @@ class Message(BaseMessage):
             return LoadedMessage(self, requirement, None)
         if parses_inline(raw) or (len(raw) <= INLINE_BYTES and not _reads_structure()):
             return _ParsedOnDemand(self, requirement, raw)  # parsed if its parts are asked for
-        return _ParsedOffLoop(self, requirement, await load_content(raw))
+        return ParsedOffLoop(self, requirement, await load_content(raw))
 
 
 _WHOLE_OR_METADATA: Final = frozenset(
@@ -291,17 +298,6 @@ def _whole_or_metadata(attribute: FetchAttribute) -> bool:
         and not section.parts
         and section.specifier is None
     )
-
-
-class _ParsedOffLoop(LoadedMessage):
-    """A loaded message too large, or of too many parts, to parse on the loop: parsed in a
-    worker thread as it was loaded (``gateway.imap.content``)."""
-
-
-def parsed_off_loop(loaded: LoadedMessage) -> bool:
-    """Whether ``loaded`` was too costly to parse on the event loop: what else walks its
-    whole content (a SEARCH's match) belongs off the loop too."""
-    return isinstance(loaded, _ParsedOffLoop)
 
 
 class _ParsedOnDemand(LoadedMessage):

@@ -25,6 +25,7 @@ from config.topology import PickupSource
 from gateway.clients.pickup_readers import PickupError, open_reader
 from gateway.clients.pop3 import MAX_RESPONSE
 from gateway.directory import LocalDirectory
+from gateway.lane import in_lane
 from gateway.pickup.evidence import DnsLookup, signed_sender
 from gateway.pickup.outage import Outage, Tell
 from gateway.smtp.trace import without_node_fields
@@ -194,7 +195,7 @@ class PickupWorker:
                             await pass_over(self._store, record)
                             continue
                         # Only the node writes its own fields, here as in a submission.
-                        raw = await asyncio.to_thread(without_node_fields, raw)
+                        raw = await in_lane(without_node_fields, raw)
                         await self._store.deliver(sender, [target], raw, also=record)
                     except AlreadyStored:  # another process imported it meanwhile
                         continue

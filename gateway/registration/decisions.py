@@ -7,7 +7,6 @@ taken on them, the letter composed, and only then one transaction commits it all
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Final
 
 from config.clock import Clock
 from config.offices import OfficeRegistry
+from gateway.lane import in_lane
 from gateway.registration.letters import Origin, approval, rejection
 from mailboxes.records import Recipient
 from mailboxes.registrations import (
@@ -164,9 +164,7 @@ class RegistrationOffice:
         password = new_password()
         password_hash = await self._store.hasher.hash_async(password)
         origin = Origin(self._address, self._domain, self._clock.now())
-        raw = await asyncio.to_thread(
-            approval, origin, request, password=password, server=self._server
-        )
+        raw = await in_lane(approval, origin, request, password=password, server=self._server)
         if request.requester == request.mailbox:
             target, where, reachable = Recipient(request.mailbox), "filed in the new mailbox", False
         else:
@@ -188,7 +186,7 @@ class RegistrationOffice:
         if not reason.strip():
             raise DecisionRefused(["a rejection needs its reason (--reason)"])
         origin = Origin(self._address, self._domain, self._clock.now())
-        raw = await asyncio.to_thread(rejection, origin, request, reason=reason.strip())
+        raw = await in_lane(rejection, origin, request, reason=reason.strip())
         target, where, reachable = await self._route(request.requester)
         try:
             decided = await self._requests.reject(

@@ -18,7 +18,6 @@ sent to a domain the deployment does not host: the desk is not a relay.
 
 from __future__ import annotations
 
-import asyncio
 import email.parser
 import email.policy
 import time
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from config.clock import Clock
 from config.offices import OfficeRegistry
 from config.registration import RegistrationSettings
+from gateway.lane import in_lane
 from gateway.limiter import RateLimiter
 from gateway.registration.form import IncompleteRequest, MailboxRequestForm, read_request
 from gateway.registration.letters import Origin, acknowledgement, incomplete
@@ -136,16 +136,14 @@ class RegistrationDesk:
             await self._requests.file_unfit(original=original, raw=raw, answer=None)
             return "250 2.0.0 Kept; a notice is not a request"
         sender = normalize_address(sender)
-        outcome, message_id, automatic = await asyncio.to_thread(
+        outcome, message_id, automatic = await in_lane(
             _read, raw, sender, self._offices(), self._domain
         )
         origin = Origin(self.address, self._domain, self._clock.now(), message_id)
         if isinstance(outcome, IncompleteRequest):
             answer = None
             if not automatic:
-                letter = await asyncio.to_thread(
-                    incomplete, origin, to=sender, problems=outcome.problems
-                )
+                letter = await in_lane(incomplete, origin, to=sender, problems=outcome.problems)
                 answer = Letter(self.route(sender), letter)
             await self._requests.file_unfit(original=original, raw=raw, answer=answer)
             return "250 2.0.0 Received, but not a complete request: the answer says why"
@@ -166,7 +164,7 @@ class RegistrationDesk:
             )
             answer = None
             if not automatic:
-                letter = await asyncio.to_thread(acknowledgement, origin, request)
+                letter = await in_lane(acknowledgement, origin, request)
                 answer = Letter(self.route(sender), letter)
             try:
                 await self._requests.file(request, original=original, raw=raw, answer=answer)

@@ -23,6 +23,7 @@ from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
+from gateway.lane import in_lane
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
@@ -505,7 +506,7 @@ class SubmissionHandler:
                 if _prepared_quickly(raw):
                     raw = prepare_submission(raw, facts)
                 else:
-                    raw = await asyncio.to_thread(prepare_submission, raw, facts)
+                    raw = await in_lane(prepare_submission, raw, facts)
             except ForgedSender as exc:
                 log.info("submission by %s refused: header names %s", account.address, exc)
                 return replies.HEADER_NOT_OWNED
