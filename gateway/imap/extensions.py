@@ -46,11 +46,13 @@ from pymap.parsing.response import (
 )
 from pymap.parsing.specials import Mailbox
 from pymap.parsing.specials.mailbox import Mailbox as _MailboxSpecial
+from pymap.selected import SelectedMailbox
 from pysasl.creds.server import ServerCredentials
 from pysasl.exception import AuthenticationError
 from pysasl.mechanism import ChallengeResponse, ServerChallenge
 
 from gateway.imap import fast_fetch, slices
+from gateway.imap.fetch_values import fetch_response
 from gateway.imap.selected import IncrementalSelected
 
 __all__ = ["CAPABILITIES", "PRE_LOGIN_CAPABILITIES", "Connection", "State", "install", "register"]
@@ -60,6 +62,7 @@ CAPABILITIES: Final = (b"NAMESPACE", b"UNSELECT", b"ENABLE")
 PRE_LOGIN_CAPABILITIES: Final = (b"SASL-IR",)
 
 _DELIMITER: Final = b"/"
+_EXPUNGE_ISSUED: Final = ResponseCode.of(b"EXPUNGEISSUED")
 
 
 class NamespaceCommand(CommandNoArgs, CommandAuth):
@@ -178,6 +181,21 @@ class State(ConnectionState):
         response = ResponseOk(cmd.tag, b"ENABLE completed.")
         response.add_untagged(UntaggedResponse(b"ENABLED"))
         return response, None
+
+    async def do_fetch(self, cmd: FetchCommand) -> tuple[CommandResponse, SelectedMailbox]:
+        """pymap's ``do_fetch`` (a FETCH not answered in slices), a costly message's values
+        made in the lane (``gateway.imap.fetch_values``)."""
+        selected = self.selected
+        if not cmd.uid:
+            selected.hide_expunged = True
+        set_seen = not selected.readonly and any(attr.set_seen for attr in cmd.attributes)
+        messages, updates = await self.session.fetch_messages(selected, cmd.sequence_set, set_seen)
+        response = ResponseOk(cmd.tag, cmd.command + b" completed.")
+        for seq, message in messages:
+            if message.expunged:
+                response.code = _EXPUNGE_ISSUED
+            response.add_untagged(fetch_response(seq, message, selected, cmd.attributes))
+        return response, updates
 
     async def do_command(self, cmd: Any) -> CommandResponse:
         if fast_fetch.is_fast(cmd) and self._session is not None and self._selected is not None:

@@ -51,6 +51,9 @@ from pymap.parsing.specials import DateTime, FetchAttribute, FetchRequirement, S
 from pymap.parsing.specials.flag import Flag
 from pymap.selected import SelectedMailbox
 
+from gateway.imap.content import parsed_off_loop
+from gateway.lane import in_lane
+
 __all__ = [
     "MAX_MESSAGES",
     "FastCommand",
@@ -266,6 +269,15 @@ def _value(
     return b"%b {%d}\r\n%b" % (attribute.for_response.raw, len(data), data)
 
 
+def _values(
+    attributes: Sequence[FetchAttribute],
+    message: MessageInterface,
+    selected: SelectedMailbox,
+    loaded: LoadedMessageInterface | None,
+) -> dict[FetchAttribute, bytes]:
+    return {attribute: _value(attribute, message, selected, loaded) for attribute in attributes}
+
+
 async def answer(
     command: FastCommand,
     selected: SelectedMailbox,
@@ -281,9 +293,10 @@ async def answer(
         if message.expunged:
             expunged = True
         loaded = await message.load_content(requirement) if loads else None
-        values = {
-            attribute: _value(attribute, message, selected, loaded) for attribute in attributes
-        }
+        if loaded is not None and parsed_off_loop(loaded):  # its values cost as its parse did
+            values = await in_lane(_values, attributes, message, selected, loaded)
+        else:
+            values = _values(attributes, message, selected, loaded)
         known = responses.get(seq)
         responses[seq] = values if known is None else known | values
     return responses, expunged

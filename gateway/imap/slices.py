@@ -23,14 +23,11 @@ responses as an async iterator that the connection writes as they come.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
 from pymap.bytes import WriteStream
 from pymap.exceptions import ResponseError
-from pymap.fetch import MessageAttributes
-from pymap.interfaces.message import MessageInterface
 from pymap.interfaces.session import SessionInterface
 from pymap.parsing.command.select import FetchCommand, StoreCommand
 from pymap.parsing.primitives import List, Number
@@ -45,9 +42,8 @@ from pymap.parsing.response.specials import FetchResponse
 from pymap.parsing.specials import FetchAttribute, FetchRequirement, FetchValue, SequenceSet
 from pymap.selected import SelectedMailbox
 
-from gateway.imap.content import parsed_off_loop
+from gateway.imap.fetch_values import fetch_response
 from gateway.imap.selected import IncrementalMessages
-from gateway.lane import in_lane
 
 __all__ = [
     "SLICE",
@@ -175,55 +171,8 @@ async def _fetch_slice(
     expunged = False
     for seq, message in messages:
         expunged = expunged or message.expunged
-        responses.append(_FetchResponse(seq, _Attributes(message, selected, cmd.attributes)))
+        responses.append(fetch_response(seq, message, selected, cmd.attributes))
     return responses, updates, expunged
-
-
-class _Attributes(MessageAttributes):
-    """pymap's values of a message for a FETCH, which also tell whether its content was too
-    costly to parse on the event loop (``costly``, known once loaded)."""
-
-    __slots__ = ["costly"]
-
-    def __init__(
-        self,
-        message: MessageInterface,
-        selected: SelectedMailbox,
-        attributes: Sequence[FetchAttribute],
-    ) -> None:
-        super().__init__(message, selected, attributes)
-        self.costly = False
-
-    @asynccontextmanager
-    async def load_hook(self) -> AsyncIterator[None]:
-        """pymap's ``load_hook``, noting what it loaded. (Upstream: its hook would yield the
-        loaded message; here its provider, ``_get_loaded``, is applied as pymap does.)"""
-        loaded = await self.message.load_content(self.requirement)
-        self.costly = parsed_off_loop(loaded)
-        with self._get_loaded.apply(loaded):
-            yield
-        if self.costly:  # its parts are freed in the lane too: 3 ms for 999, 10 for 20 MB
-            held = [loaded]
-            del loaded
-            await in_lane(held.clear)
-
-
-class _FetchResponse(FetchResponse):
-    """pymap's FETCH response, its bytes made in the lane (``gateway.lane``) when its message
-    was parsed there: what they cost is the message's size or parts too (on the loop, a
-    BODYSTRUCTURE of 999 parts took 25-100 ms, a 14 MB attachment's BINARY 40-60 ms)."""
-
-    def __init__(self, seq: int, attributes: _Attributes) -> None:
-        self._loading = attributes.load_hook()
-        super().__init__(seq, attributes, writing_hook=self._loading)
-        self._attributes = attributes
-
-    async def async_write(self, writer: WriteStream) -> None:
-        async with self._loading:
-            if self._attributes.costly:
-                writer.write(await in_lane(self.tobytes))
-            else:
-                self.write(writer)
 
 
 async def _store_slice(
