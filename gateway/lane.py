@@ -25,10 +25,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, ParamSpec, TypeVar
 
-__all__ = ["in_lane"]
+__all__ = ["BYTES_ON_LOOP", "in_lane"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+BYTES_ON_LOOP: Final = 1024 * 1024
+"""Bytes a plain bytes operation (a join, a count, a replace) is given on the event loop:
+about a millisecond. A mail's bytes past it are handled in the lane: for 20 MB, joining and
+unstuffing SMTP's DATA took 26 ms, checking its line ends 24."""
 
 _LANE: Final = ThreadPoolExecutor(1, thread_name_prefix="message-lane")
 """Started with its first item; a daemon of the process as asyncio's own executor is."""

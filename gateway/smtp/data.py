@@ -78,6 +78,11 @@ class DataDecoder:
         return False
 
     @property
+    def size(self) -> int:
+        """Octets of mail data read so far (CRLFs counted)."""
+        return self._size
+
+    @property
     def content(self) -> bytes:
         """The mail as sent, its transparency dots removed (RFC 5321 §4.5.2)."""
         if not self.done or self.refusal is not None:

@@ -23,7 +23,7 @@ from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
-from gateway.lane import in_lane
+from gateway.lane import BYTES_ON_LOOP, in_lane
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
@@ -33,6 +33,7 @@ from gateway.smtp import replies
 from gateway.smtp.trace import ForgedSender, SubmissionFacts, prepare_submission
 from mailboxes.addresses import InvalidAddress, normalize_address
 from mailboxes.errors import StoreError
+from mailboxes.line_ends import canonical_line_ends
 from mailboxes.records import Account, Recipient
 from mailboxes.registrations import MailboxRequests
 from mailboxes.schema import Role
@@ -511,9 +512,12 @@ class SubmissionHandler:
                 log.info("submission by %s refused: header names %s", account.address, exc)
                 return replies.HEADER_NOT_OWNED
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
+        canonical = len(raw) > BYTES_ON_LOOP  # then its line ends are made CRLF off the loop
+        if canonical:
+            raw = await in_lane(canonical_line_ends, raw)
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
-            job_ids = await self.store.deliver(sender, targets, raw)
+            job_ids = await self.store.deliver(sender, targets, raw, line_ends_canonical=canonical)
         except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
             log.info("delivery from %s refused (452): the store is full", sender or "<>")
             self._store_full.refused(log, asyncio.get_running_loop().time(), str(exc))

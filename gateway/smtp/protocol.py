@@ -20,6 +20,7 @@ from typing import AnyStr, Final
 
 from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, _Missing
 
+from gateway.lane import BYTES_ON_LOOP, in_lane
 from gateway.smtp.data import DOT_LINE_END, DataDecoder
 
 __all__ = ["MAX_LINE_OCTETS", "SubmissionProtocol", "with_enhanced_code"]
@@ -174,8 +175,12 @@ class SubmissionProtocol(SMTP):
             await self.push(decoder.refusal.value)
             self._set_post_data_state()  # type: ignore[no-untyped-call]
             return
-        # Bytes, as the node reads mail (``decode_data=False``).
-        self.envelope.content = self.envelope.original_content = decoder.content
+        # Bytes, as the node reads mail (``decode_data=False``); joined off the loop if large.
+        if decoder.size <= BYTES_ON_LOOP:
+            content = decoder.content
+        else:
+            content = await in_lane(lambda: decoder.content)
+        self.envelope.content = self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push("250 OK" if status is MISSING else status)
