@@ -22,6 +22,7 @@ import ssl
 from collections.abc import Iterator
 from typing import Final
 
+from gateway.lane import BYTES_ON_LOOP, in_lane
 from gateway.limits import (
     FAILURE_LOG_INTERVAL,
     ConnectionLimits,
@@ -370,8 +371,10 @@ class _Connection:
                 raw = await self.store.read_filed(self.mailbox_id, uid)
         if raw is None:
             self.session.message_gone()
-        else:
+        elif len(raw) <= BYTES_ON_LOOP:
             self.session.message_supplied(raw)
+        else:  # its line ends checked and its dots stuffed off the loop; nothing else
+            await in_lane(self.session.message_supplied, raw)  # touches the session meanwhile
 
     async def _expunge(self, uids: frozenset[int]) -> None:
         address = self._locked_maildrop()

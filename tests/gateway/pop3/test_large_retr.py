@@ -1,0 +1,66 @@
+"""A large message's RETR is made off the event loop.
+
+For a message of 20 MB, checking its line ends and stuffing its dots (RFC 1939 §3) took
+about 50 ms of the event loop in one step while every other session of the node waited.
+Past ``BYTES_ON_LOOP`` the session's answer is made in the lane (``gateway.lane``); which
+thread makes it is what this test looks at.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+import gateway.pop3.session
+from gateway.lane import BYTES_ON_LOOP
+from gateway.pop3.maildrop import dot_stuff
+from mailboxes.store import Store
+from tests.gateway.pop3.test_server import AGENT, AGENT_PW, Running, in_thread, start
+
+LINE = b"x" * 76 + b"\r\n"
+LARGE = b"From: a@example.pe\r\nSubject: grande\r\n\r\n.punto inicial\r\n" + LINE * (
+    2 * BYTES_ON_LOOP // len(LINE)
+)
+SMALL = b"From: a@example.pe\r\nSubject: chico\r\n\r\n.punto inicial\r\n" + LINE
+
+
+@pytest.fixture
+async def pop3(store: Store) -> AsyncIterator[Running]:
+    await store.create_account(AGENT, AGENT_PW, role="agent", agent_code="4321")
+    await store.deliver("a@example.pe", [AGENT], LARGE)
+    await store.deliver("a@example.pe", [AGENT], SMALL)
+    async for running in start(store):
+        yield running
+
+
+@pytest.fixture
+def stuffers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The names of the threads that stuffed a message's dots."""
+    seen: list[str] = []
+    stuff: Callable[[bytes], bytes] = dot_stuff
+
+    def record(text: bytes) -> Any:
+        seen.append(threading.current_thread().name)
+        return stuff(text)
+
+    monkeypatch.setattr(gateway.pop3.session, "dot_stuff", record)
+    yield seen
+
+
+async def test_a_large_message_is_retrieved_as_stored_its_answer_made_in_the_lane(
+    pop3: Running, stuffers: list[str]
+) -> None:
+    client = await pop3.login()
+    stuffers.clear()
+
+    _, large, _ = await in_thread(lambda: client.retr(1))
+    assert stuffers and all(name.startswith("message-lane") for name in stuffers), stuffers
+    stuffers.clear()
+    _, small, _ = await in_thread(lambda: client.retr(2))
+    assert stuffers == ["MainThread"]
+
+    assert b"\r\n".join(large) + b"\r\n" == LARGE
+    assert b"\r\n".join(small) + b"\r\n" == SMALL
