@@ -498,17 +498,25 @@ class Folders:
         return await self.store.read_filed(folder_id, uid)
 
     async def append(
-        self, folder_id: int, raw: bytes, *, flags: Collection[str], internal_date: datetime
+        self,
+        folder_id: int,
+        raw: bytes,
+        *,
+        flags: Collection[str],
+        internal_date: datetime,
+        line_ends_canonical: bool = False,
     ) -> int:
         """Store a new message at the end of the folder; its UID.
 
         ``KeywordLimit`` if ``flags`` hold more keywords, or longer, than a message may;
         ``StorageFull`` below the store's reserve (``Store.check_room``).
+        ``line_ends_canonical`` as for ``Store.deliver``.
         """
         if (refused := refused_keywords((), flags)) is not None:
             raise KeywordLimit(refused)
         self.store.check_room(len(raw))
-        raw = canonical_line_ends(raw)
+        if not line_ends_canonical:
+            raw = canonical_line_ends(raw)
         text = _flags_text(flags)
         now = self.store.clock.now()
 

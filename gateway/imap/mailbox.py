@@ -69,6 +69,7 @@ from gateway.imap.selected import (
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
 from gateway.imap.slices import SLICE
+from gateway.lane import BYTES_ON_LOOP, in_lane
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from mailboxes.errors import StoreError, storage_full
 from mailboxes.folders import (
@@ -84,6 +85,7 @@ from mailboxes.folders import (
     TooManyFolders,
 )
 from mailboxes.keywords import KeywordLimit
+from mailboxes.line_ends import canonical_line_ends
 from mailboxes.store import StorageFull
 
 __all__ = ["Backing", "LoadedMessage", "MailboxData", "MailboxSet", "Message"]
@@ -576,9 +578,13 @@ class MailboxData(MailboxDataInterface[Message]):
         if allowance is not None and not allowance.take(self.info.owner, len(append_msg.literal)):
             log.info("IMAP: APPEND to %s refused: over its daily allowance", self.info.owner)
             raise NoRoom("Over this account's daily allowance of new mail, try again later.")
+        raw = append_msg.literal
+        canonical = len(raw) > BYTES_ON_LOOP  # then its line ends are made CRLF off the loop
+        if canonical:
+            raw = await in_lane(canonical_line_ends, raw)
         try:
             uid = await self._folders.append(
-                self.info.id, append_msg.literal, flags=flags, internal_date=when
+                self.info.id, raw, flags=flags, internal_date=when, line_ends_canonical=canonical
             )
         except FolderNotFound as exc:
             raise self._vanished() from exc
