@@ -4,10 +4,10 @@ What costs as much as a message's bytes or parts (parsing a mail of 999 parts, d
 14 MB attachment, reading a large submission's header, unpickling a large analysis) is
 not done on the event loop. But a thread of this process holds the interpreter lock while
 it works, and the event loop must win the lock back at every step. With one such thread
-it waits at most the interpreter's switch interval (5 ms) a step; with several, it takes
-its turn among them. asyncio's default executor has up to six threads on two cores: four
-IMAP clients fetching the structure of many-part messages at once held every other client
-0.4-0.6 s at a time, where one client alone held them a few milliseconds.
+it waits about the interpreter's switch interval (5 ms) a step; with several, it takes its
+turn among them all. asyncio's default executor has up to six threads on two cores: four
+IMAP clients fetching the structures of many-part messages at once held every other
+client 0.6-0.9 s at a time.
 
 So that work goes to this one thread, in the order it comes. A client's command waits
 behind the others' (each item is one message's work, at most a few hundred milliseconds),
@@ -36,7 +36,8 @@ about a millisecond. A mail's bytes past it are handled in the lane: for 20 MB, 
 unstuffing SMTP's DATA took 26 ms, checking its line ends 24."""
 
 _LANE: Final = ThreadPoolExecutor(1, thread_name_prefix="message-lane")
-"""Started with its first item; a daemon of the process as asyncio's own executor is."""
+"""Started with its first item; joined when the interpreter exits, as asyncio's own
+executor is."""
 
 
 async def in_lane(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

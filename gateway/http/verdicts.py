@@ -1,8 +1,8 @@
 """A declaration's state as the API reports it, read from the ledger and the reply mail.
 
 The findings are not kept in a table of their own: the reply mail carries them, in the
-machine-readable response attached to it, so that attachment is what is read back (in a
-worker thread: it is proportional to the message).
+machine-readable response attached to it, so that attachment is what is read back (in the
+lane, ``gateway.lane``: it is proportional to the message).
 """
 
 from __future__ import annotations

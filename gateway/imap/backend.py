@@ -445,8 +445,8 @@ class Session(BaseSession[Message]):
     async def search_mailbox(
         self, selected: SelectedMailbox, keys: frozenset[SearchKey]
     ) -> tuple[Iterable[tuple[int, Message]], SelectedMailbox]:
-        """pymap's SEARCH, with a message too costly to parse on the loop also matched in a
-        worker thread (a text key over a message of 19 MB, its parts decoded and
+        """pymap's SEARCH, with a message too costly to parse on the loop also matched in the
+        lane (a text key over a message of 19 MB, its parts decoded and
         case-folded, its header fields parsed, held every other client 0.2-0.4 s), taking
         turns on the loop between messages (``gateway.turns``): each key is tried on each
         message, and 5 000 keys, within a command's bound, held it 0.6 s a slice of 500."""

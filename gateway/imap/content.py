@@ -12,8 +12,9 @@ and 10 000 parts in all; ours are lower because each part costs more in Python):
 
 Every byte of the message is still served by ``BODY[]``; only what the structure names is
 bounded. Messages above ``INLINE_BYTES``, or with more than ``INLINE_DELIMITERS`` lines that
-may delimit parts, are parsed in a worker thread, so the loop keeps answering other clients
-meanwhile: a part costs about 0.09 ms, so a mail of 10 KB and 999 parts took 0.09 s.
+may delimit parts, are parsed in the lane (``gateway.lane``), so the loop keeps answering
+other clients meanwhile: a part costs about 0.09 ms, so a mail of 10 KB and 999 parts took
+0.09 s.
 
 The parse is pymap's own (``MessageContent._parse`` and its helpers, pinned pymap 0.36.7)
 with the part count and depth threaded through; upstream, a ``max_parts``/``max_depth``
@@ -84,7 +85,7 @@ def parses_inline(raw: bytes) -> bool:
 
 
 async def load_content(raw: bytes) -> MessageContent:
-    """``parse_bounded``, in a worker thread unless the message ``parses_inline``."""
+    """``parse_bounded``, in the lane unless the message ``parses_inline``."""
     if parses_inline(raw):
         return parse_bounded(raw)
     return await in_lane(parse_bounded, raw)
