@@ -45,8 +45,8 @@ def directory(store: Store) -> LocalDirectory:
     )
 
 
-@pytest.fixture
-async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
+async def serve(store: Store, max_message_size: int) -> AsyncIterator[SmtpServer]:
+    """The server with the test's accounts, taking mails of up to ``max_message_size``."""
     await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
     await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
     await store.create_account(OFFICE, PASSWORD, role="office", office_code="118")
@@ -55,10 +55,16 @@ async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
         host="127.0.0.1",
         port=0,
         hostname="test.aduanas.gob.pe",
-        max_message_size=SIZE_LIMIT,
+        max_message_size=max_message_size,
     )
     try:
         yield SmtpServer("127.0.0.1", server.sockets[0].getsockname()[1], store)
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.fixture
+async def smtp_server(store: Store) -> AsyncIterator[SmtpServer]:
+    async for running in serve(store, SIZE_LIMIT):
+        yield running

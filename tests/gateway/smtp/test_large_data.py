@@ -19,11 +19,10 @@ import pytest
 import gateway.smtp.handler
 import mailboxes.store
 from gateway.lane import BYTES_ON_LOOP
-from gateway.smtp import SubmissionHandler, start_smtp_server
 from gateway.smtp.data import DataDecoder
 from mailboxes.line_ends import canonical_line_ends
 from mailboxes.store import Store
-from tests.gateway.smtp.conftest import AGENT, OTHER_AGENT, PASSWORD, SmtpServer, directory
+from tests.gateway.smtp.conftest import AGENT, OTHER_AGENT, PASSWORD, SmtpServer, serve
 from tests.node_clients import untraced
 
 LINE = b"x" * 76 + b"\r\n"
@@ -36,20 +35,8 @@ LARGE = (
 
 @pytest.fixture
 async def large_smtp(store: Store) -> AsyncIterator[SmtpServer]:
-    await store.create_account(AGENT, PASSWORD, role="agent", agent_code="4821")
-    await store.create_account(OTHER_AGENT, PASSWORD, role="agent", agent_code="5307")
-    server = await start_smtp_server(
-        SubmissionHandler(store, directory(store)),
-        host="127.0.0.1",
-        port=0,
-        hostname="test.aduanas.gob.pe",
-        max_message_size=4 * BYTES_ON_LOOP,
-    )
-    try:
-        yield SmtpServer("127.0.0.1", server.sockets[0].getsockname()[1], store)
-    finally:
-        server.close()
-        await server.wait_closed()
+    async for running in serve(store, 4 * BYTES_ON_LOOP):
+        yield running
 
 
 @pytest.fixture
