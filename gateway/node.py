@@ -426,7 +426,7 @@ async def run_until_signalled(node: Node, *, demo: bool) -> None:
     gc.freeze()
     # With so little left outside the frozen heap, a full pass came every tenth pass of the
     # middle generation, walking whatever was alive then: four IMAP clients fetching mails
-    # of 999 parts (each parse, live for a while, some 80 000 objects) caused about a
+    # of 999 parts (each parse, live for a while, some 36 000 objects) caused about a
     # hundred such passes in 20 s, of 70-100 ms each with the interpreter lock held. One
     # in a hundred: the other clients' commands waited 28-29 ms at the 99th percentile
     # instead of 59-60, and the fetches took 17.4-17.8 s instead of 20.2-20.4.

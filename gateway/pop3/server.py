@@ -373,8 +373,10 @@ class _Connection:
             self.session.message_gone()
         elif len(raw) <= BYTES_ON_LOOP:
             self.session.message_supplied(raw)
-        else:  # its line ends checked and its dots stuffed off the loop; nothing else
-            await in_lane(self.session.message_supplied, raw)  # touches the session meanwhile
+        else:
+            # The answer's line ends checked and its dots stuffed off the loop: nothing else
+            # touches the session while this step of it runs in the lane.
+            await in_lane(self.session.message_supplied, raw)
 
     async def _expunge(self, uids: frozenset[int]) -> None:
         address = self._locked_maildrop()
