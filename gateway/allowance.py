@@ -7,9 +7,11 @@ sender now has ``submission_mib_per_day``: past it, its own mail is refused for 
 its day (``452 4.7.1``, the API's ``429``), and the other agents' goes on. As Postfix's rate
 limits, it is kept in memory: a restarted node counts afresh.
 
-A mail is counted when it is taken, before it is stored: one whose storing then fails counts
-all the same (a full disk or a store failure, the operator's to fix), and two sessions of
-one sender never both pass the last of its allowance.
+A mail is counted when it is taken, before it is stored, so two sessions of one sender never
+both pass the last of its allowance; one that is then not stored (a full store, a header
+refused, a store failure) is given back. Counted all the same, a client retrying a mail
+while the store was full used up its day with nothing kept, and was refused for the rest
+of it once the operator had made room.
 """
 
 from __future__ import annotations
@@ -51,3 +53,9 @@ class SubmissionAllowance:
         """Count a mail of ``size`` bytes from ``sender``; ``False`` (and nothing counted)
         when it does not fit in what is left of the sender's day."""
         return self._limiter.allow(sender.lower(), self._monotonic(), size)
+
+    def give_back(self, sender: str, size: int) -> None:
+        """Uncount a mail taken and then not stored (a full store, a refused header, a
+        failure): the allowance bounds what a sender stores, and a client retrying while
+        the store was full would otherwise use up its day with nothing kept."""
+        self._limiter.give_back(sender.lower(), self._monotonic(), size)

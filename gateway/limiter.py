@@ -45,6 +45,15 @@ class RateLimiter:
         self._windows[key] = (started, count + amount)
         return True
 
+    def give_back(self, key: str, now: float, amount: int = 1) -> None:
+        """Uncount ``amount`` that ``allow`` counted for ``key`` and that was then not done
+        (never below nothing). Once the window it was counted in has ended, there is nothing
+        to give back; should a new window have started since (an event that failed across
+        the window's end), that one is given it, in the key's favour."""
+        entry = self._windows.get(key)
+        if entry is not None and now - entry[0] < self.window:
+            self._windows[key] = (entry[0], max(0, entry[1] - amount))
+
     def would_allow(self, key: str, now: float, amount: int = 1) -> bool:
         """Whether ``allow`` would say yes now, without counting anything."""
         started, count = self._windows.get(key, (now, 0))

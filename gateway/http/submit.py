@@ -191,7 +191,12 @@ async def submit(
         )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
-    except StorageFull as exc:  # as SMTP's 452: the operator's to fix, told once
+    except Exception as exc:  # cancelled, it may still be stored: counted
+        if allowance is not None:  # not stored: not counted (``gateway.allowance``)
+            allowance.give_back(account.address, len(raw))
+        if not isinstance(exc, StorageFull):
+            raise
+        # As SMTP's 452: the operator's to fix, told once.
         log.info("API submission by %s refused (507): the store is full", account.address)
         context.store_full.refused(log, asyncio.get_running_loop().time(), str(exc))
         raise Problem(

@@ -586,10 +586,14 @@ class MailboxData(MailboxDataInterface[Message]):
             uid = await self._folders.append(
                 self.info.id, raw, flags=flags, internal_date=when, line_ends_canonical=canonical
             )
-        except FolderNotFound as exc:
-            raise self._vanished() from exc
-        except KeywordLimit as exc:
-            raise OverKeywordLimit(str(exc)) from None
+        except Exception as exc:  # cancelled, it may still be stored: counted
+            if allowance is not None:  # not stored: not counted (``gateway.allowance``)
+                allowance.give_back(self.info.owner, len(append_msg.literal))
+            if isinstance(exc, FolderNotFound):
+                raise self._vanished() from exc
+            if isinstance(exc, KeywordLimit):
+                raise OverKeywordLimit(str(exc)) from None
+            raise
         self._backing.full.taken(log)
         self._changed()
         return Message(uid, when, _flags(flags), mailbox=self)

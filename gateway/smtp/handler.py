@@ -194,6 +194,11 @@ class SubmissionHandler:
         log.info("submission by %s refused: over its daily allowance", address)
         return _over_allowance(self.allowance, size)
 
+    def _give_back(self, account: Account | None, size: int) -> None:
+        """Uncount a submission taken at ``_refusal_at_data`` and then not stored."""
+        if self.allowance is not None and account is not None:
+            self.allowance.give_back(account.address, size)
+
     def _store_failed(self, message: str, *args: object) -> None:
         """Log the failure being handled: one traceback a minute, however many sessions
         meet it (the store unreachable fails every AUTH and every DATA)."""
@@ -489,8 +494,9 @@ class SubmissionHandler:
                 log.exception("mailbox request from %s failed", envelope.mail_from)
                 return replies.LOCAL_ERROR
         account = _account(session)
+        size = len(raw)  # as sent: what the allowance counts
         if account is not None:
-            refusal = self._refusal_at_data(account.address, len(raw))
+            refusal = self._refusal_at_data(account.address, size)
             if refusal is not None:
                 return refusal
         if account is not None:  # a submission: trace it, and keep it from passing for others
@@ -510,6 +516,7 @@ class SubmissionHandler:
                     raw = await in_lane(prepare_submission, raw, facts)
             except ForgedSender as exc:
                 log.info("submission by %s refused: header names %s", account.address, exc)
+                self._give_back(account, size)
                 return replies.HEADER_NOT_OWNED
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
         canonical = len(raw) > BYTES_ON_LOOP  # then its line ends are made CRLF off the loop
@@ -521,9 +528,11 @@ class SubmissionHandler:
         except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
             log.info("delivery from %s refused (452): the store is full", sender or "<>")
             self._store_full.refused(log, asyncio.get_running_loop().time(), str(exc))
+            self._give_back(account, size)
             return replies.STORAGE_FULL
         except Exception:
             self._store_failed("delivery from %s failed", envelope.mail_from)
+            self._give_back(account, size)
             return replies.LOCAL_ERROR
         self._store_full.taken(log)
         event(

@@ -25,3 +25,10 @@ def test_a_mail_larger_than_a_whole_day_is_never_taken() -> None:
     allowance = SubmissionAllowance(1000, monotonic=lambda: 0.0)
     assert not allowance.take("agente1@agencias.pe", 1001)
     assert allowance.take("agente1@agencias.pe", 1000)
+
+
+def test_a_mail_given_back_leaves_its_bytes_to_the_sender() -> None:
+    allowance = SubmissionAllowance(1000, monotonic=lambda: 0.0)
+    assert allowance.take("agente1@agencias.pe", 800)
+    allowance.give_back("Agente1@agencias.pe", 800)  # not stored
+    assert allowance.take("agente1@agencias.pe", 1000)

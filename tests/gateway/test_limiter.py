@@ -69,3 +69,17 @@ def test_a_window_resets_when_its_length_has_passed_since_its_first_event() -> N
     limiter.allow("a", 30.0)
     assert limiter.resets_in("a", 40.0) == 30.0
     assert limiter.resets_in("a", 75.0) == 0.0
+
+
+def test_what_was_given_back_can_be_counted_again_within_its_window_only() -> None:
+    limiter = RateLimiter(limit=1000, window=60)
+    assert limiter.allow("a", 0, 600)
+    limiter.give_back("a", 1, 600)  # counted, then not done
+    assert limiter.allow("a", 2, 1000)
+    limiter.give_back("a", 3, 5000)  # never below nothing
+    assert limiter.allow("a", 4, 1000)
+    assert not limiter.would_allow("a", 5, 1)
+    limiter.give_back("a", 60, 1000)  # its window has ended: nothing to give back
+    limiter.give_back("nadie", 61, 10)  # nor for a key never counted
+    assert limiter.allow("a", 61, 1000) and not limiter.would_allow("a", 62, 1)
+    assert not limiter.would_allow("nadie", 62, 1001)

@@ -19,6 +19,7 @@ from gateway.node import Node
 from tests.conftest import demo_node
 from tests.gateway.http.rig import client
 from tests.gateway.pipeline.helpers import declaration
+from tests.gateway.smtp.test_disk_full import cap_store
 
 AGENT, OTHER = DEMO_AGENTS[0].address, DEMO_AGENTS[1].address
 MIB = 1024 * 1024
@@ -89,3 +90,29 @@ async def test_past_its_days_allowance_an_agents_mail_is_refused_and_the_others_
     assert 0 < int(posted.headers["Retry-After"]) <= 86_400  # when the agent's day ends
     assert beyond.status_code == 413, beyond.text
     assert (to_other, to_agent) == (3, 1)
+
+
+async def test_a_mail_the_store_could_not_keep_does_not_count_against_the_day(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A client retrying while the store was full used up its day with nothing kept: two
+    refusals of 400 KB counted 800 KB, and once there was room its next mail of 400 KB was
+    refused for the rest of the day (``452 4.7.1``)."""
+    async with demo_node(tmp_path, clock, submission_mib_per_day=1, http_port=0) as node:
+        assert node.store is not None
+        await cap_store(node.store, 10)
+        for _ in range(2):
+            with pytest.raises(smtplib.SMTPDataError) as full:
+                await asyncio.to_thread(send, node, AGENT, mail(AGENT, 400_000))
+            assert full.value.smtp_code == 452 and full.value.smtp_error.startswith(b"4.3.1 ")
+        big = declaration(reference="API-LLENO", series=3000)  # a mail of about 400 KB
+        async with client(node) as http:
+            refused = await http.post(
+                "/api/declarations", content=render_declaration(big, WireFormat.FLAT)
+            )
+        assert refused.status_code == 507, refused.text
+
+        await cap_store(node.store, 1_000_000)  # room again
+        for _ in range(2):  # 800 KB of the MiB: what was not kept was given back
+            await asyncio.to_thread(send, node, AGENT, mail(AGENT, 400_000))
+        assert len(await node.store.list_messages(OTHER)) == 2
