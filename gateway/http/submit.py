@@ -191,7 +191,7 @@ async def submit(
         )
     try:
         job_ids = await context.store.deliver(account.address, [recipient], raw)
-    except Exception as exc:  # cancelled, it may still be stored: counted
+    except Exception as exc:  # not when cancelled: the mail may be stored all the same
         if allowance is not None:  # not stored: not counted (``gateway.allowance``)
             allowance.give_back(account.address, len(raw))
         if not isinstance(exc, StorageFull):

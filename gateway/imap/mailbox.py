@@ -586,7 +586,7 @@ class MailboxData(MailboxDataInterface[Message]):
             uid = await self._folders.append(
                 self.info.id, raw, flags=flags, internal_date=when, line_ends_canonical=canonical
             )
-        except Exception as exc:  # cancelled, it may still be stored: counted
+        except Exception as exc:  # not when cancelled: the mail may be stored all the same
             if allowance is not None:  # not stored: not counted (``gateway.allowance``)
                 allowance.give_back(self.info.owner, len(append_msg.literal))
             if isinstance(exc, FolderNotFound):
