@@ -17,8 +17,9 @@ matches a strict grammar skips both:
   session's own ``fetch_messages`` reads the messages (one hop to the database thread,
   \\Seen set for ``BODY[]`` as before) and the selected view's ``fork`` gives the untagged
   updates, as pymap's ``do_fetch``/``do_command`` do. The values come from the same
-  loaded-message methods pymap's fetch values call; only the formatting is done here, into
-  one ``bytes`` written at once. A ``FETCH`` update for a message of the answer is merged
+  loaded-message methods pymap's fetch values call (in the lane, ``gateway.lane``, for a
+  message too costly to parse on the loop); only the formatting is done here, into one
+  ``bytes`` written at once. A ``FETCH`` update for a message of the answer is merged
   into its response as pymap's ``FetchResponse.merge`` does; other updates are pymap's
   responses, rendered by pymap.
 
