@@ -13,7 +13,8 @@ So that work goes to this one thread, in the order it comes. A client's command 
 behind the others' (each item is one message's work, at most a few hundred milliseconds),
 and the event loop, with the interpreter lock shared between two, keeps answering. Work
 that waits on something else (a file, the network, a process) goes to asyncio's executor
-as before: it would hold this thread without using it.
+as before: it would hold this thread without using it. So does the answer path's pickling
+of a large analysis, which the declarations' answers wait on: not behind IMAP clients.
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ from config.reference import ReferenceData, shipped_reference
 from edi_formats.codec import DeclarationIdentity, WireFormat, identify
 from edi_formats.detect import detect_format
 from gateway.imap.filing import OfficeFiling
-from gateway.lane import in_lane
 from gateway.mail.reading import MAX_HEADER
 from gateway.pipeline.core import (
     AnswerFacts,
@@ -691,7 +690,9 @@ class AnalysisPool:
                 if len(data) <= _PICKLE_ON_LOOP:
                     answer = pickle.loads(data)  # noqa: S301 - our own process's answer
                 else:
-                    answer = await in_lane(pickle.loads, data)
+                    # Not in the lane (``gateway.lane``): this reader waits for it, and
+                    # the answers of mail would wait behind IMAP clients' work there.
+                    answer = await asyncio.to_thread(pickle.loads, data)
             except Exception as exc:
                 answer = _Failure(f"the analysis answer could not be read ({exc!r})")
             if isinstance(answer, _Failure) and answer.beyond_memory:
@@ -905,7 +906,8 @@ class AnalysisPool:
         self._replace_failed = False
         carried = _carried(request)
         if _pickled_in_thread(carried):
-            data = await in_lane(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
+            # Not in the lane, as its answer's pickle is not: the answer path waits on it.
+            data = await asyncio.to_thread(pickle.dumps, request, pickle.HIGHEST_PROTOCOL)
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         future = asyncio.get_running_loop().create_future()
