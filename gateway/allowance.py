@@ -45,6 +45,11 @@ class SubmissionAllowance:
         """Whether ``sender`` may submit ``size`` more bytes now (counting nothing)."""
         return self._limiter.would_allow(sender.lower(), self._monotonic(), size)
 
+    def never_fits(self, size: int) -> bool:
+        """Whether a mail of ``size`` bytes is larger than a whole day's allowance: refused
+        for good (SMTP ``552 5.3.4``, the API ``413``), as no retry would pass."""
+        return size > self.bytes_per_day
+
     def resets_in(self, sender: str) -> float:
         """Seconds until the sender's day ends and its allowance is whole again."""
         return self._limiter.resets_in(sender.lower(), self._monotonic())

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, ParamSpec, TypeVar
 
-__all__ = ["BYTES_ON_LOOP", "in_lane"]
+__all__ = ["BYTES_ON_LOOP", "by_size", "in_lane"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,3 +47,11 @@ async def in_lane(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await loop.run_in_executor(_LANE, call)
+
+
+async def by_size(fn: Callable[[bytes], T], data: bytes) -> T:
+    """``fn(data)``, a plain pass over a mail's bytes: on the event loop up to
+    ``BYTES_ON_LOOP``, in the lane past it."""
+    if len(data) <= BYTES_ON_LOOP:
+        return fn(data)
+    return await in_lane(fn, data)

@@ -179,7 +179,7 @@ async def submit(
     allowance = context.allowance
     if allowance is not None and not allowance.take(account.address, len(raw)):
         log.info("API submission by %s refused: over its daily allowance", account.address)
-        if len(raw) > allowance.bytes_per_day:
+        if allowance.never_fits(len(raw)):
             raise Problem(
                 413, "la declaración excede lo que la aduana recibe de un remitente en un día"
             )

@@ -69,7 +69,7 @@ from gateway.imap.selected import (
 )
 from gateway.imap.shape import LoadedMessage, Snapshot
 from gateway.imap.slices import SLICE
-from gateway.lane import BYTES_ON_LOOP, in_lane
+from gateway.lane import by_size
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from mailboxes.errors import StoreError, storage_full
 from mailboxes.folders import (
@@ -578,13 +578,10 @@ class MailboxData(MailboxDataInterface[Message]):
         if allowance is not None and not allowance.take(self.info.owner, len(append_msg.literal)):
             log.info("IMAP: APPEND to %s refused: over its daily allowance", self.info.owner)
             raise NoRoom("Over this account's daily allowance of new mail, try again later.")
-        raw = append_msg.literal
-        canonical = len(raw) > BYTES_ON_LOOP  # then its line ends are made CRLF off the loop
-        if canonical:
-            raw = await in_lane(canonical_line_ends, raw)
+        raw = await by_size(canonical_line_ends, append_msg.literal)  # off the loop if large
         try:
             uid = await self._folders.append(
-                self.info.id, raw, flags=flags, internal_date=when, line_ends_canonical=canonical
+                self.info.id, raw, flags=flags, internal_date=when, line_ends_canonical=True
             )
         except Exception as exc:  # not when cancelled: the mail may be stored all the same
             if allowance is not None:  # not stored: not counted (``gateway.allowance``)

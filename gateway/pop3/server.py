@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Iterator
 from typing import Final
 
-from gateway.lane import BYTES_ON_LOOP, in_lane
+from gateway.lane import by_size
 from gateway.limits import (
     FAILURE_LOG_INTERVAL,
     ConnectionLimits,
@@ -371,12 +371,10 @@ class _Connection:
                 raw = await self.store.read_filed(self.mailbox_id, uid)
         if raw is None:
             self.session.message_gone()
-        elif len(raw) <= BYTES_ON_LOOP:
-            self.session.message_supplied(raw)
         else:
-            # The answer's line ends checked and its dots stuffed off the loop: nothing else
-            # touches the session while this step of it runs in the lane.
-            await in_lane(self.session.message_supplied, raw)
+            # The answer's line ends checked and its dots stuffed, off the loop if large:
+            # nothing else touches the session while this step of it runs in the lane.
+            await by_size(self.session.message_supplied, raw)
 
     async def _expunge(self, uids: frozenset[int]) -> None:
         address = self._locked_maildrop()

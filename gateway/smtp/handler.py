@@ -23,7 +23,7 @@ from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
-from gateway.lane import BYTES_ON_LOOP, in_lane
+from gateway.lane import by_size, in_lane
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
@@ -86,7 +86,7 @@ def _declared_size(mail_options: list[str]) -> int:
 
 def _over_allowance(allowance: SubmissionAllowance, size: int) -> str:
     """Temporary, unless the mail is larger than a whole day's allowance: no retry passes."""
-    if size > allowance.bytes_per_day:
+    if allowance.never_fits(size):
         return replies.LARGER_THAN_A_DAY
     return replies.ALLOWANCE_USED
 
@@ -519,12 +519,10 @@ class SubmissionHandler:
                 self._give_back(account, size)
                 return replies.HEADER_NOT_OWNED
         targets = list(_resolved(envelope).values())  # de-duplicated, in RCPT order
-        canonical = len(raw) > BYTES_ON_LOOP  # then its line ends are made CRLF off the loop
-        if canonical:
-            raw = await in_lane(canonical_line_ends, raw)
+        raw = await by_size(canonical_line_ends, raw)  # for the store, off the loop if large
         try:
             sender = "" if envelope.mail_from == "<>" else envelope.mail_from
-            job_ids = await self.store.deliver(sender, targets, raw, line_ends_canonical=canonical)
+            job_ids = await self.store.deliver(sender, targets, raw, line_ends_canonical=True)
         except StorageFull as exc:  # the operator's to fix; a traceback each time says no more
             log.info("delivery from %s refused (452): the store is full", sender or "<>")
             self._store_full.refused(log, asyncio.get_running_loop().time(), str(exc))

@@ -1,8 +1,8 @@
 """One agent's day of submissions: past ``submission_mib_per_day`` its mail is refused, over
 SMTP (452 4.7.1: at MAIL when its declared SIZE or nothing is left, else at DATA; 552 5.3.4
 for a mail larger than a whole day) and the API (429; 413) alike, and the other agents' mail
-goes on. Without it, one agent could fill the
-disk down to the store's reserve, after which every agent's mail was refused (452)."""
+goes on. Without it, one agent could fill the disk down to the store's reserve, after which
+every agent's mail was refused (452)."""
 
 from __future__ import annotations
 
