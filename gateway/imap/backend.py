@@ -16,6 +16,7 @@ from argparse import ArgumentParser, Namespace
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 from pymap.backend.session import BaseSession
@@ -56,7 +57,7 @@ from pysasl.identity import Identity as SaslIdentity
 from config.clock import SystemClock
 from gateway.allowance import SubmissionAllowance
 from gateway.imap import extensions, fast_fetch
-from gateway.imap.content import parsed_off_loop
+from gateway.imap.content import in_lane_parsed, parsed_off_loop
 from gateway.imap.mailbox import (
     Backing,
     ContentBatch,
@@ -459,7 +460,7 @@ class Session(BaseSession[Message]):
         async for seq, message in mbx.find(search.sequence_set, selected):
             loaded = await message.load_content(requirement)
             if parsed_off_loop(loaded):
-                matched = await in_lane(search.matches, seq, message, loaded)
+                matched = await in_lane_parsed(loaded, partial(search.matches, seq, message))
             else:
                 matched = search.matches(seq, message, loaded)
             if matched:

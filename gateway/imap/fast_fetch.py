@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, TypeGuard
 
 from pymap.bytes import WriteStream
@@ -52,8 +53,7 @@ from pymap.parsing.specials import DateTime, FetchAttribute, FetchRequirement, S
 from pymap.parsing.specials.flag import Flag
 from pymap.selected import SelectedMailbox
 
-from gateway.imap.content import parsed_off_loop
-from gateway.lane import in_lane
+from gateway.imap.content import in_lane_parsed, parsed_off_loop
 
 __all__ = [
     "MAX_MESSAGES",
@@ -295,7 +295,7 @@ async def answer(
             expunged = True
         loaded = await message.load_content(requirement) if loads else None
         if loaded is not None and parsed_off_loop(loaded):  # its values cost as its parse did
-            values = await in_lane(_values, attributes, message, selected, loaded)
+            values = await in_lane_parsed(loaded, partial(_values, attributes, message, selected))
         else:
             values = _values(attributes, message, selected, loaded)
         known = responses.get(seq)

@@ -4,26 +4,27 @@ pymap makes a message's FETCH values (its BODYSTRUCTURE, a part's bytes, a part 
 ``BINARY``) as the response is written, on the event loop. For a message too costly to parse
 there, they cost as much as the parse: a BODYSTRUCTURE of 999 parts took 25-100 ms, the
 ``BINARY`` of a 14 MB attachment 40-60 ms, and freeing the parsed message some milliseconds
-more. Here the response's hook, which loads the message, also makes such a message's values
-in the lane (``gateway.lane``), and lets go of it there once written. The response is pymap's
-own ``FetchResponse``, so a command's FLAGS update merges into it as before (``BODY[]``
-setting ``\\Seen``). Used on each way a FETCH is answered with pymap's responses: a slice at a
-time (``gateway.imap.slices``) or whole (``extensions.State.do_fetch``).
+more. Here the response's hook, which loads the message, makes such a message's values in
+the lane before the response is written (``content.in_lane_parsed``: parsed, read and let go
+of in one turn). The response is pymap's own ``FetchResponse``, so a command's FLAGS update
+merges into it as before (``BODY[]`` setting ``\\Seen``). Used on each way a FETCH is
+answered with pymap's responses: a slice at a time (``gateway.imap.slices``) or whole
+(``extensions.State.do_fetch``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 from pymap.fetch import DynamicLoadedFetchValue, MessageAttributes
-from pymap.interfaces.message import MessageInterface
+from pymap.interfaces.message import LoadedMessageInterface, MessageInterface
 from pymap.parsing.response.specials import FetchResponse
 from pymap.parsing.specials import FetchAttribute, FetchValue
 from pymap.selected import SelectedMailbox
 
-from gateway.imap.content import parsed_off_loop
-from gateway.lane import in_lane
+from gateway.imap.content import in_lane_parsed, parsed_off_loop
 
 __all__ = ["fetch_response"]
 
@@ -73,23 +74,20 @@ class _Attributes(MessageAttributes):
     @asynccontextmanager
     async def load_hook(self) -> AsyncIterator[None]:
         """pymap's ``load_hook`` (its provider, ``_get_loaded``, applied as pymap does;
-        upstream, the hook would yield the loaded message), then the costly values made."""
+        upstream, the hook would yield the loaded message), the costly values made first."""
         loaded = await self.message.load_content(self.requirement)
         if not parsed_off_loop(loaded):
             with self._get_loaded.apply(loaded):
                 yield
             return
         made = [value for value in self._get_values() if isinstance(value, _Made)]
-        with self._get_loaded.apply(loaded):
-            await in_lane(_make, made)
+        await in_lane_parsed(loaded, partial(self._make, made))
+        with self._get_loaded.apply(loaded):  # every value read from it is made
             yield
         for value in made:
             value.forget()
-        held = [loaded]  # its parts are freed in the lane too: 3 ms for 999, 10 for 20 MB
-        del loaded
-        await in_lane(held.clear)
 
-
-def _make(values: list[_Made]) -> None:
-    for value in values:
-        value.make()
+    def _make(self, values: list[_Made], parsed: LoadedMessageInterface) -> None:
+        with self._get_loaded.apply(parsed):
+            for value in values:
+                value.make()

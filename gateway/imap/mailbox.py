@@ -54,7 +54,6 @@ from gateway.imap.content import (
     INLINE_BYTES,
     ParsedOffLoop,
     crlf,
-    load_content,
     parse_bounded,
     parses_inline,
 )
@@ -272,7 +271,7 @@ class Message(BaseMessage):
             return LoadedMessage(self, requirement, None)
         if parses_inline(raw) or (len(raw) <= INLINE_BYTES and not _reads_structure()):
             return _ParsedOnDemand(self, requirement, raw)  # parsed if its parts are asked for
-        return ParsedOffLoop(self, requirement, await load_content(raw))
+        return ParsedOffLoop(self, requirement, raw)  # parsed in the lane where it is used
 
 
 _WHOLE_OR_METADATA: Final = frozenset(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import UTC, datetime
 
 from pymap.message import BaseLoadedMessage
 from pymap.mime import MessageContent
+from pymap.parsing.specials import FetchRequirement
 
-from gateway.imap.content import MAX_DEPTH, MAX_PARTS, load_content, parse_bounded
+from gateway.imap.content import (
+    MAX_DEPTH,
+    MAX_PARTS,
+    ParsedOffLoop,
+    in_lane_parsed,
+    parse_bounded,
+)
+from gateway.imap.mailbox import Message
+from gateway.imap.shape import LoadedMessage
 
 
 def body_structure(content: MessageContent) -> bytes:
@@ -84,6 +95,15 @@ def test_nesting_beyond_the_limit_becomes_an_opaque_leaf() -> None:
     assert body_structure(content).count(b'"mixed"') == MAX_DEPTH - 1
 
 
-async def test_large_mail_is_parsed_in_a_thread_with_the_same_result() -> None:
+async def test_a_costly_mail_is_parsed_in_the_lane_with_the_same_result() -> None:
     raw = many_parts(20_000)
-    assert body_structure(await load_content(raw)) == body_structure(parse_bounded(raw))
+    message = Message(1, datetime.now(UTC), ())
+    loaded = ParsedOffLoop(message, FetchRequirement.CONTENT, raw)
+
+    def structure(parsed: LoadedMessage) -> tuple[str, bytes]:
+        return threading.current_thread().name, body_structure(parsed.content)
+
+    thread, structure_in_lane = await in_lane_parsed(loaded, structure)
+
+    assert thread.startswith("message-lane")
+    assert structure_in_lane == body_structure(parse_bounded(raw))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gateway.imap.content import ParsedOffLoop
+from gateway.imap.shape import LoadedMessage
 from tests.gateway.imap.conftest import AGENT, Running, fetched, in_thread
 from tests.gateway.imap.test_many_parts import MANY_PARTS
 
@@ -34,7 +34,7 @@ def makers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return record
 
     for name in ("get_body_structure", "get_body"):
-        monkeypatch.setattr(ParsedOffLoop, name, recorded(getattr(ParsedOffLoop, name)))
+        monkeypatch.setattr(LoadedMessage, name, recorded(getattr(LoadedMessage, name)))
     yield threads
 
 
