@@ -9,12 +9,16 @@ turn among them all. asyncio's default executor has up to six threads on two cor
 IMAP clients fetching the structures of many-part messages at once held every other
 client 0.6-0.9 s at a time.
 
-So that work goes to this one thread, in the order it comes. A client's command waits
-behind the others' (each item is one message's work, at most a few hundred milliseconds),
-and the event loop, with the interpreter lock shared between two, keeps answering. Work
-that waits on something else (a file, the network, a process) goes to asyncio's executor
-as before: it would hold this thread without using it. So does the answer path's pickling
-of a large analysis, which the declarations' answers wait on: not behind IMAP clients.
+So that work goes to this one thread, one item at a time (each item is one message's work,
+at most a few hundred milliseconds), and the event loop, with the interpreter lock shared
+between two, keeps answering. The items are taken by turns among their owners (the
+account a connection logged in as; before that, the connection), in the order each owner
+sent them: twenty connections of one account fetching the structures of many-part mails
+had another account's one fetch wait behind all twenty items, 4-5 s; by turns it waits
+for one. Work that waits on something else (a file, the network, a process) goes to
+asyncio's executor as before: it would hold this thread without using it. So does the
+answer path's pickling of a large analysis, which the declarations' answers wait on: not
+behind IMAP clients.
 """
 
 from __future__ import annotations
@@ -22,31 +26,105 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Final, ParamSpec, TypeVar
+import threading
+from collections import deque
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Any, Final, Generic, ParamSpec, TypeVar
 
-__all__ = ["BYTES_ON_LOOP", "by_size", "in_lane"]
+__all__ = ["BYTES_ON_LOOP", "FairQueue", "by_size", "in_lane", "serve_as"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 BYTES_ON_LOOP: Final = 1024 * 1024
 """Bytes a plain bytes operation (a join, a count, a replace) is given on the event loop:
 about a millisecond. A mail's bytes past it are handled in the lane: for 20 MB, joining and
 unstuffing SMTP's DATA took 26 ms, checking its line ends 24."""
 
-_LANE: Final = ThreadPoolExecutor(1, thread_name_prefix="message-lane")
-"""Started with its first item; joined when the interpreter exits, as asyncio's own
-executor is."""
+
+class FairQueue(Generic[Item]):
+    """Items waiting by owner, taken by turns: the first owner's oldest item, then the next
+    owner's; an owner who still has items goes to the back."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[Hashable, deque[Item]] = {}  # in the order of their turns
+
+    def put(self, owner: Hashable, item: Item) -> None:
+        self._waiting.setdefault(owner, deque()).append(item)
+
+    def take(self) -> Item | None:
+        if not self._waiting:
+            return None
+        owner = next(iter(self._waiting))
+        items = self._waiting.pop(owner)
+        item = items.popleft()
+        if items:
+            self._waiting[owner] = items
+        return item
+
+
+_OWNER: Final[contextvars.ContextVar[Hashable]] = contextvars.ContextVar("lane_owner")
+
+
+def serve_as(owner: str) -> None:
+    """What the current task sends to the lane from now on is ``owner``'s (an account, once
+    logged in): one turn for all its connections. Unset, each task is its own owner."""
+    _OWNER.set(owner)
+
+
+_Work = tuple[Callable[[], Any], "Future[Any]"]
+
+
+class _Lane:
+    """The thread and the work waiting for it; started with its first item. A daemon: what
+    it runs only computes for the event loop, which is gone when the interpreter exits."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._waiting: FairQueue[_Work] = FairQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, owner: Hashable, call: Callable[[], T]) -> Future[T]:
+        done: Future[T] = Future()
+        with self._ready:
+            self._waiting.put(owner, (call, done))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="message-lane", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return done
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while (work := self._waiting.take()) is None:
+                    self._ready.wait()
+            _run(*work)
+            del work  # its values let go of here, not when the next item comes
+
+
+def _run(call: Callable[[], T], done: Future[T]) -> None:
+    if not done.set_running_or_notify_cancel():
+        return  # its caller was cancelled while it waited
+    try:
+        result = call()
+    except BaseException as exc:  # to the caller, as an executor does
+        done.set_exception(exc)
+    else:
+        done.set_result(result)
+
+
+_LANE: Final = _Lane()
 
 
 async def in_lane(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn(*args, **kwargs)`` in the lane's thread, with the caller's context variables
-    (as ``asyncio.to_thread``)."""
-    loop = asyncio.get_running_loop()
+    """``fn(*args, **kwargs)`` in the lane's thread, at its owner's turn, with the caller's
+    context variables (as ``asyncio.to_thread``)."""
+    owner = _OWNER.get(None) or asyncio.current_task()
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    return await loop.run_in_executor(_LANE, call)
+    return await asyncio.wrap_future(_LANE.submit(owner, call))
 
 
 async def by_size(fn: Callable[[bytes], T], data: bytes) -> T:

@@ -21,6 +21,7 @@ from gateway.directory import intake_address
 from gateway.http.context import HttpContext
 from gateway.http.problems import Problem
 from gateway.http.tokens import InvalidToken, read_token
+from gateway.lane import serve_as
 from gateway.logins import LoginRefused
 from mailboxes.ledger import Scope
 from mailboxes.records import Account
@@ -213,17 +214,18 @@ async def _bearer(context: HttpContext, token: str) -> Caller:
 
 
 async def caller_of(request: Request) -> Caller:
-    """Basic credentials, else the console's session cookie; 401 when there is neither."""
+    """Basic credentials, else the console's session cookie; 401 when there is neither.
+    The request's work in the lane then takes the caller's account's turns."""
     caller = await basic_caller(request)
-    if caller is not None:
-        return caller
-    sessions: Sessions = request.app.state.sessions
-    found = sessions.get(request.cookies.get(SESSION_COOKIE))
-    if found is not None:
+    if caller is None:
+        sessions: Sessions = request.app.state.sessions
+        found = sessions.get(request.cookies.get(SESSION_COOKIE))
+        if found is None:
+            raise Problem(401, "se requiere autenticación", headers=CHALLENGE)
         caller, csrf = found
         if request.method not in ("GET", "HEAD") and not secrets.compare_digest(
             request.headers.get("x-csrf-token", ""), csrf
         ):
             raise Problem(403, "falta el token CSRF (cabecera X-CSRF-Token)")
-        return caller
-    raise Problem(401, "se requiere autenticación", headers=CHALLENGE)
+    serve_as(caller.account.address)
+    return caller

@@ -29,7 +29,7 @@ from gateway.http.auth import (
 from gateway.http.charts import LATENCY_EDGES, bars, channel_shares, latency_buckets, limit_bars
 from gateway.http.context import HttpContext
 from gateway.http.verdicts import declaration_state
-from gateway.lane import in_lane
+from gateway.lane import in_lane, serve_as
 from gateway.mail.reading import decode_words
 from mailboxes.ledger import DeclarationFilter, OfficeLoad
 from mailboxes.schema import Role
@@ -66,10 +66,14 @@ class LoginNeeded(Exception):
     """A console page asked for without a session: answered with the way to the login."""
 
 
-def _logged_in(request: Request) -> tuple[Caller, str]:
+async def _logged_in(request: Request) -> tuple[Caller, str]:
+    """The page's session; the request's work in the lane then takes its account's turns
+    (a coroutine, so that it runs in the request's task: FastAPI runs a plain function
+    in a thread, whose context does not reach the page)."""
     found = _session(request)
     if found is None:
         raise LoginNeeded
+    serve_as(found[0].account.address)
     return found
 
 

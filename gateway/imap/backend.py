@@ -70,7 +70,7 @@ from gateway.imap.namespace import department_label
 from gateway.imap.registry import MailboxRegistry
 from gateway.imap.selected import IncrementalMessages, IncrementalSelected, RecentFlags
 from gateway.imap.wildcards import WILDCARDS_ON_LOOP, wildcards
-from gateway.lane import in_lane
+from gateway.lane import in_lane, serve_as
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.turns import Turns
 from mailboxes.addresses import InvalidAddress, normalize_address
@@ -306,6 +306,7 @@ class Identity(IdentityInterface):
     @asynccontextmanager
     async def new_session(self) -> AsyncIterator[Session]:
         login = self._login
+        serve_as(self.name)  # the connection's work in the lane takes the account's turns
         try:
             namespace = await login.namespace_for(self.account)
             await login.backing.folders.ensure(self.name, INBOX)  # INBOX always exists

@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Iterator
 from typing import Final
 
-from gateway.lane import by_size
+from gateway.lane import by_size, serve_as
 from gateway.limits import (
     FAILURE_LOG_INTERVAL,
     ConnectionLimits,
@@ -350,6 +350,7 @@ class _Connection:
             self.session.maildrop_in_use()
             return
         self.maildrop = address
+        serve_as(address)  # the connection's work in the lane takes the account's turns
         try:
             with _store_failures():
                 listing = await self.store.maildrop(address, FOLDER)

@@ -23,7 +23,7 @@ from gateway.allowance import SubmissionAllowance
 from gateway.chaos import Stage
 from gateway.directory import LocalDirectory, intake_office_code
 from gateway.eventlog import event
-from gateway.lane import by_size, in_lane
+from gateway.lane import by_size, in_lane, serve_as
 from gateway.limits import FAILURE_LOG_INTERVAL, FullStoreLog, RateLimitedLog
 from gateway.logins import LoginChecks, LoginRefused
 from gateway.registration.desk import RegistrationDesk
@@ -254,6 +254,7 @@ class SubmissionHandler:
         try:
             if self.logins.is_peer(user):
                 if await self.logins.peer(client, user, secret):
+                    serve_as(user)  # the session's work in the lane takes the peer's turns
                     return AuthResult(
                         success=True, auth_data=PeerNode(user), message=replies.AUTH_OK
                     )
@@ -268,6 +269,7 @@ class SubmissionHandler:
         if account is None:
             log.info("%s failed AUTH as %r", client, user)
             return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
+        serve_as(account.address)  # the session's work in the lane takes the account's turns
         return AuthResult(success=True, auth_data=account, message=replies.AUTH_OK)
 
     # endregion

@@ -1,4 +1,4 @@
-"""The one thread for work proportional to a message (``gateway.lane``)."""
+"""The one thread for work proportional to a message (``gateway.lane``), taken by turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import contextvars
 import threading
 import time
 
-from gateway.lane import in_lane
+import pytest
+
+from gateway.lane import FairQueue, in_lane, serve_as
 
 CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller")
 
@@ -51,3 +53,84 @@ async def test_the_caller_s_context_and_exceptions_cross() -> None:
         assert str(exc) == "no such part"
     else:
         raise AssertionError("the lane's exception did not reach its caller")
+
+
+# (items put, as owner and item, in order) -> the order they are taken
+TURNS = [
+    ([], []),
+    ([("a", 1), ("a", 2), ("a", 3)], [1, 2, 3]),
+    ([("a", 1), ("a", 2), ("a", 3), ("b", 4)], [1, 4, 2, 3]),
+    ([("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5), ("a", 6)], [1, 2, 4, 3, 5, 6]),
+]
+
+
+@pytest.mark.parametrize(("put", "taken"), TURNS)
+def test_a_fair_queue_takes_one_item_of_each_owner_in_turn(
+    put: list[tuple[str, int]], taken: list[int]
+) -> None:
+    queue: FairQueue[int] = FairQueue()
+    for owner, item in put:
+        queue.put(owner, item)
+    assert [queue.take() for _ in put] == taken
+    assert queue.take() is None
+
+
+def test_an_owner_back_after_its_last_item_queues_behind_those_waiting() -> None:
+    queue: FairQueue[int] = FairQueue()
+    queue.put("a", 1)
+    queue.put("b", 2)
+    assert queue.take() == 1
+    queue.put("a", 3)
+    assert [queue.take(), queue.take()] == [2, 3]
+
+
+async def test_an_account_s_work_takes_turns_with_another_s() -> None:
+    """Four items of one account (its connections' tasks), then one of another: the other's
+    runs as soon as the first account's running item and next one are done, not after all."""
+    started = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def work(name: str) -> None:
+        if name == "first":
+            started.set()
+            release.wait(10)
+        order.append(name)
+
+    async def client(account: str, name: str) -> None:
+        serve_as(account)
+        await in_lane(work, name)
+
+    first = asyncio.create_task(client("agente1", "first"))
+    await asyncio.to_thread(started.wait, 10)
+    crowd = [asyncio.create_task(client("agente1", f"crowd {n}")) for n in range(3)]
+    await asyncio.sleep(0)  # the crowd's items are in the queue before the other's
+    other = asyncio.create_task(client("agente2", "other"))
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, *crowd, other)
+
+    assert order == ["first", "crowd 0", "other", "crowd 1", "crowd 2"]
+
+
+async def test_a_cancelled_caller_s_waiting_item_never_runs() -> None:
+    started = threading.Event()
+    release = threading.Event()
+    ran: list[str] = []
+
+    def work(name: str) -> None:
+        if name == "first":
+            started.set()
+            release.wait(10)
+        ran.append(name)
+
+    first = asyncio.create_task(in_lane(work, "first"))
+    await asyncio.to_thread(started.wait, 10)
+    waiting = asyncio.create_task(in_lane(work, "cancelled"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    release.set()
+    await first
+    await in_lane(work, "last")
+
+    assert ran == ["first", "last"]
