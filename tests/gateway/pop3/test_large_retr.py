@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import gateway.lane
 import gateway.pop3.session
 from gateway.lane import BYTES_ON_LOOP
 from gateway.pop3.maildrop import dot_stuff
@@ -37,13 +38,20 @@ async def pop3(store: Store) -> AsyncIterator[Running]:
 
 
 @pytest.fixture
-def stuffers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def turns() -> list[str]:
+    """The accounts whose turns in the lane the stuffing took (``gateway.lane``)."""
+    return []
+
+
+@pytest.fixture
+def stuffers(monkeypatch: pytest.MonkeyPatch, turns: list[str]) -> Iterator[list[str]]:
     """The names of the threads that stuffed a message's dots."""
     seen: list[str] = []
     stuff: Callable[[bytes], bytes] = dot_stuff
 
     def record(text: bytes) -> Any:
         seen.append(threading.current_thread().name)
+        turns.append(str(gateway.lane._OWNER.get(None)))  # whose turn in the lane it took
         return stuff(text)
 
     monkeypatch.setattr(gateway.pop3.session, "dot_stuff", record)
@@ -51,13 +59,15 @@ def stuffers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 async def test_a_large_message_is_retrieved_as_stored_its_answer_made_in_the_lane(
-    pop3: Running, stuffers: list[str]
+    pop3: Running, stuffers: list[str], turns: list[str]
 ) -> None:
     client = await pop3.login()
     stuffers.clear()
 
+    turns.clear()
     _, large, _ = await in_thread(lambda: client.retr(1))
     assert stuffers and all(name.startswith("message-lane") for name in stuffers), stuffers
+    assert set(turns) == {AGENT}, "not at the turns of the account logged in as"
     stuffers.clear()
     _, small, _ = await in_thread(lambda: client.retr(2))
     assert stuffers == ["MainThread"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import gateway.lane
 import gateway.smtp.handler
 import mailboxes.store
 from gateway.lane import BYTES_ON_LOOP
@@ -43,11 +44,12 @@ async def large_smtp(store: Store) -> AsyncIterator[SmtpServer]:
 def threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
     """Which threads joined the DATA and checked the line ends (wherever the handler or the
     store did it: once for a mail), by name."""
-    seen: dict[str, list[str]] = {"content": [], "line ends": []}
+    seen: dict[str, list[str]] = {"content": [], "line ends": [], "turns": []}
 
     def recorded(key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def record(*args: Any) -> Any:
             seen[key].append(threading.current_thread().name)
+            seen["turns"].append(str(gateway.lane._OWNER.get(None)))  # whose turn it takes
             return fn(*args)
 
         return record
@@ -77,6 +79,8 @@ async def test_a_large_mail_is_joined_and_its_line_ends_made_in_the_lane(
     assert [name[: len("message-lane")] for name in threads["content"]] == ["message-lane"]
     # Once, in the lane: not read again by the store, on the loop.
     assert [name[: len("message-lane")] for name in threads["line ends"]] == ["message-lane"]
+    # At the turns of the account the session logged in as (``gateway.lane``).
+    assert threads["turns"] == [AGENT, AGENT]
 
 
 async def test_a_small_mail_is_still_handled_on_the_loop(
