@@ -17,7 +17,9 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from edi_formats.codec import WireFormat, render_declaration
+import gateway.http.submit
+import gateway.lane
+from edi_formats.codec import DeclarationIdentity, WireFormat, identify, render_declaration
 from gateway.chaos import Chaos
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
@@ -727,3 +729,23 @@ async def test_requests_uvicorn_cannot_read_are_told_once_in_a_while(rig: Node) 
     told_of_it = [r for r in said.records if "Invalid HTTP request" in r.getMessage()]
     # One line in ten seconds (none, if another test had it said just before): 20 before.
     assert len(told_of_it) <= 1, [r.getMessage() for r in told_of_it]
+
+
+async def test_a_submission_s_work_in_the_lane_takes_the_caller_s_turns(
+    rig: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account's requests share one turn in the lane (``gateway.lane``), as its mail
+    connections do: many requests at once are not many turns."""
+    turns: list[str] = []
+
+    def recorded(body: bytes) -> tuple[WireFormat | None, DeclarationIdentity]:
+        turns.append(str(gateway.lane._OWNER.get(None)))
+        return identify(body)
+
+    monkeypatch.setattr(gateway.http.submit, "identify", recorded)
+    body = render_declaration(declaration(reference="API-TURNO"), WireFormat.JSON)
+    async with client(rig) as http:
+        posted = await http.post("/api/declarations", content=body)
+
+    assert posted.status_code == 202, posted.text
+    assert turns == [AGENT]
