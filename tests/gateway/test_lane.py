@@ -84,53 +84,52 @@ def test_an_owner_back_after_its_last_item_queues_behind_those_waiting() -> None
     assert [queue.take(), queue.take()] == [2, 3]
 
 
+class FirstHolds:
+    """Work that records the order its items ran in; the item named ``first`` holds the lane
+    until ``release`` is set, so that the others wait in its queue meanwhile."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.ran: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        if name == "first":
+            self.started.set()
+            self.release.wait(10)
+        self.ran.append(name)
+
+
 async def test_an_account_s_work_takes_turns_with_another_s() -> None:
     """Four items of one account (its connections' tasks), then one of another: the other's
     runs as soon as the first account's running item and next one are done, not after all."""
-    started = threading.Event()
-    release = threading.Event()
-    order: list[str] = []
-
-    def work(name: str) -> None:
-        if name == "first":
-            started.set()
-            release.wait(10)
-        order.append(name)
+    work = FirstHolds()
 
     async def client(account: str, name: str) -> None:
         serve_as(account)
         await in_lane(work, name)
 
     first = asyncio.create_task(client("agente1", "first"))
-    await asyncio.to_thread(started.wait, 10)
+    await asyncio.to_thread(work.started.wait, 10)
     crowd = [asyncio.create_task(client("agente1", f"crowd {n}")) for n in range(3)]
     await asyncio.sleep(0)  # the crowd's items are in the queue before the other's
     other = asyncio.create_task(client("agente2", "other"))
     await asyncio.sleep(0)
-    release.set()
+    work.release.set()
     await asyncio.gather(first, *crowd, other)
 
-    assert order == ["first", "crowd 0", "other", "crowd 1", "crowd 2"]
+    assert work.ran == ["first", "crowd 0", "other", "crowd 1", "crowd 2"]
 
 
 async def test_a_cancelled_caller_s_waiting_item_never_runs() -> None:
-    started = threading.Event()
-    release = threading.Event()
-    ran: list[str] = []
-
-    def work(name: str) -> None:
-        if name == "first":
-            started.set()
-            release.wait(10)
-        ran.append(name)
-
+    work = FirstHolds()
     first = asyncio.create_task(in_lane(work, "first"))
-    await asyncio.to_thread(started.wait, 10)
+    await asyncio.to_thread(work.started.wait, 10)
     waiting = asyncio.create_task(in_lane(work, "cancelled"))
     await asyncio.sleep(0)
     waiting.cancel()
-    release.set()
+    work.release.set()
     await first
     await in_lane(work, "last")
 
-    assert ran == ["first", "last"]
+    assert work.ran == ["first", "last"]

@@ -50,6 +50,21 @@ FETCHES = [
 ]
 
 
+async def readers(imap: Running, count: int, account: str = AGENT) -> list[imaplib.IMAP4]:
+    """``count`` clients logged in as ``account``, each with INBOX selected read-only."""
+    clients = [await in_thread(lambda: imap.login(account)) for _ in range(count)]
+    for client in clients:
+        await in_thread(lambda client=client: client.select("INBOX", readonly=True))
+    return clients
+
+
+def structures(client: imaplib.IMAP4, which: str = "1:*") -> list[bytes]:
+    """The BODYSTRUCTUREs of those messages, fetched."""
+    status, data = client.fetch(which, "(BODYSTRUCTURE)")
+    assert status == "OK", data
+    return [fetched(item) for item in data if item != b")"]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # IMAP's work alone
 @pytest.mark.usefixtures("frozen_heap")
 async def test_a_fetch_of_many_part_messages_leaves_the_loop_free(imap: Running) -> None:
@@ -81,14 +96,7 @@ async def test_four_clients_fetching_many_part_structures_leave_the_loop_free(
 ) -> None:
     for _ in range(MESSAGES):
         await imap.store.deliver("z@example.pe", [AGENT], MANY_PARTS)
-    clients = [await in_thread(lambda: imap.login(AGENT)) for _ in range(4)]
-    for client in clients:
-        await in_thread(lambda client=client: client.select("INBOX", readonly=True))
-
-    def structures(client: imaplib.IMAP4) -> list[bytes]:
-        status, data = client.fetch("1:*", "(BODYSTRUCTURE)")
-        assert status == "OK", data
-        return [fetched(item) for item in data if item != b")"]
+    clients = await readers(imap, 4)
 
     async with loop_pauses() as pauses:
         answers = await asyncio.gather(*(in_thread(partial(structures, c)) for c in clients))
@@ -158,14 +166,7 @@ async def test_a_crowd_fetching_many_part_structures_holds_no_parse_in_waiting(
     (1.5-2.0 s each). Now a message is parsed, read and let go of in one turn of the lane."""
     for _ in range(3):
         await imap.store.deliver("z@example.pe", [AGENT], MANY_PARTS)
-    clients = [await in_thread(lambda: imap.login(AGENT)) for _ in range(CROWD)]
-    for client in clients:
-        await in_thread(lambda client=client: client.select("INBOX", readonly=True))
-
-    def structures(client: imaplib.IMAP4) -> list[bytes]:
-        status, data = client.fetch("1:3", "(BODYSTRUCTURE)")
-        assert status == "OK", data
-        return [fetched(item) for item in data if item != b")"]
+    clients = await readers(imap, CROWD)
 
     async with loop_pauses() as pauses:
         answers = await asyncio.gather(
@@ -214,22 +215,15 @@ async def test_another_account_s_fetch_waits_for_a_turn_not_for_the_crowd(
         return parse(raw)
 
     monkeypatch.setattr(content, "parse_bounded", recorded)
-    crowd = [await in_thread(lambda: imap.login(AGENT)) for _ in range(CROWD)]
-    for client in crowd:
-        await in_thread(lambda client=client: client.select("INBOX", readonly=True))
-    other = await in_thread(lambda: imap.login(OTHER_AGENT))
-    await in_thread(lambda: other.select("INBOX", readonly=True))
-
-    def structures(client: imaplib.IMAP4) -> None:
-        status, data = client.fetch("1:2", "(BODYSTRUCTURE)")
-        assert status == "OK", data
+    crowd = await readers(imap, CROWD)
+    (other,) = await readers(imap, 1, OTHER_AGENT)
 
     fetching = asyncio.gather(*(in_own_thread(threads, partial(structures, c)) for c in crowd))
     await in_thread(crowd_busy.wait)
     parsed.append("asked")
-    status, data = await in_own_thread(threads, lambda: other.fetch("1", "(BODYSTRUCTURE)"))
+    (answer,) = await in_own_thread(threads, partial(structures, other, "1"))
     await fetching
 
-    assert status == "OK" and b'"mixed"' in fetched(data[0]), data
+    assert b'"mixed"' in answer
     waited = parsed[parsed.index("asked") : parsed.index("other")].count("crowd")
     assert waited <= 2, f"another account's fetch waited for {waited} of the crowd's messages"
