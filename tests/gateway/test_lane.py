@@ -129,6 +129,8 @@ async def test_a_cancelled_caller_s_waiting_item_never_runs() -> None:
     waiting = asyncio.create_task(in_lane(work, "cancelled"))
     await asyncio.sleep(0)
     waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting  # the cancel has reached its item before the lane is free to take it
     work.release.set()
     await first
     await in_lane(work, "last")
