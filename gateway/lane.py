@@ -38,6 +38,7 @@ __all__ = [
     "SWITCH_INTERVAL_AT_WORK",
     "FairQueue",
     "by_size",
+    "for_size",
     "in_lane",
     "serve_as",
 ]
@@ -150,9 +151,14 @@ async def in_lane(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T
     return await asyncio.wrap_future(_LANE.submit(owner, call))
 
 
-async def by_size(fn: Callable[[bytes], T], data: bytes) -> T:
-    """``fn(data)``, a plain pass over a mail's bytes: on the event loop up to
+async def for_size(size: int, fn: Callable[[], T]) -> T:
+    """``fn()``, a plain pass over ``size`` bytes of mail: on the event loop up to
     ``BYTES_ON_LOOP``, in the lane past it."""
-    if len(data) <= BYTES_ON_LOOP:
-        return fn(data)
-    return await in_lane(fn, data)
+    if size <= BYTES_ON_LOOP:
+        return fn()
+    return await in_lane(fn)
+
+
+async def by_size(fn: Callable[[bytes], T], data: bytes) -> T:
+    """``fn(data)``, by ``for_size``."""
+    return await for_size(len(data), functools.partial(fn, data))

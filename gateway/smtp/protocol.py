@@ -20,7 +20,7 @@ from typing import AnyStr, Final
 
 from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, _Missing
 
-from gateway.lane import BYTES_ON_LOOP, in_lane
+from gateway.lane import for_size
 from gateway.smtp.data import DOT_LINE_END, DataDecoder
 
 __all__ = ["MAX_LINE_OCTETS", "SubmissionProtocol", "with_enhanced_code"]
@@ -176,10 +176,7 @@ class SubmissionProtocol(SMTP):
             self._set_post_data_state()  # type: ignore[no-untyped-call]
             return
         # Bytes, as the node reads mail (``decode_data=False``); joined off the loop if large.
-        if decoder.size <= BYTES_ON_LOOP:
-            content = decoder.content
-        else:
-            content = await in_lane(lambda: decoder.content)
+        content = await for_size(decoder.size, lambda: decoder.content)
         self.envelope.content = self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
