@@ -57,7 +57,7 @@ from pysasl.identity import Identity as SaslIdentity
 from config.clock import SystemClock
 from gateway.allowance import SubmissionAllowance
 from gateway.imap import extensions, fast_fetch
-from gateway.imap.content import in_lane_parsed, parsed_off_loop
+from gateway.imap.content import in_lane_read, made_in_lane
 from gateway.imap.mailbox import (
     Backing,
     ContentBatch,
@@ -460,8 +460,8 @@ class Session(BaseSession[Message]):
         turns = Turns()
         async for seq, message in mbx.find(search.sequence_set, selected):
             loaded = await message.load_content(requirement)
-            if parsed_off_loop(loaded):
-                matched = await in_lane_parsed(loaded, partial(search.matches, seq, message))
+            if made_in_lane(loaded):
+                matched = await in_lane_read(loaded, partial(search.matches, seq, message))
             else:
                 matched = search.matches(seq, message, loaded)
             if matched:

@@ -14,7 +14,8 @@ Every byte of the message is still served by ``BODY[]``; only what the structure
 bounded. Messages above ``INLINE_BYTES``, or with more than ``INLINE_DELIMITERS`` lines that
 may delimit parts, are parsed in the lane (``gateway.lane``), so the loop keeps answering
 other clients meanwhile: a part costs about 0.09 ms, so a mail of 10 KB and 999 parts took
-0.09 s.
+0.09 s. A message fetched whole (``BODY[]``, ``RFC822``) is not parsed at all, whatever its
+size: its bytes are what is sent (``ParsedOnDemand``).
 
 The parse is pymap's own (``MessageContent._parse`` and its helpers, pinned pymap 0.36.7)
 with the part count and depth threaded through; upstream, a ``max_parts``/``max_depth``
@@ -28,12 +29,14 @@ from dataclasses import dataclass
 from email.headerregistry import ContentTypeHeader
 from typing import Final, TypeGuard, TypeVar
 
+from pymap.bytes import Writeable
 from pymap.interfaces.message import LoadedMessageInterface, MessageInterface
 from pymap.mime import MessageBody, MessageContent, MessageHeader
 from pymap.parsing.specials import FetchRequirement
 
 from gateway.imap.shape import LoadedMessage, without_boundary_line_breaks
-from gateway.lane import in_lane
+from gateway.lane import BYTES_ON_LOOP, in_lane
+from mailboxes.line_ends import canonical_line_ends
 
 __all__ = [
     "INLINE_BYTES",
@@ -41,10 +44,10 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_PARTS",
     "ParsedOffLoop",
-    "crlf",
-    "in_lane_parsed",
+    "ParsedOnDemand",
+    "in_lane_read",
+    "made_in_lane",
     "parse_bounded",
-    "parsed_off_loop",
     "parses_inline",
 ]
 
@@ -68,16 +71,9 @@ class _Budget:
     parts: int
 
 
-def crlf(raw: bytes) -> bytes:
-    """IMAP literals have CRLF line ends; a message stored with bare LFs gets them here."""
-    if raw.count(b"\n") == raw.count(b"\r\n"):
-        return raw
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
 def parse_bounded(raw: bytes) -> MessageContent:
     """``MessageContent.parse(raw)`` (CRLF line ends made), within MAX_PARTS and MAX_DEPTH."""
-    data = crlf(raw)
+    data = canonical_line_ends(raw)
     lines = MessageContent._find_lines(data)
     return _content(data, memoryview(data), lines, 0, _Budget(MAX_PARTS - 1))
 
@@ -89,7 +85,7 @@ def parses_inline(raw: bytes) -> bool:
 
 class ParsedOffLoop(LoadedMessage):
     """A loaded message too large, or of too many parts, to parse on the loop: its bytes,
-    parsed in the lane by the step that reads its parts (``in_lane_parsed``) and let go of
+    parsed in the lane by the step that reads its parts (``in_lane_read``) and let go of
     in the same turn.
 
     A parsed message of 999 parts is about 36 000 objects. Parsed when loaded, it waited in
@@ -106,20 +102,66 @@ class ParsedOffLoop(LoadedMessage):
     @property
     def content(self) -> MessageContent:
         """Parsed where it is asked for: no step of the node reads a costly message's parts
-        but through ``in_lane_parsed``, which does not keep them."""
+        but through ``in_lane_read``, which does not keep them."""
         return parse_bounded(self.raw)
 
 
-def parsed_off_loop(loaded: LoadedMessageInterface) -> TypeGuard[ParsedOffLoop]:
-    """Whether ``loaded`` is too costly to parse on the event loop: what walks its content
-    (a SEARCH's match, a FETCH's values) goes through ``in_lane_parsed``."""
-    return isinstance(loaded, ParsedOffLoop)
+class ParsedOnDemand(LoadedMessage):
+    """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
+    what most clients fetch, is the message's bytes as stored (a fifth of a single
+    FETCH's cost went to parsing a structure nothing used; for a mail of 16 MB, 130-180 ms of
+    the lane). Only messages that parse inline, or that the command reads whole
+    (``BODY[]``, its size): a costlier one whose parts are asked for is a ``ParsedOffLoop``.
+
+    ``raw`` has CRLF line ends already (``canonical_line_ends``, off the loop if large)."""
+
+    def __init__(
+        self, message: MessageInterface, requirement: FetchRequirement, raw: bytes
+    ) -> None:
+        super().__init__(message, requirement, None)
+        self.raw = raw
+
+    @property
+    def content(self) -> MessageContent:
+        if self._content is None:
+            self._content = parse_bounded(self.raw)
+        return self._content
+
+    def get_body(self, section: Sequence[int] | None = None, binary: bool = False) -> Writeable:
+        if not section and not binary:
+            return Writeable.wrap(self.raw)
+        return super().get_body(section, binary)
+
+    def get_size(self, section: Sequence[int] | None = None) -> int:
+        """``RFC822.SIZE`` from the bytes: pymap's measures the parsed message, and the
+        usual ``(UID RFC822.SIZE FLAGS BODY.PEEK[])`` parsed each message for it."""
+        if not section:
+            return len(self.raw)
+        return super().get_size(section)
+
+    def __bytes__(self) -> bytes:
+        return self.raw
 
 
-async def in_lane_parsed(loaded: ParsedOffLoop, use: Callable[[LoadedMessage], T]) -> T:
-    """``use`` of the message parsed, in one turn of the lane: the parse is made there and
-    let go of there (its parts freed: 3 ms for 999, 10 for 20 MB) before another client's
-    turn. What ``use`` returns must not hold the parse (bytes, a match)."""
+def made_in_lane(
+    loaded: LoadedMessageInterface | None,
+) -> TypeGuard[ParsedOffLoop | ParsedOnDemand]:
+    """Whether what is read from ``loaded`` costs too much for the event loop: the parse of a
+    ``ParsedOffLoop``, or a pass over the bytes of a message past ``BYTES_ON_LOOP``. What
+    reads it (a SEARCH's match, a FETCH's values) goes through ``in_lane_read``."""
+    return isinstance(loaded, ParsedOffLoop) or (
+        isinstance(loaded, ParsedOnDemand) and len(loaded.raw) > BYTES_ON_LOOP
+    )
+
+
+async def in_lane_read(
+    loaded: ParsedOffLoop | ParsedOnDemand, use: Callable[[LoadedMessage], T]
+) -> T:
+    """``use`` of the message, in one turn of the lane. A ``ParsedOffLoop`` is parsed there
+    and let go of there (its parts freed: 3 ms for 999, 10 for 20 MB) before another
+    client's turn; what ``use`` returns must not hold the parse (bytes, a match)."""
+    if isinstance(loaded, ParsedOnDemand):
+        return await in_lane(use, loaded)
 
     def parsed_use() -> T:
         return use(LoadedMessage(loaded.message, loaded.requirement, parse_bounded(loaded.raw)))

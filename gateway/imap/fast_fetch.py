@@ -53,7 +53,7 @@ from pymap.parsing.specials import DateTime, FetchAttribute, FetchRequirement, S
 from pymap.parsing.specials.flag import Flag
 from pymap.selected import SelectedMailbox
 
-from gateway.imap.content import in_lane_parsed, parsed_off_loop
+from gateway.imap.content import in_lane_read, made_in_lane
 
 __all__ = [
     "MAX_MESSAGES",
@@ -294,8 +294,8 @@ async def answer(
         if message.expunged:
             expunged = True
         loaded = await message.load_content(requirement) if loads else None
-        if loaded is not None and parsed_off_loop(loaded):  # its values cost as its parse did
-            values = await in_lane_parsed(loaded, partial(_values, attributes, message, selected))
+        if made_in_lane(loaded):  # its values cost as its parse, or its bytes, do
+            values = await in_lane_read(loaded, partial(_values, attributes, message, selected))
         else:
             values = _values(attributes, message, selected, loaded)
         known = responses.get(seq)

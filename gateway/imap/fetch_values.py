@@ -5,7 +5,7 @@ pymap makes a message's FETCH values (its BODYSTRUCTURE, a part's bytes, a part 
 there, they cost as much as the parse: a BODYSTRUCTURE of 999 parts took 25-100 ms, the
 ``BINARY`` of a 14 MB attachment 40-60 ms, and freeing the parsed message some milliseconds
 more. Here the response's hook, which loads the message, makes such a message's values in
-the lane before the response is written (``content.in_lane_parsed``: parsed, read and let go
+the lane before the response is written (``content.in_lane_read``: parsed, read and let go
 of in one turn). The response is pymap's own ``FetchResponse``, so a command's FLAGS update
 merges into it as before (``BODY[]`` setting ``\\Seen``). Used on each way a FETCH is
 answered with pymap's responses: a slice at a time (``gateway.imap.slices``) or whole
@@ -24,7 +24,7 @@ from pymap.parsing.response.specials import FetchResponse
 from pymap.parsing.specials import FetchAttribute, FetchValue
 from pymap.selected import SelectedMailbox
 
-from gateway.imap.content import in_lane_parsed, parsed_off_loop
+from gateway.imap.content import in_lane_read, made_in_lane
 
 __all__ = ["fetch_response"]
 
@@ -76,12 +76,12 @@ class _Attributes(MessageAttributes):
         """pymap's ``load_hook`` (its provider, ``_get_loaded``, applied as pymap does;
         upstream, the hook would yield the loaded message), the costly values made first."""
         loaded = await self.message.load_content(self.requirement)
-        if not parsed_off_loop(loaded):
+        if not made_in_lane(loaded):
             with self._get_loaded.apply(loaded):
                 yield
             return
         made = [value for value in self._get_values() if isinstance(value, _Made)]
-        await in_lane_parsed(loaded, partial(self._make, made))
+        await in_lane_read(loaded, partial(self._make, made))
         with self._get_loaded.apply(loaded):  # every value read from it is made
             yield
         for value in made:

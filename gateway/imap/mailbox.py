@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from pymap.backend.mailbox import MailboxDataInterface, MailboxSetInterface
-from pymap.bytes import Writeable
 from pymap.concurrent import Event
 from pymap.context import current_command
 from pymap.exceptions import (
@@ -40,7 +39,6 @@ from pymap.interfaces.message import CachedMessage
 from pymap.listtree import ListTree
 from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseMessage
-from pymap.mime import MessageContent
 from pymap.parsing.command.select import CopyCommand, FetchCommand, SearchCommand, StoreCommand
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.response import ResponseCode, ResponseNo
@@ -50,13 +48,7 @@ from pymap.selected import SelectedMailbox, SelectedSet
 
 from config.clock import Clock
 from gateway.allowance import SubmissionAllowance
-from gateway.imap.content import (
-    INLINE_BYTES,
-    ParsedOffLoop,
-    crlf,
-    parse_bounded,
-    parses_inline,
-)
+from gateway.imap.content import ParsedOffLoop, ParsedOnDemand, parses_inline
 from gateway.imap.fast_fetch import is_fast
 from gateway.imap.namespace import DELIMITER, InvalidName, Namespace, check_name
 from gateway.imap.registry import MailboxRegistry, MailboxState
@@ -269,8 +261,8 @@ class Message(BaseMessage):
             raw = await self._mailbox.raw(self.uid)
         if raw is None:
             return LoadedMessage(self, requirement, None)
-        if parses_inline(raw) or (len(raw) <= INLINE_BYTES and not _reads_structure()):
-            return _ParsedOnDemand(self, requirement, raw)  # parsed if its parts are asked for
+        if parses_inline(raw) or not _reads_structure():  # parsed if its parts are asked for
+            return ParsedOnDemand(self, requirement, await by_size(canonical_line_ends, raw))
         return ParsedOffLoop(self, requirement, raw)  # parsed in the lane where it is used
 
 
@@ -299,39 +291,6 @@ def _whole_or_metadata(attribute: FetchAttribute) -> bool:
         and not section.parts
         and section.specifier is None
     )
-
-
-class _ParsedOnDemand(LoadedMessage):
-    """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
-    what most clients fetch, is the message's bytes as stored (a fifth of a single
-    FETCH's cost went to parsing a structure nothing used). Only messages that parse
-    inline, or that the command reads whole (``BODY[]``, its size): a costlier one whose
-    parts are asked for is parsed off the loop beforehand."""
-
-    def __init__(self, message: Message, requirement: FetchRequirement, raw: bytes) -> None:
-        super().__init__(message, requirement, None)
-        self._raw = crlf(raw)
-
-    @property
-    def content(self) -> MessageContent:
-        if self._content is None:
-            self._content = parse_bounded(self._raw)
-        return self._content
-
-    def get_body(self, section: Sequence[int] | None = None, binary: bool = False) -> Writeable:
-        if not section and not binary:
-            return Writeable.wrap(self._raw)
-        return super().get_body(section, binary)
-
-    def get_size(self, section: Sequence[int] | None = None) -> int:
-        """``RFC822.SIZE`` from the bytes: pymap's measures the parsed message, and the
-        usual ``(UID RFC822.SIZE FLAGS BODY.PEEK[])`` parsed each message for it."""
-        if not section:
-            return len(self._raw)
-        return super().get_size(section)
-
-    def __bytes__(self) -> bytes:
-        return self._raw
 
 
 class ContentBatch:

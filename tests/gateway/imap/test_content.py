@@ -14,7 +14,7 @@ from gateway.imap.content import (
     MAX_DEPTH,
     MAX_PARTS,
     ParsedOffLoop,
-    in_lane_parsed,
+    in_lane_read,
     parse_bounded,
 )
 from gateway.imap.mailbox import Message
@@ -103,7 +103,7 @@ async def test_a_costly_mail_is_parsed_in_the_lane_with_the_same_result() -> Non
     def structure(parsed: LoadedMessage) -> tuple[str, bytes]:
         return threading.current_thread().name, body_structure(parsed.content)
 
-    thread, structure_in_lane = await in_lane_parsed(loaded, structure)
+    thread, structure_in_lane = await in_lane_read(loaded, structure)
 
     assert thread.startswith("message-lane")
     assert structure_in_lane == body_structure(parse_bounded(raw))

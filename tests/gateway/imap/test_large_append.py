@@ -48,19 +48,24 @@ async def test_a_large_append_is_made_crlf_in_the_lane(
 ) -> None:
     client = await in_thread(lambda: imap.login(AGENT))
 
-    def append_then_fetch() -> list[bytes]:
+    def append() -> None:
         for message in (LARGE, SMALL):
             status, data = client.append("INBOX", "", "", message)
             assert status == "OK", data
+
+    def fetch() -> list[bytes]:
         client.select("INBOX")
         status, data = client.fetch("1:2", "(BODY.PEEK[])")
         assert status == "OK", data
         return [fetched(item) for item in data if item != b")"]
 
-    bodies = await in_thread(append_then_fetch)
+    await in_thread(append)
 
     # The large one in the lane, the small one on the loop as before; each once.
     large, small = threads["line ends"]
     assert large.startswith("message-lane") and small == "MainThread", threads
+
+    bodies = await in_thread(fetch)
+
     assert bodies[0].endswith(LARGE.replace(b"suelto\n", b"suelto\r\n"))
     assert bodies[1].endswith(SMALL.replace(b"suelto\n", b"suelto\r\n"))
