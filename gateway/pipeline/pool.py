@@ -24,117 +24,77 @@ budget must not do.
 Processes come from a ``forkserver`` (never ``fork``: the node has threads, and a forked
 child could inherit a lock another thread held). They receive the office registry and the
 reference tables once, at start; the rule catalog is built in each process by a picklable
-factory (rules are functions, which do not cross process boundaries).
+factory (rules are functions, which do not cross process boundaries). What a process runs
+is ``service``; what crosses the pipes, ``wire``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import itertools
 import logging
 import math
 import multiprocessing
 import pickle
-import resource
 import signal
 import socket
 import struct
-import sys
-import traceback
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from config.offices import OfficeRegistry
 from config.reference import ReferenceData, shipped_reference
-from edi_formats.codec import DeclarationIdentity, WireFormat, identify
+from edi_formats.codec import DeclarationIdentity, WireFormat
 from edi_formats.detect import detect_format
-from gateway.imap.filing import OfficeFiling
 from gateway.mail.reading import MAX_HEADER
 from gateway.pipeline.core import (
     AnswerFacts,
     AnswerPlan,
     AnswerSettings,
     JobView,
-    decide,
-    flat_instant,
-    instant,
-    references_on_file,
-    wanted_facts,
 )
 from gateway.pipeline.process import (
     AnalysedMail,
     Analysis,
     AnalysisBudget,
     SubmissionHeaders,
-    analyse,
     memory_exceeded,
-    read_headers,
     time_exceeded,
 )
-from validators.engine import RuleContext
-from validators.registry import RuleRegistry
+from gateway.pipeline.service import MEMORY_LIMITED, serve
+from gateway.pipeline.wire import (
+    KEPT_PICKLE_BYTES,
+    AnswerSetup,
+    Decide,
+    Failure,
+    Held,
+    Identify,
+    Keep,
+    Pickled,
+    RulesFactory,
+    Setup,
+    Submission,
+)
 from validators.rules import catalog_for
 
 __all__ = ["AnalysisFailed", "AnalysisPool", "Decision", "RulesFactory", "Submission"]
 
 log = logging.getLogger(__name__)
 
-RulesFactory = Callable[[ReferenceData], RuleRegistry]
-"""Builds the rule catalog from the reference tables; a module-level function (it is sent
-to the worker processes by name)."""
 
-_PRELOAD = ["gateway.pipeline.core", "validators.rules", "edi_formats.codec"]
+_PRELOAD = ["gateway.pipeline.service", "validators.rules"]
+"""What the forkserver imports once, for every process it starts: the service and the rules."""
 
 
 class AnalysisFailed(Exception):
     """Reading the mail failed in the gateway (a bug, or the process died): the job's own
     failure, counted against its attempts and retried."""
-
-
-@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
-class Submission:
-    """What a worker process needs to read one mail: its bytes and the rule context's
-    per-mail values (the rest was sent when the process started)."""
-
-    raw: bytes
-    as_of: date
-    addressed_office: str
-    sender_agent_code: str | None
-    view: JobView | None = None
-    """The job (its headers still unread): with it, the process answers an ``AnalysedMail``
-    listing what the answer's facts are (``AnalysisPool.read``)."""
-
-    def __reduce__(self) -> tuple[Callable[..., Submission], tuple[object, ...]]:
-        """Pickled flat (see ``JobView.__reduce__``): sent for every mail."""
-        as_of: date | int = self.as_of
-        if type(as_of) is date:
-            as_of = as_of.toordinal()
-        return _submission, (
-            self.raw,
-            as_of,
-            self.addressed_office,
-            self.sender_agent_code,
-            self.view,
-        )
-
-
-def _submission(
-    raw: bytes,
-    as_of: date | int,
-    addressed_office: str,
-    sender_agent_code: str | None,
-    view: JobView | None,
-) -> Submission:
-    if isinstance(as_of, int):
-        as_of = date.fromordinal(as_of)
-    return Submission(raw, as_of, addressed_office, sender_agent_code, view)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,232 +108,8 @@ class Decision:
     now: datetime
 
 
-@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
-class _Decide:
-    """A ``Decision`` as sent: the analysis as the bytes it came back as, when the pool still
-    has them (pickling it again cost the node's process more than the rest of the request)."""
-
-    view: JobView
-    analysis: Analysis | _Pickled | _Held
-    facts: AnswerFacts
-    now: datetime
-
-    def __reduce__(self) -> tuple[Callable[..., _Decide], tuple[object, ...]]:
-        """Pickled flat (see ``JobView.__reduce__``): sent for every job."""
-        analysis: object = self.analysis
-        if isinstance(analysis, _Held):
-            analysis = (analysis.key, analysis.data)
-        return _decide, (self.view, analysis, self.facts, flat_instant(self.now))
-
-
-def _decide(
-    view: JobView,
-    analysis: Analysis | tuple[int, bytes],
-    facts: AnswerFacts,
-    now: datetime | tuple[int, int, int, int, int, int, int, int],
-) -> _Decide:
-    held = _Held(*analysis) if isinstance(analysis, tuple) else analysis
-    return _Decide(view, held, facts, instant(now))
-
-
-@dataclass(frozen=True)  # not slotted: crosses the pipe
-class _Keep:
-    """A ``Submission`` (its view given) whose analysis the process keeps under ``key`` for
-    the decision, which then needs no unpickling (``_Held``)."""
-
-    submission: Submission
-    key: int
-
-    def __reduce__(self) -> tuple[Callable[..., _Keep], tuple[object, ...]]:
-        """Its fields without their names (cheaper for the node to pickle than its state)."""
-        return _Keep, (self.submission, self.key)
-
-
-@dataclass(frozen=True)  # not slotted: crosses the pipe
-class _Held:
-    """An analysis a process may still hold under ``key`` (``_Keep``), and its pickle for a
-    process that does not: another one took the request, or the one that read it died."""
-
-    key: int
-    data: bytes
-
-
-class _Pickled:
-    """A value as the pickle it came through the pipe as; sent on as those bytes, and
-    unpickled as the value on the other side."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __reduce__(self) -> tuple[Callable[[bytes], object], tuple[bytes]]:
-        return pickle.loads, (self.data,)
-
-
 _KEPT_PICKLES = 256
 """Analyses whose pickles the pool keeps for their decision (the jobs in hand, and more)."""
-_KEPT_PICKLE_BYTES = 64 * 1024
-"""A larger analysis is pickled again for its decision rather than kept (rare, and bounds
-what the kept pickles hold: at most 16 MB)."""
-_HELD_IN_PROCESS = 128
-"""Analyses a process holds for their decisions (``_Keep``), the oldest dropped first. A
-decision takes its analysis out, so a process holds about the jobs in hand (the worker's
-batch, 64 by default); each is held only if its pickle is at most ``_KEPT_PICKLE_BYTES``."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Answering:
-    """The ``AnswerSettings`` a process cannot build itself (offices, reference tables and
-    catalog it already has)."""
-
-    domain: str
-    channel_seed: bytes
-    filing: OfficeFiling
-
-
-@dataclass(frozen=True, slots=True)
-class _Setup:
-    offices: OfficeRegistry
-    reference: ReferenceData | None  # None: the shipped tables, loaded in the process
-    rules: RulesFactory
-    budget: AnalysisBudget
-    answering: _Answering | None
-
-
-@dataclass(frozen=True)  # not slotted: crosses the pipe
-class _Identify:
-    """A document whose format and identity are asked (``edi_formats.codec.identify``)."""
-
-    body: bytes
-
-
-@dataclass(frozen=True)  # not slotted: crosses the pool's pipe (see gateway.mail.template)
-class _Failure:
-    error: str
-    beyond_memory: bool = False
-    """The request took more memory than the budget gives (the process then ends)."""
-
-
-_MEMORY_LIMITED = sys.platform == "linux"
-"""Whether the processes' memory is limited (``_limit_memory``)."""
-
-
-def _limit_memory(budget: AnalysisBudget) -> None:
-    """Cap this process's data at what it holds now plus ``budget.memory``.
-
-    The kernel then refuses the allocation beyond it, which Python raises as
-    ``MemoryError``: one mail can exhaust its own process's share, never the machine's
-    memory that the node and the other processes live in. Linux only (the data limit counts
-    every private writable mapping there since Linux 4.7; elsewhere it is not enforced).
-    """
-    if not _MEMORY_LIMITED:
-        return
-    with open("/proc/self/status", encoding="ascii") as status:
-        held = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:"))
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    limit = held + budget.memory
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-
-
-class _Service:
-    """What a worker process serves the pool with: the tables, the rules, the answer
-    settings, and the analyses it read and holds until their decisions come."""
-
-    def __init__(self, setup: _Setup) -> None:
-        self.setup = setup
-        self.reference = setup.reference or shipped_reference()
-        self.registry = setup.rules(self.reference)
-        self.settings = None
-        if setup.answering is not None:
-            self.settings = AnswerSettings(
-                offices=setup.offices,
-                domain=setup.answering.domain,
-                channel_seed=setup.answering.channel_seed,
-                reference=self.reference,
-                registry=self.registry,
-                filing=setup.answering.filing,
-            )
-        self.held: OrderedDict[int, Analysis] = OrderedDict()
-        """Analyses read here, by their ``_Keep`` key, until their decision comes."""
-
-    def answer(self, request: object) -> object:
-        """The answer to one request of the pool."""
-        if isinstance(request, Submission | _Keep):
-            return self._read(request)
-        if isinstance(request, _Decide):
-            if self.settings is None:
-                raise RuntimeError("this pool was started without answer settings")
-            analysed = request.analysis
-            if isinstance(analysed, _Held):
-                kept = self.held.pop(analysed.key, None)
-                if kept is None:  # read by another process, or by one that died since
-                    kept = pickle.loads(analysed.data)  # noqa: S301 - this pool's pickle
-                analysed = kept
-            assert isinstance(analysed, Analysis)  # _Pickled unpickles as one
-            return decide(request.view, analysed, request.facts, self.settings, request.now)
-        if isinstance(request, _Identify):
-            return identify(request.body)
-        assert isinstance(request, bytes)
-        return read_headers(request)
-
-    def _read(self, request: Submission | _Keep) -> Analysis | AnalysedMail:
-        submission = request if isinstance(request, Submission) else request.submission
-        context = RuleContext(
-            as_of=submission.as_of,
-            offices=self.setup.offices,
-            addressed_office=submission.addressed_office,
-            sender_agent_code=submission.sender_agent_code,
-            reference=self.reference,
-        )
-        analysis = analyse(submission.raw, context, self.registry, self.setup.budget)
-        if submission.view is None:
-            return analysis
-        listed = _listed(analysis, replace(submission.view, headers=analysis.headers))
-        if isinstance(request, _Keep) and len(listed.pickled) <= _KEPT_PICKLE_BYTES:
-            self.held[request.key] = analysis
-            if len(self.held) > _HELD_IN_PROCESS:
-                self.held.popitem(last=False)
-            listed = listed._replace(kept=request.key)
-        return listed
-
-
-def _serve(connection: Connection, setup: _Setup) -> None:
-    """A worker process: read requests until the pool closes the pipe, or until one took
-    more memory than the budget allows (then the pool starts another in its place)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the node, which stops us
-    service = _Service(setup)
-    gc.collect()
-    gc.freeze()  # the tables and rules read above stay: the collector's full passes skip them
-    _limit_memory(setup.budget)
-    while True:
-        over_memory = False
-        try:
-            request = connection.recv()
-        except (EOFError, OSError):  # the pool closed the pipe
-            return
-        except MemoryError:  # a mail too large to receive within the budget
-            over_memory = True
-        if not over_memory:
-            try:
-                data = pickle.dumps(service.answer(request), protocol=pickle.HIGHEST_PROTOCOL)
-            except MemoryError:
-                over_memory = True  # answered below, once this handler let go of the traceback
-            except Exception as exc:
-                failure = _Failure(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-                data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
-        if over_memory:
-            service.held.clear()
-            failure = _Failure("MemoryError", beyond_memory=True)
-            data = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            connection.send_bytes(data)
-        except (OSError, ValueError):
-            return
-        if over_memory:
-            return  # a fresh process takes over: nothing of this one's heap is trusted
 
 
 _DEPTH = 6
@@ -404,16 +140,16 @@ where the usual declaration mail of a few kilobytes takes a millisecond."""
 def _carried(request: object) -> int | None:
     """The bytes ``request`` carries (its mail, document or analysis); None when not known
     until it is pickled (an analysis not kept as its pickle)."""
-    if isinstance(request, _Keep):
+    if isinstance(request, Keep):
         request = request.submission
     if isinstance(request, Submission):
         return len(request.raw)
     if isinstance(request, bytes):  # a mail whose headers are asked
         return len(request)
-    if isinstance(request, _Identify):
+    if isinstance(request, Identify):
         return len(request.body)
-    if isinstance(request, _Decide):
-        if not isinstance(request.analysis, _Pickled | _Held):
+    if isinstance(request, Decide):
+        if not isinstance(request.analysis, Pickled | Held):
             return None
         return len(request.analysis.data)
     return 0
@@ -455,25 +191,16 @@ def _patience(call: _Call, *, stalled: bool) -> float:
     return _STEAL_AFTER
 
 
-def _listed(analysis: Analysis, view: JobView) -> AnalysedMail:
-    """The analysis as the node needs it, with the facts its answer will ask for."""
-    return AnalysedMail.of(
-        analysis,
-        tuple(references_on_file(view, analysis)),
-        tuple(wanted_facts(view, analysis)),
-    )
-
-
 class _Worker:
     """One process, the parent's end of its socket pair (an asyncio stream once attached),
     and the requests sent to it, oldest (the one it reads) first."""
 
-    def __init__(self, context: multiprocessing.context.ForkServerContext, setup: _Setup) -> None:
+    def __init__(self, context: multiprocessing.context.ForkServerContext, setup: Setup) -> None:
         # What ``Pipe()`` makes, with the parent's end kept as a socket for the event loop.
         self.socket, child_socket = socket.socketpair()
         child = Connection(child_socket.detach())
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child, setup), name="teledespacho-analysis", daemon=True
+            target=serve, args=(child, setup), name="teledespacho-analysis", daemon=True
         )
         try:
             self.process.start()
@@ -559,7 +286,7 @@ class _Worker:
         return self.process.exitcode
 
 
-_Answer = tuple[object, bytes, _Worker] | _Failure | None
+_Answer = tuple[object, bytes, _Worker] | Failure | None
 """A process's answer, the pickle it came as and the process; a failure; None: it overran
 its time."""
 
@@ -612,14 +339,14 @@ class AnalysisPool:
             raise ValueError("an analysis pool needs at least one process")
         self.size = size
         self.budget = budget or AnalysisBudget()
-        self._setup = _Setup(
+        self._setup = Setup(
             offices=offices,
             reference=None if reference is shipped_reference() else reference,
             rules=rules,
             budget=self.budget,
             answering=None
             if answers is None
-            else _Answering(answers.domain, answers.channel_seed, answers.filing),
+            else AnswerSetup(answers.domain, answers.channel_seed, answers.filing),
         )
         self._context = multiprocessing.get_context("forkserver")
         self._workers: list[_Worker] = []
@@ -694,12 +421,12 @@ class AnalysisPool:
                     # the answers of mail would wait behind IMAP clients' work there.
                     answer = await asyncio.to_thread(pickle.loads, data)
             except Exception as exc:
-                answer = _Failure(f"the analysis answer could not be read ({exc!r})")
-            if isinstance(answer, _Failure) and answer.beyond_memory:
+                answer = Failure(f"the analysis answer could not be read ({exc!r})")
+            if isinstance(answer, Failure) and answer.beyond_memory:
                 self._retire(worker)
             if not call.future.done():
                 call.future.set_result(
-                    answer if isinstance(answer, _Failure) else (answer, data, worker)
+                    answer if isinstance(answer, Failure) else (answer, data, worker)
                 )
             if worker.killed:
                 return
@@ -712,10 +439,10 @@ class AnalysisPool:
         if worker.killed:
             return
         self._kill(worker)
-        if exit_code == -signal.SIGABRT and _MEMORY_LIMITED:
-            self._lost(worker, _Failure("the analysis process aborted", beyond_memory=True))
+        if exit_code == -signal.SIGABRT and MEMORY_LIMITED:
+            self._lost(worker, Failure("the analysis process aborted", beyond_memory=True))
         else:
-            self._lost(worker, _Failure(f"the analysis process died (exit code {exit_code})"))
+            self._lost(worker, Failure(f"the analysis process died (exit code {exit_code})"))
 
     def _next_in(self, worker: _Worker) -> None:
         """The process starts its next request: its time and its queue's patience start.
@@ -767,7 +494,7 @@ class AnalysisPool:
         self._waiting.extendleft(reversed(behind))
         self._dispatch()
 
-    def _lost(self, worker: _Worker, failure: _Failure) -> None:
+    def _lost(self, worker: _Worker, failure: Failure) -> None:
         """A killed process's requests: the one it was reading failed with ``failure``
         (unless already answered), the ones behind it are sent again."""
         calls = list(worker.calls)
@@ -889,7 +616,7 @@ class AnalysisPool:
     ) -> object | None:
         """The answer of a process to ``request``; None when it overran ``seconds``."""
         answer = await self._request(request, seconds=seconds, prefer=prefer)
-        return answer if answer is None or isinstance(answer, _Failure) else answer[0]
+        return answer if answer is None or isinstance(answer, Failure) else answer[0]
 
     async def _request(
         self, request: object, *, seconds: float, prefer: _Worker | None = None
@@ -911,7 +638,7 @@ class AnalysisPool:
         else:
             data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         future = asyncio.get_running_loop().create_future()
-        finishing = isinstance(request, _Decide)
+        finishing = isinstance(request, Decide)
         call = _Call(data, seconds, future, prefer, _large(carried), finishing)
         if finishing:
             # Before the mails not read yet, after the decisions already waiting: a mail
@@ -938,13 +665,13 @@ class AnalysisPool:
         if beyond is not None:
             return beyond
         assert exchanged is not None
-        if isinstance(exchanged, _Failure):
+        if isinstance(exchanged, Failure):
             raise AnalysisFailed(exchanged.error)
         answer, data, _ = exchanged
-        if isinstance(answer, _Failure):
+        if isinstance(answer, Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, Analysis)
-        if len(data) <= _KEPT_PICKLE_BYTES:
+        if len(data) <= KEPT_PICKLE_BYTES:
             self._pickles[id(answer)] = (answer, data)
             if len(self._pickles) > _KEPT_PICKLES:
                 self._pickles.popitem(last=False)
@@ -958,16 +685,16 @@ class AnalysisPool:
         """
         if submission.view is None:
             raise ValueError("reading a mail as an AnalysedMail needs its job's view")
-        request = _Keep(submission, next(self._keys))
+        request = Keep(submission, next(self._keys))
         exchanged = await self._request(request, seconds=self.budget.seconds)
         beyond = await self._beyond_budget(exchanged, submission.raw)
         if beyond is not None:
             return AnalysedMail.of(beyond)  # nothing to look up
         assert exchanged is not None
-        if isinstance(exchanged, _Failure):
+        if isinstance(exchanged, Failure):
             raise AnalysisFailed(exchanged.error)
         answer, _, worker = exchanged
-        if isinstance(answer, _Failure):
+        if isinstance(answer, Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, AnalysedMail)
         if answer.kept is not None:
@@ -982,24 +709,24 @@ class AnalysisPool:
         Raises AnalysisFailed when it failed or overran the budget's seconds: the job's own
         failure, like a mail that could not be read.
         """
-        analysis: Analysis | _Pickled | _Held
+        analysis: Analysis | Pickled | Held
         holder = None
         if isinstance(decision.analysis, AnalysedMail):
             mail = decision.analysis
-            analysis = _Pickled(mail.pickled)
+            analysis = Pickled(mail.pickled)
             if mail.kept is not None:
                 holder = self._holders.pop(mail.kept, None)
-                analysis = _Held(mail.kept, mail.pickled)
+                analysis = Held(mail.kept, mail.pickled)
         else:
             kept = self._pickles.pop(id(decision.analysis), None)
             analysis = decision.analysis
             if kept is not None and kept[0] is decision.analysis:
-                analysis = _Pickled(kept[1])
-        request = _Decide(decision.view, analysis, decision.facts, decision.now)
+                analysis = Pickled(kept[1])
+        request = Decide(decision.view, analysis, decision.facts, decision.now)
         answer = await self._ask(request, seconds=self.budget.seconds, prefer=holder)
         if answer is None:
             raise AnalysisFailed(f"deciding the answers overran {self.budget.seconds:g}s")
-        if isinstance(answer, _Failure):
+        if isinstance(answer, Failure):
             raise AnalysisFailed(answer.error)
         assert isinstance(answer, AnswerPlan)
         return answer
@@ -1013,8 +740,8 @@ class AnalysisPool:
         if exchanged is None:
             log.warning("a mail overran the analysis time of %gs", self.budget.seconds)
             return time_exceeded(await self.headers(head), self.budget)
-        failure = exchanged if isinstance(exchanged, _Failure) else exchanged[0]
-        if isinstance(failure, _Failure) and failure.beyond_memory:
+        failure = exchanged if isinstance(exchanged, Failure) else exchanged[0]
+        if isinstance(failure, Failure) and failure.beyond_memory:
             megabytes = self.budget.memory / (1024 * 1024)
             log.warning("a mail overran the analysis memory of %g MiB", megabytes)
             return memory_exceeded(await self.headers(head), self.budget)
@@ -1031,7 +758,7 @@ class AnalysisPool:
         json's parser holds the GIL for a whole document, so in a thread of the node a 20 MB
         one stopped every session for seconds and held hundreds of MB. A document that
         cannot be read in time keeps its format and no identity."""
-        answer = await self._ask(_Identify(body), seconds=self.budget.seconds)
+        answer = await self._ask(Identify(body), seconds=self.budget.seconds)
         if isinstance(answer, tuple):
             return answer
         return detect_format(body), DeclarationIdentity()
@@ -1052,7 +779,7 @@ class AnalysisPool:
         self._waiting.clear()
         for call in calls:
             if not call.future.done():
-                call.future.set_result(_Failure("the analysis pool was closed"))
+                call.future.set_result(Failure("the analysis pool was closed"))
         if self._replacing is not None:
             self._replacing.cancel()
             with contextlib.suppress(BaseException):

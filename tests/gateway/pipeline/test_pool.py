@@ -35,12 +35,7 @@ from gateway.pipeline.pool import (
     Decision,
     Submission,
     _carried,
-    _Decide,
-    _Held,
-    _Identify,
-    _Keep,
     _large,
-    _Pickled,
     _pickled_in_thread,
 )
 from gateway.pipeline.process import (
@@ -50,6 +45,7 @@ from gateway.pipeline.process import (
     ReadDeclaration,
     SubmissionHeaders,
 )
+from gateway.pipeline.wire import Decide, Held, Identify, Keep, Pickled
 from mailboxes.answer_facts import RecordedAnswer
 from tests.gateway.pipeline.helpers import AGENT_CODE, AS_OF, declaration, flat
 from tests.gateway.pipeline.helpers import submission as core_submission
@@ -403,7 +399,7 @@ async def test_a_decision_is_made_where_the_analysis_is_held_or_from_its_pickle(
         job = replace(job, headers=mails[0].headers)
         here = decide(job, analysis, facts, settings(offices), NOW)
         assert await pool.decide(Decision(job, mails[0], facts, NOW)) == here
-        unknown = _Decide(job, _Held(10**9, mails[1].pickled), facts, NOW)  # held elsewhere
+        unknown = Decide(job, Held(10**9, mails[1].pickled), facts, NOW)  # held elsewhere
         assert await pool._ask(unknown, seconds=30) == here
         (worker,) = pool._workers
         worker.process.kill()  # the holder dies: its replacement decides from the pickle
@@ -469,7 +465,7 @@ async def test_a_decision_waits_for_the_process_holding_its_analysis(
             here = decide(job, analysis, facts, settings(offices), NOW)
 
             def deciding(mail: AnalysedMail) -> asyncio.Task[Any]:
-                held = _Decide(job, _Held(mail.kept, mail.pickled), facts, NOW)
+                held = Decide(job, Held(mail.kept, mail.pickled), facts, NOW)
                 return asyncio.create_task(pool._request(held, seconds=30, prefer=holder))
 
             filling = [
@@ -555,12 +551,12 @@ def test_a_request_carrying_a_large_mail_is_pickled_off_the_event_loop(
         requests = [
             (submission(small), submission(large)),
             (small, large),  # a mail whose headers are asked
-            (_Identify(small), _Identify(large)),  # a document identified
-            (_Decide(job, _Pickled(small), none, NOW), _Decide(job, _Pickled(large), none, NOW)),
+            (Identify(small), Identify(large)),  # a document identified
+            (Decide(job, Pickled(small), none, NOW), Decide(job, Pickled(large), none, NOW)),
         ]
         for within, beyond in requests:
             assert not holds(_carried(within)) and holds(_carried(beyond))
-        unknown = _Decide(job, analysed(offices, flat(PLAIN)), none, NOW)  # size unknown
+        unknown = Decide(job, analysed(offices, flat(PLAIN)), none, NOW)  # size unknown
         assert holds(_carried(unknown))
     assert _LARGE < _PICKLE_ON_LOOP
 
@@ -588,9 +584,9 @@ def test_the_requests_cross_the_pipe_flat_and_come_back_equal(
         job,
         mail,
         replace(mail, view=None),
-        _Keep(mail, 3),
-        _Decide(job, _Held(3, b"pickle"), none, received_at),
-        _Decide(job, analysed(offices, flat(PLAIN)), none, NOW),
+        Keep(mail, 3),
+        Decide(job, Held(3, b"pickle"), none, received_at),
+        Decide(job, analysed(offices, flat(PLAIN)), none, NOW),
     ]
     for request in requests:
         again = pickle.loads(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
@@ -599,7 +595,7 @@ def test_the_requests_cross_the_pipe_flat_and_come_back_equal(
     (again_job, again_decision) = (pickle.loads(pickle.dumps(r)) for r in (job, requests[4]))
     assert again_job.received_at.tzinfo == received_at.tzinfo
     assert again_job.received_at.fold == received_at.fold
-    assert isinstance(again_decision, _Decide) and again_decision.now.tzinfo == received_at.tzinfo
+    assert isinstance(again_decision, Decide) and again_decision.now.tzinfo == received_at.tzinfo
     flat_pickle = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
     if received_at.tzinfo is UTC:
         assert b"datetime" not in flat_pickle and b"SubmissionHeaders" not in flat_pickle
