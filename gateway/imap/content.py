@@ -83,7 +83,18 @@ def parses_inline(raw: bytes) -> bool:
     return len(raw) <= INLINE_BYTES and raw.count(b"\n--") <= INLINE_DELIMITERS
 
 
-class ParsedOffLoop(LoadedMessage):
+class _AsStored(LoadedMessage):
+    """A loaded message as its stored bytes, ``raw``; its structure is parsed later, if at
+    all."""
+
+    def __init__(
+        self, message: MessageInterface, requirement: FetchRequirement, raw: bytes
+    ) -> None:
+        super().__init__(message, requirement, None)
+        self.raw = raw
+
+
+class ParsedOffLoop(_AsStored):
     """A loaded message too large, or of too many parts, to parse on the loop: its bytes,
     parsed in the lane by the step that reads its parts (``in_lane_read``) and let go of
     in the same turn.
@@ -93,12 +104,6 @@ class ParsedOffLoop(LoadedMessage):
     clients fetching such messages, the collector's full passes walked 1.5 million objects,
     1.5-2 s each, every two seconds, the event loop held meanwhile."""
 
-    def __init__(
-        self, message: MessageInterface, requirement: FetchRequirement, raw: bytes
-    ) -> None:
-        super().__init__(message, requirement, None)
-        self.raw = raw
-
     @property
     def content(self) -> MessageContent:
         """Parsed where it is asked for: no step of the node reads a costly message's parts
@@ -106,7 +111,7 @@ class ParsedOffLoop(LoadedMessage):
         return parse_bounded(self.raw)
 
 
-class ParsedOnDemand(LoadedMessage):
+class ParsedOnDemand(_AsStored):
     """A loaded message whose MIME structure is parsed only when asked for: ``BODY[]``,
     what most clients fetch, is the message's bytes as stored (a fifth of a single
     FETCH's cost went to parsing a structure nothing used; for a mail of 16 MB, 130-180 ms of
@@ -114,12 +119,6 @@ class ParsedOnDemand(LoadedMessage):
     (``BODY[]``, its size): a costlier one whose parts are asked for is a ``ParsedOffLoop``.
 
     ``raw`` has CRLF line ends already (``canonical_line_ends``, off the loop if large)."""
-
-    def __init__(
-        self, message: MessageInterface, requirement: FetchRequirement, raw: bytes
-    ) -> None:
-        super().__init__(message, requirement, None)
-        self.raw = raw
 
     @property
     def content(self) -> MessageContent:
