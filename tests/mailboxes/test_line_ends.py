@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 import poplib
 import socket
+import sys
+import time
 from base64 import b64encode
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.demo import DEMO_PASSWORD
 from gateway.node import Node
 from mailboxes.folders import Folders
-from mailboxes.line_ends import canonical_line_ends
+from mailboxes.line_ends import PIECE, canonical_line_ends, has_bare_lf
 from mailboxes.store import Store
 from tests.node_clients import AGENT
 
@@ -23,6 +32,57 @@ def test_bare_lf_becomes_crlf_and_bare_cr_stays() -> None:
     assert canonical_line_ends(BARE) == CANONICAL
     assert canonical_line_ends(b"a\rb\r\n") == b"a\rb\r\n"
     assert canonical_line_ends(CANONICAL) is CANONICAL
+
+
+@given(raw=st.lists(st.sampled_from([b"\r", b"\n", b"a"]), max_size=40).map(b"".join))
+def test_a_bare_lf_is_found_whatever_the_pieces(raw: bytes) -> None:
+    # Pieces of 1 to 5 bytes put every CR and LF at some piece's edge.
+    crlfs, lfs = raw.count(b"\r\n"), raw.count(b"\n")
+    for piece in range(1, 6):
+        assert has_bare_lf(raw, piece) == (lfs != crlfs), (raw, piece)
+
+
+@pytest.mark.parametrize(
+    ("raw", "bare"),
+    [
+        (b"a\r\nb\r\n", False),
+        (b"a\rb\r\n", False),
+        (b"\n", True),
+        (b"a\r\r\n\n", True),
+        (b"", False),
+    ],
+)
+def test_bare_lf_table(raw: bytes, bare: bool) -> None:
+    assert has_bare_lf(raw) is bare and has_bare_lf(raw, 1) is bare
+
+
+def longest_call_share(fn: Callable[[], object]) -> float:
+    """The longest single call into C while ``fn`` ran, as a share of all ``fn``'s CPU time:
+    how long, at most, the thread held the interpreter's lock without a chance to let it go
+    (CPU time: whatever else the machine is doing)."""
+    longest, started = 0.0, 0.0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal longest, started
+        if event == "c_call":
+            started = time.thread_time()
+        elif event in ("c_return", "c_exception"):
+            longest = max(longest, time.thread_time() - started)
+
+    begin = time.thread_time()
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return longest / (time.thread_time() - begin)
+
+
+def test_a_large_message_is_checked_a_piece_at_a_time() -> None:
+    # 16 MB with CRLFs only: counting its CRLFs was one call of most of the check's time.
+    raw = (b"x" * 76 + b"\r\n") * (16 * PIECE // 78)
+    assert canonical_line_ends(raw) is raw
+    assert longest_call_share(lambda: canonical_line_ends(raw)) < 0.25
 
 
 async def test_delivery_and_append_store_crlf(store: Store) -> None:
