@@ -19,6 +19,13 @@ for one. Work that waits on something else (a file, the network, a process) goes
 asyncio's executor as before: it would hold this thread without using it. So does the
 answer path's pickling of a large analysis, which the declarations' answers wait on: not
 behind IMAP clients.
+
+No collection of the cyclic garbage collector runs while an item does. A parse of a mail of
+999 parts makes some 140 000 objects in 0.1-0.2 s; collections during it moved them to the
+oldest generation, and the next full pass walked them, 50-95 ms with the interpreter lock
+held (twenty IMAP clients fetching such mails: another client's command waited up to
+0.1 s). The item lets go of its objects itself, by their reference counts (a parse has no
+cycles), so none is left for the collector: its passes walk what is left.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import gc
 import sys
 import threading
 from collections import deque
@@ -132,12 +140,17 @@ class _Lane:
 def _run(call: Callable[[], T], done: Future[T]) -> None:
     if not done.set_running_or_notify_cancel():
         return  # its caller was cancelled while it waited
+    collecting = gc.isenabled()
+    gc.disable()  # for the item's length only (the module's docstring says why)
     try:
         result = call()
     except BaseException as exc:  # to the caller, as an executor does
         done.set_exception(exc)
     else:
         done.set_result(result)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _LANE: Final = _Lane()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import sys
 import threading
 import time
@@ -175,3 +176,31 @@ def _set_back(usual: float) -> float:
     while sys.getswitchinterval() != usual and time.monotonic() < deadline:
         time.sleep(0.01)
     return sys.getswitchinterval()
+
+
+async def test_no_collection_runs_while_an_item_does() -> None:
+    """A parse's objects, made and let go of within an item, never reach the collector's
+    older generations, whose full passes would walk them all (a mail of 999 parts is some
+    140 000 objects)."""
+    lane_collections: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and threading.current_thread().name.startswith("message-lane"):
+            lane_collections.append(info["generation"])
+
+    def many_objects() -> int:
+        made = [[index] for index in range(100_000)]  # hundreds of young collections' worth
+        return len(made)
+
+    def failing() -> None:
+        raise ValueError("no")
+
+    gc.callbacks.append(watch)
+    try:
+        assert await in_lane(many_objects) == 100_000
+        with pytest.raises(ValueError):
+            await in_lane(failing)
+    finally:
+        gc.callbacks.remove(watch)
+    assert lane_collections == []
+    assert gc.isenabled()  # again after each item, whether it returned or raised
