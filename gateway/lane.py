@@ -25,7 +25,9 @@ No collection of the cyclic garbage collector runs while an item does. A parse o
 oldest generation, and the next full pass walked them, 50-95 ms with the interpreter lock
 held (twenty IMAP clients fetching such mails: another client's command waited up to
 0.1 s). The item lets go of its objects itself, by their reference counts (a parse has no
-cycles), so none is left for the collector: its passes walk what is left.
+cycles), so none is left for the collector: its passes walk what is left. A collection that
+came due meanwhile (for the event loop's objects) is made as soon as the item is done, at
+the lane's next allocation, as the collector makes any: even with the lane always busy.
 """
 
 from __future__ import annotations

@@ -204,3 +204,35 @@ async def test_no_collection_runs_while_an_item_does() -> None:
         gc.callbacks.remove(watch)
     assert lane_collections == []
     assert gc.isenabled()  # again after each item, whether it returned or raised
+
+
+async def test_the_loop_s_garbage_is_collected_with_the_lane_always_busy() -> None:
+    """No collection runs during an item, but one that came due is made right after it:
+    each item here waits while the event loop makes reference cycles, and the next item
+    is already waiting for the lane."""
+    collected: list[int] = []
+    started = [threading.Event() for _ in range(5)]
+    made = [threading.Event() for _ in range(5)]
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collected.append(info["collected"])
+
+    def item(index: int) -> None:
+        started[index].set()
+        assert made[index].wait(10)
+
+    async def make_cycles() -> None:
+        for index in range(5):
+            assert await asyncio.to_thread(started[index].wait, 10)
+            for _ in range(2_000):
+                cycle: list[object] = []
+                cycle.append(cycle)
+            made[index].set()
+
+    gc.callbacks.append(watch)
+    try:
+        await asyncio.gather(make_cycles(), *(in_lane(item, index) for index in range(5)))
+    finally:
+        gc.callbacks.remove(watch)
+    assert sum(collected) >= 8_000, collected
