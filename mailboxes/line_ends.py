@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["PIECE", "canonical_line_ends"]
+__all__ = ["PIECE", "canonical_line_ends", "has_bare_lf"]
 
 PIECE: Final = 1024 * 1024
 """Bytes looked at in one call when looking for a bare LF.

@@ -1,10 +1,10 @@
 """What crosses the analysis pool's pipes: the requests, the process's setup, its failures.
 
-Each request is pickled for every mail, so each is pickled flat (its fields without their
-names, through ``__reduce__``), and the frozen dataclasses are not slotted: Python 3.11
-pickles a slotted dataclass through a Python-level ``__getstate__``/``__setstate__``,
-several times slower (``gateway.mail.template``). The node's side is ``pool``; the
-process's, ``service``.
+A request is pickled for every mail, so it is pickled flat (its fields without their
+names, through ``__reduce__``) and its frozen dataclass is not slotted: Python 3.11 pickles
+a slotted dataclass through a Python-level ``__getstate__``/``__setstate__``, several times
+slower (``gateway.mail.template``). The setup, sent once to each process, need not be. The
+node's side is ``pool``; the process's, ``service``.
 """
 
 from __future__ import annotations
