@@ -16,6 +16,9 @@ event                  answer
 ``ConnectionClosed``   none: write out ``data_to_send()`` and close the connection
 ``NEED_DATA``          none: write out ``data_to_send()``, read, ``receive_data(bytes)``
 =====================  ==================================================================
+
+"Write out ``data_to_send()``": call it until it returns ``b""``; a large message comes a
+piece at a time.
 """
 
 from __future__ import annotations

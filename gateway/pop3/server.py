@@ -264,8 +264,9 @@ class _Connection:
                 await self._answer(event)
 
     async def _flush(self) -> None:
-        data = self.session.data_to_send()
-        if data:
+        """What the session wrote, a piece at a time: a large message's next piece is made
+        ready once the last is on its way to the client."""
+        while data := self.session.data_to_send():
             self.writer.write(data)
             async with asyncio.timeout_at(self._deadline()):
                 await self.writer.drain()

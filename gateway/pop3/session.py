@@ -14,6 +14,7 @@ from __future__ import annotations
 import binascii
 import re
 from base64 import b64decode, b64encode
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
@@ -37,6 +38,7 @@ from gateway.pop3.maildrop import (
     Maildrop,
     MaildropEntry,
     dot_stuff,
+    dot_stuffed,
     normalize_line_endings,
     top_of_message,
 )
@@ -53,6 +55,8 @@ __all__ = [
 DEFAULT_MAX_BAD_COMMANDS: Final = 10
 DEFAULT_MAX_AUTH_FAILURES: Final = 3
 MAX_COMMANDS_BEFORE_LOGIN: Final = 50
+OUTPUT_PIECE: Final = 1024 * 1024
+"""Bytes, about, that ``data_to_send`` hands out at a time."""
 """Commands a session may send before it logs in: a client needs a few (CAPA, STLS, CAPA
 again, USER and PASS or AUTH). Unbounded, one that never logged in had 5 000 pipelined
 ``CAPA``s answered (55 000 lines) for as long as its login time, and again on its next
@@ -141,7 +145,7 @@ class Pop3Session:
         self._max_auth_failures = max_auth_failures
         self._lines = LineReader(max_line_octets)
         self._state = State.AUTHORIZATION
-        self._outgoing = bytearray(replies.greeting(greeting_timestamp).to_bytes())
+        self._outgoing: deque[bytes] = deque([replies.greeting(greeting_timestamp).to_bytes()])
         self._pending_user: str | None = None  # set by USER, consumed by the PASS right after it
         self._maildrop: Maildrop | None = None
         self._pending: _Pending | None = None
@@ -167,10 +171,21 @@ class Pop3Session:
             self._lines.feed(data)
 
     def data_to_send(self) -> bytes:
-        """Everything written since the last call (greeting, replies, message bodies)."""
-        data = bytes(self._outgoing)
-        self._outgoing.clear()
-        return data
+        """What was written since the last call (greeting, replies, message bodies), up to
+        ``OUTPUT_PIECE`` bytes of it (or one piece of a message, if longer): call again
+        until it is empty. A message of
+        megabytes is handed out a piece at a time, so that it is written, and taken by the
+        client, in steps: whole, it was copied whole on the event loop, then again into the
+        socket's buffer."""
+        out: list[bytes] = []
+        size = 0
+        while self._outgoing:
+            if out and size + len(self._outgoing[0]) > OUTPUT_PIECE:
+                break
+            piece = self._outgoing.popleft()
+            out.append(piece)
+            size += len(piece)
+        return b"".join(out)
 
     def next_event(self) -> Event | NeedData:
         """Process buffered commands until one needs the adapter, more bytes, or the end.
@@ -241,7 +256,7 @@ class Pop3Session:
         else:
             self._reply(replies.top_follows())
             text = top_of_message(text, pending.body_lines)
-        self._outgoing += dot_stuff(text)
+        self._outgoing.extend(dot_stuffed(text))
 
     def message_gone(self) -> None:
         """The store no longer has the message (removed by another protocol meanwhile)."""
@@ -337,7 +352,7 @@ class Pop3Session:
     def _cmd_auth(self, command: Command) -> AuthRequested | None:
         if not command.args:  # the pre-RFC 5034 form clients still send: list mechanisms
             self._reply(replies.MECHANISMS_FOLLOW)
-            self._outgoing += dot_stuff("".join(f"{m}\r\n" for m in SASL_MECHANISMS).encode())
+            self._outgoing.append(dot_stuff("".join(f"{m}\r\n" for m in SASL_MECHANISMS).encode()))
             return None
         if not self._plaintext_allowed:
             raise CommandRefused(replies.PLAINTEXT_DISALLOWED)
@@ -351,7 +366,7 @@ class Pop3Session:
         return None
 
     def _sasl_challenge(self, challenge: bytes) -> None:
-        self._outgoing += b"+ " + b64encode(challenge) + b"\r\n"
+        self._outgoing.append(b"+ " + b64encode(challenge) + b"\r\n")
 
     def _sasl_response(self, line: bytes | Overlong) -> AuthRequested | None:
         """One client line of an AUTH exchange (RFC 5034 §4): ``*`` cancels it."""
@@ -402,7 +417,7 @@ class Pop3Session:
         if self._state is State.AUTHORIZATION and self._tls and not self._secure:
             tags.append("STLS")
         lines = "".join(f"{tag}\r\n" for tag in tags)
-        self._outgoing += dot_stuff(lines.encode("ascii"))
+        self._outgoing.append(dot_stuff(lines.encode("ascii")))
 
     # TRANSACTION
 
@@ -417,7 +432,7 @@ class Pop3Session:
             self._reply(replies.scan_line(number, maildrop.get(number).size))
             return
         self._reply(replies.listing_follows(maildrop.live_count, maildrop.live_octets))
-        self._outgoing += dot_stuff(maildrop.scan_lines())
+        self._outgoing.append(dot_stuff(maildrop.scan_lines()))
 
     def _cmd_uidl(self, command: Command) -> None:
         maildrop = self._current_maildrop()
@@ -426,7 +441,7 @@ class Pop3Session:
             self._reply(replies.unique_id_line(number, maildrop.get(number).unique_id))
             return
         self._reply(replies.uidl_follows())
-        self._outgoing += dot_stuff(maildrop.unique_id_lines())
+        self._outgoing.append(dot_stuff(maildrop.unique_id_lines()))
 
     def _cmd_retr(self, command: Command) -> MessageRequested:
         entry = self._current_maildrop().get(command.number(0))
@@ -463,7 +478,7 @@ class Pop3Session:
     # --- helpers ---------------------------------------------------------------------------
 
     def _reply(self, reply: Reply) -> None:
-        self._outgoing += reply.to_bytes()
+        self._outgoing.append(reply.to_bytes())
 
     def _transition(self, trigger: Trigger) -> None:
         self._state = next_state(self._state, trigger)

@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncio
 import poplib
 import socket
-import sys
-import time
 from base64 import b64encode
-from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -22,6 +17,7 @@ from gateway.node import Node
 from mailboxes.folders import Folders
 from mailboxes.line_ends import PIECE, canonical_line_ends, has_bare_lf
 from mailboxes.store import Store
+from tests.held_lock import longest_call_share
 from tests.node_clients import AGENT
 
 BARE = b"Subject: lineas\n\nuno\r\ndos\nfin\n"
@@ -54,28 +50,6 @@ def test_a_bare_lf_is_found_whatever_the_pieces(raw: bytes) -> None:
 )
 def test_bare_lf_table(raw: bytes, bare: bool) -> None:
     assert has_bare_lf(raw) is bare and has_bare_lf(raw, 1) is bare
-
-
-def longest_call_share(fn: Callable[[], object]) -> float:
-    """The longest single call into C while ``fn`` ran, as a share of all ``fn``'s CPU time:
-    how long, at most, the thread held the interpreter's lock without a chance to let it go
-    (CPU time: whatever else the machine is doing)."""
-    longest, started = 0.0, 0.0
-
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        nonlocal longest, started
-        if event == "c_call":
-            started = time.thread_time()
-        elif event in ("c_return", "c_exception"):
-            longest = max(longest, time.thread_time() - started)
-
-    begin = time.thread_time()
-    sys.setprofile(profile)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return longest / (time.thread_time() - begin)
 
 
 def test_a_large_message_is_checked_a_piece_at_a_time() -> None:

@@ -99,7 +99,7 @@ class InMemoryPeer:
 
         Like the real adapter, it stops feeding once the session has closed.
         """
-        out = bytearray(session.data_to_send())
+        out = bytearray(sent(session))
         for chunk in chunks:
             if session.state is State.CLOSED:
                 break
@@ -117,8 +117,16 @@ class InMemoryPeer:
             self.answer(session, event)
             if isinstance(event, ConnectionClosed):
                 break
-        out += session.data_to_send()
+        out += sent(session)
         return bytes(out)
+
+
+def sent(session: Pop3Session) -> bytes:
+    """All the session has to send, taken as an adapter takes it: until it is empty."""
+    out = bytearray()
+    while data := session.data_to_send():
+        out += data
+    return bytes(out)
 
 
 def new_session(**kwargs: int) -> Pop3Session:
