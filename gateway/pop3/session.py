@@ -55,12 +55,12 @@ __all__ = [
 DEFAULT_MAX_BAD_COMMANDS: Final = 10
 DEFAULT_MAX_AUTH_FAILURES: Final = 3
 MAX_COMMANDS_BEFORE_LOGIN: Final = 50
-OUTPUT_PIECE: Final = 1024 * 1024
-"""Bytes, about, that ``data_to_send`` hands out at a time."""
 """Commands a session may send before it logs in: a client needs a few (CAPA, STLS, CAPA
 again, USER and PASS or AUTH). Unbounded, one that never logged in had 5 000 pipelined
 ``CAPA``s answered (55 000 lines) for as long as its login time, and again on its next
 connection."""
+OUTPUT_PIECE: Final = 1024 * 1024
+"""Bytes that ``data_to_send`` hands out at most at a time (but for a longer piece)."""
 
 # RFC 1939 section 7 / RFC 822 msg-id: "<" printable characters other than angle brackets ">".
 _TIMESTAMP: Final = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
@@ -173,10 +173,9 @@ class Pop3Session:
     def data_to_send(self) -> bytes:
         """What was written since the last call (greeting, replies, message bodies), up to
         ``OUTPUT_PIECE`` bytes of it (or one piece of a message, if longer): call again
-        until it is empty. A message of
-        megabytes is handed out a piece at a time, so that it is written, and taken by the
-        client, in steps: whole, it was copied whole on the event loop, then again into the
-        socket's buffer."""
+        until it is empty. A message of megabytes is handed out a piece at a time, so that
+        it is written, and taken by the client, in steps: whole, it was copied whole on the
+        event loop, then again into the socket's buffer."""
         out: list[bytes] = []
         size = 0
         while self._outgoing:
