@@ -210,14 +210,21 @@ def parse(line: bytes | bytearray | memoryview, params: Params) -> FastCommand |
 
 
 class PreRendered(CommandResponse):
-    """A tagged response with its untagged responses already rendered, written at once."""
+    """A tagged response with its untagged responses already rendered, as the parts they
+    are made of: a value of megabytes (a message's bytes) is not copied into one answer on
+    the event loop, and is written a slice at a time (``connection``'s ``_write_parts``)."""
 
     def __init__(
-        self, tag: bytes, text: bytes, code: ResponseCode | None, data: bytes, terminal: bool
+        self,
+        tag: bytes,
+        text: bytes,
+        code: ResponseCode | None,
+        parts: Sequence[bytes],
+        terminal: bool,
     ) -> None:
         super().__init__(tag, text, code)
         self.condition = b"OK"
-        self.data = data
+        self.parts = parts
         self._terminal = terminal
 
     @property
@@ -225,10 +232,11 @@ class PreRendered(CommandResponse):
         return self._terminal
 
     def write(self, writer: WriteStream) -> None:
-        writer.write(self.data)
+        for part in self.parts:
+            writer.write(part)
 
     async def async_write(self, writer: WriteStream) -> None:
-        writer.write(self.data)
+        self.write(writer)
 
 
 _EXPUNGEISSUED: Final = ResponseCode.of(b"EXPUNGEISSUED")
@@ -322,10 +330,12 @@ def render(
             )
         else:
             later.append(bytes(update))
-    parts = [
-        b"* %d FETCH (%b)\r\n" % (seq, b" ".join(values.values()))
-        for seq, values in responses.items()
-    ]
+    parts: list[bytes] = []
+    for seq, values in responses.items():
+        parts.append(b"* %d FETCH (" % seq)
+        for index, value in enumerate(values.values()):
+            parts.extend((b" ", value) if index else (value,))
+        parts.append(b")\r\n")
     parts.extend(later)
     text = command.command + b" completed."
     code = _EXPUNGEISSUED if expunged else None
@@ -333,4 +343,4 @@ def render(
         parts.append(b"%b OK %b\r\n" % (command.tag, text))
     else:
         parts.append(b"%b OK %b %b\r\n" % (command.tag, bytes(code), text))
-    return PreRendered(command.tag, text, code, b"".join(parts), terminal)
+    return PreRendered(command.tag, text, code, parts, terminal)
