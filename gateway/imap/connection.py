@@ -598,11 +598,14 @@ class _SliceSink:
     async def send(self, responses: Sequence[UntaggedResponse]) -> None:
         connection = self._connection
         transport = connection.writer.transport
+        gathered = self._gathered
         for response in responses:
-            await response.async_write(self._gathered)
-            await connection._write_parts(self._gathered.take())
+            await response.async_write(gathered)
+            if gathered.size >= WRITE_CHUNK:  # else gathered with the next responses
+                await connection._write_parts(gathered.take())
             if transport.get_write_buffer_size() > BUFFERED_BYTES:
                 await self._taken()
+        await connection._write_parts(gathered.take())
         await self._taken()
         await asyncio.sleep(0)
 
@@ -622,12 +625,15 @@ class _Gathered:
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
+        self.size = 0
+        """Bytes kept."""
 
     def write(self, data: bytes) -> None:
         self._parts.append(data)
+        self.size += len(data)
 
     def take(self) -> list[bytes]:
-        parts, self._parts = self._parts, []
+        parts, self._parts, self.size = self._parts, [], 0
         return parts
 
 

@@ -7,6 +7,7 @@ and a slice cut by UID must still answer with the numbers the client knows.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -124,3 +125,26 @@ async def test_numbers_hold_through_the_slices_when_another_session_expunges(
     assert all(seq == uid for seq, uid in numbered), [p for p in numbered if p[0] != p[1]][:3]
     assert later.count(b"* 2 EXPUNGE\r\n") == 1
     assert later.index(b"* 2 EXPUNGE") > answer.rindex(b" FETCH (")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_slice_s_small_responses_are_written_together(
+    imap: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slice's responses go to the socket gathered (about ``WRITE_CHUNK`` at a time), not
+    one write each: 1 200 FETCH lines of flags are a few writes."""
+    client = await _mailbox(imap, AGENT)
+    writes: list[int] = []
+    write = asyncio.StreamWriter.write
+
+    def record(self: asyncio.StreamWriter, data: bytes | bytearray | memoryview) -> None:
+        writes.append(len(data))
+        write(self, data)
+
+    monkeypatch.setattr(asyncio.StreamWriter, "write", record)
+    try:
+        answer = await client.command(b"UID FETCH 1:* (FLAGS)")
+    finally:
+        await client.close()
+    assert answer.count(b" FETCH (") == KEPT
+    assert len(writes) <= 3 * (MESSAGES // SLICE + 1), writes  # a write or two a slice
