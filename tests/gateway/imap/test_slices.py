@@ -7,7 +7,6 @@ and a slice cut by UID must still answer with the numbers the client knows.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -16,6 +15,7 @@ from gateway.imap.slices import SLICE
 from tests import mailbox_fill
 from tests.gateway.imap.conftest import AGENT, OTHER_AGENT, Running
 from tests.gateway.imap.test_fast_fetch import RawClient
+from tests.stream_writes import record_writes
 
 MESSAGES = 2 * SLICE + 200
 GONE = range(5, 10)
@@ -134,14 +134,7 @@ async def test_a_slice_s_small_responses_are_written_together(
     """A slice's responses go to the socket gathered (about ``WRITE_CHUNK`` at a time), not
     one write each: 1 200 FETCH lines of flags are a few writes."""
     client = await _mailbox(imap, AGENT)
-    writes: list[int] = []
-    write = asyncio.StreamWriter.write
-
-    def record(self: asyncio.StreamWriter, data: bytes | bytearray | memoryview) -> None:
-        writes.append(len(data))
-        write(self, data)
-
-    monkeypatch.setattr(asyncio.StreamWriter, "write", record)
+    writes = record_writes(monkeypatch)
     try:
         answer = await client.command(b"UID FETCH 1:* (FLAGS)")
     finally:

@@ -15,7 +15,6 @@ the client has taken the last.
 
 from __future__ import annotations
 
-import asyncio
 import imaplib
 import threading
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from gateway.imap.connection import BUFFERED_BYTES
 from gateway.imap.content import INLINE_BYTES
 from gateway.lane import BYTES_ON_LOOP
 from tests.gateway.imap.conftest import AGENT, Running, fetched, in_thread
+from tests.stream_writes import record_writes
 
 LINE = b"QUJD" * 19 + b"\r\n"
 LARGE = (
@@ -106,17 +106,9 @@ async def test_a_large_message_fetched_whole_is_not_parsed(imap: Running, seen: 
 
 
 @pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the node's writes to its clients' streams."""
-    sizes: list[int] = []
-    write = asyncio.StreamWriter.write
-
-    def record(self: asyncio.StreamWriter, data: bytes | bytearray | memoryview) -> None:
-        sizes.append(len(data))
-        write(self, data)
-
-    monkeypatch.setattr(asyncio.StreamWriter, "write", record)
-    yield sizes
+    return record_writes(monkeypatch)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -13,7 +13,6 @@ time, each piece written once the last is on its way.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -27,6 +26,7 @@ from gateway.pop3.maildrop import dot_stuffed
 from gateway.pop3.session import OUTPUT_PIECE
 from mailboxes.store import Store
 from tests.gateway.pop3.test_server import AGENT, AGENT_PW, Running, in_thread, start
+from tests.stream_writes import record_writes
 
 LINE = b"x" * 76 + b"\r\n"
 LARGE = b"From: a@example.pe\r\nSubject: grande\r\n\r\n.punto inicial\r\n" + LINE * (
@@ -84,17 +84,9 @@ async def test_a_large_message_is_retrieved_as_stored_its_answer_made_in_the_lan
 
 
 @pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the node's writes to its clients' streams."""
-    sizes: list[int] = []
-    write = asyncio.StreamWriter.write
-
-    def record(self: asyncio.StreamWriter, data: bytes | bytearray | memoryview) -> None:
-        sizes.append(len(data))
-        write(self, data)
-
-    monkeypatch.setattr(asyncio.StreamWriter, "write", record)
-    yield sizes
+    return record_writes(monkeypatch)
 
 
 async def test_a_large_message_is_written_a_piece_at_a_time(
